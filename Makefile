@@ -1,0 +1,29 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+# Both build .venv from requirements.txt when needed and start project-local
+# PostgreSQL/Redis under .devstack/ unless DATABASE_URL / REDIS_URL are set.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test env bench lint format clean-devstack
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m skillstudio.devstack run
+
+test: $(VENV)/.installed
+	$(PY) -m skillstudio.devstack test $(PYTEST_ARGS)
+
+env: $(VENV)/.installed
+	$(PY) -m skillstudio.devstack env
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+format: $(VENV)/.installed
+	$(PY) -m ruff check --fix . && $(PY) -m ruff format .

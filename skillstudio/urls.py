@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from catalog.views import home
+from skillstudio.health import healthz
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("catalog/", include("catalog.urls")),
+    path("learn/", include("learning.urls")),
+    path("assessments/", include("assessments.urls")),
+    path("insights/", include("insights.urls")),
+    path("api/", include("skillstudio.api_urls")),
+]
