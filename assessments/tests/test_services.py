@@ -74,6 +74,12 @@ def test_submit_grades_stores_answers_and_is_not_repeated(learner, quiz):
     assert again.score == Decimal("75.00")
     assert again.submitted_at == NOW + timedelta(minutes=5)
     assert Answer.objects.filter(attempt=attempt).count() == 2
+    # The skill model consumed the attempt: one skill per question here (factory skills).
+    assert {(b["questions"], b["correct"]) for b in again.skill_breakdown.values()} == {
+        (1, 0),
+        (1, 1),
+    }
+    assert again.skills_processed_at is not None
     review = attempt_review(attempt=again)
     assert [(r.is_correct, r.correct_answer) for r in review] == [
         (False, "Right"),
