@@ -139,9 +139,9 @@ class CourseChildMixin:
 
     def get_course(self) -> Course:
         if not hasattr(self, "_course"):
-            self._course = get_object_or_404(
-                courses_visible_to(user=self.request.user), pk=self.kwargs["course_id"]
-            )
+            # The parent alone: its skills/prerequisites are not part of these responses.
+            visible = courses_visible_to(user=self.request.user).prefetch_related(None)
+            self._course = get_object_or_404(visible, pk=self.kwargs["course_id"])
         return self._course
 
     def check_course_write(self) -> None:
