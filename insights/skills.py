@@ -289,8 +289,13 @@ def skill_breakdown(*, attempt: AssessmentAttempt) -> dict:
     return _apply_attempt(answers=answers, tracks=tracks, model=load_skill_model())
 
 
-def skill_history(*, learner: User, skill: Skill, now: datetime) -> SkillHistory:
-    """The learner's current estimate for one skill and its trace over submitted attempts."""
+def skill_history(*, learner: User, skill: Skill | str, now: datetime) -> SkillHistory:
+    """The learner's current estimate for one skill and its trace over submitted attempts.
+
+    ``skill`` is a Skill or its slug (an unknown slug raises ``Skill.DoesNotExist``).
+    """
+    if isinstance(skill, str):
+        skill = Skill.objects.get(slug=skill)
     state = LearnerSkillState.objects.filter(learner=learner, skill=skill).first()
     attempts = (
         AssessmentAttempt.objects.filter(

@@ -225,7 +225,7 @@ def test_skill_history_traces_levels_over_attempts(learner, other_learner, pytho
 
 
 def test_skill_history_without_practice(learner, python):
-    history = skills.skill_history(learner=learner, skill=python, now=NOW)
+    history = skills.skill_history(learner=learner, skill="python", now=NOW)
 
     assert (history.level, history.points, history.days_since_practice) == (None, [], None)
 
