@@ -223,6 +223,7 @@ class Report:
     test_responses: int
     test_learners: int
     skills: int
+    train_skills: int
     rows: list[Row] = field(default_factory=list)
     calibration: Calibration | None = None
     em_iterations: int = 0
@@ -254,6 +255,7 @@ def evaluate(
         test_responses=len(y_test),
         test_learners=test.n_learners,
         skills=n_skills,
+        train_skills=len(np.unique(train.skill)),
     )
     overall = float(y_train.mean())
     # Each skill's training correct rate, pulled towards the overall rate when thin.
