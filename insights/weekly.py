@@ -73,7 +73,7 @@ def _replan_reason(
     ):
         return f"Goal '{goal.title}' changed since the last plan"
     if pace.status == "behind":
-        return f"Behind schedule on '{goal.title}' ({pace.reason})"
+        return f"Re-planned '{goal.title}' because it is behind schedule"
     return f"Skill levels or courses changed since the last plan for '{goal.title}'"
 
 
@@ -154,6 +154,14 @@ def adjust_learner(*, learner_id: int, now: datetime, dry_run: bool = False) -> 
                 adjustments.append({"kind": "path_error", "goal_id": goal.pk, "reason": str(error)})
                 continue
             snapshot = current.get(goal.pk)
+            if paces[goal.pk].status == "behind":
+                adjustments.append(
+                    {
+                        "kind": "behind_schedule",
+                        "goal_id": goal.pk,
+                        "reason": f"Behind schedule on '{goal.title}': {paces[goal.pk].reason}",
+                    }
+                )
             if snapshot and path_signature(snapshot.items, snapshot.metadata) == path_signature(
                 plan.item_dicts(), plan.metadata
             ):

@@ -182,3 +182,21 @@ def test_active_learner_ids_come_in_chunks(django_assert_num_queries):
         chunks = list(active_learner_ids(now=NOW, chunk_size=2))
 
     assert chunks == [expected[0:2], expected[2:4], expected[4:5]]
+
+
+def test_goal_behind_schedule_is_reported(learner, setup):
+    goal = setup["goal"]
+    goal.deadline = (NOW + timedelta(days=14)).date()
+    goal.save()
+    generate_learning_path(goal=goal, now=NOW - timedelta(days=14))
+
+    result = adjust_learner(learner_id=learner.pk, now=NOW)
+
+    # 10 planned hours, none done; 14 of 28 days gone: 50% expected.
+    assert {
+        "kind": "behind_schedule",
+        "goal_id": goal.pk,
+        "reason": "Behind schedule on 'Backend': 0% of the planned 10 hours done; "
+        "50% expected by now",
+    } in result.adjustments
+    assert result.snapshot_ids == []
