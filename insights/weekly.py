@@ -112,7 +112,6 @@ def _decide(learner: User, now: datetime) -> tuple[list[dict], dict, str]:
         "current_streak": summary.current_streak,
         "performance_trend": summary.performance_trend,
         "avg_quiz_score": summary.avg_quiz_score,
-        "struggle_signals": struggle.signals,
         "computed_at": now.isoformat(),
     }
     return adjustments, metrics, advice.recommended
@@ -185,6 +184,7 @@ def adjust_learner(*, learner_id: int, now: datetime, dry_run: bool = False) -> 
         profile.current_difficulty = difficulty
         result.expired_recommendations = expire_stale_recommendations(learner=learner, now=now)
         result.active_recommendations = len(refresh_recommendations(learner=learner, now=now))
+        profile.refresh_from_db(fields=["behavioral_metrics"])  # keeps the struggle it stored
         profile.behavioral_metrics = {
             **profile.behavioral_metrics,
             **metrics,

@@ -5,11 +5,18 @@ from datetime import timedelta
 import pytest
 
 from assessments.tests.factories import AssessmentFactory
-from catalog.tests.factories import LessonFactory
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
+from insights.models import Recommendation
+from insights.recommendations import refresh_recommendations
+from insights.selectors import struggling_learners
 from insights.struggle import detect_struggle
 from insights.tests.helpers import NOW, quiz_attempt
 from learning.models import LearnerEvent
-from learning.tests.factories import LearnerEventFactory, LessonProgressFactory
+from learning.tests.factories import (
+    EnrollmentFactory,
+    LearnerEventFactory,
+    LessonProgressFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +126,28 @@ def test_lesson_scope_ignores_other_lessons(learner):
 
     assert detect_struggle(learner=learner, now=NOW, lesson=stuck).is_struggling is True
     assert detect_struggle(learner=learner, now=NOW, lesson=fine).is_struggling is False
+
+
+def test_refresh_stores_struggle_for_the_course_instructor(learner, other_learner):
+    course = CourseFactory(title="Python 101")
+    stuck = LessonFactory(module=ModuleFactory(course=course, order=1), order=1, title="Generators")
+    for person in (learner, other_learner):
+        EnrollmentFactory(learner=person, course=course)
+    LessonProgressFactory(learner=learner, lesson=stuck, started_at=NOW - timedelta(days=9))
+
+    for person in (learner, other_learner):
+        refresh_recommendations(learner=person, now=NOW)
+
+    assert struggling_learners(course=course) == [
+        {
+            "learner_id": learner.pk,
+            "name": "Alice Learner",
+            "reasons": [
+                "Started 'Generators' 9 days ago with no activity on it in the last 7 days"
+            ],
+            "checked_at": NOW.isoformat(),
+        }
+    ]
+    assert struggling_learners(course=CourseFactory()) == []
+    support = Recommendation.objects.get(learner=learner, kind="support", status="active")
+    assert support.reason.startswith("We noticed: Started 'Generators' 9 days ago")
