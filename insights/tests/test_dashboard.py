@@ -139,3 +139,11 @@ def test_dashboard_query_count_does_not_grow_with_history(
         dashboard = learner_dashboard(learner=learner, now=NOW)
 
     assert dashboard["performance_summary"]["quizzes_taken"] > 0
+
+
+def test_dashboard_is_deterministic_for_the_same_data_and_now(learner):
+    build_learner_history(learner, 40)
+
+    assert learner_dashboard(learner=learner, now=NOW) == learner_dashboard(
+        learner=learner, now=NOW
+    )

@@ -10,6 +10,7 @@ from insights.models import Recommendation
 from insights.paths import generate_learning_path
 from insights.recommendations import (
     difficulty_advice,
+    expire_stale_recommendations,
     next_lessons,
     recommendation_act,
     refresh_recommendations,
@@ -251,3 +252,13 @@ def test_invalid_or_late_actions_are_rejected_with_a_message(learner, python_cou
     with pytest.raises(ValueError, match="already accepted"):
         recommendation_act(recommendation=rec, action="skipped", now=NOW)
     assert accepted.status == "accepted"
+
+
+def test_expired_recommendations_are_marked(learner):
+    old = RecommendationFactory(learner=learner, expires_at=NOW - timedelta(minutes=1))
+    fresh = RecommendationFactory(learner=learner, expires_at=NOW + timedelta(days=1))
+
+    assert expire_stale_recommendations(learner=learner, now=NOW) == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (old.status, fresh.status) == ("expired", "active")
