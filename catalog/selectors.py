@@ -99,3 +99,10 @@ def can_edit_course(*, user, course: Course) -> bool:
 def course_learner_count(*, course: Course) -> int:
     """Learners who ever enrolled: their progress would be lost with the course."""
     return course.enrollments.count()
+
+
+def lesson_progress_count(*, lessons: QuerySet[Lesson]) -> int:
+    """Learner progress rows on these lessons: deleting the lessons would drop them."""
+    from learning.models import LessonProgress
+
+    return LessonProgress.objects.filter(lesson__in=lessons).count()

@@ -132,7 +132,9 @@ def test_author_question_key_is_validated(as_user, instructor, quiz):
     )
 
     assert two_right.status_code == 400
-    assert two_right.json()["error"]["fields"] == {"choices": ["Mark exactly one choice correct."]}
+    assert two_right.json()["error"]["fields"] == {
+        "choices": ["A single choice question needs exactly one correct choice (it has 2)."]
+    }
     assert numeric.status_code == 201
     assert (numeric.json()["order"], Decimal(numeric.json()["numeric_answer"])) == (3, 4)
 
@@ -145,3 +147,16 @@ def test_unpublished_assessment_is_hidden_from_learners(as_user, learner, instru
     start = as_user(learner).post("/api/v1/attempts/", {"assessment": hidden.pk}, format="json")
     assert start.status_code == 400
     assert "assessment" in start.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_assessment_without_gradable_questions_cannot_be_published(as_user, instructor):
+    api = as_user(instructor)
+
+    response = api.post(
+        "/api/v1/assessments/", {"title": "Empty", "is_published": True}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"is_published": ["It has no questions yet."]}
+    assert api.post("/api/v1/assessments/", {"title": "Draft"}, format="json").status_code == 201
