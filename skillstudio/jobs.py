@@ -246,7 +246,13 @@ class JobTask(Task):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         task_id = self.request.id
-        if task_id and job_already_done(task_id=task_id):
+        try:
+            done = bool(task_id) and job_already_done(task_id=task_id)
+        except TRANSIENT_ERRORS:
+            # Only a shortcut: the idempotent body runs, and retries if the
+            # database really is down (autoretry covers the body, not this).
+            done = False
+        if done:
             logger.info("Skipping %s[%s]: already done", self.name, task_id)
             return None
         return super().__call__(*args, **kwargs)
