@@ -154,15 +154,10 @@ class Workers:
         process.wait(timeout=10)
 
     def stop_all(self) -> None:
+        # The test is over: no need for a warm shutdown (seconds of waiting).
         for process in self.processes:
             if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                self.kill(process)
 
 
 @pytest.fixture

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
-from insights.models import PendingJob
+from insights.models import LearningPathSnapshot, PendingJob, Recommendation
+from insights.tests.weekly_data import learners_due_adjustment
 from skillstudio import jobs
 from skillstudio.tests.conftest import wait_for
 
@@ -41,3 +45,101 @@ def test_job_deferred_while_the_broker_is_down_runs_once_it_is_back(workers, cap
 
     assert capsys.readouterr().out.startswith("1 sent, 0 still pending")
     wait_for(lambda: job_status(job) == "done", what="the relayed job", details=workers.log)
+
+
+WEEK = "2026-W11"
+MONDAY = datetime(2026, 3, 9, 3, tzinfo=UTC)
+
+
+def all_jobs_finished(expected: int) -> bool:
+    statuses = list(PendingJob.objects.values_list("status", flat=True))
+    return len(statuses) == expected and set(statuses) == {"done"}
+
+
+def weekly_snapshots() -> list[tuple[int, int, str]]:
+    return list(
+        LearningPathSnapshot.objects.filter(trigger="weekly_adjustment")
+        .order_by("learner_id", "version")
+        .values_list("learner_id", "version", "iso_week")
+    )
+
+
+def recommendations() -> list[tuple]:
+    return list(
+        Recommendation.objects.order_by("pk").values_list(
+            "pk", "learner_id", "kind", "lesson_id", "status", "updated_at"
+        )
+    )
+
+
+def test_weekly_adjustment_fans_out_and_a_second_run_in_the_week_changes_nothing(workers):
+    learners = learners_due_adjustment(5, now=MONDAY)
+    workers.start()
+
+    jobs.defer("insights.adjust_learning_paths_weekly", now=MONDAY.isoformat(), chunk_size=2)
+
+    # The fan-out job plus chunks of 2, 2 and 1 learners.
+    wait_for(lambda: all_jobs_finished(4), what="the weekly run", details=workers.log)
+    chunks = PendingJob.objects.filter(task_name="insights.adjust_learner_chunk")
+    assert sorted(len(job.kwargs["learner_ids"]) for job in chunks) == [1, 2, 2]
+    assert weekly_snapshots() == [(learner.pk, 1, WEEK) for learner in learners]
+    first_run = recommendations()
+    assert [(r[1], r[2], r[4]) for r in first_run] == [
+        (learner.pk, "next_lesson", "active") for learner in learners
+    ]
+
+    jobs.defer("insights.adjust_learning_paths_weekly", now=MONDAY.isoformat(), chunk_size=2)
+
+    wait_for(lambda: all_jobs_finished(8), what="the second weekly run", details=workers.log)
+    assert weekly_snapshots() == [(learner.pk, 1, WEEK) for learner in learners]
+    assert recommendations() == first_run
+
+
+def backends_waiting_for_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'
+            """
+        )
+        return cursor.fetchone()[0]
+
+
+def test_worker_killed_mid_chunk_is_restarted_and_finishes_without_duplicates(workers):
+    learners = learners_due_adjustment(5, now=MONDAY)
+    # A second connection holds the third learner's profile row: the worker
+    # adjusts learners in id order and blocks there, the first two committed.
+    locker = connection.get_new_connection(connection.get_connection_params())
+    locker.execute(
+        "SELECT 1 FROM accounts_learnerprofile WHERE user_id = %s FOR UPDATE", [learners[2].pk]
+    )
+    first = workers.start()
+    jobs.defer(
+        "insights.adjust_learner_chunk",
+        learner_ids=[learner.pk for learner in learners],
+        now=MONDAY.isoformat(),
+    )
+    wait_for(
+        lambda: backends_waiting_for_a_lock() == 1,
+        what="the worker to block on learner 3",
+        details=workers.log,
+    )
+    assert weekly_snapshots() == [(learner.pk, 1, WEEK) for learner in learners[:2]]
+    done_before_kill = recommendations()
+
+    workers.kill(first)
+    locker.rollback()
+    locker.close()
+    workers.start()
+
+    # acks_late: the unacknowledged message comes back to the new worker.
+    wait_for(lambda: all_jobs_finished(1), what="the redelivered chunk", details=workers.log)
+    assert weekly_snapshots() == [(learner.pk, 1, WEEK) for learner in learners]
+    after = recommendations()
+    assert [(r[1], r[2], r[4]) for r in after] == [
+        (learner.pk, "next_lesson", "active") for learner in learners
+    ]
+    # The two learners finished before the kill were skipped, not redone.
+    assert after[:2] == done_before_kill
+    assert "Task insights.adjust_learner_chunk" in workers.log().split("test2@")[-1]
