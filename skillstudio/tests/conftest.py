@@ -1,4 +1,5 @@
-"""Fixtures for the worker integration tests: a throwaway Redis and real Celery workers.
+"""Fixtures for skillstudio's tests: API clients, and for the worker integration tests a
+throwaway Redis and real Celery workers.
 
 Each test gets its own redis-server on a unix socket under tmp_path, so
 stopping it (broker outage) never touches the worktree's shared Redis and a
@@ -21,10 +22,34 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
+from django.core.cache import cache
+from rest_framework.test import APIClient
 
 from skillstudio.devstack import BASE_DIR, _redis_binary
 
 WAIT_SECONDS = 30
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    # Throttle counters live in Redis and would leak from one test into the next.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def as_user(api):
+    def login(user):
+        api.force_authenticate(user)
+        return api
+
+    return login
 
 
 def wait_for(
