@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
+from accounts.tests.factories import InstructorFactory, LearnerFactory
+from assessments.models import Answer
+from assessments.services import attempt_start, attempt_submit
+from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.models import LearningPathSnapshot, PendingJob, Recommendation
 from insights.tests.weekly_data import learners_due_adjustment
+from learning.events import ingest_events
+from learning.models import LearnerEvent, LessonProgress
+from learning.services import lesson_complete
 from skillstudio import jobs
 from skillstudio.tests.conftest import wait_for
 
@@ -30,21 +41,6 @@ def test_deferred_job_is_run_by_a_worker_and_marked_done(workers):
     wait_for(lambda: job_status(job) == "done", what="the worker to finish", details=workers.log)
     assert job.finished_at is not None
     assert job.last_error == ""
-
-
-def test_job_deferred_while_the_broker_is_down_runs_once_it_is_back(workers, capsys):
-    workers.broker.stop()
-
-    jobs.defer("skillstudio.relay_pending_jobs")
-    job = PendingJob.objects.get()
-    assert job_status(job) == "pending"
-
-    workers.broker.start()
-    workers.start()
-    call_command("relay_jobs")
-
-    assert capsys.readouterr().out.startswith("1 sent, 0 still pending")
-    wait_for(lambda: job_status(job) == "done", what="the relayed job", details=workers.log)
 
 
 WEEK = "2026-W11"
@@ -143,3 +139,73 @@ def test_worker_killed_mid_chunk_is_restarted_and_finishes_without_duplicates(wo
     # The two learners finished before the kill were skipped, not redone.
     assert after[:2] == done_before_kill
     assert "Task insights.adjust_learner_chunk" in workers.log().split("test2@")[-1]
+
+
+@pytest.fixture
+def study_material():
+    """Python Basics (lessons Variables, Loops) and a published two-question quiz."""
+    python = SkillFactory(slug="python", name="Python")
+    instructor = InstructorFactory(password=None)
+    course = CourseFactory(title="Python Basics", skills=[python], owner=instructor)
+    module = ModuleFactory(course=course, order=1)
+    variables = LessonFactory(module=module, order=1, title="Variables", skills=[python])
+    loops = LessonFactory(module=module, order=2, title="Loops", skills=[python])
+    quiz = AssessmentFactory(owner=instructor, course=course)
+    wrong_choices = {}
+    for order in (1, 2):
+        question = QuestionFactory(assessment=quiz, skill=python, order=order)
+        ChoiceFactory(question=question, is_correct=True)
+        wrong_choices[question.pk] = ChoiceFactory(question=question, is_correct=False).pk
+    return {"lessons": (variables, loops), "quiz": quiz, "wrong": wrong_choices}
+
+
+def test_learner_writes_succeed_with_redis_down_and_follow_ups_run_when_it_is_back(
+    workers, study_material
+):
+    learner = LearnerFactory(password=None)
+    variables, loops = study_material["lessons"]
+    workers.start()
+    workers.broker.stop()
+    now = timezone.now()
+
+    # Each write defers its follow-up in its own transaction, as the services' callers do.
+    with transaction.atomic():
+        progress = lesson_complete(learner=learner, lesson=variables, now=now)
+        jobs.defer("insights.refresh_recommendations", learner_id=learner.pk)
+    attempt = attempt_start(learner=learner, assessment=study_material["quiz"], now=now)
+    with transaction.atomic():
+        attempt = attempt_submit(
+            attempt=attempt,
+            responses={
+                qid: {"choices": [choice]} for qid, choice in study_material["wrong"].items()
+            },
+            now=now,
+        )
+        jobs.defer("insights.refresh_recommendations", learner_id=learner.pk)
+    ingested = ingest_events(
+        learner=learner,
+        events=[
+            {"event_id": str(uuid.uuid4()), "type": "lesson_viewed", "occurred_at": now.isoformat(),
+             "lesson_id": loops.pk},
+            {"event_id": str(uuid.uuid4()), "type": "heartbeat", "occurred_at": now.isoformat()},
+        ],
+        now=now,
+    )  # fmt: skip
+
+    # Everything the learner did is stored; the follow-ups wait in PostgreSQL.
+    assert LessonProgress.objects.get(pk=progress.pk).status == "completed"
+    attempt.refresh_from_db()
+    assert (attempt.submitted_at, attempt.score) == (now, Decimal("0.00"))
+    assert Answer.objects.filter(attempt=attempt, is_correct=False).count() == 2
+    assert (ingested.stored, ingested.errors) == (2, [])
+    assert LearnerEvent.objects.filter(learner=learner).count() == 2
+    assert list(PendingJob.objects.values_list("status", flat=True)) == ["pending", "pending"]
+    assert not Recommendation.objects.filter(learner=learner).exists()
+
+    workers.broker.start()
+    call_command("relay_jobs")
+
+    wait_for(lambda: all_jobs_finished(2), what="the relayed follow-ups", details=workers.log)
+    active = Recommendation.objects.filter(learner=learner, status="active")
+    # Variables is done, so the next lesson recommended is Loops.
+    assert active.get(kind="next_lesson").lesson == loops
