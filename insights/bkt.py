@@ -38,6 +38,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "slip": (0.01, 0.45),
 }
 PARAM_NAMES = ("prior", "learn", "forget", "guess", "slip")
+# A probability for one learner (float) or for many side by side (array).
+Numeric = float | np.ndarray
+Answers = bool | np.ndarray
 _EPS = 1e-9
 
 
@@ -73,12 +76,12 @@ class BKTParams:
 DEFAULT_PARAMS = BKTParams()
 
 
-def p_correct(mastery, params: BKTParams | ParamArrays):
+def p_correct(mastery: Numeric, params: BKTParams | ParamArrays) -> Numeric:
     """P(next answer correct) given P(known) before it."""
     return mastery * (1 - params.slip) + (1 - mastery) * params.guess
 
 
-def posterior(mastery, correct, params: BKTParams | ParamArrays):
+def posterior(mastery: Numeric, correct: Answers, params: BKTParams | ParamArrays) -> Numeric:
     """P(known) after seeing the answer, before the learn/forget transition."""
     known_and_obs = np.where(correct, mastery * (1 - params.slip), mastery * params.slip)
     unknown_and_obs = np.where(
@@ -87,12 +90,12 @@ def posterior(mastery, correct, params: BKTParams | ParamArrays):
     return known_and_obs / np.maximum(known_and_obs + unknown_and_obs, _EPS)
 
 
-def transition(mastery, params: BKTParams | ParamArrays):
+def transition(mastery: Numeric, params: BKTParams | ParamArrays) -> Numeric:
     """Apply one opportunity's learning and forgetting."""
     return mastery * (1 - params.forget) + (1 - mastery) * params.learn
 
 
-def update(mastery, correct, params: BKTParams | ParamArrays):
+def update(mastery: Numeric, correct: Answers, params: BKTParams | ParamArrays) -> Numeric:
     """Mastery after one answer: Bayes on the answer, then learn/forget."""
     return transition(posterior(mastery, correct, params), params)
 
@@ -220,6 +223,25 @@ class Layout:
         return out
 
 
+def _filter(
+    layout: Layout, correct: np.ndarray, params: ParamArrays
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One pass of the recursion: per response P(correct) before it, P(known) right
+    after seeing it (Bayes), and mastery after the learn/forget step."""
+    predicted = np.empty(len(correct))
+    known_after = np.empty(len(correct))
+    mastery_after = np.empty(len(correct))
+    mastery = np.zeros(layout.n_groups)
+    for t, rows in enumerate(layout.steps):
+        seq = layout.group[rows]
+        row_params = params.take(rows)
+        before = row_params.prior if t == 0 else mastery[seq]
+        predicted[rows] = p_correct(before, row_params)
+        known_after[rows] = posterior(before, correct[rows], row_params)
+        mastery[seq] = mastery_after[rows] = transition(known_after[rows], row_params)
+    return predicted, known_after, mastery_after
+
+
 def forward(
     layout: Layout, correct: np.ndarray, params: ParamArrays
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -228,15 +250,7 @@ def forward(
     Returns P(correct) predicted before each response (from earlier responses
     of the same sequence only) and mastery after each response.
     """
-    predicted = np.empty(len(correct))
-    mastery_after = np.empty(len(correct))
-    mastery = np.zeros(layout.n_groups)
-    for t, rows in enumerate(layout.steps):
-        seq = layout.group[rows]
-        row_params = params.take(rows)
-        before = row_params.prior if t == 0 else mastery[seq]
-        predicted[rows] = p_correct(before, row_params)
-        mastery[seq] = mastery_after[rows] = update(before, correct[rows], row_params)
+    predicted, _, mastery_after = _filter(layout, correct, params)
     return predicted, mastery_after
 
 
@@ -254,7 +268,7 @@ def _emissions(obs: np.ndarray, params: ParamArrays) -> tuple[np.ndarray, np.nda
     return unknown, known
 
 
-def _map_estimate(num: np.ndarray, den: np.ndarray, pseudo_count: float, name: str):
+def _map_estimate(num: np.ndarray, den: np.ndarray, pseudo_count: float, name: str) -> np.ndarray:
     """Expected-count ratio pulled towards the default; the default where there is no data."""
     default = getattr(DEFAULT_PARAMS, name)
     weight = den + pseudo_count
@@ -289,26 +303,21 @@ def fit(
     nxt = layout.next_index[has_next]
     previous_ll = -np.inf
     log_likelihood = -np.inf
+
+    def total_by_skill(values: np.ndarray | None, where: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(
+            skill if where is None else skill[where], weights=values, minlength=n_skills
+        )
+
     done = 0
     while done < iterations:
         done += 1
         params = skill_params.take(skill)
-        # E-step, forward: the same recursion as prediction, keeping each step.
-        before = np.empty(n)
-        known_after = np.empty(n)
-        scale = np.empty(n)
-        mastery = np.zeros(layout.n_groups)
-        for t, rows in enumerate(layout.steps):
-            seq = layout.group[rows]
-            row_params = params.take(rows)
-            prev = row_params.prior if t == 0 else mastery[seq]
-            before[rows] = prev
-            p = p_correct(prev, row_params)
-            scale[rows] = np.where(obs[rows], p, 1 - p)
-            known_after[rows] = posterior(prev, obs[rows], row_params)
-            mastery[seq] = transition(known_after[rows], row_params)
+        # E-step. Forward: the prediction recursion; P(observed answer) is its scale.
+        predicted, known_after, _ = _filter(layout, obs, params)
+        scale = np.where(obs, predicted, 1 - predicted)
         log_likelihood = float(np.log(np.maximum(scale, _EPS)).sum())
-        # Backward pass with the forward scaling, so alpha * beta is the posterior.
+        # Backward, with the forward scaling, so alpha * beta is the posterior.
         e_unknown, e_known = _emissions(obs, params)
         beta_unknown = np.ones(n)
         beta_known = np.ones(n)
@@ -334,16 +343,9 @@ def fit(
         xi_11 = known_after[has_next] * (1 - p_next.forget) * to_known
         xi_total = np.maximum(xi_00 + xi_01 + xi_10 + xi_11, _EPS)
         xi_00, xi_01, xi_10, xi_11 = (x / xi_total for x in (xi_00, xi_01, xi_10, xi_11))
-
-        def total_by_skill(values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
-            rows_skill = skill if where is None else skill[where]
-            return np.bincount(rows_skill, weights=values, minlength=n_skills)
-
-        ratios = {
-            "prior": (
-                total_by_skill(g_known[is_first], is_first),
-                total_by_skill(np.ones(is_first.sum()), is_first),
-            ),
+        # M-step: expected counts per skill -> (numerator, denominator) of each parameter.
+        counts = {
+            "prior": (total_by_skill(g_known[is_first], is_first), total_by_skill(None, is_first)),
             "learn": (total_by_skill(xi_01, has_next), total_by_skill(xi_00 + xi_01, has_next)),
             "forget": (total_by_skill(xi_10, has_next), total_by_skill(xi_10 + xi_11, has_next)),
             "guess": (total_by_skill(g_unknown * obs), total_by_skill(g_unknown)),
@@ -352,7 +354,7 @@ def fit(
         skill_params = ParamArrays(
             **{
                 name: np.clip(_map_estimate(num, den, pseudo_count, name), *BOUNDS[name])
-                for name, (num, den) in ratios.items()
+                for name, (num, den) in counts.items()
             }
         )
         # Relative improvement of the log-likelihood too small to matter: converged.
