@@ -13,10 +13,13 @@ from datetime import datetime
 
 from celery import shared_task
 from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from accounts.models import User
-from insights import weekly
+from assessments.models import Answer
+from insights import skills, weekly
+from insights.models import MLModel
 from insights.recommendations import refresh_recommendations as refresh
 from skillstudio.jobs import JobTask, defer, for_each_learner
 
@@ -74,3 +77,35 @@ def refresh_recommendations(learner_id: int) -> int:
         logger.info("Learner %s is gone; nothing to refresh", learner_id)
         return 0
     return len(refresh(learner=learner, now=timezone.now()))
+
+
+@shared_task(base=JobTask, name="insights.refit_skill_model")
+def refit_skill_model(min_answers: int = 50) -> int | None:
+    """Weekly: fit the BKT skill model on all answers and activate it as a new version.
+
+    Returns the new version, or None when there was nothing new to fit.
+    """
+    if _active_model_covers_all_answers():
+        logger.info("Skill model is current: no answers since the active version")
+        return None
+    try:
+        fitted = skills.fit_skill_parameters(min_answers=min_answers)
+    except skills.SkillModelError as exc:
+        logger.info("Skill model not fitted: %s", exc)
+        return None
+    return skills.skill_model_store(fitted=fitted, now=timezone.now()).version
+
+
+def _active_model_covers_all_answers() -> bool:
+    # What makes the re-fit idempotent: a redelivered message (or a week without
+    # new answers) would fit the same data again and store a needless version.
+    active = MLModel.objects.filter(name=skills.MODEL_NAME, is_active=True).first()
+    if active is None:
+        return False
+    answers = Answer.objects.filter(attempt__submitted_at__isnull=False).aggregate(
+        count=Count("pk"), latest=Max("answered_at")
+    )
+    return (
+        active.metrics.get("answers") == answers["count"]
+        and active.training_window_end == answers["latest"]
+    )
