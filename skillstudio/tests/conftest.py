@@ -157,6 +157,7 @@ class Workers:
             # A killed worker's unacknowledged message comes back within seconds.
             "CELERY_VISIBILITY_TIMEOUT": "1",
             "CONN_MAX_AGE": "0",
+            "PYTHONUNBUFFERED": "1",
         }
         number = len(self.processes) + 1
         log = (self.log_dir / f"worker-{number}.log").open("w")
