@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from insights.models import PendingJob
@@ -179,3 +180,38 @@ def test_job_task_records_a_permanent_failure():
     job.refresh_from_db()
     assert job.status == "failed"
     assert job.last_error == "ValueError: months_ahead must be between 0 and 24."
+
+
+@pytest.mark.django_db
+def test_relay_jobs_command_exits_non_zero_while_the_broker_is_down(broker, capsys):
+    job = PendingJob.objects.create(task_name=RELAY)
+    broker.stop()
+
+    with pytest.raises(CommandError, match="1 job\\(s\\) could not be sent: OperationalError"):
+        call_command("relay_jobs")
+
+    broker.start()
+    call_command("relay_jobs")
+
+    assert "1 sent, 0 still pending" in capsys.readouterr().out
+    assert [m["id"] for m in queued(broker)] == [str(job.task_id)]
+
+
+@pytest.mark.django_db
+def test_relay_jobs_retry_failed_sends_failed_jobs_again(broker, capsys):
+    failed = PendingJob.objects.create(
+        task_name=RELAY, status="failed", send_attempts=jobs.MAX_SENDS, last_error="Boom"
+    )
+
+    call_command("relay_jobs", "--retry-failed", "--dry-run")
+    assert "Dry run: 1 failed job(s) to re-queue." in capsys.readouterr().out
+    assert queued(broker) == []
+
+    call_command("relay_jobs", "--retry-failed")
+
+    out = capsys.readouterr().out
+    assert "1 failed job(s) re-queued." in out
+    assert "1 sent" in out
+    failed.refresh_from_db()
+    assert (failed.status, failed.send_attempts, failed.last_error) == ("sent", 1, "")
+    assert [m["id"] for m in queued(broker)] == [str(failed.task_id)]

@@ -69,8 +69,8 @@ def recommendations() -> list[tuple]:
 
 
 def test_weekly_adjustment_fans_out_and_a_second_run_in_the_week_changes_nothing(workers):
+    workers.start()  # boots while the test data is written
     learners = learners_due_adjustment(5, now=MONDAY)
-    workers.start()
 
     jobs.defer("insights.adjust_learning_paths_weekly", now=MONDAY.isoformat(), chunk_size=2)
 
@@ -103,6 +103,7 @@ def backends_waiting_for_a_lock() -> int:
 
 
 def test_worker_killed_mid_chunk_is_restarted_and_finishes_without_duplicates(workers):
+    first = workers.start()
     learners = learners_due_adjustment(5, now=MONDAY)
     # A second connection holds the third learner's profile row: the worker
     # adjusts learners in id order and blocks there, the first two committed.
@@ -110,7 +111,6 @@ def test_worker_killed_mid_chunk_is_restarted_and_finishes_without_duplicates(wo
     locker.execute(
         "SELECT 1 FROM accounts_learnerprofile WHERE user_id = %s FOR UPDATE", [learners[2].pk]
     )
-    first = workers.start()
     jobs.defer(
         "insights.adjust_learner_chunk",
         learner_ids=[learner.pk for learner in learners],
