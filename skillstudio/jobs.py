@@ -105,7 +105,7 @@ def registered_task_names() -> set[str]:
 
 @cache
 def _import_task_modules() -> None:
-    # Web processes never import tasks modules otherwise; doing it costs ~50 ms, once.
+    # Web processes never import the tasks modules otherwise; import them once, not per call.
     celery_app.loader.import_default_modules()
 
 
