@@ -201,6 +201,8 @@ def test_learner_writes_succeed_with_redis_down_and_follow_ups_run_when_it_is_ba
     assert LearnerEvent.objects.filter(learner=learner).count() == 2
     assert list(PendingJob.objects.values_list("status", flat=True)) == ["pending", "pending"]
     assert not Recommendation.objects.filter(learner=learner).exists()
+    learner.profile.refresh_from_db()
+    assert "struggle" not in learner.profile.behavioral_metrics
 
     workers.broker.start()
     call_command("relay_jobs")
@@ -209,3 +211,6 @@ def test_learner_writes_succeed_with_redis_down_and_follow_ups_run_when_it_is_ba
     active = Recommendation.objects.filter(learner=learner, status="active")
     # Variables is done, so the next lesson recommended is Loops.
     assert active.get(kind="next_lesson").lesson == loops
+    # The struggle check ran after the quiz and is kept for instructors.
+    learner.profile.refresh_from_db()
+    assert learner.profile.behavioral_metrics["struggle"]["checked_at"] >= now.isoformat()
