@@ -38,6 +38,8 @@ from assessments.serializers import (
     AttemptSubmitSerializer,
     QuestionSerializer,
 )
+from learning.api import FOLLOW_UP
+from skillstudio.jobs import defer
 
 
 class IsAuthorOrReadOnly(permissions.BasePermission):
@@ -190,7 +192,11 @@ class AttemptViewSet(
         attempt = self.get_object()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        attempt = services.attempt_submit(
-            attempt=attempt, responses=serializer.validated_data["responses"], now=timezone.now()
-        )
+        with transaction.atomic():
+            attempt = services.attempt_submit(
+                attempt=attempt,
+                responses=serializer.validated_data["responses"],
+                now=timezone.now(),
+            )
+            defer(FOLLOW_UP, learner_id=request.user.pk)
         return Response(AttemptDetailSerializer(attempt).data)

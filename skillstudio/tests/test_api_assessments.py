@@ -12,6 +12,7 @@ from assessments.tests.factories import (
     QuestionFactory,
 )
 from catalog.tests.factories import SkillFactory
+from insights.models import PendingJob
 
 KEY_FIELDS = {"is_correct", "numeric_answer", "numeric_tolerance", "accepted_answers"}
 
@@ -86,6 +87,9 @@ def test_submit_grades_with_breakdown_and_explanations(as_user, learner, quiz):
     assert (first["is_correct"], first["explanation"]) == (False, "Lists are mutable.")
     assert result["review"][0]["correct_choice_ids"] == [right.pk]
     assert again["score"] == "75.00"
+    assert PendingJob.objects.filter(
+        task_name="insights.refresh_recommendations", kwargs={"learner_id": learner.pk}
+    ).exists()
     assert Answer.objects.filter(attempt_id=attempt["id"]).count() == 2
 
 
