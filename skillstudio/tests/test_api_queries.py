@@ -160,7 +160,7 @@ LISTS = {
     path_history: 3,  # goal + page
     # The engine's refresh_recommendations (reads the learner's history in SQL
     # aggregates, locks, expires stale rows, upserts) + the page: constant.
-    recommendations: 22,
+    recommendations: 23,
 }
 # Rows each list must show at least (the engine suggests at most 3 next lessons).
 MIN_ROWS = {recommendations: lambda size: min(size, 3)}
