@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 
 from catalog.models import Course, Lesson, Module, Skill
+from learning.models import LessonProgress
 
 
 def _is_admin(user) -> bool:
@@ -103,6 +104,4 @@ def course_learner_count(*, course: Course) -> int:
 
 def lesson_progress_count(*, lessons: QuerySet[Lesson]) -> int:
     """Learner progress rows on these lessons: deleting the lessons would drop them."""
-    from learning.models import LessonProgress
-
     return LessonProgress.objects.filter(lesson__in=lessons).count()
