@@ -35,4 +35,3 @@ def signup(request: HttpRequest) -> HttpResponse:
             return redirect("learning:onboarding")
     status = 400 if form.errors else 200
     return render(request, "registration/signup.html", {"form": form}, status=status)
-

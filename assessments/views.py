@@ -12,6 +12,7 @@ from assessments.forms import AttemptForm
 from assessments.models import Assessment, AssessmentAttempt
 from assessments.selectors import assessments_visible_to, attempt_review, attempts_for
 from assessments.services import attempt_start, attempt_submit, questions_for_learner
+from insights.recommendations import refresh_recommendations
 from learning.selectors import goals_for
 from skillstudio.forms import attach_service_errors
 
@@ -63,10 +64,13 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            attempt_submit(attempt=attempt, responses=form.responses(), now=timezone.now())
+            now = timezone.now()
+            attempt_submit(attempt=attempt, responses=form.responses(), now=now)
         except ValidationError as error:
             attach_service_errors(form, error)
         else:
+            # New scores and levels change what to study next; the dashboard reads these.
+            refresh_recommendations(learner=request.user, now=now)
             return redirect("assessments:attempt", attempt_id=attempt.pk)
     return render(
         request,
@@ -98,6 +102,9 @@ def _goal_gaps(user) -> list[tuple]:
     """Each active goal with (skill, current level, target level) per target skill."""
     levels = user.profile.skill_levels
     return [
-        (goal, [(t.skill, levels.get(t.skill.slug), t.target_level) for t in goal.target_skills.all()])
+        (
+            goal,
+            [(t.skill, levels.get(t.skill.slug), t.target_level) for t in goal.target_skills.all()],
+        )
         for goal in goals_for(user=user).filter(status="active")
     ]

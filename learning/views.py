@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -15,10 +14,14 @@ from assessments.models import Assessment
 from catalog.models import Skill
 from catalog.selectors import lessons_visible_to
 from insights.dashboard import learner_dashboard
+from insights.models import Recommendation
+from insights.recommendations import refresh_recommendations
 from learning.forms import GoalForm
-from learning.selectors import LessonOutline, course_outline, goals_for
+from learning.selectors import LessonOutline, course_outline
 from learning.services import goal_create, lesson_complete
 from skillstudio.forms import attach_service_errors
+
+DASHBOARD_RECOMMENDATIONS = 6
 
 
 @login_required
@@ -26,7 +29,14 @@ from skillstudio.forms import attach_service_errors
 @vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest) -> HttpResponse:
     data = learner_dashboard(learner=request.user, now=timezone.now())
-    return render(request, "learning/dashboard.html", {"dash": data})
+    recommendations = Recommendation.objects.filter(
+        learner=request.user, status=Recommendation.Status.ACTIVE
+    ).select_related("lesson", "course", "assessment")[:DASHBOARD_RECOMMENDATIONS]
+    return render(
+        request,
+        "learning/dashboard.html",
+        {"dash": data, "recommendations": recommendations},
+    )
 
 
 @login_required
@@ -111,7 +121,7 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "previous": previous,
             "following": following,
             "quizzes": quizzes,
-            "events_url": reverse("api-events-batch"),
+            "events_url": "/api/v1/events/batch",
         },
     )
 
@@ -125,8 +135,8 @@ def lesson_mark_complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(lesson)
+    refresh_recommendations(learner=request.user, now=timezone.now())
     messages.success(request, f"“{lesson.title}” completed.")
     outline = course_outline(learner=request.user, course=lesson.module.course)
     following = outline.next_lesson
     return redirect(following.lesson if following else lesson.module.course)
-
