@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -103,12 +104,40 @@ def recommendation_action(
     )
     if action not in RECOMMENDATION_ACTIONS:
         return HttpResponse("Unknown action: use accept or skip.", status=400)
-    recommendation = recommendation_act(
-        recommendation=recommendation, action=RECOMMENDATION_ACTIONS[action], now=timezone.now()
-    )
+    error = ""
+    try:
+        recommendation = recommendation_act(
+            recommendation=recommendation,
+            action=RECOMMENDATION_ACTIONS[action],
+            now=timezone.now(),
+        )
+    except ValueError as exc:
+        # Already acted on (another tab, a double click): show its real state and why.
+        error = str(exc)
+        recommendation.refresh_from_db()
     if request.htmx:
-        return render(request, "learning/dashboard.html#recommendation", {"rec": recommendation})
+        return render(
+            request,
+            "learning/dashboard.html#recommendation",
+            {"rec": recommendation, "error": error},
+        )
+    if error:
+        messages.error(request, error)
+    elif recommendation.status == Recommendation.Status.ACCEPTED:
+        target = _target_url(recommendation)
+        if target:
+            return redirect(target)
     return redirect("learning:dashboard")
+
+
+def _target_url(recommendation: Recommendation) -> str:
+    if recommendation.lesson_id:
+        return recommendation.lesson.get_absolute_url()
+    if recommendation.course_id:
+        return recommendation.course.get_absolute_url()
+    if recommendation.assessment_id:
+        return reverse("assessments:detail", args=[recommendation.assessment_id])
+    return ""
 
 
 @login_required
