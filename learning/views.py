@@ -3,13 +3,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db import transaction
+from django.db.models import Count, F, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from accounts.models import LearnerProfile
 from assessments.models import Assessment
 from catalog.models import Skill
 from catalog.selectors import lessons_visible_to
@@ -53,14 +57,22 @@ def onboarding(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            goal = goal_create(
-                learner=request.user,
-                title=form.cleaned_data["title"],
-                target_levels=form.target_levels(),
-                weekly_hours=form.cleaned_data["weekly_hours"],
-                deadline=form.cleaned_data["deadline"],
-                now=timezone.now(),
-            )
+            now = timezone.now()
+            with transaction.atomic():
+                goal = goal_create(
+                    learner=request.user,
+                    title=form.cleaned_data["title"],
+                    target_levels=form.target_levels(),
+                    weekly_hours=form.cleaned_data["weekly_hours"],
+                    deadline=form.cleaned_data["deadline"],
+                    now=now,
+                )
+                # No profile service exists yet: the time zone is a validated choice
+                # (the form's IANA list), stored with the goal or not at all.
+                LearnerProfile.objects.filter(user=request.user).update(
+                    timezone=form.cleaned_data["timezone"],
+                    onboarded_at=Coalesce(F("onboarded_at"), Value(now)),
+                )
         except ValidationError as error:
             attach_service_errors(form, error)
         else:
@@ -121,7 +133,7 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "previous": previous,
             "following": following,
             "quizzes": quizzes,
-            "events_url": "/api/v1/events/batch",
+            "events_url": reverse("api-v1:event-batch"),
         },
     )
 

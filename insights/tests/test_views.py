@@ -58,7 +58,7 @@ def test_generate_then_regenerate_keeps_a_version_history(client, learner, goal)
         (2, "manual", True),
     ]
     assert "Python Basics" in html
-    assert "Week 1–2" in html  # 6 hours at 4 hours a week spans two study weeks
+    assert "Week 1\u20132" in html  # 6 hours at 4 hours a week spans two study weeks
     assert "First version of this path: 1 courses." in html
     assert "Regenerate path" in html
 
