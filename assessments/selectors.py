@@ -118,3 +118,8 @@ def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
             )
         )
     return reviews
+
+
+def assessment_attempt_count(*, assessment: Assessment) -> int:
+    """Attempts learners made: deleting the assessment would delete their answers."""
+    return assessment.attempts.count()

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from assessments.grading import grade_responses, score_percent
-from assessments.models import Answer, Assessment, AssessmentAttempt, Question
+from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from assessments.selectors import assessment_is_open, questions_with_key
 
 logger = logging.getLogger(__name__)
@@ -128,3 +128,98 @@ def attempt_submit(
         attempt.save(update_fields=["score", "passed", "submitted_at", "updated_at"])
     _process_skills(attempt=attempt, now=now)
     return attempt
+
+
+QUESTION_FIELDS = {
+    "kind",
+    "prompt",
+    "skill",
+    "difficulty",
+    "points",
+    "order",
+    "explanation",
+    "numeric_answer",
+    "numeric_tolerance",
+    "accepted_answers",
+}
+
+
+def _check_answer_key(*, kind: str, choices: list[dict], question: Question) -> None:
+    """The key must make the question gradable: a wrong key would grade learners wrongly."""
+    correct = sum(1 for choice in choices if choice.get("is_correct"))
+    if kind in Question.CHOICE_KINDS:
+        if len(choices) < 2:
+            raise ValidationError({"choices": "Give at least two choices."})
+        if kind == Question.Kind.TRUE_FALSE and len(choices) != 2:
+            raise ValidationError({"choices": "A true/false question has exactly two choices."})
+        if kind == Question.Kind.MULTIPLE_CHOICE and correct < 1:
+            raise ValidationError({"choices": "Mark at least one choice correct."})
+        if kind != Question.Kind.MULTIPLE_CHOICE and correct != 1:
+            raise ValidationError({"choices": "Mark exactly one choice correct."})
+    elif choices:
+        raise ValidationError({"choices": "Only choice questions have choices."})
+    if kind == Question.Kind.NUMERIC and question.numeric_answer is None:
+        raise ValidationError({"numeric_answer": "A numeric question needs its answer."})
+    if kind == Question.Kind.SHORT_TEXT:
+        answers = question.accepted_answers
+        if (
+            not isinstance(answers, list)
+            or not answers
+            or not all(isinstance(a, str) and a.strip() for a in answers)
+        ):
+            raise ValidationError(
+                {"accepted_answers": "Give at least one accepted answer (a list of texts)."}
+            )
+
+
+def _question_save(*, question: Question, choices: list[dict] | None) -> Question:
+    taken = Question.objects.filter(assessment=question.assessment, order=question.order)
+    if question.pk:
+        taken = taken.exclude(pk=question.pk)
+    if taken.exists():
+        raise ValidationError({"order": f"Question order {question.order} is already used."})
+    current = (
+        [{"text": c.text, "is_correct": c.is_correct} for c in question.choices.all()]
+        if question.pk and choices is None
+        else choices or []
+    )
+    _check_answer_key(kind=question.kind, choices=current, question=question)
+    with transaction.atomic():
+        question.save()
+        if choices is not None:
+            # Choices are replaced as a whole. Stored answers keep their response;
+            # an open attempt still holding old choice ids gets a clear 400 on submit.
+            question.choices.all().delete()
+            Choice.objects.bulk_create(
+                Choice(
+                    question=question,
+                    text=choice["text"],
+                    is_correct=bool(choice.get("is_correct")),
+                    order=index,
+                )
+                for index, choice in enumerate(choices, start=1)
+            )
+    return question
+
+
+def question_create(
+    *, assessment: Assessment, choices: list[dict] | None = None, **fields
+) -> Question:
+    """Add a question with its answer key (choices as [{"text", "is_correct"}])."""
+    unknown = sorted(set(fields) - QUESTION_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown question field(s): {', '.join(unknown)}.")
+    if "order" not in fields:
+        last = assessment.questions.order_by("-order").values_list("order", flat=True).first()
+        fields["order"] = (last or 0) + 1
+    return _question_save(question=Question(assessment=assessment, **fields), choices=choices)
+
+
+def question_update(*, question: Question, choices: list[dict] | None = None, **fields) -> Question:
+    """Change a question; ``choices`` (when given) replace the existing ones."""
+    unknown = sorted(set(fields) - QUESTION_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown question field(s): {', '.join(unknown)}.")
+    for name, value in fields.items():
+        setattr(question, name, value)
+    return _question_save(question=question, choices=choices)

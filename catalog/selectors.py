@@ -94,3 +94,8 @@ def can_edit_course(*, user, course: Course) -> bool:
     return _is_admin(user) or (
         user is not None and user.is_authenticated and course.owner_id == user.pk
     )
+
+
+def course_learner_count(*, course: Course) -> int:
+    """Learners who ever enrolled: their progress would be lost with the course."""
+    return course.enrollments.count()
