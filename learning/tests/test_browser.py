@@ -236,3 +236,35 @@ def test_log_in_with_the_keyboard_only(page: Page, live_server, learner):
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#main")).to_be_focused()
+
+
+def test_lesson_events_are_retried_after_a_failure_and_heartbeats_sent(
+    page: Page, live_server, learner, content
+):
+    _log_in(page, live_server, learner.email)
+    failures = {"left": 1}
+
+    def flaky(route) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            route.fulfill(status=503, body="down for a moment")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/learning/events", flaky)
+    page.clock.install()
+    events_response = lambda r: "/learning/events" in r.url  # noqa: E731
+
+    with page.expect_response(events_response) as first:
+        page.goto(f"{live_server.url}{content['first'].get_absolute_url()}")
+    assert first.value.status == 503
+    with page.expect_response(events_response) as retry:
+        page.clock.run_for(2_500)  # first retry after 2 s
+    assert retry.value.ok
+    with page.expect_response(events_response) as beat:
+        page.clock.run_for(40_000)  # heartbeat at 30 s, sent by the 40 s flush
+    assert beat.value.ok
+
+    stored = LearnerEvent.objects.filter(learner=learner, lesson=content["first"])
+    # The retried view is stored once; one heartbeat for 30 visible seconds.
+    assert sorted(stored.values_list("event_type", flat=True)) == ["heartbeat", "lesson_viewed"]
