@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import LearnerProfile
 from assessments.models import Assessment
+from assessments.selectors import assessments_visible_to
 from catalog.models import Skill
 from catalog.selectors import lessons_visible_to
 from insights.dashboard import learner_dashboard
@@ -122,7 +123,7 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
     course = lesson.module.course
     outline = course_outline(learner=request.user, course=course)
     item, previous, following = _neighbours(outline, lesson.pk)
-    quizzes = Assessment.objects.filter(lesson=lesson, is_published=True).order_by("title")
+    quizzes = assessments_visible_to(user=request.user).filter(lesson=lesson).order_by("title")
     return render(
         request,
         "learning/lesson_detail.html",

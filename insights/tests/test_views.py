@@ -122,6 +122,16 @@ def test_skipping_without_javascript_redirects_to_the_dashboard(client, learner)
     assert rec.status == Recommendation.Status.SKIPPED
 
 
+def test_accepting_without_javascript_opens_the_target(client, learner):
+    rec = RecommendationFactory(learner=learner)
+    client.force_login(learner)
+
+    response = client.post(reverse("insights:recommendation_action", args=[rec.pk, "accept"]))
+
+    assert response.status_code == 302
+    assert response["Location"] == rec.lesson.get_absolute_url()
+
+
 def test_acting_twice_differently_explains_instead_of_failing(client, learner):
     rec = RecommendationFactory(learner=learner, status=Recommendation.Status.SKIPPED)
     client.force_login(learner)
