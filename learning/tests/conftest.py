@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.core.cache import cache
 
 from skillstudio.testing import CHROMIUM_ARGS
 
@@ -33,3 +34,11 @@ def plain_static(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    # Browser tests log in through the throttled form; start each with a clean count.
+    cache.clear()
+    yield
+    cache.clear()
