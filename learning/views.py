@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,8 +24,9 @@ from insights.dashboard import learner_dashboard
 from insights.models import Recommendation
 from insights.recommendations import refresh_recommendations
 from learning.forms import GoalForm
+from learning.models import LessonProgress
 from learning.selectors import LessonOutline, course_outline
-from learning.services import goal_create, lesson_complete
+from learning.services import goal_create, lesson_complete, lesson_start
 from skillstudio.forms import attach_service_errors
 
 DASHBOARD_RECOMMENDATIONS = 6
@@ -123,6 +126,15 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
     course = lesson.module.course
     outline = course_outline(learner=request.user, course=course)
     item, previous, following = _neighbours(outline, lesson.pk)
+    if item and not item.locked and item.status == LessonProgress.Status.NOT_STARTED:
+        # Opening an unlocked lesson starts it (and enrolls in its course): the outline,
+        # the dashboard and stall detection all count it as in progress from now on.
+        try:
+            lesson_start(learner=request.user, lesson=lesson, now=timezone.now())
+        except ValidationError:
+            pass  # an author previewing an unpublished course: nothing to record
+        else:
+            item = replace(item, status=LessonProgress.Status.IN_PROGRESS)
     quizzes = assessments_visible_to(user=request.user).filter(lesson=lesson).order_by("title")
     return render(
         request,

@@ -66,6 +66,11 @@ def test_lesson_page_renders_markdown_without_scripts(client, learner, lessons):
     # The events script knows where to send and what the events are about.
     assert f'data-lesson-id="{first.pk}"' in html
     assert "/static/js/events." in html
+    # Opening the lesson started it and enrolled the learner in its course.
+    assert "In progress" in html
+    progress = LessonProgress.objects.get(learner=learner, lesson=first)
+    assert progress.status == LessonProgress.Status.IN_PROGRESS
+    assert learner.enrollments.get().course == first.module.course
 
 
 def test_locked_lesson_explains_its_prerequisite_and_hides_the_body(client, learner, lessons):
