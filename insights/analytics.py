@@ -40,6 +40,13 @@ PACE_ORDER = {"behind": 0, "on_track": 1, "ahead": 2}
 
 @dataclass(frozen=True)
 class PerformanceSummary:
+    """Figures over the last `days` days.
+
+    completion_rate: share of lessons started in the window that are completed (0-1).
+    study_hours: time inside study sessions built from events (see SESSION_GAP).
+    trend_change: later-half minus earlier-half quiz average, in points (None without both).
+    """
+
     days: int
     lessons_completed: int
     avg_quiz_score: float | None
@@ -81,6 +88,8 @@ class StrugglingTopic:
 
 @dataclass(frozen=True)
 class LearningPace:
+    """Progress along the goal's active path against the calendar (see `_pace`)."""
+
     goal_id: int
     status: str  # ahead | on_track | behind | unknown
     progress_percent: float | None

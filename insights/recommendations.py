@@ -25,7 +25,7 @@ from insights.selectors import (
     recently_skipped,
     skill_levels,
 )
-from insights.struggle import detect_struggle
+from insights.struggle import StruggleResult, detect_struggle
 from learning.models import Enrollment, LearningGoal, LessonProgress
 
 # Revision: a skill needs review below this recent quiz score or this mastery estimate.
@@ -472,11 +472,12 @@ class _Wanted:
 RecKey = tuple[str, int | None, int | None, int | None]
 
 
-def _wanted_recommendations(*, learner: User, now: datetime) -> dict[RecKey, _Wanted]:
+def _wanted_recommendations(
+    *, learner: User, now: datetime, struggle: StruggleResult
+) -> dict[RecKey, _Wanted]:
     skipped = recently_skipped(learner=learner, now=now)
     wanted: dict[RecKey, _Wanted] = {}
     kind = Recommendation.Kind
-    struggle = detect_struggle(learner=learner, now=now)
     if struggle.is_struggling:
         wanted[(kind.SUPPORT, None, None, None)] = _Wanted(
             "We noticed: " + "; ".join(struggle.reasons),
@@ -510,10 +511,18 @@ def refresh_recommendations(*, learner: User, now: datetime) -> list[Recommendat
     requires), new ones created, the rest and any past their expiry marked expired.
     Returns the active recommendations, best first.
     """
-    wanted = _wanted_recommendations(learner=learner, now=now)
+    struggle = detect_struggle(learner=learner, now=now)
+    wanted = _wanted_recommendations(learner=learner, now=now, struggle=struggle)
     with transaction.atomic():
         # Serialises concurrent refreshes of one learner (quiz submit vs weekly job).
-        LearnerProfile.objects.select_for_update().filter(user=learner).first()
+        profile = LearnerProfile.objects.select_for_update().filter(user=learner).first()
+        if profile is not None:
+            # Kept on the profile so instructors see who struggles without recomputing.
+            profile.behavioral_metrics = {
+                **profile.behavioral_metrics,
+                "struggle": {**asdict(struggle), "checked_at": now.isoformat()},
+            }
+            profile.save(update_fields=["behavioral_metrics", "updated_at"])
         active = Recommendation.objects.select_for_update().filter(
             learner=learner, status=Recommendation.Status.ACTIVE
         )

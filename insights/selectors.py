@@ -16,7 +16,7 @@ from django.db.models.functions import RowNumber
 
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer
-from catalog.models import Skill
+from catalog.models import Course, Skill
 from insights.models import LearnerSkillState, Recommendation
 
 # Scores used for revision and struggling topics come from the learner's latest answers
@@ -129,3 +129,30 @@ def recently_skipped(*, learner: User, now: datetime) -> set[tuple[str, int | No
             acted_at__gte=now - SKIP_COOLDOWN,
         ).values_list("kind", "lesson_id", "course_id")
     )
+
+
+def struggling_learners(*, course: Course) -> list[dict]:
+    """Learners actively enrolled in the course whose latest struggle check flagged them.
+
+    Reads the result `refresh_recommendations` stores on each profile, so an instructor's
+    page costs one query however many learners the course has. Who may see a course's
+    learners is decided by the caller (the course owner or staff).
+    """
+    rows = (
+        LearnerProfile.objects.filter(
+            user__enrollments__course=course,
+            user__enrollments__status="active",
+            behavioral_metrics__struggle__is_struggling=True,
+        )
+        .order_by("user__full_name", "user__email")
+        .values_list("user_id", "user__full_name", "user__email", "behavioral_metrics")
+    )
+    return [
+        {
+            "learner_id": user_id,
+            "name": full_name or email.split("@")[0],
+            "reasons": metrics["struggle"]["reasons"],
+            "checked_at": metrics["struggle"]["checked_at"],
+        }
+        for user_id, full_name, email, metrics in rows
+    ]

@@ -73,7 +73,7 @@ def _replan_reason(
     ):
         return f"Goal '{goal.title}' changed since the last plan"
     if pace.status == "behind":
-        return f"Behind schedule on '{goal.title}' ({pace.reason})"
+        return f"Re-planned '{goal.title}' because it is behind schedule"
     return f"Skill levels or courses changed since the last plan for '{goal.title}'"
 
 
@@ -112,7 +112,6 @@ def _decide(learner: User, now: datetime) -> tuple[list[dict], dict, str]:
         "current_streak": summary.current_streak,
         "performance_trend": summary.performance_trend,
         "avg_quiz_score": summary.avg_quiz_score,
-        "struggle_signals": struggle.signals,
         "computed_at": now.isoformat(),
     }
     return adjustments, metrics, advice.recommended
@@ -154,6 +153,14 @@ def adjust_learner(*, learner_id: int, now: datetime, dry_run: bool = False) -> 
                 adjustments.append({"kind": "path_error", "goal_id": goal.pk, "reason": str(error)})
                 continue
             snapshot = current.get(goal.pk)
+            if paces[goal.pk].status == "behind":
+                adjustments.append(
+                    {
+                        "kind": "behind_schedule",
+                        "goal_id": goal.pk,
+                        "reason": f"Behind schedule on '{goal.title}': {paces[goal.pk].reason}",
+                    }
+                )
             if snapshot and path_signature(snapshot.items, snapshot.metadata) == path_signature(
                 plan.item_dicts(), plan.metadata
             ):
@@ -177,6 +184,7 @@ def adjust_learner(*, learner_id: int, now: datetime, dry_run: bool = False) -> 
         profile.current_difficulty = difficulty
         result.expired_recommendations = expire_stale_recommendations(learner=learner, now=now)
         result.active_recommendations = len(refresh_recommendations(learner=learner, now=now))
+        profile.refresh_from_db(fields=["behavioral_metrics"])  # keeps the struggle it stored
         profile.behavioral_metrics = {
             **profile.behavioral_metrics,
             **metrics,
