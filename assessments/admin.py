@@ -15,6 +15,7 @@ from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Qu
 from catalog.models import Course, Lesson
 from skillstudio.admin import (
     InstructorInlineMixin,
+    LearnerDataProtectedMixin,
     OwnerAssignedAdmin,
     ReadOnlyAdminMixin,
     ScopedModelAdmin,
@@ -129,7 +130,7 @@ class QuestionInline(InstructorInlineMixin, admin.TabularInline):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(OwnerAssignedAdmin):
+class AssessmentAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
     owner_path = "owner"
     form = AssessmentForm
     inlines = (QuestionInline,)
@@ -150,6 +151,10 @@ class AssessmentAdmin(OwnerAssignedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assessment]:
         return super().get_queryset(request).annotate(question_total=Count("questions"))
+
+    def learner_records(self, obj: Assessment) -> str | None:
+        count = obj.attempts.count()
+        return f"{count} learner attempt(s); unpublish it instead" if count else None
 
     @admin.display(description="questions", ordering="question_total")
     def question_count(self, obj: Assessment) -> int:
@@ -188,7 +193,7 @@ class ChoiceInline(InstructorInlineMixin, admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(ScopedModelAdmin):
+class QuestionAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
     owner_path = "assessment__owner"
     form = QuestionForm
     inlines = (ChoiceInline,)
@@ -211,6 +216,10 @@ class QuestionAdmin(ScopedModelAdmin):
             {"fields": ("numeric_answer", "numeric_tolerance", "accepted_answers")},
         ),
     )
+
+    def learner_records(self, obj: Question) -> str | None:
+        count = obj.answers.count()
+        return f"{count} learner answer(s)" if count else None
 
     @admin.display(description="prompt", ordering="prompt")
     def short_prompt(self, obj: Question) -> str:

@@ -18,7 +18,14 @@ from catalog.services import (
     courses_unpublish,
     lesson_prerequisites_validate,
 )
-from skillstudio.admin import InstructorInlineMixin, OwnerAssignedAdmin, ScopedModelAdmin, owned_by
+from learning.models import LessonProgress
+from skillstudio.admin import (
+    InstructorInlineMixin,
+    LearnerDataProtectedMixin,
+    OwnerAssignedAdmin,
+    ScopedModelAdmin,
+    owned_by,
+)
 
 COURSE_OWNER = "owner"
 MODULE_OWNER = "course__owner"
@@ -108,7 +115,7 @@ class ModuleInline(InstructorInlineMixin, admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(OwnerAssignedAdmin):
+class CourseAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
     owner_path = COURSE_OWNER
     form = CourseForm
     inlines = (ModuleInline,)
@@ -144,6 +151,10 @@ class CourseAdmin(OwnerAssignedAdmin):
         # Instructors own what they create; the owner field is excluded for them.
         first = (None, {"fields": ("title", "slug", "description")})
         return (first, *self.fieldsets[1:])
+
+    def learner_records(self, obj: Course) -> str | None:
+        count = obj.enrollments.count()
+        return f"{count} learner enrollment(s); unpublish it instead" if count else None
 
     @admin.display(description="modules", ordering="module_total")
     def module_count(self, obj: Course) -> int:
@@ -181,7 +192,7 @@ class ModuleChoiceField(forms.ModelChoiceField):
 
 
 @admin.register(Module)
-class ModuleAdmin(ScopedModelAdmin):
+class ModuleAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
     owner_path = MODULE_OWNER
     inlines = (LessonInline,)
     list_display = ("title", "course", "order", "lesson_count")
@@ -192,6 +203,10 @@ class ModuleAdmin(ScopedModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Module]:
         return super().get_queryset(request).annotate(lesson_total=Count("lessons"))
+
+    def learner_records(self, obj: Module) -> str | None:
+        count = LessonProgress.objects.filter(lesson__module=obj).count()
+        return f"{count} learner lesson progress record(s)" if count else None
 
     @admin.display(description="lessons", ordering="lesson_total")
     def lesson_count(self, obj: Module) -> int:
@@ -206,7 +221,7 @@ class ModuleAdmin(ScopedModelAdmin):
 
 
 @admin.register(Lesson)
-class LessonAdmin(ScopedModelAdmin):
+class LessonAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
     owner_path = LESSON_OWNER
     form = LessonForm
     list_display = (
@@ -233,6 +248,10 @@ class LessonAdmin(ScopedModelAdmin):
         ("Content", {"fields": ("body", "video_url")}),
         ("Level", {"fields": ("difficulty", "estimated_minutes", "skills", "prerequisites")}),
     )
+
+    def learner_records(self, obj: Lesson) -> str | None:
+        count = obj.progress.count()
+        return f"{count} learner lesson progress record(s)" if count else None
 
     @admin.display(description="course", ordering="module__course__title")
     def course_title(self, obj: Lesson) -> str:

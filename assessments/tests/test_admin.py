@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from assessments.models import Assessment, Choice, Question
 from assessments.tests.factories import (
+    AnswerFactory,
     AssessmentAttemptFactory,
     AssessmentFactory,
     ChoiceFactory,
@@ -233,3 +234,18 @@ def test_choice_rows_are_not_reachable_outside_their_question(client, instructor
     assert Choice.objects.count() == 1
     response = client.get("/admin/assessments/choice/")
     assert response.status_code == 404
+
+
+def test_answered_question_cannot_be_deleted(client, instructor, learner):
+    quiz = AssessmentFactory(owner=instructor)
+    question = QuestionFactory(assessment=quiz, prompt="Pick one")
+    attempt = AssessmentAttemptFactory(assessment=quiz, learner=learner)
+    AnswerFactory(attempt=attempt, question=question)
+    client.force_login(instructor)
+
+    response = client.post(
+        reverse("admin:assessments_question_delete", args=[question.pk]), {"post": "yes"}
+    )
+
+    assert response.context["protected"] == [f"{question}: 1 learner answer(s)"]
+    assert Question.objects.filter(pk=question.pk).exists()
