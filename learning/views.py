@@ -36,10 +36,18 @@ DASHBOARD_RECOMMENDATIONS = 6
 @require_GET
 @vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    data = learner_dashboard(learner=request.user, now=timezone.now())
-    recommendations = Recommendation.objects.filter(
+    now = timezone.now()
+    active = Recommendation.objects.filter(
         learner=request.user, status=Recommendation.Status.ACTIVE
-    ).select_related("lesson", "course", "assessment")[:DASHBOARD_RECOMMENDATIONS]
+    ).select_related("lesson", "course", "assessment")
+    recommendations = list(active[:DASHBOARD_RECOMMENDATIONS])
+    if not recommendations and not Recommendation.objects.filter(learner=request.user).exists():
+        # A learner who never had cards gets a first set now rather than an empty box
+        # until the weekly job. Later refreshes follow lessons, quizzes and path changes,
+        # so a card the learner just accepted does not reappear on the next visit.
+        refresh_recommendations(learner=request.user, now=now)
+        recommendations = list(active[:DASHBOARD_RECOMMENDATIONS])
+    data = learner_dashboard(learner=request.user, now=now)
     return render(
         request,
         "learning/dashboard.html",

@@ -10,6 +10,7 @@ from assessments.models import Assessment
 from assessments.tests.factories import AssessmentFactory, QuestionFactory
 from catalog.models import Course
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
+from insights.models import Recommendation
 from insights.tests.factories import LearnerSkillStateFactory, RecommendationFactory
 from learning.models import LearningGoal, LessonProgress
 from learning.tests.factories import (
@@ -210,3 +211,17 @@ def test_dashboard_query_count_does_not_grow_with_history(
     with django_assert_max_num_queries(28):
         response = client.get(reverse("learning:dashboard"))
     assert response.status_code == 200
+
+
+def test_first_dashboard_visit_creates_recommendation_cards(client, learner):
+    course = CourseFactory(title="Python Basics", slug="python-basics")
+    module = ModuleFactory(course=course, title="Start", order=1)
+    lesson = LessonFactory(module=module, title="Variables", order=1)
+    EnrollmentFactory(learner=learner, course=course)
+    client.force_login(learner)
+
+    html = client.get(reverse("learning:dashboard")).content.decode()
+
+    card = Recommendation.objects.get(learner=learner, status="active", lesson=lesson)
+    assert f'id="rec-{card.pk}"' in html
+    assert "Variables" in html
