@@ -56,6 +56,7 @@ def content():
         module=module,
         title="Variables",
         order=1,
+        video_url="https://videos.skillstudio.test/variables.mp4",
         body="## Names\n\nA *name* points at a value.\n\n```python\nx = 1\n```",
         skills=[python],
     )
@@ -268,3 +269,12 @@ def test_lesson_events_are_retried_after_a_failure_and_heartbeats_sent(
     stored = LearnerEvent.objects.filter(learner=learner, lesson=content["first"])
     # The retried view is stored once; one heartbeat for 30 visible seconds.
     assert sorted(stored.values_list("event_type", flat=True)) == ["heartbeat", "lesson_viewed"]
+
+    # Video play and pause are tracked; a pause sends the batch at once.
+    with page.expect_response(events_response) as video:
+        page.locator("video").dispatch_event("play")
+        page.locator("video").dispatch_event("pause")
+    assert video.value.ok
+    assert sorted(
+        stored.filter(event_type__startswith="video").values_list("event_type", flat=True)
+    ) == ["video_pause", "video_play"]
