@@ -190,7 +190,9 @@ class Calibration:
     coefficients: dict[str, float]
 
     @classmethod
-    def fit(cls, feats: dict[str, np.ndarray], y: np.ndarray, names: tuple[str, ...]):
+    def fit(
+        cls, feats: dict[str, np.ndarray], y: np.ndarray, names: tuple[str, ...]
+    ) -> Calibration:
         model = LogisticRegression(max_iter=1000).fit(_matrix(feats, names), y)
         return cls(
             names=names,

@@ -20,12 +20,6 @@ from insights.models import LearnerSkillState, MLModel
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Every factory user hashes a password; the production hasher costs ~0.7 s each here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def write_builder(path: Path, learners: list[tuple[list[int], list[int]]]) -> None:
     """ASSISTments layout; every other learner's lines end with a trailing comma."""
     lines = []

@@ -20,12 +20,6 @@ from learning.tests.factories import LearningGoalFactory
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Every factory user hashes a password; the production hasher costs ~0.7 s each here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # Round numbers so the expected masteries below can be worked out by hand.
 ROUND = {"prior": 0.5, "learn": 0.2, "forget": 0.0, "guess": 0.2, "slip": 0.2}
 
