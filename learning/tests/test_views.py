@@ -225,3 +225,21 @@ def test_first_dashboard_visit_creates_recommendation_cards(client, learner):
     card = Recommendation.objects.get(learner=learner, status="active", lesson=lesson)
     assert f'id="rec-{card.pk}"' in html
     assert "Variables" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("learning:lesson_complete", [1]),
+        ("catalog:course_enroll", ["python-basics"]),
+        ("assessments:start", [1]),
+        ("assessments:attempt", [1]),
+        ("insights:path_generate", [1]),
+        ("insights:recommendation_action", [1, "accept"]),
+    ],
+)
+def test_writes_need_login(client, name, args):
+    response = client.post(reverse(name, args=args))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
