@@ -195,6 +195,15 @@ def test_whole_learner_journey(page: Page, live_server, content, console_errors)
     _shot(page, "progress")
     page.get_by_role("link", name="Catalog").click()
     _shot(page, "catalog")
+    # Filters apply as you type or choose, through HTMX, and keep the URL shareable.
+    page.evaluate("window.__noReload = true")
+    page.get_by_label("Search").fill("zzz")
+    expect(page.get_by_role("heading", name="0 courses")).to_be_visible()
+    page.get_by_label("Search").fill("")
+    page.get_by_label("Difficulty").select_option("beginner")
+    expect(page.get_by_role("heading", name="1 course")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"difficulty=beginner"))
+    assert page.evaluate("window.__noReload") is True
 
     assert console_errors == []
 
