@@ -25,7 +25,7 @@ from insights.models import Recommendation
 from insights.recommendations import refresh_recommendations
 from learning.forms import GoalForm
 from learning.models import LessonProgress
-from learning.selectors import LessonOutline, course_outline
+from learning.selectors import CourseOutline, LessonOutline, course_outline
 from learning.services import goal_create, lesson_complete, lesson_start
 from skillstudio.forms import attach_service_errors
 
@@ -89,7 +89,7 @@ def onboarding(request: HttpRequest) -> HttpResponse:
             attach_service_errors(form, error)
         else:
             messages.success(request, f"Goal “{goal.title}” saved.")
-            diagnostic = _diagnostic_for(skill_slugs=list(form.target_levels()))
+            diagnostic = _diagnostic_for(user=request.user, skill_slugs=list(form.target_levels()))
             if diagnostic is None:
                 return redirect("insights:path", goal_id=goal.pk)
             return redirect("assessments:detail", assessment_id=diagnostic.pk)
@@ -101,14 +101,11 @@ def onboarding(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _diagnostic_for(*, skill_slugs: list[str]) -> Assessment | None:
-    """The published diagnostic with the most questions on the goal's skills."""
+def _diagnostic_for(*, user, skill_slugs: list[str]) -> Assessment | None:
+    """The open diagnostic with the most questions on the goal's skills."""
     return (
-        Assessment.objects.filter(
-            kind=Assessment.Kind.DIAGNOSTIC,
-            is_published=True,
-            questions__skill__slug__in=skill_slugs,
-        )
+        assessments_visible_to(user=user)
+        .filter(kind=Assessment.Kind.DIAGNOSTIC, questions__skill__slug__in=skill_slugs)
         .annotate(matching=Count("questions"))
         .order_by("-matching", "title")
         .first()
@@ -116,7 +113,7 @@ def _diagnostic_for(*, skill_slugs: list[str]) -> Assessment | None:
 
 
 def _neighbours(
-    outline, lesson_id: int
+    outline: CourseOutline, lesson_id: int
 ) -> tuple[LessonOutline | None, LessonOutline | None, LessonOutline | None]:
     items = [item for module in outline.modules for item in module.lessons]
     for index, item in enumerate(items):

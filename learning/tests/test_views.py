@@ -133,12 +133,15 @@ def test_onboarding_creates_the_goal_and_sends_to_the_matching_diagnostic(client
             "level_python": "7",
             "level_sql": "",
             "weekly_hours": "4",
-            "timezone": "UTC",
+            "timezone": "Asia/Tokyo",
         },
     )
 
     assert response.status_code == 302
     assert response["Location"] == reverse("assessments:detail", args=[diagnostic.pk])
+    learner.profile.refresh_from_db()
+    assert learner.profile.timezone == "Asia/Tokyo"
+    assert learner.profile.onboarded_at is not None
     goal = LearningGoal.objects.get(learner=learner)
     assert goal.title == "Backend developer"
     assert goal.weekly_hours == 4
