@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.models import LearnerProfile
+from accounts.models import LearnerProfile, User
 from assessments.models import Assessment
 from assessments.selectors import assessments_visible_to
 from catalog.models import Skill
@@ -101,7 +101,7 @@ def onboarding(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _diagnostic_for(*, user, skill_slugs: list[str]) -> Assessment | None:
+def _diagnostic_for(*, user: User, skill_slugs: list[str]) -> Assessment | None:
     """The open diagnostic with the most questions on the goal's skills."""
     return (
         assessments_visible_to(user=user)
