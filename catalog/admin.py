@@ -35,13 +35,14 @@ LESSON_OWNER = "module__course__owner"
 class PrerequisiteCycleForm(forms.ModelForm):
     """Rejects prerequisites that would make the item require itself."""
 
-    validate_prerequisites: Any = None
+    def validate_prerequisites(self, prerequisites: QuerySet) -> None:
+        raise NotImplementedError
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if "prerequisites" in cleaned:
             try:
-                type(self).validate_prerequisites(self.instance, cleaned["prerequisites"])
+                self.validate_prerequisites(cleaned["prerequisites"])
             except ValidationError as exc:
                 self.add_error(None, exc)
         return cleaned
@@ -61,12 +62,14 @@ class CourseForm(PrerequisiteCycleForm):
             "prerequisites",
         )
 
-    @staticmethod
-    def validate_prerequisites(course: Course, prerequisites: QuerySet[Course]) -> None:
-        course_prerequisites_validate(course=course, prerequisites=prerequisites)
+    def validate_prerequisites(self, prerequisites: QuerySet[Course]) -> None:
+        course_prerequisites_validate(course=self.instance, prerequisites=prerequisites)
 
 
 class LessonForm(PrerequisiteCycleForm):
+    # https: lesson videos are embedded in https pages.
+    video_url = forms.URLField(label="Video URL", required=False, assume_scheme="https")
+
     class Meta:
         model = Lesson
         fields = (
@@ -82,9 +85,8 @@ class LessonForm(PrerequisiteCycleForm):
             "prerequisites",
         )
 
-    @staticmethod
-    def validate_prerequisites(lesson: Lesson, prerequisites: QuerySet[Lesson]) -> None:
-        lesson_prerequisites_validate(lesson=lesson, prerequisites=prerequisites)
+    def validate_prerequisites(self, prerequisites: QuerySet[Lesson]) -> None:
+        lesson_prerequisites_validate(lesson=self.instance, prerequisites=prerequisites)
 
 
 @admin.register(Skill)

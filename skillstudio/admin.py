@@ -18,6 +18,10 @@ from django.http import Http404, HttpRequest
 
 ALL_ACTIONS = frozenset({"view", "add", "change", "delete"})
 
+admin.site.site_header = "SkillStudio authoring"
+admin.site.site_title = "SkillStudio admin"
+admin.site.index_title = "Courses, assessments and learners"
+
 
 def is_instructor(user: Any) -> bool:
     return bool(

@@ -322,3 +322,17 @@ def test_course_with_enrolled_learners_cannot_be_deleted(client, instructor, cou
     ]
     assert bulk.context["protected"] == single.context["protected"]
     assert Course.objects.filter(pk=course_of_a.pk).exists()
+
+
+def test_posting_a_foreign_course_id_for_a_module_is_rejected(client, instructor, course_of_b):
+    client.force_login(instructor)
+    page = client.get(reverse("admin:catalog_module_add"))
+
+    response = client.post(
+        reverse("admin:catalog_module_add"),
+        admin_form_data(page, course=str(course_of_b.pk), title="Sneaky", order="9"),
+    )
+
+    assert response.status_code == 200
+    assert "course" in response.context["adminform"].form.errors
+    assert not course_of_b.modules.exists()
