@@ -67,7 +67,9 @@ class InstructorAccessMixin:
                 return False
         return owner == user
 
-    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Model:
         # Someone else's row is a 404, exactly like a missing one (Django's
         # default redirects to the index with "doesn't exist" instead).
         obj = super().get_object(request, object_id, from_field)  # type: ignore[misc]
