@@ -7,6 +7,7 @@ can act on.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -23,6 +24,7 @@ MIN_WEEKLY_HOURS = Decimal("0.5")
 # send them every few seconds to minutes, and a stuck tab must not inflate totals.
 MAX_SECONDS_PER_UPDATE = 3600
 MAX_POSITION_SECONDS = 24 * 3600
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 GOAL_FIELDS = {"title", "target_levels", "weekly_hours", "deadline", "status"}
 
 
@@ -87,8 +89,10 @@ def _clean_deadline(deadline, *, now: datetime) -> date | None:
 def _clean_target_levels(target_levels) -> dict[Skill, int]:
     if not isinstance(target_levels, dict) or not target_levels:
         raise ValidationError({"target_levels": "Pick at least one skill with a target level."})
-    skills = {s.slug: s for s in Skill.objects.filter(slug__in=list(target_levels))}
-    unknown = sorted(str(slug) for slug in target_levels if slug not in skills)
+    # Only well-formed slugs reach the query (PostgreSQL rejects NUL bytes in text).
+    wellformed = [s for s in target_levels if isinstance(s, str) and SLUG.fullmatch(s)]
+    skills = {s.slug: s for s in Skill.objects.filter(slug__in=wellformed)}
+    unknown = sorted(repr(slug)[1:-1][:80] for slug in target_levels if slug not in skills)
     if unknown:
         raise ValidationError({"target_levels": f"Unknown skill(s): {', '.join(unknown)}."})
     cleaned = {}
