@@ -134,5 +134,6 @@ def test_train_models_command(tmp_path):
     out = StringIO()
     call_command("train_models", "--name", "dropout", stdout=out)
     assert "dropout: stored v1 (active)" in out.getvalue()
-    # Days 28, 56 and 84 of both runs: the 30 learners of each run are there every time.
-    assert MLModel.objects.get(name="dropout").metrics["examples"] == 180
+    # Per run: day 28 has the 30 learners plus the day-30 withdrawal (31); day 56 the 30;
+    # day 84 loses the 10 who withdrew on day 80 and gains the day-70 registrant (21).
+    assert MLModel.objects.get(name="dropout").metrics["examples"] == 2 * (31 + 30 + 21)
