@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from insights.ml.registry import RegistryError, model_activate, model_rollback
 from insights.models import LearnerSkillState, LearningPathSnapshot, MLModel, Recommendation
 from skillstudio.admin import ReadOnlyAdminMixin
 
@@ -43,7 +44,7 @@ class MLModelAdmin(admin.ModelAdmin):
     list_filter = ("name", "is_active")
     search_fields = ("name", "notes")
     readonly_fields = ("trained_at", "training_window_start", "training_window_end", "is_active")
-    actions = ("activate",)
+    actions = ("activate", "rollback")
 
     @admin.action(description="Activate selected version (deactivates its other versions)")
     def activate(self, request: HttpRequest, queryset: QuerySet[MLModel]) -> None:
@@ -52,12 +53,24 @@ class MLModelAdmin(admin.ModelAdmin):
         if len(names) != len(set(names)):
             self.message_user(request, "Select at most one version per model name.", messages.ERROR)
             return
-        with transaction.atomic():
-            for model in chosen:
-                # Deactivate first: the partial unique index allows one active row per name.
-                MLModel.objects.filter(name=model.name, is_active=True).exclude(pk=model.pk).update(
-                    is_active=False
-                )
-                MLModel.objects.filter(pk=model.pk).update(is_active=True)
+        try:
+            with transaction.atomic():
+                for model in chosen:
+                    model_activate(name=model.name, version=model.version)
+        except RegistryError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
         activated = ", ".join(str(model.name) + f" v{model.version}" for model in chosen)
         self.message_user(request, f"Active now: {activated}.", messages.SUCCESS)
+
+    @admin.action(description="Roll back: activate the previous version of the selected models")
+    def rollback(self, request: HttpRequest, queryset: QuerySet[MLModel]) -> None:
+        names = sorted(set(queryset.values_list("name", flat=True)))
+        try:
+            with transaction.atomic():
+                restored = [model_rollback(name=name) for name in names]
+        except RegistryError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        summary = ", ".join(f"{model.name} v{model.version}" for model in restored)
+        self.message_user(request, f"Active now: {summary}.", messages.SUCCESS)

@@ -68,8 +68,6 @@ def model_activate(*, name: str, version: int) -> MLModel:
         target = MLModel.objects.select_for_update().filter(name=name, version=version).first()
         if target is None:
             raise RegistryError(f"No version {version} of model {name!r}.")
-        if target.artifact is None:
-            raise RegistryError(f"Version {version} of model {name!r} has no artifact to serve.")
         # Deactivate first: the partial unique index allows one active row per name.
         MLModel.objects.filter(name=name, is_active=True).exclude(pk=target.pk).update(
             is_active=False
@@ -86,9 +84,7 @@ def model_rollback(*, name: str) -> MLModel:
     if active is None:
         raise RegistryError(f"Model {name!r} has no active version to roll back from.")
     previous = (
-        MLModel.objects.filter(name=name, version__lt=active.version, artifact__isnull=False)
-        .order_by("-version")
-        .first()
+        MLModel.objects.filter(name=name, version__lt=active.version).order_by("-version").first()
     )
     if previous is None:
         raise RegistryError(
@@ -98,7 +94,12 @@ def model_rollback(*, name: str) -> MLModel:
 
 
 def artifact_of(model: MLModel) -> Any:
-    """Unpickle a stored artifact. Only this registry writes artifacts (from our own training)."""
+    """Unpickle a stored artifact (None for parameter-only models such as BKT).
+
+    Only `model_save` writes artifacts, from our own training runs.
+    """
+    if model.artifact is None:
+        return None
     return pickle.loads(bytes(model.artifact))  # noqa: S301 - written by model_save only
 
 

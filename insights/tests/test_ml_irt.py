@@ -1,17 +1,10 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import numpy as np
 import pytest
 
-from accounts.models import User
-from assessments.models import Answer, AssessmentAttempt
-from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
-from catalog.tests.factories import SkillFactory
 from insights.ml.irt import analyze_assessment, fit_irt
-
-T = datetime(2026, 11, 1, tzinfo=UTC)
+from insights.tests.ml_data import build_answered_quiz
 
 
 def _simulate(a: np.ndarray, b: np.ndarray, persons: int, seed: int) -> np.ndarray:
@@ -46,52 +39,7 @@ def test_fit_rejects_bad_input():
 
 @pytest.fixture
 def answered_quiz(db):
-    """40 learners of rising ability j = 0..39 answer a 6-question quiz."""
-    algebra, logic = SkillFactory(name="Algebra"), SkillFactory(name="Logic")
-    quiz = AssessmentFactory()
-    qs = [QuestionFactory(assessment=quiz, skill=algebra if k in (0, 1, 2, 5) else logic)
-          for k in range(6)]  # fmt: skip
-    choices = {q.id: [ChoiceFactory(question=q, is_correct=True), ChoiceFactory(question=q)]
-               for q in qs}  # fmt: skip
-    easy_distractor = ChoiceFactory(question=qs[4], text="Nobody falls for this")
-    correct_if = {
-        qs[0].id: lambda j: j >= 10,  # 75 % correct
-        qs[1].id: lambda j: j >= 20,
-        qs[2].id: lambda j: j >= 30,
-        qs[3].id: lambda j: j < 20,  # the weak half gets it right: a wrong answer key
-        qs[4].id: lambda j: True,  # everyone right
-        qs[5].id: lambda j: j >= 25,  # only learners 35..39 answer it (thin)
-    }
-    users = User.objects.bulk_create(
-        [User(email=f"irt{j}@example.com", password="!") for j in range(40)]
-    )
-    attempts = AssessmentAttempt.objects.bulk_create(
-        [
-            AssessmentAttempt(
-                learner=u, assessment=quiz, started_at=T, submitted_at=T + timedelta(minutes=5)
-            )
-            for u in users
-        ]
-    )
-    answers = []
-    for j, attempt in enumerate(attempts):
-        for q in qs:
-            if q == qs[5] and j < 35:
-                continue
-            right, wrong = choices[q.id]
-            ok = correct_if[q.id](j)
-            picked = right if ok else wrong
-            answers.append(
-                Answer(
-                    attempt=attempt,
-                    question=q,
-                    response={"choices": [picked.id]},
-                    is_correct=ok,
-                    answered_at=T,
-                )
-            )
-    Answer.objects.bulk_create(answers)
-    return quiz, qs, easy_distractor
+    return build_answered_quiz()
 
 
 @pytest.mark.django_db
