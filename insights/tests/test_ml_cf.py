@@ -90,7 +90,9 @@ def test_item_similarity_is_symmetric_with_empty_diagonal():
 
 @pytest.mark.django_db
 def test_evaluate_command_on_assistments_format(tmp_path):
-    (tmp_path / "builder_train.csv").write_text("3\n1,2,3,\n1,0,1,\n" * 6 + "3\n4,5,6,\n1,1,0,\n" * 6)
+    (tmp_path / "builder_train.csv").write_text(
+        "3\n1,2,3,\n1,0,1,\n" * 6 + "3\n4,5,6,\n1,1,0,\n" * 6
+    )
     out = StringIO()
     call_command("evaluate_recommender", "--assistments", str(tmp_path), stdout=out)
     assert "12 users, 6 items, 12 users with held-out items" in out.getvalue()

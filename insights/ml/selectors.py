@@ -1,0 +1,27 @@
+"""Who may read which prediction: access control for model outputs in one place."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from insights.models import DropoutRisk
+from learning.models import Enrollment
+
+
+def risks_for_instructor(*, user) -> QuerySet[DropoutRisk]:
+    """Risks of active enrollments in the caller's own courses (all courses for admins)."""
+    risks = DropoutRisk.objects.filter(enrollment__status=Enrollment.Status.ACTIVE).select_related(
+        "enrollment__learner", "enrollment__course", "model"
+    )
+    if getattr(user, "is_platform_admin", False):
+        return risks
+    if getattr(user, "is_instructor", False):
+        return risks.filter(enrollment__course__owner=user)
+    return risks.none()
+
+
+def risks_for_learner(*, user) -> QuerySet[DropoutRisk]:
+    """The caller's own risks, for their active enrollments."""
+    return DropoutRisk.objects.filter(
+        enrollment__learner=user, enrollment__status=Enrollment.Status.ACTIVE
+    ).select_related("enrollment__course")
