@@ -304,11 +304,14 @@ def support_reason(*, course_title: str, factors: list[dict]) -> str:
     )
 
 
-def score_active_enrollments(*, now: datetime, chunk_size: int = 2000) -> ScoringSummary:
+def score_active_enrollments(
+    *, now: datetime, chunk_size: int = 2000, dry_run: bool = False
+) -> ScoringSummary:
     """Nightly job: refresh DropoutRisk for every active enrollment; support high risks.
 
     Safe to re-run: risks are upserted per enrollment and a support recommendation is only
-    added when the learner has no active one for that course.
+    added when the learner has no active one for that course. `dry_run` scores and counts
+    without writing anything.
     """
     summary = ScoringSummary()
     model = active_model(MODEL_NAME)
@@ -320,6 +323,10 @@ def score_active_enrollments(*, now: datetime, chunk_size: int = 2000) -> Scorin
         chunk = enrollments[start : start + chunk_size]
         by_id = {e.id: e for e in chunk}
         scores = score_enrollments(enrollments=chunk, now=now, model=model)
+        summary.scored += len(scores)
+        summary.high += sum(1 for s in scores if s.level == DropoutRisk.Level.HIGH)
+        if dry_run:
+            continue
         with transaction.atomic():
             DropoutRisk.objects.bulk_create(
                 [
@@ -355,11 +362,10 @@ def score_active_enrollments(*, now: datetime, chunk_size: int = 2000) -> Scorin
                 if s.level == DropoutRisk.Level.HIGH
             ]
             created = Recommendation.objects.bulk_create(support, ignore_conflicts=True)
-        summary.scored += len(scores)
-        summary.high += len(support)
         summary.support_recommendations += sum(1 for r in created if r.pk)
-    # Enrollments that are no longer active keep no stale risk.
-    DropoutRisk.objects.exclude(enrollment__status=Enrollment.Status.ACTIVE).delete()
+    if not dry_run:
+        # Enrollments that are no longer active keep no stale risk.
+        DropoutRisk.objects.exclude(enrollment__status=Enrollment.Status.ACTIVE).delete()
     return summary
 
 

@@ -137,3 +137,18 @@ def test_train_models_command(tmp_path):
     # Per run: day 28 has the 30 learners plus the day-30 withdrawal (31); day 56 the 30;
     # day 84 loses the 10 who withdrew on day 80 and gains the day-70 registrant (21).
     assert MLModel.objects.get(name="dropout").metrics["examples"] == 2 * (31 + 30 + 21)
+
+
+@pytest.mark.django_db
+def test_score_command_dry_run_writes_nothing(trained, platform):
+    out = StringIO()
+    call_command("score_dropout_risk", "--dry-run", stdout=out)
+    assert "Would score 2 active enrollments with dropout v1" in out.getvalue()
+    assert not DropoutRisk.objects.exists()
+    assert not Recommendation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_score_command_without_a_model_says_so(platform):
+    with pytest.raises(CommandError, match="No active dropout model"):
+        call_command("score_dropout_risk", stdout=StringIO())
