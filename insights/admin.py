@@ -8,8 +8,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from insights.ml.registry import RegistryError, model_activate, model_rollback
-from insights.models import LearnerSkillState, LearningPathSnapshot, MLModel, Recommendation
-from skillstudio.admin import ReadOnlyAdminMixin
+from insights.models import (
+    DropoutRisk,
+    LearnerSkillState,
+    LearningPathSnapshot,
+    MLModel,
+    Recommendation,
+)
+from skillstudio.admin import ReadOnlyAdminMixin, ScopedModelAdmin
 
 
 @admin.register(LearnerSkillState)
@@ -36,6 +42,36 @@ class RecommendationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("learner__email", "reason")
     list_select_related = ("learner",)
     date_hierarchy = "created_at"
+
+
+@admin.register(DropoutRisk)
+class DropoutRiskAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
+    # Instructors drill into the at-risk learners of their own courses; the nightly
+    # scoring job (insights.ml.dropout) writes these rows.
+    owner_path = "enrollment__course__owner"
+    instructor_actions = frozenset({"view"})
+    list_display = ("learner", "course", "level", "probability", "top_factor", "scored_at")
+    list_filter = ("level", ("enrollment__course", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("enrollment__learner__email", "enrollment__course__title")
+    list_select_related = ("enrollment__learner", "enrollment__course")
+    fields = ("enrollment", "probability", "level", "reasons", "features", "model", "scored_at")
+    readonly_fields = fields
+
+    @admin.display(ordering="enrollment__learner__email")
+    def learner(self, obj: DropoutRisk) -> str:
+        return str(obj.enrollment.learner)
+
+    @admin.display(ordering="enrollment__course__title")
+    def course(self, obj: DropoutRisk) -> str:
+        return str(obj.enrollment.course)
+
+    @admin.display(description="main reason")
+    def top_factor(self, obj: DropoutRisk) -> str:
+        return obj.factors[0]["text"] if obj.factors else ""
+
+    @admin.display(description="reasons")
+    def reasons(self, obj: DropoutRisk) -> str:
+        return "; ".join(f["text"] for f in obj.factors)
 
 
 @admin.register(MLModel)

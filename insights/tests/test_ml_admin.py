@@ -5,9 +5,11 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
+from catalog.tests.factories import CourseFactory
 from insights.ml.registry import model_save
-from insights.models import MLModel
+from insights.models import DropoutRisk, MLModel
 from insights.tests.ml_data import build_answered_quiz
+from learning.tests.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
@@ -57,3 +59,24 @@ def test_rollback_action_restores_the_previous_version(client, admin_user):
         follow=True,
     )
     assert "nothing to roll back to" in response.content.decode()
+
+
+def test_instructor_sees_at_risk_learners_of_own_courses_in_admin(
+    client, instructor, other_instructor, learner
+):
+    enrollment = EnrollmentFactory(learner=learner, course=CourseFactory(owner=instructor))
+    risk = DropoutRisk.objects.create(
+        enrollment=enrollment,
+        probability=0.7,
+        level="high",
+        factors=[{"factor": "inactive", "text": "no activity for 12 days", "weight": 1.0}],
+        scored_at=NOW,
+    )
+    listing = reverse("admin:insights_dropoutrisk_changelist")
+    detail = reverse("admin:insights_dropoutrisk_change", args=[risk.pk])
+    client.force_login(instructor)
+    assert "no activity for 12 days" in client.get(listing).content.decode()
+    assert client.get(detail).status_code == 200
+    client.force_login(other_instructor)
+    assert "no activity for 12 days" not in client.get(listing).content.decode()
+    assert client.get(detail).status_code == 404
