@@ -7,6 +7,7 @@ reads their own risk factors; course suggestions come from the collaborative fil
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, views
 from rest_framework.exceptions import PermissionDenied
@@ -16,7 +17,8 @@ from rest_framework.response import Response
 
 from catalog.models import Course
 from insights.ml.cf import courses_like_yours, similar_courses
-from insights.ml.selectors import risks_for_instructor, risks_for_learner
+from insights.ml.segments import segment_overview
+from insights.ml.selectors import learners_of_instructor, risks_for_instructor, risks_for_learner
 from insights.models import DropoutRisk
 
 
@@ -74,6 +76,12 @@ class CourseSuggestionSerializer(serializers.Serializer):
     title = serializers.CharField()
     score = serializers.FloatField()
     reason = serializers.CharField()
+
+
+class SegmentCountSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    learners = serializers.IntegerField()
 
 
 LEVEL = OpenApiParameter(
@@ -160,3 +168,15 @@ class CoursesLikeYoursView(views.APIView):
         """Courses learners like you went on to take, each with its reason."""
         suggestions = courses_like_yours(learner=request.user)
         return Response(CourseSuggestionSerializer(suggestions, many=True).data)
+
+
+class SegmentOverviewView(views.APIView):
+    @extend_schema(responses=SegmentCountSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """How the learners of your courses split into segments (empty until trained)."""
+        user = request.user
+        if not (user.is_instructor or user.is_platform_admin):
+            raise PermissionDenied("Only instructors see learner segments.")
+        ids = list(learners_of_instructor(user=user))
+        overview = segment_overview(learner_ids=ids, now=timezone.now())
+        return Response(SegmentCountSerializer(overview, many=True).data)

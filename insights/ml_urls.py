@@ -18,5 +18,6 @@ urlpatterns = [
         ml_api.SimilarCoursesView.as_view(),
         name="similar-courses",
     ),
+    path("segments", ml_api.SegmentOverviewView.as_view(), name="segments"),
     path("recommended-courses", ml_api.CoursesLikeYoursView.as_view(), name="courses-like-yours"),
 ]

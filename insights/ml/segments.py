@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 from accounts.models import LearnerProfile
 from assessments.models import AssessmentAttempt
+from insights.ml.registry import active_model
 from learning.models import LearnerEvent, LessonProgress
 
 MODEL_NAME = "segments"
@@ -189,3 +190,35 @@ def assign_segments(
         model.scaler.transform(learner_features(learner_ids=learner_ids, now=now))
     )
     return {pk: model.segments[int(c)] for pk, c in zip(learner_ids, labels, strict=True)}
+
+
+def learner_segment(*, learner_id: int, now: datetime) -> Segment | None:
+    """The learner's segment under the active model (None until one is trained)."""
+    loaded = active_model(MODEL_NAME)
+    if loaded is None:
+        return None
+    return assign_segments(model=loaded.artifact, learner_ids=[learner_id], now=now)[learner_id]
+
+
+@dataclass(frozen=True)
+class SegmentCount:
+    name: str
+    description: str
+    learners: int
+
+
+def segment_overview(*, learner_ids: Sequence[int], now: datetime) -> list[SegmentCount]:
+    """How a group of learners (e.g. an instructor's) splits across the active segments."""
+    loaded = active_model(MODEL_NAME)
+    if loaded is None or not learner_ids:
+        return []
+    counts: dict[int, int] = {}
+    for segment in assign_segments(
+        model=loaded.artifact, learner_ids=learner_ids, now=now
+    ).values():
+        counts[segment.index] = counts.get(segment.index, 0) + 1
+    return [
+        SegmentCount(s.name, s.description, counts[s.index])
+        for s in sorted(loaded.artifact.segments, key=lambda s: -counts.get(s.index, 0))
+        if counts.get(s.index)
+    ]

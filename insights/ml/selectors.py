@@ -25,3 +25,11 @@ def risks_for_learner(*, user) -> QuerySet[DropoutRisk]:
     return DropoutRisk.objects.filter(
         enrollment__learner=user, enrollment__status=Enrollment.Status.ACTIVE
     ).select_related("enrollment__course")
+
+
+def learners_of_instructor(*, user) -> QuerySet[int]:
+    """Ids of learners with an active enrollment in the caller's courses (all for admins)."""
+    enrollments = Enrollment.objects.filter(status=Enrollment.Status.ACTIVE)
+    if not getattr(user, "is_platform_admin", False):
+        enrollments = enrollments.filter(course__owner=user)
+    return enrollments.values_list("learner_id", flat=True).distinct().order_by("learner_id")

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from catalog.models import Course
 from catalog.tests.factories import CourseFactory
+from insights.ml import registry
 from insights.models import DropoutRisk
 from learning.tests.factories import EnrollmentFactory
 
@@ -16,6 +17,14 @@ FACTORS = [
     {"factor": "inactive", "text": "no activity for 12 days", "weight": 1.2},
     {"factor": "missed_recent", "text": "missed 2 of the last 3 assessments", "weight": 0.7},
 ]
+
+
+@pytest.fixture(autouse=True)
+def fresh_loader():
+    # The process-wide loader would otherwise serve a model cached by an earlier test.
+    registry.loader.clear()
+    yield
+    registry.loader.clear()
 
 
 def _risk(enrollment, probability: float, level: str) -> DropoutRisk:
@@ -128,3 +137,13 @@ def test_similar_courses_are_public_for_published_courses_only(client, learner, 
     client.force_login(learner)
     suggestions = client.get(reverse("ml:courses-like-yours")).json()
     assert suggestions[0]["reason"] == "Learners who took Python went on to Flask."
+
+
+def test_segments_overview_is_for_instructors(client, instructor, learner):
+    url = reverse("ml:segments")
+    assert client.get(url).status_code == 401
+    client.force_login(learner)
+    assert client.get(url).status_code == 403
+    client.force_login(instructor)
+    response = client.get(url)
+    assert (response.status_code, response.json()) == (200, [])  # no segments model yet

@@ -7,11 +7,21 @@ import pytest
 
 from accounts.tests.factories import LearnerFactory
 from assessments.tests.factories import AssessmentAttemptFactory
-from insights.ml.segments import assign_segments, fit_segments
+from insights.ml import registry
+from insights.ml.registry import model_save
+from insights.ml.segments import assign_segments, fit_segments, learner_segment, segment_overview
 from learning.models import LearnerEvent
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def fresh_loader():
+    # The process-wide loader would otherwise serve a model cached by an earlier test.
+    registry.loader.clear()
+    yield
+    registry.loader.clear()
 
 
 @pytest.fixture
@@ -70,3 +80,20 @@ def test_identical_learners_cannot_be_segmented(db):
     ids = [u.id for u in LearnerFactory.create_batch(4)]
     with pytest.raises(ValueError, match="Only 1 distinct activity profile"):
         fit_segments(learner_ids=ids, now=NOW, k=2)
+
+
+def test_overview_and_learner_segment_use_the_active_model(two_kinds):
+    steady, drifting = two_kinds
+    assert learner_segment(learner_id=steady[0].id, now=NOW) is None
+    ids = [u.id for u in steady + drifting]
+    model_save(name="segments", artifact=fit_segments(learner_ids=ids, now=NOW, k=2), now=NOW,
+               activate=True)  # fmt: skip
+    registry.loader.clear()
+    assert learner_segment(learner_id=drifting[0].id, now=NOW).name == (
+        "occasional struggling daytime learners who stall"
+    )
+    overview = segment_overview(learner_ids=[*ids[:5]], now=NOW)  # 4 steady, 1 drifting
+    assert [(s.name, s.learners) for s in overview] == [
+        ("steady high-scoring evening learners picking up pace", 4),
+        ("occasional struggling daytime learners who stall", 1),
+    ]
