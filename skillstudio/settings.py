@@ -143,7 +143,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# With acks_late a message whose worker died is redelivered after the
+# visibility timeout; it must exceed the longest task (a chunk of learners, a
+# model fit). Unacked messages are swept for every few seconds so a short
+# timeout (the worker tests use 1 s) is honoured.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT)),
+    "unacked_restore_throttle": 1,
+}
+# Results are recorded in PostgreSQL (insights.PendingJob); Redis keeps none.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
@@ -170,7 +181,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "skillstudio.api_errors.SkillStudioAutoSchema",
+    "EXCEPTION_HANDLER": "skillstudio.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="10/min")},
 }
 SIMPLE_JWT = {
@@ -188,6 +200,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind"/"status" field: name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "AssessmentKindEnum": "assessments.models.Assessment.Kind",
+        "QuestionKindEnum": "assessments.models.Question.Kind",
+        "CourseStatusEnum": "catalog.models.Course.Status",
+        "DifficultyEnum": "catalog.models.Difficulty",
+        "ContentTypeEnum": "catalog.models.Lesson.ContentType",
+        "GoalStatusEnum": "learning.models.LearningGoal.Status",
+        "EnrollmentStatusEnum": "learning.models.Enrollment.Status",
+        "LessonProgressStatusEnum": "learning.models.LessonProgress.Status",
+        "EventTypeEnum": "learning.models.LearnerEvent.Type",
+    },
 }
 
 # Security: secure by default; `check --deploy` is clean with DEBUG off.

@@ -148,6 +148,16 @@ def make_estimator(kind: str = "logistic") -> Pipeline | HistGradientBoostingCla
     raise ValueError(f"Unknown estimator kind {kind!r} (logistic or boosting).")
 
 
+def _left_at(enrollment: Enrollment) -> datetime | None:
+    """When the learner withdrew: the recorded unregistration, else (for a platform drop that
+    did not record one) the last change of a dropped enrollment."""
+    if enrollment.unregistered_at is not None:
+        return enrollment.unregistered_at
+    if enrollment.status == Enrollment.Status.DROPPED:
+        return enrollment.updated_at
+    return None
+
+
 def dropout_dataset(*, enrollments: QuerySet[Enrollment], days: Sequence[int]) -> Dataset:
     """One example per enrollment and day: features as of that day, label "withdrew later".
 
@@ -161,7 +171,7 @@ def dropout_dataset(*, enrollments: QuerySet[Enrollment], days: Sequence[int]) -
             cutoff = cutoff_for_day(enrollment, day)
             if enrollment.enrolled_at >= cutoff:
                 continue
-            if enrollment.unregistered_at is not None and enrollment.unregistered_at < cutoff:
+            if (left := _left_at(enrollment)) is not None and left < cutoff:
                 continue
             if enrollment.status == Enrollment.Status.COMPLETED and (
                 enrollment.completed_at is not None and enrollment.completed_at < cutoff

@@ -75,6 +75,10 @@ def model_activate(*, name: str, version: int) -> MLModel:
         if not target.is_active:
             target.is_active = True
             target.save(update_fields=["is_active"])
+        # This process serves the new version at once (forgotten again on commit, in case
+        # it was re-read inside this transaction); other processes within `check_seconds`.
+        loader.forget(name)
+        transaction.on_commit(lambda: loader.forget(name))
     return target
 
 
@@ -148,6 +152,11 @@ class ModelLoader:
                 )
                 self._cache[name] = cached
             return cached
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self._cache.pop(name, None)
+            self._checked_at.pop(name, None)
 
     def clear(self) -> None:
         with self._lock:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from insights.ml import registry
 from insights.ml.registry import (
     ModelLoader,
     RegistryError,
@@ -94,3 +95,14 @@ def test_loader_returns_none_without_an_active_version():
     assert loader.get("dropout") is None
     model_save(name="dropout", artifact={"x": 1}, now=NOW, activate=True)
     assert loader.get("dropout").artifact == {"x": 1}
+
+
+@pytest.mark.django_db
+def test_activating_in_this_process_is_served_at_once():
+    registry.loader.clear()
+    model_save(name="dropout", artifact={"v": 1}, now=NOW, activate=True)
+    model_save(name="dropout", artifact={"v": 2}, now=NOW)
+    assert registry.active_model("dropout").artifact == {"v": 1}
+    model_activate(name="dropout", version=2)
+    assert registry.active_model("dropout").artifact == {"v": 2}
+    registry.loader.clear()

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('insights', '0001_initial'),
+        ('insights', '0002_pending_jobs'),
         ('learning', '0002_enrollment_runs'),
     ]
 

@@ -1,0 +1,404 @@
+"""Learning paths (R-PATH): from a goal's skill gaps to an ordered, explained list of courses.
+
+Planning is pure (`plan_learning_path`); `generate_learning_path` stores the plan as a new
+`LearningPathSnapshot` version and records what changed since the previous one.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max
+
+from catalog.models import DIFFICULTY_RANK, Course
+from insights.models import LearningPathSnapshot
+from insights.selectors import learner_timezone, skill_levels
+from learning.models import Enrollment, LearningGoal
+
+# A prerequisite course counts as mastered (and is left out) once the learner completed it
+# or every skill it teaches is at this level or above.
+MASTERY_LEVEL = 7
+
+
+class PathError(Exception):
+    """The goal or the catalogue does not allow a path; the message says why."""
+
+
+@dataclass(frozen=True)
+class PathItem:
+    id: int
+    title: str
+    slug: str
+    difficulty: str
+    skills_covered: list[str]
+    estimated_hours: float
+    reason: str
+    sequence: int
+    type: str = "course"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PathPlan:
+    goal_id: int
+    items: list[PathItem]
+    metadata: dict = field(default_factory=dict)
+
+    def item_dicts(self) -> list[dict]:
+        return [item.as_dict() for item in self.items]
+
+
+@dataclass(frozen=True)
+class PathChanges:
+    added: list[int]
+    removed: list[int]
+    reordered: list[int]
+    summary: str
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.reordered)
+
+    def as_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "removed": self.removed,
+            "reordered": self.reordered,
+            "text": self.summary,
+        }
+
+
+@dataclass
+class _Catalog:
+    courses: dict[int, dict]
+    skills: dict[int, list[str]]
+    prerequisites: dict[int, list[int]]
+
+
+def _load_catalog() -> _Catalog:
+    """Published courses with their skills and prerequisites: three queries."""
+    courses = {
+        row["id"]: row
+        for row in Course.objects.published().values(
+            "id", "title", "slug", "difficulty", "estimated_hours"
+        )
+    }
+    skills: dict[int, list[str]] = defaultdict(list)
+    for course_id, slug in (
+        Course.skills.through.objects.filter(course_id__in=courses)
+        .order_by("skill__name", "skill__slug")
+        .values_list("course_id", "skill__slug")
+    ):
+        skills[course_id].append(slug)
+    prerequisites: dict[int, list[int]] = defaultdict(list)
+    for course_id, required_id in (
+        Course.prerequisites.through.objects.filter(from_course_id__in=courses)
+        .order_by("to_course_id")
+        .values_list("from_course_id", "to_course_id")
+    ):
+        # A draft prerequisite cannot be taken; it does not block the plan.
+        if required_id in courses:
+            prerequisites[course_id].append(required_id)
+    return _Catalog(courses, skills, prerequisites)
+
+
+def _choose_gap_courses(
+    catalog: _Catalog, gaps: dict[str, int], excluded: set[int]
+) -> tuple[list[int], list[str]]:
+    """Greedy weighted set cover: repeatedly take the course covering most gap per hour.
+
+    Gap size is (target level - current level) summed over the still uncovered skills a
+    course teaches. Ties go to fewer hours, then the lower id, so plans are deterministic.
+    Returns the chosen course ids and the gap skills no course teaches.
+    """
+    uncovered = dict(gaps)
+    chosen: list[int] = []
+    while uncovered:
+        best: tuple[Decimal, Decimal, int] | None = None
+        for course_id, course in catalog.courses.items():
+            if course_id in excluded or course_id in chosen:
+                continue
+            covered = sum(uncovered.get(slug, 0) for slug in catalog.skills[course_id])
+            if not covered:
+                continue
+            hours = Decimal(course["estimated_hours"])
+            key = (Decimal(covered) / hours, -hours, -course_id)
+            if best is None or key > best:
+                best = key
+        if best is None:
+            break
+        course_id = -best[2]
+        chosen.append(course_id)
+        for slug in catalog.skills[course_id]:
+            uncovered.pop(slug, None)
+    return chosen, [slug for slug in gaps if slug in uncovered]
+
+
+def _with_prerequisites(
+    catalog: _Catalog, roots: list[int], mastered: set[int]
+) -> tuple[set[int], dict[int, list[int]]]:
+    """Roots plus every unmastered prerequisite, transitively, by iterative DFS.
+
+    Raises PathError naming the courses of the first cycle met; the visiting/done marks
+    guarantee termination on any graph.
+    """
+    visiting, done = 1, 2
+    state: dict[int, int] = {}
+    edges: dict[int, list[int]] = defaultdict(list)  # course -> prerequisites in the path
+    for root in sorted(roots):
+        if state.get(root) == done:
+            continue
+        state[root] = visiting
+        trail = [root]
+        stack = [(root, iter(catalog.prerequisites[root]))]
+        while stack:
+            node, pending = stack[-1]
+            required = next(pending, None)
+            if required is None:
+                stack.pop()
+                trail.pop()
+                state[node] = done
+                continue
+            if required in mastered and required not in roots:
+                continue
+            edges[node].append(required)
+            if state.get(required) == visiting:
+                cycle = [*trail[trail.index(required) :], required]
+                names = " → ".join(catalog.courses[c]["title"] for c in cycle)
+                raise PathError(
+                    f"Prerequisite cycle between courses: {names}. "
+                    "The course prerequisites must be fixed before a path can be planned."
+                )
+            if state.get(required) == done:
+                continue
+            state[required] = visiting
+            trail.append(required)
+            stack.append((required, iter(catalog.prerequisites[required])))
+    return set(state), edges
+
+
+def _ordered(catalog: _Catalog, included: set[int], edges: dict[int, list[int]]) -> list[int]:
+    """Topological order (prerequisites first); among ready courses the easiest comes first."""
+    waiting = {course_id: len(set(edges[course_id])) for course_id in included}
+    unlocks: dict[int, list[int]] = defaultdict(list)
+    for course_id in included:
+        for required in set(edges[course_id]):
+            unlocks[required].append(course_id)
+
+    def key(course_id: int) -> tuple[int, str, int]:
+        course = catalog.courses[course_id]
+        return (DIFFICULTY_RANK.get(course["difficulty"], 0), course["title"], course_id)
+
+    ready = [key(c) for c, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        course_id = heapq.heappop(ready)[2]
+        order.append(course_id)
+        for dependent in unlocks[course_id]:
+            waiting[dependent] -= 1
+            if waiting[dependent] == 0:
+                heapq.heappush(ready, key(dependent))
+    return order
+
+
+def _reason(gap_skills: list[str], dependents: list[str]) -> str:
+    parts = []
+    if gap_skills:
+        parts.append(f"Builds foundation in {', '.join(gap_skills)}")
+    if dependents:
+        text = f"Prerequisite for {', '.join(dependents)}"
+        parts.append(text if not parts else text[0].lower() + text[1:])
+    return "; ".join(parts)
+
+
+def plan_learning_path(*, goal: LearningGoal, now: datetime) -> PathPlan:
+    """Plan the courses that close the goal's skill gaps. Reads only, writes nothing."""
+    if goal.status != LearningGoal.Status.ACTIVE:
+        raise PathError(f"Goal '{goal.title}' is {goal.status}: only active goals get a path.")
+    targets = list(
+        goal.target_skills.order_by("skill__name").values_list("skill__slug", "target_level")
+    )
+    if not targets:
+        raise PathError(
+            f"Goal '{goal.title}' has no target skills: add at least one skill with a target level."
+        )
+    learner = goal.learner
+    levels = skill_levels(learner=learner)
+    current = {slug: levels[slug].level if slug in levels else 0 for slug, _ in targets}
+    gaps = {slug: target - current[slug] for slug, target in targets if current[slug] < target}
+
+    catalog = _load_catalog()
+    completed = set(
+        Enrollment.objects.filter(learner=learner, status=Enrollment.Status.COMPLETED).values_list(
+            "course_id", flat=True
+        )
+    )
+    mastered = completed | {
+        course_id
+        for course_id, slugs in catalog.skills.items()
+        if slugs and all(s in levels and levels[s].level >= MASTERY_LEVEL for s in slugs)
+    }
+    roots, remaining = _choose_gap_courses(catalog, gaps, excluded=completed)
+    included, edges = _with_prerequisites(catalog, roots, mastered)
+    order = _ordered(catalog, included, edges)
+
+    required_by: dict[int, list[str]] = defaultdict(list)
+    for course_id in order:  # path order keeps "Prerequisite for A, B" in study order
+        for required in dict.fromkeys(edges[course_id]):
+            required_by[required].append(catalog.courses[course_id]["title"])
+    items = []
+    for sequence, course_id in enumerate(order, start=1):
+        course = catalog.courses[course_id]
+        taught = catalog.skills[course_id]
+        items.append(
+            PathItem(
+                id=course_id,
+                title=course["title"],
+                slug=course["slug"],
+                difficulty=course["difficulty"],
+                skills_covered=list(taught),
+                estimated_hours=float(course["estimated_hours"]),
+                reason=_reason([s for s in gaps if s in taught], required_by[course_id]),
+                sequence=sequence,
+            )
+        )
+    metadata = _metadata(goal, now, targets, current, gaps, remaining, items, learner)
+    return PathPlan(goal_id=goal.pk, items=items, metadata=metadata)
+
+
+def _metadata(goal, now, targets, current, gaps, remaining, items, learner) -> dict:
+    total_hours = sum(Decimal(str(item.estimated_hours)) for item in items)
+    weekly = Decimal(goal.weekly_hours)
+    weeks = math.ceil(total_hours / weekly) if total_hours else 0
+    taught = {slug for item in items for slug in item.skills_covered}
+    reachable = None
+    weeks_left = None
+    if goal.deadline:
+        today = now.astimezone(learner_timezone(learner)).date()
+        days_left = (goal.deadline - today).days
+        weeks_left = round(days_left / 7, 1)
+        reachable = days_left > 0 and total_hours <= weekly * days_left / 7
+    return {
+        "total_courses": len(items),
+        "total_hours": float(total_hours),
+        "estimated_weeks": weeks,
+        "skills_covered": [slug for slug in gaps if slug in taught],
+        "remaining_gaps": remaining,
+        "deadline": goal.deadline.isoformat() if goal.deadline else None,
+        "weeks_until_deadline": weeks_left,
+        "deadline_reachable": reachable,
+        "weekly_hours": float(weekly),
+        "targets": dict(targets),
+        "gaps": [
+            {"skill": slug, "current_level": current[slug], "target_level": target}
+            for slug, target in targets
+            if slug in gaps
+        ],
+    }
+
+
+def path_diff(*, old_items: list[dict] | None, new_items: list[dict]) -> PathChanges:
+    """Courses added, removed and (among those kept) moved, with a one-line summary."""
+    new_ids = [item["id"] for item in new_items]
+    if old_items is None:
+        return PathChanges(new_ids, [], [], f"First version of this path: {len(new_ids)} courses.")
+    old_ids = [item["id"] for item in old_items]
+    titles = {item["id"]: item["title"] for item in [*old_items, *new_items]}
+    added = [c for c in new_ids if c not in old_ids]
+    removed = [c for c in old_ids if c not in new_ids]
+    kept_old = [c for c in old_ids if c in new_ids]
+    kept_new = [c for c in new_ids if c in old_ids]
+    reordered = [c for c, d in zip(kept_new, kept_old, strict=True) if c != d]
+    parts = []
+    if added:
+        parts.append("added " + ", ".join(titles[c] for c in added))
+    if removed:
+        parts.append("removed " + ", ".join(titles[c] for c in removed))
+    if reordered:
+        parts.append("reordered " + ", ".join(titles[c] for c in reordered))
+    text = "; ".join(parts) if parts else "no change in courses"
+    summary = f"{text[0].upper()}{text[1:]}."
+    return PathChanges(added, removed, reordered, summary)
+
+
+def snapshot_diff(*, older: LearningPathSnapshot, newer: LearningPathSnapshot) -> PathChanges:
+    """What changed between two versions of one path, for the history view."""
+    if older.goal_id != newer.goal_id:
+        raise PathError("Only versions of the same goal's path can be compared.")
+    return path_diff(old_items=older.items, new_items=newer.items)
+
+
+def path_signature(items: list[dict], metadata: dict) -> tuple:
+    """What makes two plans the same path: courses, order, reasons and the timeline."""
+    return (
+        tuple((item["id"], item["reason"], item["estimated_hours"]) for item in items),
+        metadata.get("estimated_weeks"),
+        tuple(metadata.get("remaining_gaps", [])),
+        metadata.get("deadline_reachable"),
+    )
+
+
+def store_snapshot(
+    *, goal: LearningGoal, plan: PathPlan, now: datetime, trigger: str, iso_week: str = ""
+) -> LearningPathSnapshot:
+    """Write the plan as the next version and deactivate the previous one.
+
+    Locks the goal row so concurrent generations queue up instead of racing for a version
+    number; the unique constraints would reject a race anyway.
+    """
+    with transaction.atomic():
+        LearningGoal.objects.select_for_update().filter(pk=goal.pk).first()
+        snapshots = LearningPathSnapshot.objects.filter(learner_id=goal.learner_id, goal=goal)
+        previous = snapshots.filter(is_active=True).first()
+        last_version = snapshots.aggregate(v=Max("version"))["v"] or 0
+        items = plan.item_dicts()
+        changes = path_diff(old_items=previous.items if previous else None, new_items=items)
+        if previous:
+            snapshots.filter(pk=previous.pk).update(is_active=False)
+        return LearningPathSnapshot.objects.create(
+            learner_id=goal.learner_id,
+            goal=goal,
+            version=last_version + 1,
+            items=items,
+            metadata=plan.metadata,
+            is_active=True,
+            trigger=trigger,
+            changes=changes.as_dict(),
+            change_summary=changes.summary,
+            iso_week=iso_week,
+            created_at=now,
+        )
+
+
+def generate_learning_path(
+    *, goal: LearningGoal, now: datetime, trigger: str = LearningPathSnapshot.Trigger.GENERATED
+) -> LearningPathSnapshot:
+    """Plan the goal's path and store it as a new version (PathError leaves nothing written)."""
+    if trigger not in LearningPathSnapshot.Trigger.values:
+        raise ValueError(f"Unknown trigger '{trigger}'.")
+    plan = plan_learning_path(goal=goal, now=now)
+    return store_snapshot(goal=goal, plan=plan, now=now, trigger=trigger)
+
+
+def path_payload(snapshot: LearningPathSnapshot) -> dict:
+    """The seed's {"learning_path": [...], "metadata": {...}} shape, plus version facts."""
+    return {
+        "learning_path": snapshot.items,
+        "metadata": {
+            **snapshot.metadata,
+            "goal_id": snapshot.goal_id,
+            "version": snapshot.version,
+            "trigger": snapshot.trigger,
+            "generated_at": snapshot.created_at.isoformat(),
+            "changes": snapshot.changes,
+        },
+    }

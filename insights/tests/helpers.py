@@ -1,0 +1,56 @@
+"""Builders shared by the insights tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from assessments.models import Answer, AssessmentAttempt, Question
+from assessments.tests.factories import AssessmentFactory
+
+# A Wednesday afternoon; every test injects it (or a time derived from it) as "now".
+NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+
+
+def quiz_attempt(
+    learner,
+    *,
+    at: datetime,
+    skill=None,
+    correct: int = 0,
+    total: int = 0,
+    score: float | None = None,
+    assessment=None,
+    passed: bool | None = None,
+) -> AssessmentAttempt:
+    """A submitted attempt with `total` answers on `skill`, the first `correct` right.
+
+    The score defaults to the share of correct answers; questions and answers are bulk
+    inserted so tests can build long histories cheaply.
+    """
+    assessment = assessment or AssessmentFactory()
+    if score is None:
+        score = 100 * correct / total
+    attempt = AssessmentAttempt.objects.create(
+        learner=learner,
+        assessment=assessment,
+        started_at=at - timedelta(minutes=10),
+        submitted_at=at,
+        score=Decimal(str(round(score, 2))),
+        passed=passed if passed is not None else score >= assessment.passing_score,
+    )
+    if total:
+        first = (
+            assessment.questions.order_by("-order").values_list("order", flat=True).first()
+        ) or 0
+        questions = Question.objects.bulk_create(
+            Question(
+                assessment=assessment, prompt=f"Q{first + i}", skill=skill, order=first + i + 1
+            )
+            for i in range(total)
+        )
+        Answer.objects.bulk_create(
+            Answer(attempt=attempt, question=q, is_correct=i < correct, answered_at=at)
+            for i, q in enumerate(questions)
+        )
+    return attempt

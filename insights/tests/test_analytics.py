@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from accounts.models import LearnerProfile
+from catalog.tests.factories import CourseFactory, LessonFactory, SkillFactory
+from insights.analytics import (
+    ai_insights,
+    current_streak,
+    engagement_patterns,
+    learning_pace,
+    performance_summary,
+    struggling_topics,
+)
+from insights.tests.factories import LearningPathSnapshotFactory
+from insights.tests.helpers import NOW, quiz_attempt
+from learning.models import Enrollment, LessonProgress
+from learning.tests.factories import (
+    EnrollmentFactory,
+    LearnerEventFactory,
+    LearningGoalFactory,
+    LessonProgressFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def set_timezone(learner, zone: str) -> None:
+    LearnerProfile.objects.filter(user=learner).update(timezone=zone)
+    learner.profile.refresh_from_db()
+
+
+def event(learner, at: datetime, **fields):
+    return LearnerEventFactory(learner=learner, occurred_at=at, received_at=at, **fields)
+
+
+def test_streak_crosses_midnight_in_the_learners_time_zone(learner, other_learner):
+    # 23:30 and 00:30 in New York (UTC-5) are two days there, one day in UTC.
+    for person in (learner, other_learner):
+        event(person, datetime(2026, 3, 3, 4, 30, tzinfo=UTC))
+        event(person, datetime(2026, 3, 3, 5, 30, tzinfo=UTC))
+    set_timezone(learner, "America/New_York")
+    now = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
+
+    assert current_streak(learner=learner, now=now) == 2
+    assert current_streak(learner=other_learner, now=now) == 1
+
+
+def test_streak_stops_at_a_gap_day_and_lapses_after_a_full_missed_day(learner):
+    for day in (27, 28):
+        event(learner, datetime(2026, 2, day, 12, tzinfo=UTC))
+    # 1 March missed; 2 March a lesson completion, 3 March a quiz submission.
+    LessonProgressFactory(
+        learner=learner,
+        status=LessonProgress.Status.COMPLETED,
+        started_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+        completed_at=datetime(2026, 3, 2, 10, tzinfo=UTC),
+    )
+    quiz_attempt(learner, at=datetime(2026, 3, 3, 10, tzinfo=UTC), score=80)
+
+    assert current_streak(learner=learner, now=datetime(2026, 3, 3, 23, tzinfo=UTC)) == 2
+    # Nothing yet on 4 March: the streak is still alive until that day ends.
+    assert current_streak(learner=learner, now=datetime(2026, 3, 4, 23, tzinfo=UTC)) == 2
+    assert current_streak(learner=learner, now=datetime(2026, 3, 5, 0, 1, tzinfo=UTC)) == 0
+
+
+@pytest.mark.parametrize(
+    ("later", "trend", "change"),
+    [
+        (75, "improving", 5.0),
+        (74.99, "stable", 5.0),
+        (65, "declining", -5.0),
+        (65.01, "stable", -5.0),
+    ],
+)
+def test_trend_at_exactly_the_five_point_threshold(learner, later, trend, change):
+    quiz_attempt(learner, at=NOW - timedelta(days=20), score=70)
+    quiz_attempt(learner, at=NOW - timedelta(days=5), score=later)
+
+    summary = performance_summary(learner=learner, now=NOW, days=30)
+
+    assert summary.performance_trend == trend
+    assert summary.trend_change == change
+
+
+def test_trend_is_stable_without_an_earlier_score(learner):
+    quiz_attempt(learner, at=NOW - timedelta(days=1), score=95)
+
+    assert performance_summary(learner=learner, now=NOW).performance_trend == "stable"
+
+
+def test_performance_summary_counts_only_the_window(learner):
+    lessons = LessonFactory.create_batch(5)
+    for lesson, started, completed in [
+        (lessons[0], 10, 9),
+        (lessons[1], 5, 4),
+        (lessons[2], 3, None),
+        (lessons[3], 2, None),
+        (lessons[4], 45, 40),  # outside the 30 days
+    ]:
+        LessonProgressFactory(
+            learner=learner,
+            lesson=lesson,
+            started_at=NOW - timedelta(days=started),
+            completed_at=completed and NOW - timedelta(days=completed),
+            status=LessonProgress.Status.COMPLETED
+            if completed
+            else LessonProgress.Status.IN_PROGRESS,
+        )
+    quiz_attempt(learner, at=NOW - timedelta(days=2), score=70)
+    quiz_attempt(learner, at=NOW - timedelta(days=1), score=80)
+    quiz_attempt(learner, at=NOW - timedelta(days=31), score=10)
+    start = NOW - timedelta(days=3)
+    # Two sessions: 0-40 min (gaps of 20 min) and, after 2 h, 10 min: 50 min = 0.8 h.
+    for minutes in (0, 20, 40, 160, 170):
+        event(learner, start + timedelta(minutes=minutes))
+
+    summary = performance_summary(learner=learner, now=NOW)
+
+    assert summary.lessons_completed == 2
+    assert summary.completion_rate == 0.5
+    assert summary.avg_quiz_score == 75.0
+    assert summary.quizzes_taken == 2
+    assert summary.study_hours == 0.8
+
+
+def test_engagement_patterns_use_the_learners_time_zone(learner):
+    set_timezone(learner, "Europe/Berlin")  # UTC+1 in winter
+    for minutes in (0, 10, 20):  # Monday 20:00-20:20 in Berlin
+        event(learner, datetime(2026, 3, 2, 19, minutes, tzinfo=UTC))
+    for minutes in (10, 25):  # Wednesday 20:10-20:25
+        event(learner, datetime(2026, 2, 25, 19, minutes, tzinfo=UTC))
+    event(learner, datetime(2026, 3, 3, 8, 0, tzinfo=UTC))  # Tuesday 09:00
+    video = LessonFactory(content_type="video")
+    LessonProgressFactory(
+        learner=learner, lesson=video, started_at=NOW - timedelta(days=2), time_spent_seconds=900
+    )
+    text = LessonFactory(content_type="text")
+    LessonProgressFactory(
+        learner=learner, lesson=text, started_at=NOW - timedelta(days=2), time_spent_seconds=300
+    )
+
+    patterns = engagement_patterns(learner=learner, now=NOW)
+
+    assert patterns.peak_hours == [20, 9]
+    assert patterns.peak_days == ["monday", "wednesday"]
+    # Sessions of 20, 15 and 0 minutes.
+    assert (patterns.sessions, patterns.avg_session_minutes) == (3, 11.7)
+    assert patterns.preferred_content_types == ["video", "text"]
+    assert ai_insights(learner=learner, now=NOW).study_recommendation == (
+        "You learn best on monday, wednesday around 20:00. Schedule important lessons then!"
+    )
+
+
+def test_struggling_topics_use_recent_answers_and_the_threshold(learner):
+    async_, sql, css = (SkillFactory(slug=s) for s in ("async_programming", "sql", "css"))
+    # An old perfect attempt drops out once ten newer answers exist.
+    quiz_attempt(learner, at=NOW - timedelta(days=20), skill=async_, correct=10, total=10)
+    quiz_attempt(learner, at=NOW - timedelta(days=1), skill=async_, correct=4, total=10)
+    quiz_attempt(learner, at=NOW - timedelta(days=1), skill=sql, correct=5, total=10)
+    quiz_attempt(learner, at=NOW - timedelta(days=1), skill=css, correct=6, total=10)
+
+    topics = struggling_topics(learner=learner)
+
+    assert [(t.skill, t.avg_score, t.difficulty) for t in topics] == [
+        ("async_programming", 40.0, "needs_help"),
+        ("sql", 50.0, "needs_practice"),
+    ]
+    assert [t.skill for t in struggling_topics(learner=learner, threshold=61)] == [
+        "async_programming",
+        "sql",
+        "css",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first_progress", "second_progress", "status"),
+    [(100, 0, "on_track"), (60, 0, "behind"), (100, 20, "ahead")],
+)
+def test_learning_pace_against_the_deadline(learner, first_progress, second_progress, status):
+    # Path made 14 days ago, deadline 28 days after: 50% expected; 10 points either way.
+    first, second = CourseFactory(estimated_hours=10), CourseFactory(estimated_hours=10)
+    made = NOW - timedelta(days=14)
+    goal = LearningGoalFactory(learner=learner, deadline=(made + timedelta(days=28)).date())
+    LearningPathSnapshotFactory(
+        goal=goal,
+        created_at=made,
+        items=[
+            {"id": first.pk, "title": "A", "estimated_hours": 10.0, "reason": ""},
+            {"id": second.pk, "title": "B", "estimated_hours": 10.0, "reason": ""},
+        ],
+    )
+    EnrollmentFactory(learner=learner, course=first, progress_percent=first_progress)
+    EnrollmentFactory(learner=learner, course=second, progress_percent=second_progress)
+
+    pace = learning_pace(goal=goal, now=NOW)
+
+    expected_progress = (first_progress + second_progress) / 2
+    assert pace.status == status
+    assert (pace.progress_percent, pace.expected_percent) == (expected_progress, 50.0)
+    assert (
+        pace.reason == f"{expected_progress:g}% of the planned 20 hours done; 50% expected by now"
+    )
+
+
+def test_completed_enrollment_counts_in_full_for_pace(learner):
+    course = CourseFactory(estimated_hours=8)
+    goal = LearningGoalFactory(learner=learner, weekly_hours=4)
+    LearningPathSnapshotFactory(
+        goal=goal,
+        created_at=NOW - timedelta(days=7),
+        items=[{"id": course.pk, "title": "A", "estimated_hours": 8.0, "reason": ""}],
+    )
+    EnrollmentFactory(
+        learner=learner, course=course, status=Enrollment.Status.COMPLETED, progress_percent=40
+    )
+
+    pace = learning_pace(goal=goal, now=NOW)
+
+    # No deadline: one week at 4 h of 8 planned hours = 50% expected; 100% done.
+    assert (pace.status, pace.progress_percent, pace.expected_percent) == ("ahead", 100.0, 50.0)
+
+
+def test_insights_message_points_at_weak_topics(learner):
+    skill = SkillFactory(slug="async_programming")
+    quiz_attempt(learner, at=NOW - timedelta(days=1), skill=skill, correct=4, total=10)
+
+    insights = ai_insights(learner=learner, now=NOW)
+
+    assert insights.areas_for_improvement == ["async_programming"]
+    assert insights.personalized_message == (
+        "Consider reviewing recent topics to strengthen your foundation. Focus on "
+        "async_programming - we've prepared revision content for you."
+    )
+
+
+def test_insights_celebrate_a_streak_with_rising_scores(learner):
+    quiz_attempt(learner, at=NOW - timedelta(days=20), score=70)
+    for days in range(5):
+        quiz_attempt(learner, at=NOW - timedelta(days=days), score=92)
+
+    insights = ai_insights(learner=learner, now=NOW)
+
+    assert insights.personalized_message == (
+        "🔥 Amazing 5-day streak! Your performance is improving - you're mastering the material!"
+    )
+    assert insights.strengths == [
+        "Strong quiz performance (88.3% average)",
+        "Excellent study discipline (5-day streak)",
+    ]

@@ -1,0 +1,264 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from accounts.models import LearnerProfile
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
+from insights.models import Recommendation
+from insights.paths import generate_learning_path
+from insights.recommendations import (
+    difficulty_advice,
+    expire_stale_recommendations,
+    next_lessons,
+    recommendation_act,
+    refresh_recommendations,
+    revision_lessons,
+)
+from insights.tests.factories import LearnerSkillStateFactory, RecommendationFactory
+from insights.tests.helpers import NOW, quiz_attempt
+from learning.models import LessonProgress
+from learning.tests.factories import (
+    EnrollmentFactory,
+    GoalSkillFactory,
+    LearningGoalFactory,
+    LessonProgressFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def lesson_in(course, module_order: int, order: int, title: str, **fields):
+    module = course.modules.filter(order=module_order).first() or ModuleFactory(
+        course=course, order=module_order, title=f"Part {module_order}"
+    )
+    return LessonFactory(module=module, order=order, title=title, **fields)
+
+
+def complete(learner, *lessons):
+    for lesson in lessons:
+        LessonProgressFactory(
+            learner=learner,
+            lesson=lesson,
+            status=LessonProgress.Status.COMPLETED,
+            started_at=NOW - timedelta(days=3),
+            completed_at=NOW - timedelta(days=2),
+        )
+
+
+@pytest.fixture
+def python_course(learner):
+    course = CourseFactory(title="Python 101")
+    hello = lesson_in(course, 1, 1, "Hello")
+    variables = lesson_in(course, 1, 2, "Variables")
+    functions = lesson_in(course, 2, 1, "Python Functions")
+    EnrollmentFactory(learner=learner, course=course, enrolled_at=NOW - timedelta(days=10))
+    return hello, variables, functions
+
+
+def test_next_lesson_is_the_first_incomplete_in_course_order(learner, python_course):
+    hello, variables, functions = python_course
+    complete(learner, hello, variables)
+
+    [suggestion] = next_lessons(learner=learner, now=NOW)
+
+    assert suggestion.lesson_id == functions.pk
+    assert suggestion.reason == "Next in sequence: Module 2 - Python Functions"
+
+
+def test_blocked_next_lesson_recommends_the_deepest_missing_prerequisite(learner, python_course):
+    hello, variables, functions = python_course
+    complete(learner, hello, variables)
+    tooling = CourseFactory(title="Tooling")
+    terminal = lesson_in(tooling, 1, 1, "Open a terminal")
+    install = lesson_in(tooling, 1, 2, "Install Python", prerequisites=[terminal])
+    functions.prerequisites.set([install])
+
+    [suggestion] = next_lessons(learner=learner, now=NOW)
+
+    assert suggestion.lesson_id == terminal.pk
+    assert suggestion.blocked_lesson_id == functions.pk
+    assert suggestion.reason == (
+        "Complete 'Open a terminal' first - it is a prerequisite for Module 2 - Python Functions"
+    )
+
+    complete(learner, terminal)
+    [suggestion] = next_lessons(learner=learner, now=NOW)
+    assert suggestion.title == "Install Python"
+
+
+def test_lesson_in_progress_comes_first(learner, python_course):
+    other = CourseFactory(title="SQL")
+    lesson_in(other, 1, 1, "Select")
+    EnrollmentFactory(learner=learner, course=other, enrolled_at=NOW - timedelta(days=20))
+    LessonProgressFactory(learner=learner, lesson=python_course[0], started_at=NOW)
+
+    suggestions = next_lessons(learner=learner, now=NOW)
+
+    assert [s.reason for s in suggestions] == [
+        "Continue where you left off: Module 1 - Hello",
+        "Next in sequence: Module 1 - Select",
+    ]
+
+
+@pytest.mark.parametrize(("days_ago", "suggested"), [(13, False), (15, True)])
+def test_skipped_lesson_is_not_suggested_for_fourteen_days(
+    learner, python_course, days_ago, suggested
+):
+    hello, variables, functions = python_course
+    complete(learner, hello, variables)
+    RecommendationFactory(
+        learner=learner,
+        lesson=functions,
+        status=Recommendation.Status.SKIPPED,
+        acted_at=NOW - timedelta(days=days_ago),
+    )
+
+    assert bool(next_lessons(learner=learner, now=NOW)) is suggested
+
+
+def test_revision_ranks_weak_skills_by_need_and_time_since_practice(learner):
+    a, b, c, d = (SkillFactory(slug=s) for s in "abcd")
+    quiz_attempt(learner, at=NOW - timedelta(days=14), skill=a, correct=4, total=10)
+    quiz_attempt(learner, at=NOW - timedelta(hours=1), skill=b, correct=2, total=10)
+    quiz_attempt(learner, at=NOW - timedelta(days=30), skill=c, correct=8, total=10)
+    LearnerSkillStateFactory(
+        learner=learner, skill=d, mastery=0.3, level=3, last_practiced_at=NOW - timedelta(days=7)
+    )
+    course = CourseFactory(title="Review")
+    easy_a = lesson_in(course, 1, 1, "A made easy", skills=[a], difficulty="beginner")
+    done_a = lesson_in(course, 1, 2, "A in depth", skills=[a], difficulty="advanced")
+    complete(learner, done_a)
+    lesson_in(course, 1, 3, "B", skills=[b])
+    lesson_in(course, 1, 4, "C", skills=[c])
+    lesson_in(course, 1, 5, "D", skills=[d])
+
+    items = revision_lessons(learner=learner, now=NOW)
+
+    # priority = (1 - strength) x (1 + days / 7): a .6 x 3, d .7 x 2, b .8 x 1; c is fine.
+    assert [(i.skill, i.priority) for i in items] == [("a", 1.8), ("d", 1.4), ("b", 0.8)]
+    assert [i.reason for i in items] == [
+        "Review a - recent quiz score: 40% (last practiced 14 days ago)",
+        "Review d - mastery estimate: 30% (last practiced 7 days ago)",
+        "Review b - recent quiz score: 20%",
+    ]
+    # A lesson already completed is a review: preferred over an easier unseen one.
+    assert items[0].lesson_id == done_a.pk != easy_a.pk
+
+
+def set_difficulty(learner, level: str) -> None:
+    LearnerProfile.objects.filter(user=learner).update(current_difficulty=level)
+    learner.profile.refresh_from_db()
+
+
+@pytest.mark.parametrize(
+    ("score", "change", "recommended", "reason"),
+    [
+        (49, "decrease", "beginner", "Recent quiz average is 49% - easing to beginner content"),
+        (50, "keep", "intermediate", "Recent quiz average is 50% - keeping the intermediate level"),
+        (85, "increase", "advanced", "Excellent performance (85%) - increasing challenge"),
+        (86, "increase", "advanced", "Excellent performance (86%) - increasing challenge"),
+    ],
+)
+def test_difficulty_thresholds(learner, score, change, recommended, reason):
+    set_difficulty(learner, "intermediate")
+    quiz_attempt(learner, at=NOW - timedelta(days=1), score=score)
+
+    advice = difficulty_advice(learner=learner, now=NOW)
+
+    assert (advice.change, advice.recommended, advice.recent_average) == (
+        change,
+        recommended,
+        score,
+    )
+    assert advice.reason.startswith(reason)
+
+
+def test_difficulty_uses_the_latest_five_attempts(learner):
+    quiz_attempt(learner, at=NOW - timedelta(days=6), score=0)
+    for days in range(5):
+        quiz_attempt(learner, at=NOW - timedelta(days=days, hours=1), score=90 + days)
+
+    advice = difficulty_advice(learner=learner, now=NOW)
+
+    assert (advice.recent_average, advice.attempts, advice.change) == (92.0, 5, "increase")
+    assert advice.reason == "Excellent performance (92%) - increasing challenge to intermediate"
+
+
+def test_no_harder_level_than_advanced(learner):
+    set_difficulty(learner, "advanced")
+    quiz_attempt(learner, at=NOW - timedelta(days=1), score=95)
+
+    advice = difficulty_advice(learner=learner, now=NOW)
+
+    assert (advice.change, advice.recommended) == ("keep", "advanced")
+    assert advice.reason == "Excellent performance (95%) - you are already at the advanced level"
+
+
+def test_refresh_updates_in_place_and_expires_what_is_no_longer_wanted(learner, python_course):
+    hello, variables, _ = python_course
+
+    first = refresh_recommendations(learner=learner, now=NOW)
+    again = refresh_recommendations(learner=learner, now=NOW + timedelta(hours=1))
+    complete(learner, hello)
+    later = refresh_recommendations(learner=learner, now=NOW + timedelta(hours=2))
+
+    assert [(r.kind, r.lesson_id) for r in first] == [("next_lesson", hello.pk)]
+    assert [r.pk for r in again] == [first[0].pk]
+    assert [(r.lesson_id, r.reason) for r in later] == [
+        (variables.pk, "Next in sequence: Module 1 - Variables")
+    ]
+    assert Recommendation.objects.get(pk=first[0].pk).status == "expired"
+    assert Recommendation.objects.filter(learner=learner).count() == 2
+
+
+def test_refresh_suggests_path_courses_and_difficulty(learner):
+    python = SkillFactory(slug="python")
+    course = CourseFactory(title="Python Basics", skills=[python])
+    goal = LearningGoalFactory(learner=learner)
+    GoalSkillFactory(goal=goal, skill=python, target_level=6)
+    generate_learning_path(goal=goal, now=NOW)
+    quiz_attempt(learner, at=NOW - timedelta(days=1), score=92)
+
+    recs = refresh_recommendations(learner=learner, now=NOW)
+
+    assert [(r.kind, r.course_id, r.reason) for r in recs] == [
+        ("difficulty", None, "Excellent performance (92%) - increasing challenge to intermediate"),
+        ("course", course.pk, "Builds foundation in python"),
+    ]
+    assert recs[0].payload["recommended"] == "intermediate"
+
+
+def test_skipped_recommendation_is_recorded_and_not_suggested_again(learner, python_course):
+    [rec] = refresh_recommendations(learner=learner, now=NOW)
+
+    acted = recommendation_act(recommendation=rec, action="skipped", now=NOW)
+    after = refresh_recommendations(learner=learner, now=NOW + timedelta(days=1))
+
+    assert (acted.status, acted.acted_at) == ("skipped", NOW)
+    assert [r.lesson_id for r in after] == [python_course[1].pk]
+    back = refresh_recommendations(learner=learner, now=NOW + timedelta(days=15))
+    assert python_course[0].pk in [r.lesson_id for r in back]
+
+
+def test_invalid_or_late_actions_are_rejected_with_a_message(learner, python_course):
+    [rec] = refresh_recommendations(learner=learner, now=NOW)
+
+    with pytest.raises(ValueError, match="Unknown action 'maybe': use one of accepted, skipped"):
+        recommendation_act(recommendation=rec, action="maybe", now=NOW)
+    accepted = recommendation_act(recommendation=rec, action="accepted", now=NOW)
+    assert recommendation_act(recommendation=rec, action="accepted", now=NOW).acted_at == NOW
+    with pytest.raises(ValueError, match="already accepted"):
+        recommendation_act(recommendation=rec, action="skipped", now=NOW)
+    assert accepted.status == "accepted"
+
+
+def test_expired_recommendations_are_marked(learner):
+    old = RecommendationFactory(learner=learner, expires_at=NOW - timedelta(minutes=1))
+    fresh = RecommendationFactory(learner=learner, expires_at=NOW + timedelta(days=1))
+
+    assert expire_stale_recommendations(learner=learner, now=NOW) == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (old.status, fresh.status) == ("expired", "active")
