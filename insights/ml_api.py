@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog.models import Course
-from insights.ml.cf import courses_like_yours, similar_courses
+from insights.ml.cf import courses_like_yours, lessons_like_yours, similar_courses
 from insights.ml.segments import segment_overview
 from insights.ml.selectors import learners_of_instructor, risks_for_instructor, risks_for_learner
 from insights.models import DropoutRisk
@@ -167,6 +167,14 @@ class CoursesLikeYoursView(views.APIView):
     def get(self, request: Request) -> Response:
         """Courses learners like you went on to take, each with its reason."""
         suggestions = courses_like_yours(learner=request.user)
+        return Response(CourseSuggestionSerializer(suggestions, many=True).data)
+
+
+class LessonsLikeYoursView(views.APIView):
+    @extend_schema(responses=CourseSuggestionSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """Lessons learners like you studied next (title = lesson, course_id = its course)."""
+        suggestions = lessons_like_yours(learner=request.user)
         return Response(CourseSuggestionSerializer(suggestions, many=True).data)
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
         ml_api.SimilarCoursesView.as_view(),
         name="similar-courses",
     ),
+    path("recommended-lessons", ml_api.LessonsLikeYoursView.as_view(), name="lessons-like-yours"),
     path("segments", ml_api.SegmentOverviewView.as_view(), name="segments"),
     path("recommended-courses", ml_api.CoursesLikeYoursView.as_view(), name="courses-like-yours"),
 ]

@@ -24,9 +24,9 @@ import numpy as np
 from scipy import sparse
 from sklearn.preprocessing import normalize
 
-from catalog.models import Course
+from catalog.models import Course, Lesson
 from insights.ml.registry import active_model
-from learning.models import Enrollment
+from learning.models import Enrollment, LessonProgress
 
 MODEL_NAME = "course_cf"
 COMPLETION_WEIGHT = 2.0
@@ -162,6 +162,48 @@ def similar_courses(
         for c, score, _ in ranked
         if c in courses
     ]
+    return out[:limit]
+
+
+def lesson_interactions() -> list[tuple[int, int, float]]:
+    return [
+        (learner_id, lesson_id, COMPLETION_WEIGHT if completed else 1.0)
+        for learner_id, lesson_id, completed in LessonProgress.objects.values_list(
+            "learner_id", "lesson_id", "completed_at"
+        )
+    ]
+
+
+def lessons_like_yours(
+    *, learner, limit: int = 5, model: ItemSimilarity | None = None
+) -> list[CourseSuggestion]:
+    """Lessons of published courses that learners with the same lessons went on to study.
+
+    Returned as suggestions whose `course_id` is the lesson's course and `title` the lesson's.
+    """
+    mine = dict(
+        LessonProgress.objects.filter(learner=learner).values_list("lesson_id", "completed_at")
+    )
+    model = model or item_similarity(lesson_interactions())
+    seen = {lesson: COMPLETION_WEIGHT if done else 1.0 for lesson, done in mine.items()}
+    ranked = recommend(model, seen, limit=limit * 3)
+    lessons = Lesson.objects.select_related("module__course").in_bulk(
+        {i for i, _, _ in ranked} | {b for _, _, b in ranked}
+    )
+    out = []
+    for lesson_id, score, because in ranked:
+        lesson = lessons.get(lesson_id)
+        if lesson is None or not lesson.module.course.is_published or because not in lessons:
+            continue
+        verb = "finished" if mine.get(because) else "started"
+        out.append(
+            CourseSuggestion(
+                course_id=lesson.module.course_id,
+                title=lesson.title,
+                score=round(score, 4),
+                reason=f"Learners who {verb} {lessons[because].title} went on to {lesson.title}.",
+            )
+        )
     return out[:limit]
 
 

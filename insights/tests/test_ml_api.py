@@ -137,6 +137,9 @@ def test_similar_courses_are_public_for_published_courses_only(client, learner, 
     client.force_login(learner)
     suggestions = client.get(reverse("ml:courses-like-yours")).json()
     assert suggestions[0]["reason"] == "Learners who took Python went on to Flask."
+    assert client.get(reverse("ml:lessons-like-yours")).json() == []  # no lessons studied
+    client.logout()
+    assert client.get(reverse("ml:lessons-like-yours")).status_code == 401
 
 
 def test_segments_overview_is_for_instructors(client, instructor, learner):

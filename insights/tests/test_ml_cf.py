@@ -1,21 +1,25 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.models import Course
-from catalog.tests.factories import CourseFactory
+from catalog.tests.factories import CourseFactory, LessonFactory
 from insights.ml import registry
 from insights.ml.cf import (
     courses_like_yours,
     evaluate_recommenders,
     item_similarity,
+    lessons_like_yours,
     similar_courses,
 )
 from insights.ml.training import train_model
-from learning.tests.factories import EnrollmentFactory
+from learning.tests.factories import EnrollmentFactory, LessonProgressFactory
+
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -99,3 +103,19 @@ def test_evaluate_command_on_assistments_format(tmp_path):
     assert "item-item CF: precision@5 0.200, recall@10 1.000" in out.getvalue()
     with pytest.raises(CommandError, match="No builder_"):
         call_command("evaluate_recommender", "--assistments", str(tmp_path / "nope"))
+
+
+@pytest.mark.django_db
+def test_lessons_like_yours_follow_what_similar_learners_studied_next(learner):
+    intro, loops, draft_lesson = (LessonFactory(title=t) for t in ("Intro", "Loops", "Secret"))
+    draft_lesson.module.course.status = Course.Status.DRAFT
+    draft_lesson.module.course.save()
+    for _ in range(2):
+        other = LessonProgressFactory(lesson=intro, completed_at=NOW, status="completed").learner
+        LessonProgressFactory(learner=other, lesson=loops)
+        LessonProgressFactory(learner=other, lesson=draft_lesson)
+    LessonProgressFactory(learner=learner, lesson=intro, completed_at=NOW, status="completed")
+
+    (suggestion,) = lessons_like_yours(learner=learner)
+    assert suggestion.title == "Loops"
+    assert suggestion.reason == "Learners who finished Intro went on to Loops."
