@@ -50,6 +50,8 @@ def item_similarity(interactions: Iterable[tuple[Hashable, Hashable, float]]) ->
         rows.append(users.setdefault(user, len(users)))
         cols.append(items.setdefault(item, len(items)))
         vals.append(float(weight))
+    if not items:
+        return ItemSimilarity([], sparse.csr_matrix((0, 0)))
     x = sparse.csr_matrix((vals, (rows, cols)), shape=(len(users), len(items)))
     x.sum_duplicates()
     unit = normalize(x.T.tocsr(), norm="l2", axis=1)

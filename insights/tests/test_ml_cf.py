@@ -119,3 +119,10 @@ def test_lessons_like_yours_follow_what_similar_learners_studied_next(learner):
     (suggestion,) = lessons_like_yours(learner=learner)
     assert suggestion.title == "Loops"
     assert suggestion.reason == "Learners who finished Intro went on to Loops."
+
+
+@pytest.mark.django_db
+def test_no_data_means_no_suggestions(learner):
+    assert item_similarity([]).items == []
+    assert courses_like_yours(learner=learner) == []
+    assert lessons_like_yours(learner=learner) == []
