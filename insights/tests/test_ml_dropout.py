@@ -152,3 +152,18 @@ def test_score_command_dry_run_writes_nothing(trained, platform):
 def test_score_command_without_a_model_says_so(platform):
     with pytest.raises(CommandError, match="No active dropout model"):
         call_command("score_dropout_risk", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_nightly_scoring_queries_do_not_grow_with_enrollments(
+    trained, platform, django_assert_max_num_queries
+):
+    alice, _ = platform
+    # active-model id + its artifact (first use), active enrollments, 5 feature queries,
+    # savepoint, risk upsert, support recommendations, release, stale-risk cleanup
+    with django_assert_max_num_queries(13):
+        assert score_active_enrollments(now=T).scored == 2
+    for _ in range(30):
+        EnrollmentFactory(course=alice.course, enrolled_at=T - 10 * DAY)
+    with django_assert_max_num_queries(13):
+        assert score_active_enrollments(now=T).scored == 32
