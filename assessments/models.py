@@ -45,7 +45,7 @@ class Assessment(models.Model):
         help_text="Share of the course grade, in percent.",
     )
     # Identifier in the system an assessment was imported from (e.g. "oulad:1752").
-    external_id = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -94,10 +94,14 @@ class Enrollment(models.Model):
     enrolled_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
     unregistered_at = models.DateTimeField(null=True, blank=True)
-    final_result = models.CharField(max_length=20, choices=FinalResult.choices, blank=True)
+    # Database defaults too: bulk loaders (seed_demo's COPY) that predate these columns
+    # keep working.
+    final_result = models.CharField(
+        max_length=20, choices=FinalResult.choices, blank=True, default="", db_default=""
+    )
     # Facts known at registration from the source system (e.g. OULAD studentInfo:
     # num_of_prev_attempts, studied_credits); never outcomes.
-    registration_info = models.JSONField(default=dict, blank=True)
+    registration_info = models.JSONField(default=dict, db_default={}, blank=True)
     progress_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
