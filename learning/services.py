@@ -7,7 +7,6 @@ can act on.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -16,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 
 from catalog.models import Course, Lesson, Skill
+from catalog.selectors import SKILL_SLUG
 from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
 
 MAX_WEEKLY_HOURS = Decimal("80")
@@ -24,7 +24,6 @@ MIN_WEEKLY_HOURS = Decimal("0.5")
 # send them every few seconds to minutes, and a stuck tab must not inflate totals.
 MAX_SECONDS_PER_UPDATE = 3600
 MAX_POSITION_SECONDS = 24 * 3600
-SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 GOAL_FIELDS = {"title", "target_levels", "weekly_hours", "deadline", "status"}
 
 
@@ -90,7 +89,7 @@ def _clean_target_levels(target_levels) -> dict[Skill, int]:
     if not isinstance(target_levels, dict) or not target_levels:
         raise ValidationError({"target_levels": "Pick at least one skill with a target level."})
     # Only well-formed slugs reach the query (PostgreSQL rejects NUL bytes in text).
-    wellformed = [s for s in target_levels if isinstance(s, str) and SLUG.fullmatch(s)]
+    wellformed = [s for s in target_levels if isinstance(s, str) and SKILL_SLUG.fullmatch(s)]
     skills = {s.slug: s for s in Skill.objects.filter(slug__in=wellformed)}
     unknown = sorted(repr(slug)[1:-1][:80] for slug in target_levels if slug not in skills)
     if unknown:
