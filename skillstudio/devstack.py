@@ -172,7 +172,6 @@ def run_app(port: int) -> int:
     env = prepare_environment(debug=True)
     manage(env, "migrate", "--noinput")
     manage(env, "seed_demo")
-    manage(env, "setup_schedules")
     processes = [
         subprocess.Popen(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],

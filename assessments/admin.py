@@ -1,0 +1,257 @@
+"""Assessment authoring: assessments → questions → choices, and read-only attempts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+
+from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
+from catalog.models import Course, Lesson
+from skillstudio.admin import (
+    InstructorInlineMixin,
+    OwnerAssignedAdmin,
+    ReadOnlyAdminMixin,
+    ScopedModelAdmin,
+    owned_by,
+)
+
+SHORT_TEXTAREA = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
+
+
+class AssessmentForm(forms.ModelForm):
+    class Meta:
+        model = Assessment
+        fields = (
+            "title",
+            "kind",
+            "description",
+            "course",
+            "lesson",
+            "owner",
+            "passing_score",
+            "time_limit_minutes",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        course, lesson = cleaned.get("course"), cleaned.get("lesson")
+        if course and lesson and lesson.module.course_id != course.pk:
+            self.add_error("lesson", f"“{lesson}” is not a lesson of “{course}”.")
+        return cleaned
+
+
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = (
+            "assessment",
+            "order",
+            "kind",
+            "prompt",
+            "skill",
+            "difficulty",
+            "points",
+            "explanation",
+            "numeric_answer",
+            "numeric_tolerance",
+            "accepted_answers",
+        )
+        help_texts = {
+            "accepted_answers": 'Short text only: a JSON list, e.g. ["git init", "git-init"].',
+            "numeric_tolerance": "Numeric only: answers within ± this value are correct.",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if kind == Question.Kind.NUMERIC and cleaned.get("numeric_answer") is None:
+            self.add_error("numeric_answer", "A numeric question needs the correct number.")
+        if kind == Question.Kind.SHORT_TEXT:
+            accepted = cleaned.get("accepted_answers")
+            if not (
+                isinstance(accepted, list)
+                and accepted
+                and all(isinstance(a, str) and a.strip() for a in accepted)
+            ):
+                self.add_error(
+                    "accepted_answers",
+                    'A short-text question needs a list of accepted answers, e.g. ["git init"].',
+                )
+        return cleaned
+
+
+class ChoiceFormSet(BaseInlineFormSet):
+    """Choices must make the question gradable for its kind."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kind = self.instance.kind
+        live = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        correct = sum(1 for f in live if f.cleaned_data.get("is_correct"))
+        label = Question.Kind(kind).label.lower() if kind in Question.Kind.values else kind
+        if kind not in Question.CHOICE_KINDS:
+            if live:
+                raise forms.ValidationError(
+                    f"A {label} question is graded without choices: remove its {len(live)} "
+                    "choice(s)."
+                )
+            return
+        if kind == Question.Kind.TRUE_FALSE and len(live) != 2:
+            raise forms.ValidationError(
+                f"A true / false question needs exactly two choices (it has {len(live)})."
+            )
+        if len(live) < 2:
+            raise forms.ValidationError(f"A {label} question needs at least two choices.")
+        if kind == Question.Kind.MULTIPLE_CHOICE and correct < 1:
+            raise forms.ValidationError("Mark at least one choice as correct.")
+        if kind != Question.Kind.MULTIPLE_CHOICE and correct != 1:
+            raise forms.ValidationError(
+                f"A {label} question needs exactly one correct choice (it has {correct})."
+            )
+
+
+class QuestionInline(InstructorInlineMixin, admin.TabularInline):
+    model = Question
+    fields = ("order", "kind", "prompt", "skill", "difficulty", "points")
+    autocomplete_fields = ("skill",)
+    ordering = ("order",)
+    formfield_overrides = SHORT_TEXTAREA
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(OwnerAssignedAdmin):
+    owner_path = "owner"
+    form = AssessmentForm
+    inlines = (QuestionInline,)
+    list_display = (
+        "title",
+        "kind",
+        "course",
+        "is_published",
+        "passing_score",
+        "question_count",
+        "owner",
+    )
+    list_filter = ("kind", "is_published", ("course", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("title", "description", "course__title")
+    list_select_related = ("course", "owner")
+    readonly_fields = ("is_published", "created_at", "updated_at")
+    actions = ("publish", "unpublish")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Assessment]:
+        return super().get_queryset(request).annotate(question_total=Count("questions"))
+
+    @admin.display(description="questions", ordering="question_total")
+    def question_count(self, obj: Assessment) -> int:
+        return obj.question_total
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "course":
+            kwargs["queryset"] = owned_by(
+                Course.objects.all(), owner_path="owner", user=request.user
+            )
+        elif db_field.name == "lesson":
+            kwargs["queryset"] = owned_by(
+                Lesson.objects.select_related("module__course"),
+                owner_path="module__course__owner",
+                user=request.user,
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.action(description="Publish selected assessments")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:
+        changed = queryset.filter(is_published=False).update(is_published=True)
+        self.message_user(request, f"Published {changed} assessment(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpublish selected assessments")
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:
+        changed = queryset.filter(is_published=True).update(is_published=False)
+        self.message_user(request, f"Unpublished {changed} assessment(s).", messages.SUCCESS)
+
+
+class ChoiceInline(InstructorInlineMixin, admin.TabularInline):
+    model = Choice
+    formset = ChoiceFormSet
+    fields = ("order", "text", "is_correct")
+    ordering = ("order",)
+    extra = 2
+
+
+@admin.register(Question)
+class QuestionAdmin(ScopedModelAdmin):
+    owner_path = "assessment__owner"
+    form = QuestionForm
+    inlines = (ChoiceInline,)
+    list_display = ("short_prompt", "assessment", "order", "kind", "skill", "difficulty", "points")
+    list_filter = (
+        "kind",
+        "difficulty",
+        ("assessment", admin.RelatedOnlyFieldListFilter),
+        ("skill", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("prompt", "explanation", "assessment__title", "skill__name")
+    list_select_related = ("assessment", "skill")
+    ordering = ("assessment__title", "order")
+    autocomplete_fields = ("skill",)
+    fieldsets = (
+        (None, {"fields": ("assessment", "order", "kind", "prompt", "explanation")}),
+        ("Scoring", {"fields": ("skill", "difficulty", "points")}),
+        (
+            "Answer key for numeric and short-text questions",
+            {"fields": ("numeric_answer", "numeric_tolerance", "accepted_answers")},
+        ),
+    )
+
+    @admin.display(description="prompt", ordering="prompt")
+    def short_prompt(self, obj: Question) -> str:
+        return obj.prompt if len(obj.prompt) <= 80 else obj.prompt[:79] + "…"
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "assessment":
+            kwargs["queryset"] = owned_by(
+                Assessment.objects.all(), owner_path="owner", user=request.user
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class AnswerInline(InstructorInlineMixin, admin.TabularInline):
+    model = Answer
+    fields = ("question", "response", "is_correct", "points_awarded", "seconds_spent")
+    readonly_fields = fields
+    extra = 0
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Answer]:
+        return super().get_queryset(request).select_related("question")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AssessmentAttempt)
+class AssessmentAttemptAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
+    # Instructors see how learners do on their own assessments; attempts are
+    # written only by grading, never by hand.
+    owner_path = "assessment__owner"
+    instructor_actions = frozenset({"view"})
+    inlines = (AnswerInline,)
+    list_display = ("learner", "assessment", "started_at", "submitted_at", "score", "passed")
+    list_filter = ("passed", ("assessment", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("learner__email", "assessment__title")
+    list_select_related = ("learner", "assessment")
+    date_hierarchy = "started_at"

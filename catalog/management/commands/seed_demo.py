@@ -1,0 +1,59 @@
+"""`manage.py seed_demo`: the demo world, and scale data on request."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from catalog.demo_seed import seed_demo, seed_scale
+from skillstudio.devstack import DEMO_ACCOUNTS
+
+
+def non_negative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo world (skills, courses, quizzes, demo accounts, a learner with "
+        "history). Idempotent. With --learners/--courses/--events/--answers, also top "
+        "scale data up to those numbers using bulk inserts and COPY."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--learners", type=non_negative, default=0, help="scale learners")
+        parser.add_argument("--courses", type=non_negative, default=0, help="scale courses")
+        parser.add_argument(
+            "--events", type=non_negative, default=0, help="events for the new scale learners"
+        )
+        parser.add_argument(
+            "--answers", type=non_negative, default=0, help="quiz answers for new scale learners"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        started = time.monotonic()
+        summary = seed_demo(now=now)
+        self.stdout.write(f"Demo world: {summary.text()}.")
+        scale = {k: options[k] for k in ("learners", "courses", "events", "answers")}
+        if (scale["events"] or scale["answers"]) and not scale["learners"]:
+            raise CommandError("--events and --answers are generated for --learners: set it too.")
+        if any(scale.values()):
+            try:
+                result = seed_scale(now=now, log=self.stdout.write, **scale)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(f"Scale data: {result.text()}.")
+        self.stdout.write(f"Finished in {time.monotonic() - started:.1f} s. Demo accounts:")
+        for role, email, password in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {role:<10} {email:<28} password: {password}")
