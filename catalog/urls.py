@@ -1,7 +1,13 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from catalog import views
 
 app_name = "catalog"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.course_list, name="course_list"),
+    path("<slug:slug>/", views.course_detail, name="course_detail"),
+    path("<slug:slug>/enroll/", views.course_enroll, name="course_enroll"),
+]

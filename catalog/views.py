@@ -1,16 +1,65 @@
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
+from assessments.models import Assessment
+from catalog.forms import CatalogFilterForm
 from catalog.models import Course
+from catalog.selectors import courses_published, courses_visible_to
+from learning.selectors import course_outline, enrollments_for
+from learning.services import enrollment_create
 
 
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    courses = (
-        Course.objects.published()
-        .select_related("owner")
-        .prefetch_related("skills")
-        .order_by("title")
-    )
+    courses = courses_published()[:6]
     return render(request, "catalog/home.html", {"courses": courses})
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def course_list(request: HttpRequest) -> HttpResponse:
+    form = CatalogFilterForm(request.GET)
+    courses = list(courses_published(**form.search_kwargs()))
+    enrollments = (
+        {e.course_id: e for e in enrollments_for(user=request.user)}
+        if request.user.is_authenticated
+        else {}
+    )
+    rows = [(course, enrollments.get(course.pk)) for course in courses]
+    template = "catalog/course_list.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, {"form": form, "rows": rows})
+
+
+@require_GET
+def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    course = get_object_or_404(courses_visible_to(user=request.user), slug=slug)
+    outline = course_outline(learner=request.user, course=course)
+    assessments = Assessment.objects.filter(course=course, is_published=True).order_by("title")
+    return render(
+        request,
+        "catalog/course_detail.html",
+        {"course": course, "outline": outline, "assessments": assessments},
+    )
+
+
+@login_required
+@require_POST
+def course_enroll(request: HttpRequest, slug: str) -> HttpResponse:
+    course = get_object_or_404(Course.objects.published(), slug=slug)
+    try:
+        enrollment_create(learner=request.user, course=course, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"You are enrolled in “{course.title}”.")
+    return redirect(course)

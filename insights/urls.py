@@ -1,7 +1,19 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from insights import views
 
 app_name = "insights"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("paths/", views.path_list, name="paths"),
+    path("paths/<int:goal_id>/", views.path_detail, name="path"),
+    path("paths/<int:goal_id>/generate/", views.path_generate, name="path_generate"),
+    path("progress/", views.progress, name="progress"),
+    path(
+        "recommendations/<int:recommendation_id>/<slug:action>/",
+        views.recommendation_action,
+        name="recommendation_action",
+    ),
+]

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from learning import views
 
 app_name = "learning"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("onboarding/", views.onboarding, name="onboarding"),
+    path("lessons/<int:lesson_id>/", views.lesson_detail, name="lesson"),
+    path("lessons/<int:lesson_id>/complete/", views.lesson_mark_complete, name="lesson_complete"),
+]

@@ -2,10 +2,85 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from accounts import api as accounts_api
+from assessments import api as assessments_api
+from catalog import api as catalog_api
+from insights import api as insights_api
+from learning import api as learning_api
+
+router = SimpleRouter()
+router.register("courses", catalog_api.CourseViewSet, basename="course")
+router.register(r"courses/(?P<course_id>\d+)/modules", catalog_api.ModuleViewSet, basename="module")
+router.register(
+    r"courses/(?P<course_id>\d+)/modules/(?P<module_id>\d+)/lessons",
+    catalog_api.LessonViewSet,
+    basename="lesson",
+)
+router.register("learning/goals", learning_api.GoalViewSet, basename="goal")
+router.register("learning/enrollments", learning_api.EnrollmentViewSet, basename="enrollment")
+router.register("learning/progress", learning_api.LessonProgressViewSet, basename="progress")
+router.register("assessments", assessments_api.AssessmentViewSet, basename="assessment")
+router.register(
+    r"assessments/(?P<assessment_id>\d+)/questions",
+    assessments_api.QuestionViewSet,
+    basename="question",
+)
+router.register("attempts", assessments_api.AttemptViewSet, basename="attempt")
+
+v1 = [
+    path("auth/register", accounts_api.RegisterView.as_view(), name="auth-register"),
+    path("auth/login", accounts_api.LoginView.as_view(), name="auth-login"),
+    path("auth/refresh", accounts_api.RefreshView.as_view(), name="auth-refresh"),
+    path("auth/logout", accounts_api.LogoutView.as_view(), name="auth-logout"),
+    path("profile", accounts_api.ProfileView.as_view(), name="profile"),
+    path("skills", catalog_api.SkillListView.as_view(), name="skill-list"),
+    path(
+        "learning/lessons/<int:lesson_id>/start",
+        learning_api.LessonStartView.as_view(),
+        name="lesson-start",
+    ),
+    path(
+        "learning/lessons/<int:lesson_id>/complete",
+        learning_api.LessonCompleteView.as_view(),
+        name="lesson-complete",
+    ),
+    path(
+        "learning/lessons/<int:lesson_id>/position",
+        learning_api.LessonPositionView.as_view(),
+        name="lesson-position",
+    ),
+    path("learning/events", learning_api.EventBatchView.as_view(), name="event-batch"),
+    path("ai/dashboard", insights_api.DashboardView.as_view(), name="ai-dashboard"),
+    path(
+        "ai/recommendations",
+        insights_api.RecommendationListView.as_view(),
+        name="ai-recommendations",
+    ),
+    path(
+        "ai/recommendations/<int:pk>/action",
+        insights_api.RecommendationActionView.as_view(),
+        name="ai-recommendation-action",
+    ),
+    path("ai/learning-path", insights_api.LearningPathView.as_view(), name="ai-learning-path"),
+    path(
+        "ai/generate-learning-path",
+        insights_api.GenerateLearningPathView.as_view(),
+        name="ai-generate-learning-path",
+    ),
+    path(
+        "ai/learning-path/history",
+        insights_api.LearningPathHistoryView.as_view(),
+        name="ai-learning-path-history",
+    ),
+    *router.urls,
+]
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("v1/", include((v1, "api"), namespace="api-v1")),
 ]

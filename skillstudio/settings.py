@@ -170,7 +170,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "skillstudio.api_errors.SkillStudioAutoSchema",
+    "EXCEPTION_HANDLER": "skillstudio.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="10/min")},
 }
 SIMPLE_JWT = {
@@ -188,6 +189,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind"/"status" field: name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "AssessmentKindEnum": "assessments.models.Assessment.Kind",
+        "QuestionKindEnum": "assessments.models.Question.Kind",
+        "CourseStatusEnum": "catalog.models.Course.Status",
+        "DifficultyEnum": "catalog.models.Difficulty",
+        "ContentTypeEnum": "catalog.models.Lesson.ContentType",
+        "GoalStatusEnum": "learning.models.LearningGoal.Status",
+        "EnrollmentStatusEnum": "learning.models.Enrollment.Status",
+        "LessonProgressStatusEnum": "learning.models.LessonProgress.Status",
+        "EventTypeEnum": "learning.models.LearnerEvent.Type",
+    },
 }
 
 # Security: secure by default; `check --deploy` is clean with DEBUG off.

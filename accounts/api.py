@@ -1,0 +1,82 @@
+"""Auth and profile API: register, JWT login/refresh/logout, the caller's profile."""
+
+from __future__ import annotations
+
+import logging
+
+from drf_spectacular.utils import extend_schema
+from redis.exceptions import RedisError
+from rest_framework import generics, permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework_simplejwt.views import (
+    TokenBlacklistView,
+    TokenObtainPairView,
+    TokenRefreshView,
+)
+
+from accounts.models import LearnerProfile
+from accounts.serializers import ProfileSerializer, RegisterSerializer, UserSerializer
+from accounts.services import user_register
+
+logger = logging.getLogger(__name__)
+
+
+class AuthRateThrottle(ScopedRateThrottle):
+    """Scope "auth" throttle that fails open: Redis being down must not lock users out."""
+
+    def allow_request(self, request: Request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except RedisError:
+            logger.warning("Auth throttle skipped: Redis unavailable")
+            return True
+
+
+class ThrottledAuthMixin:
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "auth"
+
+
+class RegisterView(ThrottledAuthMixin, generics.GenericAPIView):
+    serializer_class = RegisterSerializer
+
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    def post(self, request: Request) -> Response:
+        """Create a learner account; then log in for tokens."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_register(**serializer.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(ThrottledAuthMixin, TokenObtainPairView):
+    """Email + password -> access and refresh JWTs."""
+
+
+class RefreshView(TokenRefreshView):
+    """Refresh token -> new access token (and a rotated refresh token)."""
+
+    authentication_classes: list = []
+
+
+class LogoutView(TokenBlacklistView):
+    """Revoke a refresh token: it can no longer be used to get access tokens."""
+
+    authentication_classes: list = []
+
+
+class ProfileView(generics.RetrieveUpdateAPIView):
+    """The caller's profile: skill levels (read-only), preferences, time zone."""
+
+    serializer_class = ProfileSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self) -> LearnerProfile:
+        profile, _ = LearnerProfile.objects.select_related("user").get_or_create(
+            user=self.request.user
+        )
+        return profile

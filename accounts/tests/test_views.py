@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_creates_learner_logs_in_and_starts_onboarding(client):
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "full_name": "Carla Coder",
+            "email": "Carla@Example.com",
+            "password": "a-long-unusual-passphrase",
+            "timezone": "Europe/Paris",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("learning:onboarding")
+    user = User.objects.get(email="carla@example.com")
+    assert user.role == User.Role.LEARNER
+    assert user.profile.timezone == "Europe/Paris"
+    assert client.get(reverse("accounts:password_change")).status_code == 200
+
+
+def test_signup_shows_the_services_errors_next_to_the_fields(client, learner):
+    response = client.post(
+        reverse("accounts:signup"),
+        {"email": learner.email, "password": "123", "timezone": "UTC"},
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "An account with this email address already exists." in html
+    assert "This password is too short" in html
+    assert User.objects.filter(email=learner.email).count() == 1
+
+
+def test_login_with_email_goes_to_dashboard(client, learner):
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": "alice@example.com", "password": "correct-horse-battery"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("learning:dashboard")
+
+
+def test_wrong_password_is_a_clear_form_error(client, learner):
+    response = client.post(
+        reverse("accounts:login"), {"username": learner.email, "password": "nope"}
+    )
+
+    assert response.status_code == 200
+    assert "Please enter a correct email address and password" in response.content.decode()
+
+
+def test_logout_is_a_post_and_ends_the_session(client, learner):
+    client.force_login(learner)
+
+    response = client.post(reverse("accounts:logout"))
+
+    assert response.status_code == 302
+    assert client.get(reverse("learning:dashboard")).status_code == 302
+
+
+def test_password_change_needs_login(client):
+    response = client.get(reverse("accounts:password_change"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_password_change_replaces_the_password(client, learner):
+    client.force_login(learner)
+
+    response = client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": "correct-horse-battery",
+            "new_password1": "another-long-passphrase",
+            "new_password2": "another-long-passphrase",
+        },
+    )
+
+    assert response.status_code == 302
+    learner.refresh_from_db()
+    assert learner.check_password("another-long-passphrase")
+
+
+def test_unknown_page_is_the_404_template(client):
+    response = client.get("/no/such/page/")
+
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()

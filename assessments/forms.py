@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from django import forms
+
+from assessments.models import Question
+from assessments.services import LearnerQuestion
+
+
+class AttemptForm(forms.Form):
+    """One field per question, built from what a learner may see (no answer key).
+
+    The form only turns HTML input into the response shapes of assessments.grading;
+    grading and its rules stay in assessments.services.attempt_submit.
+    """
+
+    def __init__(self, *args, questions: list[LearnerQuestion], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        for question in questions:
+            self.fields[self.field_name(question.id)] = self._field_for(question)
+
+    @staticmethod
+    def field_name(question_id: int) -> str:
+        return f"q{question_id}"
+
+    @staticmethod
+    def _field_for(question: LearnerQuestion) -> forms.Field:
+        label = f"{question.order}. {question.prompt}"
+        choices = [(str(choice.id), choice.text) for choice in question.choices]
+        if question.kind == Question.Kind.MULTIPLE_CHOICE:
+            return forms.TypedMultipleChoiceField(
+                label=label,
+                choices=choices,
+                coerce=int,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                help_text="Select every correct answer.",
+            )
+        if question.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.TRUE_FALSE):
+            return forms.TypedChoiceField(
+                label=label,
+                choices=choices,
+                coerce=int,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+        if question.kind == Question.Kind.NUMERIC:
+            return forms.DecimalField(
+                label=label,
+                required=False,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+                help_text="A number, e.g. 3.5",
+            )
+        return forms.CharField(
+            label=label,
+            required=False,
+            max_length=1000,
+            widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        )
+
+    def bound_questions(self) -> list[tuple[LearnerQuestion, forms.BoundField]]:
+        return [(question, self[self.field_name(question.id)]) for question in self.questions]
+
+    def responses(self) -> dict[int, dict]:
+        """Answered questions in grading's shapes; unanswered ones are left out (score 0)."""
+        responses: dict[int, dict] = {}
+        for question in self.questions:
+            value = self.cleaned_data.get(self.field_name(question.id))
+            if value in (None, "", []):
+                continue
+            if question.kind == Question.Kind.MULTIPLE_CHOICE:
+                responses[question.id] = {"choices": list(value)}
+            elif question.kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.TRUE_FALSE):
+                responses[question.id] = {"choices": [value]}
+            elif question.kind == Question.Kind.NUMERIC:
+                responses[question.id] = {"value": str(value)}
+            else:
+                responses[question.id] = {"text": value}
+        return responses

@@ -1,0 +1,159 @@
+"""Server-side grading of answers, one rule per question kind.
+
+Response shapes (what a client sends per question):
+
+- single_choice, true_false: ``{"choices": [choice_id]}`` (exactly one)
+- multiple_choice: ``{"choices": [choice_id, ...]}`` (correct iff the set equals the key)
+- numeric: ``{"value": 3.14}`` or ``{"value": "3.14"}`` (correct within the tolerance)
+- short_text: ``{"text": "Django"}`` (case- and whitespace-insensitive)
+
+Any response may carry ``"seconds_spent": n``. A response that does not fit its
+question raises ValidationError naming the question; it never grades as wrong
+silently, so a client bug is visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+
+from assessments.models import Question
+
+MAX_SECONDS_SPENT = 24 * 3600
+MAX_TEXT_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class Graded:
+    question: Question
+    response: dict
+    is_correct: bool
+    points_awarded: Decimal
+    seconds_spent: int
+
+
+def normalize_text(text: str) -> str:
+    """Case- and whitespace-insensitive form: 'Hello   World ' == 'hello world'."""
+    return " ".join(text.split()).casefold()
+
+
+def _choice_ids(question: Question, response: dict) -> set[int]:
+    raw = response.get("choices")
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("pick at least one choice ({'choices': [id, ...]})")
+    if any(isinstance(c, bool) or not isinstance(c, int) for c in raw):
+        raise ValueError("choices must be choice ids (integers)")
+    picked = set(raw)
+    valid = {choice.pk for choice in question.choices.all()}
+    if not picked <= valid:
+        raise ValueError(f"choice(s) {sorted(picked - valid)} do not belong to this question")
+    if question.kind != Question.Kind.MULTIPLE_CHOICE and len(picked) != 1:
+        raise ValueError("pick exactly one choice")
+    return picked
+
+
+def _numeric_value(response: dict) -> Decimal:
+    raw = response.get("value")
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValueError("give a number ({'value': 3.14})")
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise ValueError(f"{str(raw)[:40]!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError("the number must be finite")
+    return value
+
+
+def _text(response: dict) -> str:
+    raw = response.get("text")
+    if not isinstance(raw, str):
+        raise ValueError("give a text answer ({'text': '...'})")
+    if len(raw) > MAX_TEXT_LENGTH:
+        raise ValueError(f"keep the answer under {MAX_TEXT_LENGTH} characters")
+    return raw
+
+
+def _seconds(response: dict) -> int:
+    raw = response.get("seconds_spent", 0)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_SECONDS_SPENT:
+        raise ValueError(f"seconds_spent must be a whole number from 0 to {MAX_SECONDS_SPENT}")
+    return raw
+
+
+def is_correct(question: Question, response: dict) -> bool:
+    """Grade one response; raises ValueError (with a reason) when it is malformed."""
+    if question.has_choices:
+        picked = _choice_ids(question, response)
+        correct = {choice.pk for choice in question.choices.all() if choice.is_correct}
+        return picked == correct
+    if question.kind == Question.Kind.NUMERIC:
+        value = _numeric_value(response)
+        return abs(value - question.numeric_answer) <= question.numeric_tolerance
+    if question.kind == Question.Kind.SHORT_TEXT:
+        given = normalize_text(_text(response))
+        return any(
+            given == normalize_text(str(answer)) for answer in question.accepted_answers or []
+        )
+    raise ValueError(f"unsupported question kind {question.kind!r}")
+
+
+def _question_id(key) -> int:
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key
+    if isinstance(key, str) and key.isdigit():
+        return int(key)
+    raise ValidationError({"responses": f"{str(key)[:40]!r} is not a question id."})
+
+
+def grade_responses(*, questions: Iterable[Question], responses: dict) -> list[Graded]:
+    """Grade every question of an assessment; an unanswered question scores zero.
+
+    ``questions`` must have their choices prefetched. Raises ValidationError
+    (one message per bad question) for unknown question ids or malformed responses.
+    """
+    if not isinstance(responses, dict):
+        raise ValidationError({"responses": "Send an object mapping question ids to answers."})
+    by_id = {question.pk: question for question in questions}
+    given: dict[int, dict] = {}
+    errors: dict[str, str] = {}
+    for key, response in responses.items():
+        question_id = _question_id(key)
+        if question_id not in by_id:
+            errors[str(key)] = f"Question {question_id} is not part of this assessment."
+        elif not isinstance(response, dict):
+            errors[str(key)] = "Each answer must be an object."
+        else:
+            given[question_id] = response
+
+    graded: list[Graded] = []
+    for question_id, question in by_id.items():
+        response = given.get(question_id)
+        if response is None:
+            graded.append(Graded(question, {}, False, Decimal(0), 0))
+            continue
+        try:
+            correct = is_correct(question, response)
+            seconds = _seconds(response)
+        except ValueError as exc:
+            errors[str(question_id)] = f"Question {question.order}: {exc}."
+            continue
+        # Keep only the graded part: clients may send extra keys we must not store.
+        stored = {k: response[k] for k in ("choices", "value", "text") if k in response}
+        points = Decimal(question.points) if correct else Decimal(0)
+        graded.append(Graded(question, stored, correct, points, seconds))
+    if errors:
+        raise ValidationError({"responses": [f"{k}: {v}" for k, v in sorted(errors.items())]})
+    return graded
+
+
+def score_percent(graded: list[Graded]) -> Decimal:
+    """Points awarded over points available, as a percentage with two decimals."""
+    total = sum((Decimal(g.question.points) for g in graded), Decimal(0))
+    if not total:
+        return Decimal(0)
+    awarded = sum((g.points_awarded for g in graded), Decimal(0))
+    return (awarded * 100 / total).quantize(Decimal("0.01"))

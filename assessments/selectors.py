@@ -1,0 +1,125 @@
+"""Assessment reads, with access control in one place per object type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
+from catalog.models import Course
+
+
+def _is_admin(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_platform_admin)
+
+
+def _open_to_learners() -> Q:
+    # A published assessment of a draft course stays hidden with its course.
+    return Q(is_published=True) & (
+        Q(course__isnull=True) | Q(course__status=Course.Status.PUBLISHED)
+    )
+
+
+def assessments_visible_to(*, user) -> QuerySet[Assessment]:
+    """Published assessments for any signed-in user; drafts for their owner and admins."""
+    queryset = Assessment.objects.select_related("course", "lesson", "owner")
+    if _is_admin(user):
+        return queryset
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    return queryset.filter(_open_to_learners() | Q(owner=user))
+
+
+def assessments_editable_by(*, user) -> QuerySet[Assessment]:
+    if _is_admin(user):
+        return Assessment.objects.all()
+    if user is not None and user.is_authenticated and user.is_instructor:
+        return Assessment.objects.filter(owner=user)
+    return Assessment.objects.none()
+
+
+def assessment_is_open(assessment: Assessment) -> bool:
+    """Whether learners may take it (the rule of _open_to_learners, for one row)."""
+    return assessment.is_published and (
+        assessment.course_id is None or assessment.course.is_published
+    )
+
+
+def questions_with_key(*, assessment: Assessment) -> QuerySet[Question]:
+    """Questions with their answer key, for grading and for authors only."""
+    return (
+        Question.objects.filter(assessment=assessment)
+        .select_related("skill")
+        .prefetch_related(Prefetch("choices", queryset=Choice.objects.order_by("order", "id")))
+        .order_by("order")
+    )
+
+
+def questions_editable_by(*, user) -> QuerySet[Question]:
+    return (
+        Question.objects.filter(assessment__in=assessments_editable_by(user=user).values("pk"))
+        .select_related("skill", "assessment")
+        .prefetch_related(Prefetch("choices", queryset=Choice.objects.order_by("order", "id")))
+    )
+
+
+def attempts_for(*, user) -> QuerySet[AssessmentAttempt]:
+    return AssessmentAttempt.objects.filter(learner=user).select_related("assessment")
+
+
+@dataclass(frozen=True)
+class AnswerReview:
+    """One graded answer with what the learner may see after submitting."""
+
+    question: Question
+    response: dict
+    is_correct: bool
+    points_awarded: Decimal
+    explanation: str
+    correct_choice_ids: list[int]
+    correct_answer: str
+
+
+def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
+    """Answers with explanations and the key; empty until the attempt is submitted."""
+    if not attempt.is_submitted:
+        return []
+    answers = (
+        Answer.objects.filter(attempt=attempt)
+        .select_related("question__skill")
+        .prefetch_related(
+            Prefetch("question__choices", queryset=Choice.objects.order_by("order", "id"))
+        )
+        .order_by("question__order")
+    )
+    reviews = []
+    for answer in answers:
+        question = answer.question
+        correct_choices = [c for c in question.choices.all() if c.is_correct]
+        if question.has_choices:
+            correct_answer = ", ".join(c.text for c in correct_choices)
+        elif question.kind == Question.Kind.NUMERIC:
+            correct_answer = f"{question.numeric_answer.normalize()}"
+            if question.numeric_tolerance:
+                correct_answer += f" ± {question.numeric_tolerance.normalize()}"
+        else:
+            correct_answer = " / ".join(str(a) for a in question.accepted_answers or [])
+        reviews.append(
+            AnswerReview(
+                question=question,
+                response=answer.response,
+                is_correct=answer.is_correct,
+                points_awarded=answer.points_awarded,
+                explanation=question.explanation,
+                correct_choice_ids=[c.pk for c in correct_choices],
+                correct_answer=correct_answer,
+            )
+        )
+    return reviews
+
+
+def assessment_attempt_count(*, assessment: Assessment) -> int:
+    """Attempts learners made: deleting the assessment would delete their answers."""
+    return assessment.attempts.count()

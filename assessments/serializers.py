@@ -1,0 +1,212 @@
+"""Assessment API shapes. Learner shapes never carry the answer key."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from assessments.models import Assessment, AssessmentAttempt, Question
+from assessments.selectors import assessments_visible_to, attempt_review
+from assessments.services import questions_for_learner
+from catalog.models import Lesson, Skill
+from catalog.selectors import courses_editable_by
+
+
+class LearnerChoiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class LearnerQuestionSerializer(serializers.Serializer):
+    """A question as shown while answering: no is_correct, no answers, no explanation."""
+
+    id = serializers.IntegerField()
+    order = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Question.Kind.choices)
+    prompt = serializers.CharField()
+    points = serializers.IntegerField()
+    skill = serializers.CharField()
+    skill_name = serializers.CharField()
+    choices = LearnerChoiceSerializer(many=True)
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    question_count = serializers.IntegerField(read_only=True)
+    owner = serializers.IntegerField(source="owner_id", read_only=True)
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "title",
+            "kind",
+            "description",
+            "course",
+            "lesson",
+            "owner",
+            "passing_score",
+            "time_limit_minutes",
+            "is_published",
+            "question_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            "passing_score": {"min_value": 0, "max_value": 100},
+            "time_limit_minutes": {"min_value": 1, "max_value": 10000},
+        }
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            # An author attaches assessments to courses they may edit, nothing else.
+            editable = courses_editable_by(user=request.user)
+            fields["course"].queryset = editable
+            fields["lesson"].queryset = Lesson.objects.filter(module__course__in=editable)
+        return fields
+
+    def validate(self, attrs: dict) -> dict:
+        course = attrs.get("course", getattr(self.instance, "course", None))
+        lesson = attrs.get("lesson", getattr(self.instance, "lesson", None))
+        if lesson is not None and course is not None and lesson.module.course_id != course.pk:
+            raise serializers.ValidationError({"lesson": "The lesson is not part of that course."})
+        return attrs
+
+
+class AssessmentDetailSerializer(AssessmentSerializer):
+    questions = serializers.SerializerMethodField()
+
+    class Meta(AssessmentSerializer.Meta):
+        fields = [*AssessmentSerializer.Meta.fields, "questions"]
+
+    @extend_schema_field(LearnerQuestionSerializer(many=True))
+    def get_questions(self, assessment: Assessment) -> list[dict]:
+        return LearnerQuestionSerializer(
+            questions_for_learner(assessment=assessment), many=True
+        ).data
+
+
+class ChoiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    text = serializers.CharField(max_length=500)
+    is_correct = serializers.BooleanField(default=False)
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    """Authoring shape, answer key included (owner instructors and admins only)."""
+
+    skill = serializers.SlugRelatedField(slug_field="slug", queryset=Skill.objects.all())
+    choices = ChoiceSerializer(many=True, required=False)
+    accepted_answers = serializers.ListField(
+        child=serializers.CharField(max_length=500), required=False
+    )
+
+    class Meta:
+        model = Question
+        fields = [
+            "id",
+            "assessment",
+            "kind",
+            "prompt",
+            "skill",
+            "difficulty",
+            "points",
+            "order",
+            "explanation",
+            "numeric_answer",
+            "numeric_tolerance",
+            "accepted_answers",
+            "choices",
+        ]
+        read_only_fields = ["assessment"]
+        extra_kwargs = {
+            "order": {"min_value": 1, "max_value": 100000, "required": False},
+            "points": {"min_value": 1, "max_value": 1000},
+            "numeric_tolerance": {"min_value": 0},
+        }
+
+
+class AttemptStartSerializer(serializers.Serializer):
+    assessment = serializers.PrimaryKeyRelatedField(queryset=Assessment.objects.none())
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            fields["assessment"].queryset = assessments_visible_to(user=request.user)
+        return fields
+
+
+class AttemptSubmitSerializer(serializers.Serializer):
+    responses = serializers.DictField(
+        child=serializers.DictField(),
+        help_text=(
+            "Question id -> response: {'choices': [id, …]} for choice questions, "
+            "{'value': 3.14} for numeric, {'text': '…'} for short text; optional "
+            "'seconds_spent'. Unanswered questions score zero."
+        ),
+    )
+
+
+class AnswerReviewSerializer(serializers.Serializer):
+    question = serializers.IntegerField(source="question.id")
+    prompt = serializers.CharField(source="question.prompt")
+    skill = serializers.CharField(source="question.skill.slug")
+    response = serializers.DictField()
+    is_correct = serializers.BooleanField()
+    points_awarded = serializers.DecimalField(max_digits=6, decimal_places=2)
+    explanation = serializers.CharField()
+    correct_choice_ids = serializers.ListField(child=serializers.IntegerField())
+    correct_answer = serializers.CharField()
+
+
+class SkillBreakdownSerializer(serializers.Serializer):
+    skill = serializers.CharField()
+    questions = serializers.IntegerField()
+    correct = serializers.IntegerField()
+    percent = serializers.FloatField()
+    level_before = serializers.IntegerField(allow_null=True)
+    level_after = serializers.IntegerField(allow_null=True)
+    mastery = serializers.FloatField(allow_null=True)
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    assessment_title = serializers.CharField(source="assessment.title", read_only=True)
+    skill_breakdown = serializers.DictField(child=SkillBreakdownSerializer())
+
+    class Meta:
+        model = AssessmentAttempt
+        fields = [
+            "id",
+            "assessment",
+            "assessment_title",
+            "started_at",
+            "submitted_at",
+            "score",
+            "passed",
+            "skill_breakdown",
+        ]
+        read_only_fields = fields
+
+
+class AttemptDetailSerializer(AttemptSerializer):
+    """Questions (never the key) while open; answers with explanations once submitted."""
+
+    questions = serializers.SerializerMethodField()
+    review = serializers.SerializerMethodField()
+
+    class Meta(AttemptSerializer.Meta):
+        fields = [*AttemptSerializer.Meta.fields, "questions", "review"]
+        read_only_fields = fields
+
+    @extend_schema_field(LearnerQuestionSerializer(many=True))
+    def get_questions(self, attempt: AssessmentAttempt) -> list[dict]:
+        return LearnerQuestionSerializer(
+            questions_for_learner(assessment=attempt.assessment), many=True
+        ).data
+
+    @extend_schema_field(AnswerReviewSerializer(many=True))
+    def get_review(self, attempt: AssessmentAttempt) -> list[dict]:
+        return AnswerReviewSerializer(attempt_review(attempt=attempt), many=True).data

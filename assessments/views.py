@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assessments.forms import AttemptForm
+from assessments.models import Assessment, AssessmentAttempt
+from assessments.selectors import assessments_visible_to, attempt_review, attempts_for
+from assessments.services import attempt_start, attempt_submit, questions_for_learner
+from insights.recommendations import refresh_recommendations
+from learning.selectors import goals_for
+from skillstudio.forms import attach_service_errors
+
+
+@login_required
+@require_GET
+def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = get_object_or_404(assessments_visible_to(user=request.user), pk=assessment_id)
+    attempts = list(attempts_for(user=request.user).filter(assessment=assessment))
+    return render(
+        request,
+        "assessments/assessment_detail.html",
+        {
+            "assessment": assessment,
+            "question_count": assessment.questions.count(),
+            "open_attempt": next((a for a in attempts if not a.is_submitted), None),
+            "submitted": [a for a in attempts if a.is_submitted],
+        },
+    )
+
+
+@login_required
+@require_POST
+def assessment_start(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = get_object_or_404(assessments_visible_to(user=request.user), pk=assessment_id)
+    try:
+        attempt = attempt_start(learner=request.user, assessment=assessment, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("assessments:detail", assessment_id=assessment.pk)
+    return redirect("assessments:attempt", attempt_id=attempt.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Take an open attempt (GET form, POST answers) or review a submitted one.
+
+    The attempt id in the URL is the one-time token: a second POST of the same
+    form finds the attempt submitted and lands on its result, never a new attempt.
+    """
+    attempt = get_object_or_404(attempts_for(user=request.user), pk=attempt_id)
+    if attempt.is_submitted:
+        if request.method == "POST":
+            return redirect("assessments:attempt", attempt_id=attempt.pk)
+        return _result(request, attempt)
+    form = AttemptForm(
+        request.POST or None, questions=questions_for_learner(assessment=attempt.assessment)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            now = timezone.now()
+            attempt_submit(attempt=attempt, responses=form.responses(), now=now)
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            # New scores and levels change what to study next; the dashboard reads these.
+            refresh_recommendations(learner=request.user, now=now)
+            return redirect("assessments:attempt", attempt_id=attempt.pk)
+    return render(
+        request,
+        "assessments/attempt_form.html",
+        {"attempt": attempt, "assessment": attempt.assessment, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _result(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
+    breakdown = sorted(
+        attempt.skill_breakdown.items(), key=lambda pair: pair[1].get("skill", pair[0])
+    )
+    is_diagnostic = attempt.assessment.kind == Assessment.Kind.DIAGNOSTIC
+    return render(
+        request,
+        "assessments/attempt_result.html",
+        {
+            "attempt": attempt,
+            "assessment": attempt.assessment,
+            "reviews": attempt_review(attempt=attempt),
+            "breakdown": breakdown,
+            "goal_gaps": _goal_gaps(request.user) if is_diagnostic else [],
+        },
+    )
+
+
+def _goal_gaps(user) -> list[tuple]:
+    """Each active goal with (skill, current level, target level) per target skill."""
+    levels = user.profile.skill_levels
+    return [
+        (
+            goal,
+            [(t.skill, levels.get(t.skill.slug), t.target_level) for t in goal.target_skills.all()],
+        )
+        for goal in goals_for(user=user).filter(status="active")
+    ]

@@ -1,0 +1,101 @@
+"""Catalog reads, with access control in one place.
+
+Every selector that takes ``user=`` narrows its queryset to what that user may
+see, so an object outside it is a 404 for every caller (HTML view or API).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from catalog.models import Course, Lesson, Module, Skill
+
+
+def _is_admin(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_platform_admin)
+
+
+def skills_list() -> QuerySet[Skill]:
+    return Skill.objects.order_by("name")
+
+
+def course_search(
+    *,
+    queryset: QuerySet[Course],
+    q: str = "",
+    skill: str = "",
+    difficulty: str = "",
+) -> QuerySet[Course]:
+    """Filter courses by free text (title/description), a skill slug and a difficulty."""
+    if q:
+        queryset = queryset.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    if skill:
+        # A course matches when it teaches the skill; the subquery keeps rows distinct.
+        queryset = queryset.filter(
+            pk__in=Course.skills.through.objects.filter(skill__slug=skill).values("course_id")
+        )
+    if difficulty:
+        queryset = queryset.filter(difficulty=difficulty)
+    return queryset
+
+
+def courses_published(*, q: str = "", skill: str = "", difficulty: str = "") -> QuerySet[Course]:
+    """Published courses for the catalog, with what a listing shows prefetched."""
+    queryset = (
+        Course.objects.published()
+        .select_related("owner")
+        .prefetch_related("skills", "prerequisites")
+        .order_by("title")
+    )
+    return course_search(queryset=queryset, q=q, skill=skill, difficulty=difficulty)
+
+
+def courses_visible_to(*, user) -> QuerySet[Course]:
+    """Published courses for everyone (anonymous too); drafts for their owner and admins."""
+    queryset = Course.objects.select_related("owner").prefetch_related("skills", "prerequisites")
+    if _is_admin(user):
+        return queryset.order_by("title")
+    if user is not None and user.is_authenticated:
+        return queryset.filter(Q(status=Course.Status.PUBLISHED) | Q(owner=user)).order_by("title")
+    return queryset.published().order_by("title")
+
+
+def courses_editable_by(*, user) -> QuerySet[Course]:
+    """Courses this user may change: their own as instructor, all as admin."""
+    if _is_admin(user):
+        return Course.objects.all()
+    if user is not None and user.is_authenticated and user.is_instructor:
+        return Course.objects.filter(owner=user)
+    return Course.objects.none()
+
+
+def instructor_courses(*, instructor) -> QuerySet[Course]:
+    """An instructor's own courses, drafts included, for their authoring pages."""
+    return (
+        Course.objects.filter(owner=instructor).prefetch_related("skills").order_by("-updated_at")
+    )
+
+
+def modules_visible_to(*, user) -> QuerySet[Module]:
+    return Module.objects.filter(
+        course__in=courses_visible_to(user=user).values("pk")
+    ).select_related("course")
+
+
+def lessons_visible_to(*, user) -> QuerySet[Lesson]:
+    return (
+        Lesson.objects.filter(module__course__in=courses_visible_to(user=user).values("pk"))
+        .select_related("module__course")
+        .prefetch_related("skills", Prefetch("prerequisites", queryset=Lesson.objects.only("pk")))
+    )
+
+
+def can_edit_course(*, user, course: Course) -> bool:
+    return _is_admin(user) or (
+        user is not None and user.is_authenticated and course.owner_id == user.pk
+    )
+
+
+def course_learner_count(*, course: Course) -> int:
+    """Learners who ever enrolled: their progress would be lost with the course."""
+    return course.enrollments.count()

@@ -1,0 +1,180 @@
+"""Catalog API shapes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.text import slugify
+from rest_framework import serializers
+
+from catalog.models import Course, Lesson, Module, Skill
+from catalog.selectors import courses_visible_to
+
+
+class SkillSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Skill
+        fields = ["id", "slug", "name", "description"]
+
+
+class OwnerSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="display_name", read_only=True)
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    skills = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=Skill.objects.all(), required=False
+    )
+    prerequisites = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Course.objects.all(), required=False
+    )
+    owner = OwnerSerializer(read_only=True)
+    slug = serializers.SlugField(max_length=200, required=False)
+
+    class Meta:
+        model = Course
+        fields = [
+            "id",
+            "title",
+            "slug",
+            "description",
+            "difficulty",
+            "estimated_hours",
+            "skills",
+            "prerequisites",
+            "owner",
+            "status",
+            "published_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["published_at", "created_at", "updated_at"]
+        extra_kwargs = {"estimated_hours": {"min_value": Decimal("0.1"), "max_value": 10000}}
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        # Prerequisites must be courses the author can see (no probing drafts by id).
+        request = self.context.get("request")
+        if request is not None:
+            fields["prerequisites"].child_relation.queryset = courses_visible_to(user=request.user)
+        return fields
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("slug") and "title" in attrs and self.instance is None:
+            attrs["slug"] = slugify(attrs["title"])[:200]
+            if not attrs["slug"]:
+                raise serializers.ValidationError({"slug": "Give a slug (letters, digits, -)."})
+        slug = attrs.get("slug")
+        if (
+            slug
+            and Course.objects.exclude(pk=getattr(self.instance, "pk", None))
+            .filter(slug=slug)
+            .exists()
+        ):
+            raise serializers.ValidationError({"slug": f"The slug “{slug}” is already used."})
+        return attrs
+
+
+class LessonSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Lesson
+        fields = ["id", "title", "order", "content_type", "estimated_minutes"]
+
+
+class ModuleSerializer(serializers.ModelSerializer):
+    lessons = LessonSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Module
+        fields = ["id", "course", "title", "order", "lessons"]
+        read_only_fields = ["course"]
+        extra_kwargs = {"order": {"min_value": 1, "max_value": 100000}}
+
+    def validate_order(self, order: int) -> int:
+        course = self.context["course"]
+        taken = Module.objects.filter(course=course, order=order)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(f"Module order {order} is already used here.")
+        return order
+
+
+class LessonSerializer(serializers.ModelSerializer):
+    skills = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=Skill.objects.all(), required=False
+    )
+    prerequisites = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Lesson.objects.all(), required=False
+    )
+
+    class Meta:
+        model = Lesson
+        fields = [
+            "id",
+            "module",
+            "title",
+            "order",
+            "content_type",
+            "body",
+            "video_url",
+            "estimated_minutes",
+            "difficulty",
+            "skills",
+            "prerequisites",
+        ]
+        read_only_fields = ["module"]
+        extra_kwargs = {
+            "order": {"min_value": 1, "max_value": 100000},
+            "estimated_minutes": {"min_value": 1, "max_value": 10000},
+        }
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        module = self.context.get("module")
+        if module is not None:
+            # Prerequisites come from the same course: a lesson cannot be locked
+            # behind content the learner is not taking.
+            fields["prerequisites"].child_relation.queryset = Lesson.objects.filter(
+                module__course_id=module.course_id
+            )
+        return fields
+
+    def validate_order(self, order: int) -> int:
+        module = self.context["module"]
+        taken = Lesson.objects.filter(module=module, order=order)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(f"Lesson order {order} is already used here.")
+        return order
+
+
+class OutlineLessonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="lesson.id")
+    title = serializers.CharField(source="lesson.title")
+    order = serializers.IntegerField(source="lesson.order")
+    content_type = serializers.CharField(source="lesson.content_type")
+    estimated_minutes = serializers.IntegerField(source="lesson.estimated_minutes")
+    status = serializers.CharField()
+    locked = serializers.BooleanField()
+    blocking = LessonSummarySerializer(many=True)
+    time_spent_seconds = serializers.IntegerField()
+    last_position_seconds = serializers.IntegerField()
+
+
+class OutlineModuleSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="module.id")
+    title = serializers.CharField(source="module.title")
+    order = serializers.IntegerField(source="module.order")
+    lessons = OutlineLessonSerializer(many=True)
+
+
+class CourseOutlineSerializer(serializers.Serializer):
+    course = CourseSerializer()
+    enrollment_status = serializers.CharField(source="enrollment.status", allow_null=True)
+    progress_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    lessons_total = serializers.IntegerField()
+    lessons_completed = serializers.IntegerField()
+    modules = OutlineModuleSerializer(many=True)

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from catalog.models import Course, Difficulty
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
+from learning.models import Enrollment, LessonProgress
+from learning.tests.factories import EnrollmentFactory, LessonProgressFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def python():
+    return SkillFactory(slug="python", name="Python")
+
+
+@pytest.fixture
+def catalog(python):
+    sql = SkillFactory(slug="sql", name="SQL")
+    return {
+        "intro": CourseFactory(title="Python Basics", slug="python-basics", skills=[python]),
+        "web": CourseFactory(
+            title="Web APIs",
+            slug="web-apis",
+            difficulty=Difficulty.ADVANCED,
+            skills=[python, sql],
+        ),
+        "draft": CourseFactory(title="Secret Draft", slug="draft", status=Course.Status.DRAFT),
+    }
+
+
+def _titles(response) -> list[str]:
+    return [course.title for course, _ in response.context["rows"]]
+
+
+def test_catalog_lists_published_courses_only(client, catalog):
+    response = client.get(reverse("catalog:course_list"))
+
+    assert response.status_code == 200
+    assert _titles(response) == ["Python Basics", "Web APIs"]
+
+
+def test_catalog_search_and_filters(client, catalog):
+    url = reverse("catalog:course_list")
+    assert _titles(client.get(url, {"q": "web"})) == ["Web APIs"]
+    assert _titles(client.get(url, {"skill": "sql"})) == ["Web APIs"]
+    assert _titles(client.get(url, {"difficulty": "beginner"})) == ["Python Basics"]
+    assert _titles(client.get(url, {"skill": "python", "difficulty": "advanced"})) == ["Web APIs"]
+
+
+def test_invalid_filter_is_reported_not_a_500(client, catalog):
+    response = client.get(reverse("catalog:course_list"), {"difficulty": "wizard"})
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert _titles(response) == ["Python Basics", "Web APIs"]
+
+
+def test_htmx_search_renders_only_the_results_fragment(client, catalog):
+    response = client.get(
+        reverse("catalog:course_list"), {"q": "basics"}, headers={"HX-Request": "true"}
+    )
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert 'id="results"' in html
+    assert "Python Basics" in html and "Web APIs" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_catalog_marks_the_learners_enrollments(client, learner, catalog):
+    EnrollmentFactory(learner=learner, course=catalog["web"], progress_percent=40)
+    client.force_login(learner)
+
+    response = client.get(reverse("catalog:course_list"))
+
+    assert "40% done" in response.content.decode()
+
+
+@pytest.mark.parametrize("courses", [2, 25])
+def test_catalog_query_count_does_not_grow_with_courses(
+    client, learner, django_assert_max_num_queries, courses
+):
+    skills = [SkillFactory() for _ in range(3)]
+    for course in CourseFactory.create_batch(courses, skills=skills):
+        EnrollmentFactory(learner=learner, course=course)
+    client.force_login(learner)
+
+    # session + user, form skill choices, courses, owners join, skills prefetch,
+    # prerequisites prefetch, enrollments.
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("catalog:course_list"))
+    assert len(response.context["rows"]) == courses
+
+
+@pytest.fixture
+def course_with_lock(python):
+    course = CourseFactory(title="Python Basics", slug="python-basics", skills=[python])
+    module = ModuleFactory(course=course, title="Start", order=1)
+    first = LessonFactory(module=module, title="Variables", order=1)
+    second = LessonFactory(module=module, title="Functions", order=2, prerequisites=[first])
+    return course, first, second
+
+
+def test_course_outline_explains_locked_lessons(client, learner, course_with_lock):
+    course, first, _ = course_with_lock
+    EnrollmentFactory(learner=learner, course=course)
+    client.force_login(learner)
+
+    response = client.get(reverse("catalog:course_detail", args=[course.slug]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'Complete <a href="/learn/lessons/{first.pk}/">Variables</a> first' in html
+    assert "0 of 2 lessons completed" in html
+
+
+def test_course_outline_shows_progress_and_unlocks(client, learner, course_with_lock):
+    course, first, _ = course_with_lock
+    EnrollmentFactory(learner=learner, course=course, progress_percent=50)
+    LessonProgressFactory(
+        learner=learner,
+        lesson=first,
+        status=LessonProgress.Status.COMPLETED,
+        completed_at=first.created_at,
+    )
+    client.force_login(learner)
+
+    html = client.get(reverse("catalog:course_detail", args=[course.slug])).content.decode()
+
+    assert "1 of 2 lessons completed (50%)" in html
+    assert "Locked" not in html
+    assert "Continue: Functions" in html
+
+
+def test_anonymous_sees_a_published_outline_without_progress(client, course_with_lock):
+    course, _, _ = course_with_lock
+
+    html = client.get(reverse("catalog:course_detail", args=[course.slug])).content.decode()
+
+    assert "Variables" in html
+    assert "to enroll and track your progress" in html
+
+
+def test_draft_course_is_404_for_learners(client, learner, catalog):
+    client.force_login(learner)
+
+    response = client.get(reverse("catalog:course_detail", args=["draft"]))
+
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_unknown_course_is_404(client):
+    assert client.get(reverse("catalog:course_detail", args=["nope"])).status_code == 404
+
+
+@pytest.mark.parametrize("lessons", [2, 30])
+def test_course_outline_query_count_does_not_grow_with_lessons(
+    client, learner, django_assert_max_num_queries, lessons
+):
+    course = CourseFactory()
+    module = ModuleFactory(course=course)
+    previous = None
+    for order in range(1, lessons + 1):
+        lesson = LessonFactory(
+            module=module, order=order, prerequisites=[previous] if previous else []
+        )
+        LessonProgressFactory(learner=learner, lesson=lesson)
+        previous = lesson
+    EnrollmentFactory(learner=learner, course=course)
+    client.force_login(learner)
+
+    # session + user, course (+ skills, prerequisites), modules, lessons, lesson
+    # prerequisites, progress, enrollment, published assessments.
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("catalog:course_detail", args=[course.slug]))
+    assert response.context["outline"].lessons_total == lessons
+
+
+def test_enroll_requires_login(client, catalog):
+    response = client.post(reverse("catalog:course_enroll", args=["web-apis"]))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+    assert not Enrollment.objects.exists()
+
+
+def test_enroll_creates_one_enrollment_even_when_repeated(client, learner, catalog):
+    client.force_login(learner)
+    url = reverse("catalog:course_enroll", args=["web-apis"])
+
+    client.post(url)
+    response = client.post(url, follow=True)
+
+    assert Enrollment.objects.filter(learner=learner, course=catalog["web"]).count() == 1
+    assert "You are enrolled in “Web APIs”." in response.content.decode()
+
+
+def test_enrolling_in_a_draft_is_404(client, learner, catalog):
+    client.force_login(learner)
+
+    assert client.post(reverse("catalog:course_enroll", args=["draft"])).status_code == 404
+    assert not Enrollment.objects.exists()

@@ -1,0 +1,119 @@
+"""AI endpoints with the seed report's paths and shapes.
+
+Thin doors onto insights.dashboard, insights.recommendations and insights.paths;
+every object is looked up among the caller's own (another learner's is a 404).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, views
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from insights.dashboard import learner_dashboard
+from insights.models import LearningPathSnapshot, Recommendation
+from insights.paths import PathError, generate_learning_path, path_payload
+from insights.recommendations import recommendation_act, refresh_recommendations
+from insights.serializers import (
+    DashboardSerializer,
+    GoalQuerySerializer,
+    LearningPathSerializer,
+    PathVersionSerializer,
+    RecommendationActionSerializer,
+    RecommendationSerializer,
+)
+from learning.models import LearningGoal
+from learning.selectors import goals_for
+
+GOAL_ID = OpenApiParameter(
+    "goal_id", int, OpenApiParameter.QUERY, required=True, description="One of your goals."
+)
+
+
+def _goal_from(request: Request, data) -> LearningGoal:
+    serializer = GoalQuerySerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return get_object_or_404(goals_for(user=request.user), pk=serializer.validated_data["goal_id"])
+
+
+class DashboardView(views.APIView):
+    @extend_schema(responses=DashboardSerializer)
+    def get(self, request: Request) -> Response:
+        """Performance summary, goals, next lessons, revision, struggling topics, AI insights."""
+        return Response(learner_dashboard(learner=request.user, now=timezone.now()))
+
+
+class RecommendationListView(generics.ListAPIView):
+    """The caller's active recommendations, refreshed from their current data, best first."""
+
+    serializer_class = RecommendationSerializer
+    # The refresh returns a list (already ordered), not a queryset to filter.
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return refresh_recommendations(learner=self.request.user, now=timezone.now())
+
+
+class RecommendationActionView(views.APIView):
+    @extend_schema(request=RecommendationActionSerializer, responses=RecommendationSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        """Record what the learner did with a recommendation: accepted, skipped or ignored."""
+        recommendation = get_object_or_404(
+            Recommendation.objects.filter(learner=request.user), pk=pk
+        )
+        serializer = RecommendationActionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            recommendation = recommendation_act(
+                recommendation=recommendation,
+                action=serializer.validated_data["action"],
+                now=timezone.now(),
+            )
+        except ValueError as exc:
+            raise ValidationError({"action": str(exc)}) from exc
+        return Response(RecommendationSerializer(recommendation).data)
+
+
+class LearningPathView(views.APIView):
+    @extend_schema(parameters=[GOAL_ID], responses=LearningPathSerializer)
+    def get(self, request: Request) -> Response:
+        """The goal's current (active) learning path."""
+        goal = _goal_from(request, request.query_params)
+        snapshot = LearningPathSnapshot.objects.filter(goal=goal, is_active=True).first()
+        if snapshot is None:
+            raise NotFound("No learning path for this goal yet: POST ai/generate-learning-path.")
+        return Response(path_payload(snapshot))
+
+
+class GenerateLearningPathView(views.APIView):
+    @extend_schema(request=GoalQuerySerializer, responses={201: LearningPathSerializer})
+    def post(self, request: Request) -> Response:
+        """Plan the goal's path from the learner's skill gaps and store it as a new version."""
+        goal = _goal_from(request, request.data)
+        try:
+            with transaction.atomic():
+                snapshot = generate_learning_path(goal=goal, now=timezone.now())
+        except PathError as exc:
+            raise ValidationError({"goal_id": str(exc)}) from exc
+        return Response(path_payload(snapshot), status=201)
+
+
+class LearningPathHistoryView(generics.ListAPIView):
+    """Every version of the goal's path, newest first, with what changed each time."""
+
+    serializer_class = PathVersionSerializer
+
+    @extend_schema(parameters=[GOAL_ID])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LearningPathSnapshot.objects.none()
+        goal = _goal_from(self.request, self.request.query_params)
+        return LearningPathSnapshot.objects.filter(goal=goal).order_by("-version")

@@ -1,0 +1,134 @@
+"""AI endpoint shapes: the seed report's JSON, documented for the OpenAPI schema.
+
+The insights functions build these dicts; the serializers describe them (the
+seed's keys are required, extra keys the engine adds are allowed).
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from insights.models import LearningPathSnapshot, Recommendation
+
+
+class PerformanceSummarySerializer(serializers.Serializer):
+    lessons_completed = serializers.IntegerField()
+    avg_quiz_score = serializers.FloatField(allow_null=True)
+    completion_rate = serializers.FloatField()
+    current_streak = serializers.IntegerField()
+    performance_trend = serializers.CharField(help_text="improving, declining or stable")
+
+
+class NextLessonSerializer(serializers.Serializer):
+    lesson_id = serializers.IntegerField()
+    title = serializers.CharField()
+    reason = serializers.CharField(help_text="e.g. “Next in sequence: Module 2 - Views”")
+    estimated_minutes = serializers.IntegerField()
+
+
+class RevisionSerializer(serializers.Serializer):
+    lesson_id = serializers.IntegerField()
+    title = serializers.CharField()
+    skill = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class StrugglingTopicSerializer(serializers.Serializer):
+    skill = serializers.CharField()
+    avg_score = serializers.FloatField()
+    difficulty = serializers.CharField(help_text="e.g. needs_help")
+
+
+class AIInsightsSerializer(serializers.Serializer):
+    learning_pace = serializers.CharField(help_text="ahead, on_track, behind or unknown")
+    performance_trend = serializers.CharField()
+    personalized_message = serializers.CharField()
+    strengths = serializers.ListField(child=serializers.CharField())
+    areas_for_improvement = serializers.ListField(child=serializers.CharField())
+    study_recommendation = serializers.CharField(allow_blank=True)
+
+
+class CurrentGoalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class DashboardSerializer(serializers.Serializer):
+    performance_summary = PerformanceSummarySerializer()
+    current_goals = CurrentGoalSerializer(many=True)
+    recommended_next_lessons = NextLessonSerializer(many=True)
+    revision_recommendations = RevisionSerializer(many=True)
+    struggling_topics = StrugglingTopicSerializer(many=True)
+    ai_insights = AIInsightsSerializer()
+
+
+class RecommendationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Recommendation
+        fields = [
+            "id",
+            "kind",
+            "lesson",
+            "course",
+            "assessment",
+            "reason",
+            "score",
+            "payload",
+            "status",
+            "shown_at",
+            "acted_at",
+            "expires_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class RecommendationActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["accepted", "skipped", "ignored"])
+
+
+class GoalQuerySerializer(serializers.Serializer):
+    goal_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class PathItemSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    skills_covered = serializers.ListField(child=serializers.CharField())
+    estimated_hours = serializers.FloatField()
+    reason = serializers.CharField()
+    sequence = serializers.IntegerField()
+
+
+class PathMetadataSerializer(serializers.Serializer):
+    total_courses = serializers.IntegerField()
+    total_hours = serializers.FloatField()
+    estimated_weeks = serializers.IntegerField()
+    skills_covered = serializers.ListField(child=serializers.CharField())
+    remaining_gaps = serializers.ListField(child=serializers.CharField())
+    version = serializers.IntegerField()
+    goal_id = serializers.IntegerField()
+
+
+class LearningPathSerializer(serializers.Serializer):
+    learning_path = PathItemSerializer(many=True)
+    metadata = PathMetadataSerializer()
+
+
+class PathVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LearningPathSnapshot
+        fields = [
+            "id",
+            "goal",
+            "version",
+            "trigger",
+            "is_active",
+            "change_summary",
+            "changes",
+            "items",
+            "metadata",
+            "created_at",
+        ]
+        read_only_fields = fields

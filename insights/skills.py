@@ -1,0 +1,362 @@
+"""The learner-facing skill model (SPEC R-SKILL).
+
+Mastery per learner and skill is the Bayesian Knowledge Tracing estimate of
+``insights.bkt`` (with forgetting), advanced answer by answer with the skill's
+parameters from the active ``MLModel`` named ``skill_model``. The 1-10 level a
+learner sees is ``level_from_mastery(mastery)``, so every level change can be
+traced to the answers of one attempt.
+
+Knowledge gaps (returned by ``process_attempt``): the attempt's skills whose
+level after the attempt is below the learner's target for that skill. The
+target is the highest ``target_level`` among the learner's *active* goals that
+name the skill, otherwise ``DEFAULT_GAP_LEVEL`` (5, the middle of the scale).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Max
+
+from accounts.models import LearnerProfile, User
+from assessments.models import Answer, AssessmentAttempt
+from catalog.models import Skill
+from insights import bkt
+from insights.models import LearnerSkillState, MLModel
+from learning.models import GoalSkill, LearningGoal
+
+MODEL_NAME = "skill_model"
+DEFAULT_GAP_LEVEL = 5
+
+
+class SkillModelError(Exception):
+    """An attempt the skill model cannot consume (e.g. not submitted yet)."""
+
+
+@dataclass(frozen=True)
+class SkillUpdate:
+    # Level after the attempt for each skill the attempt assessed.
+    skill_levels: dict[str, int]
+    # Slugs of those skills still below target, weakest first.
+    knowledge_gaps: list[str]
+    breakdown: dict
+
+
+@dataclass(frozen=True)
+class SkillHistoryPoint:
+    attempt_id: int
+    assessment: str
+    submitted_at: datetime
+    questions: int
+    correct: int
+    percent: float
+    level_before: int
+    level_after: int
+    mastery: float
+
+
+@dataclass(frozen=True)
+class SkillHistory:
+    skill: str
+    name: str
+    level: int | None
+    mastery: float | None
+    evidence_count: int
+    correct_count: int
+    last_practiced_at: datetime | None
+    days_since_practice: int | None
+    points: list[SkillHistoryPoint] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SkillModel:
+    """Per-skill BKT parameters of one stored model version (or the defaults)."""
+
+    version: int | None
+    params: dict[str, bkt.BKTParams]
+
+    def for_skill(self, slug: str) -> bkt.BKTParams:
+        return self.params.get(slug, bkt.DEFAULT_PARAMS)
+
+
+def level_from_mastery(mastery: float) -> int:
+    """Map P(known) to the 1-10 scale in equal tenths: [0, 0.1) -> 1 ... [0.9, 1] -> 10."""
+    if not math.isfinite(mastery):
+        raise ValueError(f"mastery must be a finite number, got {mastery!r}")
+    clipped = min(max(mastery, 0.0), 1.0)
+    # Rounding first keeps exact tenths on their boundary (0.3 * 10 is 3.0000000000000004).
+    return min(10, 1 + math.floor(round(clipped * 10, 9)))
+
+
+def load_skill_model() -> SkillModel:
+    """The active ``skill_model`` version's parameters; defaults when none is active."""
+    stored = MLModel.objects.filter(name=MODEL_NAME, is_active=True).first()
+    if stored is None:
+        return SkillModel(version=None, params={})
+    params = {
+        slug: bkt.BKTParams.from_dict(values)
+        for slug, values in (stored.parameters or {}).items()
+        if isinstance(values, dict)
+    }
+    return SkillModel(version=stored.version, params=params)
+
+
+@dataclass
+class _Track:
+    """Mutable in-memory copy of one LearnerSkillState while answers are replayed."""
+
+    skill: Skill
+    mastery: float
+    evidence_count: int = 0
+    correct_count: int = 0
+    last_practiced_at: datetime | None = None
+    state: LearnerSkillState | None = None
+
+
+def _ordered_answers(answers: Iterable[Answer]) -> list[Answer]:
+    return sorted(answers, key=lambda a: (a.answered_at, a.question.order, a.question_id))
+
+
+def _apply_attempt(
+    *, answers: list[Answer], tracks: dict[int, _Track], model: SkillModel
+) -> dict[str, dict]:
+    """Advance the tracks through one attempt's answers; return its skill breakdown.
+
+    Pure with respect to the database: callers decide what to save.
+    """
+    breakdown: dict[str, dict] = {}
+    touched: dict[str, _Track] = {}
+    for answer in _ordered_answers(answers):
+        skill = answer.question.skill
+        params = model.for_skill(skill.slug)
+        track = tracks.get(skill.id)
+        if track is None:
+            track = tracks[skill.id] = _Track(skill=skill, mastery=params.prior)
+        touched[skill.slug] = track
+        entry = breakdown.get(skill.slug)
+        if entry is None:
+            entry = breakdown[skill.slug] = {
+                "skill": skill.name,
+                "questions": 0,
+                "correct": 0,
+                "level_before": level_from_mastery(track.mastery),
+            }
+        track.mastery = float(bkt.update(track.mastery, answer.is_correct, params))
+        track.evidence_count += 1
+        track.correct_count += int(answer.is_correct)
+        if track.last_practiced_at is None or answer.answered_at > track.last_practiced_at:
+            track.last_practiced_at = answer.answered_at
+        entry["questions"] += 1
+        entry["correct"] += int(answer.is_correct)
+    for slug, entry in breakdown.items():
+        track = touched[slug]
+        entry["percent"] = round(100 * entry["correct"] / entry["questions"], 1)
+        entry["level_after"] = level_from_mastery(track.mastery)
+        entry["mastery"] = round(track.mastery, 4)
+    return breakdown
+
+
+def _load_tracks(*, learner_id: int, skill_ids: Iterable[int], lock: bool) -> dict[int, _Track]:
+    states = LearnerSkillState.objects.filter(learner_id=learner_id, skill_id__in=list(skill_ids))
+    if lock:
+        states = states.select_for_update()
+    return {
+        state.skill_id: _Track(
+            skill=state.skill,
+            mastery=state.mastery,
+            evidence_count=state.evidence_count,
+            correct_count=state.correct_count,
+            last_practiced_at=state.last_practiced_at,
+            state=state,
+        )
+        for state in states.select_related("skill")
+    }
+
+
+def _save_tracks(*, learner_id: int, tracks: Iterable[_Track], now: datetime) -> None:
+    to_update: list[LearnerSkillState] = []
+    to_create: list[LearnerSkillState] = []
+    for track in tracks:
+        state = track.state or LearnerSkillState(learner_id=learner_id, skill=track.skill)
+        state.mastery = track.mastery
+        state.level = level_from_mastery(track.mastery)
+        state.evidence_count = track.evidence_count
+        state.correct_count = track.correct_count
+        state.last_practiced_at = track.last_practiced_at
+        # bulk_update skips auto_now, so the injected clock stamps the change.
+        state.updated_at = now
+        (to_update if track.state else to_create).append(state)
+    fields = ["mastery", "level", "evidence_count", "correct_count", "last_practiced_at"]
+    if to_update:
+        LearnerSkillState.objects.bulk_update(to_update, [*fields, "updated_at"])
+    if to_create:
+        LearnerSkillState.objects.bulk_create(to_create)
+
+
+def _lock_profile(learner_id: int) -> LearnerProfile:
+    """Lock the learner's profile row: it serialises skill updates per learner."""
+    profile, _ = LearnerProfile.objects.select_for_update().get_or_create(user_id=learner_id)
+    return profile
+
+
+def _knowledge_gaps(*, learner_id: int, skill_levels: dict[str, int]) -> list[str]:
+    targets = dict(
+        GoalSkill.objects.filter(
+            goal__learner_id=learner_id,
+            goal__status=LearningGoal.Status.ACTIVE,
+            skill__slug__in=list(skill_levels),
+        )
+        .values("skill__slug")
+        .annotate(target=Max("target_level"))
+        .values_list("skill__slug", "target")
+    )
+    gaps = [
+        slug for slug, level in skill_levels.items() if level < targets.get(slug, DEFAULT_GAP_LEVEL)
+    ]
+    return sorted(gaps, key=lambda slug: (skill_levels[slug], slug))
+
+
+def _answers_of(attempt_ids: list[int]) -> dict[int, list[Answer]]:
+    grouped: dict[int, list[Answer]] = defaultdict(list)
+    for answer in Answer.objects.filter(attempt_id__in=attempt_ids).select_related(
+        "question__skill"
+    ):
+        grouped[answer.attempt_id].append(answer)
+    return grouped
+
+
+def process_attempt(*, attempt: AssessmentAttempt, now: datetime) -> SkillUpdate:
+    """Feed a submitted attempt's answers to the skill model, once.
+
+    Updates the learner's ``LearnerSkillState`` rows and the
+    ``LearnerProfile.skill_levels`` mirror, stores the attempt's skill
+    breakdown and marks it processed. A second call for the same attempt
+    writes nothing and returns the stored result.
+    """
+    with transaction.atomic():
+        profile = _lock_profile(attempt.learner_id)
+        locked = AssessmentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.submitted_at is None:
+            raise SkillModelError("Only a submitted attempt can update skill levels.")
+        if locked.skills_processed_at is None:
+            answers = _answers_of([locked.pk])[locked.pk]
+            tracks = _load_tracks(
+                learner_id=locked.learner_id,
+                skill_ids={a.question.skill_id for a in answers},
+                lock=True,
+            )
+            breakdown = _apply_attempt(answers=answers, tracks=tracks, model=load_skill_model())
+            _save_tracks(learner_id=locked.learner_id, tracks=tracks.values(), now=now)
+            profile.skill_levels = {
+                **profile.skill_levels,
+                **{slug: entry["level_after"] for slug, entry in breakdown.items()},
+            }
+            profile.save(update_fields=["skill_levels", "updated_at"])
+            locked.skill_breakdown = breakdown
+            locked.skills_processed_at = now
+            locked.save(update_fields=["skill_breakdown", "skills_processed_at", "updated_at"])
+        skill_levels = {slug: e["level_after"] for slug, e in locked.skill_breakdown.items()}
+        gaps = _knowledge_gaps(learner_id=locked.learner_id, skill_levels=skill_levels)
+    attempt.skill_breakdown = locked.skill_breakdown
+    attempt.skills_processed_at = locked.skills_processed_at
+    return SkillUpdate(
+        skill_levels=skill_levels, knowledge_gaps=gaps, breakdown=locked.skill_breakdown
+    )
+
+
+def skill_breakdown(*, attempt: AssessmentAttempt) -> dict:
+    """Per skill: questions, correct, percent, level before/after and mastery.
+
+    A processed attempt returns what was stored when it was processed. An
+    unprocessed one returns a preview from the learner's current state,
+    without writing anything.
+    """
+    if attempt.skills_processed_at is not None:
+        return attempt.skill_breakdown
+    answers = _answers_of([attempt.pk])[attempt.pk]
+    tracks = _load_tracks(
+        learner_id=attempt.learner_id,
+        skill_ids={a.question.skill_id for a in answers},
+        lock=False,
+    )
+    return _apply_attempt(answers=answers, tracks=tracks, model=load_skill_model())
+
+
+def skill_history(*, learner: User, skill: Skill, now: datetime) -> SkillHistory:
+    """The learner's current estimate for one skill and its trace over submitted attempts."""
+    state = LearnerSkillState.objects.filter(learner=learner, skill=skill).first()
+    attempts = (
+        AssessmentAttempt.objects.filter(
+            learner=learner,
+            submitted_at__lte=now,
+            skills_processed_at__isnull=False,
+            skill_breakdown__has_key=skill.slug,
+        )
+        .select_related("assessment")
+        .order_by("submitted_at", "id")
+    )
+    points = [
+        SkillHistoryPoint(
+            attempt_id=a.pk,
+            assessment=a.assessment.title,
+            submitted_at=a.submitted_at,
+            questions=a.skill_breakdown[skill.slug]["questions"],
+            correct=a.skill_breakdown[skill.slug]["correct"],
+            percent=a.skill_breakdown[skill.slug]["percent"],
+            level_before=a.skill_breakdown[skill.slug]["level_before"],
+            level_after=a.skill_breakdown[skill.slug]["level_after"],
+            mastery=a.skill_breakdown[skill.slug]["mastery"],
+        )
+        for a in attempts
+    ]
+    last = state.last_practiced_at if state else None
+    return SkillHistory(
+        skill=skill.slug,
+        name=skill.name,
+        level=state.level if state else None,
+        mastery=state.mastery if state else None,
+        evidence_count=state.evidence_count if state else 0,
+        correct_count=state.correct_count if state else 0,
+        last_practiced_at=last,
+        days_since_practice=(now - last).days if last else None,
+        points=points,
+    )
+
+
+def recompute_learner_skills(*, learner: User, now: datetime) -> int:
+    """Rebuild the learner's skill states by replaying every submitted attempt.
+
+    Used after a new parameter version is activated. Attempts replay in
+    submission order; returns how many were replayed. All or nothing.
+    """
+    with transaction.atomic():
+        profile = _lock_profile(learner.pk)
+        attempts = list(
+            AssessmentAttempt.objects.select_for_update()
+            .filter(learner=learner, submitted_at__isnull=False)
+            .order_by("submitted_at", "started_at", "id")
+        )
+        answers = _answers_of([a.pk for a in attempts])
+        model = load_skill_model()
+        tracks: dict[int, _Track] = {}
+        for attempt in attempts:
+            attempt.skill_breakdown = _apply_attempt(
+                answers=answers.get(attempt.pk, []), tracks=tracks, model=model
+            )
+            attempt.skills_processed_at = now
+            attempt.updated_at = now
+        LearnerSkillState.objects.filter(learner=learner).delete()
+        _save_tracks(learner_id=learner.pk, tracks=tracks.values(), now=now)
+        AssessmentAttempt.objects.bulk_update(
+            attempts, ["skill_breakdown", "skills_processed_at", "updated_at"]
+        )
+        profile.skill_levels = {
+            t.skill.slug: level_from_mastery(t.mastery) for t in tracks.values()
+        }
+        profile.save(update_fields=["skill_levels", "updated_at"])
+    return len(attempts)

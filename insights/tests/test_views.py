@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments.tests.factories import AssessmentAttemptFactory, AssessmentFactory
+from catalog.tests.factories import CourseFactory, SkillFactory
+from insights.models import LearningPathSnapshot, Recommendation
+from insights.tests.factories import (
+    LearnerSkillStateFactory,
+    LearningPathSnapshotFactory,
+    RecommendationFactory,
+)
+from learning.tests.factories import GoalSkillFactory, LearnerEventFactory, LearningGoalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def goal(learner):
+    python = SkillFactory(slug="python", name="Python")
+    CourseFactory(title="Python Basics", slug="python-basics", skills=[python], estimated_hours=6)
+    goal = LearningGoalFactory(learner=learner, title="Backend developer", weekly_hours=4)
+    GoalSkillFactory(goal=goal, skill=python, target_level=7)
+    return goal
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("insights:paths"),
+        reverse("insights:path", args=[1]),
+        reverse("insights:progress"),
+    ],
+)
+def test_pages_need_login(client, url):
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_generate_then_regenerate_keeps_a_version_history(client, learner, goal):
+    client.force_login(learner)
+    generate = reverse("insights:path_generate", args=[goal.pk])
+
+    client.post(generate)
+    response = client.post(generate, follow=True)
+
+    html = response.content.decode()
+    versions = LearningPathSnapshot.objects.filter(goal=goal).order_by("version")
+    assert [(v.version, v.trigger, v.is_active) for v in versions] == [
+        (1, "generated", False),
+        (2, "manual", True),
+    ]
+    assert "Python Basics" in html
+    assert "Week 1\u20132" in html  # 6 hours at 4 hours a week spans two study weeks
+    assert "First version of this path: 1 courses." in html
+    assert "Regenerate path" in html
+
+
+def test_path_of_another_learners_goal_is_404(client, other_learner, goal):
+    client.force_login(other_learner)
+
+    assert client.get(reverse("insights:path", args=[goal.pk])).status_code == 404
+    assert client.post(reverse("insights:path_generate", args=[goal.pk])).status_code == 404
+    assert not LearningPathSnapshot.objects.exists()
+
+
+def test_path_timeline_places_items_in_weeks(client, learner, goal):
+    LearningPathSnapshotFactory(
+        goal=goal,
+        items=[
+            {"id": 1, "title": "A", "slug": "a", "estimated_hours": 3, "reason": "Builds a"},
+            {"id": 2, "title": "B", "slug": "b", "estimated_hours": 6, "reason": "Builds b"},
+        ],
+        metadata={"total_courses": 2, "total_hours": 9, "estimated_weeks": 3},
+        change_summary="First version of this path: 2 courses.",
+    )
+    client.force_login(learner)
+
+    timeline = client.get(reverse("insights:path", args=[goal.pk])).context["timeline"]
+
+    # 4 h/week: A fills hours 0-3 (week 1), B hours 3-9 (weeks 1-3).
+    assert [(i["title"], i["week_start"], i["week_end"]) for i in timeline] == [
+        ("A", 1, 1),
+        ("B", 1, 3),
+    ]
+
+
+def test_accepting_a_card_over_htmx_returns_the_updated_card(client, learner):
+    rec = RecommendationFactory(learner=learner)
+    client.force_login(learner)
+
+    response = client.post(
+        reverse("insights:recommendation_action", args=[rec.pk, "accept"]),
+        headers={"HX-Request": "true"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert f'id="rec-{rec.pk}"' in html
+    assert "Accepted" in html and "Open the lesson" in html
+    rec.refresh_from_db()
+    assert rec.status == Recommendation.Status.ACCEPTED
+
+
+def test_skipping_without_javascript_redirects_to_the_dashboard(client, learner):
+    rec = RecommendationFactory(learner=learner)
+    client.force_login(learner)
+
+    response = client.post(reverse("insights:recommendation_action", args=[rec.pk, "skip"]))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("learning:dashboard")
+    rec.refresh_from_db()
+    assert rec.status == Recommendation.Status.SKIPPED
+
+
+def test_acting_twice_differently_explains_instead_of_failing(client, learner):
+    rec = RecommendationFactory(learner=learner, status=Recommendation.Status.SKIPPED)
+    client.force_login(learner)
+
+    response = client.post(
+        reverse("insights:recommendation_action", args=[rec.pk, "accept"]),
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert "already skipped" in response.content.decode()
+    rec.refresh_from_db()
+    assert rec.status == Recommendation.Status.SKIPPED
+
+
+def test_unknown_action_is_400(client, learner):
+    rec = RecommendationFactory(learner=learner)
+    client.force_login(learner)
+
+    response = client.post(reverse("insights:recommendation_action", args=[rec.pk, "delete"]))
+
+    assert response.status_code == 400
+    rec.refresh_from_db()
+    assert rec.status == Recommendation.Status.ACTIVE
+
+
+def test_another_learners_card_is_404(client, learner, other_learner):
+    rec = RecommendationFactory(learner=other_learner)
+    client.force_login(learner)
+
+    response = client.post(reverse("insights:recommendation_action", args=[rec.pk, "accept"]))
+
+    assert response.status_code == 404
+    rec.refresh_from_db()
+    assert rec.status == Recommendation.Status.ACTIVE
+
+
+def test_progress_page_charts_have_text_alternatives(client, learner, other_learner):
+    now = timezone.now()
+    LearnerEventFactory.create_batch(3, learner=learner, occurred_at=now - timedelta(minutes=5))
+    LearnerEventFactory.create_batch(5, learner=other_learner, occurred_at=now)
+    quiz = AssessmentFactory(title="Python quiz")
+    AssessmentAttemptFactory(
+        learner=learner,
+        assessment=quiz,
+        started_at=now - timedelta(hours=1),
+        submitted_at=now - timedelta(minutes=30),
+        score=Decimal("72.40"),
+    )
+    python = SkillFactory(slug="python", name="Python")
+    LearnerSkillStateFactory(learner=learner, skill=python, level=6)
+    goal = LearningGoalFactory(learner=learner)
+    GoalSkillFactory(goal=goal, skill=python, target_level=8)
+    client.force_login(learner)
+
+    response = client.get(reverse("insights:progress"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count("<svg") == 3
+    assert "over the last 30 days: 3 in total" in html  # other learners' events not counted
+    assert "latest: 72% on Python quiz" in html
+    assert '<th scope="row">Python</th><td>6</td><td>8</td>' in html

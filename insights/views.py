@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from insights import charts
+from insights.models import LearningPathSnapshot, Recommendation
+from insights.paths import PathError, generate_learning_path, path_payload
+from insights.progress import activity_per_day, quiz_scores, skill_rows
+from insights.recommendations import recommendation_act, refresh_recommendations
+from learning.selectors import goals_for
+
+RECOMMENDATION_ACTIONS = {"accept": "accepted", "skip": "skipped"}
+
+
+@login_required
+@require_GET
+def path_list(request: HttpRequest) -> HttpResponse:
+    goals = list(goals_for(user=request.user).order_by("-created_at"))
+    active = {
+        s.goal_id: s
+        for s in LearningPathSnapshot.objects.filter(learner=request.user, is_active=True)
+    }
+    if len(goals) == 1:
+        return redirect("insights:path", goal_id=goals[0].pk)
+    return render(
+        request,
+        "insights/path_list.html",
+        {"rows": [(goal, active.get(goal.pk)) for goal in goals]},
+    )
+
+
+def _timeline(items: list[dict], weekly_hours: float) -> list[dict]:
+    """Each path item with the study weeks it spans at the goal's weekly hours."""
+    rows = []
+    hours_before = 0.0
+    for item in items:
+        hours = float(item.get("estimated_hours") or 0)
+        start = int(hours_before // weekly_hours) + 1 if weekly_hours else 1
+        hours_before += hours
+        end = max(start, -int(-hours_before // weekly_hours)) if weekly_hours else start
+        rows.append({**item, "week_start": start, "week_end": end})
+    return rows
+
+
+@login_required
+@require_GET
+def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
+    goal = get_object_or_404(goals_for(user=request.user), pk=goal_id)
+    versions = list(
+        LearningPathSnapshot.objects.filter(learner=request.user, goal=goal).order_by("-version")
+    )
+    active = next((v for v in versions if v.is_active), None)
+    payload = path_payload(active) if active else None
+    timeline = _timeline(payload["learning_path"], float(goal.weekly_hours)) if payload else []
+    return render(
+        request,
+        "insights/path_detail.html",
+        {
+            "goal": goal,
+            "active": active,
+            "payload": payload,
+            "timeline": timeline,
+            "versions": versions,
+        },
+    )
+
+
+@login_required
+@require_POST
+def path_generate(request: HttpRequest, goal_id: int) -> HttpResponse:
+    goal = get_object_or_404(goals_for(user=request.user), pk=goal_id)
+    has_path = LearningPathSnapshot.objects.filter(learner=request.user, goal=goal).exists()
+    trigger = (
+        LearningPathSnapshot.Trigger.MANUAL if has_path else LearningPathSnapshot.Trigger.GENERATED
+    )
+    now = timezone.now()
+    try:
+        snapshot = generate_learning_path(goal=goal, now=now, trigger=trigger)
+    except PathError as error:
+        messages.error(request, str(error))
+    else:
+        refresh_recommendations(learner=request.user, now=now)
+        messages.success(request, f"Path version {snapshot.version}: {snapshot.change_summary}")
+    return redirect("insights:path", goal_id=goal.pk)
+
+
+@login_required
+@require_POST
+def recommendation_action(
+    request: HttpRequest, recommendation_id: int, action: str
+) -> HttpResponse:
+    """Accept or skip a dashboard card; HTMX swaps the card, plain POSTs go back or onward."""
+    recommendation = get_object_or_404(
+        Recommendation.objects.filter(learner=request.user).select_related(
+            "lesson", "course", "assessment"
+        ),
+        pk=recommendation_id,
+    )
+    if action not in RECOMMENDATION_ACTIONS:
+        return HttpResponse("Unknown action: use accept or skip.", status=400)
+    error = ""
+    try:
+        recommendation = recommendation_act(
+            recommendation=recommendation,
+            action=RECOMMENDATION_ACTIONS[action],
+            now=timezone.now(),
+        )
+    except ValueError as exc:
+        # Already acted on (another tab, a double click): show its real state and why.
+        error = str(exc)
+        recommendation.refresh_from_db()
+    if request.htmx:
+        return render(
+            request,
+            "learning/dashboard.html#recommendation",
+            {"rec": recommendation, "error": error},
+        )
+    if error:
+        messages.error(request, error)
+    elif recommendation.status == Recommendation.Status.ACCEPTED:
+        target = _target_url(recommendation)
+        if target:
+            return redirect(target)
+    return redirect("learning:dashboard")
+
+
+def _target_url(recommendation: Recommendation) -> str:
+    if recommendation.lesson_id:
+        return recommendation.lesson.get_absolute_url()
+    if recommendation.course_id:
+        return recommendation.course.get_absolute_url()
+    if recommendation.assessment_id:
+        return reverse("assessments:detail", args=[recommendation.assessment_id])
+    return ""
+
+
+@login_required
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    activity = activity_per_day(learner=request.user, now=now)
+    scores = quiz_scores(learner=request.user)
+    skills = skill_rows(learner=request.user)
+    return render(
+        request,
+        "insights/progress.html",
+        {
+            "activity": activity,
+            "activity_chart": charts.bar_chart([(f"{d:%d %b}", n) for d, n in activity]),
+            "activity_total": sum(n for _, n in activity),
+            "scores": scores,
+            "score_chart": charts.line_chart(
+                [(f"{s.submitted_at:%d %b}", s.score) for s in scores]
+            ),
+            "skills": skills,
+            "skill_chart": charts.level_chart([(s.name, s.level, s.target) for s in skills]),
+        },
+    )

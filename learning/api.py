@@ -1,0 +1,181 @@
+"""Learning API: goals, enrollments, lesson progress and the event batch.
+
+Every queryset comes from a ``*_for(user=…)`` selector, so another learner's
+object is a 404. Writes go through learning.services.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, views, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from catalog.models import Lesson
+from catalog.selectors import lessons_visible_to
+from learning import services
+from learning.events import ingest_events
+from learning.models import Enrollment, LearningGoal, LessonProgress
+from learning.selectors import enrollments_for, goals_for, progress_for
+from learning.serializers import (
+    EnrollmentSerializer,
+    EventBatchDocSerializer,
+    EventBatchSerializer,
+    GoalCreateSerializer,
+    GoalReadSerializer,
+    GoalSerializer,
+    IngestResultSerializer,
+    LessonProgressSerializer,
+    PositionSerializer,
+)
+
+
+class GoalViewSet(viewsets.ModelViewSet):
+    """The learner's goals: target skills with levels, weekly hours, deadline."""
+
+    serializer_class = GoalSerializer
+    filterset_fields = ["status"]
+    search_fields = ["title"]
+    ordering_fields = ["created_at", "deadline", "title"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LearningGoal.objects.none()
+        return goals_for(user=self.request.user)
+
+    def _respond(self, goal: LearningGoal, code: int) -> Response:
+        goal = goals_for(user=self.request.user).get(pk=goal.pk)
+        return Response(GoalReadSerializer(goal).data, status=code)
+
+    @extend_schema(request=GoalCreateSerializer, responses={201: GoalReadSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = GoalCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        goal = services.goal_create(
+            learner=request.user, now=timezone.now(), **serializer.validated_data
+        )
+        return self._respond(goal, status.HTTP_201_CREATED)
+
+    @extend_schema(request=GoalSerializer, responses={200: GoalReadSerializer})
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        goal = self.get_object()
+        serializer = self.get_serializer(
+            goal, data=request.data, partial=kwargs.get("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        services.goal_update(goal=goal, now=timezone.now(), **serializer.validated_data)
+        return self._respond(goal, status.HTTP_200_OK)
+
+
+class EnrollmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Enroll in a published course (idempotent) and unenroll (DELETE keeps progress)."""
+
+    serializer_class = EnrollmentSerializer
+    filterset_fields = ["status", "course"]
+    ordering_fields = ["enrolled_at", "progress_percent"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Enrollment.objects.none()
+        return enrollments_for(user=self.request.user)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        enrollment = services.enrollment_create(
+            learner=request.user, course=serializer.validated_data["course"], now=timezone.now()
+        )
+        return Response(self.get_serializer(enrollment).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: Enrollment) -> None:
+        services.enrollment_drop(enrollment=instance, now=timezone.now())
+
+
+class ProgressFilter(filters.FilterSet):
+    course = filters.NumberFilter(field_name="lesson__module__course_id")
+
+    class Meta:
+        model = LessonProgress
+        fields = ["status", "course", "lesson"]
+
+
+class LessonProgressViewSet(viewsets.ReadOnlyModelViewSet):
+    """The learner's progress per lesson."""
+
+    serializer_class = LessonProgressSerializer
+    filterset_class = ProgressFilter
+    ordering_fields = ["updated_at", "started_at", "completed_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LessonProgress.objects.none()
+        return progress_for(user=self.request.user)
+
+
+class LessonActionView(views.APIView):
+    """Base for POST learning/lessons/{lesson_id}/<action>: the lesson must be visible."""
+
+    def get_lesson(self, lesson_id: int) -> Lesson:
+        return get_object_or_404(lessons_visible_to(user=self.request.user), pk=lesson_id)
+
+    def respond(self, progress: LessonProgress) -> Response:
+        progress = progress_for(user=self.request.user).get(pk=progress.pk)
+        return Response(LessonProgressSerializer(progress).data)
+
+
+class LessonStartView(LessonActionView):
+    @extend_schema(request=None, responses=LessonProgressSerializer)
+    def post(self, request: Request, lesson_id: int) -> Response:
+        """Mark the lesson in progress (enrolls in its course when needed)."""
+        progress = services.lesson_start(
+            learner=request.user, lesson=self.get_lesson(lesson_id), now=timezone.now()
+        )
+        return self.respond(progress)
+
+
+class LessonCompleteView(LessonActionView):
+    @extend_schema(request=None, responses=LessonProgressSerializer)
+    def post(self, request: Request, lesson_id: int) -> Response:
+        """Mark the lesson completed; the course's progress % follows."""
+        progress = services.lesson_complete(
+            learner=request.user, lesson=self.get_lesson(lesson_id), now=timezone.now()
+        )
+        return self.respond(progress)
+
+
+class LessonPositionView(LessonActionView):
+    @extend_schema(request=PositionSerializer, responses=LessonProgressSerializer)
+    def post(self, request: Request, lesson_id: int) -> Response:
+        """Save the video position and add the seconds studied since the last update."""
+        lesson = self.get_lesson(lesson_id)
+        serializer = PositionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        progress = services.lesson_position_update(
+            learner=request.user, lesson=lesson, now=timezone.now(), **serializer.validated_data
+        )
+        return self.respond(progress)
+
+
+class EventBatchView(views.APIView):
+    @extend_schema(request=EventBatchDocSerializer, responses=IngestResultSerializer)
+    def post(self, request: Request) -> Response:
+        """Ingest up to 500 events: valid ones stored, duplicates acknowledged, errors by index.
+
+        A body that is not ``{"events": [...]}`` with 1-500 items is a 400 and
+        stores nothing.
+        """
+        serializer = EventBatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = ingest_events(
+            learner=request.user, events=serializer.validated_data["events"], now=timezone.now()
+        )
+        return Response(IngestResultSerializer(result).data)

@@ -1,0 +1,236 @@
+"""Batch ingestion of learner events (SPEC R-EVENTS).
+
+A batch is a list of up to 500 event objects. A malformed batch (not a list,
+too many events) raises ValidationError and stores nothing. Inside a well-formed
+batch each event is checked on its own: valid ones are stored, an event whose
+``event_id`` this learner already sent is acknowledged as a duplicate and not
+stored again, and invalid ones are reported by index with the reason.
+
+Event shape::
+
+    {"event_id": "<uuid>", "type": "video_play", "occurred_at": "2026-11-24T20:15:00Z",
+     "course_id": 1, "lesson_id": 2, "assessment_id": null, "data": {"position": 42}}
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils.dateparse import parse_datetime
+
+from assessments.models import Assessment
+from catalog.models import Course, Lesson
+from learning.models import LearnerEvent
+
+MAX_EVENTS = 500
+MAX_DATA_BYTES = 4096
+# Client clocks drift; an event a few minutes "ahead" of the server is still plausible.
+FUTURE_SKEW = timedelta(minutes=5)
+ALLOWED_KEYS = {
+    "event_id",
+    "type",
+    "occurred_at",
+    "course_id",
+    "lesson_id",
+    "assessment_id",
+    "data",
+}
+TARGETS = (("course_id", Course), ("lesson_id", Lesson), ("assessment_id", Assessment))
+
+
+@dataclass
+class IngestResult:
+    stored: int = 0
+    duplicates: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    @property
+    def received(self) -> int:
+        return self.stored + self.duplicates + len(self.errors)
+
+
+@dataclass(frozen=True)
+class _Clean:
+    index: int
+    event_id: uuid.UUID
+    event_type: str
+    occurred_at: datetime
+    course_id: int | None
+    lesson_id: int | None
+    assessment_id: int | None
+    data: str  # JSON text, already size-checked
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _parse_uuid(value) -> uuid.UUID:
+    if not isinstance(value, str):
+        raise _Invalid("event_id must be a UUID string.")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise _Invalid(f"event_id {value[:40]!r} is not a valid UUID.") from None
+
+
+def _parse_time(value, *, now: datetime) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = parse_datetime(value)
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise _Invalid("occurred_at must be an ISO 8601 date-time.")
+    else:
+        raise _Invalid("occurred_at must be an ISO 8601 date-time.")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise _Invalid("occurred_at must include a time zone (e.g. a trailing Z).")
+    if moment > now + FUTURE_SKEW:
+        raise _Invalid("occurred_at is in the future (more than 5 minutes ahead of the server).")
+    if moment.year < 2000:
+        raise _Invalid("occurred_at is before the year 2000.")
+    return moment
+
+
+def _parse_id(event: dict, key: str) -> int | None:
+    value = event.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise _Invalid(f"{key} must be a positive integer or null.")
+    return value
+
+
+def _clean(index: int, event, *, now: datetime) -> _Clean:
+    if not isinstance(event, dict):
+        raise _Invalid("Each event must be a JSON object.")
+    extra = sorted(set(event) - ALLOWED_KEYS)
+    if extra:
+        raise _Invalid(f"Unknown field(s): {', '.join(str(k)[:40] for k in extra)}.")
+    event_type = event.get("type")
+    if event_type not in LearnerEvent.Type.values:
+        raise _Invalid(f"Unknown event type {str(event_type)[:40]!r}.")
+    data = event.get("data", {})
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise _Invalid("data must be a JSON object.")
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    if len(text.encode()) > MAX_DATA_BYTES:
+        raise _Invalid(f"data is larger than {MAX_DATA_BYTES} bytes.")
+    if "\\u0000" in text:
+        # PostgreSQL's jsonb cannot hold NUL characters.
+        raise _Invalid("data must not contain NUL characters.")
+    return _Clean(
+        index=index,
+        event_id=_parse_uuid(event.get("event_id")),
+        event_type=event_type,
+        occurred_at=_parse_time(event.get("occurred_at"), now=now),
+        course_id=_parse_id(event, "course_id"),
+        lesson_id=_parse_id(event, "lesson_id"),
+        assessment_id=_parse_id(event, "assessment_id"),
+        data=text,
+    )
+
+
+def validate_batch(events) -> None:
+    """Reject a batch that is not a list of at most MAX_EVENTS items (nothing is stored)."""
+    if not isinstance(events, list):
+        raise ValidationError({"events": "Send a JSON list of events."})
+    if not events:
+        raise ValidationError({"events": "Send at least one event."})
+    if len(events) > MAX_EVENTS:
+        raise ValidationError(
+            {"events": f"At most {MAX_EVENTS} events per batch ({len(events)} sent)."}
+        )
+
+
+def _insert(learner, rows: list[_Clean], *, now: datetime) -> set[tuple[uuid.UUID, datetime]]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: exactly which rows were new.
+
+    (bulk_create(ignore_conflicts=True) cannot tell stored rows from conflicts,
+    and a before/after count is wrong when two requests race on one batch.)
+    """
+    if not rows:
+        return set()
+    columns = (
+        "event_id, occurred_at, learner_id, event_type, course_id, lesson_id, "
+        "assessment_id, received_at, data"
+    )
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"] * len(rows))
+    params: list = []
+    for row in rows:
+        params += [
+            row.event_id,
+            row.occurred_at,
+            learner.pk,
+            row.event_type,
+            row.course_id,
+            row.lesson_id,
+            row.assessment_id,
+            now,
+            row.data,
+        ]
+    sql = (
+        f"INSERT INTO {LearnerEvent._meta.db_table} ({columns}) VALUES {placeholders} "  # noqa: S608 - only placeholders are interpolated
+        "ON CONFLICT DO NOTHING RETURNING event_id, occurred_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {(event_id, occurred_at) for event_id, occurred_at in cursor.fetchall()}
+
+
+def ingest_events(*, learner, events: list[dict], now: datetime) -> IngestResult:
+    """Validate and store a batch of events for ``learner``; see the module docstring."""
+    validate_batch(events)
+    result = IngestResult()
+    cleaned: list[_Clean] = []
+    for index, event in enumerate(events):
+        try:
+            cleaned.append(_clean(index, event, now=now))
+        except _Invalid as exc:
+            result.errors.append({"index": index, "reason": str(exc)})
+
+    # Referenced catalog ids must exist: one query per kind of target.
+    for key, model in TARGETS:
+        wanted = {getattr(row, key) for row in cleaned} - {None}
+        if not wanted:
+            continue
+        found = set(model.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        for row in [r for r in cleaned if getattr(r, key) not in found | {None}]:
+            result.errors.append(
+                {"index": row.index, "reason": f"{key} {getattr(row, key)} does not exist."}
+            )
+            cleaned.remove(row)
+
+    # Duplicates: the same event_id already stored for this learner (whatever its
+    # occurred_at), or repeated inside this batch.
+    already = set(
+        LearnerEvent.objects.filter(
+            learner=learner, event_id__in={row.event_id for row in cleaned}
+        ).values_list("event_id", flat=True)
+    )
+    fresh: list[_Clean] = []
+    seen: set[uuid.UUID] = set()
+    for row in cleaned:
+        if row.event_id in already or row.event_id in seen:
+            result.duplicates += 1
+        else:
+            seen.add(row.event_id)
+            fresh.append(row)
+
+    with transaction.atomic():
+        inserted = _insert(learner, fresh, now=now)
+    result.stored = len(inserted)
+    # Rows that lost a race with a concurrent request carrying the same events.
+    result.duplicates += len(fresh) - len(inserted)
+    result.errors.sort(key=lambda error: error["index"])
+    return result

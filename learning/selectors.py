@@ -1,0 +1,122 @@
+"""Learning reads. Each ``*_for(user=…)`` selector returns only that user's rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+
+from catalog.models import Course, Lesson, Module
+from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
+
+
+def goals_for(*, user) -> QuerySet[LearningGoal]:
+    return LearningGoal.objects.filter(learner=user).prefetch_related(
+        Prefetch("target_skills", queryset=GoalSkill.objects.select_related("skill"))
+    )
+
+
+def enrollments_for(*, user) -> QuerySet[Enrollment]:
+    return Enrollment.objects.filter(learner=user).select_related("course")
+
+
+def progress_for(*, user) -> QuerySet[LessonProgress]:
+    return LessonProgress.objects.filter(learner=user).select_related("lesson__module")
+
+
+def events_for(*, user) -> QuerySet[LearnerEvent]:
+    return LearnerEvent.objects.filter(learner=user).order_by("-occurred_at")
+
+
+@dataclass(frozen=True)
+class LessonOutline:
+    lesson: Lesson
+    status: str
+    # Locked while a prerequisite lesson is not completed; ``blocking`` names them.
+    locked: bool
+    blocking: list[Lesson] = field(default_factory=list)
+    time_spent_seconds: int = 0
+    last_position_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class ModuleOutline:
+    module: Module
+    lessons: list[LessonOutline]
+
+
+@dataclass(frozen=True)
+class CourseOutline:
+    course: Course
+    enrollment: Enrollment | None
+    modules: list[ModuleOutline]
+    lessons_total: int
+    lessons_completed: int
+
+    @property
+    def progress_percent(self) -> Decimal:
+        if self.enrollment is not None:
+            return self.enrollment.progress_percent
+        return Decimal(0)
+
+    @property
+    def next_lesson(self) -> LessonOutline | None:
+        """First lesson in course order that is neither completed nor locked."""
+        for module in self.modules:
+            for item in module.lessons:
+                if item.status != LessonProgress.Status.COMPLETED and not item.locked:
+                    return item
+        return None
+
+
+def course_outline(*, learner, course: Course) -> CourseOutline:
+    """Modules and lessons in order with the learner's status, locks and blockers.
+
+    A fixed number of queries whatever the course size: modules, lessons,
+    lesson prerequisites, the learner's progress rows and enrollment.
+    """
+    modules = list(Module.objects.filter(course=course).order_by("order"))
+    lessons = list(
+        Lesson.objects.filter(module__course=course)
+        .order_by("module__order", "order")
+        .prefetch_related(Prefetch("prerequisites", queryset=Lesson.objects.order_by("title")))
+    )
+    authenticated = learner is not None and learner.is_authenticated
+    progress: dict[int, LessonProgress] = {}
+    enrollment = None
+    completed_ids: set[int] = set()
+    if authenticated:
+        prerequisite_ids = {p.pk for lesson in lessons for p in lesson.prerequisites.all()}
+        rows = LessonProgress.objects.filter(
+            learner=learner, lesson_id__in={lesson.pk for lesson in lessons} | prerequisite_ids
+        )
+        progress = {row.lesson_id: row for row in rows}
+        completed_ids = {
+            lesson_id
+            for lesson_id, row in progress.items()
+            if row.status == LessonProgress.Status.COMPLETED
+        }
+        enrollment = Enrollment.objects.filter(learner=learner, course=course).first()
+
+    by_module: dict[int, list[LessonOutline]] = {m.pk: [] for m in modules}
+    for lesson in lessons:
+        row = progress.get(lesson.pk)
+        blocking = [p for p in lesson.prerequisites.all() if p.pk not in completed_ids]
+        by_module[lesson.module_id].append(
+            LessonOutline(
+                lesson=lesson,
+                status=row.status if row else LessonProgress.Status.NOT_STARTED,
+                locked=bool(blocking),
+                blocking=blocking,
+                time_spent_seconds=row.time_spent_seconds if row else 0,
+                last_position_seconds=row.last_position_seconds if row else 0,
+            )
+        )
+    return CourseOutline(
+        course=course,
+        enrollment=enrollment,
+        modules=[ModuleOutline(module=m, lessons=by_module[m.pk]) for m in modules],
+        lessons_total=len(lessons),
+        lessons_completed=sum(1 for lesson in lessons if lesson.pk in completed_ids),
+    )

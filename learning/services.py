@@ -1,0 +1,270 @@
+"""Learning writes: enrollments, goals and lesson progress.
+
+Shared by the HTML views and the API, so every rule lives here once. Invalid
+input raises django.core.exceptions.ValidationError with a message a learner
+can act on.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+
+from catalog.models import Course, Lesson, Skill
+from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
+
+MAX_WEEKLY_HOURS = Decimal("80")
+MIN_WEEKLY_HOURS = Decimal("0.5")
+# One position update can account for at most this much study time: clients
+# send them every few seconds to minutes, and a stuck tab must not inflate totals.
+MAX_SECONDS_PER_UPDATE = 3600
+MAX_POSITION_SECONDS = 24 * 3600
+GOAL_FIELDS = {"title", "target_levels", "weekly_hours", "deadline", "status"}
+
+
+def enrollment_create(*, learner, course: Course, now: datetime) -> Enrollment:
+    """Enroll ``learner`` in a published course; idempotent, re-activates a dropped one."""
+    if not course.is_published:
+        raise ValidationError(
+            {"course": f"“{course.title}” is not published yet, so it cannot be joined."}
+        )
+    with transaction.atomic():
+        enrollment, created = Enrollment.objects.select_for_update().get_or_create(
+            learner=learner, course=course, defaults={"enrolled_at": now}
+        )
+        if not created and enrollment.status == Enrollment.Status.DROPPED:
+            enrollment.status = Enrollment.Status.ACTIVE
+            enrollment.enrolled_at = now
+            enrollment.save(update_fields=["status", "enrolled_at", "updated_at"])
+    return enrollment
+
+
+def enrollment_drop(*, enrollment: Enrollment, now: datetime) -> Enrollment:
+    """Unenroll; progress is kept so re-enrolling later resumes where the learner was."""
+    if enrollment.status == Enrollment.Status.COMPLETED:
+        raise ValidationError("A completed course stays on your record and cannot be dropped.")
+    if enrollment.status != Enrollment.Status.DROPPED:
+        enrollment.status = Enrollment.Status.DROPPED
+        enrollment.save(update_fields=["status", "updated_at"])
+    return enrollment
+
+
+def _clean_title(title) -> str:
+    title = (title or "").strip() if isinstance(title, str) else ""
+    if not title:
+        raise ValidationError({"title": "Give the goal a title."})
+    if len(title) > 200:
+        raise ValidationError({"title": "Keep the title under 200 characters."})
+    return title
+
+
+def _clean_weekly_hours(value) -> Decimal:
+    try:
+        hours = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"weekly_hours": "Weekly hours must be a number."}) from None
+    if not hours.is_finite() or not MIN_WEEKLY_HOURS <= hours <= MAX_WEEKLY_HOURS:
+        raise ValidationError(
+            {"weekly_hours": f"Weekly hours must be between {MIN_WEEKLY_HOURS} and 80."}
+        )
+    return hours.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _clean_deadline(deadline, *, now: datetime) -> date | None:
+    if deadline is None:
+        return None
+    if isinstance(deadline, datetime) or not isinstance(deadline, date):
+        raise ValidationError({"deadline": "The deadline must be a date."})
+    if deadline < now.date():
+        raise ValidationError({"deadline": "The deadline cannot be in the past."})
+    return deadline
+
+
+def _clean_target_levels(target_levels) -> dict[Skill, int]:
+    if not isinstance(target_levels, dict) or not target_levels:
+        raise ValidationError({"target_levels": "Pick at least one skill with a target level."})
+    skills = {s.slug: s for s in Skill.objects.filter(slug__in=list(target_levels))}
+    unknown = sorted(str(slug) for slug in target_levels if slug not in skills)
+    if unknown:
+        raise ValidationError({"target_levels": f"Unknown skill(s): {', '.join(unknown)}."})
+    cleaned = {}
+    for slug, level in target_levels.items():
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 10:
+            raise ValidationError(
+                {"target_levels": f"The target level for {slug} must be a whole number 1-10."}
+            )
+        cleaned[skills[slug]] = level
+    return cleaned
+
+
+def _set_target_levels(goal: LearningGoal, levels: dict[Skill, int]) -> None:
+    GoalSkill.objects.filter(goal=goal).exclude(skill__in=list(levels)).delete()
+    for skill, level in levels.items():
+        GoalSkill.objects.update_or_create(goal=goal, skill=skill, defaults={"target_level": level})
+
+
+def goal_create(
+    *,
+    learner,
+    title: str,
+    target_levels: dict[str, int],
+    weekly_hours,
+    deadline: date | None = None,
+    now: datetime,
+) -> LearningGoal:
+    """Create a goal with its target skills ({skill_slug: level 1-10})."""
+    cleaned_title = _clean_title(title)
+    levels = _clean_target_levels(target_levels)
+    hours = _clean_weekly_hours(weekly_hours)
+    cleaned_deadline = _clean_deadline(deadline, now=now)
+    with transaction.atomic():
+        goal = LearningGoal.objects.create(
+            learner=learner, title=cleaned_title, weekly_hours=hours, deadline=cleaned_deadline
+        )
+        GoalSkill.objects.bulk_create(
+            GoalSkill(goal=goal, skill=skill, target_level=level) for skill, level in levels.items()
+        )
+    return goal
+
+
+def goal_update(*, goal: LearningGoal, now: datetime, **fields) -> LearningGoal:
+    """Change any of title, target_levels, weekly_hours, deadline, status."""
+    unknown = sorted(set(fields) - GOAL_FIELDS)
+    if unknown:
+        raise ValidationError(f"These goal fields cannot be changed: {', '.join(unknown)}.")
+    changed: list[str] = []
+    if "title" in fields:
+        goal.title = _clean_title(fields["title"])
+        changed.append("title")
+    if "weekly_hours" in fields:
+        goal.weekly_hours = _clean_weekly_hours(fields["weekly_hours"])
+        changed.append("weekly_hours")
+    if "deadline" in fields:
+        # An unchanged past deadline may be re-sent by a form; only new dates are checked.
+        if fields["deadline"] != goal.deadline:
+            goal.deadline = _clean_deadline(fields["deadline"], now=now)
+        changed.append("deadline")
+    if "status" in fields:
+        if fields["status"] not in LearningGoal.Status.values:
+            raise ValidationError(
+                {"status": f"Status must be one of {', '.join(LearningGoal.Status.values)}."}
+            )
+        goal.status = fields["status"]
+        changed.append("status")
+    levels = _clean_target_levels(fields["target_levels"]) if "target_levels" in fields else None
+    with transaction.atomic():
+        if changed:
+            goal.save(update_fields=[*changed, "updated_at"])
+        if levels is not None:
+            _set_target_levels(goal, levels)
+    return goal
+
+
+def _blocking_prerequisites(*, learner, lesson: Lesson) -> list[Lesson]:
+    """Prerequisite lessons of ``lesson`` the learner has not completed yet."""
+    done = LessonProgress.objects.filter(
+        learner=learner, status=LessonProgress.Status.COMPLETED
+    ).values("lesson_id")
+    return list(lesson.prerequisites.exclude(pk__in=done).order_by("title"))
+
+
+def _check_can_study(*, learner, lesson: Lesson) -> None:
+    course = lesson.module.course
+    if not course.is_published:
+        raise ValidationError({"lesson": "This lesson's course is not published."})
+    blocking = _blocking_prerequisites(learner=learner, lesson=lesson)
+    if blocking:
+        titles = ", ".join(f"“{b.title}”" for b in blocking)
+        raise ValidationError({"lesson": f"Complete {titles} first: it unlocks this lesson."})
+
+
+def _ensure_enrolled(*, learner, lesson: Lesson, now: datetime) -> None:
+    enrollment_create(learner=learner, course=lesson.module.course, now=now)
+
+
+def lesson_start(*, learner, lesson: Lesson, now: datetime) -> LessonProgress:
+    """Mark a lesson in progress (enrolling the learner in its course); idempotent."""
+    _check_can_study(learner=learner, lesson=lesson)
+    with transaction.atomic():
+        _ensure_enrolled(learner=learner, lesson=lesson, now=now)
+        progress, _ = LessonProgress.objects.select_for_update().get_or_create(
+            learner=learner, lesson=lesson
+        )
+        if progress.status == LessonProgress.Status.NOT_STARTED:
+            progress.status = LessonProgress.Status.IN_PROGRESS
+            progress.started_at = now
+            progress.save(update_fields=["status", "started_at", "updated_at"])
+    return progress
+
+
+def enrollment_refresh_progress(*, learner, course: Course, now: datetime) -> Enrollment | None:
+    """Recompute the cached progress % of the learner's enrollment; complete it at 100 %."""
+    enrollment = (
+        Enrollment.objects.select_for_update().filter(learner=learner, course=course).first()
+    )
+    if enrollment is None:
+        return None
+    total = Lesson.objects.filter(module__course=course).count()
+    done = LessonProgress.objects.filter(
+        learner=learner, lesson__module__course=course, status=LessonProgress.Status.COMPLETED
+    ).count()
+    percent = (
+        (Decimal(done) * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        if total
+        else Decimal(0)
+    )
+    enrollment.progress_percent = percent
+    fields = ["progress_percent", "updated_at"]
+    if total and done >= total and enrollment.status != Enrollment.Status.COMPLETED:
+        enrollment.status = Enrollment.Status.COMPLETED
+        enrollment.completed_at = now
+        fields += ["status", "completed_at"]
+    enrollment.save(update_fields=fields)
+    return enrollment
+
+
+def lesson_complete(*, learner, lesson: Lesson, now: datetime) -> LessonProgress:
+    """Mark a lesson completed and refresh the enrollment's progress; idempotent."""
+    _check_can_study(learner=learner, lesson=lesson)
+    with transaction.atomic():
+        _ensure_enrolled(learner=learner, lesson=lesson, now=now)
+        progress, _ = LessonProgress.objects.select_for_update().get_or_create(
+            learner=learner, lesson=lesson
+        )
+        if progress.status != LessonProgress.Status.COMPLETED:
+            progress.status = LessonProgress.Status.COMPLETED
+            progress.started_at = progress.started_at or now
+            progress.completed_at = now
+            progress.save(update_fields=["status", "started_at", "completed_at", "updated_at"])
+        enrollment_refresh_progress(learner=learner, course=lesson.module.course, now=now)
+    return progress
+
+
+def _clean_seconds(value, *, field: str, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise ValidationError({field: f"{field} must be a whole number from 0 to {maximum}."})
+    return value
+
+
+def lesson_position_update(
+    *, learner, lesson: Lesson, position_seconds: int, seconds_spent: int, now: datetime
+) -> LessonProgress:
+    """Record where the learner is in a lesson (video position) and add study time."""
+    position = _clean_seconds(
+        position_seconds, field="position_seconds", maximum=MAX_POSITION_SECONDS
+    )
+    spent = _clean_seconds(seconds_spent, field="seconds_spent", maximum=MAX_SECONDS_PER_UPDATE)
+    with transaction.atomic():
+        progress = lesson_start(learner=learner, lesson=lesson, now=now)
+        # F() so concurrent heartbeats from two tabs add up instead of overwriting.
+        LessonProgress.objects.filter(pk=progress.pk).update(
+            last_position_seconds=position,
+            time_spent_seconds=F("time_spent_seconds") + spent,
+            updated_at=now,
+        )
+        progress.refresh_from_db()
+    return progress

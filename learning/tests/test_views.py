@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments.models import Assessment
+from assessments.tests.factories import AssessmentFactory, QuestionFactory
+from catalog.models import Course
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
+from insights.tests.factories import LearnerSkillStateFactory, RecommendationFactory
+from learning.models import LearningGoal, LessonProgress
+from learning.tests.factories import (
+    EnrollmentFactory,
+    GoalSkillFactory,
+    LearnerEventFactory,
+    LearningGoalFactory,
+    LessonProgressFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lessons():
+    course = CourseFactory(title="Python Basics", slug="python-basics")
+    module = ModuleFactory(course=course, title="Start", order=1)
+    first = LessonFactory(
+        module=module,
+        title="Variables",
+        order=1,
+        body="## Names\n\nA *name* points at a value.\n\n<script>alert('x')</script>",
+    )
+    second = LessonFactory(module=module, title="Functions", order=2, prerequisites=[first])
+    return first, second
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("learning:dashboard"),
+        reverse("learning:onboarding"),
+        reverse("learning:lesson", args=[1]),
+    ],
+)
+def test_pages_need_login(client, url):
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_lesson_page_renders_markdown_without_scripts(client, learner, lessons):
+    first, _ = lessons
+    client.force_login(learner)
+
+    response = client.get(first.get_absolute_url())
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h2>Names</h2>" in html
+    assert "<em>name</em>" in html
+    assert "alert(" not in html
+    # The events script knows where to send and what the events are about.
+    assert f'data-lesson-id="{first.pk}"' in html
+    assert "/static/js/events." in html
+
+
+def test_locked_lesson_explains_its_prerequisite_and_hides_the_body(client, learner, lessons):
+    first, second = lessons
+    client.force_login(learner)
+
+    html = client.get(second.get_absolute_url()).content.decode()
+
+    assert "This lesson is locked" in html
+    assert f'<a href="{first.get_absolute_url()}">Variables</a>' in html
+    assert "Mark as complete" not in html
+    assert "/static/js/events." not in html
+
+
+def test_lesson_of_a_draft_course_is_404_for_another_learner(client, learner, lessons):
+    first, _ = lessons
+    Course.objects.filter(pk=first.module.course_id).update(status=Course.Status.DRAFT)
+    client.force_login(learner)
+
+    assert client.get(first.get_absolute_url()).status_code == 404
+    assert client.post(reverse("learning:lesson_complete", args=[first.pk])).status_code == 404
+
+
+def test_mark_complete_records_progress_and_moves_to_the_next_lesson(client, learner, lessons):
+    first, second = lessons
+    client.force_login(learner)
+
+    response = client.post(reverse("learning:lesson_complete", args=[first.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == second.get_absolute_url()
+    progress = LessonProgress.objects.get(learner=learner, lesson=first)
+    assert progress.status == LessonProgress.Status.COMPLETED
+    assert learner.enrollments.get().progress_percent == 50
+
+
+def test_completing_a_locked_lesson_shows_why_and_records_nothing(client, learner, lessons):
+    _, second = lessons
+    client.force_login(learner)
+
+    response = client.post(reverse("learning:lesson_complete", args=[second.pk]), follow=True)
+
+    assert "Complete “Variables” first" in response.content.decode()
+    assert not LessonProgress.objects.filter(learner=learner, lesson=second).exists()
+
+
+def test_onboarding_creates_the_goal_and_sends_to_the_matching_diagnostic(client, learner):
+    python = SkillFactory(slug="python", name="Python")
+    SkillFactory(slug="sql", name="SQL")
+    diagnostic = AssessmentFactory(kind=Assessment.Kind.DIAGNOSTIC, title="Python check")
+    QuestionFactory(assessment=diagnostic, skill=python)
+    AssessmentFactory(kind=Assessment.Kind.DIAGNOSTIC, title="Unrelated")
+    client.force_login(learner)
+
+    response = client.post(
+        reverse("learning:onboarding"),
+        {
+            "title": "Backend developer",
+            "level_python": "7",
+            "level_sql": "",
+            "weekly_hours": "4",
+            "timezone": "UTC",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("assessments:detail", args=[diagnostic.pk])
+    goal = LearningGoal.objects.get(learner=learner)
+    assert goal.title == "Backend developer"
+    assert goal.weekly_hours == 4
+    assert {t.skill.slug: t.target_level for t in goal.target_skills.all()} == {"python": 7}
+
+
+def test_onboarding_without_a_skill_shows_the_services_error(client, learner):
+    SkillFactory(slug="python", name="Python")
+    client.force_login(learner)
+
+    response = client.post(
+        reverse("learning:onboarding"),
+        {"title": "Something", "level_python": "", "weekly_hours": "4", "timezone": "UTC"},
+    )
+
+    assert response.status_code == 400
+    assert "form-errors" in response.content.decode()
+    assert not LearningGoal.objects.exists()
+
+
+def test_dashboard_shows_the_learners_own_goal_and_cards(client, learner, other_learner):
+    python = SkillFactory(slug="python", name="Python")
+    goal = LearningGoalFactory(learner=learner, title="Backend developer")
+    GoalSkillFactory(goal=goal, skill=python, target_level=8)
+    LearnerSkillStateFactory(learner=learner, skill=python, level=4)
+    mine = RecommendationFactory(learner=learner, reason="Next in sequence: Module 1 - Start")
+    RecommendationFactory(learner=other_learner, reason="Somebody else's card")
+    client.force_login(learner)
+
+    response = client.get(reverse("learning:dashboard"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Backend developer" in html
+    assert "Python: level 4 of 8" in html
+    assert f'id="rec-{mine.pk}"' in html
+    assert "Somebody else" not in html
+
+
+def _history(learner, *, lessons: int, events: int) -> None:
+    skill = SkillFactory()
+    course = CourseFactory(skills=[skill])
+    module = ModuleFactory(course=course)
+    EnrollmentFactory(learner=learner, course=course)
+    goal = LearningGoalFactory(learner=learner)
+    GoalSkillFactory(goal=goal, skill=skill)
+    now = timezone.now()
+    for order in range(1, lessons + 1):
+        lesson = LessonFactory(module=module, order=order, skills=[skill])
+        LessonProgressFactory(
+            learner=learner,
+            lesson=lesson,
+            status=LessonProgress.Status.COMPLETED,
+            completed_at=now - timedelta(days=order),
+        )
+        RecommendationFactory(learner=learner, lesson=lesson)
+    for i in range(events):
+        LearnerEventFactory(learner=learner, occurred_at=now - timedelta(hours=i * 7))
+
+
+@pytest.mark.parametrize(("lessons", "events"), [(1, 2), (20, 60)])
+def test_dashboard_query_count_does_not_grow_with_history(
+    client, learner, django_assert_max_num_queries, lessons, events
+):
+    _history(learner, lessons=lessons, events=events)
+    client.force_login(learner)
+
+    # session + user (2), insights.dashboard's fixed set of reads (23 at the time of
+    # writing) and the recommendation cards (1): 26 with little or much history.
+    with django_assert_max_num_queries(28):
+        response = client.get(reverse("learning:dashboard"))
+    assert response.status_code == 200

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, F, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.models import LearnerProfile
+from assessments.models import Assessment
+from catalog.models import Skill
+from catalog.selectors import lessons_visible_to
+from insights.dashboard import learner_dashboard
+from insights.models import Recommendation
+from insights.recommendations import refresh_recommendations
+from learning.forms import GoalForm
+from learning.selectors import LessonOutline, course_outline
+from learning.services import goal_create, lesson_complete
+from skillstudio.forms import attach_service_errors
+
+DASHBOARD_RECOMMENDATIONS = 6
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    data = learner_dashboard(learner=request.user, now=timezone.now())
+    recommendations = Recommendation.objects.filter(
+        learner=request.user, status=Recommendation.Status.ACTIVE
+    ).select_related("lesson", "course", "assessment")[:DASHBOARD_RECOMMENDATIONS]
+    return render(
+        request,
+        "learning/dashboard.html",
+        {"dash": data, "recommendations": recommendations},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def onboarding(request: HttpRequest) -> HttpResponse:
+    """Step 1: a goal (skills, target levels, weekly hours, time zone); step 2: the diagnostic."""
+    profile = request.user.profile
+    skills = list(Skill.objects.order_by("name"))
+    form = GoalForm(
+        request.POST or None,
+        skills=skills,
+        current_levels=profile.skill_levels,
+        initial={"timezone": profile.timezone},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            now = timezone.now()
+            with transaction.atomic():
+                goal = goal_create(
+                    learner=request.user,
+                    title=form.cleaned_data["title"],
+                    target_levels=form.target_levels(),
+                    weekly_hours=form.cleaned_data["weekly_hours"],
+                    deadline=form.cleaned_data["deadline"],
+                    now=now,
+                )
+                # No profile service exists yet: the time zone is a validated choice
+                # (the form's IANA list), stored with the goal or not at all.
+                LearnerProfile.objects.filter(user=request.user).update(
+                    timezone=form.cleaned_data["timezone"],
+                    onboarded_at=Coalesce(F("onboarded_at"), Value(now)),
+                )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(request, f"Goal “{goal.title}” saved.")
+            diagnostic = _diagnostic_for(skill_slugs=list(form.target_levels()))
+            if diagnostic is None:
+                return redirect("insights:path", goal_id=goal.pk)
+            return redirect("assessments:detail", assessment_id=diagnostic.pk)
+    return render(
+        request,
+        "learning/onboarding.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _diagnostic_for(*, skill_slugs: list[str]) -> Assessment | None:
+    """The published diagnostic with the most questions on the goal's skills."""
+    return (
+        Assessment.objects.filter(
+            kind=Assessment.Kind.DIAGNOSTIC,
+            is_published=True,
+            questions__skill__slug__in=skill_slugs,
+        )
+        .annotate(matching=Count("questions"))
+        .order_by("-matching", "title")
+        .first()
+    )
+
+
+def _neighbours(
+    outline, lesson_id: int
+) -> tuple[LessonOutline | None, LessonOutline | None, LessonOutline | None]:
+    items = [item for module in outline.modules for item in module.lessons]
+    for index, item in enumerate(items):
+        if item.lesson.pk == lesson_id:
+            previous = items[index - 1] if index else None
+            following = items[index + 1] if index + 1 < len(items) else None
+            return item, previous, following
+    return None, None, None
+
+
+@login_required
+@require_GET
+def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
+    course = lesson.module.course
+    outline = course_outline(learner=request.user, course=course)
+    item, previous, following = _neighbours(outline, lesson.pk)
+    quizzes = Assessment.objects.filter(lesson=lesson, is_published=True).order_by("title")
+    return render(
+        request,
+        "learning/lesson_detail.html",
+        {
+            "lesson": lesson,
+            "course": course,
+            "item": item,
+            "previous": previous,
+            "following": following,
+            "quizzes": quizzes,
+            "events_url": reverse("api-v1:event-batch"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def lesson_mark_complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
+    try:
+        lesson_complete(learner=request.user, lesson=lesson, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(lesson)
+    refresh_recommendations(learner=request.user, now=timezone.now())
+    messages.success(request, f"“{lesson.title}” completed.")
+    outline = course_outline(learner=request.user, course=lesson.module.course)
+    following = outline.next_lesson
+    return redirect(following.lesson if following else lesson.module.course)
