@@ -38,6 +38,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "slip": (0.01, 0.45),
 }
 PARAM_NAMES = ("prior", "learn", "forget", "guess", "slip")
+# A probability for one learner (float) or for many side by side (array).
+Numeric = float | np.ndarray
+Answers = bool | np.ndarray
 _EPS = 1e-9
 
 
@@ -73,12 +76,12 @@ class BKTParams:
 DEFAULT_PARAMS = BKTParams()
 
 
-def p_correct(mastery, params: BKTParams | ParamArrays):
+def p_correct(mastery: Numeric, params: BKTParams | ParamArrays) -> Numeric:
     """P(next answer correct) given P(known) before it."""
     return mastery * (1 - params.slip) + (1 - mastery) * params.guess
 
 
-def posterior(mastery, correct, params: BKTParams | ParamArrays):
+def posterior(mastery: Numeric, correct: Answers, params: BKTParams | ParamArrays) -> Numeric:
     """P(known) after seeing the answer, before the learn/forget transition."""
     known_and_obs = np.where(correct, mastery * (1 - params.slip), mastery * params.slip)
     unknown_and_obs = np.where(
@@ -87,12 +90,12 @@ def posterior(mastery, correct, params: BKTParams | ParamArrays):
     return known_and_obs / np.maximum(known_and_obs + unknown_and_obs, _EPS)
 
 
-def transition(mastery, params: BKTParams | ParamArrays):
+def transition(mastery: Numeric, params: BKTParams | ParamArrays) -> Numeric:
     """Apply one opportunity's learning and forgetting."""
     return mastery * (1 - params.forget) + (1 - mastery) * params.learn
 
 
-def update(mastery, correct, params: BKTParams | ParamArrays):
+def update(mastery: Numeric, correct: Answers, params: BKTParams | ParamArrays) -> Numeric:
     """Mastery after one answer: Bayes on the answer, then learn/forget."""
     return transition(posterior(mastery, correct, params), params)
 
@@ -135,3 +138,229 @@ class ParamArrays:
             BKTParams(**{name: float(getattr(self, name)[i]) for name in PARAM_NAMES})
             for i in range(len(self.prior))
         ]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Responses grouped into ordered sequences, walkable one rank at a time.
+
+    ``group`` says which sequence each response belongs to (e.g. one per
+    learner and skill) and ``order`` its position in time. Walking ``steps``
+    visits every sequence's first response, then every second one, and so on,
+    so one numpy operation advances all sequences at once while each response
+    only ever sees the responses before it in its own sequence.
+    """
+
+    group: np.ndarray  # sequence index (0..n_groups-1) per response
+    n_groups: int
+    rank: np.ndarray  # position of each response within its sequence
+    next_index: np.ndarray  # index of the next response in the same sequence, -1 at the end
+    steps: list[np.ndarray]  # steps[t]: indices of the responses with rank t
+
+    @classmethod
+    def build(cls, group_keys: np.ndarray, order: np.ndarray) -> Layout:
+        """``group_keys``: one integer key per response (e.g. learner * n_skills + skill)."""
+        _, group = np.unique(group_keys, return_inverse=True)
+        group = group.ravel()
+        n = len(group)
+        by_seq = np.lexsort((order, group))
+        sorted_group = group[by_seq]
+        is_start = np.ones(n, dtype=bool)
+        is_start[1:] = sorted_group[1:] != sorted_group[:-1]
+        start_pos = np.maximum.accumulate(np.where(is_start, np.arange(n), 0))
+        rank = np.empty(n, dtype=np.int64)
+        rank[by_seq] = np.arange(n) - start_pos
+        next_index = np.full(n, -1, dtype=np.int64)
+        has_next = np.zeros(n, dtype=bool)
+        has_next[:-1] = ~is_start[1:]
+        next_index[by_seq[has_next]] = by_seq[np.flatnonzero(has_next) + 1]
+        by_rank = np.argsort(rank, kind="stable")
+        counts = np.bincount(rank) if n else np.zeros(0, dtype=np.int64)
+        steps = np.split(by_rank, np.cumsum(counts)[:-1]) if n else []
+        return cls(
+            group=group,
+            n_groups=int(group.max()) + 1 if n else 0,
+            rank=rank,
+            next_index=next_index,
+            steps=steps,
+        )
+
+    def previous_index(self) -> np.ndarray:
+        """Index of the previous response in the same sequence, -1 for a first response."""
+        previous = np.full(len(self.group), -1, dtype=np.int64)
+        has_next = self.next_index >= 0
+        previous[self.next_index[has_next]] = np.flatnonzero(has_next)
+        return previous
+
+    def running_mean(
+        self, values: np.ndarray, *, decay: float, init: float | np.ndarray
+    ) -> np.ndarray:
+        """Exponentially weighted mean of the *earlier* values in each sequence.
+
+        ``decay`` is the weight the past keeps at each step (0: only the
+        previous value counts). ``init`` (a number, or one per response) stands
+        in before a sequence's first response.
+        """
+        out = np.empty(len(values))
+        state = np.zeros(self.n_groups)
+        start = np.broadcast_to(np.asarray(init, dtype=float), (len(values),))
+        for t, rows in enumerate(self.steps):
+            seq = self.group[rows]
+            current = start[rows] if t == 0 else state[seq]
+            out[rows] = current
+            state[seq] = decay * current + (1 - decay) * values[rows]
+        return out
+
+    def running_average(self, values: np.ndarray, *, init: float | np.ndarray) -> np.ndarray:
+        """Plain mean of the earlier values in each sequence; ``init`` before the first."""
+        out = np.empty(len(values))
+        total = np.zeros(self.n_groups)
+        start = np.broadcast_to(np.asarray(init, dtype=float), (len(values),))
+        for t, rows in enumerate(self.steps):
+            seq = self.group[rows]
+            out[rows] = start[rows] if t == 0 else total[seq] / t
+            total[seq] += values[rows]
+        return out
+
+
+def _filter(
+    layout: Layout, correct: np.ndarray, params: ParamArrays
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One pass of the recursion: per response P(correct) before it, P(known) right
+    after seeing it (Bayes), and mastery after the learn/forget step."""
+    predicted = np.empty(len(correct))
+    known_after = np.empty(len(correct))
+    mastery_after = np.empty(len(correct))
+    mastery = np.zeros(layout.n_groups)
+    for t, rows in enumerate(layout.steps):
+        seq = layout.group[rows]
+        row_params = params.take(rows)
+        before = row_params.prior if t == 0 else mastery[seq]
+        predicted[rows] = p_correct(before, row_params)
+        known_after[rows] = posterior(before, correct[rows], row_params)
+        mastery[seq] = mastery_after[rows] = transition(known_after[rows], row_params)
+    return predicted, known_after, mastery_after
+
+
+def forward(
+    layout: Layout, correct: np.ndarray, params: ParamArrays
+) -> tuple[np.ndarray, np.ndarray]:
+    """BKT over every sequence of ``layout``; ``params`` hold one row per response.
+
+    Returns P(correct) predicted before each response (from earlier responses
+    of the same sequence only) and mastery after each response.
+    """
+    predicted, _, mastery_after = _filter(layout, correct, params)
+    return predicted, mastery_after
+
+
+@dataclass(frozen=True)
+class FitResult:
+    params: list[BKTParams]  # one per skill index
+    log_likelihood: float
+    iterations: int
+
+
+def _emissions(obs: np.ndarray, params: ParamArrays) -> tuple[np.ndarray, np.ndarray]:
+    """P(observed answer | not known), P(observed answer | known)."""
+    unknown = np.where(obs, params.guess, 1 - params.guess)
+    known = np.where(obs, 1 - params.slip, params.slip)
+    return unknown, known
+
+
+def _map_estimate(num: np.ndarray, den: np.ndarray, pseudo_count: float, name: str) -> np.ndarray:
+    """Expected-count ratio pulled towards the default; the default where there is no data."""
+    default = getattr(DEFAULT_PARAMS, name)
+    weight = den + pseudo_count
+    safe = np.where(weight > 0, weight, 1.0)
+    return np.where(weight > 0, (num + pseudo_count * default) / safe, default)
+
+
+def fit(
+    layout: Layout,
+    correct: np.ndarray,
+    skill: np.ndarray,
+    n_skills: int,
+    *,
+    iterations: int = 40,
+    tolerance: float = 1e-5,
+    pseudo_count: float = 5.0,
+    start: BKTParams = DEFAULT_PARAMS,
+) -> FitResult:
+    """Fit per-skill parameters by expectation-maximisation (Baum-Welch).
+
+    ``layout`` must group responses by learner *and* skill; ``skill`` gives
+    each response's skill index. Every M-step is a maximum a posteriori
+    estimate with ``pseudo_count`` virtual observations at the default values,
+    so a skill with little data stays near the defaults instead of jumping to
+    extremes, then clipped to ``BOUNDS``.
+    """
+    obs = correct.astype(bool)
+    n = len(obs)
+    skill_params = ParamArrays.from_params([start] * n_skills)
+    is_first = layout.rank == 0
+    has_next = layout.next_index >= 0
+    nxt = layout.next_index[has_next]
+    previous_ll = -np.inf
+    log_likelihood = -np.inf
+
+    def total_by_skill(values: np.ndarray | None, where: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(
+            skill if where is None else skill[where], weights=values, minlength=n_skills
+        )
+
+    done = 0
+    while done < iterations:
+        done += 1
+        params = skill_params.take(skill)
+        # E-step. Forward: the prediction recursion; P(observed answer) is its scale.
+        predicted, known_after, _ = _filter(layout, obs, params)
+        scale = np.where(obs, predicted, 1 - predicted)
+        log_likelihood = float(np.log(np.maximum(scale, _EPS)).sum())
+        # Backward, with the forward scaling, so alpha * beta is the posterior.
+        e_unknown, e_known = _emissions(obs, params)
+        beta_unknown = np.ones(n)
+        beta_known = np.ones(n)
+        for rows in reversed(layout.steps):
+            rows = rows[layout.next_index[rows] >= 0]
+            nx = layout.next_index[rows]
+            row_params = params.take(rows)
+            to_unknown = e_unknown[nx] * beta_unknown[nx] / scale[nx]
+            to_known = e_known[nx] * beta_known[nx] / scale[nx]
+            beta_unknown[rows] = (1 - row_params.learn) * to_unknown + row_params.learn * to_known
+            beta_known[rows] = row_params.forget * to_unknown + (1 - row_params.forget) * to_known
+        g_known = known_after * beta_known
+        g_unknown = (1 - known_after) * beta_unknown
+        total = np.maximum(g_known + g_unknown, _EPS)
+        g_known, g_unknown = g_known / total, g_unknown / total
+        # Expected transitions between each response and the next one.
+        p_next = params.take(np.flatnonzero(has_next))
+        to_unknown = e_unknown[nxt] * beta_unknown[nxt]
+        to_known = e_known[nxt] * beta_known[nxt]
+        xi_00 = (1 - known_after[has_next]) * (1 - p_next.learn) * to_unknown
+        xi_01 = (1 - known_after[has_next]) * p_next.learn * to_known
+        xi_10 = known_after[has_next] * p_next.forget * to_unknown
+        xi_11 = known_after[has_next] * (1 - p_next.forget) * to_known
+        xi_total = np.maximum(xi_00 + xi_01 + xi_10 + xi_11, _EPS)
+        xi_00, xi_01, xi_10, xi_11 = (x / xi_total for x in (xi_00, xi_01, xi_10, xi_11))
+        # M-step: expected counts per skill -> (numerator, denominator) of each parameter.
+        counts = {
+            "prior": (total_by_skill(g_known[is_first], is_first), total_by_skill(None, is_first)),
+            "learn": (total_by_skill(xi_01, has_next), total_by_skill(xi_00 + xi_01, has_next)),
+            "forget": (total_by_skill(xi_10, has_next), total_by_skill(xi_10 + xi_11, has_next)),
+            "guess": (total_by_skill(g_unknown * obs), total_by_skill(g_unknown)),
+            "slip": (total_by_skill(g_known * ~obs), total_by_skill(g_known)),
+        }
+        skill_params = ParamArrays(
+            **{
+                name: np.clip(_map_estimate(num, den, pseudo_count, name), *BOUNDS[name])
+                for name, (num, den) in counts.items()
+            }
+        )
+        # Relative improvement of the log-likelihood too small to matter: converged.
+        if abs(log_likelihood - previous_ll) < tolerance * abs(log_likelihood):
+            break
+        previous_ll = log_likelihood
+    return FitResult(
+        params=skill_params.to_params(), log_likelihood=log_likelihood, iterations=done
+    )

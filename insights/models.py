@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -178,3 +180,54 @@ class MLModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}{' (active)' if self.is_active else ''}"
+
+
+class PendingJob(models.Model):
+    """A Celery task recorded in the same transaction as the write that needs it.
+
+    The outbox of skillstudio.jobs: a row exists as soon as the caller's
+    transaction commits, whether or not Redis was reachable, and it tracks the
+    job until a worker has finished it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending (not yet accepted by the broker)"
+        SENT = "sent", "Sent to the broker"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    # Doubles as the Celery task id, so a worker can mark its own row done.
+    task_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    task_name = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    send_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "sent", "done", "failed"]),
+                name="pending_job_status_valid",
+            ),
+        ]
+        indexes = [
+            # The relay's scan: only unfinished rows, oldest first.
+            models.Index(
+                fields=["status", "created_at"],
+                condition=models.Q(status__in=["pending", "sent"]),
+                name="pending_job_open",
+            ),
+            models.Index(
+                fields=["finished_at"],
+                condition=models.Q(status="done"),
+                name="pending_job_done",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} ({self.get_status_display()})"

@@ -20,8 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Max
+from sklearn.metrics import roc_auc_score
 
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer, AssessmentAttempt
@@ -287,8 +289,13 @@ def skill_breakdown(*, attempt: AssessmentAttempt) -> dict:
     return _apply_attempt(answers=answers, tracks=tracks, model=load_skill_model())
 
 
-def skill_history(*, learner: User, skill: Skill, now: datetime) -> SkillHistory:
-    """The learner's current estimate for one skill and its trace over submitted attempts."""
+def skill_history(*, learner: User, skill: Skill | str, now: datetime) -> SkillHistory:
+    """The learner's current estimate for one skill and its trace over submitted attempts.
+
+    ``skill`` is a Skill or its slug (an unknown slug raises ``Skill.DoesNotExist``).
+    """
+    if isinstance(skill, str):
+        skill = Skill.objects.get(slug=skill)
     state = LearnerSkillState.objects.filter(learner=learner, skill=skill).first()
     attempts = (
         AssessmentAttempt.objects.filter(
@@ -360,3 +367,87 @@ def recompute_learner_skills(*, learner: User, now: datetime) -> int:
         }
         profile.save(update_fields=["skill_levels", "updated_at"])
     return len(attempts)
+
+
+@dataclass(frozen=True)
+class FittedSkillModel:
+    """Per-skill parameters fitted from the platform's answers, ready to store."""
+
+    parameters: dict[str, dict[str, float]]
+    metrics: dict
+    window_start: datetime | None
+    window_end: datetime | None
+
+
+def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSkillModel:
+    """Fit BKT parameters per skill from every answer of every submitted attempt.
+
+    Answers are replayed in the order ``process_attempt`` sees them (attempts
+    by submission, then answered_at and question order), one sequence per
+    learner and skill. A skill with fewer than ``min_answers`` answers keeps
+    the defaults: a handful of answers cannot pin down five parameters.
+    """
+    rows = list(
+        Answer.objects.filter(attempt__submitted_at__isnull=False)
+        .order_by(
+            "attempt__learner_id",
+            "attempt__submitted_at",
+            "attempt__started_at",
+            "attempt_id",
+            "answered_at",
+            "question__order",
+            "question_id",
+        )
+        .values_list("attempt__learner_id", "question__skill__slug", "is_correct", "answered_at")
+    )
+    if not rows:
+        raise SkillModelError("No answers of submitted attempts to fit the skill model from.")
+    learner_ids, slugs, correct, answered_at = zip(*rows, strict=True)
+    skill_slugs = sorted(set(slugs))
+    skill_index = np.searchsorted(np.array(skill_slugs), np.array(slugs))
+    learners = np.unique(np.array(learner_ids), return_inverse=True)[1]
+    obs = np.array(correct, dtype=bool)
+    layout = bkt.Layout.build(learners * len(skill_slugs) + skill_index, np.arange(len(rows)))
+    fitted = bkt.fit(layout, obs, skill_index, len(skill_slugs), iterations=iterations)
+    counts = np.bincount(skill_index, minlength=len(skill_slugs))
+    params = [
+        p if counts[i] >= min_answers else bkt.DEFAULT_PARAMS for i, p in enumerate(fitted.params)
+    ]
+    predicted, _ = bkt.forward(layout, obs, bkt.ParamArrays.from_params(params).take(skill_index))
+    both_outcomes = 0 < obs.sum() < len(obs)
+    return FittedSkillModel(
+        parameters={slug: params[i].as_dict() for i, slug in enumerate(skill_slugs)},
+        metrics={
+            "answers": len(rows),
+            "learners": int(learners.max()) + 1,
+            "min_answers": min_answers,
+            "answers_per_skill": {slug: int(counts[i]) for i, slug in enumerate(skill_slugs)},
+            "skills_fitted": [s for i, s in enumerate(skill_slugs) if counts[i] >= min_answers],
+            "skills_defaulted": [s for i, s in enumerate(skill_slugs) if counts[i] < min_answers],
+            "em_iterations": fitted.iterations,
+            "log_likelihood": round(fitted.log_likelihood, 3),
+            # In-sample: each answer predicted from the learner's earlier answers on the skill.
+            "train_auc": round(float(roc_auc_score(obs, predicted)), 4) if both_outcomes else None,
+        },
+        window_start=min(answered_at),
+        window_end=max(answered_at),
+    )
+
+
+def skill_model_store(*, fitted: FittedSkillModel, now: datetime) -> MLModel:
+    """Store the fitted parameters as the next ``skill_model`` version and activate it."""
+    with transaction.atomic():
+        # Locking the existing versions serialises two concurrent fits.
+        versions = list(MLModel.objects.select_for_update().filter(name=MODEL_NAME))
+        MLModel.objects.filter(name=MODEL_NAME, is_active=True).update(is_active=False)
+        return MLModel.objects.create(
+            name=MODEL_NAME,
+            version=max((m.version for m in versions), default=0) + 1,
+            trained_at=now,
+            training_window_start=fitted.window_start,
+            training_window_end=fitted.window_end,
+            parameters=fitted.parameters,
+            metrics=fitted.metrics,
+            is_active=True,
+            notes="BKT with forgetting per skill, EM fit on submitted attempts' answers.",
+        )

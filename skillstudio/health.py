@@ -1,4 +1,10 @@
-"""/healthz: database and Redis (broker) status for load balancers and operators."""
+"""/healthz: database, Redis and Celery broker status for load balancers and operators.
+
+The broker is the Celery transport at CELERY_BROKER_URL (the same Redis as
+REDIS_URL in the default setup, but it may be a separate server). A broker
+outage degrades the site without losing work: deferred jobs wait in
+PostgreSQL, and ``pending_jobs`` shows how many.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,9 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from insights.models import PendingJob
+from skillstudio.jobs import BROKER_ERRORS, broker_connection
 
 
 def database_status() -> str:
@@ -30,10 +39,31 @@ def redis_status() -> str:
         return "unavailable"
 
 
+def broker_status() -> str:
+    try:
+        with broker_connection() as broker:
+            broker.default_channel.client.ping()
+        return "ok"
+    except BROKER_ERRORS:
+        return "unavailable"
+
+
+def pending_jobs() -> int | None:
+    try:
+        return PendingJob.objects.filter(status=PendingJob.Status.PENDING).count()
+    except DatabaseError:
+        return None
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": database_status(), "redis": redis_status()}
+    checks = {"database": database_status(), "redis": redis_status(), "broker": broker_status()}
     failing = [name for name, state in checks.items() if state != "ok"]
-    body = {"status": "ok" if not failing else "degraded", "checks": checks, "failing": failing}
+    body = {
+        "status": "ok" if not failing else "degraded",
+        "checks": checks,
+        "failing": failing,
+        "pending_jobs": pending_jobs() if checks["database"] == "ok" else None,
+    }
     return JsonResponse(body, status=503 if failing else 200)

@@ -1,0 +1,111 @@
+"""Insights tasks: thin wrappers (ids in, one insights function) run by Celery.
+
+Each is idempotent, so a redelivered or re-sent message changes nothing:
+``adjust_learner`` records the ISO week it ran for, ``refresh_recommendations``
+converges on the learner's current data. Base class, retries and outbox
+bookkeeping: skillstudio.jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from celery import shared_task
+from django.db import transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from accounts.models import User
+from assessments.models import Answer
+from insights import skills, weekly
+from insights.models import MLModel
+from insights.recommendations import refresh_recommendations as refresh
+from skillstudio.jobs import JobTask, defer, for_each_learner
+
+logger = logging.getLogger(__name__)
+
+
+def _moment(now: str | None) -> datetime:
+    return datetime.fromisoformat(now) if now else timezone.now()
+
+
+@shared_task(base=JobTask, name="insights.adjust_learning_paths_weekly")
+def adjust_learning_paths_weekly(now: str | None = None, chunk_size: int = 200) -> int:
+    """Fan out: one ``adjust_learner_chunk`` job per chunk of active learners.
+
+    Every chunk gets the same ``now`` (ISO 8601), so the whole run belongs to
+    one ISO week even if it is retried across midnight. The chunks go through
+    the outbox in one transaction: all are recorded or none, each is visible
+    (and its progress) as a PendingJob, and a broker hiccup leaves them pending
+    for the relay instead of failing the fan-out halfway.
+    """
+    moment = _moment(now)
+    chunks = 0
+    with transaction.atomic():
+        for learner_ids in weekly.active_learner_ids(now=moment, chunk_size=chunk_size):
+            defer("insights.adjust_learner_chunk", learner_ids=learner_ids, now=moment.isoformat())
+            chunks += 1
+    logger.info("Weekly adjustment for %s: %d chunk(s) queued", weekly.iso_week(moment), chunks)
+    return chunks
+
+
+@shared_task(base=JobTask, bind=True, name="insights.adjust_learner_chunk")
+def adjust_learner_chunk(self: JobTask, learner_ids: list[int], now: str) -> dict[str, int]:
+    """Adjust each learner in the chunk; one failure never stops the others.
+
+    Learners that hit a transient error are retried (only them, with backoff);
+    the rest of an interrupted chunk is a no-op when redelivered.
+    """
+    moment = _moment(now)
+    report = for_each_learner(
+        learner_ids, lambda learner_id: weekly.adjust_learner(learner_id=learner_id, now=moment)
+    )
+    if report.transient:
+        raise self.retry(
+            kwargs={"learner_ids": report.transient, "now": now},
+            countdown=min(300, 2 ** (self.request.retries + 1)),
+        )
+    return {"adjusted": len(report.succeeded), "failed": len(report.failed)}
+
+
+@shared_task(base=JobTask, name="insights.refresh_recommendations")
+def refresh_recommendations(learner_id: int) -> int:
+    """After a quiz or a completed lesson: struggle check and fresh recommendations."""
+    learner = User.objects.filter(pk=learner_id).first()
+    if learner is None:
+        logger.info("Learner %s is gone; nothing to refresh", learner_id)
+        return 0
+    return len(refresh(learner=learner, now=timezone.now()))
+
+
+@shared_task(base=JobTask, name="insights.refit_skill_model")
+def refit_skill_model(min_answers: int = 50) -> int | None:
+    """Weekly: fit the BKT skill model on all answers and activate it as a new version.
+
+    Returns the new version, or None when there was nothing new to fit.
+    """
+    if _active_model_covers_all_answers():
+        logger.info("Skill model is current: no answers since the active version")
+        return None
+    try:
+        fitted = skills.fit_skill_parameters(min_answers=min_answers)
+    except skills.SkillModelError as exc:
+        logger.info("Skill model not fitted: %s", exc)
+        return None
+    return skills.skill_model_store(fitted=fitted, now=timezone.now()).version
+
+
+def _active_model_covers_all_answers() -> bool:
+    # What makes the re-fit idempotent: a redelivered message (or a week without
+    # new answers) would fit the same data again and store a needless version.
+    active = MLModel.objects.filter(name=skills.MODEL_NAME, is_active=True).first()
+    if active is None:
+        return False
+    answers = Answer.objects.filter(attempt__submitted_at__isnull=False).aggregate(
+        count=Count("pk"), latest=Max("answered_at")
+    )
+    return (
+        active.metrics.get("answers") == answers["count"]
+        and active.training_window_end == answers["latest"]
+    )

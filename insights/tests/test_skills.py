@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from accounts.models import LearnerProfile
+from assessments.tests.factories import AnswerFactory, AssessmentAttemptFactory, QuestionFactory
+from catalog.tests.factories import SkillFactory
+from insights import skills
+from insights.models import LearnerSkillState
+from insights.tests.factories import MLModelFactory
+from learning.models import LearningGoal
+from learning.tests.factories import LearningGoalFactory
+
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Every factory user hashes a password; the production hasher costs ~0.7 s each here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Round numbers so the expected masteries below can be worked out by hand.
+ROUND = {"prior": 0.5, "learn": 0.2, "forget": 0.0, "guess": 0.2, "slip": 0.2}
+
+
+@pytest.fixture
+def python(db):
+    return SkillFactory(slug="python", name="Python")
+
+
+@pytest.fixture
+def sql(db):
+    return SkillFactory(slug="sql", name="SQL")
+
+
+@pytest.fixture
+def round_model(python, sql):
+    return MLModelFactory(
+        name="skill_model", version=1, is_active=True, parameters={"python": ROUND, "sql": ROUND}
+    )
+
+
+def make_attempt(learner, answers, *, submitted_at=NOW, submitted=True):
+    """answers: [(skill, is_correct)], answered one minute apart in this order."""
+    attempt = AssessmentAttemptFactory(
+        learner=learner,
+        started_at=submitted_at - timedelta(minutes=30),
+        submitted_at=submitted_at if submitted else None,
+    )
+    for i, (skill, correct) in enumerate(answers):
+        question = QuestionFactory(assessment=attempt.assessment, skill=skill, order=100 - i)
+        AnswerFactory(
+            attempt=attempt,
+            question=question,
+            is_correct=correct,
+            answered_at=submitted_at - timedelta(minutes=20 - i),
+        )
+    return attempt
+
+
+@pytest.mark.parametrize(
+    ("mastery", "level"),
+    [(0.0, 1), (0.0999, 1), (0.1, 2), (0.3, 4), (0.5, 6), (0.8999, 9), (0.9, 10), (1.0, 10)],
+)
+def test_level_from_mastery_boundaries(mastery, level):
+    assert skills.level_from_mastery(mastery) == level
+
+
+def test_level_from_mastery_rejects_nan():
+    with pytest.raises(ValueError, match="finite"):
+        skills.level_from_mastery(float("nan"))
+
+
+def test_process_attempt_updates_state_profile_and_breakdown(learner, python, sql, round_model):
+    # Question order is the reverse of answer time: answers must replay by answered_at.
+    attempt = make_attempt(learner, [(python, True), (python, True), (python, False), (sql, False)])
+
+    update = skills.process_attempt(attempt=attempt, now=NOW)
+
+    # python from .5 (level 6): correct -> .4/.5 = .8, then .8 + .2*.2 = .84;
+    # correct -> .672/.704 = 21/22, then 21/22 + 1/22*.2 = 53/55 = .963636;
+    # wrong -> (53/55*.2)/(53/55*.2 + 2/55*.8) = 53/61, then 53/61 + 8/61*.2 = 273/305 = .895082
+    # sql from .5: wrong -> .1/.5 = .2, then .2 + .8*.2 = .36 (level 4)
+    assert update.breakdown == {
+        "python": {
+            "skill": "Python",
+            "questions": 3,
+            "correct": 2,
+            "percent": 66.7,
+            "level_before": 6,
+            "level_after": 9,
+            "mastery": 0.8951,
+        },
+        "sql": {
+            "skill": "SQL",
+            "questions": 1,
+            "correct": 0,
+            "percent": 0.0,
+            "level_before": 6,
+            "level_after": 4,
+            "mastery": 0.36,
+        },
+    }
+    assert update.skill_levels == {"python": 9, "sql": 4}
+    assert update.knowledge_gaps == ["sql"]  # below the default level 5
+    state = LearnerSkillState.objects.get(learner=learner, skill=python)
+    assert state.mastery == pytest.approx(273 / 305)
+    assert (state.level, state.evidence_count, state.correct_count) == (9, 3, 2)
+    assert state.last_practiced_at == NOW - timedelta(minutes=18)
+    assert LearnerProfile.objects.get(user=learner).skill_levels == {"python": 9, "sql": 4}
+    attempt.refresh_from_db()
+    assert attempt.skills_processed_at == NOW
+    assert attempt.skill_breakdown == update.breakdown
+
+
+def test_process_attempt_is_idempotent(learner, python, round_model):
+    attempt = make_attempt(learner, [(python, True)])
+    first = skills.process_attempt(attempt=attempt, now=NOW)
+    state_before = LearnerSkillState.objects.get(learner=learner)
+
+    again = skills.process_attempt(attempt=attempt, now=NOW + timedelta(hours=1))
+
+    state_after = LearnerSkillState.objects.get(learner=learner)
+    assert again == first
+    assert (state_after.mastery, state_after.evidence_count, state_after.updated_at) == (
+        state_before.mastery,
+        state_before.evidence_count,
+        state_before.updated_at,
+    )
+    attempt.refresh_from_db()
+    assert attempt.skills_processed_at == NOW
+
+
+def test_second_attempt_continues_from_stored_mastery(learner, python, round_model):
+    skills.process_attempt(attempt=make_attempt(learner, [(python, True)]), now=NOW)
+    later = make_attempt(learner, [(python, True)], submitted_at=NOW + timedelta(days=1))
+
+    update = skills.process_attempt(attempt=later, now=NOW + timedelta(days=1))
+
+    # .84 (level 9) -> correct -> 21/22, then 53/55 = .963636 (level 10)
+    assert update.breakdown["python"]["level_before"] == 9
+    assert update.breakdown["python"]["mastery"] == 0.9636
+    state = LearnerSkillState.objects.get(learner=learner)
+    assert (state.level, state.evidence_count, state.correct_count) == (10, 2, 2)
+
+
+def test_knowledge_gaps_follow_active_goal_targets(learner, python, sql, round_model):
+    goal = LearningGoalFactory(learner=learner)
+    goal.target_skills.create(skill=python, target_level=10)
+    abandoned = LearningGoalFactory(learner=learner, status=LearningGoal.Status.ABANDONED)
+    abandoned.target_skills.create(skill=sql, target_level=2)
+    attempt = make_attempt(learner, [(python, True), (python, True), (python, False), (sql, False)])
+
+    update = skills.process_attempt(attempt=attempt, now=NOW)
+
+    # python 9 < goal target 10; sql 4 < default 5 (the abandoned goal's target 2 is ignored).
+    assert update.knowledge_gaps == ["sql", "python"]
+
+
+def test_unknown_skill_uses_default_parameters(learner, python):
+    update = skills.process_attempt(attempt=make_attempt(learner, [(python, True)]), now=NOW)
+
+    # Defaults .3/.15/.02/.2/.1: .27/.41 = .658537, then *.98 + .341463*.15 = .696585
+    assert update.breakdown["python"]["mastery"] == 0.6966
+    assert update.breakdown["python"]["level_before"] == 4
+
+
+def test_unsubmitted_attempt_is_refused(learner, python):
+    attempt = make_attempt(learner, [(python, True)], submitted=False)
+
+    with pytest.raises(skills.SkillModelError, match="submitted"):
+        skills.process_attempt(attempt=attempt, now=NOW)
+    assert not LearnerSkillState.objects.exists()
+
+
+def test_process_attempt_queries_do_not_grow_with_answers(
+    learner, python, sql, round_model, django_assert_max_num_queries
+):
+    small = make_attempt(learner, [(python, True), (sql, False)])
+    big = make_attempt(
+        learner, [(python, i % 3 > 0) for i in range(30)] + [(sql, True)] * 10, submitted_at=NOW
+    )
+    # savepoint, profile lock, attempt lock, answers, states, model, 1-2 state writes,
+    # profile, attempt, goal targets, release
+    with django_assert_max_num_queries(13):
+        skills.process_attempt(attempt=small, now=NOW)
+    with django_assert_max_num_queries(13):
+        skills.process_attempt(attempt=big, now=NOW)
+    assert LearnerSkillState.objects.get(learner=learner, skill=python).evidence_count == 31
+
+
+def test_skill_breakdown_previews_without_writing(learner, python, round_model):
+    attempt = make_attempt(learner, [(python, True)])
+
+    preview = skills.skill_breakdown(attempt=attempt)
+
+    assert preview["python"]["level_after"] == 9  # .84
+    assert not LearnerSkillState.objects.exists()
+    skills.process_attempt(attempt=attempt, now=NOW)
+    assert skills.skill_breakdown(attempt=attempt) == preview
+
+
+def test_skill_history_traces_levels_over_attempts(learner, other_learner, python, round_model):
+    first = make_attempt(learner, [(python, True)], submitted_at=NOW - timedelta(days=3))
+    second = make_attempt(learner, [(python, False)], submitted_at=NOW - timedelta(days=2))
+    skills.process_attempt(attempt=first, now=NOW - timedelta(days=3))
+    skills.process_attempt(attempt=second, now=NOW - timedelta(days=2))
+    skills.process_attempt(attempt=make_attempt(other_learner, [(python, False)]), now=NOW)
+
+    history = skills.skill_history(learner=learner, skill=python, now=NOW)
+
+    # .84 -> wrong: .168/(.168 + .16*.8) = .567568, then + .432432*.2 = .654054 (level 7)
+    assert [(p.attempt_id, p.level_before, p.level_after) for p in history.points] == [
+        (first.pk, 6, 9),
+        (second.pk, 9, 7),
+    ]
+    assert (history.level, history.evidence_count, history.correct_count) == (7, 2, 1)
+    assert history.days_since_practice == 2
+    assert skills.skill_history(learner=learner, skill=python, now=NOW - timedelta(days=3)).points[
+        0
+    ].attempt_id == (first.pk)
+
+
+def test_skill_history_without_practice(learner, python):
+    history = skills.skill_history(learner=learner, skill="python", now=NOW)
+
+    assert (history.level, history.points, history.days_since_practice) == (None, [], None)
+
+
+def test_recompute_replays_with_the_active_parameters(learner, python, sql, round_model):
+    skills.process_attempt(attempt=make_attempt(learner, [(python, True)]), now=NOW)
+    skills.process_attempt(
+        attempt=make_attempt(learner, [(sql, False)], submitted_at=NOW + timedelta(hours=1)),
+        now=NOW,
+    )
+    make_attempt(learner, [(python, False)], submitted=False)  # in progress: not replayed
+    round_model.is_active = False
+    round_model.save()
+    MLModelFactory(name="skill_model", version=2, is_active=True, parameters={})
+
+    replayed = skills.recompute_learner_skills(learner=learner, now=NOW + timedelta(days=1))
+
+    # Defaults: python after one correct answer .696585 (level 7); sql after one wrong:
+    # .03/(.03 + .7*.8) = .050847, then .050847*.98 + .949153*.15 = .049830 + .142373 = .192203
+    assert replayed == 2
+    assert LearnerProfile.objects.get(user=learner).skill_levels == {"python": 7, "sql": 2}
+    states = {s.skill.slug: s for s in LearnerSkillState.objects.filter(learner=learner)}
+    assert states["sql"].mastery == pytest.approx(0.192203, abs=1e-6)
+    assert states["python"].evidence_count == 1
