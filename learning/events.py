@@ -194,6 +194,22 @@ def _insert(learner, rows: list[_Clean], *, now: datetime) -> set[tuple[uuid.UUI
         return {(event_id, occurred_at) for event_id, occurred_at in cursor.fetchall()}
 
 
+def _already_stored(learner, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """The ids among `event_ids` this learner has stored before, whatever their occurred_at.
+
+    One array parameter rather than an IN list of up to 500 placeholders (see _insert).
+    """
+    if not event_ids:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT event_id FROM {LearnerEvent._meta.db_table} "  # noqa: S608 - table name from metadata
+            "WHERE learner_id = %s AND event_id = ANY(%s::uuid[])",
+            [learner.pk, event_ids],
+        )
+        return {event_id for (event_id,) in cursor.fetchall()}
+
+
 def ingest_events(*, learner, events: list[dict], now: datetime) -> IngestResult:
     """Validate and store a batch of events for ``learner``; see the module docstring."""
     validate_batch(events)
@@ -219,11 +235,7 @@ def ingest_events(*, learner, events: list[dict], now: datetime) -> IngestResult
 
     # Duplicates: the same event_id already stored for this learner (whatever its
     # occurred_at), or repeated inside this batch.
-    already = set(
-        LearnerEvent.objects.filter(
-            learner=learner, event_id__in={row.event_id for row in cleaned}
-        ).values_list("event_id", flat=True)
-    )
+    already = _already_stored(learner, [row.event_id for row in cleaned])
     fresh: list[_Clean] = []
     seen: set[uuid.UUID] = set()
     for row in cleaned:
