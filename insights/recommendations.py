@@ -525,14 +525,18 @@ def _wanted_recommendations(
     return wanted
 
 
-def refresh_recommendations(*, learner: User, now: datetime) -> list[Recommendation]:
+def refresh_recommendations(
+    *, learner: User, now: datetime, struggle: StruggleResult | None = None
+) -> list[Recommendation]:
     """Bring the learner's active recommendations in line with their current data.
 
     Still-wanted ones are updated in place (one active row per target, as the constraint
     requires), new ones created, the rest and any past their expiry marked expired.
-    Returns the active recommendations, best first.
+    Returns the active recommendations, best first. A caller that has just run
+    detect_struggle for the same learner and `now` (the weekly job) passes its result.
     """
-    struggle = detect_struggle(learner=learner, now=now)
+    if struggle is None:
+        struggle = detect_struggle(learner=learner, now=now)
     wanted = _wanted_recommendations(learner=learner, now=now, struggle=struggle)
     with transaction.atomic():
         # Serialises concurrent refreshes of one learner (quiz submit vs weekly job).
