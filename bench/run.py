@@ -147,6 +147,17 @@ def ensure_seed(env: dict[str, str], size: dict[str, int], database: str) -> dic
     return {**saved, "reused": False}
 
 
+def analyze(url: str) -> None:
+    """Fresh planner statistics for every table, as autovacuum keeps them in production.
+
+    The seed analyses the tables it bulk-loads, but not the catalogue it inserts, and the
+    benchmark's own ingestion runs add and delete rows; without this, the first plans
+    depend on how long ago autovacuum happened to pass.
+    """
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -407,8 +418,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=1000, help="logged-in learners")
     parser.add_argument("--ingest-batches", type=int, default=120, help="per concurrency")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    parser.add_argument("--threads", type=int, default=1, help="per worker (gthread)")
+    # gthread measured faster than sync on 2 cores for every endpoint (BENCHMARKS.md).
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=4, help="per worker (gthread)")
     parser.add_argument("--weekly-limit", type=int, help="stop the weekly run after N learners")
     parser.add_argument("--path-iterations", type=int, default=200)
     parser.add_argument(
@@ -446,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     log("migrating")
     manage(env, "migrate", "--noinput", "--verbosity", "0")
     results["seed"] = ensure_seed(env, size, args.database)
+    analyze(env["DATABASE_URL"])
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
 
     if "paths" not in args.skip:
