@@ -12,9 +12,11 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
+from assessments.rules import answer_key_problems, assessment_publish_problems, choice_problems
 from catalog.models import Course, Lesson
 from skillstudio.admin import (
     InstructorInlineMixin,
+    LearnerDataProtectedMixin,
     OwnerAssignedAdmin,
     ReadOnlyAdminMixin,
     ScopedModelAdmin,
@@ -69,20 +71,13 @@ class QuestionForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        kind = cleaned.get("kind")
-        if kind == Question.Kind.NUMERIC and cleaned.get("numeric_answer") is None:
-            self.add_error("numeric_answer", "A numeric question needs the correct number.")
-        if kind == Question.Kind.SHORT_TEXT:
-            accepted = cleaned.get("accepted_answers")
-            if not (
-                isinstance(accepted, list)
-                and accepted
-                and all(isinstance(a, str) and a.strip() for a in accepted)
-            ):
-                self.add_error(
-                    "accepted_answers",
-                    'A short-text question needs a list of accepted answers, e.g. ["git init"].',
-                )
+        problems = answer_key_problems(
+            kind=cleaned.get("kind", ""),
+            numeric_answer=cleaned.get("numeric_answer"),
+            accepted_answers=cleaned.get("accepted_answers"),
+        )
+        for field_name, message in problems.items():
+            self.add_error(field_name, message)
         return cleaned
 
 
@@ -93,29 +88,13 @@ class ChoiceFormSet(BaseInlineFormSet):
         super().clean()
         if any(self.errors):
             return
-        kind = self.instance.kind
         live = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
-        correct = sum(1 for f in live if f.cleaned_data.get("is_correct"))
-        label = Question.Kind(kind).label.lower() if kind in Question.Kind.values else kind
-        if kind not in Question.CHOICE_KINDS:
-            if live:
-                raise forms.ValidationError(
-                    f"A {label} question is graded without choices: remove its {len(live)} "
-                    "choice(s)."
-                )
-            return
-        if kind == Question.Kind.TRUE_FALSE and len(live) != 2:
-            raise forms.ValidationError(
-                f"A true / false question needs exactly two choices (it has {len(live)})."
-            )
-        if len(live) < 2:
-            raise forms.ValidationError(f"A {label} question needs at least two choices.")
-        if kind == Question.Kind.MULTIPLE_CHOICE and correct < 1:
-            raise forms.ValidationError("Mark at least one choice as correct.")
-        if kind != Question.Kind.MULTIPLE_CHOICE and correct != 1:
-            raise forms.ValidationError(
-                f"A {label} question needs exactly one correct choice (it has {correct})."
-            )
+        problems = choice_problems(
+            kind=self.instance.kind,
+            correct_flags=[bool(f.cleaned_data.get("is_correct")) for f in live],
+        )
+        if problems:
+            raise forms.ValidationError(problems)
 
 
 class QuestionInline(InstructorInlineMixin, admin.TabularInline):
@@ -129,7 +108,7 @@ class QuestionInline(InstructorInlineMixin, admin.TabularInline):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(OwnerAssignedAdmin):
+class AssessmentAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
     owner_path = "owner"
     form = AssessmentForm
     inlines = (QuestionInline,)
@@ -151,6 +130,10 @@ class AssessmentAdmin(OwnerAssignedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assessment]:
         return super().get_queryset(request).annotate(question_total=Count("questions"))
 
+    def learner_records(self, obj: Assessment) -> str | None:
+        count = obj.attempts.count()
+        return f"{count} learner attempt(s); unpublish it instead" if count else None
+
     @admin.display(description="questions", ordering="question_total")
     def question_count(self, obj: Assessment) -> int:
         return obj.question_total
@@ -170,7 +153,19 @@ class AssessmentAdmin(OwnerAssignedAdmin):
 
     @admin.action(description="Publish selected assessments")
     def publish(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:
-        changed = queryset.filter(is_published=False).update(is_published=True)
+        ready = []
+        for assessment in queryset.filter(is_published=False):
+            problems = assessment_publish_problems(assessment=assessment)
+            if problems:
+                # Learners would meet questions that cannot be graded.
+                self.message_user(
+                    request,
+                    f"“{assessment}” was not published. " + " ".join(problems),
+                    messages.ERROR,
+                )
+            else:
+                ready.append(assessment.pk)
+        changed = queryset.filter(pk__in=ready).update(is_published=True)
         self.message_user(request, f"Published {changed} assessment(s).", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected assessments")
@@ -188,7 +183,7 @@ class ChoiceInline(InstructorInlineMixin, admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(ScopedModelAdmin):
+class QuestionAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
     owner_path = "assessment__owner"
     form = QuestionForm
     inlines = (ChoiceInline,)
@@ -211,6 +206,10 @@ class QuestionAdmin(ScopedModelAdmin):
             {"fields": ("numeric_answer", "numeric_tolerance", "accepted_answers")},
         ),
     )
+
+    def learner_records(self, obj: Question) -> str | None:
+        count = obj.answers.count()
+        return f"{count} learner answer(s)" if count else None
 
     @admin.display(description="prompt", ordering="prompt")
     def short_prompt(self, obj: Question) -> str:

@@ -18,7 +18,14 @@ from catalog.services import (
     courses_unpublish,
     lesson_prerequisites_validate,
 )
-from skillstudio.admin import InstructorInlineMixin, OwnerAssignedAdmin, ScopedModelAdmin, owned_by
+from learning.models import LessonProgress
+from skillstudio.admin import (
+    InstructorInlineMixin,
+    LearnerDataProtectedMixin,
+    OwnerAssignedAdmin,
+    ScopedModelAdmin,
+    owned_by,
+)
 
 COURSE_OWNER = "owner"
 MODULE_OWNER = "course__owner"
@@ -28,13 +35,14 @@ LESSON_OWNER = "module__course__owner"
 class PrerequisiteCycleForm(forms.ModelForm):
     """Rejects prerequisites that would make the item require itself."""
 
-    validate_prerequisites: Any = None
+    def validate_prerequisites(self, prerequisites: QuerySet) -> None:
+        raise NotImplementedError
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if "prerequisites" in cleaned:
             try:
-                type(self).validate_prerequisites(self.instance, cleaned["prerequisites"])
+                self.validate_prerequisites(cleaned["prerequisites"])
             except ValidationError as exc:
                 self.add_error(None, exc)
         return cleaned
@@ -54,12 +62,14 @@ class CourseForm(PrerequisiteCycleForm):
             "prerequisites",
         )
 
-    @staticmethod
-    def validate_prerequisites(course: Course, prerequisites: QuerySet[Course]) -> None:
-        course_prerequisites_validate(course=course, prerequisites=prerequisites)
+    def validate_prerequisites(self, prerequisites: QuerySet[Course]) -> None:
+        course_prerequisites_validate(course=self.instance, prerequisites=prerequisites)
 
 
 class LessonForm(PrerequisiteCycleForm):
+    # https: lesson videos are embedded in https pages.
+    video_url = forms.URLField(label="Video URL", required=False, assume_scheme="https")
+
     class Meta:
         model = Lesson
         fields = (
@@ -75,9 +85,8 @@ class LessonForm(PrerequisiteCycleForm):
             "prerequisites",
         )
 
-    @staticmethod
-    def validate_prerequisites(lesson: Lesson, prerequisites: QuerySet[Lesson]) -> None:
-        lesson_prerequisites_validate(lesson=lesson, prerequisites=prerequisites)
+    def validate_prerequisites(self, prerequisites: QuerySet[Lesson]) -> None:
+        lesson_prerequisites_validate(lesson=self.instance, prerequisites=prerequisites)
 
 
 @admin.register(Skill)
@@ -108,7 +117,7 @@ class ModuleInline(InstructorInlineMixin, admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(OwnerAssignedAdmin):
+class CourseAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
     owner_path = COURSE_OWNER
     form = CourseForm
     inlines = (ModuleInline,)
@@ -144,6 +153,10 @@ class CourseAdmin(OwnerAssignedAdmin):
         # Instructors own what they create; the owner field is excluded for them.
         first = (None, {"fields": ("title", "slug", "description")})
         return (first, *self.fieldsets[1:])
+
+    def learner_records(self, obj: Course) -> str | None:
+        count = obj.enrollments.count()
+        return f"{count} learner enrollment(s); unpublish it instead" if count else None
 
     @admin.display(description="modules", ordering="module_total")
     def module_count(self, obj: Course) -> int:
@@ -181,7 +194,7 @@ class ModuleChoiceField(forms.ModelChoiceField):
 
 
 @admin.register(Module)
-class ModuleAdmin(ScopedModelAdmin):
+class ModuleAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
     owner_path = MODULE_OWNER
     inlines = (LessonInline,)
     list_display = ("title", "course", "order", "lesson_count")
@@ -192,6 +205,10 @@ class ModuleAdmin(ScopedModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Module]:
         return super().get_queryset(request).annotate(lesson_total=Count("lessons"))
+
+    def learner_records(self, obj: Module) -> str | None:
+        count = LessonProgress.objects.filter(lesson__module=obj).count()
+        return f"{count} learner lesson progress record(s)" if count else None
 
     @admin.display(description="lessons", ordering="lesson_total")
     def lesson_count(self, obj: Module) -> int:
@@ -206,7 +223,7 @@ class ModuleAdmin(ScopedModelAdmin):
 
 
 @admin.register(Lesson)
-class LessonAdmin(ScopedModelAdmin):
+class LessonAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
     owner_path = LESSON_OWNER
     form = LessonForm
     list_display = (
@@ -233,6 +250,10 @@ class LessonAdmin(ScopedModelAdmin):
         ("Content", {"fields": ("body", "video_url")}),
         ("Level", {"fields": ("difficulty", "estimated_minutes", "skills", "prerequisites")}),
     )
+
+    def learner_records(self, obj: Lesson) -> str | None:
+        count = obj.progress.count()
+        return f"{count} learner lesson progress record(s)" if count else None
 
     @admin.display(description="course", ordering="module__course__title")
     def course_title(self, obj: Lesson) -> str:

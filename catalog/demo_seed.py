@@ -29,6 +29,7 @@ from catalog import demo_content
 from catalog.models import Course, Lesson, Module, Skill
 from catalog.services import course_prerequisites_set, lesson_prerequisites_set
 from insights.models import LearnerSkillState
+from insights.skills import recompute_learner_skills
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 from learning.partitions import ensure_month_partition, month_start, next_month
 from skillstudio.devstack import DEMO_ACCOUNTS
@@ -72,7 +73,8 @@ def seed_demo(*, now: datetime) -> SeedSummary:
     learner = users["learner"]
     if not Enrollment.objects.filter(learner=learner).exists():
         _seed_learner_history(summary, learner=learner, skills=skills, lessons=lessons, now=now)
-        derive_skill_states(learner_ids=[learner.pk], now=now)
+        # The real skill model replays the demo attempts: breakdowns, levels, gaps.
+        recompute_learner_skills(learner=learner, now=now)
     return summary
 
 
@@ -373,11 +375,14 @@ def _seed_learner_history(
 
 
 def derive_skill_states(*, learner_ids: Sequence[int], now: datetime) -> None:
-    """Starting skill states from submitted answers, in two set-based statements.
+    """Starting skill states for many scale learners, in two set-based statements.
 
-    Mastery is the Laplace-smoothed share of correct answers per skill, mapped
-    to the 1-10 level scale. It gives seeded learners a plausible profile; the
-    skill model's own recompute replaces it with knowledge-tracing estimates.
+    Replaying thousands of learners answer by answer through the skill model
+    (``recompute_skills``) is the exact path but takes minutes; this gives each
+    learner the Laplace-smoothed share of correct answers per skill as mastery,
+    with levels mapped as ``insights.skills.level_from_mastery`` does. Operators
+    can run ``manage.py recompute_skills`` afterwards for knowledge-tracing
+    estimates.
     """
     state = LearnerSkillState._meta.db_table
     with connection.cursor() as cursor:
@@ -386,7 +391,7 @@ def derive_skill_states(*, learner_ids: Sequence[int], now: datetime) -> None:
             INSERT INTO {state} (learner_id, skill_id, mastery, level, evidence_count,
                                  correct_count, last_practiced_at, created_at, updated_at)
             SELECT s.learner_id, s.skill_id, s.mastery,
-                   LEAST(10, GREATEST(1, CEIL(10 * s.mastery)))::int,
+                   LEAST(10, 1 + FLOOR(ROUND(10 * s.mastery, 9)))::int,
                    s.n, s.k, s.last_at, %(now)s, %(now)s
             FROM (
                 SELECT t.learner_id, q.skill_id, count(*) AS n,

@@ -23,7 +23,6 @@ from datetime import datetime
 import numpy as np
 from django.db import transaction
 from django.db.models import Max
-from sklearn.metrics import roc_auc_score
 
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer, AssessmentAttempt
@@ -166,7 +165,8 @@ def _apply_attempt(
 def _load_tracks(*, learner_id: int, skill_ids: Iterable[int], lock: bool) -> dict[int, _Track]:
     states = LearnerSkillState.objects.filter(learner_id=learner_id, skill_id__in=list(skill_ids))
     if lock:
-        states = states.select_for_update()
+        # of=self: lock the learner's state rows, not the shared Skill rows joined in.
+        states = states.select_for_update(of=("self",))
     return {
         state.skill_id: _Track(
             skill=state.skill,
@@ -387,6 +387,9 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
     learner and skill. A skill with fewer than ``min_answers`` answers keeps
     the defaults: a handful of answers cannot pin down five parameters.
     """
+    # Imported here: web processes only need process_attempt, not scikit-learn.
+    from sklearn.metrics import roc_auc_score
+
     rows = list(
         Answer.objects.filter(attempt__submitted_at__isnull=False)
         .order_by(

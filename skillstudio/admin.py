@@ -18,6 +18,10 @@ from django.http import Http404, HttpRequest
 
 ALL_ACTIONS = frozenset({"view", "add", "change", "delete"})
 
+admin.site.site_header = "SkillStudio authoring"
+admin.site.site_title = "SkillStudio admin"
+admin.site.index_title = "Courses, assessments and learners"
+
 
 def is_instructor(user: Any) -> bool:
     return bool(
@@ -63,7 +67,9 @@ class InstructorAccessMixin:
                 return False
         return owner == user
 
-    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Model:
         # Someone else's row is a 404, exactly like a missing one (Django's
         # default redirects to the index with "doesn't exist" instead).
         obj = super().get_object(request, object_id, from_field)  # type: ignore[misc]
@@ -159,3 +165,24 @@ class OwnerAssignedAdmin(ScopedModelAdmin):
             users = get_user_model().objects
             kwargs["queryset"] = users.filter(role="instructor") | users.filter(is_superuser=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class LearnerDataProtectedMixin:
+    """Refuse to delete authoring rows that learners' records hang on.
+
+    Deleting a course would cascade to its enrollments, a question to the
+    answers given to it: learner history would silently vanish. The admin
+    lists such rows as "protected" (for the delete page and the bulk action
+    alike) and the instructor unpublishes instead.
+    """
+
+    def learner_records(self, obj: Model) -> str | None:
+        """A description of the learner records hanging on ``obj``, or None."""
+        raise NotImplementedError
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(  # type: ignore[misc]
+            objs, request
+        )
+        held = [f"{obj}: {records}" for obj in objs if (records := self.learner_records(obj))]
+        return deleted, model_count, perms_needed, [*protected, *held]

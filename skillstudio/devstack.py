@@ -172,6 +172,8 @@ def run_app(port: int) -> int:
     env = prepare_environment(debug=True)
     manage(env, "migrate", "--noinput")
     manage(env, "seed_demo")
+    # Periodic jobs in django-celery-beat's tables; keeps what operators edited.
+    manage(env, "setup_schedules")
     processes = [
         subprocess.Popen(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],

@@ -15,7 +15,7 @@ Life of a job
     ``done``     a worker finished it (``finished_at``).
     ``failed``   a worker gave up after its retries, or it was sent
                  ``MAX_SENDS`` times without ever finishing; ``last_error`` says
-                 why. Operators re-queue it by setting it back to pending.
+                 why. ``manage.py relay_jobs --retry-failed`` re-queues them.
 
     The on-commit send uses its own short broker timeouts, so with Redis down
     the request only pays a failed connect and the row stays ``pending``. The
@@ -105,7 +105,7 @@ def registered_task_names() -> set[str]:
 
 @cache
 def _import_task_modules() -> None:
-    # Web processes never import tasks modules otherwise; doing it costs ~50 ms, once.
+    # Web processes never import the tasks modules otherwise; import them once, not per call.
     celery_app.loader.import_default_modules()
 
 
@@ -177,6 +177,13 @@ def relay_pending_jobs(
             status=PendingJob.Status.DONE, finished_at__lt=now - KEEP_DONE_FOR
         ).delete()
     return report
+
+
+def requeue_failed_jobs() -> int:
+    """Put failed jobs back to pending (after a fix) so the relay sends them again."""
+    return PendingJob.objects.filter(status=PendingJob.Status.FAILED).update(
+        status=PendingJob.Status.PENDING, send_attempts=0, sent_at=None, finished_at=None
+    )
 
 
 def _publish(jobs: list[PendingJob], *, now: datetime) -> tuple[int, str]:

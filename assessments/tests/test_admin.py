@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from assessments.models import Assessment, Choice, Question
 from assessments.tests.factories import (
+    AnswerFactory,
     AssessmentAttemptFactory,
     AssessmentFactory,
     ChoiceFactory,
@@ -200,6 +201,9 @@ def test_publish_action_only_touches_own_assessments(client, instructor, quiz_of
     quiz_of_b.is_published = False
     quiz_of_b.save()
     own = AssessmentFactory(owner=instructor, is_published=False)
+    gradable = QuestionFactory(assessment=own, kind="true_false")
+    ChoiceFactory(question=gradable, text="True", is_correct=True)
+    ChoiceFactory(question=gradable, text="False")
     client.force_login(instructor)
 
     client.post(ASSESSMENTS, {"action": "publish", "_selected_action": [own.pk, quiz_of_b.pk]})
@@ -233,3 +237,42 @@ def test_choice_rows_are_not_reachable_outside_their_question(client, instructor
     assert Choice.objects.count() == 1
     response = client.get("/admin/assessments/choice/")
     assert response.status_code == 404
+
+
+def test_answered_question_cannot_be_deleted(client, instructor, learner):
+    quiz = AssessmentFactory(owner=instructor)
+    question = QuestionFactory(assessment=quiz, prompt="Pick one")
+    attempt = AssessmentAttemptFactory(assessment=quiz, learner=learner)
+    AnswerFactory(attempt=attempt, question=question)
+    client.force_login(instructor)
+
+    response = client.post(
+        reverse("admin:assessments_question_delete", args=[question.pk]), {"post": "yes"}
+    )
+
+    assert response.context["protected"] == [f"{question}: 1 learner answer(s)"]
+    assert Question.objects.filter(pk=question.pk).exists()
+
+
+def test_publish_refuses_assessments_learners_could_not_be_graded_on(client, instructor):
+    empty = AssessmentFactory(owner=instructor, is_published=False, title="Empty quiz")
+    broken = AssessmentFactory(owner=instructor, is_published=False, title="Broken quiz")
+    question = QuestionFactory(assessment=broken, order=1, kind="single_choice")
+    ChoiceFactory(question=question, text="a")
+    ChoiceFactory(question=question, text="b")
+    client.force_login(instructor)
+
+    response = client.post(
+        ASSESSMENTS,
+        {"action": "publish", "_selected_action": [empty.pk, broken.pk]},
+        follow=True,
+    )
+
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [
+        "“Broken quiz” was not published. Question 1: A single choice question needs "
+        "exactly one correct choice (it has 0).",
+        "“Empty quiz” was not published. It has no questions yet.",
+        "Published 0 assessment(s).",
+    ]
+    assert not Assessment.objects.filter(is_published=True).exists()

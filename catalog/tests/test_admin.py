@@ -8,6 +8,7 @@ from django.urls import reverse
 from catalog.models import Course, Lesson, Skill
 from catalog.tests.admin_forms import admin_form_data
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
+from learning.tests.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -287,3 +288,51 @@ def test_instructor_cannot_delete_shared_skills(client, instructor):
 
     assert response.status_code == 403
     assert Skill.objects.filter(slug="git").exists()
+
+
+def test_owner_deletes_an_unused_course_with_its_modules_and_lessons(
+    client, instructor, course_of_a
+):
+    LessonFactory(module=ModuleFactory(course=course_of_a))
+    client.force_login(instructor)
+
+    response = client.post(
+        reverse("admin:catalog_course_delete", args=[course_of_a.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert not Course.objects.filter(pk=course_of_a.pk).exists()
+    assert not Lesson.objects.exists()
+
+
+def test_course_with_enrolled_learners_cannot_be_deleted(client, instructor, course_of_a):
+    EnrollmentFactory(course=course_of_a)
+    EnrollmentFactory(course=course_of_a)
+    client.force_login(instructor)
+
+    single = client.post(
+        reverse("admin:catalog_course_delete", args=[course_of_a.pk]), {"post": "yes"}
+    )
+    bulk = client.post(
+        COURSES, {"action": "delete_selected", "_selected_action": [course_of_a.pk], "post": "yes"}
+    )
+
+    assert single.context["protected"] == [
+        "Django for Instructor A: 2 learner enrollment(s); unpublish it instead"
+    ]
+    assert bulk.context["protected"] == single.context["protected"]
+    assert Course.objects.filter(pk=course_of_a.pk).exists()
+
+
+def test_posting_a_foreign_course_id_for_a_module_is_rejected(client, instructor, course_of_b):
+    client.force_login(instructor)
+    page = client.get(reverse("admin:catalog_module_add"))
+
+    response = client.post(
+        reverse("admin:catalog_module_add"),
+        admin_form_data(page, course=str(course_of_b.pk), title="Sneaky", order="9"),
+    )
+
+    assert response.status_code == 200
+    assert "course" in response.context["adminform"].form.errors
+    assert not course_of_b.modules.exists()

@@ -12,6 +12,7 @@ from catalog.demo_seed import seed_demo, seed_scale
 from catalog.models import Course, Lesson, Skill
 from catalog.services import course_prerequisites_validate, lesson_prerequisites_validate
 from insights.models import LearnerSkillState
+from insights.skills import level_from_mastery
 from learning.models import Enrollment, LearnerEvent, LearningGoal, LessonProgress
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +117,10 @@ def test_demo_learner_has_a_consistent_recent_history():
     # One of four questions right.
     assert (sql_quiz.score, sql_quiz.passed) == (25, False)
     assert sql_quiz.answers.filter(is_correct=True).count() == 1
+    # The skill model replayed the attempts: the result page has its breakdown.
+    assert sql_quiz.skill_breakdown["sql"]["questions"] == 3
+    assert sql_quiz.skill_breakdown["sql"]["correct"] == 1
+    assert not attempts.filter(skills_processed_at__isnull=True).exists()
     events = LearnerEvent.objects.filter(learner=learner)
     assert events.filter(occurred_at__gt=NOW).count() == 0
     assert events.filter(occurred_at__gte=NOW - timedelta(days=7)).exists()
@@ -151,6 +156,7 @@ def test_scale_mode_tops_up_and_is_idempotent():
         states = LearnerSkillState.objects.filter(learner=learner)
         assert states.exists()
         assert learner.profile.skill_levels == {s.skill.slug: s.level for s in states}
+        assert all(s.level == level_from_mastery(s.mastery) for s in states)
     assert any(line.endswith("events: 40/40") for line in lines)
 
 

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 
 from accounts.models import LearnerProfile
+from accounts.tests.factories import LearnerFactory
+from assessments.models import AssessmentAttempt
 from assessments.tests.factories import AnswerFactory, AssessmentAttemptFactory, QuestionFactory
 from catalog.tests.factories import SkillFactory
 from insights import skills
@@ -14,12 +18,6 @@ from learning.models import LearningGoal
 from learning.tests.factories import LearningGoalFactory
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Every factory user hashes a password; the production hasher costs ~0.7 s each here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 # Round numbers so the expected masteries below can be worked out by hand.
@@ -219,9 +217,8 @@ def test_skill_history_traces_levels_over_attempts(learner, other_learner, pytho
     ]
     assert (history.level, history.evidence_count, history.correct_count) == (7, 2, 1)
     assert history.days_since_practice == 2
-    assert skills.skill_history(learner=learner, skill=python, now=NOW - timedelta(days=3)).points[
-        0
-    ].attempt_id == (first.pk)
+    back_then = skills.skill_history(learner=learner, skill=python, now=NOW - timedelta(days=3))
+    assert [p.attempt_id for p in back_then.points] == [first.pk]
 
 
 def test_skill_history_without_practice(learner, python):
@@ -250,3 +247,29 @@ def test_recompute_replays_with_the_active_parameters(learner, python, sql, roun
     states = {s.skill.slug: s for s in LearnerSkillState.objects.filter(learner=learner)}
     assert states["sql"].mastery == pytest.approx(0.192203, abs=1e-6)
     assert states["python"].evidence_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_processing_of_one_attempt_counts_it_once(python):
+    attempt = make_attempt(LearnerFactory(), [(python, True), (python, False)])
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def process() -> None:
+        try:
+            barrier.wait()
+            skills.process_attempt(attempt=AssessmentAttempt.objects.get(pk=attempt.pk), now=NOW)
+        except Exception as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=process) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    state = LearnerSkillState.objects.get(skill=python)
+    assert (state.evidence_count, state.correct_count) == (2, 1)

@@ -7,11 +7,14 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import transaction
+from django.core.management import CommandError, call_command
+from django.db import OperationalError, transaction
 
+from accounts.models import User
 from insights.models import PendingJob
 from learning.tasks import maintain_event_partitions
 from skillstudio import jobs
+from skillstudio.celery import app as celery_app
 
 RELAY = "skillstudio.relay_pending_jobs"
 PARTITIONS = "learning.maintain_event_partitions"
@@ -179,3 +182,86 @@ def test_job_task_records_a_permanent_failure():
     job.refresh_from_db()
     assert job.status == "failed"
     assert job.last_error == "ValueError: months_ahead must be between 0 and 24."
+
+
+@pytest.mark.django_db
+def test_relay_jobs_command_exits_non_zero_while_the_broker_is_down(broker, capsys):
+    job = PendingJob.objects.create(task_name=RELAY)
+    broker.stop()
+
+    with pytest.raises(CommandError, match="1 job\\(s\\) could not be sent: OperationalError"):
+        call_command("relay_jobs")
+
+    broker.start()
+    call_command("relay_jobs")
+
+    assert "1 sent, 0 still pending" in capsys.readouterr().out
+    assert [m["id"] for m in queued(broker)] == [str(job.task_id)]
+
+
+@pytest.mark.django_db
+def test_relay_jobs_retry_failed_sends_failed_jobs_again(broker, capsys):
+    failed = PendingJob.objects.create(
+        task_name=RELAY, status="failed", send_attempts=jobs.MAX_SENDS, last_error="Boom"
+    )
+
+    call_command("relay_jobs", "--retry-failed", "--dry-run")
+    assert "Dry run: 1 failed job(s) to re-queue." in capsys.readouterr().out
+    assert queued(broker) == []
+
+    call_command("relay_jobs", "--retry-failed")
+
+    out = capsys.readouterr().out
+    assert "1 failed job(s) re-queued." in out
+    assert "1 sent" in out
+    failed.refresh_from_db()
+    assert (failed.status, failed.send_attempts, failed.last_error) == ("sent", 1, "")
+    assert [m["id"] for m in queued(broker)] == [str(failed.task_id)]
+
+
+def test_every_project_task_acks_late_and_retries_transient_errors():
+    names = {name for name in jobs.registered_task_names() if not name.startswith("celery.")}
+
+    assert names == {
+        "insights.adjust_learner_chunk",
+        "insights.adjust_learning_paths_weekly",
+        "insights.refit_skill_model",
+        "insights.refresh_recommendations",
+        "learning.maintain_event_partitions",
+        "skillstudio.relay_pending_jobs",
+    }
+    for name in names:
+        task = celery_app.tasks[name]
+        assert isinstance(task, jobs.JobTask), name
+        assert (task.acks_late, task.reject_on_worker_lost, task.retry_backoff) == (True, True, 2)
+        assert OperationalError in task.autoretry_for
+
+
+@pytest.mark.django_db
+def test_for_each_learner_rolls_back_a_failing_learner_and_carries_on(learner, other_learner):
+    def rename_then_fail_for_alice(learner_id: int) -> str:
+        User.objects.filter(pk=learner_id).update(full_name="Renamed")
+        if learner_id == learner.pk:
+            raise ValueError("bad data")
+        if learner_id == -1:
+            raise OperationalError("connection lost")
+        return "ok"
+
+    seen = []
+    report = jobs.for_each_learner(
+        [learner.pk, -1, other_learner.pk],
+        rename_then_fail_for_alice,
+        on_result=lambda i, result, error: seen.append((i, result, type(error).__name__)),
+    )
+
+    assert report.succeeded == [other_learner.pk]
+    assert report.failed == {learner.pk: "ValueError: bad data"}
+    assert report.transient == [-1]
+    assert seen == [
+        (learner.pk, None, "ValueError"),
+        (-1, None, "OperationalError"),
+        (other_learner.pk, "ok", "NoneType"),
+    ]
+    # Alice's half-done work was rolled back; Bob's stands.
+    assert User.objects.get(pk=learner.pk).full_name == "Alice Learner"
+    assert User.objects.get(pk=other_learner.pk).full_name == "Renamed"

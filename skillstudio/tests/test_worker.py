@@ -69,8 +69,8 @@ def recommendations() -> list[tuple]:
 
 
 def test_weekly_adjustment_fans_out_and_a_second_run_in_the_week_changes_nothing(workers):
+    workers.start()  # boots while the test data is written
     learners = learners_due_adjustment(5, now=MONDAY)
-    workers.start()
 
     jobs.defer("insights.adjust_learning_paths_weekly", now=MONDAY.isoformat(), chunk_size=2)
 
@@ -103,6 +103,7 @@ def backends_waiting_for_a_lock() -> int:
 
 
 def test_worker_killed_mid_chunk_is_restarted_and_finishes_without_duplicates(workers):
+    first = workers.start()
     learners = learners_due_adjustment(5, now=MONDAY)
     # A second connection holds the third learner's profile row: the worker
     # adjusts learners in id order and blocks there, the first two committed.
@@ -110,7 +111,6 @@ def test_worker_killed_mid_chunk_is_restarted_and_finishes_without_duplicates(wo
     locker.execute(
         "SELECT 1 FROM accounts_learnerprofile WHERE user_id = %s FOR UPDATE", [learners[2].pk]
     )
-    first = workers.start()
     jobs.defer(
         "insights.adjust_learner_chunk",
         learner_ids=[learner.pk for learner in learners],
@@ -201,6 +201,8 @@ def test_learner_writes_succeed_with_redis_down_and_follow_ups_run_when_it_is_ba
     assert LearnerEvent.objects.filter(learner=learner).count() == 2
     assert list(PendingJob.objects.values_list("status", flat=True)) == ["pending", "pending"]
     assert not Recommendation.objects.filter(learner=learner).exists()
+    learner.profile.refresh_from_db()
+    assert "struggle" not in learner.profile.behavioral_metrics
 
     workers.broker.start()
     call_command("relay_jobs")
@@ -209,3 +211,6 @@ def test_learner_writes_succeed_with_redis_down_and_follow_ups_run_when_it_is_ba
     active = Recommendation.objects.filter(learner=learner, status="active")
     # Variables is done, so the next lesson recommended is Loops.
     assert active.get(kind="next_lesson").lesson == loops
+    # The struggle check ran after the quiz and is kept for instructors.
+    learner.profile.refresh_from_db()
+    assert learner.profile.behavioral_metrics["struggle"]["checked_at"] >= now.isoformat()

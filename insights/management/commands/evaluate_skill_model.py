@@ -83,7 +83,8 @@ class Command(BaseCommand):
         write(
             f"train: {report.train_responses:,} responses from {report.train_learners:,} learners; "
             f"test: {report.test_responses:,} responses from {report.test_learners:,} learners; "
-            f"{report.skills} skills; EM iterations: {report.em_iterations}"
+            f"{report.skills} skills ({report.train_skills} seen in train); "
+            f"EM iterations: {report.em_iterations}"
         )
         write("")
         width = max(len(row.model) for row in report.rows)

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from insights.models import PendingJob
 from skillstudio import jobs
 
 
@@ -16,10 +17,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--limit", type=int, default=jobs.RELAY_BATCH)
         parser.add_argument("--dry-run", action="store_true", help="Count, send nothing.")
+        parser.add_argument(
+            "--retry-failed", action="store_true", help="Send failed jobs again (after a fix)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["limit"] < 1:
             raise CommandError("--limit must be at least 1.")
+        if options["retry_failed"]:
+            if options["dry_run"]:
+                failed = PendingJob.objects.filter(status=PendingJob.Status.FAILED).count()
+                self.stdout.write(f"Dry run: {failed} failed job(s) to re-queue.")
+            else:
+                self.stdout.write(f"{jobs.requeue_failed_jobs()} failed job(s) re-queued.")
         report = jobs.relay_pending_jobs(
             now=timezone.now(), limit=options["limit"], dry_run=options["dry_run"]
         )
