@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import zoneinfo
-from decimal import Decimal
 from functools import lru_cache
 
 from django.db import transaction
@@ -45,9 +44,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class PreferencesSerializer(serializers.Serializer):
-    weekly_hours = serializers.DecimalField(
-        max_digits=4, decimal_places=1, min_value=Decimal("0.5"), max_value=80, required=False
-    )
+    weekly_hours = serializers.FloatField(min_value=0.5, max_value=80, required=False)
     content_types = serializers.ListField(
         child=serializers.ChoiceField(choices=Lesson.ContentType.choices),
         required=False,
@@ -64,11 +61,7 @@ class PreferencesSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     dict.fromkeys(unknown[:10], "Unknown preference.")
                 )
-        values = super().to_internal_value(data)
-        if "weekly_hours" in values:
-            # Stored in JSON: a float keeps it a plain number for every reader.
-            values["weekly_hours"] = float(values["weekly_hours"])
-        return values
+        return super().to_internal_value(data)
 
 
 class ProfileSerializer(serializers.ModelSerializer):

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.api import AuthRateThrottle
 from accounts.forms import SignUpForm
 from accounts.services import user_register
 from skillstudio.forms import attach_service_errors
@@ -35,3 +37,22 @@ def signup(request: HttpRequest) -> HttpResponse:
             return redirect("learning:onboarding")
     status = 400 if form.errors else 200
     return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """Log in with email and password, under the API's "auth" rate limit per client.
+
+    The same throttle class as POST /api/v1/auth/login (and so the same rate
+    setting), failing open when Redis is down so nobody is locked out by an outage.
+    """
+
+    redirect_authenticated_user = True
+    throttle_scope = "auth"
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        throttle = AuthRateThrottle()
+        if not throttle.allow_request(request, self):
+            wait = int(throttle.wait() or 60)
+            context = self.get_context_data(form=self.form_class(request), throttled_for=wait)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)

@@ -64,8 +64,11 @@ class AssessmentViewSet(viewsets.ModelViewSet):
     ordering_fields = ["title", "created_at"]
 
     def get_queryset(self):
-        return assessments_visible_to(user=self.request.user).annotate(
-            question_count=Count("questions")
+        # Explicit order: Meta.ordering is dropped from GROUP BY queries.
+        return (
+            assessments_visible_to(user=self.request.user)
+            .annotate(question_count=Count("questions"))
+            .order_by("title", "id")
         )
 
     def get_serializer_class(self):

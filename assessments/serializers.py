@@ -31,7 +31,7 @@ class LearnerQuestionSerializer(serializers.Serializer):
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
-    question_count = serializers.IntegerField(read_only=True)
+    question_count = serializers.SerializerMethodField()
     owner = serializers.IntegerField(source="owner_id", read_only=True)
 
     class Meta:
@@ -66,6 +66,12 @@ class AssessmentSerializer(serializers.ModelSerializer):
             fields["course"].queryset = editable
             fields["lesson"].queryset = Lesson.objects.filter(module__course__in=editable)
         return fields
+
+    def get_question_count(self, assessment: Assessment) -> int:
+        # Lists annotate the count in their one query; a fresh object counts once.
+        if hasattr(assessment, "question_count"):
+            return assessment.question_count
+        return assessment.questions.count()
 
     def validate(self, attrs: dict) -> dict:
         course = attrs.get("course", getattr(self.instance, "course", None))
@@ -102,6 +108,9 @@ class QuestionSerializer(serializers.ModelSerializer):
     accepted_answers = serializers.ListField(
         child=serializers.CharField(max_length=500), required=False
     )
+    order = serializers.IntegerField(
+        min_value=1, max_value=100000, required=False, help_text="Defaults to after the last one."
+    )
 
     class Meta:
         model = Question
@@ -122,7 +131,6 @@ class QuestionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["assessment"]
         extra_kwargs = {
-            "order": {"min_value": 1, "max_value": 100000, "required": False},
             "points": {"min_value": 1, "max_value": 1000},
             "numeric_tolerance": {"min_value": 0},
         }

@@ -8,11 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import User
 from assessments.forms import AttemptForm
 from assessments.models import Assessment, AssessmentAttempt
 from assessments.selectors import assessments_visible_to, attempt_review, attempts_for
 from assessments.services import attempt_start, attempt_submit, questions_for_learner
+from catalog.models import Skill
 from insights.recommendations import refresh_recommendations
+from learning.models import LearningGoal
 from learning.selectors import goals_for
 from skillstudio.forms import attach_service_errors
 
@@ -98,7 +101,7 @@ def _result(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
     )
 
 
-def _goal_gaps(user) -> list[tuple]:
+def _goal_gaps(user: User) -> list[tuple[LearningGoal, list[tuple[Skill, int | None, int]]]]:
     """Each active goal with (skill, current level, target level) per target skill."""
     levels = user.profile.skill_levels
     return [

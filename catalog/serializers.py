@@ -83,13 +83,14 @@ class LessonSummarySerializer(serializers.ModelSerializer):
 
 
 class ModuleSerializer(serializers.ModelSerializer):
+    # Explicit: the model default (1) would otherwise collide with the first module.
+    order = serializers.IntegerField(min_value=1, max_value=100000)
     lessons = LessonSummarySerializer(many=True, read_only=True)
 
     class Meta:
         model = Module
         fields = ["id", "course", "title", "order", "lessons"]
         read_only_fields = ["course"]
-        extra_kwargs = {"order": {"min_value": 1, "max_value": 100000}}
 
     def validate_order(self, order: int) -> int:
         course = self.context["course"]
@@ -102,6 +103,8 @@ class ModuleSerializer(serializers.ModelSerializer):
 
 
 class LessonSerializer(serializers.ModelSerializer):
+    # Explicit: the model default (1) would otherwise collide with the first lesson.
+    order = serializers.IntegerField(min_value=1, max_value=100000)
     skills = serializers.SlugRelatedField(
         slug_field="slug", many=True, queryset=Skill.objects.all(), required=False
     )
@@ -126,7 +129,6 @@ class LessonSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["module"]
         extra_kwargs = {
-            "order": {"min_value": 1, "max_value": 100000},
             "estimated_minutes": {"min_value": 1, "max_value": 10000},
         }
 

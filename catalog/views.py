@@ -10,11 +10,15 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from assessments.models import Assessment
+from assessments.selectors import assessments_visible_to
 from catalog.forms import CatalogFilterForm
 from catalog.models import Course
 from catalog.selectors import courses_published, courses_visible_to
 from learning.selectors import course_outline, enrollments_for
 from learning.services import enrollment_create
+
+# Diagnostics are offered by onboarding, not listed as a course's quizzes.
+QUIZ_KINDS = (Assessment.Kind.QUIZ, Assessment.Kind.EXAM)
 
 
 @require_GET
@@ -44,7 +48,11 @@ def course_list(request: HttpRequest) -> HttpResponse:
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(courses_visible_to(user=request.user), slug=slug)
     outline = course_outline(learner=request.user, course=course)
-    assessments = Assessment.objects.filter(course=course, is_published=True).order_by("title")
+    assessments = (
+        assessments_visible_to(user=request.user)
+        .filter(course=course, kind__in=QUIZ_KINDS)
+        .order_by("title")
+    )
     return render(
         request,
         "catalog/course_detail.html",

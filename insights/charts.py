@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 WIDTH = 600
 HEIGHT = 220
-MARGIN_LEFT = 36
+MARGIN_LEFT = 44  # room for "100%" at 13 px
 MARGIN_RIGHT = 10
 MARGIN_TOP = 10
 MARGIN_BOTTOM = 28

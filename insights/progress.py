@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 
+from accounts.models import User
 from assessments.models import AssessmentAttempt
 from insights.models import LearnerSkillState
 from insights.selectors import learner_timezone
@@ -28,7 +29,7 @@ class SkillRow:
     target: int | None
 
 
-def activity_per_day(*, learner, now: datetime, days: int = 30) -> list[tuple[date, int]]:
+def activity_per_day(*, learner: User, now: datetime, days: int = 30) -> list[tuple[date, int]]:
     """Recorded learning events per local calendar day, oldest first, zero-filled."""
     tz = learner_timezone(learner)
     today = now.astimezone(tz).date()
@@ -47,7 +48,7 @@ def activity_per_day(*, learner, now: datetime, days: int = 30) -> list[tuple[da
     ]
 
 
-def quiz_scores(*, learner, limit: int = 30) -> list[ScorePoint]:
+def quiz_scores(*, learner: User, limit: int = 30) -> list[ScorePoint]:
     """The latest submitted attempts' scores, oldest first."""
     attempts = (
         AssessmentAttempt.objects.filter(learner=learner, submitted_at__isnull=False)
@@ -60,7 +61,7 @@ def quiz_scores(*, learner, limit: int = 30) -> list[ScorePoint]:
     ]
 
 
-def skill_rows(*, learner) -> list[SkillRow]:
+def skill_rows(*, learner: User) -> list[SkillRow]:
     """Current level per assessed skill, with the highest target of the learner's active goals."""
     targets: dict[int, int] = {}
     for skill_id, target in GoalSkill.objects.filter(

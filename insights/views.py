@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -22,12 +24,12 @@ RECOMMENDATION_ACTIONS = {"accept": "accepted", "skip": "skipped"}
 @require_GET
 def path_list(request: HttpRequest) -> HttpResponse:
     goals = list(goals_for(user=request.user).order_by("-created_at"))
+    if len(goals) == 1:
+        return redirect("insights:path", goal_id=goals[0].pk)
     active = {
         s.goal_id: s
         for s in LearningPathSnapshot.objects.filter(learner=request.user, is_active=True)
     }
-    if len(goals) == 1:
-        return redirect("insights:path", goal_id=goals[0].pk)
     return render(
         request,
         "insights/path_list.html",
@@ -40,10 +42,11 @@ def _timeline(items: list[dict], weekly_hours: float) -> list[dict]:
     rows = []
     hours_before = 0.0
     for item in items:
-        hours = float(item.get("estimated_hours") or 0)
-        start = int(hours_before // weekly_hours) + 1 if weekly_hours else 1
-        hours_before += hours
-        end = max(start, -int(-hours_before // weekly_hours)) if weekly_hours else start
+        # Week n holds study hours (n-1)*weekly .. n*weekly; an item spans the weeks its
+        # hours fall in, starting where the previous item stopped.
+        start = math.floor(hours_before / weekly_hours) + 1
+        hours_before += float(item.get("estimated_hours") or 0)
+        end = max(start, math.ceil(hours_before / weekly_hours))
         rows.append({**item, "week_start": start, "week_end": end})
     return rows
 

@@ -25,7 +25,6 @@ from learning.serializers import (
     EventBatchDocSerializer,
     EventBatchSerializer,
     GoalCreateSerializer,
-    GoalReadSerializer,
     GoalSerializer,
     IngestResultSerializer,
     LessonProgressSerializer,
@@ -48,9 +47,9 @@ class GoalViewSet(viewsets.ModelViewSet):
 
     def _respond(self, goal: LearningGoal, code: int) -> Response:
         goal = goals_for(user=self.request.user).get(pk=goal.pk)
-        return Response(GoalReadSerializer(goal).data, status=code)
+        return Response(GoalSerializer(goal).data, status=code)
 
-    @extend_schema(request=GoalCreateSerializer, responses={201: GoalReadSerializer})
+    @extend_schema(request=GoalCreateSerializer, responses={201: GoalSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = GoalCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -59,7 +58,7 @@ class GoalViewSet(viewsets.ModelViewSet):
         )
         return self._respond(goal, status.HTTP_201_CREATED)
 
-    @extend_schema(request=GoalSerializer, responses={200: GoalReadSerializer})
+    @extend_schema(request=GoalSerializer, responses={200: GoalSerializer})
     def update(self, request: Request, *args, **kwargs) -> Response:
         goal = self.get_object()
         serializer = self.get_serializer(

@@ -33,7 +33,9 @@ class GoalForm(forms.Form):
     )
     timezone = forms.ChoiceField(label="Your time zone", initial="UTC")
 
-    def __init__(self, *args, skills: list[Skill], current_levels: dict[str, int], **kwargs):
+    def __init__(
+        self, *args, skills: list[Skill], current_levels: dict[str, int], **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = timezone_choices()
         self.skills = skills

@@ -11,8 +11,15 @@ from learning.events import MAX_EVENTS
 from learning.models import Enrollment, LearnerEvent, LearningGoal, LessonProgress
 
 
+class TargetLevelsField(serializers.DictField):
+    """{skill_slug: target level}, read from the goal's GoalSkill rows."""
+
+    def get_attribute(self, instance: LearningGoal) -> dict[str, int]:
+        return {target.skill.slug: target.target_level for target in instance.target_skills.all()}
+
+
 class GoalSerializer(serializers.ModelSerializer):
-    target_levels = serializers.DictField(
+    target_levels = TargetLevelsField(
         child=serializers.IntegerField(min_value=1, max_value=10),
         help_text='Target level (1-10) per skill slug, e.g. {"python": 7}.',
     )
@@ -34,25 +41,12 @@ class GoalSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
 
-    def to_representation(self, instance: LearningGoal) -> dict:
-        data = super().to_representation(instance)
-        data["target_levels"] = {
-            target.skill.slug: target.target_level for target in instance.target_skills.all()
-        }
-        return data
-
 
 class GoalCreateSerializer(GoalSerializer):
     """A new goal starts active; its status changes later through an update."""
 
     class Meta(GoalSerializer.Meta):
         read_only_fields = ["status", "created_at", "updated_at"]
-
-
-class GoalReadSerializer(GoalSerializer):
-    """Response shape (target_levels read from the goal's GoalSkill rows)."""
-
-    target_levels = serializers.DictField(child=serializers.IntegerField(), read_only=True)
 
 
 class EnrollmentSerializer(serializers.ModelSerializer):

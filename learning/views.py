@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,16 +15,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.models import LearnerProfile
+from accounts.models import LearnerProfile, User
 from assessments.models import Assessment
+from assessments.selectors import assessments_visible_to
 from catalog.models import Skill
 from catalog.selectors import lessons_visible_to
 from insights.dashboard import learner_dashboard
 from insights.models import Recommendation
 from insights.recommendations import refresh_recommendations
 from learning.forms import GoalForm
-from learning.selectors import LessonOutline, course_outline
-from learning.services import goal_create, lesson_complete
+from learning.models import LessonProgress
+from learning.selectors import CourseOutline, LessonOutline, course_outline
+from learning.services import goal_create, lesson_complete, lesson_start
 from skillstudio.forms import attach_service_errors
 
 DASHBOARD_RECOMMENDATIONS = 6
@@ -32,10 +36,18 @@ DASHBOARD_RECOMMENDATIONS = 6
 @require_GET
 @vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    data = learner_dashboard(learner=request.user, now=timezone.now())
-    recommendations = Recommendation.objects.filter(
+    now = timezone.now()
+    active = Recommendation.objects.filter(
         learner=request.user, status=Recommendation.Status.ACTIVE
-    ).select_related("lesson", "course", "assessment")[:DASHBOARD_RECOMMENDATIONS]
+    ).select_related("lesson", "course", "assessment")
+    recommendations = list(active[:DASHBOARD_RECOMMENDATIONS])
+    if not recommendations and not Recommendation.objects.filter(learner=request.user).exists():
+        # A learner who never had cards gets a first set now rather than an empty box
+        # until the weekly job. Later refreshes follow lessons, quizzes and path changes,
+        # so a card the learner just accepted does not reappear on the next visit.
+        refresh_recommendations(learner=request.user, now=now)
+        recommendations = list(active[:DASHBOARD_RECOMMENDATIONS])
+    data = learner_dashboard(learner=request.user, now=now)
     return render(
         request,
         "learning/dashboard.html",
@@ -77,7 +89,7 @@ def onboarding(request: HttpRequest) -> HttpResponse:
             attach_service_errors(form, error)
         else:
             messages.success(request, f"Goal “{goal.title}” saved.")
-            diagnostic = _diagnostic_for(skill_slugs=list(form.target_levels()))
+            diagnostic = _diagnostic_for(user=request.user, skill_slugs=list(form.target_levels()))
             if diagnostic is None:
                 return redirect("insights:path", goal_id=goal.pk)
             return redirect("assessments:detail", assessment_id=diagnostic.pk)
@@ -89,14 +101,11 @@ def onboarding(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _diagnostic_for(*, skill_slugs: list[str]) -> Assessment | None:
-    """The published diagnostic with the most questions on the goal's skills."""
+def _diagnostic_for(*, user: User, skill_slugs: list[str]) -> Assessment | None:
+    """The open diagnostic with the most questions on the goal's skills."""
     return (
-        Assessment.objects.filter(
-            kind=Assessment.Kind.DIAGNOSTIC,
-            is_published=True,
-            questions__skill__slug__in=skill_slugs,
-        )
+        assessments_visible_to(user=user)
+        .filter(kind=Assessment.Kind.DIAGNOSTIC, questions__skill__slug__in=skill_slugs)
         .annotate(matching=Count("questions"))
         .order_by("-matching", "title")
         .first()
@@ -104,7 +113,7 @@ def _diagnostic_for(*, skill_slugs: list[str]) -> Assessment | None:
 
 
 def _neighbours(
-    outline, lesson_id: int
+    outline: CourseOutline, lesson_id: int
 ) -> tuple[LessonOutline | None, LessonOutline | None, LessonOutline | None]:
     items = [item for module in outline.modules for item in module.lessons]
     for index, item in enumerate(items):
@@ -122,7 +131,16 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
     course = lesson.module.course
     outline = course_outline(learner=request.user, course=course)
     item, previous, following = _neighbours(outline, lesson.pk)
-    quizzes = Assessment.objects.filter(lesson=lesson, is_published=True).order_by("title")
+    if item and not item.locked and item.status == LessonProgress.Status.NOT_STARTED:
+        # Opening an unlocked lesson starts it (and enrolls in its course): the outline,
+        # the dashboard and stall detection all count it as in progress from now on.
+        try:
+            lesson_start(learner=request.user, lesson=lesson, now=timezone.now())
+        except ValidationError:
+            pass  # an author previewing an unpublished course: nothing to record
+        else:
+            item = replace(item, status=LessonProgress.Status.IN_PROGRESS)
+    quizzes = assessments_visible_to(user=request.user).filter(lesson=lesson).order_by("title")
     return render(
         request,
         "learning/lesson_detail.html",

@@ -16,12 +16,16 @@ from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, serializers
 from rest_framework.fields import get_error_detail
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
-ERROR_STATUSES = ("400", "401", "403", "404", "429")
+# What any operation can answer with besides success: bad input, not signed in,
+# not allowed, not found, wrong method, unsupported body type, throttled.
+ERROR_STATUSES = ("400", "401", "403", "404", "405", "415", "429")
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -101,3 +105,16 @@ class SkillStudioAutoSchema(AutoSchema):
                     ErrorSerializer, status, direction=direction
                 )
         return responses
+
+
+class ApiNotFoundView(APIView):
+    """Any unmatched path under /api/v1/ answers in the API's error shape, not HTML."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    schema = None  # not an operation: kept out of the OpenAPI document
+
+    def _not_found(self, request, *args, **kwargs):
+        raise exceptions.NotFound("No API endpoint at this address.")
+
+    get = post = put = patch = delete = _not_found

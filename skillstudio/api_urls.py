@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -11,6 +11,7 @@ from assessments import api as assessments_api
 from catalog import api as catalog_api
 from insights import api as insights_api
 from learning import api as learning_api
+from skillstudio.api_errors import ApiNotFoundView
 
 router = SimpleRouter()
 router.register("courses", catalog_api.CourseViewSet, basename="course")
@@ -77,6 +78,8 @@ v1 = [
         name="ai-learning-path-history",
     ),
     *router.urls,
+    # Last: anything else under v1/ is a JSON 404.
+    re_path(r"^.*$", ApiNotFoundView.as_view(), name="not-found"),
 ]
 
 urlpatterns = [

@@ -97,3 +97,15 @@ def test_unknown_page_is_the_404_template(client):
 
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_login_is_throttled_after_ten_attempts_a_minute(client, learner):
+    url = reverse("accounts:login")
+    for _ in range(10):
+        client.post(url, {"username": learner.email, "password": "wrong"})
+
+    response = client.post(url, {"username": learner.email, "password": "correct-horse-battery"})
+
+    assert response.status_code == 429
+    assert "Too many sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session

@@ -17,17 +17,22 @@ def python():
 
 
 @pytest.fixture
-def catalog(python):
+def catalog(python, instructor):
     sql = SkillFactory(slug="sql", name="SQL")
     return {
-        "intro": CourseFactory(title="Python Basics", slug="python-basics", skills=[python]),
+        "intro": CourseFactory(
+            title="Python Basics", slug="python-basics", skills=[python], owner=instructor
+        ),
         "web": CourseFactory(
             title="Web APIs",
             slug="web-apis",
             difficulty=Difficulty.ADVANCED,
             skills=[python, sql],
+            owner=instructor,
         ),
-        "draft": CourseFactory(title="Secret Draft", slug="draft", status=Course.Status.DRAFT),
+        "draft": CourseFactory(
+            title="Secret Draft", slug="draft", status=Course.Status.DRAFT, owner=instructor
+        ),
     }
 
 
@@ -81,10 +86,10 @@ def test_catalog_marks_the_learners_enrollments(client, learner, catalog):
 
 @pytest.mark.parametrize("courses", [2, 25])
 def test_catalog_query_count_does_not_grow_with_courses(
-    client, learner, django_assert_max_num_queries, courses
+    client, learner, instructor, django_assert_max_num_queries, courses
 ):
     skills = [SkillFactory() for _ in range(3)]
-    for course in CourseFactory.create_batch(courses, skills=skills):
+    for course in CourseFactory.create_batch(courses, skills=skills, owner=instructor):
         EnrollmentFactory(learner=learner, course=course)
     client.force_login(learner)
 
@@ -96,8 +101,10 @@ def test_catalog_query_count_does_not_grow_with_courses(
 
 
 @pytest.fixture
-def course_with_lock(python):
-    course = CourseFactory(title="Python Basics", slug="python-basics", skills=[python])
+def course_with_lock(python, instructor):
+    course = CourseFactory(
+        title="Python Basics", slug="python-basics", skills=[python], owner=instructor
+    )
     module = ModuleFactory(course=course, title="Start", order=1)
     first = LessonFactory(module=module, title="Variables", order=1)
     second = LessonFactory(module=module, title="Functions", order=2, prerequisites=[first])
@@ -159,9 +166,9 @@ def test_unknown_course_is_404(client):
 
 @pytest.mark.parametrize("lessons", [2, 30])
 def test_course_outline_query_count_does_not_grow_with_lessons(
-    client, learner, django_assert_max_num_queries, lessons
+    client, learner, instructor, django_assert_max_num_queries, lessons
 ):
-    course = CourseFactory()
+    course = CourseFactory(owner=instructor)
     module = ModuleFactory(course=course)
     previous = None
     for order in range(1, lessons + 1):

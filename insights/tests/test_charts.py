@@ -23,7 +23,7 @@ def test_line_chart_maps_percentages_to_height():
     chart = charts.line_chart([("a", 0), ("b", 50), ("c", 100)])
 
     assert [round(p.y, 1) for p in chart.points] == [192.0, 101.0, 10.0]
-    assert chart.polyline.startswith("36.0,192.0 ")
+    assert chart.polyline.startswith("44.0,192.0 ")
 
 
 def test_level_chart_marks_targets():

@@ -122,6 +122,16 @@ def test_skipping_without_javascript_redirects_to_the_dashboard(client, learner)
     assert rec.status == Recommendation.Status.SKIPPED
 
 
+def test_accepting_without_javascript_opens_the_target(client, learner):
+    rec = RecommendationFactory(learner=learner)
+    client.force_login(learner)
+
+    response = client.post(reverse("insights:recommendation_action", args=[rec.pk, "accept"]))
+
+    assert response.status_code == 302
+    assert response["Location"] == rec.lesson.get_absolute_url()
+
+
 def test_acting_twice_differently_explains_instead_of_failing(client, learner):
     rec = RecommendationFactory(learner=learner, status=Recommendation.Status.SKIPPED)
     client.force_login(learner)
@@ -185,3 +195,24 @@ def test_progress_page_charts_have_text_alternatives(client, learner, other_lear
     assert "over the last 30 days: 3 in total" in html  # other learners' events not counted
     assert "latest: 72% on Python quiz" in html
     assert '<th scope="row">Python</th><td>6</td><td>8</td>' in html
+
+
+def test_paths_page_lists_only_the_learners_goals(client, learner, other_learner):
+    LearningGoalFactory(learner=learner, title="Backend developer")
+    LearningGoalFactory(learner=learner, title="Data engineer")
+    LearningGoalFactory(learner=other_learner, title="Bob's secret goal")
+    client.force_login(learner)
+
+    html = client.get(reverse("insights:paths")).content.decode()
+
+    assert "Backend developer" in html and "Data engineer" in html
+    assert "secret goal" not in html
+
+
+def test_a_single_goal_goes_straight_to_its_path(client, learner, goal):
+    client.force_login(learner)
+
+    response = client.get(reverse("insights:paths"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("insights:path", args=[goal.pk])

@@ -56,6 +56,7 @@ def content():
         module=module,
         title="Variables",
         order=1,
+        video_url="https://videos.skillstudio.test/variables.mp4",
         body="## Names\n\nA *name* points at a value.\n\n```python\nx = 1\n```",
         skills=[python],
     )
@@ -194,6 +195,15 @@ def test_whole_learner_journey(page: Page, live_server, content, console_errors)
     _shot(page, "progress")
     page.get_by_role("link", name="Catalog").click()
     _shot(page, "catalog")
+    # Filters apply as you type or choose, through HTMX, and keep the URL shareable.
+    page.evaluate("window.__noReload = true")
+    page.get_by_label("Search").fill("zzz")
+    expect(page.get_by_role("heading", name="0 courses")).to_be_visible()
+    page.get_by_label("Search").fill("")
+    page.get_by_label("Difficulty").select_option("beginner")
+    expect(page.get_by_role("heading", name="1 course")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"difficulty=beginner"))
+    assert page.evaluate("window.__noReload") is True
 
     assert console_errors == []
 
@@ -268,3 +278,12 @@ def test_lesson_events_are_retried_after_a_failure_and_heartbeats_sent(
     stored = LearnerEvent.objects.filter(learner=learner, lesson=content["first"])
     # The retried view is stored once; one heartbeat for 30 visible seconds.
     assert sorted(stored.values_list("event_type", flat=True)) == ["heartbeat", "lesson_viewed"]
+
+    # Video play and pause are tracked; a pause sends the batch at once.
+    with page.expect_response(events_response) as video:
+        page.locator("video").dispatch_event("play")
+        page.locator("video").dispatch_event("pause")
+    assert video.value.ok
+    assert sorted(
+        stored.filter(event_type__startswith="video").values_list("event_type", flat=True)
+    ) == ["video_pause", "video_play"]

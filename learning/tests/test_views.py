@@ -10,6 +10,7 @@ from assessments.models import Assessment
 from assessments.tests.factories import AssessmentFactory, QuestionFactory
 from catalog.models import Course
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
+from insights.models import Recommendation
 from insights.tests.factories import LearnerSkillStateFactory, RecommendationFactory
 from learning.models import LearningGoal, LessonProgress
 from learning.tests.factories import (
@@ -66,6 +67,11 @@ def test_lesson_page_renders_markdown_without_scripts(client, learner, lessons):
     # The events script knows where to send and what the events are about.
     assert f'data-lesson-id="{first.pk}"' in html
     assert "/static/js/events." in html
+    # Opening the lesson started it and enrolled the learner in its course.
+    assert "In progress" in html
+    progress = LessonProgress.objects.get(learner=learner, lesson=first)
+    assert progress.status == LessonProgress.Status.IN_PROGRESS
+    assert learner.enrollments.get().course == first.module.course
 
 
 def test_locked_lesson_explains_its_prerequisite_and_hides_the_body(client, learner, lessons):
@@ -127,12 +133,15 @@ def test_onboarding_creates_the_goal_and_sends_to_the_matching_diagnostic(client
             "level_python": "7",
             "level_sql": "",
             "weekly_hours": "4",
-            "timezone": "UTC",
+            "timezone": "Asia/Tokyo",
         },
     )
 
     assert response.status_code == 302
     assert response["Location"] == reverse("assessments:detail", args=[diagnostic.pk])
+    learner.profile.refresh_from_db()
+    assert learner.profile.timezone == "Asia/Tokyo"
+    assert learner.profile.onboarded_at is not None
     goal = LearningGoal.objects.get(learner=learner)
     assert goal.title == "Backend developer"
     assert goal.weekly_hours == 4
@@ -205,3 +214,35 @@ def test_dashboard_query_count_does_not_grow_with_history(
     with django_assert_max_num_queries(28):
         response = client.get(reverse("learning:dashboard"))
     assert response.status_code == 200
+
+
+def test_first_dashboard_visit_creates_recommendation_cards(client, learner):
+    course = CourseFactory(title="Python Basics", slug="python-basics")
+    module = ModuleFactory(course=course, title="Start", order=1)
+    lesson = LessonFactory(module=module, title="Variables", order=1)
+    EnrollmentFactory(learner=learner, course=course)
+    client.force_login(learner)
+
+    html = client.get(reverse("learning:dashboard")).content.decode()
+
+    card = Recommendation.objects.get(learner=learner, status="active", lesson=lesson)
+    assert f'id="rec-{card.pk}"' in html
+    assert "Variables" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("learning:lesson_complete", [1]),
+        ("catalog:course_enroll", ["python-basics"]),
+        ("assessments:start", [1]),
+        ("assessments:attempt", [1]),
+        ("insights:path_generate", [1]),
+        ("insights:recommendation_action", [1, "accept"]),
+    ],
+)
+def test_writes_need_login(client, name, args):
+    response = client.post(reverse(name, args=args))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))

@@ -52,6 +52,12 @@ def as_user(api):
     return login
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is deliberately slow; these tests create several users each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def wait_for(
     condition: Callable[[], object],
     *,

@@ -1,0 +1,83 @@
+"""A small, complete world for API tests: one of every object, owned by known users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from assessments.models import Assessment, AssessmentAttempt, Question
+from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
+from catalog.models import Course, Lesson, Module, Skill
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
+from insights.models import LearningPathSnapshot, Recommendation
+from insights.paths import generate_learning_path
+from insights.tests.factories import RecommendationFactory
+from learning.models import Enrollment, LearningGoal, LessonProgress
+from learning.tests.factories import (
+    EnrollmentFactory,
+    GoalSkillFactory,
+    LearningGoalFactory,
+    LessonProgressFactory,
+)
+
+PASSWORD = "correct-horse-battery"  # the user factories' password
+
+
+@dataclass
+class World:
+    skill: Skill
+    course: Course
+    spare_course: Course
+    draft_course: Course
+    module: Module
+    lesson: Lesson
+    assessment: Assessment
+    spare_assessment: Assessment
+    question: Question
+    goal: LearningGoal
+    enrollment: Enrollment
+    progress: LessonProgress
+    attempt: AssessmentAttempt
+    recommendation: Recommendation
+    snapshot: LearningPathSnapshot
+    refresh_token: str
+
+
+def build_world(*, learner, instructor) -> World:
+    """Courses and assessments owned by ``instructor``; goals, progress… by ``learner``."""
+    skill = SkillFactory(slug="python", name="Python")
+    course = CourseFactory(owner=instructor, title="Python Basics", skills=[skill])
+    spare_course = CourseFactory(owner=instructor, title="Spare Course")
+    draft_course = CourseFactory(owner=instructor, title="Draft", status=Course.Status.DRAFT)
+    module = ModuleFactory(course=course, order=1, title="Getting started")
+    lesson = LessonFactory(module=module, order=1, title="Variables", skills=[skill])
+    assessment = AssessmentFactory(owner=instructor, course=course, title="Python quiz")
+    spare_assessment = AssessmentFactory(owner=instructor, title="Spare quiz")
+    question = QuestionFactory(assessment=assessment, skill=skill, order=1)
+    ChoiceFactory(question=question, text="Yes", is_correct=True)
+    ChoiceFactory(question=question, text="No")
+    goal = LearningGoalFactory(learner=learner, title="Backend developer")
+    GoalSkillFactory(goal=goal, skill=skill, target_level=7)
+    now = timezone.now()
+    return World(
+        skill=skill,
+        course=course,
+        spare_course=spare_course,
+        draft_course=draft_course,
+        module=module,
+        lesson=lesson,
+        assessment=assessment,
+        spare_assessment=spare_assessment,
+        question=question,
+        goal=goal,
+        enrollment=EnrollmentFactory(learner=learner, course=course),
+        progress=LessonProgressFactory(learner=learner, lesson=lesson),
+        attempt=AssessmentAttempt.objects.create(
+            learner=learner, assessment=assessment, started_at=now
+        ),
+        recommendation=RecommendationFactory(learner=learner, lesson=lesson),
+        snapshot=generate_learning_path(goal=goal, now=now),
+        refresh_token=str(RefreshToken.for_user(learner)),
+    )
