@@ -8,6 +8,7 @@ review once it is submitted.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -25,6 +26,7 @@ from assessments.selectors import (
     assessments_editable_by,
     assessments_visible_to,
     attempts_for,
+    question_answer_count,
     questions_editable_by,
 )
 from assessments.serializers import (
@@ -36,6 +38,8 @@ from assessments.serializers import (
     AttemptSubmitSerializer,
     QuestionSerializer,
 )
+from learning.api import FOLLOW_UP
+from skillstudio.jobs import defer
 
 
 class IsAuthorOrReadOnly(permissions.BasePermission):
@@ -76,8 +80,18 @@ class AssessmentViewSet(viewsets.ModelViewSet):
             return AssessmentDetailSerializer
         return AssessmentSerializer
 
+    def _save(self, serializer, **extra) -> None:
+        with transaction.atomic():
+            assessment = serializer.save(**extra)
+            if assessment.is_published:
+                # Checked against the stored questions, in the same transaction.
+                services.assessment_check_publishable(assessment=assessment)
+
     def perform_create(self, serializer) -> None:
-        serializer.save(owner=self.request.user)
+        self._save(serializer, owner=self.request.user)
+
+    def perform_update(self, serializer) -> None:
+        self._save(serializer)
 
     def perform_destroy(self, instance: Assessment) -> None:
         attempts = assessment_attempt_count(assessment=instance)
@@ -120,6 +134,15 @@ class QuestionViewSet(viewsets.ModelViewSet):
         serializer.instance = services.question_update(
             question=serializer.instance, **serializer.validated_data
         )
+
+    def perform_destroy(self, instance: Question) -> None:
+        answers = question_answer_count(question=instance)
+        if answers:
+            raise ValidationError(
+                f"Question {instance.order} has {answers} learner answer(s): "
+                "edit it instead of deleting it."
+            )
+        instance.delete()
 
 
 class AttemptViewSet(
@@ -169,7 +192,11 @@ class AttemptViewSet(
         attempt = self.get_object()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        attempt = services.attempt_submit(
-            attempt=attempt, responses=serializer.validated_data["responses"], now=timezone.now()
-        )
+        with transaction.atomic():
+            attempt = services.attempt_submit(
+                attempt=attempt,
+                responses=serializer.validated_data["responses"],
+                now=timezone.now(),
+            )
+            defer(FOLLOW_UP, learner_id=request.user.pk)
         return Response(AttemptDetailSerializer(attempt).data)

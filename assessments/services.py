@@ -11,6 +11,7 @@ from django.db import transaction
 
 from assessments.grading import grade_responses, score_percent
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
+from assessments.rules import answer_key_problems, assessment_publish_problems, choice_problems
 from assessments.selectors import assessment_is_open, questions_with_key
 
 logger = logging.getLogger(__name__)
@@ -145,31 +146,26 @@ QUESTION_FIELDS = {
 
 
 def _check_answer_key(*, kind: str, choices: list[dict], question: Question) -> None:
-    """The key must make the question gradable: a wrong key would grade learners wrongly."""
-    correct = sum(1 for choice in choices if choice.get("is_correct"))
-    if kind in Question.CHOICE_KINDS:
-        if len(choices) < 2:
-            raise ValidationError({"choices": "Give at least two choices."})
-        if kind == Question.Kind.TRUE_FALSE and len(choices) != 2:
-            raise ValidationError({"choices": "A true/false question has exactly two choices."})
-        if kind == Question.Kind.MULTIPLE_CHOICE and correct < 1:
-            raise ValidationError({"choices": "Mark at least one choice correct."})
-        if kind != Question.Kind.MULTIPLE_CHOICE and correct != 1:
-            raise ValidationError({"choices": "Mark exactly one choice correct."})
-    elif choices:
-        raise ValidationError({"choices": "Only choice questions have choices."})
-    if kind == Question.Kind.NUMERIC and question.numeric_answer is None:
-        raise ValidationError({"numeric_answer": "A numeric question needs its answer."})
-    if kind == Question.Kind.SHORT_TEXT:
-        answers = question.accepted_answers
-        if (
-            not isinstance(answers, list)
-            or not answers
-            or not all(isinstance(a, str) and a.strip() for a in answers)
-        ):
-            raise ValidationError(
-                {"accepted_answers": "Give at least one accepted answer (a list of texts)."}
-            )
+    """The key must make the question gradable (rules shared with the admin)."""
+    problems = choice_problems(
+        kind=kind, correct_flags=[bool(choice.get("is_correct")) for choice in choices]
+    )
+    errors: dict[str, list[str]] = {"choices": problems} if problems else {}
+    for name, problem in answer_key_problems(
+        kind=kind,
+        numeric_answer=question.numeric_answer,
+        accepted_answers=question.accepted_answers,
+    ).items():
+        errors[name] = [problem]
+    if errors:
+        raise ValidationError(errors)
+
+
+def assessment_check_publishable(*, assessment: Assessment) -> None:
+    """Raise ValidationError when learners could not take ``assessment`` as it stands."""
+    problems = assessment_publish_problems(assessment=assessment)
+    if problems:
+        raise ValidationError({"is_published": problems})
 
 
 def _question_save(*, question: Question, choices: list[dict] | None) -> Question:

@@ -24,6 +24,7 @@ from catalog.selectors import (
     can_edit_course,
     course_learner_count,
     courses_visible_to,
+    lesson_progress_count,
     skills_list,
 )
 from catalog.serializers import (
@@ -132,6 +133,14 @@ class CourseViewSet(viewsets.ModelViewSet):
         return Response(CourseOutlineSerializer(outline, context={"request": request}).data)
 
 
+def _refuse_if_studied(lessons, *, what: str) -> None:
+    records = lesson_progress_count(lessons=lessons)
+    if records:
+        raise ValidationError(
+            f"{what} has {records} learner progress record(s): edit it instead of deleting it."
+        )
+
+
 class CourseChildMixin:
     """Resolves the parent course from the URL (404 when the caller cannot see it)."""
 
@@ -139,9 +148,9 @@ class CourseChildMixin:
 
     def get_course(self) -> Course:
         if not hasattr(self, "_course"):
-            self._course = get_object_or_404(
-                courses_visible_to(user=self.request.user), pk=self.kwargs["course_id"]
-            )
+            # The parent alone: its skills/prerequisites are not part of these responses.
+            visible = courses_visible_to(user=self.request.user).prefetch_related(None)
+            self._course = get_object_or_404(visible, pk=self.kwargs["course_id"])
         return self._course
 
     def check_course_write(self) -> None:
@@ -180,6 +189,10 @@ class ModuleViewSet(CourseChildMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer) -> None:
         serializer.save(course=self.get_course())
+
+    def perform_destroy(self, instance: Module) -> None:
+        _refuse_if_studied(Lesson.objects.filter(module=instance), what=f"“{instance.title}”")
+        instance.delete()
 
 
 class LessonViewSet(CourseChildMixin, viewsets.ModelViewSet):
@@ -230,3 +243,7 @@ class LessonViewSet(CourseChildMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer) -> None:
         self._save(serializer)
+
+    def perform_destroy(self, instance: Lesson) -> None:
+        _refuse_if_studied(Lesson.objects.filter(pk=instance.pk), what=f"“{instance.title}”")
+        instance.delete()

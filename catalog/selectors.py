@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 
 from catalog.models import Course, Lesson, Module, Skill
+from learning.models import LessonProgress
 
 
 def _is_admin(user) -> bool:
@@ -99,3 +100,8 @@ def can_edit_course(*, user, course: Course) -> bool:
 def course_learner_count(*, course: Course) -> int:
     """Learners who ever enrolled: their progress would be lost with the course."""
     return course.enrollments.count()
+
+
+def lesson_progress_count(*, lessons: QuerySet[Lesson]) -> int:
+    """Learner progress rows on these lessons: deleting the lessons would drop them."""
+    return LessonProgress.objects.filter(lesson__in=lessons).count()

@@ -38,7 +38,8 @@ GOAL_ID = OpenApiParameter(
 def _goal_from(request: Request, data) -> LearningGoal:
     serializer = GoalQuerySerializer(data=data)
     serializer.is_valid(raise_exception=True)
-    return get_object_or_404(goals_for(user=request.user), pk=serializer.validated_data["goal_id"])
+    goals = goals_for(user=request.user).prefetch_related(None)
+    return get_object_or_404(goals, pk=serializer.validated_data["goal_id"])
 
 
 class DashboardView(views.APIView):

@@ -6,6 +6,7 @@ object is a 404. Writes go through learning.services.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -30,6 +31,10 @@ from learning.serializers import (
     LessonProgressSerializer,
     PositionSerializer,
 )
+from skillstudio.jobs import defer
+
+# Follow-up after a learner's progress or quiz: struggle check, fresh recommendations.
+FOLLOW_UP = "insights.refresh_recommendations"
 
 
 class GoalViewSet(viewsets.ModelViewSet):
@@ -145,9 +150,14 @@ class LessonCompleteView(LessonActionView):
     @extend_schema(request=None, responses=LessonProgressSerializer)
     def post(self, request: Request, lesson_id: int) -> Response:
         """Mark the lesson completed; the course's progress % follows."""
-        progress = services.lesson_complete(
-            learner=request.user, lesson=self.get_lesson(lesson_id), now=timezone.now()
-        )
+        lesson = self.get_lesson(lesson_id)
+        with transaction.atomic():
+            progress = services.lesson_complete(
+                learner=request.user, lesson=lesson, now=timezone.now()
+            )
+            # Fresh recommendations and a struggle check, recorded with the write
+            # (outbox): a Redis outage delays them, never the learner's progress.
+            defer(FOLLOW_UP, learner_id=request.user.pk)
         return self.respond(progress)
 
 

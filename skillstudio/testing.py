@@ -1,6 +1,8 @@
 """Project-wide pytest fixtures, loaded as a plugin (`-p skillstudio.testing` in pytest.ini).
 
-Model imports stay inside fixtures: this module is imported before Django is set up.
+pytest.ini loads pytest-playwright (`-p playwright`) before this plugin so that the
+overrides here win over its fixtures of the same name. Model imports stay inside
+fixtures: this module is imported before Django is set up.
 """
 
 from __future__ import annotations
@@ -30,6 +32,37 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
         **browser_type_launch_args,
         "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
         "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    # Argon2 at production cost takes ~0.3 s per hash and every factory user hashes
+    # one; the tests are about behaviour, not hash strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    """Throttle counters live in the Redis cache and must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def plain_static(settings) -> None:
+    """Serve /static/ from the finders with unhashed names during browser tests.
+
+    live_server's static handler looks files up through the finders, which know
+    nothing of the manifest storage's hashed names (app.3f2a….css) used when DEBUG
+    is off, so every stylesheet and script would be a 404.
+    """
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
 

@@ -33,6 +33,8 @@ class World:
     draft_course: Course
     module: Module
     lesson: Lesson
+    spare_module: Module
+    spare_lesson: Lesson
     assessment: Assessment
     spare_assessment: Assessment
     question: Question
@@ -53,6 +55,9 @@ def build_world(*, learner, instructor) -> World:
     draft_course = CourseFactory(owner=instructor, title="Draft", status=Course.Status.DRAFT)
     module = ModuleFactory(course=course, order=1, title="Getting started")
     lesson = LessonFactory(module=module, order=1, title="Variables", skills=[skill])
+    # Nobody has studied the spare module yet, so its author may delete it.
+    spare_module = ModuleFactory(course=course, order=2, title="Extras")
+    spare_lesson = LessonFactory(module=spare_module, order=1, title="Trivia")
     assessment = AssessmentFactory(owner=instructor, course=course, title="Python quiz")
     spare_assessment = AssessmentFactory(owner=instructor, title="Spare quiz")
     question = QuestionFactory(assessment=assessment, skill=skill, order=1)
@@ -68,6 +73,8 @@ def build_world(*, learner, instructor) -> World:
         draft_course=draft_course,
         module=module,
         lesson=lesson,
+        spare_module=spare_module,
+        spare_lesson=spare_lesson,
         assessment=assessment,
         spare_assessment=spare_assessment,
         question=question,

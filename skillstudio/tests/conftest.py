@@ -22,20 +22,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from skillstudio.devstack import BASE_DIR, _redis_binary
 
 WAIT_SECONDS = 30
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    # Throttle counters live in Redis and would leak from one test into the next.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -50,12 +41,6 @@ def as_user(api):
         return api
 
     return login
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Argon2 is deliberately slow; these tests create several users each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def wait_for(

@@ -12,6 +12,7 @@ from assessments.tests.factories import (
     QuestionFactory,
 )
 from catalog.tests.factories import SkillFactory
+from insights.models import PendingJob
 
 KEY_FIELDS = {"is_correct", "numeric_answer", "numeric_tolerance", "accepted_answers"}
 
@@ -86,6 +87,9 @@ def test_submit_grades_with_breakdown_and_explanations(as_user, learner, quiz):
     assert (first["is_correct"], first["explanation"]) == (False, "Lists are mutable.")
     assert result["review"][0]["correct_choice_ids"] == [right.pk]
     assert again["score"] == "75.00"
+    assert PendingJob.objects.filter(
+        task_name="insights.refresh_recommendations", kwargs={"learner_id": learner.pk}
+    ).exists()
     assert Answer.objects.filter(attempt_id=attempt["id"]).count() == 2
 
 
@@ -132,7 +136,9 @@ def test_author_question_key_is_validated(as_user, instructor, quiz):
     )
 
     assert two_right.status_code == 400
-    assert two_right.json()["error"]["fields"] == {"choices": ["Mark exactly one choice correct."]}
+    assert two_right.json()["error"]["fields"] == {
+        "choices": ["A single choice question needs exactly one correct choice (it has 2)."]
+    }
     assert numeric.status_code == 201
     assert (numeric.json()["order"], Decimal(numeric.json()["numeric_answer"])) == (3, 4)
 
@@ -145,3 +151,16 @@ def test_unpublished_assessment_is_hidden_from_learners(as_user, learner, instru
     start = as_user(learner).post("/api/v1/attempts/", {"assessment": hidden.pk}, format="json")
     assert start.status_code == 400
     assert "assessment" in start.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_assessment_without_gradable_questions_cannot_be_published(as_user, instructor):
+    api = as_user(instructor)
+
+    response = api.post(
+        "/api/v1/assessments/", {"title": "Empty", "is_published": True}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"is_published": ["It has no questions yet."]}
+    assert api.post("/api/v1/assessments/", {"title": "Draft"}, format="json").status_code == 201

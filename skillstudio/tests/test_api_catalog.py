@@ -125,3 +125,19 @@ def test_outline_shows_locks_and_progress_for_the_caller(as_user, learner):
         ("Two", "not_started", False),
     ]
     assert (outline["lessons_completed"], outline["progress_percent"]) == (1, "50.00")
+
+
+@pytest.mark.django_db
+def test_studied_lessons_and_modules_cannot_be_deleted(as_user, instructor, learner):
+    lesson = LessonFactory(module__course__owner=instructor, title="Studied")
+    module = lesson.module
+    as_user(learner).post(f"/api/v1/learning/lessons/{lesson.pk}/start")
+    api = as_user(instructor)
+    base = f"/api/v1/courses/{module.course_id}/modules/{module.pk}/"
+
+    lesson_delete = api.delete(f"{base}lessons/{lesson.pk}/")
+    module_delete = api.delete(base)
+
+    assert lesson_delete.status_code == module_delete.status_code == 400
+    assert "1 learner progress record(s)" in lesson_delete.json()["error"]["message"]
+    assert api.get(f"{base}lessons/{lesson.pk}/").status_code == 200

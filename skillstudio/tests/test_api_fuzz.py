@@ -29,7 +29,7 @@ from skillstudio.tests.api_world import build_world
 
 # Enough to reach past validation into the services for every operation, while
 # the whole run stays within a couple of minutes on a small machine.
-EXAMPLES_PER_OPERATION = 10
+EXAMPLES_PER_OPERATION = 8
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from catalog.models import Course
 from catalog.tests.factories import LessonFactory, ModuleFactory, SkillFactory
+from insights.models import PendingJob
 from learning.models import Enrollment, LearnerEvent
 
 
@@ -63,6 +64,10 @@ def test_enroll_progress_and_unenroll(as_user, learner):
         == "50.00"
     )
     assert (position["status"], position["time_spent_seconds"]) == ("in_progress", 45)
+    # The completion queued its follow-up (recommendations, struggle check) in the outbox.
+    assert list(PendingJob.objects.values_list("task_name", "kwargs")) == [
+        ("insights.refresh_recommendations", {"learner_id": learner.pk})
+    ]
     assert api.delete(f"/api/v1/learning/enrollments/{enrolled['id']}/").status_code == 204
     assert Enrollment.objects.get(pk=enrolled["id"]).status == Enrollment.Status.DROPPED
 
