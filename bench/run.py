@@ -429,15 +429,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    (RESULTS / "tmp").mkdir(parents=True, exist_ok=True)
+def bench_environment(database: str) -> tuple[dict[str, str], str]:
+    """The benchmark processes' environment, and the project database URL it is derived from.
+
+    Production settings (DEBUG off), except the HTTPS redirect and secure cookies: the
+    server is plain HTTP on loopback.
+    """
     env = prepare_environment(debug=False)
     base = env["DATABASE_URL"]
     env.update(
-        DATABASE_URL=database_url(base, args.database),
+        DATABASE_URL=database_url(base, database),
         DJANGO_SETTINGS_MODULE="skillstudio.settings",
-        # Production settings, served over plain HTTP on loopback.
         DEBUG="false",
         SECURE_SSL_REDIRECT="false",
         SESSION_COOKIE_SECURE="false",
@@ -446,6 +448,13 @@ def main(argv: list[str] | None = None) -> int:
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
+    return env, base
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    (RESULTS / "tmp").mkdir(parents=True, exist_ok=True)
+    env, base = bench_environment(args.database)
     size = {k: getattr(args, k) for k in ("learners", "courses", "events", "answers")}
     results: dict = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -118,7 +118,8 @@ def _clean(index: int, event, *, now: datetime) -> _Clean:
     if extra:
         raise _Invalid(f"Unknown field(s): {', '.join(str(k)[:40] for k in extra)}.")
     event_type = event.get("type")
-    if event_type not in EVENT_TYPES:
+    # A frozenset lookup needs a hashable value: anything but a string is unknown anyway.
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
         raise _Invalid(f"Unknown event type {str(event_type)[:40]!r}.")
     data = event.get("data", {})
     if data is None:
