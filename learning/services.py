@@ -87,7 +87,9 @@ def _clean_deadline(deadline, *, now: datetime) -> date | None:
 def _clean_target_levels(target_levels) -> dict[Skill, int]:
     if not isinstance(target_levels, dict) or not target_levels:
         raise ValidationError({"target_levels": "Pick at least one skill with a target level."})
-    skills = {s.slug: s for s in Skill.objects.filter(slug__in=list(target_levels))}
+    # PostgreSQL text cannot hold NUL, not even in a comparison: such a key is simply unknown.
+    searchable = [slug for slug in target_levels if isinstance(slug, str) and "\x00" not in slug]
+    skills = {s.slug: s for s in Skill.objects.filter(slug__in=searchable)}
     unknown = sorted(str(slug) for slug in target_levels if slug not in skills)
     if unknown:
         raise ValidationError({"target_levels": f"Unknown skill(s): {', '.join(unknown)}."})
