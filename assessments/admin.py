@@ -10,10 +10,13 @@ from django.db import models
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from assessments.rules import answer_key_problems, assessment_publish_problems, choice_problems
 from catalog.models import Course, Lesson
+from insights.ml.irt import ItemAnalysis, analyze_assessment
 from skillstudio.admin import (
     InstructorInlineMixin,
     LearnerDataProtectedMixin,
@@ -38,6 +41,8 @@ class AssessmentForm(forms.ModelForm):
             "owner",
             "passing_score",
             "time_limit_minutes",
+            "due_at",
+            "weight",
         )
 
     def clean(self) -> dict[str, Any]:
@@ -97,6 +102,43 @@ class ChoiceFormSet(BaseInlineFormSet):
             raise forms.ValidationError(problems)
 
 
+def _number(value: float | None, fmt: str) -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def item_analysis_table(items: list[ItemAnalysis]) -> SafeString:
+    """Read-only table of insights.ml.irt results (predicted difficulties marked)."""
+    if not items:
+        return format_html("<p>{}</p>", "No questions yet.")
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                item.label,
+                item.answers,
+                _number(item.share_correct, ".0%"),
+                _number(item.discrimination, ".2f"),
+                _number(item.irt_difficulty, "+.2f")
+                + (" (predicted)" if item.difficulty_predicted else ""),
+                _number(item.irt_discrimination if not item.difficulty_predicted else None, ".2f")
+                + (f" ({item.irt_model})" if item.irt_model else ""),
+                "; ".join(item.flags) or "n/a",
+            )
+            for item in items
+        ),
+    )
+    return format_html(
+        "<table><thead><tr><th>question</th><th>answers</th><th>correct</th>"
+        "<th>discrimination (point-biserial)</th><th>IRT difficulty</th>"
+        "<th>IRT discrimination</th><th>flags</th></tr></thead><tbody>{}</tbody></table>"
+        "<p class='help'>From each learner's first submitted answers. Difficulty on a logit "
+        "scale (0: an average learner is right half the time). Questions with fewer than 20 "
+        "answers get a predicted difficulty from fitted questions on the same skill.</p>",
+        rows,
+    )
+
+
 class QuestionInline(InstructorInlineMixin, admin.TabularInline):
     model = Question
     fields = ("order", "kind", "prompt", "skill", "difficulty", "points")
@@ -124,8 +166,14 @@ class AssessmentAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
     list_filter = ("kind", "is_published", ("course", admin.RelatedOnlyFieldListFilter))
     search_fields = ("title", "description", "course__title")
     list_select_related = ("course", "owner")
-    readonly_fields = ("is_published", "created_at", "updated_at")
+    readonly_fields = ("is_published", "created_at", "updated_at", "item_analysis")
     actions = ("publish", "unpublish")
+
+    @admin.display(description="item analysis")
+    def item_analysis(self, obj: Assessment) -> SafeString:
+        if obj.pk is None:
+            return format_html("<p>{}</p>", "Available once learners have answered.")
+        return item_analysis_table(analyze_assessment(assessment=obj))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assessment]:
         return super().get_queryset(request).annotate(question_total=Count("questions"))
@@ -205,7 +253,16 @@ class QuestionAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
             "Answer key for numeric and short-text questions",
             {"fields": ("numeric_answer", "numeric_tolerance", "accepted_answers")},
         ),
+        ("Item analysis", {"fields": ("item_analysis",)}),
     )
+    readonly_fields = ("item_analysis",)
+
+    @admin.display(description="item analysis")
+    def item_analysis(self, obj: Question) -> SafeString:
+        if obj.pk is None:
+            return format_html("<p>{}</p>", "Available once learners have answered.")
+        items = analyze_assessment(assessment=obj.assessment)
+        return item_analysis_table([item for item in items if item.question_id == obj.pk])
 
     def learner_records(self, obj: Question) -> str | None:
         count = obj.answers.count()

@@ -74,6 +74,9 @@ def _text(response: dict) -> str:
         raise ValueError("give a text answer ({'text': '...'})")
     if len(raw) > MAX_TEXT_LENGTH:
         raise ValueError(f"keep the answer under {MAX_TEXT_LENGTH} characters")
+    if "\x00" in raw:
+        # Stored in JSONB, which cannot hold NUL characters.
+        raise ValueError("the answer must not contain NUL characters")
     return raw
 
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from catalog.models import Course, Difficulty, Lesson, Skill
+from catalog.models import Course, CourseRun, Difficulty, Lesson, Skill
 
 
 class Assessment(models.Model):
@@ -32,6 +32,20 @@ class Assessment(models.Model):
     )
     time_limit_minutes = models.PositiveIntegerField(null=True, blank=True)
     is_published = models.BooleanField(default=False)
+    # Cohort runs: the assessment belongs to one presentation and is due on a date.
+    course_run = models.ForeignKey(
+        CourseRun, on_delete=models.CASCADE, null=True, blank=True, related_name="assessments"
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    weight = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Share of the course grade, in percent.",
+    )
+    # Identifier in the system an assessment was imported from (e.g. "oulad:1752").
+    external_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -45,6 +59,15 @@ class Assessment(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=["diagnostic", "quiz", "exam"]),
                 name="assessment_kind_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="assessment_external_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weight__isnull=True) | models.Q(weight__gte=0, weight__lte=100),
+                name="assessment_weight_range",
             ),
         ]
 

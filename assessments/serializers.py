@@ -8,8 +8,9 @@ from rest_framework import serializers
 from assessments.models import Assessment, AssessmentAttempt, Question
 from assessments.selectors import assessments_visible_to, attempt_review
 from assessments.services import questions_for_learner
-from catalog.models import Lesson, Skill
+from catalog.models import Lesson
 from catalog.selectors import courses_editable_by
+from catalog.serializers import SkillSlugField
 
 
 class LearnerChoiceSerializer(serializers.Serializer):
@@ -103,7 +104,7 @@ class ChoiceSerializer(serializers.Serializer):
 class QuestionSerializer(serializers.ModelSerializer):
     """Authoring shape, answer key included (owner instructors and admins only)."""
 
-    skill = serializers.SlugRelatedField(slug_field="slug", queryset=Skill.objects.all())
+    skill = SkillSlugField()
     choices = ChoiceSerializer(many=True, required=False)
     accepted_answers = serializers.ListField(
         child=serializers.CharField(max_length=500), required=False

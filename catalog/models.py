@@ -82,6 +82,26 @@ class Course(models.Model):
         return self.status == self.Status.PUBLISHED
 
 
+class CourseRun(models.Model):
+    """One dated presentation of a course (e.g. OULAD's "2013J"): a cohort with a start."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="runs")
+    code = models.CharField(max_length=20)
+    starts_on = models.DateField()
+    length_days = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["course", "starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "code"], name="course_run_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} {self.code}"
+
+
 class Module(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
     title = models.CharField(max_length=200)

@@ -6,10 +6,15 @@ see, so an object outside it is a 404 for every caller (HTML view or API).
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from catalog.models import Course, Lesson, Module, Skill
 from learning.models import LessonProgress
+
+# What a Skill.slug can look like (SlugField, 80 characters).
+SKILL_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 
 
 def _is_admin(user) -> bool:

@@ -8,7 +8,20 @@ from django.utils.text import slugify
 from rest_framework import serializers
 
 from catalog.models import Course, Lesson, Module, Skill
-from catalog.selectors import courses_visible_to
+from catalog.selectors import SKILL_SLUG, courses_visible_to
+
+
+class SkillSlugField(serializers.SlugRelatedField):
+    """A skill by slug; malformed slugs are refused before they reach the query."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(slug_field="slug", queryset=Skill.objects.all(), **kwargs)
+
+    def to_internal_value(self, data) -> Skill:
+        # PostgreSQL rejects NUL bytes in text parameters: such input is simply unknown.
+        if not isinstance(data, str) or not SKILL_SLUG.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:80])
+        return super().to_internal_value(data)
 
 
 class SkillSerializer(serializers.ModelSerializer):
@@ -23,9 +36,7 @@ class OwnerSerializer(serializers.Serializer):
 
 
 class CourseSerializer(serializers.ModelSerializer):
-    skills = serializers.SlugRelatedField(
-        slug_field="slug", many=True, queryset=Skill.objects.all(), required=False
-    )
+    skills = SkillSlugField(many=True, required=False)
     prerequisites = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Course.objects.all(), required=False
     )
@@ -105,9 +116,7 @@ class ModuleSerializer(serializers.ModelSerializer):
 class LessonSerializer(serializers.ModelSerializer):
     # Explicit: the model default (1) would otherwise collide with the first lesson.
     order = serializers.IntegerField(min_value=1, max_value=100000)
-    skills = serializers.SlugRelatedField(
-        slug_field="slug", many=True, queryset=Skill.objects.all(), required=False
-    )
+    skills = SkillSlugField(many=True, required=False)
     prerequisites = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Lesson.objects.all(), required=False
     )

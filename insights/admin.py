@@ -7,8 +7,15 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from insights.models import LearnerSkillState, LearningPathSnapshot, MLModel, Recommendation
-from skillstudio.admin import ReadOnlyAdminMixin
+from insights.ml.registry import RegistryError, model_activate, model_rollback
+from insights.models import (
+    DropoutRisk,
+    LearnerSkillState,
+    LearningPathSnapshot,
+    MLModel,
+    Recommendation,
+)
+from skillstudio.admin import ReadOnlyAdminMixin, ScopedModelAdmin
 
 
 @admin.register(LearnerSkillState)
@@ -37,13 +44,43 @@ class RecommendationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
+@admin.register(DropoutRisk)
+class DropoutRiskAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
+    # Instructors drill into the at-risk learners of their own courses; the nightly
+    # scoring job (insights.ml.dropout) writes these rows.
+    owner_path = "enrollment__course__owner"
+    instructor_actions = frozenset({"view"})
+    list_display = ("learner", "course", "level", "probability", "top_factor", "scored_at")
+    list_filter = ("level", ("enrollment__course", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("enrollment__learner__email", "enrollment__course__title")
+    list_select_related = ("enrollment__learner", "enrollment__course")
+    fields = ("enrollment", "probability", "level", "reasons", "features", "model", "scored_at")
+    readonly_fields = fields
+
+    @admin.display(ordering="enrollment__learner__email")
+    def learner(self, obj: DropoutRisk) -> str:
+        return str(obj.enrollment.learner)
+
+    @admin.display(ordering="enrollment__course__title")
+    def course(self, obj: DropoutRisk) -> str:
+        return str(obj.enrollment.course)
+
+    @admin.display(description="main reason")
+    def top_factor(self, obj: DropoutRisk) -> str:
+        return obj.factors[0]["text"] if obj.factors else ""
+
+    @admin.display(description="reasons")
+    def reasons(self, obj: DropoutRisk) -> str:
+        return "; ".join(f["text"] for f in obj.factors)
+
+
 @admin.register(MLModel)
 class MLModelAdmin(admin.ModelAdmin):
     list_display = ("name", "version", "is_active", "trained_at", "metrics")
     list_filter = ("name", "is_active")
     search_fields = ("name", "notes")
     readonly_fields = ("trained_at", "training_window_start", "training_window_end", "is_active")
-    actions = ("activate",)
+    actions = ("activate", "rollback")
 
     @admin.action(description="Activate selected version (deactivates its other versions)")
     def activate(self, request: HttpRequest, queryset: QuerySet[MLModel]) -> None:
@@ -52,12 +89,24 @@ class MLModelAdmin(admin.ModelAdmin):
         if len(names) != len(set(names)):
             self.message_user(request, "Select at most one version per model name.", messages.ERROR)
             return
-        with transaction.atomic():
-            for model in chosen:
-                # Deactivate first: the partial unique index allows one active row per name.
-                MLModel.objects.filter(name=model.name, is_active=True).exclude(pk=model.pk).update(
-                    is_active=False
-                )
-                MLModel.objects.filter(pk=model.pk).update(is_active=True)
+        try:
+            with transaction.atomic():
+                for model in chosen:
+                    model_activate(name=model.name, version=model.version)
+        except RegistryError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
         activated = ", ".join(str(model.name) + f" v{model.version}" for model in chosen)
         self.message_user(request, f"Active now: {activated}.", messages.SUCCESS)
+
+    @admin.action(description="Roll back: activate the previous version of the selected models")
+    def rollback(self, request: HttpRequest, queryset: QuerySet[MLModel]) -> None:
+        names = sorted(set(queryset.values_list("name", flat=True)))
+        try:
+            with transaction.atomic():
+                restored = [model_rollback(name=name) for name in names]
+        except RegistryError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        summary = ", ".join(f"{model.name} v{model.version}" for model in restored)
+        self.message_user(request, f"Active now: {summary}.", messages.SUCCESS)

@@ -182,6 +182,45 @@ class MLModel(models.Model):
         return f"{self.name} v{self.version}{' (active)' if self.is_active else ''}"
 
 
+class DropoutRisk(models.Model):
+    """Latest dropout-risk score of one enrollment, refreshed by the nightly scoring job."""
+
+    class Level(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    enrollment = models.OneToOneField(
+        "learning.Enrollment", on_delete=models.CASCADE, related_name="dropout_risk"
+    )
+    probability = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    level = models.CharField(max_length=10, choices=Level.choices)
+    # [{"feature": "days_since_activity", "text": "no activity for 12 days", "weight": 0.8}]
+    factors = models.JSONField(default=list, blank=True)
+    features = models.JSONField(default=dict, blank=True)
+    model = models.ForeignKey(MLModel, on_delete=models.SET_NULL, null=True, related_name="+")
+    scored_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-probability"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(probability__gte=0, probability__lte=1),
+                name="dropout_risk_probability_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level__in=["low", "medium", "high"]),
+                name="dropout_risk_level_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["level", "-probability"], name="dropout_risk_level")]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment}: {self.level} ({self.probability:.0%})"
+
+
 class PendingJob(models.Model):
     """A Celery task recorded in the same transaction as the write that needs it.
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from assessments.models import Answer
 from insights import skills, weekly
+from insights.ml import dropout, training
 from insights.models import MLModel
 from insights.recommendations import refresh_recommendations as refresh
 from skillstudio.jobs import JobTask, defer, for_each_learner
@@ -109,3 +110,38 @@ def _active_model_covers_all_answers() -> bool:
         active.metrics.get("answers") == answers["count"]
         and active.training_window_end == answers["latest"]
     )
+
+
+@shared_task(base=JobTask, name="insights.score_dropout_risk")
+def score_dropout_risk(now: str | None = None) -> dict[str, int | None]:
+    """Nightly: dropout risk for every active enrollment; support for high risks.
+
+    Idempotent: risks are upserted per enrollment, a support recommendation is added only
+    when none is active for that learner and course.
+    """
+    summary = dropout.score_active_enrollments(now=_moment(now))
+    logger.info("Dropout scoring: %s", summary)
+    return {
+        "model_version": summary.model_version,
+        "scored": summary.scored,
+        "high": summary.high,
+        "support_recommendations": summary.support_recommendations,
+    }
+
+
+@shared_task(base=JobTask, name="insights.train_predictive_models")
+def train_predictive_models(names: list[str] | None = None) -> dict[str, int | None]:
+    """Weekly: re-fit the predictive models and activate the new versions.
+
+    A model whose data cannot support a fit (e.g. no finished enrollments yet) is skipped
+    with the reason logged; the others still train. Re-running stores another version of
+    the same fit, which serves the same predictions.
+    """
+    versions: dict[str, int | None] = {}
+    for name in names or sorted(training.TRAINERS):
+        try:
+            versions[name] = training.train_model(name=name, now=timezone.now()).version
+        except ValueError as exc:
+            logger.info("%s not trained: %s", name, exc)
+            versions[name] = None
+    return versions

@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from assessments.models import Assessment
-from catalog.models import Course, Lesson, Skill
+from catalog.models import Course, CourseRun, Lesson, Skill
 
 
 class LearningGoal(models.Model):
@@ -76,13 +76,32 @@ class Enrollment(models.Model):
         COMPLETED = "completed", "Completed"
         DROPPED = "dropped", "Dropped"
 
+    class FinalResult(models.TextChoices):
+        PASS = "pass", "Pass"
+        DISTINCTION = "distinction", "Distinction"
+        FAIL = "fail", "Fail"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"
     )
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    # Set for cohort-based presentations (imported OULAD runs); self-paced enrollments have none.
+    course_run = models.ForeignKey(
+        CourseRun, on_delete=models.CASCADE, null=True, blank=True, related_name="enrollments"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     enrolled_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
+    unregistered_at = models.DateTimeField(null=True, blank=True)
+    # Database defaults too: bulk loaders (seed_demo's COPY) that predate these columns
+    # keep working.
+    final_result = models.CharField(
+        max_length=20, choices=FinalResult.choices, blank=True, default="", db_default=""
+    )
+    # Facts known at registration from the source system (e.g. OULAD studentInfo:
+    # num_of_prev_attempts, studied_credits); never outcomes.
+    registration_info = models.JSONField(default=dict, db_default={}, blank=True)
     progress_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -90,7 +109,18 @@ class Enrollment(models.Model):
     class Meta:
         ordering = ["-enrolled_at"]
         constraints = [
-            models.UniqueConstraint(fields=["learner", "course"], name="enrollment_unique"),
+            # One self-paced enrollment per course; a learner may retake a course in a
+            # later run (OULAD repeats), once per run.
+            models.UniqueConstraint(
+                fields=["learner", "course"],
+                condition=models.Q(course_run__isnull=True),
+                name="enrollment_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "course_run"],
+                condition=models.Q(course_run__isnull=False),
+                name="enrollment_run_unique",
+            ),
             models.CheckConstraint(
                 condition=models.Q(progress_percent__gte=0, progress_percent__lte=100),
                 name="enrollment_progress_range",

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 
 from catalog.models import Course, Lesson, Skill
+from catalog.selectors import SKILL_SLUG
 from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
 
 MAX_WEEKLY_HOURS = Decimal("80")
@@ -87,10 +88,10 @@ def _clean_deadline(deadline, *, now: datetime) -> date | None:
 def _clean_target_levels(target_levels) -> dict[Skill, int]:
     if not isinstance(target_levels, dict) or not target_levels:
         raise ValidationError({"target_levels": "Pick at least one skill with a target level."})
-    # PostgreSQL text cannot hold NUL, not even in a comparison: such a key is simply unknown.
-    searchable = [slug for slug in target_levels if isinstance(slug, str) and "\x00" not in slug]
-    skills = {s.slug: s for s in Skill.objects.filter(slug__in=searchable)}
-    unknown = sorted(str(slug) for slug in target_levels if slug not in skills)
+    # Only well-formed slugs reach the query (PostgreSQL rejects NUL bytes in text).
+    wellformed = [s for s in target_levels if isinstance(s, str) and SKILL_SLUG.fullmatch(s)]
+    skills = {s.slug: s for s in Skill.objects.filter(slug__in=wellformed)}
+    unknown = sorted(repr(slug)[1:-1][:80] for slug in target_levels if slug not in skills)
     if unknown:
         raise ValidationError({"target_levels": f"Unknown skill(s): {', '.join(unknown)}."})
     cleaned = {}

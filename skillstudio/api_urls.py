@@ -77,9 +77,10 @@ v1 = [
         insights_api.LearningPathHistoryView.as_view(),
         name="ai-learning-path-history",
     ),
+    path("ml/", include("insights.ml_urls")),
     *router.urls,
-    # Last: anything else under v1/ is a JSON 404.
-    re_path(r"^.*$", ApiNotFoundView.as_view(), name="not-found"),
+    # Last: anything else under v1/ (newlines included) is a JSON 404.
+    re_path(r"^[\s\S]*$", ApiNotFoundView.as_view(), name="not-found"),
 ]
 
 urlpatterns = [

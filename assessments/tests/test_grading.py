@@ -100,6 +100,7 @@ def test_numeric_outside_tolerance_and_unanswered_are_wrong(quiz):
         ("numeric", {"value": "pi"}, "not a number"),
         ("numeric", {"value": "NaN"}, "finite"),
         ("text", {"text": 5}, "text answer"),
+        ("text", {"text": "dj\x00ango"}, "NUL"),
         ("text", "django", "must be an object"),
     ],
 )

@@ -133,6 +133,11 @@ def test_goal_create_and_update_validate_input(learner):
 
     with pytest.raises(ValidationError, match="Unknown skill"):
         goal_create(learner=learner, title="x", target_levels={"cobol": 3}, weekly_hours=2, now=NOW)
+    # Found by fuzzing: a NUL byte in a slug once reached PostgreSQL (a 500).
+    with pytest.raises(ValidationError, match="Unknown skill"):
+        goal_create(
+            learner=learner, title="x", target_levels={"a\x00b": 3}, weekly_hours=2, now=NOW
+        )
     with pytest.raises(ValidationError, match="1-10"):
         goal_create(learner=learner, title="x", target_levels={"sql": 11}, weekly_hours=2, now=NOW)
     with pytest.raises(ValidationError, match="past"):

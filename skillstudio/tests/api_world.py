@@ -11,7 +11,7 @@ from assessments.models import Assessment, AssessmentAttempt, Question
 from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
 from catalog.models import Course, Lesson, Module, Skill
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
-from insights.models import LearningPathSnapshot, Recommendation
+from insights.models import DropoutRisk, LearningPathSnapshot, Recommendation
 from insights.paths import generate_learning_path
 from insights.tests.factories import RecommendationFactory
 from learning.models import Enrollment, LearningGoal, LessonProgress
@@ -43,6 +43,7 @@ class World:
     progress: LessonProgress
     attempt: AssessmentAttempt
     recommendation: Recommendation
+    risk: DropoutRisk
     snapshot: LearningPathSnapshot
     refresh_token: str
 
@@ -66,6 +67,7 @@ def build_world(*, learner, instructor) -> World:
     goal = LearningGoalFactory(learner=learner, title="Backend developer")
     GoalSkillFactory(goal=goal, skill=skill, target_level=7)
     now = timezone.now()
+    enrollment = EnrollmentFactory(learner=learner, course=course)
     return World(
         skill=skill,
         course=course,
@@ -79,12 +81,22 @@ def build_world(*, learner, instructor) -> World:
         spare_assessment=spare_assessment,
         question=question,
         goal=goal,
-        enrollment=EnrollmentFactory(learner=learner, course=course),
+        enrollment=enrollment,
         progress=LessonProgressFactory(learner=learner, lesson=lesson),
         attempt=AssessmentAttempt.objects.create(
             learner=learner, assessment=assessment, started_at=now
         ),
         recommendation=RecommendationFactory(learner=learner, lesson=lesson),
+        risk=DropoutRisk.objects.create(
+            enrollment=enrollment,
+            probability=0.7,
+            level=DropoutRisk.Level.HIGH,
+            factors=[
+                {"factor": "days_since_activity", "text": "no activity for 12 days", "weight": 0.8}
+            ],
+            features={"days_since_activity": 12.0},
+            scored_at=now,
+        ),
         snapshot=generate_learning_path(goal=goal, now=now),
         refresh_token=str(RefreshToken.for_user(learner)),
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.api import AuthRateThrottle
@@ -113,3 +114,25 @@ def test_profile_rejects_unknown_timezone_and_preferences(as_user, learner):
     assert "preferences.study_days.0" in fields
     learner.profile.refresh_from_db()
     assert learner.profile.timezone == "UTC"
+
+
+@pytest.mark.django_db
+def test_login_works_while_redis_is_down(api, learner, tmp_path):
+    # The throttle counts in the Redis cache; point it at a socket nobody serves.
+    no_redis = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"unix://{tmp_path}/no-redis.sock",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+
+    with override_settings(CACHES=no_redis):
+        response = api.post(
+            "/api/v1/auth/login",
+            {"email": learner.email, "password": "correct-horse-battery"},
+            format="json",
+        )
+
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}

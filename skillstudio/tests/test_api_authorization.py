@@ -28,11 +28,14 @@ def discover_endpoints() -> list[tuple[str, str]]:
     """(url name, HTTP method) for every route under /api/v1/, from the URLconf."""
     found: list[tuple[str, str]] = []
 
-    def walk(patterns, prefix: str) -> None:
+    def walk(patterns, prefix: str, namespace: str = "") -> None:
         for pattern in patterns:
             route = prefix + str(pattern.pattern).lstrip("^")
             if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route)
+                # Namespaces below v1 (e.g. "ml") are part of the name to reverse.
+                below_v1 = route.startswith(PREFIX) and route != PREFIX
+                inner = pattern.namespace if below_v1 else None
+                walk(pattern.url_patterns, route, f"{namespace}{inner}:" if inner else namespace)
             elif isinstance(pattern, URLPattern) and route.startswith(PREFIX):
                 callback = pattern.callback
                 actions = getattr(callback, "actions", None)
@@ -45,7 +48,7 @@ def discover_endpoints() -> list[tuple[str, str]]:
                         for m in cls.http_method_names
                         if m not in ("head", "options") and hasattr(cls, m)
                     ]
-                found.extend((pattern.name, m.upper()) for m in methods)
+                found.extend((f"{namespace}{pattern.name}", m.upper()) for m in methods)
 
     walk(get_resolver().url_patterns, "")
     return sorted(set(found))
@@ -72,6 +75,7 @@ OPEN_TO_ALL = row(200, 200, 200, 200, 200, 200)
 OPEN_TO_ALL_CREATED = row(201, 201, 201, 201, 201, 201)
 
 NOT_FOUND = row(404, 404, 404, 404, 404, 404)
+INSTRUCTORS_ONLY = row(401, 403, 403, 200, 200, 200)
 
 MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("not-found", "GET"): NOT_FOUND,
@@ -143,6 +147,16 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("ai-learning-path", "GET"): LEARNER_OWN,
     ("ai-generate-learning-path", "POST"): LEARNER_OWN_CREATED,
     ("ai-learning-path-history", "GET"): LEARNER_OWN,
+    # Predictive models (insights.ml_api): risk lists are for instructors (a learner is
+    # refused by role, 403); one enrollment's risk only for its course's instructor.
+    ("ml:at-risk-list", "GET"): INSTRUCTORS_ONLY,
+    ("ml:at-risk-detail", "GET"): row(401, 403, 403, 200, 404, 200),
+    ("ml:segments", "GET"): INSTRUCTORS_ONLY,
+    ("ml:my-risk-list", "GET"): SIGNED_IN,
+    ("ml:my-risk-detail", "GET"): LEARNER_OWN,
+    ("ml:similar-courses", "GET"): PUBLIC_READ,
+    ("ml:courses-like-yours", "GET"): SIGNED_IN,
+    ("ml:lessons-like-yours", "GET"): SIGNED_IN,
 }
 
 
@@ -168,6 +182,9 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
         "attempt-detail": {"pk": w.attempt.pk},
         "attempt-submit": {"pk": w.attempt.pk},
         "ai-recommendation-action": {"pk": w.recommendation.pk},
+        "ml:at-risk-detail": {"enrollment_id": w.enrollment.pk},
+        "ml:my-risk-detail": {"enrollment_id": w.enrollment.pk},
+        "ml:similar-courses": {"course_id": course.pk},
     }.get(name, {})
     if (name, method) == ("course-detail", "DELETE"):
         # The main course has learners (deleting it is refused with a 400).

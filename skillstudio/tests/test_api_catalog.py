@@ -141,3 +141,16 @@ def test_studied_lessons_and_modules_cannot_be_deleted(as_user, instructor, lear
     assert lesson_delete.status_code == module_delete.status_code == 400
     assert "1 learner progress record(s)" in lesson_delete.json()["error"]["message"]
     assert api.get(f"{base}lessons/{lesson.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_malformed_skill_slug_is_a_400_not_a_database_error(as_user, instructor):
+    # Found by fuzzing: a NUL byte in a slug once reached PostgreSQL (a 500).
+    response = as_user(instructor).post(
+        "/api/v1/courses/",
+        {"title": "Odd", "estimated_hours": 2, "skills": ["py\x00thon"]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "does not exist" in response.json()["error"]["fields"]["skills"][0]

@@ -36,3 +36,13 @@ def test_schema_lists_every_v1_operation_with_the_error_shape(client):
 def test_schema_generation_is_clean(tmp_path):
     # Fails on any drf-spectacular warning (untyped field, unresolvable path parameter…).
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["no/such/thing", "courses/%0A/modules/", "courses/x/"])
+def test_unknown_api_paths_answer_in_the_error_shape(client, path):
+    # Found by fuzzing: a newline in a path segment once fell through to the HTML 404 page.
+    response = client.get(f"/api/v1/{path}")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

@@ -53,6 +53,8 @@ def _real_ids(world) -> dict[str, dict[str, int]]:
         r"/questions/": {"assessment_id": world.assessment.pk, "id": world.question.pk},
         r"/attempts/": {"id": world.attempt.pk},
         r"/ai/recommendations/": {"id": world.recommendation.pk},
+        r"/ml/(at-risk|my-risks)/": {"enrollment_id": world.enrollment.pk},
+        r"/ml/courses/": {"course_id": course},
     }
 
 

@@ -227,6 +227,8 @@ def test_every_project_task_acks_late_and_retries_transient_errors():
         "insights.adjust_learning_paths_weekly",
         "insights.refit_skill_model",
         "insights.refresh_recommendations",
+        "insights.score_dropout_risk",
+        "insights.train_predictive_models",
         "learning.maintain_event_partitions",
         "skillstudio.relay_pending_jobs",
     }

@@ -50,6 +50,18 @@ SCHEDULES = (
         crontab=("0", "4", "0"),
     ),
     Schedule(
+        name="Nightly dropout risk scoring",
+        task="insights.score_dropout_risk",
+        description="02:00 UTC: score every active enrollment with the active dropout model.",
+        crontab=("0", "2", "*"),
+    ),
+    Schedule(
+        name="Weekly predictive model training",
+        task="insights.train_predictive_models",
+        description="Sundays 05:00 UTC: retrain dropout, segments and course CF models.",
+        crontab=("0", "5", "0"),
+    ),
+    Schedule(
         name="Relay pending jobs",
         task="skillstudio.relay_pending_jobs",
         description="Every minute: send deferred jobs the broker missed.",

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalog.models import Course
+from catalog.tests.factories import CourseFactory, LessonFactory
+from insights.ml import registry
+from insights.ml.cf import (
+    courses_like_yours,
+    evaluate_recommenders,
+    item_similarity,
+    lessons_like_yours,
+    similar_courses,
+)
+from insights.ml.training import train_model
+from learning.tests.factories import EnrollmentFactory, LessonProgressFactory
+
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fresh_loader():
+    registry.loader.clear()
+    yield
+    registry.loader.clear()
+
+
+@pytest.fixture
+def catalog(learner):
+    a, b, c = (CourseFactory(title=t) for t in ("Python Basics", "Flask APIs", "Data Viz"))
+    hidden = CourseFactory(title="Draft course", status=Course.Status.DRAFT)
+    others = [EnrollmentFactory(course=a, status="completed").learner for _ in range(2)]
+    for other in others:
+        EnrollmentFactory(learner=other, course=b)
+        EnrollmentFactory(learner=other, course=hidden)
+    EnrollmentFactory(learner=EnrollmentFactory(course=a).learner, course=c)
+    EnrollmentFactory(learner=learner, course=a, status="completed")
+    return a, b, c
+
+
+@pytest.mark.django_db
+def test_learners_like_you_ranks_by_co_enrollment_and_explains(learner, catalog):
+    c = catalog[2]
+    # Weights (completion 2, enrollment 1) over learners: A=(2,2,1,2), B=(1,1,0,0), C=(0,0,1,0)
+    # cos(A,B) = 4 / (sqrt(13) * sqrt(2)) = 0.7845; cos(A,C) = 1 / sqrt(13) = 0.2774;
+    # Alice finished A (weight 2): B 1.569, C 0.555. The draft course is never suggested.
+    suggestions = courses_like_yours(learner=learner)
+    assert [(s.title, s.score) for s in suggestions] == [
+        ("Flask APIs", pytest.approx(1.569, abs=1e-3)),
+        ("Data Viz", pytest.approx(0.555, abs=1e-3)),
+    ]
+    assert suggestions[0].reason == "Learners who finished Python Basics went on to Flask APIs."
+    assert courses_like_yours(learner=learner) == suggestions  # deterministic
+
+    assert [s.title for s in similar_courses(course=c)] == ["Python Basics"]
+
+
+@pytest.mark.django_db
+def test_served_similarity_comes_from_the_active_trained_version(learner, catalog):
+    a, b, _ = catalog
+    version = train_model(name="course_cf", now=a.created_at)
+    assert version.metrics["courses"] == 4
+    # A new co-enrollment after training does not change served suggestions until retrained.
+    EnrollmentFactory(learner=EnrollmentFactory(course=a).learner, course=b)
+    before = courses_like_yours(learner=learner)
+    assert before[0].score == pytest.approx(1.569, abs=1e-3)
+
+
+def test_offline_evaluation_beats_popularity_on_co_taken_items():
+    # 10 users took {a, b, c}, 10 took {d, e, g}; 100 one-item users make f0..f4 most
+    # popular. Each three-item user keeps two items and has one held out.
+    data = {f"abc{i}": ["a", "b", "c"] for i in range(10)}
+    data |= {f"deg{i}": ["d", "e", "g"] for i in range(10)}
+    data |= {f"f{i}": [f"f{i % 5}"] for i in range(100)}
+    result = evaluate_recommenders(data, seed=3)
+    assert result.test_users == 20
+    # CF ranks only the third item of the user's group: 1 hit in the top 5 -> 0.2; popularity
+    # fills its top 5 with f0..f4 -> 0.0. Both find the held-out item within ten (9 unseen).
+    assert result.cf_precision_at_5 == pytest.approx(0.2)
+    assert result.popular_precision_at_5 == 0.0
+    assert result.cf_recall_at_10 == result.popular_recall_at_10 == 1.0
+    assert evaluate_recommenders(data, seed=3) == result
+
+
+def test_item_similarity_is_symmetric_with_empty_diagonal():
+    sim = item_similarity([("u1", "a", 1), ("u1", "b", 1), ("u2", "a", 1)])
+    dense = sim.matrix.toarray()
+    assert dense[0, 0] == 0 and dense[0, 1] == pytest.approx(dense[1, 0])
+
+
+@pytest.mark.django_db
+def test_evaluate_command_on_assistments_format(tmp_path):
+    (tmp_path / "builder_train.csv").write_text(
+        "3\n1,2,3,\n1,0,1,\n" * 6 + "3\n4,5,6,\n1,1,0,\n" * 6
+    )
+    out = StringIO()
+    call_command("evaluate_recommender", "--assistments", str(tmp_path), stdout=out)
+    assert "12 users, 6 items, 12 users with held-out items" in out.getvalue()
+    assert "item-item CF: precision@5 0.200, recall@10 1.000" in out.getvalue()
+    with pytest.raises(CommandError, match="No builder_"):
+        call_command("evaluate_recommender", "--assistments", str(tmp_path / "nope"))
+
+
+@pytest.mark.django_db
+def test_lessons_like_yours_follow_what_similar_learners_studied_next(learner):
+    intro, loops, draft_lesson = (LessonFactory(title=t) for t in ("Intro", "Loops", "Secret"))
+    draft_lesson.module.course.status = Course.Status.DRAFT
+    draft_lesson.module.course.save()
+    for _ in range(2):
+        other = LessonProgressFactory(lesson=intro, completed_at=NOW, status="completed").learner
+        LessonProgressFactory(learner=other, lesson=loops)
+        LessonProgressFactory(learner=other, lesson=draft_lesson)
+    LessonProgressFactory(learner=learner, lesson=intro, completed_at=NOW, status="completed")
+
+    (suggestion,) = lessons_like_yours(learner=learner)
+    assert suggestion.title == "Loops"
+    assert suggestion.reason == "Learners who finished Intro went on to Loops."
+
+
+@pytest.mark.django_db
+def test_no_data_means_no_suggestions(learner):
+    assert item_similarity([]).items == []
+    assert courses_like_yours(learner=learner) == []
+    assert lessons_like_yours(learner=learner) == []
