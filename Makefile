@@ -22,6 +22,11 @@ test: $(VENV)/.installed
 env: $(VENV)/.installed
 	$(PY) -m skillstudio.devstack env
 
+# Scale benchmark (bench/run.py): its own database, gunicorn, a separate load generator.
+# BENCH_ARGS passes options, e.g. BENCH_ARGS=--reseed; see `python -m bench.run --help`.
+bench: $(VENV)/.installed
+	$(PY) -m bench.run $(BENCH_ARGS)
+
 lint: $(VENV)/.installed
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 

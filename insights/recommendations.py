@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Case, Exists, F, OuterRef, Value, When, Window
+from django.db.models.functions import RowNumber
 
 from accounts.models import LearnerProfile, User
 from assessments.models import AssessmentAttempt
@@ -285,6 +287,43 @@ def _revision_need(
     return round(need * (1 + spacing / SPACING_DAYS), 4), days
 
 
+def _revision_candidates(*, learner: User, slugs: list[str], per_skill: int) -> list[dict]:
+    """Per skill, its first `per_skill` published lessons in preference order, in one query.
+
+    Order: lessons the learner completed first (revision is a review), then the easiest,
+    then catalogue order (course title, module, lesson).
+    """
+    completed = LessonProgress.objects.filter(
+        learner=learner, lesson_id=OuterRef("lesson_id"), status=LessonProgress.Status.COMPLETED
+    )
+    rank = Case(
+        *(When(lesson__difficulty=level, then=Value(n)) for level, n in DIFFICULTY_RANK.items()),
+        default=Value(0),
+    )
+    return list(
+        Lesson.skills.through.objects.filter(
+            skill__slug__in=slugs, lesson__module__course__status=Course.Status.PUBLISHED
+        )
+        .annotate(
+            position=Window(
+                RowNumber(),
+                partition_by=[F("skill_id")],
+                order_by=[
+                    Exists(completed).desc(),
+                    rank.asc(),
+                    F("lesson__module__course__title").asc(),
+                    F("lesson__module__order").asc(),
+                    F("lesson__order").asc(),
+                    F("lesson_id").asc(),
+                ],
+            )
+        )
+        .filter(position__lte=per_skill)
+        .order_by("skill__slug", "position")
+        .values("skill__slug", "lesson_id", "lesson__title", "lesson__estimated_minutes")
+    )
+
+
 def revision_lessons(
     *,
     learner: User,
@@ -310,45 +349,27 @@ def revision_lessons(
             needs[slug] = need
     if not needs:
         return []
+    # A skill's choice is its first lesson in preference order that is neither taken by a
+    # more urgent skill (at most limit - 1) nor recently skipped, so that many per skill
+    # are enough: the database ranks the catalogue instead of shipping all of it here.
+    per_skill = limit + sum(1 for kind, _, _ in skipped if kind == Recommendation.Kind.REVISION)
     candidates: dict[str, list[dict]] = defaultdict(list)
-    for row in (
-        Lesson.skills.through.objects.filter(
-            skill__slug__in=needs, lesson__module__course__status=Course.Status.PUBLISHED
-        )
-        .order_by("lesson__module__course__title", "lesson__module__order", "lesson__order")
-        .values(
-            "skill__slug",
-            "lesson_id",
-            "lesson__title",
-            "lesson__difficulty",
-            "lesson__estimated_minutes",
-        )
-    ):
+    for row in _revision_candidates(learner=learner, slugs=list(needs), per_skill=per_skill):
         candidates[row["skill__slug"]].append(row)
-    lesson_ids = {row["lesson_id"] for rows in candidates.values() for row in rows}
-    completed = set(
-        LessonProgress.objects.filter(
-            learner=learner, lesson_id__in=lesson_ids, status=LessonProgress.Status.COMPLETED
-        ).values_list("lesson_id", flat=True)
-    )
     items: list[RevisionItem] = []
     used: set[int] = set()
     for slug, (priority, days) in sorted(needs.items(), key=lambda kv: (-kv[1][0], kv[0])):
-        options = [
-            row
-            for row in candidates[slug]
-            if row["lesson_id"] not in used
-            and (Recommendation.Kind.REVISION, row["lesson_id"], None) not in skipped
-        ]
-        if not options:
-            continue
-        row = min(
-            options,
-            key=lambda r: (
-                r["lesson_id"] not in completed,
-                DIFFICULTY_RANK.get(r["lesson__difficulty"], 0),
+        row = next(
+            (
+                row
+                for row in candidates[slug]
+                if row["lesson_id"] not in used
+                and (Recommendation.Kind.REVISION, row["lesson_id"], None) not in skipped
             ),
+            None,
         )
+        if row is None:
+            continue
         used.add(row["lesson_id"])
         score, level = scores.get(slug), levels.get(slug)
         if score is not None and score.percent < REVISION_SCORE:
@@ -504,14 +525,18 @@ def _wanted_recommendations(
     return wanted
 
 
-def refresh_recommendations(*, learner: User, now: datetime) -> list[Recommendation]:
+def refresh_recommendations(
+    *, learner: User, now: datetime, struggle: StruggleResult | None = None
+) -> list[Recommendation]:
     """Bring the learner's active recommendations in line with their current data.
 
     Still-wanted ones are updated in place (one active row per target, as the constraint
     requires), new ones created, the rest and any past their expiry marked expired.
-    Returns the active recommendations, best first.
+    Returns the active recommendations, best first. A caller that has just run
+    detect_struggle for the same learner and `now` (the weekly job) passes its result.
     """
-    struggle = detect_struggle(learner=learner, now=now)
+    if struggle is None:
+        struggle = detect_struggle(learner=learner, now=now)
     wanted = _wanted_recommendations(learner=learner, now=now, struggle=struggle)
     with transaction.atomic():
         # Serialises concurrent refreshes of one learner (quiz submit vs weekly job).

@@ -30,7 +30,7 @@ from insights.recommendations import (
     expire_stale_recommendations,
     refresh_recommendations,
 )
-from insights.struggle import detect_struggle
+from insights.struggle import StruggleResult, detect_struggle
 from learning.models import Enrollment, LearnerEvent, LearningGoal
 
 # A learner is in the weekly run with an active goal or enrollment, or recent activity.
@@ -77,8 +77,9 @@ def _replan_reason(
     return f"Skill levels or courses changed since the last plan for '{goal.title}'"
 
 
-def _decide(learner: User, now: datetime) -> tuple[list[dict], dict, str]:
-    """Adjustments other than re-planning, the metrics to store, and the advised difficulty."""
+def _decide(learner: User, now: datetime) -> tuple[list[dict], dict, str, StruggleResult]:
+    """Adjustments other than re-planning, the metrics to store, the advised difficulty, and
+    the struggle check (handed on to refresh_recommendations rather than run twice)."""
     summary = performance_summary(learner=learner, now=now)
     patterns = engagement_patterns(learner=learner, now=now)
     topics = struggling_topics(learner=learner)
@@ -114,7 +115,7 @@ def _decide(learner: User, now: datetime) -> tuple[list[dict], dict, str]:
         "avg_quiz_score": summary.avg_quiz_score,
         "computed_at": now.isoformat(),
     }
-    return adjustments, metrics, advice.recommended
+    return adjustments, metrics, advice.recommended, struggle
 
 
 def adjust_learner(*, learner_id: int, now: datetime, dry_run: bool = False) -> WeeklyResult:
@@ -136,7 +137,7 @@ def adjust_learner(*, learner_id: int, now: datetime, dry_run: bool = False) -> 
             result.skipped = True
             return result
 
-        adjustments, metrics, difficulty = _decide(learner, now)
+        adjustments, metrics, difficulty, struggle = _decide(learner, now)
         goals = active_goals(learner=learner)
         paces = goal_paces(learner=learner, goals=goals, now=now)
         current = {
@@ -183,7 +184,9 @@ def adjust_learner(*, learner_id: int, now: datetime, dry_run: bool = False) -> 
             result.snapshot_ids.append(snapshot.pk)
         profile.current_difficulty = difficulty
         result.expired_recommendations = expire_stale_recommendations(learner=learner, now=now)
-        result.active_recommendations = len(refresh_recommendations(learner=learner, now=now))
+        result.active_recommendations = len(
+            refresh_recommendations(learner=learner, now=now, struggle=struggle)
+        )
         profile.refresh_from_db(fields=["behavioral_metrics"])  # keeps the struggle it stored
         profile.behavioral_metrics = {
             **profile.behavioral_metrics,

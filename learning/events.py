@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
 
 from assessments.models import Assessment
@@ -41,6 +42,8 @@ ALLOWED_KEYS = {
     "data",
 }
 TARGETS = (("course_id", Course), ("lesson_id", Lesson), ("assessment_id", Assessment))
+# Type.values builds a new list on every access; validation checks each of 500 events.
+EVENT_TYPES = frozenset(LearnerEvent.Type.values)
 
 
 @dataclass
@@ -116,7 +119,8 @@ def _clean(index: int, event, *, now: datetime) -> _Clean:
     if extra:
         raise _Invalid(f"Unknown field(s): {', '.join(str(k)[:40] for k in extra)}.")
     event_type = event.get("type")
-    if event_type not in LearnerEvent.Type.values:
+    # A frozenset lookup needs a hashable value: anything but a string is unknown anyway.
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
         raise _Invalid(f"Unknown event type {str(event_type)[:40]!r}.")
     data = event.get("data", {})
     if data is None:
@@ -153,39 +157,81 @@ def validate_batch(events) -> None:
         )
 
 
-def _insert(learner, rows: list[_Clean], *, now: datetime) -> set[tuple[uuid.UUID, datetime]]:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING: exactly which rows were new.
+def _json_id(value: int | None) -> str:
+    return "null" if value is None else str(value)
+
+
+def _json_row(row: _Clean) -> str:
+    """One event as a JSON object for jsonb_to_recordset.
+
+    Written out directly: every value is already validated (a UUID, an ISO date-time, a
+    known event type, integers) and row.data is JSON text, so json.dumps would only
+    re-encode what is known to be safe.
+    """
+    return (
+        f'{{"event_id":"{row.event_id}","occurred_at":"{row.occurred_at.isoformat()}",'
+        f'"event_type":"{row.event_type}","course_id":{_json_id(row.course_id)},'
+        f'"lesson_id":{_json_id(row.lesson_id)},'
+        f'"assessment_id":{_json_id(row.assessment_id)},"data":{row.data}}}'
+    )
+
+
+def _insert(learner, rows: list[_Clean], *, now: datetime) -> int:
+    """INSERT … ON CONFLICT DO NOTHING: the row count is exactly how many rows were new.
 
     (bulk_create(ignore_conflicts=True) cannot tell stored rows from conflicts,
     and a before/after count is wrong when two requests race on one batch.)
+    The batch travels as one JSON document expanded by jsonb_to_recordset(): four
+    parameters whatever the batch size. Nine placeholders per event made psycopg
+    splice a 4,500-placeholder statement on every request, and per-column arrays
+    made it quote every element; both dominated the request's CPU time.
     """
     if not rows:
-        return set()
-    columns = (
-        "event_id, occurred_at, learner_id, event_type, course_id, lesson_id, "
-        "assessment_id, received_at, data"
-    )
-    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"] * len(rows))
-    params: list = []
-    for row in rows:
-        params += [
-            row.event_id,
-            row.occurred_at,
-            learner.pk,
-            row.event_type,
-            row.course_id,
-            row.lesson_id,
-            row.assessment_id,
-            now,
-            row.data,
-        ]
-    sql = (
-        f"INSERT INTO {LearnerEvent._meta.db_table} ({columns}) VALUES {placeholders} "  # noqa: S608 - only placeholders are interpolated
-        "ON CONFLICT DO NOTHING RETURNING event_id, occurred_at"
-    )
+        return 0
+    sql = f"""
+        INSERT INTO {LearnerEvent._meta.db_table}
+            (event_id, occurred_at, learner_id, event_type, course_id, lesson_id,
+             assessment_id, received_at, data)
+        SELECT e.event_id, e.occurred_at, %(learner)s, e.event_type, e.course_id, e.lesson_id,
+               e.assessment_id, %(now)s, e.data
+        FROM jsonb_to_recordset(%(rows)s::jsonb)
+             AS e(event_id uuid, occurred_at timestamptz, event_type text, course_id bigint,
+                  lesson_id bigint, assessment_id bigint, data jsonb)
+        ON CONFLICT DO NOTHING
+    """  # noqa: S608 - only the table name (from model metadata) is interpolated
+    params = {
+        "learner": learner.pk,
+        "now": now,
+        "rows": "[" + ",".join(_json_row(row) for row in rows) + "]",
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {(event_id, occurred_at) for event_id, occurred_at in cursor.fetchall()}
+        return cursor.rowcount
+
+
+def _existing_ids(model, ids: set[int]) -> set[int]:
+    """Which of `ids` exist, passed as one text parameter (see _already_stored).
+
+    order_by() drops the model's default ordering, which would join and sort for nothing.
+    """
+    listed = RawSQL("SELECT unnest(string_to_array(%s, ',')::bigint[])", [",".join(map(str, ids))])
+    return set(model.objects.filter(pk__in=listed).order_by().values_list("pk", flat=True))
+
+
+def _already_stored(learner, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """The ids among `event_ids` this learner has stored before, whatever their occurred_at.
+
+    One text parameter rather than an IN list of up to 500 placeholders (see _insert).
+    """
+    if not event_ids:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT event_id FROM {LearnerEvent._meta.db_table} "  # noqa: S608 - table name from metadata
+            "WHERE learner_id = %s AND event_id = ANY(string_to_array(%s, ',')::uuid[])",
+            [learner.pk, ",".join(str(event_id) for event_id in event_ids)],
+        )
+        return {event_id for (event_id,) in cursor.fetchall()}
 
 
 def ingest_events(*, learner, events: list[dict], now: datetime) -> IngestResult:
@@ -204,8 +250,8 @@ def ingest_events(*, learner, events: list[dict], now: datetime) -> IngestResult
         wanted = {getattr(row, key) for row in cleaned} - {None}
         if not wanted:
             continue
-        found = set(model.objects.filter(pk__in=wanted).values_list("pk", flat=True))
-        for row in [r for r in cleaned if getattr(r, key) not in found | {None}]:
+        allowed = _existing_ids(model, wanted) | {None}
+        for row in [r for r in cleaned if getattr(r, key) not in allowed]:
             result.errors.append(
                 {"index": row.index, "reason": f"{key} {getattr(row, key)} does not exist."}
             )
@@ -213,11 +259,7 @@ def ingest_events(*, learner, events: list[dict], now: datetime) -> IngestResult
 
     # Duplicates: the same event_id already stored for this learner (whatever its
     # occurred_at), or repeated inside this batch.
-    already = set(
-        LearnerEvent.objects.filter(
-            learner=learner, event_id__in={row.event_id for row in cleaned}
-        ).values_list("event_id", flat=True)
-    )
+    already = _already_stored(learner, [row.event_id for row in cleaned])
     fresh: list[_Clean] = []
     seen: set[uuid.UUID] = set()
     for row in cleaned:
@@ -228,9 +270,8 @@ def ingest_events(*, learner, events: list[dict], now: datetime) -> IngestResult
             fresh.append(row)
 
     with transaction.atomic():
-        inserted = _insert(learner, fresh, now=now)
-    result.stored = len(inserted)
+        result.stored = _insert(learner, fresh, now=now)
     # Rows that lost a race with a concurrent request carrying the same events.
-    result.duplicates += len(fresh) - len(inserted)
+    result.duplicates += len(fresh) - result.stored
     result.errors.sort(key=lambda error: error["index"])
     return result

@@ -1,0 +1,227 @@
+"""Load generator: `python -m bench.loadgen SPEC.json OUT.json`, run as its own process.
+
+An asyncio HTTP/1.1 client on the standard library (no httpx/aiohttp in the
+project's venv, and the benchmark must not add a dependency). Each of the
+`concurrency` tasks owns one connection, reuses it while the server keeps it
+alive (gthread) and reconnects when the server closes it (sync workers answer
+`Connection: close`); the connect time then counts in the request's latency,
+as a client would see it. Loopback only; every scenario is bounded by a
+duration and a request count.
+
+SPEC: {"host": "127.0.0.1", "port": 8000, "clients": [{"session": "...", "token": "..."}],
+       "scenarios": [{"name", "method", "path", "auth": "session"|"jwt", "concurrency",
+                      "duration", "max_requests", "warmup", "expect": 200,
+                      "bodies": "file.json" (optional: request i sends body i as client
+                      i % len(clients); the run stops when the bodies run out)}]}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class HTTPError(Exception):
+    pass
+
+
+@dataclass
+class Outcome:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    samples: list[str] = field(default_factory=list)  # a few failed responses, for debugging
+    bytes: int = 0
+
+
+class Connection:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(raw)
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            body = await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            body = await self._chunked()
+        else:
+            body = await self.reader.read()
+            headers["connection"] = "close"
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return status, body
+
+    async def _chunked(self) -> bytes:
+        assert self.reader is not None
+        parts = []
+        while True:
+            size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:
+                await self.reader.readuntil(b"\r\n")
+                return b"".join(parts)
+            parts.append(await self.reader.readexactly(size))
+            await self.reader.readexactly(2)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+def build_request(
+    *, host: str, port: int, method: str, path: str, auth: str, client: dict, body: bytes
+) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Accept: */*"]
+    if auth == "session":
+        lines.append(f"Cookie: sessionid={client['session']}")
+    elif auth == "jwt":
+        lines.append(f"Authorization: Bearer {client['token']}")
+    if body:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def run_scenario(spec: dict, scenario: dict) -> dict:
+    host, port, clients = spec["host"], spec["port"], spec["clients"]
+    bodies: list[bytes] | None = None
+    if scenario.get("bodies"):
+        bodies = [
+            json.dumps(b, separators=(",", ":")).encode()
+            for b in json.loads(Path(scenario["bodies"]).read_text())["bodies"]
+        ]
+    expect = scenario.get("expect", 200)
+    concurrency = scenario["concurrency"]
+    outcome = Outcome()
+    counter = 0  # next request index (bodies are handed out in order)
+    limit = scenario["max_requests"] if bodies is None else len(bodies)
+
+    async def worker(seed: int, deadline: float, measure: bool, budget: int) -> None:
+        nonlocal counter
+        rng = random.Random(seed)
+        connection = Connection(host, port)
+        try:
+            while time.perf_counter() < deadline and counter < budget:
+                index = counter
+                counter += 1
+                if bodies is not None:
+                    client, body = clients[index % len(clients)], bodies[index]
+                else:
+                    client, body = rng.choice(clients), b""
+                raw = build_request(
+                    host=host,
+                    port=port,
+                    method=scenario["method"],
+                    path=scenario["path"],
+                    auth=scenario["auth"],
+                    client=client,
+                    body=body,
+                )
+                started = time.perf_counter()
+                try:
+                    status, content = await connection.request(raw)
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    await connection.close()
+                    status, content = 0, repr(exc).encode()
+                elapsed = time.perf_counter() - started
+                if not measure:
+                    continue
+                if status == expect:
+                    outcome.latencies.append(elapsed)
+                    outcome.bytes += len(content)
+                else:
+                    outcome.errors += 1
+                    if len(outcome.samples) < 3:
+                        outcome.samples.append(f"{status}: {content[:300]!r}")
+        finally:
+            await connection.close()
+
+    warmup = scenario.get("warmup", 0)
+    if warmup and bodies is None:
+        deadline = time.perf_counter() + 30
+        await asyncio.gather(
+            *(worker(1000 + i, deadline, False, warmup) for i in range(concurrency))
+        )
+        counter = 0
+    started = time.perf_counter()
+    deadline = started + scenario["duration"]
+    await asyncio.gather(*(worker(i, deadline, True, limit) for i in range(concurrency)))
+    wall = time.perf_counter() - started
+    return summarise(scenario, outcome, wall)
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list (q in 0-100)."""
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summarise(scenario: dict, outcome: Outcome, wall: float) -> dict:
+    ordered = sorted(outcome.latencies)
+    ok = len(ordered)
+    return {
+        "name": scenario["name"],
+        "path": scenario["path"],
+        "method": scenario["method"],
+        "concurrency": scenario["concurrency"],
+        "requests": ok,
+        "errors": outcome.errors,
+        "error_samples": outcome.samples,
+        "seconds": round(wall, 3),
+        "rps": round(ok / wall, 1) if wall else 0.0,
+        "p50_ms": round(percentile(ordered, 50) * 1000, 1),
+        "p95_ms": round(percentile(ordered, 95) * 1000, 1),
+        "p99_ms": round(percentile(ordered, 99) * 1000, 1),
+        "max_ms": round(ordered[-1] * 1000, 1) if ordered else float("nan"),
+        "mean_response_bytes": round(outcome.bytes / ok) if ok else 0,
+    }
+
+
+async def main_async(spec: dict) -> list[dict]:
+    results = []
+    for scenario in spec["scenarios"]:
+        result = await run_scenario(spec, scenario)
+        print(
+            f"  {result['name']:<22} c={result['concurrency']:<3} {result['rps']:>8.1f} req/s  "
+            f"p50 {result['p50_ms']:>7.1f}  p99 {result['p99_ms']:>7.1f} ms  "
+            f"errors {result['errors']}",
+            flush=True,
+        )
+        results.append(result)
+    return results
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m bench.loadgen SPEC.json OUT.json", file=sys.stderr)
+        return 2
+    spec = json.loads(Path(argv[0]).read_text())
+    results = asyncio.run(main_async(spec))
+    Path(argv[1]).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,158 @@
+"""`python -m bench.profile WHAT [--count N] [--cprofile]`: one code path, in process.
+
+Where `bench.run` measures throughput through gunicorn, this measures the cost of one
+request or one learner against the already seeded benchmark database: wall and CPU
+milliseconds and SQL queries per item, optionally with a cProfile listing. CPU time
+is much less disturbed by other work on the machine than wall time, which is why the
+before/after figures in BENCHMARKS.md quote it.
+
+WHAT: `ingest` (a 500-event batch through POST /api/v1/learning/events, rolled back),
+`page` (GET /learn/), `api` (GET /api/v1/ai/dashboard), `floor` (GET /accounts/password/),
+`weekly` (the weekly chunk task's function for one learner).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import sys
+import time
+
+from bench.run import bench_environment
+
+PAGES = {"page": "/learn/", "api": "/api/v1/ai/dashboard", "floor": "/accounts/password/"}
+
+
+def measure_requests(url: str, count: int, profiler: cProfile.Profile | None) -> dict:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from bench.workloads import SCALE_DOMAIN
+
+    ids = list(User.objects.filter(email__endswith=f"@{SCALE_DOMAIN}").values_list("pk", flat=True))
+    users = User.objects.in_bulk(random.Random(2).sample(ids, count + 1))
+    # One client for the whole run: a new one would build a new handler and middleware
+    # chain (WhiteNoise indexes every static file) per request, which gunicorn never does.
+    client = Client(HTTP_HOST="127.0.0.1")
+    wall = cpu = 0.0
+    queries = 0
+    for index, user in enumerate(users.values()):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            if profiler and index:
+                profiler.enable()
+            response = client.get(url)
+            if profiler:
+                profiler.disable()
+            elapsed, cpu_elapsed = time.perf_counter() - started, time.process_time() - cpu_started
+        if response.status_code != 200:
+            raise SystemExit(f"GET {url} answered {response.status_code}")
+        if index:  # the first request warms up templates and connections
+            wall, cpu, queries = wall + elapsed, cpu + cpu_elapsed, queries + len(captured)
+    return {"items": count, "wall_ms": wall / count * 1000, "cpu_ms": cpu / count * 1000,
+            "queries": queries / count}  # fmt: skip
+
+
+def measure_ingest(count: int, profiler: cProfile.Profile | None) -> dict:
+    import json
+
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import User
+    from bench.workloads import SCALE_DOMAIN, make_bodies
+
+    learner = User.objects.filter(email__endswith=f"@{SCALE_DOMAIN}").order_by("pk").first()
+    bodies = make_bodies(clients=[{}], batches=count + 1, seed=11, now=timezone.now())["bodies"]
+    client = Client(
+        HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(learner)}"
+    )
+    wall = cpu = 0.0
+    queries = 0
+    for index, body in enumerate(bodies):
+        raw = json.dumps(body)
+        with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            if profiler and index:
+                profiler.enable()
+            response = client.post("/api/v1/learning/events", raw, content_type="application/json")
+            if profiler:
+                profiler.disable()
+            elapsed, cpu_elapsed = time.perf_counter() - started, time.process_time() - cpu_started
+            transaction.set_rollback(True)
+        if response.status_code != 200 or response.json()["stored"] != 500:
+            raise SystemExit(f"ingestion answered {response.status_code}: {response.content[:200]}")
+        if index:
+            wall, cpu, queries = wall + elapsed, cpu + cpu_elapsed, queries + len(captured)
+    return {"items": count, "wall_ms": wall / count * 1000, "cpu_ms": cpu / count * 1000,
+            "queries": queries / count}  # fmt: skip
+
+
+def measure_weekly(count: int, profiler: cProfile.Profile | None) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from accounts.models import LearnerProfile
+    from insights import weekly
+    from insights.tasks import adjust_learner_chunk
+
+    now = timezone.now()
+    ids = next(weekly.active_learner_ids(now=now, chunk_size=count))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {LearnerProfile._meta.db_table} "  # noqa: S608 - table name from metadata
+            "SET behavioral_metrics = behavioral_metrics - 'weekly_adjustment' "
+            "WHERE user_id = ANY(%s)",
+            [ids],
+        )
+    with CaptureQueriesContext(connection) as captured:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        adjust_learner_chunk(learner_ids=ids, now=now.isoformat())
+        if profiler:
+            profiler.disable()
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return {"items": len(ids), "wall_ms": wall / len(ids) * 1000,
+            "cpu_ms": cpu / len(ids) * 1000, "queries": len(captured) / len(ids)}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    parser.add_argument("what", choices=["ingest", "weekly", *PAGES])
+    parser.add_argument("--count", type=int, default=30, help="requests, batches or learners")
+    parser.add_argument("--database", default="skillstudio_bench")
+    parser.add_argument("--cprofile", action="store_true", help="print the top functions")
+    args = parser.parse_args(argv)
+    os.environ.update(bench_environment(args.database)[0])
+    import django
+
+    django.setup()
+    profiler = cProfile.Profile() if args.cprofile else None
+    if args.what == "ingest":
+        result = measure_ingest(args.count, profiler)
+    elif args.what == "weekly":
+        result = measure_weekly(args.count, profiler)
+    else:
+        result = measure_requests(PAGES[args.what], args.count, profiler)
+    print(
+        f"{args.what}: {result['items']} items, {result['wall_ms']:.1f} ms wall, "
+        f"{result['cpu_ms']:.1f} ms CPU, {result['queries']:.1f} queries per item"
+    )
+    if profiler:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,507 @@
+"""`python -m bench.run` (`make bench`): SkillStudio at scale, measured against its floors.
+
+1. A separate database (default ``skillstudio_bench``) on the PostgreSQL of DATABASE_URL or
+   of the project-local devstack; migrated; seeded once with ``seed_demo``'s scale mode
+   (10,000 learners, 300 courses, 1,000,000 events, 200,000 quiz answers) and reused on
+   later runs unless ``--reseed``.
+2. In-process workloads, each in its own process (bench.workloads): learning-path
+   generation for a 5-skill goal, and the weekly adjustment over all due learners.
+3. gunicorn serving the app as in production (DEBUG off; only the HTTPS redirect and secure
+   cookies are off, for plain HTTP on loopback), driven by a separate load-generator
+   process (bench.loadgen) at each concurrency: the learner dashboard page and
+   GET /api/v1/ai/dashboard for random logged-in learners, each next to its floor, then
+   event batch ingestion (500 events per request) and its floor, a raw COPY of the same rows.
+4. A table on stdout and JSON in bench/results/ (git-ignored): latest.json and one file per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psutil
+import psycopg
+
+from skillstudio.devstack import prepare_environment
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS = BASE_DIR / "bench" / "results"
+SCALE_DOMAIN = "scale.skillstudio.test"
+SCALE_COURSE_PREFIX = "scale-course-"
+
+# The floor of each measured endpoint: the cheapest view that already exists with the same
+# authentication and the same stack around it (see BENCHMARKS.md for the reasoning).
+WEB_SCENARIOS = [
+    # (name, path, auth, floor name)
+    ("floor_page", "/accounts/password/", "session", None),
+    ("dashboard_page", "/learn/", "session", "floor_page"),
+    ("floor_api", "/api/v1/learning/goals/", "jwt", None),
+    ("api_dashboard", "/api/v1/ai/dashboard", "jwt", "floor_api"),
+]
+
+TARGETS = {
+    "ratio_to_floor_min": 0.40,
+    "p99_ms_max_at_c8": 150.0,
+    "ingest_events_per_s_min": 20_000,
+    "ingest_ratio_to_copy_min": 0.25,
+    "weekly_learners_per_s_min": 200,
+    "path_p50_ms_max": 30.0,
+    "web_worker_rss_mb_max": 300,
+    "seed_peak_rss_mb_max": 2048,
+    "weekly_peak_rss_mb_max": 1024,
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+def database_url(base: str, name: str) -> str:
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def ensure_database(base: str, name: str, *, reseed: bool) -> None:
+    """Create the benchmark database next to the project's own (dropped first on --reseed)."""
+    if not name.replace("_", "").isalnum():
+        raise SystemExit(f"Database name {name!r}: use letters, digits and underscores.")
+    if name == urlsplit(base).path.lstrip("/"):
+        raise SystemExit(f"{name!r} is the project's own database: pick another --database.")
+    with psycopg.connect(base, autocommit=True) as conn:
+        if reseed:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            log(f"created database {name}")
+
+
+def run_measured(cmd: list[str], env: dict[str, str], what: str) -> dict:
+    """Run a child to completion; its wall time and its own peak RSS (wait4's ru_maxrss)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(cmd, cwd=BASE_DIR, env=env)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{what} failed (exit code {process.returncode}).")
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> dict:
+    return run_measured([sys.executable, "manage.py", *args], env, f"manage.py {args[0]}")
+
+
+def workload(env: dict[str, str], command: str, *options: str, out: Path | None = None) -> dict:
+    out = out or RESULTS / "tmp" / f"{command}.json"
+    measured = run_measured(
+        [sys.executable, "-m", "bench.workloads", command, str(out), *options],
+        env,
+        f"workload {command}",
+    )
+    return {**json.loads(out.read_text()), "process": measured}
+
+
+def seeded_size(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        learners = conn.execute(
+            "SELECT count(*) FROM accounts_user WHERE email LIKE %s", [f"%@{SCALE_DOMAIN}"]
+        ).fetchone()[0]
+        courses = conn.execute(
+            "SELECT count(*) FROM catalog_course WHERE slug LIKE %s", [f"{SCALE_COURSE_PREFIX}%"]
+        ).fetchone()[0]
+    return {"learners": learners, "courses": courses}
+
+
+def ensure_seed(env: dict[str, str], size: dict[str, int], database: str) -> dict:
+    """Seed the scale data once; later runs reuse it and report the recorded seed figures."""
+    record = RESULTS / f"seed-{database}.json"
+    have = seeded_size(env["DATABASE_URL"])
+    if have["learners"] or have["courses"]:
+        saved = json.loads(record.read_text()) if record.exists() else None
+        if saved and saved["size"] == size and have == {k: size[k] for k in have}:
+            log(f"reusing the data seeded at {saved['seeded_at']} (--reseed to start over)")
+            return {**saved, "reused": True}
+        raise SystemExit(
+            f"{database} holds {have['learners']} scale learners and {have['courses']} scale "
+            f"courses, not the requested {size}: rerun with --reseed."
+        )
+    log(f"seeding {size} (seed_demo scale mode)")
+    measured = manage(env, "seed_demo", *(f"--{key}={value}" for key, value in size.items()))
+    saved = {"size": size, "seeded_at": datetime.now(UTC).isoformat(timespec="seconds"), **measured}
+    record.write_text(json.dumps(saved, indent=2))
+    return {**saved, "reused": False}
+
+
+def analyze(url: str) -> None:
+    """Fresh planner statistics for every table, as autovacuum keeps them in production.
+
+    The seed analyses the tables it bulk-loads, but not the catalogue it inserts, and the
+    benchmark's own ingestion runs add and delete rows; without this, the first plans
+    depend on how long ago autovacuum happened to pass.
+    """
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str], args: argparse.Namespace, port: int) -> subprocess.Popen:
+    cmd = [
+        sys.executable, "-m", "gunicorn", "skillstudio.wsgi:application",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(args.workers),
+        "--worker-class", args.worker_class,
+        "--threads", str(args.threads),
+        "--timeout", "120",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    server = subprocess.Popen(cmd, cwd=BASE_DIR, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            return server
+        except urllib.error.HTTPError:
+            return server  # it answers: up (healthz may report a degraded dependency)
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit("gunicorn exited during start-up; see its output above.") from None
+            time.sleep(0.5)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer within 60 s.")
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def worker_rss(server: subprocess.Popen) -> list[float]:
+    return [
+        round(child.memory_info().rss / 2**20, 1) for child in psutil.Process(server.pid).children()
+    ]
+
+
+def loadgen(env: dict[str, str], spec: dict, name: str) -> list[dict]:
+    spec_file = RESULTS / "tmp" / f"{name}-spec.json"
+    out = RESULTS / "tmp" / f"{name}-out.json"
+    spec_file.write_text(json.dumps(spec))
+    run_measured([sys.executable, "-m", "bench.loadgen", str(spec_file), str(out)], env, name)
+    return json.loads(out.read_text())
+
+
+def web_scenarios(args: argparse.Namespace) -> list[dict]:
+    return [
+        {
+            "name": name,
+            "method": "GET",
+            "path": path,
+            "auth": auth,
+            "concurrency": concurrency,
+            "duration": args.duration,
+            "max_requests": 200_000,
+            "warmup": 5 * concurrency,
+        }
+        for concurrency in args.concurrency
+        for name, path, auth, _ in WEB_SCENARIOS
+    ]
+
+
+def machine() -> dict:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = bool(
+        subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "commit": commit + ("+dirty" if dirty else ""),
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def evaluate(results: dict) -> list[dict]:
+    """Each target with the measured figure and whether it is met."""
+    checks = []
+
+    def check(name: str, value: float, limit: float, at_least: bool) -> None:
+        met = value >= limit if at_least else value <= limit
+        checks.append(
+            {"target": name, "value": value, "limit": limit, "at_least": at_least, "met": met}
+        )
+
+    web = {(r["name"], r["concurrency"]): r for r in results["web"]}
+    for name, _, _, floor in WEB_SCENARIOS:
+        if floor is None or (name, 8) not in web:
+            continue
+        row = web[(name, 8)]
+        check(f"{name} req/s ÷ {floor} (c=8)", row["ratio_to_floor"], 0.40, True)
+        check(f"{name} p99 ms (c=8)", row["p99_ms"], 150.0, False)
+    ingestion = results.get("ingestion")
+    if ingestion:
+        best = max(ingestion["api"], key=lambda r: r["events_per_s"])
+        check(
+            f"ingestion events/s (best, c={best['concurrency']})",
+            best["events_per_s"],
+            20_000,
+            True,
+        )
+        check("ingestion ÷ raw COPY", best["ratio_to_copy"], 0.25, True)
+    if results.get("weekly"):
+        check("weekly learners/s", results["weekly"]["learners_per_s"], 200, True)
+        check("weekly peak RSS MB", results["weekly"]["process"]["peak_rss_mb"], 1024, False)
+    if results.get("paths"):
+        check("path generation p50 ms", results["paths"]["p50_ms"], 30.0, False)
+    for index, rss in enumerate(results.get("web_worker_rss_mb", [])):
+        check(f"web worker {index + 1} RSS MB", rss, 300, False)
+    if results.get("seed"):
+        check("seed peak RSS MB", results["seed"]["peak_rss_mb"], 2048, False)
+    return checks
+
+
+def print_report(results: dict) -> None:
+    print()
+    print(f"SkillStudio benchmark · {results['size']} · {results['machine']}")
+    if results.get("server"):
+        print(f"gunicorn: {results['server']}")
+    print()
+    header = (
+        f"{'endpoint':<16} {'c':>3} {'req/s':>8} {'p50':>7} {'p95':>7} {'p99':>7}"
+        f"  {'÷floor':>6} {'errors':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results["web"]:
+        ratio = f"{r['ratio_to_floor']:.2f}" if r.get("ratio_to_floor") is not None else "floor"
+        print(
+            f"{r['name']:<16} {r['concurrency']:>3} {r['rps']:>8.1f} {r['p50_ms']:>7.1f} "
+            f"{r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f}  {ratio:>6} {r['errors']:>6}"
+        )
+    ingestion = results.get("ingestion")
+    if ingestion:
+        print()
+        copy = ingestion["copy"]
+        print(f"raw COPY floor: {copy['events']:,} rows, {copy['events_per_s']:,.0f} events/s")
+        for r in ingestion["api"]:
+            print(
+                f"API batches c={r['concurrency']:<3} {r['events_per_s']:>9,.0f} events/s "
+                f"({r['rps']:.1f} req/s, p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
+                f"errors {r['errors']})  ÷COPY {r['ratio_to_copy']:.2f}"
+            )
+    if results.get("weekly"):
+        w = results["weekly"]
+        print(
+            f"\nweekly adjustment: {w['learners']:,} learners in {w['seconds']} s = "
+            f"{w['learners_per_s']} learners/s, peak RSS {w['process']['peak_rss_mb']} MB"
+        )
+    if results.get("paths"):
+        p = results["paths"]
+        print(
+            f"path generation ({len(p['goal_skills'])} skills, {p['catalog_courses']} courses, "
+            f"{p['path_courses']} in path): p50 {p['p50_ms']} ms, p99 {p['p99_ms']} ms"
+        )
+    if results.get("seed"):
+        s = results["seed"]
+        print(
+            f"seed: {s['seconds']} s, peak RSS {s['peak_rss_mb']} MB"
+            + (f" (recorded {s['seeded_at']})" if s.get("reused") else "")
+        )
+    print(f"web workers RSS after load: {results.get('web_worker_rss_mb')} MB")
+    print("\ntargets:")
+    for c in results["targets"]:
+        sign = "≥" if c["at_least"] else "≤"
+        print(
+            f"  {'met ' if c['met'] else 'MISS'}  {c['target']}: {c['value']} ({sign} {c['limit']})"
+        )
+
+
+def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict) -> None:
+    """gunicorn + the load generator: web endpoints and floors, then event ingestion."""
+    port = free_port()
+    results["server"] = f"gunicorn --workers {args.workers} --worker-class {args.worker_class}" + (
+        f" --threads {args.threads}" if args.worker_class == "gthread" else ""
+    )
+    log(f"starting {results['server']} on 127.0.0.1:{port}")
+    server = start_gunicorn(env, args, port)
+    body_files = [RESULTS / "tmp" / f"bodies-c{c}.json" for c in args.concurrency]
+    clients_file = RESULTS / "tmp" / "clients.json"
+    try:
+        clients = workload(env, "clients", f"--count={args.clients}", out=clients_file)["clients"]
+        spec = {"host": "127.0.0.1", "port": port, "clients": clients}
+        results["web"] = []
+        if "web" not in args.skip:
+            log(f"web load: {len(WEB_SCENARIOS)} endpoints, concurrency {args.concurrency}")
+            results["web"] = loadgen(env, {**spec, "scenarios": web_scenarios(args)}, "web")
+        if "ingestion" not in args.skip:
+            results["ingestion"] = {"api": []}
+            scenarios = []
+            for concurrency, path in zip(args.concurrency, body_files, strict=True):
+                workload(
+                    env, "bodies", f"--clients={clients_file}", f"--count={args.ingest_batches}",
+                    f"--seed={concurrency}", out=path,
+                )  # fmt: skip
+                scenarios.append(
+                    {
+                        "name": "event_batches",
+                        "method": "POST",
+                        "path": "/api/v1/learning/events",
+                        "auth": "jwt",
+                        "concurrency": concurrency,
+                        "duration": 300,
+                        "max_requests": args.ingest_batches,
+                        "bodies": str(path),
+                    }
+                )
+            log(f"ingestion: {args.ingest_batches} batches of 500 per concurrency")
+            results["ingestion"]["api"] = loadgen(
+                env, {**spec, "scenarios": scenarios}, "ingestion"
+            )
+        results["web_worker_rss_mb"] = worker_rss(server)
+    finally:
+        stop(server)
+
+    if "ingestion" not in args.skip:
+        bodies = [f"--bodies={path}" for path in body_files]
+        workload(env, "cleanup", *bodies)
+        log("raw COPY of the same rows")
+        copy = workload(env, "copy", f"--clients={clients_file}", *bodies)
+        workload(env, "cleanup", *bodies)
+        results["ingestion"]["copy"] = copy
+        for row in results["ingestion"]["api"]:
+            row["events_per_s"] = round(row["rps"] * 500)
+            row["ratio_to_copy"] = round(row["events_per_s"] / copy["events_per_s"], 3)
+        copy["events_per_s"] = round(copy["events_per_s"])
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--database", default="skillstudio_bench")
+    parser.add_argument("--reseed", action="store_true", help="drop and re-seed the database")
+    parser.add_argument("--learners", type=int, default=10_000)
+    parser.add_argument("--courses", type=int, default=300)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--answers", type=int, default=200_000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--duration", type=float, default=20, help="seconds per web scenario")
+    parser.add_argument("--clients", type=int, default=1000, help="logged-in learners")
+    parser.add_argument("--ingest-batches", type=int, default=120, help="per concurrency")
+    parser.add_argument("--workers", type=int, default=2)
+    # gthread measured faster than sync on 2 cores for every endpoint (BENCHMARKS.md).
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=4, help="per worker (gthread)")
+    parser.add_argument("--weekly-limit", type=int, help="stop the weekly run after N learners")
+    parser.add_argument("--path-iterations", type=int, default=200)
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["paths", "weekly", "web", "ingestion"]
+    )
+    return parser.parse_args(argv)
+
+
+def bench_environment(database: str) -> tuple[dict[str, str], str]:
+    """The benchmark processes' environment, and the project database URL it is derived from.
+
+    Production settings (DEBUG off), except the HTTPS redirect and secure cookies: the
+    server is plain HTTP on loopback.
+    """
+    env = prepare_environment(debug=False)
+    base = env["DATABASE_URL"]
+    env.update(
+        DATABASE_URL=database_url(base, database),
+        DJANGO_SETTINGS_MODULE="skillstudio.settings",
+        DEBUG="false",
+        SECURE_SSL_REDIRECT="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        ALLOWED_HOSTS="127.0.0.1",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env, base
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    (RESULTS / "tmp").mkdir(parents=True, exist_ok=True)
+    env, base = bench_environment(args.database)
+    size = {k: getattr(args, k) for k in ("learners", "courses", "events", "answers")}
+    results: dict = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": args.database,
+        "size": size,
+        "machine": machine(),
+        "targets_spec": TARGETS,
+    }
+    ensure_database(base, args.database, reseed=args.reseed)
+    log("migrating")
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    results["seed"] = ensure_seed(env, size, args.database)
+    analyze(env["DATABASE_URL"])
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+
+    if "paths" not in args.skip:
+        log("learning-path generation")
+        results["paths"] = workload(env, "paths", f"--count={args.path_iterations}")
+    if "weekly" not in args.skip:
+        log("weekly adjustment (one process, the chunk task's code path)")
+        limit = [f"--limit={args.weekly_limit}"] if args.weekly_limit else []
+        results["weekly"] = workload(env, "weekly", *limit)
+
+    results["web"] = []
+    if not {"web", "ingestion"} <= set(args.skip):
+        serve_and_load(env, args, results)
+
+    floors = {(r["name"], r["concurrency"]): r["rps"] for r in results["web"]}
+    for row in results["web"]:
+        floor = next(f for n, _, _, f in WEB_SCENARIOS if n == row["name"])
+        row["floor"] = floor
+        row["ratio_to_floor"] = (
+            round(row["rps"] / floors[(floor, row["concurrency"])], 3)
+            if floor and floors.get((floor, row["concurrency"]))
+            else None
+        )
+    results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["targets"] = evaluate(results)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    text = json.dumps(results, indent=2, default=str)
+    (RESULTS / f"run-{stamp}.json").write_text(text)
+    (RESULTS / "latest.json").write_text(text)
+    print_report(results)
+    print(f"\nJSON: {RESULTS / 'latest.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
