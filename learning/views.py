@@ -41,10 +41,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         learner=request.user, status=Recommendation.Status.ACTIVE
     ).select_related("lesson", "course", "assessment")
     recommendations = list(active[:DASHBOARD_RECOMMENDATIONS])
-    if not recommendations and not Recommendation.objects.filter(learner=request.user).exists():
-        # A learner who never had cards gets a first set now rather than an empty box
-        # until the weekly job. Later refreshes follow lessons, quizzes and path changes,
-        # so a card the learner just accepted does not reappear on the next visit.
+    # Every refresh records its struggle check on the profile, so its absence means
+    # "never refreshed" (and a refresh that found nothing is not repeated per visit).
+    if not recommendations and "struggle" not in request.user.profile.behavioral_metrics:
+        # A new learner gets a first set now rather than an empty box until the weekly
+        # job. Later refreshes follow lessons, quizzes and path changes, so a card the
+        # learner just accepted does not reappear on the next visit.
         refresh_recommendations(learner=request.user, now=now)
         recommendations = list(active[:DASHBOARD_RECOMMENDATIONS])
     data = learner_dashboard(learner=request.user, now=now)

@@ -246,3 +246,19 @@ def test_writes_need_login(client, name, args):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_a_refresh_that_found_nothing_is_not_repeated_on_every_visit(
+    client, learner, django_assert_max_num_queries
+):
+    client.force_login(learner)
+    client.get(reverse("learning:dashboard"))  # first visit: a refresh with nothing to suggest
+    learner.profile.refresh_from_db()
+    assert "struggle" in learner.profile.behavioral_metrics
+
+    # The same reads as any dashboard (26), not another refresh (~45 queries plus writes).
+    with django_assert_max_num_queries(28):
+        response = client.get(reverse("learning:dashboard"))
+
+    assert response.status_code == 200
+    assert not Recommendation.objects.filter(learner=learner).exists()
