@@ -153,11 +153,13 @@ class CourseChildMixin:
             self._course = get_object_or_404(visible, pk=self.kwargs["course_id"])
         return self._course
 
-    def check_course_write(self) -> None:
-        if self.request.method not in permissions.SAFE_METHODS and not can_edit_course(
-            user=self.request.user, course=self.get_course()
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        # Writes need the parent course to be the caller's, checked before any lookup.
+        if request.method not in permissions.SAFE_METHODS and not can_edit_course(
+            user=request.user, course=self.get_course()
         ):
-            self.permission_denied(self.request, message=CanAuthorOrReadOnly.message)
+            self.permission_denied(request, message=CanAuthorOrReadOnly.message)
 
 
 class ModuleViewSet(CourseChildMixin, viewsets.ModelViewSet):
@@ -176,10 +178,6 @@ class ModuleViewSet(CourseChildMixin, viewsets.ModelViewSet):
             .prefetch_related(Prefetch("lessons", queryset=Lesson.objects.order_by("order")))
             .order_by("order")
         )
-
-    def initial(self, request: Request, *args, **kwargs) -> None:
-        super().initial(request, *args, **kwargs)
-        self.check_course_write()
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
@@ -220,10 +218,6 @@ class LessonViewSet(CourseChildMixin, viewsets.ModelViewSet):
             .prefetch_related("skills", Prefetch("prerequisites", queryset=Lesson.objects.all()))
             .order_by("order")
         )
-
-    def initial(self, request: Request, *args, **kwargs) -> None:
-        super().initial(request, *args, **kwargs)
-        self.check_course_write()
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
