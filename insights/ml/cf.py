@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from sklearn.preprocessing import normalize
 
 from catalog.models import Course, Lesson
 from insights.ml.registry import active_model
@@ -54,6 +53,9 @@ def item_similarity(interactions: Iterable[tuple[Hashable, Hashable, float]]) ->
         return ItemSimilarity([], sparse.csr_matrix((0, 0)))
     x = sparse.csr_matrix((vals, (rows, cols)), shape=(len(users), len(items)))
     x.sum_duplicates()
+    # Imported here: web processes that only serve pages need not load scikit-learn.
+    from sklearn.preprocessing import normalize
+
     unit = normalize(x.T.tocsr(), norm="l2", axis=1)
     sim = (unit @ unit.T).tocsr()
     sim.setdiag(0)

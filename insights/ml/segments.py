@@ -9,17 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from django.db.models import Avg, Count, Q
-from sklearn.cluster import KMeans
-from sklearn.preprocessing import StandardScaler
 
 from accounts.models import LearnerProfile
 from assessments.models import AssessmentAttempt
 from insights.ml.registry import active_model
 from learning.models import LearnerEvent, LessonProgress
+
+if TYPE_CHECKING:
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
 
 MODEL_NAME = "segments"
 WINDOW = timedelta(days=28)
@@ -163,6 +166,10 @@ def fit_segments(*, learner_ids: Sequence[int], now: datetime, k: int = 4) -> Se
             f"Only {distinct} distinct activity profile(s) among {len(ids)} learners in the "
             f"last 28 days; {k} segments need more varied activity."
         )
+    # Imported here: web processes that only serve pages need not load scikit-learn.
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
+
     scaler = StandardScaler().fit(x)
     kmeans = KMeans(n_clusters=k, random_state=SEED, n_init=10).fit(scaler.transform(x))
     sizes = np.bincount(kmeans.labels_, minlength=k)
