@@ -1,0 +1,55 @@
+import pytest
+import redis.exceptions
+from django.core.cache import cache
+from django.db import transaction
+
+from skillstudio import data_versions
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_learner_version_moves_on_commit_and_only_for_that_learner():
+    before, other = data_versions.learner_version(1), data_versions.learner_version(2)
+    assert data_versions.learner_version(1) == before  # stable until something changes
+
+    with transaction.atomic():
+        data_versions.learners_changed([1])
+        assert data_versions.learner_version(1) == before  # not before commit
+
+    assert data_versions.learner_version(1) != before
+    assert data_versions.learner_version(2) == other
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_write_bumps_nothing():
+    before = data_versions.learner_version(1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        data_versions.learners_changed([1])
+        raise RuntimeError("write failed")
+    assert data_versions.learner_version(1) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_catalogue_change_moves_every_learner_version():
+    first, second = data_versions.learner_version(1), data_versions.learner_version(2)
+    data_versions.catalog_changed()
+    assert data_versions.learner_version(1) != first
+    assert data_versions.learner_version(2) != second
+
+
+def test_an_evicted_version_is_replaced_by_a_new_token():
+    before = data_versions.learner_version(1)
+    cache.clear()
+    assert data_versions.learner_version(1) not in (None, before)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_down_gives_no_version_and_a_lost_bump_is_logged(monkeypatch, caplog):
+    def unreachable(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(cache, "get_many", unreachable)
+    monkeypatch.setattr(cache, "set_many", unreachable)
+    assert data_versions.learner_version(1) is None
+    with transaction.atomic():
+        data_versions.learners_changed([1])
+    assert "Could not bump 1 data version(s)" in caplog.text
