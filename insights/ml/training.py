@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from django.db import transaction
+
 from insights.ml import cf, dropout, segments
 from insights.ml.registry import model_save
 from insights.models import MLModel
@@ -16,30 +18,43 @@ def _train_dropout(*, now: datetime, activate: bool) -> MLModel:
 
 
 def _train_segments(*, now: datetime, activate: bool) -> MLModel:
-    learner_ids = list(
+    learner_ids = sorted(
         Enrollment.objects.filter(enrolled_at__lt=now)
         .values_list("learner_id", flat=True)
         .distinct()
     )
     fitted = segments.fit_segments(learner_ids=learner_ids, now=now)
-    return model_save(
-        name=segments.MODEL_NAME,
-        artifact=fitted,
-        now=now,
-        parameters={
-            "k": len(fitted.segments),
-            "seed": segments.SEED,
-            "features": segments.FEATURES,
-        },
-        metrics={
-            "learners": len(learner_ids),
-            "segments": [{"name": s.name, "size": s.size} for s in fitted.segments],
-            "inertia": float(fitted.kmeans.inertia_),
-        },
-        window_start=now - segments.WINDOW,
-        window_end=now,
-        activate=activate,
-    )
+    with transaction.atomic():
+        version = model_save(
+            name=segments.MODEL_NAME,
+            artifact=fitted,
+            now=now,
+            parameters={
+                "k": len(fitted.segments),
+                "seed": segments.SEED,
+                "features": segments.FEATURES,
+            },
+            metrics={
+                "learners": len(learner_ids),
+                "segments": [{"name": s.name, "size": s.size} for s in fitted.segments],
+                "inertia": fitted.inertia,
+            },
+            window_start=now - segments.WINDOW,
+            window_end=now,
+            activate=activate,
+        )
+        if activate:
+            # The fit already placed every training learner (labels in sorted id order):
+            # their profiles get the new segments now rather than at the next nightly run.
+            segments.store_segments(
+                assignments={
+                    pk: fitted.segments[int(label)]
+                    for pk, label in zip(learner_ids, fitted.labels, strict=True)
+                },
+                model_version=version.version,
+                now=now,
+            )
+    return version
 
 
 def _train_cf(
