@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -21,6 +24,7 @@ from insights.recommendations import (
 )
 from insights.tests.factories import LearningPathSnapshotFactory
 from insights.tests.helpers import NOW
+from learning.models import Enrollment
 from learning.tests.factories import EnrollmentFactory, LearningGoalFactory
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +140,89 @@ def test_batch_suggestions_read_the_artifact_only(learner, other_learner, course
     (viz_suggestion,) = found[other_learner.pk]
     assert viz_suggestion.reason == "Learners who took Data Viz went on to Python Basics."
     assert 0 not in found  # nothing to go on, nothing suggested
+
+
+@pytest.fixture
+def tracks(db):
+    """Three tracks of three courses (X1 -> X2 -> X3) and a popular elective P.
+
+    Per track, ten learners finished X1 and X2; six of them (j = 0..5) are enrolled in X3
+    and six (j % 3 != 0) in P. Two newcomers per track finished X1 only: X2 is what they
+    take next (held out). Each newcomer's goal path suggests Career Skills, which nobody took.
+    """
+    career = CourseFactory(title="Career Skills")
+    popular = CourseFactory(title="P")
+    courses = {t: [CourseFactory(title=f"{t}{n}") for n in (1, 2, 3)] for t in "ABC"}
+    for first, second, third in courses.values():
+        for j in range(10):
+            learner = EnrollmentFactory(course=first, status="completed").learner
+            EnrollmentFactory(learner=learner, course=second, status="completed")
+            if j < 6:
+                EnrollmentFactory(learner=learner, course=third)
+            if j % 3:
+                EnrollmentFactory(learner=learner, course=popular)
+    newcomers = {}
+    for first, second, _ in courses.values():
+        for _ in range(2):
+            learner = EnrollmentFactory(course=first, status="completed").learner
+            goal = LearningGoalFactory(learner=learner)
+            LearningPathSnapshotFactory(
+                goal=goal,
+                is_active=True,
+                items=[{"id": career.pk, "title": "Career Skills", "reason": "For your goal"}],
+            )
+            newcomers[learner] = second
+    return newcomers
+
+
+def hit_rate(newcomers: dict, suggest) -> float:
+    hits = [held_out.pk in suggest(learner) for learner, held_out in newcomers.items()]
+    return sum(hits) / len(hits)
+
+
+def test_the_mix_finds_what_newcomers_take_next(tracks):
+    def mixed(learner) -> list[int]:
+        return [s.course_id for s in course_recommendations(learner=learner, now=NOW)]
+
+    # Goal paths alone never suggest a track's next course.
+    assert hit_rate(tracks, mixed) == 0.0
+
+    train_model(name="course_cf", now=NOW)
+    # A newcomer finished X1 (weight 2). Over X1's 12 learners (all weight 2):
+    # cos(X1, X2) = 10*4 / (2 sqrt(12) * 2 sqrt(10)) = 0.913 (ten weight-2 learners),
+    # cos(X1, X3) = 6*2 / (2 sqrt(12) * sqrt(6)) = 0.707, cos(X1, P) = 6*2 / (2 sqrt(12) *
+    # sqrt(18)) = 0.408: the two CF cards are X2 then X3, after the goal-path card.
+    assert hit_rate(tracks, mixed) == 1.0
+    learner = next(iter(tracks))
+    cards = course_recommendations(learner=learner, now=NOW)
+    assert [(c.title, c.source) for c in cards] == [
+        ("Career Skills", "goal_path"),
+        ("A2", "learners_like_you"),
+        ("A3", "learners_like_you"),
+    ]
+    assert cards[1].reason == "Learners who finished A1 went on to A2."
+
+    # Popularity (enrollment counts: P 18, X1 12, X2 10, X3 6) would fill two course slots
+    # with P and another track's first course: never the held-out X2.
+    counts = Counter(Enrollment.objects.values_list("course_id", flat=True))
+
+    def popular(learner) -> list[int]:
+        mine = set(learner.enrollments.values_list("course_id", flat=True))
+        ranked = sorted(counts, key=lambda c: (-counts[c], c))
+        return [c for c in ranked if c not in mine][:2]
+
+    assert hit_rate(tracks, popular) == 0.0
+
+
+def test_evaluate_recommender_on_the_platform_sample(tracks):
+    out = StringIO()
+    call_command("evaluate_recommender", stdout=out)
+    text = out.getvalue()
+    # 36 learners over 10 courses (nobody took Career Skills); the 30 with two or more
+    # courses each have one held out. The courses CF scores above zero share learners with
+    # a seen one: the user's own track and P, at most four, so the held-out one is always
+    # in CF's top five (1 hit of 5) and top ten.
+    assert "36 users, 10 items, 30 users with held-out items" in text
+    assert "item-item CF: precision@5 0.200, recall@10 1.000" in text
+    popular_p5 = float(text.split("popularity:   precision@5 ")[1].split(",")[0])
+    assert popular_p5 < 0.2
