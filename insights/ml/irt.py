@@ -61,8 +61,8 @@ def fit_irt(
 
 
 def _fit_irt(responses: np.ndarray, *, model: str, nodes: int, max_iter: int, tol: float) -> IRTFit:
-    # Imported here, as every fit's: web processes load this module for the admin and
-    # should not carry scipy until an item analysis is actually fitted.
+    # Imported inside the fit: web processes load this module for the admin and need
+    # scipy only once an item analysis is actually fitted.
     from scipy.special import expit, logsumexp
 
     if model not in ("1pl", "2pl"):
