@@ -66,13 +66,6 @@ class ItemSimilarity:
             dtype=np.int64,
         )
 
-    def dense(self) -> np.ndarray:
-        out = np.zeros((len(self.items), len(self.items)))
-        for i in range(len(self.items)):
-            start, end = self.indptr[i], self.indptr[i + 1]
-            out[i, self.indices[start:end]] = self.data[start:end]
-        return out
-
 
 def item_similarity(
     interactions: Iterable[tuple[Hashable, Hashable, float]],
@@ -199,8 +192,9 @@ def fit_course_similarity(interactions: list[tuple[int, int, float]]) -> ItemSim
 def _served(name: str) -> ItemSimilarity | None:
     """The active version of `name`, or None when none is active.
 
-    Versions stored before the artifact became numpy arrays hold a scipy matrix instead;
-    they serve nothing (and need no scipy) until the weekly job trains a new version.
+    Versions stored before the artifact became numpy arrays hold a scipy matrix instead
+    (loading one still imports scipy); they serve nothing until the weekly job trains a
+    new version.
     """
     loaded = active_model(name)
     if loaded is None or not isinstance(loaded.artifact, ItemSimilarity):

@@ -224,13 +224,14 @@ def assign_segments(
 def served_segments() -> tuple[int, SegmentModel] | None:
     """(version, model) of the active segments model; None until one is trained.
 
-    Versions stored before the model became numpy arrays hold scikit-learn objects; they
-    serve nothing until the weekly job trains a new version.
+    Versions stored before the model became numpy arrays hold scikit-learn objects (loading
+    one still imports it); they serve nothing until the weekly job trains a new version.
     """
     loaded = active_model(MODEL_NAME)
-    if loaded is None or "centers" not in vars(loaded.artifact):
+    artifact = loaded.artifact if loaded else None
+    if not isinstance(artifact, SegmentModel) or "centers" not in vars(artifact):
         return None
-    return loaded.version, loaded.artifact
+    return loaded.version, artifact
 
 
 def learner_segment(*, learner_id: int, now: datetime) -> Segment | None:

@@ -11,6 +11,7 @@ from catalog.models import Course
 from catalog.tests.factories import CourseFactory, LessonFactory
 from insights.ml import registry
 from insights.ml.cf import (
+    ItemSimilarity,
     courses_like_yours,
     evaluate_recommenders,
     item_similarity,
@@ -91,12 +92,20 @@ def test_offline_evaluation_beats_popularity_on_co_taken_items():
     assert evaluate_recommenders(data, seed=3) == result
 
 
+def dense(sim: ItemSimilarity) -> np.ndarray:
+    out = np.zeros((len(sim.items), len(sim.items)))
+    for i in range(len(sim.items)):
+        start, end = sim.indptr[i], sim.indptr[i + 1]
+        out[i, sim.indices[start:end]] = sim.data[start:end]
+    return out
+
+
 def test_item_similarity_is_symmetric_with_empty_diagonal():
     sim = item_similarity([("u1", "a", 1), ("u1", "b", 1), ("u2", "a", 1)])
-    dense = sim.dense()
+    matrix = dense(sim)
     # a=(1,1), b=(1,0): cos = 1 / sqrt(2)
-    assert dense[0, 0] == dense[1, 1] == 0
-    assert dense[0, 1] == dense[1, 0] == pytest.approx(0.7071, abs=1e-4)
+    assert matrix[0, 0] == matrix[1, 1] == 0
+    assert matrix[0, 1] == matrix[1, 0] == pytest.approx(0.7071, abs=1e-4)
 
 
 def test_neighbours_keeps_each_items_strongest_similarities():
@@ -106,10 +115,10 @@ def test_neighbours_keeps_each_items_strongest_similarities():
     data += [("d0", "a", 1), ("d0", "d", 1)]
     full, top = item_similarity(data), item_similarity(data, neighbours=2)
     a = full.positions["a"]
-    strongest = sorted(np.flatnonzero(full.dense()[a]), key=lambda j: -full.dense()[a, j])[:2]
+    strongest = sorted(np.flatnonzero(dense(full)[a]), key=lambda j: -dense(full)[a, j])[:2]
     assert [full.items[j] for j in strongest] == ["b", "c"]
-    assert [top.items[j] for j in np.flatnonzero(top.dense()[a])] == ["b", "c"]
-    assert top.dense()[a, top.positions["b"]] == full.dense()[a, full.positions["b"]]
+    assert [top.items[j] for j in np.flatnonzero(dense(top)[a])] == ["b", "c"]
+    assert dense(top)[a, top.positions["b"]] == dense(full)[a, full.positions["b"]]
 
 
 @pytest.mark.django_db
@@ -153,3 +162,17 @@ def test_no_data_means_no_suggestions(learner):
         train_model(name="course_cf", now=NOW)
     with pytest.raises(ValueError, match="No lesson progress"):
         train_model(name="lesson_cf", now=NOW)
+
+
+@pytest.mark.django_db
+def test_a_version_in_an_older_format_serves_nothing(learner, catalog):
+    # Versions stored before the numpy artifact (a scipy matrix) or anything else unusable:
+    # no suggestions and no error until the weekly job trains a new version.
+    old = ItemSimilarity([catalog[0].pk], np.zeros(2, dtype=np.int64), np.zeros(0), np.zeros(0))
+    del old.__dict__["indptr"]
+    registry.model_save(name="course_cf", artifact=old, now=NOW, activate=True)
+    assert courses_like_yours(learner=learner) == []
+    registry.model_save(name="course_cf", artifact={"v": 1}, now=NOW, activate=True)
+    assert courses_like_yours(learner=learner) == []
+    train_model(name="course_cf", now=NOW)
+    assert [s.title for s in courses_like_yours(learner=learner)] == ["Flask APIs", "Data Viz"]

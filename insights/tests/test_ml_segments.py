@@ -223,3 +223,12 @@ def test_no_active_model_stores_nothing(two_kinds):
     EnrollmentFactory(learner=two_kinds[0][0])
     assert assign_active_learners(now=NOW) == SegmentRun(model_version=None, learners=0)
     assert not LearnerProfile.objects.filter(behavioral_metrics__has_key="segment").exists()
+
+
+def test_a_version_in_an_older_format_serves_nothing(two_kinds):
+    model_save(name="segments", artifact={"kmeans": "old"}, now=NOW, activate=True)
+    steady = two_kinds[0]
+    EnrollmentFactory(learner=steady[0])
+    assert learner_segment(learner_id=steady[0].id, now=NOW) is None
+    assert segment_overview(learner_ids=[steady[0].id]) == []
+    assert assign_active_learners(now=NOW) == SegmentRun(model_version=None, learners=0)
