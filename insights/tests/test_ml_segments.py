@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from accounts.models import LearnerProfile
 from accounts.tests.factories import LearnerFactory
@@ -232,3 +234,20 @@ def test_a_version_in_an_older_format_serves_nothing(two_kinds):
     assert learner_segment(learner_id=steady[0].id, now=NOW) is None
     assert segment_overview(learner_ids=[steady[0].id]) == []
     assert assign_active_learners(now=NOW) == SegmentRun(model_version=None, learners=0)
+
+
+def test_assign_segments_command(two_kinds):
+    with pytest.raises(CommandError, match="No active segments model: run `manage"):
+        call_command("assign_segments", stdout=StringIO())
+    steady, drifting = two_kinds
+    ids = [u.id for u in steady + drifting]
+    model_save(
+        name="segments", artifact=fit_segments(learner_ids=ids, now=NOW, k=2), now=NOW,
+        activate=True,
+    )  # fmt: skip
+    for learner in (steady[0], drifting[0]):
+        EnrollmentFactory(learner=learner)
+    out = StringIO()
+    call_command("assign_segments", stdout=out)
+    assert out.getvalue() == "Stored segments v1 for 2 learners with an active enrollment.\n"
+    assert LearnerProfile.objects.filter(behavioral_metrics__has_key="segment").count() == 2
