@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import LearnerProfile, User
 from catalog.models import DIFFICULTY_RANK, Course, Difficulty, Lesson, Skill
 from insights.bulk import JSONB, bulk_update_rows
+from insights.ml.cf import cf_course_suggestions
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.selectors import (
     SkillLevel,
@@ -60,6 +61,8 @@ ACTIONS = {
     "ignored": Recommendation.Status.IGNORED,
 }
 LEVELS = [Difficulty.BEGINNER, Difficulty.INTERMEDIATE, Difficulty.ADVANCED]
+# "Learners like you" course suggestions added after the goal-path ones.
+LEARNERS_LIKE_YOU = 2
 
 
 @dataclass(frozen=True)
@@ -99,10 +102,12 @@ class RevisionItem:
 class CourseSuggestion:
     course_id: int
     title: str
-    goal_id: int
+    goal_id: int | None
     goal_title: str
     reason: str
-    snapshot_id: int
+    snapshot_id: int | None
+    source: str = "goal_path"  # or "learners_like_you" (collaborative filtering)
+    because_course_id: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -569,39 +574,88 @@ def course_recommendations_for(
         .values_list("learner_id", "id", "goal_id", "goal__title", "items")
     ):
         snapshots[learner_id].append(row)
-    enrolled: dict[int, set[int]] = {learner_id: set() for learner_id in learner_ids}
-    for learner_id, course_id in Enrollment.objects.filter(
-        learner_id__in=learner_ids,
-        status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.COMPLETED],
-    ).values_list("learner_id", "course_id"):
-        enrolled[learner_id].add(course_id)
+    # Every enrollment, dropped ones too: collaborative filtering learns from all of them.
+    taken: dict[int, dict[int, str]] = {learner_id: {} for learner_id in learner_ids}
+    for learner_id, course_id, status in Enrollment.objects.filter(
+        learner_id__in=learner_ids
+    ).values_list("learner_id", "course_id", "status"):
+        taken[learner_id][course_id] = status
     suggestions: dict[int, list[CourseSuggestion]] = {}
+    seen: dict[int, set[int]] = {}
     for learner_id in learner_ids:
+        enrolled = {
+            c
+            for c, status in taken[learner_id].items()
+            if status in (Enrollment.Status.ACTIVE, Enrollment.Status.COMPLETED)
+        }
         own: list[CourseSuggestion] = []
-        seen: set[int] = set()
+        seen[learner_id] = set()
         for snapshot_id, goal_id, goal_title, items in snapshots[learner_id]:
             for item in items:
                 course_id = item["id"]
                 if (
-                    course_id in enrolled[learner_id]
-                    or course_id in seen
+                    course_id in enrolled
+                    or course_id in seen[learner_id]
                     or (Recommendation.Kind.COURSE, None, course_id) in skipped[learner_id]
                 ):
                     continue
-                seen.add(course_id)
+                seen[learner_id].add(course_id)
                 own.append(
                     CourseSuggestion(
                         course_id, item["title"], goal_id, goal_title, item["reason"], snapshot_id
                     )
                 )
         suggestions[learner_id] = own[:limit]
+    similar = _learners_like_you(taken=taken, suggested=seen, skipped=skipped)
+    for learner_id in learner_ids:
+        suggestions[learner_id] += similar.get(learner_id, [])
     return suggestions
+
+
+def _learners_like_you(
+    *,
+    taken: dict[int, dict[int, str]],
+    suggested: dict[int, set[int]],
+    skipped: dict[int, Skipped],
+) -> dict[int, list[CourseSuggestion]]:
+    """Collaborative-filtering courses per learner from the active model's artifact (no query)."""
+    found = cf_course_suggestions(
+        learner_courses={learner_id: set(own) for learner_id, own in taken.items()},
+        completed={
+            learner_id: {c for c, s in own.items() if s == Enrollment.Status.COMPLETED}
+            for learner_id, own in taken.items()
+        },
+        exclude={
+            learner_id: suggested[learner_id]
+            | {c for kind, _, c in skipped[learner_id] if kind == Recommendation.Kind.COURSE}
+            for learner_id in taken
+        },
+        limit=LEARNERS_LIKE_YOU,
+    )
+    return {
+        learner_id: [
+            CourseSuggestion(
+                s.course_id,
+                s.title,
+                None,
+                "",
+                s.reason,
+                None,
+                source="learners_like_you",
+                because_course_id=s.because_course_id,
+            )
+            for s in own
+        ]
+        for learner_id, own in found.items()
+    }
 
 
 def course_recommendations(
     *, learner: User, now: datetime, limit: int = 3, skipped: Skipped | None = None
 ) -> list[CourseSuggestion]:
-    """Courses from the active paths of active goals that the learner has not enrolled in."""
+    """Courses from the active paths of active goals that the learner has not enrolled in,
+    then up to LEARNERS_LIKE_YOU courses that learners with the same courses went on to take.
+    """
     return course_recommendations_for(
         learner_ids=[learner.pk],
         now=now,

@@ -42,22 +42,59 @@ def _train_segments(*, now: datetime, activate: bool) -> MLModel:
     )
 
 
-def _train_course_cf(*, now: datetime, activate: bool) -> MLModel:
-    interactions = cf.course_interactions()
+def _train_cf(
+    *,
+    name: str,
+    interactions: list[tuple[int, int, float]],
+    fit: Callable[[list[tuple[int, int, float]]], cf.ItemSimilarity],
+    what: str,
+    neighbours: int | None,
+    now: datetime,
+    activate: bool,
+) -> MLModel:
     if not interactions:
-        raise ValueError("No enrollments to learn course similarities from.")
-    similarity = cf.item_similarity(interactions)
+        raise ValueError(f"No {what} to learn similarities from.")
+    similarity = fit(interactions)
     return model_save(
-        name=cf.MODEL_NAME,
+        name=name,
         artifact=similarity,
         now=now,
-        parameters={"completion_weight": cf.COMPLETION_WEIGHT, "similarity": "cosine"},
+        parameters={
+            "completion_weight": cf.COMPLETION_WEIGHT,
+            "similarity": "cosine",
+            "neighbours": neighbours,
+        },
         metrics={
             "interactions": len(interactions),
-            "courses": len(similarity.items),
-            "similar_pairs": int(similarity.matrix.nnz // 2),
+            "items": len(similarity.items),
+            "suggestible": len(similarity.items) - len(similarity.unsuggestible),
+            "similar_pairs": len(similarity.data),
         },
         window_end=now,
+        activate=activate,
+    )
+
+
+def _train_course_cf(*, now: datetime, activate: bool) -> MLModel:
+    return _train_cf(
+        name=cf.MODEL_NAME,
+        interactions=cf.course_interactions(),
+        fit=cf.fit_course_similarity,
+        what="enrollments",
+        neighbours=None,
+        now=now,
+        activate=activate,
+    )
+
+
+def _train_lesson_cf(*, now: datetime, activate: bool) -> MLModel:
+    return _train_cf(
+        name=cf.LESSON_MODEL_NAME,
+        interactions=cf.lesson_interactions(),
+        fit=cf.fit_lesson_similarity,
+        what="lesson progress",
+        neighbours=cf.LESSON_NEIGHBOURS,
+        now=now,
         activate=activate,
     )
 
@@ -66,6 +103,7 @@ TRAINERS: dict[str, Callable[..., MLModel]] = {
     dropout.MODEL_NAME: _train_dropout,
     segments.MODEL_NAME: _train_segments,
     cf.MODEL_NAME: _train_course_cf,
+    cf.LESSON_MODEL_NAME: _train_lesson_cf,
 }
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from catalog.models import Course
 from catalog.tests.factories import CourseFactory
 from insights.ml import registry
+from insights.ml.training import train_model
 from insights.models import DropoutRisk
 from learning.tests.factories import EnrollmentFactory
 
@@ -127,12 +128,14 @@ def test_similar_courses_are_public_for_published_courses_only(client, learner, 
     draft = CourseFactory(status=Course.Status.DRAFT, owner=instructor)
     for _ in range(2):
         EnrollmentFactory(learner=EnrollmentFactory(course=python).learner, course=flask)
+    assert client.get(reverse("ml:similar-courses", args=[python.id])).json() == []  # untrained
+    train_model(name="course_cf", now=NOW)
     response = client.get(reverse("ml:similar-courses", args=[python.id]))
     assert response.status_code == 200
     assert [s["title"] for s in response.json()] == ["Flask"]
     assert client.get(reverse("ml:similar-courses", args=[draft.id])).status_code == 404
 
-    EnrollmentFactory(learner=learner, course=python)
+    EnrollmentFactory(learner=learner, course=python)  # the model needs no retraining for this
     assert client.get(reverse("ml:courses-like-yours")).status_code == 401
     client.force_login(learner)
     suggestions = client.get(reverse("ml:courses-like-yours")).json()
