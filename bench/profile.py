@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['cpu_ms']:.1f} ms CPU, {result['queries']:.1f} queries per item"
     )
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(int(os.environ.get("PROFILE_TOP", "25")))
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
     return 0
 
 
