@@ -20,6 +20,7 @@ from catalog.models import DIFFICULTY_RANK, Course
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
 from learning.models import Enrollment, GoalSkill, LearningGoal
+from skillstudio.data_versions import learners_changed
 
 # A prerequisite course counts as mastered (and is left out) once the learner completed it
 # or every skill it teaches is at this level or above.
@@ -418,6 +419,7 @@ def store_snapshots(
         )
         if previous:
             snapshots.filter(pk__in=[s.pk for s in previous.values()]).update(is_active=False)
+        learners_changed({goal.learner_id for goal, _ in plans})
         new = []
         for goal, plan in plans:
             items = plan.item_dicts()

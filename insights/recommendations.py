@@ -31,6 +31,7 @@ from insights.selectors import (
 )
 from insights.struggle import StruggleResult, detect_struggle, latest_scores_for
 from learning.models import Enrollment, LearningGoal, LessonProgress
+from skillstudio.data_versions import learners_changed
 
 # Revision: a skill needs review below this recent quiz score or this mastery estimate.
 REVISION_SCORE = 60
@@ -845,6 +846,7 @@ def store_recommendations(*, wanted: dict[int, dict[RecKey, _Wanted]], now: date
                 )
     bulk_update_rows(Recommendation, changed, STORED_FIELDS)
     Recommendation.objects.bulk_create(new)
+    learners_changed(wanted)
 
 
 # The columns a refresh rewrites on a still-wanted recommendation, with their types.
@@ -906,6 +908,7 @@ def expire_stale_recommendations_for(*, learner_ids: list[int], now: datetime) -
         Recommendation.objects.filter(pk__in=[pk for pk, _ in rows]).update(
             status=Recommendation.Status.EXPIRED, updated_at=now
         )
+        learners_changed({learner_id for _, learner_id in rows})
     return counts
 
 

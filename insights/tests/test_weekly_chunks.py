@@ -26,6 +26,7 @@ from learning.tests.factories import (
     LearningGoalFactory,
     LessonProgressFactory,
 )
+from skillstudio.data_versions import learner_version
 
 WEEK = iso_week(NOW)
 
@@ -332,3 +333,17 @@ def test_a_failing_chunk_falls_back_to_one_learner_at_a_time(monkeypatch):
     assert report.failed == {999999: "ValueError: No user with id 999999."}
     assert calls == [[*ids, 999999], [ids[0]], [ids[1]]]
     assert LearningPathSnapshot.objects.filter(iso_week=WEEK).count() == 2
+
+
+def test_a_chunk_moves_on_the_data_versions_of_the_learners_it_wrote(
+    sample, django_capture_on_commit_callbacks
+):
+    ids = sorted(learner.pk for learner in sample.values())
+    before = {pk: learner_version(pk) for pk in ids}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        adjust_learners(learner_ids=ids, now=NOW)
+
+    moved = {pk for pk in ids if learner_version(pk) != before[pk]}
+    # Everyone but the learner already adjusted this week, for whom nothing was written.
+    assert moved == set(ids) - {sample["done"].pk}
