@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import LearnerProfile
 from accounts.tests.factories import LearnerFactory
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
+from insights.ml.cf import served_similarity
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import generate_learning_path
 from insights.tests.factories import LearnerSkillStateFactory, RecommendationFactory
@@ -271,6 +272,9 @@ def test_dry_run_chunk_decides_and_writes_nothing(sample):
 
 def chunk_queries(count: int, now) -> int:
     learners = learners_due_adjustment(count, now=now)
+    # The active CF model is looked up at most every few seconds per process: look it up
+    # now, so that neither measurement includes that one query.
+    served_similarity()
     with CaptureQueriesContext(connection) as captured:
         results = adjust_learners(learner_ids=[learner.pk for learner in learners], now=now)
     assert [len(r.snapshot_ids) for r in results.values()] == [1] * count
@@ -284,7 +288,7 @@ def test_a_chunk_costs_the_same_queries_for_2_and_for_12_learners():
     large = chunk_queries(12, NOW + timedelta(days=7))
 
     assert small == large
-    assert large <= 45
+    assert large <= 44
 
 
 @pytest.mark.django_db(transaction=True)
