@@ -311,9 +311,13 @@ def performance_summaries(
     return summaries
 
 
-def performance_summary(*, learner: User, now: datetime, days: int = 30) -> PerformanceSummary:
-    """One learner's summary (see `performance_summaries`)."""
-    return performance_summaries(learners=[learner], now=now, days=days)[learner.pk]
+def performance_summary(
+    *, learner: User, now: datetime, days: int = 30, sessions: tuple[int, float] | None = None
+) -> PerformanceSummary:
+    """One learner's summary (see `performance_summaries`); `sessions` from the caller's
+    `session_totals` for the same window saves a query."""
+    own = None if sessions is None else {learner.pk: sessions}
+    return performance_summaries(learners=[learner], now=now, days=days, sessions=own)[learner.pk]
 
 
 def _top(counts: dict, n: int) -> list:
@@ -385,9 +389,13 @@ def engagement_patterns_for(
     return patterns
 
 
-def engagement_patterns(*, learner: User, now: datetime) -> EngagementPatterns:
-    """One learner's engagement patterns (see `engagement_patterns_for`)."""
-    return engagement_patterns_for(learners=[learner], now=now)[learner.pk]
+def engagement_patterns(
+    *, learner: User, now: datetime, sessions: tuple[int, float] | None = None
+) -> EngagementPatterns:
+    """One learner's engagement patterns (see `engagement_patterns_for`); `sessions` as for
+    `performance_summary`, over the last ENGAGEMENT_DAYS."""
+    own = None if sessions is None else {learner.pk: sessions}
+    return engagement_patterns_for(learners=[learner], now=now, sessions=own)[learner.pk]
 
 
 def topics_from_scores(scores: dict[str, SkillScore], threshold: float) -> list[StrugglingTopic]:

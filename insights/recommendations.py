@@ -29,7 +29,13 @@ from insights.selectors import (
     recently_skipped_for,
     skill_levels_for,
 )
-from insights.struggle import StruggleResult, detect_struggle, latest_scores_for
+from insights.struggle import (
+    FALLING_ATTEMPTS,
+    FALLING_WINDOW,
+    StruggleResult,
+    detect_struggle_for,
+    latest_scores_for,
+)
 from learning.models import Enrollment, LearningGoal, LessonProgress
 from skillstudio.data_versions import learners_changed
 
@@ -665,6 +671,25 @@ def course_recommendations(
     )[learner.pk]
 
 
+def latest_quiz_scores_for(*, learner_ids: list[int], now: datetime) -> dict[int, list[Decimal]]:
+    """The latest quiz scores that the difficulty advice and the falling-scores signal
+    both read, for several learners in one query."""
+    return latest_scores_for(
+        learner_ids=learner_ids,
+        now=now,
+        count=max(RECENT_ATTEMPTS, FALLING_ATTEMPTS),
+        window=RECENT_ATTEMPT_WINDOW,
+    )
+
+
+def struggles_for(
+    *, learner_ids: list[int], now: datetime, latest: dict[int, list[Decimal]]
+) -> dict[int, StruggleResult]:
+    """detect_struggle_for, reusing `latest_quiz_scores_for` when the two windows agree."""
+    shared = latest if RECENT_ATTEMPT_WINDOW == FALLING_WINDOW else None
+    return detect_struggle_for(learner_ids=learner_ids, now=now, latest_scores=shared)
+
+
 def difficulty_advice_for(
     *,
     learners: list[User],
@@ -870,10 +895,14 @@ def refresh_recommendations(
     recommendations, best first. A caller that has just run detect_struggle for the same
     learner and `now` passes its result.
     """
+    latest = latest_quiz_scores_for(learner_ids=[learner.pk], now=now)
     if struggle is None:
-        struggle = detect_struggle(learner=learner, now=now)
+        struggle = struggles_for(learner_ids=[learner.pk], now=now, latest=latest)[learner.pk]
     wanted = wanted_recommendations_for(
-        learners=[learner], now=now, struggles={learner.pk: struggle}
+        learners=[learner],
+        now=now,
+        struggles={learner.pk: struggle},
+        advice=difficulty_advice_for(learners=[learner], now=now, latest_scores=latest),
     )
     with transaction.atomic():
         # Serialises concurrent refreshes of one learner (quiz submit vs weekly job).

@@ -38,23 +38,17 @@ from insights.bulk import JSONB, bulk_update_rows
 from insights.models import LearningPathSnapshot
 from insights.paths import PathError, PathPlan, path_signature, plan_learning_paths, store_snapshots
 from insights.recommendations import (
-    RECENT_ATTEMPT_WINDOW,
-    RECENT_ATTEMPTS,
     DifficultyAdvice,
     difficulty_advice_for,
     expire_stale_recommendations_for,
+    latest_quiz_scores_for,
     store_recommendations,
     struggle_metric,
+    struggles_for,
     wanted_recommendations_for,
 )
 from insights.selectors import recent_skill_scores_for, skill_levels_for
-from insights.struggle import (
-    FALLING_ATTEMPTS,
-    FALLING_WINDOW,
-    StruggleResult,
-    detect_struggle_for,
-    latest_scores_for,
-)
+from insights.struggle import StruggleResult
 from learning.models import Enrollment, LearnerEvent, LearningGoal
 from skillstudio.data_versions import learners_changed
 from skillstudio.jobs import BatchReport, for_each_learner
@@ -236,18 +230,8 @@ def _adjust(
     )
     scores = recent_skill_scores_for(learner_ids=ids)
     levels = skill_levels_for(learners=learners)
-    # The difficulty advice and the falling-scores signal read the same latest attempts.
-    latest = latest_scores_for(
-        learner_ids=ids,
-        now=now,
-        count=max(RECENT_ATTEMPTS, FALLING_ATTEMPTS),
-        window=RECENT_ATTEMPT_WINDOW,
-    )
-    struggles = detect_struggle_for(
-        learner_ids=ids,
-        now=now,
-        latest_scores=latest if RECENT_ATTEMPT_WINDOW == FALLING_WINDOW else None,
-    )
+    latest = latest_quiz_scores_for(learner_ids=ids, now=now)
+    struggles = struggles_for(learner_ids=ids, now=now, latest=latest)
     advice = difficulty_advice_for(learners=learners, now=now, latest_scores=latest)
     goals = active_goals_for(learner_ids=ids)
     every_goal = [goal for learner_id in ids for goal in goals[learner_id]]
