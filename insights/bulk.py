@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from django.db import connection
 from django.db.models import Model
 
-# PostgreSQL array types for the values of each kind of column this module writes.
+# The type name that makes `bulk_update_rows` encode a field's values as JSON.
 JSONB = "jsonb"
 
 

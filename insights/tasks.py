@@ -1,7 +1,7 @@
 """Insights tasks: thin wrappers (ids in, one insights function) run by Celery.
 
 Each is idempotent, so a redelivered or re-sent message changes nothing:
-``adjust_learner`` records the ISO week it ran for, ``refresh_recommendations``
+the weekly adjustment records the ISO week it ran for, ``refresh_recommendations``
 converges on the learner's current data. Base class, retries and outbox
 bookkeeping: skillstudio.jobs.
 """
