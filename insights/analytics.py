@@ -14,14 +14,13 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Avg, Count, Q, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
 from accounts.models import User
 from assessments.models import AssessmentAttempt
 from insights.ml.segments import segment_entry
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillScore, learner_timezone, recent_skill_scores
-from learning.models import Enrollment, LearnerEvent, LearningGoal, LessonProgress
+from learning.models import Enrollment, LearningGoal, LessonProgress
 
 # Trend: the average quiz score of the later half of the window minus the earlier half;
 # a difference of at least this many percentage points (either way) is a trend.
@@ -125,112 +124,201 @@ def _trend(earlier: Decimal | None, later: Decimal | None) -> tuple[str, float |
     return "stable", float(round(change, 1))
 
 
-def _sessions(learner: User, since: datetime, until: datetime) -> tuple[int, float]:
-    """(session count, total seconds): events split where the gap exceeds SESSION_GAP."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH marked AS (
-                SELECT occurred_at,
-                       CASE WHEN occurred_at - LAG(occurred_at) OVER w <= %(gap)s
-                            THEN 0 ELSE 1 END AS starts_session
-                FROM learning_learnerevent
-                WHERE learner_id = %(learner)s
-                  AND occurred_at >= %(since)s AND occurred_at <= %(until)s
-                WINDOW w AS (ORDER BY occurred_at)
-            ), numbered AS (
-                SELECT occurred_at, SUM(starts_session) OVER (ORDER BY occurred_at) AS session
-                FROM marked
-            ), sessions AS (
-                SELECT EXTRACT(EPOCH FROM MAX(occurred_at) - MIN(occurred_at)) AS seconds
-                FROM numbered GROUP BY session
-            )
-            SELECT COUNT(*), COALESCE(SUM(seconds), 0) FROM sessions
-            """,
-            {"gap": SESSION_GAP, "learner": learner.pk, "since": since, "until": until},
+SessionTotals = dict[int, tuple[int, float]]
+
+
+def session_totals(
+    *, learner_ids: list[int], windows: list[datetime], until: datetime
+) -> dict[datetime, SessionTotals]:
+    """Per window start and learner: (session count, total seconds), in one query.
+
+    Events are split into sessions where the gap exceeds SESSION_GAP. The events of a shorter
+    window are a suffix of the longest window's, so one pass serves every window: an event
+    starts a session of window `since` when its predecessor is older than `since` or more
+    than SESSION_GAP before it.
+    """
+    starts = sorted(set(windows))
+    params: dict = {"gap": SESSION_GAP, "ids": learner_ids, "until": until}
+    marks, groups = [], []
+    for index, since in enumerate(starts):
+        params[f"since{index}"] = since
+        marks.append(
+            f"SUM(CASE WHEN prev >= %(since{index})s AND occurred_at - prev <= %(gap)s "
+            f"THEN 0 ELSE 1 END) OVER w AS session{index}"
         )
-        count, seconds = cursor.fetchone()
-    return count, float(seconds)
+        groups.append(
+            f"SELECT {index} AS window, learner_id, COUNT(*) AS sessions, "  # noqa: S608
+            "COALESCE(SUM(seconds), 0) AS seconds FROM ("
+            "SELECT learner_id, EXTRACT(EPOCH FROM MAX(occurred_at) - MIN(occurred_at)) AS seconds"
+            f" FROM numbered WHERE occurred_at >= %(since{index})s"
+            f" GROUP BY learner_id, session{index}) AS s{index} GROUP BY learner_id"
+        )
+    sql = f"""
+        WITH marked AS (
+            SELECT learner_id, occurred_at, LAG(occurred_at) OVER w AS prev
+            FROM learning_learnerevent
+            WHERE learner_id = ANY(%(ids)s)
+              AND occurred_at >= %(since0)s AND occurred_at <= %(until)s
+            WINDOW w AS (PARTITION BY learner_id ORDER BY occurred_at)
+        ), numbered AS (
+            SELECT learner_id, occurred_at, {", ".join(marks)}
+            FROM marked
+            WINDOW w AS (PARTITION BY learner_id ORDER BY occurred_at)
+        )
+        {" UNION ALL ".join(groups)}
+    """  # noqa: S608 - only placeholders and fixed column names are interpolated
+    totals: dict[datetime, SessionTotals] = {
+        since: dict.fromkeys(learner_ids, (0, 0.0)) for since in starts
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for index, learner_id, count, seconds in cursor.fetchall():
+            totals[starts[index]][learner_id] = (count, float(seconds))
+    return totals
 
 
-def current_streak(*, learner: User, now: datetime) -> int:
-    """Consecutive active days, in the learner's time zone, ending today or yesterday.
+def _zones(learners: list[User]) -> dict:
+    """Query parameters pairing each learner id with their time zone name."""
+    return {
+        "ids": [learner.pk for learner in learners],
+        "zones": [learner_timezone(learner).key for learner in learners],
+    }
+
+
+def current_streaks(*, learners: list[User], now: datetime) -> dict[int, int]:
+    """Consecutive active days, in each learner's time zone, ending today or yesterday.
 
     Active = any event, lesson completion or quiz submission that day. A streak survives
     until the end of the day after its last active day (today may not have started yet).
+    One query for any number of learners.
     """
-    zone = learner_timezone(learner)
-    today = now.astimezone(zone).date()
-    since = now - timedelta(days=STREAK_LOOKBACK_DAYS)
+    params = {**_zones(learners), "since": now - timedelta(days=STREAK_LOOKBACK_DAYS), "now": now}
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            WITH activity AS (
-                SELECT occurred_at AS at FROM learning_learnerevent
-                 WHERE learner_id = %(learner)s AND occurred_at BETWEEN %(since)s AND %(now)s
+            WITH zones AS (
+                SELECT * FROM unnest(%(ids)s::bigint[], %(zones)s::text[]) AS z(learner_id, zone)
+            ), activity AS (
+                SELECT learner_id, occurred_at AS at FROM learning_learnerevent
+                 WHERE learner_id = ANY(%(ids)s) AND occurred_at BETWEEN %(since)s AND %(now)s
                 UNION ALL
-                SELECT completed_at FROM learning_lessonprogress
-                 WHERE learner_id = %(learner)s AND completed_at BETWEEN %(since)s AND %(now)s
+                SELECT learner_id, completed_at FROM learning_lessonprogress
+                 WHERE learner_id = ANY(%(ids)s) AND completed_at BETWEEN %(since)s AND %(now)s
                 UNION ALL
-                SELECT submitted_at FROM assessments_assessmentattempt
-                 WHERE learner_id = %(learner)s AND submitted_at BETWEEN %(since)s AND %(now)s
+                SELECT learner_id, submitted_at FROM assessments_assessmentattempt
+                 WHERE learner_id = ANY(%(ids)s) AND submitted_at BETWEEN %(since)s AND %(now)s
             ), days AS (
-                SELECT DISTINCT (at AT TIME ZONE %(zone)s)::date AS day FROM activity
+                SELECT DISTINCT activity.learner_id, (at AT TIME ZONE zones.zone)::date AS day
+                FROM activity JOIN zones ON zones.learner_id = activity.learner_id
             ), islands AS (
-                SELECT day, day - (ROW_NUMBER() OVER (ORDER BY day))::int AS island FROM days
+                SELECT learner_id, day,
+                       day - (ROW_NUMBER() OVER (PARTITION BY learner_id ORDER BY day))::int
+                       AS island
+                FROM days
             )
-            SELECT MAX(day), COUNT(*) FROM islands GROUP BY island ORDER BY MAX(day) DESC LIMIT 1
+            SELECT DISTINCT ON (learner_id) learner_id, MAX(day), COUNT(*)
+            FROM islands GROUP BY learner_id, island ORDER BY learner_id, MAX(day) DESC
             """,
-            {"learner": learner.pk, "since": since, "now": now, "zone": zone.key},
+            params,
         )
-        row = cursor.fetchone()
-    if row is None:
-        return 0
-    last_day, length = row
-    return length if last_day >= today - timedelta(days=1) else 0
+        rows = {learner_id: (last_day, length) for learner_id, last_day, length in cursor}
+    streaks = {}
+    for learner in learners:
+        today = now.astimezone(learner_timezone(learner)).date()
+        last_day, length = rows.get(learner.pk, (None, 0))
+        streaks[learner.pk] = (
+            length if last_day is not None and last_day >= today - timedelta(days=1) else 0
+        )
+    return streaks
 
 
-def performance_summary(*, learner: User, now: datetime, days: int = 30) -> PerformanceSummary:
-    """Lessons, quizzes, study time and trend over the last `days` days (four queries)."""
+def current_streak(*, learner: User, now: datetime) -> int:
+    """One learner's streak (see `current_streaks`)."""
+    return current_streaks(learners=[learner], now=now)[learner.pk]
+
+
+def performance_summaries(
+    *,
+    learners: list[User],
+    now: datetime,
+    days: int = 30,
+    sessions: SessionTotals | None = None,
+) -> dict[int, PerformanceSummary]:
+    """Lessons, quizzes, study time and trend over the last `days` days, per learner.
+
+    Four queries for any number of learners; three when the caller passes the learners'
+    `session_totals` for the same window.
+    """
     if days < 2:
         raise ValueError("The summary needs a window of at least 2 days.")
     since = now - timedelta(days=days)
     middle = now - timedelta(days=days / 2)
-    lessons = LessonProgress.objects.filter(learner=learner).aggregate(
-        completed=Count("id", filter=Q(completed_at__gte=since, completed_at__lte=now)),
-        started=Count("id", filter=Q(started_at__gte=since, started_at__lte=now)),
-        started_done=Count(
-            "id",
-            filter=Q(
-                started_at__gte=since,
-                started_at__lte=now,
-                status=LessonProgress.Status.COMPLETED,
+    ids = [learner.pk for learner in learners]
+    lessons = {
+        row["learner_id"]: row
+        for row in LessonProgress.objects.filter(learner_id__in=ids)
+        .values("learner_id")
+        .annotate(
+            completed=Count("id", filter=Q(completed_at__gte=since, completed_at__lte=now)),
+            started=Count("id", filter=Q(started_at__gte=since, started_at__lte=now)),
+            started_done=Count(
+                "id",
+                filter=Q(
+                    started_at__gte=since,
+                    started_at__lte=now,
+                    status=LessonProgress.Status.COMPLETED,
+                ),
             ),
-        ),
-    )
-    quizzes = AssessmentAttempt.objects.filter(
-        learner=learner, submitted_at__gte=since, submitted_at__lte=now, score__isnull=False
-    ).aggregate(
-        count=Count("id"),
-        average=Avg("score"),
-        earlier=Avg("score", filter=Q(submitted_at__lt=middle)),
-        later=Avg("score", filter=Q(submitted_at__gte=middle)),
-    )
-    trend, change = _trend(quizzes["earlier"], quizzes["later"])
-    average = quizzes["average"]
-    _, seconds = _sessions(learner, since, now)
-    started = lessons["started"]
-    return PerformanceSummary(
-        days=days,
-        lessons_completed=lessons["completed"],
-        avg_quiz_score=None if average is None else float(round(average, 1)),
-        completion_rate=round(lessons["started_done"] / started, 2) if started else 0.0,
-        study_hours=round(seconds / 3600, 1),
-        current_streak=current_streak(learner=learner, now=now),
-        performance_trend=trend,
-        trend_change=change,
-        quizzes_taken=quizzes["count"],
-    )
+        )
+        .order_by()
+    }
+    quizzes = {
+        row["learner_id"]: row
+        for row in AssessmentAttempt.objects.filter(
+            learner_id__in=ids, submitted_at__gte=since, submitted_at__lte=now, score__isnull=False
+        )
+        .values("learner_id")
+        .annotate(
+            count=Count("id"),
+            average=Avg("score"),
+            earlier=Avg("score", filter=Q(submitted_at__lt=middle)),
+            later=Avg("score", filter=Q(submitted_at__gte=middle)),
+        )
+        .order_by()
+    }
+    if sessions is None:
+        sessions = session_totals(learner_ids=ids, windows=[since], until=now)[since]
+    streaks = current_streaks(learners=learners, now=now)
+    no_lessons = {"completed": 0, "started": 0, "started_done": 0}
+    no_quizzes = {"count": 0, "average": None, "earlier": None, "later": None}
+    summaries = {}
+    for learner_id in ids:
+        lesson = lessons.get(learner_id, no_lessons)
+        quiz = quizzes.get(learner_id, no_quizzes)
+        trend, change = _trend(quiz["earlier"], quiz["later"])
+        average = quiz["average"]
+        started = lesson["started"]
+        summaries[learner_id] = PerformanceSummary(
+            days=days,
+            lessons_completed=lesson["completed"],
+            avg_quiz_score=None if average is None else float(round(average, 1)),
+            completion_rate=round(lesson["started_done"] / started, 2) if started else 0.0,
+            study_hours=round(sessions[learner_id][1] / 3600, 1),
+            current_streak=streaks[learner_id],
+            performance_trend=trend,
+            trend_change=change,
+            quizzes_taken=quiz["count"],
+        )
+    return summaries
+
+
+def performance_summary(
+    *, learner: User, now: datetime, days: int = 30, sessions: tuple[int, float] | None = None
+) -> PerformanceSummary:
+    """One learner's summary (see `performance_summaries`); `sessions` from the caller's
+    `session_totals` for the same window saves a query."""
+    own = None if sessions is None else {learner.pk: sessions}
+    return performance_summaries(learners=[learner], now=now, days=days, sessions=own)[learner.pk]
 
 
 def _top(counts: dict, n: int) -> list:
@@ -238,44 +326,77 @@ def _top(counts: dict, n: int) -> list:
     return [key for key, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
 
-def engagement_patterns(*, learner: User, now: datetime) -> EngagementPatterns:
-    """When and how the learner studies over the last 90 days, in their time zone."""
-    zone = learner_timezone(learner)
+def engagement_patterns_for(
+    *, learners: list[User], now: datetime, sessions: SessionTotals | None = None
+) -> dict[int, EngagementPatterns]:
+    """When and how each learner studies over the last 90 days, in their own time zone.
+
+    Three queries for any number of learners (two with the caller's `session_totals` for
+    the same window): the hour and weekday histograms come from one grouping-sets query.
+    """
     since = now - timedelta(days=ENGAGEMENT_DAYS)
-    events = LearnerEvent.objects.filter(
-        learner=learner, occurred_at__gte=since, occurred_at__lte=now
-    )
-    hours = dict(
-        events.annotate(hour=ExtractHour("occurred_at", tzinfo=zone))
-        .values("hour")
-        .annotate(n=Count("event_id"))
-        .values_list("hour", "n")
-        .order_by()
-    )
-    days = dict(
-        events.annotate(day=ExtractIsoWeekDay("occurred_at", tzinfo=zone))
-        .values("day")
-        .annotate(n=Count("event_id"))
-        .values_list("day", "n")
-        .order_by()
-    )
-    content = dict(
-        LessonProgress.objects.filter(learner=learner, started_at__gte=since, started_at__lte=now)
-        .values("lesson__content_type")
+    params = {**_zones(learners), "since": since, "now": now}
+    ids = params["ids"]
+    hours: dict[int, dict[int, int]] = {learner_id: {} for learner_id in ids}
+    days: dict[int, dict[int, int]] = {learner_id: {} for learner_id in ids}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH zones AS (
+                SELECT * FROM unnest(%(ids)s::bigint[], %(zones)s::text[]) AS z(learner_id, zone)
+            ), local AS (
+                SELECT e.learner_id,
+                       EXTRACT(HOUR FROM e.occurred_at AT TIME ZONE zones.zone)::int AS hour,
+                       EXTRACT(ISODOW FROM e.occurred_at AT TIME ZONE zones.zone)::int AS day
+                FROM learning_learnerevent e JOIN zones ON zones.learner_id = e.learner_id
+                WHERE e.learner_id = ANY(%(ids)s)
+                  AND e.occurred_at >= %(since)s AND e.occurred_at <= %(now)s
+            )
+            SELECT learner_id, hour, day, COUNT(*) FROM local
+            GROUP BY GROUPING SETS ((learner_id, hour), (learner_id, day))
+            """,
+            params,
+        )
+        for learner_id, hour, day, count in cursor:
+            if hour is not None:
+                hours[learner_id][hour] = count
+            else:
+                days[learner_id][day] = count
+    content: dict[int, dict[str, int]] = {learner_id: {} for learner_id in ids}
+    for learner_id, content_type, seconds in (
+        LessonProgress.objects.filter(
+            learner_id__in=ids, started_at__gte=since, started_at__lte=now
+        )
+        .values("learner_id", "lesson__content_type")
         .annotate(seconds=Sum("time_spent_seconds"))
         .filter(seconds__gt=0)
-        .values_list("lesson__content_type", "seconds")
+        .values_list("learner_id", "lesson__content_type", "seconds")
         .order_by()
-    )
-    count, seconds = _sessions(learner, since, now)
-    return EngagementPatterns(
-        sessions=count,
-        avg_session_minutes=round(seconds / count / 60, 1) if count else 0.0,
-        peak_hours=_top(hours, 3),
-        peak_days=[WEEKDAYS[d - 1] for d in sorted(_top(days, 2))],
-        preferred_content_types=_top(content, 2),
-        timezone=zone.key,
-    )
+    ):
+        content[learner_id][content_type] = seconds
+    if sessions is None:
+        sessions = session_totals(learner_ids=ids, windows=[since], until=now)[since]
+    patterns = {}
+    for learner, zone in zip(learners, params["zones"], strict=True):
+        count, seconds = sessions[learner.pk]
+        patterns[learner.pk] = EngagementPatterns(
+            sessions=count,
+            avg_session_minutes=round(seconds / count / 60, 1) if count else 0.0,
+            peak_hours=_top(hours[learner.pk], 3),
+            peak_days=[WEEKDAYS[d - 1] for d in sorted(_top(days[learner.pk], 2))],
+            preferred_content_types=_top(content[learner.pk], 2),
+            timezone=zone,
+        )
+    return patterns
+
+
+def engagement_patterns(
+    *, learner: User, now: datetime, sessions: tuple[int, float] | None = None
+) -> EngagementPatterns:
+    """One learner's engagement patterns (see `engagement_patterns_for`); `sessions` as for
+    `performance_summary`, over the last ENGAGEMENT_DAYS."""
+    own = None if sessions is None else {learner.pk: sessions}
+    return engagement_patterns_for(learners=[learner], now=now, sessions=own)[learner.pk]
 
 
 def topics_from_scores(scores: dict[str, SkillScore], threshold: float) -> list[StrugglingTopic]:
@@ -342,24 +463,35 @@ def _pace(
     return LearningPace(goal.pk, status, progress_percent, expected, reason)
 
 
+def goal_paces_for(
+    *, learners: list[User], goals: list[LearningGoal], now: datetime
+) -> dict[int, LearningPace]:
+    """Pace of each goal (by goal id) of several learners, in two queries."""
+    ids = [learner.pk for learner in learners]
+    snapshots = {
+        row["goal_id"]: row
+        for row in LearningPathSnapshot.objects.filter(
+            learner_id__in=ids, goal_id__in=[g.pk for g in goals], is_active=True
+        ).values("goal_id", "items", "created_at")
+    }
+    progress: dict[int, dict[int, Decimal]] = {learner_id: {} for learner_id in ids}
+    for learner_id, course_id, status, percent in Enrollment.objects.filter(
+        learner_id__in=ids
+    ).values_list("learner_id", "course_id", "status", "progress_percent"):
+        done = status == Enrollment.Status.COMPLETED
+        progress[learner_id][course_id] = Decimal(100) if done else percent
+    zones = {learner.pk: learner_timezone(learner) for learner in learners}
+    return {
+        g.pk: _pace(g, snapshots.get(g.pk), progress[g.learner_id], now, zones[g.learner_id])
+        for g in goals
+    }
+
+
 def goal_paces(
     *, learner: User, goals: list[LearningGoal], now: datetime
 ) -> dict[int, LearningPace]:
     """Pace of several goals of one learner in two queries."""
-    snapshots = {
-        row["goal_id"]: row
-        for row in LearningPathSnapshot.objects.filter(
-            learner=learner, goal_id__in=[g.pk for g in goals], is_active=True
-        ).values("goal_id", "items", "created_at")
-    }
-    progress = {
-        course_id: Decimal(100) if status == Enrollment.Status.COMPLETED else percent
-        for course_id, status, percent in Enrollment.objects.filter(learner=learner).values_list(
-            "course_id", "status", "progress_percent"
-        )
-    }
-    zone = learner_timezone(learner)
-    return {g.pk: _pace(g, snapshots.get(g.pk), progress, now, zone) for g in goals}
+    return goal_paces_for(learners=[learner], goals=goals, now=now)
 
 
 def learning_pace(*, goal: LearningGoal, now: datetime) -> LearningPace:
@@ -443,13 +575,21 @@ def build_insights(
     )
 
 
-def active_goals(*, learner: User) -> list[LearningGoal]:
-    return list(
-        LearningGoal.objects.filter(learner=learner, status=LearningGoal.Status.ACTIVE)
+def active_goals_for(*, learner_ids: list[int]) -> dict[int, list[LearningGoal]]:
+    """Each learner's active goals, oldest first, with their target skills (three queries)."""
+    goals: dict[int, list[LearningGoal]] = {learner_id: [] for learner_id in learner_ids}
+    for goal in (
+        LearningGoal.objects.filter(learner_id__in=learner_ids, status=LearningGoal.Status.ACTIVE)
         .select_related("learner__profile")
         .prefetch_related("target_skills__skill")
         .order_by("created_at", "id")
-    )
+    ):
+        goals[goal.learner_id].append(goal)
+    return goals
+
+
+def active_goals(*, learner: User) -> list[LearningGoal]:
+    return active_goals_for(learner_ids=[learner.pk])[learner.pk]
 
 
 def ai_insights(*, learner: User, now: datetime) -> AIInsights:

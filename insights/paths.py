@@ -18,8 +18,9 @@ from django.db.models import Max
 
 from catalog.models import DIFFICULTY_RANK, Course
 from insights.models import LearningPathSnapshot
-from insights.selectors import learner_timezone, skill_levels
-from learning.models import Enrollment, LearningGoal
+from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
+from learning.models import Enrollment, GoalSkill, LearningGoal
+from skillstudio.data_versions import learners_changed
 
 # A prerequisite course counts as mastered (and is left out) once the learner completed it
 # or every skill it teaches is at this level or above.
@@ -220,28 +221,74 @@ def _reason(gap_skills: list[str], dependents: list[str]) -> str:
     return "; ".join(parts)
 
 
+def plan_learning_paths(
+    *,
+    goals: list[LearningGoal],
+    now: datetime,
+    levels: dict[int, dict[str, SkillLevel]] | None = None,
+) -> dict[int, PathPlan | PathError]:
+    """Plan each goal's path (by goal id): the plan, or the PathError saying why there is none.
+
+    Reads only, writes nothing. The catalogue is loaded once for all the goals, and the
+    learners' skill levels (`levels`, by learner id, when the caller has them), targets and
+    completed courses with one query each.
+    """
+    learners = list({goal.learner_id: goal.learner for goal in goals}.values())
+    if levels is None:
+        levels = skill_levels_for(learners=learners)
+    targets: dict[int, list[tuple[str, int]]] = {goal.pk: [] for goal in goals}
+    for goal_id, slug, level in (
+        GoalSkill.objects.filter(goal__in=[goal.pk for goal in goals])
+        .order_by("goal_id", "skill__name", "skill__slug")
+        .values_list("goal_id", "skill__slug", "target_level")
+    ):
+        targets[goal_id].append((slug, level))
+    completed: dict[int, set[int]] = {learner.pk: set() for learner in learners}
+    for learner_id, course_id in Enrollment.objects.filter(
+        learner_id__in=list(completed), status=Enrollment.Status.COMPLETED
+    ).values_list("learner_id", "course_id"):
+        completed[learner_id].add(course_id)
+    catalog = _load_catalog() if goals else None
+    plans: dict[int, PathPlan | PathError] = {}
+    for goal in goals:
+        try:
+            plans[goal.pk] = _plan(
+                goal,
+                targets[goal.pk],
+                levels[goal.learner_id],
+                catalog,
+                completed[goal.learner_id],
+                now,
+            )
+        except PathError as error:
+            plans[goal.pk] = error
+    return plans
+
+
 def plan_learning_path(*, goal: LearningGoal, now: datetime) -> PathPlan:
     """Plan the courses that close the goal's skill gaps. Reads only, writes nothing."""
+    plan = plan_learning_paths(goals=[goal], now=now)[goal.pk]
+    if isinstance(plan, PathError):
+        raise plan
+    return plan
+
+
+def _plan(
+    goal: LearningGoal,
+    targets: list[tuple[str, int]],
+    levels: dict[str, SkillLevel],
+    catalog: _Catalog,
+    completed: set[int],
+    now: datetime,
+) -> PathPlan:
     if goal.status != LearningGoal.Status.ACTIVE:
         raise PathError(f"Goal '{goal.title}' is {goal.status}: only active goals get a path.")
-    targets = list(
-        goal.target_skills.order_by("skill__name").values_list("skill__slug", "target_level")
-    )
     if not targets:
         raise PathError(
             f"Goal '{goal.title}' has no target skills: add at least one skill with a target level."
         )
-    learner = goal.learner
-    levels = skill_levels(learner=learner)
     current = {slug: levels[slug].level if slug in levels else 0 for slug, _ in targets}
     gaps = {slug: target - current[slug] for slug, target in targets if current[slug] < target}
-
-    catalog = _load_catalog()
-    completed = set(
-        Enrollment.objects.filter(learner=learner, status=Enrollment.Status.COMPLETED).values_list(
-            "course_id", flat=True
-        )
-    )
     mastered = completed | {
         course_id
         for course_id, slugs in catalog.skills.items()
@@ -271,7 +318,7 @@ def plan_learning_path(*, goal: LearningGoal, now: datetime) -> PathPlan:
                 sequence=sequence,
             )
         )
-    metadata = _metadata(goal, now, targets, current, gaps, remaining, items, learner)
+    metadata = _metadata(goal, now, targets, current, gaps, remaining, items, goal.learner)
     return PathPlan(goal_id=goal.pk, items=items, metadata=metadata)
 
 
@@ -347,36 +394,60 @@ def path_signature(items: list[dict], metadata: dict) -> tuple:
     )
 
 
+def store_snapshots(
+    *,
+    plans: list[tuple[LearningGoal, PathPlan]],
+    now: datetime,
+    trigger: str,
+    iso_week: str = "",
+) -> list[LearningPathSnapshot]:
+    """Write each plan as its goal's next version and deactivate the previous one.
+
+    Locks the goal rows (in id order) so concurrent generations queue up instead of racing
+    for a version number; the unique constraints would reject a race anyway. Five queries
+    for any number of goals.
+    """
+    if not plans:
+        return []
+    goal_ids = sorted(goal.pk for goal, _ in plans)
+    with transaction.atomic():
+        list(LearningGoal.objects.select_for_update().filter(pk__in=goal_ids).order_by("pk"))
+        snapshots = LearningPathSnapshot.objects.filter(goal_id__in=goal_ids)
+        previous = {s.goal_id: s for s in snapshots.filter(is_active=True).only("goal_id", "items")}
+        last_versions = dict(
+            snapshots.values("goal_id").annotate(v=Max("version")).values_list("goal_id", "v")
+        )
+        if previous:
+            snapshots.filter(pk__in=[s.pk for s in previous.values()]).update(is_active=False)
+        learners_changed({goal.learner_id for goal, _ in plans})
+        new = []
+        for goal, plan in plans:
+            items = plan.item_dicts()
+            before = previous.get(goal.pk)
+            changes = path_diff(old_items=before.items if before else None, new_items=items)
+            new.append(
+                LearningPathSnapshot(
+                    learner_id=goal.learner_id,
+                    goal=goal,
+                    version=last_versions.get(goal.pk, 0) + 1,
+                    items=items,
+                    metadata=plan.metadata,
+                    is_active=True,
+                    trigger=trigger,
+                    changes=changes.as_dict(),
+                    change_summary=changes.summary,
+                    iso_week=iso_week,
+                    created_at=now,
+                )
+            )
+        return LearningPathSnapshot.objects.bulk_create(new)
+
+
 def store_snapshot(
     *, goal: LearningGoal, plan: PathPlan, now: datetime, trigger: str, iso_week: str = ""
 ) -> LearningPathSnapshot:
-    """Write the plan as the next version and deactivate the previous one.
-
-    Locks the goal row so concurrent generations queue up instead of racing for a version
-    number; the unique constraints would reject a race anyway.
-    """
-    with transaction.atomic():
-        LearningGoal.objects.select_for_update().filter(pk=goal.pk).first()
-        snapshots = LearningPathSnapshot.objects.filter(learner_id=goal.learner_id, goal=goal)
-        previous = snapshots.filter(is_active=True).first()
-        last_version = snapshots.aggregate(v=Max("version"))["v"] or 0
-        items = plan.item_dicts()
-        changes = path_diff(old_items=previous.items if previous else None, new_items=items)
-        if previous:
-            snapshots.filter(pk=previous.pk).update(is_active=False)
-        return LearningPathSnapshot.objects.create(
-            learner_id=goal.learner_id,
-            goal=goal,
-            version=last_version + 1,
-            items=items,
-            metadata=plan.metadata,
-            is_active=True,
-            trigger=trigger,
-            changes=changes.as_dict(),
-            change_summary=changes.summary,
-            iso_week=iso_week,
-            created_at=now,
-        )
+    """Write the plan as the goal's next version (see `store_snapshots`)."""
+    return store_snapshots(plans=[(goal, plan)], now=now, trigger=trigger, iso_week=iso_week)[0]
 
 
 def generate_learning_path(

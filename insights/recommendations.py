@@ -11,25 +11,33 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import LearnerProfile, User
-from assessments.models import AssessmentAttempt
-from catalog.models import DIFFICULTY_RANK, Course, Difficulty, Lesson
+from catalog.models import DIFFICULTY_RANK, Course, Difficulty, Lesson, Skill
+from insights.bulk import JSONB, bulk_update_rows
 from insights.ml.cf import cf_course_suggestions
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.selectors import (
     SkillLevel,
     SkillScore,
+    Skipped,
     profile_of,
-    recent_skill_scores,
-    recently_skipped,
-    skill_levels,
+    recent_skill_scores_for,
+    recently_skipped_for,
+    skill_levels_for,
 )
-from insights.struggle import StruggleResult, detect_struggle
+from insights.struggle import (
+    FALLING_ATTEMPTS,
+    FALLING_WINDOW,
+    StruggleResult,
+    detect_struggle_for,
+    latest_scores_for,
+)
 from learning.models import Enrollment, LearningGoal, LessonProgress
+from skillstudio.data_versions import learners_changed
 
 # Revision: a skill needs review below this recent quiz score or this mastery estimate.
 REVISION_SCORE = 60
@@ -41,6 +49,7 @@ MAX_SPACING_DAYS = 28
 # Difficulty: average of the latest quiz attempts within a window.
 RECENT_ATTEMPTS = 5
 RECENT_ATTEMPT_DAYS = 30
+RECENT_ATTEMPT_WINDOW = timedelta(days=RECENT_ATTEMPT_DAYS)
 HARDER_AT = Decimal(85)
 EASIER_BELOW = Decimal(50)
 # Stored recommendations are re-checked at least weekly; older ones expire.
@@ -128,19 +137,29 @@ def _module_label(order: int, title: str) -> str:
     return f"Module {order} - {title}"
 
 
-def _lesson_prerequisites(lesson_ids: set[int], info: dict[int, dict]) -> dict[int, list[int]]:
-    """Prerequisite lists for the lessons and, transitively, for their prerequisites.
+def _lesson_prerequisites(courses: set[int], info: dict[int, dict]) -> dict[int, list[int]]:
+    """Prerequisite lists for the courses' lessons (all in `info`) and, transitively, for
+    their prerequisites.
 
     One query per level of the prerequisite chain (a property of the catalogue, not of the
     learner's history); lessons met along the way are added to `info`.
     """
     graph: dict[int, list[int]] = {}
-    frontier = set(lesson_ids)
+    frontier = set(info)
+    first = True
     while frontier:
         for lesson_id in frontier:
             graph[lesson_id] = []
+        # The first level by course: an IN list of every lesson of a chunk's courses would
+        # cost more than the query.
+        level = (
+            Q(from_lesson__module__course_id__in=courses)
+            if first
+            else Q(from_lesson_id__in=frontier)
+        )
+        first = False
         rows = (
-            Lesson.prerequisites.through.objects.filter(from_lesson_id__in=frontier)
+            Lesson.prerequisites.through.objects.filter(level)
             .order_by(
                 "to_lesson__module__course_id", "to_lesson__module__order", "to_lesson__order"
             )
@@ -186,33 +205,37 @@ def _blocker(
     return None
 
 
-def next_lessons(
+def next_lessons_for(
     *,
-    learner: User,
+    learner_ids: list[int],
     now: datetime,
     limit: int = 3,
-    skipped: set[tuple[str, int | None, int | None]] | None = None,
-) -> list[NextLesson]:
-    """Per active enrollment, the first incomplete lesson in course order.
+    skipped: dict[int, Skipped] | None = None,
+) -> dict[int, list[NextLesson]]:
+    """Per learner and active enrollment, the first incomplete lesson in course order.
 
     When that lesson's prerequisites are not met, the blocking prerequisite comes instead,
-    with a reason naming both. Lessons already in progress come first.
+    with a reason naming both. Lessons already in progress come first. The catalogue rows
+    are read once for all the learners' courses.
     """
     if skipped is None:
-        skipped = recently_skipped(learner=learner, now=now)
-    enrollments = list(
+        skipped = recently_skipped_for(learner_ids=learner_ids, now=now)
+    enrollments: dict[int, list[int]] = {learner_id: [] for learner_id in learner_ids}
+    for learner_id, course_id in (
         Enrollment.objects.filter(
-            learner=learner,
+            learner_id__in=learner_ids,
             status=Enrollment.Status.ACTIVE,
             course__status=Course.Status.PUBLISHED,
         )
-        .order_by("enrolled_at", "id")
-        .values_list("course_id", flat=True)
-    )
-    if not enrollments:
-        return []
+        .order_by("learner_id", "enrolled_at", "id")
+        .values_list("learner_id", "course_id")
+    ):
+        enrollments[learner_id].append(course_id)
+    courses = {course_id for own in enrollments.values() for course_id in own}
+    if not courses:
+        return {learner_id: [] for learner_id in learner_ids}
     rows = list(
-        Lesson.objects.filter(module__course_id__in=enrollments)
+        Lesson.objects.filter(module__course_id__in=courses)
         .order_by("module__order", "order", "id")
         .values(
             "id",
@@ -227,14 +250,33 @@ def next_lessons(
     by_course: dict[int, list[int]] = defaultdict(list)
     for row in rows:
         by_course[row["module__course_id"]].append(row["id"])
-    graph = _lesson_prerequisites(set(info), info)
-    status = dict(
-        LessonProgress.objects.filter(learner=learner, lesson_id__in=list(info)).values_list(
-            "lesson_id", "status"
-        )
-    )
-    completed = {lid for lid, s in status.items() if s == LessonProgress.Status.COMPLETED}
+    graph = _lesson_prerequisites(courses, info)
+    status: dict[int, dict[int, str]] = {learner_id: {} for learner_id in learner_ids}
+    # All of these learners' progress rows (bounded by the lessons they touched) rather
+    # than an IN list of every lesson of every course in the chunk.
+    learners_with_courses = [learner_id for learner_id, own in enrollments.items() if own]
+    for learner_id, lesson_id, lesson_status in LessonProgress.objects.filter(
+        learner_id__in=learners_with_courses
+    ).values_list("learner_id", "lesson_id", "status"):
+        if lesson_id in info:
+            status[learner_id][lesson_id] = lesson_status
+    return {
+        learner_id: _next_lessons(
+            enrollments[learner_id], by_course, info, graph, status[learner_id], skipped[learner_id]
+        )[:limit]
+        for learner_id in learner_ids
+    }
 
+
+def _next_lessons(
+    enrollments: list[int],
+    by_course: dict[int, list[int]],
+    info: dict[int, dict],
+    graph: dict[int, list[int]],
+    status: dict[int, str],
+    skipped: Skipped,
+) -> list[NextLesson]:
+    completed = {lid for lid, s in status.items() if s == LessonProgress.Status.COMPLETED}
     suggestions: list[NextLesson] = []
     chosen: set[int] = set()
     for course_id in enrollments:
@@ -271,7 +313,19 @@ def next_lessons(
             break
     # Stable sort: in-progress lessons first, otherwise enrollment order.
     suggestions.sort(key=lambda s: s.status != LessonProgress.Status.IN_PROGRESS)
-    return suggestions[:limit]
+    return suggestions
+
+
+def next_lessons(
+    *, learner: User, now: datetime, limit: int = 3, skipped: Skipped | None = None
+) -> list[NextLesson]:
+    """One learner's next lessons (see `next_lessons_for`)."""
+    return next_lessons_for(
+        learner_ids=[learner.pk],
+        now=now,
+        limit=limit,
+        skipped=None if skipped is None else {learner.pk: skipped},
+    )[learner.pk]
 
 
 def _revision_need(
@@ -292,75 +346,157 @@ def _revision_need(
     return round(need * (1 + spacing / SPACING_DAYS), 4), days
 
 
-def _revision_candidates(*, learner: User, slugs: list[str], per_skill: int) -> list[dict]:
-    """Per skill, its first `per_skill` published lessons in preference order, in one query.
+def _revision_candidates(
+    *, wanted: list[tuple[int, str]], per_skill: int
+) -> dict[tuple[int, str], list[dict]]:
+    """Per (learner, skill slug), the skill's first `per_skill` published lessons in that
+    learner's preference order, in one query for every pair.
 
     Order: lessons the learner completed first (revision is a review), then the easiest,
     then catalogue order (course title, module, lesson).
     """
-    completed = LessonProgress.objects.filter(
-        learner=learner, lesson_id=OuterRef("lesson_id"), status=LessonProgress.Status.COMPLETED
-    )
-    rank = Case(
-        *(When(lesson__difficulty=level, then=Value(n)) for level, n in DIFFICULTY_RANK.items()),
-        default=Value(0),
-    )
-    return list(
-        Lesson.skills.through.objects.filter(
-            skill__slug__in=slugs, lesson__module__course__status=Course.Status.PUBLISHED
+    rank = " ".join(f"WHEN %(level{n})s THEN {n}" for n in sorted(DIFFICULTY_RANK.values()))
+    params: dict = {
+        "learners": [learner_id for learner_id, _ in wanted],
+        "slugs": [slug for _, slug in wanted],
+        "per_skill": per_skill,
+        "published": Course.Status.PUBLISHED,
+        "completed": LessonProgress.Status.COMPLETED,
+        **{f"level{n}": str(level) for level, n in DIFFICULTY_RANK.items()},
+    }
+    tables = {
+        "lesson": Lesson._meta.db_table,
+        "lesson_skills": Lesson.skills.through._meta.db_table,
+        "module": Lesson._meta.get_field("module").related_model._meta.db_table,
+        "course": Course._meta.db_table,
+        "skill": Skill._meta.db_table,
+        "progress": LessonProgress._meta.db_table,
+    }
+    # The catalogue order of each wanted skill's lessons is the same for every learner; only
+    # the learner's completed lessons move ahead of it. So: rank the catalogue once, put the
+    # completed lessons first, and keep enough of the rest (a pair with d completed lessons
+    # finds its first `per_skill` others within catalogue rank per_skill + d).
+    sql = f"""
+        WITH wanted AS (
+            SELECT * FROM unnest(%(learners)s::bigint[], %(slugs)s::text[]) AS w(learner_id, slug)
+        ), catalogue AS (
+            SELECT skill.slug, lesson.id AS lesson_id, lesson.title, lesson.estimated_minutes,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY skill.id
+                       ORDER BY CASE lesson.difficulty {rank} ELSE 0 END ASC,
+                                course.title ASC, module."order" ASC, lesson."order" ASC,
+                                lesson.id ASC
+                   ) AS rank
+            FROM {tables["skill"]} skill
+            JOIN {tables["lesson_skills"]} lesson_skills ON lesson_skills.skill_id = skill.id
+            JOIN {tables["lesson"]} lesson ON lesson.id = lesson_skills.lesson_id
+            JOIN {tables["module"]} module ON module.id = lesson.module_id
+            JOIN {tables["course"]} course ON course.id = module.course_id
+            WHERE course.status = %(published)s AND skill.slug IN (SELECT slug FROM wanted)
+        ), done AS (
+            SELECT wanted.learner_id, wanted.slug, catalogue.lesson_id, catalogue.rank
+            FROM {tables["progress"]} progress
+            JOIN catalogue ON catalogue.lesson_id = progress.lesson_id
+            JOIN wanted ON wanted.learner_id = progress.learner_id
+                       AND wanted.slug = catalogue.slug
+            WHERE progress.learner_id = ANY(%(learners)s) AND progress.status = %(completed)s
+        ), reach AS (
+            SELECT %(per_skill)s + COALESCE(MAX(n), 0) AS rank
+            FROM (SELECT COUNT(*) AS n FROM done GROUP BY learner_id, slug) AS counts
+        ), ranked AS (
+            SELECT learner_id, slug, lesson_id,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY learner_id, slug ORDER BY MIN(preference), MIN(rank)
+                   ) AS position
+            FROM (
+                SELECT learner_id, slug, lesson_id, 0 AS preference, rank FROM done
+                UNION ALL
+                SELECT wanted.learner_id, wanted.slug, catalogue.lesson_id, 1, catalogue.rank
+                FROM wanted JOIN catalogue ON catalogue.slug = wanted.slug
+                WHERE catalogue.rank <= (SELECT rank FROM reach)
+            ) AS candidates
+            GROUP BY learner_id, slug, lesson_id
         )
-        .annotate(
-            position=Window(
-                RowNumber(),
-                partition_by=[F("skill_id")],
-                order_by=[
-                    Exists(completed).desc(),
-                    rank.asc(),
-                    F("lesson__module__course__title").asc(),
-                    F("lesson__module__order").asc(),
-                    F("lesson__order").asc(),
-                    F("lesson_id").asc(),
-                ],
+        SELECT ranked.learner_id, ranked.slug, ranked.lesson_id, catalogue.title,
+               catalogue.estimated_minutes
+        FROM ranked
+        JOIN catalogue ON catalogue.slug = ranked.slug AND catalogue.lesson_id = ranked.lesson_id
+        WHERE ranked.position <= %(per_skill)s
+        ORDER BY ranked.learner_id, ranked.slug, ranked.position
+    """  # noqa: S608 - table names from model metadata, values as parameters
+    candidates: dict[tuple[int, str], list[dict]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for learner_id, slug, lesson_id, title, minutes in cursor:
+            candidates[learner_id, slug].append(
+                {
+                    "lesson_id": lesson_id,
+                    "lesson__title": title,
+                    "lesson__estimated_minutes": minutes,
+                }
             )
-        )
-        .filter(position__lte=per_skill)
-        .order_by("skill__slug", "position")
-        .values("skill__slug", "lesson_id", "lesson__title", "lesson__estimated_minutes")
-    )
+    return candidates
 
 
-def revision_lessons(
+def revision_lessons_for(
     *,
-    learner: User,
+    learners: list[User],
     now: datetime,
     limit: int = 5,
-    scores: dict[str, SkillScore] | None = None,
-    levels: dict[str, SkillLevel] | None = None,
-    skipped: set[tuple[str, int | None, int | None]] | None = None,
-) -> list[RevisionItem]:
-    """Lessons to review for weak skills, most urgent first (spaced revision).
+    scores: dict[int, dict[str, SkillScore]] | None = None,
+    levels: dict[int, dict[str, SkillLevel]] | None = None,
+    skipped: dict[int, Skipped] | None = None,
+) -> dict[int, list[RevisionItem]]:
+    """Lessons to review for weak skills, most urgent first (spaced revision), per learner.
 
     Priority = (1 - strength) x (1 + days since practice / 7), strength being the lower of
     the recent quiz score and the mastery estimate, days capped at 28. A lesson the learner
     already completed is preferred (it is a review), then the easiest one.
     """
-    scores = recent_skill_scores(learner=learner) if scores is None else scores
-    levels = skill_levels(learner=learner) if levels is None else levels
-    skipped = recently_skipped(learner=learner, now=now) if skipped is None else skipped
-    needs = {}
-    for slug in sorted(set(scores) | set(levels)):
-        need = _revision_need(scores.get(slug), levels.get(slug), now)
-        if need:
-            needs[slug] = need
-    if not needs:
-        return []
+    ids = [learner.pk for learner in learners]
+    scores = recent_skill_scores_for(learner_ids=ids) if scores is None else scores
+    levels = skill_levels_for(learners=learners) if levels is None else levels
+    skipped = recently_skipped_for(learner_ids=ids, now=now) if skipped is None else skipped
+    needs: dict[int, dict[str, tuple[float, int | None]]] = {}
+    for learner_id in ids:
+        own_scores, own_levels = scores[learner_id], levels[learner_id]
+        needs[learner_id] = {}
+        for slug in sorted(set(own_scores) | set(own_levels)):
+            need = _revision_need(own_scores.get(slug), own_levels.get(slug), now)
+            if need:
+                needs[learner_id][slug] = need
+    wanted = [(learner_id, slug) for learner_id in ids for slug in needs[learner_id]]
+    if not wanted:
+        return {learner_id: [] for learner_id in ids}
     # A skill's choice is its first lesson in preference order that is neither taken by a
     # more urgent skill (at most limit - 1) nor recently skipped, so that many per skill
     # are enough: the database ranks the catalogue instead of shipping all of it here.
-    per_skill = limit + sum(1 for kind, _, _ in skipped if kind == Recommendation.Kind.REVISION)
-    candidates: dict[str, list[dict]] = defaultdict(list)
-    for row in _revision_candidates(learner=learner, slugs=list(needs), per_skill=per_skill):
-        candidates[row["skill__slug"]].append(row)
+    per_skill = limit + max(
+        sum(1 for kind, _, _ in skipped[learner_id] if kind == Recommendation.Kind.REVISION)
+        for learner_id in ids
+    )
+    candidates = _revision_candidates(wanted=wanted, per_skill=per_skill)
+    return {
+        learner_id: _revision_items(
+            needs[learner_id],
+            {slug: candidates[learner_id, slug] for slug in needs[learner_id]},
+            scores[learner_id],
+            levels[learner_id],
+            skipped[learner_id],
+            limit,
+        )
+        for learner_id in ids
+    }
+
+
+def _revision_items(
+    needs: dict[str, tuple[float, int | None]],
+    candidates: dict[str, list[dict]],
+    scores: dict[str, SkillScore],
+    levels: dict[str, SkillLevel],
+    skipped: Skipped,
+    limit: int,
+) -> list[RevisionItem]:
     items: list[RevisionItem] = []
     used: set[int] = set()
     for slug, (priority, days) in sorted(needs.items(), key=lambda kv: (-kv[1][0], kv[0])):
@@ -402,98 +538,185 @@ def revision_lessons(
     return items
 
 
-def course_recommendations(
+def revision_lessons(
     *,
     learner: User,
     now: datetime,
+    limit: int = 5,
+    scores: dict[str, SkillScore] | None = None,
+    levels: dict[str, SkillLevel] | None = None,
+    skipped: Skipped | None = None,
+) -> list[RevisionItem]:
+    """One learner's revision lessons (see `revision_lessons_for`)."""
+
+    def own(value):
+        return None if value is None else {learner.pk: value}
+
+    return revision_lessons_for(
+        learners=[learner],
+        now=now,
+        limit=limit,
+        scores=own(scores),
+        levels=own(levels),
+        skipped=own(skipped),
+    )[learner.pk]
+
+
+def course_recommendations_for(
+    *,
+    learner_ids: list[int],
+    now: datetime,
     limit: int = 3,
-    skipped: set[tuple[str, int | None, int | None]] | None = None,
-) -> list[CourseSuggestion]:
-    """Courses from the active paths of active goals that the learner has not enrolled in,
-    then up to LEARNERS_LIKE_YOU courses that learners with the same courses went on to take.
-    """
-    skipped = recently_skipped(learner=learner, now=now) if skipped is None else skipped
-    snapshots = (
+    skipped: dict[int, Skipped] | None = None,
+) -> dict[int, list[CourseSuggestion]]:
+    """Per learner, courses from the active paths of active goals not enrolled in yet."""
+    if skipped is None:
+        skipped = recently_skipped_for(learner_ids=learner_ids, now=now)
+    snapshots: dict[int, list[tuple]] = {learner_id: [] for learner_id in learner_ids}
+    for learner_id, *row in (
         LearningPathSnapshot.objects.filter(
-            learner=learner, is_active=True, goal__status=LearningGoal.Status.ACTIVE
+            learner_id__in=learner_ids, is_active=True, goal__status=LearningGoal.Status.ACTIVE
         )
-        .order_by("goal__created_at", "goal_id")
-        .values_list("id", "goal_id", "goal__title", "items")
-    )
+        .order_by("learner_id", "goal__created_at", "goal_id")
+        .values_list("learner_id", "id", "goal_id", "goal__title", "items")
+    ):
+        snapshots[learner_id].append(row)
     # Every enrollment, dropped ones too: collaborative filtering learns from all of them.
-    taken = dict(Enrollment.objects.filter(learner=learner).values_list("course_id", "status"))
-    enrolled = {
-        c
-        for c, status in taken.items()
-        if status in (Enrollment.Status.ACTIVE, Enrollment.Status.COMPLETED)
-    }
-    suggestions: list[CourseSuggestion] = []
-    seen: set[int] = set()
-    for snapshot_id, goal_id, goal_title, items in snapshots:
-        for item in items:
-            course_id = item["id"]
-            if (
-                course_id in enrolled
-                or course_id in seen
-                or (Recommendation.Kind.COURSE, None, course_id) in skipped
-            ):
-                continue
-            seen.add(course_id)
-            suggestions.append(
-                CourseSuggestion(
-                    course_id, item["title"], goal_id, goal_title, item["reason"], snapshot_id
+    taken: dict[int, dict[int, str]] = {learner_id: {} for learner_id in learner_ids}
+    for learner_id, course_id, status in Enrollment.objects.filter(
+        learner_id__in=learner_ids
+    ).values_list("learner_id", "course_id", "status"):
+        taken[learner_id][course_id] = status
+    suggestions: dict[int, list[CourseSuggestion]] = {}
+    seen: dict[int, set[int]] = {}
+    for learner_id in learner_ids:
+        enrolled = {
+            c
+            for c, status in taken[learner_id].items()
+            if status in (Enrollment.Status.ACTIVE, Enrollment.Status.COMPLETED)
+        }
+        own: list[CourseSuggestion] = []
+        seen[learner_id] = set()
+        for snapshot_id, goal_id, goal_title, items in snapshots[learner_id]:
+            for item in items:
+                course_id = item["id"]
+                if (
+                    course_id in enrolled
+                    or course_id in seen[learner_id]
+                    or (Recommendation.Kind.COURSE, None, course_id) in skipped[learner_id]
+                ):
+                    continue
+                seen[learner_id].add(course_id)
+                own.append(
+                    CourseSuggestion(
+                        course_id, item["title"], goal_id, goal_title, item["reason"], snapshot_id
+                    )
                 )
-            )
-    return suggestions[:limit] + _learners_like_you(
-        learner_id=learner.pk, taken=taken, suggested=seen, skipped=skipped
-    )
+        suggestions[learner_id] = own[:limit]
+    similar = _learners_like_you(taken=taken, suggested=seen, skipped=skipped)
+    for learner_id in learner_ids:
+        suggestions[learner_id] += similar.get(learner_id, [])
+    return suggestions
 
 
 def _learners_like_you(
     *,
-    learner_id: int,
-    taken: dict[int, str],
-    suggested: set[int],
-    skipped: set[tuple[str, int | None, int | None]],
-) -> list[CourseSuggestion]:
-    """Collaborative-filtering courses from the active model's artifact (no query)."""
-    skipped_courses = {c for kind, _, c in skipped if kind == Recommendation.Kind.COURSE}
+    taken: dict[int, dict[int, str]],
+    suggested: dict[int, set[int]],
+    skipped: dict[int, Skipped],
+) -> dict[int, list[CourseSuggestion]]:
+    """Collaborative-filtering courses per learner from the active model's artifact (no query)."""
     found = cf_course_suggestions(
-        learner_courses={learner_id: set(taken)},
-        completed={learner_id: {c for c, s in taken.items() if s == Enrollment.Status.COMPLETED}},
-        exclude={learner_id: suggested | skipped_courses},
+        learner_courses={learner_id: set(own) for learner_id, own in taken.items()},
+        completed={
+            learner_id: {c for c, s in own.items() if s == Enrollment.Status.COMPLETED}
+            for learner_id, own in taken.items()
+        },
+        exclude={
+            learner_id: suggested[learner_id]
+            | {c for kind, _, c in skipped[learner_id] if kind == Recommendation.Kind.COURSE}
+            for learner_id in taken
+        },
         limit=LEARNERS_LIKE_YOU,
     )
-    return [
-        CourseSuggestion(
-            s.course_id,
-            s.title,
-            None,
-            "",
-            s.reason,
-            None,
-            source="learners_like_you",
-            because_course_id=s.because_course_id,
+    return {
+        learner_id: [
+            CourseSuggestion(
+                s.course_id,
+                s.title,
+                None,
+                "",
+                s.reason,
+                None,
+                source="learners_like_you",
+                because_course_id=s.because_course_id,
+            )
+            for s in own
+        ]
+        for learner_id, own in found.items()
+    }
+
+
+def course_recommendations(
+    *, learner: User, now: datetime, limit: int = 3, skipped: Skipped | None = None
+) -> list[CourseSuggestion]:
+    """Courses from the active paths of active goals that the learner has not enrolled in,
+    then up to LEARNERS_LIKE_YOU courses that learners with the same courses went on to take.
+    """
+    return course_recommendations_for(
+        learner_ids=[learner.pk],
+        now=now,
+        limit=limit,
+        skipped=None if skipped is None else {learner.pk: skipped},
+    )[learner.pk]
+
+
+def latest_quiz_scores_for(*, learner_ids: list[int], now: datetime) -> dict[int, list[Decimal]]:
+    """The latest quiz scores that the difficulty advice and the falling-scores signal
+    both read, for several learners in one query."""
+    return latest_scores_for(
+        learner_ids=learner_ids,
+        now=now,
+        count=max(RECENT_ATTEMPTS, FALLING_ATTEMPTS),
+        window=RECENT_ATTEMPT_WINDOW,
+    )
+
+
+def struggles_for(
+    *, learner_ids: list[int], now: datetime, latest: dict[int, list[Decimal]]
+) -> dict[int, StruggleResult]:
+    """detect_struggle_for, reusing `latest_quiz_scores_for` when the two windows agree."""
+    shared = latest if RECENT_ATTEMPT_WINDOW == FALLING_WINDOW else None
+    return detect_struggle_for(learner_ids=learner_ids, now=now, latest_scores=shared)
+
+
+def difficulty_advice_for(
+    *,
+    learners: list[User],
+    now: datetime,
+    latest_scores: dict[int, list[Decimal]] | None = None,
+) -> dict[int, DifficultyAdvice]:
+    """Harder at a recent average of 85% or more, easier below 50%, else keep; per learner.
+
+    `latest_scores` may come from the caller (`latest_scores_for` with at least
+    RECENT_ATTEMPTS scores over RECENT_ATTEMPT_DAYS, same `now`).
+    """
+    if latest_scores is None:
+        latest_scores = latest_scores_for(
+            learner_ids=[learner.pk for learner in learners],
+            now=now,
+            count=RECENT_ATTEMPTS,
+            window=RECENT_ATTEMPT_WINDOW,
         )
-        for s in found.get(learner_id, [])
-    ]
+    return {
+        learner.pk: _difficulty(learner, latest_scores[learner.pk][:RECENT_ATTEMPTS])
+        for learner in learners
+    }
 
 
-def difficulty_advice(*, learner: User, now: datetime) -> DifficultyAdvice:
-    """Harder at a recent average of 85% or more, easier below 50%, else keep."""
+def _difficulty(learner: User, scores: list[Decimal]) -> DifficultyAdvice:
     profile = profile_of(learner)
     current = profile.current_difficulty if profile else Difficulty.BEGINNER
-    scores = list(
-        AssessmentAttempt.objects.filter(
-            learner=learner,
-            submitted_at__isnull=False,
-            submitted_at__gte=now - timedelta(days=RECENT_ATTEMPT_DAYS),
-            submitted_at__lte=now,
-            score__isnull=False,
-        )
-        .order_by("-submitted_at", "-id")
-        .values_list("score", flat=True)[:RECENT_ATTEMPTS]
-    )
     if not scores:
         return DifficultyAdvice(
             current,
@@ -522,6 +745,11 @@ def difficulty_advice(*, learner: User, now: datetime) -> DifficultyAdvice:
     return DifficultyAdvice(current, new, change, float(average), len(scores), reason)
 
 
+def difficulty_advice(*, learner: User, now: datetime) -> DifficultyAdvice:
+    """Harder at a recent average of 85% or more, easier below 50%, else keep."""
+    return difficulty_advice_for(learners=[learner], now=now)[learner.pk]
+
+
 @dataclass
 class _Wanted:
     reason: str
@@ -533,71 +761,88 @@ class _Wanted:
 RecKey = tuple[str, int | None, int | None, int | None]
 
 
-def _wanted_recommendations(
-    *, learner: User, now: datetime, struggle: StruggleResult
-) -> dict[RecKey, _Wanted]:
-    skipped = recently_skipped(learner=learner, now=now)
-    wanted: dict[RecKey, _Wanted] = {}
+def wanted_recommendations_for(
+    *,
+    learners: list[User],
+    now: datetime,
+    struggles: dict[int, StruggleResult],
+    advice: dict[int, DifficultyAdvice] | None = None,
+    scores: dict[int, dict[str, SkillScore]] | None = None,
+    levels: dict[int, dict[str, SkillLevel]] | None = None,
+) -> dict[int, dict[RecKey, _Wanted]]:
+    """The recommendations each learner should have now, by target (a fixed number of
+    queries for any number of learners; the caller may hand in blocks it already has)."""
+    ids = [learner.pk for learner in learners]
+    skipped = recently_skipped_for(learner_ids=ids, now=now)
+    if advice is None:
+        advice = difficulty_advice_for(learners=learners, now=now)
+    lessons = next_lessons_for(learner_ids=ids, now=now, skipped=skipped)
+    revisions = revision_lessons_for(
+        learners=learners, now=now, scores=scores, levels=levels, skipped=skipped
+    )
+    courses = course_recommendations_for(learner_ids=ids, now=now, skipped=skipped)
     kind = Recommendation.Kind
-    if struggle.is_struggling:
-        wanted[(kind.SUPPORT, None, None, None)] = _Wanted(
-            "We noticed: " + "; ".join(struggle.reasons),
-            KIND_SCORE[kind.SUPPORT],
-            {"reasons": struggle.reasons, "signals": struggle.signals},
-        )
-    for rank, item in enumerate(next_lessons(learner=learner, now=now, skipped=skipped)):
-        wanted[(kind.NEXT_LESSON, item.lesson_id, None, None)] = _Wanted(
-            item.reason, KIND_SCORE[kind.NEXT_LESSON] - rank / 100, item.as_dict()
-        )
-    for rank, item in enumerate(revision_lessons(learner=learner, now=now, skipped=skipped)):
-        wanted[(kind.REVISION, item.lesson_id, None, None)] = _Wanted(
-            item.reason, KIND_SCORE[kind.REVISION] - rank / 100, item.as_dict()
-        )
-    advice = difficulty_advice(learner=learner, now=now)
-    if advice.change != "keep" and (kind.DIFFICULTY, None, None) not in skipped:
-        wanted[(kind.DIFFICULTY, None, None, None)] = _Wanted(
-            advice.reason, KIND_SCORE[kind.DIFFICULTY], advice.as_dict()
-        )
-    for rank, item in enumerate(course_recommendations(learner=learner, now=now, skipped=skipped)):
-        wanted[(kind.COURSE, None, item.course_id, None)] = _Wanted(
-            item.reason, KIND_SCORE[kind.COURSE] - rank / 100, item.as_dict(), item.snapshot_id
-        )
-    return wanted
+    everyone: dict[int, dict[RecKey, _Wanted]] = {}
+    for learner_id in ids:
+        wanted: dict[RecKey, _Wanted] = {}
+        struggle = struggles[learner_id]
+        if struggle.is_struggling:
+            wanted[(kind.SUPPORT, None, None, None)] = _Wanted(
+                "We noticed: " + "; ".join(struggle.reasons),
+                KIND_SCORE[kind.SUPPORT],
+                {"reasons": struggle.reasons, "signals": struggle.signals},
+            )
+        for rank, item in enumerate(lessons[learner_id]):
+            wanted[(kind.NEXT_LESSON, item.lesson_id, None, None)] = _Wanted(
+                item.reason, KIND_SCORE[kind.NEXT_LESSON] - rank / 100, item.as_dict()
+            )
+        for rank, item in enumerate(revisions[learner_id]):
+            wanted[(kind.REVISION, item.lesson_id, None, None)] = _Wanted(
+                item.reason, KIND_SCORE[kind.REVISION] - rank / 100, item.as_dict()
+            )
+        own_advice = advice[learner_id]
+        if own_advice.change != "keep" and (kind.DIFFICULTY, None, None) not in skipped[learner_id]:
+            wanted[(kind.DIFFICULTY, None, None, None)] = _Wanted(
+                own_advice.reason, KIND_SCORE[kind.DIFFICULTY], own_advice.as_dict()
+            )
+        for rank, item in enumerate(courses[learner_id]):
+            wanted[(kind.COURSE, None, item.course_id, None)] = _Wanted(
+                item.reason, KIND_SCORE[kind.COURSE] - rank / 100, item.as_dict(), item.snapshot_id
+            )
+        everyone[learner_id] = wanted
+    return everyone
 
 
-def refresh_recommendations(
-    *, learner: User, now: datetime, struggle: StruggleResult | None = None
-) -> list[Recommendation]:
-    """Bring the learner's active recommendations in line with their current data.
+def struggle_metric(struggle: StruggleResult, now: datetime) -> dict:
+    """The struggle check as kept on the profile, so instructors see who struggles."""
+    return {**asdict(struggle), "checked_at": now.isoformat()}
+
+
+def store_recommendations(*, wanted: dict[int, dict[RecKey, _Wanted]], now: datetime) -> None:
+    """Bring these learners' active recommendations in line with `wanted`, in four queries.
 
     Still-wanted ones are updated in place (one active row per target, as the constraint
-    requires), new ones created, the rest and any past their expiry marked expired.
-    Returns the active recommendations, best first. A caller that has just run
-    detect_struggle for the same learner and `now` (the weekly job) passes its result.
+    requires), new ones created, the rest marked expired. Run inside a transaction that
+    holds the learners' profile locks (see `refresh_recommendations`).
     """
-    if struggle is None:
-        struggle = detect_struggle(learner=learner, now=now)
-    wanted = _wanted_recommendations(learner=learner, now=now, struggle=struggle)
-    with transaction.atomic():
-        # Serialises concurrent refreshes of one learner (quiz submit vs weekly job).
-        profile = LearnerProfile.objects.select_for_update().filter(user=learner).first()
-        if profile is not None:
-            # Kept on the profile so instructors see who struggles without recomputing.
-            profile.behavioral_metrics = {
-                **profile.behavioral_metrics,
-                "struggle": {**asdict(struggle), "checked_at": now.isoformat()},
-            }
-            profile.save(update_fields=["behavioral_metrics", "updated_at"])
-        active = Recommendation.objects.select_for_update().filter(
-            learner=learner, status=Recommendation.Status.ACTIVE
-        )
-        existing = {(r.kind, r.lesson_id, r.course_id, r.assessment_id): r for r in active}
-        stale = [r.pk for key, r in existing.items() if key not in wanted]
+    active = Recommendation.objects.select_for_update().filter(
+        learner_id__in=list(wanted), status=Recommendation.Status.ACTIVE
+    )
+    existing = {
+        (r.learner_id, r.kind, r.lesson_id, r.course_id, r.assessment_id): r for r in active
+    }
+    stale = [
+        r.pk for (learner_id, *key), r in existing.items() if tuple(key) not in wanted[learner_id]
+    ]
+    if stale:
         Recommendation.objects.filter(pk__in=stale).update(
             status=Recommendation.Status.EXPIRED, updated_at=now
         )
-        new = []
-        for key, want in wanted.items():
+    changed, new = [], []
+    # auto_now is not applied by a bulk update: stamp the rows as save() would.
+    updated_at = timezone.now()
+    for learner_id, own in wanted.items():
+        for key, want in own.items():
             fields = {
                 "reason": want.reason,
                 "score": want.score,
@@ -605,16 +850,17 @@ def refresh_recommendations(
                 "source_snapshot_id": want.source_snapshot_id,
                 "expires_at": now + RECOMMENDATION_TTL,
             }
-            if key in existing:
-                row = existing[key]
+            row = existing.get((learner_id, *key))
+            if row is not None:
                 for name, value in fields.items():
                     setattr(row, name, value)
-                row.save(update_fields=[*fields, "updated_at"])
+                row.updated_at = updated_at
+                changed.append(row)
             else:
                 kind, lesson_id, course_id, assessment_id = key
                 new.append(
                     Recommendation(
-                        learner=learner,
+                        learner_id=learner_id,
                         kind=kind,
                         lesson_id=lesson_id,
                         course_id=course_id,
@@ -623,7 +869,51 @@ def refresh_recommendations(
                         **fields,
                     )
                 )
-        Recommendation.objects.bulk_create(new)
+    bulk_update_rows(Recommendation, changed, STORED_FIELDS)
+    Recommendation.objects.bulk_create(new)
+    learners_changed(wanted)
+
+
+# The columns a refresh rewrites on a still-wanted recommendation, with their types.
+STORED_FIELDS = {
+    "reason": "text",
+    "score": "float8",
+    "payload": JSONB,
+    "source_snapshot_id": "bigint",
+    "expires_at": "timestamptz",
+    "updated_at": "timestamptz",
+}
+
+
+def refresh_recommendations(
+    *, learner: User, now: datetime, struggle: StruggleResult | None = None
+) -> list[Recommendation]:
+    """Bring the learner's active recommendations in line with their current data.
+
+    Still-wanted ones are updated in place, new ones created, the rest and any past their
+    expiry marked expired (see `store_recommendations`). Returns the active
+    recommendations, best first. A caller that has just run detect_struggle for the same
+    learner and `now` passes its result.
+    """
+    latest = latest_quiz_scores_for(learner_ids=[learner.pk], now=now)
+    if struggle is None:
+        struggle = struggles_for(learner_ids=[learner.pk], now=now, latest=latest)[learner.pk]
+    wanted = wanted_recommendations_for(
+        learners=[learner],
+        now=now,
+        struggles={learner.pk: struggle},
+        advice=difficulty_advice_for(learners=[learner], now=now, latest_scores=latest),
+    )
+    with transaction.atomic():
+        # Serialises concurrent refreshes of one learner (quiz submit vs weekly job).
+        profile = LearnerProfile.objects.select_for_update().filter(user=learner).first()
+        if profile is not None:
+            profile.behavioral_metrics = {
+                **profile.behavioral_metrics,
+                "struggle": struggle_metric(struggle, now),
+            }
+            profile.save(update_fields=["behavioral_metrics", "updated_at"])
+        store_recommendations(wanted=wanted, now=now)
     return list(
         Recommendation.objects.filter(learner=learner, status=Recommendation.Status.ACTIVE)
         .select_related("lesson", "course")
@@ -631,11 +921,29 @@ def refresh_recommendations(
     )
 
 
+def expire_stale_recommendations_for(*, learner_ids: list[int], now: datetime) -> dict[int, int]:
+    """Mark these learners' active recommendations past their expiry as expired.
+
+    Returns how many per learner (two queries).
+    """
+    stale = Recommendation.objects.filter(
+        learner_id__in=learner_ids, status=Recommendation.Status.ACTIVE, expires_at__lte=now
+    )
+    rows = list(stale.values_list("pk", "learner_id"))
+    counts = dict.fromkeys(learner_ids, 0)
+    for _, learner_id in rows:
+        counts[learner_id] += 1
+    if rows:
+        Recommendation.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            status=Recommendation.Status.EXPIRED, updated_at=now
+        )
+        learners_changed({learner_id for _, learner_id in rows})
+    return counts
+
+
 def expire_stale_recommendations(*, learner: User, now: datetime) -> int:
     """Mark active recommendations past their expiry as expired; returns how many."""
-    return Recommendation.objects.filter(
-        learner=learner, status=Recommendation.Status.ACTIVE, expires_at__lte=now
-    ).update(status=Recommendation.Status.EXPIRED, updated_at=now)
+    return expire_stale_recommendations_for(learner_ids=[learner.pk], now=now)[learner.pk]
 
 
 def recommendation_act(

@@ -63,72 +63,112 @@ def learner_timezone(learner: User) -> ZoneInfo:
         return UTC
 
 
-def skill_levels(*, learner: User) -> dict[str, SkillLevel]:
-    """Current level per skill slug: LearnerSkillState first, the profile's mirror for the rest.
+def skill_levels_for(*, learners: list[User]) -> dict[int, dict[str, SkillLevel]]:
+    """Current level per skill slug for each learner: LearnerSkillState first, then the
+    profile's mirror for the rest (one or two queries for any number of learners).
 
     The profile JSON can hold levels for skills without a state row (seeded or imported
     profiles); those get their display name from one extra query.
     """
-    levels: dict[str, SkillLevel] = {}
-    states = LearnerSkillState.objects.filter(learner=learner).values_list(
-        "skill__slug", "skill__name", "level", "mastery", "last_practiced_at"
+    levels: dict[int, dict[str, SkillLevel]] = {learner.pk: {} for learner in learners}
+    states = LearnerSkillState.objects.filter(learner_id__in=list(levels)).values_list(
+        "learner_id", "skill__slug", "skill__name", "level", "mastery", "last_practiced_at"
     )
-    for slug, name, level, mastery, practiced in states:
-        levels[slug] = SkillLevel(slug, name, level, mastery, practiced)
-    profile = profile_of(learner)
-    mirrored = {
-        slug: level
-        for slug, level in (profile.skill_levels if profile else {}).items()
-        if slug not in levels and isinstance(level, int)
-    }
-    if mirrored:
-        names = dict(Skill.objects.filter(slug__in=mirrored).values_list("slug", "name"))
-        for slug, level in mirrored.items():
-            levels[slug] = SkillLevel(slug, names.get(slug, slug), level, None, None)
+    for learner_id, slug, name, level, mastery, practiced in states:
+        levels[learner_id][slug] = SkillLevel(slug, name, level, mastery, practiced)
+    mirrored: dict[int, dict[str, int]] = {}
+    for learner in learners:
+        profile = profile_of(learner)
+        mirrored[learner.pk] = {
+            slug: level
+            for slug, level in (profile.skill_levels if profile else {}).items()
+            if slug not in levels[learner.pk] and isinstance(level, int)
+        }
+    wanted = {slug for own in mirrored.values() for slug in own}
+    if wanted:
+        names = dict(Skill.objects.filter(slug__in=wanted).values_list("slug", "name"))
+        for learner_id, own in mirrored.items():
+            for slug, level in own.items():
+                levels[learner_id][slug] = SkillLevel(
+                    slug, names.get(slug, slug), level, None, None
+                )
     return levels
+
+
+def skill_levels(*, learner: User) -> dict[str, SkillLevel]:
+    """Current level per skill slug of one learner (see `skill_levels_for`)."""
+    return skill_levels_for(learners=[learner])[learner.pk]
+
+
+def recent_skill_scores_for(
+    *, learner_ids: list[int], per_skill: int = RECENT_ANSWERS_PER_SKILL
+) -> dict[int, dict[str, SkillScore]]:
+    """Percent correct over each skill's latest `per_skill` answers in submitted attempts,
+    per learner, in one query.
+
+    The window function keeps the row count bounded by learners x skills x per_skill, not
+    by history.
+    """
+    ranked = (
+        Answer.objects.filter(
+            attempt__learner_id__in=learner_ids, attempt__submitted_at__isnull=False
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("attempt__learner_id"), F("question__skill_id")],
+                order_by=[F("answered_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank__lte=per_skill)
+        .values_list(
+            "attempt__learner_id",
+            "question__skill__slug",
+            "question__skill__name",
+            "is_correct",
+            "answered_at",
+        )
+    )
+    tally: dict[tuple[int, str], list] = defaultdict(lambda: ["", 0, 0, None])
+    for learner_id, slug, name, is_correct, answered_at in ranked:
+        row = tally[learner_id, slug]
+        row[0] = name
+        row[1] += 1
+        row[2] += int(is_correct)
+        row[3] = answered_at if row[3] is None else max(row[3], answered_at)
+    scores: dict[int, dict[str, SkillScore]] = {learner_id: {} for learner_id in learner_ids}
+    for (learner_id, slug), (name, answered, correct, last) in tally.items():
+        percent = round(100 * correct / answered, 1)
+        scores[learner_id][slug] = SkillScore(slug, name, answered, correct, percent, last)
+    return scores
 
 
 def recent_skill_scores(
     *, learner: User, per_skill: int = RECENT_ANSWERS_PER_SKILL
 ) -> dict[str, SkillScore]:
-    """Percent correct over each skill's latest `per_skill` answers in submitted attempts.
-
-    The window function keeps the row count bounded by skills x per_skill, not by history.
-    """
-    ranked = (
-        Answer.objects.filter(attempt__learner=learner, attempt__submitted_at__isnull=False)
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("question__skill_id")],
-                order_by=[F("answered_at").desc(), F("id").desc()],
-            )
-        )
-        .filter(rank__lte=per_skill)
-        .values_list("question__skill__slug", "question__skill__name", "is_correct", "answered_at")
-    )
-    tally: dict[str, list] = defaultdict(lambda: ["", 0, 0, None])
-    for slug, name, is_correct, answered_at in ranked:
-        row = tally[slug]
-        row[0] = name
-        row[1] += 1
-        row[2] += int(is_correct)
-        row[3] = answered_at if row[3] is None else max(row[3], answered_at)
-    return {
-        slug: SkillScore(slug, name, answered, correct, round(100 * correct / answered, 1), last)
-        for slug, (name, answered, correct, last) in tally.items()
-    }
+    """One learner's recent per-skill scores (see `recent_skill_scores_for`)."""
+    return recent_skill_scores_for(learner_ids=[learner.pk], per_skill=per_skill)[learner.pk]
 
 
-def recently_skipped(*, learner: User, now: datetime) -> set[tuple[str, int | None, int | None]]:
+Skipped = set[tuple[str, int | None, int | None]]
+
+
+def recently_skipped_for(*, learner_ids: list[int], now: datetime) -> dict[int, Skipped]:
+    """Per learner, (kind, lesson_id, course_id) of recommendations skipped within the
+    cooldown (one query)."""
+    skipped: dict[int, Skipped] = {learner_id: set() for learner_id in learner_ids}
+    for learner_id, kind, lesson_id, course_id in Recommendation.objects.filter(
+        learner_id__in=learner_ids,
+        status=Recommendation.Status.SKIPPED,
+        acted_at__gte=now - SKIP_COOLDOWN,
+    ).values_list("learner_id", "kind", "lesson_id", "course_id"):
+        skipped[learner_id].add((kind, lesson_id, course_id))
+    return skipped
+
+
+def recently_skipped(*, learner: User, now: datetime) -> Skipped:
     """(kind, lesson_id, course_id) of recommendations skipped within the cooldown."""
-    return set(
-        Recommendation.objects.filter(
-            learner=learner,
-            status=Recommendation.Status.SKIPPED,
-            acted_at__gte=now - SKIP_COOLDOWN,
-        ).values_list("kind", "lesson_id", "course_id")
-    )
+    return recently_skipped_for(learner_ids=[learner.pk], now=now)[learner.pk]
 
 
 def struggling_learners(*, course: Course) -> list[dict]:

@@ -6,11 +6,14 @@ figures that tripped it, so an instructor (or the learner) can check it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from itertools import pairwise
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
+from django.db.models.functions import RowNumber
 
 from accounts.models import User
 from assessments.models import AssessmentAttempt
@@ -45,9 +48,12 @@ def _pct(value) -> str:
     return f"{float(value):g}%"
 
 
-def _failed_attempts(learner: User, now: datetime, lesson: Lesson | None) -> list[str]:
+Found = dict[int, list[str]]
+
+
+def _failed_attempts(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
     attempts = AssessmentAttempt.objects.filter(
-        learner=learner,
+        learner_id__in=learner_ids,
         submitted_at__gte=now - FAILED_WINDOW,
         submitted_at__lte=now,
         score__isnull=False,
@@ -55,40 +61,44 @@ def _failed_attempts(learner: User, now: datetime, lesson: Lesson | None) -> lis
     if lesson is not None:
         attempts = attempts.filter(assessment__lesson=lesson)
     rows = (
-        attempts.values("assessment_id", "assessment__title")
+        attempts.values("learner_id", "assessment_id", "assessment__title")
         .annotate(failures=Count("id"), best=Max("score"))
         .filter(failures__gte=FAILED_ATTEMPTS)
-        .order_by("assessment__title", "assessment_id")
+        .order_by("learner_id", "assessment__title", "assessment_id")
     )
-    return [
-        f"Failed '{row['assessment__title']}' {row['failures']} times in the last "
-        f"{FAILED_WINDOW.days} days (best score {_pct(row['best'])})"
-        for row in rows
-    ]
+    found: Found = defaultdict(list)
+    for row in rows:
+        found[row["learner_id"]].append(
+            f"Failed '{row['assessment__title']}' {row['failures']} times in the last "
+            f"{FAILED_WINDOW.days} days (best score {_pct(row['best'])})"
+        )
+    return found
 
 
-def _time_over(learner: User, now: datetime, lesson: Lesson | None) -> list[str]:
+def _time_over(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
     progress = LessonProgress.objects.filter(
-        learner=learner,
+        learner_id__in=learner_ids,
         started_at__gte=now - TIME_WINDOW,
         started_at__lte=now,
         time_spent_seconds__gte=F("lesson__estimated_minutes") * 60 * TIME_OVER_FACTOR,
     )
     if lesson is not None:
         progress = progress.filter(lesson=lesson)
-    rows = progress.order_by("lesson__title", "lesson_id").values_list(
-        "lesson__title", "time_spent_seconds", "lesson__estimated_minutes"
+    rows = progress.order_by("learner_id", "lesson__title", "lesson_id").values_list(
+        "learner_id", "lesson__title", "time_spent_seconds", "lesson__estimated_minutes"
     )
-    return [
-        f"Spent {seconds // 60} min on '{title}' - {seconds / 60 / minutes:.1f}x the "
-        f"estimated {minutes} min"
-        for title, seconds, minutes in rows
-    ]
+    found: Found = defaultdict(list)
+    for learner_id, title, seconds, minutes in rows:
+        found[learner_id].append(
+            f"Spent {seconds // 60} min on '{title}' - {seconds / 60 / minutes:.1f}x the "
+            f"estimated {minutes} min"
+        )
+    return found
 
 
-def _rewinds_and_pauses(learner: User, now: datetime, lesson: Lesson | None) -> list[str]:
+def _rewinds_and_pauses(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
     events = LearnerEvent.objects.filter(
-        learner=learner,
+        learner_id__in=learner_ids,
         occurred_at__gte=now - REWIND_WINDOW,
         occurred_at__lte=now,
         event_type__in=[LearnerEvent.Type.VIDEO_SEEK, LearnerEvent.Type.VIDEO_PAUSE],
@@ -97,61 +107,105 @@ def _rewinds_and_pauses(learner: User, now: datetime, lesson: Lesson | None) -> 
     if lesson is not None:
         events = events.filter(lesson_id=lesson.pk)
     rows = (
-        events.values("lesson_id", "lesson__title")
+        events.values("learner_id", "lesson_id", "lesson__title")
         .annotate(
             total=Count("event_id"),
             seeks=Count("event_id", filter=Q(event_type=LearnerEvent.Type.VIDEO_SEEK)),
         )
         .filter(total__gte=REWIND_PAUSE_EVENTS)
-        .order_by("lesson__title", "lesson_id")
+        .order_by("learner_id", "lesson__title", "lesson_id")
     )
-    return [
-        f"Rewound or paused '{row['lesson__title']}' {row['total']} times in the last "
-        f"{REWIND_WINDOW.days} days ({row['seeks']} rewinds, {row['total'] - row['seeks']} pauses)"
-        for row in rows
-    ]
+    found: Found = defaultdict(list)
+    for row in rows:
+        found[row["learner_id"]].append(
+            f"Rewound or paused '{row['lesson__title']}' {row['total']} times in the last "
+            f"{REWIND_WINDOW.days} days ({row['seeks']} rewinds, "
+            f"{row['total'] - row['seeks']} pauses)"
+        )
+    return found
 
 
-def _stalled(learner: User, now: datetime, lesson: Lesson | None) -> list[str]:
+def _stalled(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
     recent_activity = LearnerEvent.objects.filter(
-        learner=learner,
+        learner_id=OuterRef("learner_id"),
         lesson_id=OuterRef("lesson_id"),
         occurred_at__gte=now - STALL_AFTER,
         occurred_at__lte=now,
     )
     progress = LessonProgress.objects.filter(
-        learner=learner,
+        learner_id__in=learner_ids,
         status=LessonProgress.Status.IN_PROGRESS,
         started_at__lte=now - STALL_AFTER,
     ).filter(~Exists(recent_activity))
     if lesson is not None:
         progress = progress.filter(lesson=lesson)
-    rows = progress.order_by("started_at", "lesson_id").values_list("lesson__title", "started_at")
-    return [
-        f"Started '{title}' {(now - started).days} days ago with no activity on it in the last "
-        f"{STALL_AFTER.days} days"
-        for title, started in rows
-    ]
+    rows = progress.order_by("learner_id", "started_at", "lesson_id").values_list(
+        "learner_id", "lesson__title", "started_at"
+    )
+    found: Found = defaultdict(list)
+    for learner_id, title, started in rows:
+        found[learner_id].append(
+            f"Started '{title}' {(now - started).days} days ago with no activity on it in the "
+            f"last {STALL_AFTER.days} days"
+        )
+    return found
 
 
-def _falling_scores(learner: User, now: datetime, lesson: Lesson | None) -> list[str]:
+def latest_scores_for(
+    *,
+    learner_ids: list[int],
+    now: datetime,
+    count: int,
+    window: timedelta = FALLING_WINDOW,
+    lesson: Lesson | None = None,
+) -> dict[int, list[Decimal]]:
+    """Each learner's latest `count` quiz scores within `window`, newest first (one query).
+
+    Shared by the falling-scores signal and the difficulty advice, which read the same
+    attempts when their windows agree.
+    """
     attempts = AssessmentAttempt.objects.filter(
-        learner=learner,
-        submitted_at__gte=now - FALLING_WINDOW,
+        learner_id__in=learner_ids,
+        submitted_at__gte=now - window,
         submitted_at__lte=now,
         score__isnull=False,
     )
     if lesson is not None:
         attempts = attempts.filter(assessment__lesson=lesson)
-    latest = list(
-        attempts.order_by("-submitted_at", "-id").values_list("score", flat=True)[:FALLING_ATTEMPTS]
-    )[::-1]
+    ranked = (
+        attempts.annotate(
+            position=Window(
+                RowNumber(),
+                partition_by=[F("learner_id")],
+                order_by=[F("submitted_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(position__lte=count)
+        .order_by("learner_id", "position")
+        .values_list("learner_id", "score")
+    )
+    scores: dict[int, list[Decimal]] = {learner_id: [] for learner_id in learner_ids}
+    for learner_id, score in ranked:
+        scores[learner_id].append(score)
+    return scores
+
+
+def falling_scores(newest_first: list[Decimal]) -> list[str]:
+    """The falling-scores reason for a learner's latest scores (newest first), if any."""
+    latest = newest_first[:FALLING_ATTEMPTS][::-1]
     if len(latest) < FALLING_ATTEMPTS:
         return []
     falling = all(a > b for a, b in pairwise(latest))
     if not falling or latest[0] - latest[-1] < FALLING_DROP:
         return []
     return ["Quiz scores falling: " + " → ".join(_pct(s) for s in latest)]
+
+
+def _falling_scores(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
+    latest = latest_scores_for(
+        learner_ids=learner_ids, now=now, count=FALLING_ATTEMPTS, lesson=lesson
+    )
+    return {learner_id: falling_scores(scores) for learner_id, scores in latest.items()}
 
 
 SIGNALS = {
@@ -163,15 +217,41 @@ SIGNALS = {
 }
 
 
+def detect_struggle_for(
+    *,
+    learner_ids: list[int],
+    now: datetime,
+    lesson: Lesson | None = None,
+    latest_scores: dict[int, list[Decimal]] | None = None,
+) -> dict[int, StruggleResult]:
+    """Check every signal for each learner (or only their work on one lesson): one query per
+    signal for any number of learners.
+
+    A caller that already holds `latest_scores_for` (at least FALLING_ATTEMPTS per learner,
+    same `now`, FALLING_WINDOW, no lesson) passes them to save the falling-scores query.
+    """
+    found = {}
+    for name, check in SIGNALS.items():
+        if name == "falling_scores" and latest_scores is not None and lesson is None:
+            found[name] = {
+                learner_id: falling_scores(latest_scores[learner_id]) for learner_id in learner_ids
+            }
+        else:
+            found[name] = check(learner_ids, now, lesson)
+    results = {}
+    for learner_id in learner_ids:
+        reasons: list[str] = []
+        signals: list[str] = []
+        for name in SIGNALS:
+            if found[name].get(learner_id):
+                signals.append(name)
+                reasons.extend(found[name][learner_id])
+        results[learner_id] = StruggleResult(bool(reasons), reasons, signals)
+    return results
+
+
 def detect_struggle(
     *, learner: User, now: datetime, lesson: Lesson | None = None
 ) -> StruggleResult:
     """Check every signal for the learner (or only their work on one lesson)."""
-    reasons: list[str] = []
-    signals: list[str] = []
-    for name, check in SIGNALS.items():
-        found = check(learner, now, lesson)
-        if found:
-            signals.append(name)
-            reasons.extend(found)
-    return StruggleResult(bool(reasons), reasons, signals)
+    return detect_struggle_for(learner_ids=[learner.pk], now=now, lesson=lesson)[learner.pk]

@@ -1,7 +1,7 @@
 """Insights tasks: thin wrappers (ids in, one insights function) run by Celery.
 
 Each is idempotent, so a redelivered or re-sent message changes nothing:
-``adjust_learner`` records the ISO week it ran for, ``refresh_recommendations``
+the weekly adjustment records the ISO week it ran for, ``refresh_recommendations``
 converges on the learner's current data. Base class, retries and outbox
 bookkeeping: skillstudio.jobs.
 """
@@ -22,7 +22,7 @@ from insights import skills, weekly
 from insights.ml import dropout, segments, training
 from insights.models import MLModel
 from insights.recommendations import refresh_recommendations as refresh
-from skillstudio.jobs import JobTask, defer, for_each_learner
+from skillstudio.jobs import JobTask, defer
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +53,13 @@ def adjust_learning_paths_weekly(now: str | None = None, chunk_size: int = 200) 
 
 @shared_task(base=JobTask, bind=True, name="insights.adjust_learner_chunk")
 def adjust_learner_chunk(self: JobTask, learner_ids: list[int], now: str) -> dict[str, int]:
-    """Adjust each learner in the chunk; one failure never stops the others.
+    """Adjust the chunk set-based (``weekly.adjust_chunk``); one failure never stops the others.
 
-    Learners that hit a transient error are retried (only them, with backoff);
-    the rest of an interrupted chunk is a no-op when redelivered.
+    Learners that hit a transient error are retried (only them, with backoff); a chunk
+    interrupted before its commit is redone when redelivered, and the learners it already
+    committed are a no-op.
     """
-    moment = _moment(now)
-    report = for_each_learner(
-        learner_ids, lambda learner_id: weekly.adjust_learner(learner_id=learner_id, now=moment)
-    )
+    report = weekly.adjust_chunk(learner_ids=learner_ids, now=_moment(now))
     if report.transient:
         raise self.retry(
             kwargs={"learner_ids": report.transient, "now": now},

@@ -1,40 +1,66 @@
 """Weekly path adjustment (R-WEEKLY): re-plan, re-target and refresh, once per learner and week.
 
-`adjust_learner` holds the learner's profile row lock for the whole run and records the ISO
-week it ran for in `behavioral_metrics`, so a rerun in the same week (a retried task, a
-second worker, an operator re-running the command) changes nothing.
+`adjust_learners` works on a chunk of learners at once: it locks their profile rows for the
+whole run, computes every building block (analytics, struggle signals, skill scores and
+levels, goals, paths, recommendations) for the whole chunk with a fixed number of queries,
+decides per learner in Python, and writes with bulk statements in one transaction. It
+records the ISO week it ran for in `behavioral_metrics`, so a rerun in the same week (a
+retried task, a second worker, an operator re-running the command) changes nothing.
+`adjust_learner` is the same code for a chunk of one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from accounts.models import LearnerProfile, User
 from insights.analytics import (
+    ENGAGEMENT_DAYS,
+    EngagementPatterns,
     LearningPace,
-    active_goals,
-    engagement_patterns,
-    goal_paces,
-    performance_summary,
-    struggling_topics,
+    PerformanceSummary,
+    StrugglingTopic,
+    active_goals_for,
+    engagement_patterns_for,
+    goal_paces_for,
+    performance_summaries,
+    session_totals,
+    topics_from_scores,
 )
+from insights.bulk import JSONB, bulk_update_rows
 from insights.models import LearningPathSnapshot
-from insights.paths import PathError, path_signature, plan_learning_path, store_snapshot
+from insights.paths import PathError, PathPlan, path_signature, plan_learning_paths, store_snapshots
 from insights.recommendations import (
-    difficulty_advice,
-    expire_stale_recommendations,
-    refresh_recommendations,
+    DifficultyAdvice,
+    difficulty_advice_for,
+    expire_stale_recommendations_for,
+    latest_quiz_scores_for,
+    store_recommendations,
+    struggle_metric,
+    struggles_for,
+    wanted_recommendations_for,
 )
-from insights.struggle import StruggleResult, detect_struggle
+from insights.selectors import recent_skill_scores_for, skill_levels_for
+from insights.struggle import StruggleResult
 from learning.models import Enrollment, LearnerEvent, LearningGoal
+from skillstudio.data_versions import learners_changed
+from skillstudio.jobs import BatchReport, for_each_learner
+
+logger = logging.getLogger(__name__)
 
 # A learner is in the weekly run with an active goal or enrollment, or recent activity.
 ACTIVE_WINDOW = timedelta(days=28)
+# The window of the performance summary the weekly run reads (its default).
+SUMMARY_DAYS = 30
+# Struggling topics: recent skill score below this.
+TOPIC_THRESHOLD = 60
 
 
 @dataclass
@@ -77,14 +103,15 @@ def _replan_reason(
     return f"Skill levels or courses changed since the last plan for '{goal.title}'"
 
 
-def _decide(learner: User, now: datetime) -> tuple[list[dict], dict, str, StruggleResult]:
-    """Adjustments other than re-planning, the metrics to store, the advised difficulty, and
-    the struggle check (handed on to refresh_recommendations rather than run twice)."""
-    summary = performance_summary(learner=learner, now=now)
-    patterns = engagement_patterns(learner=learner, now=now)
-    topics = struggling_topics(learner=learner)
-    struggle = detect_struggle(learner=learner, now=now)
-    advice = difficulty_advice(learner=learner, now=now)
+def _decide(
+    summary: PerformanceSummary,
+    patterns: EngagementPatterns,
+    topics: list[StrugglingTopic],
+    struggle: StruggleResult,
+    advice: DifficultyAdvice,
+    now: datetime,
+) -> tuple[list[dict], dict]:
+    """Adjustments other than re-planning, and the metrics to store."""
     adjustments = []
     if topics:
         focus = ", ".join(f"{t.skill} ({t.avg_score:g}%)" for t in topics[:3])
@@ -115,7 +142,168 @@ def _decide(learner: User, now: datetime) -> tuple[list[dict], dict, str, Strugg
         "avg_quiz_score": summary.avg_quiz_score,
         "computed_at": now.isoformat(),
     }
-    return adjustments, metrics, advice.recommended, struggle
+    return adjustments, metrics
+
+
+def _replans(
+    goals: list[LearningGoal],
+    plans: dict[int, PathPlan | PathError],
+    paces: dict[int, LearningPace],
+    current: dict[int, LearningPathSnapshot],
+) -> tuple[list[dict], list[tuple[LearningGoal, PathPlan]]]:
+    """Per goal: a path error, behind schedule, or a new plan when the path changed."""
+    adjustments: list[dict] = []
+    changed: list[tuple[LearningGoal, PathPlan]] = []
+    for goal in goals:
+        plan = plans[goal.pk]
+        if isinstance(plan, PathError):
+            adjustments.append({"kind": "path_error", "goal_id": goal.pk, "reason": str(plan)})
+            continue
+        snapshot = current.get(goal.pk)
+        if paces[goal.pk].status == "behind":
+            adjustments.append(
+                {
+                    "kind": "behind_schedule",
+                    "goal_id": goal.pk,
+                    "reason": f"Behind schedule on '{goal.title}': {paces[goal.pk].reason}",
+                }
+            )
+        if snapshot and path_signature(snapshot.items, snapshot.metadata) == path_signature(
+            plan.item_dicts(), plan.metadata
+        ):
+            continue
+        reason = _replan_reason(goal, snapshot, paces[goal.pk])
+        adjustments.append({"kind": "replan", "goal_id": goal.pk, "reason": reason})
+        changed.append((goal, plan))
+    return adjustments, changed
+
+
+def adjust_learners(
+    *, learner_ids: list[int], now: datetime, dry_run: bool = False, skip_locked: bool = False
+) -> dict[int, WeeklyResult]:
+    """Run the weekly adjustment for a chunk of learners, in one transaction.
+
+    Each learner's profile row stays locked until the chunk commits, which serialises the
+    run with a concurrent recommendation refresh (quiz submit) of the same learner. With
+    skip_locked, learners whose profile another transaction holds are left out of the
+    result (as are ids without a learner profile), for the caller to retry one by one.
+    A learner already adjusted this ISO week gets a skipped result and nothing written.
+    With dry_run the decisions are computed and returned, and nothing is written.
+    """
+    week = iso_week(now)
+    results: dict[int, WeeklyResult] = {}
+    with transaction.atomic():
+        profiles = list(
+            LearnerProfile.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+            .filter(user_id__in=learner_ids)
+            .select_related("user")
+            .order_by("user_id")
+        )
+        due: list[User] = []
+        for profile in profiles:
+            learner = profile.user
+            learner.profile = profile  # everything below reads the locked, fresh row
+            result = WeeklyResult(learner_id=learner.pk, iso_week=week, dry_run=dry_run)
+            results[learner.pk] = result
+            if profile.behavioral_metrics.get("weekly_adjustment", {}).get("iso_week") == week:
+                result.skipped = True
+            else:
+                due.append(learner)
+        if due:
+            _adjust(due, {learner.pk: results[learner.pk] for learner in due}, now, dry_run)
+    return results
+
+
+def _adjust(
+    learners: list[User], results: dict[int, WeeklyResult], now: datetime, dry_run: bool
+) -> None:
+    week = iso_week(now)
+    ids = [learner.pk for learner in learners]
+    summary_since = now - timedelta(days=SUMMARY_DAYS)
+    engagement_since = now - timedelta(days=ENGAGEMENT_DAYS)
+    sessions = session_totals(learner_ids=ids, windows=[summary_since, engagement_since], until=now)
+    summaries = performance_summaries(
+        learners=learners, now=now, days=SUMMARY_DAYS, sessions=sessions[summary_since]
+    )
+    patterns = engagement_patterns_for(
+        learners=learners, now=now, sessions=sessions[engagement_since]
+    )
+    scores = recent_skill_scores_for(learner_ids=ids)
+    levels = skill_levels_for(learners=learners)
+    latest = latest_quiz_scores_for(learner_ids=ids, now=now)
+    struggles = struggles_for(learner_ids=ids, now=now, latest=latest)
+    advice = difficulty_advice_for(learners=learners, now=now, latest_scores=latest)
+    goals = active_goals_for(learner_ids=ids)
+    every_goal = [goal for learner_id in ids for goal in goals[learner_id]]
+    paces = goal_paces_for(learners=learners, goals=every_goal, now=now)
+    current = {
+        s.goal_id: s
+        for s in LearningPathSnapshot.objects.filter(
+            learner_id__in=ids, goal__in=every_goal, is_active=True
+        )
+    }
+    plans = plan_learning_paths(goals=every_goal, now=now, levels=levels)
+    metrics: dict[int, dict] = {}
+    to_store: list[tuple[LearningGoal, PathPlan]] = []
+    for learner in learners:
+        topics = topics_from_scores(scores[learner.pk], TOPIC_THRESHOLD)
+        adjustments, metrics[learner.pk] = _decide(
+            summaries[learner.pk],
+            patterns[learner.pk],
+            topics,
+            struggles[learner.pk],
+            advice[learner.pk],
+            now,
+        )
+        replans, changed = _replans(goals[learner.pk], plans, paces, current)
+        results[learner.pk].adjustments = adjustments + replans
+        to_store.extend(changed)
+    if dry_run:
+        return
+
+    for snapshot in store_snapshots(
+        plans=to_store,
+        now=now,
+        trigger=LearningPathSnapshot.Trigger.WEEKLY_ADJUSTMENT,
+        iso_week=week,
+    ):
+        results[snapshot.learner_id].snapshot_ids.append(snapshot.pk)
+    for learner in learners:
+        learner.profile.current_difficulty = advice[learner.pk].recommended
+    for learner_id, expired in expire_stale_recommendations_for(learner_ids=ids, now=now).items():
+        results[learner_id].expired_recommendations = expired
+    # The recommendations are chosen after the new difficulty is set, as a refresh on the
+    # adjusted profile would (their difficulty card is relative to the new level).
+    wanted = wanted_recommendations_for(
+        learners=learners,
+        now=now,
+        struggles=struggles,
+        advice=difficulty_advice_for(learners=learners, now=now, latest_scores=latest),
+        scores=scores,
+        levels=levels,
+    )
+    store_recommendations(wanted=wanted, now=now)
+    updated_at = timezone.now()  # auto_now is not applied by a bulk update
+    for learner in learners:
+        profile = learner.profile
+        results[learner.pk].active_recommendations = len(wanted[learner.pk])
+        profile.behavioral_metrics = {
+            **profile.behavioral_metrics,
+            "struggle": struggle_metric(struggles[learner.pk], now),
+            **metrics[learner.pk],
+            "weekly_adjustment": {
+                "iso_week": week,
+                "ran_at": now.isoformat(),
+                "adjustments": results[learner.pk].adjustments,
+            },
+        }
+        profile.updated_at = updated_at
+    bulk_update_rows(
+        LearnerProfile,
+        [learner.profile for learner in learners],
+        {"behavioral_metrics": JSONB, "current_difficulty": "text", "updated_at": "timestamptz"},
+    )
+    learners_changed(ids)
 
 
 def adjust_learner(*, learner_id: int, now: datetime, dry_run: bool = False) -> WeeklyResult:
@@ -123,82 +311,54 @@ def adjust_learner(*, learner_id: int, now: datetime, dry_run: bool = False) -> 
 
     With dry_run the decisions are computed and returned, and nothing is written.
     """
-    week = iso_week(now)
-    result = WeeklyResult(learner_id=learner_id, iso_week=week, dry_run=dry_run)
-    learner = User.objects.filter(pk=learner_id).first()
-    if learner is None:
+    if not User.objects.filter(pk=learner_id).exists():
         raise ValueError(f"No user with id {learner_id}.")
-    with transaction.atomic():
-        profile = LearnerProfile.objects.select_for_update().filter(user=learner).first()
-        if profile is None:
-            raise ValueError(f"User {learner_id} has no learner profile.")
-        learner.profile = profile  # everything below reads the locked, fresh row
-        if profile.behavioral_metrics.get("weekly_adjustment", {}).get("iso_week") == week:
-            result.skipped = True
-            return result
+    results = adjust_learners(learner_ids=[learner_id], now=now, dry_run=dry_run)
+    if learner_id not in results:
+        raise ValueError(f"User {learner_id} has no learner profile.")
+    return results[learner_id]
 
-        adjustments, metrics, difficulty, struggle = _decide(learner, now)
-        goals = active_goals(learner=learner)
-        paces = goal_paces(learner=learner, goals=goals, now=now)
-        current = {
-            s.goal_id: s
-            for s in LearningPathSnapshot.objects.filter(
-                learner=learner, goal__in=goals, is_active=True
-            )
-        }
-        plans = []
-        for goal in goals:
-            try:
-                plan = plan_learning_path(goal=goal, now=now)
-            except PathError as error:
-                adjustments.append({"kind": "path_error", "goal_id": goal.pk, "reason": str(error)})
-                continue
-            snapshot = current.get(goal.pk)
-            if paces[goal.pk].status == "behind":
-                adjustments.append(
-                    {
-                        "kind": "behind_schedule",
-                        "goal_id": goal.pk,
-                        "reason": f"Behind schedule on '{goal.title}': {paces[goal.pk].reason}",
-                    }
-                )
-            if snapshot and path_signature(snapshot.items, snapshot.metadata) == path_signature(
-                plan.item_dicts(), plan.metadata
-            ):
-                continue
-            reason = _replan_reason(goal, snapshot, paces[goal.pk])
-            adjustments.append({"kind": "replan", "goal_id": goal.pk, "reason": reason})
-            plans.append((goal, plan))
-        result.adjustments = adjustments
-        if dry_run:
-            return result
 
-        for goal, plan in plans:
-            snapshot = store_snapshot(
-                goal=goal,
-                plan=plan,
-                now=now,
-                trigger=LearningPathSnapshot.Trigger.WEEKLY_ADJUSTMENT,
-                iso_week=week,
-            )
-            result.snapshot_ids.append(snapshot.pk)
-        profile.current_difficulty = difficulty
-        result.expired_recommendations = expire_stale_recommendations(learner=learner, now=now)
-        result.active_recommendations = len(
-            refresh_recommendations(learner=learner, now=now, struggle=struggle)
+def adjust_chunk(
+    *,
+    learner_ids: list[int],
+    now: datetime,
+    dry_run: bool = False,
+    on_result: Callable[[int, WeeklyResult | None, BaseException | None], None] | None = None,
+) -> BatchReport:
+    """The weekly adjustment for a chunk, set-based, with failures isolated per learner.
+
+    The chunk runs in one transaction, skipping learners whose profile is locked by a
+    concurrent refresh; those, and every learner of a chunk that failed as a whole, are
+    then adjusted one by one (each in its own transaction), so one bad learner never
+    stops the others.
+    """
+    try:
+        results = adjust_learners(
+            learner_ids=learner_ids, now=now, dry_run=dry_run, skip_locked=True
         )
-        profile.refresh_from_db(fields=["behavioral_metrics"])  # keeps the struggle it stored
-        profile.behavioral_metrics = {
-            **profile.behavioral_metrics,
-            **metrics,
-            "weekly_adjustment": {
-                "iso_week": week,
-                "ran_at": now.isoformat(),
-                "adjustments": adjustments,
-            },
-        }
-        profile.save(update_fields=["behavioral_metrics", "current_difficulty", "updated_at"])
-    return result
+    except Exception:
+        logger.exception(
+            "Weekly chunk of %d learners failed; adjusting them one by one", len(learner_ids)
+        )
+        results = {}
+    report = BatchReport()
+    for learner_id in learner_ids:
+        if learner_id in results:
+            report.succeeded.append(learner_id)
+            if on_result is not None:
+                on_result(learner_id, results[learner_id], None)
+    rest = [learner_id for learner_id in learner_ids if learner_id not in results]
+    if rest:
+        single = for_each_learner(
+            rest,
+            lambda learner_id: adjust_learner(learner_id=learner_id, now=now, dry_run=dry_run),
+            on_result=on_result,
+        )
+        report.succeeded.extend(single.succeeded)
+        report.failed.update(single.failed)
+        report.transient.extend(single.transient)
+    return report
 
 
 def active_learner_ids(*, now: datetime, chunk_size: int = 500) -> Iterator[list[int]]:

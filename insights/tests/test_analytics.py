@@ -12,6 +12,7 @@ from insights.analytics import (
     engagement_patterns,
     learning_pace,
     performance_summary,
+    session_totals,
     struggling_topics,
 )
 from insights.tests.factories import LearningPathSnapshotFactory
@@ -250,3 +251,33 @@ def test_insights_celebrate_a_streak_with_rising_scores(learner):
         "Strong quiz performance (88.3% average)",
         "Excellent study discipline (5-day streak)",
     ]
+
+
+def test_session_totals_of_two_windows_in_one_pass_match_each_window_alone(
+    learner, other_learner, django_assert_num_queries
+):
+    since30, since90 = NOW - timedelta(days=30), NOW - timedelta(days=90)
+    # A session across the 30-day boundary: 20 minutes in the 90-day window, one lone
+    # event (0 s) in the 30-day one.
+    event(learner, since30 - timedelta(minutes=10))
+    event(learner, since30 + timedelta(minutes=10))
+    # Yesterday: 20 minutes, then a 50-minute gap starts a new session.
+    yesterday = NOW - timedelta(days=1)
+    for minutes in (0, 20, 70):
+        event(learner, yesterday + timedelta(minutes=minutes))
+    # Another learner's event in that gap must not bridge it.
+    event(other_learner, yesterday + timedelta(minutes=45))
+    ids = [learner.pk, other_learner.pk]
+
+    with django_assert_num_queries(1):
+        both = session_totals(learner_ids=ids, windows=[since30, since90], until=NOW)
+
+    assert both[since30] == {learner.pk: (3, 1200.0), other_learner.pk: (1, 0.0)}
+    assert both[since90] == {learner.pk: (3, 2400.0), other_learner.pk: (1, 0.0)}
+    for since in (since30, since90):
+        assert session_totals(learner_ids=ids, windows=[since], until=NOW) == {since: both[since]}
+    summary = performance_summary(learner=learner, now=NOW)
+    assert summary.study_hours == round(1200 / 3600, 1)
+    assert engagement_patterns(learner=learner, now=NOW).avg_session_minutes == round(
+        2400 / 3 / 60, 1
+    )

@@ -12,7 +12,6 @@ from django.utils import timezone
 from accounts.models import User
 from insights import weekly
 from insights.weekly import WeeklyResult
-from skillstudio.jobs import for_each_learner
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -69,12 +68,8 @@ class Command(BaseCommand):
 
         seen = 0
         for number, learner_ids in enumerate(chunks, start=1):
-            batch = for_each_learner(
-                learner_ids,
-                lambda learner_id: weekly.adjust_learner(
-                    learner_id=learner_id, now=now, dry_run=options["dry_run"]
-                ),
-                on_result=report,
+            batch = weekly.adjust_chunk(
+                learner_ids=learner_ids, now=now, dry_run=options["dry_run"], on_result=report
             )
             failed |= batch.failed | dict.fromkeys(batch.transient, "transient error")
             seen += len(learner_ids)
