@@ -15,7 +15,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from insights.dashboard import learner_dashboard
+from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, generate_learning_path, path_payload
 from insights.recommendations import recommendation_act, refresh_recommendations
@@ -46,7 +46,8 @@ class DashboardView(views.APIView):
     @extend_schema(responses=DashboardSerializer)
     def get(self, request: Request) -> Response:
         """Performance summary, goals, next lessons, revision, struggling topics, AI insights."""
-        return Response(learner_dashboard(learner=request.user, now=timezone.now()))
+        data, hit = cached_learner_dashboard(learner=request.user, now=timezone.now())
+        return Response(data, headers={CACHE_HEADER: "hit" if hit else "miss"})
 
 
 class RecommendationListView(generics.ListAPIView):

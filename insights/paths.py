@@ -20,6 +20,7 @@ from catalog.models import DIFFICULTY_RANK, Course
 from insights.models import LearningPathSnapshot
 from insights.selectors import learner_timezone, skill_levels
 from learning.models import Enrollment, LearningGoal
+from skillstudio.data_versions import learners_changed
 
 # A prerequisite course counts as mastered (and is left out) once the learner completed it
 # or every skill it teaches is at this level or above.
@@ -364,6 +365,7 @@ def store_snapshot(
         changes = path_diff(old_items=previous.items if previous else None, new_items=items)
         if previous:
             snapshots.filter(pk=previous.pk).update(is_active=False)
+        learners_changed([goal.learner_id])
         return LearningPathSnapshot.objects.create(
             learner_id=goal.learner_id,
             goal=goal,

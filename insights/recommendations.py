@@ -29,6 +29,7 @@ from insights.selectors import (
 )
 from insights.struggle import StruggleResult, detect_struggle
 from learning.models import Enrollment, LearningGoal, LessonProgress
+from skillstudio.data_versions import learners_changed
 
 # Revision: a skill needs review below this recent quiz score or this mastery estimate.
 REVISION_SCORE = 60
@@ -584,6 +585,7 @@ def refresh_recommendations(
                     )
                 )
         Recommendation.objects.bulk_create(new)
+        learners_changed([learner.pk])
     return list(
         Recommendation.objects.filter(learner=learner, status=Recommendation.Status.ACTIVE)
         .select_related("lesson", "course")
@@ -593,9 +595,12 @@ def refresh_recommendations(
 
 def expire_stale_recommendations(*, learner: User, now: datetime) -> int:
     """Mark active recommendations past their expiry as expired; returns how many."""
-    return Recommendation.objects.filter(
+    expired = Recommendation.objects.filter(
         learner=learner, status=Recommendation.Status.ACTIVE, expires_at__lte=now
     ).update(status=Recommendation.Status.EXPIRED, updated_at=now)
+    if expired:
+        learners_changed([learner.pk])
+    return expired
 
 
 def recommendation_act(
@@ -613,4 +618,5 @@ def recommendation_act(
         row.status = ACTIONS[action]
         row.acted_at = now
         row.save(update_fields=["status", "acted_at", "updated_at"])
+        learners_changed([row.learner_id])
     return row
