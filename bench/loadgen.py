@@ -14,7 +14,9 @@ SPEC: {"host": "127.0.0.1", "port": 8000, "clients": [{"session": "...", "token"
                       "bodies": "file.json" (optional: request i sends body i as client
                       i % len(clients); the run stops when the bodies run out),
                       "clients_in_order": false (true: request i is client i, so no learner
-                      is asked for twice within max_requests <= len(clients))}]}
+                      is asked for twice within max_requests <= len(clients)),
+                      "fill": false (true: before the warm-up, one unmeasured request per
+                      client, in order, so every client's dashboard entry exists)}]}
 
 Responses carrying the dashboard's cache header (X-Dashboard-Cache: hit|miss) are
 counted, so every dashboard row reports the hit ratio it was measured with.
@@ -32,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CACHE_HEADER = "x-dashboard-cache"
+# Upper bound on a fill pass (one request per client), however slow the server is.
+FILL_SECONDS = 600
 
 
 class HTTPError(Exception):
@@ -127,7 +131,9 @@ async def run_scenario(spec: dict, scenario: dict) -> dict:
     if in_order:
         limit = min(limit, len(clients))
 
-    async def worker(seed: int, deadline: float, measure: bool, budget: int) -> None:
+    async def worker(
+        seed: int, deadline: float, measure: bool, budget: int, ordered: bool = in_order
+    ) -> None:
         nonlocal counter
         rng = random.Random(seed)
         connection = Connection(host, port)
@@ -137,7 +143,7 @@ async def run_scenario(spec: dict, scenario: dict) -> dict:
                 counter += 1
                 if bodies is not None:
                     client, body = clients[index % len(clients)], bodies[index]
-                elif in_order:
+                elif ordered:
                     client, body = clients[index % len(clients)], b""
                 else:
                     client, body = rng.choice(clients), b""
@@ -172,6 +178,12 @@ async def run_scenario(spec: dict, scenario: dict) -> dict:
         finally:
             await connection.close()
 
+    if scenario.get("fill") and bodies is None:
+        deadline = time.perf_counter() + FILL_SECONDS
+        await asyncio.gather(
+            *(worker(2000 + i, deadline, False, len(clients), True) for i in range(concurrency))
+        )
+        counter = 0
     warmup = scenario.get("warmup", 0)
     if warmup and bodies is None and not in_order:
         deadline = time.perf_counter() + 30

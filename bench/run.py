@@ -11,10 +11,11 @@
    process (bench.loadgen) at each concurrency: the learner dashboard page and
    GET /api/v1/ai/dashboard for random logged-in learners, each next to its floor, then
    event batch ingestion (500 events per request) and its floor, a raw COPY of the same rows.
-   The dashboards are cached per learner: each dashboard scenario starts with every
-   client's cache entry invalidated, the steady-state one then picks random clients (its
-   hit ratio, printed, comes from its own repeat visits), and the cold one asks each client
-   once, so every request computes the dashboard.
+   The dashboards are cached per learner, and each is measured three ways, each row with
+   the hit ratio it ran at: steady state (every client's entry invalidated first, then
+   random clients: hits only from the run's own repeat visits), cold (invalidated, each
+   client asked once: every request computes) and warm (every client's entry filled by an
+   unmeasured pass first: what a returning learner with no write since costs).
 4. A table on stdout and JSON in bench/results/ (git-ignored): latest.json and one file per run.
 """
 
@@ -48,13 +49,15 @@ SCALE_COURSE_PREFIX = "scale-course-"
 # The floor of each measured endpoint: the cheapest view that already exists with the same
 # authentication and the same stack around it (see BENCHMARKS.md for the reasoning).
 WEB_SCENARIOS = [
-    # (name, path, auth, floor name, dashboard cache: None, "steady" or "cold")
+    # (name, path, auth, floor name, dashboard cache: None, "steady", "cold" or "warm")
     ("floor_page", "/accounts/password/", "session", None, None),
     ("dashboard_page", "/learn/", "session", "floor_page", "steady"),
     ("dashboard_page_cold", "/learn/", "session", "floor_page", "cold"),
+    ("dashboard_page_warm", "/learn/", "session", "floor_page", "warm"),
     ("floor_api", "/api/v1/learning/goals/", "jwt", None, None),
     ("api_dashboard", "/api/v1/ai/dashboard", "jwt", "floor_api", "steady"),
     ("api_dashboard_cold", "/api/v1/ai/dashboard", "jwt", "floor_api", "cold"),
+    ("api_dashboard_warm", "/api/v1/ai/dashboard", "jwt", "floor_api", "warm"),
 ]
 
 TARGETS = {
@@ -234,9 +237,10 @@ def web_scenarios(args: argparse.Namespace) -> list[tuple[dict, bool]]:
                 "max_requests": 200_000,
                 # Cold: client i makes request i, so nobody's entry is read back.
                 "clients_in_order": cache == "cold",
+                "fill": cache == "warm",
                 "warmup": 0 if cache == "cold" else 5 * concurrency,
             },
-            cache is not None,
+            cache in ("steady", "cold"),
         )
         for concurrency in args.concurrency
         for name, path, auth, _, cache in WEB_SCENARIOS

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
 import redis.exceptions
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -29,6 +31,8 @@ from catalog.services import courses_unpublish
 from catalog.tests.admin_forms import admin_form_data
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard, learner_dashboard
+from insights.ml import registry
+from insights.ml.dropout import score_active_enrollments, train_dropout
 from insights.models import Recommendation
 from insights.paths import generate_learning_path
 from insights.recommendations import (
@@ -40,6 +44,7 @@ from insights.recommendations import (
 from insights.skills import recompute_learner_skills
 from insights.tests.factories import LearnerSkillStateFactory
 from insights.tests.helpers import NOW
+from insights.tests.oulad_sample import write_oulad_sample
 from learning.events import ingest_events
 from learning.models import Enrollment, LearnerEvent, LearningGoal, LessonProgress
 from learning.services import (
@@ -51,7 +56,12 @@ from learning.services import (
     lesson_position_update,
     lesson_start,
 )
-from learning.tests.factories import EnrollmentFactory, GoalSkillFactory, LearningGoalFactory
+from learning.tests.factories import (
+    EnrollmentFactory,
+    GoalSkillFactory,
+    LearnerEventFactory,
+    LearningGoalFactory,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -414,3 +424,29 @@ def test_an_unreachable_entry_store_computes_without_the_cache(world, monkeypatc
     assert not hit
     assert data == learner_dashboard(learner=world.learner, now=NOW)
     assert "Dashboard cache unreachable" in caplog.text
+
+
+def test_dropout_support_recommendations_show_on_the_dashboard(tmp_path, learner):
+    """The nightly scoring adds a support card for a learner at high risk."""
+    registry.loader.clear()  # the process-wide loader may hold another test's model
+    call_command("import_oulad", str(write_oulad_sample(tmp_path)), stdout=StringIO())
+    scored_at = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    train_dropout(enrollments=Enrollment.objects.all(), now=scored_at, days=[56])
+    # Stopped 60 days ago and missed all three quizzes (as in test_ml_dropout).
+    course = CourseFactory(title="Python Basics")
+    for days_ago in (60, 50, 40):
+        AssessmentFactory(course=course, due_at=scored_at - timedelta(days=days_ago))
+    EnrollmentFactory(learner=learner, course=course, enrolled_at=scored_at - timedelta(days=70))
+    LearnerEventFactory(
+        learner=learner, course_id=course.id, occurred_at=scored_at - timedelta(days=60)
+    )
+    before = warm(learner)
+    assert before["recommendations"] == []
+
+    score_active_enrollments(now=scored_at)
+
+    after = read_after_write(learner)
+    registry.loader.clear()
+    assert [(card["kind"], card["target"]["title"]) for card in after["recommendations"]] == [
+        ("support", "Python Basics")
+    ]
