@@ -15,17 +15,18 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.filters import LearnerFilterSet
 from assessments import services
 from assessments.models import Assessment, AssessmentAttempt, Question
 from assessments.selectors import (
     assessment_attempt_count,
     assessments_editable_by,
     assessments_visible_to,
-    attempts_for,
+    attempts_reachable_by,
     question_answer_count,
     questions_editable_by,
 )
@@ -145,21 +146,27 @@ class QuestionViewSet(viewsets.ModelViewSet):
         instance.delete()
 
 
+class AttemptFilter(LearnerFilterSet):
+    class Meta:
+        model = AssessmentAttempt
+        fields = ["assessment"]
+
+
 class AttemptViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The learner's attempts: start one, submit answers, read graded results."""
+    """The learner's attempts: start one, submit answers, read graded results (admins read all)."""
 
-    filterset_fields = ["assessment"]
+    filterset_class = AttemptFilter
     ordering_fields = ["started_at", "submitted_at", "score"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AssessmentAttempt.objects.none()
-        return attempts_for(user=self.request.user)
+        return attempts_reachable_by(user=self.request.user)
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -190,6 +197,9 @@ class AttemptViewSet(
         Submitting an attempt that is already submitted returns its result unchanged.
         """
         attempt = self.get_object()
+        if attempt.learner_id != request.user.pk:
+            # Admins may read any attempt; answering it stays the learner's own act.
+            raise PermissionDenied("Only the learner who started this attempt can submit it.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():

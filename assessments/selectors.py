@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from accounts.selectors import reachable_by
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from catalog.models import Course
 
@@ -67,6 +68,11 @@ def questions_editable_by(*, user) -> QuerySet[Question]:
 
 def attempts_for(*, user) -> QuerySet[AssessmentAttempt]:
     return AssessmentAttempt.objects.filter(learner=user).select_related("assessment")
+
+
+def attempts_reachable_by(*, user) -> QuerySet[AssessmentAttempt]:
+    """Own attempts; every learner's for admins (to read: answering stays the learner's)."""
+    return reachable_by(AssessmentAttempt.objects.select_related("assessment"), user=user)
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,7 @@ class AttemptSerializer(serializers.ModelSerializer):
         model = AssessmentAttempt
         fields = [
             "id",
+            "learner",
             "assessment",
             "assessment_title",
             "started_at",

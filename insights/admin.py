@@ -6,8 +6,11 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 
+from accounts.models import User
 from insights.ml.registry import RegistryError, model_activate, model_rollback
+from insights.ml.segments import segment_overview, served_segments
 from insights.models import (
     DropoutRisk,
     LearnerSkillState,
@@ -15,7 +18,9 @@ from insights.models import (
     MLModel,
     Recommendation,
 )
-from skillstudio.admin import ReadOnlyAdminMixin, ScopedModelAdmin
+from insights.selectors import profile_of
+from learning.models import Enrollment
+from skillstudio.admin import ReadOnlyAdminMixin, ScopedModelAdmin, owned_by
 
 
 @admin.register(LearnerSkillState)
@@ -44,18 +49,72 @@ class RecommendationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
+class SegmentFilter(admin.SimpleListFilter):
+    """The learner's stored segment (insights.ml.segments), by the active model's names."""
+
+    title = "segment"
+    parameter_name = "segment"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        served = served_segments()
+        return [(s.name, s.name) for s in served[1].segments] if served else []
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() is None:
+            return queryset
+        return queryset.filter(
+            enrollment__learner__profile__behavioral_metrics__segment__name=self.value()
+        )
+
+
+def _segment_entry(learner: User) -> dict | None:
+    profile = profile_of(learner)
+    entry = profile.behavioral_metrics.get("segment") if profile else None
+    return entry if isinstance(entry, dict) and entry.get("name") else None
+
+
 @admin.register(DropoutRisk)
 class DropoutRiskAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
     # Instructors drill into the at-risk learners of their own courses; the nightly
-    # scoring job (insights.ml.dropout) writes these rows.
+    # scoring job (insights.ml.dropout) writes these rows and the learners' segments.
     owner_path = "enrollment__course__owner"
     instructor_actions = frozenset({"view"})
-    list_display = ("learner", "course", "level", "probability", "top_factor", "scored_at")
-    list_filter = ("level", ("enrollment__course", admin.RelatedOnlyFieldListFilter))
+    list_display = ("learner", "course", "level", "probability", "top_factor", "segment")
+    list_filter = ("level", SegmentFilter, ("enrollment__course", admin.RelatedOnlyFieldListFilter))
     search_fields = ("enrollment__learner__email", "enrollment__course__title")
-    list_select_related = ("enrollment__learner", "enrollment__course")
-    fields = ("enrollment", "probability", "level", "reasons", "features", "model", "scored_at")
+    list_select_related = ("enrollment__learner__profile", "enrollment__course")
+    ordering = ("-probability", "enrollment_id")
+    fields = (
+        "learner",
+        "course",
+        "probability",
+        "level",
+        "reasons",
+        "segment_detail",
+        "features",
+        "model",
+        "scored_at",
+    )
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DropoutRisk]:
+        # Only the enrollments still running are at risk (as in the ML API's list).
+        return (
+            super()
+            .get_queryset(request)
+            .filter(enrollment__status=Enrollment.Status.ACTIVE)
+            .select_related("enrollment__learner__profile", "enrollment__course", "model")
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        # How the learners of the courses this user may see split into segments.
+        learners = owned_by(
+            Enrollment.objects.filter(status=Enrollment.Status.ACTIVE),
+            owner_path="course__owner",
+            user=request.user,
+        ).values("learner_id")
+        context = {**(extra_context or {}), "segments": segment_overview(learner_ids=learners)}
+        return super().changelist_view(request, extra_context=context)
 
     @admin.display(ordering="enrollment__learner__email")
     def learner(self, obj: DropoutRisk) -> str:
@@ -71,7 +130,28 @@ class DropoutRiskAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
 
     @admin.display(description="reasons")
     def reasons(self, obj: DropoutRisk) -> str:
-        return "; ".join(f["text"] for f in obj.factors)
+        if not obj.factors:
+            return "-"
+        items = format_html_join("", "<li>{}</li>", ((f["text"],) for f in obj.factors))
+        return format_html("<ul>{}</ul>", items)
+
+    @admin.display(description="segment")
+    def segment(self, obj: DropoutRisk) -> str:
+        entry = _segment_entry(obj.enrollment.learner)
+        return entry["name"] if entry else "-"
+
+    @admin.display(description="segment")
+    def segment_detail(self, obj: DropoutRisk) -> str:
+        entry = _segment_entry(obj.enrollment.learner)
+        if entry is None:
+            return "Not assigned yet (segments are stored at training and nightly)."
+        return format_html(
+            "<strong>{}</strong>: {} (segments model v{}, assigned {})",
+            entry["name"],
+            entry.get("description", ""),
+            entry.get("model_version", "?"),
+            str(entry.get("assigned_at", ""))[:10],
+        )
 
 
 @admin.register(MLModel)

@@ -18,6 +18,7 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
 from accounts.models import User
 from assessments.models import AssessmentAttempt
+from insights.ml.segments import segment_entry
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillScore, learner_timezone, recent_skill_scores
 from learning.models import Enrollment, LearnerEvent, LearningGoal, LessonProgress
@@ -377,8 +378,12 @@ def build_insights(
     topics: list[StrugglingTopic],
     patterns: EngagementPatterns,
     paces: list[LearningPace],
+    segment: dict | None = None,
 ) -> AIInsights:
-    """Message, strengths, areas and study tip from figures already computed."""
+    """Message, strengths, areas and study tip from figures already computed.
+
+    `segment` is the learner's stored segment (insights.ml.segments.segment_entry), if any.
+    """
     streak = summary.current_streak
     strengths = []
     if summary.avg_quiz_score is not None and summary.avg_quiz_score >= 80:
@@ -426,6 +431,8 @@ def build_insights(
         )
     else:
         tip = "Study a little on most days: regular short sessions build lasting skills."
+    if segment:
+        tip = f"You study like our {segment['name']}: {segment['description']}. {tip}"
     return AIInsights(
         learning_pace=pace,
         performance_trend=summary.performance_trend,
@@ -452,4 +459,5 @@ def ai_insights(*, learner: User, now: datetime) -> AIInsights:
         topics=struggling_topics(learner=learner),
         patterns=engagement_patterns(learner=learner, now=now),
         paces=list(goal_paces(learner=learner, goals=goals, now=now).values()),
+        segment=segment_entry(learner=learner, now=now),
     )

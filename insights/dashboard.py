@@ -28,6 +28,7 @@ from insights.analytics import (
     performance_summary,
     topics_from_scores,
 )
+from insights.ml.segments import segment_entry
 from insights.models import Recommendation
 from insights.recommendations import difficulty_advice, next_lessons, revision_lessons
 from insights.selectors import recent_skill_scores, recently_skipped, skill_levels
@@ -65,7 +66,11 @@ def learner_dashboard(*, learner: User, now: datetime) -> dict:
     goals = active_goals(learner=learner)
     paces = goal_paces(learner=learner, goals=goals, now=now)
     insights = build_insights(
-        summary=summary, topics=topics, patterns=patterns, paces=list(paces.values())
+        summary=summary,
+        topics=topics,
+        patterns=patterns,
+        paces=list(paces.values()),
+        segment=segment_entry(learner=learner, now=now),
     )
     cards = (
         Recommendation.objects.filter(learner=learner, status=Recommendation.Status.ACTIVE)

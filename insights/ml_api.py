@@ -7,7 +7,6 @@ reads their own risk factors; course suggestions come from the collaborative fil
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, views
 from rest_framework.exceptions import PermissionDenied
@@ -185,6 +184,5 @@ class SegmentOverviewView(views.APIView):
         user = request.user
         if not (user.is_instructor or user.is_platform_admin):
             raise PermissionDenied("Only instructors see learner segments.")
-        ids = list(learners_of_instructor(user=user))
-        overview = segment_overview(learner_ids=ids, now=timezone.now())
+        overview = segment_overview(learner_ids=learners_of_instructor(user=user))
         return Response(SegmentCountSerializer(overview, many=True).data)

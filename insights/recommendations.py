@@ -18,6 +18,7 @@ from django.db.models.functions import RowNumber
 from accounts.models import LearnerProfile, User
 from assessments.models import AssessmentAttempt
 from catalog.models import DIFFICULTY_RANK, Course, Difficulty, Lesson
+from insights.ml.cf import cf_course_suggestions
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.selectors import (
     SkillLevel,
@@ -59,6 +60,8 @@ ACTIONS = {
     "ignored": Recommendation.Status.IGNORED,
 }
 LEVELS = [Difficulty.BEGINNER, Difficulty.INTERMEDIATE, Difficulty.ADVANCED]
+# "Learners like you" course suggestions added after the goal-path ones.
+LEARNERS_LIKE_YOU = 2
 
 
 @dataclass(frozen=True)
@@ -98,10 +101,12 @@ class RevisionItem:
 class CourseSuggestion:
     course_id: int
     title: str
-    goal_id: int
+    goal_id: int | None
     goal_title: str
     reason: str
-    snapshot_id: int
+    snapshot_id: int | None
+    source: str = "goal_path"  # or "learners_like_you" (collaborative filtering)
+    because_course_id: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -405,7 +410,9 @@ def course_recommendations(
     limit: int = 3,
     skipped: set[tuple[str, int | None, int | None]] | None = None,
 ) -> list[CourseSuggestion]:
-    """Courses from the active paths of active goals that the learner has not enrolled in."""
+    """Courses from the active paths of active goals that the learner has not enrolled in,
+    then up to LEARNERS_LIKE_YOU courses that learners with the same courses went on to take.
+    """
     skipped = recently_skipped(learner=learner, now=now) if skipped is None else skipped
     snapshots = (
         LearningPathSnapshot.objects.filter(
@@ -414,12 +421,13 @@ def course_recommendations(
         .order_by("goal__created_at", "goal_id")
         .values_list("id", "goal_id", "goal__title", "items")
     )
-    enrolled = set(
-        Enrollment.objects.filter(
-            learner=learner,
-            status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.COMPLETED],
-        ).values_list("course_id", flat=True)
-    )
+    # Every enrollment, dropped ones too: collaborative filtering learns from all of them.
+    taken = dict(Enrollment.objects.filter(learner=learner).values_list("course_id", "status"))
+    enrolled = {
+        c
+        for c, status in taken.items()
+        if status in (Enrollment.Status.ACTIVE, Enrollment.Status.COMPLETED)
+    }
     suggestions: list[CourseSuggestion] = []
     seen: set[int] = set()
     for snapshot_id, goal_id, goal_title, items in snapshots:
@@ -437,7 +445,39 @@ def course_recommendations(
                     course_id, item["title"], goal_id, goal_title, item["reason"], snapshot_id
                 )
             )
-    return suggestions[:limit]
+    return suggestions[:limit] + _learners_like_you(
+        learner_id=learner.pk, taken=taken, suggested=seen, skipped=skipped
+    )
+
+
+def _learners_like_you(
+    *,
+    learner_id: int,
+    taken: dict[int, str],
+    suggested: set[int],
+    skipped: set[tuple[str, int | None, int | None]],
+) -> list[CourseSuggestion]:
+    """Collaborative-filtering courses from the active model's artifact (no query)."""
+    skipped_courses = {c for kind, _, c in skipped if kind == Recommendation.Kind.COURSE}
+    found = cf_course_suggestions(
+        learner_courses={learner_id: set(taken)},
+        completed={learner_id: {c for c, s in taken.items() if s == Enrollment.Status.COMPLETED}},
+        exclude={learner_id: suggested | skipped_courses},
+        limit=LEARNERS_LIKE_YOU,
+    )
+    return [
+        CourseSuggestion(
+            s.course_id,
+            s.title,
+            None,
+            "",
+            s.reason,
+            None,
+            source="learners_like_you",
+            because_course_id=s.because_course_id,
+        )
+        for s in found.get(learner_id, [])
+    ]
 
 
 def difficulty_advice(*, learner: User, now: datetime) -> DifficultyAdvice:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from assessments.models import Answer
 from insights import skills, weekly
-from insights.ml import dropout, training
+from insights.ml import dropout, segments, training
 from insights.models import MLModel
 from insights.recommendations import refresh_recommendations as refresh
 from skillstudio.jobs import JobTask, defer, for_each_learner
@@ -114,18 +114,24 @@ def _active_model_covers_all_answers() -> bool:
 
 @shared_task(base=JobTask, name="insights.score_dropout_risk")
 def score_dropout_risk(now: str | None = None) -> dict[str, int | None]:
-    """Nightly: dropout risk for every active enrollment; support for high risks.
+    """Nightly: dropout risk for every active enrollment; support for high risks; and the
+    stored segment of every learner with an active enrollment (read by insights messages).
 
     Idempotent: risks are upserted per enrollment, a support recommendation is added only
-    when none is active for that learner and course.
+    when none is active for that learner and course, segments are overwritten.
     """
-    summary = dropout.score_active_enrollments(now=_moment(now))
+    moment = _moment(now)
+    summary = dropout.score_active_enrollments(now=moment)
     logger.info("Dropout scoring: %s", summary)
+    segmented = segments.assign_active_learners(now=moment)
+    logger.info("Segments stored: %s", segmented)
     return {
         "model_version": summary.model_version,
         "scored": summary.scored,
         "high": summary.high,
         "support_recommendations": summary.support_recommendations,
+        "segments_model_version": segmented.model_version,
+        "segmented": segmented.learners,
     }
 
 

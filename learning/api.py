@@ -1,7 +1,8 @@
 """Learning API: goals, enrollments, lesson progress and the event batch.
 
-Every queryset comes from a ``*_for(user=…)`` selector, so another learner's
-object is a 404. Writes go through learning.services.
+Every queryset comes from a ``*_reachable_by(user=…)`` selector, so another learner's
+object is a 404, while admins reach every learner's (and can filter by ``learner``).
+Writes go through learning.services.
 """
 
 from __future__ import annotations
@@ -15,12 +16,18 @@ from rest_framework import mixins, status, views, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.filters import LearnerFilterSet
 from catalog.models import Lesson
 from catalog.selectors import lessons_visible_to
 from learning import services
 from learning.events import ingest_events
 from learning.models import Enrollment, LearningGoal, LessonProgress
-from learning.selectors import enrollments_for, goals_for, progress_for
+from learning.selectors import (
+    enrollments_reachable_by,
+    goals_reachable_by,
+    progress_for,
+    progress_reachable_by,
+)
 from learning.serializers import (
     EnrollmentSerializer,
     EventBatchDocSerializer,
@@ -37,21 +44,27 @@ from skillstudio.jobs import defer
 FOLLOW_UP = "insights.refresh_recommendations"
 
 
+class GoalFilter(LearnerFilterSet):
+    class Meta:
+        model = LearningGoal
+        fields = ["status"]
+
+
 class GoalViewSet(viewsets.ModelViewSet):
     """The learner's goals: target skills with levels, weekly hours, deadline."""
 
     serializer_class = GoalSerializer
-    filterset_fields = ["status"]
+    filterset_class = GoalFilter
     search_fields = ["title"]
     ordering_fields = ["created_at", "deadline", "title"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return LearningGoal.objects.none()
-        return goals_for(user=self.request.user)
+        return goals_reachable_by(user=self.request.user)
 
     def _respond(self, goal: LearningGoal, code: int) -> Response:
-        goal = goals_for(user=self.request.user).get(pk=goal.pk)
+        goal = goals_reachable_by(user=self.request.user).get(pk=goal.pk)
         return Response(GoalSerializer(goal).data, status=code)
 
     @extend_schema(request=GoalCreateSerializer, responses={201: GoalSerializer})
@@ -74,6 +87,12 @@ class GoalViewSet(viewsets.ModelViewSet):
         return self._respond(goal, status.HTTP_200_OK)
 
 
+class EnrollmentFilter(LearnerFilterSet):
+    class Meta:
+        model = Enrollment
+        fields = ["status", "course"]
+
+
 class EnrollmentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -84,13 +103,13 @@ class EnrollmentViewSet(
     """Enroll in a published course (idempotent) and unenroll (DELETE keeps progress)."""
 
     serializer_class = EnrollmentSerializer
-    filterset_fields = ["status", "course"]
+    filterset_class = EnrollmentFilter
     ordering_fields = ["enrolled_at", "progress_percent"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Enrollment.objects.none()
-        return enrollments_for(user=self.request.user)
+        return enrollments_reachable_by(user=self.request.user)
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -104,7 +123,7 @@ class EnrollmentViewSet(
         services.enrollment_drop(enrollment=instance, now=timezone.now())
 
 
-class ProgressFilter(filters.FilterSet):
+class ProgressFilter(LearnerFilterSet):
     course = filters.NumberFilter(field_name="lesson__module__course_id")
 
     class Meta:
@@ -122,7 +141,7 @@ class LessonProgressViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return LessonProgress.objects.none()
-        return progress_for(user=self.request.user)
+        return progress_reachable_by(user=self.request.user)
 
 
 class LessonActionView(views.APIView):

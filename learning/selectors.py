@@ -1,4 +1,5 @@
-"""Learning reads. Each ``*_for(user=…)`` selector returns only that user's rows."""
+"""Learning reads. Each ``*_for(user=…)`` selector returns only that user's rows; the
+``*_reachable_by(user=…)`` ones, used by the API, add every learner's rows for admins."""
 
 from __future__ import annotations
 
@@ -7,22 +8,39 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
+from accounts.selectors import reachable_by
 from catalog.models import Course, Lesson, Module
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 
 
-def goals_for(*, user) -> QuerySet[LearningGoal]:
-    return LearningGoal.objects.filter(learner=user).prefetch_related(
+def _goals() -> QuerySet[LearningGoal]:
+    return LearningGoal.objects.prefetch_related(
         Prefetch("target_skills", queryset=GoalSkill.objects.select_related("skill"))
     )
+
+
+def goals_for(*, user) -> QuerySet[LearningGoal]:
+    return _goals().filter(learner=user)
+
+
+def goals_reachable_by(*, user) -> QuerySet[LearningGoal]:
+    return reachable_by(_goals(), user=user)
 
 
 def enrollments_for(*, user) -> QuerySet[Enrollment]:
     return Enrollment.objects.filter(learner=user).select_related("course")
 
 
+def enrollments_reachable_by(*, user) -> QuerySet[Enrollment]:
+    return reachable_by(Enrollment.objects.select_related("course"), user=user)
+
+
 def progress_for(*, user) -> QuerySet[LessonProgress]:
     return LessonProgress.objects.filter(learner=user).select_related("lesson__module")
+
+
+def progress_reachable_by(*, user) -> QuerySet[LessonProgress]:
+    return reachable_by(LessonProgress.objects.select_related("lesson__module"), user=user)
 
 
 def events_for(*, user) -> QuerySet[LearnerEvent]:

@@ -31,6 +31,7 @@ class GoalSerializer(serializers.ModelSerializer):
         model = LearningGoal
         fields = [
             "id",
+            "learner",
             "title",
             "target_levels",
             "weekly_hours",
@@ -39,14 +40,14 @@ class GoalSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["learner", "created_at", "updated_at"]
 
 
 class GoalCreateSerializer(GoalSerializer):
     """A new goal starts active; its status changes later through an update."""
 
     class Meta(GoalSerializer.Meta):
-        read_only_fields = ["status", "created_at", "updated_at"]
+        read_only_fields = ["learner", "status", "created_at", "updated_at"]
 
 
 class EnrollmentSerializer(serializers.ModelSerializer):
@@ -57,6 +58,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
         model = Enrollment
         fields = [
             "id",
+            "learner",
             "course",
             "course_title",
             "status",
@@ -64,7 +66,13 @@ class EnrollmentSerializer(serializers.ModelSerializer):
             "completed_at",
             "progress_percent",
         ]
-        read_only_fields = ["status", "enrolled_at", "completed_at", "progress_percent"]
+        read_only_fields = [
+            "learner",
+            "status",
+            "enrolled_at",
+            "completed_at",
+            "progress_percent",
+        ]
 
 
 class LessonProgressSerializer(serializers.ModelSerializer):
@@ -75,6 +83,7 @@ class LessonProgressSerializer(serializers.ModelSerializer):
         model = LessonProgress
         fields = [
             "id",
+            "learner",
             "lesson",
             "lesson_title",
             "course",

@@ -6,6 +6,12 @@ A learner's candidates are scored by summing the similarities to the courses the
 the reason names the course that contributed most ("Learners who finished Python Basics
 went on to Flask APIs").
 
+Fitting (`item_similarity`, weekly job and `train_models`) uses scipy, imported inside the
+function. The stored artifact is plain numpy arrays (the similarity in CSR form) plus the
+titles and the suggestible (published) items at training time, so serving it - the
+dashboard's recommendation refresh, the API - needs neither scipy nor scikit-learn nor any
+query beyond the registry's.
+
 `evaluate_recommenders` measures the same algorithm offline against a popularity baseline
 on any (user, item) data: for each user with at least two items a seeded random 20 % of
 their items (at least one) is held out, both recommenders rank the unseen items from the
@@ -16,32 +22,62 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 
 from catalog.models import Course, Lesson
 from insights.ml.registry import active_model
 from learning.models import Enrollment, LessonProgress
 
 MODEL_NAME = "course_cf"
+LESSON_MODEL_NAME = "lesson_cf"
 COMPLETION_WEIGHT = 2.0
+# Lessons are many: each keeps its strongest neighbours only, which bounds the artifact.
+LESSON_NEIGHBOURS = 50
 
 
 @dataclass(frozen=True)
 class ItemSimilarity:
-    items: list[Hashable]
-    matrix: sparse.csr_matrix  # items x items cosine similarity, zero diagonal
+    """Item x item cosine similarity (zero diagonal) as CSR arrays, plus serving metadata."""
 
-    def index(self) -> dict[Hashable, int]:
+    items: list[Hashable]
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    # Display titles and the items that may be suggested (published), as at training time.
+    titles: dict[Hashable, str] = field(default_factory=dict)
+    suggestible: frozenset[Hashable] | None = None  # None: every item
+
+    # Computed once per process on first use (a served model answers many learners).
+    @cached_property
+    def positions(self) -> dict[Hashable, int]:
         return {item: i for i, item in enumerate(self.items)}
 
+    @cached_property
+    def unsuggestible(self) -> np.ndarray:
+        if self.suggestible is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.array(
+            [j for j, item in enumerate(self.items) if item not in self.suggestible],
+            dtype=np.int64,
+        )
 
-def item_similarity(interactions: Iterable[tuple[Hashable, Hashable, float]]) -> ItemSimilarity:
-    """Cosine similarity between items from (user, item, weight) triples."""
+
+def item_similarity(
+    interactions: Iterable[tuple[Hashable, Hashable, float]],
+    *,
+    neighbours: int | None = None,
+    titles: dict[Hashable, str] | None = None,
+    suggestible: Collection[Hashable] | None = None,
+) -> ItemSimilarity:
+    """Cosine similarity between items from (user, item, weight) triples.
+
+    `neighbours` keeps only each item's strongest similarities (None: all of them).
+    """
     users: dict[Hashable, int] = {}
     items: dict[Hashable, int] = {}
     rows, cols, vals = [], [], []
@@ -49,45 +85,88 @@ def item_similarity(interactions: Iterable[tuple[Hashable, Hashable, float]]) ->
         rows.append(users.setdefault(user, len(users)))
         cols.append(items.setdefault(item, len(items)))
         vals.append(float(weight))
+    extra = {
+        "titles": dict(titles or {}),
+        "suggestible": None if suggestible is None else frozenset(suggestible),
+    }
     if not items:
-        return ItemSimilarity([], sparse.csr_matrix((0, 0)))
+        no_rows = np.zeros(1, dtype=np.int64)
+        return ItemSimilarity([], no_rows, np.zeros(0, dtype=np.int64), np.zeros(0), **extra)
+    # Imported here: only training fits; web processes serve the numpy arrays below.
+    from scipy import sparse
+
     x = sparse.csr_matrix((vals, (rows, cols)), shape=(len(users), len(items)))
     x.sum_duplicates()
-    # Imported here: web processes that only serve pages need not load scikit-learn.
-    from sklearn.preprocessing import normalize
-
-    unit = normalize(x.T.tocsr(), norm="l2", axis=1)
+    by_item = x.T.tocsr()
+    norms = np.sqrt(np.asarray(by_item.multiply(by_item).sum(axis=1)).ravel())
+    unit = sparse.diags(1 / np.where(norms > 0, norms, 1)) @ by_item
     sim = (unit @ unit.T).tocsr()
     sim.setdiag(0)
     sim.eliminate_zeros()
-    return ItemSimilarity(list(items), sim)
+    sim.sort_indices()
+    if neighbours is not None:
+        sim = _strongest(sim, neighbours)
+    return ItemSimilarity(
+        list(items),
+        sim.indptr.astype(np.int64),
+        sim.indices.astype(np.int64),
+        sim.data.astype(np.float64),
+        **extra,
+    )
+
+
+def _strongest(sim, k: int):
+    """Each row's k largest entries (ties: lower column first), as a new CSR matrix."""
+    from scipy import sparse
+
+    rows, cols, vals = [], [], []
+    for i in range(sim.shape[0]):
+        start, end = sim.indptr[i], sim.indptr[i + 1]
+        order = np.argsort(-sim.data[start:end], kind="stable")[:k]
+        rows.extend([i] * len(order))
+        cols.extend(sim.indices[start:end][order])
+        vals.extend(sim.data[start:end][order])
+    out = sparse.csr_matrix((vals, (rows, cols)), shape=sim.shape)
+    out.sort_indices()
+    return out
 
 
 def recommend(
-    model: ItemSimilarity, seen: dict[Hashable, float], *, limit: int
+    model: ItemSimilarity,
+    seen: dict[Hashable, float],
+    *,
+    limit: int,
+    exclude: Collection[Hashable] = (),
 ) -> list[tuple[Hashable, float, Hashable]]:
-    """Top unseen items for a user with interactions `seen` {item: weight}.
+    """Top items for a user with interactions `seen` {item: weight}, numpy only.
 
-    Returns (item, score, the seen item that contributed most).
+    Seen, excluded and (when the model says so) unsuggestible items are left out.
+    Returns (item, score, the seen item that contributed most; the earlier seen one on a tie).
     """
-    index = model.index()
+    index = model.positions
     known = [(index[i], w) for i, w in seen.items() if i in index]
-    if not known:
+    if not known or limit <= 0:
         return []
-    rows = model.matrix[[i for i, _ in known]]
-    weights = np.array([w for _, w in known])
-    contributions = rows.multiply(weights[:, None]).tocsc()
-    scores = np.asarray(contributions.sum(axis=0)).ravel()
+    n = len(model.items)
+    scores = np.zeros(n)
+    best = np.zeros(n)
+    because = np.zeros(n, dtype=np.int64)
+    for i, weight in known:
+        start, end = model.indptr[i], model.indptr[i + 1]
+        cols = model.indices[start:end]
+        contribution = model.data[start:end] * weight
+        scores[cols] += contribution  # a row holds each column once
+        better = contribution > best[cols]
+        best[cols[better]] = contribution[better]
+        because[cols[better]] = i
     for i, _ in known:
         scores[i] = 0
+    for item in exclude:
+        if item in index:
+            scores[index[item]] = 0
+    scores[model.unsuggestible] = 0
     order = [j for j in np.argsort(-scores, kind="stable") if scores[j] > 0][:limit]
-    result = []
-    for j in order:
-        column = contributions[:, j].toarray().ravel()
-        result.append(
-            (model.items[j], float(scores[j]), model.items[known[int(column.argmax())][0]])
-        )
-    return result
+    return [(model.items[j], float(scores[j]), model.items[because[j]]) for j in order]
 
 
 def course_interactions() -> list[tuple[int, int, float]]:
@@ -99,10 +178,33 @@ def course_interactions() -> list[tuple[int, int, float]]:
     ]
 
 
-def served_similarity() -> ItemSimilarity:
-    """The active trained similarity (weekly job), or one computed now if none is stored."""
-    loaded = active_model(MODEL_NAME)
-    return loaded.artifact if loaded else item_similarity(course_interactions())
+def fit_course_similarity(interactions: list[tuple[int, int, float]]) -> ItemSimilarity:
+    """The course model with the titles and published courses it will suggest from."""
+    ids = {course_id for _, course_id, _ in interactions}
+    courses = Course.objects.filter(id__in=ids).values_list("id", "title", "status")
+    return item_similarity(
+        interactions,
+        titles={pk: title for pk, title, _ in courses},
+        suggestible={pk for pk, _, status in courses if status == Course.Status.PUBLISHED},
+    )
+
+
+def _served(name: str) -> ItemSimilarity | None:
+    """The active version of `name`, or None when none is active.
+
+    Versions stored before the artifact became numpy arrays hold a scipy matrix instead
+    (loading one still imports scipy); they serve nothing until the weekly job trains a
+    new version.
+    """
+    loaded = active_model(name)
+    if loaded is None or not isinstance(loaded.artifact, ItemSimilarity):
+        return None
+    return loaded.artifact if "indptr" in vars(loaded.artifact) else None
+
+
+def served_similarity() -> ItemSimilarity | None:
+    """The active course model (weekly job); None until one is trained."""
+    return _served(MODEL_NAME)
 
 
 @dataclass(frozen=True)
@@ -111,6 +213,51 @@ class CourseSuggestion:
     title: str
     score: float
     reason: str
+    because_course_id: int | None = None
+
+
+def cf_course_suggestions(
+    *,
+    learner_courses: dict[int, set[int]],
+    completed: dict[int, set[int]] | None = None,
+    exclude: dict[int, set[int]] | None = None,
+    limit: int,
+    model: ItemSimilarity | None = None,
+) -> dict[int, list[CourseSuggestion]]:
+    """Per learner, published courses that learners with the same courses went on to take.
+
+    `learner_courses` are each learner's courses (any enrollment), `completed` the finished
+    ones among them (weighted double, and named "finished" in the reason); `exclude` the
+    courses not to suggest (already suggested, recently skipped). Batch-friendly: it reads
+    the active model's artifact only (titles and the published set as at training) and
+    makes no query of its own. No active model: no suggestions.
+    """
+    model = model or served_similarity()
+    if model is None:
+        return {}
+    completed = completed or {}
+    exclude = exclude or {}
+    out: dict[int, list[CourseSuggestion]] = {}
+    for learner_id, courses in learner_courses.items():
+        done = completed.get(learner_id, set())
+        seen = {c: COMPLETION_WEIGHT if c in done else 1.0 for c in sorted(courses)}
+        ranked = recommend(model, seen, limit=limit, exclude=exclude.get(learner_id, ()))
+        suggestions = []
+        for course_id, score, source in ranked:
+            verb = "finished" if source in done else "took"
+            title, source_title = model.titles[course_id], model.titles[source]
+            suggestions.append(
+                CourseSuggestion(
+                    course_id=course_id,
+                    title=title,
+                    score=round(score, 4),
+                    reason=f"Learners who {verb} {source_title} went on to {title}.",
+                    because_course_id=source,
+                )
+            )
+        if suggestions:
+            out[learner_id] = suggestions
+    return out
 
 
 def courses_like_yours(
@@ -118,35 +265,13 @@ def courses_like_yours(
 ) -> list[CourseSuggestion]:
     """Published courses that learners with the same courses went on to take."""
     mine = dict(Enrollment.objects.filter(learner=learner).values_list("course_id", "status"))
-    model = model or served_similarity()
-    seen = {
-        c: COMPLETION_WEIGHT if s == Enrollment.Status.COMPLETED else 1.0 for c, s in mine.items()
-    }
-    ranked = recommend(model, seen, limit=limit * 3)
-    titles = dict(
-        Course.objects.filter(
-            id__in={c for c, _, _ in ranked} | {b for _, _, b in ranked}
-        ).values_list("id", "title")
-    )
-    published = set(
-        Course.objects.published()
-        .filter(id__in=[c for c, _, _ in ranked])
-        .values_list("id", flat=True)
-    )
-    out = []
-    for course_id, score, because in ranked:
-        if course_id not in published:
-            continue
-        verb = "finished" if mine.get(because) == Enrollment.Status.COMPLETED else "took"
-        out.append(
-            CourseSuggestion(
-                course_id=course_id,
-                title=titles[course_id],
-                score=round(score, 4),
-                reason=f"Learners who {verb} {titles[because]} went on to {titles[course_id]}.",
-            )
-        )
-    return out[:limit]
+    done = {c for c, s in mine.items() if s == Enrollment.Status.COMPLETED}
+    return cf_course_suggestions(
+        learner_courses={learner.pk: set(mine)},
+        completed={learner.pk: done},
+        limit=limit,
+        model=model,
+    ).get(learner.pk, [])
 
 
 def similar_courses(
@@ -154,19 +279,18 @@ def similar_courses(
 ) -> list[CourseSuggestion]:
     """Published courses most often taken by the same learners as `course`."""
     model = model or served_similarity()
-    ranked = recommend(model, {course.id: 1.0}, limit=limit * 3)
-    courses = Course.objects.published().in_bulk([c for c, _, _ in ranked])
-    out = [
+    if model is None:
+        return []
+    return [
         CourseSuggestion(
             course_id=c,
-            title=courses[c].title,
+            title=model.titles[c],
             score=round(score, 4),
             reason=f"Often taken by learners of {course.title}.",
+            because_course_id=course.pk,
         )
-        for c, score, _ in ranked
-        if c in courses
+        for c, score, _ in recommend(model, {course.pk: 1.0}, limit=limit)
     ]
-    return out[:limit]
 
 
 def lesson_interactions() -> list[tuple[int, int, float]]:
@@ -178,6 +302,15 @@ def lesson_interactions() -> list[tuple[int, int, float]]:
     ]
 
 
+def fit_lesson_similarity(interactions: list[tuple[int, int, float]]) -> ItemSimilarity:
+    """The lesson model (strongest neighbours only), suggesting lessons of published courses."""
+    ids = {lesson_id for _, lesson_id, _ in interactions}
+    published = Lesson.objects.filter(
+        id__in=ids, module__course__status=Course.Status.PUBLISHED
+    ).values_list("id", flat=True)
+    return item_similarity(interactions, neighbours=LESSON_NEIGHBOURS, suggestible=set(published))
+
+
 def lessons_like_yours(
     *, learner, limit: int = 5, model: ItemSimilarity | None = None
 ) -> list[CourseSuggestion]:
@@ -185,10 +318,12 @@ def lessons_like_yours(
 
     Returned as suggestions whose `course_id` is the lesson's course and `title` the lesson's.
     """
+    model = model or _served(LESSON_MODEL_NAME)
+    if model is None:
+        return []
     mine = dict(
         LessonProgress.objects.filter(learner=learner).values_list("lesson_id", "completed_at")
     )
-    model = model or item_similarity(lesson_interactions())
     seen = {lesson: COMPLETION_WEIGHT if done else 1.0 for lesson, done in mine.items()}
     ranked = recommend(model, seen, limit=limit * 3)
     lessons = Lesson.objects.select_related("module__course").in_bulk(
@@ -197,6 +332,7 @@ def lessons_like_yours(
     out = []
     for lesson_id, score, because in ranked:
         lesson = lessons.get(lesson_id)
+        # Checked again: a course unpublished since training is not suggested.
         if lesson is None or not lesson.module.course.is_published or because not in lessons:
             continue
         verb = "finished" if mine.get(because) else "started"

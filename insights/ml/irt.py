@@ -19,8 +19,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import expit, logsumexp
 from threadpoolctl import threadpool_limits
 
 from assessments.models import Answer, Assessment, Question
@@ -63,6 +61,10 @@ def fit_irt(
 
 
 def _fit_irt(responses: np.ndarray, *, model: str, nodes: int, max_iter: int, tol: float) -> IRTFit:
+    # Imported inside the fit: web processes load this module for the admin and need
+    # scipy only once an item analysis is actually fitted.
+    from scipy.special import expit, logsumexp
+
     if model not in ("1pl", "2pl"):
         raise ValueError(f"Unknown IRT model {model!r} (1pl or 2pl).")
     x = np.asarray(responses, dtype=float)
@@ -102,6 +104,9 @@ def _fit_irt(responses: np.ndarray, *, model: str, nodes: int, max_iter: int, to
 def _m_step(
     r: np.ndarray, n: np.ndarray, theta: np.ndarray, a: np.ndarray, b: np.ndarray, model: str
 ) -> tuple[np.ndarray, np.ndarray]:
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
     n_items = len(b)
 
     def objective(params: np.ndarray) -> tuple[float, np.ndarray]:

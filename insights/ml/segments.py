@@ -2,27 +2,31 @@
 
 Each segment is named and described from its centroid, e.g. "steady evening learners" or
 "occasional learners who stall", with the centroid's own numbers in the description.
+
+Fitting imports scikit-learn inside `fit_segments`; the stored model keeps only numpy
+arrays (the scaler's mean and scale, the standardised centres), so assigning learners to
+segments - in web processes and the nightly job - needs numpy alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-from django.db.models import Avg, Count, Q
+from django.db import transaction
+from django.db.models import Avg, Count, F, Func, JSONField, Q, QuerySet, Value
 
-from accounts.models import LearnerProfile
+from accounts.models import LearnerProfile, User
 from assessments.models import AssessmentAttempt
 from insights.ml.registry import active_model
-from learning.models import LearnerEvent, LessonProgress
-
-if TYPE_CHECKING:
-    from sklearn.cluster import KMeans
-    from sklearn.preprocessing import StandardScaler
+from insights.selectors import profile_of
+from learning.models import Enrollment, LearnerEvent, LessonProgress
+from skillstudio.data_versions import learners_changed
 
 MODEL_NAME = "segments"
 WINDOW = timedelta(days=28)
@@ -39,6 +43,10 @@ FEATURES = (
 )
 # A centroid this many standard deviations from the mean earns the descriptor.
 NOTABLE = 0.5
+# Learners whose stored segment is refreshed per chunk (nightly), and how old a stored
+# segment may be before messages stop using it (the nightly job missed, model withdrawn).
+CHUNK_SIZE = 500
+FRESH_FOR = timedelta(days=8)
 
 
 @dataclass(frozen=True)
@@ -52,9 +60,18 @@ class Segment:
 
 @dataclass(frozen=True)
 class SegmentModel:
-    scaler: StandardScaler
-    kmeans: KMeans
+    mean: np.ndarray  # per feature, for standardising as the fit did
+    scale: np.ndarray
+    centers: np.ndarray  # segments x FEATURES, standardised
+    labels: np.ndarray  # the training learners' segments, in sorted id order
+    inertia: float
     segments: list[Segment]
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Nearest centre (squared Euclidean on standardised features), as KMeans predicts."""
+        z = (x - self.mean) / self.scale
+        distances = ((z[:, None, :] - self.centers[None, :, :]) ** 2).sum(axis=2)
+        return distances.argmin(axis=1)
 
 
 def learner_features(*, learner_ids: Sequence[int], now: datetime) -> np.ndarray:
@@ -184,7 +201,14 @@ def fit_segments(*, learner_ids: Sequence[int], now: datetime, k: int = 4) -> Se
         if names[name] > 1:  # two centroids alike on every named axis: keep names unique
             name = f"{name} ({names[name]})"
         segments.append(Segment(c, name, describe(centroid), int(sizes[c]), centroid))
-    return SegmentModel(scaler, kmeans, segments)
+    return SegmentModel(
+        mean=scaler.mean_.copy(),
+        scale=scaler.scale_.copy(),
+        centers=kmeans.cluster_centers_.copy(),
+        labels=kmeans.labels_.copy(),
+        inertia=float(kmeans.inertia_),
+        segments=segments,
+    )
 
 
 def assign_segments(
@@ -193,18 +217,120 @@ def assign_segments(
     """Each learner's segment under a fitted model, from their last 28 days."""
     if not learner_ids:
         return {}
-    labels = model.kmeans.predict(
-        model.scaler.transform(learner_features(learner_ids=learner_ids, now=now))
-    )
+    labels = model.predict(learner_features(learner_ids=learner_ids, now=now))
     return {pk: model.segments[int(c)] for pk, c in zip(learner_ids, labels, strict=True)}
+
+
+def served_segments() -> tuple[int, SegmentModel] | None:
+    """(version, model) of the active segments model; None until one is trained.
+
+    Versions stored before the model became numpy arrays hold scikit-learn objects (loading
+    one still imports it); they serve nothing until the weekly job trains a new version.
+    """
+    loaded = active_model(MODEL_NAME)
+    artifact = loaded.artifact if loaded else None
+    if not isinstance(artifact, SegmentModel) or "centers" not in vars(artifact):
+        return None
+    return loaded.version, artifact
 
 
 def learner_segment(*, learner_id: int, now: datetime) -> Segment | None:
     """The learner's segment under the active model (None until one is trained)."""
-    loaded = active_model(MODEL_NAME)
-    if loaded is None:
+    served = served_segments()
+    if served is None:
         return None
-    return assign_segments(model=loaded.artifact, learner_ids=[learner_id], now=now)[learner_id]
+    return assign_segments(model=served[1], learner_ids=[learner_id], now=now)[learner_id]
+
+
+class _JSONBMerge(Func):
+    """`left || right` on jsonb: sets the right-hand keys, keeps the rest of the object."""
+
+    template = "%(expressions)s"
+    arg_joiner = " || "
+    output_field = JSONField()
+
+
+def store_segments(*, assignments: Mapping[int, Segment], model_version: int, now: datetime) -> int:
+    """Write each learner's segment to `profile.behavioral_metrics["segment"]`.
+
+    One UPDATE per segment (learners of a segment share the same entry); the merge happens
+    in SQL, so a concurrent write of another key (the struggle check) is not lost. Returns
+    the number of profiles updated.
+    """
+    by_segment: dict[int, list[int]] = defaultdict(list)
+    for learner_id, segment in assignments.items():
+        by_segment[segment.index].append(learner_id)
+    segments = {segment.index: segment for segment in assignments.values()}
+    updated = 0
+    with transaction.atomic():
+        for index, learner_ids in sorted(by_segment.items()):
+            segment = segments[index]
+            entry = {
+                "name": segment.name,
+                "description": segment.description,
+                "model_version": model_version,
+                "assigned_at": now.isoformat(),
+            }
+            updated += LearnerProfile.objects.filter(user_id__in=learner_ids).update(
+                behavioral_metrics=_JSONBMerge(
+                    F("behavioral_metrics"), Value({"segment": entry}, output_field=JSONField())
+                ),
+                updated_at=now,
+            )
+        # Cached dashboards show the segment's message: they refresh after commit.
+        learners_changed(assignments)
+    return updated
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+@dataclass(frozen=True)
+class SegmentRun:
+    model_version: int | None
+    learners: int
+
+
+def assign_active_learners(*, now: datetime, chunk_size: int = CHUNK_SIZE) -> SegmentRun:
+    """Nightly: every learner with an active enrollment gets their current segment stored.
+
+    Chunked: per chunk, the feature queries of `learner_features` and one UPDATE per
+    segment, each chunk in its own transaction. Nothing happens without an active model.
+    """
+    served = served_segments()
+    if served is None:
+        return SegmentRun(None, 0)
+    version, model = served
+    ids = sorted(
+        Enrollment.objects.filter(status=Enrollment.Status.ACTIVE)
+        .values_list("learner_id", flat=True)
+        .distinct()
+    )
+    for chunk in _chunks(ids, chunk_size):
+        store_segments(
+            assignments=assign_segments(model=model, learner_ids=chunk, now=now),
+            model_version=version,
+            now=now,
+        )
+    return SegmentRun(version, len(ids))
+
+
+def segment_entry(*, learner: User, now: datetime) -> dict[str, Any] | None:
+    """The learner's stored segment if assigned within FRESH_FOR, else None.
+
+    Reads the profile the request has usually loaded already (no query then).
+    """
+    profile = profile_of(learner)
+    entry = profile.behavioral_metrics.get("segment") if profile else None
+    if not isinstance(entry, dict):
+        return None
+    try:
+        assigned_at = datetime.fromisoformat(entry["assigned_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return entry if now - FRESH_FOR <= assigned_at <= now else None
 
 
 @dataclass(frozen=True)
@@ -214,18 +340,26 @@ class SegmentCount:
     learners: int
 
 
-def segment_overview(*, learner_ids: Sequence[int], now: datetime) -> list[SegmentCount]:
-    """How a group of learners (e.g. an instructor's) splits across the active segments."""
-    loaded = active_model(MODEL_NAME)
-    if loaded is None or not learner_ids:
+def segment_overview(*, learner_ids: Iterable[int] | QuerySet) -> list[SegmentCount]:
+    """How a group of learners (e.g. an instructor's) splits across the active segments.
+
+    Counts the segments stored on their profiles by the active version (at training and
+    nightly): one grouped query, however many learners, and no features computed here.
+    """
+    served = served_segments()
+    if served is None:
         return []
-    counts: dict[int, int] = {}
-    for segment in assign_segments(
-        model=loaded.artifact, learner_ids=learner_ids, now=now
-    ).values():
-        counts[segment.index] = counts.get(segment.index, 0) + 1
+    version, model = served
+    counts = dict(
+        LearnerProfile.objects.filter(
+            user_id__in=learner_ids, behavioral_metrics__segment__model_version=version
+        )
+        .values_list("behavioral_metrics__segment__name")
+        .annotate(n=Count("pk"))
+        .values_list("behavioral_metrics__segment__name", "n")
+    )
     return [
-        SegmentCount(s.name, s.description, counts[s.index])
-        for s in sorted(loaded.artifact.segments, key=lambda s: -counts.get(s.index, 0))
-        if counts.get(s.index)
+        SegmentCount(s.name, s.description, counts[s.name])
+        for s in sorted(model.segments, key=lambda s: (-counts.get(s.name, 0), s.index))
+        if counts.get(s.name)
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from django.db import transaction
+
 from insights.ml import cf, dropout, segments
 from insights.ml.registry import model_save
 from insights.models import MLModel
@@ -16,48 +18,98 @@ def _train_dropout(*, now: datetime, activate: bool) -> MLModel:
 
 
 def _train_segments(*, now: datetime, activate: bool) -> MLModel:
-    learner_ids = list(
+    learner_ids = sorted(
         Enrollment.objects.filter(enrolled_at__lt=now)
         .values_list("learner_id", flat=True)
         .distinct()
     )
     fitted = segments.fit_segments(learner_ids=learner_ids, now=now)
+    with transaction.atomic():
+        version = model_save(
+            name=segments.MODEL_NAME,
+            artifact=fitted,
+            now=now,
+            parameters={
+                "k": len(fitted.segments),
+                "seed": segments.SEED,
+                "features": segments.FEATURES,
+            },
+            metrics={
+                "learners": len(learner_ids),
+                "segments": [{"name": s.name, "size": s.size} for s in fitted.segments],
+                "inertia": fitted.inertia,
+            },
+            window_start=now - segments.WINDOW,
+            window_end=now,
+            activate=activate,
+        )
+        if activate:
+            # The fit already placed every training learner (labels in sorted id order):
+            # their profiles get the new segments now rather than at the next nightly run.
+            segments.store_segments(
+                assignments={
+                    pk: fitted.segments[int(label)]
+                    for pk, label in zip(learner_ids, fitted.labels, strict=True)
+                },
+                model_version=version.version,
+                now=now,
+            )
+    return version
+
+
+def _train_cf(
+    *,
+    name: str,
+    interactions: list[tuple[int, int, float]],
+    fit: Callable[[list[tuple[int, int, float]]], cf.ItemSimilarity],
+    what: str,
+    neighbours: int | None,
+    now: datetime,
+    activate: bool,
+) -> MLModel:
+    if not interactions:
+        raise ValueError(f"No {what} to learn similarities from.")
+    similarity = fit(interactions)
     return model_save(
-        name=segments.MODEL_NAME,
-        artifact=fitted,
+        name=name,
+        artifact=similarity,
         now=now,
         parameters={
-            "k": len(fitted.segments),
-            "seed": segments.SEED,
-            "features": segments.FEATURES,
+            "completion_weight": cf.COMPLETION_WEIGHT,
+            "similarity": "cosine",
+            "neighbours": neighbours,
         },
         metrics={
-            "learners": len(learner_ids),
-            "segments": [{"name": s.name, "size": s.size} for s in fitted.segments],
-            "inertia": float(fitted.kmeans.inertia_),
+            "interactions": len(interactions),
+            "items": len(similarity.items),
+            "suggestible": len(similarity.items) - len(similarity.unsuggestible),
+            "similar_pairs": len(similarity.data),
         },
-        window_start=now - segments.WINDOW,
         window_end=now,
         activate=activate,
     )
 
 
 def _train_course_cf(*, now: datetime, activate: bool) -> MLModel:
-    interactions = cf.course_interactions()
-    if not interactions:
-        raise ValueError("No enrollments to learn course similarities from.")
-    similarity = cf.item_similarity(interactions)
-    return model_save(
+    return _train_cf(
         name=cf.MODEL_NAME,
-        artifact=similarity,
+        interactions=cf.course_interactions(),
+        fit=cf.fit_course_similarity,
+        what="enrollments",
+        neighbours=None,
         now=now,
-        parameters={"completion_weight": cf.COMPLETION_WEIGHT, "similarity": "cosine"},
-        metrics={
-            "interactions": len(interactions),
-            "courses": len(similarity.items),
-            "similar_pairs": int(similarity.matrix.nnz // 2),
-        },
-        window_end=now,
+        activate=activate,
+    )
+
+
+def _train_lesson_cf(*, now: datetime, activate: bool) -> MLModel:
+    return _train_cf(
+        name=cf.LESSON_MODEL_NAME,
+        interactions=cf.lesson_interactions(),
+        fit=cf.fit_lesson_similarity,
+        what="lesson progress",
+        neighbours=cf.LESSON_NEIGHBOURS,
+        now=now,
         activate=activate,
     )
 
@@ -66,6 +118,7 @@ TRAINERS: dict[str, Callable[..., MLModel]] = {
     dropout.MODEL_NAME: _train_dropout,
     segments.MODEL_NAME: _train_segments,
     cf.MODEL_NAME: _train_course_cf,
+    cf.LESSON_MODEL_NAME: _train_lesson_cf,
 }
 
 

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from django.urls import reverse
 
 from catalog.models import Course
 from catalog.tests.factories import CourseFactory
 from insights.ml import registry
+from insights.ml.registry import model_save
+from insights.ml.segments import FEATURES, Segment, SegmentModel, store_segments
+from insights.ml.training import train_model
 from insights.models import DropoutRisk
 from learning.tests.factories import EnrollmentFactory
 
@@ -127,12 +131,14 @@ def test_similar_courses_are_public_for_published_courses_only(client, learner, 
     draft = CourseFactory(status=Course.Status.DRAFT, owner=instructor)
     for _ in range(2):
         EnrollmentFactory(learner=EnrollmentFactory(course=python).learner, course=flask)
+    assert client.get(reverse("ml:similar-courses", args=[python.id])).json() == []  # untrained
+    train_model(name="course_cf", now=NOW)
     response = client.get(reverse("ml:similar-courses", args=[python.id]))
     assert response.status_code == 200
     assert [s["title"] for s in response.json()] == ["Flask"]
     assert client.get(reverse("ml:similar-courses", args=[draft.id])).status_code == 404
 
-    EnrollmentFactory(learner=learner, course=python)
+    EnrollmentFactory(learner=learner, course=python)  # the model needs no retraining for this
     assert client.get(reverse("ml:courses-like-yours")).status_code == 401
     client.force_login(learner)
     suggestions = client.get(reverse("ml:courses-like-yours")).json()
@@ -150,3 +156,30 @@ def test_segments_overview_is_for_instructors(client, instructor, learner):
     client.force_login(instructor)
     response = client.get(url)
     assert (response.status_code, response.json()) == (200, [])  # no segments model yet
+
+
+def test_segments_overview_counts_only_the_instructors_learners(
+    client, instructor, other_instructor, learner, other_learner
+):
+    EnrollmentFactory(learner=learner, course=CourseFactory(owner=instructor))
+    EnrollmentFactory(learner=other_learner, course=CourseFactory(owner=other_instructor))
+    evening = Segment(0, "steady evening learners", "active on 20 of the last 28 days", 1, {})
+    model = SegmentModel(
+        mean=np.zeros(len(FEATURES)),
+        scale=np.ones(len(FEATURES)),
+        centers=np.zeros((1, len(FEATURES))),
+        labels=np.array([0]),
+        inertia=0.0,
+        segments=[evening],
+    )
+    model_save(name="segments", artifact=model, now=NOW, activate=True)
+    store_segments(assignments={learner.pk: evening, other_learner.pk: evening}, model_version=1,
+                   now=NOW)  # fmt: skip
+    client.force_login(instructor)
+    assert client.get(reverse("ml:segments")).json() == [
+        {
+            "name": "steady evening learners",
+            "description": "active on 20 of the last 28 days",
+            "learners": 1,
+        }
+    ]

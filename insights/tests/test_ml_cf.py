@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from io import StringIO
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -10,6 +11,7 @@ from catalog.models import Course
 from catalog.tests.factories import CourseFactory, LessonFactory
 from insights.ml import registry
 from insights.ml.cf import (
+    ItemSimilarity,
     courses_like_yours,
     evaluate_recommenders,
     item_similarity,
@@ -48,6 +50,8 @@ def test_learners_like_you_ranks_by_co_enrollment_and_explains(learner, catalog)
     # Weights (completion 2, enrollment 1) over learners: A=(2,2,1,2), B=(1,1,0,0), C=(0,0,1,0)
     # cos(A,B) = 4 / (sqrt(13) * sqrt(2)) = 0.7845; cos(A,C) = 1 / sqrt(13) = 0.2774;
     # Alice finished A (weight 2): B 1.569, C 0.555. The draft course is never suggested.
+    assert courses_like_yours(learner=learner) == []  # no model trained yet
+    train_model(name="course_cf", now=NOW)
     suggestions = courses_like_yours(learner=learner)
     assert [(s.title, s.score) for s in suggestions] == [
         ("Flask APIs", pytest.approx(1.569, abs=1e-3)),
@@ -63,11 +67,13 @@ def test_learners_like_you_ranks_by_co_enrollment_and_explains(learner, catalog)
 def test_served_similarity_comes_from_the_active_trained_version(learner, catalog):
     a, b, _ = catalog
     version = train_model(name="course_cf", now=a.created_at)
-    assert version.metrics["courses"] == 4
+    assert (version.metrics["items"], version.metrics["suggestible"]) == (4, 3)
     # A new co-enrollment after training does not change served suggestions until retrained.
     EnrollmentFactory(learner=EnrollmentFactory(course=a).learner, course=b)
-    before = courses_like_yours(learner=learner)
-    assert before[0].score == pytest.approx(1.569, abs=1e-3)
+    assert courses_like_yours(learner=learner)[0].score == pytest.approx(1.569, abs=1e-3)
+    # Retrained: A=(2,2,1,2,1), B=(1,1,0,0,1): cos = 5 / (sqrt(14) * sqrt(3)) = 0.7715 x 2.
+    train_model(name="course_cf", now=a.created_at)
+    assert courses_like_yours(learner=learner)[0].score == pytest.approx(1.543, abs=1e-3)
 
 
 def test_offline_evaluation_beats_popularity_on_co_taken_items():
@@ -86,10 +92,33 @@ def test_offline_evaluation_beats_popularity_on_co_taken_items():
     assert evaluate_recommenders(data, seed=3) == result
 
 
+def dense(sim: ItemSimilarity) -> np.ndarray:
+    out = np.zeros((len(sim.items), len(sim.items)))
+    for i in range(len(sim.items)):
+        start, end = sim.indptr[i], sim.indptr[i + 1]
+        out[i, sim.indices[start:end]] = sim.data[start:end]
+    return out
+
+
 def test_item_similarity_is_symmetric_with_empty_diagonal():
     sim = item_similarity([("u1", "a", 1), ("u1", "b", 1), ("u2", "a", 1)])
-    dense = sim.matrix.toarray()
-    assert dense[0, 0] == 0 and dense[0, 1] == pytest.approx(dense[1, 0])
+    matrix = dense(sim)
+    # a=(1,1), b=(1,0): cos = 1 / sqrt(2)
+    assert matrix[0, 0] == matrix[1, 1] == 0
+    assert matrix[0, 1] == matrix[1, 0] == pytest.approx(0.7071, abs=1e-4)
+
+
+def test_neighbours_keeps_each_items_strongest_similarities():
+    # a is co-taken with b by three users, with c by two and with d by one.
+    data = [(f"b{i}", x, 1) for i in range(3) for x in "ab"]
+    data += [(f"c{i}", x, 1) for i in range(2) for x in "ac"]
+    data += [("d0", "a", 1), ("d0", "d", 1)]
+    full, top = item_similarity(data), item_similarity(data, neighbours=2)
+    a = full.positions["a"]
+    strongest = sorted(np.flatnonzero(dense(full)[a]), key=lambda j: -dense(full)[a, j])[:2]
+    assert [full.items[j] for j in strongest] == ["b", "c"]
+    assert [top.items[j] for j in np.flatnonzero(dense(top)[a])] == ["b", "c"]
+    assert dense(top)[a, top.positions["b"]] == dense(full)[a, full.positions["b"]]
 
 
 @pytest.mark.django_db
@@ -116,6 +145,9 @@ def test_lessons_like_yours_follow_what_similar_learners_studied_next(learner):
         LessonProgressFactory(learner=other, lesson=draft_lesson)
     LessonProgressFactory(learner=learner, lesson=intro, completed_at=NOW, status="completed")
 
+    assert lessons_like_yours(learner=learner) == []  # no model trained yet
+    version = train_model(name="lesson_cf", now=NOW)
+    assert version.parameters["neighbours"] == 50
     (suggestion,) = lessons_like_yours(learner=learner)
     assert suggestion.title == "Loops"
     assert suggestion.reason == "Learners who finished Intro went on to Loops."
@@ -126,3 +158,21 @@ def test_no_data_means_no_suggestions(learner):
     assert item_similarity([]).items == []
     assert courses_like_yours(learner=learner) == []
     assert lessons_like_yours(learner=learner) == []
+    with pytest.raises(ValueError, match="No enrollments"):
+        train_model(name="course_cf", now=NOW)
+    with pytest.raises(ValueError, match="No lesson progress"):
+        train_model(name="lesson_cf", now=NOW)
+
+
+@pytest.mark.django_db
+def test_a_version_in_an_older_format_serves_nothing(learner, catalog):
+    # Versions stored before the numpy artifact (a scipy matrix) or anything else unusable:
+    # no suggestions and no error until the weekly job trains a new version.
+    old = ItemSimilarity([catalog[0].pk], np.zeros(2, dtype=np.int64), np.zeros(0), np.zeros(0))
+    del old.__dict__["indptr"]
+    registry.model_save(name="course_cf", artifact=old, now=NOW, activate=True)
+    assert courses_like_yours(learner=learner) == []
+    registry.model_save(name="course_cf", artifact={"v": 1}, now=NOW, activate=True)
+    assert courses_like_yours(learner=learner) == []
+    train_model(name="course_cf", now=NOW)
+    assert [s.title for s in courses_like_yours(learner=learner)] == ["Flask APIs", "Data Viz"]
