@@ -10,6 +10,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 
 from accounts.models import LearnerProfile, User
+from skillstudio.data_versions import learners_changed
 
 
 class LowercaseEmailMixin:
@@ -106,3 +107,9 @@ class UserAdmin(DjangoUserAdmin):
             obj.is_staff = True
         super().save_model(request, obj, form, change)
         LearnerProfile.objects.get_or_create(user=obj)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # After the profile inline is saved, in the admin's transaction: the learner's
+        # dashboard shows the profile (time zone, difficulty).
+        super().save_related(request, form, formsets, change)
+        learners_changed([form.instance.pk])

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from accounts.models import LearnerProfile, User
 from catalog.models import Lesson
+from skillstudio.data_versions import learners_changed
 
 STUDY_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -100,4 +101,5 @@ class ProfileSerializer(serializers.ModelSerializer):
             if "timezone" in validated_data:
                 instance.timezone = validated_data["timezone"]
             instance.save()
+            learners_changed([instance.user_id])
         return instance

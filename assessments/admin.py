@@ -25,6 +25,7 @@ from skillstudio.admin import (
     ScopedModelAdmin,
     owned_by,
 )
+from skillstudio.data_versions import catalog_changed
 
 SHORT_TEXTAREA = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
 
@@ -214,11 +215,13 @@ class AssessmentAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
             else:
                 ready.append(assessment.pk)
         changed = queryset.filter(pk__in=ready).update(is_published=True)
+        catalog_changed()  # a queryset update sends no signal (catalog.signals)
         self.message_user(request, f"Published {changed} assessment(s).", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected assessments")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:
         changed = queryset.filter(is_published=True).update(is_published=False)
+        catalog_changed()
         self.message_user(request, f"Unpublished {changed} assessment(s).", messages.SUCCESS)
 
 

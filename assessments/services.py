@@ -13,6 +13,7 @@ from assessments.grading import grade_responses, score_percent
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from assessments.rules import answer_key_problems, assessment_publish_problems, choice_problems
 from assessments.selectors import assessment_is_open, questions_with_key
+from skillstudio.data_versions import learners_changed
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +65,14 @@ def attempt_start(*, learner, assessment: Assessment, now: datetime) -> Assessme
         raise ValidationError({"assessment": "This assessment has no questions yet."})
     # get_or_create retries the read when a concurrent start wins the partial
     # unique constraint, so a double click yields one attempt.
-    attempt, _ = AssessmentAttempt.objects.get_or_create(
+    attempt, created = AssessmentAttempt.objects.get_or_create(
         learner=learner,
         assessment=assessment,
         submitted_at=None,
         defaults={"started_at": now},
     )
+    if created:
+        learners_changed([learner.pk])
     return attempt
 
 
@@ -127,6 +130,7 @@ def attempt_submit(
         attempt.passed = attempt.score >= assessment.passing_score
         attempt.submitted_at = submitted_at
         attempt.save(update_fields=["score", "passed", "submitted_at", "updated_at"])
+        learners_changed([attempt.learner_id])
     _process_skills(attempt=attempt, now=now)
     return attempt
 

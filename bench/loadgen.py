@@ -12,7 +12,14 @@ SPEC: {"host": "127.0.0.1", "port": 8000, "clients": [{"session": "...", "token"
        "scenarios": [{"name", "method", "path", "auth": "session"|"jwt", "concurrency",
                       "duration", "max_requests", "warmup", "expect": 200,
                       "bodies": "file.json" (optional: request i sends body i as client
-                      i % len(clients); the run stops when the bodies run out)}]}
+                      i % len(clients); the run stops when the bodies run out),
+                      "clients_in_order": false (true: request i is client i, so no learner
+                      is asked for twice within max_requests <= len(clients)),
+                      "fill": false (true: before the warm-up, one unmeasured request per
+                      client, in order, so every client's dashboard entry exists)}]}
+
+Responses carrying the dashboard's cache header (X-Dashboard-Cache: hit|miss) are
+counted, so every dashboard row reports the hit ratio it was measured with.
 """
 
 from __future__ import annotations
@@ -26,6 +33,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+CACHE_HEADER = "x-dashboard-cache"
+# Upper bound on a fill pass (one request per client), however slow the server is.
+FILL_SECONDS = 600
+
 
 class HTTPError(Exception):
     pass
@@ -37,6 +48,7 @@ class Outcome:
     errors: int = 0
     samples: list[str] = field(default_factory=list)  # a few failed responses, for debugging
     bytes: int = 0
+    cache: dict[str, int] = field(default_factory=dict)  # X-Dashboard-Cache value -> count
 
 
 class Connection:
@@ -45,7 +57,7 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, raw: bytes) -> tuple[int, bytes]:
+    async def request(self, raw: bytes) -> tuple[int, bytes, dict[str, str]]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
@@ -68,7 +80,7 @@ class Connection:
             headers["connection"] = "close"
         if headers.get("connection", "").lower() == "close":
             await self.close()
-        return status, body
+        return status, body, headers
 
     async def _chunked(self) -> bytes:
         assert self.reader is not None
@@ -115,8 +127,13 @@ async def run_scenario(spec: dict, scenario: dict) -> dict:
     outcome = Outcome()
     counter = 0  # next request index (bodies are handed out in order)
     limit = scenario["max_requests"] if bodies is None else len(bodies)
+    in_order = scenario.get("clients_in_order", False)
+    if in_order:
+        limit = min(limit, len(clients))
 
-    async def worker(seed: int, deadline: float, measure: bool, budget: int) -> None:
+    async def worker(
+        seed: int, deadline: float, measure: bool, budget: int, ordered: bool = in_order
+    ) -> None:
         nonlocal counter
         rng = random.Random(seed)
         connection = Connection(host, port)
@@ -126,6 +143,8 @@ async def run_scenario(spec: dict, scenario: dict) -> dict:
                 counter += 1
                 if bodies is not None:
                     client, body = clients[index % len(clients)], bodies[index]
+                elif ordered:
+                    client, body = clients[index % len(clients)], b""
                 else:
                     client, body = rng.choice(clients), b""
                 raw = build_request(
@@ -139,16 +158,19 @@ async def run_scenario(spec: dict, scenario: dict) -> dict:
                 )
                 started = time.perf_counter()
                 try:
-                    status, content = await connection.request(raw)
+                    status, content, headers = await connection.request(raw)
                 except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                     await connection.close()
-                    status, content = 0, repr(exc).encode()
+                    status, content, headers = 0, repr(exc).encode(), {}
                 elapsed = time.perf_counter() - started
                 if not measure:
                     continue
                 if status == expect:
                     outcome.latencies.append(elapsed)
                     outcome.bytes += len(content)
+                    if CACHE_HEADER in headers:
+                        served = headers[CACHE_HEADER]
+                        outcome.cache[served] = outcome.cache.get(served, 0) + 1
                 else:
                     outcome.errors += 1
                     if len(outcome.samples) < 3:
@@ -156,8 +178,14 @@ async def run_scenario(spec: dict, scenario: dict) -> dict:
         finally:
             await connection.close()
 
+    if scenario.get("fill") and bodies is None:
+        deadline = time.perf_counter() + FILL_SECONDS
+        await asyncio.gather(
+            *(worker(2000 + i, deadline, False, len(clients), True) for i in range(concurrency))
+        )
+        counter = 0
     warmup = scenario.get("warmup", 0)
-    if warmup and bodies is None:
+    if warmup and bodies is None and not in_order:
         deadline = time.perf_counter() + 30
         await asyncio.gather(
             *(worker(1000 + i, deadline, False, warmup) for i in range(concurrency))
@@ -181,6 +209,7 @@ def percentile(ordered: list[float], q: float) -> float:
 def summarise(scenario: dict, outcome: Outcome, wall: float) -> dict:
     ordered = sorted(outcome.latencies)
     ok = len(ordered)
+    looked_up = sum(outcome.cache.values())
     return {
         "name": scenario["name"],
         "path": scenario["path"],
@@ -196,6 +225,9 @@ def summarise(scenario: dict, outcome: Outcome, wall: float) -> dict:
         "p99_ms": round(percentile(ordered, 99) * 1000, 1),
         "max_ms": round(ordered[-1] * 1000, 1) if ordered else float("nan"),
         "mean_response_bytes": round(outcome.bytes / ok) if ok else 0,
+        "cache_hits": outcome.cache.get("hit", 0),
+        "cache_misses": outcome.cache.get("miss", 0),
+        "hit_ratio": round(outcome.cache.get("hit", 0) / looked_up, 3) if looked_up else None,
     }
 
 
@@ -206,7 +238,10 @@ async def main_async(spec: dict) -> list[dict]:
         print(
             f"  {result['name']:<22} c={result['concurrency']:<3} {result['rps']:>8.1f} req/s  "
             f"p50 {result['p50_ms']:>7.1f}  p99 {result['p99_ms']:>7.1f} ms  "
-            f"errors {result['errors']}",
+            f"errors {result['errors']}"
+            + (
+                f"  cache hits {result['hit_ratio']:.0%}" if result["hit_ratio"] is not None else ""
+            ),
             flush=True,
         )
         results.append(result)

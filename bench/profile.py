@@ -9,6 +9,10 @@ before/after figures in BENCHMARKS.md quote it.
 WHAT: `ingest` (a 500-event batch through POST /api/v1/learning/events, rolled back),
 `page` (GET /learn/), `api` (GET /api/v1/ai/dashboard), `floor` (GET /accounts/password/),
 `weekly` (the weekly chunk task's function for one learner).
+
+`--cache cold` (default) moves each learner's data version on before the measured request,
+so `page` and `api` compute the dashboard; `--cache warm` serves each learner once,
+unmeasured, and measures the second request, served from the dashboard cache.
 """
 
 from __future__ import annotations
@@ -26,15 +30,20 @@ from bench.run import bench_environment
 PAGES = {"page": "/learn/", "api": "/api/v1/ai/dashboard", "floor": "/accounts/password/"}
 
 
-def measure_requests(url: str, count: int, profiler: cProfile.Profile | None) -> dict:
+def measure_requests(
+    url: str, count: int, profiler: cProfile.Profile | None, *, warm: bool
+) -> dict:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
     from bench.workloads import SCALE_DOMAIN
+    from skillstudio.data_versions import learners_changed
 
-    ids = list(User.objects.filter(email__endswith=f"@{SCALE_DOMAIN}").values_list("pk", flat=True))
+    scale = User.objects.filter(email__endswith=f"@{SCALE_DOMAIN}").order_by("pk")
+    # The same learners on every run, so runs before and after a change compare.
+    ids = list(scale.values_list("pk", flat=True))
     users = User.objects.in_bulk(random.Random(2).sample(ids, count + 1))
     # One client for the whole run: a new one would build a new handler and middleware
     # chain (WhiteNoise indexes every static file) per request, which gunicorn never does.
@@ -43,6 +52,10 @@ def measure_requests(url: str, count: int, profiler: cProfile.Profile | None) ->
     queries = 0
     for index, user in enumerate(users.values()):
         client.force_login(user)
+        if warm:
+            client.get(url)
+        else:
+            learners_changed([user.pk])  # outside a transaction: bumped at once
         with CaptureQueriesContext(connection) as captured:
             started, cpu_started = time.perf_counter(), time.process_time()
             if profiler and index:
@@ -133,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=30, help="requests, batches or learners")
     parser.add_argument("--database", default="skillstudio_bench")
     parser.add_argument("--cprofile", action="store_true", help="print the top functions")
+    parser.add_argument("--sort", default="tottime", help="cProfile order, e.g. cumulative")
+    parser.add_argument(
+        "--cache", choices=["cold", "warm"], default="cold", help="page/api: dashboard cache"
+    )
     args = parser.parse_args(argv)
     os.environ.update(bench_environment(args.database)[0])
     import django
@@ -144,13 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     elif args.what == "weekly":
         result = measure_weekly(args.count, profiler)
     else:
-        result = measure_requests(PAGES[args.what], args.count, profiler)
+        result = measure_requests(PAGES[args.what], args.count, profiler, warm=args.cache == "warm")
     print(
-        f"{args.what}: {result['items']} items, {result['wall_ms']:.1f} ms wall, "
+        f"{args.what}{f' ({args.cache} cache)' if args.what in ('page', 'api') else ''}: "
+        f"{result['items']} items, "
+        f"{result['wall_ms']:.1f} ms wall, "
         f"{result['cpu_ms']:.1f} ms CPU, {result['queries']:.1f} queries per item"
     )
     if profiler:
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(25)
     return 0
 
 

@@ -26,14 +26,17 @@ def markdown(r: dict) -> str:
     ]
     if r.get("web"):
         lines += [
-            "| endpoint | concurrency | req/s | p50 ms | p95 ms | p99 ms | ÷ floor | errors |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| endpoint | concurrency | req/s | p50 ms | p95 ms | p99 ms | ÷ floor | errors "
+            "| cache hits |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for w in r["web"]:
             ratio = f"{w['ratio_to_floor']:.2f}" if w.get("ratio_to_floor") is not None else "floor"
+            hits = f"{w['hit_ratio']:.0%}" if w.get("hit_ratio") is not None else "-"
             lines.append(
                 f"| {w['name']} `{w['path']}` | {w['concurrency']} | {w['rps']:.1f} | "
-                f"{w['p50_ms']} | {w['p95_ms']} | {w['p99_ms']} | {ratio} | {w['errors']} |"
+                f"{w['p50_ms']} | {w['p95_ms']} | {w['p99_ms']} | {ratio} | {w['errors']} "
+                f"| {hits} |"
             )
         lines.append("")
     ingestion = r.get("ingestion")

@@ -11,6 +11,11 @@
    process (bench.loadgen) at each concurrency: the learner dashboard page and
    GET /api/v1/ai/dashboard for random logged-in learners, each next to its floor, then
    event batch ingestion (500 events per request) and its floor, a raw COPY of the same rows.
+   The dashboards are cached per learner, and each is measured three ways, each row with
+   the hit ratio it ran at: steady state (every client's entry invalidated first, then
+   random clients: hits only from the run's own repeat visits), cold (invalidated, each
+   client asked once: every request computes) and warm (every client's entry filled by an
+   unmeasured pass first: what a returning learner with no write since costs).
 4. A table on stdout and JSON in bench/results/ (git-ignored): latest.json and one file per run.
 """
 
@@ -44,11 +49,15 @@ SCALE_COURSE_PREFIX = "scale-course-"
 # The floor of each measured endpoint: the cheapest view that already exists with the same
 # authentication and the same stack around it (see BENCHMARKS.md for the reasoning).
 WEB_SCENARIOS = [
-    # (name, path, auth, floor name)
-    ("floor_page", "/accounts/password/", "session", None),
-    ("dashboard_page", "/learn/", "session", "floor_page"),
-    ("floor_api", "/api/v1/learning/goals/", "jwt", None),
-    ("api_dashboard", "/api/v1/ai/dashboard", "jwt", "floor_api"),
+    # (name, path, auth, floor name, dashboard cache: None, "steady", "cold" or "warm")
+    ("floor_page", "/accounts/password/", "session", None, None),
+    ("dashboard_page", "/learn/", "session", "floor_page", "steady"),
+    ("dashboard_page_cold", "/learn/", "session", "floor_page", "cold"),
+    ("dashboard_page_warm", "/learn/", "session", "floor_page", "warm"),
+    ("floor_api", "/api/v1/learning/goals/", "jwt", None, None),
+    ("api_dashboard", "/api/v1/ai/dashboard", "jwt", "floor_api", "steady"),
+    ("api_dashboard_cold", "/api/v1/ai/dashboard", "jwt", "floor_api", "cold"),
+    ("api_dashboard_warm", "/api/v1/ai/dashboard", "jwt", "floor_api", "warm"),
 ]
 
 TARGETS = {
@@ -214,20 +223,27 @@ def loadgen(env: dict[str, str], spec: dict, name: str) -> list[dict]:
     return json.loads(out.read_text())
 
 
-def web_scenarios(args: argparse.Namespace) -> list[dict]:
+def web_scenarios(args: argparse.Namespace) -> list[tuple[dict, bool]]:
+    """Each scenario, and whether the clients' dashboard cache is invalidated before it."""
     return [
-        {
-            "name": name,
-            "method": "GET",
-            "path": path,
-            "auth": auth,
-            "concurrency": concurrency,
-            "duration": args.duration,
-            "max_requests": 200_000,
-            "warmup": 5 * concurrency,
-        }
+        (
+            {
+                "name": name,
+                "method": "GET",
+                "path": path,
+                "auth": auth,
+                "concurrency": concurrency,
+                "duration": args.duration,
+                "max_requests": 200_000,
+                # Cold: client i makes request i, so nobody's entry is read back.
+                "clients_in_order": cache == "cold",
+                "fill": cache == "warm",
+                "warmup": 0 if cache == "cold" else 5 * concurrency,
+            },
+            cache in ("steady", "cold"),
+        )
         for concurrency in args.concurrency
-        for name, path, auth, _ in WEB_SCENARIOS
+        for name, path, auth, _, cache in WEB_SCENARIOS
     ]
 
 
@@ -263,7 +279,7 @@ def evaluate(results: dict) -> list[dict]:
         )
 
     web = {(r["name"], r["concurrency"]): r for r in results["web"]}
-    for name, _, _, floor in WEB_SCENARIOS:
+    for name, _, _, floor, _ in WEB_SCENARIOS:
         if floor is None or (name, 8) not in web:
             continue
         row = web[(name, 8)]
@@ -298,16 +314,17 @@ def print_report(results: dict) -> None:
         print(f"gunicorn: {results['server']}")
     print()
     header = (
-        f"{'endpoint':<16} {'c':>3} {'req/s':>8} {'p50':>7} {'p95':>7} {'p99':>7}"
-        f"  {'÷floor':>6} {'errors':>6}"
+        f"{'endpoint':<20} {'c':>3} {'req/s':>8} {'p50':>7} {'p95':>7} {'p99':>7}"
+        f"  {'÷floor':>6} {'errors':>6} {'cache hits':>10}"
     )
     print(header)
     print("-" * len(header))
     for r in results["web"]:
         ratio = f"{r['ratio_to_floor']:.2f}" if r.get("ratio_to_floor") is not None else "floor"
+        hits = f"{r['hit_ratio']:.0%}" if r.get("hit_ratio") is not None else "-"
         print(
-            f"{r['name']:<16} {r['concurrency']:>3} {r['rps']:>8.1f} {r['p50_ms']:>7.1f} "
-            f"{r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f}  {ratio:>6} {r['errors']:>6}"
+            f"{r['name']:<20} {r['concurrency']:>3} {r['rps']:>8.1f} {r['p50_ms']:>7.1f} "
+            f"{r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f}  {ratio:>6} {r['errors']:>6} {hits:>10}"
         )
     ingestion = results.get("ingestion")
     if ingestion:
@@ -362,8 +379,11 @@ def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict)
         spec = {"host": "127.0.0.1", "port": port, "clients": clients}
         results["web"] = []
         if "web" not in args.skip:
-            log(f"web load: {len(WEB_SCENARIOS)} endpoints, concurrency {args.concurrency}")
-            results["web"] = loadgen(env, {**spec, "scenarios": web_scenarios(args)}, "web")
+            log(f"web load: {len(WEB_SCENARIOS)} scenarios, concurrency {args.concurrency}")
+            for scenario, invalidate in web_scenarios(args):
+                if invalidate:
+                    workload(env, "invalidate", f"--clients={clients_file}")
+                results["web"] += loadgen(env, {**spec, "scenarios": [scenario]}, "web")
         if "ingestion" not in args.skip:
             results["ingestion"] = {"api": []}
             scenarios = []
@@ -484,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
 
     floors = {(r["name"], r["concurrency"]): r["rps"] for r in results["web"]}
     for row in results["web"]:
-        floor = next(f for n, _, _, f in WEB_SCENARIOS if n == row["name"])
+        floor = next(f for n, _, _, f, _ in WEB_SCENARIOS if n == row["name"])
         row["floor"] = floor
         row["ratio_to_floor"] = (
             round(row["rps"] / floors[(floor, row["concurrency"])], 3)

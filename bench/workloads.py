@@ -8,6 +8,8 @@ by bench.run), so its peak RSS is its own, and writes its figures as JSON:
 - bodies:   event batches for the ingestion run (500 events each, valid catalog ids);
 - copy:     the floor of ingestion: a raw COPY of the same rows into the same table;
 - cleanup:  delete the benchmark's events again, so reruns start from the same data;
+- invalidate: move the clients' data versions on (skillstudio.data_versions), so their
+            cached dashboards are never read again and each scenario starts cold;
 - weekly:   the weekly adjustment over all due learners, through the Celery chunk task's
             own function, in this one process;
 - paths:    learning-path generation for a 5-skill goal over the whole catalogue.
@@ -201,6 +203,14 @@ def cleanup(*, body_files: list[Path]) -> dict:
     return {"deleted": deleted}
 
 
+def invalidate(*, clients: list[dict]) -> dict:
+    """What a write by every client would do to the dashboard cache, without the write."""
+    from skillstudio.data_versions import learners_changed
+
+    learners_changed(client["learner_id"] for client in clients)  # no transaction: at once
+    return {"learners": len(clients)}
+
+
 def weekly_run(*, limit: int | None, chunk_size: int) -> dict:
     """The weekly adjustment over every due learner, one chunk task call after another.
 
@@ -323,12 +333,13 @@ def paths_run(*, iterations: int, warmup: int) -> dict:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.workloads")
     parser.add_argument(
-        "command", choices=["clients", "bodies", "copy", "cleanup", "weekly", "paths"]
+        "command",
+        choices=["clients", "bodies", "copy", "cleanup", "invalidate", "weekly", "paths"],
     )
     parser.add_argument("out", type=Path)
     parser.add_argument("--count", type=int, default=1000, help="clients / batches / iterations")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--clients", type=Path, help="clients JSON (bodies, copy)")
+    parser.add_argument("--clients", type=Path, help="clients JSON (bodies, copy, invalidate)")
     parser.add_argument("--bodies", type=Path, action="append", default=[], help="bodies JSON")
     parser.add_argument("--limit", type=int, help="weekly: stop after this many learners")
     parser.add_argument("--chunk-size", type=int, default=200)
@@ -351,6 +362,8 @@ def main(argv: list[str]) -> int:
         result = copy_floor(batches=batches, clients=clients)
     elif args.command == "cleanup":
         result = cleanup(body_files=args.bodies)
+    elif args.command == "invalidate":
+        result = invalidate(clients=json.loads(args.clients.read_text())["clients"])
     elif args.command == "weekly":
         result = weekly_run(limit=args.limit, chunk_size=args.chunk_size)
     else:

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 
 from catalog.models import Course, Lesson
+from skillstudio.data_versions import catalog_changed
 
 # Keys for pg_advisory_xact_lock: one lock per prerequisite graph.
 _COURSE_GRAPH_LOCK = 7_301_001
@@ -137,13 +138,18 @@ def lesson_prerequisites_set(*, lesson: Lesson, prerequisites: Iterable[Lesson])
 
 def courses_publish(*, courses: QuerySet[Course], now: datetime) -> int:
     """Publish the draft courses among ``courses``; returns how many changed."""
-    return courses.filter(status=Course.Status.DRAFT).update(
+    changed = courses.filter(status=Course.Status.DRAFT).update(
         status=Course.Status.PUBLISHED, published_at=now, updated_at=now
     )
+    # A queryset update sends no signal (catalog.signals): the version moves on here.
+    catalog_changed()
+    return changed
 
 
 def courses_unpublish(*, courses: QuerySet[Course], now: datetime) -> int:
     """Take published courses back to draft; returns how many changed."""
-    return courses.filter(status=Course.Status.PUBLISHED).update(
+    changed = courses.filter(status=Course.Status.PUBLISHED).update(
         status=Course.Status.DRAFT, published_at=None, updated_at=now
     )
+    catalog_changed()
+    return changed

@@ -7,6 +7,7 @@ every object is looked up among the caller's own (another learner's is a 404).
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,7 +16,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from insights.dashboard import learner_dashboard
+from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, generate_learning_path, path_payload
 from insights.recommendations import recommendation_act, refresh_recommendations
@@ -46,18 +47,32 @@ class DashboardView(views.APIView):
     @extend_schema(responses=DashboardSerializer)
     def get(self, request: Request) -> Response:
         """Performance summary, goals, next lessons, revision, struggling topics, AI insights."""
-        return Response(learner_dashboard(learner=request.user, now=timezone.now()))
+        data, hit = cached_learner_dashboard(learner=request.user, now=timezone.now())
+        return Response(data, headers={CACHE_HEADER: "hit" if hit else "miss"})
 
 
 class RecommendationListView(generics.ListAPIView):
-    """The caller's active recommendations, refreshed from their current data, best first."""
+    """The caller's active recommendations, best first.
+
+    A read: the write paths (lessons, quizzes, paths) and the weekly job keep them
+    current. Only a learner who was never refreshed gets a first set computed here.
+    """
 
     serializer_class = RecommendationSerializer
-    # The refresh returns a list (already ordered), not a queryset to filter.
     filter_backends: list = []
 
     def get_queryset(self):
-        return refresh_recommendations(learner=self.request.user, now=timezone.now())
+        learner, now = self.request.user, timezone.now()
+        # Every refresh records its struggle check on the profile (as the dashboard page
+        # relies on too), so its absence means "never refreshed".
+        if "struggle" not in learner.profile.behavioral_metrics:
+            return refresh_recommendations(learner=learner, now=now)
+        return (
+            Recommendation.objects.filter(learner=learner, status=Recommendation.Status.ACTIVE)
+            # Past its expiry a row is as good as expired, even before the weekly job marks it.
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .order_by("-score", "id")
+        )
 
 
 class RecommendationActionView(views.APIView):

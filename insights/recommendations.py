@@ -961,4 +961,5 @@ def recommendation_act(
         row.status = ACTIONS[action]
         row.acted_at = now
         row.save(update_fields=["status", "acted_at", "updated_at"])
+        learners_changed([row.learner_id])
     return row

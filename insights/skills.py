@@ -30,6 +30,7 @@ from catalog.models import Skill
 from insights import bkt
 from insights.models import LearnerSkillState, MLModel
 from learning.models import GoalSkill, LearningGoal
+from skillstudio.data_versions import learners_changed
 
 MODEL_NAME = "skill_model"
 DEFAULT_GAP_LEVEL = 5
@@ -262,6 +263,7 @@ def process_attempt(*, attempt: AssessmentAttempt, now: datetime) -> SkillUpdate
             locked.skill_breakdown = breakdown
             locked.skills_processed_at = now
             locked.save(update_fields=["skill_breakdown", "skills_processed_at", "updated_at"])
+            learners_changed([locked.learner_id])
         skill_levels = {slug: e["level_after"] for slug, e in locked.skill_breakdown.items()}
         gaps = _knowledge_gaps(learner_id=locked.learner_id, skill_levels=skill_levels)
     attempt.skill_breakdown = locked.skill_breakdown
@@ -366,6 +368,7 @@ def recompute_learner_skills(*, learner: User, now: datetime) -> int:
             t.skill.slug: level_from_mastery(t.mastery) for t in tracks.values()
         }
         profile.save(update_fields=["skill_levels", "updated_at"])
+        learners_changed([learner.pk])
     return len(attempts)
 
 

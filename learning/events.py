@@ -27,6 +27,7 @@ from django.utils.dateparse import parse_datetime
 from assessments.models import Assessment
 from catalog.models import Course, Lesson
 from learning.models import LearnerEvent
+from skillstudio.data_versions import learners_changed
 
 MAX_EVENTS = 500
 MAX_DATA_BYTES = 4096
@@ -271,6 +272,8 @@ def ingest_events(*, learner, events: list[dict], now: datetime) -> IngestResult
 
     with transaction.atomic():
         result.stored = _insert(learner, fresh, now=now)
+        if result.stored:
+            learners_changed([learner.pk])
     # Rows that lost a race with a concurrent request carrying the same events.
     result.duplicates += len(fresh) - result.stored
     result.errors.sort(key=lambda error: error["index"])

@@ -17,6 +17,7 @@ from django.db.models import F
 from catalog.models import Course, Lesson, Skill
 from catalog.selectors import SKILL_SLUG
 from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
+from skillstudio.data_versions import learners_changed
 
 MAX_WEEKLY_HOURS = Decimal("80")
 MIN_WEEKLY_HOURS = Decimal("0.5")
@@ -41,6 +42,9 @@ def enrollment_create(*, learner, course: Course, now: datetime) -> Enrollment:
             enrollment.status = Enrollment.Status.ACTIVE
             enrollment.enrolled_at = now
             enrollment.save(update_fields=["status", "enrolled_at", "updated_at"])
+            created = True
+        if created:
+            learners_changed([learner.pk])
     return enrollment
 
 
@@ -50,7 +54,9 @@ def enrollment_drop(*, enrollment: Enrollment, now: datetime) -> Enrollment:
         raise ValidationError("A completed course stays on your record and cannot be dropped.")
     if enrollment.status != Enrollment.Status.DROPPED:
         enrollment.status = Enrollment.Status.DROPPED
-        enrollment.save(update_fields=["status", "updated_at"])
+        with transaction.atomic():
+            enrollment.save(update_fields=["status", "updated_at"])
+            learners_changed([enrollment.learner_id])
     return enrollment
 
 
@@ -131,6 +137,7 @@ def goal_create(
         GoalSkill.objects.bulk_create(
             GoalSkill(goal=goal, skill=skill, target_level=level) for skill, level in levels.items()
         )
+        learners_changed([learner.pk])
     return goal
 
 
@@ -164,6 +171,8 @@ def goal_update(*, goal: LearningGoal, now: datetime, **fields) -> LearningGoal:
             goal.save(update_fields=[*changed, "updated_at"])
         if levels is not None:
             _set_target_levels(goal, levels)
+        if changed or levels is not None:
+            learners_changed([goal.learner_id])
     return goal
 
 
@@ -201,6 +210,7 @@ def lesson_start(*, learner, lesson: Lesson, now: datetime) -> LessonProgress:
             progress.status = LessonProgress.Status.IN_PROGRESS
             progress.started_at = now
             progress.save(update_fields=["status", "started_at", "updated_at"])
+            learners_changed([learner.pk])
     return progress
 
 
@@ -227,6 +237,7 @@ def enrollment_refresh_progress(*, learner, course: Course, now: datetime) -> En
         enrollment.completed_at = now
         fields += ["status", "completed_at"]
     enrollment.save(update_fields=fields)
+    learners_changed([learner.pk])
     return enrollment
 
 
@@ -270,4 +281,5 @@ def lesson_position_update(
             updated_at=now,
         )
         progress.refresh_from_db()
+        learners_changed([learner.pk])
     return progress

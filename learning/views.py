@@ -20,7 +20,7 @@ from assessments.models import Assessment
 from assessments.selectors import assessments_visible_to
 from catalog.models import Skill
 from catalog.selectors import lessons_visible_to
-from insights.dashboard import learner_dashboard
+from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import Recommendation
 from insights.recommendations import refresh_recommendations
 from learning.forms import GoalForm
@@ -32,29 +32,49 @@ from skillstudio.forms import attach_service_errors
 DASHBOARD_RECOMMENDATIONS = 6
 
 
+def _recommendation_card(card: dict) -> dict:
+    """A dashboard card in the shape of the Recommendation the template's partial renders.
+
+    The same partial renders a model instance after an accept/skip, so the card offers
+    the attributes the partial reads for an active recommendation.
+    """
+    target = card["target"]
+    kinds = ("lesson", "course", "assessment")
+    return {
+        "pk": card["id"],
+        "get_kind_display": Recommendation.Kind(card["kind"]).label,
+        **{kind: {"title": target["title"]} if target["type"] == kind else None for kind in kinds},
+        "reason": card["reason"],
+        "payload": card["payload"],
+        "status": Recommendation.Status.ACTIVE,
+    }
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    active = Recommendation.objects.filter(
-        learner=request.user, status=Recommendation.Status.ACTIVE
-    ).select_related("lesson", "course", "assessment")
-    recommendations = list(active[:DASHBOARD_RECOMMENDATIONS])
+    data, hit = cached_learner_dashboard(learner=request.user, now=now)
     # Every refresh records its struggle check on the profile, so its absence means
     # "never refreshed" (and a refresh that found nothing is not repeated per visit).
-    if not recommendations and "struggle" not in request.user.profile.behavioral_metrics:
+    if not data["recommendations"] and "struggle" not in request.user.profile.behavioral_metrics:
         # A new learner gets a first set now rather than an empty box until the weekly
         # job. Later refreshes follow lessons, quizzes and path changes, so a card the
-        # learner just accepted does not reappear on the next visit.
+        # learner just accepted does not reappear on the next visit. The refresh moves
+        # the learner's data version on, so this reads the dashboard afresh.
         refresh_recommendations(learner=request.user, now=now)
-        recommendations = list(active[:DASHBOARD_RECOMMENDATIONS])
-    data = learner_dashboard(learner=request.user, now=now)
-    return render(
+        data, hit = cached_learner_dashboard(learner=request.user, now=now)
+    recommendations = [
+        _recommendation_card(card) for card in data["recommendations"][:DASHBOARD_RECOMMENDATIONS]
+    ]
+    response = render(
         request,
         "learning/dashboard.html",
         {"dash": data, "recommendations": recommendations},
     )
+    response[CACHE_HEADER] = "hit" if hit else "miss"
+    return response
 
 
 @login_required

@@ -36,6 +36,7 @@ from insights.ml.features import (
 from insights.ml.registry import LoadedModel, active_model, model_save
 from insights.models import DropoutRisk, MLModel, Recommendation
 from learning.models import Enrollment
+from skillstudio.data_versions import learners_changed
 
 MODEL_NAME = "dropout"
 MEDIUM_FROM = 0.20
@@ -372,6 +373,7 @@ def score_active_enrollments(
                 if s.level == DropoutRisk.Level.HIGH
             ]
             created = Recommendation.objects.bulk_create(support, ignore_conflicts=True)
+            learners_changed(r.learner_id for r in support)
         summary.support_recommendations += sum(1 for r in created if r.pk)
     if not dry_run:
         # Enrollments that are no longer active keep no stale risk.

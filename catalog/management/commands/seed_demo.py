@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from catalog.demo_seed import seed_demo, seed_scale
+from skillstudio.data_versions import catalog_changed
 from skillstudio.devstack import DEMO_ACCOUNTS
 
 
@@ -53,6 +54,9 @@ class Command(BaseCommand):
                 result = seed_scale(now=now, log=self.stdout.write, **scale)
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
+            # Bulk inserts send no signals; a re-seeded database may reuse learner ids
+            # that dashboards were cached for.
+            catalog_changed()
             self.stdout.write(f"Scale data: {result.text()}.")
         self.stdout.write(f"Finished in {time.monotonic() - started:.1f} s. Demo accounts:")
         for role, email, password in DEMO_ACCOUNTS:

@@ -1,0 +1,452 @@
+"""The cached learner dashboard: served from Redis until a write moves the learner's version.
+
+These tests commit (transaction=True): versions move on commit, and the cache is skipped
+inside a transaction, so a test wrapped in one would never reach it. Each write path is
+checked the way a learner would notice it: the dashboard read right after the write shows
+the change (it equals a fresh computation and differs from the cached one before it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+import redis.exceptions
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import User
+from assessments.models import AssessmentAttempt, Question
+from assessments.services import attempt_start, attempt_submit
+from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
+from catalog.models import Course, Lesson, Skill
+from catalog.services import courses_unpublish
+from catalog.tests.admin_forms import admin_form_data
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
+from insights.dashboard import CACHE_HEADER, cached_learner_dashboard, learner_dashboard
+from insights.ml import registry
+from insights.ml.dropout import score_active_enrollments, train_dropout
+from insights.models import Recommendation
+from insights.paths import generate_learning_path
+from insights.recommendations import (
+    RECOMMENDATION_TTL,
+    expire_stale_recommendations,
+    recommendation_act,
+    refresh_recommendations,
+)
+from insights.skills import recompute_learner_skills
+from insights.tests.factories import LearnerSkillStateFactory
+from insights.tests.helpers import NOW
+from insights.tests.oulad_sample import write_oulad_sample
+from learning.events import ingest_events
+from learning.models import Enrollment, LearnerEvent, LearningGoal, LessonProgress
+from learning.services import (
+    enrollment_create,
+    enrollment_drop,
+    goal_create,
+    goal_update,
+    lesson_complete,
+    lesson_position_update,
+    lesson_start,
+)
+from learning.tests.factories import (
+    EnrollmentFactory,
+    GoalSkillFactory,
+    LearnerEventFactory,
+    LearningGoalFactory,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@dataclass
+class World:
+    learner: User
+    skill: Skill
+    course: Course
+    lessons: list[Lesson]
+    goal: LearningGoal
+
+
+@pytest.fixture
+def world(learner, instructor) -> World:
+    """Enrolled in "Django" (3 lessons), a goal on its skill, one study session at 14:00 UTC."""
+    skill = SkillFactory(slug="orm", name="ORM")
+    course = CourseFactory(title="Django", owner=instructor, skills=[skill])
+    module = ModuleFactory(course=course, title="Models", order=1)
+    lessons = [
+        LessonFactory(module=module, title=f"Lesson {order}", order=order, skills=[skill])
+        for order in (1, 2, 3)
+    ]
+    EnrollmentFactory(learner=learner, course=course, enrolled_at=NOW - timedelta(days=10))
+    LearnerSkillStateFactory(learner=learner, skill=skill, level=3, mastery=0.3)
+    goal = LearningGoalFactory(learner=learner, title="Back end")
+    GoalSkillFactory(goal=goal, skill=skill, target_level=8)
+    LearnerEvent.objects.bulk_create(
+        LearnerEvent(
+            event_id=uuid.uuid4(),
+            learner=learner,
+            event_type=LearnerEvent.Type.HEARTBEAT,
+            occurred_at=NOW - timedelta(hours=1, minutes=minutes),
+            received_at=NOW,
+        )
+        for minutes in (0, 5, 10)
+    )
+    refresh_recommendations(learner=learner, now=NOW)
+    return World(learner=learner, skill=skill, course=course, lessons=lessons, goal=goal)
+
+
+def fresh(learner: User) -> User:
+    # As a request's user: nothing (such as the profile) remembered from earlier reads.
+    return User.objects.get(pk=learner.pk)
+
+
+def warm(learner: User) -> dict:
+    """Fill the learner's entry and check the next read is served from it."""
+    learner = fresh(learner)
+    first, hit = cached_learner_dashboard(learner=learner, now=NOW)
+    assert not hit
+    again, hit = cached_learner_dashboard(learner=learner, now=NOW)
+    assert hit
+    assert again == first
+    return first
+
+
+def read_after_write(learner: User) -> dict:
+    learner = fresh(learner)
+    data, hit = cached_learner_dashboard(learner=learner, now=NOW)
+    assert not hit, "the write did not move the learner's version"
+    assert data == learner_dashboard(learner=learner, now=NOW)
+    return data
+
+
+def test_a_cached_dashboard_is_served_until_the_learner_writes(world):
+    before = warm(world.learner)
+    assert before["performance_summary"]["lessons_completed"] == 0
+    assert [n["title"] for n in before["recommended_next_lessons"]] == ["Lesson 1"]
+
+    lesson_complete(learner=world.learner, lesson=world.lessons[0], now=NOW)
+
+    after = read_after_write(world.learner)
+    assert after["performance_summary"]["lessons_completed"] == 1
+    assert [n["title"] for n in after["recommended_next_lessons"]] == ["Lesson 2"]
+
+
+def test_another_learners_write_leaves_the_entry_alone(world, other_learner):
+    before = warm(world.learner)
+
+    goal_create(
+        learner=other_learner, title="Other", target_levels={"orm": 5}, weekly_hours=2, now=NOW
+    )
+
+    assert cached_learner_dashboard(learner=world.learner, now=NOW) == (before, True)
+
+
+def test_a_rolled_back_write_leaves_the_cache_as_it_was(world):
+    before = warm(world.learner)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        lesson_complete(learner=world.learner, lesson=world.lessons[0], now=NOW)
+        raise RuntimeError("the request failed after the write")
+
+    assert cached_learner_dashboard(learner=world.learner, now=NOW) == (before, True)
+    assert before == learner_dashboard(learner=world.learner, now=NOW)
+
+
+def _heartbeats(world: World, _) -> None:
+    ingest_events(
+        learner=world.learner,
+        events=[
+            {
+                "event_id": str(uuid.uuid4()),
+                "type": "heartbeat",
+                "occurred_at": (NOW - timedelta(days=2, minutes=minutes)).isoformat(),
+                "lesson_id": world.lessons[0].pk,
+            }
+            for minutes in (0, 10, 20)
+        ],
+        now=NOW,
+    )
+
+
+def _new_course(world: World) -> Course:
+    course = CourseFactory(title="Postgres")
+    LessonFactory(module=ModuleFactory(course=course, order=1), title="Indexes", order=1)
+    return course
+
+
+def _enroll(world: World, course: Course) -> None:
+    enrollment_create(learner=world.learner, course=course, now=NOW)
+
+
+def _drop(world: World, _) -> None:
+    enrollment_drop(enrollment=Enrollment.objects.get(learner=world.learner), now=NOW)
+
+
+def _goal_create(world: World, _) -> None:
+    goal_create(
+        learner=world.learner, title="Data", target_levels={"orm": 6}, weekly_hours=3, now=NOW
+    )
+
+
+def _goal_update(world: World, _) -> None:
+    goal_update(goal=world.goal, title="Back end, revised", now=NOW)
+
+
+def _lesson_start(world: World, _) -> None:
+    lesson_start(learner=world.learner, lesson=world.lessons[0], now=NOW)
+
+
+def _lesson_position(world: World, _) -> None:
+    lesson_position_update(
+        learner=world.learner,
+        lesson=world.lessons[0],
+        position_seconds=600,
+        seconds_spent=1800,
+        now=NOW,
+    )
+
+
+def _open_attempt(world: World) -> tuple[AssessmentAttempt, Question]:
+    assessment = AssessmentFactory(title="ORM quiz")
+    question = QuestionFactory(assessment=assessment, skill=world.skill, order=1)
+    ChoiceFactory(question=question, text="Right", is_correct=True, order=1)
+    ChoiceFactory(question=question, text="Wrong", order=2)
+    attempt = attempt_start(
+        learner=world.learner, assessment=assessment, now=NOW - timedelta(minutes=5)
+    )
+    return attempt, question
+
+
+def _attempt_submit(world: World, opened: tuple[AssessmentAttempt, Question]) -> None:
+    attempt, question = opened
+    right = question.choices.get(is_correct=True)
+    attempt_submit(attempt=attempt, responses={question.pk: {"choices": [right.pk]}}, now=NOW)
+
+
+def _recompute_skills(world: World, _) -> None:
+    recompute_learner_skills(learner=world.learner, now=NOW)
+
+
+def _path_snapshot(world: World, _) -> None:
+    generate_learning_path(goal=world.goal, now=NOW)
+
+
+def _complete_behind_the_engines_back(world: World) -> None:
+    # A direct row write (no service, no version bump): only the refresh that follows
+    # can tell the dashboard that its card now points at lesson 2.
+    LessonProgress.objects.create(
+        learner=world.learner,
+        lesson=world.lessons[0],
+        status=LessonProgress.Status.COMPLETED,
+        started_at=NOW - timedelta(hours=2),
+        completed_at=NOW - timedelta(hours=1),
+    )
+
+
+def _recommendations_refresh(world: World, _) -> None:
+    refresh_recommendations(learner=world.learner, now=NOW)
+
+
+def _recommendation_act(world: World, _) -> None:
+    card = Recommendation.objects.filter(learner=world.learner, status="active").first()
+    recommendation_act(recommendation=card, action="accepted", now=NOW)
+
+
+def _recommendations_expire(world: World, _) -> None:
+    expire_stale_recommendations(learner=world.learner, now=NOW + RECOMMENDATION_TTL)
+
+
+def _catalogue_unpublish(world: World, _) -> None:
+    courses_unpublish(courses=Course.objects.filter(pk=world.course.pk), now=NOW)
+
+
+def _nothing(world: World) -> None:
+    return None
+
+
+# name: (prepare before the cache is warmed, the write under test)
+WRITES = {
+    "event ingestion": (_nothing, _heartbeats),
+    "enrollment": (_new_course, _enroll),
+    "enrollment drop": (_nothing, _drop),
+    "goal create": (_nothing, _goal_create),
+    "goal update": (_nothing, _goal_update),
+    "lesson start": (_nothing, _lesson_start),
+    "lesson position": (_nothing, _lesson_position),
+    "attempt submit and skill update": (_open_attempt, _attempt_submit),
+    "skill recompute": (_nothing, _recompute_skills),
+    "path snapshot": (_nothing, _path_snapshot),
+    "recommendation refresh": (_complete_behind_the_engines_back, _recommendations_refresh),
+    "recommendation accepted": (_nothing, _recommendation_act),
+    "recommendations expired": (_nothing, _recommendations_expire),
+    "course unpublished": (_nothing, _catalogue_unpublish),
+}
+
+
+@pytest.mark.parametrize(("prepare", "write"), list(WRITES.values()), ids=list(WRITES))
+def test_every_write_path_shows_on_the_next_dashboard_read(world, prepare, write):
+    prepared = prepare(world)
+    before = warm(world.learner)
+
+    write(world, prepared)
+
+    assert read_after_write(world.learner) != before
+
+
+def test_starting_an_attempt_moves_the_version_though_the_dashboard_looks_the_same(world):
+    # An open attempt is not on the dashboard today; the version still moves, so a
+    # dashboard that starts showing open attempts needs no new invalidation.
+    assessment = AssessmentFactory(title="ORM quiz")
+    QuestionFactory(assessment=assessment, skill=world.skill, order=1)
+    before = warm(world.learner)
+
+    attempt_start(learner=world.learner, assessment=assessment, now=NOW)
+
+    assert read_after_write(world.learner) == before
+
+
+def test_an_instructor_admin_edit_shows_on_learner_dashboards(client, world, instructor):
+    before = warm(world.learner)
+    assert before["recommended_next_lessons"][0]["course_title"] == "Django"
+    client.force_login(instructor)
+    url = reverse("admin:catalog_course_change", args=[world.course.pk])
+
+    response = client.post(url, admin_form_data(client.get(url), title="Django 5"))
+
+    assert response.status_code == 302
+    after = read_after_write(world.learner)
+    assert after["recommended_next_lessons"][0]["course_title"] == "Django 5"
+
+
+def test_an_admin_edit_of_a_learners_profile_shows_on_their_dashboard(client, world, admin_user):
+    before = warm(world.learner)
+    client.force_login(admin_user)
+    url = reverse("admin:accounts_user_change", args=[world.learner.pk])
+
+    response = client.post(
+        url, admin_form_data(client.get(url), **{"profile-0-timezone": "Asia/Tokyo"})
+    )
+
+    assert response.status_code == 302
+    after = read_after_write(world.learner)
+    # The study session at 14:00 UTC is at 23:00 in Tokyo.
+    assert after["engagement"] != before["engagement"]
+
+
+def test_a_profile_edit_through_the_api_shows_on_the_dashboard(client, world):
+    before = warm(world.learner)
+    token = AccessToken.for_user(world.learner)
+
+    response = client.patch(
+        reverse("api-v1:profile"),
+        {"timezone": "Asia/Tokyo"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+    assert response.status_code == 200
+    assert read_after_write(world.learner)["engagement"] != before["engagement"]
+
+
+def _api_get(client, learner: User):
+    return client.get(
+        reverse("api-v1:ai-dashboard"), HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(learner)}"
+    )
+
+
+def test_a_warm_api_dashboard_runs_only_the_authentication_query(
+    client, world, django_assert_num_queries
+):
+    learner = fresh(world.learner)
+    with CaptureQueriesContext(connection) as computed:
+        learner_dashboard(learner=learner, now=NOW)
+    # Cold: the user lookup for the token, then exactly the dashboard's own queries.
+    with django_assert_num_queries(1 + len(computed)):
+        cold = _api_get(client, world.learner)
+    assert cold[CACHE_HEADER] == "miss"
+
+    with django_assert_num_queries(1):
+        warm_response = _api_get(client, world.learner)
+
+    assert warm_response.status_code == 200
+    assert warm_response[CACHE_HEADER] == "hit"
+    assert warm_response.json() == cold.json()
+
+
+def test_a_warm_dashboard_page_runs_only_the_session_queries(
+    client, world, django_assert_num_queries
+):
+    client.force_login(world.learner)
+    cold = client.get(reverse("learning:dashboard"))
+    assert cold[CACHE_HEADER] == "miss"
+
+    with django_assert_num_queries(2):  # session, user
+        page = client.get(reverse("learning:dashboard"))
+
+    assert page[CACHE_HEADER] == "hit"
+    cards = Recommendation.objects.filter(learner=world.learner, status="active")
+    assert len(cards) == 2  # the next lesson and its course
+    for card in cards:
+        assert f'id="rec-{card.pk}"' in page.content.decode()
+
+
+def test_redis_down_serves_the_dashboard_without_the_cache(client, world, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    for method in ("get", "get_many", "set", "set_many", "add"):
+        monkeypatch.setattr(cache, method, unreachable)
+
+    response = _api_get(client, world.learner)
+
+    assert response.status_code == 200
+    assert response[CACHE_HEADER] == "miss"
+    assert response.json()["recommended_next_lessons"][0]["title"] == "Lesson 1"
+
+
+def test_an_unreachable_entry_store_computes_without_the_cache(world, monkeypatch, caplog):
+    warm(world.learner)
+
+    def unreachable(*args, **kwargs):
+        raise redis.exceptions.TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(cache, "get", unreachable)
+    data, hit = cached_learner_dashboard(learner=world.learner, now=NOW)
+
+    assert not hit
+    assert data == learner_dashboard(learner=world.learner, now=NOW)
+    assert "Dashboard cache unreachable" in caplog.text
+
+
+def test_dropout_support_recommendations_show_on_the_dashboard(tmp_path, learner):
+    """The nightly scoring adds a support card for a learner at high risk."""
+    registry.loader.clear()  # the process-wide loader may hold another test's model
+    call_command("import_oulad", str(write_oulad_sample(tmp_path)), stdout=StringIO())
+    scored_at = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    train_dropout(enrollments=Enrollment.objects.all(), now=scored_at, days=[56])
+    # Stopped 60 days ago and missed all three quizzes (as in test_ml_dropout).
+    course = CourseFactory(title="Python Basics")
+    for days_ago in (60, 50, 40):
+        AssessmentFactory(course=course, due_at=scored_at - timedelta(days=days_ago))
+    EnrollmentFactory(learner=learner, course=course, enrolled_at=scored_at - timedelta(days=70))
+    LearnerEventFactory(
+        learner=learner, course_id=course.id, occurred_at=scored_at - timedelta(days=60)
+    )
+    before = warm(learner)
+    assert before["recommendations"] == []
+
+    score_active_enrollments(now=scored_at)
+
+    after = read_after_write(learner)
+    registry.loader.clear()
+    assert [(card["kind"], card["target"]["title"]) for card in after["recommendations"]] == [
+        ("support", "Python Basics")
+    ]
