@@ -107,7 +107,7 @@ def factor_text(group: str, v: dict[str, float], facts: dict[str, float]) -> str
     if group == "course" and facts.get("course_seen"):
         return (
             f"in earlier runs of this course {v[COURSE_RATE]:.0%} of the learners still "
-            "enrolled at this stage withdrew later"
+            "enrolled partway through withdrew later"
         )
     if group == "late" and v["late"]:
         return f"{_plural(v['late'], 'late submission')}"

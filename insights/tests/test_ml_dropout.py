@@ -225,7 +225,7 @@ def test_factor_texts_for_grade_weight_standing_and_course():
         "graded results so far ahead of 12% of the course's learners"
     )
     assert factor_text("course", v, {"course_seen": 1.0}) == (
-        "in earlier runs of this course 23% of the learners still enrolled at this stage "
+        "in earlier runs of this course 23% of the learners still enrolled partway through "
         "withdrew later"
     )
     # A course the model never saw gets the overall rate, which says nothing about it.
@@ -253,7 +253,7 @@ def test_oulad_learner_factors_carry_their_own_numbers(trained):
         "no graded assessment yet",
         "registered 10 days before the course started",
         # 20 of the 60 day-56 examples withdrew later (one course: its rate is the overall).
-        "in earlier runs of this course 33% of the learners still enrolled at this stage "
+        "in earlier runs of this course 33% of the learners still enrolled partway through "
         "withdrew later",
     }
 
