@@ -1,10 +1,14 @@
 """Dropout risk: who is likely to withdraw from a course, how likely, and why.
 
-The model is a standardised logistic regression over `features.FEATURE_NAMES`, chosen over
-gradient boosting because on OULAD both reach the same AUC (see BENCHMARKS.md) and a linear
-model explains each prediction exactly: a factor's weight is its coefficient times the
-learner's standardised value. Positive weights push the risk up and become the plain-words
-factors shown to instructors and learners.
+The model is a standardised logistic regression over `MODEL_FEATURES`: the learner's
+features as of the cutoff (`features.FEATURE_NAMES`) plus one course-context column, the
+course's withdrawal rate among learners still enrolled at the same stage of the training
+runs (a smoothed target encoding fitted on the training enrollments only and stored in the
+artifact). Logistic regression is chosen over gradient boosting because on OULAD both reach
+about the same AUC (see BENCHMARKS.md) and a linear model explains each prediction exactly:
+a factor's weight is its coefficient times the learner's standardised value. Positive
+weights push the risk up and become the plain-words factors shown to instructors and
+learners.
 
 Traffic light (documented thresholds, on the predicted probability of withdrawing):
   low    p < 0.20
@@ -14,6 +18,7 @@ Traffic light (documented thresholds, on the predicted probability of withdrawin
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,11 +49,22 @@ HIGH_FROM = 0.40
 TOP_FACTORS = 3
 SUPPORT_DAYS = 7
 DEFAULT_TRAINING_DAYS = (28, 56, 84)
+COURSE_RATE = "course_withdrawal_rate"
+MODEL_FEATURES: tuple[str, ...] = (*FEATURE_NAMES, COURSE_RATE)
+# The course rate is shrunk toward the overall rate as if every course had this many extra
+# learners at the overall rate, so a course with a handful of learners gets no extreme rate.
+RATE_PRIOR_LEARNERS = 20
+# Training rows get their course rate from the other folds (by enrollment), so a learner's
+# own outcome never feeds the value the model learns from.
+RATE_FOLDS = 5
 
 # Features explained together: one sentence per group, weighted by the group's total push.
 FACTOR_GROUPS: dict[str, tuple[str, ...]] = {
     "missed": ("missed", "missed_share", "assessments_due"),
     "missed_recent": ("missed_last3",),
+    "missed_weight": ("weight_missed", "weight_submitted_share"),
+    "standing": ("score_percentile",),
+    "course": (COURSE_RATE,),
     "inactive": ("days_since_activity",),
     "scores": ("mean_score", "min_score", "weighted_score", "no_score_yet", "submitted"),
     "late": ("late",),
@@ -79,6 +95,21 @@ def factor_text(group: str, v: dict[str, float], facts: dict[str, float]) -> str
         if v["no_score_yet"]:
             return "no graded assessment yet"
         return f"average score {v['mean_score']:.0f} % (lowest {v['min_score']:.0f} %)"
+    if group == "missed_weight" and v["weight_missed"]:
+        return (
+            f"missed work worth {v['weight_missed']:.0f} % of the course grade "
+            f"({1 - v['weight_submitted_share']:.0%} of the grade weight due so far)"
+        )
+    if group == "standing" and not v["no_score_yet"]:
+        return (
+            f"graded results so far ahead of {v['score_percentile']:.0%} of the course's learners"
+        )
+    # A course the model has not seen gets the overall rate: nothing to say about the course.
+    if group == "course" and facts.get("course_seen"):
+        return (
+            f"in earlier runs of this course {v[COURSE_RATE]:.0%} of the learners still "
+            "enrolled partway through withdrew later"
+        )
     if group == "late" and v["late"]:
         return f"{_plural(v['late'], 'late submission')}"
     if group == "activity_trend":
@@ -109,12 +140,56 @@ def risk_level(probability: float) -> str:
 
 
 @dataclass(frozen=True)
+class CourseRates:
+    """Smoothed withdrawal rate per course among the training examples (learners still
+    enrolled at the cutoff), and the overall rate used for courses it has not seen."""
+
+    rates: dict[int, float]
+    overall: float
+
+    def seen(self, course_id: int | None) -> bool:
+        return course_id in self.rates
+
+    def of(self, course_id: int | None) -> float:
+        return self.rates.get(course_id, self.overall) if course_id is not None else self.overall
+
+
+def fit_course_rates(*, course_ids: Sequence[int | None], labels: np.ndarray) -> CourseRates:
+    overall = float(labels.mean()) if len(labels) else 0.0
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for course_id, label in zip(course_ids, labels.tolist(), strict=True):
+        if course_id is not None:
+            counts[course_id][0] += 1
+            counts[course_id][1] += label
+    return CourseRates(
+        rates={
+            course_id: (dropouts + RATE_PRIOR_LEARNERS * overall) / (n + RATE_PRIOR_LEARNERS)
+            for course_id, (n, dropouts) in counts.items()
+        },
+        overall=overall,
+    )
+
+
+@dataclass(frozen=True)
 class DropoutArtifact:
     """What the registry stores for a dropout model version."""
 
-    estimator: Pipeline
+    estimator: Pipeline | HistGradientBoostingClassifier
     feature_names: tuple[str, ...]
     days: tuple[int, ...]
+    # Artifacts pickled before the course rate existed have no such attribute and load with
+    # this class default: they are scored on their own (older) feature list, without it.
+    course_rates: CourseRates | None = None
+
+    def values(self, features: EnrollmentFeatures) -> dict[str, float]:
+        """The learner's feature values plus the course context this model was fitted with."""
+        if self.course_rates is None:
+            return features.values
+        return {**features.values, COURSE_RATE: self.course_rates.of(features.course_id)}
+
+    def matrix(self, features: Sequence[EnrollmentFeatures]) -> np.ndarray:
+        rows = [self.values(f) for f in features]
+        return np.array([[row[n] for n in self.feature_names] for row in rows], dtype=float)
 
 
 @dataclass(frozen=True)
@@ -132,10 +207,11 @@ class Dataset:
     labels: np.ndarray
     enrollments: list[Enrollment] = field(default_factory=list)
 
-    @property
-    def matrix(self) -> np.ndarray:
-        return np.array([f.vector() for f in self.features], dtype=float).reshape(
-            -1, len(FEATURE_NAMES)
+    def subset(self, index: Sequence[int]) -> Dataset:
+        return Dataset(
+            [self.features[i] for i in index],
+            self.labels[list(index)],
+            [self.enrollments[i] for i in index] if self.enrollments else [],
         )
 
 
@@ -147,6 +223,43 @@ def make_estimator(kind: str = "logistic") -> Pipeline | HistGradientBoostingCla
             random_state=0, max_iter=300, learning_rate=0.03, max_depth=4, min_samples_leaf=50
         )
     raise ValueError(f"Unknown estimator kind {kind!r} (logistic or boosting).")
+
+
+def _check_known(names: Iterable[str]) -> None:
+    unknown = set(names) - set(MODEL_FEATURES)
+    if unknown:
+        raise ValueError(f"Unknown features {sorted(unknown)}; known: {', '.join(MODEL_FEATURES)}.")
+
+
+def fit_artifact(
+    *,
+    data: Dataset,
+    days: Sequence[int],
+    kind: str = "logistic",
+    feature_names: Sequence[str] = MODEL_FEATURES,
+) -> DropoutArtifact:
+    """Fit the course rates and the estimator on `data` (the training examples only)."""
+    _check_known(feature_names)
+    course_ids = [f.course_id for f in data.features]
+    rates = fit_course_rates(course_ids=course_ids, labels=data.labels)
+    # Out-of-fold course rates for the training rows themselves (see RATE_FOLDS).
+    fold = np.array([f.enrollment_id % RATE_FOLDS for f in data.features])
+    own_rate = np.empty(len(data.labels))
+    for k in range(RATE_FOLDS):
+        rest = fold != k
+        others = fit_course_rates(
+            course_ids=[c for c, r in zip(course_ids, rest, strict=True) if r],
+            labels=data.labels[rest],
+        )
+        own_rate[~rest] = [others.of(c) for c, r in zip(course_ids, rest, strict=True) if not r]
+    names = tuple(feature_names)
+    x = np.array(
+        [[rate if n == COURSE_RATE else f.values[n] for n in names]
+         for f, rate in zip(data.features, own_rate, strict=True)],
+        dtype=float,
+    ).reshape(-1, len(names))  # fmt: skip
+    estimator = make_estimator(kind).fit(x, data.labels)
+    return DropoutArtifact(estimator, names, tuple(days), rates)
 
 
 def _left_at(enrollment: Enrollment) -> datetime | None:
@@ -192,20 +305,26 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
 
 def rule_baseline_scores(dataset: Dataset) -> np.ndarray:
     """The rule "missed an assessment due before the cutoff" as a 0/1 score."""
-    return (dataset.matrix[:, FEATURE_NAMES.index("missed")] > 0).astype(float)
+    return np.array([f.values["missed"] > 0 for f in dataset.features], dtype=float)
 
 
 def explain(artifact: DropoutArtifact, features: EnrollmentFeatures) -> list[dict]:
     """Top factors raising this learner's risk, strongest first, with their numbers."""
     pipeline = artifact.estimator
     scaler, model = pipeline[0], pipeline[-1]
-    x = np.array([features.values[n] for n in artifact.feature_names])
+    values = artifact.values(features)
+    facts = dict(features.facts)
+    if artifact.course_rates is not None:
+        facts["course_seen"] = float(artifact.course_rates.seen(features.course_id))
+    x = np.array([values[n] for n in artifact.feature_names])
     push = model.coef_[0] * (x - scaler.mean_) / scaler.scale_
     by_name = dict(zip(artifact.feature_names, push, strict=True))
     factors = []
     for group, names in FACTOR_GROUPS.items():
+        if not any(n in by_name for n in names):
+            continue  # a model fitted without this group's features
         weight = sum(by_name.get(n, 0.0) for n in names)
-        text = factor_text(group, features.values, features.facts)
+        text = factor_text(group, values, facts)
         if weight > 0 and text:
             factors.append({"factor": group, "text": text, "weight": round(float(weight), 3)})
     factors.sort(key=lambda f: -f["weight"])
@@ -217,15 +336,14 @@ def predict(
 ) -> list[RiskScore]:
     if not features:
         return []
-    matrix = np.array([[f.values[n] for n in artifact.feature_names] for f in features])
-    probabilities = artifact.estimator.predict_proba(matrix)[:, 1]
+    probabilities = artifact.estimator.predict_proba(artifact.matrix(features))[:, 1]
     return [
         RiskScore(
             enrollment_id=f.enrollment_id,
             probability=float(p),
             level=risk_level(float(p)),
             factors=explain(artifact, f),
-            features={k: round(v, 3) for k, v in f.values.items()},
+            features={k: round(v, 3) for k, v in artifact.values(f).items()},
         )
         for f, p in zip(features, probabilities, strict=True)
     ]
@@ -253,21 +371,27 @@ def train_dropout(
             f"Need finished enrollments that both dropped and stayed; got {len(labels)} "
             f"examples with {int(labels.sum())} dropouts."
         )
-    x = data.matrix
     order = np.argsort([e.enrolled_at.timestamp() for e in data.enrollments], kind="stable")
     split = int(len(order) * 0.8)
-    train_idx, valid_idx = order[:split], order[split:]
+    train_part, valid_part = data.subset(order[:split]), data.subset(order[split:])
     validation_auc = None
-    if len(set(labels[train_idx].tolist())) == 2:
-        held = make_estimator().fit(x[train_idx], labels[train_idx])
-        validation_auc = auc(labels[valid_idx], held.predict_proba(x[valid_idx])[:, 1])
-    estimator = make_estimator().fit(x, labels)
+    if len(set(train_part.labels.tolist())) == 2:
+        # Course rates too are fitted on the earlier 80 % only.
+        held = fit_artifact(data=train_part, days=days)
+        validation_auc = auc(
+            valid_part.labels, held.estimator.predict_proba(held.matrix(valid_part.features))[:, 1]
+        )
+    artifact = fit_artifact(data=data, days=days)
     enrolled = [e.enrolled_at for e in data.enrollments]
     return model_save(
         name=MODEL_NAME,
-        artifact=DropoutArtifact(estimator, FEATURE_NAMES, tuple(days)),
+        artifact=artifact,
         now=now,
-        parameters={"estimator": "logistic_regression", "days": list(days)},
+        parameters={
+            "estimator": "logistic_regression",
+            "days": list(days),
+            "features": list(artifact.feature_names),
+        },
         metrics={
             "examples": len(labels),
             "dropouts": int(labels.sum()),
@@ -394,15 +518,25 @@ class Evaluation:
     high_share: float
     high_precision: float | None
     high_recall: float | None
+    # Fitted on the training runs only; the test runs' courses are looked up in it.
+    course_rates: CourseRates | None = None
 
 
 def evaluate_dropout(
-    *, cutoff_day: int, train_prefix: str = "2013", test_prefix: str = "2014"
+    *,
+    cutoff_day: int,
+    train_prefix: str = "2013",
+    test_prefix: str = "2014",
+    without: Sequence[str] = (),
 ) -> Evaluation:
     """Train on runs whose code starts with `train_prefix`, test on `test_prefix` runs.
 
-    Both sides go through `dropout_dataset` (the live feature pipeline) at the same day.
+    Both sides go through `dropout_dataset` (the live feature pipeline) at the same day;
+    the course rates are fitted on the training runs only. `without` leaves features out
+    (ablation).
     """
+    _check_known(without)
+    names = tuple(n for n in MODEL_FEATURES if n not in without)
     runs = Enrollment.objects.filter(course_run__isnull=False)
     train = dropout_dataset(
         enrollments=runs.filter(course_run__code__startswith=train_prefix), days=[cutoff_day]
@@ -417,11 +551,11 @@ def evaluate_dropout(
         )
     if not len(test.labels):
         raise ValueError(f"No {test_prefix} enrollments to test on at day {cutoff_day}.")
-    x_train, x_test = train.matrix, test.matrix
-    scores = {}
+    scores, fitted = {}, {}
     for kind in ("logistic", "boosting"):
-        fitted = make_estimator(kind).fit(x_train, train.labels)
-        scores[kind] = fitted.predict_proba(x_test)[:, 1]
+        artifact = fit_artifact(data=train, days=[cutoff_day], kind=kind, feature_names=names)
+        scores[kind] = artifact.estimator.predict_proba(artifact.matrix(test.features))[:, 1]
+        fitted[kind] = artifact
     flagged = scores["logistic"] >= HIGH_FROM
     positives = test.labels == 1
     return Evaluation(
@@ -436,4 +570,5 @@ def evaluate_dropout(
         high_share=float(flagged.mean()),
         high_precision=float(positives[flagged].mean()) if flagged.any() else None,
         high_recall=float(flagged[positives].mean()) if positives.any() else None,
+        course_rates=fitted["logistic"].course_rates,
     )

@@ -2,9 +2,12 @@
 
 Every row that carries a date (attempts, events, lesson progress) is filtered in SQL to
 `dated < cutoff` of its own enrollment, so a prediction made at T can only see what had
-happened before T. Outcome columns (status, completed_at, unregistered_at, final_result)
-are never read here. The same function feeds offline evaluation (OULAD, one cutoff per
-run), training and the nightly live scoring (cutoff = now).
+happened before T. A learner's outcome columns (status, completed_at, unregistered_at,
+final_result) are never read. The one cohort feature (score percentile) compares the
+learner with the other learners of the same course run as they stood at T: it reads the
+others' leaving dates only to leave out who had already left before T. The same function
+feeds offline evaluation (OULAD, one cutoff per run), training and the nightly live
+scoring (cutoff = now).
 """
 
 from __future__ import annotations
@@ -33,10 +36,13 @@ FEATURE_NAMES: tuple[str, ...] = (
     "missed",
     "missed_share",
     "missed_last3",
+    "weight_missed",
+    "weight_submitted_share",
     "late",
     "mean_score",
     "min_score",
     "weighted_score",
+    "score_percentile",
     "no_score_yet",
     "days_since_activity",
     "lessons_completed_share",
@@ -54,9 +60,8 @@ class EnrollmentFeatures:
     values: dict[str, float]
     # Raw counts behind the values, for plain-language explanations.
     facts: dict[str, float] = field(default_factory=dict)
-
-    def vector(self) -> list[float]:
-        return [self.values[name] for name in FEATURE_NAMES]
+    # Course context a fitted model adds (its course withdrawal rate) is looked up by this.
+    course_id: int | None = None
 
 
 def run_start(enrollment: Enrollment) -> datetime:
@@ -145,6 +150,68 @@ def _lessons(pairs: Sequence[tuple[Enrollment, datetime]]) -> dict[int, tuple]:
     return {row[0]: row[1:] for row in _rows(sql, _cut_params(pairs))}
 
 
+def _score_percentiles(pairs: Sequence[tuple[Enrollment, datetime]]) -> dict[int, float]:
+    """{enrollment: share of its cohort with a lower weighted score, ties counting half}.
+
+    The cohort is every enrollment of the same course run (or, self-paced, of the same
+    course) that had started and not left or completed before the cutoff; each member's
+    weighted score counts their best result before the cutoff on assessments due before
+    it. Other learners' rows enter only through these before-cutoff aggregates.
+    """
+    sql = f"""
+        WITH c AS (SELECT * FROM {_CUT}),
+        k AS (SELECT DISTINCT course_id, run_id, coalesce(run_id, 0) AS run_key, cutoff FROM c),
+        m AS (
+            SELECT k.course_id, k.run_id, k.run_key, k.cutoff, e.learner_id
+            FROM k
+            JOIN {Enrollment._meta.db_table} e
+              ON e.course_id = k.course_id AND e.course_run_id IS NOT DISTINCT FROM k.run_id
+            WHERE e.enrolled_at < k.cutoff
+              AND (e.unregistered_at IS NULL OR e.unregistered_at >= k.cutoff)
+              AND NOT (e.status = %s AND e.unregistered_at IS NULL AND e.updated_at < k.cutoff)
+              AND (e.completed_at IS NULL OR e.completed_at >= k.cutoff)
+        ),
+        best AS (
+            SELECT m.course_id, m.run_key, m.cutoff, m.learner_id, s.id,
+                   s.weight * coalesce(max(t.score), 0) / 100 AS points
+            FROM m
+            JOIN {Assessment._meta.db_table} s
+              ON s.course_id = m.course_id
+             AND (s.course_run_id IS NULL OR s.course_run_id = m.run_id)
+             AND s.due_at < m.cutoff AND s.weight IS NOT NULL
+            JOIN {AssessmentAttempt._meta.db_table} t
+              ON t.assessment_id = s.id AND t.learner_id = m.learner_id
+             AND t.submitted_at < m.cutoff
+            GROUP BY m.course_id, m.run_key, m.cutoff, m.learner_id, s.id, s.weight
+        ),
+        w AS (
+            SELECT m.course_id, m.run_key, m.cutoff, m.learner_id,
+                   coalesce(sum(b.points), 0) AS weighted
+            FROM m
+            LEFT JOIN best b
+              ON b.course_id = m.course_id AND b.run_key = m.run_key
+             AND b.cutoff = m.cutoff AND b.learner_id = m.learner_id
+            GROUP BY m.course_id, m.run_key, m.cutoff, m.learner_id
+        ),
+        ranked AS (
+            -- rank() - 1 members score lower; the partition by score counts the ties.
+            SELECT course_id, run_key, cutoff, learner_id,
+                   (rank() OVER key_order - 1
+                    + 0.5 * count(*) OVER (PARTITION BY course_id, run_key, cutoff, weighted)
+                   )::float / count(*) OVER (PARTITION BY course_id, run_key, cutoff) AS pct
+            FROM w
+            WINDOW key_order AS (PARTITION BY course_id, run_key, cutoff ORDER BY weighted)
+        )
+        SELECT c.enrollment_id, r.pct
+        FROM c
+        JOIN ranked r
+          ON r.course_id = c.course_id AND r.run_key = coalesce(c.run_id, 0)
+         AND r.cutoff = c.cutoff AND r.learner_id = c.learner_id
+    """  # noqa: S608
+    params = [*_cut_params(pairs), Enrollment.Status.DROPPED]
+    return dict(_rows(sql, params))
+
+
 def features_as_of(*, pairs: Iterable[tuple[Enrollment, datetime]]) -> list[EnrollmentFeatures]:
     """Features of each (enrollment, cutoff) pair from rows dated strictly before its cutoff.
 
@@ -170,6 +237,7 @@ def features_as_of(*, pairs: Iterable[tuple[Enrollment, datetime]]) -> list[Enro
     submissions = _submissions(pairs)
     events = _events(pairs)
     lessons = _lessons(pairs)
+    percentiles = _score_percentiles(pairs)
 
     result = []
     for enrollment, cutoff in pairs:
@@ -198,6 +266,8 @@ def features_as_of(*, pairs: Iterable[tuple[Enrollment, datetime]]) -> list[Enro
         weighted = sum(
             weights.get(a_id, 0) * (score or 0) / 100 for a_id, (_, score) in subs.items()
         )
+        weight_due = sum(weights.values())
+        weight_missed = sum(weights[a_id] for a_id in missed_ids)
 
         last_event, recent, prior = events.get(enrollment.id, (None, 0, 0))
         completed_lessons, last_lesson = lessons.get(enrollment.id, (0, None))
@@ -214,10 +284,18 @@ def features_as_of(*, pairs: Iterable[tuple[Enrollment, datetime]]) -> list[Enro
             "missed": float(len(missed_ids)),
             "missed_share": len(missed_ids) / len(due) if due else 0.0,
             "missed_last3": float(sum(1 for a_id in last3 if a_id not in subs)),
+            # Grade weight (percentage points of the course grade) due so far and not handed
+            # in, and the share of the weight due so far that was handed in.
+            "weight_missed": weight_missed,
+            "weight_submitted_share": (
+                (weight_due - weight_missed) / weight_due if weight_due else 1.0
+            ),
             "late": float(late),
             "mean_score": float(np.mean(scores)) if scores else 0.0,
             "min_score": float(min(scores)) if scores else 0.0,
             "weighted_score": weighted,
+            # Not in the cohort (e.g. enrolled after the cutoff): the middle of it.
+            "score_percentile": percentiles.get(enrollment.id, 0.5),
             "no_score_yet": 0.0 if scores else 1.0,
             "days_since_activity": max(_days(cutoff - last_activity), 0.0),
             "lessons_completed_share": (
@@ -236,7 +314,9 @@ def features_as_of(*, pairs: Iterable[tuple[Enrollment, datetime]]) -> list[Enro
             "lessons_completed": float(completed_lessons),
             "lessons_total": float(lesson_counts[enrollment.course_id]),
         }
-        result.append(EnrollmentFeatures(enrollment.id, cutoff, values, facts))
+        result.append(
+            EnrollmentFeatures(enrollment.id, cutoff, values, facts, enrollment.course_id)
+        )
     return result
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -10,11 +11,21 @@ from assessments.tests.factories import AssessmentAttemptFactory, AssessmentFact
 from catalog.tests.factories import CourseFactory
 from insights.ml import registry
 from insights.ml.dropout import (
+    COURSE_RATE,
+    Dataset,
+    DropoutArtifact,
+    dropout_dataset,
+    explain,
+    factor_text,
+    fit_artifact,
+    fit_course_rates,
+    make_estimator,
     risk_level,
     score_active_enrollments,
     score_enrollments,
     train_dropout,
 )
+from insights.ml.features import FEATURE_NAMES, EnrollmentFeatures, cutoff_for_day, features_as_of
 from insights.models import DropoutRisk, MLModel, Recommendation
 from insights.tests.oulad_sample import write_oulad_sample
 from learning.models import Enrollment
@@ -159,11 +170,121 @@ def test_nightly_scoring_queries_do_not_grow_with_enrollments(
     trained, platform, django_assert_max_num_queries
 ):
     alice, _ = platform
-    # active-model id + its artifact (first use), active enrollments, 5 feature queries,
+    # active-model id + its artifact (first use), active enrollments, 6 feature queries,
     # savepoint, risk upsert, support recommendations, release, stale-risk cleanup
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         assert score_active_enrollments(now=T).scored == 2
     for _ in range(30):
         EnrollmentFactory(course=alice.course, enrolled_at=T - 10 * DAY)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         assert score_active_enrollments(now=T).scored == 32
+
+
+# The feature list of dropout model versions trained before the course rate, the grade
+# weight features and the score percentile were added.
+FIRST_FEATURES = tuple(
+    n
+    for n in FEATURE_NAMES
+    if n not in ("weight_missed", "weight_submitted_share", "score_percentile")
+)
+
+
+def _examples(rows: list[tuple[int, int]]) -> Dataset:
+    """(course id, withdrew) per example; the learner features are all zero."""
+    zeros = dict.fromkeys(FEATURE_NAMES, 0.0)
+    features = [
+        EnrollmentFeatures(i, T, {**zeros, "missed": float(y)}, {}, course)
+        for i, (course, y) in enumerate(rows)
+    ]
+    return Dataset(features, np.array([y for _, y in rows]))
+
+
+def test_course_rates_shrink_toward_the_overall_rate():
+    # Course 1: 6 of 8 withdrew; course 2: 0 of 12; overall 6 of 20 = 0.3.
+    data = _examples([(1, 1)] * 6 + [(1, 0)] * 2 + [(2, 0)] * 12)
+    rates = fit_course_rates(course_ids=[f.course_id for f in data.features], labels=data.labels)
+    assert rates.overall == pytest.approx(0.3)
+    assert rates.of(1) == pytest.approx((6 + 20 * 0.3) / (8 + 20))
+    assert rates.of(2) == pytest.approx((0 + 20 * 0.3) / (12 + 20))
+    assert rates.of(3) == pytest.approx(0.3) and not rates.seen(3)
+    assert rates.of(None) == pytest.approx(0.3)
+
+    artifact = fit_artifact(data=data, days=[56])
+    assert artifact.feature_names[-1] == COURSE_RATE
+    assert artifact.course_rates == rates
+    assert artifact.values(data.features[0])[COURSE_RATE] == pytest.approx(12 / 28)
+
+
+def test_factor_texts_for_grade_weight_standing_and_course():
+    v = {"weight_missed": 30.0, "weight_submitted_share": 0.25, "no_score_yet": 0.0,
+         "score_percentile": 0.125, COURSE_RATE: 0.2345}  # fmt: skip
+    assert factor_text("missed_weight", v, {}) == (
+        "missed work worth 30 % of the course grade (75% of the grade weight due so far)"
+    )
+    assert factor_text("standing", v, {}) == (
+        "graded results so far ahead of 12% of the course's learners"
+    )
+    assert factor_text("course", v, {"course_seen": 1.0}) == (
+        "in earlier runs of this course 23% of the learners still enrolled partway through "
+        "withdrew later"
+    )
+    # A course the model never saw gets the overall rate, which says nothing about it.
+    assert factor_text("course", v, {"course_seen": 0.0}) is None
+    assert factor_text("standing", {**v, "no_score_yet": 1.0}, {}) is None
+    assert factor_text("missed_weight", {**v, "weight_missed": 0.0}, {}) is None
+
+
+@pytest.mark.django_db
+def test_oulad_learner_factors_carry_their_own_numbers(trained):
+    # A drifting 2014J learner of the sample at day 56: registered 10 days early, handed in
+    # neither the day-20 assignment (20 % of the grade) nor the day-40 quiz (10 %).
+    drifting = Enrollment.objects.select_related("course_run").get(
+        learner__email="learner-20001@oulad.invalid"
+    )
+    (features,) = features_as_of(pairs=[(drifting, cutoff_for_day(drifting, 56))])
+    artifact = registry.active_model("dropout").artifact
+    texts = [f["text"] for f in explain(artifact, features)]
+    assert texts
+    assert set(texts) <= {
+        "missed 2 of the 2 assessments due so far",
+        "missed 2 of the last 2 assessments",
+        "missed work worth 30 % of the course grade (100% of the grade weight due so far)",
+        "no activity for 56 days",
+        "no graded assessment yet",
+        "registered 10 days before the course started",
+        # 20 of the 60 day-56 examples withdrew later (one course: its rate is the overall).
+        "in earlier runs of this course 33% of the learners still enrolled partway through "
+        "withdrew later",
+    }
+
+
+@pytest.mark.django_db
+def test_a_version_stored_before_the_new_features_still_loads_and_scores(trained, platform):
+    """Old artifacts (pickled without course rates, on the first feature list) keep working
+    until a newer version is activated."""
+    oulad = Enrollment.objects.filter(course_run__isnull=False)  # what `trained` was fit on
+    data = dropout_dataset(enrollments=oulad, days=[56])
+    estimator = make_estimator().fit(
+        np.array([[f.values[n] for n in FIRST_FEATURES] for f in data.features]), data.labels
+    )
+    old = DropoutArtifact.__new__(DropoutArtifact)
+    old.__dict__.update(estimator=estimator, feature_names=FIRST_FEATURES, days=(56,))
+    assert "course_rates" not in old.__dict__  # pickled exactly as before the new field
+    version = registry.model_save(name="dropout", artifact=old, now=T, activate=True)
+
+    alice, bob = platform
+    risks = {r.enrollment_id: r for r in score_enrollments(enrollments=platform, now=T)}
+    assert registry.active_model("dropout").version == version.version == 2
+    assert registry.active_model("dropout").artifact.course_rates is None
+    assert risks[alice.id].level == "high" and risks[bob.id].level == "low"
+    assert "missed 3 of the 3 assessments due so far" in [
+        f["text"] for f in risks[alice.id].factors
+    ]
+    assert COURSE_RATE not in risks[alice.id].features
+
+    # Retraining stores a version on the full feature list that is served from then on.
+    new = train_dropout(enrollments=oulad, now=T, days=[56])
+    assert new.parameters["features"][-1] == COURSE_RATE
+    rescored = score_enrollments(enrollments=platform, now=T)
+    # Python Basics is not one of the trained courses: the overall rate, 20 of 60.
+    assert rescored[0].features[COURSE_RATE] == pytest.approx(1 / 3, abs=1e-3)

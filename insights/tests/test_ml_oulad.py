@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from assessments.models import Assessment, AssessmentAttempt
 from catalog.models import Course, CourseRun
-from insights.ml.dropout import dropout_dataset
+from insights.ml.dropout import dropout_dataset, evaluate_dropout
 from insights.tests.oulad_sample import write_oulad_sample
 from learning.models import Enrollment
 
@@ -102,6 +102,37 @@ def test_evaluate_command_reports_model_and_rule_auc(oulad_dir):
     # TPR 1, FPR 0.5, so AUC = (1 + 0.5) / 2.
     assert "'missed an assessment due before the cutoff': 0.750" in text
     assert "AUC logistic regression (served model): 1.000" in text
+
+
+@pytest.mark.django_db
+def test_course_rates_are_fitted_on_the_training_runs_only(oulad_dir):
+    call_command("import_oulad", str(oulad_dir), stdout=StringIO())
+    course = Course.objects.get()
+    before = evaluate_dropout(cutoff_day=56)
+    # 10 of the 30 learners of 2013J still there at day 56 withdrew later: 1/3 (one course,
+    # so the smoothing toward the overall rate changes nothing).
+    assert before.course_rates.of(course.id) == pytest.approx(1 / 3)
+
+    # Every 2014J learner withdrawing changes the test labels, not the fitted rate.
+    Enrollment.objects.filter(course_run__code="2014J").update(
+        status=Enrollment.Status.DROPPED, final_result=Enrollment.FinalResult.WITHDRAWN
+    )
+    after = evaluate_dropout(cutoff_day=56)
+    assert after.test_dropouts == 30
+    assert after.course_rates == before.course_rates
+
+
+@pytest.mark.django_db
+def test_evaluate_command_ablation_and_unknown_feature(oulad_dir):
+    call_command("import_oulad", str(oulad_dir), stdout=StringIO())
+    out = StringIO()
+    call_command(
+        "evaluate_dropout_model", "--without", "course_withdrawal_rate,score_percentile", stdout=out
+    )
+    assert "without course_withdrawal_rate, score_percentile" in out.getvalue()
+    assert "AUC logistic regression (served model): 1.000" in out.getvalue()
+    with pytest.raises(CommandError, match=r"Unknown features \['clicks'\]"):
+        call_command("evaluate_dropout_model", "--without", "clicks", stdout=StringIO())
 
 
 @pytest.mark.django_db

@@ -23,17 +23,27 @@ class Command(BaseCommand):
         parser.add_argument("--cutoff", type=int, default=56, help="Day of the run (default 56).")
         parser.add_argument("--train", default="2013", help="Run code prefix to train on.")
         parser.add_argument("--test", default="2014", help="Run code prefix to test on.")
+        parser.add_argument(
+            "--without",
+            default="",
+            help="Comma-separated features to leave out (ablation), e.g. "
+            "course_withdrawal_rate,score_percentile.",
+        )
 
-    def handle(self, *args, cutoff: int, train: str, test: str, **options) -> None:
+    def handle(self, *args, cutoff: int, train: str, test: str, without: str, **options) -> None:
         if cutoff < 1:
             raise CommandError("--cutoff must be a positive day number.")
+        left_out = [name.strip() for name in without.split(",") if name.strip()]
         started = time.perf_counter()
         try:
-            result = evaluate_dropout(cutoff_day=cutoff, train_prefix=train, test_prefix=test)
+            result = evaluate_dropout(
+                cutoff_day=cutoff, train_prefix=train, test_prefix=test, without=left_out
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         lines = [
-            f"Dropout model, features as of day {cutoff} (train {train}*, test {test}*)",
+            f"Dropout model, features as of day {cutoff} (train {train}*, test {test}*)"
+            + (f", without {', '.join(left_out)}" if left_out else ""),
             f"  train: {result.train_examples} enrollments, {result.train_dropouts} withdrew later",
             f"  test:  {result.test_examples} enrollments, {result.test_dropouts} withdrew later",
             f"  AUC logistic regression (served model): {_fmt(result.auc_logistic)}",
