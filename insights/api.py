@@ -1,7 +1,8 @@
 """AI endpoints with the seed report's paths and shapes.
 
 Thin doors onto insights.dashboard, insights.recommendations and insights.paths;
-every object is looked up among the caller's own (another learner's is a 404).
+every object is looked up among the caller's own (another learner's is a 404), or for
+admins among every learner's; acting on a recommendation stays the learner's own act.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, views
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.selectors import reachable_by
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, generate_learning_path, path_payload
@@ -29,17 +31,21 @@ from insights.serializers import (
     RecommendationSerializer,
 )
 from learning.models import LearningGoal
-from learning.selectors import goals_for
+from learning.selectors import goals_reachable_by
 
 GOAL_ID = OpenApiParameter(
-    "goal_id", int, OpenApiParameter.QUERY, required=True, description="One of your goals."
+    "goal_id",
+    int,
+    OpenApiParameter.QUERY,
+    required=True,
+    description="One of your goals (any learner's, for admins).",
 )
 
 
 def _goal_from(request: Request, data) -> LearningGoal:
     serializer = GoalQuerySerializer(data=data)
     serializer.is_valid(raise_exception=True)
-    goals = goals_for(user=request.user).prefetch_related(None)
+    goals = goals_reachable_by(user=request.user).prefetch_related(None)
     return get_object_or_404(goals, pk=serializer.validated_data["goal_id"])
 
 
@@ -80,8 +86,10 @@ class RecommendationActionView(views.APIView):
     def post(self, request: Request, pk: int) -> Response:
         """Record what the learner did with a recommendation: accepted, skipped or ignored."""
         recommendation = get_object_or_404(
-            Recommendation.objects.filter(learner=request.user), pk=pk
+            reachable_by(Recommendation.objects.all(), user=request.user), pk=pk
         )
+        if recommendation.learner_id != request.user.pk:
+            raise PermissionDenied("Only the learner it was made for can act on a recommendation.")
         serializer = RecommendationActionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:

@@ -76,3 +76,24 @@ def test_an_unknown_learner_id_is_an_empty_list_not_an_error(as_user, learner, i
     build_world(learner=learner, instructor=instructor)
     response = as_user(learner).get("/api/v1/learning/goals/?learner=999999")
     assert _ids(response) == set()
+
+
+@pytest.mark.django_db
+def test_admin_reads_a_learners_path_history_but_cannot_act_on_their_recommendation(
+    as_user, learner, instructor, admin_user
+):
+    world = build_world(learner=learner, instructor=instructor)
+    admin = as_user(admin_user)
+
+    history = admin.get(f"/api/v1/ai/learning-path/history?goal_id={world.goal.pk}")
+    assert history.status_code == 200, history.content
+    assert [v["version"] for v in history.json()["results"]] == [world.snapshot.version]
+
+    response = admin.post(
+        f"/api/v1/ai/recommendations/{world.recommendation.pk}/action",
+        {"action": "skipped"},
+        format="json",
+    )
+    assert response.status_code == 403
+    world.recommendation.refresh_from_db()
+    assert world.recommendation.status == "active"

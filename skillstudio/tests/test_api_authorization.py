@@ -69,7 +69,6 @@ KEY_READ = row(401, 404, 404, 200, 404, 200)
 KEY_CREATE = row(401, 404, 404, 201, 404, 201)
 KEY_DELETE = row(401, 404, 404, 204, 404, 204)
 LEARNER_OWN = row(401, 200, 404, 404, 404, 404)
-LEARNER_OWN_CREATED = row(401, 201, 404, 404, 404, 404)
 ADMIN_TOO = row(401, 200, 404, 404, 404, 200)
 ADMIN_TOO_DELETE = row(401, 204, 404, 404, 404, 204)
 OPEN_TO_ALL = row(200, 200, 200, 200, 200, 200)
@@ -144,10 +143,10 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("attempt-submit", "POST"): row(401, 200, 404, 404, 404, 403),
     ("ai-dashboard", "GET"): SIGNED_IN,
     ("ai-recommendations", "GET"): SIGNED_IN,
-    ("ai-recommendation-action", "POST"): LEARNER_OWN,
-    ("ai-learning-path", "GET"): LEARNER_OWN,
-    ("ai-generate-learning-path", "POST"): LEARNER_OWN_CREATED,
-    ("ai-learning-path-history", "GET"): LEARNER_OWN,
+    ("ai-recommendation-action", "POST"): row(401, 200, 404, 404, 404, 403),
+    ("ai-learning-path", "GET"): ADMIN_TOO,
+    ("ai-generate-learning-path", "POST"): row(401, 201, 404, 404, 404, 201),
+    ("ai-learning-path-history", "GET"): ADMIN_TOO,
     # Predictive models (insights.ml_api): risk lists are for instructors (a learner is
     # refused by role, 403); one enrollment's risk only for its course's instructor.
     ("ml:at-risk-list", "GET"): INSTRUCTORS_ONLY,
