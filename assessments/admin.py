@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from assessments.rules import answer_key_problems, assessment_publish_problems, choice_problems
 from catalog.models import Course, Lesson
-from insights.ml.irt import ItemAnalysis, analyze_assessment
+from insights.ml.irt import MIN_FIT_ANSWERS
+from insights.models import ItemAnalysisRun, QuestionItemAnalysis
 from skillstudio.admin import (
     InstructorInlineMixin,
     LearnerDataProtectedMixin,
@@ -26,6 +30,7 @@ from skillstudio.admin import (
     owned_by,
 )
 from skillstudio.data_versions import catalog_changed
+from skillstudio.jobs import defer
 
 SHORT_TEXTAREA = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
 
@@ -107,36 +112,55 @@ def _number(value: float | None, fmt: str) -> str:
     return "n/a" if value is None else format(value, fmt)
 
 
-def item_analysis_table(items: list[ItemAnalysis]) -> SafeString:
-    """Read-only table of insights.ml.irt results (predicted difficulties marked)."""
-    if not items:
-        return format_html("<p>{}</p>", "No questions yet.")
-    rows = format_html_join(
+def item_analysis_table(
+    run: ItemAnalysisRun | None, rows: Iterable[QuestionItemAnalysis]
+) -> SafeString:
+    """Read-only table of a stored item analysis (predicted difficulties marked).
+
+    Only reads what ``insights.ml.irt.refresh_item_analysis`` stored: fitting takes seconds
+    and scipy, which web processes never load.
+    """
+    if run is None:
+        return format_html(
+            "<p>{}</p>",
+            "Not analysed yet: the nightly job analyses it, or use the action "
+            "“Recompute item analysis” on the assessment list.",
+        )
+    summary = format_html(
+        "<p>Based on {} answers, computed {} UTC.</p>",
+        run.answers,
+        timezone.localtime(run.computed_at, UTC).strftime("%Y-%m-%d %H:%M"),
+    )
+    rows = list(rows)
+    if not rows:
+        return summary + format_html("<p>{}</p>", "No questions were analysed.")
+    body = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         (
             (
-                item.label,
-                item.answers,
-                _number(item.share_correct, ".0%"),
-                _number(item.discrimination, ".2f"),
-                _number(item.irt_difficulty, "+.2f")
-                + (" (predicted)" if item.difficulty_predicted else ""),
-                _number(item.irt_discrimination if not item.difficulty_predicted else None, ".2f")
-                + (f" ({item.irt_model})" if item.irt_model else ""),
-                "; ".join(item.flags) or "n/a",
+                row.question,
+                row.answers,
+                _number(row.share_correct, ".0%"),
+                _number(row.discrimination, ".2f"),
+                _number(row.irt_difficulty, "+.2f")
+                + (" (predicted)" if row.difficulty_predicted else ""),
+                _number(row.irt_discrimination if not row.difficulty_predicted else None, ".2f")
+                + (f" ({row.irt_model})" if row.irt_model else ""),
+                "; ".join(row.flags) or "n/a",
             )
-            for item in items
+            for row in rows
         ),
     )
-    return format_html(
+    return summary + format_html(
         "<table><thead><tr><th>question</th><th>answers</th><th>correct</th>"
         "<th>discrimination (point-biserial)</th><th>IRT difficulty</th>"
         "<th>IRT discrimination</th><th>flags</th></tr></thead><tbody>{}</tbody></table>"
         "<p class='help'>From each learner's first submitted answers. Difficulty on a logit "
-        "scale (0: an average learner is right half the time). Questions with fewer than 20 "
+        "scale (0: an average learner is right half the time). Questions with fewer than {} "
         "answers get a predicted difficulty from fitted questions on the same skill.</p>",
-        rows,
+        body,
+        MIN_FIT_ANSWERS,
     )
 
 
@@ -168,13 +192,15 @@ class AssessmentAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
     search_fields = ("title", "description", "course__title")
     list_select_related = ("course", "owner")
     readonly_fields = ("is_published", "created_at", "updated_at", "item_analysis")
-    actions = ("publish", "unpublish")
+    actions = ("publish", "unpublish", "recompute_item_analysis")
 
     @admin.display(description="item analysis")
     def item_analysis(self, obj: Assessment) -> SafeString:
         if obj.pk is None:
             return format_html("<p>{}</p>", "Available once learners have answered.")
-        return item_analysis_table(analyze_assessment(assessment=obj))
+        run = ItemAnalysisRun.objects.filter(assessment=obj).first()
+        rows = () if run is None else run.questions.select_related("question")
+        return item_analysis_table(run, rows)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assessment]:
         return super().get_queryset(request).annotate(question_total=Count("questions"))
@@ -224,6 +250,22 @@ class AssessmentAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
         catalog_changed()
         self.message_user(request, f"Unpublished {changed} assessment(s).", messages.SUCCESS)
 
+    @admin.action(description="Recompute item analysis")
+    def recompute_item_analysis(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:
+        # The queryset is already limited to the user's own assessments (get_queryset).
+        ids = sorted(queryset.values_list("pk", flat=True))
+        if not ids:
+            self.message_user(request, "No assessments selected.", messages.WARNING)
+            return
+        # Fitting takes seconds: a worker does it; the outbox keeps the job if Redis is down.
+        with transaction.atomic():
+            defer("insights.refresh_item_analysis", assessment_ids=ids)
+        self.message_user(
+            request,
+            f"Item analysis of {len(ids)} assessment(s) queued; reload in a minute to see it.",
+            messages.SUCCESS,
+        )
+
 
 class ChoiceInline(InstructorInlineMixin, admin.TabularInline):
     model = Choice
@@ -264,8 +306,13 @@ class QuestionAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
     def item_analysis(self, obj: Question) -> SafeString:
         if obj.pk is None:
             return format_html("<p>{}</p>", "Available once learners have answered.")
-        items = analyze_assessment(assessment=obj.assessment)
-        return item_analysis_table([item for item in items if item.question_id == obj.pk])
+        row = (
+            QuestionItemAnalysis.objects.filter(question=obj)
+            .select_related("run", "question")
+            .first()
+        )
+        # None: never analysed, or added since the last run.
+        return item_analysis_table(None, ()) if row is None else item_analysis_table(row.run, [row])
 
     def learner_records(self, obj: Question) -> str | None:
         count = obj.answers.count()

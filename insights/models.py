@@ -270,3 +270,71 @@ class PendingJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} ({self.get_status_display()})"
+
+
+class ItemAnalysisRun(models.Model):
+    """The stored item analysis of one assessment (insights.ml.irt.refresh_item_analysis).
+
+    Fitted by a worker, never in a web request: the admin only reads these rows. A refresh
+    replaces the run's question rows in one transaction.
+    """
+
+    assessment = models.OneToOneField(
+        Assessment, on_delete=models.CASCADE, related_name="item_analysis_run"
+    )
+    # Each learner's first submitted answer per question: what the statistics are based on.
+    answers = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-computed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.assessment}: {self.answers} answers, {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class QuestionItemAnalysis(models.Model):
+    """One question's row of an item analysis run."""
+
+    class IRTModel(models.TextChoices):
+        NONE = "", "Not fitted"
+        ONE_PL = "1pl", "1PL (difficulty only)"
+        TWO_PL = "2pl", "2PL (difficulty and discrimination)"
+
+    run = models.ForeignKey(ItemAnalysisRun, on_delete=models.CASCADE, related_name="questions")
+    question = models.ForeignKey(
+        "assessments.Question", on_delete=models.CASCADE, related_name="item_analyses"
+    )
+    answers = models.PositiveIntegerField()
+    share_correct = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    # Point-biserial correlation with the rest-of-test score.
+    discrimination = models.FloatField(null=True, blank=True)
+    irt_difficulty = models.FloatField(null=True, blank=True)
+    irt_discrimination = models.FloatField(null=True, blank=True)
+    irt_model = models.CharField(max_length=3, choices=IRTModel.choices, blank=True)
+    difficulty_predicted = models.BooleanField(default=False)
+    difficulty_basis = models.CharField(max_length=200, blank=True)
+    # [{"choice_id": 3, "text": "…", "is_correct": false, "picked": 0, "share": 0.0}]
+    distractors = models.JSONField(default=list, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["run", "question__order"]
+        verbose_name_plural = "question item analyses"
+        constraints = [
+            models.UniqueConstraint(fields=["run", "question"], name="item_analysis_question_once"),
+            models.CheckConstraint(
+                condition=models.Q(share_correct__gte=0, share_correct__lte=1)
+                | models.Q(share_correct__isnull=True),
+                name="item_analysis_share_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(irt_model__in=["", "1pl", "2pl"]),
+                name="item_analysis_irt_model_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.answers} answers"

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from assessments.models import Answer
 from insights import skills, weekly
-from insights.ml import dropout, segments, training
+from insights.ml import dropout, irt, segments, training
 from insights.models import MLModel
 from insights.recommendations import refresh_recommendations as refresh
 from skillstudio.jobs import JobTask, defer
@@ -149,3 +149,21 @@ def train_predictive_models(names: list[str] | None = None) -> dict[str, int | N
             logger.info("%s not trained: %s", name, exc)
             versions[name] = None
     return versions
+
+
+@shared_task(base=JobTask, name="insights.refresh_item_analysis")
+def refresh_item_analysis(
+    assessment_ids: list[int] | None = None, now: str | None = None
+) -> dict[str, int]:
+    """Nightly (all assessments) or on an instructor's request (their ids): fit and store the
+    item analysis the admin shows.
+
+    Idempotent: each assessment's stored run is replaced, never duplicated.
+    """
+    report = irt.refresh_item_analysis(assessment_ids=assessment_ids, now=_moment(now))
+    logger.info(
+        "Item analysis: %d assessment(s) analysed, %d failed",
+        len(report.analysed),
+        len(report.failed),
+    )
+    return {"analysed": len(report.analysed), "failed": len(report.failed)}

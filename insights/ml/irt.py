@@ -9,19 +9,30 @@
   fitted questions on the same skill (or, failing that, with the same difficulty label)
   in the assessment, marked as predicted.
 
+`refresh_item_analysis` stores the results (insights.ItemAnalysisRun and its question rows)
+from a worker; the admin reads only those rows, so no fit ever runs in a web request.
+
 Ability and difficulty are on the usual logit scale: b = 0 is a question an average
 learner gets right half the time; b = 1.5 is hard, b = -1.5 easy.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
+from django.db import transaction
 from threadpoolctl import threadpool_limits
 
 from assessments.models import Answer, Assessment, Question
+from insights.models import ItemAnalysisRun, QuestionItemAnalysis
+from skillstudio.jobs import TRANSIENT_ERRORS
+
+logger = logging.getLogger(__name__)
 
 MIN_FIT_ANSWERS = 20
 MIN_2PL_ANSWERS = 200
@@ -278,3 +289,97 @@ def _add_irt(results: list[ItemAnalysis], questions: list[Question], matrix: np.
             r.irt_difficulty = LABEL_DIFFICULTY.get(q.difficulty, 0.0)
             r.difficulty_basis = f"predicted from its label ({q.difficulty})"
         r.difficulty_predicted = True
+
+
+@dataclass
+class RefreshReport:
+    """Outcome of ``refresh_item_analysis``: one failed assessment never stops the others."""
+
+    analysed: list[int] = field(default_factory=list)
+    # assessment id -> error text (a bug or bad data for that assessment)
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+def refresh_item_analysis(
+    *,
+    assessment_ids: Iterable[int] | None = None,
+    now: datetime,
+    on_result: Callable[[Assessment, ItemAnalysisRun | None, str], None] | None = None,
+) -> RefreshReport:
+    """Analyse assessments (all with questions, or the given ids) and store the results.
+
+    Idempotent: each assessment has one run, whose question rows are replaced, in one
+    transaction per assessment, so a reader sees the old analysis or the new one, never a
+    mix. Reads are set-based: one query for the assessments, three per assessment
+    (``analyze_assessment``). A transient database error propagates (the task retries);
+    any other error is recorded for that assessment and the others go on.
+    ``on_result(assessment, run, error)`` reports progress.
+    """
+    assessments = Assessment.objects.filter(questions__isnull=False).distinct().order_by("pk")
+    if assessment_ids is not None:
+        assessments = assessments.filter(pk__in=list(assessment_ids))
+    report = RefreshReport()
+    for assessment in assessments:
+        run: ItemAnalysisRun | None = None
+        error = ""
+        try:
+            run = store_item_analysis(
+                assessment=assessment, items=analyze_assessment(assessment=assessment), now=now
+            )
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            report.failed[assessment.pk] = error
+            logger.exception("Item analysis of assessment %s failed", assessment.pk)
+        else:
+            report.analysed.append(assessment.pk)
+        if on_result is not None:
+            on_result(assessment, run, error)
+    return report
+
+
+def store_item_analysis(
+    *, assessment: Assessment, items: list[ItemAnalysis], now: datetime
+) -> ItemAnalysisRun:
+    """Replace the stored analysis of one assessment with ``items``, atomically."""
+    with transaction.atomic():
+        # One upsert: safe against a concurrent refresh of the same assessment.
+        [run] = ItemAnalysisRun.objects.bulk_create(
+            [
+                ItemAnalysisRun(
+                    assessment=assessment,
+                    answers=sum(item.answers for item in items),
+                    computed_at=now,
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["assessment"],
+            update_fields=["answers", "computed_at"],
+        )
+        # Questions deleted since the answers were read are left out rather than failing.
+        live = set(
+            Question.objects.filter(pk__in=[i.question_id for i in items]).values_list(
+                "pk", flat=True
+            )
+        )
+        run.questions.all().delete()
+        QuestionItemAnalysis.objects.bulk_create(
+            QuestionItemAnalysis(
+                run=run,
+                question_id=item.question_id,
+                answers=item.answers,
+                share_correct=item.share_correct,
+                discrimination=item.discrimination,
+                irt_difficulty=item.irt_difficulty,
+                irt_discrimination=item.irt_discrimination,
+                irt_model=item.irt_model,
+                difficulty_predicted=item.difficulty_predicted,
+                difficulty_basis=item.difficulty_basis,
+                distractors=item.distractors,
+                flags=item.flags,
+            )
+            for item in items
+            if item.question_id in live
+        )
+    return run

@@ -9,6 +9,7 @@ from django.urls import reverse
 from accounts.tests.factories import LearnerFactory
 from catalog.tests.factories import CourseFactory
 from insights.ml import registry
+from insights.ml.irt import refresh_item_analysis
 from insights.ml.registry import model_save
 from insights.ml.segments import FEATURES, Segment, SegmentModel, store_segments
 from insights.models import DropoutRisk, MLModel
@@ -32,6 +33,7 @@ def _change(obj) -> str:
 
 def test_owner_sees_item_analysis_on_assessment_and_question(client, instructor):
     quiz, qs, _ = build_answered_quiz(owner=instructor)
+    refresh_item_analysis(now=NOW)
     client.force_login(instructor)
 
     page = client.get(_change(quiz)).content.decode()

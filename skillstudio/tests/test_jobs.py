@@ -226,6 +226,7 @@ def test_every_project_task_acks_late_and_retries_transient_errors():
         "insights.adjust_learner_chunk",
         "insights.adjust_learning_paths_weekly",
         "insights.refit_skill_model",
+        "insights.refresh_item_analysis",
         "insights.refresh_recommendations",
         "insights.score_dropout_risk",
         "insights.train_predictive_models",

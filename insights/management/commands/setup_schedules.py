@@ -56,6 +56,12 @@ SCHEDULES = (
         crontab=("0", "2", "*"),
     ),
     Schedule(
+        name="Nightly item analysis",
+        task="insights.refresh_item_analysis",
+        description="03:30 UTC: fit and store the item analysis of every assessment.",
+        crontab=("30", "3", "*"),
+    ),
+    Schedule(
         name="Weekly predictive model training",
         task="insights.train_predictive_models",
         description="Sundays 05:00 UTC: retrain dropout, segments and course CF models.",
