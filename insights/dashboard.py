@@ -234,7 +234,8 @@ def learner_dashboard(*, learner: User, now: datetime) -> dict:
 
 
 def _entry_key(learner_id: int, version: str) -> str:
-    return f"dashboard:{learner_id}:{version}"
+    # "v2": entries carry their zone and local date; older ones (bare data) are never read.
+    return f"dashboard:v2:{learner_id}:{version}"
 
 
 def _entry(learner: User, data: dict, now: datetime) -> dict:
