@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.models import LearnerProfile, User
+from accounts.services import record_difficulty_change
 from skillstudio.data_versions import learners_changed
 
 
@@ -43,8 +46,17 @@ class UserEditForm(LowercaseEmailMixin, UserChangeForm):
         field_classes: dict[str, Any] = {}
 
 
+class LearnerProfileForm(forms.ModelForm):
+    def save(self, commit: bool = True) -> LearnerProfile:
+        # A level set by hand restarts the evidence the difficulty advice judges.
+        if "current_difficulty" in self.changed_data:
+            record_difficulty_change(profile=self.instance, now=timezone.now())
+        return super().save(commit)
+
+
 class LearnerProfileInline(admin.StackedInline):
     model = LearnerProfile
+    form = LearnerProfileForm
     can_delete = False
     fields = (
         "timezone",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import datetime
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -62,3 +63,34 @@ def user_register(*, email: str, password: str, full_name: str = "", timezone: s
         ) from exc
     user.profile.refresh_from_db()
     return user
+
+
+# Where the profile keeps the moment its difficulty level last changed (ISO 8601).
+DIFFICULTY_CHANGED_AT = "difficulty_changed_at"
+
+
+def record_difficulty_change(*, profile: LearnerProfile, now: datetime) -> None:
+    """Note on the (unsaved) profile that its difficulty level changed at `now`.
+
+    The difficulty advice judges only quizzes submitted after this moment, so a level is
+    never changed again on evidence gathered at the previous one.
+    """
+    profile.behavioral_metrics = {
+        **profile.behavioral_metrics,
+        DIFFICULTY_CHANGED_AT: now.isoformat(),
+    }
+
+
+def set_difficulty(*, profile: LearnerProfile, level: str, now: datetime) -> bool:
+    """Move the (unsaved) profile to `level`, recording when; False if it is already there."""
+    if level == profile.current_difficulty:
+        return False
+    profile.current_difficulty = level
+    record_difficulty_change(profile=profile, now=now)
+    return True
+
+
+def difficulty_changed_at(profile: LearnerProfile | None) -> datetime | None:
+    """When the profile's difficulty level last changed; None if never (or no profile)."""
+    value = profile.behavioral_metrics.get(DIFFICULTY_CHANGED_AT) if profile else None
+    return datetime.fromisoformat(value) if value else None

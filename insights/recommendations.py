@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import LearnerProfile, User
+from accounts.services import difficulty_changed_at
 from catalog.models import DIFFICULTY_RANK, Course, Difficulty, Lesson, Skill
 from insights.bulk import JSONB, bulk_update_rows
 from insights.ml.cf import cf_course_suggestions
@@ -24,6 +25,7 @@ from insights.selectors import (
     SkillLevel,
     SkillScore,
     Skipped,
+    learner_timezone,
     profile_of,
     recent_skill_scores_for,
     recently_skipped_for,
@@ -32,9 +34,11 @@ from insights.selectors import (
 from insights.struggle import (
     FALLING_ATTEMPTS,
     FALLING_WINDOW,
+    DatedScore,
     StruggleResult,
     detect_struggle_for,
-    latest_scores_for,
+    latest_dated_scores_for,
+    scores_of,
 )
 from learning.models import Enrollment, LearningGoal, LessonProgress
 from skillstudio.data_versions import learners_changed
@@ -671,10 +675,10 @@ def course_recommendations(
     )[learner.pk]
 
 
-def latest_quiz_scores_for(*, learner_ids: list[int], now: datetime) -> dict[int, list[Decimal]]:
+def latest_quiz_scores_for(*, learner_ids: list[int], now: datetime) -> dict[int, list[DatedScore]]:
     """The latest quiz scores that the difficulty advice and the falling-scores signal
-    both read, for several learners in one query."""
-    return latest_scores_for(
+    both read, with their times, for several learners in one query."""
+    return latest_dated_scores_for(
         learner_ids=learner_ids,
         now=now,
         count=max(RECENT_ATTEMPTS, FALLING_ATTEMPTS),
@@ -683,10 +687,12 @@ def latest_quiz_scores_for(*, learner_ids: list[int], now: datetime) -> dict[int
 
 
 def struggles_for(
-    *, learner_ids: list[int], now: datetime, latest: dict[int, list[Decimal]]
+    *, learner_ids: list[int], now: datetime, latest: dict[int, list[DatedScore]]
 ) -> dict[int, StruggleResult]:
     """detect_struggle_for, reusing `latest_quiz_scores_for` when the two windows agree."""
-    shared = latest if RECENT_ATTEMPT_WINDOW == FALLING_WINDOW else None
+    shared = None
+    if RECENT_ATTEMPT_WINDOW == FALLING_WINDOW:
+        shared = {learner_id: scores_of(own) for learner_id, own in latest.items()}
     return detect_struggle_for(learner_ids=learner_ids, now=now, latest_scores=shared)
 
 
@@ -694,38 +700,43 @@ def difficulty_advice_for(
     *,
     learners: list[User],
     now: datetime,
-    latest_scores: dict[int, list[Decimal]] | None = None,
+    latest_scores: dict[int, list[DatedScore]] | None = None,
 ) -> dict[int, DifficultyAdvice]:
     """Harder at a recent average of 85% or more, easier below 50%, else keep; per learner.
 
-    `latest_scores` may come from the caller (`latest_scores_for` with at least
-    RECENT_ATTEMPTS scores over RECENT_ATTEMPT_DAYS, same `now`).
+    Only quizzes submitted since the learner's level last changed count: scores earned at
+    the previous level say nothing about the current one. `latest_scores` may come from
+    the caller (`latest_quiz_scores_for`, same `now`).
     """
     if latest_scores is None:
-        latest_scores = latest_scores_for(
+        latest_scores = latest_dated_scores_for(
             learner_ids=[learner.pk for learner in learners],
             now=now,
             count=RECENT_ATTEMPTS,
             window=RECENT_ATTEMPT_WINDOW,
         )
     return {
-        learner.pk: _difficulty(learner, latest_scores[learner.pk][:RECENT_ATTEMPTS])
-        for learner in learners
+        learner.pk: _difficulty(learner, latest_scores[learner.pk], now) for learner in learners
     }
 
 
-def _difficulty(learner: User, scores: list[Decimal]) -> DifficultyAdvice:
+def _difficulty(learner: User, latest: list[DatedScore], now: datetime) -> DifficultyAdvice:
     profile = profile_of(learner)
     current = profile.current_difficulty if profile else Difficulty.BEGINNER
+    changed_at = difficulty_changed_at(profile)
+    scores = [
+        entry.score for entry in latest if changed_at is None or entry.submitted_at > changed_at
+    ][:RECENT_ATTEMPTS]
     if not scores:
-        return DifficultyAdvice(
-            current,
-            current,
-            "keep",
-            None,
-            0,
-            f"No quiz results in the last {RECENT_ATTEMPT_DAYS} days - keeping the {current} level",
-        )
+        if changed_at is not None and changed_at > now - RECENT_ATTEMPT_WINDOW:
+            day = changed_at.astimezone(learner_timezone(learner)).date().isoformat()
+            reason = f"Moved to {current} on {day} - waiting for quiz results at this level"
+        else:
+            reason = (
+                f"No quiz results in the last {RECENT_ATTEMPT_DAYS} days - "
+                f"keeping the {current} level"
+            )
+        return DifficultyAdvice(current, current, "keep", None, 0, reason)
     average = round(sum(scores, Decimal(0)) / len(scores), 1)
     shown = f"{float(average):g}%"
     index = LEVELS.index(current) if current in LEVELS else 0

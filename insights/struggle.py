@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
+from typing import NamedTuple
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
@@ -151,18 +152,24 @@ def _stalled(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Fo
     return found
 
 
-def latest_scores_for(
+class DatedScore(NamedTuple):
+    score: Decimal
+    submitted_at: datetime
+
+
+def latest_dated_scores_for(
     *,
     learner_ids: list[int],
     now: datetime,
     count: int,
     window: timedelta = FALLING_WINDOW,
     lesson: Lesson | None = None,
-) -> dict[int, list[Decimal]]:
-    """Each learner's latest `count` quiz scores within `window`, newest first (one query).
+) -> dict[int, list[DatedScore]]:
+    """Each learner's latest `count` quiz scores within `window` with their submission
+    times, newest first (one query).
 
     Shared by the falling-scores signal and the difficulty advice, which read the same
-    attempts when their windows agree.
+    attempts when their windows agree; the advice also needs the times.
     """
     attempts = AssessmentAttempt.objects.filter(
         learner_id__in=learner_ids,
@@ -182,12 +189,32 @@ def latest_scores_for(
         )
         .filter(position__lte=count)
         .order_by("learner_id", "position")
-        .values_list("learner_id", "score")
+        .values_list("learner_id", "score", "submitted_at")
     )
-    scores: dict[int, list[Decimal]] = {learner_id: [] for learner_id in learner_ids}
-    for learner_id, score in ranked:
-        scores[learner_id].append(score)
+    scores: dict[int, list[DatedScore]] = {learner_id: [] for learner_id in learner_ids}
+    for learner_id, score, submitted_at in ranked:
+        scores[learner_id].append(DatedScore(score, submitted_at))
     return scores
+
+
+def latest_scores_for(
+    *,
+    learner_ids: list[int],
+    now: datetime,
+    count: int,
+    window: timedelta = FALLING_WINDOW,
+    lesson: Lesson | None = None,
+) -> dict[int, list[Decimal]]:
+    """Each learner's latest `count` quiz scores within `window`, newest first (one query)."""
+    dated = latest_dated_scores_for(
+        learner_ids=learner_ids, now=now, count=count, window=window, lesson=lesson
+    )
+    return {learner_id: scores_of(own) for learner_id, own in dated.items()}
+
+
+def scores_of(dated: list[DatedScore]) -> list[Decimal]:
+    """The scores alone, in the same order."""
+    return [entry.score for entry in dated]
 
 
 def falling_scores(newest_first: list[Decimal]) -> list[str]:

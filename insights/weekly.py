@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import LearnerProfile, User
+from accounts.services import set_difficulty
 from insights.analytics import (
     ENGAGEMENT_DAYS,
     EngagementPatterns,
@@ -269,11 +270,14 @@ def _adjust(
     ):
         results[snapshot.learner_id].snapshot_ids.append(snapshot.pk)
     for learner in learners:
-        learner.profile.current_difficulty = advice[learner.pk].recommended
+        # Stamps the change, so the advice below (and next week's) waits for quiz results
+        # at the new level instead of judging the old level's scores again.
+        set_difficulty(profile=learner.profile, level=advice[learner.pk].recommended, now=now)
     for learner_id, expired in expire_stale_recommendations_for(learner_ids=ids, now=now).items():
         results[learner_id].expired_recommendations = expired
     # The recommendations are chosen after the new difficulty is set, as a refresh on the
-    # adjusted profile would (their difficulty card is relative to the new level).
+    # adjusted profile would: a learner just moved gets no difficulty card until quizzes
+    # at the new level say otherwise.
     wanted = wanted_recommendations_for(
         learners=learners,
         now=now,

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import LearnerProfile, User
 
@@ -60,3 +63,45 @@ def test_admin_login_form_uses_email(client, instructor):
 
     assert response.status_code == 302
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+def change_profile(client, learner, **profile) -> None:
+    """Post the user change page as an admin would, with these learner-profile values."""
+    current = LearnerProfile.objects.get(user=learner)
+    response = client.post(
+        reverse("admin:accounts_user_change", args=[learner.pk]),
+        {
+            "email": learner.email,
+            "full_name": learner.full_name,
+            "role": learner.role,
+            "is_active": "on",
+            "profile-TOTAL_FORMS": "1",
+            "profile-INITIAL_FORMS": "1",
+            "profile-MIN_NUM_FORMS": "0",
+            "profile-MAX_NUM_FORMS": "1",
+            "profile-0-id": str(current.pk),
+            "profile-0-user": str(learner.pk),
+            "profile-0-timezone": current.timezone,
+            "profile-0-current_difficulty": current.current_difficulty,
+            "profile-0-preferences": "{}",
+            **{f"profile-0-{name}": value for name, value in profile.items()},
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+
+
+def test_admin_difficulty_change_is_recorded_for_the_difficulty_advice(client, admin_user, learner):
+    client.force_login(admin_user)
+    before = timezone.now()
+
+    change_profile(client, learner, current_difficulty="advanced")
+    changed = LearnerProfile.objects.get(user=learner)
+    change_profile(client, learner, timezone="Europe/Paris")
+    later = LearnerProfile.objects.get(user=learner)
+
+    stamp = datetime.fromisoformat(changed.behavioral_metrics["difficulty_changed_at"])
+    assert changed.current_difficulty == "advanced"
+    assert before <= stamp <= timezone.now()
+    # Editing something else keeps the moment of the last level change.
+    assert later.timezone == "Europe/Paris"
+    assert later.behavioral_metrics == changed.behavioral_metrics

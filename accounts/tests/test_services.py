@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
-from accounts.services import user_register
+from accounts.services import difficulty_changed_at, set_difficulty, user_register
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +59,18 @@ def test_register_rejects_password_similar_to_email():
     assert excinfo.value.message_dict["password"] == [
         "The password is too similar to the email address."
     ]
+
+
+def test_set_difficulty_records_only_a_real_change(learner):
+    profile = learner.profile
+    at = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+
+    same = set_difficulty(profile=profile, level="beginner", now=at)
+    assert (same, difficulty_changed_at(profile)) == (False, None)
+
+    moved = set_difficulty(profile=profile, level="intermediate", now=at)
+    assert (moved, profile.current_difficulty, difficulty_changed_at(profile)) == (
+        True,
+        "intermediate",
+        at,
+    )

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from accounts.models import LearnerProfile
+from accounts.services import set_difficulty as change_difficulty
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.models import Recommendation
 from insights.paths import generate_learning_path
@@ -194,6 +195,73 @@ def test_no_harder_level_than_advanced(learner):
 
     assert (advice.change, advice.recommended) == ("keep", "advanced")
     assert advice.reason == "Excellent performance (95%) - you are already at the advanced level"
+
+
+def moved(learner, level: str, at) -> None:
+    """The learner's level changed to `level` at `at`, as the weekly job records it."""
+    profile = learner.profile
+    assert change_difficulty(profile=profile, level=level, now=at)
+    profile.save()
+
+
+def test_difficulty_counts_only_scores_since_the_level_changed(learner):
+    quiz_attempt(learner, at=NOW - timedelta(days=5), score=90)
+    quiz_attempt(learner, at=NOW - timedelta(days=4), score=90)
+    moved(learner, "intermediate", NOW - timedelta(days=3))
+    quiz_attempt(learner, at=NOW - timedelta(days=1), score=60)
+
+    advice = difficulty_advice(learner=learner, now=NOW)
+
+    # Only the 60% taken at intermediate counts, not the two 90% taken at beginner.
+    assert (advice.change, advice.recent_average, advice.attempts) == ("keep", 60.0, 1)
+    assert advice.reason == "Recent quiz average is 60% - keeping the intermediate level"
+
+
+@pytest.mark.parametrize(
+    ("zone", "reason"),
+    [
+        ("UTC", "Moved to advanced on 2026-03-03 - waiting for quiz results at this level"),
+        # 23:30 UTC is already the next morning in Tokyo.
+        ("Asia/Tokyo", "Moved to advanced on 2026-03-04 - waiting for quiz results at this level"),
+    ],
+)
+def test_difficulty_waits_for_results_at_a_new_level(learner, zone, reason):
+    LearnerProfile.objects.filter(user=learner).update(timezone=zone)
+    learner.profile.refresh_from_db()
+    quiz_attempt(learner, at=NOW - timedelta(days=2), score=95)
+    moved(learner, "advanced", datetime(2026, 3, 3, 23, 30, tzinfo=UTC))
+
+    advice = difficulty_advice(learner=learner, now=NOW)
+
+    assert (advice.current, advice.change, advice.recent_average, advice.attempts) == (
+        "advanced",
+        "keep",
+        None,
+        0,
+    )
+    assert advice.reason == reason
+
+
+def test_difficulty_changed_long_ago_reports_no_recent_results(learner):
+    moved(learner, "intermediate", NOW - timedelta(days=40))
+    quiz_attempt(learner, at=NOW - timedelta(days=35), score=95)
+
+    advice = difficulty_advice(learner=learner, now=NOW)
+
+    assert (advice.change, advice.reason) == (
+        "keep",
+        "No quiz results in the last 30 days - keeping the intermediate level",
+    )
+
+
+def test_refresh_after_a_level_change_offers_no_difficulty_card(learner):
+    quiz_attempt(learner, at=NOW - timedelta(days=2), score=92)
+    moved(learner, "intermediate", NOW - timedelta(days=1))
+
+    recs = refresh_recommendations(learner=learner, now=NOW)
+
+    # Before the change the same 92% earned a card (see the test above); now it is old news.
+    assert "difficulty" not in [r.kind for r in recs]
 
 
 def test_refresh_updates_in_place_and_expires_what_is_no_longer_wanted(learner, python_course):

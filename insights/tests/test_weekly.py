@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from accounts.models import LearnerProfile
+from accounts.models import LearnerProfile, User
 from accounts.tests.factories import InstructorFactory, LearnerFactory
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import generate_learning_path
+from insights.recommendations import difficulty_advice
 from insights.tests.helpers import NOW, quiz_attempt
 from insights.weekly import active_learner_ids, adjust_learner, iso_week
 from learning.models import Enrollment
@@ -200,3 +201,96 @@ def test_goal_behind_schedule_is_reported(learner, setup):
         "50% expected by now",
     } in result.adjustments
     assert result.snapshot_ids == []
+
+
+def fresh(learner) -> User:
+    return User.objects.select_related("profile").get(pk=learner.pk)
+
+
+def difficulty_state(learner) -> tuple[str, str | None, list[str]]:
+    """The stored level, when it last changed, and the active difficulty cards' reasons."""
+    profile = LearnerProfile.objects.get(user=learner)
+    cards = Recommendation.objects.filter(learner=learner, kind="difficulty", status="active")
+    return (
+        profile.current_difficulty,
+        profile.behavioral_metrics.get("difficulty_changed_at"),
+        list(cards.values_list("reason", flat=True)),
+    )
+
+
+def test_a_raised_level_is_judged_only_on_quizzes_taken_at_it(learner, setup):
+    quiz_attempt(learner, at=NOW - timedelta(days=2), score=90)
+    quiz_attempt(learner, at=NOW - timedelta(days=1), score=90)
+
+    first = adjust_learner(learner_id=learner.pk, now=NOW)
+
+    # 90% at beginner: moved up once, and no card pushing on to advanced from the same scores.
+    assert {
+        "kind": "increase_challenge",
+        "reason": "Excellent performance (90%) - increasing challenge to intermediate",
+    } in first.adjustments
+    assert difficulty_state(learner) == ("intermediate", NOW.isoformat(), [])
+
+    week = NOW + timedelta(days=7)
+    second = adjust_learner(learner_id=learner.pk, now=week)
+    advice = difficulty_advice(learner=fresh(learner), now=week)
+
+    # The old beginner scores are still within 30 days but no longer count.
+    assert "increase_challenge" not in [a["kind"] for a in second.adjustments]
+    assert difficulty_state(learner) == ("intermediate", NOW.isoformat(), [])
+    assert (advice.change, advice.attempts, advice.reason) == (
+        "keep",
+        0,
+        "Moved to intermediate on 2026-03-04 - waiting for quiz results at this level",
+    )
+
+    quiz_attempt(learner, at=week + timedelta(days=1), score=90)
+    quiz_attempt(learner, at=week + timedelta(days=2), score=90)
+    later = week + timedelta(days=3)
+    advice = difficulty_advice(learner=fresh(learner), now=later)
+
+    assert (advice.current, advice.recommended, advice.attempts, advice.reason) == (
+        "intermediate",
+        "advanced",
+        2,
+        "Excellent performance (90%) - increasing challenge to advanced",
+    )
+    adjust_learner(learner_id=learner.pk, now=week + timedelta(days=7))
+    assert difficulty_state(learner) == (
+        "advanced",
+        (week + timedelta(days=7)).isoformat(),
+        [],
+    )
+
+
+def test_a_lowered_level_is_judged_only_on_quizzes_taken_at_it(learner, setup):
+    LearnerProfile.objects.filter(user=learner).update(current_difficulty="advanced")
+    quiz_attempt(learner, at=NOW - timedelta(days=2), score=40)
+    quiz_attempt(learner, at=NOW - timedelta(days=1), score=40)
+
+    first = adjust_learner(learner_id=learner.pk, now=NOW)
+
+    assert {
+        "kind": "reduce_load",
+        "reason": "Recent quiz average is 40% - easing to intermediate content to rebuild "
+        "confidence",
+    } in first.adjustments
+    assert difficulty_state(learner) == ("intermediate", NOW.isoformat(), [])
+
+    week = NOW + timedelta(days=7)
+    second = adjust_learner(learner_id=learner.pk, now=week)
+
+    assert "reduce_load" not in [a["kind"] for a in second.adjustments]
+    assert difficulty_state(learner) == ("intermediate", NOW.isoformat(), [])
+
+    quiz_attempt(learner, at=week + timedelta(days=1), score=30)
+    quiz_attempt(learner, at=week + timedelta(days=2), score=40)
+    later = week + timedelta(days=3)
+    advice = difficulty_advice(learner=fresh(learner), now=later)
+
+    # (30 + 40) / 2 = 35% at intermediate.
+    assert (advice.recommended, advice.recent_average, advice.reason) == (
+        "beginner",
+        35.0,
+        "Recent quiz average is 35% - easing to beginner content to rebuild confidence",
+    )

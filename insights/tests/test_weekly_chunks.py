@@ -232,6 +232,14 @@ def test_a_chunk_stores_what_learner_by_learner_runs_store(sample):
     # 92% then 45%: a 68.5% average keeps the level; the fall itself reduces the load.
     assert profiles[sample["declining"].pk][2] == "advanced"
     assert profiles[sample["struggling"].pk][2] == "beginner"
+    # The moves are recorded, so the same scores do not at once ask for another one.
+    moved = {sample["improving"].pk, sample["struggling"].pk}
+    assert {
+        user_id: metrics.get("difficulty_changed_at")
+        for user_id, metrics, _ in expected["profiles"]
+        if "difficulty_changed_at" in metrics
+    } == {user_id: NOW.isoformat() for user_id in moved}
+    assert [r for r in expected["recommendations"] if r[1] == "difficulty"] == []
     assert profiles[sample["struggling"].pk][1]["struggle"]["signals"] == [
         "repeated_failures",
         "stalled_progress",
