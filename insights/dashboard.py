@@ -120,7 +120,7 @@ def _recommendation_cards(*, learner_ids: list[int]) -> dict[int, list[Recommend
 def learner_dashboards(*, learners: list[User], now: datetime) -> dict[int, dict]:
     """Everything the dashboard shows, as plain JSON-ready data, for each of the learners.
 
-    A fixed number of queries for any number of learners (about 20, see the tests); pass
+    A fixed number of queries for any number of learners (24 in the tests); pass
     the learners with ``select_related("profile")`` or each profile costs one more.
     """
     ids = [learner.pk for learner in learners]
