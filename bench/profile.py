@@ -8,7 +8,8 @@ before/after figures in BENCHMARKS.md quote it.
 
 WHAT: `ingest` (a 500-event batch through POST /api/v1/learning/events, rolled back),
 `page` (GET /learn/), `api` (GET /api/v1/ai/dashboard), `floor` (GET /accounts/password/),
-`weekly` (the weekly chunk task's function for one learner).
+`weekly` (the weekly chunk task's function for one learner), `warm` (the dashboard
+warm-up's function for one chunk of active learners: CPU ms per learner).
 
 `--cache cold` (default) moves each learner's data version on before the measured request,
 so `page` and `api` compute the dashboard; `--cache warm` serves each learner once,
@@ -140,9 +141,34 @@ def measure_weekly(count: int, profiler: cProfile.Profile | None) -> dict:
             "cpu_ms": cpu / len(ids) * 1000, "queries": len(captured) / len(ids)}  # fmt: skip
 
 
+def measure_warm(count: int, profiler: cProfile.Profile | None) -> dict:
+    from itertools import islice
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from insights.dashboard import active_learner_ids, warm_dashboards
+
+    now = timezone.now()
+    ids = list(islice(active_learner_ids(now=now), count))
+    with CaptureQueriesContext(connection) as captured:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        report = warm_dashboards(learner_ids=ids, now=now, chunk_size=count)
+        if profiler:
+            profiler.disable()
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    if report.stored != len(ids):
+        raise SystemExit(f"The warm stored {report.stored} of {len(ids)}: {report.stopped}")
+    return {"items": len(ids), "wall_ms": wall / len(ids) * 1000,
+            "cpu_ms": cpu / len(ids) * 1000, "queries": len(captured) / len(ids)}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("what", choices=["ingest", "weekly", *PAGES])
+    parser.add_argument("what", choices=["ingest", "weekly", "warm", *PAGES])
     parser.add_argument("--count", type=int, default=30, help="requests, batches or learners")
     parser.add_argument("--database", default="skillstudio_bench")
     parser.add_argument("--cprofile", action="store_true", help="print the top functions")
@@ -160,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         result = measure_ingest(args.count, profiler)
     elif args.what == "weekly":
         result = measure_weekly(args.count, profiler)
+    elif args.what == "warm":
+        result = measure_warm(args.count, profiler)
     else:
         result = measure_requests(PAGES[args.what], args.count, profiler, warm=args.cache == "warm")
     print(

@@ -56,6 +56,14 @@ def markdown(r: dict) -> str:
             )
         lines.append("")
     rows = []
+    if r.get("warm"):
+        w = r["warm"]
+        rows.append(
+            f"| dashboard warm-up, the beat task's run (every {w['period_s']} s, entries live "
+            f"{w['ttl_s']} s) | {w['learners']:,} learners active in {w['active_days']} days in "
+            f"{w['seconds']} s = **{w['learners_per_s']} learners/s**, "
+            f"{w['cpu_ms_per_learner']} ms CPU each; peak RSS {w['process']['peak_rss_mb']} MB |"
+        )
     if r.get("weekly"):
         w = r["weekly"]
         rows.append(

@@ -10,6 +10,8 @@ by bench.run), so its peak RSS is its own, and writes its figures as JSON:
 - cleanup:  delete the benchmark's events again, so reruns start from the same data;
 - invalidate: move the clients' data versions on (skillstudio.data_versions), so their
             cached dashboards are never read again and each scenario starts cold;
+- warm:     the dashboard warm-up beat task (insights.warm_dashboards) run once, in this
+            process, exactly as the beat would run it: every recently active learner;
 - weekly:   the weekly adjustment over all due learners, through the Celery chunk task's
             own function, in this one process;
 - paths:    learning-path generation for a 5-skill goal over the whole catalogue.
@@ -211,6 +213,29 @@ def invalidate(*, clients: list[dict]) -> dict:
     return {"learners": len(clients)}
 
 
+def warm_run() -> dict:
+    """The dashboard warm-up beat task's body, once: learners/s and CPU ms per learner."""
+    from insights.dashboard import ACTIVE_DAYS, CACHE_TTL, WARM_PERIOD
+    from insights.tasks import warm_dashboards_task
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    result = warm_dashboards_task()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    if result["stopped"]:
+        raise SystemExit(f"The dashboard warm stopped: {result['stopped']}.")
+    learners = result["learners"]
+    return {
+        **result,
+        "active_days": ACTIVE_DAYS,
+        "period_s": WARM_PERIOD,
+        "ttl_s": CACHE_TTL,
+        "seconds": round(seconds, 1),
+        "learners_per_s": round(learners / seconds, 1) if seconds else None,
+        "cpu_ms_per_learner": round(cpu / learners * 1000, 2) if learners else None,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
 def weekly_run(*, limit: int | None, chunk_size: int) -> dict:
     """The weekly adjustment over every due learner, one chunk task call after another.
 
@@ -334,7 +359,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.workloads")
     parser.add_argument(
         "command",
-        choices=["clients", "bodies", "copy", "cleanup", "invalidate", "weekly", "paths"],
+        choices=["clients", "bodies", "copy", "cleanup", "invalidate", "warm", "weekly", "paths"],
     )
     parser.add_argument("out", type=Path)
     parser.add_argument("--count", type=int, default=1000, help="clients / batches / iterations")
@@ -364,6 +389,8 @@ def main(argv: list[str]) -> int:
         result = cleanup(body_files=args.bodies)
     elif args.command == "invalidate":
         result = invalidate(clients=json.loads(args.clients.read_text())["clients"])
+    elif args.command == "warm":
+        result = warm_run()
     elif args.command == "weekly":
         result = weekly_run(limit=args.limit, chunk_size=args.chunk_size)
     else:

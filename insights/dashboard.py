@@ -1,46 +1,87 @@
 """The learner dashboard: the seed's JSON shape, gathered in a bounded number of queries.
 
-Each building block aggregates in SQL or reads catalogue-sized rows, and the blocks share the
-learner's skill levels, recent scores and skips, so the query count does not depend on how
-many answers, events or lessons the learner has behind them.
+``learner_dashboards`` computes the dashboards of a chunk of learners with the chunk
+building blocks: each aggregates in SQL for all the learners at once (GROUP BY learner) or
+reads catalogue-sized rows, and the blocks share the learners' skill levels, recent scores,
+skips and session totals, so the query count depends neither on the chunk's size nor on how
+many answers, events or lessons lie behind it. ``learner_dashboard`` is the chunk of one.
 
-``cached_learner_dashboard`` serves the same data from Redis, keyed on the learner's data
-version (skillstudio.data_versions): every write path moves that version on after its
-commit, so an entry is never read after the data behind it changed, and the short TTL
-keeps the time windows (30/90 days, streak, pace) current without any write.
+Serving (``cached_learner_dashboard``) reads Redis first. An entry is keyed on the learner's
+data version (skillstudio.data_versions) and valid for one local calendar day:
+
+- every write path moves the version on after its commit, so an entry is never read after
+  the data behind it changed;
+- the streak and "today" change at the learner's local midnight, so an entry is only served
+  on the local date it was computed for (checked against the zone stored with it, which
+  costs no query: the learner's profile is not read on a hit; a zone change is a profile
+  write, which moves the version);
+- the sliding windows (30/90 days, goal pace) move with the clock: entries live CACHE_TTL.
+
+Refresh-ahead keeps the entries of learners who use the product filled, so their reads
+hit: the ``insights.warm_dashboards`` beat task recomputes every recently active learner's
+dashboard every WARM_PERIOD seconds (``warm_active_dashboards``), and the write follow-up
+task warms the learner it refreshed. CACHE_TTL is twice WARM_PERIOD, so an entry is still
+valid when the next run rewrites it (as long as a run takes under WARM_PERIOD).
+
+Maximum staleness of a served dashboard: none for the learner's own data and the local date;
+CACHE_TTL (10 minutes) for the time-window figures; ``generated_at`` says when it was
+computed. When Redis is unreachable, dashboards are computed on every read, never an error.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import islice
+from zoneinfo import ZoneInfo
 
 import redis.exceptions
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import User
+from assessments.models import AssessmentAttempt
 from insights.analytics import (
-    active_goals,
+    ENGAGEMENT_DAYS,
+    active_goals_for,
     build_insights,
-    engagement_patterns,
-    goal_paces,
-    performance_summary,
+    engagement_patterns_for,
+    goal_paces_for,
+    performance_summaries,
+    session_totals,
     topics_from_scores,
 )
 from insights.ml.segments import segment_entry
 from insights.models import Recommendation
-from insights.recommendations import difficulty_advice, next_lessons, revision_lessons
-from insights.selectors import recent_skill_scores, recently_skipped, skill_levels
+from insights.recommendations import difficulty_advice_for, next_lessons_for, revision_lessons_for
+from insights.selectors import (
+    learner_timezone,
+    recent_skill_scores_for,
+    recently_skipped_for,
+    skill_levels_for,
+)
+from learning.models import LearnerEvent, LessonProgress
 from skillstudio.data_versions import learner_version
+from skillstudio.jobs import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
 
 RECOMMENDATION_CARDS = 10
 STRUGGLING_THRESHOLD = 60
-# Long enough to serve a learner's repeated visits, short enough that the time windows
-# (today's streak, the last 30 days, goal pace) are at most this stale.
-CACHE_TTL = 180
+SUMMARY_DAYS = 30
+# The beat task's period, and the entries' lifetime: twice the period, so a warmed entry
+# outlives the gap until the next run has rewritten it.
+WARM_PERIOD = 300
+CACHE_TTL = 2 * WARM_PERIOD
+# Learners with any event, lesson progress or quiz attempt this recently get warmed.
+ACTIVE_DAYS = 14
+WARM_CHUNK = 200
+# Held while a warm run is in progress, so a slow run and the next beat never overlap.
+WARM_LOCK = "dashboard-warm:running"
 # Says whether a response was served from the cache (the benchmark reports the hit ratio).
 CACHE_HEADER = "X-Dashboard-Cache"
 
@@ -55,28 +96,87 @@ def _target(rec: Recommendation) -> dict:
     return {"type": None, "id": None, "title": None}
 
 
-def learner_dashboard(*, learner: User, now: datetime) -> dict:
-    """Everything the dashboard shows, as plain JSON-ready data."""
-    levels = skill_levels(learner=learner)
-    scores = recent_skill_scores(learner=learner)
-    skipped = recently_skipped(learner=learner, now=now)
-    summary = performance_summary(learner=learner, now=now)
-    patterns = engagement_patterns(learner=learner, now=now)
-    topics = topics_from_scores(scores, STRUGGLING_THRESHOLD)
-    goals = active_goals(learner=learner)
-    paces = goal_paces(learner=learner, goals=goals, now=now)
+def _recommendation_cards(*, learner_ids: list[int]) -> dict[int, list[Recommendation]]:
+    """Each learner's best active recommendations, in one query.
+
+    A learner has few active recommendations (each refresh replaces its set and stale ones
+    expire), so keeping the first ten per learner here costs less CPU than ranking them in
+    SQL with a window function, which the ORM compiles into a subquery.
+    """
+    cards: dict[int, list[Recommendation]] = {learner_id: [] for learner_id in learner_ids}
+    for rec in (
+        Recommendation.objects.filter(
+            learner_id__in=learner_ids, status=Recommendation.Status.ACTIVE
+        )
+        .select_related("lesson", "course", "assessment")
+        # The model's ordering, as the dashboard page always listed them; id breaks ties.
+        .order_by("learner_id", "-score", "-created_at", "id")
+    ):
+        if len(cards[rec.learner_id]) < RECOMMENDATION_CARDS:
+            cards[rec.learner_id].append(rec)
+    return cards
+
+
+def learner_dashboards(*, learners: list[User], now: datetime) -> dict[int, dict]:
+    """Everything the dashboard shows, as plain JSON-ready data, for each of the learners.
+
+    A fixed number of queries for any number of learners (24 in the tests); pass
+    the learners with ``select_related("profile")`` or each profile costs one more.
+    """
+    ids = [learner.pk for learner in learners]
+    levels = skill_levels_for(learners=learners)
+    scores = recent_skill_scores_for(learner_ids=ids)
+    skipped = recently_skipped_for(learner_ids=ids, now=now)
+    summary_since = now - timedelta(days=SUMMARY_DAYS)
+    engagement_since = now - timedelta(days=ENGAGEMENT_DAYS)
+    # One pass over the events serves both windows.
+    sessions = session_totals(learner_ids=ids, windows=[summary_since, engagement_since], until=now)
+    summaries = performance_summaries(
+        learners=learners, now=now, days=SUMMARY_DAYS, sessions=sessions[summary_since]
+    )
+    patterns = engagement_patterns_for(
+        learners=learners, now=now, sessions=sessions[engagement_since]
+    )
+    goals = active_goals_for(learner_ids=ids)
+    paces = goal_paces_for(
+        learners=learners, goals=[goal for own in goals.values() for goal in own], now=now
+    )
+    next_up = next_lessons_for(learner_ids=ids, now=now, skipped=skipped)
+    revision = revision_lessons_for(
+        learners=learners, now=now, scores=scores, levels=levels, skipped=skipped
+    )
+    difficulty = difficulty_advice_for(learners=learners, now=now)
+    cards = _recommendation_cards(learner_ids=ids)
+    return {
+        learner.pk: _dashboard(
+            learner=learner,
+            now=now,
+            levels=levels[learner.pk],
+            summary=summaries[learner.pk],
+            patterns=patterns[learner.pk],
+            topics=topics_from_scores(scores[learner.pk], STRUGGLING_THRESHOLD),
+            goals=goals[learner.pk],
+            paces=paces,
+            next_up=next_up[learner.pk],
+            revision=revision[learner.pk],
+            difficulty=difficulty[learner.pk],
+            cards=cards[learner.pk],
+        )
+        for learner in learners
+    }
+
+
+def _dashboard(
+    *, learner, now, levels, summary, patterns, topics, goals, paces, next_up, revision,
+    difficulty, cards,
+) -> dict:  # fmt: skip
+    """One learner's dashboard from the figures ``learner_dashboards`` gathered."""
     insights = build_insights(
         summary=summary,
         topics=topics,
         patterns=patterns,
-        paces=list(paces.values()),
+        paces=[paces[goal.pk] for goal in goals],
         segment=segment_entry(learner=learner, now=now),
-    )
-    cards = (
-        Recommendation.objects.filter(learner=learner, status=Recommendation.Status.ACTIVE)
-        .select_related("lesson", "course", "assessment")
-        # The model's ordering, as the dashboard page always listed them; id breaks ties.
-        .order_by("-score", "-created_at", "id")[:RECOMMENDATION_CARDS]
     )
     return {
         "performance_summary": summary.as_dict(),
@@ -101,20 +201,13 @@ def learner_dashboard(*, learner: User, now: datetime) -> dict:
             }
             for goal in goals
         ],
-        "recommended_next_lessons": [
-            item.as_dict() for item in next_lessons(learner=learner, now=now, skipped=skipped)
-        ],
-        "revision_recommendations": [
-            item.as_dict()
-            for item in revision_lessons(
-                learner=learner, now=now, scores=scores, levels=levels, skipped=skipped
-            )
-        ],
+        "recommended_next_lessons": [item.as_dict() for item in next_up],
+        "revision_recommendations": [item.as_dict() for item in revision],
         "struggling_topics": [topic.as_dict() for topic in topics],
         "ai_insights": insights.as_dict(),
         "streak": summary.current_streak,
         "engagement": patterns.as_dict(),
-        "difficulty": difficulty_advice(learner=learner, now=now).as_dict(),
+        "difficulty": difficulty.as_dict(),
         "recommendations": [
             {
                 "id": rec.pk,
@@ -131,6 +224,27 @@ def learner_dashboard(*, learner: User, now: datetime) -> dict:
     }
 
 
+def learner_dashboard(*, learner: User, now: datetime) -> dict:
+    """One learner's dashboard (see ``learner_dashboards``)."""
+    return learner_dashboards(learners=[learner], now=now)[learner.pk]
+
+
+def _entry_key(learner_id: int, version: str) -> str:
+    # "v2": entries carry their zone and local date; older ones (bare data) are never read.
+    return f"dashboard:v2:{learner_id}:{version}"
+
+
+def _entry(learner: User, data: dict, now: datetime) -> dict:
+    zone = learner_timezone(learner)
+    return {"zone": zone.key, "local_date": now.astimezone(zone).date().isoformat(), "data": data}
+
+
+def _valid_today(entry: dict, now: datetime) -> bool:
+    """Whether the entry was computed for the learner's local date at ``now``."""
+    zone = ZoneInfo(entry["zone"])
+    return now.astimezone(zone).date().isoformat() == entry["local_date"]
+
+
 def cached_learner_dashboard(*, learner: User, now: datetime) -> tuple[dict, bool]:
     """``learner_dashboard`` through the cache: the data, and whether it came from the cache.
 
@@ -143,17 +257,162 @@ def cached_learner_dashboard(*, learner: User, now: datetime) -> tuple[dict, boo
         return learner_dashboard(learner=learner, now=now), False
     # The version is read before the data: a write committing meanwhile moves the version
     # on, so whatever is computed here is stored under a key nobody reads any more.
-    key = f"dashboard:{learner.pk}:{version}"
+    key = _entry_key(learner.pk, version)
     try:
         cached = cache.get(key)
     except redis.exceptions.RedisError:
         logger.warning("Dashboard cache unreachable; computing without it")
         return learner_dashboard(learner=learner, now=now), False
-    if cached is not None:
-        return cached, True
+    if cached is not None and _valid_today(cached, now):
+        return cached["data"], True
     data = learner_dashboard(learner=learner, now=now)
     try:
-        cache.set(key, data, timeout=CACHE_TTL)
+        cache.set(key, _entry(learner, data, now), timeout=CACHE_TTL)
     except redis.exceptions.RedisError:
         logger.warning("Dashboard cache unreachable; not storing learner %s", learner.pk)
     return data, False
+
+
+@dataclass
+class WarmReport:
+    """What a warm run did: learners computed, entries stored, learners that failed."""
+
+    learners: int = 0
+    stored: int = 0
+    failed: list[int] = field(default_factory=list)
+    # Why nothing (more) was stored: Redis unreachable, another run in progress.
+    stopped: str = ""
+
+
+def active_learner_ids(*, now: datetime, days: int = ACTIVE_DAYS) -> Iterator[int]:
+    """Learners with an event, lesson progress or quiz attempt in the last ``days`` days.
+
+    One query (an EXISTS per signal on the learner's indexed rows), streamed from a server-side
+    cursor in ascending id order, so the caller never holds every id at once.
+    """
+    since = now - timedelta(days=days)
+    events = LearnerEvent.objects.filter(
+        learner_id=OuterRef("pk"), occurred_at__gte=since, occurred_at__lte=now
+    )
+    progress = LessonProgress.objects.filter(learner_id=OuterRef("pk")).filter(
+        Q(started_at__gte=since, started_at__lte=now)
+        | Q(completed_at__gte=since, completed_at__lte=now)
+    )
+    attempts = AssessmentAttempt.objects.filter(
+        learner_id=OuterRef("pk"), started_at__gte=since, started_at__lte=now
+    )
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Exists(events) | Exists(progress) | Exists(attempts))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .iterator(chunk_size=2000)
+    )
+
+
+def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
+    iterator = iter(ids)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _compute(learners: list[User], now: datetime, report: WarmReport) -> dict[int, dict]:
+    """The chunk's dashboards; if the chunk fails, one by one, so a learner's bad data only
+    costs that learner's entry."""
+    try:
+        return learner_dashboards(learners=learners, now=now)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception:
+        logger.exception("Dashboard chunk failed; computing its learners one by one")
+    computed = {}
+    for learner in learners:
+        try:
+            computed[learner.pk] = learner_dashboard(learner=learner, now=now)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            logger.exception("Dashboard of learner %s failed", learner.pk)
+            report.failed.append(learner.pk)
+    return computed
+
+
+def warm_dashboards(
+    *,
+    learner_ids: Iterable[int],
+    now: datetime,
+    chunk_size: int = WARM_CHUNK,
+    on_chunk: Callable[[WarmReport], None] | None = None,
+) -> WarmReport:
+    """Compute the learners' dashboards in chunks and store them as the read path would.
+
+    Each entry goes under the learner's version read before its data: a write committing
+    during the computation moves the version on, so the entry becomes unreachable instead
+    of stale. Inside a transaction nothing is stored (its writes may not commit), and an
+    unreachable Redis stops the run (the reads compute without it). ``on_chunk`` gets the
+    running report after each chunk.
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1.")
+    report = WarmReport()
+    if transaction.get_connection().in_atomic_block:
+        report.stopped = "inside a transaction"
+        return report
+    for chunk in _chunks(learner_ids, chunk_size):
+        versions = {learner_id: learner_version(learner_id) for learner_id in chunk}
+        if None in versions.values():
+            report.stopped = "Redis unreachable"
+            logger.warning("Dashboard warm stopped: Redis unreachable")
+            break
+        learners = list(User.objects.select_related("profile").filter(pk__in=chunk).order_by("pk"))
+        computed = _compute(learners, now, report)
+        entries = {
+            _entry_key(learner.pk, versions[learner.pk]): _entry(learner, computed[learner.pk], now)
+            for learner in learners
+            if learner.pk in computed
+        }
+        try:
+            cache.set_many(entries, timeout=CACHE_TTL)
+        except redis.exceptions.RedisError:
+            report.stopped = "Redis unreachable"
+            logger.warning("Dashboard warm stopped: Redis unreachable")
+            break
+        report.learners += len(learners)
+        report.stored += len(entries)
+        if on_chunk is not None:
+            on_chunk(report)
+    return report
+
+
+def warm_active_dashboards(
+    *,
+    now: datetime,
+    days: int = ACTIVE_DAYS,
+    chunk_size: int = WARM_CHUNK,
+    on_chunk: Callable[[WarmReport], None] | None = None,
+) -> WarmReport:
+    """The beat task's run: warm every recently active learner (``active_learner_ids``).
+
+    A run still in progress (a lock held for at most WARM_PERIOD) makes the next one a
+    no-op, so a slow run and the next beat never compute the same dashboards twice.
+    """
+    token = uuid.uuid4().hex
+    try:
+        acquired = cache.add(WARM_LOCK, token, timeout=WARM_PERIOD)
+    except redis.exceptions.RedisError:
+        return WarmReport(stopped="Redis unreachable")
+    if not acquired:
+        return WarmReport(stopped="another warm run is in progress")
+    try:
+        return warm_dashboards(
+            learner_ids=active_learner_ids(now=now, days=days),
+            now=now,
+            chunk_size=chunk_size,
+            on_chunk=on_chunk,
+        )
+    finally:
+        try:
+            if cache.get(WARM_LOCK) == token:
+                cache.delete(WARM_LOCK)
+        except redis.exceptions.RedisError:
+            logger.warning("Could not release the dashboard warm lock; it expires by itself")

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from assessments.models import Answer
 from insights import skills, weekly
+from insights.dashboard import ACTIVE_DAYS, WARM_CHUNK, warm_active_dashboards, warm_dashboards
 from insights.ml import dropout, irt, segments, training
 from insights.models import MLModel
 from insights.recommendations import refresh_recommendations as refresh
@@ -70,12 +71,37 @@ def adjust_learner_chunk(self: JobTask, learner_ids: list[int], now: str) -> dic
 
 @shared_task(base=JobTask, name="insights.refresh_recommendations")
 def refresh_recommendations(learner_id: int) -> int:
-    """After a quiz or a completed lesson: struggle check and fresh recommendations."""
+    """After a quiz or a completed lesson: struggle check and fresh recommendations, then
+    the learner's dashboard computed ahead of their next visit (the write and this refresh
+    both moved their data version on, so the cached one is unreachable)."""
     learner = User.objects.filter(pk=learner_id).first()
     if learner is None:
         logger.info("Learner %s is gone; nothing to refresh", learner_id)
         return 0
-    return len(refresh(learner=learner, now=timezone.now()))
+    refreshed = len(refresh(learner=learner, now=timezone.now()))
+    warm_dashboards(learner_ids=[learner_id], now=timezone.now())
+    return refreshed
+
+
+@shared_task(base=JobTask, name="insights.warm_dashboards")
+def warm_dashboards_task(
+    now: str | None = None, days: int = ACTIVE_DAYS, chunk_size: int = WARM_CHUNK
+) -> dict[str, int | str]:
+    """Every few minutes (dashboard.WARM_PERIOD): the dashboards of recently active learners
+    computed ahead of their reads (``dashboard.warm_active_dashboards``).
+
+    Idempotent: it recomputes and overwrites entries; a run overlapping one still in
+    progress does nothing.
+    """
+    report = warm_active_dashboards(now=_moment(now), days=days, chunk_size=chunk_size)
+    if report.stopped:
+        logger.info("Dashboard warm: %s", report.stopped)
+    return {
+        "learners": report.learners,
+        "stored": report.stored,
+        "failed": len(report.failed),
+        "stopped": report.stopped,
+    }
 
 
 @shared_task(base=JobTask, name="insights.refit_skill_model")

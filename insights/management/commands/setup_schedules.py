@@ -14,6 +14,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from insights.dashboard import WARM_PERIOD
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -66,6 +68,15 @@ SCHEDULES = (
         task="insights.train_predictive_models",
         description="Sundays 05:00 UTC: retrain dropout, segments and course CF models.",
         crontab=("0", "5", "0"),
+    ),
+    Schedule(
+        name="Dashboard warm-up",
+        task="insights.warm_dashboards",
+        description=(
+            "Every 5 minutes: recently active learners' dashboards computed ahead of their "
+            "visits. Entries live twice the period (insights.dashboard.CACHE_TTL)."
+        ),
+        every_seconds=WARM_PERIOD,
     ),
     Schedule(
         name="Relay pending jobs",
