@@ -390,6 +390,24 @@ def engagement_patterns_for(
     return patterns
 
 
+def summaries_and_patterns(
+    *, learners: list[User], now: datetime, summary_days: int = 30
+) -> tuple[dict[int, PerformanceSummary], dict[int, EngagementPatterns]]:
+    """Performance summaries and engagement patterns per learner, sharing one pass over the
+    events for their two session windows (the dashboard and the weekly job need both)."""
+    summary_since = now - timedelta(days=summary_days)
+    engagement_since = now - timedelta(days=ENGAGEMENT_DAYS)
+    ids = [learner.pk for learner in learners]
+    sessions = session_totals(learner_ids=ids, windows=[summary_since, engagement_since], until=now)
+    summaries = performance_summaries(
+        learners=learners, now=now, days=summary_days, sessions=sessions[summary_since]
+    )
+    patterns = engagement_patterns_for(
+        learners=learners, now=now, sessions=sessions[engagement_since]
+    )
+    return summaries, patterns
+
+
 def engagement_patterns(
     *, learner: User, now: datetime, sessions: tuple[int, float] | None = None
 ) -> EngagementPatterns:

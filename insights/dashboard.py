@@ -46,13 +46,10 @@ from django.db.models import Exists, OuterRef, Q
 from accounts.models import User
 from assessments.models import AssessmentAttempt
 from insights.analytics import (
-    ENGAGEMENT_DAYS,
     active_goals_for,
     build_insights,
-    engagement_patterns_for,
     goal_paces_for,
-    performance_summaries,
-    session_totals,
+    summaries_and_patterns,
     topics_from_scores,
 )
 from insights.ml.segments import segment_entry
@@ -127,15 +124,8 @@ def learner_dashboards(*, learners: list[User], now: datetime) -> dict[int, dict
     levels = skill_levels_for(learners=learners)
     scores = recent_skill_scores_for(learner_ids=ids)
     skipped = recently_skipped_for(learner_ids=ids, now=now)
-    summary_since = now - timedelta(days=SUMMARY_DAYS)
-    engagement_since = now - timedelta(days=ENGAGEMENT_DAYS)
-    # One pass over the events serves both windows.
-    sessions = session_totals(learner_ids=ids, windows=[summary_since, engagement_since], until=now)
-    summaries = performance_summaries(
-        learners=learners, now=now, days=SUMMARY_DAYS, sessions=sessions[summary_since]
-    )
-    patterns = engagement_patterns_for(
-        learners=learners, now=now, sessions=sessions[engagement_since]
+    summaries, patterns = summaries_and_patterns(
+        learners=learners, now=now, summary_days=SUMMARY_DAYS
     )
     goals = active_goals_for(learner_ids=ids)
     paces = goal_paces_for(

@@ -23,16 +23,13 @@ from django.utils import timezone
 from accounts.models import LearnerProfile, User
 from accounts.services import set_difficulty
 from insights.analytics import (
-    ENGAGEMENT_DAYS,
     EngagementPatterns,
     LearningPace,
     PerformanceSummary,
     StrugglingTopic,
     active_goals_for,
-    engagement_patterns_for,
     goal_paces_for,
-    performance_summaries,
-    session_totals,
+    summaries_and_patterns,
     topics_from_scores,
 )
 from insights.bulk import JSONB, bulk_update_rows
@@ -220,14 +217,8 @@ def _adjust(
 ) -> None:
     week = iso_week(now)
     ids = [learner.pk for learner in learners]
-    summary_since = now - timedelta(days=SUMMARY_DAYS)
-    engagement_since = now - timedelta(days=ENGAGEMENT_DAYS)
-    sessions = session_totals(learner_ids=ids, windows=[summary_since, engagement_since], until=now)
-    summaries = performance_summaries(
-        learners=learners, now=now, days=SUMMARY_DAYS, sessions=sessions[summary_since]
-    )
-    patterns = engagement_patterns_for(
-        learners=learners, now=now, sessions=sessions[engagement_since]
+    summaries, patterns = summaries_and_patterns(
+        learners=learners, now=now, summary_days=SUMMARY_DAYS
     )
     scores = recent_skill_scores_for(learner_ids=ids)
     levels = skill_levels_for(learners=learners)

@@ -52,6 +52,17 @@ def fresh_throttles():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_model_loader():
+    """The process-wide model loader would otherwise serve a model cached by an earlier test
+    (course recommendations consult it, so any test may)."""
+    from insights.ml import registry
+
+    registry.loader.clear()
+    yield
+    registry.loader.clear()
+
+
 @pytest.fixture
 def plain_static(settings) -> None:
     """Serve /static/ from the finders with unhashed names during browser tests.

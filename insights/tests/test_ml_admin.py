@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from accounts.tests.factories import LearnerFactory
 from catalog.tests.factories import CourseFactory
-from insights.ml import registry
 from insights.ml.irt import refresh_item_analysis
 from insights.ml.registry import model_save
 from insights.ml.segments import FEATURES, Segment, SegmentModel, store_segments
@@ -18,13 +17,6 @@ from learning.tests.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def fresh_loader():
-    registry.loader.clear()
-    yield
-    registry.loader.clear()
 
 
 def _change(obj) -> str:

@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from catalog.models import Course
 from catalog.tests.factories import CourseFactory
-from insights.ml import registry
 from insights.ml.registry import model_save
 from insights.ml.segments import FEATURES, Segment, SegmentModel, store_segments
 from insights.ml.training import train_model
@@ -21,14 +20,6 @@ FACTORS = [
     {"factor": "inactive", "text": "no activity for 12 days", "weight": 1.2},
     {"factor": "missed_recent", "text": "missed 2 of the last 3 assessments", "weight": 0.7},
 ]
-
-
-@pytest.fixture(autouse=True)
-def fresh_loader():
-    # The process-wide loader would otherwise serve a model cached by an earlier test.
-    registry.loader.clear()
-    yield
-    registry.loader.clear()
 
 
 def _risk(enrollment, probability: float, level: str) -> DropoutRisk:

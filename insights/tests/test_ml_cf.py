@@ -24,13 +24,6 @@ from learning.tests.factories import EnrollmentFactory, LessonProgressFactory
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def fresh_loader():
-    registry.loader.clear()
-    yield
-    registry.loader.clear()
-
-
 @pytest.fixture
 def catalog(learner):
     a, b, c = (CourseFactory(title=t) for t in ("Python Basics", "Flask APIs", "Data Viz"))

@@ -35,14 +35,6 @@ T = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def fresh_loader():
-    # The process-wide loader would otherwise serve a model cached by an earlier test.
-    registry.loader.clear()
-    yield
-    registry.loader.clear()
-
-
 @pytest.fixture
 def trained(tmp_path):
     call_command("import_oulad", str(write_oulad_sample(tmp_path)), stdout=StringIO())

@@ -30,13 +30,6 @@ from learning.tests.factories import EnrollmentFactory, LearningGoalFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_loader():
-    registry.loader.clear()
-    yield
-    registry.loader.clear()
-
-
 @pytest.fixture
 def courses(learner):
     """Learners' courses (c = completed, weight 2; e = enrolled, weight 1):

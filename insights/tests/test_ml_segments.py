@@ -31,14 +31,6 @@ NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def fresh_loader():
-    # The process-wide loader would otherwise serve a model cached by an earlier test.
-    registry.loader.clear()
-    yield
-    registry.loader.clear()
-
-
 @pytest.fixture
 def two_kinds(db):
     """4 learners active on 20 evenings scoring 90; 4 active twice, mornings, 3 weeks ago."""

@@ -9,7 +9,6 @@ import pytest
 from django.core.management import call_command
 
 from catalog.tests.factories import CourseFactory
-from insights.ml import registry
 from insights.models import DropoutRisk, MLModel
 from insights.tasks import score_dropout_risk, train_predictive_models
 from insights.tests.oulad_sample import write_oulad_sample
@@ -17,13 +16,6 @@ from learning.tests.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
 NIGHT = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def fresh_loader():
-    registry.loader.clear()
-    yield
-    registry.loader.clear()
 
 
 def test_weekly_training_skips_what_the_data_cannot_support(tmp_path):
