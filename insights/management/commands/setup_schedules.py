@@ -54,7 +54,10 @@ SCHEDULES = (
     Schedule(
         name="Nightly dropout risk scoring",
         task="insights.score_dropout_risk",
-        description="02:00 UTC: score every active enrollment with the active dropout model.",
+        description=(
+            "02:00 UTC: score every active enrollment with the active dropout model and "
+            "store each active learner's segment."
+        ),
         crontab=("0", "2", "*"),
     ),
     Schedule(
@@ -66,7 +69,7 @@ SCHEDULES = (
     Schedule(
         name="Weekly predictive model training",
         task="insights.train_predictive_models",
-        description="Sundays 05:00 UTC: retrain dropout, segments and course CF models.",
+        description="Sundays 05:00 UTC: retrain dropout, segments, course and lesson CF models.",
         crontab=("0", "5", "0"),
     ),
     Schedule(
