@@ -32,6 +32,7 @@ from insights.models import LearnerSkillState
 from insights.skills import recompute_learner_skills
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 from learning.partitions import ensure_month_partition, month_start, next_month
+from skillstudio.chunks import chunked
 from skillstudio.devstack import DEMO_ACCOUNTS
 
 Log = Callable[[str], None]
@@ -487,7 +488,7 @@ def seed_scale(
         _scale_events(summary, plan=plan, total=events, now=now, rng=rng, progress=progress)
     if answers:
         _scale_answers(summary, plan=plan, total=answers, now=now, rng=rng, progress=progress)
-        for chunk in _chunks(new_learners, 5000):
+        for chunk in chunked(new_learners, 5000):
             derive_skill_states(learner_ids=chunk, now=now)
         progress("skill states derived from answers")
     with connection.cursor() as cursor:
@@ -496,11 +497,6 @@ def seed_scale(
             cursor.execute(f"ANALYZE {model._meta.db_table}")
     progress("done")
     return summary
-
-
-def _chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
 
 
 def _copy(model: type, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

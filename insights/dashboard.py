@@ -35,7 +35,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
 from zoneinfo import ZoneInfo
 
 import redis.exceptions
@@ -62,7 +61,8 @@ from insights.selectors import (
     skill_levels_for,
 )
 from learning.models import LearnerEvent, LessonProgress
-from skillstudio.data_versions import learner_version
+from skillstudio.chunks import chunked
+from skillstudio.data_versions import learner_version, learner_versions
 from skillstudio.jobs import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -300,12 +300,6 @@ def active_learner_ids(*, now: datetime, days: int = ACTIVE_DAYS) -> Iterator[in
     )
 
 
-def _chunks(ids: Iterable[int], size: int) -> Iterator[list[int]]:
-    iterator = iter(ids)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
 def _compute(learners: list[User], now: datetime, report: WarmReport) -> dict[int, dict]:
     """The chunk's dashboards; if the chunk fails, one by one, so a learner's bad data only
     costs that learner's entry."""
@@ -348,9 +342,9 @@ def warm_dashboards(
     if transaction.get_connection().in_atomic_block:
         report.stopped = "inside a transaction"
         return report
-    for chunk in _chunks(learner_ids, chunk_size):
-        versions = {learner_id: learner_version(learner_id) for learner_id in chunk}
-        if None in versions.values():
+    for chunk in chunked(learner_ids, chunk_size):
+        versions = learner_versions(chunk)
+        if versions is None:
             report.stopped = "Redis unreachable"
             logger.warning("Dashboard warm stopped: Redis unreachable")
             break

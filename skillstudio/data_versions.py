@@ -54,16 +54,24 @@ def catalog_changed() -> None:
     transaction.on_commit(lambda: _bump([CATALOG_KEY]))
 
 
-def learner_version(learner_id: int) -> str | None:
-    """A token covering the learner's own data and the catalogue; None if Redis is down."""
-    keys = [_learner_key(learner_id), CATALOG_KEY]
+def learner_versions(learner_ids: Iterable[int]) -> dict[int, str] | None:
+    """Each learner's token (their own data and the catalogue), read in one round trip;
+    None if Redis is down."""
+    keys = {pk: _learner_key(pk) for pk in learner_ids}
+    wanted = [*keys.values(), CATALOG_KEY]
     try:
-        values = cache.get_many(keys)
-        for key in keys:
+        values = cache.get_many(wanted)
+        for key in wanted:
             if key not in values:
                 # add() keeps whichever token a concurrent reader stored first.
                 cache.add(key, uuid.uuid4().hex, timeout=VERSION_TTL)
                 values[key] = cache.get(key)
     except redis.exceptions.RedisError:
         return None
-    return ".".join(str(values[key]) for key in keys)
+    return {pk: f"{values[key]}.{values[CATALOG_KEY]}" for pk, key in keys.items()}
+
+
+def learner_version(learner_id: int) -> str | None:
+    """One learner's token (see ``learner_versions``); None if Redis is down."""
+    versions = learner_versions([learner_id])
+    return None if versions is None else versions[learner_id]

@@ -41,6 +41,7 @@ from insights.ml.features import (
 from insights.ml.registry import LoadedModel, active_model, model_save
 from insights.models import DropoutRisk, MLModel, Recommendation
 from learning.models import Enrollment
+from skillstudio.chunks import chunked
 from skillstudio.data_versions import learners_changed
 
 MODEL_NAME = "dropout"
@@ -454,8 +455,7 @@ def score_active_enrollments(
         return summary
     summary.model_version = model.version
     enrollments = list(active_enrollments(now=now).order_by("id"))
-    for start in range(0, len(enrollments), chunk_size):
-        chunk = enrollments[start : start + chunk_size]
+    for chunk in chunked(enrollments, chunk_size):
         by_id = {e.id: e for e in chunk}
         scores = score_enrollments(enrollments=chunk, now=now, model=model)
         summary.scored += len(scores)

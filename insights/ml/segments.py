@@ -11,7 +11,7 @@ segments - in web processes and the nightly job - needs numpy alone.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from assessments.models import AssessmentAttempt
 from insights.ml.registry import active_model
 from insights.selectors import profile_of
 from learning.models import Enrollment, LearnerEvent, LessonProgress
+from skillstudio.chunks import chunked
 from skillstudio.data_versions import learners_changed
 
 MODEL_NAME = "segments"
@@ -282,11 +283,6 @@ def store_segments(*, assignments: Mapping[int, Segment], model_version: int, no
     return updated
 
 
-def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 @dataclass(frozen=True)
 class SegmentRun:
     model_version: int | None
@@ -308,7 +304,7 @@ def assign_active_learners(*, now: datetime, chunk_size: int = CHUNK_SIZE) -> Se
         .values_list("learner_id", flat=True)
         .distinct()
     )
-    for chunk in _chunks(ids, chunk_size):
+    for chunk in chunked(ids, chunk_size):
         store_segments(
             assignments=assign_segments(model=model, learner_ids=chunk, now=now),
             model_version=version,

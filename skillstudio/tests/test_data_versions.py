@@ -53,3 +53,14 @@ def test_redis_down_gives_no_version_and_a_lost_bump_is_logged(monkeypatch, capl
     with transaction.atomic():
         data_versions.learners_changed([1])
     assert "Could not bump 1 data version(s)" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_versions_read_together_match_one_by_one_and_move_per_learner():
+    together = data_versions.learner_versions([1, 2, 3])
+    assert together == {pk: data_versions.learner_version(pk) for pk in (1, 2, 3)}
+
+    data_versions.learners_changed([2])
+    after = data_versions.learner_versions([1, 2, 3])
+    assert (after[1], after[3]) == (together[1], together[3])
+    assert after[2] != together[2]
