@@ -121,7 +121,7 @@ def measure_weekly(count: int, profiler: cProfile.Profile | None) -> dict:
     from insights.tasks import adjust_learner_chunk
 
     now = timezone.now()
-    ids = next(weekly.active_learner_ids(now=now, chunk_size=count))
+    ids = next(weekly.recently_active_learner_ids(now=now, chunk_size=count))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {LearnerProfile._meta.db_table} "  # noqa: S608 - table name from metadata
@@ -148,10 +148,10 @@ def measure_warm(count: int, profiler: cProfile.Profile | None) -> dict:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from insights.dashboard import active_learner_ids, warm_dashboards
+    from insights.dashboard import recently_active_learner_ids, warm_dashboards
 
     now = timezone.now()
-    ids = list(islice(active_learner_ids(now=now), count))
+    ids = list(islice(recently_active_learner_ids(now=now), count))
     with CaptureQueriesContext(connection) as captured:
         started, cpu_started = time.perf_counter(), time.process_time()
         if profiler:

@@ -274,7 +274,7 @@ class WarmReport:
     stopped: str = ""
 
 
-def active_learner_ids(*, now: datetime, days: int = ACTIVE_DAYS) -> Iterator[int]:
+def recently_active_learner_ids(*, now: datetime, days: int = ACTIVE_DAYS) -> Iterator[int]:
     """Learners with an event, lesson progress or quiz attempt in the last ``days`` days.
 
     One query (an EXISTS per signal on the learner's indexed rows), streamed from a server-side
@@ -375,7 +375,7 @@ def warm_active_dashboards(
     chunk_size: int = WARM_CHUNK,
     on_chunk: Callable[[WarmReport], None] | None = None,
 ) -> WarmReport:
-    """The beat task's run: warm every recently active learner (``active_learner_ids``).
+    """The beat task's run: warm every recently active learner (``recently_active_learner_ids``).
 
     A run still in progress (a lock held for at most WARM_PERIOD) makes the next one a
     no-op, so a slow run and the next beat never compute the same dashboards twice.
@@ -389,7 +389,7 @@ def warm_active_dashboards(
         return WarmReport(stopped="another warm run is in progress")
     try:
         return warm_dashboards(
-            learner_ids=active_learner_ids(now=now, days=days),
+            learner_ids=recently_active_learner_ids(now=now, days=days),
             now=now,
             chunk_size=chunk_size,
             on_chunk=on_chunk,

@@ -21,9 +21,9 @@ from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
 from insights import dashboard
 from insights.dashboard import (
     WARM_LOCK,
-    active_learner_ids,
     cached_learner_dashboard,
     learner_dashboard,
+    recently_active_learner_ids,
     warm_active_dashboards,
     warm_dashboards,
 )
@@ -132,7 +132,7 @@ def test_active_learners_have_recent_events_progress_or_attempts(course_lessons)
     deactivated = enrolled(course_lessons, studied_at=NOW - timedelta(days=1))
     User.objects.filter(pk=deactivated.pk).update(is_active=False)
 
-    active = list(active_learner_ids(now=NOW, days=14))
+    active = list(recently_active_learner_ids(now=NOW, days=14))
 
     assert active == sorted([by_event.pk, by_progress.pk, by_attempt.pk])
 

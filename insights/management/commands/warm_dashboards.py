@@ -15,7 +15,7 @@ from insights.dashboard import (
     CACHE_TTL,
     WARM_CHUNK,
     WarmReport,
-    active_learner_ids,
+    recently_active_learner_ids,
     warm_active_dashboards,
     warm_dashboards,
 )
@@ -58,7 +58,7 @@ class Command(BaseCommand):
             ids = User.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
             what = "every active account"
         else:
-            ids = active_learner_ids(now=now, days=options["days"])
+            ids = recently_active_learner_ids(now=now, days=options["days"])
             what = f"learners active in the last {options['days']} days"
         if options["dry_run"]:
             self.stdout.write(f"Dry run: {sum(1 for _ in ids)} {what} would be warmed.")
