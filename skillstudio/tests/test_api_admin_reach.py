@@ -97,3 +97,10 @@ def test_admin_reads_a_learners_path_history_but_cannot_act_on_their_recommendat
     assert response.status_code == 403
     world.recommendation.refresh_from_db()
     assert world.recommendation.status == "active"
+
+
+@pytest.mark.django_db
+def test_a_learner_filter_that_is_not_a_number_is_a_400(as_user, admin_user):
+    response = as_user(admin_user).get("/api/v1/learning/goals/?learner=abc")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"learner": ["Enter a number."]}
