@@ -49,6 +49,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Tests that start processes (a browser, Celery workers) are slow by nature: `make quick`
+# (pytest -m "not slow") leaves them out; `make test` and CI run them.
+SLOW_BY_NATURE = ("browser", "worker")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # tryfirst: the mark must be on the item before `-m` deselects.
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SLOW_BY_NATURE):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     """Drive Debian's Chromium: Playwright cannot download its own browser here."""

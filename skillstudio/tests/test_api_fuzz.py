@@ -27,6 +27,8 @@ from schemathesis.specs.openapi.checks import (
 
 from skillstudio.testing import build_world
 
+pytestmark = pytest.mark.slow
+
 # Enough to reach past validation into the services for every operation, while
 # the whole run stays within a couple of minutes on a small machine.
 EXAMPLES_PER_OPERATION = 8
