@@ -26,6 +26,23 @@ from catalog.models import Difficulty, Lesson
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 
 
+# The fields each kind of mapping may have (anything else is reported as a typo).
+WORLD_KEYS = ("skills", "courses", "diagnostic")
+COURSE_KEYS = (
+    "title", "description", "difficulty", "estimated_hours", "skills", "prerequisites",
+    "modules", "quiz",
+)  # fmt: skip
+LESSON_KEYS = (
+    "key", "title", "content_type", "minutes", "difficulty", "skills", "prerequisites",
+    "video_url",
+)  # fmt: skip
+ASSESSMENT_KEYS = ("title", "description", "passing_score", "questions")
+QUESTION_KEYS = (
+    "kind", "prompt", "skill", "difficulty", "points", "choices", "answer", "tolerance",
+    "accepted", "explanation",
+)  # fmt: skip
+
+
 class DemoContentError(ValueError):
     """A demo data file is missing or malformed; the message names the file and field."""
 
@@ -101,10 +118,14 @@ class DemoContent:
 class _Fields:
     """Typed access to one mapping of a data file; errors name the file and the field path."""
 
-    def __init__(self, data: object, *, file: Path, where: str) -> None:
+    def __init__(self, data: object, *, file: Path, where: str, keys: tuple[str, ...]) -> None:
         self.file, self.where = file, where
         if not isinstance(data, dict):
             raise self.error(f"expected a mapping, got {type(data).__name__}")
+        # A misspelt optional field would otherwise be ignored without a word.
+        for key in data:
+            if key not in keys:
+                raise self.error(f"unknown field (expected one of {', '.join(keys)})", str(key))
         self.data: dict[str, Any] = data
 
     def error(self, message: str, name: str | None = None) -> DemoContentError:
@@ -147,10 +168,17 @@ class _Fields:
         except InvalidOperation:
             raise self.error(f"{self.data[name]!r} is not a number", name) from None
 
-    def items(self, name: str) -> list[_Fields]:
+    def items(self, name: str, keys: tuple[str, ...]) -> list[_Fields]:
         values = self.get(name, list)
         where = f"{self.where}.{name}"
-        return [_Fields(v, file=self.file, where=f"{where}[{i}]") for i, v in enumerate(values)]
+        return [
+            _Fields(v, file=self.file, where=f"{where}[{i}]", keys=keys)
+            for i, v in enumerate(values)
+        ]
+
+    def part(self, name: str, keys: tuple[str, ...]) -> _Fields:
+        where = f"{self.where}.{name}"
+        return _Fields(self.get(name, dict), file=self.file, where=where, keys=keys)
 
 
 def _read_yaml(path: Path) -> object:
@@ -170,7 +198,8 @@ def _question(q: _Fields) -> QuestionSpec:
         true = q.get("answer", bool)
         choices = [("True", true), ("False", not true)]
     elif kind in Question.CHOICE_KINDS:
-        choices = [(c.text("text"), c.get("correct", bool, False)) for c in q.items("choices")]
+        listed = q.items("choices", ("text", "correct"))
+        choices = [(c.text("text"), c.get("correct", bool, False)) for c in listed]
         if not any(correct for _, correct in choices):
             raise q.error("no choice is marked correct: true", "choices")
     answer = q.decimal("answer") if kind == Question.Kind.NUMERIC else None
@@ -198,19 +227,19 @@ def _assessment(a: _Fields) -> AssessmentSpec:
         title=a.text("title"),
         description=a.text("description", ""),
         passing_score=a.get("passing_score", int),
-        questions=[_question(q) for q in a.items("questions")],
+        questions=[_question(q) for q in a.items("questions", QUESTION_KEYS)],
     )
 
 
 def _course(directory: Path, slug: str) -> CourseSpec:
     folder = directory / "courses" / slug
     path = folder / "course.yaml"
-    c = _Fields(_read_yaml(path), file=path, where="course")
+    c = _Fields(_read_yaml(path), file=path, where="course", keys=COURSE_KEYS)
     difficulty = c.choice("difficulty", Difficulty.values)
     modules = []
-    for m in c.items("modules"):
+    for m in c.items("modules", ("title", "lessons")):
         lessons = []
-        for ls in m.items("lessons"):
+        for ls in m.items("lessons", LESSON_KEYS):
             key = ls.text("key")
             body_path = folder / f"{key}.md"
             if not body_path.is_file():
@@ -238,7 +267,7 @@ def _course(directory: Path, slug: str) -> CourseSpec:
         skills=c.strings("skills"),
         prerequisites=c.strings("prerequisites"),
         modules=modules,
-        quiz=_assessment(_Fields(c.get("quiz", dict), file=path, where="course.quiz")),
+        quiz=_assessment(c.part("quiz", ASSESSMENT_KEYS)),
     )
 
 
@@ -272,16 +301,14 @@ def _check_references(content: DemoContent, directory: Path) -> None:
 def load(directory: Path = DEMO_DIR) -> DemoContent:
     """Read and check the demo content (once per process and directory)."""
     path = directory / "world.yaml"
-    world = _Fields(_read_yaml(path), file=path, where="world")
+    world = _Fields(_read_yaml(path), file=path, where="world", keys=WORLD_KEYS)
     content = DemoContent(
         skills=[
             SkillSpec(slug=s.text("slug"), name=s.text("name"), description=s.text("description"))
-            for s in world.items("skills")
+            for s in world.items("skills", ("slug", "name", "description"))
         ],
         courses=[_course(directory, slug) for slug in world.strings("courses")],
-        diagnostic=_assessment(
-            _Fields(world.get("diagnostic", dict), file=path, where="world.diagnostic")
-        ),
+        diagnostic=_assessment(world.part("diagnostic", ASSESSMENT_KEYS)),
     )
     _check_references(content, directory)
     return content

@@ -166,9 +166,15 @@ FUNDAMENTALS = "courses/python-fundamentals/course.yaml"
             r"course\.quiz\.questions\[1\]\.answer: expected bool, got 'no'",
         ),
         (
+            FUNDAMENTALS,
+            "    video_url: https://videos",
+            "    video: https://videos",
+            r"course\.modules\[0\]\.lessons\[1\]\.video: unknown field \(expected one of key, ",
+        ),
+        (
             "world.yaml",
-            "  title: SkillStudio diagnostic",
-            "  titel: SkillStudio diagnostic",
+            "  title: SkillStudio diagnostic\n",
+            "",
             r"world\.yaml: world\.diagnostic\.title: is required",
         ),
         (
