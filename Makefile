@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test env bench lint format
+.PHONY: run test quick env bench lint format
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m skillstudio.devstack test $(PYTEST_ARGS)
+
+# The local loop: the same checks and suite without the tests marked `slow`
+# (schema fuzzing, browser, Celery worker and bench smoke tests). CI runs `make test`.
+quick: $(VENV)/.installed
+	$(PY) -m skillstudio.devstack test -m "not slow" $(PYTEST_ARGS)
 
 env: $(VENV)/.installed
 	$(PY) -m skillstudio.devstack env

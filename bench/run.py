@@ -118,8 +118,10 @@ def manage(env: dict[str, str], *args: str) -> dict:
     return run_measured([sys.executable, "manage.py", *args], env, f"manage.py {args[0]}")
 
 
-def workload(env: dict[str, str], command: str, *options: str, out: Path | None = None) -> dict:
-    out = out or RESULTS / "tmp" / f"{command}.json"
+def workload(
+    env: dict[str, str], tmp: Path, command: str, *options: str, out: Path | None = None
+) -> dict:
+    out = out or tmp / f"{command}.json"
     measured = run_measured(
         [sys.executable, "-m", "bench.workloads", command, str(out), *options],
         env,
@@ -139,9 +141,9 @@ def seeded_size(url: str) -> dict[str, int]:
     return {"learners": learners, "courses": courses}
 
 
-def ensure_seed(env: dict[str, str], size: dict[str, int], database: str) -> dict:
+def ensure_seed(env: dict[str, str], size: dict[str, int], database: str, results: Path) -> dict:
     """Seed the scale data once; later runs reuse it and report the recorded seed figures."""
-    record = RESULTS / f"seed-{database}.json"
+    record = results / f"seed-{database}.json"
     have = seeded_size(env["DATABASE_URL"])
     if have["learners"] or have["courses"]:
         saved = json.loads(record.read_text()) if record.exists() else None
@@ -218,9 +220,9 @@ def worker_rss(server: subprocess.Popen) -> list[float]:
     ]
 
 
-def loadgen(env: dict[str, str], spec: dict, name: str) -> list[dict]:
-    spec_file = RESULTS / "tmp" / f"{name}-spec.json"
-    out = RESULTS / "tmp" / f"{name}-out.json"
+def loadgen(env: dict[str, str], tmp: Path, spec: dict, name: str) -> list[dict]:
+    spec_file = tmp / f"{name}-spec.json"
+    out = tmp / f"{name}-out.json"
     spec_file.write_text(json.dumps(spec))
     run_measured([sys.executable, "-m", "bench.loadgen", str(spec_file), str(out)], env, name)
     return json.loads(out.read_text())
@@ -395,27 +397,29 @@ def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict)
     )
     log(f"starting {results['server']} on 127.0.0.1:{port}")
     server = start_gunicorn(env, args, port)
-    body_files = [RESULTS / "tmp" / f"bodies-c{c}.json" for c in args.concurrency]
-    clients_file = RESULTS / "tmp" / "clients.json"
+    tmp = args.results / "tmp"
+    body_files = [tmp / f"bodies-c{c}.json" for c in args.concurrency]
+    clients_file = tmp / "clients.json"
     try:
-        clients = workload(env, "clients", f"--count={args.clients}", out=clients_file)["clients"]
+        made = workload(env, tmp, "clients", f"--count={args.clients}", out=clients_file)
+        clients = made["clients"]
         spec = {"host": "127.0.0.1", "port": port, "clients": clients}
         results["web"] = []
         if "web" not in args.skip:
             log("dashboard warm-up: the beat task's run, once (recently active learners)")
-            results["warm"] = workload(env, "warm")
+            results["warm"] = workload(env, tmp, "warm")
             log(f"web load: {len(WEB_SCENARIOS)} scenarios, concurrency {args.concurrency}")
             for scenario, invalidate in web_scenarios(args):
                 if invalidate:
-                    workload(env, "invalidate", f"--clients={clients_file}")
-                results["web"] += loadgen(env, {**spec, "scenarios": [scenario]}, "web")
+                    workload(env, tmp, "invalidate", f"--clients={clients_file}")
+                results["web"] += loadgen(env, tmp, {**spec, "scenarios": [scenario]}, "web")
         if "ingestion" not in args.skip:
             results["ingestion"] = {"api": []}
             scenarios = []
             for concurrency, path in zip(args.concurrency, body_files, strict=True):
                 workload(
-                    env, "bodies", f"--clients={clients_file}", f"--count={args.ingest_batches}",
-                    f"--seed={concurrency}", out=path,
+                    env, tmp, "bodies", f"--clients={clients_file}",
+                    f"--count={args.ingest_batches}", f"--seed={concurrency}", out=path,
                 )  # fmt: skip
                 scenarios.append(
                     {
@@ -431,7 +435,7 @@ def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict)
                 )
             log(f"ingestion: {args.ingest_batches} batches of 500 per concurrency")
             results["ingestion"]["api"] = loadgen(
-                env, {**spec, "scenarios": scenarios}, "ingestion"
+                env, tmp, {**spec, "scenarios": scenarios}, "ingestion"
             )
         results["web_worker_rss_mb"] = worker_rss(server)
     finally:
@@ -439,10 +443,10 @@ def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict)
 
     if "ingestion" not in args.skip:
         bodies = [f"--bodies={path}" for path in body_files]
-        workload(env, "cleanup", *bodies)
+        workload(env, tmp, "cleanup", *bodies)
         log("raw COPY of the same rows")
-        copy = workload(env, "copy", f"--clients={clients_file}", *bodies)
-        workload(env, "cleanup", *bodies)
+        copy = workload(env, tmp, "copy", f"--clients={clients_file}", *bodies)
+        workload(env, tmp, "cleanup", *bodies)
         results["ingestion"]["copy"] = copy
         for row in results["ingestion"]["api"]:
             row["events_per_s"] = round(row["rps"] * 500)
@@ -453,6 +457,9 @@ def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict)
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--database", default="skillstudio_bench")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="where the JSON results go (bench/results)"
+    )
     parser.add_argument("--reseed", action="store_true", help="drop and re-seed the database")
     parser.add_argument("--learners", type=int, default=10_000)
     parser.add_argument("--courses", type=int, default=300)
@@ -498,7 +505,8 @@ def bench_environment(database: str) -> tuple[dict[str, str], str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    (RESULTS / "tmp").mkdir(parents=True, exist_ok=True)
+    tmp = args.results / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
     env, base = bench_environment(args.database)
     size = {k: getattr(args, k) for k in ("learners", "courses", "events", "answers")}
     results: dict = {
@@ -511,17 +519,17 @@ def main(argv: list[str] | None = None) -> int:
     ensure_database(base, args.database, reseed=args.reseed)
     log("migrating")
     manage(env, "migrate", "--noinput", "--verbosity", "0")
-    results["seed"] = ensure_seed(env, size, args.database)
+    results["seed"] = ensure_seed(env, size, args.database, args.results)
     analyze(env["DATABASE_URL"])
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
 
     if "paths" not in args.skip:
         log("learning-path generation")
-        results["paths"] = workload(env, "paths", f"--count={args.path_iterations}")
+        results["paths"] = workload(env, tmp, "paths", f"--count={args.path_iterations}")
     if "weekly" not in args.skip:
         log("weekly adjustment (one process, the chunk task's code path)")
         limit = [f"--limit={args.weekly_limit}"] if args.weekly_limit else []
-        results["weekly"] = workload(env, "weekly", *limit)
+        results["weekly"] = workload(env, tmp, "weekly", *limit)
 
     results["web"] = []
     if not {"web", "ingestion"} <= set(args.skip):
@@ -541,10 +549,10 @@ def main(argv: list[str] | None = None) -> int:
     results["targets"] = evaluate(results)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     text = json.dumps(results, indent=2, default=str)
-    (RESULTS / f"run-{stamp}.json").write_text(text)
-    (RESULTS / "latest.json").write_text(text)
+    (args.results / f"run-{stamp}.json").write_text(text)
+    (args.results / "latest.json").write_text(text)
     print_report(results)
-    print(f"\nJSON: {RESULTS / 'latest.json'}")
+    print(f"\nJSON: {args.results / 'latest.json'}")
     return 0
 
 

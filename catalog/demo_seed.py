@@ -100,12 +100,12 @@ def _seed_accounts(summary: SeedSummary) -> dict[str, User]:
 
 def _seed_skills(summary: SeedSummary) -> dict[str, Skill]:
     skills = {}
-    for slug, name, description in demo_content.SKILLS:
+    for spec in demo_content.load().skills:
         skill, created = Skill.objects.get_or_create(
-            slug=slug, defaults={"name": name, "description": description}
+            slug=spec.slug, defaults={"name": spec.name, "description": spec.description}
         )
         summary.add("skills", created)
-        skills[slug] = skill
+        skills[spec.slug] = skill
     return skills
 
 
@@ -113,16 +113,17 @@ def _seed_courses(
     summary: SeedSummary, *, owner: User, skills: dict[str, Skill], published_at: datetime
 ) -> dict[str, Lesson]:
     """Create courses, modules and lessons; returns lessons by content key."""
+    specs = demo_content.load().courses
     courses: dict[str, tuple[Course, bool]] = {}
     lessons: dict[str, tuple[Lesson, bool, list[str]]] = {}
-    for spec in demo_content.COURSES:
+    for spec in specs:
         course, created = Course.objects.get_or_create(
-            slug=spec["slug"],
+            slug=spec.slug,
             defaults={
-                "title": spec["title"],
-                "description": spec["description"],
-                "difficulty": spec["difficulty"],
-                "estimated_hours": spec["estimated_hours"],
+                "title": spec.title,
+                "description": spec.description,
+                "difficulty": spec.difficulty,
+                "estimated_hours": spec.estimated_hours,
                 "owner": owner,
                 "status": Course.Status.PUBLISHED,
                 "published_at": published_at,
@@ -130,36 +131,36 @@ def _seed_courses(
         )
         summary.add("courses", created)
         if created:
-            course.skills.set(skills[s] for s in spec["skills"])
-        courses[spec["slug"]] = (course, created)
-        for module_order, module_spec in enumerate(spec["modules"], start=1):
+            course.skills.set(skills[s] for s in spec.skills)
+        courses[spec.slug] = (course, created)
+        for module_order, module_spec in enumerate(spec.modules, start=1):
             module, created = Module.objects.get_or_create(
-                course=course, order=module_order, defaults={"title": module_spec["title"]}
+                course=course, order=module_order, defaults={"title": module_spec.title}
             )
             summary.add("modules", created)
-            for lesson_order, ls in enumerate(module_spec["lessons"], start=1):
+            for lesson_order, ls in enumerate(module_spec.lessons, start=1):
                 lesson, created = Lesson.objects.get_or_create(
                     module=module,
                     order=lesson_order,
                     defaults={
-                        "title": ls["title"],
-                        "content_type": ls["content_type"],
-                        "body": ls["body"],
-                        "video_url": ls.get("video_url", ""),
-                        "estimated_minutes": ls["minutes"],
-                        "difficulty": ls.get("difficulty", spec["difficulty"]),
+                        "title": ls.title,
+                        "content_type": ls.content_type,
+                        "body": ls.body,
+                        "video_url": ls.video_url,
+                        "estimated_minutes": ls.minutes,
+                        "difficulty": ls.difficulty,
                     },
                 )
                 summary.add("lessons", created)
                 if created:
-                    lesson.skills.set(skills[s] for s in ls["skills"])
-                lessons[ls["key"]] = (lesson, created, ls.get("prerequisites", []))
+                    lesson.skills.set(skills[s] for s in ls.skills)
+                lessons[ls.key] = (lesson, created, ls.prerequisites)
     # Prerequisites go through the same cycle check as the admin and the API.
-    for spec in demo_content.COURSES:
-        course, created = courses[spec["slug"]]
-        if created and spec["prerequisites"]:
+    for spec in specs:
+        course, created = courses[spec.slug]
+        if created and spec.prerequisites:
             course_prerequisites_set(
-                course=course, prerequisites=[courses[s][0] for s in spec["prerequisites"]]
+                course=course, prerequisites=[courses[s][0] for s in spec.prerequisites]
             )
     for lesson, created, prerequisite_keys in lessons.values():
         if created and prerequisite_keys:
@@ -170,47 +171,48 @@ def _seed_courses(
 
 
 def _seed_assessments(summary: SeedSummary, *, owner: User, skills: dict[str, Skill]) -> None:
+    content = demo_content.load()
     courses = {c.slug: c for c in Course.objects.filter(owner=owner)}
-    specs = [(demo_content.DIAGNOSTIC, Assessment.Kind.DIAGNOSTIC, None)] + [
-        (spec["quiz"], Assessment.Kind.QUIZ, courses[spec["slug"]]) for spec in demo_content.COURSES
+    specs = [(content.diagnostic, Assessment.Kind.DIAGNOSTIC, None)] + [
+        (spec.quiz, Assessment.Kind.QUIZ, courses[spec.slug]) for spec in content.courses
     ]
     for spec, kind, course in specs:
         assessment, created = Assessment.objects.get_or_create(
-            title=spec["title"],
+            title=spec.title,
             owner=owner,
             defaults={
                 "kind": kind,
                 "course": course,
-                "description": spec.get("description", ""),
-                "passing_score": spec["passing_score"],
+                "description": spec.description,
+                "passing_score": spec.passing_score,
                 "time_limit_minutes": 20 if kind == Assessment.Kind.DIAGNOSTIC else None,
                 "is_published": True,
             },
         )
         summary.add("assessments", created)
-        for order, qs in enumerate(spec["questions"], start=1):
+        for order, qs in enumerate(spec.questions, start=1):
             question, created = Question.objects.get_or_create(
                 assessment=assessment,
                 order=order,
                 defaults={
-                    "kind": qs["kind"],
-                    "prompt": qs["prompt"],
-                    "skill": skills[qs["skill"]],
-                    "difficulty": qs.get("difficulty", "beginner"),
-                    "points": qs.get("points", 1),
-                    "explanation": qs["explanation"],
-                    "numeric_answer": Decimal(qs["answer"]) if "answer" in qs else None,
-                    "numeric_tolerance": Decimal(qs.get("tolerance", "0")),
-                    "accepted_answers": qs.get("accepted", []),
+                    "kind": qs.kind,
+                    "prompt": qs.prompt,
+                    "skill": skills[qs.skill],
+                    "difficulty": qs.difficulty,
+                    "points": qs.points,
+                    "explanation": qs.explanation,
+                    "numeric_answer": qs.answer,
+                    "numeric_tolerance": qs.tolerance,
+                    "accepted_answers": qs.accepted,
                 },
             )
             summary.add("questions", created)
-            if created and "choices" in qs:
+            if created and qs.choices:
                 Choice.objects.bulk_create(
                     Choice(question=question, text=text, is_correct=correct, order=i)
-                    for i, (text, correct) in enumerate(qs["choices"], start=1)
+                    for i, (text, correct) in enumerate(qs.choices, start=1)
                 )
-                summary.add("choices", len(qs["choices"]))
+                summary.add("choices", len(qs.choices))
 
 
 def _response(question: Question, choices: Sequence[Choice], *, correct: bool) -> dict:

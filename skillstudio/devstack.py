@@ -245,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     test = sub.add_parser("test", help="lint, migration check and the whole test suite")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     sub.add_parser("env", help="start the local servers and print the environment")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["test"]:
+        # Everything after `test` is pytest's, untouched: argparse's REMAINDER rejects a
+        # first argument that looks like an option (`test -m "not slow"`, `test -q`).
+        return run_tests(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "run":
         return run_app(args.port)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skillstudio.tests.api_world import build_world
+from skillstudio.testing import build_world
 
 LISTS = ("goals", "enrollments", "progress")
 

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from skillstudio.tests.api_world import PASSWORD, World, build_world
+from skillstudio.testing import PASSWORD, World, build_world
 
 ROLES = ("anonymous", "learner", "other_learner", "instructor", "other_instructor", "admin")
 PREFIX = "api/v1/"

@@ -25,7 +25,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from skillstudio.tests.api_world import build_world
+from skillstudio.testing import build_world
+
+pytestmark = pytest.mark.slow
 
 # Enough to reach past validation into the services for every operation, while
 # the whole run stays within a couple of minutes on a small machine.

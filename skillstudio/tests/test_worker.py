@@ -22,7 +22,7 @@ from learning.events import ingest_events
 from learning.models import LearnerEvent, LessonProgress
 from learning.services import lesson_complete
 from skillstudio import jobs
-from skillstudio.tests.conftest import wait_for
+from skillstudio.testing import wait_for
 
 pytestmark = pytest.mark.worker
 
