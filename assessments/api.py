@@ -40,6 +40,7 @@ from assessments.serializers import (
     QuestionSerializer,
 )
 from learning.api import FOLLOW_UP
+from skillstudio.access import can_author
 from skillstudio.jobs import defer
 
 
@@ -54,7 +55,7 @@ class IsAuthorOrReadOnly(permissions.BasePermission):
             return False
         if request.method in permissions.SAFE_METHODS:
             return True
-        return user.is_instructor or user.is_platform_admin
+        return can_author(user)
 
     def has_object_permission(self, request: Request, view, obj: Assessment) -> bool:
         if request.method in permissions.SAFE_METHODS:

@@ -49,9 +49,21 @@ def learners_changed(learner_ids: Iterable[int]) -> None:
         transaction.on_commit(lambda: _bump(keys))
 
 
+def _bump_catalog() -> None:
+    _bump([CATALOG_KEY])
+
+
 def catalog_changed() -> None:
-    """Move the catalogue version on once the current transaction commits."""
-    transaction.on_commit(lambda: _bump([CATALOG_KEY]))
+    """Move the catalogue version on once the current transaction commits.
+
+    However often a transaction calls it (a course saved with its skills, prerequisites
+    and modules), the version moves once. The pending callbacks are Django's own list, so
+    a rolled-back savepoint drops its bump with everything else it did.
+    """
+    connection = transaction.get_connection()
+    if any(entry[1] is _bump_catalog for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_bump_catalog)
 
 
 def learner_versions(learner_ids: Iterable[int]) -> dict[int, str] | None:
