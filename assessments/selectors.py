@@ -117,13 +117,3 @@ def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
             )
         )
     return reviews
-
-
-def question_answer_count(*, question: Question) -> int:
-    """Answers learners gave: deleting the question would delete them."""
-    return question.answers.count()
-
-
-def assessment_attempt_count(*, assessment: Assessment) -> int:
-    """Attempts learners made: deleting the assessment would delete their answers."""
-    return assessment.attempts.count()
