@@ -97,11 +97,12 @@ def test_time_zone_change_is_the_same_row_through_every_door(
 def test_preferences_and_time_zone_are_the_same_row_through_api_and_admin(
     door, client, learner, admin_user
 ):
-    wanted = {"weekly_hours": 7.5, "study_days": ["mon"]}
+    wanted = {"weekly_hours": 7.5, "study_days": ["mon", "thu"]}
 
     if door == "api":
         response = _api(learner).patch(
             "/api/v1/profile",
+            # Keys not sent are kept: weekly_hours 5 is replaced, study_days added.
             {
                 "timezone": "Europe/Paris",
                 "preferences": {"weekly_hours": 7.5, "study_days": ["mon", "thu"]},
