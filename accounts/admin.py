@@ -124,7 +124,7 @@ class UserAdmin(DjangoUserAdmin):
         return self.inlines if obj is not None else ()
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        if not change and obj.role == User.Role.INSTRUCTOR:
+        if not change and obj.role in (User.Role.INSTRUCTOR, User.Role.ADMIN):
             obj.is_staff = True
         super().save_model(request, obj, form, change)
         LearnerProfile.objects.get_or_create(user=obj)

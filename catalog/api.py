@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog.models import Course, Difficulty, Lesson, Module
-from catalog.selectors import can_edit_course, courses_visible_to, skills_list
+from catalog.selectors import courses_visible_to, skills_list
 from catalog.serializers import (
     CourseOutlineSerializer,
     CourseSerializer,
@@ -41,7 +41,7 @@ from catalog.services import (
     module_update,
 )
 from learning.selectors import course_outline
-from skillstudio.access import can_author
+from skillstudio.access import can_author, can_manage_course
 
 
 class CanAuthorOrReadOnly(permissions.BasePermission):
@@ -57,7 +57,7 @@ class CanAuthorOrReadOnly(permissions.BasePermission):
     def has_object_permission(self, request: Request, view, obj) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
-        return can_edit_course(user=request.user, course=view.course_of(obj))
+        return can_manage_course(request.user, view.course_of(obj))
 
 
 class SkillListView(generics.ListAPIView):
@@ -154,8 +154,8 @@ class CourseChildMixin:
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         # Writes need the parent course to be the caller's, checked before any lookup.
-        if request.method not in permissions.SAFE_METHODS and not can_edit_course(
-            user=request.user, course=self.get_course()
+        if request.method not in permissions.SAFE_METHODS and not can_manage_course(
+            request.user, self.get_course()
         ):
             self.permission_denied(request, message=CanAuthorOrReadOnly.message)
 

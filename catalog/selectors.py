@@ -11,7 +11,7 @@ import re
 from django.db.models import Prefetch, Q, QuerySet
 
 from catalog.models import Course, Lesson, Module, Skill
-from skillstudio.access import can_manage_course, is_platform_admin, owner_scoped
+from skillstudio.access import is_platform_admin, owner_scoped
 
 # What a Skill.slug can look like (SlugField, 80 characters).
 SKILL_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
@@ -86,7 +86,3 @@ def lessons_visible_to(*, user) -> QuerySet[Lesson]:
         .select_related("module__course")
         .prefetch_related("skills", Prefetch("prerequisites", queryset=Lesson.objects.only("pk")))
     )
-
-
-def can_edit_course(*, user, course: Course) -> bool:
-    return can_manage_course(user, course)

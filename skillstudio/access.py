@@ -29,13 +29,13 @@ def _signed_in(user: Any) -> bool:
 
 
 def is_platform_admin(user: Any) -> bool:
-    """Superuser or role "admin", active and signed in."""
-    return _signed_in(user) and bool(user.is_superuser or getattr(user, "role", None) == "admin")
+    """Superuser or role "admin" (``User.is_platform_admin``), active and signed in."""
+    return _signed_in(user) and bool(user.is_platform_admin)
 
 
 def is_instructor(user: Any) -> bool:
-    """Role "instructor", active and signed in (a superuser instructor is an admin too)."""
-    return _signed_in(user) and getattr(user, "role", None) == "instructor"
+    """Role "instructor" (``User.is_instructor``), active and signed in."""
+    return _signed_in(user) and bool(user.is_instructor)
 
 
 def can_author(user: Any) -> bool:
