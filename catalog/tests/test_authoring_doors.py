@@ -18,6 +18,7 @@ from assessments.tests.factories import (
     QuestionFactory,
 )
 from catalog.models import Course, Lesson, Module
+from catalog.tests.admin_forms import admin_form_data
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
 from learning.tests.factories import EnrollmentFactory, LessonProgressFactory
 from skillstudio.data_versions import CATALOG_KEY, _CatalogBump
@@ -217,3 +218,22 @@ def test_unused_course_is_deleted_by_both_doors_with_one_version_bump(
     assert cache.get(CATALOG_KEY) != before
     # The course, its module and lesson go in one transaction: one bump, not one per row.
     assert sum(isinstance(callback, _CatalogBump) for callback in callbacks) == 1
+
+
+def test_a_studied_module_cannot_be_deleted_from_its_course_inline(client, instructor):
+    lesson = LessonFactory(module__course__owner=instructor, module__title="Studied module")
+    LessonProgressFactory(lesson=lesson)
+    course = lesson.module.course
+    client.force_login(instructor)
+    url = reverse("admin:catalog_course_change", args=[course.pk])
+    data = admin_form_data(client.get(url))
+    data["modules-0-DELETE"] = "on"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["inline_admin_formsets"][0].formset.non_form_errors() == [
+        "“Studied module”: 1 learner progress record(s) on its lessons; "
+        "edit it instead of deleting it."
+    ]
+    assert Module.objects.filter(pk=lesson.module_id).exists()
