@@ -111,7 +111,17 @@ class InstructorInlineMixin:
 
 class ReadOnlyAdminMixin:
     """Computed data (skill states, paths, recommendations): admins look, nobody edits
-    by hand: the insights engine owns these rows."""
+    by hand: the insights engine owns these rows.
+
+    Platform admins (skillstudio.access) look at every row, whatever Django permission
+    rows they hold; a scoped admin still shows instructors their own rows.
+    """
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_platform_admin(request.user) or super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_platform_admin(request.user) or super().has_view_permission(request, obj)  # type: ignore[misc]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

@@ -106,3 +106,19 @@ def test_admin_and_api_agree_on_who_may_change_a_course(who, people, instructor,
     # would be a 403 on the API (visible, not theirs).
     if not may:
         assert admin_page.status_code == api_write.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "admin:insights_recommendation_changelist",
+        "admin:learning_learninggoal_changelist",
+        "admin:learning_enrollment_changelist",
+    ],
+)
+def test_a_role_admin_reads_computed_rows_in_the_admin_like_a_superuser(url, people, client):
+    for who in ("admin", "superuser"):
+        client.force_login(people[who])
+        page = client.get(reverse(url))
+        assert page.status_code == 200, who
+        assert page.context["has_add_permission"] is False
