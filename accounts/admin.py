@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import LearnerProfile, User
-from accounts.services import record_difficulty_change
+from accounts.services import profile_problems, profile_update
 from skillstudio.data_versions import learners_changed
 
 
@@ -46,12 +46,21 @@ class UserEditForm(LowercaseEmailMixin, UserChangeForm):
         field_classes: dict[str, Any] = {}
 
 
+PROFILE_FIELDS = ("timezone", "current_difficulty", "preferences")
+
+
 class LearnerProfileForm(forms.ModelForm):
-    def save(self, commit: bool = True) -> LearnerProfile:
-        # A level set by hand restarts the evidence the difficulty advice judges.
-        if "current_difficulty" in self.changed_data:
-            record_difficulty_change(profile=self.instance, now=timezone.now())
-        return super().save(commit)
+    """The profile fields an admin may set; the rules are ``profile_update``'s."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        values = {name: cleaned[name] for name in PROFILE_FIELDS if name in cleaned}
+        for name, problems in profile_problems(**values).items():
+            # Nested preference problems ("preferences.study_days.0") go on their field.
+            field = name.split(".", 1)[0]
+            for problem in problems:
+                self.add_error(field, f"{name}: {problem}" if field != name else problem)
+        return cleaned
 
 
 class LearnerProfileInline(admin.StackedInline):
@@ -115,13 +124,35 @@ class UserAdmin(DjangoUserAdmin):
         return self.inlines if obj is not None else ()
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        if not change and obj.role == User.Role.INSTRUCTOR:
+        if not change and obj.role in (User.Role.INSTRUCTOR, User.Role.ADMIN):
             obj.is_staff = True
         super().save_model(request, obj, form, change)
         LearnerProfile.objects.get_or_create(user=obj)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not LearnerProfile:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)  # sorts the rows for the change message; writes nothing
+        for profile_form in formset.forms:
+            if profile_form.instance.pk is None or not profile_form.has_changed():
+                continue
+            # The stored row, not the form's instance (which already holds the new values):
+            # profile_update compares them to notice a difficulty change.
+            profile_update(
+                profile=LearnerProfile.objects.select_related("user").get(
+                    pk=profile_form.instance.pk
+                ),
+                now=timezone.now(),
+                **{
+                    name: profile_form.cleaned_data[name]
+                    for name in PROFILE_FIELDS
+                    if name in profile_form.changed_data
+                },
+            )
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        # After the profile inline is saved, in the admin's transaction: the learner's
-        # dashboard shows the profile (time zone, difficulty).
+        # The account itself (name, role) has no service yet: its change still moves the
+        # learner's data version on here (profile_update does it for the profile).
         super().save_related(request, form, formsets, change)
         learners_changed([form.instance.pk])

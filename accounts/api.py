@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from redis.exceptions import RedisError
 from rest_framework import generics, permissions, status
@@ -18,7 +19,7 @@ from rest_framework_simplejwt.views import (
 
 from accounts.models import LearnerProfile
 from accounts.serializers import ProfileSerializer, RegisterSerializer, UserSerializer
-from accounts.services import user_register
+from accounts.services import profile_update, user_register
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +81,13 @@ class ProfileView(generics.RetrieveUpdateAPIView):
             user=self.request.user
         )
         return profile
+
+    def perform_update(self, serializer: ProfileSerializer) -> None:
+        data, profile = serializer.validated_data, serializer.instance
+        fields = {name: data[name] for name in ("timezone",) if name in data}
+        if "full_name" in data.get("user", {}):
+            fields["full_name"] = data["user"]["full_name"]
+        if "preferences" in data:
+            # PATCH semantics inside the object too: keys not sent are kept.
+            fields["preferences"] = {**profile.preferences, **data["preferences"]}
+        serializer.instance = profile_update(profile=profile, now=timezone.now(), **fields)

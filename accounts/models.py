@@ -21,7 +21,10 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def create_user(self, email: str, password: str | None = None, **extra_fields) -> User:
-        extra_fields.setdefault("is_staff", extra_fields.get("role") == User.Role.INSTRUCTOR)
+        # Staff status is only the door to the admin site (skillstudio.access): authors get it.
+        extra_fields.setdefault(
+            "is_staff", extra_fields.get("role") in (User.Role.INSTRUCTOR, User.Role.ADMIN)
+        )
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 

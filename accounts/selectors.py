@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from skillstudio.access import is_platform_admin
+
 
 def reachable_by(queryset: QuerySet, *, user, learner_field: str = "learner") -> QuerySet:
     """The caller's own learner rows; every learner's for platform admins (SPEC §5)."""
-    if user.is_platform_admin:
+    if is_platform_admin(user):
         return queryset
     return queryset.filter(**{learner_field: user})

@@ -5,14 +5,11 @@ from __future__ import annotations
 import zoneinfo
 from functools import lru_cache
 
-from django.db import transaction
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import LearnerProfile, User
-from catalog.models import Lesson
-from skillstudio.data_versions import learners_changed
-
-STUDY_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+from accounts.services import CONTENT_TYPES, STUDY_DAYS, WEEKLY_HOURS_RANGE
 
 
 @lru_cache(maxsize=1)
@@ -45,24 +42,22 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class PreferencesSerializer(serializers.Serializer):
-    weekly_hours = serializers.FloatField(min_value=0.5, max_value=80, required=False)
+    """The documented shape of ``preferences`` (the rules are accounts.services')."""
+
+    weekly_hours = serializers.FloatField(
+        min_value=WEEKLY_HOURS_RANGE[0], max_value=WEEKLY_HOURS_RANGE[1], required=False
+    )
     content_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=Lesson.ContentType.choices),
-        required=False,
-        max_length=len(Lesson.ContentType.choices),
+        child=serializers.ChoiceField(choices=CONTENT_TYPES), required=False
     )
     study_days = serializers.ListField(
-        child=serializers.ChoiceField(choices=STUDY_DAYS), required=False, max_length=7
+        child=serializers.ChoiceField(choices=STUDY_DAYS), required=False
     )
 
-    def to_internal_value(self, data) -> dict:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    dict.fromkeys(unknown[:10], "Unknown preference.")
-                )
-        return super().to_internal_value(data)
+
+@extend_schema_field(PreferencesSerializer)
+class PreferencesField(serializers.DictField):
+    """Preferences as sent; ``profile_update`` validates them, keyed by nested field."""
 
 
 class ProfileSerializer(serializers.ModelSerializer):
@@ -70,9 +65,9 @@ class ProfileSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField(source="user.full_name", max_length=150, required=False)
     role = serializers.CharField(source="user.role", read_only=True)
     skill_levels = serializers.DictField(child=serializers.IntegerField(), read_only=True)
-    preferences = PreferencesSerializer(required=False)
+    preferences = PreferencesField(required=False)
     behavioral_metrics = serializers.DictField(read_only=True)
-    timezone = serializers.CharField(max_length=64, validators=[validate_timezone], required=False)
+    timezone = serializers.CharField(max_length=200, required=False)
 
     class Meta:
         model = LearnerProfile
@@ -88,18 +83,3 @@ class ProfileSerializer(serializers.ModelSerializer):
             "onboarded_at",
         ]
         read_only_fields = ["current_difficulty", "onboarded_at"]
-
-    def update(self, instance: LearnerProfile, validated_data: dict) -> LearnerProfile:
-        user_data = validated_data.pop("user", {})
-        with transaction.atomic():
-            if "full_name" in user_data:
-                instance.user.full_name = user_data["full_name"]
-                instance.user.save(update_fields=["full_name"])
-            if "preferences" in validated_data:
-                # PATCH semantics inside the JSON too: keys not sent are kept.
-                instance.preferences = {**instance.preferences, **validated_data["preferences"]}
-            if "timezone" in validated_data:
-                instance.timezone = validated_data["timezone"]
-            instance.save()
-            learners_changed([instance.user_id])
-        return instance

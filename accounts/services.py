@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime
+from numbers import Real
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -11,6 +13,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from accounts.models import LearnerProfile, User
+from catalog.models import Lesson
+from skillstudio.data_versions import learners_changed
 
 
 def _timezone_is_known(name: str) -> bool:
@@ -94,3 +98,122 @@ def difficulty_changed_at(profile: LearnerProfile | None) -> datetime | None:
     """When the profile's difficulty level last changed; None if never (or no profile)."""
     value = profile.behavioral_metrics.get(DIFFICULTY_CHANGED_AT) if profile else None
     return datetime.fromisoformat(value) if value else None
+
+
+# What a learner may state about how they study (LearnerProfile.preferences).
+STUDY_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CONTENT_TYPES = tuple(Lesson.ContentType.values)
+WEEKLY_HOURS_RANGE = (0.5, 80)
+PREFERENCE_KEYS = ("weekly_hours", "content_types", "study_days")
+_UNCHANGED: Any = object()
+
+
+def _list_problems(name: str, value: Any, allowed: tuple[str, ...]) -> dict[str, list[str]]:
+    if not isinstance(value, list) or len(value) > len(allowed):
+        return {f"preferences.{name}": [f"Give a list of at most {len(allowed)} values."]}
+    return {
+        f"preferences.{name}.{index}": [f"“{str(item)[:40]}” is not one of {', '.join(allowed)}."]
+        for index, item in enumerate(value)
+        if item not in allowed
+    }
+
+
+def profile_problems(
+    *,
+    timezone: Any = _UNCHANGED,
+    preferences: Any = _UNCHANGED,
+    current_difficulty: Any = _UNCHANGED,
+    full_name: Any = _UNCHANGED,
+) -> dict[str, list[str]]:
+    """Every problem with these profile values, keyed by field (empty when valid).
+
+    Nested preference problems are keyed ``preferences.<key>[.<index>]``. The admin form
+    shows them on its fields; ``profile_update`` raises them.
+    """
+    errors: dict[str, list[str]] = {}
+    if timezone is not _UNCHANGED and not (
+        isinstance(timezone, str) and len(timezone) <= 64 and _timezone_is_known(timezone)
+    ):
+        errors["timezone"] = [
+            f"“{str(timezone)[:64]}” is not a known time zone (use an IANA name like Europe/Paris)."
+        ]
+    if current_difficulty is not _UNCHANGED and (
+        current_difficulty not in LearnerProfile.Difficulty.values
+    ):
+        errors["current_difficulty"] = [f"Choose one of {', '.join(LearnerProfile.Difficulty)}."]
+    if full_name is not _UNCHANGED and (
+        not isinstance(full_name, str)
+        or len(full_name) > User._meta.get_field("full_name").max_length
+    ):
+        errors["full_name"] = ["Use at most 150 characters."]
+    if preferences is _UNCHANGED:
+        return errors
+    if not isinstance(preferences, dict):
+        errors["preferences"] = ['Give an object like {"weekly_hours": 5}.']
+        return errors
+    for key in sorted(set(preferences) - set(PREFERENCE_KEYS))[:10]:
+        errors[f"preferences.{key}"] = ["Unknown preference."]
+    if "weekly_hours" in preferences:
+        hours, (low, high) = preferences["weekly_hours"], WEEKLY_HOURS_RANGE
+        if isinstance(hours, bool) or not isinstance(hours, Real) or not low <= hours <= high:
+            errors["preferences.weekly_hours"] = [f"Give a number of hours from {low} to {high}."]
+    if "content_types" in preferences:
+        errors.update(_list_problems("content_types", preferences["content_types"], CONTENT_TYPES))
+    if "study_days" in preferences:
+        errors.update(_list_problems("study_days", preferences["study_days"], STUDY_DAYS))
+    return errors
+
+
+def profile_update(
+    *,
+    profile: LearnerProfile,
+    now: datetime,
+    timezone: str = _UNCHANGED,
+    preferences: dict[str, Any] = _UNCHANGED,
+    current_difficulty: str = _UNCHANGED,
+    full_name: str = _UNCHANGED,
+    onboarded: bool = False,
+) -> LearnerProfile:
+    """Change what a learner (or an admin) may set on a profile; arguments left out stay.
+
+    ``preferences`` replaces the stored object (a door with PATCH semantics merges first).
+    A changed ``current_difficulty`` records when (``record_difficulty_change``), so the
+    difficulty advice judges only evidence gathered at the new level. ``onboarded`` marks
+    the end of onboarding once (the first date is kept). Raises ValidationError keyed by
+    field (``profile_problems``) with nothing stored. Moves the learner's data version on.
+    """
+    errors = profile_problems(
+        timezone=timezone,
+        preferences=preferences,
+        current_difficulty=current_difficulty,
+        full_name=full_name,
+    )
+    if errors:
+        raise ValidationError(errors)
+    changed = ["updated_at"]
+    with transaction.atomic():
+        if timezone is not _UNCHANGED:
+            profile.timezone = timezone
+            changed.append("timezone")
+        if preferences is not _UNCHANGED:
+            profile.preferences = preferences
+            changed.append("preferences")
+        if (
+            current_difficulty is not _UNCHANGED
+            and current_difficulty != profile.current_difficulty
+        ):
+            profile.current_difficulty = current_difficulty
+            record_difficulty_change(profile=profile, now=now)
+            # record_difficulty_change decides where the moment is kept: save every column.
+            changed = None
+        if onboarded and profile.onboarded_at is None:
+            profile.onboarded_at = now
+            if changed is not None:
+                changed.append("onboarded_at")
+        # Only the columns set here: the analytics jobs write other columns concurrently.
+        profile.save(update_fields=changed)
+        if full_name is not _UNCHANGED and full_name != profile.user.full_name:
+            profile.user.full_name = full_name
+            profile.user.save(update_fields=["full_name"])
+        learners_changed([profile.user_id])
+    return profile

@@ -17,19 +17,35 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
-from assessments.rules import answer_key_problems, assessment_publish_problems, choice_problems
+from assessments.rules import answer_key_problems, choice_problems, lesson_course_problem
+from assessments.services import (
+    ASSESSMENT_FIELDS,
+    QUESTION_FIELDS,
+    assessment_create,
+    assessment_delete,
+    assessment_delete_blocker,
+    assessment_update,
+    assessments_publish,
+    assessments_unpublish,
+    question_create,
+    question_delete,
+    question_delete_blocker,
+    question_update,
+)
 from catalog.models import Course, Lesson
 from insights.ml.irt import MIN_FIT_ANSWERS
 from insights.models import ItemAnalysisRun, QuestionItemAnalysis
+from skillstudio.access import is_platform_admin
 from skillstudio.admin import (
     InstructorInlineMixin,
     LearnerDataProtectedMixin,
     OwnerAssignedAdmin,
     ReadOnlyAdminMixin,
     ScopedModelAdmin,
+    ServiceWriteMixin,
     owned_by,
+    protected_formset,
 )
-from skillstudio.data_versions import catalog_changed
 from skillstudio.jobs import defer
 
 SHORT_TEXTAREA = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
@@ -53,9 +69,9 @@ class AssessmentForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        course, lesson = cleaned.get("course"), cleaned.get("lesson")
-        if course and lesson and lesson.module.course_id != course.pk:
-            self.add_error("lesson", f"“{lesson}” is not a lesson of “{course}”.")
+        problem = lesson_course_problem(course=cleaned.get("course"), lesson=cleaned.get("lesson"))
+        if problem:
+            self.add_error("lesson", problem)
         return cleaned
 
 
@@ -166,6 +182,7 @@ def item_analysis_table(
 
 class QuestionInline(InstructorInlineMixin, admin.TabularInline):
     model = Question
+    formset = protected_formset(lambda question: question_delete_blocker(question=question))
     fields = ("order", "kind", "prompt", "skill", "difficulty", "points")
     autocomplete_fields = ("skill",)
     ordering = ("order",)
@@ -174,8 +191,13 @@ class QuestionInline(InstructorInlineMixin, admin.TabularInline):
     show_change_link = True
 
 
+def _fields(form: forms.ModelForm, names: frozenset[str]) -> dict[str, Any]:
+    """The form's values for the service's fields."""
+    return {name: value for name, value in form.cleaned_data.items() if name in names}
+
+
 @admin.register(Assessment)
-class AssessmentAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
+class AssessmentAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssignedAdmin):
     owner_path = "owner"
     form = AssessmentForm
     inlines = (QuestionInline,)
@@ -206,8 +228,42 @@ class AssessmentAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
         return super().get_queryset(request).annotate(question_total=Count("questions"))
 
     def learner_records(self, obj: Assessment) -> str | None:
-        count = obj.attempts.count()
-        return f"{count} learner attempt(s); unpublish it instead" if count else None
+        return assessment_delete_blocker(assessment=obj)
+
+    def save_with_service(
+        self, request: HttpRequest, obj: Assessment, form: Any, change: bool
+    ) -> Assessment:
+        fields, now = _fields(form, ASSESSMENT_FIELDS), timezone.now()
+        if change:
+            owner = form.cleaned_data.get("owner") if is_platform_admin(request.user) else None
+            return assessment_update(assessment=obj, now=now, owner=owner, **fields)
+        return assessment_create(owner=self.owner_for(request, form), now=now, **fields)
+
+    def delete_with_service(self, request: HttpRequest, obj: Assessment) -> None:
+        assessment_delete(assessment=obj, now=timezone.now())
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # Question rows without their choices: the key is added on the question's page,
+        # and publishing refuses questions learners could not be graded on.
+        assessment, now = form.instance, timezone.now()
+        names = frozenset(QuestionInline.fields) & QUESTION_FIELDS
+        formset.save(commit=False)
+        for question in formset.deleted_objects:
+            question_delete(question=question, now=now)
+        for question in formset.new_objects:
+            question_create(
+                assessment=assessment,
+                now=now,
+                require_answer_key=False,
+                **{name: getattr(question, name) for name in names},
+            )
+        for question, _changed in formset.changed_objects:
+            question_update(
+                question=question,
+                now=now,
+                require_answer_key=False,
+                **{name: getattr(question, name) for name in names},
+            )
 
     @admin.display(description="questions", ordering="question_total")
     def question_count(self, obj: Assessment) -> int:
@@ -228,26 +284,19 @@ class AssessmentAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
 
     @admin.action(description="Publish selected assessments")
     def publish(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:
-        ready = []
-        for assessment in queryset.filter(is_published=False):
-            problems = assessment_publish_problems(assessment=assessment)
-            if problems:
-                # Learners would meet questions that cannot be graded.
-                self.message_user(
-                    request,
-                    f"“{assessment}” was not published. " + " ".join(problems),
-                    messages.ERROR,
-                )
-            else:
-                ready.append(assessment.pk)
-        changed = queryset.filter(pk__in=ready).update(is_published=True)
-        catalog_changed()  # a queryset update sends no signal (catalog.signals)
+        changed, refused = assessments_publish(assessments=queryset, now=timezone.now())
+        for assessment, problems in refused.items():
+            # Learners would meet questions that cannot be graded.
+            self.message_user(
+                request,
+                f"“{assessment}” was not published. " + " ".join(problems),
+                messages.ERROR,
+            )
         self.message_user(request, f"Published {changed} assessment(s).", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected assessments")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:
-        changed = queryset.filter(is_published=True).update(is_published=False)
-        catalog_changed()
+        changed = assessments_unpublish(assessments=queryset, now=timezone.now())
         self.message_user(request, f"Unpublished {changed} assessment(s).", messages.SUCCESS)
 
     @admin.action(description="Recompute item analysis")
@@ -276,7 +325,7 @@ class ChoiceInline(InstructorInlineMixin, admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
+class QuestionAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, ScopedModelAdmin):
     owner_path = "assessment__owner"
     form = QuestionForm
     inlines = (ChoiceInline,)
@@ -315,8 +364,40 @@ class QuestionAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
         return item_analysis_table(None, ()) if row is None else item_analysis_table(row.run, [row])
 
     def learner_records(self, obj: Question) -> str | None:
-        count = obj.answers.count()
-        return f"{count} learner answer(s)" if count else None
+        return question_delete_blocker(question=obj)
+
+    def save_with_service(
+        self, request: HttpRequest, obj: Question, form: Any, change: bool
+    ) -> Question:
+        # The question is stored with its choices in save_related, where the choice
+        # formset is at hand: one service call for the question and its answer key.
+        return obj
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        choices = None
+        for formset in formsets:
+            # Sorts rows into new / changed / deleted (the change message lists them);
+            # writes nothing.
+            formset.save(commit=False)
+            if formset.model is Choice:
+                live = [
+                    f.cleaned_data
+                    for f in formset.forms
+                    if f.cleaned_data and not f.cleaned_data.get("DELETE")
+                ]
+                live.sort(key=lambda data: data.get("order") or 0)
+                choices = [{"text": d["text"], "is_correct": d["is_correct"]} for d in live]
+        fields, now = _fields(form, QUESTION_FIELDS), timezone.now()
+        assessment = form.cleaned_data.get("assessment")
+        if change:
+            saved = question_update(question=form.instance, now=now, choices=choices, **fields)
+        else:
+            saved = question_create(assessment=assessment, now=now, choices=choices, **fields)
+        form.instance.pk = saved.pk
+        form.instance._state.adding = False
+
+    def delete_with_service(self, request: HttpRequest, obj: Question) -> None:
+        question_delete(question=obj, now=timezone.now())
 
     @admin.display(description="prompt", ordering="prompt")
     def short_prompt(self, obj: Question) -> str:

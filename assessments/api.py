@@ -15,7 +15,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,11 +23,9 @@ from accounts.filters import LearnerFilterSet
 from assessments import services
 from assessments.models import Assessment, AssessmentAttempt, Question
 from assessments.selectors import (
-    assessment_attempt_count,
     assessments_editable_by,
     assessments_visible_to,
     attempts_reachable_by,
-    question_answer_count,
     questions_editable_by,
 )
 from assessments.serializers import (
@@ -40,6 +38,7 @@ from assessments.serializers import (
     QuestionSerializer,
 )
 from learning.api import FOLLOW_UP
+from skillstudio.access import can_author
 from skillstudio.jobs import defer
 
 
@@ -54,7 +53,7 @@ class IsAuthorOrReadOnly(permissions.BasePermission):
             return False
         if request.method in permissions.SAFE_METHODS:
             return True
-        return user.is_instructor or user.is_platform_admin
+        return can_author(user)
 
     def has_object_permission(self, request: Request, view, obj: Assessment) -> bool:
         if request.method in permissions.SAFE_METHODS:
@@ -81,26 +80,19 @@ class AssessmentViewSet(viewsets.ModelViewSet):
             return AssessmentDetailSerializer
         return AssessmentSerializer
 
-    def _save(self, serializer, **extra) -> None:
-        with transaction.atomic():
-            assessment = serializer.save(**extra)
-            if assessment.is_published:
-                # Checked against the stored questions, in the same transaction.
-                services.assessment_check_publishable(assessment=assessment)
-
     def perform_create(self, serializer) -> None:
-        self._save(serializer, owner=self.request.user)
+        serializer.instance = services.assessment_create(
+            owner=self.request.user, now=timezone.now(), **serializer.validated_data
+        )
 
     def perform_update(self, serializer) -> None:
-        self._save(serializer)
+        serializer.instance = services.assessment_update(
+            assessment=serializer.instance, now=timezone.now(), **serializer.validated_data
+        )
 
     def perform_destroy(self, instance: Assessment) -> None:
-        attempts = assessment_attempt_count(assessment=instance)
-        if attempts:
-            raise ValidationError(
-                f"“{instance.title}” has {attempts} attempt(s): unpublish it instead of deleting."
-            )
-        instance.delete()
+        # Learner attempts forbid it: a 400 in the error shape, with the service's message.
+        services.assessment_delete(assessment=instance, now=timezone.now())
 
 
 class QuestionViewSet(viewsets.ModelViewSet):
@@ -128,22 +120,16 @@ class QuestionViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer) -> None:
         serializer.instance = services.question_create(
-            assessment=self.get_assessment(), **serializer.validated_data
+            assessment=self.get_assessment(), now=timezone.now(), **serializer.validated_data
         )
 
     def perform_update(self, serializer) -> None:
         serializer.instance = services.question_update(
-            question=serializer.instance, **serializer.validated_data
+            question=serializer.instance, now=timezone.now(), **serializer.validated_data
         )
 
     def perform_destroy(self, instance: Question) -> None:
-        answers = question_answer_count(question=instance)
-        if answers:
-            raise ValidationError(
-                f"Question {instance.order} has {answers} learner answer(s): "
-                "edit it instead of deleting it."
-            )
-        instance.delete()
+        services.question_delete(question=instance, now=timezone.now())
 
 
 class AttemptFilter(LearnerFilterSet):

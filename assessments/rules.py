@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from assessments.models import Assessment, Question
+from catalog.models import Course, Lesson
 
 
 def choice_problems(*, kind: str, correct_flags: Sequence[bool]) -> list[str]:
@@ -64,3 +65,10 @@ def assessment_publish_problems(*, assessment: Assessment) -> list[str]:
     if not questions:
         problems.append("It has no questions yet.")
     return problems
+
+
+def lesson_course_problem(*, course: Course | None, lesson: Lesson | None) -> str | None:
+    """An assessment tied to a lesson and a course needs the lesson to be in that course."""
+    if course is not None and lesson is not None and lesson.module.course_id != course.pk:
+        return f"“{lesson}” is not a lesson of “{course}”."
+    return None

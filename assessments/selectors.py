@@ -10,10 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from accounts.selectors import reachable_by
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from catalog.models import Course
-
-
-def _is_admin(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_platform_admin)
+from skillstudio.access import is_platform_admin, owner_scoped
 
 
 def _open_to_learners() -> Q:
@@ -26,7 +23,7 @@ def _open_to_learners() -> Q:
 def assessments_visible_to(*, user) -> QuerySet[Assessment]:
     """Published assessments for any signed-in user; drafts for their owner and admins."""
     queryset = Assessment.objects.select_related("course", "lesson", "owner")
-    if _is_admin(user):
+    if is_platform_admin(user):
         return queryset
     if user is None or not user.is_authenticated:
         return queryset.none()
@@ -34,11 +31,7 @@ def assessments_visible_to(*, user) -> QuerySet[Assessment]:
 
 
 def assessments_editable_by(*, user) -> QuerySet[Assessment]:
-    if _is_admin(user):
-        return Assessment.objects.all()
-    if user is not None and user.is_authenticated and user.is_instructor:
-        return Assessment.objects.filter(owner=user)
-    return Assessment.objects.none()
+    return owner_scoped(Assessment.objects.all(), owner_path="owner", user=user)
 
 
 def assessment_is_open(assessment: Assessment) -> bool:
@@ -124,13 +117,3 @@ def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
             )
         )
     return reviews
-
-
-def question_answer_count(*, question: Question) -> int:
-    """Answers learners gave: deleting the question would delete them."""
-    return question.answers.count()
-
-
-def assessment_attempt_count(*, assessment: Assessment) -> int:
-    """Attempts learners made: deleting the assessment would delete their answers."""
-    return assessment.attempts.count()

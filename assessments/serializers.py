@@ -74,13 +74,6 @@ class AssessmentSerializer(serializers.ModelSerializer):
             return assessment.question_count
         return assessment.questions.count()
 
-    def validate(self, attrs: dict) -> dict:
-        course = attrs.get("course", getattr(self.instance, "course", None))
-        lesson = attrs.get("lesson", getattr(self.instance, "lesson", None))
-        if lesson is not None and course is not None and lesson.module.course_id != course.pk:
-            raise serializers.ValidationError({"lesson": "The lesson is not part of that course."})
-        return attrs
-
 
 class AssessmentDetailSerializer(AssessmentSerializer):
     questions = serializers.SerializerMethodField()

@@ -1,19 +1,32 @@
-"""Assessment writes: starting and submitting attempts, graded on the server."""
+"""Assessment writes: authoring (assessments, questions and their answer keys) and taking
+them (attempts, graded on the server).
+
+Authoring follows catalog.services: ``<entity>_<action>(*, ..., now)`` validates, writes in
+one transaction and moves the catalogue data version on; the admin and the API only
+translate. The gradability rules themselves live in assessments.rules.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
 from assessments.grading import grade_responses, score_percent
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
-from assessments.rules import answer_key_problems, assessment_publish_problems, choice_problems
+from assessments.rules import (
+    answer_key_problems,
+    assessment_publish_problems,
+    choice_problems,
+    lesson_course_problem,
+)
 from assessments.selectors import assessment_is_open, questions_with_key
-from skillstudio.data_versions import learners_changed
+from skillstudio.data_versions import catalog_changed, learners_changed
 
 logger = logging.getLogger(__name__)
 
@@ -135,18 +148,175 @@ def attempt_submit(
     return attempt
 
 
-QUESTION_FIELDS = {
-    "kind",
-    "prompt",
-    "skill",
-    "difficulty",
-    "points",
-    "order",
-    "explanation",
-    "numeric_answer",
-    "numeric_tolerance",
-    "accepted_answers",
-}
+# ---------------------------------------------------------------- assessments
+
+ASSESSMENT_FIELDS = frozenset(
+    {
+        "title",
+        "kind",
+        "description",
+        "course",
+        "lesson",
+        "passing_score",
+        "time_limit_minutes",
+        "due_at",
+        "weight",
+    }
+)
+
+
+def _set_fields(instance: Any, *, allowed: frozenset[str], fields: dict[str, Any]) -> None:
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        # A caller's mistake, not user input: doors pass known fields only.
+        raise TypeError(f"Unknown {type(instance).__name__} field(s): {', '.join(unknown)}")
+    for name, value in fields.items():
+        setattr(instance, name, value)
+
+
+def _assessment_save(assessment: Assessment) -> Assessment:
+    problem = lesson_course_problem(course=assessment.course, lesson=assessment.lesson)
+    if problem:
+        raise ValidationError({"lesson": [problem]})
+    assessment.save()
+    catalog_changed()
+    return assessment
+
+
+@transaction.atomic
+def assessment_create(
+    *, owner: Any, now: datetime, is_published: bool = False, **fields: Any
+) -> Assessment:
+    """A new assessment owned by ``owner``; ``is_published`` publishes it at once
+    (``assessment_publish``: refused while learners could not be graded on it)."""
+    assessment = Assessment(owner=owner, is_published=False)
+    _set_fields(assessment, allowed=ASSESSMENT_FIELDS, fields=fields)
+    _assessment_save(assessment)
+    if is_published:
+        assessment_publish(assessment=assessment, now=now)
+    return assessment
+
+
+@transaction.atomic
+def assessment_update(
+    *,
+    assessment: Assessment,
+    now: datetime,
+    owner: Any = None,
+    is_published: bool | None = None,
+    **fields: Any,
+) -> Assessment:
+    """Change an assessment; ``is_published`` True / False publishes / unpublishes it."""
+    _set_fields(assessment, allowed=ASSESSMENT_FIELDS, fields=fields)
+    if owner is not None:
+        assessment.owner = owner
+    _assessment_save(assessment)
+    if is_published is True:
+        assessment_publish(assessment=assessment, now=now)
+    elif is_published is False:
+        assessment_unpublish(assessment=assessment, now=now)
+    return assessment
+
+
+def assessment_check_publishable(*, assessment: Assessment) -> None:
+    """Raise ValidationError when learners could not take ``assessment`` as it stands."""
+    problems = assessment_publish_problems(assessment=assessment)
+    if problems:
+        raise ValidationError({"is_published": problems})
+
+
+@transaction.atomic
+def assessment_publish(*, assessment: Assessment, now: datetime) -> bool:
+    """Open ``assessment`` to learners; False if it already was.
+
+    Raises ValidationError({"is_published": [...]}) naming every question learners could
+    not be graded on (checked against the stored questions, under a row lock).
+    """
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if locked.is_published:
+        assessment.is_published = True
+        return False
+    assessment_check_publishable(assessment=locked)
+    Assessment.objects.filter(pk=locked.pk).update(is_published=True, updated_at=now)
+    assessment.is_published = True
+    catalog_changed()
+    return True
+
+
+@transaction.atomic
+def assessment_unpublish(*, assessment: Assessment, now: datetime) -> bool:
+    """Hide ``assessment`` from learners again; False if it was not published."""
+    changed = Assessment.objects.filter(pk=assessment.pk, is_published=True).update(
+        is_published=False, updated_at=now
+    )
+    assessment.is_published = False
+    if changed:
+        catalog_changed()
+    return bool(changed)
+
+
+def assessments_publish(
+    *, assessments: QuerySet[Assessment], now: datetime
+) -> tuple[int, dict[Assessment, list[str]]]:
+    """Publish every ready draft among ``assessments``.
+
+    Returns how many were published and, per refused assessment, why (the problems of
+    ``assessment_publish``); the ready ones are published even when others are refused.
+    """
+    published, refused = 0, {}
+    for assessment in assessments.filter(is_published=False).order_by("title", "pk"):
+        try:
+            with transaction.atomic():
+                published += assessment_publish(assessment=assessment, now=now)
+        except ValidationError as error:
+            refused[assessment] = error.message_dict.get("is_published", error.messages)
+    return published, refused
+
+
+def assessments_unpublish(*, assessments: QuerySet[Assessment], now: datetime) -> int:
+    """Unpublish the published ones among ``assessments``; returns how many changed."""
+    with transaction.atomic():
+        changed = assessments.filter(is_published=True).update(is_published=False, updated_at=now)
+        if changed:
+            catalog_changed()
+    return changed
+
+
+def assessment_delete_blocker(*, assessment: Assessment) -> str | None:
+    """Why ``assessment`` cannot be deleted (learner attempts on it), or None."""
+    attempts = assessment.attempts.count()
+    if not attempts:
+        return None
+    return (
+        f"“{assessment.title}”: {attempts} learner attempt(s); unpublish it instead of deleting it."
+    )
+
+
+@transaction.atomic
+def assessment_delete(*, assessment: Assessment, now: datetime) -> None:
+    blocker = assessment_delete_blocker(assessment=assessment)
+    if blocker:
+        raise ValidationError(blocker, code="protected")
+    assessment.delete()
+    catalog_changed()
+
+
+# ---------------------------------------------------------------- questions
+
+QUESTION_FIELDS = frozenset(
+    {
+        "kind",
+        "prompt",
+        "skill",
+        "difficulty",
+        "points",
+        "order",
+        "explanation",
+        "numeric_answer",
+        "numeric_tolerance",
+        "accepted_answers",
+    }
+)
 
 
 def _check_answer_key(*, kind: str, choices: list[dict], question: Question) -> None:
@@ -165,61 +335,103 @@ def _check_answer_key(*, kind: str, choices: list[dict], question: Question) -> 
         raise ValidationError(errors)
 
 
-def assessment_check_publishable(*, assessment: Assessment) -> None:
-    """Raise ValidationError when learners could not take ``assessment`` as it stands."""
-    problems = assessment_publish_problems(assessment=assessment)
-    if problems:
-        raise ValidationError({"is_published": problems})
+def _choice_rows(choices: list[dict]) -> list[tuple[str, bool]]:
+    return [(choice["text"], bool(choice.get("is_correct"))) for choice in choices]
 
 
-def _question_save(*, question: Question, choices: list[dict] | None) -> Question:
+def _question_save(
+    *, question: Question, choices: list[dict] | None, require_answer_key: bool
+) -> Question:
     taken = Question.objects.filter(assessment=question.assessment, order=question.order)
     if question.pk:
         taken = taken.exclude(pk=question.pk)
     if taken.exists():
-        raise ValidationError({"order": f"Question order {question.order} is already used."})
-    current = (
-        [{"text": c.text, "is_correct": c.is_correct} for c in question.choices.all()]
-        if question.pk and choices is None
-        else choices or []
+        raise ValidationError({"order": [f"Question order {question.order} is already used."]})
+    stored = (
+        [{"text": c.text, "is_correct": c.is_correct} for c in question.choices.order_by("order")]
+        if question.pk
+        else []
     )
-    _check_answer_key(kind=question.kind, choices=current, question=question)
-    with transaction.atomic():
-        question.save()
-        if choices is not None:
-            # Choices are replaced as a whole. Stored answers keep their response;
-            # an open attempt still holding old choice ids gets a clear 400 on submit.
-            question.choices.all().delete()
-            Choice.objects.bulk_create(
-                Choice(
-                    question=question,
-                    text=choice["text"],
-                    is_correct=bool(choice.get("is_correct")),
-                    order=index,
-                )
-                for index, choice in enumerate(choices, start=1)
+    if require_answer_key:
+        _check_answer_key(
+            kind=question.kind, choices=stored if choices is None else choices, question=question
+        )
+    question.save()
+    if choices is not None and _choice_rows(choices) != _choice_rows(stored):
+        # Choices are replaced as a whole, and only when they changed: stored answers
+        # keep their response; an open attempt still holding old choice ids gets a
+        # clear 400 on submit.
+        question.choices.all().delete()
+        Choice.objects.bulk_create(
+            Choice(
+                question=question,
+                text=choice["text"],
+                is_correct=bool(choice.get("is_correct")),
+                order=index,
             )
+            for index, choice in enumerate(choices, start=1)
+        )
+    catalog_changed()
     return question
 
 
+@transaction.atomic
 def question_create(
-    *, assessment: Assessment, choices: list[dict] | None = None, **fields
+    *,
+    assessment: Assessment,
+    now: datetime,
+    choices: list[dict] | None = None,
+    require_answer_key: bool = True,
+    **fields: Any,
 ) -> Question:
-    """Add a question with its answer key (choices as [{"text", "is_correct"}])."""
+    """Add a question with its answer key (choices as [{"text", "is_correct"}]).
+
+    ``require_answer_key=False`` lets an author save a question before its key (the
+    admin's question rows inside an assessment); publishing the assessment still
+    refuses questions learners could not be graded on.
+    """
     unknown = sorted(set(fields) - QUESTION_FIELDS)
     if unknown:
-        raise ValidationError(f"Unknown question field(s): {', '.join(unknown)}.")
-    if "order" not in fields:
+        raise TypeError(f"Unknown Question field(s): {', '.join(unknown)}")
+    if fields.get("order") is None:
         last = assessment.questions.order_by("-order").values_list("order", flat=True).first()
         fields["order"] = (last or 0) + 1
-    return _question_save(question=Question(assessment=assessment, **fields), choices=choices)
+    return _question_save(
+        question=Question(assessment=assessment, **fields),
+        choices=choices,
+        require_answer_key=require_answer_key,
+    )
 
 
-def question_update(*, question: Question, choices: list[dict] | None = None, **fields) -> Question:
+@transaction.atomic
+def question_update(
+    *,
+    question: Question,
+    now: datetime,
+    choices: list[dict] | None = None,
+    require_answer_key: bool = True,
+    **fields: Any,
+) -> Question:
     """Change a question; ``choices`` (when given) replace the existing ones."""
-    unknown = sorted(set(fields) - QUESTION_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown question field(s): {', '.join(unknown)}.")
-    for name, value in fields.items():
-        setattr(question, name, value)
-    return _question_save(question=question, choices=choices)
+    _set_fields(question, allowed=QUESTION_FIELDS, fields=fields)
+    return _question_save(question=question, choices=choices, require_answer_key=require_answer_key)
+
+
+def question_delete_blocker(*, question: Question) -> str | None:
+    """Why ``question`` cannot be deleted (learner answers to it), or None."""
+    answers = question.answers.count()
+    if not answers:
+        return None
+    return (
+        f"Question {question.order} of “{question.assessment.title}”: {answers} learner "
+        "answer(s); edit it instead of deleting it."
+    )
+
+
+@transaction.atomic
+def question_delete(*, question: Question, now: datetime) -> None:
+    blocker = question_delete_blocker(question=question)
+    if blocker:
+        raise ValidationError(blocker, code="protected")
+    question.delete()
+    catalog_changed()

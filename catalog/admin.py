@@ -13,18 +13,39 @@ from django.utils import timezone
 
 from catalog.models import Course, Lesson, Module, Skill
 from catalog.services import (
+    COURSE_FIELDS,
+    LESSON_FIELDS,
+    MODULE_FIELDS,
+    SKILL_FIELDS,
+    course_create,
+    course_delete,
+    course_delete_blocker,
     course_prerequisites_validate,
+    course_update,
     courses_publish,
     courses_unpublish,
+    lesson_create,
+    lesson_delete,
+    lesson_delete_blocker,
     lesson_prerequisites_validate,
+    lesson_update,
+    module_create,
+    module_delete,
+    module_delete_blocker,
+    module_update,
+    skill_create,
+    skill_delete,
+    skill_update,
 )
-from learning.models import LessonProgress
+from skillstudio.access import is_platform_admin
 from skillstudio.admin import (
     InstructorInlineMixin,
     LearnerDataProtectedMixin,
     OwnerAssignedAdmin,
     ScopedModelAdmin,
+    ServiceWriteMixin,
     owned_by,
+    protected_formset,
 )
 
 COURSE_OWNER = "owner"
@@ -46,6 +67,16 @@ class PrerequisiteCycleForm(forms.ModelForm):
             except ValidationError as exc:
                 self.add_error(None, exc)
         return cleaned
+
+
+def _fields(form: forms.ModelForm, names: frozenset[str]) -> dict[str, Any]:
+    """The form's values for the service's plain fields (relations are passed apart)."""
+    return {name: value for name, value in form.cleaned_data.items() if name in names}
+
+
+def _relation(form: forms.ModelForm, name: str) -> Any:
+    """A many-to-many value from the form, or None (keep) when the form does not show it."""
+    return form.cleaned_data.get(name)
 
 
 class CourseForm(PrerequisiteCycleForm):
@@ -90,7 +121,7 @@ class LessonForm(PrerequisiteCycleForm):
 
 
 @admin.register(Skill)
-class SkillAdmin(ScopedModelAdmin):
+class SkillAdmin(ServiceWriteMixin, ScopedModelAdmin):
     # Skills are the shared vocabulary: every instructor uses and extends it,
     # but deleting one would strip it from other instructors' content.
     owner_path = None
@@ -107,17 +138,49 @@ class SkillAdmin(ScopedModelAdmin):
     def course_count(self, obj: Skill) -> int:
         return obj.course_total
 
+    def save_with_service(self, request: HttpRequest, obj: Skill, form: Any, change: bool) -> Skill:
+        fields = _fields(form, SKILL_FIELDS)
+        if change:
+            return skill_update(skill=obj, now=timezone.now(), **fields)
+        return skill_create(now=timezone.now(), **fields)
+
+    def delete_with_service(self, request: HttpRequest, obj: Skill) -> None:
+        skill_delete(skill=obj, now=timezone.now())
+
 
 class ModuleInline(InstructorInlineMixin, admin.TabularInline):
     model = Module
+    formset = protected_formset(lambda module: module_delete_blocker(module=module))
     fields = ("order", "title")
     ordering = ("order",)
     extra = 0
     show_change_link = True
 
 
+def _save_inline_rows(
+    formset: Any,
+    *,
+    create: Any,
+    update: Any,
+    delete: Any,
+    names: frozenset[str],
+) -> None:
+    """Store an inline formset's rows through the services, deletions first.
+
+    Call ``formset.save(commit=False)`` first: it sorts the rows into new, changed and
+    deleted ones without writing anything.
+    """
+    now = timezone.now()
+    for row in formset.deleted_objects:
+        delete(row, now)
+    for row in formset.new_objects:
+        create({name: getattr(row, name) for name in names}, now)
+    for row, _changed in formset.changed_objects:
+        update(row, {name: getattr(row, name) for name in names}, now)
+
+
 @admin.register(Course)
-class CourseAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
+class CourseAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssignedAdmin):
     owner_path = COURSE_OWNER
     form = CourseForm
     inlines = (ModuleInline,)
@@ -148,15 +211,43 @@ class CourseAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
         return super().get_queryset(request).annotate(module_total=Count("modules"))
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        if request.user.is_superuser:
+        if is_platform_admin(request.user):
             return self.fieldsets
         # Instructors own what they create; the owner field is excluded for them.
         first = (None, {"fields": ("title", "slug", "description")})
         return (first, *self.fieldsets[1:])
 
     def learner_records(self, obj: Course) -> str | None:
-        count = obj.enrollments.count()
-        return f"{count} learner enrollment(s); unpublish it instead" if count else None
+        return course_delete_blocker(course=obj)
+
+    def save_with_service(
+        self, request: HttpRequest, obj: Course, form: Any, change: bool
+    ) -> Course:
+        relations = {
+            "skills": _relation(form, "skills"),
+            "prerequisites": _relation(form, "prerequisites"),
+        }
+        fields = _fields(form, COURSE_FIELDS)
+        now = timezone.now()
+        if change:
+            owner = form.cleaned_data.get("owner") if is_platform_admin(request.user) else None
+            return course_update(course=obj, now=now, owner=owner, **relations, **fields)
+        owner = self.owner_for(request, form)
+        return course_create(owner=owner, now=now, **relations, **fields)
+
+    def delete_with_service(self, request: HttpRequest, obj: Course) -> None:
+        course_delete(course=obj, now=timezone.now())
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        course = form.instance
+        formset.save(commit=False)
+        _save_inline_rows(
+            formset,
+            create=lambda fields, now: module_create(course=course, now=now, **fields),
+            update=lambda row, fields, now: module_update(module=row, now=now, **fields),
+            delete=lambda row, now: module_delete(module=row, now=now),
+            names=MODULE_FIELDS,
+        )
 
     @admin.display(description="modules", ordering="module_total")
     def module_count(self, obj: Course) -> int:
@@ -182,6 +273,7 @@ class CourseAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
 
 class LessonInline(InstructorInlineMixin, admin.TabularInline):
     model = Lesson
+    formset = protected_formset(lambda lesson: lesson_delete_blocker(lesson=lesson))
     fields = ("order", "title", "content_type", "difficulty", "estimated_minutes")
     ordering = ("order",)
     extra = 0
@@ -194,7 +286,7 @@ class ModuleChoiceField(forms.ModelChoiceField):
 
 
 @admin.register(Module)
-class ModuleAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
+class ModuleAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, ScopedModelAdmin):
     owner_path = MODULE_OWNER
     inlines = (LessonInline,)
     list_display = ("title", "course", "order", "lesson_count")
@@ -207,8 +299,30 @@ class ModuleAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
         return super().get_queryset(request).annotate(lesson_total=Count("lessons"))
 
     def learner_records(self, obj: Module) -> str | None:
-        count = LessonProgress.objects.filter(lesson__module=obj).count()
-        return f"{count} learner lesson progress record(s)" if count else None
+        return module_delete_blocker(module=obj)
+
+    def save_with_service(
+        self, request: HttpRequest, obj: Module, form: Any, change: bool
+    ) -> Module:
+        fields = _fields(form, MODULE_FIELDS)
+        course = form.cleaned_data.get("course")
+        if change:
+            return module_update(module=obj, now=timezone.now(), course=course, **fields)
+        return module_create(course=course, now=timezone.now(), **fields)
+
+    def delete_with_service(self, request: HttpRequest, obj: Module) -> None:
+        module_delete(module=obj, now=timezone.now())
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        module = form.instance
+        formset.save(commit=False)
+        _save_inline_rows(
+            formset,
+            create=lambda fields, now: lesson_create(module=module, now=now, **fields),
+            update=lambda row, fields, now: lesson_update(lesson=row, now=now, **fields),
+            delete=lambda row, now: lesson_delete(lesson=row, now=now),
+            names=frozenset(LessonInline.fields) & LESSON_FIELDS,
+        )
 
     @admin.display(description="lessons", ordering="lesson_total")
     def lesson_count(self, obj: Module) -> int:
@@ -223,7 +337,7 @@ class ModuleAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
 
 
 @admin.register(Lesson)
-class LessonAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
+class LessonAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, ScopedModelAdmin):
     owner_path = LESSON_OWNER
     form = LessonForm
     list_display = (
@@ -252,8 +366,25 @@ class LessonAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
     )
 
     def learner_records(self, obj: Lesson) -> str | None:
-        count = obj.progress.count()
-        return f"{count} learner lesson progress record(s)" if count else None
+        return lesson_delete_blocker(lesson=obj)
+
+    def save_with_service(
+        self, request: HttpRequest, obj: Lesson, form: Any, change: bool
+    ) -> Lesson:
+        relations = {
+            "skills": _relation(form, "skills"),
+            "prerequisites": _relation(form, "prerequisites"),
+        }
+        fields = _fields(form, LESSON_FIELDS)
+        module = form.cleaned_data.get("module")
+        if change:
+            return lesson_update(
+                lesson=obj, now=timezone.now(), module=module, **relations, **fields
+            )
+        return lesson_create(module=module, now=timezone.now(), **relations, **fields)
+
+    def delete_with_service(self, request: HttpRequest, obj: Lesson) -> None:
+        lesson_delete(lesson=obj, now=timezone.now())
 
     @admin.display(description="course", ordering="module__course__title")
     def course_title(self, obj: Lesson) -> str:

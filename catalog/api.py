@@ -15,18 +15,11 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog.models import Course, Difficulty, Lesson, Module
-from catalog.selectors import (
-    can_edit_course,
-    course_learner_count,
-    courses_visible_to,
-    lesson_progress_count,
-    skills_list,
-)
+from catalog.selectors import courses_visible_to, skills_list
 from catalog.serializers import (
     CourseOutlineSerializer,
     CourseSerializer,
@@ -34,8 +27,21 @@ from catalog.serializers import (
     ModuleSerializer,
     SkillSerializer,
 )
-from catalog.services import course_prerequisites_set, lesson_prerequisites_set
+from catalog.services import (
+    course_create,
+    course_delete,
+    course_publish,
+    course_unpublish,
+    course_update,
+    lesson_create,
+    lesson_delete,
+    lesson_update,
+    module_create,
+    module_delete,
+    module_update,
+)
 from learning.selectors import course_outline
+from skillstudio.access import can_author, can_manage_course
 
 
 class CanAuthorOrReadOnly(permissions.BasePermission):
@@ -46,13 +52,12 @@ class CanAuthorOrReadOnly(permissions.BasePermission):
     def has_permission(self, request: Request, view) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
-        user = request.user
-        return bool(user.is_authenticated and (user.is_instructor or user.is_platform_admin))
+        return can_author(request.user)
 
     def has_object_permission(self, request: Request, view, obj) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
-        return can_edit_course(user=request.user, course=view.course_of(obj))
+        return can_manage_course(request.user, view.course_of(obj))
 
 
 class SkillListView(generics.ListAPIView):
@@ -97,32 +102,33 @@ class CourseViewSet(viewsets.ModelViewSet):
     def course_of(obj: Course) -> Course:
         return obj
 
-    def _save(self, serializer, **extra) -> None:
-        status = serializer.validated_data.get("status")
-        instance = serializer.instance
-        if status == Course.Status.PUBLISHED and (instance is None or not instance.published_at):
-            extra["published_at"] = timezone.now()
-        prerequisites = serializer.validated_data.pop("prerequisites", None)
-        with transaction.atomic():
-            course = serializer.save(**extra)
-            if prerequisites is not None:
-                # Rejects a cycle with a 400 naming it; nothing is saved then.
-                course_prerequisites_set(course=course, prerequisites=prerequisites)
+    @staticmethod
+    def _apply_status(*, course: Course, status: str | None, now) -> None:
+        # The API's writable "status" is the admin's publish / unpublish actions.
+        if status == Course.Status.PUBLISHED:
+            course_publish(course=course, now=now)
+        elif status == Course.Status.DRAFT:
+            course_unpublish(course=course, now=now)
 
     def perform_create(self, serializer) -> None:
-        self._save(serializer, owner=self.request.user)
+        fields = dict(serializer.validated_data)
+        status, now = fields.pop("status", None), timezone.now()
+        with transaction.atomic():
+            course = course_create(owner=self.request.user, now=now, **fields)
+            self._apply_status(course=course, status=status, now=now)
+        serializer.instance = course
 
     def perform_update(self, serializer) -> None:
-        self._save(serializer)
+        fields = dict(serializer.validated_data)
+        status, now = fields.pop("status", None), timezone.now()
+        with transaction.atomic():
+            course = course_update(course=serializer.instance, now=now, **fields)
+            self._apply_status(course=course, status=status, now=now)
+        serializer.instance = course
 
     def perform_destroy(self, instance: Course) -> None:
-        learners = course_learner_count(course=instance)
-        if learners:
-            raise ValidationError(
-                f"{learners} learner(s) are enrolled in “{instance.title}”: "
-                "set it back to draft instead of deleting it."
-            )
-        instance.delete()
+        # Learner records forbid it: a 400 in the error shape, with the service's message.
+        course_delete(course=instance, now=timezone.now())
 
     @extend_schema(responses=CourseOutlineSerializer)
     @action(detail=True, methods=["get"], permission_classes=[permissions.AllowAny])
@@ -131,14 +137,6 @@ class CourseViewSet(viewsets.ModelViewSet):
         course = self.get_object()
         outline = course_outline(learner=request.user, course=course)
         return Response(CourseOutlineSerializer(outline, context={"request": request}).data)
-
-
-def _refuse_if_studied(lessons, *, what: str) -> None:
-    records = lesson_progress_count(lessons=lessons)
-    if records:
-        raise ValidationError(
-            f"{what} has {records} learner progress record(s): edit it instead of deleting it."
-        )
 
 
 class CourseChildMixin:
@@ -156,8 +154,8 @@ class CourseChildMixin:
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         # Writes need the parent course to be the caller's, checked before any lookup.
-        if request.method not in permissions.SAFE_METHODS and not can_edit_course(
-            user=request.user, course=self.get_course()
+        if request.method not in permissions.SAFE_METHODS and not can_manage_course(
+            request.user, self.get_course()
         ):
             self.permission_denied(request, message=CanAuthorOrReadOnly.message)
 
@@ -186,11 +184,17 @@ class ModuleViewSet(CourseChildMixin, viewsets.ModelViewSet):
         return context
 
     def perform_create(self, serializer) -> None:
-        serializer.save(course=self.get_course())
+        serializer.instance = module_create(
+            course=self.get_course(), now=timezone.now(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = module_update(
+            module=serializer.instance, now=timezone.now(), **serializer.validated_data
+        )
 
     def perform_destroy(self, instance: Module) -> None:
-        _refuse_if_studied(Lesson.objects.filter(module=instance), what=f"“{instance.title}”")
-        instance.delete()
+        module_delete(module=instance, now=timezone.now())
 
 
 class LessonViewSet(CourseChildMixin, viewsets.ModelViewSet):
@@ -225,19 +229,15 @@ class LessonViewSet(CourseChildMixin, viewsets.ModelViewSet):
             context["module"] = self.get_module()
         return context
 
-    def _save(self, serializer, **extra) -> None:
-        prerequisites = serializer.validated_data.pop("prerequisites", None)
-        with transaction.atomic():
-            lesson = serializer.save(**extra)
-            if prerequisites is not None:
-                lesson_prerequisites_set(lesson=lesson, prerequisites=prerequisites)
-
     def perform_create(self, serializer) -> None:
-        self._save(serializer, module=self.get_module())
+        serializer.instance = lesson_create(
+            module=self.get_module(), now=timezone.now(), **serializer.validated_data
+        )
 
     def perform_update(self, serializer) -> None:
-        self._save(serializer)
+        serializer.instance = lesson_update(
+            lesson=serializer.instance, now=timezone.now(), **serializer.validated_data
+        )
 
     def perform_destroy(self, instance: Lesson) -> None:
-        _refuse_if_studied(Lesson.objects.filter(pk=instance.pk), what=f"“{instance.title}”")
-        instance.delete()
+        lesson_delete(lesson=instance, now=timezone.now())

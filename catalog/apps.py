@@ -6,8 +6,3 @@ from django.apps import AppConfig
 class CatalogConfig(AppConfig):
     name = "catalog"
     verbose_name = "Catalog"
-
-    def ready(self) -> None:
-        from catalog import signals
-
-        signals.connect()

@@ -11,14 +11,10 @@ import re
 from django.db.models import Prefetch, Q, QuerySet
 
 from catalog.models import Course, Lesson, Module, Skill
-from learning.models import LessonProgress
+from skillstudio.access import is_platform_admin, owner_scoped
 
 # What a Skill.slug can look like (SlugField, 80 characters).
 SKILL_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
-
-
-def _is_admin(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_platform_admin)
 
 
 def skills_list() -> QuerySet[Skill]:
@@ -59,7 +55,7 @@ def courses_published(*, q: str = "", skill: str = "", difficulty: str = "") -> 
 def courses_visible_to(*, user) -> QuerySet[Course]:
     """Published courses for everyone (anonymous too); drafts for their owner and admins."""
     queryset = Course.objects.select_related("owner").prefetch_related("skills", "prerequisites")
-    if _is_admin(user):
+    if is_platform_admin(user):
         return queryset.order_by("title")
     if user is not None and user.is_authenticated:
         return queryset.filter(Q(status=Course.Status.PUBLISHED) | Q(owner=user)).order_by("title")
@@ -68,11 +64,7 @@ def courses_visible_to(*, user) -> QuerySet[Course]:
 
 def courses_editable_by(*, user) -> QuerySet[Course]:
     """Courses this user may change: their own as instructor, all as admin."""
-    if _is_admin(user):
-        return Course.objects.all()
-    if user is not None and user.is_authenticated and user.is_instructor:
-        return Course.objects.filter(owner=user)
-    return Course.objects.none()
+    return owner_scoped(Course.objects.all(), owner_path="owner", user=user)
 
 
 def instructor_courses(*, instructor) -> QuerySet[Course]:
@@ -94,19 +86,3 @@ def lessons_visible_to(*, user) -> QuerySet[Lesson]:
         .select_related("module__course")
         .prefetch_related("skills", Prefetch("prerequisites", queryset=Lesson.objects.only("pk")))
     )
-
-
-def can_edit_course(*, user, course: Course) -> bool:
-    return _is_admin(user) or (
-        user is not None and user.is_authenticated and course.owner_id == user.pk
-    )
-
-
-def course_learner_count(*, course: Course) -> int:
-    """Learners who ever enrolled: their progress would be lost with the course."""
-    return course.enrollments.count()
-
-
-def lesson_progress_count(*, lessons: QuerySet[Lesson]) -> int:
-    """Learner progress rows on these lessons: deleting the lessons would drop them."""
-    return LessonProgress.objects.filter(lesson__in=lessons).count()

@@ -1,15 +1,26 @@
-"""Catalog writes and the rules they enforce (used by the admin, the API and commands)."""
+"""Catalog writes and the rules they enforce (used by the admin, the API and commands).
+
+Every authoring action is one function here, ``<entity>_<action>(*, ..., now)``: it
+validates what spans rows (unique slugs and orders, prerequisite cycles, learner records
+that forbid a delete), writes in one transaction and moves the catalogue data version on
+(``catalog_changed``, once per transaction however many rows change). The admin's
+``save_model`` / ``save_formset`` / actions and the API's ``perform_*`` only translate.
+Validation problems are ``ValidationError`` keyed by field, so a form shows them by its
+fields and the API in its error shape.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 
-from catalog.models import Course, Lesson
+from catalog.models import Course, Lesson, Module, Skill
+from learning.models import LessonProgress
 from skillstudio.data_versions import catalog_changed
 
 # Keys for pg_advisory_xact_lock: one lock per prerequisite graph.
@@ -136,20 +147,293 @@ def lesson_prerequisites_set(*, lesson: Lesson, prerequisites: Iterable[Lesson])
     lesson.prerequisites.set(prerequisites)
 
 
-def courses_publish(*, courses: QuerySet[Course], now: datetime) -> int:
-    """Publish the draft courses among ``courses``; returns how many changed."""
-    changed = courses.filter(status=Course.Status.DRAFT).update(
-        status=Course.Status.PUBLISHED, published_at=now, updated_at=now
-    )
-    # A queryset update sends no signal (catalog.signals): the version moves on here.
+def _set_fields(instance: Model, *, allowed: frozenset[str], fields: dict[str, Any]) -> None:
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        # A programming error in a caller, not user input: doors pass known fields only.
+        raise TypeError(f"Unknown {type(instance).__name__} field(s): {', '.join(unknown)}")
+    for name, value in fields.items():
+        setattr(instance, name, value)
+
+
+# ---------------------------------------------------------------- skills
+
+
+SKILL_FIELDS = frozenset({"slug", "name", "description"})
+
+
+@transaction.atomic
+def skill_create(*, now: datetime, **fields: Any) -> Skill:
+    skill = Skill()
+    _set_fields(skill, allowed=SKILL_FIELDS, fields=fields)
+    skill.save()
     catalog_changed()
+    return skill
+
+
+@transaction.atomic
+def skill_update(*, skill: Skill, now: datetime, **fields: Any) -> Skill:
+    _set_fields(skill, allowed=SKILL_FIELDS, fields=fields)
+    skill.save()
+    catalog_changed()
+    return skill
+
+
+@transaction.atomic
+def skill_delete(*, skill: Skill, now: datetime) -> None:
+    """Delete a skill nothing uses (questions protect theirs at the database level)."""
+    skill.delete()
+    catalog_changed()
+
+
+# ---------------------------------------------------------------- courses
+
+
+COURSE_FIELDS = frozenset({"title", "slug", "description", "difficulty", "estimated_hours"})
+
+
+def _check_course_slug(course: Course) -> None:
+    if not course.slug:
+        raise ValidationError({"slug": ["Give a slug (letters, digits, -)."]})
+    if Course.objects.exclude(pk=course.pk).filter(slug=course.slug).exists():
+        raise ValidationError({"slug": [f"The slug “{course.slug}” is already used."]})
+
+
+def _course_save(
+    *,
+    course: Course,
+    skills: Iterable[Skill] | None,
+    prerequisites: Iterable[Course] | None,
+) -> Course:
+    _check_course_slug(course)
+    course.save()
+    if skills is not None:
+        course.skills.set(list(skills))
+    if prerequisites is not None:
+        # Rejects a cycle naming it; the transaction then stores nothing.
+        course_prerequisites_set(course=course, prerequisites=prerequisites)
+    catalog_changed()
+    return course
+
+
+@transaction.atomic
+def course_create(
+    *,
+    owner: Any,
+    now: datetime,
+    skills: Iterable[Skill] | None = None,
+    prerequisites: Iterable[Course] | None = None,
+    **fields: Any,
+) -> Course:
+    """A new draft course owned by ``owner`` (publish it with ``course_publish``)."""
+    course = Course(owner=owner, status=Course.Status.DRAFT)
+    _set_fields(course, allowed=COURSE_FIELDS, fields=fields)
+    return _course_save(course=course, skills=skills, prerequisites=prerequisites)
+
+
+@transaction.atomic
+def course_update(
+    *,
+    course: Course,
+    now: datetime,
+    owner: Any = None,
+    skills: Iterable[Skill] | None = None,
+    prerequisites: Iterable[Course] | None = None,
+    **fields: Any,
+) -> Course:
+    """Change a course's fields; ``skills`` / ``prerequisites`` (when given) replace the old."""
+    _set_fields(course, allowed=COURSE_FIELDS, fields=fields)
+    if owner is not None:
+        course.owner = owner
+    return _course_save(course=course, skills=skills, prerequisites=prerequisites)
+
+
+def courses_publish(*, courses: QuerySet[Course], now: datetime) -> int:
+    """Publish the draft courses among ``courses``: status published, ``published_at = now``.
+
+    The one publishing rule for every door: a republished course gets the date of its
+    latest publication (unpublishing cleared the previous one). Returns how many changed.
+    """
+    with transaction.atomic():
+        changed = courses.filter(status=Course.Status.DRAFT).update(
+            status=Course.Status.PUBLISHED, published_at=now, updated_at=now
+        )
+        if changed:
+            catalog_changed()
     return changed
 
 
 def courses_unpublish(*, courses: QuerySet[Course], now: datetime) -> int:
-    """Take published courses back to draft; returns how many changed."""
-    changed = courses.filter(status=Course.Status.PUBLISHED).update(
-        status=Course.Status.DRAFT, published_at=None, updated_at=now
-    )
-    catalog_changed()
+    """Take published courses back to draft and clear ``published_at``; returns how many."""
+    with transaction.atomic():
+        changed = courses.filter(status=Course.Status.PUBLISHED).update(
+            status=Course.Status.DRAFT, published_at=None, updated_at=now
+        )
+        if changed:
+            catalog_changed()
     return changed
+
+
+def course_publish(*, course: Course, now: datetime) -> bool:
+    """Publish one course (``courses_publish``); False if it already was. Refreshes ``course``."""
+    changed = courses_publish(courses=Course.objects.filter(pk=course.pk), now=now)
+    course.refresh_from_db(fields=["status", "published_at", "updated_at"])
+    return bool(changed)
+
+
+def course_unpublish(*, course: Course, now: datetime) -> bool:
+    """Back to draft (``courses_unpublish``); False if it was a draft. Refreshes ``course``."""
+    changed = courses_unpublish(courses=Course.objects.filter(pk=course.pk), now=now)
+    course.refresh_from_db(fields=["status", "published_at", "updated_at"])
+    return bool(changed)
+
+
+def course_delete_blocker(*, course: Course) -> str | None:
+    """Why ``course`` cannot be deleted (learners enrolled in it), or None."""
+    learners = course.enrollments.count()
+    if not learners:
+        return None
+    return f"“{course.title}”: {learners} learner(s) enrolled; unpublish it instead of deleting it."
+
+
+def _refuse(blocker: str | None) -> None:
+    if blocker:
+        # One message for every door: the admin lists it as protected, the API answers 400.
+        raise ValidationError(blocker, code="protected")
+
+
+@transaction.atomic
+def course_delete(*, course: Course, now: datetime) -> None:
+    """Delete a course with its modules and lessons, unless learner records depend on it."""
+    _refuse(course_delete_blocker(course=course))
+    course.delete()
+    catalog_changed()
+
+
+# ---------------------------------------------------------------- modules
+
+
+MODULE_FIELDS = frozenset({"title", "order"})
+
+
+def _module_save(module: Module) -> Module:
+    taken = Module.objects.filter(course_id=module.course_id, order=module.order)
+    if module.pk is not None:
+        taken = taken.exclude(pk=module.pk)
+    if taken.exists():
+        raise ValidationError({"order": [f"Module order {module.order} is already used here."]})
+    module.save()
+    catalog_changed()
+    return module
+
+
+@transaction.atomic
+def module_create(*, course: Course, now: datetime, **fields: Any) -> Module:
+    module = Module(course=course)
+    _set_fields(module, allowed=MODULE_FIELDS, fields=fields)
+    return _module_save(module)
+
+
+@transaction.atomic
+def module_update(
+    *, module: Module, now: datetime, course: Course | None = None, **fields: Any
+) -> Module:
+    """Change a module; ``course`` moves it to another course (the admin offers that)."""
+    _set_fields(module, allowed=MODULE_FIELDS, fields=fields)
+    if course is not None:
+        module.course = course
+    return _module_save(module)
+
+
+def module_delete_blocker(*, module: Module) -> str | None:
+    """Why ``module`` cannot be deleted (learner progress on its lessons), or None."""
+    records = LessonProgress.objects.filter(lesson__module=module).count()
+    if not records:
+        return None
+    return (
+        f"“{module.title}”: {records} learner progress record(s) on its lessons; "
+        "edit it instead of deleting it."
+    )
+
+
+@transaction.atomic
+def module_delete(*, module: Module, now: datetime) -> None:
+    _refuse(module_delete_blocker(module=module))
+    module.delete()
+    catalog_changed()
+
+
+# ---------------------------------------------------------------- lessons
+
+
+LESSON_FIELDS = frozenset(
+    {"title", "order", "content_type", "body", "video_url", "estimated_minutes", "difficulty"}
+)
+
+
+def _lesson_save(
+    *,
+    lesson: Lesson,
+    skills: Iterable[Skill] | None,
+    prerequisites: Iterable[Lesson] | None,
+) -> Lesson:
+    taken = Lesson.objects.filter(module_id=lesson.module_id, order=lesson.order)
+    if lesson.pk is not None:
+        taken = taken.exclude(pk=lesson.pk)
+    if taken.exists():
+        raise ValidationError({"order": [f"Lesson order {lesson.order} is already used here."]})
+    lesson.save()
+    if skills is not None:
+        lesson.skills.set(list(skills))
+    if prerequisites is not None:
+        lesson_prerequisites_set(lesson=lesson, prerequisites=prerequisites)
+    catalog_changed()
+    return lesson
+
+
+@transaction.atomic
+def lesson_create(
+    *,
+    module: Module,
+    now: datetime,
+    skills: Iterable[Skill] | None = None,
+    prerequisites: Iterable[Lesson] | None = None,
+    **fields: Any,
+) -> Lesson:
+    lesson = Lesson(module=module)
+    _set_fields(lesson, allowed=LESSON_FIELDS, fields=fields)
+    return _lesson_save(lesson=lesson, skills=skills, prerequisites=prerequisites)
+
+
+@transaction.atomic
+def lesson_update(
+    *,
+    lesson: Lesson,
+    now: datetime,
+    module: Module | None = None,
+    skills: Iterable[Skill] | None = None,
+    prerequisites: Iterable[Lesson] | None = None,
+    **fields: Any,
+) -> Lesson:
+    """Change a lesson; ``skills`` / ``prerequisites`` (when given) replace the old ones."""
+    _set_fields(lesson, allowed=LESSON_FIELDS, fields=fields)
+    if module is not None:
+        lesson.module = module
+    return _lesson_save(lesson=lesson, skills=skills, prerequisites=prerequisites)
+
+
+def lesson_delete_blocker(*, lesson: Lesson) -> str | None:
+    """Why ``lesson`` cannot be deleted (learner progress on it), or None."""
+    records = lesson.progress.count()
+    if not records:
+        return None
+    return (
+        f"“{lesson.title}”: {records} learner progress record(s); edit it instead of deleting it."
+    )
+
+
+@transaction.atomic
+def lesson_delete(*, lesson: Lesson, now: datetime) -> None:
+    _refuse(lesson_delete_blocker(lesson=lesson))
+    lesson.delete()
+    catalog_changed()

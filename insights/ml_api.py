@@ -19,6 +19,7 @@ from insights.ml.cf import courses_like_yours, lessons_like_yours, similar_cours
 from insights.ml.segments import segment_overview
 from insights.ml.selectors import learners_of_instructor, risks_for_instructor, risks_for_learner
 from insights.models import DropoutRisk
+from skillstudio.access import can_author
 
 
 class FactorSerializer(serializers.Serializer):
@@ -91,7 +92,7 @@ COURSE = OpenApiParameter("course", int, OpenApiParameter.QUERY, description="On
 
 def _instructor_risks(request: Request):
     user = request.user
-    if not (user.is_instructor or user.is_platform_admin):
+    if not can_author(user):
         raise PermissionDenied("Only instructors see at-risk learners.")
     return risks_for_instructor(user=user)
 
@@ -182,7 +183,7 @@ class SegmentOverviewView(views.APIView):
     def get(self, request: Request) -> Response:
         """How the learners of your courses split into segments (empty until trained)."""
         user = request.user
-        if not (user.is_instructor or user.is_platform_admin):
+        if not can_author(user):
             raise PermissionDenied("Only instructors see learner segments.")
         overview = segment_overview(learner_ids=learners_of_instructor(user=user))
         return Response(SegmentCountSerializer(overview, many=True).data)

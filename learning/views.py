@@ -6,8 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.models import LearnerProfile, User
+from accounts.models import User
+from accounts.services import profile_update
 from assessments.models import Assessment
 from assessments.selectors import assessments_visible_to
 from catalog.models import Skill
@@ -101,11 +101,12 @@ def onboarding(request: HttpRequest) -> HttpResponse:
                     deadline=form.cleaned_data["deadline"],
                     now=now,
                 )
-                # No profile service exists yet: the time zone is a validated choice
-                # (the form's IANA list), stored with the goal or not at all.
-                LearnerProfile.objects.filter(user=request.user).update(
+                # The time zone is stored with the goal or not at all.
+                profile_update(
+                    profile=profile,
+                    now=now,
                     timezone=form.cleaned_data["timezone"],
-                    onboarded_at=Coalesce(F("onboarded_at"), Value(now)),
+                    onboarded=True,
                 )
         except ValidationError as error:
             attach_service_errors(form, error)

@@ -1,20 +1,24 @@
 """Role-based access for the Django admin, which is the instructors' authoring tool.
 
-Instructors get their rights from their role, not from permission rows: an
-active staff user with role=instructor may use the models that opt in, and
-only sees rows they own (``owner_path`` leads from a row to its owner).
-Superusers see and change everything. Everybody else (learners, staff without
-a role) sees nothing.
+The rules are skillstudio.access's, shared with the API: instructors get their rights
+from their role, not from permission rows, may use the models that opt in, and only see
+rows they own (``owner_path`` leads from a row to its owner). Platform admins (superuser
+or role "admin") see and change everything. Everybody else sees nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Model, QuerySet
+from django.db import transaction
+from django.db.models import Model, Q, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest
+
+from skillstudio.access import can_author, is_instructor, is_platform_admin, owner_scoped
 
 ALL_ACTIONS = frozenset({"view", "add", "change", "delete"})
 
@@ -23,22 +27,9 @@ admin.site.site_title = "SkillStudio admin"
 admin.site.index_title = "Courses, assessments and learners"
 
 
-def is_instructor(user: Any) -> bool:
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and user.is_staff
-        and getattr(user, "role", None) == "instructor"
-    )
-
-
 def owned_by(queryset: QuerySet, *, owner_path: str, user: Any) -> QuerySet:
-    """Narrow ``queryset`` to what ``user`` may touch in the admin."""
-    if user.is_active and user.is_superuser:
-        return queryset
-    if is_instructor(user):
-        return queryset.filter(**{owner_path: user})
-    return queryset.none()
+    """Narrow ``queryset`` to what ``user`` may touch (skillstudio.access.owner_scoped)."""
+    return owner_scoped(queryset, owner_path=owner_path, user=user)
 
 
 class InstructorAccessMixin:
@@ -53,7 +44,7 @@ class InstructorAccessMixin:
 
     def _instructor_may(self, request: HttpRequest, action: str, obj: Model | None) -> bool:
         user = request.user
-        if user.is_active and user.is_superuser:
+        if is_platform_admin(user):
             return True
         if not is_instructor(user) or action not in self.instructor_actions:
             return False
@@ -79,9 +70,9 @@ class InstructorAccessMixin:
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)  # type: ignore[misc]
-        if self.owner_path is None:
-            return queryset if self._instructor_may(request, "view", None) else queryset.none()
-        return owned_by(queryset, owner_path=self.owner_path, user=request.user)
+        if not self._instructor_may(request, "view", None):
+            return queryset.none()
+        return owner_scoped(queryset, owner_path=self.owner_path, user=request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._instructor_may(request, "view", None)
@@ -103,8 +94,7 @@ class InstructorInlineMixin:
     """For inlines: the parent admin already checked ownership of ``obj`` (the parent)."""
 
     def _role_allows(self, request: HttpRequest) -> bool:
-        user = request.user
-        return bool((user.is_active and user.is_superuser) or is_instructor(user))
+        return can_author(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self._role_allows(request)
@@ -120,8 +110,18 @@ class InstructorInlineMixin:
 
 
 class ReadOnlyAdminMixin:
-    """Computed data (skill states, paths, recommendations): superusers look, nobody edits
-    by hand: the insights engine owns these rows."""
+    """Computed data (skill states, paths, recommendations): admins look, nobody edits
+    by hand: the insights engine owns these rows.
+
+    Platform admins (skillstudio.access) look at every row, whatever Django permission
+    rows they hold; a scoped admin still shows instructors their own rows.
+    """
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_platform_admin(request.user) or super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_platform_admin(request.user) or super().has_view_permission(request, obj)  # type: ignore[misc]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
@@ -142,28 +142,32 @@ class OwnerAssignedAdmin(ScopedModelAdmin):
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
         exclude = list(super().get_exclude(request, obj) or [])
-        if not request.user.is_superuser:
+        if not is_platform_admin(request.user):
             exclude.append("owner")
         return exclude
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if not change and not request.user.is_superuser:
-            obj.owner = request.user
-        super().save_model(request, obj, form, change)
+    def owner_for(self, request: HttpRequest, form: Any) -> Any:
+        """Who owns the row the form creates (or moves to): admins pick, instructors own."""
+        if is_platform_admin(request.user):
+            return form.cleaned_data.get("owner") or request.user
+        return request.user
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         list_filter = list(super().get_list_filter(request))
-        if request.user.is_superuser:
+        if is_platform_admin(request.user):
             list_filter.append(("owner", admin.RelatedOnlyFieldListFilter))
         return list_filter
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "owner":
             users = get_user_model().objects
-            kwargs["queryset"] = users.filter(role="instructor") | users.filter(is_superuser=True)
+            # Whoever may author (skillstudio.access.can_author), active or not.
+            kwargs["queryset"] = users.filter(
+                Q(role__in=["instructor", "admin"]) | Q(is_superuser=True)
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -171,18 +175,88 @@ class LearnerDataProtectedMixin:
     """Refuse to delete authoring rows that learners' records hang on.
 
     Deleting a course would cascade to its enrollments, a question to the
-    answers given to it: learner history would silently vanish. The admin
-    lists such rows as "protected" (for the delete page and the bulk action
-    alike) and the instructor unpublishes instead.
+    answers given to it: learner history would silently vanish. The rule lives
+    in the app's services (``<entity>_delete_blocker`` / ``<entity>_delete``);
+    the admin lists the blocker as "protected" (for the delete page and the
+    bulk action alike) and the instructor unpublishes instead.
     """
 
     def learner_records(self, obj: Model) -> str | None:
-        """A description of the learner records hanging on ``obj``, or None."""
+        """Why ``obj`` cannot be deleted (the service's blocker), or None."""
         raise NotImplementedError
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(  # type: ignore[misc]
             objs, request
         )
-        held = [f"{obj}: {records}" for obj in objs if (records := self.learner_records(obj))]
+        held = [records for obj in objs if (records := self.learner_records(obj))]
         return deleted, model_count, perms_needed, [*protected, *held]
+
+
+class ServiceWriteMixin:
+    """For ModelAdmins whose writes belong to a service (STYLE §3): the admin translates.
+
+    ``save_with_service`` stores the form through the service (relations included, so
+    ``save_related`` only saves the inlines, through ``save_formset``) and returns the
+    saved row; ``delete_with_service`` deletes one row. The bulk delete action calls it
+    per row in one transaction.
+    """
+
+    def save_with_service(
+        self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool
+    ) -> Model:
+        raise NotImplementedError
+
+    def delete_with_service(self, request: HttpRequest, obj: Model) -> None:
+        raise NotImplementedError
+
+    def save_model(
+        self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool
+    ) -> None:
+        saved = self.save_with_service(request, obj, form, change)
+        if saved is not obj:
+            # The admin goes on with its own instance (inlines, log entry, redirect).
+            obj.pk = saved.pk
+            obj._state.adding = False
+            obj.refresh_from_db()
+
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool
+    ) -> None:
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)  # type: ignore[attr-defined]
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        self.delete_with_service(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_with_service(request, obj)
+
+
+class ProtectedInlineFormSet(BaseInlineFormSet):
+    """An inline formset refusing to delete rows the service's ``delete_blocker`` names."""
+
+    delete_blocker: Any = None
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors) or self.delete_blocker is None:
+            return
+        blockers = [
+            blocker
+            for form in self.deleted_forms
+            if form.instance.pk is not None and (blocker := self.delete_blocker(form.instance))
+        ]
+        if blockers:
+            raise forms.ValidationError(blockers)
+
+
+def protected_formset(blocker: Any) -> type[ProtectedInlineFormSet]:
+    """A ProtectedInlineFormSet whose rows are checked by ``blocker(instance)``."""
+    return type(
+        "ProtectedInlineFormSet",
+        (ProtectedInlineFormSet,),
+        {"delete_blocker": staticmethod(blocker)},
+    )

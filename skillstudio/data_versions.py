@@ -49,9 +49,32 @@ def learners_changed(learner_ids: Iterable[int]) -> None:
         transaction.on_commit(lambda: _bump(keys))
 
 
+class _CatalogBump:
+    """The pending catalogue bump of one transaction (see ``catalog_changed``)."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        _bump([CATALOG_KEY])
+
+
 def catalog_changed() -> None:
-    """Move the catalogue version on once the current transaction commits."""
-    transaction.on_commit(lambda: _bump([CATALOG_KEY]))
+    """Move the catalogue version on once the current transaction commits.
+
+    However often a transaction calls it (a course saved with its skills, prerequisites
+    and modules), the version moves once. The pending callbacks are Django's own list, so
+    a rolled-back savepoint drops its bump with everything else it did (and a later
+    write registers a new one).
+    """
+    connection = transaction.get_connection()
+    if any(
+        isinstance(callback, _CatalogBump) and not callback.done
+        for _, callback, _ in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_CatalogBump())
 
 
 def learner_versions(learner_ids: Iterable[int]) -> dict[int, str] | None:

@@ -250,7 +250,10 @@ def test_answered_question_cannot_be_deleted(client, instructor, learner):
         reverse("admin:assessments_question_delete", args=[question.pk]), {"post": "yes"}
     )
 
-    assert response.context["protected"] == [f"{question}: 1 learner answer(s)"]
+    assert response.context["protected"] == [
+        f"Question {question.order} of “{quiz.title}”: 1 learner answer(s); "
+        "edit it instead of deleting it."
+    ]
     assert Question.objects.filter(pk=question.pk).exists()
 
 

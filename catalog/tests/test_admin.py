@@ -318,7 +318,7 @@ def test_course_with_enrolled_learners_cannot_be_deleted(client, instructor, cou
     )
 
     assert single.context["protected"] == [
-        "Django for Instructor A: 2 learner enrollment(s); unpublish it instead"
+        "“Django for Instructor A”: 2 learner(s) enrolled; unpublish it instead of deleting it."
     ]
     assert bulk.context["protected"] == single.context["protected"]
     assert Course.objects.filter(pk=course_of_a.pk).exists()

@@ -45,6 +45,8 @@ class Command(BaseCommand):
         now = timezone.now()
         started = time.monotonic()
         summary = seed_demo(now=now)
+        # The seed writes catalogue rows directly, not through catalog.services.
+        catalog_changed()
         self.stdout.write(f"Demo world: {summary.text()}.")
         scale = {k: options[k] for k in ("learners", "courses", "events", "answers")}
         if (scale["events"] or scale["answers"]) and not scale["learners"]:
@@ -54,8 +56,7 @@ class Command(BaseCommand):
                 result = seed_scale(now=now, log=self.stdout.write, **scale)
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
-            # Bulk inserts send no signals; a re-seeded database may reuse learner ids
-            # that dashboards were cached for.
+            # A re-seeded database may reuse learner ids that dashboards were cached for.
             catalog_changed()
             self.stdout.write(f"Scale data: {result.text()}.")
         self.stdout.write(f"Finished in {time.monotonic() - started:.1f} s. Demo accounts:")
