@@ -56,6 +56,27 @@ REVIEW_INTERVAL_DAYS = 30
 CONFIRMING = (PROFICIENT, MASTERED)
 
 
+def level_from_mastery(mastery: float) -> int:
+    """Map P(known) to the 1-10 scale in equal tenths: [0, 0.1) -> 1 ... [0.9, 1] -> 10."""
+    if not math.isfinite(mastery):
+        raise ValueError(f"mastery must be a finite number, got {mastery!r}")
+    clipped = min(max(mastery, 0.0), 1.0)
+    # Rounding first keeps exact tenths on their boundary (0.3 * 10 is 3.0000000000000004).
+    return min(10, 1 + math.floor(round(clipped * 10, 9)))
+
+
+def states_explained() -> str:
+    """The rules above in one sentence for learners, from the same constants."""
+    return (
+        f"States: attempted → familiar (level {level_from_mastery(FAMILIAR_MASTERY)}+) → "
+        f"proficient (level {level_from_mastery(PROFICIENT_MASTERY)}+ on "
+        f"{PROFICIENT_QUESTIONS} different questions) → mastered (level "
+        f"{level_from_mastery(MASTERED_MASTERY)} on {MASTERED_QUESTIONS}). Every "
+        f"{REVIEW_INTERVAL_DAYS} days without practice move a state one step down. A goal "
+        "target counts as reached once the skill is proficient at that level."
+    )
+
+
 def rank(state: str) -> int:
     return STATES.index(state)
 

@@ -21,7 +21,6 @@ name the skill, otherwise ``DEFAULT_GAP_LEVEL`` (5, the middle of the scale).
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from accounts.models import LearnerProfile, User
 from assessments.models import Answer, AssessmentAttempt
 from catalog.models import Skill
 from insights import bkt
-from insights.mastery import NOT_ASSESSED_MASTERY, SkillMastery, describe
+from insights.mastery import NOT_ASSESSED_MASTERY, SkillMastery, describe, level_from_mastery
 from insights.models import LearnerSkillState, MLModel
 from learning.models import GoalSkill, LearningGoal
 from skillstudio.data_versions import learners_changed
@@ -97,15 +96,6 @@ class SkillModel:
 
     def for_skill(self, slug: str) -> bkt.BKTParams:
         return self.params.get(slug, bkt.DEFAULT_PARAMS)
-
-
-def level_from_mastery(mastery: float) -> int:
-    """Map P(known) to the 1-10 scale in equal tenths: [0, 0.1) -> 1 ... [0.9, 1] -> 10."""
-    if not math.isfinite(mastery):
-        raise ValueError(f"mastery must be a finite number, got {mastery!r}")
-    clipped = min(max(mastery, 0.0), 1.0)
-    # Rounding first keeps exact tenths on their boundary (0.3 * 10 is 3.0000000000000004).
-    return min(10, 1 + math.floor(round(clipped * 10, 9)))
 
 
 def load_skill_model() -> SkillModel:
