@@ -197,8 +197,12 @@ def test_fit_skill_model_stores_and_activates_versions(history):
     assert second.training_window_end == NOW + timedelta(days=1) - timedelta(minutes=58)
     assert "python: prior=" in out.getvalue()
     assert "Stored and activated skill_model v1 (active)" in out.getvalue()
-    # The live model now uses the fitted numbers.
-    assert skills.load_skill_model().for_skill("python") == bkt.BKTParams.from_dict(fitted)
+    # The live model now uses the fitted numbers, ability weights included.
+    live = skills.load_skill_model()
+    assert live.for_skill("python") == bkt.BKTParams.from_dict(fitted)
+    assert live.ability == bkt.AbilityParams.from_dict(second.parameters[skills.ABILITY_KEY])
+    assert second.metrics["ability"] == second.parameters[skills.ABILITY_KEY]
+    assert "learner ability weights: prior_weight=" in out.getvalue()
 
 
 def test_fit_skill_model_dry_run_stores_nothing(history):
@@ -208,6 +212,16 @@ def test_fit_skill_model_dry_run_stores_nothing(history):
 
     assert "Dry run: nothing stored." in out.getvalue()
     assert not MLModel.objects.exists()
+
+
+def test_fit_skill_model_leaves_blank_answers_out(history):
+    Answer.objects.filter(question__skill__slug="sql").update(response={})
+
+    call_command("fit_skill_model", min_answers=1, stdout=StringIO())
+
+    stored = MLModel.objects.get(name="skill_model")
+    assert stored.metrics["answers"] == 3 * 15 + 3
+    assert "sql" not in stored.parameters
 
 
 def test_fit_skill_model_without_answers_fails_clearly(db):
