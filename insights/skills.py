@@ -535,9 +535,8 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
     # Imported here: web processes only need process_attempt, not scikit-learn.
     from sklearn.metrics import roc_auc_score
 
-    rows = [
-        row[:4]
-        for row in Answer.objects.filter(attempt__submitted_at__isnull=False)
+    every = list(
+        Answer.objects.filter(attempt__submitted_at__isnull=False)
         .order_by(
             "attempt__learner_id",
             "attempt__submitted_at",
@@ -554,12 +553,11 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
             "answered_at",
             "response",
         )
-        .iterator(chunk_size=5000)
-        if response_is_answer(row[4])
-    ]
+    )
+    rows = [row[:3] for row in every if response_is_answer(row[4])]
     if not rows:
         raise SkillModelError("No answers of submitted attempts to fit the skill model from.")
-    learner_ids, slugs, correct, answered_at = zip(*rows, strict=True)
+    learner_ids, slugs, correct = zip(*rows, strict=True)
     skill_slugs = sorted(set(slugs))
     skill_index = np.searchsorted(np.array(skill_slugs), np.array(slugs))
     learners = np.unique(np.array(learner_ids), return_inverse=True)[1]
@@ -575,6 +573,8 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
         parameters=parameters,
         metrics={
             "answers": len(rows),
+            # Every answer row seen, blank ones included: what the weekly re-fit compares.
+            "answer_rows": len(every),
             "learners": int(learners.max()) + 1,
             "min_answers": min_answers,
             "answers_per_skill": {slug: int(counts[i]) for i, slug in enumerate(skill_slugs)},
@@ -586,8 +586,9 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
             # In-sample: each answer predicted from the learner's earlier answers.
             "train_auc": round(float(roc_auc_score(obs, predicted)), 4) if both_outcomes else None,
         },
-        window_start=min(answered_at),
-        window_end=max(answered_at),
+        # The window spans every answer row read, so the weekly re-fit sees nothing new.
+        window_start=min(row[3] for row in every),
+        window_end=max(row[3] for row in every),
     )
 
 
