@@ -28,7 +28,7 @@ from datetime import datetime
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer, AssessmentAttempt
@@ -227,7 +227,7 @@ def _apply_attempt(
     return breakdown
 
 
-def _processed_answers(learner_id: int):
+def _processed_answers(learner_id: int) -> QuerySet[Answer]:
     """Answers of the learner's attempts already fed to the model, newest first."""
     return Answer.objects.filter(
         attempt__learner_id=learner_id, attempt__skills_processed_at__isnull=False
