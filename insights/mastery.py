@@ -170,21 +170,6 @@ class SkillMastery:
         text = f"Level {self.level} · {self.label} · {answers_text(self.answers)}"
         return f"{text} — {self.advice}" if self.advice else text
 
-    def as_dict(self) -> dict:
-        return {
-            "level": self.level,
-            "state": self.state,
-            "state_label": self.label,
-            "mastery": None if self.mastery is None else round(self.mastery, 4),
-            "uncertainty": None if self.uncertainty is None else round(self.uncertainty, 4),
-            "answers": self.answers,
-            "distinct_questions": self.distinct_questions,
-            "last_practiced_at": self.last_practiced_at.isoformat()
-            if self.last_practiced_at
-            else None,
-            "summary": self.summary,
-        }
-
 
 def answers_text(count: int) -> str:
     return f"{count} answer" if count == 1 else f"{count} answers"
