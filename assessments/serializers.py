@@ -167,11 +167,18 @@ class AnswerReviewSerializer(serializers.Serializer):
 class SkillBreakdownSerializer(serializers.Serializer):
     skill = serializers.CharField()
     questions = serializers.IntegerField()
+    # Questions actually answered; blank ones are no evidence for the skill model.
+    answered = serializers.IntegerField(required=False)
     correct = serializers.IntegerField()
     percent = serializers.FloatField()
+    # null: the skill was not assessed (before this attempt, or still after it).
     level_before = serializers.IntegerField(allow_null=True)
     level_after = serializers.IntegerField(allow_null=True)
+    state_before = serializers.CharField(required=False)
+    state_after = serializers.CharField(required=False)
     mastery = serializers.FloatField(allow_null=True)
+    answers = serializers.IntegerField(required=False)
+    distinct_questions = serializers.IntegerField(required=False)
 
 
 class AttemptSerializer(serializers.ModelSerializer):

@@ -13,7 +13,7 @@ from assessments.forms import AttemptForm
 from assessments.models import Assessment, AssessmentAttempt
 from assessments.selectors import assessments_visible_to, attempt_review, attempts_for
 from assessments.services import attempt_start, attempt_submit, questions_for_learner
-from catalog.models import Skill
+from insights.progress import TargetProgress, breakdown_rows, goal_targets
 from insights.recommendations import refresh_recommendations
 from learning.models import LearningGoal
 from learning.selectors import goals_for
@@ -84,9 +84,7 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 def _result(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
-    breakdown = sorted(
-        attempt.skill_breakdown.items(), key=lambda pair: pair[1].get("skill", pair[0])
-    )
+    breakdown = breakdown_rows(breakdown=attempt.skill_breakdown)
     is_diagnostic = attempt.assessment.kind == Assessment.Kind.DIAGNOSTIC
     return render(
         request,
@@ -101,13 +99,7 @@ def _result(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
     )
 
 
-def _goal_gaps(user: User) -> list[tuple[LearningGoal, list[tuple[Skill, int | None, int]]]]:
-    """Each active goal with (skill, current level, target level) per target skill."""
-    levels = user.profile.skill_levels
-    return [
-        (
-            goal,
-            [(t.skill, levels.get(t.skill.slug), t.target_level) for t in goal.target_skills.all()],
-        )
-        for goal in goals_for(user=user).filter(status="active")
-    ]
+def _goal_gaps(user: User) -> list[tuple[LearningGoal, list[TargetProgress]]]:
+    """Each active goal with its target skills' level, state and whether it is reached."""
+    goals = list(goals_for(user=user).filter(status="active"))
+    return goal_targets(learner=user, goals=goals, now=timezone.now())

@@ -392,12 +392,14 @@ def derive_skill_states(*, learner_ids: Sequence[int], now: datetime) -> None:
         cursor.execute(
             f"""
             INSERT INTO {state} (learner_id, skill_id, mastery, level, evidence_count,
-                                 correct_count, last_practiced_at, created_at, updated_at)
+                                 correct_count, distinct_questions, last_practiced_at,
+                                 created_at, updated_at)
             SELECT s.learner_id, s.skill_id, s.mastery,
                    LEAST(10, 1 + FLOOR(ROUND(10 * s.mastery, 9)))::int,
-                   s.n, s.k, s.last_at, %(now)s, %(now)s
+                   s.n, s.k, s.d, s.last_at, %(now)s, %(now)s
             FROM (
                 SELECT t.learner_id, q.skill_id, count(*) AS n,
+                       count(DISTINCT a.question_id) AS d,
                        sum(a.is_correct::int) AS k, max(a.answered_at) AS last_at,
                        (sum(a.is_correct::int) + 1.0) / (count(*) + 2) AS mastery
                 FROM {Answer._meta.db_table} a
@@ -410,6 +412,7 @@ def derive_skill_states(*, learner_ids: Sequence[int], now: datetime) -> None:
                 mastery = EXCLUDED.mastery, level = EXCLUDED.level,
                 evidence_count = EXCLUDED.evidence_count,
                 correct_count = EXCLUDED.correct_count,
+                distinct_questions = EXCLUDED.distinct_questions,
                 last_practiced_at = EXCLUDED.last_practiced_at, updated_at = EXCLUDED.updated_at
             """,  # noqa: S608 - table names come from model metadata
             {"ids": list(learner_ids), "now": now},

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
@@ -25,10 +26,23 @@ from skillstudio.admin import ReadOnlyAdminMixin, ScopedModelAdmin, owned_by
 
 @admin.register(LearnerSkillState)
 class LearnerSkillStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("learner", "skill", "level", "mastery", "evidence_count", "last_practiced_at")
+    list_display = (
+        "learner",
+        "skill",
+        "level",
+        "state",
+        "mastery",
+        "evidence_count",
+        "distinct_questions",
+        "last_practiced_at",
+    )
     list_filter = ("level", "skill")
     search_fields = ("learner__email", "skill__name", "skill__slug")
     list_select_related = ("learner", "skill")
+
+    @admin.display(description="state now")
+    def state(self, obj: LearnerSkillState) -> str:
+        return obj.mastery_at(timezone.now()).label
 
 
 @admin.register(LearningPathSnapshot)

@@ -1,4 +1,4 @@
-"""Bayesian Knowledge Tracing with forgetting, in plain numpy.
+"""Bayesian Knowledge Tracing with forgetting and learner ability, in plain numpy.
 
 One hidden state per learner and skill: *known* or *not known*. Per skill:
 
@@ -12,9 +12,18 @@ For each answer the model (1) predicts P(correct) from the current mastery,
 (2) conditions mastery on the observed answer (Bayes), (3) applies the
 learn/forget transition. Mastery after step (3) is what a learner's level is
 derived from, so every level change can be traced to one answer and these five
-numbers. The same functions serve the live platform (``insights.skills``) and
-the offline evaluation (``evaluate_skill_model``), so the figure measured there
-is the estimate learners see.
+numbers.
+
+Individualised BKT: the skill's parameters are shifted, answer by answer, by
+the learner's *ability*: the logit of their smoothed correct rate over their
+previous ``ABILITY_WINDOW`` answered questions on any skill, minus the logit of
+the base rate (0 for an average learner, and for a learner with no history).
+``individualise`` moves prior and learn up and guess up / slip down (in logit
+units, by fitted weights) for an able learner, so a strong learner's correct
+answer is less of a surprise and a wrong one more of a slip. The same
+functions serve the live platform (``insights.skills``) and the offline
+evaluation (``evaluate_skill_model``), so the figure measured there is the
+estimate learners see.
 
 Everything works elementwise on floats or numpy arrays, which lets the
 evaluation run many learner/skill sequences side by side.
@@ -74,6 +83,74 @@ class BKTParams:
 
 
 DEFAULT_PARAMS = BKTParams()
+
+# The learner's last answered questions, on any skill, that their ability is read from.
+ABILITY_WINDOW = 50
+# Virtual answers at the base rate that keep a short history near average ability.
+ABILITY_PSEUDO_COUNT = 5.0
+ABILITY_BOUNDS = (0.0, 3.0)
+
+
+@dataclass(frozen=True)
+class AbilityParams:
+    """How strongly the learner's ability shifts each parameter (logit units per unit)."""
+
+    prior_weight: float = 0.0
+    learn_weight: float = 0.0
+    emission_weight: float = 0.0
+    # Correct rate of all answers the model was fitted on: ability 0 means "like them".
+    base_rate: float = 0.65
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> AbilityParams:
+        """Build from stored JSON; missing or invalid values fall back to no individualisation."""
+        values: dict[str, float] = {}
+        for name, default in asdict(cls()).items():
+            try:
+                value = float(data.get(name, default))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                value = default
+            if not np.isfinite(value):
+                value = default
+            if name == "base_rate":
+                values[name] = min(max(value, 0.05), 0.95)
+            else:
+                values[name] = min(max(value, ABILITY_BOUNDS[0]), ABILITY_BOUNDS[1])
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: round(value, 6) for name, value in asdict(self).items()}
+
+
+NO_ABILITY = AbilityParams()
+
+
+def _logit(p: Numeric) -> Numeric:
+    clipped = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(clipped / (1 - clipped))
+
+
+def _sigmoid(x: Numeric) -> Numeric:
+    return 1 / (1 + np.exp(-x))
+
+
+def ability(correct: Numeric, answered: Numeric, base_rate: float) -> Numeric:
+    """Learner ability from ``correct`` of the last ``answered`` (<= ABILITY_WINDOW) answers."""
+    rate = (correct + ABILITY_PSEUDO_COUNT * base_rate) / (answered + ABILITY_PSEUDO_COUNT)
+    return _logit(rate) - _logit(base_rate)
+
+
+def individualise(
+    params: BKTParams | ParamArrays, learner_ability: Numeric, weights: AbilityParams
+) -> ParamArrays:
+    """The skill's parameters for a learner of this ability (unchanged at ability 0)."""
+    return ParamArrays(
+        prior=_sigmoid(_logit(params.prior) + weights.prior_weight * learner_ability),
+        learn=_sigmoid(_logit(params.learn) + weights.learn_weight * learner_ability),
+        forget=params.forget * np.ones_like(learner_ability, dtype=float),
+        guess=_sigmoid(_logit(params.guess) + weights.emission_weight * learner_ability),
+        slip=_sigmoid(_logit(params.slip) - weights.emission_weight * learner_ability),
+    )
 
 
 def p_correct(mastery: Numeric, params: BKTParams | ParamArrays) -> Numeric:
@@ -210,6 +287,19 @@ class Layout:
             out[rows] = current
             state[seq] = decay * current + (1 - decay) * values[rows]
         return out
+
+    def window_sums(self, values: np.ndarray, *, window: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sum and number of the (at most ``window``) values just before each response
+        in its sequence."""
+        by_seq = np.lexsort((self.rank, self.group))
+        cumulative = np.concatenate([[0.0], np.cumsum(values[by_seq].astype(float))])
+        position = np.arange(len(by_seq))
+        low = np.maximum(position - self.rank[by_seq], position - window)
+        sums = np.empty(len(by_seq))
+        counts = np.empty(len(by_seq))
+        sums[by_seq] = cumulative[position] - cumulative[low]
+        counts[by_seq] = position - low
+        return sums, counts
 
     def running_average(self, values: np.ndarray, *, init: float | np.ndarray) -> np.ndarray:
         """Plain mean of the earlier values in each sequence; ``init`` before the first."""
@@ -364,3 +454,126 @@ def fit(
     return FitResult(
         params=skill_params.to_params(), log_likelihood=log_likelihood, iterations=done
     )
+
+
+# Candidate ability weights; the fit keeps the combination with the best likelihood.
+ABILITY_GRID = {
+    "prior_weight": (0.0, 0.5, 1.0, 1.5),
+    "learn_weight": (0.0, 0.5, 1.0),
+    "emission_weight": (0.0, 0.25, 0.5, 0.75, 1.0),
+}
+
+
+def learner_abilities(by_learner: Layout, correct: np.ndarray, base_rate: float) -> np.ndarray:
+    """Each response's learner ability, from that learner's earlier answers only.
+
+    ``by_learner`` groups responses by learner alone, in the order the model sees them.
+    """
+    sums, counts = by_learner.window_sums(correct, window=ABILITY_WINDOW)
+    return ability(sums, counts, base_rate)
+
+
+def fit_ability(
+    layout: Layout,
+    correct: np.ndarray,
+    row_params: ParamArrays,
+    abilities: np.ndarray,
+    *,
+    base_rate: float,
+    grid: Mapping[str, tuple[float, ...]] = ABILITY_GRID,
+) -> tuple[AbilityParams, float]:
+    """The ability weights (from ``grid``) that maximise the likelihood of ``correct``,
+    with the per-skill parameters held fixed; returns them and their log-likelihood."""
+    obs = correct.astype(bool)
+    best, best_ll = AbilityParams(base_rate=base_rate), -np.inf
+    for prior_weight in grid["prior_weight"]:
+        for learn_weight in grid["learn_weight"]:
+            for emission_weight in grid["emission_weight"]:
+                weights = AbilityParams(
+                    prior_weight=prior_weight,
+                    learn_weight=learn_weight,
+                    emission_weight=emission_weight,
+                    base_rate=base_rate,
+                )
+                predicted, _ = forward(layout, obs, individualise(row_params, abilities, weights))
+                ll = float(np.log(np.maximum(np.where(obs, predicted, 1 - predicted), _EPS)).sum())
+                if ll > best_ll:
+                    best, best_ll = weights, ll
+    return best, best_ll
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """The skill model: BKT parameters per skill index plus the ability weights."""
+
+    params: list[BKTParams]
+    ability: AbilityParams
+    em_iterations: int
+    log_likelihood: float
+
+
+@dataclass(frozen=True)
+class Sequences:
+    """Responses in the order the model sees them, laid out per learner and skill and per
+    learner."""
+
+    skill: np.ndarray
+    correct: np.ndarray
+    by_skill: Layout
+    by_learner: Layout
+
+    @classmethod
+    def build(cls, learner: np.ndarray, skill: np.ndarray, correct: np.ndarray) -> Sequences:
+        """``learner`` and ``skill`` are integer indexes (skill in 0..n_skills-1), rows in time
+        order within each learner."""
+        order = np.arange(len(correct))
+        n_skills = int(skill.max()) + 1 if len(skill) else 1
+        return cls(
+            skill=skill,
+            correct=correct.astype(bool),
+            by_skill=Layout.build(learner * n_skills + skill, order),
+            by_learner=Layout.build(learner, order),
+        )
+
+
+def fit_model(
+    data: Sequences,
+    n_skills: int,
+    *,
+    iterations: int = 40,
+    min_answers: int = 0,
+    grid: Mapping[str, tuple[float, ...]] = ABILITY_GRID,
+) -> ModelFit:
+    """Fit per-skill BKT by EM, then the ability weights with those parameters fixed.
+
+    A skill with fewer than ``min_answers`` answers keeps the defaults. This is
+    the fit ``fit_skill_model`` stores and ``evaluate_skill_model`` measures.
+    """
+    fitted = fit(data.by_skill, data.correct, data.skill, n_skills, iterations=iterations)
+    counts = np.bincount(data.skill, minlength=n_skills)
+    params = [
+        p if counts[i] >= min_answers else DEFAULT_PARAMS for i, p in enumerate(fitted.params)
+    ]
+    base_rate = float(data.correct.mean()) if len(data.correct) else NO_ABILITY.base_rate
+    base_rate = min(max(base_rate, 0.05), 0.95)
+    weights, ll = fit_ability(
+        data.by_skill,
+        data.correct,
+        ParamArrays.from_params(params).take(data.skill),
+        learner_abilities(data.by_learner, data.correct, base_rate),
+        base_rate=base_rate,
+        grid=grid,
+    )
+    return ModelFit(
+        params=params, ability=weights, em_iterations=fitted.iterations, log_likelihood=ll
+    )
+
+
+def predict(data: Sequences, params: list[BKTParams], weights: AbilityParams) -> np.ndarray:
+    """P(correct) of every response from the same learner's earlier responses only."""
+    row_params = ParamArrays.from_params(params).take(data.skill)
+    abilities = learner_abilities(data.by_learner, data.correct, weights.base_rate)
+    predicted, _ = forward(
+        data.by_skill, data.correct, individualise(row_params, abilities, weights)
+    )
+    return predicted

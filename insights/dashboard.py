@@ -51,10 +51,12 @@ from insights.analytics import (
     summaries_and_patterns,
     topics_from_scores,
 )
+from insights.mastery import NOT_ASSESSED_MASTERY, target_reached
 from insights.ml.segments import segment_entry
 from insights.models import Recommendation
 from insights.recommendations import difficulty_advice_for, next_lessons_for, revision_lessons_for
 from insights.selectors import (
+    SkillLevel,
     learner_timezone,
     recent_skill_scores_for,
     recently_skipped_for,
@@ -156,6 +158,26 @@ def learner_dashboards(*, learners: list[User], now: datetime) -> dict[int, dict
     }
 
 
+def _target_skill(*, target, level: SkillLevel | None, now: datetime) -> dict:
+    """A goal's target skill with the learner's level, state and evidence; the target counts
+    as reached only when the state confirms the level (insights.mastery)."""
+    mastery = level.mastery_at(now) if level else NOT_ASSESSED_MASTERY
+    return {
+        "skill": target.skill.slug,
+        "name": target.skill.name,
+        "target_level": target.target_level,
+        "current_level": level.level if level else None,
+        "state": mastery.state,
+        "answers": mastery.answers,
+        "summary": mastery.summary,
+        "target_reached": target_reached(
+            level=level.level if level else None,
+            state=mastery.state,
+            target_level=target.target_level,
+        ),
+    }
+
+
 def _dashboard(
     *, learner, now, levels, summary, patterns, topics, goals, paces, next_up, revision,
     difficulty, cards,
@@ -177,14 +199,7 @@ def _dashboard(
                 "deadline": goal.deadline.isoformat() if goal.deadline else None,
                 "weekly_hours": float(goal.weekly_hours),
                 "target_skills": [
-                    {
-                        "skill": target.skill.slug,
-                        "name": target.skill.name,
-                        "target_level": target.target_level,
-                        "current_level": levels[target.skill.slug].level
-                        if target.skill.slug in levels
-                        else None,
-                    }
+                    _target_skill(target=target, level=levels.get(target.skill.slug), now=now)
                     for target in goal.target_skills.all()
                 ],
                 "pace": paces[goal.pk].as_dict(),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -8,6 +9,7 @@ from django.db import models
 
 from assessments.models import Assessment
 from catalog.models import Course, Lesson, Skill
+from insights.mastery import SkillMastery, describe
 from learning.models import LearningGoal
 
 
@@ -22,8 +24,11 @@ class LearnerSkillState(models.Model):
     level = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
+    # Evidence behind the estimate: answered questions (unanswered ones are no
+    # evidence), how many of them were different questions, and when.
     evidence_count = models.PositiveIntegerField(default=0)
     correct_count = models.PositiveIntegerField(default=0)
+    distinct_questions = models.PositiveIntegerField(default=0, db_default=0)
     last_practiced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -42,10 +47,25 @@ class LearnerSkillState(models.Model):
                 condition=models.Q(correct_count__lte=models.F("evidence_count")),
                 name="skill_state_correct_le_evidence",
             ),
+            models.CheckConstraint(
+                condition=models.Q(distinct_questions__lte=models.F("evidence_count")),
+                name="skill_state_distinct_le_evidence",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.learner} - {self.skill}: level {self.level}"
+
+    def mastery_at(self, now: datetime) -> SkillMastery:
+        """Level, named state and evidence as the learner sees them at ``now``."""
+        return describe(
+            level=self.level,
+            mastery=self.mastery,
+            answers=self.evidence_count,
+            distinct_questions=self.distinct_questions,
+            last_practiced_at=self.last_practiced_at,
+            now=now,
+        )
 
 
 class LearningPathSnapshot(models.Model):

@@ -10,6 +10,16 @@ from django.db.models.functions import TruncDate
 
 from accounts.models import User
 from assessments.models import AssessmentAttempt
+from catalog.models import Skill
+from insights.mastery import (
+    ATTEMPTED,
+    FAMILIAR,
+    LABELS,
+    NOT_ASSESSED,
+    NOT_ASSESSED_MASTERY,
+    SkillMastery,
+    target_reached,
+)
 from insights.models import LearnerSkillState
 from insights.selectors import learner_timezone
 from learning.models import GoalSkill, LearnerEvent, LearningGoal
@@ -27,6 +37,28 @@ class SkillRow:
     name: str
     level: int
     target: int | None
+    mastery: SkillMastery
+
+    @property
+    def target_reached(self) -> bool:
+        return self.target is not None and target_reached(
+            level=self.mastery.level, state=self.mastery.state, target_level=self.target
+        )
+
+
+@dataclass(frozen=True)
+class TargetProgress:
+    """One target skill of a goal: where the learner stands and whether the state confirms it."""
+
+    skill: Skill
+    target_level: int
+    mastery: SkillMastery
+
+    @property
+    def reached(self) -> bool:
+        return target_reached(
+            level=self.mastery.level, state=self.mastery.state, target_level=self.target_level
+        )
 
 
 def activity_per_day(*, learner: User, now: datetime, days: int = 30) -> list[tuple[date, int]]:
@@ -61,8 +93,9 @@ def quiz_scores(*, learner: User, limit: int = 30) -> list[ScorePoint]:
     ]
 
 
-def skill_rows(*, learner: User) -> list[SkillRow]:
-    """Current level per assessed skill, with the highest target of the learner's active goals."""
+def skill_rows(*, learner: User, now: datetime) -> list[SkillRow]:
+    """Current level, state and evidence per assessed skill, with the highest target of the
+    learner's active goals."""
     targets: dict[int, int] = {}
     for skill_id, target in GoalSkill.objects.filter(
         goal__learner=learner, goal__status=LearningGoal.Status.ACTIVE
@@ -70,6 +103,110 @@ def skill_rows(*, learner: User) -> list[SkillRow]:
         targets[skill_id] = max(target, targets.get(skill_id, 0))
     states = LearnerSkillState.objects.filter(learner=learner).select_related("skill")
     return sorted(
-        (SkillRow(s.skill.name, s.level, targets.get(s.skill_id)) for s in states),
+        (
+            SkillRow(s.skill.name, s.level, targets.get(s.skill_id), s.mastery_at(now))
+            for s in states
+        ),
         key=lambda row: row.name,
     )
+
+
+def skill_masteries(*, learner: User, now: datetime) -> dict[int, SkillMastery]:
+    """The learner's mastery per skill id (assessed skills only; one query)."""
+    return {
+        state.skill_id: state.mastery_at(now)
+        for state in LearnerSkillState.objects.filter(learner=learner)
+    }
+
+
+def goal_targets(
+    *, learner: User, goals: list[LearningGoal], now: datetime
+) -> list[tuple[LearningGoal, list[TargetProgress]]]:
+    """Each goal with its target skills; a skill never assessed shows as not assessed.
+
+    ``goals`` should have ``target_skills__skill`` prefetched.
+    """
+    masteries = skill_masteries(learner=learner, now=now)
+    return [
+        (
+            goal,
+            [
+                TargetProgress(
+                    skill=target.skill,
+                    target_level=target.target_level,
+                    mastery=masteries.get(target.skill_id, NOT_ASSESSED_MASTERY),
+                )
+                for target in goal.target_skills.all()
+            ],
+        )
+        for goal in goals
+    ]
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One skill of a submitted attempt, ready to show: what changed and on what evidence."""
+
+    slug: str
+    name: str
+    questions: int
+    answered: int
+    correct: int
+    percent: float
+    level_before: int | None
+    level_after: int | None
+    state_before: str
+    state_after: str
+    answers: int | None
+
+    @property
+    def state_before_label(self) -> str:
+        return LABELS[self.state_before]
+
+    @property
+    def state_after_label(self) -> str:
+        return LABELS[self.state_after]
+
+    @property
+    def blank(self) -> int:
+        return self.questions - self.answered
+
+    @property
+    def change(self) -> str:
+        """ "up" / "down" between two measured levels; "" when either side was not assessed."""
+        if self.level_before is None or self.level_after is None:
+            return ""
+        if self.level_after > self.level_before:
+            return "up"
+        return "down" if self.level_after < self.level_before else ""
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.state_after in (ATTEMPTED, FAMILIAR)
+
+
+def breakdown_rows(*, breakdown: dict) -> list[BreakdownRow]:
+    """An attempt's stored skill breakdown as rows sorted by skill name.
+
+    Breakdowns stored before states existed carry no state: a level then stands
+    for "attempted", and a missing level for "not assessed".
+    """
+    rows = []
+    for slug, entry in breakdown.items():
+        before, after = entry.get("level_before"), entry.get("level_after")
+        rows.append(
+            BreakdownRow(
+                slug=slug,
+                name=entry.get("skill", slug),
+                questions=entry.get("questions", 0),
+                answered=entry.get("answered", entry.get("questions", 0)),
+                correct=entry.get("correct", 0),
+                percent=entry.get("percent", 0.0),
+                level_before=before,
+                level_after=after,
+                state_before=entry.get("state_before", ATTEMPTED if before else NOT_ASSESSED),
+                state_after=entry.get("state_after", ATTEMPTED if after else NOT_ASSESSED),
+                answers=entry.get("answers"),
+            )
+        )
+    return sorted(rows, key=lambda row: row.name)

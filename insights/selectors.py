@@ -17,6 +17,7 @@ from django.db.models.functions import RowNumber
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer
 from catalog.models import Course, Skill
+from insights.mastery import SkillMastery, describe
 from insights.models import LearnerSkillState, Recommendation
 
 # Scores used for revision and struggling topics come from the learner's latest answers
@@ -35,6 +36,20 @@ class SkillLevel:
     level: int
     mastery: float | None
     last_practiced_at: datetime | None
+    # Evidence behind the level (0 for levels mirrored from the profile without a state row).
+    answers: int = 0
+    distinct_questions: int = 0
+
+    def mastery_at(self, now: datetime) -> SkillMastery:
+        """Level, named state and evidence at ``now`` (see insights.mastery)."""
+        return describe(
+            level=self.level,
+            mastery=self.mastery,
+            answers=self.answers,
+            distinct_questions=self.distinct_questions,
+            last_practiced_at=self.last_practiced_at,
+            now=now,
+        )
 
 
 @dataclass(frozen=True)
@@ -72,10 +87,19 @@ def skill_levels_for(*, learners: list[User]) -> dict[int, dict[str, SkillLevel]
     """
     levels: dict[int, dict[str, SkillLevel]] = {learner.pk: {} for learner in learners}
     states = LearnerSkillState.objects.filter(learner_id__in=list(levels)).values_list(
-        "learner_id", "skill__slug", "skill__name", "level", "mastery", "last_practiced_at"
+        "learner_id",
+        "skill__slug",
+        "skill__name",
+        "level",
+        "mastery",
+        "last_practiced_at",
+        "evidence_count",
+        "distinct_questions",
     )
-    for learner_id, slug, name, level, mastery, practiced in states:
-        levels[learner_id][slug] = SkillLevel(slug, name, level, mastery, practiced)
+    for learner_id, slug, name, level, mastery, practiced, answers, distinct in states:
+        levels[learner_id][slug] = SkillLevel(
+            slug, name, level, mastery, practiced, answers, distinct
+        )
     mirrored: dict[int, dict[str, int]] = {}
     for learner in learners:
         profile = profile_of(learner)

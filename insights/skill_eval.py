@@ -1,30 +1,21 @@
 """Measuring the skill model on ASSISTments-format data (SPEC R-SKILL, BENCHMARKS.md).
 
-Protocol, so that figures compare with published ones: one set of BKT
-parameters per skill fitted on the training file only; every test response is
-predicted from the same learner's *earlier* responses; AUC and RMSE pooled
-over all test predictions.
+Protocol, so that figures compare with published ones: the model is fitted on
+the training file only; every test response is predicted from the same
+learner's *earlier* responses; AUC and RMSE pooled over all test predictions.
 
-The model measured here is the one learners see. Its core is
-``insights.bkt`` (BKT with forgetting per skill), the very functions
-``insights.skills.process_attempt`` uses to move a learner's mastery and level.
-On top of it sits a small logistic *calibration* that turns the BKT estimate
-into P(next answer correct) using a handful of transparent features, each
-computed from earlier responses only:
+The model measured here is the one learners get, fitted by the same function
+(``insights.bkt.fit_model``, which ``fit_skill_model`` calls on the platform's
+answers) and run by the same equations (``insights.bkt.individualise`` and
+``update``, which ``insights.skills.process_attempt`` applies answer by
+answer): BKT with forgetting per skill, individualised by the learner's
+ability (their smoothed correct rate over their last ``bkt.ABILITY_WINDOW``
+answers on any skill). Nothing else sits between the model and the figure.
 
-- ``bkt_logit``: logit of BKT's P(correct) for this skill (mastery-based),
-- ``first_on_skill``: 1 for the learner's first answer on the skill,
-- ``skill_recent``: recency-weighted correctness on the skill (decay 0.7),
-- ``skill_attempts``: log(1 + earlier answers on the skill),
-- ``learner_recent``: recency-weighted correctness over all skills (decay 0.7),
-- ``learner_longrun``: the same with a long memory (decay 0.9),
-- ``learner_attempts``: log(1 + earlier answers on any skill),
-- ``same_skill_streak``: 1 when the previous answer was on the same skill.
-
-The last four look at the learner's earlier answers on *other* skills too, so
-the evaluation also reports the calibration with the skill-only features
-(strictly the per-skill protocol). The calibration's coefficients are printed
-with the results so anyone can see what drives a prediction.
+Besides the file split, ``resplits`` pools both files and re-splits them by
+learner several times; on every re-split it reports the gain of each ability
+weight (the AUC lost when that weight alone is fitted at 0), so a weight whose
+gain does not hold on every split can be seen and dropped.
 """
 
 from __future__ import annotations
@@ -32,33 +23,18 @@ from __future__ import annotations
 import sys
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from insights import bkt
 
-SKILL_RECENT_DECAY = 0.7
 RECENCY_DECAYS = (0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
-LEARNER_RECENT_DECAY = 0.7
-LEARNER_LONGRUN_DECAY = 0.9
 # Virtual answers at the overall rate that smooth a skill's training correct rate.
 RATE_PSEUDO_COUNT = 5.0
-FEATURES = (
-    "bkt_logit",
-    "first_on_skill",
-    "skill_recent",
-    "skill_attempts",
-    "learner_recent",
-    "learner_longrun",
-    "learner_attempts",
-    "same_skill_streak",
-)
-SKILL_ONLY_FEATURES = FEATURES[:4]
 
 
 class DatasetError(ValueError):
@@ -134,79 +110,11 @@ def logit(p: np.ndarray) -> np.ndarray:
     return np.log(clipped / (1 - clipped))
 
 
-@dataclass(frozen=True)
-class Indexed:
-    """Responses with skills mapped to 0..n_skills-1 and their per-skill sequences laid out."""
-
-    responses: Responses
-    skill_index: np.ndarray
-    by_skill: bkt.Layout  # one sequence per learner and skill
-    by_learner: bkt.Layout  # one sequence per learner, all skills
-
-    @classmethod
-    def build(cls, responses: Responses, skill_ids: np.ndarray) -> Indexed:
-        skill_index = np.searchsorted(skill_ids, responses.skill)
-        keys = responses.learner * len(skill_ids) + skill_index
-        return cls(
-            responses=responses,
-            skill_index=skill_index,
-            by_skill=bkt.Layout.build(keys, responses.order),
-            by_learner=bkt.Layout.build(responses.learner, responses.order),
-        )
-
-
-def features(
-    data: Indexed, skill_params: bkt.ParamArrays, overall_rate: float
-) -> dict[str, np.ndarray]:
-    """The calibration features of every response, from earlier responses only."""
-    y = data.responses.correct.astype(float)
-    predicted, _ = bkt.forward(
-        data.by_skill, data.responses.correct, skill_params.take(data.skill_index)
+def sequences(responses: Responses, skill_ids: np.ndarray) -> bkt.Sequences:
+    """The responses in file order with skills mapped to 0..len(skill_ids)-1."""
+    return bkt.Sequences.build(
+        responses.learner, np.searchsorted(skill_ids, responses.skill), responses.correct
     )
-    previous = data.by_learner.previous_index()
-    previous_skill = np.where(previous >= 0, data.skill_index[np.maximum(previous, 0)], -1)
-    return {
-        "bkt_logit": logit(predicted),
-        "first_on_skill": (data.by_skill.rank == 0).astype(float),
-        "skill_recent": logit(
-            data.by_skill.running_mean(y, decay=SKILL_RECENT_DECAY, init=overall_rate)
-        ),
-        "skill_attempts": np.log1p(data.by_skill.rank),
-        "learner_recent": logit(
-            data.by_learner.running_mean(y, decay=LEARNER_RECENT_DECAY, init=overall_rate)
-        ),
-        "learner_longrun": logit(
-            data.by_learner.running_mean(y, decay=LEARNER_LONGRUN_DECAY, init=overall_rate)
-        ),
-        "learner_attempts": np.log1p(data.by_learner.rank),
-        "same_skill_streak": (previous_skill == data.skill_index).astype(float),
-    }
-
-
-@dataclass(frozen=True)
-class Calibration:
-    names: tuple[str, ...]
-    intercept: float
-    coefficients: dict[str, float]
-
-    @classmethod
-    def fit(
-        cls, feats: dict[str, np.ndarray], y: np.ndarray, names: tuple[str, ...]
-    ) -> Calibration:
-        model = LogisticRegression(max_iter=1000).fit(_matrix(feats, names), y)
-        return cls(
-            names=names,
-            intercept=float(model.intercept_[0]),
-            coefficients=dict(zip(names, model.coef_[0].tolist(), strict=True)),
-        )
-
-    def predict(self, feats: dict[str, np.ndarray]) -> np.ndarray:
-        weights = np.array([self.coefficients[n] for n in self.names])
-        return 1 / (1 + np.exp(-(self.intercept + _matrix(feats, self.names) @ weights)))
-
-
-def _matrix(feats: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
-    return np.column_stack([feats[n] for n in names])
 
 
 @dataclass(frozen=True)
@@ -227,7 +135,9 @@ class Report:
     skills: int
     train_skills: int
     rows: list[Row] = field(default_factory=list)
-    calibration: Calibration | None = None
+    ability: bkt.AbilityParams | None = None
+    # AUC of the model refitted with one ability weight held at 0, per weight.
+    ablations: dict[str, float] = field(default_factory=dict)
     em_iterations: int = 0
 
 
@@ -235,6 +145,36 @@ def score(y: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
     """Pooled AUC and RMSE (AUC is undefined when the test set has one class only)."""
     auc = float(roc_auc_score(y, predicted)) if len(np.unique(y)) == 2 else float("nan")
     return auc, float(np.sqrt(np.mean((predicted - y) ** 2)))
+
+
+WEIGHTS = tuple(bkt.ABILITY_GRID)
+MODEL_ROW = "SkillStudio model: individualised BKT"
+
+
+def _without(name: str) -> dict[str, tuple[float, ...]]:
+    return {**bkt.ABILITY_GRID, name: (0.0,)}
+
+
+def ablations(
+    train: bkt.Sequences, test: bkt.Sequences, params: list[bkt.BKTParams]
+) -> dict[str, float]:
+    """Test AUC with each ability weight held at 0 and the others refitted on train."""
+    y = test.correct.astype(float)
+    base_rate = min(max(float(train.correct.mean()), 0.05), 0.95)
+    row_params = bkt.ParamArrays.from_params(params).take(train.skill)
+    abilities = bkt.learner_abilities(train.by_learner, train.correct, base_rate)
+    out = {}
+    for name in WEIGHTS:
+        weights, _ = bkt.fit_ability(
+            train.by_skill,
+            train.correct,
+            row_params,
+            abilities,
+            base_rate=base_rate,
+            grid=_without(name),
+        )
+        out[name] = score(y, bkt.predict(test, params, weights))[0]
+    return out
 
 
 def evaluate(
@@ -247,8 +187,8 @@ def evaluate(
     """Fit on ``train``, predict every ``test`` response from earlier ones, score each model."""
     skill_ids = np.unique(np.concatenate([train.skill, test.skill]))
     n_skills = len(skill_ids)
-    tr = Indexed.build(train, skill_ids)
-    te = Indexed.build(test, skill_ids)
+    tr = sequences(train, skill_ids)
+    te = sequences(test, skill_ids)
     y_train = train.correct.astype(float)
     y_test = test.correct.astype(float)
     report = Report(
@@ -262,10 +202,9 @@ def evaluate(
     overall = float(y_train.mean())
     # Each skill's training correct rate, pulled towards the overall rate when thin.
     skill_rate = (
-        np.bincount(tr.skill_index, weights=y_train, minlength=n_skills)
-        + RATE_PSEUDO_COUNT * overall
-    ) / (np.bincount(tr.skill_index, minlength=n_skills) + RATE_PSEUDO_COUNT)
-    first_guess = skill_rate[te.skill_index]
+        np.bincount(tr.skill, weights=y_train, minlength=n_skills) + RATE_PSEUDO_COUNT * overall
+    ) / (np.bincount(tr.skill, minlength=n_skills) + RATE_PSEUDO_COUNT)
+    first_guess = skill_rate[te.skill]
 
     def add(model: str, started: float, predicted: np.ndarray, note: str = "") -> None:
         auc, rmse = score(y_test, predicted)
@@ -283,8 +222,7 @@ def evaluate(
     decay = max(
         RECENCY_DECAYS,
         key=lambda d: score(
-            y_train,
-            tr.by_skill.running_mean(y_train, decay=d, init=skill_rate[tr.skill_index]),
+            y_train, tr.by_skill.running_mean(y_train, decay=d, init=skill_rate[tr.skill])
         )[0],
     )
     add(
@@ -295,30 +233,93 @@ def evaluate(
     )
 
     started = time.perf_counter()
-    fitted = bkt.fit(tr.by_skill, train.correct, tr.skill_index, n_skills, iterations=iterations)
-    report.em_iterations = fitted.iterations
-    skill_params = bkt.ParamArrays.from_params(fitted.params)
-    bkt_predicted, _ = bkt.forward(te.by_skill, test.correct, skill_params.take(te.skill_index))
-    add("BKT with forgetting (per skill)", started, bkt_predicted, "EM fit on train")
-    fit_seconds = time.perf_counter() - started
-
-    started = time.perf_counter()
-    feats_train = features(tr, skill_params, overall)
-    feats_test = features(te, skill_params, overall)
-    # The calibrated rows' time includes the BKT fit and the features they build on.
-    upstream_seconds = fit_seconds + time.perf_counter() - started
-    for names, label, note in (
-        (FEATURES, "SkillStudio model: BKT + calibration", "all features"),
-        (SKILL_ONLY_FEATURES, "  same, skill-only features", "strict per-skill protocol"),
-    ):
-        started = time.perf_counter() - upstream_seconds
-        calibration = Calibration.fit(feats_train, y_train, names)
-        add(label, started, calibration.predict(feats_test), note)
-        if names == FEATURES:
-            report.calibration = calibration
+    fitted = bkt.fit_model(tr, n_skills, iterations=iterations)
+    report.em_iterations = fitted.em_iterations
+    report.ability = fitted.ability
+    seconds = time.perf_counter() - started
+    no_ability = bkt.AbilityParams(base_rate=fitted.ability.base_rate)
+    add(
+        "BKT with forgetting per skill (ability weights at 0)",
+        time.perf_counter() - seconds,
+        bkt.predict(te, fitted.params, no_ability),
+        "EM fit on train",
+    )
+    add(
+        MODEL_ROW,
+        time.perf_counter() - seconds,
+        bkt.predict(te, fitted.params, fitted.ability),
+        "EM + ability weights fitted on train",
+    )
+    report.ablations = ablations(tr, te, fitted.params)
     if extra is not None:
         report.rows.extend(extra(train, test))
     return report
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    seed: int
+    train_learners: int
+    test_learners: int
+    bkt_auc: float
+    model_auc: float
+    ability: bkt.AbilityParams
+    ablations: dict[str, float]
+
+    def gain(self, name: str) -> float:
+        """AUC the model loses when ``name`` is held at 0 (positive: the weight helps)."""
+        return self.model_auc - self.ablations[name]
+
+
+def _subset(responses: Responses, keep: np.ndarray) -> Responses:
+    return Responses(
+        learner=responses.learner[keep],
+        skill=responses.skill[keep],
+        correct=responses.correct[keep],
+        order=np.arange(int(keep.sum()), dtype=np.int64),
+    )
+
+
+def resplits(
+    train: Responses,
+    test: Responses,
+    *,
+    seeds: Sequence[int],
+    test_share: float = 0.2,
+    iterations: int = 40,
+) -> list[SplitResult]:
+    """Pool both files, split the learners at random (``test_share`` to test) once per seed,
+    and measure plain BKT, the model and each ability weight's gain on every split."""
+    pooled = Responses(
+        learner=np.concatenate([train.learner, test.learner + int(train.learner.max()) + 1]),
+        skill=np.concatenate([train.skill, test.skill]),
+        correct=np.concatenate([train.correct, test.correct]),
+        order=np.arange(len(train.correct) + len(test.correct), dtype=np.int64),
+    )
+    skill_ids = np.unique(pooled.skill)
+    learners = np.unique(pooled.learner)
+    results = []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        held_out = rng.permutation(learners)[: max(1, round(test_share * len(learners)))]
+        is_test = np.isin(pooled.learner, held_out)
+        tr = sequences(_subset(pooled, ~is_test), skill_ids)
+        te = sequences(_subset(pooled, is_test), skill_ids)
+        fitted = bkt.fit_model(tr, len(skill_ids), iterations=iterations)
+        y = te.correct.astype(float)
+        no_ability = bkt.AbilityParams(base_rate=fitted.ability.base_rate)
+        results.append(
+            SplitResult(
+                seed=seed,
+                train_learners=len(learners) - len(held_out),
+                test_learners=len(held_out),
+                bkt_auc=score(y, bkt.predict(te, fitted.params, no_ability))[0],
+                model_auc=score(y, bkt.predict(te, fitted.params, fitted.ability))[0],
+                ability=fitted.ability,
+                ablations=ablations(tr, te, fitted.params),
+            )
+        )
+    return results
 
 
 def import_pybkt() -> type | None:

@@ -1,10 +1,17 @@
-"""The learner-facing skill model (SPEC R-SKILL).
+"""The learner-facing skill model (SPEC R-SKILL, R-MASTERY).
 
-Mastery per learner and skill is the Bayesian Knowledge Tracing estimate of
-``insights.bkt`` (with forgetting), advanced answer by answer with the skill's
-parameters from the active ``MLModel`` named ``skill_model``. The 1-10 level a
-learner sees is ``level_from_mastery(mastery)``, so every level change can be
-traced to the answers of one attempt.
+Mastery per learner and skill is the individualised Bayesian Knowledge
+Tracing estimate of ``insights.bkt`` (with forgetting), advanced answer by
+answer with the skill's parameters and the ability weights of the active
+``MLModel`` named ``skill_model`` (fitted by ``fit_skill_model`` with
+``bkt.fit_model``, the function ``evaluate_skill_model`` measures). The 1-10
+level a learner sees is ``level_from_mastery(mastery)``; the named state
+(``insights.mastery``) adds the evidence: answers, distinct questions, time
+since practice.
+
+Unanswered questions are no evidence: a question left blank (or answered "I
+don't know") does not move mastery, the evidence counts or the learner's
+ability. It still scores zero in the quiz's own score.
 
 Knowledge gaps (returned by ``process_attempt``): the attempt's skills whose
 level after the attempt is below the learner's target for that skill. The
@@ -14,26 +21,29 @@ name the skill, otherwise ``DEFAULT_GAP_LEVEL`` (5, the middle of the scale).
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer, AssessmentAttempt
 from catalog.models import Skill
 from insights import bkt
+from insights.mastery import NOT_ASSESSED_MASTERY, SkillMastery, describe, level_from_mastery
 from insights.models import LearnerSkillState, MLModel
 from learning.models import GoalSkill, LearningGoal
 from skillstudio.data_versions import learners_changed
 
 MODEL_NAME = "skill_model"
 DEFAULT_GAP_LEVEL = 5
+# Key of the ability weights among a stored model's per-skill parameters ("@" is
+# not a slug character, so it never collides with a skill).
+ABILITY_KEY = "@ability"
 
 
 class SkillModelError(Exception):
@@ -57,9 +67,9 @@ class SkillHistoryPoint:
     questions: int
     correct: int
     percent: float
-    level_before: int
-    level_after: int
-    mastery: float
+    level_before: int | None
+    level_after: int | None
+    mastery: float | None
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,7 @@ class SkillHistory:
     correct_count: int
     last_practiced_at: datetime | None
     days_since_practice: int | None
+    state: SkillMastery = NOT_ASSESSED_MASTERY
     points: list[SkillHistoryPoint] = field(default_factory=list)
 
 
@@ -81,18 +92,10 @@ class SkillModel:
 
     version: int | None
     params: dict[str, bkt.BKTParams]
+    ability: bkt.AbilityParams = bkt.NO_ABILITY
 
     def for_skill(self, slug: str) -> bkt.BKTParams:
         return self.params.get(slug, bkt.DEFAULT_PARAMS)
-
-
-def level_from_mastery(mastery: float) -> int:
-    """Map P(known) to the 1-10 scale in equal tenths: [0, 0.1) -> 1 ... [0.9, 1] -> 10."""
-    if not math.isfinite(mastery):
-        raise ValueError(f"mastery must be a finite number, got {mastery!r}")
-    clipped = min(max(mastery, 0.0), 1.0)
-    # Rounding first keeps exact tenths on their boundary (0.3 * 10 is 3.0000000000000004).
-    return min(10, 1 + math.floor(round(clipped * 10, 9)))
 
 
 def load_skill_model() -> SkillModel:
@@ -100,12 +103,32 @@ def load_skill_model() -> SkillModel:
     stored = MLModel.objects.filter(name=MODEL_NAME, is_active=True).first()
     if stored is None:
         return SkillModel(version=None, params={})
+    stored_params = stored.parameters or {}
     params = {
         slug: bkt.BKTParams.from_dict(values)
-        for slug, values in (stored.parameters or {}).items()
-        if isinstance(values, dict)
+        for slug, values in stored_params.items()
+        if isinstance(values, dict) and slug != ABILITY_KEY
     }
-    return SkillModel(version=stored.version, params=params)
+    ability = stored_params.get(ABILITY_KEY)
+    if not isinstance(ability, dict):
+        ability = {}
+    return SkillModel(
+        version=stored.version, params=params, ability=bkt.AbilityParams.from_dict(ability)
+    )
+
+
+def is_answered(answer: Answer) -> bool:
+    """False for a question left blank: no choice, no value, no text."""
+    return response_is_answer(answer.response)
+
+
+def response_is_answer(response: object) -> bool:
+    if not isinstance(response, dict):
+        return False
+    return any(
+        value not in (None, "", [], {}) and not (isinstance(value, str) and not value.strip())
+        for value in response.values()
+    )
 
 
 @dataclass
@@ -113,11 +136,32 @@ class _Track:
     """Mutable in-memory copy of one LearnerSkillState while answers are replayed."""
 
     skill: Skill
-    mastery: float
+    mastery: float | None  # None until the first answered question
     evidence_count: int = 0
     correct_count: int = 0
+    question_ids: set[int] = field(default_factory=set)
     last_practiced_at: datetime | None = None
     state: LearnerSkillState | None = None
+
+    def describe(self, now: datetime) -> SkillMastery:
+        return describe(
+            level=None if self.mastery is None else level_from_mastery(self.mastery),
+            mastery=self.mastery,
+            answers=self.evidence_count,
+            distinct_questions=len(self.question_ids),
+            last_practiced_at=self.last_practiced_at,
+            now=now,
+        )
+
+
+@dataclass
+class _Recent:
+    """The learner's last answered questions on any skill (oldest first): their ability."""
+
+    correct: deque[bool] = field(default_factory=lambda: deque(maxlen=bkt.ABILITY_WINDOW))
+
+    def ability(self, model: SkillModel) -> float:
+        return float(bkt.ability(sum(self.correct), len(self.correct), model.ability.base_rate))
 
 
 def _ordered_answers(answers: Iterable[Answer]) -> list[Answer]:
@@ -125,50 +169,85 @@ def _ordered_answers(answers: Iterable[Answer]) -> list[Answer]:
 
 
 def _apply_attempt(
-    *, answers: list[Answer], tracks: dict[int, _Track], model: SkillModel
+    *, answers: list[Answer], tracks: dict[int, _Track], recent: _Recent, model: SkillModel
 ) -> dict[str, dict]:
-    """Advance the tracks through one attempt's answers; return its skill breakdown.
+    """Advance the tracks through one attempt's answered questions; return its skill breakdown.
 
-    Pure with respect to the database: callers decide what to save.
+    Each answer runs ``bkt.update`` with the skill's parameters individualised by
+    the learner's ability just before it, exactly as ``bkt.predict`` does in the
+    evaluation. Pure with respect to the database: callers decide what to save.
     """
+    ordered = _ordered_answers(answers)
+    if not ordered:
+        return {}
+    started, finished = ordered[0].answered_at, ordered[-1].answered_at
     breakdown: dict[str, dict] = {}
     touched: dict[str, _Track] = {}
-    for answer in _ordered_answers(answers):
+    for answer in ordered:
         skill = answer.question.skill
-        params = model.for_skill(skill.slug)
         track = tracks.get(skill.id)
         if track is None:
-            track = tracks[skill.id] = _Track(skill=skill, mastery=params.prior)
+            track = tracks[skill.id] = _Track(skill=skill, mastery=None)
         touched[skill.slug] = track
         entry = breakdown.get(skill.slug)
         if entry is None:
+            before = track.describe(started)
             entry = breakdown[skill.slug] = {
                 "skill": skill.name,
                 "questions": 0,
+                "answered": 0,
                 "correct": 0,
-                "level_before": level_from_mastery(track.mastery),
+                "level_before": before.level,
+                "state_before": before.state,
             }
-        track.mastery = float(bkt.update(track.mastery, answer.is_correct, params))
+        entry["questions"] += 1
+        if not is_answered(answer):
+            continue
+        params = bkt.individualise(
+            model.for_skill(skill.slug), recent.ability(model), model.ability
+        )
+        current = float(params.prior) if track.mastery is None else track.mastery
+        track.mastery = float(bkt.update(current, answer.is_correct, params))
         track.evidence_count += 1
         track.correct_count += int(answer.is_correct)
+        track.question_ids.add(answer.question_id)
         if track.last_practiced_at is None or answer.answered_at > track.last_practiced_at:
             track.last_practiced_at = answer.answered_at
-        entry["questions"] += 1
+        recent.correct.append(bool(answer.is_correct))
+        entry["answered"] += 1
         entry["correct"] += int(answer.is_correct)
     for slug, entry in breakdown.items():
-        track = touched[slug]
+        after = touched[slug].describe(finished)
         entry["percent"] = round(100 * entry["correct"] / entry["questions"], 1)
-        entry["level_after"] = level_from_mastery(track.mastery)
-        entry["mastery"] = round(track.mastery, 4)
+        entry["level_after"] = after.level
+        entry["state_after"] = after.state
+        entry["mastery"] = None if after.mastery is None else round(after.mastery, 4)
+        entry["answers"] = after.answers
+        entry["distinct_questions"] = after.distinct_questions
     return breakdown
 
 
+def _processed_answers(learner_id: int) -> QuerySet[Answer]:
+    """Answers of the learner's attempts already fed to the model, newest first."""
+    return Answer.objects.filter(
+        attempt__learner_id=learner_id, attempt__skills_processed_at__isnull=False
+    ).order_by(
+        "-attempt__submitted_at",
+        "-attempt__started_at",
+        "-attempt_id",
+        "-answered_at",
+        "-question__order",
+        "-question_id",
+    )
+
+
 def _load_tracks(*, learner_id: int, skill_ids: Iterable[int], lock: bool) -> dict[int, _Track]:
-    states = LearnerSkillState.objects.filter(learner_id=learner_id, skill_id__in=list(skill_ids))
+    skill_ids = list(skill_ids)
+    states = LearnerSkillState.objects.filter(learner_id=learner_id, skill_id__in=skill_ids)
     if lock:
         # of=self: lock the learner's state rows, not the shared Skill rows joined in.
         states = states.select_for_update(of=("self",))
-    return {
+    tracks = {
         state.skill_id: _Track(
             skill=state.skill,
             mastery=state.mastery,
@@ -179,22 +258,59 @@ def _load_tracks(*, learner_id: int, skill_ids: Iterable[int], lock: bool) -> di
         )
         for state in states.select_related("skill")
     }
+    # Distinct questions answered so far: the set, so this attempt's repeats count once.
+    for answer in (
+        _processed_answers(learner_id)
+        .filter(question__skill_id__in=list(tracks))
+        .only("response", "question_id", "question__skill_id")
+        .select_related("question")
+    ):
+        if is_answered(answer):
+            tracks[answer.question.skill_id].question_ids.add(answer.question_id)
+    return tracks
+
+
+def _load_recent(*, learner_id: int) -> _Recent:
+    """The learner's last ``bkt.ABILITY_WINDOW`` answered questions before this attempt."""
+    newest_first: list[bool] = []
+    for answer in (
+        _processed_answers(learner_id)
+        .only("response", "is_correct")
+        .iterator(chunk_size=2 * bkt.ABILITY_WINDOW)
+    ):
+        if is_answered(answer):
+            newest_first.append(answer.is_correct)
+            if len(newest_first) == bkt.ABILITY_WINDOW:
+                break
+    recent = _Recent()
+    recent.correct.extend(reversed(newest_first))
+    return recent
 
 
 def _save_tracks(*, learner_id: int, tracks: Iterable[_Track], now: datetime) -> None:
     to_update: list[LearnerSkillState] = []
     to_create: list[LearnerSkillState] = []
     for track in tracks:
+        if track.mastery is None:
+            continue  # only unanswered questions: still not assessed, nothing to store
         state = track.state or LearnerSkillState(learner_id=learner_id, skill=track.skill)
         state.mastery = track.mastery
         state.level = level_from_mastery(track.mastery)
         state.evidence_count = track.evidence_count
         state.correct_count = track.correct_count
+        state.distinct_questions = min(len(track.question_ids), track.evidence_count)
         state.last_practiced_at = track.last_practiced_at
         # bulk_update skips auto_now, so the injected clock stamps the change.
         state.updated_at = now
         (to_update if track.state else to_create).append(state)
-    fields = ["mastery", "level", "evidence_count", "correct_count", "last_practiced_at"]
+    fields = [
+        "mastery",
+        "level",
+        "evidence_count",
+        "correct_count",
+        "distinct_questions",
+        "last_practiced_at",
+    ]
     if to_update:
         LearnerSkillState.objects.bulk_update(to_update, [*fields, "updated_at"])
     if to_create:
@@ -253,18 +369,32 @@ def process_attempt(*, attempt: AssessmentAttempt, now: datetime) -> SkillUpdate
                 skill_ids={a.question.skill_id for a in answers},
                 lock=True,
             )
-            breakdown = _apply_attempt(answers=answers, tracks=tracks, model=load_skill_model())
+            breakdown = _apply_attempt(
+                answers=answers,
+                tracks=tracks,
+                recent=_load_recent(learner_id=locked.learner_id),
+                model=load_skill_model(),
+            )
             _save_tracks(learner_id=locked.learner_id, tracks=tracks.values(), now=now)
             profile.skill_levels = {
                 **profile.skill_levels,
-                **{slug: entry["level_after"] for slug, entry in breakdown.items()},
+                **{
+                    slug: entry["level_after"]
+                    for slug, entry in breakdown.items()
+                    if entry["level_after"] is not None
+                },
             }
             profile.save(update_fields=["skill_levels", "updated_at"])
             locked.skill_breakdown = breakdown
             locked.skills_processed_at = now
             locked.save(update_fields=["skill_breakdown", "skills_processed_at", "updated_at"])
             learners_changed([locked.learner_id])
-        skill_levels = {slug: e["level_after"] for slug, e in locked.skill_breakdown.items()}
+        # Skills whose questions were all left blank stay unassessed: no level, no gap.
+        skill_levels = {
+            slug: e["level_after"]
+            for slug, e in locked.skill_breakdown.items()
+            if e.get("level_after") is not None
+        }
         gaps = _knowledge_gaps(learner_id=locked.learner_id, skill_levels=skill_levels)
     attempt.skill_breakdown = locked.skill_breakdown
     attempt.skills_processed_at = locked.skills_processed_at
@@ -274,7 +404,8 @@ def process_attempt(*, attempt: AssessmentAttempt, now: datetime) -> SkillUpdate
 
 
 def skill_breakdown(*, attempt: AssessmentAttempt) -> dict:
-    """Per skill: questions, correct, percent, level before/after and mastery.
+    """Per skill: questions, answered, correct, percent, level and state before/after,
+    mastery and the evidence after the attempt.
 
     A processed attempt returns what was stored when it was processed. An
     unprocessed one returns a preview from the learner's current state,
@@ -288,7 +419,12 @@ def skill_breakdown(*, attempt: AssessmentAttempt) -> dict:
         skill_ids={a.question.skill_id for a in answers},
         lock=False,
     )
-    return _apply_attempt(answers=answers, tracks=tracks, model=load_skill_model())
+    return _apply_attempt(
+        answers=answers,
+        tracks=tracks,
+        recent=_load_recent(learner_id=attempt.learner_id),
+        model=load_skill_model(),
+    )
 
 
 def skill_history(*, learner: User, skill: Skill | str, now: datetime) -> SkillHistory:
@@ -333,6 +469,7 @@ def skill_history(*, learner: User, skill: Skill | str, now: datetime) -> SkillH
         correct_count=state.correct_count if state else 0,
         last_practiced_at=last,
         days_since_practice=(now - last).days if last else None,
+        state=state.mastery_at(now) if state else NOT_ASSESSED_MASTERY,
         points=points,
     )
 
@@ -353,9 +490,10 @@ def recompute_learner_skills(*, learner: User, now: datetime) -> int:
         answers = _answers_of([a.pk for a in attempts])
         model = load_skill_model()
         tracks: dict[int, _Track] = {}
+        recent = _Recent()
         for attempt in attempts:
             attempt.skill_breakdown = _apply_attempt(
-                answers=answers.get(attempt.pk, []), tracks=tracks, model=model
+                answers=answers.get(attempt.pk, []), tracks=tracks, recent=recent, model=model
             )
             attempt.skills_processed_at = now
             attempt.updated_at = now
@@ -365,7 +503,9 @@ def recompute_learner_skills(*, learner: User, now: datetime) -> int:
             attempts, ["skill_breakdown", "skills_processed_at", "updated_at"]
         )
         profile.skill_levels = {
-            t.skill.slug: level_from_mastery(t.mastery) for t in tracks.values()
+            t.skill.slug: level_from_mastery(t.mastery)
+            for t in tracks.values()
+            if t.mastery is not None
         }
         profile.save(update_fields=["skill_levels", "updated_at"])
         learners_changed([learner.pk])
@@ -383,17 +523,19 @@ class FittedSkillModel:
 
 
 def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSkillModel:
-    """Fit BKT parameters per skill from every answer of every submitted attempt.
+    """Fit the skill model from every answered question of every submitted attempt.
 
     Answers are replayed in the order ``process_attempt`` sees them (attempts
-    by submission, then answered_at and question order), one sequence per
-    learner and skill. A skill with fewer than ``min_answers`` answers keeps
-    the defaults: a handful of answers cannot pin down five parameters.
+    by submission, then answered_at and question order; blank answers left
+    out), and fitted by ``bkt.fit_model``, the fit ``evaluate_skill_model``
+    measures: per-skill BKT by EM, then the ability weights. A skill with fewer
+    than ``min_answers`` answers keeps the defaults: a handful of answers
+    cannot pin down five parameters.
     """
     # Imported here: web processes only need process_attempt, not scikit-learn.
     from sklearn.metrics import roc_auc_score
 
-    rows = list(
+    every = list(
         Answer.objects.filter(attempt__submitted_at__isnull=False)
         .order_by(
             "attempt__learner_id",
@@ -404,39 +546,49 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
             "question__order",
             "question_id",
         )
-        .values_list("attempt__learner_id", "question__skill__slug", "is_correct", "answered_at")
+        .values_list(
+            "attempt__learner_id",
+            "question__skill__slug",
+            "is_correct",
+            "answered_at",
+            "response",
+        )
     )
+    rows = [row[:3] for row in every if response_is_answer(row[4])]
     if not rows:
         raise SkillModelError("No answers of submitted attempts to fit the skill model from.")
-    learner_ids, slugs, correct, answered_at = zip(*rows, strict=True)
+    learner_ids, slugs, correct = zip(*rows, strict=True)
     skill_slugs = sorted(set(slugs))
     skill_index = np.searchsorted(np.array(skill_slugs), np.array(slugs))
     learners = np.unique(np.array(learner_ids), return_inverse=True)[1]
     obs = np.array(correct, dtype=bool)
-    layout = bkt.Layout.build(learners * len(skill_slugs) + skill_index, np.arange(len(rows)))
-    fitted = bkt.fit(layout, obs, skill_index, len(skill_slugs), iterations=iterations)
+    data = bkt.Sequences.build(learners, skill_index, obs)
+    fitted = bkt.fit_model(data, len(skill_slugs), iterations=iterations, min_answers=min_answers)
     counts = np.bincount(skill_index, minlength=len(skill_slugs))
-    params = [
-        p if counts[i] >= min_answers else bkt.DEFAULT_PARAMS for i, p in enumerate(fitted.params)
-    ]
-    predicted, _ = bkt.forward(layout, obs, bkt.ParamArrays.from_params(params).take(skill_index))
+    predicted = bkt.predict(data, fitted.params, fitted.ability)
     both_outcomes = 0 < obs.sum() < len(obs)
+    parameters = {slug: fitted.params[i].as_dict() for i, slug in enumerate(skill_slugs)}
+    parameters[ABILITY_KEY] = fitted.ability.as_dict()
     return FittedSkillModel(
-        parameters={slug: params[i].as_dict() for i, slug in enumerate(skill_slugs)},
+        parameters=parameters,
         metrics={
             "answers": len(rows),
+            # Every answer row seen, blank ones included: what the weekly re-fit compares.
+            "answer_rows": len(every),
             "learners": int(learners.max()) + 1,
             "min_answers": min_answers,
             "answers_per_skill": {slug: int(counts[i]) for i, slug in enumerate(skill_slugs)},
             "skills_fitted": [s for i, s in enumerate(skill_slugs) if counts[i] >= min_answers],
             "skills_defaulted": [s for i, s in enumerate(skill_slugs) if counts[i] < min_answers],
-            "em_iterations": fitted.iterations,
+            "em_iterations": fitted.em_iterations,
             "log_likelihood": round(fitted.log_likelihood, 3),
-            # In-sample: each answer predicted from the learner's earlier answers on the skill.
+            "ability": fitted.ability.as_dict(),
+            # In-sample: each answer predicted from the learner's earlier answers.
             "train_auc": round(float(roc_auc_score(obs, predicted)), 4) if both_outcomes else None,
         },
-        window_start=min(answered_at),
-        window_end=max(answered_at),
+        # The window spans every answer row read, so the weekly re-fit sees nothing new.
+        window_start=min(row[3] for row in every),
+        window_end=max(row[3] for row in every),
     )
 
 
@@ -455,5 +607,8 @@ def skill_model_store(*, fitted: FittedSkillModel, now: datetime) -> MLModel:
             parameters=fitted.parameters,
             metrics=fitted.metrics,
             is_active=True,
-            notes="BKT with forgetting per skill, EM fit on submitted attempts' answers.",
+            notes=(
+                "Individualised BKT with forgetting: per-skill EM fit and ability weights "
+                "on submitted attempts' answered questions."
+            ),
         )

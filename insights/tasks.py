@@ -131,7 +131,8 @@ def _active_model_covers_all_answers() -> bool:
         count=Count("pk"), latest=Max("answered_at")
     )
     return (
-        active.metrics.get("answers") == answers["count"]
+        # Versions fitted before blank answers were left out only stored "answers".
+        active.metrics.get("answer_rows", active.metrics.get("answers")) == answers["count"]
         and active.training_window_end == answers["latest"]
     )
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from insights import charts
+from insights.mastery import states_explained
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, generate_learning_path, path_payload
 from insights.progress import activity_per_day, quiz_scores, skill_rows
@@ -149,7 +150,7 @@ def progress(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     activity = activity_per_day(learner=request.user, now=now)
     scores = quiz_scores(learner=request.user)
-    skills = skill_rows(learner=request.user)
+    skills = skill_rows(learner=request.user, now=now)
     return render(
         request,
         "insights/progress.html",
@@ -162,6 +163,7 @@ def progress(request: HttpRequest) -> HttpResponse:
                 [(f"{s.submitted_at:%d %b}", s.score) for s in scores]
             ),
             "skills": skills,
+            "states_explained": states_explained(),
             "skill_chart": charts.level_chart([(s.name, s.level, s.target) for s in skills]),
         },
     )

@@ -73,7 +73,8 @@ class AnswerFactory(DjangoModelFactory):
     question = factory.SubFactory(
         QuestionFactory, assessment=factory.SelfAttribute("..attempt.assessment")
     )
-    response = factory.LazyFunction(dict)
+    # An answered question; ``response={}`` stands for one left blank (no skill evidence).
+    response = factory.LazyFunction(lambda: {"text": "an answer"})
     is_correct = True
     points_awarded = Decimal("1")
     answered_at = factory.LazyFunction(timezone.now)

@@ -20,6 +20,7 @@ class LearnerSkillStateFactory(DjangoModelFactory):
     level = 5
     evidence_count = 4
     correct_count = 2
+    distinct_questions = 3
     last_practiced_at = factory.LazyFunction(timezone.now)
 
 

@@ -96,20 +96,43 @@ def test_evaluate_prints_auc_for_every_model(tmp_path):
     assert f"test: {test_responses:,} responses from 40 learners; 2 skills (2 seen" in text
     aucs = {
         match[0].strip(): float(match[1])
-        for match in re.findall(r"^(\S.*?|  same.*?)\s+(0\.\d{4})\s+0\.\d{4}", text, re.M)
+        for match in re.findall(r"^(\S.*?)\s+(0\.\d{4})\s+0\.\d{4}", text, re.M)
     }
     assert set(aucs) >= {
         "Running per-skill average",
         "Recency-weighted per-skill average",
-        "BKT with forgetting (per skill)",
-        "SkillStudio model: BKT + calibration",
-        "same, skill-only features",
+        "BKT with forgetting per skill (ability weights at 0)",
+        skill_eval.MODEL_ROW,
     }
     # Answers follow a BKT with strong learning: the model must rank them far above chance.
-    assert aucs["SkillStudio model: BKT + calibration"] > 0.7
-    assert "* bkt_logit" in text
+    assert aucs[skill_eval.MODEL_ROW] > 0.7
+    assert "Ability weights (fitted on train" in text
+    for name in ("prior_weight", "learn_weight", "emission_weight"):
+        assert re.search(rf"without {name}: 0\.\d{{4}} \(gain [+-]0\.\d{{4}}\)", text)
     if skill_eval.import_pybkt() is None:
         assert "pyBKT is not importable" in text
+
+
+def test_evaluate_resplits_report_every_split_and_a_verdict_per_weight(tmp_path):
+    write_builder(tmp_path / "builder_train.csv", simulated_learners(60, seed=3))
+    write_builder(tmp_path / "builder_test.csv", simulated_learners(20, seed=4))
+    out = StringIO()
+
+    call_command("evaluate_skill_model", data=str(tmp_path), resplits=2, stdout=out)
+
+    text = out.getvalue()
+    assert "Learner-level re-splits" in text
+    # One line per seed: seed, BKT AUC, model AUC, gain, one gain per weight.
+    assert len(re.findall(r"^\s+[12]\s+0\.\d{4}\s+0\.\d{4}\s+[+-]0\.\d{4}", text, re.M)) == 2
+    for name in ("prior_weight", "learn_weight", "emission_weight"):
+        assert re.search(rf"{name}: gain (holds|does NOT hold) on every split", text)
+
+
+def test_evaluate_refuses_negative_resplits(tmp_path):
+    write_builder(tmp_path / "builder_train.csv", [([7], [1])])
+    write_builder(tmp_path / "builder_test.csv", [([7], [1])])
+    with pytest.raises(CommandError, match="--resplits"):
+        call_command("evaluate_skill_model", data=str(tmp_path), resplits=-1, stdout=StringIO())
 
 
 def test_evaluate_requires_data(tmp_path):
@@ -134,6 +157,7 @@ def add_answers(learner, skill, outcomes, *, submitted_at):
         Answer(
             attempt=attempt,
             question=question,
+            response={"text": "an answer"},
             is_correct=correct,
             answered_at=submitted_at - timedelta(minutes=59 - i),
         )
@@ -173,8 +197,12 @@ def test_fit_skill_model_stores_and_activates_versions(history):
     assert second.training_window_end == NOW + timedelta(days=1) - timedelta(minutes=58)
     assert "python: prior=" in out.getvalue()
     assert "Stored and activated skill_model v1 (active)" in out.getvalue()
-    # The live model now uses the fitted numbers.
-    assert skills.load_skill_model().for_skill("python") == bkt.BKTParams.from_dict(fitted)
+    # The live model now uses the fitted numbers, ability weights included.
+    live = skills.load_skill_model()
+    assert live.for_skill("python") == bkt.BKTParams.from_dict(fitted)
+    assert live.ability == bkt.AbilityParams.from_dict(second.parameters[skills.ABILITY_KEY])
+    assert second.metrics["ability"] == second.parameters[skills.ABILITY_KEY]
+    assert "learner ability weights: prior_weight=" in out.getvalue()
 
 
 def test_fit_skill_model_dry_run_stores_nothing(history):
@@ -184,6 +212,16 @@ def test_fit_skill_model_dry_run_stores_nothing(history):
 
     assert "Dry run: nothing stored." in out.getvalue()
     assert not MLModel.objects.exists()
+
+
+def test_fit_skill_model_leaves_blank_answers_out(history):
+    Answer.objects.filter(question__skill__slug="sql").update(response={})
+
+    call_command("fit_skill_model", min_answers=1, stdout=StringIO())
+
+    stored = MLModel.objects.get(name="skill_model")
+    assert stored.metrics["answers"] == 3 * 15 + 3
+    assert "sql" not in stored.parameters
 
 
 def test_fit_skill_model_without_answers_fails_clearly(db):

@@ -86,20 +86,30 @@ def test_process_attempt_updates_state_profile_and_breakdown(learner, python, sq
         "python": {
             "skill": "Python",
             "questions": 3,
+            "answered": 3,
             "correct": 2,
             "percent": 66.7,
-            "level_before": 6,
+            "level_before": None,
+            "state_before": "not_assessed",
             "level_after": 9,
+            "state_after": "proficient",
             "mastery": 0.8951,
+            "answers": 3,
+            "distinct_questions": 3,
         },
         "sql": {
             "skill": "SQL",
             "questions": 1,
+            "answered": 1,
             "correct": 0,
             "percent": 0.0,
-            "level_before": 6,
+            "level_before": None,
+            "state_before": "not_assessed",
             "level_after": 4,
+            "state_after": "attempted",
             "mastery": 0.36,
+            "answers": 1,
+            "distinct_questions": 1,
         },
     }
     assert update.skill_levels == {"python": 9, "sql": 4}
@@ -107,6 +117,7 @@ def test_process_attempt_updates_state_profile_and_breakdown(learner, python, sq
     state = LearnerSkillState.objects.get(learner=learner, skill=python)
     assert state.mastery == pytest.approx(273 / 305)
     assert (state.level, state.evidence_count, state.correct_count) == (9, 3, 2)
+    assert state.distinct_questions == 3
     assert state.last_practiced_at == NOW - timedelta(minutes=18)
     assert LearnerProfile.objects.get(user=learner).skill_levels == {"python": 9, "sql": 4}
     attempt.refresh_from_db()
@@ -140,6 +151,9 @@ def test_second_attempt_continues_from_stored_mastery(learner, python, round_mod
 
     # .84 (level 9) -> correct -> 21/22, then 53/55 = .963636 (level 10)
     assert update.breakdown["python"]["level_before"] == 9
+    assert update.breakdown["python"]["state_before"] == "familiar"
+    # Level 10 on two different questions: familiar, not proficient (three needed).
+    assert update.breakdown["python"]["state_after"] == "familiar"
     assert update.breakdown["python"]["mastery"] == 0.9636
     state = LearnerSkillState.objects.get(learner=learner)
     assert (state.level, state.evidence_count, state.correct_count) == (10, 2, 2)
@@ -163,7 +177,8 @@ def test_unknown_skill_uses_default_parameters(learner, python):
 
     # Defaults .3/.15/.02/.2/.1: .27/.41 = .658537, then *.98 + .341463*.15 = .696585
     assert update.breakdown["python"]["mastery"] == 0.6966
-    assert update.breakdown["python"]["level_before"] == 4
+    # Never assessed before: no level to compare with (not the prior's level 4).
+    assert update.breakdown["python"]["level_before"] is None
 
 
 def test_unsubmitted_attempt_is_refused(learner, python):
@@ -181,11 +196,12 @@ def test_process_attempt_queries_do_not_grow_with_answers(
     big = make_attempt(
         learner, [(python, i % 3 > 0) for i in range(30)] + [(sql, True)] * 10, submitted_at=NOW
     )
-    # savepoint, profile lock, attempt lock, answers, states, model, 1-2 state writes,
-    # profile, attempt, goal targets, release
-    with django_assert_max_num_queries(13):
+    # savepoint, profile lock, attempt lock, answers, states, questions answered before,
+    # the last answers before (ability), model, 1-2 state writes, profile, attempt,
+    # goal targets, release
+    with django_assert_max_num_queries(15):
         skills.process_attempt(attempt=small, now=NOW)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(15):
         skills.process_attempt(attempt=big, now=NOW)
     assert LearnerSkillState.objects.get(learner=learner, skill=python).evidence_count == 31
 
@@ -212,7 +228,7 @@ def test_skill_history_traces_levels_over_attempts(learner, other_learner, pytho
 
     # .84 -> wrong: .168/(.168 + .16*.8) = .567568, then + .432432*.2 = .654054 (level 7)
     assert [(p.attempt_id, p.level_before, p.level_after) for p in history.points] == [
-        (first.pk, 6, 9),
+        (first.pk, None, 9),
         (second.pk, 9, 7),
     ]
     assert (history.level, history.evidence_count, history.correct_count) == (7, 2, 1)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from assessments.models import Assessment, Question
@@ -179,12 +180,18 @@ def test_whole_learner_journey(page: Page, live_server, content, console_errors)
     assert level_after_quiz > level_after_diagnostic
     row = page.locator("tbody tr", has_text="Python")
     expect(row).to_contain_text("4 / 4")
-    expect(row).to_contain_text(f"{level_after_diagnostic} → {level_after_quiz}")
+    # Levels show with their state: "3 · attempted → 10 · mastered · 8 answers".
+    expect(row).to_contain_text(f"{level_after_diagnostic} · ")
+    expect(row).to_contain_text(f"→ {level_after_quiz} · ")
     _shot(page, "quiz-result")
 
     # The dashboard shows the new level and fresh recommendations.
     page.get_by_role("link", name="Go to your dashboard").click()
-    expect(page.get_by_text(f"Python: level {level_after_quiz} of 8")).to_be_visible()
+    state = LearnerSkillState.objects.get(learner__email="jo@example.com", skill__slug="python")
+    label = state.mastery_at(timezone.now()).label
+    expect(
+        page.get_by_text(f"Python: level {level_after_quiz} · {label}, target 8")
+    ).to_be_visible()
     active = Recommendation.objects.filter(learner__email="jo@example.com", status="active")
     assert active.exists()
     expect(page.locator(f"#rec-{active.first().pk}")).to_be_visible()

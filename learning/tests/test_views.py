@@ -166,7 +166,7 @@ def test_dashboard_shows_the_learners_own_goal_and_cards(client, learner, other_
     python = SkillFactory(slug="python", name="Python")
     goal = LearningGoalFactory(learner=learner, title="Backend developer")
     GoalSkillFactory(goal=goal, skill=python, target_level=8)
-    LearnerSkillStateFactory(learner=learner, skill=python, level=4)
+    LearnerSkillStateFactory(learner=learner, skill=python, level=4, mastery=0.35)
     mine = RecommendationFactory(learner=learner, reason="Next in sequence: Module 1 - Start")
     RecommendationFactory(learner=other_learner, reason="Somebody else's card")
     client.force_login(learner)
@@ -176,7 +176,8 @@ def test_dashboard_shows_the_learners_own_goal_and_cards(client, learner, other_
     html = response.content.decode()
     assert response.status_code == 200
     assert "Backend developer" in html
-    assert "Python: level 4 of 8" in html
+    assert "Python: level 4 · attempted, target 8" in html
+    assert 'badge ok">reached' not in html
     assert f'id="rec-{mine.pk}"' in html
     assert "Somebody else" not in html
 

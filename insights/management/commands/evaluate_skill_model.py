@@ -34,12 +34,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--iterations", type=int, default=40, help="Maximum EM iterations (default 40)."
         )
+        parser.add_argument(
+            "--resplits",
+            type=int,
+            default=0,
+            help="Also pool both files and re-split them by learner this many times "
+            "(seeds 1..N, 20%% of learners to test), reporting each ability weight's gain.",
+        )
 
     def handle(self, *args, **options) -> None:
         started = time.perf_counter()
         train_path, test_path = self._data_files(options["data"])
         if options["iterations"] < 1:
             raise CommandError("--iterations must be at least 1.")
+        if options["resplits"] < 0:
+            raise CommandError("--resplits must be 0 or more.")
         try:
             train = skill_eval.read_builder_csv(train_path)
             test = skill_eval.read_builder_csv(test_path)
@@ -61,6 +70,15 @@ class Command(BaseCommand):
 
         report = skill_eval.evaluate(train, test, iterations=options["iterations"], extra=extra)
         self._print(report, data=options["data"], seconds=time.perf_counter() - started)
+        if options["resplits"]:
+            splits = skill_eval.resplits(
+                train,
+                test,
+                seeds=range(1, options["resplits"] + 1),
+                iterations=options["iterations"],
+            )
+            self._print_splits(splits)
+            self.stdout.write(f"Total time: {time.perf_counter() - started:.1f} s")
 
     def _data_files(self, data: str | None) -> tuple[Path, Path]:
         if not data:
@@ -94,12 +112,40 @@ class Command(BaseCommand):
             write(
                 f"{row.model:<{width}}  {auc:>6}  {row.rmse:>6.4f}  {row.seconds:>7.1f}  {row.note}"
             )
-        if report.calibration is not None:
+        if report.ability is not None:
             write("")
-            write("Calibration (logistic, fitted on train): P(correct) = sigmoid(")
-            write(f"  {report.calibration.intercept:+.4f}")
-            for name, weight in report.calibration.coefficients.items():
-                write(f"  {weight:+.4f} * {name}")
-            write(")")
+            write(
+                "Ability weights (fitted on train; logit units per unit of ability): "
+                + ", ".join(f"{k}={v:.4g}" for k, v in report.ability.as_dict().items())
+            )
+            write("Test AUC with one weight held at 0 (others refitted on train):")
+            model_auc = next(r.auc for r in report.rows if r.model == skill_eval.MODEL_ROW)
+            for name, auc in report.ablations.items():
+                write(f"  without {name}: {auc:.4f} (gain {model_auc - auc:+.4f})")
         write("")
         write(f"Total time: {seconds:.1f} s")
+
+    def _print_splits(self, splits: list[skill_eval.SplitResult]) -> None:
+        write = self.stdout.write
+        write("")
+        write("Learner-level re-splits of both files pooled (20% of learners to test):")
+        names = skill_eval.WEIGHTS
+        head = "  ".join(f"gain {n:<15}" for n in names)
+        write(f"{'seed':>4}  {'BKT':>6}  {'model':>6}  {'gain':>7}  {head}  weights")
+        for split in splits:
+            gains = "  ".join(f"{split.gain(n):>+20.4f}" for n in names)
+            weights = " ".join(f"{n.split('_')[0]}={getattr(split.ability, n):g}" for n in names)
+            write(
+                f"{split.seed:>4}  {split.bkt_auc:.4f}  {split.model_auc:.4f}  "
+                f"{split.model_auc - split.bkt_auc:>+7.4f}  {gains}  {weights}"
+            )
+        gains = [s.model_auc - s.bkt_auc for s in splits]
+        aucs = [s.model_auc for s in splits]
+        write(
+            f"model AUC min {min(aucs):.4f} max {max(aucs):.4f}; gain over BKT "
+            f"min {min(gains):+.4f} max {max(gains):+.4f}"
+        )
+        for name in names:
+            held = all(s.gain(name) > 0 for s in splits)
+            verdict = "holds on every split" if held else "does NOT hold on every split"
+            write(f"  {name}: gain {verdict}")

@@ -10,7 +10,7 @@ from insights import skills
 
 class Command(BaseCommand):
     help = (
-        "Fit the skill model (BKT with forgetting, per skill) from the answers of submitted "
+        "Fit the skill model (individualised BKT with forgetting) from the answers of submitted "
         "attempts and store it as the next active 'skill_model' version."
     )
 
@@ -44,7 +44,13 @@ class Command(BaseCommand):
             f"{len(metrics['skills_defaulted'])} on defaults (< {metrics['min_answers']} answers); "
             f"EM iterations {metrics['em_iterations']}; in-sample AUC {metrics['train_auc']}"
         )
+        ability = fitted.parameters[skills.ABILITY_KEY]
+        self.stdout.write(
+            "  learner ability weights: " + " ".join(f"{k}={v:.3f}" for k, v in ability.items())
+        )
         for slug, values in fitted.parameters.items():
+            if slug == skills.ABILITY_KEY:
+                continue
             source = "fitted" if slug in metrics["skills_fitted"] else "default"
             numbers = " ".join(f"{name}={value:.3f}" for name, value in values.items())
             answers = metrics["answers_per_skill"][slug]

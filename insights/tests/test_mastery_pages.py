@@ -1,0 +1,81 @@
+"""Levels on the pages learners read: shown with state and evidence, targets only when confirmed."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from assessments.models import Assessment, AssessmentAttempt
+from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
+from catalog.tests.factories import SkillFactory
+from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def diagnostic():
+    """Two questions: python (answerable) and sql."""
+    python = SkillFactory(slug="python", name="Python")
+    sql = SkillFactory(slug="sql", name="SQL")
+    assessment = AssessmentFactory(
+        title="Diagnostic", kind=Assessment.Kind.DIAGNOSTIC, passing_score=0
+    )
+    for order, skill in enumerate((python, sql), start=1):
+        question = QuestionFactory(assessment=assessment, skill=skill, order=order)
+        ChoiceFactory(question=question, text="right", is_correct=True)
+        ChoiceFactory(question=question, text="wrong")
+    return assessment
+
+
+def _submit(client, assessment, data_for) -> str:
+    response = client.post(reverse("assessments:start", args=[assessment.pk]))
+    attempt = AssessmentAttempt.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
+    data = {}
+    for question in assessment.questions.all():
+        choice = data_for(question)
+        if choice is not None:
+            data[f"q{question.pk}"] = choice.pk
+    url = reverse("assessments:attempt", args=[attempt.pk])
+    return client.post(url, data, follow=True).content.decode()
+
+
+def test_one_diagnostic_answer_shows_a_familiar_level_and_no_reached_target(
+    client, learner, diagnostic
+):
+    goal = LearningGoalFactory(learner=learner, title="Backend")
+    GoalSkillFactory(goal=goal, skill=diagnostic.questions.get(order=1).skill, target_level=7)
+    client.force_login(learner)
+
+    # python answered right; sql left blank.
+    html = _submit(
+        client,
+        diagnostic,
+        lambda q: q.choices.get(is_correct=True) if q.order == 1 else None,
+    )
+
+    assert "not assessed → <strong>7</strong> · familiar · 1 answer" in html
+    assert "take a skill check to confirm" in html
+    assert "1 left blank: not counted as evidence" in html
+    # sql: left blank, still not assessed on both sides, and no up/down badge anywhere.
+    assert "not assessed → not assessed" in html
+    assert 'class="badge bad">down' not in html
+    assert 'class="badge ok">up' not in html
+    # The goal's target 7 is not reached on one answer.
+    assert "Python: Level 7 · familiar · 1 answer" in html
+    assert "not reached yet" in html
+    assert 'class="badge ok">reached' not in html
+
+    dashboard = client.get(reverse("learning:dashboard")).content.decode()
+    assert "Python: level 7 · familiar, target 7" in dashboard
+    assert 'class="badge ok">reached' not in dashboard
+
+
+def test_progress_page_shows_state_evidence_and_the_rules(client, learner, diagnostic):
+    client.force_login(learner)
+    _submit(client, diagnostic, lambda q: q.choices.get(is_correct=True))
+
+    html = client.get(reverse("insights:progress")).content.decode()
+
+    assert "Level 7 · familiar · 1 answer — take a skill check to confirm" in html
+    assert "proficient (level 8+ on 3 different questions)" in html
