@@ -62,14 +62,12 @@ class SegmentFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() is None:
             return queryset
-        return queryset.filter(
-            enrollment__learner__profile__behavioral_metrics__segment__name=self.value()
-        )
+        return queryset.filter(enrollment__learner__profile__segment__name=self.value())
 
 
 def _segment_entry(learner: User) -> dict | None:
     profile = profile_of(learner)
-    entry = profile.behavioral_metrics.get("segment") if profile else None
+    entry = profile.segment if profile else None
     return entry if isinstance(entry, dict) and entry.get("name") else None
 
 

@@ -17,7 +17,8 @@ from django.db.models.functions import RowNumber
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer
 from catalog.models import Course, Skill
-from insights.models import LearnerSkillState, Recommendation
+from insights.models import DropoutRisk, LearnerSkillState, Recommendation
+from learning.models import Enrollment
 
 # Scores used for revision and struggling topics come from the learner's latest answers
 # on each skill, so an old bad week stops counting once they have answered this many again.
@@ -171,6 +172,40 @@ def recently_skipped(*, learner: User, now: datetime) -> Skipped:
     return recently_skipped_for(learner_ids=[learner.pk], now=now)[learner.pk]
 
 
+@dataclass(frozen=True)
+class HighRisk:
+    """A high dropout risk on one of a learner's active enrollments (insights.ml.dropout)."""
+
+    course_id: int
+    course_title: str
+    probability: float
+    factors: list[str]  # plain-words factors, strongest first
+
+
+def high_dropout_risks_for(*, learner_ids: list[int]) -> dict[int, list[HighRisk]]:
+    """Per learner, the stored high dropout risks of their active enrollments (one query)."""
+    risks: dict[int, list[HighRisk]] = {learner_id: [] for learner_id in learner_ids}
+    for learner_id, course_id, title, probability, factors in (
+        DropoutRisk.objects.filter(
+            enrollment__learner_id__in=learner_ids,
+            enrollment__status=Enrollment.Status.ACTIVE,
+            level=DropoutRisk.Level.HIGH,
+        )
+        .order_by("enrollment__learner_id", "-probability", "enrollment_id")
+        .values_list(
+            "enrollment__learner_id",
+            "enrollment__course_id",
+            "enrollment__course__title",
+            "probability",
+            "factors",
+        )
+    ):
+        risks[learner_id].append(
+            HighRisk(course_id, title, probability, [factor["text"] for factor in factors])
+        )
+    return risks
+
+
 def struggling_learners(*, course: Course) -> list[dict]:
     """Learners actively enrolled in the course whose latest struggle check flagged them.
 
@@ -182,17 +217,17 @@ def struggling_learners(*, course: Course) -> list[dict]:
         LearnerProfile.objects.filter(
             user__enrollments__course=course,
             user__enrollments__status="active",
-            behavioral_metrics__struggle__is_struggling=True,
+            struggle__is_struggling=True,
         )
         .order_by("user__full_name", "user__email")
-        .values_list("user_id", "user__full_name", "user__email", "behavioral_metrics")
+        .values_list("user_id", "user__full_name", "user__email", "struggle")
     )
     return [
         {
             "learner_id": user_id,
             "name": full_name or email.split("@")[0],
-            "reasons": metrics["struggle"]["reasons"],
-            "checked_at": metrics["struggle"]["checked_at"],
+            "reasons": struggle["reasons"],
+            "checked_at": struggle["checked_at"],
         }
-        for user_id, full_name, email, metrics in rows
+        for user_id, full_name, email, struggle in rows
     ]

@@ -16,13 +16,12 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from accounts.models import User
 from assessments.models import Answer
 from insights import skills, weekly
 from insights.dashboard import ACTIVE_DAYS, WARM_CHUNK, warm_active_dashboards, warm_dashboards
 from insights.ml import dropout, irt, segments, training
 from insights.models import MLModel
-from insights.recommendations import refresh_recommendations as refresh
+from insights.recommendations import recommendations_refresh
 from skillstudio.jobs import JobTask, defer
 
 logger = logging.getLogger(__name__)
@@ -71,16 +70,17 @@ def adjust_learner_chunk(self: JobTask, learner_ids: list[int], now: str) -> dic
 
 @shared_task(base=JobTask, name="insights.refresh_recommendations")
 def refresh_recommendations(learner_id: int) -> int:
-    """After a quiz or a completed lesson: struggle check and fresh recommendations, then
-    the learner's dashboard computed ahead of their next visit (the write and this refresh
-    both moved their data version on, so the cached one is unreachable)."""
-    learner = User.objects.filter(pk=learner_id).first()
-    if learner is None:
+    """The learner follow-up (``skillstudio.jobs.LEARNER_FOLLOW_UP``), deferred by every
+    learner write (sign-up, onboarding, a quiz, a completed lesson, ...): struggle check and
+    fresh recommendations, then the learner's dashboard computed ahead of their next visit
+    (the write and this refresh both moved their data version on, so the cached one is
+    unreachable). Returns how many recommendations are active."""
+    refreshed = recommendations_refresh(learner_ids=[learner_id], now=timezone.now())
+    if learner_id not in refreshed:
         logger.info("Learner %s is gone; nothing to refresh", learner_id)
         return 0
-    refreshed = len(refresh(learner=learner, now=timezone.now()))
     warm_dashboards(learner_ids=[learner_id], now=timezone.now())
-    return refreshed
+    return refreshed[learner_id].active
 
 
 @shared_task(base=JobTask, name="insights.warm_dashboards")

@@ -25,10 +25,8 @@ DEFAULT_TIP = "Study a little on most days: regular short sessions build lasting
 
 def store(learner, *, assigned_at) -> None:
     LearnerProfile.objects.filter(user=learner).update(
-        behavioral_metrics={
-            "struggle": {"is_struggling": False},
-            "segment": {**EVENING, "assigned_at": assigned_at.isoformat()},
-        }
+        struggle={"is_struggling": False},
+        segment={**EVENING, "assigned_at": assigned_at.isoformat()},
     )
     learner.refresh_from_db()
 
