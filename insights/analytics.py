@@ -19,6 +19,7 @@ from accounts.models import User
 from assessments.models import AssessmentAttempt
 from insights.ml.segments import segment_entry
 from insights.models import LearningPathSnapshot
+from insights.rules import STRUGGLING_BELOW, SUMMARY_DAYS
 from insights.selectors import SkillScore, learner_timezone, recent_skill_scores
 from learning.models import Enrollment, LearningGoal, LessonProgress
 
@@ -241,7 +242,7 @@ def performance_summaries(
     *,
     learners: list[User],
     now: datetime,
-    days: int = 30,
+    days: int = SUMMARY_DAYS,
     sessions: SessionTotals | None = None,
 ) -> dict[int, PerformanceSummary]:
     """Lessons, quizzes, study time and trend over the last `days` days, per learner.
@@ -313,7 +314,11 @@ def performance_summaries(
 
 
 def performance_summary(
-    *, learner: User, now: datetime, days: int = 30, sessions: tuple[int, float] | None = None
+    *,
+    learner: User,
+    now: datetime,
+    days: int = SUMMARY_DAYS,
+    sessions: tuple[int, float] | None = None,
 ) -> PerformanceSummary:
     """One learner's summary (see `performance_summaries`); `sessions` from the caller's
     `session_totals` for the same window saves a query."""
@@ -391,7 +396,7 @@ def engagement_patterns_for(
 
 
 def summaries_and_patterns(
-    *, learners: list[User], now: datetime, summary_days: int = 30
+    *, learners: list[User], now: datetime, summary_days: int = SUMMARY_DAYS
 ) -> tuple[dict[int, PerformanceSummary], dict[int, EngagementPatterns]]:
     """Performance summaries and engagement patterns per learner, sharing one pass over the
     events for their two session windows (the dashboard and the weekly job need both)."""
@@ -431,7 +436,9 @@ def topics_from_scores(scores: dict[str, SkillScore], threshold: float) -> list[
     ]
 
 
-def struggling_topics(*, learner: User, threshold: float = 60) -> list[StrugglingTopic]:
+def struggling_topics(
+    *, learner: User, threshold: float = STRUGGLING_BELOW
+) -> list[StrugglingTopic]:
     """Skills whose recent quiz score (latest answers per skill) is under the threshold."""
     return topics_from_scores(recent_skill_scores(learner=learner), threshold)
 

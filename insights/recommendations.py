@@ -22,6 +22,7 @@ from catalog.models import DIFFICULTY_RANK, Course, Difficulty, Lesson, Skill
 from insights.bulk import JSONB, bulk_update_rows
 from insights.ml.cf import cf_course_suggestions
 from insights.models import LearningPathSnapshot, Recommendation
+from insights.rules import STRUGGLING_BELOW
 from insights.selectors import (
     HighRisk,
     SkillLevel,
@@ -46,8 +47,8 @@ from insights.struggle import (
 from learning.models import Enrollment, LearningGoal, LessonProgress
 from skillstudio.data_versions import learners_changed
 
-# Revision: a skill needs review below this recent quiz score or this mastery estimate.
-REVISION_SCORE = 60
+# Revision: a skill needs review below the struggling score (rules.STRUGGLING_BELOW) or
+# this mastery estimate.
 REVISION_MASTERY = 0.5
 # Spaced revision: the longer since practice, the more a weak skill needs review; each week
 # without practice adds the skill's need once more, up to four weeks.
@@ -339,7 +340,7 @@ def _revision_need(
     score: SkillScore | None, level: SkillLevel | None, now: datetime
 ) -> tuple[float, int | None] | None:
     """(priority, days since practice) for a weak skill, None for a skill doing fine."""
-    weak_score = score is not None and score.percent < REVISION_SCORE
+    weak_score = score is not None and score.percent < STRUGGLING_BELOW
     mastery = level.mastery if level else None
     weak_mastery = mastery is not None and mastery < REVISION_MASTERY
     if not (weak_score or weak_mastery):
@@ -520,7 +521,7 @@ def _revision_items(
             continue
         used.add(row["lesson_id"])
         score, level = scores.get(slug), levels.get(slug)
-        if score is not None and score.percent < REVISION_SCORE:
+        if score is not None and score.percent < STRUGGLING_BELOW:
             reason = f"Review {slug} - recent quiz score: {score.percent:g}%"
         else:
             reason = f"Review {slug} - mastery estimate: {100 * level.mastery:.0f}%"
@@ -1037,7 +1038,7 @@ def refresh_recommendations(*, learner: User, now: datetime) -> list[Recommendat
     recommendations_refresh(learner_ids=[learner.pk], now=now)
     return list(
         Recommendation.objects.filter(learner=learner, status=Recommendation.Status.ACTIVE)
-        .select_related("lesson", "course")
+        .select_related("lesson", "course", "assessment")
         .order_by("-score", "id")
     )
 

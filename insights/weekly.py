@@ -43,6 +43,7 @@ from insights.recommendations import (
     recommendations_refresh,
     struggles_for,
 )
+from insights.rules import STRUGGLING_BELOW, SUMMARY_DAYS
 from insights.selectors import recent_skill_scores_for, skill_levels_for
 from insights.struggle import StruggleResult
 from learning.models import Enrollment, LearnerEvent, LearningGoal
@@ -53,10 +54,6 @@ logger = logging.getLogger(__name__)
 
 # A learner is in the weekly run with an active goal or enrollment, or recent activity.
 ACTIVE_WINDOW = timedelta(days=28)
-# The window of the performance summary the weekly run reads (its default).
-SUMMARY_DAYS = 30
-# Struggling topics: recent skill score below this.
-TOPIC_THRESHOLD = 60
 
 
 @dataclass
@@ -236,7 +233,7 @@ def _adjust(
     metrics: dict[int, dict] = {}
     to_store: list[tuple[LearningGoal, PathPlan]] = []
     for learner in learners:
-        topics = topics_from_scores(scores[learner.pk], TOPIC_THRESHOLD)
+        topics = topics_from_scores(scores[learner.pk], STRUGGLING_BELOW)
         adjustments, metrics[learner.pk] = _decide(
             summaries[learner.pk],
             patterns[learner.pk],

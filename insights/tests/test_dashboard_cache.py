@@ -447,6 +447,6 @@ def test_dropout_support_recommendations_show_on_the_dashboard(tmp_path, learner
 
     after = read_after_write(learner)
     registry.loader.clear()
-    assert [(card["kind"], card["target"]["title"]) for card in after["recommendations"]] == [
+    assert [(card["kind"], card["title"]) for card in after["recommendations"]] == [
         ("support", "Python Basics")
     ]
