@@ -17,10 +17,9 @@ from django.db.models import Avg, Count, Q, Sum
 
 from accounts.models import User
 from assessments.models import AssessmentAttempt
-from insights.ml.segments import segment_entry
 from insights.models import LearningPathSnapshot
-from insights.rules import STRUGGLING_BELOW, SUMMARY_DAYS
-from insights.selectors import SkillScore, learner_timezone, recent_skill_scores
+from insights.rules import SUMMARY_DAYS
+from insights.selectors import SkillScore, learner_timezone
 from learning.models import Enrollment, LearningGoal, LessonProgress
 
 # Trend: the average quiz score of the later half of the window minus the earlier half;
@@ -436,13 +435,6 @@ def topics_from_scores(scores: dict[str, SkillScore], threshold: float) -> list[
     ]
 
 
-def struggling_topics(
-    *, learner: User, threshold: float = STRUGGLING_BELOW
-) -> list[StrugglingTopic]:
-    """Skills whose recent quiz score (latest answers per skill) is under the threshold."""
-    return topics_from_scores(recent_skill_scores(learner=learner), threshold)
-
-
 def _pace(
     goal: LearningGoal,
     snapshot: dict | None,
@@ -611,18 +603,3 @@ def active_goals_for(*, learner_ids: list[int]) -> dict[int, list[LearningGoal]]
     ):
         goals[goal.learner_id].append(goal)
     return goals
-
-
-def active_goals(*, learner: User) -> list[LearningGoal]:
-    return active_goals_for(learner_ids=[learner.pk])[learner.pk]
-
-
-def ai_insights(*, learner: User, now: datetime) -> AIInsights:
-    goals = active_goals(learner=learner)
-    return build_insights(
-        summary=performance_summary(learner=learner, now=now),
-        topics=struggling_topics(learner=learner),
-        patterns=engagement_patterns(learner=learner, now=now),
-        paces=list(goal_paces(learner=learner, goals=goals, now=now).values()),
-        segment=segment_entry(learner=learner, now=now),
-    )

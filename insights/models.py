@@ -97,7 +97,6 @@ class Recommendation(models.Model):
         REVISION = "revision", "Revision"
         COURSE = "course", "Course"
         DIFFICULTY = "difficulty", "Difficulty"
-        PATH_ADJUSTMENT = "path_adjustment", "Path adjustment"
         SUPPORT = "support", "Support"
 
     class Status(models.TextChoices):

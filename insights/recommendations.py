@@ -324,18 +324,6 @@ def _next_lessons(
     return suggestions
 
 
-def next_lessons(
-    *, learner: User, now: datetime, limit: int = 3, skipped: Skipped | None = None
-) -> list[NextLesson]:
-    """One learner's next lessons (see `next_lessons_for`)."""
-    return next_lessons_for(
-        learner_ids=[learner.pk],
-        now=now,
-        limit=limit,
-        skipped=None if skipped is None else {learner.pk: skipped},
-    )[learner.pk]
-
-
 def _revision_need(
     score: SkillScore | None, level: SkillLevel | None, now: datetime
 ) -> tuple[float, int | None] | None:
@@ -546,30 +534,6 @@ def _revision_items(
     return items
 
 
-def revision_lessons(
-    *,
-    learner: User,
-    now: datetime,
-    limit: int = 5,
-    scores: dict[str, SkillScore] | None = None,
-    levels: dict[str, SkillLevel] | None = None,
-    skipped: Skipped | None = None,
-) -> list[RevisionItem]:
-    """One learner's revision lessons (see `revision_lessons_for`)."""
-
-    def own(value):
-        return None if value is None else {learner.pk: value}
-
-    return revision_lessons_for(
-        learners=[learner],
-        now=now,
-        limit=limit,
-        scores=own(scores),
-        levels=own(levels),
-        skipped=own(skipped),
-    )[learner.pk]
-
-
 def course_recommendations_for(
     *,
     learner_ids: list[int],
@@ -665,20 +629,6 @@ def _learners_like_you(
     }
 
 
-def course_recommendations(
-    *, learner: User, now: datetime, limit: int = 3, skipped: Skipped | None = None
-) -> list[CourseSuggestion]:
-    """Courses from the active paths of active goals that the learner has not enrolled in,
-    then up to LEARNERS_LIKE_YOU courses that learners with the same courses went on to take.
-    """
-    return course_recommendations_for(
-        learner_ids=[learner.pk],
-        now=now,
-        limit=limit,
-        skipped=None if skipped is None else {learner.pk: skipped},
-    )[learner.pk]
-
-
 def latest_quiz_scores_for(*, learner_ids: list[int], now: datetime) -> dict[int, list[DatedScore]]:
     """The latest quiz scores that the difficulty advice and the falling-scores signal
     both read, with their times, for several learners in one query."""
@@ -758,11 +708,6 @@ def _difficulty(learner: User, latest: list[DatedScore], now: datetime) -> Diffi
     else:
         reason = f"Recent quiz average is {shown} - keeping the {current} level"
     return DifficultyAdvice(current, new, change, float(average), len(scores), reason)
-
-
-def difficulty_advice(*, learner: User, now: datetime) -> DifficultyAdvice:
-    """Harder at a recent average of 85% or more, easier below 50%, else keep."""
-    return difficulty_advice_for(learners=[learner], now=now)[learner.pk]
 
 
 @dataclass

@@ -96,11 +96,6 @@ def skill_levels_for(*, learners: list[User]) -> dict[int, dict[str, SkillLevel]
     return levels
 
 
-def skill_levels(*, learner: User) -> dict[str, SkillLevel]:
-    """Current level per skill slug of one learner (see `skill_levels_for`)."""
-    return skill_levels_for(learners=[learner])[learner.pk]
-
-
 def recent_skill_scores_for(
     *, learner_ids: list[int], per_skill: int = RECENT_ANSWERS_PER_SKILL
 ) -> dict[int, dict[str, SkillScore]]:
@@ -144,13 +139,6 @@ def recent_skill_scores_for(
     return scores
 
 
-def recent_skill_scores(
-    *, learner: User, per_skill: int = RECENT_ANSWERS_PER_SKILL
-) -> dict[str, SkillScore]:
-    """One learner's recent per-skill scores (see `recent_skill_scores_for`)."""
-    return recent_skill_scores_for(learner_ids=[learner.pk], per_skill=per_skill)[learner.pk]
-
-
 Skipped = set[tuple[str, int | None, int | None]]
 
 
@@ -165,11 +153,6 @@ def recently_skipped_for(*, learner_ids: list[int], now: datetime) -> dict[int, 
     ).values_list("learner_id", "kind", "lesson_id", "course_id"):
         skipped[learner_id].add((kind, lesson_id, course_id))
     return skipped
-
-
-def recently_skipped(*, learner: User, now: datetime) -> Skipped:
-    """(kind, lesson_id, course_id) of recommendations skipped within the cooldown."""
-    return recently_skipped_for(learner_ids=[learner.pk], now=now)[learner.pk]
 
 
 @dataclass(frozen=True)

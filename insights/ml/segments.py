@@ -235,14 +235,6 @@ def served_segments() -> tuple[int, SegmentModel] | None:
     return loaded.version, artifact
 
 
-def learner_segment(*, learner_id: int, now: datetime) -> Segment | None:
-    """The learner's segment under the active model (None until one is trained)."""
-    served = served_segments()
-    if served is None:
-        return None
-    return assign_segments(model=served[1], learner_ids=[learner_id], now=now)[learner_id]
-
-
 def store_segments(*, assignments: Mapping[int, Segment], model_version: int, now: datetime) -> int:
     """Write each learner's segment to `profile.segment`.
 

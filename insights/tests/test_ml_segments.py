@@ -17,8 +17,8 @@ from insights.ml.segments import (
     assign_active_learners,
     assign_segments,
     fit_segments,
-    learner_segment,
     segment_overview,
+    served_segments,
     store_segments,
 )
 from insights.ml.training import train_model
@@ -115,6 +115,14 @@ def test_overview_and_learner_segment_use_the_active_model(two_kinds):
     assert [(s.name, s.learners) for s in segment_overview(learner_ids=ids[:5])] == [
         ("steady high-scoring evening learners picking up pace", 4)
     ]
+
+
+def learner_segment(*, learner_id: int, now):
+    """The learner's segment under the active model (None until one is trained)."""
+    served = served_segments()
+    if served is None:
+        return None
+    return assign_segments(model=served[1], learner_ids=[learner_id], now=now)[learner_id]
 
 
 def _entry(segment, version: int, at: datetime = NOW) -> dict:

@@ -11,14 +11,17 @@ from insights.models import Recommendation
 from insights.paths import generate_learning_path
 from insights.recommendations import (
     RECOMMENDATION_TTL,
-    difficulty_advice,
-    next_lessons,
     recommendation_act,
     refresh_recommendations,
-    revision_lessons,
 )
 from insights.tests.factories import LearnerSkillStateFactory, RecommendationFactory
-from insights.tests.helpers import NOW, quiz_attempt
+from insights.tests.helpers import (
+    NOW,
+    difficulty_advice,
+    next_lessons,
+    quiz_attempt,
+    revision_lessons,
+)
 from learning.models import LessonProgress
 from learning.tests.factories import (
     EnrollmentFactory,

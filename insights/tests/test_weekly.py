@@ -9,8 +9,7 @@ from accounts.tests.factories import InstructorFactory, LearnerFactory
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import generate_learning_path
-from insights.recommendations import difficulty_advice
-from insights.tests.helpers import NOW, quiz_attempt
+from insights.tests.helpers import NOW, difficulty_advice, quiz_attempt
 from insights.weekly import active_learner_ids, adjust_learner, iso_week
 from learning.models import Enrollment
 from learning.tests.factories import (
