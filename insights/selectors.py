@@ -192,7 +192,8 @@ def high_dropout_risks_for(*, learner_ids: list[int]) -> dict[int, list[HighRisk
 def struggling_learners(*, course: Course) -> list[dict]:
     """Learners actively enrolled in the course whose latest struggle check flagged them.
 
-    Reads the result `refresh_recommendations` stores on each profile, so an instructor's
+    Reads the struggle check `recommendations_refresh` stores on each profile
+    (`LearnerProfile.struggle`), so an instructor's
     page costs one query however many learners the course has. Who may see a course's
     learners is decided by the caller (the course owner or staff).
     """

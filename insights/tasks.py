@@ -2,6 +2,7 @@
 
 Each is idempotent, so a redelivered or re-sent message changes nothing:
 the weekly adjustment records the ISO week it ran for, ``refresh_recommendations``
+(``insights.recommendations.recommendations_refresh``, the one recommendation writer)
 converges on the learner's current data. Base class, retries and outbox
 bookkeeping: skillstudio.jobs.
 """
@@ -141,8 +142,8 @@ def score_dropout_risk(now: str | None = None) -> dict[str, int | None]:
     """Nightly: dropout risk for every active enrollment; support for high risks; and the
     stored segment of every learner with an active enrollment (read by insights messages).
 
-    Idempotent: risks are upserted per enrollment, a support recommendation is added only
-    when none is active for that learner and course, segments are overwritten.
+    Idempotent: risks are upserted per enrollment, the recommendation writer keeps one
+    active support card per learner and course, segments are overwritten.
     """
     moment = _moment(now)
     summary = dropout.score_active_enrollments(now=moment)
