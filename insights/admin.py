@@ -42,11 +42,15 @@ class LearningPathSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Recommendation)
 class RecommendationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("learner", "kind", "status", "score", "reason", "created_at")
+    list_display = ("learner", "kind", "target", "status", "score", "reason", "created_at")
     list_filter = ("kind", "status")
     search_fields = ("learner__email", "reason")
-    list_select_related = ("learner",)
+    list_select_related = ("learner", "lesson", "course", "assessment")
     date_hierarchy = "created_at"
+
+    @admin.display(description="target")
+    def target(self, obj: Recommendation) -> str:
+        return obj.title
 
 
 class SegmentFilter(admin.SimpleListFilter):
