@@ -490,11 +490,16 @@ def score_active_enrollments(
         return summary
     # Enrollments that are no longer active keep no stale risk.
     DropoutRisk.objects.exclude(enrollment__status=Enrollment.Status.ACTIVE).delete()
-    holding = Recommendation.objects.filter(
-        kind=Recommendation.Kind.SUPPORT,
-        status=Recommendation.Status.ACTIVE,
-        course__isnull=False,
-    ).values_list("learner_id", flat=True)
+    holding = (
+        Recommendation.objects.filter(
+            kind=Recommendation.Kind.SUPPORT,
+            status=Recommendation.Status.ACTIVE,
+            course__isnull=False,
+        )
+        .values_list("learner_id", flat=True)
+        .order_by()
+        .distinct()
+    )
     due = sorted(set(risks) | set(holding))
     for learner_ids in chunked(due, REFRESH_CHUNK):
         refreshed = recommendations_refresh(
