@@ -95,8 +95,22 @@ class LearnerProfile(models.Model):
     skill_levels = models.JSONField(default=dict, blank=True)
     # {"weekly_hours": 5, "content_types": ["video"], "study_days": ["mon"]}
     preferences = models.JSONField(default=dict, blank=True)
-    # Computed by insights.analytics: average session minutes, peak hours, …
+    # Display metrics computed by the weekly run (insights.weekly): average session
+    # minutes, peak hours, … and the last run's adjustments. No state lives here.
     behavioral_metrics = models.JSONField(default=dict, blank=True)
+    # When the recommendations were last refreshed (insights.recommendations); never
+    # refreshed is NULL.
+    recommendations_refreshed_at = models.DateTimeField(null=True, blank=True)
+    # The latest struggle check that refresh recorded, read by the instructors' at-risk
+    # list: {"is_struggling": bool, "reasons": [...], "signals": {...}, "checked_at": iso}.
+    struggle = models.JSONField(null=True, blank=True)
+    # ISO week ("2026-W48") of the last weekly adjustment: makes a rerun that week a no-op.
+    weekly_adjusted_week = models.CharField(max_length=10, blank=True)
+    # When current_difficulty last changed: the difficulty advice judges only later quizzes.
+    difficulty_changed_at = models.DateTimeField(null=True, blank=True)
+    # The learner's segment (insights.ml.segments):
+    # {"name", "description", "model_version", "assigned_at"}; NULL until assigned.
+    segment = models.JSONField(null=True, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
     current_difficulty = models.CharField(
         max_length=20, choices=Difficulty.choices, default=Difficulty.BEGINNER

@@ -69,20 +69,13 @@ def user_register(*, email: str, password: str, full_name: str = "", timezone: s
     return user
 
 
-# Where the profile keeps the moment its difficulty level last changed (ISO 8601).
-DIFFICULTY_CHANGED_AT = "difficulty_changed_at"
-
-
 def record_difficulty_change(*, profile: LearnerProfile, now: datetime) -> None:
     """Note on the (unsaved) profile that its difficulty level changed at `now`.
 
     The difficulty advice judges only quizzes submitted after this moment, so a level is
     never changed again on evidence gathered at the previous one.
     """
-    profile.behavioral_metrics = {
-        **profile.behavioral_metrics,
-        DIFFICULTY_CHANGED_AT: now.isoformat(),
-    }
+    profile.difficulty_changed_at = now
 
 
 def set_difficulty(*, profile: LearnerProfile, level: str, now: datetime) -> bool:
@@ -96,8 +89,7 @@ def set_difficulty(*, profile: LearnerProfile, level: str, now: datetime) -> boo
 
 def difficulty_changed_at(profile: LearnerProfile | None) -> datetime | None:
     """When the profile's difficulty level last changed; None if never (or no profile)."""
-    value = profile.behavioral_metrics.get(DIFFICULTY_CHANGED_AT) if profile else None
-    return datetime.fromisoformat(value) if value else None
+    return profile.difficulty_changed_at if profile else None
 
 
 # What a learner may state about how they study (LearnerProfile.preferences).

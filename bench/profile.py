@@ -121,14 +121,9 @@ def measure_weekly(count: int, profiler: cProfile.Profile | None) -> dict:
     from insights.tasks import adjust_learner_chunk
 
     now = timezone.now()
-    ids = next(weekly.recently_active_learner_ids(now=now, chunk_size=count))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {LearnerProfile._meta.db_table} "  # noqa: S608 - table name from metadata
-            "SET behavioral_metrics = behavioral_metrics - 'weekly_adjustment' "
-            "WHERE user_id = ANY(%s)",
-            [ids],
-        )
+    ids = next(weekly.active_learner_ids(now=now, chunk_size=count))
+    # Forget this week's run, so the chunk is adjusted again rather than skipped.
+    LearnerProfile.objects.filter(user_id__in=ids).update(weekly_adjusted_week="")
     with CaptureQueriesContext(connection) as captured:
         started, cpu_started = time.perf_counter(), time.process_time()
         if profiler:

@@ -252,12 +252,8 @@ def weekly_run(*, limit: int | None, chunk_size: int) -> dict:
     from insights.tasks import adjust_learner_chunk
 
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {LearnerProfile._meta.db_table} "  # noqa: S608 - table name from metadata
-            "SET behavioral_metrics = behavioral_metrics - 'weekly_adjustment' "
-            "WHERE behavioral_metrics ? 'weekly_adjustment'"
-        )
+    # Forget this week's run, so every learner is adjusted again rather than skipped.
+    LearnerProfile.objects.exclude(weekly_adjusted_week="").update(weekly_adjusted_week="")
     statements = [0]
 
     def count(execute, sql, params, many, context):

@@ -56,11 +56,15 @@ class LearningPathSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Recommendation)
 class RecommendationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("learner", "kind", "status", "score", "reason", "created_at")
+    list_display = ("learner", "kind", "target", "status", "score", "reason", "created_at")
     list_filter = ("kind", "status")
     search_fields = ("learner__email", "reason")
-    list_select_related = ("learner",)
+    list_select_related = ("learner", "lesson", "course", "assessment")
     date_hierarchy = "created_at"
+
+    @admin.display(description="target")
+    def target(self, obj: Recommendation) -> str:
+        return obj.title
 
 
 class SegmentFilter(admin.SimpleListFilter):
@@ -76,14 +80,12 @@ class SegmentFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() is None:
             return queryset
-        return queryset.filter(
-            enrollment__learner__profile__behavioral_metrics__segment__name=self.value()
-        )
+        return queryset.filter(enrollment__learner__profile__segment__name=self.value())
 
 
 def _segment_entry(learner: User) -> dict | None:
     profile = profile_of(learner)
-    entry = profile.behavioral_metrics.get("segment") if profile else None
+    entry = profile.segment if profile else None
     return entry if isinstance(entry, dict) and entry.get("name") else None
 
 

@@ -17,9 +17,9 @@ from django.db.models import Avg, Count, Q, Sum
 
 from accounts.models import User
 from assessments.models import AssessmentAttempt
-from insights.ml.segments import segment_entry
 from insights.models import LearningPathSnapshot
-from insights.selectors import SkillScore, learner_timezone, recent_skill_scores
+from insights.rules import SUMMARY_DAYS
+from insights.selectors import SkillScore, learner_timezone
 from learning.models import Enrollment, LearningGoal, LessonProgress
 
 # Trend: the average quiz score of the later half of the window minus the earlier half;
@@ -241,7 +241,7 @@ def performance_summaries(
     *,
     learners: list[User],
     now: datetime,
-    days: int = 30,
+    days: int = SUMMARY_DAYS,
     sessions: SessionTotals | None = None,
 ) -> dict[int, PerformanceSummary]:
     """Lessons, quizzes, study time and trend over the last `days` days, per learner.
@@ -313,7 +313,11 @@ def performance_summaries(
 
 
 def performance_summary(
-    *, learner: User, now: datetime, days: int = 30, sessions: tuple[int, float] | None = None
+    *,
+    learner: User,
+    now: datetime,
+    days: int = SUMMARY_DAYS,
+    sessions: tuple[int, float] | None = None,
 ) -> PerformanceSummary:
     """One learner's summary (see `performance_summaries`); `sessions` from the caller's
     `session_totals` for the same window saves a query."""
@@ -391,7 +395,7 @@ def engagement_patterns_for(
 
 
 def summaries_and_patterns(
-    *, learners: list[User], now: datetime, summary_days: int = 30
+    *, learners: list[User], now: datetime, summary_days: int = SUMMARY_DAYS
 ) -> tuple[dict[int, PerformanceSummary], dict[int, EngagementPatterns]]:
     """Performance summaries and engagement patterns per learner, sharing one pass over the
     events for their two session windows (the dashboard and the weekly job need both)."""
@@ -429,11 +433,6 @@ def topics_from_scores(scores: dict[str, SkillScore], threshold: float) -> list[
         )
         for s in sorted(weak, key=lambda s: (s.percent, s.slug))
     ]
-
-
-def struggling_topics(*, learner: User, threshold: float = 60) -> list[StrugglingTopic]:
-    """Skills whose recent quiz score (latest answers per skill) is under the threshold."""
-    return topics_from_scores(recent_skill_scores(learner=learner), threshold)
 
 
 def _pace(
@@ -604,18 +603,3 @@ def active_goals_for(*, learner_ids: list[int]) -> dict[int, list[LearningGoal]]
     ):
         goals[goal.learner_id].append(goal)
     return goals
-
-
-def active_goals(*, learner: User) -> list[LearningGoal]:
-    return active_goals_for(learner_ids=[learner.pk])[learner.pk]
-
-
-def ai_insights(*, learner: User, now: datetime) -> AIInsights:
-    goals = active_goals(learner=learner)
-    return build_insights(
-        summary=performance_summary(learner=learner, now=now),
-        topics=struggling_topics(learner=learner),
-        patterns=engagement_patterns(learner=learner, now=now),
-        paces=list(goal_paces(learner=learner, goals=goals, now=now).values()),
-        segment=segment_entry(learner=learner, now=now),
-    )

@@ -53,8 +53,9 @@ from insights.analytics import (
 )
 from insights.mastery import NOT_ASSESSED_MASTERY, target_reached
 from insights.ml.segments import segment_entry
-from insights.models import Recommendation
+from insights.models import Recommendation, RecommendationCard
 from insights.recommendations import difficulty_advice_for, next_lessons_for, revision_lessons_for
+from insights.rules import STRUGGLING_BELOW, SUMMARY_DAYS
 from insights.selectors import (
     SkillLevel,
     learner_timezone,
@@ -70,8 +71,6 @@ from skillstudio.jobs import TRANSIENT_ERRORS
 logger = logging.getLogger(__name__)
 
 RECOMMENDATION_CARDS = 10
-STRUGGLING_THRESHOLD = 60
-SUMMARY_DAYS = 30
 # The beat task's period, and the entries' lifetime: twice the period, so a warmed entry
 # outlives the gap until the next run has rewritten it.
 WARM_PERIOD = 300
@@ -83,16 +82,6 @@ WARM_CHUNK = 200
 WARM_LOCK = "dashboard-warm:running"
 # Says whether a response was served from the cache (the benchmark reports the hit ratio).
 CACHE_HEADER = "X-Dashboard-Cache"
-
-
-def _target(rec: Recommendation) -> dict:
-    if rec.lesson_id:
-        return {"type": "lesson", "id": rec.lesson_id, "title": rec.lesson.title}
-    if rec.course_id:
-        return {"type": "course", "id": rec.course_id, "title": rec.course.title}
-    if rec.assessment_id:
-        return {"type": "assessment", "id": rec.assessment_id, "title": rec.assessment.title}
-    return {"type": None, "id": None, "title": None}
 
 
 def _recommendation_cards(*, learner_ids: list[int]) -> dict[int, list[Recommendation]]:
@@ -146,7 +135,7 @@ def learner_dashboards(*, learners: list[User], now: datetime) -> dict[int, dict
             levels=levels[learner.pk],
             summary=summaries[learner.pk],
             patterns=patterns[learner.pk],
-            topics=topics_from_scores(scores[learner.pk], STRUGGLING_THRESHOLD),
+            topics=topics_from_scores(scores[learner.pk], STRUGGLING_BELOW),
             goals=goals[learner.pk],
             paces=paces,
             next_up=next_up[learner.pk],
@@ -209,21 +198,14 @@ def _dashboard(
         "recommended_next_lessons": [item.as_dict() for item in next_up],
         "revision_recommendations": [item.as_dict() for item in revision],
         "struggling_topics": [topic.as_dict() for topic in topics],
+        # The rule behind the list, for the page that says "no skill is below ...".
+        "struggling_below": STRUGGLING_BELOW,
         "ai_insights": insights.as_dict(),
         "streak": summary.current_streak,
         "engagement": patterns.as_dict(),
         "difficulty": difficulty.as_dict(),
-        "recommendations": [
-            {
-                "id": rec.pk,
-                "kind": rec.kind,
-                "reason": rec.reason,
-                "score": rec.score,
-                "target": _target(rec),
-                "payload": rec.payload,
-            }
-            for rec in cards
-        ],
+        # Cards in RecommendationCard's shape: the page rebuilds them with from_dict.
+        "recommendations": [RecommendationCard.from_recommendation(rec).as_dict() for rec in cards],
         "skill_levels": {slug: level.level for slug, level in sorted(levels.items())},
         "generated_at": now.isoformat(),
     }
@@ -235,8 +217,9 @@ def learner_dashboard(*, learner: User, now: datetime) -> dict:
 
 
 def _entry_key(learner_id: int, version: str) -> str:
-    # "v2": entries carry their zone and local date; older ones (bare data) are never read.
-    return f"dashboard:v2:{learner_id}:{version}"
+    # "v3": entries carry their zone and local date, and cards in RecommendationCard's
+    # shape; older ones (bare data, cards with a nested target) are never read.
+    return f"dashboard:v3:{learner_id}:{version}"
 
 
 def _entry(learner: User, data: dict, now: datetime) -> dict:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 
 from assessments.models import Assessment
 from catalog.models import Course, Lesson, Skill
@@ -115,7 +117,6 @@ class Recommendation(models.Model):
         REVISION = "revision", "Revision"
         COURSE = "course", "Course"
         DIFFICULTY = "difficulty", "Difficulty"
-        PATH_ADJUSTMENT = "path_adjustment", "Path adjustment"
         SUPPORT = "support", "Support"
 
     class Status(models.TextChoices):
@@ -168,6 +169,87 @@ class Recommendation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.learner}: {self.reason[:50]}"
+
+    def get_absolute_url(self) -> str:
+        """The target's page; "" for a card without one (difficulty, struggle support)."""
+        target = self.get_target()
+        if isinstance(target, Assessment):
+            return reverse("assessments:detail", kwargs={"assessment_id": target.pk})
+        return target.get_absolute_url() if target is not None else ""
+
+    def get_target(self) -> Lesson | Course | Assessment | None:
+        """What the card is about: its lesson, course or assessment (at most one is set)."""
+        if self.lesson_id:
+            return self.lesson
+        if self.course_id:
+            return self.course
+        if self.assessment_id:
+            return self.assessment
+        return None
+
+    # The attributes a card shows, shared with `RecommendationCard` so one template
+    # partial (and one API shape) renders either.
+    @property
+    def kind_label(self) -> str:
+        return self.get_kind_display()
+
+    @property
+    def target_kind(self) -> str:
+        """ "lesson", "course" or "assessment"; "" without a target."""
+        target = self.get_target()
+        return target._meta.model_name if target is not None else ""
+
+    @property
+    def title(self) -> str:
+        target = self.get_target()
+        return target.title if target is not None else self.get_kind_display()
+
+    @property
+    def url(self) -> str:
+        return self.get_absolute_url()
+
+
+@dataclass(frozen=True)
+class RecommendationCard:
+    """A recommendation as the dashboard shows it, in plain data that the dashboard cache
+    keeps. It has the same card attributes as a `Recommendation` row (`pk`, `kind_label`,
+    `title`, `url`, `reason`, `status`, ...), so the template partial and the API read
+    either the same way."""
+
+    pk: int
+    kind: str
+    kind_label: str
+    target_kind: str
+    title: str
+    url: str
+    reason: str
+    score: float
+    payload: dict
+    status: str = "active"
+
+    @classmethod
+    def from_recommendation(cls, rec: Recommendation) -> RecommendationCard:
+        """The card of a row (its target loaded, e.g. with select_related)."""
+        return cls(
+            pk=rec.pk,
+            kind=rec.kind,
+            kind_label=rec.kind_label,
+            target_kind=rec.target_kind,
+            title=rec.title,
+            url=rec.url,
+            reason=rec.reason,
+            score=rec.score,
+            payload=rec.payload,
+            status=rec.status,
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RecommendationCard:
+        """The card back from `as_dict` (the cached dashboard's JSON)."""
+        return cls(**data)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 class MLModel(models.Model):

@@ -7,6 +7,7 @@ learner skipped within `SKIP_COOLDOWN` are not suggested again.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -21,10 +22,13 @@ from catalog.models import DIFFICULTY_RANK, Course, Difficulty, Lesson, Skill
 from insights.bulk import JSONB, bulk_update_rows
 from insights.ml.cf import cf_course_suggestions
 from insights.models import LearningPathSnapshot, Recommendation
+from insights.rules import STRUGGLING_BELOW
 from insights.selectors import (
+    HighRisk,
     SkillLevel,
     SkillScore,
     Skipped,
+    high_dropout_risks_for,
     learner_timezone,
     profile_of,
     recent_skill_scores_for,
@@ -43,8 +47,8 @@ from insights.struggle import (
 from learning.models import Enrollment, LearningGoal, LessonProgress
 from skillstudio.data_versions import learners_changed
 
-# Revision: a skill needs review below this recent quiz score or this mastery estimate.
-REVISION_SCORE = 60
+# Revision: a skill needs review below the struggling score (rules.STRUGGLING_BELOW) or
+# this mastery estimate.
 REVISION_MASTERY = 0.5
 # Spaced revision: the longer since practice, the more a weak skill needs review; each week
 # without practice adds the skill's need once more, up to four weeks.
@@ -320,23 +324,11 @@ def _next_lessons(
     return suggestions
 
 
-def next_lessons(
-    *, learner: User, now: datetime, limit: int = 3, skipped: Skipped | None = None
-) -> list[NextLesson]:
-    """One learner's next lessons (see `next_lessons_for`)."""
-    return next_lessons_for(
-        learner_ids=[learner.pk],
-        now=now,
-        limit=limit,
-        skipped=None if skipped is None else {learner.pk: skipped},
-    )[learner.pk]
-
-
 def _revision_need(
     score: SkillScore | None, level: SkillLevel | None, now: datetime
 ) -> tuple[float, int | None] | None:
     """(priority, days since practice) for a weak skill, None for a skill doing fine."""
-    weak_score = score is not None and score.percent < REVISION_SCORE
+    weak_score = score is not None and score.percent < STRUGGLING_BELOW
     mastery = level.mastery if level else None
     weak_mastery = mastery is not None and mastery < REVISION_MASTERY
     if not (weak_score or weak_mastery):
@@ -517,7 +509,7 @@ def _revision_items(
             continue
         used.add(row["lesson_id"])
         score, level = scores.get(slug), levels.get(slug)
-        if score is not None and score.percent < REVISION_SCORE:
+        if score is not None and score.percent < STRUGGLING_BELOW:
             reason = f"Review {slug} - recent quiz score: {score.percent:g}%"
         else:
             reason = f"Review {slug} - mastery estimate: {100 * level.mastery:.0f}%"
@@ -540,30 +532,6 @@ def _revision_items(
         if len(items) == limit:
             break
     return items
-
-
-def revision_lessons(
-    *,
-    learner: User,
-    now: datetime,
-    limit: int = 5,
-    scores: dict[str, SkillScore] | None = None,
-    levels: dict[str, SkillLevel] | None = None,
-    skipped: Skipped | None = None,
-) -> list[RevisionItem]:
-    """One learner's revision lessons (see `revision_lessons_for`)."""
-
-    def own(value):
-        return None if value is None else {learner.pk: value}
-
-    return revision_lessons_for(
-        learners=[learner],
-        now=now,
-        limit=limit,
-        scores=own(scores),
-        levels=own(levels),
-        skipped=own(skipped),
-    )[learner.pk]
 
 
 def course_recommendations_for(
@@ -661,20 +629,6 @@ def _learners_like_you(
     }
 
 
-def course_recommendations(
-    *, learner: User, now: datetime, limit: int = 3, skipped: Skipped | None = None
-) -> list[CourseSuggestion]:
-    """Courses from the active paths of active goals that the learner has not enrolled in,
-    then up to LEARNERS_LIKE_YOU courses that learners with the same courses went on to take.
-    """
-    return course_recommendations_for(
-        learner_ids=[learner.pk],
-        now=now,
-        limit=limit,
-        skipped=None if skipped is None else {learner.pk: skipped},
-    )[learner.pk]
-
-
 def latest_quiz_scores_for(*, learner_ids: list[int], now: datetime) -> dict[int, list[DatedScore]]:
     """The latest quiz scores that the difficulty advice and the falling-scores signal
     both read, with their times, for several learners in one query."""
@@ -756,11 +710,6 @@ def _difficulty(learner: User, latest: list[DatedScore], now: datetime) -> Diffi
     return DifficultyAdvice(current, new, change, float(average), len(scores), reason)
 
 
-def difficulty_advice(*, learner: User, now: datetime) -> DifficultyAdvice:
-    """Harder at a recent average of 85% or more, easier below 50%, else keep."""
-    return difficulty_advice_for(learners=[learner], now=now)[learner.pk]
-
-
 @dataclass
 class _Wanted:
     reason: str
@@ -772,11 +721,21 @@ class _Wanted:
 RecKey = tuple[str, int | None, int | None, int | None]
 
 
+def support_reason(*, course_title: str, factors: list[str]) -> str:
+    """The support card's text for a high dropout risk, naming its strongest factor."""
+    detail = factors[0] if factors else "you have not been around much lately"
+    return (
+        f"Keep going with {course_title}: {detail}. A short session this week helps you "
+        "catch up — and your instructor is there if something is in the way."
+    )
+
+
 def wanted_recommendations_for(
     *,
     learners: list[User],
     now: datetime,
     struggles: dict[int, StruggleResult],
+    risks: Mapping[int, list[HighRisk]],
     advice: dict[int, DifficultyAdvice] | None = None,
     scores: dict[int, dict[str, SkillScore]] | None = None,
     levels: dict[int, dict[str, SkillLevel]] | None = None,
@@ -802,6 +761,14 @@ def wanted_recommendations_for(
                 "We noticed: " + "; ".join(struggle.reasons),
                 KIND_SCORE[kind.SUPPORT],
                 {"reasons": struggle.reasons, "signals": struggle.signals},
+            )
+        # A high dropout risk keeps its course's support card for as long as the risk
+        # stays high, whoever refreshes; scored by the risk itself.
+        for risk in risks.get(learner_id, []):
+            wanted[(kind.SUPPORT, None, risk.course_id, None)] = _Wanted(
+                support_reason(course_title=risk.course_title, factors=risk.factors),
+                risk.probability,
+                {"factors": risk.factors},
             )
         for rank, item in enumerate(lessons[learner_id]):
             wanted[(kind.NEXT_LESSON, item.lesson_id, None, None)] = _Wanted(
@@ -829,22 +796,47 @@ def struggle_metric(struggle: StruggleResult, now: datetime) -> dict:
     return {**asdict(struggle), "checked_at": now.isoformat()}
 
 
-def store_recommendations(*, wanted: dict[int, dict[RecKey, _Wanted]], now: datetime) -> None:
+@dataclass
+class Refreshed:
+    """What one learner's refresh did: recommendations still active afterwards, those
+    created (by target), and those expired (no longer wanted, or past their expiry)."""
+
+    active: int = 0
+    created: list[RecKey] = field(default_factory=list)
+    expired: int = 0
+
+
+# The columns a refresh rewrites on a still-wanted recommendation, with their types.
+STORED_FIELDS = {
+    "reason": "text",
+    "score": "float8",
+    "payload": JSONB,
+    "source_snapshot_id": "bigint",
+    "expires_at": "timestamptz",
+    "updated_at": "timestamptz",
+}
+
+
+def _store(*, wanted: dict[int, dict[RecKey, _Wanted]], now: datetime) -> dict[int, Refreshed]:
     """Bring these learners' active recommendations in line with `wanted`, in four queries.
 
     Still-wanted ones are updated in place (one active row per target, as the constraint
-    requires), new ones created, the rest marked expired. Run inside a transaction that
-    holds the learners' profile locks (see `refresh_recommendations`).
+    requires), new ones created, the rest marked expired; so are rows past their expiry
+    (a new row then takes the target's place).
     """
+    done = {learner_id: Refreshed() for learner_id in wanted}
     active = Recommendation.objects.select_for_update().filter(
         learner_id__in=list(wanted), status=Recommendation.Status.ACTIVE
     )
-    existing = {
-        (r.learner_id, r.kind, r.lesson_id, r.course_id, r.assessment_id): r for r in active
-    }
-    stale = [
-        r.pk for (learner_id, *key), r in existing.items() if tuple(key) not in wanted[learner_id]
-    ]
+    existing = {}
+    stale = []
+    for row in active:
+        key = (row.kind, row.lesson_id, row.course_id, row.assessment_id)
+        if key in wanted[row.learner_id] and (row.expires_at is None or row.expires_at > now):
+            existing[(row.learner_id, *key)] = row
+        else:
+            stale.append(row.pk)
+            done[row.learner_id].expired += 1
     if stale:
         Recommendation.objects.filter(pk__in=stale).update(
             status=Recommendation.Status.EXPIRED, updated_at=now
@@ -853,6 +845,7 @@ def store_recommendations(*, wanted: dict[int, dict[RecKey, _Wanted]], now: date
     # auto_now is not applied by a bulk update: stamp the rows as save() would.
     updated_at = timezone.now()
     for learner_id, own in wanted.items():
+        done[learner_id].active = len(own)
         for key, want in own.items():
             fields = {
                 "reason": want.reason,
@@ -868,6 +861,7 @@ def store_recommendations(*, wanted: dict[int, dict[RecKey, _Wanted]], now: date
                 row.updated_at = updated_at
                 changed.append(row)
             else:
+                done[learner_id].created.append(key)
                 kind, lesson_id, course_id, assessment_id = key
                 new.append(
                     Recommendation(
@@ -882,79 +876,116 @@ def store_recommendations(*, wanted: dict[int, dict[RecKey, _Wanted]], now: date
                 )
     bulk_update_rows(Recommendation, changed, STORED_FIELDS)
     Recommendation.objects.bulk_create(new)
-    learners_changed(wanted)
+    return done
 
 
-# The columns a refresh rewrites on a still-wanted recommendation, with their types.
-STORED_FIELDS = {
-    "reason": "text",
-    "score": "float8",
-    "payload": JSONB,
-    "source_snapshot_id": "bigint",
-    "expires_at": "timestamptz",
-    "updated_at": "timestamptz",
-}
+@dataclass(frozen=True)
+class RefreshFacts:
+    """Blocks a caller that already read them for the same learners and `now` hands to
+    `recommendations_refresh` (the weekly run), so they are not read twice."""
+
+    latest: dict[int, list[DatedScore]]
+    struggles: dict[int, StruggleResult]
+    scores: dict[int, dict[str, SkillScore]]
+    levels: dict[int, dict[str, SkillLevel]]
 
 
-def refresh_recommendations(
-    *, learner: User, now: datetime, struggle: StruggleResult | None = None
-) -> list[Recommendation]:
-    """Bring the learner's active recommendations in line with their current data.
+def recommendations_refresh(
+    *,
+    learner_ids: Sequence[int],
+    now: datetime,
+    risk: Mapping[int, list[HighRisk]] | None = None,
+    locked: list[User] | None = None,
+    facts: RefreshFacts | None = None,
+    profile_columns: Mapping[str, str] | None = None,
+) -> dict[int, Refreshed]:
+    """The one writer of recommendations (acting on one aside: `recommendation_act`).
 
-    Still-wanted ones are updated in place, new ones created, the rest and any past their
-    expiry marked expired (see `store_recommendations`). Returns the active
-    recommendations, best first. A caller that has just run detect_struggle for the same
-    learner and `now` passes its result.
+    Brings the learners' active recommendations in line with their current data: still
+    wanted ones are updated in place, new ones created, the rest and any past their expiry
+    marked expired. Records each learner's struggle check and `recommendations_refreshed_at`
+    on the profile. A fixed number of queries for any number of learners.
+
+    - `risk`: the high dropout risks per learner (course support cards). The nightly
+      scoring passes what it has just scored; otherwise the stored risks are read, so a
+      support card survives any refresh while its risk stays high.
+    - `locked`: the caller's transaction already holds these learners' profile locks and
+      passes them with their (fresh, possibly changed) profiles attached (the weekly run);
+      otherwise the profiles are locked here, which serialises concurrent refreshes of a
+      learner (quiz submit vs the weekly job).
+    - `facts`: blocks the caller has already read for these learners and `now`.
+    - `profile_columns`: other columns of the `locked` profiles the caller changed
+      (name -> PostgreSQL type, as `bulk_update_rows` takes them), written in the same
+      UPDATE as the refresh's own.
+
+    Learners without a profile are left out of the result.
     """
-    latest = latest_quiz_scores_for(learner_ids=[learner.pk], now=now)
-    if struggle is None:
-        struggle = struggles_for(learner_ids=[learner.pk], now=now, latest=latest)[learner.pk]
-    wanted = wanted_recommendations_for(
-        learners=[learner],
-        now=now,
-        struggles={learner.pk: struggle},
-        advice=difficulty_advice_for(learners=[learner], now=now, latest_scores=latest),
-    )
-    with transaction.atomic():
-        # Serialises concurrent refreshes of one learner (quiz submit vs weekly job).
-        profile = LearnerProfile.objects.select_for_update().filter(user=learner).first()
-        if profile is not None:
-            profile.behavioral_metrics = {
-                **profile.behavioral_metrics,
-                "struggle": struggle_metric(struggle, now),
-            }
-            profile.save(update_fields=["behavioral_metrics", "updated_at"])
-        store_recommendations(wanted=wanted, now=now)
+    # No savepoint inside a caller's transaction: a failure there fails the caller's unit.
+    with transaction.atomic(savepoint=False):
+        if locked is None:
+            profiles = (
+                LearnerProfile.objects.select_for_update(of=("self",))
+                .filter(user_id__in=list(learner_ids))
+                .select_related("user")
+                .order_by("user_id")
+            )
+            learners = []
+            for profile in profiles:
+                learner = profile.user
+                learner.profile = profile  # the advice below reads the locked, fresh row
+                learners.append(learner)
+        else:
+            learners = locked
+        if not learners:
+            return {}
+        ids = [learner.pk for learner in learners]
+        if facts is None:
+            latest = latest_quiz_scores_for(learner_ids=ids, now=now)
+            struggles = struggles_for(learner_ids=ids, now=now, latest=latest)
+            scores = levels = None
+        else:
+            latest, struggles = facts.latest, facts.struggles
+            scores, levels = facts.scores, facts.levels
+        if risk is None:
+            risk = high_dropout_risks_for(learner_ids=ids)
+        wanted = wanted_recommendations_for(
+            learners=learners,
+            now=now,
+            struggles=struggles,
+            risks=risk,
+            advice=difficulty_advice_for(learners=learners, now=now, latest_scores=latest),
+            scores=scores,
+            levels=levels,
+        )
+        done = _store(wanted=wanted, now=now)
+        updated_at = timezone.now()  # auto_now is not applied by a bulk update
+        for learner in learners:
+            learner.profile.struggle = struggle_metric(struggles[learner.pk], now)
+            learner.profile.recommendations_refreshed_at = now
+            learner.profile.updated_at = updated_at
+        bulk_update_rows(
+            LearnerProfile,
+            [learner.profile for learner in learners],
+            {
+                **(profile_columns or {}),
+                "struggle": JSONB,
+                "recommendations_refreshed_at": "timestamptz",
+                "updated_at": "timestamptz",
+            },
+        )
+        learners_changed(ids)
+    return done
+
+
+def refresh_recommendations(*, learner: User, now: datetime) -> list[Recommendation]:
+    """`recommendations_refresh` for one learner; returns their active recommendations,
+    best first."""
+    recommendations_refresh(learner_ids=[learner.pk], now=now)
     return list(
         Recommendation.objects.filter(learner=learner, status=Recommendation.Status.ACTIVE)
-        .select_related("lesson", "course")
+        .select_related("lesson", "course", "assessment")
         .order_by("-score", "id")
     )
-
-
-def expire_stale_recommendations_for(*, learner_ids: list[int], now: datetime) -> dict[int, int]:
-    """Mark these learners' active recommendations past their expiry as expired.
-
-    Returns how many per learner (two queries).
-    """
-    stale = Recommendation.objects.filter(
-        learner_id__in=learner_ids, status=Recommendation.Status.ACTIVE, expires_at__lte=now
-    )
-    rows = list(stale.values_list("pk", "learner_id"))
-    counts = dict.fromkeys(learner_ids, 0)
-    for _, learner_id in rows:
-        counts[learner_id] += 1
-    if rows:
-        Recommendation.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-            status=Recommendation.Status.EXPIRED, updated_at=now
-        )
-        learners_changed({learner_id for _, learner_id in rows})
-    return counts
-
-
-def expire_stale_recommendations(*, learner: User, now: datetime) -> int:
-    """Mark active recommendations past their expiry as expired; returns how many."""
-    return expire_stale_recommendations_for(learner_ids=[learner.pk], now=now)[learner.pk]
 
 
 def recommendation_act(

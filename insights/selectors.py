@@ -18,7 +18,8 @@ from accounts.models import LearnerProfile, User
 from assessments.models import Answer
 from catalog.models import Course, Skill
 from insights.mastery import SkillMastery, describe
-from insights.models import LearnerSkillState, Recommendation
+from insights.models import DropoutRisk, LearnerSkillState, Recommendation
+from learning.models import Enrollment
 
 # Scores used for revision and struggling topics come from the learner's latest answers
 # on each skill, so an old bad week stops counting once they have answered this many again.
@@ -119,11 +120,6 @@ def skill_levels_for(*, learners: list[User]) -> dict[int, dict[str, SkillLevel]
     return levels
 
 
-def skill_levels(*, learner: User) -> dict[str, SkillLevel]:
-    """Current level per skill slug of one learner (see `skill_levels_for`)."""
-    return skill_levels_for(learners=[learner])[learner.pk]
-
-
 def recent_skill_scores_for(
     *, learner_ids: list[int], per_skill: int = RECENT_ANSWERS_PER_SKILL
 ) -> dict[int, dict[str, SkillScore]]:
@@ -167,13 +163,6 @@ def recent_skill_scores_for(
     return scores
 
 
-def recent_skill_scores(
-    *, learner: User, per_skill: int = RECENT_ANSWERS_PER_SKILL
-) -> dict[str, SkillScore]:
-    """One learner's recent per-skill scores (see `recent_skill_scores_for`)."""
-    return recent_skill_scores_for(learner_ids=[learner.pk], per_skill=per_skill)[learner.pk]
-
-
 Skipped = set[tuple[str, int | None, int | None]]
 
 
@@ -190,15 +179,45 @@ def recently_skipped_for(*, learner_ids: list[int], now: datetime) -> dict[int, 
     return skipped
 
 
-def recently_skipped(*, learner: User, now: datetime) -> Skipped:
-    """(kind, lesson_id, course_id) of recommendations skipped within the cooldown."""
-    return recently_skipped_for(learner_ids=[learner.pk], now=now)[learner.pk]
+@dataclass(frozen=True)
+class HighRisk:
+    """A high dropout risk on one of a learner's active enrollments (insights.ml.dropout)."""
+
+    course_id: int
+    course_title: str
+    probability: float
+    factors: list[str]  # plain-words factors, strongest first
+
+
+def high_dropout_risks_for(*, learner_ids: list[int]) -> dict[int, list[HighRisk]]:
+    """Per learner, the stored high dropout risks of their active enrollments (one query)."""
+    risks: dict[int, list[HighRisk]] = {learner_id: [] for learner_id in learner_ids}
+    for learner_id, course_id, title, probability, factors in (
+        DropoutRisk.objects.filter(
+            enrollment__learner_id__in=learner_ids,
+            enrollment__status=Enrollment.Status.ACTIVE,
+            level=DropoutRisk.Level.HIGH,
+        )
+        .order_by("enrollment__learner_id", "-probability", "enrollment_id")
+        .values_list(
+            "enrollment__learner_id",
+            "enrollment__course_id",
+            "enrollment__course__title",
+            "probability",
+            "factors",
+        )
+    ):
+        risks[learner_id].append(
+            HighRisk(course_id, title, probability, [factor["text"] for factor in factors])
+        )
+    return risks
 
 
 def struggling_learners(*, course: Course) -> list[dict]:
     """Learners actively enrolled in the course whose latest struggle check flagged them.
 
-    Reads the result `refresh_recommendations` stores on each profile, so an instructor's
+    Reads the struggle check `recommendations_refresh` stores on each profile
+    (`LearnerProfile.struggle`), so an instructor's
     page costs one query however many learners the course has. Who may see a course's
     learners is decided by the caller (the course owner or staff).
     """
@@ -206,17 +225,17 @@ def struggling_learners(*, course: Course) -> list[dict]:
         LearnerProfile.objects.filter(
             user__enrollments__course=course,
             user__enrollments__status="active",
-            behavioral_metrics__struggle__is_struggling=True,
+            struggle__is_struggling=True,
         )
         .order_by("user__full_name", "user__email")
-        .values_list("user_id", "user__full_name", "user__email", "behavioral_metrics")
+        .values_list("user_id", "user__full_name", "user__email", "struggle")
     )
     return [
         {
             "learner_id": user_id,
             "name": full_name or email.split("@")[0],
-            "reasons": metrics["struggle"]["reasons"],
-            "checked_at": metrics["struggle"]["checked_at"],
+            "reasons": struggle["reasons"],
+            "checked_at": struggle["checked_at"],
         }
-        for user_id, full_name, email, metrics in rows
+        for user_id, full_name, email, struggle in rows
     ]

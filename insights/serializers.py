@@ -63,11 +63,25 @@ class DashboardSerializer(serializers.Serializer):
 
 
 class RecommendationSerializer(serializers.ModelSerializer):
+    """A stored recommendation, with the card attributes the dashboard shows
+    (`RecommendationCard`): what it is, its target's title and page."""
+
+    kind_label = serializers.CharField(read_only=True)
+    target_kind = serializers.CharField(
+        read_only=True, help_text="lesson, course, assessment or empty"
+    )
+    title = serializers.CharField(read_only=True, help_text="the target's title, else the kind")
+    url = serializers.CharField(read_only=True, help_text="the target's page; empty without one")
+
     class Meta:
         model = Recommendation
         fields = [
             "id",
             "kind",
+            "kind_label",
+            "target_kind",
+            "title",
+            "url",
             "lesson",
             "course",
             "assessment",

@@ -16,7 +16,6 @@ from typing import NamedTuple
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 
-from accounts.models import User
 from assessments.models import AssessmentAttempt
 from catalog.models import Lesson
 from learning.models import LearnerEvent, LessonProgress
@@ -275,10 +274,3 @@ def detect_struggle_for(
                 reasons.extend(found[name][learner_id])
         results[learner_id] = StruggleResult(bool(reasons), reasons, signals)
     return results
-
-
-def detect_struggle(
-    *, learner: User, now: datetime, lesson: Lesson | None = None
-) -> StruggleResult:
-    """Check every signal for the learner (or only their work on one lesson)."""
-    return detect_struggle_for(learner_ids=[learner.pk], now=now, lesson=lesson)[learner.pk]

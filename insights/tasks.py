@@ -2,6 +2,7 @@
 
 Each is idempotent, so a redelivered or re-sent message changes nothing:
 the weekly adjustment records the ISO week it ran for, ``refresh_recommendations``
+(``insights.recommendations.recommendations_refresh``, the one recommendation writer)
 converges on the learner's current data. Base class, retries and outbox
 bookkeeping: skillstudio.jobs.
 """
@@ -16,13 +17,12 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from accounts.models import User
 from assessments.models import Answer
 from insights import skills, weekly
 from insights.dashboard import ACTIVE_DAYS, WARM_CHUNK, warm_active_dashboards, warm_dashboards
 from insights.ml import dropout, irt, segments, training
 from insights.models import MLModel
-from insights.recommendations import refresh_recommendations as refresh
+from insights.recommendations import recommendations_refresh
 from skillstudio.jobs import JobTask, defer
 
 logger = logging.getLogger(__name__)
@@ -71,16 +71,17 @@ def adjust_learner_chunk(self: JobTask, learner_ids: list[int], now: str) -> dic
 
 @shared_task(base=JobTask, name="insights.refresh_recommendations")
 def refresh_recommendations(learner_id: int) -> int:
-    """After a quiz or a completed lesson: struggle check and fresh recommendations, then
-    the learner's dashboard computed ahead of their next visit (the write and this refresh
-    both moved their data version on, so the cached one is unreachable)."""
-    learner = User.objects.filter(pk=learner_id).first()
-    if learner is None:
+    """The learner follow-up (``skillstudio.jobs.LEARNER_FOLLOW_UP``), deferred by every
+    learner write (sign-up, onboarding, a quiz, a completed lesson, ...): struggle check and
+    fresh recommendations, then the learner's dashboard computed ahead of their next visit
+    (the write and this refresh both moved their data version on, so the cached one is
+    unreachable). Returns how many recommendations are active."""
+    refreshed = recommendations_refresh(learner_ids=[learner_id], now=timezone.now())
+    if learner_id not in refreshed:
         logger.info("Learner %s is gone; nothing to refresh", learner_id)
         return 0
-    refreshed = len(refresh(learner=learner, now=timezone.now()))
     warm_dashboards(learner_ids=[learner_id], now=timezone.now())
-    return refreshed
+    return refreshed[learner_id].active
 
 
 @shared_task(base=JobTask, name="insights.warm_dashboards")
@@ -142,8 +143,8 @@ def score_dropout_risk(now: str | None = None) -> dict[str, int | None]:
     """Nightly: dropout risk for every active enrollment; support for high risks; and the
     stored segment of every learner with an active enrollment (read by insights messages).
 
-    Idempotent: risks are upserted per enrollment, a support recommendation is added only
-    when none is active for that learner and course, segments are overwritten.
+    Idempotent: risks are upserted per enrollment, the recommendation writer keeps one
+    active support card per learner and course, segments are overwritten.
     """
     moment = _moment(now)
     summary = dropout.score_active_enrollments(now=moment)

@@ -2,10 +2,11 @@
 
 `adjust_learners` works on a chunk of learners at once: it locks their profile rows for the
 whole run, computes every building block (analytics, struggle signals, skill scores and
-levels, goals, paths, recommendations) for the whole chunk with a fixed number of queries,
-decides per learner in Python, and writes with bulk statements in one transaction. It
-records the ISO week it ran for in `behavioral_metrics`, so a rerun in the same week (a
-retried task, a second worker, an operator re-running the command) changes nothing.
+levels, goals, paths) for the whole chunk with a fixed number of queries, decides per
+learner in Python, writes with bulk statements and hands the recommendations to their one
+writer (`recommendations_refresh`), all in one transaction. It records the ISO week it ran
+for in `LearnerProfile.weekly_adjusted_week`, so a rerun in the same week (a retried task,
+a second worker, an operator re-running the command) changes nothing.
 `adjust_learner` is the same code for a chunk of one.
 """
 
@@ -18,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from accounts.models import LearnerProfile, User
 from accounts.services import set_difficulty
@@ -32,19 +32,18 @@ from insights.analytics import (
     summaries_and_patterns,
     topics_from_scores,
 )
-from insights.bulk import JSONB, bulk_update_rows
+from insights.bulk import JSONB
 from insights.models import LearningPathSnapshot
 from insights.paths import PathError, PathPlan, path_signature, plan_learning_paths, store_snapshots
 from insights.recommendations import (
     DifficultyAdvice,
+    RefreshFacts,
     difficulty_advice_for,
-    expire_stale_recommendations_for,
     latest_quiz_scores_for,
-    store_recommendations,
-    struggle_metric,
+    recommendations_refresh,
     struggles_for,
-    wanted_recommendations_for,
 )
+from insights.rules import STRUGGLING_BELOW, SUMMARY_DAYS
 from insights.selectors import recent_skill_scores_for, skill_levels_for
 from insights.struggle import StruggleResult
 from learning.models import Enrollment, LearnerEvent, LearningGoal
@@ -55,10 +54,6 @@ logger = logging.getLogger(__name__)
 
 # A learner is in the weekly run with an active goal or enrollment, or recent activity.
 ACTIVE_WINDOW = timedelta(days=28)
-# The window of the performance summary the weekly run reads (its default).
-SUMMARY_DAYS = 30
-# Struggling topics: recent skill score below this.
-TOPIC_THRESHOLD = 60
 
 
 @dataclass
@@ -203,7 +198,7 @@ def adjust_learners(
             learner.profile = profile  # everything below reads the locked, fresh row
             result = WeeklyResult(learner_id=learner.pk, iso_week=week, dry_run=dry_run)
             results[learner.pk] = result
-            if profile.behavioral_metrics.get("weekly_adjustment", {}).get("iso_week") == week:
+            if profile.weekly_adjusted_week == week:
                 result.skipped = True
             else:
                 due.append(learner)
@@ -238,7 +233,7 @@ def _adjust(
     metrics: dict[int, dict] = {}
     to_store: list[tuple[LearningGoal, PathPlan]] = []
     for learner in learners:
-        topics = topics_from_scores(scores[learner.pk], TOPIC_THRESHOLD)
+        topics = topics_from_scores(scores[learner.pk], STRUGGLING_BELOW)
         adjustments, metrics[learner.pk] = _decide(
             summaries[learner.pk],
             patterns[learner.pk],
@@ -264,40 +259,35 @@ def _adjust(
         # Stamps the change, so the advice below (and next week's) waits for quiz results
         # at the new level instead of judging the old level's scores again.
         set_difficulty(profile=learner.profile, level=advice[learner.pk].recommended, now=now)
-    for learner_id, expired in expire_stale_recommendations_for(learner_ids=ids, now=now).items():
-        results[learner_id].expired_recommendations = expired
-    # The recommendations are chosen after the new difficulty is set, as a refresh on the
-    # adjusted profile would: a learner just moved gets no difficulty card until quizzes
-    # at the new level say otherwise.
-    wanted = wanted_recommendations_for(
-        learners=learners,
-        now=now,
-        struggles=struggles,
-        advice=difficulty_advice_for(learners=learners, now=now, latest_scores=latest),
-        scores=scores,
-        levels=levels,
-    )
-    store_recommendations(wanted=wanted, now=now)
-    updated_at = timezone.now()  # auto_now is not applied by a bulk update
     for learner in learners:
         profile = learner.profile
-        results[learner.pk].active_recommendations = len(wanted[learner.pk])
         profile.behavioral_metrics = {
             **profile.behavioral_metrics,
-            "struggle": struggle_metric(struggles[learner.pk], now),
             **metrics[learner.pk],
             "weekly_adjustment": {
-                "iso_week": week,
                 "ran_at": now.isoformat(),
                 "adjustments": results[learner.pk].adjustments,
             },
         }
-        profile.updated_at = updated_at
-    bulk_update_rows(
-        LearnerProfile,
-        [learner.profile for learner in learners],
-        {"behavioral_metrics": JSONB, "current_difficulty": "text", "updated_at": "timestamptz"},
+        profile.weekly_adjusted_week = week
+    # The recommendations are chosen after the new difficulty is set, as a refresh on the
+    # adjusted profile would: a learner just moved gets no difficulty card until quizzes
+    # at the new level say otherwise. The profiles' weekly columns go in the same UPDATE.
+    refreshed = recommendations_refresh(
+        learner_ids=ids,
+        now=now,
+        locked=learners,
+        facts=RefreshFacts(latest=latest, struggles=struggles, scores=scores, levels=levels),
+        profile_columns={
+            "behavioral_metrics": JSONB,
+            "weekly_adjusted_week": "text",
+            "current_difficulty": "text",
+            "difficulty_changed_at": "timestamptz",
+        },
     )
+    for learner_id, done in refreshed.items():
+        results[learner_id].active_recommendations = done.active
+        results[learner_id].expired_recommendations = done.expired
     learners_changed(ids)
 
 

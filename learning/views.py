@@ -21,7 +21,7 @@ from assessments.selectors import assessments_visible_to
 from catalog.models import Skill
 from catalog.selectors import lessons_visible_to
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
-from insights.models import Recommendation
+from insights.models import RecommendationCard
 from insights.recommendations import refresh_recommendations
 from learning.forms import GoalForm
 from learning.models import LessonProgress
@@ -30,24 +30,6 @@ from learning.services import goal_create, lesson_complete, lesson_start
 from skillstudio.forms import attach_service_errors
 
 DASHBOARD_RECOMMENDATIONS = 6
-
-
-def _recommendation_card(card: dict) -> dict:
-    """A dashboard card in the shape of the Recommendation the template's partial renders.
-
-    The same partial renders a model instance after an accept/skip, so the card offers
-    the attributes the partial reads for an active recommendation.
-    """
-    target = card["target"]
-    kinds = ("lesson", "course", "assessment")
-    return {
-        "pk": card["id"],
-        "get_kind_display": Recommendation.Kind(card["kind"]).label,
-        **{kind: {"title": target["title"]} if target["type"] == kind else None for kind in kinds},
-        "reason": card["reason"],
-        "payload": card["payload"],
-        "status": Recommendation.Status.ACTIVE,
-    }
 
 
 @login_required
@@ -66,7 +48,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         refresh_recommendations(learner=request.user, now=now)
         data, hit = cached_learner_dashboard(learner=request.user, now=now)
     recommendations = [
-        _recommendation_card(card) for card in data["recommendations"][:DASHBOARD_RECOMMENDATIONS]
+        RecommendationCard.from_dict(card)
+        for card in data["recommendations"][:DASHBOARD_RECOMMENDATIONS]
     ]
     response = render(
         request,

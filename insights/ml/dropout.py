@@ -21,10 +21,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -40,15 +39,17 @@ from insights.ml.features import (
 )
 from insights.ml.registry import LoadedModel, active_model, model_save
 from insights.models import DropoutRisk, MLModel, Recommendation
+from insights.recommendations import recommendations_refresh
+from insights.selectors import HighRisk
 from learning.models import Enrollment
 from skillstudio.chunks import chunked
-from skillstudio.data_versions import learners_changed
 
 MODEL_NAME = "dropout"
 MEDIUM_FROM = 0.20
 HIGH_FROM = 0.40
 TOP_FACTORS = 3
-SUPPORT_DAYS = 7
+# Learners refreshed together after a night's scoring (one writer call each).
+REFRESH_CHUNK = 200
 DEFAULT_TRAINING_DAYS = (28, 56, 84)
 COURSE_RATE = "course_withdrawal_rate"
 MODEL_FEATURES: tuple[str, ...] = (*FEATURE_NAMES, COURSE_RATE)
@@ -432,22 +433,16 @@ class ScoringSummary:
     support_recommendations: int = 0
 
 
-def support_reason(*, course_title: str, factors: list[dict]) -> str:
-    detail = factors[0]["text"] if factors else "you have not been around much lately"
-    return (
-        f"Keep going with {course_title}: {detail}. A short session this week helps you "
-        "catch up — and your instructor is there if something is in the way."
-    )
-
-
 def score_active_enrollments(
     *, now: datetime, chunk_size: int = 2000, dry_run: bool = False
 ) -> ScoringSummary:
     """Nightly job: refresh DropoutRisk for every active enrollment; support high risks.
 
-    Safe to re-run: risks are upserted per enrollment and a support recommendation is only
-    added when the learner has no active one for that course. `dry_run` scores and counts
-    without writing anything.
+    The support cards come from the recommendation writer, with the risks just scored as
+    its input: the learners with a high risk and those holding a course support card (whose
+    risk may have dropped) are refreshed, chunk by chunk. Safe to re-run: risks are upserted
+    per enrollment and the writer keeps one active card per target. `dry_run` scores and
+    counts without writing anything.
     """
     summary = ScoringSummary()
     model = active_model(MODEL_NAME)
@@ -455,53 +450,69 @@ def score_active_enrollments(
         return summary
     summary.model_version = model.version
     enrollments = list(active_enrollments(now=now).order_by("id"))
+    risks: dict[int, list[HighRisk]] = defaultdict(list)
     for chunk in chunked(enrollments, chunk_size):
         by_id = {e.id: e for e in chunk}
         scores = score_enrollments(enrollments=chunk, now=now, model=model)
         summary.scored += len(scores)
+        for s in scores:
+            if s.level == DropoutRisk.Level.HIGH:
+                enrollment = by_id[s.enrollment_id]
+                risks[enrollment.learner_id].append(
+                    HighRisk(
+                        enrollment.course_id,
+                        enrollment.course.title,
+                        s.probability,
+                        [f["text"] for f in s.factors],
+                    )
+                )
         summary.high += sum(1 for s in scores if s.level == DropoutRisk.Level.HIGH)
         if dry_run:
             continue
-        with transaction.atomic():
-            DropoutRisk.objects.bulk_create(
-                [
-                    DropoutRisk(
-                        enrollment_id=s.enrollment_id,
-                        probability=s.probability,
-                        level=s.level,
-                        factors=s.factors,
-                        features=s.features,
-                        model_id=model.id,
-                        scored_at=now,
-                    )
-                    for s in scores
-                ],
-                update_conflicts=True,
-                unique_fields=["enrollment"],
-                update_fields=["probability", "level", "factors", "features", "model", "scored_at"],
-            )
-            support = [
-                Recommendation(
-                    learner_id=by_id[s.enrollment_id].learner_id,
-                    kind=Recommendation.Kind.SUPPORT,
-                    course_id=by_id[s.enrollment_id].course_id,
-                    reason=support_reason(
-                        course_title=by_id[s.enrollment_id].course.title, factors=s.factors
-                    ),
-                    score=s.probability,
-                    payload={"factors": [f["text"] for f in s.factors]},
-                    created_at=now,
-                    expires_at=now + timedelta(days=SUPPORT_DAYS),
+        DropoutRisk.objects.bulk_create(
+            [
+                DropoutRisk(
+                    enrollment_id=s.enrollment_id,
+                    probability=s.probability,
+                    level=s.level,
+                    factors=s.factors,
+                    features=s.features,
+                    model_id=model.id,
+                    scored_at=now,
                 )
                 for s in scores
-                if s.level == DropoutRisk.Level.HIGH
-            ]
-            created = Recommendation.objects.bulk_create(support, ignore_conflicts=True)
-            learners_changed(r.learner_id for r in support)
-        summary.support_recommendations += sum(1 for r in created if r.pk)
-    if not dry_run:
-        # Enrollments that are no longer active keep no stale risk.
-        DropoutRisk.objects.exclude(enrollment__status=Enrollment.Status.ACTIVE).delete()
+            ],
+            update_conflicts=True,
+            unique_fields=["enrollment"],
+            update_fields=["probability", "level", "factors", "features", "model", "scored_at"],
+        )
+    if dry_run:
+        return summary
+    # Enrollments that are no longer active keep no stale risk.
+    DropoutRisk.objects.exclude(enrollment__status=Enrollment.Status.ACTIVE).delete()
+    holding = (
+        Recommendation.objects.filter(
+            kind=Recommendation.Kind.SUPPORT,
+            status=Recommendation.Status.ACTIVE,
+            course__isnull=False,
+        )
+        .values_list("learner_id", flat=True)
+        .order_by()
+        .distinct()
+    )
+    due = sorted(set(risks) | set(holding))
+    for learner_ids in chunked(due, REFRESH_CHUNK):
+        refreshed = recommendations_refresh(
+            learner_ids=learner_ids,
+            now=now,
+            risk={learner_id: risks.get(learner_id, []) for learner_id in learner_ids},
+        )
+        summary.support_recommendations += sum(
+            1
+            for done in refreshed.values()
+            for kind, _, course_id, _ in done.created
+            if kind == Recommendation.Kind.SUPPORT and course_id is not None
+        )
     return summary
 
 

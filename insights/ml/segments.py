@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Avg, Count, F, Func, JSONField, Q, QuerySet, Value
+from django.db.models import Avg, Count, Q, QuerySet
 
 from accounts.models import LearnerProfile, User
 from assessments.models import AssessmentAttempt
@@ -235,27 +235,11 @@ def served_segments() -> tuple[int, SegmentModel] | None:
     return loaded.version, artifact
 
 
-def learner_segment(*, learner_id: int, now: datetime) -> Segment | None:
-    """The learner's segment under the active model (None until one is trained)."""
-    served = served_segments()
-    if served is None:
-        return None
-    return assign_segments(model=served[1], learner_ids=[learner_id], now=now)[learner_id]
-
-
-class _JSONBMerge(Func):
-    """`left || right` on jsonb: sets the right-hand keys, keeps the rest of the object."""
-
-    template = "%(expressions)s"
-    arg_joiner = " || "
-    output_field = JSONField()
-
-
 def store_segments(*, assignments: Mapping[int, Segment], model_version: int, now: datetime) -> int:
-    """Write each learner's segment to `profile.behavioral_metrics["segment"]`.
+    """Write each learner's segment to `profile.segment`.
 
-    One UPDATE per segment (learners of a segment share the same entry); the merge happens
-    in SQL, so a concurrent write of another key (the struggle check) is not lost. Returns
+    One UPDATE per segment (learners of a segment share the same entry), touching only that
+    column, so a concurrent write of another one (the struggle check) is not lost. Returns
     the number of profiles updated.
     """
     by_segment: dict[int, list[int]] = defaultdict(list)
@@ -273,10 +257,7 @@ def store_segments(*, assignments: Mapping[int, Segment], model_version: int, no
                 "assigned_at": now.isoformat(),
             }
             updated += LearnerProfile.objects.filter(user_id__in=learner_ids).update(
-                behavioral_metrics=_JSONBMerge(
-                    F("behavioral_metrics"), Value({"segment": entry}, output_field=JSONField())
-                ),
-                updated_at=now,
+                segment=entry, updated_at=now
             )
         # Cached dashboards show the segment's message: they refresh after commit.
         learners_changed(assignments)
@@ -319,7 +300,7 @@ def segment_entry(*, learner: User, now: datetime) -> dict[str, Any] | None:
     Reads the profile the request has usually loaded already (no query then).
     """
     profile = profile_of(learner)
-    entry = profile.behavioral_metrics.get("segment") if profile else None
+    entry = profile.segment if profile else None
     if not isinstance(entry, dict):
         return None
     try:
@@ -347,12 +328,10 @@ def segment_overview(*, learner_ids: Iterable[int] | QuerySet) -> list[SegmentCo
         return []
     version, model = served
     counts = dict(
-        LearnerProfile.objects.filter(
-            user_id__in=learner_ids, behavioral_metrics__segment__model_version=version
-        )
-        .values_list("behavioral_metrics__segment__name")
+        LearnerProfile.objects.filter(user_id__in=learner_ids, segment__model_version=version)
+        .values_list("segment__name")
         .annotate(n=Count("pk"))
-        .values_list("behavioral_metrics__segment__name", "n")
+        .values_list("segment__name", "n")
     )
     return [
         SegmentCount(s.name, s.description, counts[s.name])

@@ -60,3 +60,43 @@ def quiz_attempt(
             for i, q in enumerate(questions)
         )
     return attempt
+
+
+# One-learner forms of the set-based engine functions, for tests that look at one learner.
+
+
+def next_lessons(*, learner, now: datetime, limit: int = 3):
+    from insights.recommendations import next_lessons_for
+
+    return next_lessons_for(learner_ids=[learner.pk], now=now, limit=limit)[learner.pk]
+
+
+def revision_lessons(*, learner, now: datetime, limit: int = 5):
+    from insights.recommendations import revision_lessons_for
+
+    return revision_lessons_for(learners=[learner], now=now, limit=limit)[learner.pk]
+
+
+def course_recommendations(*, learner, now: datetime, limit: int = 3):
+    from insights.recommendations import course_recommendations_for
+
+    return course_recommendations_for(learner_ids=[learner.pk], now=now, limit=limit)[learner.pk]
+
+
+def difficulty_advice(*, learner, now: datetime):
+    from insights.recommendations import difficulty_advice_for
+
+    return difficulty_advice_for(learners=[learner], now=now)[learner.pk]
+
+
+def detect_struggle(*, learner, now: datetime, lesson=None):
+    from insights.struggle import detect_struggle_for
+
+    return detect_struggle_for(learner_ids=[learner.pk], now=now, lesson=lesson)[learner.pk]
+
+
+def dashboard_insights(*, learner, now: datetime) -> dict:
+    """The AI insights block of the learner's dashboard (what production computes)."""
+    from insights.dashboard import learner_dashboard
+
+    return learner_dashboard(learner=learner, now=now)["ai_insights"]

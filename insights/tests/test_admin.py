@@ -48,3 +48,14 @@ def test_recommendations_are_read_only_and_hidden_from_instructors(client, admin
     assert page.context["has_change_permission"] is False
     client.force_login(instructor)
     assert client.get(url).status_code == 403
+
+
+def test_recommendation_list_names_each_cards_target(client, admin_user):
+    recommendation = RecommendationFactory(lesson__title="Loops")
+    client.force_login(admin_user)
+
+    page = client.get(reverse("admin:insights_recommendation_changelist"))
+
+    assert page.status_code == 200
+    assert '<td class="field-target">Loops</td>' in page.content.decode()
+    assert recommendation.title == "Loops"

@@ -7,16 +7,17 @@ import pytest
 from accounts.models import LearnerProfile
 from catalog.tests.factories import CourseFactory, LessonFactory, SkillFactory
 from insights.analytics import (
-    ai_insights,
     current_streak,
     engagement_patterns,
     learning_pace,
     performance_summary,
     session_totals,
-    struggling_topics,
+    topics_from_scores,
 )
+from insights.rules import STRUGGLING_BELOW
+from insights.selectors import recent_skill_scores_for
 from insights.tests.factories import LearningPathSnapshotFactory
-from insights.tests.helpers import NOW, quiz_attempt
+from insights.tests.helpers import NOW, dashboard_insights, quiz_attempt
 from learning.models import Enrollment, LessonProgress
 from learning.tests.factories import (
     EnrollmentFactory,
@@ -150,7 +151,7 @@ def test_engagement_patterns_use_the_learners_time_zone(learner):
     # Sessions of 20, 15 and 0 minutes.
     assert (patterns.sessions, patterns.avg_session_minutes) == (3, 11.7)
     assert patterns.preferred_content_types == ["video", "text"]
-    assert ai_insights(learner=learner, now=NOW).study_recommendation == (
+    assert dashboard_insights(learner=learner, now=NOW)["study_recommendation"] == (
         "You learn best on monday, wednesday around 20:00. Schedule important lessons then!"
     )
 
@@ -163,13 +164,14 @@ def test_struggling_topics_use_recent_answers_and_the_threshold(learner):
     quiz_attempt(learner, at=NOW - timedelta(days=1), skill=sql, correct=5, total=10)
     quiz_attempt(learner, at=NOW - timedelta(days=1), skill=css, correct=6, total=10)
 
-    topics = struggling_topics(learner=learner)
+    scores = recent_skill_scores_for(learner_ids=[learner.pk])[learner.pk]
+    topics = topics_from_scores(scores, STRUGGLING_BELOW)
 
     assert [(t.skill, t.avg_score, t.difficulty) for t in topics] == [
         ("async_programming", 40.0, "needs_help"),
         ("sql", 50.0, "needs_practice"),
     ]
-    assert [t.skill for t in struggling_topics(learner=learner, threshold=61)] == [
+    assert [t.skill for t in topics_from_scores(scores, 61)] == [
         "async_programming",
         "sql",
         "css",
@@ -228,10 +230,10 @@ def test_insights_message_points_at_weak_topics(learner):
     skill = SkillFactory(slug="async_programming")
     quiz_attempt(learner, at=NOW - timedelta(days=1), skill=skill, correct=4, total=10)
 
-    insights = ai_insights(learner=learner, now=NOW)
+    insights = dashboard_insights(learner=learner, now=NOW)
 
-    assert insights.areas_for_improvement == ["async_programming"]
-    assert insights.personalized_message == (
+    assert insights["areas_for_improvement"] == ["async_programming"]
+    assert insights["personalized_message"] == (
         "Consider reviewing recent topics to strengthen your foundation. Focus on "
         "async_programming - we've prepared revision content for you."
     )
@@ -242,12 +244,12 @@ def test_insights_celebrate_a_streak_with_rising_scores(learner):
     for days in range(5):
         quiz_attempt(learner, at=NOW - timedelta(days=days), score=92)
 
-    insights = ai_insights(learner=learner, now=NOW)
+    insights = dashboard_insights(learner=learner, now=NOW)
 
-    assert insights.personalized_message == (
+    assert insights["personalized_message"] == (
         "🔥 Amazing 5-day streak! Your performance is improving - you're mastering the material!"
     )
-    assert insights.strengths == [
+    assert insights["strengths"] == [
         "Strong quiz performance (88.3% average)",
         "Excellent study discipline (5-day streak)",
     ]

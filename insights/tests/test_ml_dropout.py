@@ -27,12 +27,15 @@ from insights.ml.dropout import (
 )
 from insights.ml.features import FEATURE_NAMES, EnrollmentFeatures, cutoff_for_day, features_as_of
 from insights.models import DropoutRisk, MLModel, Recommendation
+from insights.recommendations import refresh_recommendations
 from insights.tests.oulad_sample import write_oulad_sample
+from insights.weekly import adjust_learner
 from learning.models import Enrollment
 from learning.tests.factories import EnrollmentFactory, LearnerEventFactory
 
 T = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
@@ -123,6 +126,44 @@ def test_nightly_scoring_stores_risks_and_supports_high_risk_once(trained, platf
 
 
 @pytest.mark.django_db
+def test_support_card_survives_a_refresh(trained, platform):
+    alice, _ = platform
+    score_active_enrollments(now=T)
+    (support,) = Recommendation.objects.filter(kind="support", status="active")
+
+    # What a finished lesson or quiz triggers (the follow-up), then the weekly run.
+    refresh_recommendations(learner=alice.learner, now=T + HOUR)
+    adjust_learner(learner_id=alice.learner_id, now=T + 2 * HOUR)
+
+    support.refresh_from_db()
+    assert (support.status, support.course_id) == ("active", alice.course_id)
+    assert support.reason.startswith("Keep going with Python Basics: ")
+    assert Recommendation.objects.filter(kind="support").count() == 1
+
+    # Once the risk is no longer high, the next refresh retires the card.
+    DropoutRisk.objects.filter(enrollment=alice).update(level=DropoutRisk.Level.MEDIUM)
+    refresh_recommendations(learner=alice.learner, now=T + 3 * HOUR)
+    support.refresh_from_db()
+    assert support.status == "expired"
+
+
+@pytest.mark.django_db
+def test_a_risk_no_longer_high_loses_its_card_on_the_next_night(trained, platform):
+    alice, _ = platform
+    score_active_enrollments(now=T)
+    LearnerEventFactory(learner=alice.learner, course_id=alice.course_id, occurred_at=T + DAY)
+    for quiz in alice.course.assessments.all():
+        AssessmentAttemptFactory(
+            learner=alice.learner, assessment=quiz, started_at=T, submitted_at=T, score=90
+        )
+
+    summary = score_active_enrollments(now=T + DAY)
+
+    assert summary.high == 0
+    assert not Recommendation.objects.filter(kind="support", status="active").exists()
+
+
+@pytest.mark.django_db
 def test_scoring_without_an_active_model_does_nothing(platform):
     summary = score_active_enrollments(now=T)
     assert (summary.model_version, summary.scored) == (None, 0)
@@ -163,12 +204,13 @@ def test_nightly_scoring_queries_do_not_grow_with_enrollments(
 ):
     alice, _ = platform
     # active-model id + its artifact (first use), active enrollments, 6 feature queries,
-    # savepoint, risk upsert, support recommendations, release, stale-risk cleanup
-    with django_assert_max_num_queries(14):
+    # risk upsert, stale-risk cleanup, learners holding a support card (12), then per chunk
+    # of learners to refresh the recommendation writer's fixed set (18).
+    with django_assert_max_num_queries(30):
         assert score_active_enrollments(now=T).scored == 2
     for _ in range(30):
         EnrollmentFactory(course=alice.course, enrolled_at=T - 10 * DAY)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(30):
         assert score_active_enrollments(now=T).scored == 32
 
 

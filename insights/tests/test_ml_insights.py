@@ -9,9 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import LearnerProfile
-from insights.analytics import ai_insights
 from insights.dashboard import learner_dashboard
-from insights.tests.helpers import NOW
+from insights.tests.helpers import NOW, dashboard_insights
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +24,17 @@ DEFAULT_TIP = "Study a little on most days: regular short sessions build lasting
 
 def store(learner, *, assigned_at) -> None:
     LearnerProfile.objects.filter(user=learner).update(
-        behavioral_metrics={
-            "struggle": {"is_struggling": False},
-            "segment": {**EVENING, "assigned_at": assigned_at.isoformat()},
-        }
+        struggle={"is_struggling": False},
+        segment={**EVENING, "assigned_at": assigned_at.isoformat()},
     )
     learner.refresh_from_db()
 
 
 def test_insights_say_which_segment_the_learner_studies_like(learner):
-    assert ai_insights(learner=learner, now=NOW).study_recommendation == DEFAULT_TIP
+    assert dashboard_insights(learner=learner, now=NOW)["study_recommendation"] == DEFAULT_TIP
     store(learner, assigned_at=NOW - timedelta(days=1))
 
-    assert ai_insights(learner=learner, now=NOW).study_recommendation == (
+    assert dashboard_insights(learner=learner, now=NOW)["study_recommendation"] == (
         "You study like our steady evening learners: active on 20 of the last 28 days, "
         "3.0 lessons and 1.0 quizzes. " + DEFAULT_TIP
     )
@@ -48,7 +45,7 @@ def test_a_stale_or_future_segment_is_not_used(learner, age):
     # The nightly job refreshes segments; one more than 8 days old belongs to a withdrawn
     # model or a learner no longer active.
     store(learner, assigned_at=NOW - age)
-    assert ai_insights(learner=learner, now=NOW).study_recommendation == DEFAULT_TIP
+    assert dashboard_insights(learner=learner, now=NOW)["study_recommendation"] == DEFAULT_TIP
 
 
 def test_dashboard_shows_the_segment_without_an_extra_query(learner, other_learner):

@@ -18,12 +18,11 @@ from insights.ml.cf import cf_course_suggestions
 from insights.ml.training import train_model
 from insights.models import MLModel, Recommendation
 from insights.recommendations import (
-    course_recommendations,
     recommendation_act,
     refresh_recommendations,
 )
 from insights.tests.factories import LearningPathSnapshotFactory
-from insights.tests.helpers import NOW
+from insights.tests.helpers import NOW, course_recommendations
 from learning.models import Enrollment
 from learning.tests.factories import EnrollmentFactory, LearningGoalFactory
 

@@ -17,8 +17,8 @@ from insights.ml.segments import (
     assign_active_learners,
     assign_segments,
     fit_segments,
-    learner_segment,
     segment_overview,
+    served_segments,
     store_segments,
 )
 from insights.ml.training import train_model
@@ -117,6 +117,14 @@ def test_overview_and_learner_segment_use_the_active_model(two_kinds):
     ]
 
 
+def learner_segment(*, learner_id: int, now):
+    """The learner's segment under the active model (None until one is trained)."""
+    served = served_segments()
+    if served is None:
+        return None
+    return assign_segments(model=served[1], learner_ids=[learner_id], now=now)[learner_id]
+
+
 def _entry(segment, version: int, at: datetime = NOW) -> dict:
     return {
         "name": segment.name,
@@ -145,7 +153,7 @@ def test_training_stores_every_learners_segment_and_keeps_other_metrics(
     learners = [*steady, *drifting, idle, lunch]
     for learner in learners:
         EnrollmentFactory(learner=learner, enrolled_at=NOW - 30 * DAY)
-    LearnerProfile.objects.filter(user=idle).update(behavioral_metrics={"struggle": {"x": 1}})
+    LearnerProfile.objects.filter(user=idle).update(struggle={"x": 1})
     before = learner_version(idle.id)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -155,15 +163,11 @@ def test_training_stores_every_learners_segment_and_keeps_other_metrics(
         model=registry.artifact_of(version), learner_ids=[u.id for u in learners], now=NOW
     )
     stored = dict(
-        LearnerProfile.objects.filter(user__in=learners).values_list(
-            "user_id", "behavioral_metrics"
-        )
+        LearnerProfile.objects.filter(user__in=learners).values_list("user_id", "segment")
     )
-    assert {pk: metrics["segment"] for pk, metrics in stored.items()} == {
-        pk: _entry(segment, version.version) for pk, segment in assigned.items()
-    }
+    assert stored == {pk: _entry(segment, version.version) for pk, segment in assigned.items()}
     assert len({assigned[u.id].name for u in steady}) == 1
-    assert stored[idle.id]["struggle"] == {"x": 1}  # merged, not overwritten
+    assert LearnerProfile.objects.get(user=idle).struggle == {"x": 1}  # left alone
     assert learner_version(idle.id) != before  # cached dashboards refresh
 
 
@@ -183,31 +187,23 @@ def test_nightly_job_stores_segments_of_active_learners_in_chunks(
     with django_assert_max_num_queries(11):
         run = assign_active_learners(now=NOW)
     assert run == SegmentRun(model_version=1, learners=5)
-    stored = dict(LearnerProfile.objects.values_list("user_id", "behavioral_metrics"))
+    stored = dict(LearnerProfile.objects.values_list("user_id", "segment"))
     steady_name = "steady high-scoring evening learners picking up pace"
-    assert {stored[u.id]["segment"]["name"] for u in steady} == {steady_name}
-    assert stored[drifting[0].id]["segment"]["name"] == (
-        "occasional struggling daytime learners who stall"
-    )
-    assert "segment" not in stored[drifting[1].id]  # no active enrollment
+    assert {stored[u.id]["name"] for u in steady} == {steady_name}
+    assert stored[drifting[0].id]["name"] == ("occasional struggling daytime learners who stall")
+    assert stored[drifting[1].id] is None  # no active enrollment
 
     # A day later through the nightly task, then in chunks of two: the same segments.
     later = NOW + DAY
     result = score_dropout_risk.apply(kwargs={"now": later.isoformat()}).result
     assert (result["segments_model_version"], result["segmented"]) == (1, 5)
-    assert (
-        LearnerProfile.objects.get(user=steady[0]).behavioral_metrics["segment"]["assigned_at"]
-        == later.isoformat()
-    )
+    assert LearnerProfile.objects.get(user=steady[0]).segment["assigned_at"] == later.isoformat()
     again = assign_active_learners(now=later, chunk_size=2)
     assert again == run
-    assert dict(LearnerProfile.objects.values_list("user_id", "behavioral_metrics")) == {
+    assert dict(LearnerProfile.objects.values_list("user_id", "segment")) == {
         **stored,
         **{
-            pk: {
-                **stored[pk],
-                "segment": {**stored[pk]["segment"], "assigned_at": later.isoformat()},
-            }
+            pk: {**stored[pk], "assigned_at": later.isoformat()}
             for pk in [u.id for u in steady] + [drifting[0].id]
         },
     }
@@ -216,7 +212,7 @@ def test_nightly_job_stores_segments_of_active_learners_in_chunks(
 def test_no_active_model_stores_nothing(two_kinds):
     EnrollmentFactory(learner=two_kinds[0][0])
     assert assign_active_learners(now=NOW) == SegmentRun(model_version=None, learners=0)
-    assert not LearnerProfile.objects.filter(behavioral_metrics__has_key="segment").exists()
+    assert not LearnerProfile.objects.filter(segment__isnull=False).exists()
 
 
 def test_a_version_in_an_older_format_serves_nothing(two_kinds):
@@ -242,4 +238,4 @@ def test_assign_segments_command(two_kinds):
     out = StringIO()
     call_command("assign_segments", stdout=out)
     assert out.getvalue() == "Stored segments v1 for 2 learners with an active enrollment.\n"
-    assert LearnerProfile.objects.filter(behavioral_metrics__has_key="segment").count() == 2
+    assert LearnerProfile.objects.filter(segment__isnull=False).count() == 2

@@ -10,15 +10,18 @@ from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory,
 from insights.models import Recommendation
 from insights.paths import generate_learning_path
 from insights.recommendations import (
-    difficulty_advice,
-    expire_stale_recommendations,
-    next_lessons,
+    RECOMMENDATION_TTL,
     recommendation_act,
     refresh_recommendations,
-    revision_lessons,
 )
 from insights.tests.factories import LearnerSkillStateFactory, RecommendationFactory
-from insights.tests.helpers import NOW, quiz_attempt
+from insights.tests.helpers import (
+    NOW,
+    difficulty_advice,
+    next_lessons,
+    quiz_attempt,
+    revision_lessons,
+)
 from learning.models import LessonProgress
 from learning.tests.factories import (
     EnrollmentFactory,
@@ -322,11 +325,15 @@ def test_invalid_or_late_actions_are_rejected_with_a_message(learner, python_cou
     assert accepted.status == "accepted"
 
 
-def test_expired_recommendations_are_marked(learner):
-    old = RecommendationFactory(learner=learner, expires_at=NOW - timedelta(minutes=1))
-    fresh = RecommendationFactory(learner=learner, expires_at=NOW + timedelta(days=1))
+def test_a_refresh_replaces_recommendations_past_their_expiry(learner, python_course):
+    hello = python_course[0]
+    [first] = refresh_recommendations(learner=learner, now=NOW)
+    unwanted = RecommendationFactory(learner=learner, expires_at=NOW + timedelta(days=30))
 
-    assert expire_stale_recommendations(learner=learner, now=NOW) == 1
-    old.refresh_from_db()
-    fresh.refresh_from_db()
-    assert (old.status, fresh.status) == ("expired", "active")
+    [renewed] = refresh_recommendations(learner=learner, now=NOW + RECOMMENDATION_TTL)
+
+    first.refresh_from_db()
+    unwanted.refresh_from_db()
+    assert (first.status, unwanted.status) == ("expired", "expired")
+    assert (renewed.lesson_id, renewed.created_at) == (hello.pk, NOW + RECOMMENDATION_TTL)
+    assert renewed.pk != first.pk

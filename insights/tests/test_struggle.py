@@ -9,8 +9,7 @@ from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
 from insights.models import Recommendation
 from insights.recommendations import refresh_recommendations
 from insights.selectors import struggling_learners
-from insights.struggle import detect_struggle
-from insights.tests.helpers import NOW, quiz_attempt
+from insights.tests.helpers import NOW, detect_struggle, quiz_attempt
 from learning.models import LearnerEvent
 from learning.tests.factories import (
     EnrollmentFactory,

@@ -63,8 +63,12 @@ def test_chunk_isolates_a_failing_learner():
 
 def test_refresh_recommendations_recommends_the_first_lesson():
     learner = learners_due_adjustment(1, now=MONDAY)[0]
+    assert learner.profile.recommendations_refreshed_at is None  # never refreshed
 
     assert refresh_recommendations.apply(kwargs={"learner_id": learner.pk}).result == 1
+    learner.profile.refresh_from_db()
+    assert learner.profile.recommendations_refreshed_at is not None
+    assert learner.profile.struggle["is_struggling"] is False
     assert refresh_recommendations.apply(kwargs={"learner_id": learner.pk}).result == 1
 
     active = Recommendation.objects.get(learner=learner, status="active")

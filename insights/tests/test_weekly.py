@@ -9,8 +9,7 @@ from accounts.tests.factories import InstructorFactory, LearnerFactory
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import generate_learning_path
-from insights.recommendations import difficulty_advice
-from insights.tests.helpers import NOW, quiz_attempt
+from insights.tests.helpers import NOW, difficulty_advice, quiz_attempt
 from insights.weekly import active_learner_ids, adjust_learner, iso_week
 from learning.models import Enrollment
 from learning.tests.factories import (
@@ -46,6 +45,10 @@ def state(learner) -> tuple:
             .values_list("id", "status", "reason", "expires_at")
         ),
         profile.behavioral_metrics,
+        profile.weekly_adjusted_week,
+        profile.struggle,
+        profile.recommendations_refreshed_at,
+        profile.difficulty_changed_at,
         profile.current_difficulty,
     )
 
@@ -70,8 +73,10 @@ def test_first_run_plans_refreshes_and_records_the_week(learner, setup):
         "goal_id": setup["goal"].pk,
         "reason": ("Planned a first path for 'Backend'"),
     } in result.adjustments
-    metrics = LearnerProfile.objects.get(user=learner).behavioral_metrics
-    assert metrics["weekly_adjustment"]["iso_week"] == "2026-W10"
+    profile = LearnerProfile.objects.get(user=learner)
+    assert profile.weekly_adjusted_week == "2026-W10"
+    assert profile.behavioral_metrics["weekly_adjustment"]["adjustments"] == result.adjustments
+    assert profile.recommendations_refreshed_at == NOW
     assert Recommendation.objects.filter(
         learner=learner, status="active", kind="next_lesson"
     ).exists()
@@ -213,7 +218,7 @@ def difficulty_state(learner) -> tuple[str, str | None, list[str]]:
     cards = Recommendation.objects.filter(learner=learner, kind="difficulty", status="active")
     return (
         profile.current_difficulty,
-        profile.behavioral_metrics.get("difficulty_changed_at"),
+        profile.difficulty_changed_at.isoformat() if profile.difficulty_changed_at else None,
         list(cards.values_list("reason", flat=True)),
     )
 

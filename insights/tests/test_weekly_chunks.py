@@ -126,9 +126,7 @@ def sample(db):
     quiz_attempt(declining, at=NOW - timedelta(days=20), score=92)
     quiz_attempt(declining, at=NOW - timedelta(days=2), score=45)
     # Already adjusted this ISO week.
-    done = learners["done"] = make_learner(
-        behavioral_metrics={"weekly_adjustment": {"iso_week": WEEK, "adjustments": []}}
-    )
+    done = learners["done"] = make_learner(weekly_adjusted_week=WEEK)
     goal(done, python)
     return learners
 
@@ -185,7 +183,15 @@ def stored(learner_ids: list[int]) -> dict:
     profiles = list(
         LearnerProfile.objects.filter(user_id__in=learner_ids)
         .order_by("user_id")
-        .values_list("user_id", "behavioral_metrics", "current_difficulty")
+        .values_list(
+            "user_id",
+            "behavioral_metrics",
+            "weekly_adjusted_week",
+            "struggle",
+            "recommendations_refreshed_at",
+            "difficulty_changed_at",
+            "current_difficulty",
+        )
     )
     return {"snapshots": snapshots, "recommendations": recommendations, "profiles": profiles}
 
@@ -228,26 +234,22 @@ def test_a_chunk_stores_what_learner_by_learner_runs_store(sample):
     done = next(r for r in chunk if r[0] == sample["done"].pk)
     assert done[1] is True
     profiles = {row[0]: row for row in expected["profiles"]}
-    assert profiles[sample["improving"].pk][2] == "intermediate"
+    assert profiles[sample["improving"].pk][6] == "intermediate"
     # 92% then 45%: a 68.5% average keeps the level; the fall itself reduces the load.
-    assert profiles[sample["declining"].pk][2] == "advanced"
-    assert profiles[sample["struggling"].pk][2] == "beginner"
+    assert profiles[sample["declining"].pk][6] == "advanced"
+    assert profiles[sample["struggling"].pk][6] == "beginner"
     # The moves are recorded, so the same scores do not at once ask for another one.
     moved = {sample["improving"].pk, sample["struggling"].pk}
     assert {
-        user_id: metrics.get("difficulty_changed_at")
-        for user_id, metrics, _ in expected["profiles"]
-        if "difficulty_changed_at" in metrics
-    } == {user_id: NOW.isoformat() for user_id in moved}
+        user_id: changed_at for user_id, *_, changed_at, _ in expected["profiles"] if changed_at
+    } == dict.fromkeys(moved, NOW)
     assert [r for r in expected["recommendations"] if r[1] == "difficulty"] == []
-    assert profiles[sample["struggling"].pk][1]["struggle"]["signals"] == [
+    assert profiles[sample["struggling"].pk][3]["signals"] == [
         "repeated_failures",
         "stalled_progress",
     ]
     assert profiles[sample["improving"].pk][1]["timezone"] == "Asia/Tokyo"
-    assert profiles[sample["done"].pk][1] == {
-        "weekly_adjustment": {"iso_week": WEEK, "adjustments": []}
-    }
+    assert profiles[sample["done"].pk][1:4] == ({}, WEEK, None)
     # The card past its expiry is expired; the only lesson of the course, skipped two
     # days ago, is not suggested again.
     idle = [r for r in expected["recommendations"] if r[0] == sample["no_goals"].pk]

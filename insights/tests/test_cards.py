@@ -1,0 +1,100 @@
+"""One card shape: a recommendation's target, its page, and the card the dashboard, the
+HTMX partial and the API show."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from assessments.tests.factories import AssessmentFactory
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
+from insights.models import Recommendation, RecommendationCard
+from insights.recommendations import refresh_recommendations
+from insights.tests.factories import RecommendationFactory
+from insights.tests.helpers import NOW
+from learning.tests.factories import EnrollmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_target_and_page_of_each_kind_of_card(learner):
+    lesson = LessonFactory(title="Loops")
+    course = CourseFactory(title="Python Basics")
+    quiz = AssessmentFactory(title="Loops quiz")
+    kind = Recommendation.Kind
+    on_lesson = RecommendationFactory(learner=learner, lesson=lesson)
+    on_course = RecommendationFactory(learner=learner, kind=kind.COURSE, lesson=None, course=course)
+    on_quiz = RecommendationFactory(
+        learner=learner, kind=kind.REVISION, lesson=None, assessment=quiz
+    )
+    advice = RecommendationFactory(learner=learner, kind=kind.DIFFICULTY, lesson=None)
+
+    assert [r.get_target() for r in (on_lesson, on_course, on_quiz, advice)] == [
+        lesson,
+        course,
+        quiz,
+        None,
+    ]
+    assert [(r.title, r.url, r.target_kind) for r in (on_lesson, on_course, on_quiz, advice)] == [
+        ("Loops", lesson.get_absolute_url(), "lesson"),
+        ("Python Basics", course.get_absolute_url(), "course"),
+        ("Loops quiz", reverse("assessments:detail", args=[quiz.pk]), "assessment"),
+        ("Difficulty", "", ""),
+    ]
+
+
+def test_a_cached_card_shows_what_its_row_shows(learner):
+    rec = RecommendationFactory(learner=learner, lesson=LessonFactory(title="Loops"))
+
+    card = RecommendationCard.from_dict(RecommendationCard.from_recommendation(rec).as_dict())
+
+    shared = ("pk", "kind", "kind_label", "target_kind", "title", "url", "reason", "status")
+    assert {name: getattr(card, name) for name in shared} == {
+        name: getattr(rec, name) for name in shared
+    }
+    assert (card.kind_label, card.title) == ("Next lesson", "Loops")
+
+
+def test_dashboard_card_titles_link_to_their_target(client, learner):
+    lesson = LessonFactory(title="Loops")
+    RecommendationFactory(learner=learner, lesson=lesson, reason="Next in sequence")
+    RecommendationFactory(learner=learner, kind="difficulty", lesson=None, reason="Harder now")
+    client.force_login(learner)
+
+    html = client.get(reverse("learning:dashboard")).content.decode()
+
+    assert f'<h3><a href="{lesson.get_absolute_url()}">Loops</a></h3>' in html
+    assert "<h3>Difficulty</h3>" in html
+
+
+def test_accepted_card_links_to_its_target_over_htmx(client, learner):
+    course = CourseFactory(title="Python Basics")
+    rec = RecommendationFactory(learner=learner, kind="course", lesson=None, course=course)
+    client.force_login(learner)
+
+    html = client.post(
+        reverse("insights:recommendation_action", args=[rec.pk, "accept"]),
+        headers={"HX-Request": "true"},
+    ).content.decode()
+
+    assert f'<h3><a href="{course.get_absolute_url()}">Python Basics</a></h3>' in html
+    assert f'<a href="{course.get_absolute_url()}">Open the course</a>' in html
+
+
+def test_api_cards_carry_the_same_label_title_and_page(learner):
+    lesson = LessonFactory(module=ModuleFactory(order=1), order=1, title="Models")
+    EnrollmentFactory(learner=learner, course=lesson.module.course, enrolled_at=NOW)
+    refresh_recommendations(learner=learner, now=timezone.now())
+    api = APIClient()
+    api.force_authenticate(learner)
+
+    [row] = api.get("/api/v1/ai/recommendations").json()["results"]
+
+    assert (row["kind_label"], row["target_kind"], row["title"], row["url"]) == (
+        "Next lesson",
+        "lesson",
+        "Models",
+        lesson.get_absolute_url(),
+    )
