@@ -190,7 +190,7 @@ def courses_index(*, course_ids: Iterable[int]) -> int:
     own = embed_texts([_course_document(course) for course in courses])
     for course, vector in zip(courses, own, strict=True):
         lessons = [lesson for module in course.modules.all() for lesson in module.lessons.all()]
-        parts = [vector] + [np.asarray(x) for x in (ls.embedding for ls in lessons) if x is not None]
+        parts = [vector, *(np.asarray(ls.embedding) for ls in lessons if ls.embedding is not None)]
         mean = np.mean(parts, axis=0)
         mean = mean / (np.linalg.norm(mean) or 1.0)
         skills = _skill_names(course)
@@ -309,7 +309,8 @@ def _rank_trigram(queryset: QuerySet, words: Sequence[str], limit: int) -> list[
     if not grams:
         return []
     table = queryset.model._meta.db_table
-    shared = RawSQL(
+    # The table name is our model's, never input; the trigrams are a parameter.
+    shared = RawSQL(  # noqa: S611
         f'(SELECT count(*) FROM unnest("{table}"."trigrams") AS t WHERE t = ANY(%s))',  # noqa: S608
         (grams,),
     )
@@ -384,9 +385,7 @@ def searchable_lessons(*, skill: str = "", difficulty: str = "") -> QuerySet[Les
 def searchable_courses(*, skill: str = "", difficulty: str = "") -> QuerySet[Course]:
     from catalog.selectors import course_search
 
-    return course_search(
-        queryset=Course.objects.published(), skill=skill, difficulty=difficulty
-    )
+    return course_search(queryset=Course.objects.published(), skill=skill, difficulty=difficulty)
 
 
 def _snippet(headline: str | None) -> SafeString:
@@ -506,4 +505,3 @@ def lessons_related(*, lesson: Lesson, learner, limit: int = RELATED_LIMIT) -> l
         )
     open_now = [c for c in candidates if all(p.pk in completed for p in c.prerequisites.all())]
     return open_now[:limit]
-

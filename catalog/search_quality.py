@@ -50,16 +50,14 @@ def demo_lesson_ids() -> dict[str, int]:
         for module in course["modules"]
         for lesson in module["lessons"]
     }
-    rows = Lesson.objects.filter(
-        module__course__slug__in={slug for slug, _ in wanted}
-    ).values_list("pk", "module__course__slug", "title")
+    rows = Lesson.objects.filter(module__course__slug__in={slug for slug, _ in wanted}).values_list(
+        "pk", "module__course__slug", "title"
+    )
     return {wanted[(slug, title)]: pk for pk, slug, title in rows if (slug, title) in wanted}
 
 
 def ndcg_at(ranked: list[int], grades: dict[int, int], k: int = CUTOFF) -> float:
-    dcg = sum(
-        (2 ** grades.get(pk, 0) - 1) / math.log2(i + 2) for i, pk in enumerate(ranked[:k])
-    )
+    dcg = sum((2 ** grades.get(pk, 0) - 1) / math.log2(i + 2) for i, pk in enumerate(ranked[:k]))
     ideal = sorted(grades.values(), reverse=True)[:k]
     idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
     return dcg / idcg if idcg else 0.0
