@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from catalog.models import Course, Lesson, Module, Skill
+from catalog.search import course_embedding_defer, lesson_embedding_defer
 from catalog.services import (
     course_prerequisites_validate,
     courses_publish,
@@ -147,6 +148,10 @@ class CourseAdmin(LearnerDataProtectedMixin, OwnerAssignedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
         return super().get_queryset(request).annotate(module_total=Count("modules"))
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        course_embedding_defer(course_id=form.instance.pk)
+
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if request.user.is_superuser:
             return self.fieldsets
@@ -214,6 +219,11 @@ class ModuleAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
     def lesson_count(self, obj: Module) -> int:
         return obj.lesson_total
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        for lesson in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+            lesson_embedding_defer(lesson_id=lesson.pk)
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "course":
             kwargs["queryset"] = owned_by(
@@ -254,6 +264,11 @@ class LessonAdmin(LearnerDataProtectedMixin, ScopedModelAdmin):
     def learner_records(self, obj: Lesson) -> str | None:
         count = obj.progress.count()
         return f"{count} learner lesson progress record(s)" if count else None
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # After the skills are saved; the lead moves this into catalog's lesson services.
+        lesson_embedding_defer(lesson_id=form.instance.pk)
 
     @admin.display(description="course", ordering="module__course__title")
     def course_title(self, obj: Lesson) -> str:

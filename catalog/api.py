@@ -20,11 +20,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog.models import Course, Difficulty, Lesson, Module
+from catalog.search import (
+    catalog_search,
+    course_embedding_defer,
+    lesson_embedding_defer,
+    lessons_related,
+)
 from catalog.selectors import (
     can_edit_course,
     course_learner_count,
     courses_visible_to,
     lesson_progress_count,
+    lessons_visible_to,
     skills_list,
 )
 from catalog.serializers import (
@@ -32,6 +39,9 @@ from catalog.serializers import (
     CourseSerializer,
     LessonSerializer,
     ModuleSerializer,
+    RelatedLessonSerializer,
+    SearchQuerySerializer,
+    SearchResultsSerializer,
     SkillSerializer,
 )
 from catalog.services import course_prerequisites_set, lesson_prerequisites_set
@@ -108,6 +118,7 @@ class CourseViewSet(viewsets.ModelViewSet):
             if prerequisites is not None:
                 # Rejects a cycle with a 400 naming it; nothing is saved then.
                 course_prerequisites_set(course=course, prerequisites=prerequisites)
+            course_embedding_defer(course_id=course.pk)
 
     def perform_create(self, serializer) -> None:
         self._save(serializer, owner=self.request.user)
@@ -131,6 +142,42 @@ class CourseViewSet(viewsets.ModelViewSet):
         course = self.get_object()
         outline = course_outline(learner=request.user, course=course)
         return Response(CourseOutlineSerializer(outline, context={"request": request}).data)
+
+
+class CatalogSearchView(generics.GenericAPIView):
+    """Published courses and lessons ranked for a query (full text, trigrams, embeddings)."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = SearchResultsSerializer
+    pagination_class = None
+
+    @extend_schema(parameters=[SearchQuerySerializer], responses=SearchResultsSerializer)
+    def get(self, request: Request) -> Response:
+        params = SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        skill = data.get("skill")
+        results = catalog_search(
+            q=data["q"],
+            skill=skill.slug if skill else "",
+            difficulty=data.get("difficulty", ""),
+            page=data["page"],
+        )
+        return Response(SearchResultsSerializer(results).data)
+
+
+class RelatedLessonsView(generics.GenericAPIView):
+    """Nearest published lessons the caller can open now, outside this lesson's module."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = RelatedLessonSerializer
+    pagination_class = None
+
+    @extend_schema(responses=RelatedLessonSerializer(many=True))
+    def get(self, request: Request, lesson_id: int) -> Response:
+        lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
+        related = lessons_related(lesson=lesson, learner=request.user)
+        return Response(RelatedLessonSerializer(related, many=True).data)
 
 
 def _refuse_if_studied(lessons, *, what: str) -> None:
@@ -231,6 +278,7 @@ class LessonViewSet(CourseChildMixin, viewsets.ModelViewSet):
             lesson = serializer.save(**extra)
             if prerequisites is not None:
                 lesson_prerequisites_set(lesson=lesson, prerequisites=prerequisites)
+            lesson_embedding_defer(lesson_id=lesson.pk)
 
     def perform_create(self, serializer) -> None:
         self._save(serializer, module=self.get_module())

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.utils.text import slugify
 from rest_framework import serializers
 
-from catalog.models import Course, Lesson, Module, Skill
+from catalog.models import Course, Difficulty, Lesson, Module, Skill
 from catalog.selectors import SKILL_SLUG, courses_visible_to
 
 
@@ -189,3 +189,46 @@ class CourseOutlineSerializer(serializers.Serializer):
     lessons_total = serializers.IntegerField()
     lessons_completed = serializers.IntegerField()
     modules = OutlineModuleSerializer(many=True)
+
+
+# ------------------------------------------------------------------ search
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=100, help_text="Words, a question, typos welcome.")
+    skill = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Skill.objects.all(), required=False, allow_null=True
+    )
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False)
+    page = serializers.IntegerField(min_value=1, required=False, default=1)
+
+
+class SearchHitSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["course", "lesson"])
+    id = serializers.IntegerField(source="obj.pk")
+    title = serializers.CharField(source="obj.title")
+    url = serializers.CharField(source="obj.get_absolute_url")
+    course_id = serializers.SerializerMethodField()
+    score = serializers.FloatField()
+    snippet = serializers.CharField(help_text="HTML: escaped text, matches in <mark>.")
+    channels = serializers.ListField(child=serializers.CharField())
+
+    def get_course_id(self, hit) -> int:
+        return hit.obj.pk if hit.kind == "course" else hit.obj.module.course_id
+
+
+class SearchResultsSerializer(serializers.Serializer):
+    count = serializers.IntegerField(source="total")
+    page = serializers.IntegerField(source="page.number")
+    pages = serializers.IntegerField(source="page.paginator.num_pages")
+    results = SearchHitSerializer(many=True, source="hits")
+
+
+class RelatedLessonSerializer(serializers.ModelSerializer):
+    course_id = serializers.IntegerField(source="module.course_id")
+    course_title = serializers.CharField(source="module.course.title")
+    url = serializers.CharField(source="get_absolute_url")
+
+    class Meta:
+        model = Lesson
+        fields = ["id", "title", "course_id", "course_title", "estimated_minutes", "url"]

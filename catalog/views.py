@@ -13,6 +13,7 @@ from assessments.models import Assessment
 from assessments.selectors import assessments_visible_to
 from catalog.forms import CatalogFilterForm
 from catalog.models import Course
+from catalog.search import catalog_search
 from catalog.selectors import courses_published, courses_visible_to
 from learning.selectors import course_outline, enrollments_for
 from learning.services import enrollment_create
@@ -30,18 +31,25 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 def course_list(request: HttpRequest) -> HttpResponse:
+    """The catalog: every published course, or with a query, courses and lessons ranked."""
     form = CatalogFilterForm(request.GET)
-    courses = list(courses_published(**form.search_kwargs()))
+    kwargs = form.search_kwargs()
     enrollments = (
         {e.course_id: e for e in enrollments_for(user=request.user)}
         if request.user.is_authenticated
         else {}
     )
-    rows = [(course, enrollments.get(course.pk)) for course in courses]
+    rows, results = [], None
+    if kwargs.get("q"):
+        results = catalog_search(**kwargs, page=request.GET.get("page", 1))
+    else:
+        courses = list(courses_published(**kwargs))
+        rows = [(course, enrollments.get(course.pk)) for course in courses]
     template = "catalog/course_list.html"
     if request.htmx:
         template += "#results"
-    return render(request, template, {"form": form, "rows": rows})
+    context = {"form": form, "rows": rows, "results": results, "enrollments": enrollments}
+    return render(request, template, context)
 
 
 @require_GET
