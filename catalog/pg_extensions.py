@@ -19,6 +19,13 @@ HINTS = {
 }
 
 
+def missing_extension_error(name: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(
+        f"The PostgreSQL server has no '{name}' extension, which catalog search needs. "
+        f"{HINTS.get(name, '')}".strip()
+    )
+
+
 def ensure_extension(connection, name: str) -> None:
     """CREATE EXTENSION IF NOT EXISTS, with a clear error when the server lacks it."""
     with connection.cursor() as cursor:
@@ -28,10 +35,7 @@ def ensure_extension(connection, name: str) -> None:
         )
         row = cursor.fetchone()
         if row is None:
-            raise ImproperlyConfigured(
-                f"The PostgreSQL server has no '{name}' extension, which catalog search "
-                f"needs. {HINTS.get(name, '')}".strip()
-            )
+            raise missing_extension_error(name)
         if not row[0]:
             cursor.execute(f'CREATE EXTENSION IF NOT EXISTS "{name}"')
 

@@ -61,7 +61,7 @@ RRF_K = 60
 # (catalog/search_data/queries.json, ``manage.py search_quality``).
 CHANNEL_WEIGHTS = {"fts": 1.0, "trigram": 1.0, "vector": 1.0, "fts_all": 1.0}
 # A trigram candidate must share at least this share of the query's trigrams.
-TRIGRAM_MIN_SHARE = 0.3
+TRIGRAM_MIN_SHARE = 0.5
 MAX_QUERY_WORDS = 16
 PAGE_SIZE = 10
 RELATED_LIMIT = 5
