@@ -85,6 +85,13 @@ class Course(models.Model):
             models.Index(fields=["status", "difficulty"], name="course_status_difficulty"),
             GinIndex(fields=["search_vector"], name="course_search_vector"),
             GinIndex(fields=["trigrams"], name="course_trigrams"),
+            HnswIndex(
+                name="course_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
         ]
 
     def __str__(self) -> str:

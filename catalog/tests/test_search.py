@@ -223,6 +223,24 @@ def test_api_search(world):
     assert lessons[0]["url"] == world["functions"].get_absolute_url()
 
 
+@pytest.mark.parametrize("extra_courses", [0, 12])
+def test_api_search_and_related_query_counts_are_bounded(
+    world, instructor, learner, extra_courses, django_assert_max_num_queries
+):
+    _more_catalogue(instructor, extra_courses)
+    search.embedding_model()
+    api = APIClient()
+    # 6 channel queries, the page's courses and lessons with their skills (4).
+    with django_assert_max_num_queries(10):
+        assert api.get("/api/v1/search", {"q": "functions"}).status_code == 200
+    api.force_authenticate(learner)
+    # The lesson (+ skills, prerequisites prefetches); related candidates, their
+    # prerequisites, the learner's completions.
+    with django_assert_max_num_queries(6):
+        response = api.get(f"/api/v1/lessons/{world['functions'].pk}/related")
+    assert response.status_code == 200 and response.json()
+
+
 @pytest.mark.parametrize(
     "params",
     [
