@@ -45,6 +45,7 @@ from django.utils.safestring import SafeString, mark_safe
 from pgvector.django import CosineDistance
 
 from catalog.models import Course, Lesson
+from catalog.selectors import course_search
 from learning.models import LessonProgress
 from skillstudio.jobs import defer
 
@@ -383,8 +384,7 @@ def searchable_lessons(*, skill: str = "", difficulty: str = "") -> QuerySet[Les
 
 
 def searchable_courses(*, skill: str = "", difficulty: str = "") -> QuerySet[Course]:
-    from catalog.selectors import course_search
-
+    """Published courses, narrowed by the catalog's filters."""
     return course_search(queryset=Course.objects.published(), skill=skill, difficulty=difficulty)
 
 
