@@ -44,7 +44,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from pgvector.django import CosineDistance
 
-from catalog.models import Course, Lesson
+from catalog.models import Course, Lesson, Skill
 from catalog.selectors import course_search
 from learning.models import LessonProgress
 from skillstudio.jobs import defer
@@ -63,6 +63,10 @@ RRF_K = 60
 CHANNEL_WEIGHTS = {"fts": 1.0, "trigram": 1.0, "vector": 1.0, "fts_all": 1.0}
 # A trigram candidate must share at least this share of the query's trigrams.
 TRIGRAM_MIN_SHARE = 0.5
+# Vector candidates: the nearest few always, the rest only when this close (cosine
+# distance; tuned on the query set, where answers sit at a median 0.65).
+VECTOR_ALWAYS = 3
+VECTOR_MAX_DISTANCE = 0.75
 MAX_QUERY_WORDS = 16
 PAGE_SIZE = 10
 RELATED_LIMIT = 5
@@ -325,13 +329,21 @@ def _rank_trigram(queryset: QuerySet, words: Sequence[str], limit: int) -> list[
 
 
 def _rank_vector(queryset: QuerySet, vector: np.ndarray | None, limit: int) -> list[int]:
+    """Nearest rows; past the first VECTOR_ALWAYS only those within VECTOR_MAX_DISTANCE,
+    so a query about nothing in the catalogue gets a few guesses, not the whole list."""
     if vector is None:
         return []
-    return list(
+    rows = list(
         queryset.filter(embedding__isnull=False)
-        .order_by(CosineDistance("embedding", vector.tolist()), "pk")
-        .values_list("pk", flat=True)[:limit]
+        .annotate(distance=CosineDistance("embedding", vector.tolist()))
+        .order_by("distance", "pk")
+        .values_list("pk", "distance")[:limit]
     )
+    return [
+        pk
+        for i, (pk, distance) in enumerate(rows)
+        if i < VECTOR_ALWAYS or distance <= VECTOR_MAX_DISTANCE
+    ]
 
 
 def rank_ids(
@@ -477,23 +489,21 @@ def catalog_search(
 # ------------------------------------------------------------------ related lessons
 
 
-def lessons_related(*, lesson: Lesson, learner, limit: int = RELATED_LIMIT) -> list[Lesson]:
-    """Nearest lessons by embedding that the learner can open now.
-
-    Published courses only, never the lesson's own module, and no lesson
-    still locked for this learner (a prerequisite not completed). Three
-    queries: candidates, their prerequisites, the learner's completions.
-    """
-    if lesson.embedding is None:
-        return []
+def _open_nearest(
+    vector: Sequence[float], *, learner, limit: int, exclude_module_id: int | None = None
+) -> list[Lesson]:
+    """Published lessons nearest to ``vector`` that the learner can open now (no prerequisite
+    left to complete). Three queries: candidates, their prerequisites, the learner's
+    completions."""
+    queryset = Lesson.objects.filter(
+        module__course__status=Course.Status.PUBLISHED, embedding__isnull=False
+    )
+    if exclude_module_id is not None:
+        queryset = queryset.exclude(module_id=exclude_module_id)
     candidates = list(
-        Lesson.objects.filter(
-            module__course__status=Course.Status.PUBLISHED, embedding__isnull=False
-        )
-        .exclude(module_id=lesson.module_id)
-        .select_related("module__course")
+        queryset.select_related("module__course")
         .prefetch_related(Prefetch("prerequisites", queryset=Lesson.objects.only("pk")))
-        .order_by(CosineDistance("embedding", list(lesson.embedding)), "pk")[: limit * 4]
+        .order_by(CosineDistance("embedding", list(vector)), "pk")[: limit * 4]
     )
     required = {p.pk for c in candidates for p in c.prerequisites.all()}
     completed: set[int] = set()
@@ -505,3 +515,26 @@ def lessons_related(*, lesson: Lesson, learner, limit: int = RELATED_LIMIT) -> l
         )
     open_now = [c for c in candidates if all(p.pk in completed for p in c.prerequisites.all())]
     return open_now[:limit]
+
+
+def lessons_related(*, lesson: Lesson, learner, limit: int = RELATED_LIMIT) -> list[Lesson]:
+    """Nearest lessons by embedding that the learner can open now.
+
+    Published courses only, never the lesson's own module, and no lesson
+    still locked for this learner (a prerequisite not completed).
+    """
+    if lesson.embedding is None:
+        return []
+    return _open_nearest(
+        lesson.embedding, learner=learner, limit=limit, exclude_module_id=lesson.module_id
+    )
+
+
+def lessons_like_skill(*, skill: Skill, learner, limit: int = 3) -> list[Lesson]:
+    """ "More like this" for a weak skill that has no lesson the learner can open:
+    the open lessons nearest in meaning to the skill's name and description.
+
+    For revision recommendations (insights); the caller decides when to use it.
+    """
+    vector = embed_texts([f"{skill.name}. {skill.description}"])[0]
+    return _open_nearest(vector.tolist(), learner=learner, limit=limit)

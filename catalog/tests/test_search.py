@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from catalog import search
 from catalog.models import Course, Difficulty, Lesson
 from catalog.pg_extensions import ensure_extension, missing_extension_error
-from catalog.search import catalog_index, catalog_search, lessons_related
+from catalog.search import catalog_index, catalog_search, lessons_like_skill, lessons_related
 from catalog.tasks import index_lesson
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.models import PendingJob
@@ -278,6 +278,18 @@ def test_related_lessons_exclude_same_module_drafts_and_locked_lessons(world, le
         completed_at=loops.created_at,
     )
     assert coroutines in lessons_related(lesson=functions, learner=learner)
+
+
+def test_more_like_this_for_a_skill_without_an_open_lesson(world, learner):
+    waiting = SkillFactory(
+        slug="waiting",
+        name="Waiting on the network",
+        description="Coroutines that wait for network calls without blocking the event loop.",
+    )
+    assert lessons_like_skill(skill=waiting, learner=learner)[0] == world["coroutines"]
+
+    world["coroutines"].prerequisites.set([world["loops"]])  # now locked for this learner
+    assert world["coroutines"] not in lessons_like_skill(skill=waiting, learner=learner)
 
 
 def test_related_lessons_on_the_lesson_page_and_api(client, world, learner, other_learner):
