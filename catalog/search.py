@@ -38,7 +38,7 @@ from django.contrib.postgres.search import (
     SearchVector,
 )
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Prefetch, QuerySet, Value
+from django.db.models import F, Func, Prefetch, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -67,6 +67,8 @@ TRIGRAM_MIN_SHARE = 0.5
 # distance; tuned on the query set, where answers sit at a median 0.65).
 VECTOR_ALWAYS = 3
 VECTOR_MAX_DISTANCE = 0.75
+# Courses shown above the lessons on the first page of results.
+COURSES_SHOWN = 3
 MAX_QUERY_WORDS = 16
 PAGE_SIZE = 10
 RELATED_LIMIT = 5
@@ -103,9 +105,13 @@ def embed_texts(texts: Sequence[str]) -> np.ndarray:
     return np.asarray(embedding_model().embed(list(texts), norm=True), dtype=np.float32)
 
 
+# Markdown's markup characters: no help to matching, noise in a snippet.
+MARKUP = r"[`#*_>\[\]()|-]+"
+
+
 def _plain(markdown: str) -> str:
-    """Markdown reduced to words: code fences and markup characters do not help matching."""
-    return re.sub(r"[`#*_>\[\]()|-]+", " ", markdown)
+    """Markdown reduced to words."""
+    return re.sub(MARKUP, " ", markdown)
 
 
 def trigrams_of(text: str) -> list[str]:
@@ -266,9 +272,11 @@ class SearchHit:
 @dataclass(frozen=True)
 class SearchResults:
     query: str
+    # The best few courses (first page only), then this page of lessons.
+    courses: list[SearchHit]
     hits: list[SearchHit]
     page: Page
-    total: int
+    total: int  # lessons
     channels: tuple[str, ...] = field(default=CHANNELS)
 
 
@@ -410,8 +418,10 @@ def _snippet(headline: str | None) -> SafeString:
 def _headline(field_name: str, query: SearchQuery | None):
     if query is None:
         return Value("")
+    # The same plain text as _plain(), in SQL, so the snippet shows words, not fences.
+    plain = Func(F(field_name), Value(MARKUP), Value(" "), Value("g"), function="regexp_replace")
     return SearchHeadline(
-        field_name,
+        plain,
         query,
         config=SEARCH_CONFIG,
         start_sel=_START,
@@ -432,58 +442,62 @@ def catalog_search(
     page_size: int = PAGE_SIZE,
     channels: Sequence[str] = CHANNELS,
 ) -> SearchResults:
-    """Published courses and lessons for ``q``, fused and paginated, with snippets.
+    """Published courses and lessons for ``q``: the best few courses, then lessons paginated.
 
-    A fixed number of queries whatever the catalogue size: one per channel
-    per kind (≤ 6), then the page's courses and lessons with their snippets
-    and skills (≤ 4).
+    Courses and lessons are ranked apart: a course's text (description, every lesson
+    title) matches loosely, so mixed into one list it crowds out the lesson that
+    answers. A fixed number of queries whatever the catalogue size: one per channel
+    per kind (≤ 6), then the shown courses and lessons with snippets and skills (≤ 4).
     """
     words = query_words(q)
     vector = embed_texts([" ".join(words)])[0] if words and "vector" in channels else None
-    ranked: list[tuple[float, str, int, tuple[str, ...]]] = []
-    for kind, queryset in (
-        ("course", searchable_courses(skill=skill, difficulty=difficulty)),
-        ("lesson", searchable_lessons(skill=skill, difficulty=difficulty)),
-    ):
-        for pk, score, seen in rank_ids(queryset, q=q, channels=channels, vector=vector):
-            ranked.append((score, kind, pk, seen))
-    # Courses first on a tie: a whole course is the broader answer.
-    ranked.sort(key=lambda row: (-row[0], row[1], row[2]))
-    paginator = Paginator(ranked, page_size, allow_empty_first_page=True)
+    courses_queryset = searchable_courses(skill=skill, difficulty=difficulty)
+    lessons_queryset = searchable_lessons(skill=skill, difficulty=difficulty)
+    course_rows = rank_ids(courses_queryset, q=q, channels=channels, vector=vector)
+    lesson_rows = rank_ids(lessons_queryset, q=q, channels=channels, vector=vector)
+    paginator = Paginator(lesson_rows, page_size, allow_empty_first_page=True)
     current = paginator.get_page(page)
-    rows = list(current.object_list)
+    course_rows = course_rows[:COURSES_SHOWN] if current.number == 1 else []
     text_query = _text_query(words)
-    course_ids = [pk for _, kind, pk, _ in rows if kind == "course"]
-    lesson_ids = [pk for _, kind, pk, _ in rows if kind == "lesson"]
-    courses = (
-        {
-            c.pk: c
-            for c in Course.objects.filter(pk__in=course_ids)
-            .annotate(headline=_headline("description", text_query))
-            .prefetch_related("skills")
-        }
-        if course_ids
-        else {}
+    courses = _load(
+        Course.objects.prefetch_related("skills"), course_rows, "description", text_query
     )
-    lessons = (
-        {
-            ls.pk: ls
-            for ls in Lesson.objects.filter(pk__in=lesson_ids)
-            .select_related("module__course")
-            .annotate(headline=_headline("body", text_query))
-            .prefetch_related("skills")
-        }
-        if lesson_ids
-        else {}
+    lessons = _load(
+        Lesson.objects.select_related("module__course").prefetch_related("skills"),
+        list(current.object_list),
+        "body",
+        text_query,
     )
-    hits = []
-    for score, kind, pk, seen in rows:
-        obj = courses.get(pk) if kind == "course" else lessons.get(pk)
-        if obj is not None:
-            hits.append(SearchHit(kind, obj, score, _snippet(obj.headline), seen))
     return SearchResults(
-        query=q, hits=hits, page=current, total=paginator.count, channels=tuple(channels)
+        query=q,
+        courses=[SearchHit("course", *row) for row in courses],
+        hits=[SearchHit("lesson", *row) for row in lessons],
+        page=current,
+        total=paginator.count,
+        channels=tuple(channels),
     )
+
+
+def _load(
+    queryset: QuerySet,
+    rows: Sequence[tuple[int, float, tuple[str, ...]]],
+    field_name: str,
+    text_query: SearchQuery | None,
+) -> list[tuple[Course | Lesson, float, SafeString, tuple[str, ...]]]:
+    """The ranked rows' objects in rank order with their snippets (one query + prefetches)."""
+    if not rows:
+        return []
+    found = {
+        obj.pk: obj
+        for obj in queryset.filter(pk__in=[pk for pk, _, _ in rows]).annotate(
+            headline=_headline(field_name, text_query)
+        )
+    }
+    return [
+        (found[pk], score, _snippet(found[pk].headline), seen)
+        for pk, score, seen in rows
+        if pk in found
+    ]
 
 
 # ------------------------------------------------------------------ related lessons

@@ -218,10 +218,13 @@ class SearchHitSerializer(serializers.Serializer):
 
 
 class SearchResultsSerializer(serializers.Serializer):
-    count = serializers.IntegerField(source="total")
+    count = serializers.IntegerField(source="total", help_text="Matching lessons.")
     page = serializers.IntegerField(source="page.number")
     pages = serializers.IntegerField(source="page.paginator.num_pages")
-    results = SearchHitSerializer(many=True, source="hits")
+    courses = SearchHitSerializer(
+        many=True, help_text="The best few courses, on the first page only."
+    )
+    results = SearchHitSerializer(many=True, source="hits", help_text="This page's lessons.")
 
 
 class RelatedLessonSerializer(serializers.ModelSerializer):

@@ -123,14 +123,15 @@ def test_a_question_without_shared_words_finds_the_lesson_by_meaning(world):
 def test_plain_words_find_lessons_and_their_course(world):
     results = catalog_search(q="python functions")
 
-    assert results.hits[0].obj in (world["basics"], world["functions"])
+    assert results.courses[0].obj == world["basics"]
+    assert results.hits[0].obj == world["functions"]
     assert {"fts", "trigram", "vector"} <= set(results.hits[0].channels)
 
 
 def test_only_published_content_is_searched(world):
     results = catalog_search(q="secret functions")
 
-    found = {hit.obj.title for hit in results.hits}
+    found = {hit.obj.title for hit in results.courses + results.hits}
     assert "Secret functions and loops" not in found
     assert "Secret Functions" not in found
     assert "Writing functions" in found
@@ -139,10 +140,11 @@ def test_only_published_content_is_searched(world):
 def test_filters_still_apply(world):
     results = catalog_search(q="functions", difficulty=Difficulty.ADVANCED)
     assert _lesson_titles(results) == ["Coroutines and the event loop"]
-    assert {h.obj.title for h in results.hits if h.kind == "course"} == {"Async Python"}
+    assert [h.obj.title for h in results.courses] == ["Async Python"]
 
     by_skill = catalog_search(q="functions", skill="html_css")
-    assert {h.obj.title for h in by_skill.hits} == {"Layout with flexbox and grid", "Web Layout"}
+    assert [h.obj.title for h in by_skill.hits] == ["Layout with flexbox and grid"]
+    assert [h.obj.title for h in by_skill.courses] == ["Web Layout"]
 
 
 def test_snippets_highlight_matches_and_escape_the_body(world):
@@ -165,12 +167,14 @@ def test_catalog_page_shows_ranked_courses_and_lessons_paginated(client, world, 
     html = first.content.decode()
     assert "Writing functions" in html
     assert "Secret" not in html
-    # At most the 3 published courses and their 4 lessons; all on one page.
-    assert first.context["results"].total == len(first.context["results"].hits) <= 7
+    # At most the 4 published lessons, all on one page, under at most 3 courses.
+    assert first.context["results"].total == len(first.context["results"].hits) <= 4
+    assert len(first.context["results"].courses) <= 3
 
     _more_catalogue(instructor, 3)
     paged = client.get(url, {"q": "pythn functions", "page": "2"})
     assert paged.context["results"].page.number == 2
+    assert paged.context["results"].courses == []  # courses head the first page only
     assert 'rel="prev"' in paged.content.decode()
 
     # A nonsense page number is the last page, not an error.
@@ -218,7 +222,9 @@ def test_api_search(world):
     assert response.status_code == 200
     body = response.json()
     assert body["page"] == body["pages"] == 1
-    assert body["count"] == len(body["results"]) <= 7  # never the draft course or its lesson
+    assert body["count"] == len(body["results"]) <= 4  # never the draft course's lesson
+    assert body["courses"][0]["title"] == "Python Basics"
+    assert body["courses"][0]["kind"] == "course"
     lessons = [r for r in body["results"] if r["kind"] == "lesson"]
     assert lessons[0]["title"] == "Writing functions"
     assert lessons[0]["course_id"] == world["basics"].pk

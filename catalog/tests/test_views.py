@@ -49,7 +49,7 @@ def test_catalog_lists_published_courses_only(client, catalog):
 
 
 def _ranked(response) -> list[str]:
-    return [hit.obj.title for hit in response.context["results"].hits]
+    return [hit.obj.title for hit in response.context["results"].courses]
 
 
 def test_catalog_search_and_filters(client, catalog):
