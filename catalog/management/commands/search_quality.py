@@ -23,7 +23,7 @@ class Command(BaseCommand):
             scores = evaluate(queries)
         except LookupError as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"{len(queries)} queries, lessons of published courses\n")
+        self.stdout.write(f"{len(queries)} queries, lessons of the published demo courses\n")
         self.stdout.write(f"{'mode':<8} {'MRR':>6} {f'nDCG@{CUTOFF}':>8} {'empty':>6}")
         for s in scores:
             self.stdout.write(f"{s.mode:<8} {s.mrr:>6.3f} {s.ndcg:>8.3f} {s.empty:>6}")
