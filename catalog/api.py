@@ -19,6 +19,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api import AuthRateThrottle
 from catalog.models import Course, Difficulty, Lesson, Module
 from catalog.search import (
     catalog_search,
@@ -35,6 +36,8 @@ from catalog.selectors import (
     skills_list,
 )
 from catalog.serializers import (
+    AskAnswerSerializer,
+    AskQuerySerializer,
     CourseOutlineSerializer,
     CourseSerializer,
     LessonSerializer,
@@ -45,6 +48,7 @@ from catalog.serializers import (
     SkillSerializer,
 )
 from catalog.services import course_prerequisites_set, lesson_prerequisites_set
+from catalog.tutor import course_passages
 from learning.selectors import course_outline
 
 
@@ -179,6 +183,32 @@ class RelatedLessonsView(generics.GenericAPIView):
         lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
         related = lessons_related(lesson=lesson, learner=request.user)
         return Response(RelatedLessonSerializer(related, many=True).data)
+
+
+class TutorRateThrottle(AuthRateThrottle):
+    """Per-user limit on questions (scope "tutor"); fails open when Redis is down."""
+
+
+class LessonAskView(generics.GenericAPIView):
+    """Passages of the lesson's course that cover a question, from lessons the caller can
+    open. Retrieval only: nothing is generated and nothing leaves the server."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = AskAnswerSerializer
+    pagination_class = None
+    queryset = Lesson.objects.none()  # for the schema; get() reads through the selectors
+    throttle_classes = [TutorRateThrottle]
+    throttle_scope = "tutor"
+
+    @extend_schema(parameters=[AskQuerySerializer], responses=AskAnswerSerializer)
+    def get(self, request: Request, lesson_id: int) -> Response:
+        lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
+        params = AskQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        passages = course_passages(
+            lesson=lesson, learner=request.user, question=params.validated_data["question"]
+        )
+        return Response(AskAnswerSerializer({"mode": "retrieval", "passages": passages}).data)
 
 
 def _refuse_if_studied(lessons, *, what: str) -> None:

@@ -235,3 +235,22 @@ class RelatedLessonSerializer(serializers.ModelSerializer):
     class Meta:
         model = Lesson
         fields = ["id", "title", "course_id", "course_title", "estimated_minutes", "url"]
+
+
+class AskQuerySerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=300)
+
+
+class PassageSerializer(serializers.Serializer):
+    lesson_id = serializers.IntegerField(source="lesson.pk")
+    lesson_title = serializers.CharField(source="lesson.title")
+    url = serializers.CharField(source="lesson.get_absolute_url")
+    text = serializers.CharField(help_text="The lesson's Markdown section, as written.")
+    score = serializers.FloatField()
+
+
+class AskAnswerSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(
+        choices=["retrieval"], help_text="Passages only: no language model is involved."
+    )
+    passages = PassageSerializer(many=True)

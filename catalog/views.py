@@ -11,10 +11,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from assessments.models import Assessment
 from assessments.selectors import assessments_visible_to
-from catalog.forms import CatalogFilterForm
+from catalog.forms import AskForm, CatalogFilterForm
 from catalog.models import Course
 from catalog.search import catalog_search
-from catalog.selectors import courses_published, courses_visible_to
+from catalog.selectors import courses_published, courses_visible_to, lessons_visible_to
+from catalog.tutor import course_passages
 from learning.selectors import course_outline, enrollments_for
 from learning.services import enrollment_create
 
@@ -79,3 +80,21 @@ def course_enroll(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         messages.success(request, f"You are enrolled in “{course.title}”.")
     return redirect(course)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def lesson_ask(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Passages of the lesson's course that cover the learner's question (no LLM)."""
+    lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
+    form = AskForm(request.GET)
+    passages = (
+        course_passages(lesson=lesson, learner=request.user, question=form.cleaned_data["question"])
+        if form.is_valid()
+        else []
+    )
+    template = "catalog/lesson_ask.html"
+    if request.htmx:
+        template += "#answer"
+    return render(request, template, {"lesson": lesson, "form": form, "passages": passages})

@@ -45,6 +45,7 @@ v1 = [
         catalog_api.RelatedLessonsView.as_view(),
         name="lesson-related",
     ),
+    path("lessons/<int:lesson_id>/ask", catalog_api.LessonAskView.as_view(), name="lesson-ask"),
     path(
         "learning/lessons/<int:lesson_id>/start",
         learning_api.LessonStartView.as_view(),

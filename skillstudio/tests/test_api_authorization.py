@@ -92,6 +92,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("skill-list", "GET"): PUBLIC_READ,
     ("catalog-search", "GET"): PUBLIC_READ,
     ("lesson-related", "GET"): SIGNED_IN,
+    ("lesson-ask", "GET"): SIGNED_IN,
     ("course-list", "GET"): PUBLIC_READ,
     ("course-list", "POST"): AUTHOR_CREATES,
     ("course-detail", "GET"): PUBLIC_READ,
@@ -179,6 +180,7 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
         "lesson-complete": {"lesson_id": lesson.pk},
         "lesson-position": {"lesson_id": lesson.pk},
         "lesson-related": {"lesson_id": lesson.pk},
+        "lesson-ask": {"lesson_id": lesson.pk},
         "assessment-detail": {"pk": w.assessment.pk},
         "question-list": {"assessment_id": w.assessment.pk},
         "question-detail": {"assessment_id": w.assessment.pk, "pk": w.question.pk},
@@ -204,6 +206,8 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
     )
     if name == "catalog-search":
         query = "q=python"
+    if name == "lesson-ask":
+        query = "question=python"
     question_body = {
         "kind": "true_false",
         "prompt": "Python is dynamically typed.",
