@@ -109,7 +109,7 @@ def embed_texts(texts: Sequence[str]) -> np.ndarray:
 MARKUP = r"[`#*_>\[\]()|-]+"
 
 
-def _plain(markdown: str) -> str:
+def plain_text(markdown: str) -> str:
     """Markdown reduced to words."""
     return re.sub(MARKUP, " ", markdown)
 
@@ -146,7 +146,7 @@ def _skill_names(obj: Course | Lesson) -> str:
 
 
 def _lesson_document(lesson: Lesson) -> str:
-    return f"{lesson.title}. {_skill_names(lesson)}. {_plain(lesson.body)}"
+    return f"{lesson.title}. {_skill_names(lesson)}. {plain_text(lesson.body)}"
 
 
 def _course_document(course: Course) -> str:
@@ -174,7 +174,7 @@ def lessons_index(*, lesson_ids: Iterable[int]) -> int:
     for lesson, vector in zip(lessons, vectors, strict=True):
         skills = _skill_names(lesson)
         Lesson.objects.filter(pk=lesson.pk).update(
-            search_vector=_vector(lesson.title, skills, _plain(lesson.body)),
+            search_vector=_vector(lesson.title, skills, plain_text(lesson.body)),
             trigrams=trigrams_of(f"{lesson.title} {skills}"),
             embedding=vector.tolist(),
         )
@@ -418,7 +418,7 @@ def _snippet(headline: str | None) -> SafeString:
 def _headline(field_name: str, query: SearchQuery | None):
     if query is None:
         return Value("")
-    # The same plain text as _plain(), in SQL, so the snippet shows words, not fences.
+    # The same plain text as plain_text(), in SQL, so the snippet shows words, not fences.
     plain = Func(F(field_name), Value(MARKUP), Value(" "), Value("g"), function="regexp_replace")
     return SearchHeadline(
         plain,

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from catalog.models import Lesson
-from catalog.search import _plain, embed_texts, query_words
+from catalog.search import embed_texts, plain_text, query_words
 from learning.selectors import course_outline
 
 PASSAGES_SHOWN = 3
@@ -75,7 +75,7 @@ def course_passages(
     if not candidates:
         return []
     vectors = embed_texts(
-        [" ".join(words)] + [f"{ls.title}. {_plain(text)}" for ls, text in candidates]
+        [" ".join(words)] + [f"{ls.title}. {plain_text(text)}" for ls, text in candidates]
     )
     similarity = vectors[1:] @ vectors[0]
     scored = []
