@@ -18,13 +18,20 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api import AuthRateThrottle
 from catalog.models import Course, Difficulty, Lesson, Module
-from catalog.selectors import courses_visible_to, skills_list
+from catalog.search import catalog_search, lessons_related
+from catalog.selectors import courses_visible_to, lessons_visible_to, skills_list
 from catalog.serializers import (
+    AskAnswerSerializer,
+    AskQuerySerializer,
     CourseOutlineSerializer,
     CourseSerializer,
     LessonSerializer,
     ModuleSerializer,
+    RelatedLessonSerializer,
+    SearchQuerySerializer,
+    SearchResultsSerializer,
     SkillSerializer,
 )
 from catalog.services import (
@@ -40,6 +47,7 @@ from catalog.services import (
     module_delete,
     module_update,
 )
+from catalog.tutor import course_passages
 from learning.selectors import course_outline
 from skillstudio.access import can_author, can_manage_course
 
@@ -137,6 +145,69 @@ class CourseViewSet(viewsets.ModelViewSet):
         course = self.get_object()
         outline = course_outline(learner=request.user, course=course)
         return Response(CourseOutlineSerializer(outline, context={"request": request}).data)
+
+
+class CatalogSearchView(generics.GenericAPIView):
+    """Published courses and lessons ranked for a query (full text, trigrams, embeddings)."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = SearchResultsSerializer
+    pagination_class = None
+
+    @extend_schema(parameters=[SearchQuerySerializer], responses=SearchResultsSerializer)
+    def get(self, request: Request) -> Response:
+        params = SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        skill = data.get("skill")
+        results = catalog_search(
+            q=data["q"],
+            skill=skill.slug if skill else "",
+            difficulty=data.get("difficulty", ""),
+            page=data["page"],
+        )
+        return Response(SearchResultsSerializer(results).data)
+
+
+class RelatedLessonsView(generics.GenericAPIView):
+    """Nearest published lessons the caller can open now, outside this lesson's module."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = RelatedLessonSerializer
+    pagination_class = None
+    queryset = Lesson.objects.none()  # for the schema; get() reads through the selectors
+
+    @extend_schema(responses=RelatedLessonSerializer(many=True))
+    def get(self, request: Request, lesson_id: int) -> Response:
+        lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
+        related = lessons_related(lesson=lesson, learner=request.user)
+        return Response(RelatedLessonSerializer(related, many=True).data)
+
+
+class TutorRateThrottle(AuthRateThrottle):
+    """Per-user limit on questions (scope "tutor"); fails open when Redis is down."""
+
+
+class LessonAskView(generics.GenericAPIView):
+    """Passages of the lesson's course that cover a question, from lessons the caller can
+    open. Retrieval only: nothing is generated and nothing leaves the server."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = AskAnswerSerializer
+    pagination_class = None
+    queryset = Lesson.objects.none()  # for the schema; get() reads through the selectors
+    throttle_classes = [TutorRateThrottle]
+    throttle_scope = "tutor"
+
+    @extend_schema(parameters=[AskQuerySerializer], responses=AskAnswerSerializer)
+    def get(self, request: Request, lesson_id: int) -> Response:
+        lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
+        params = AskQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        passages = course_passages(
+            lesson=lesson, learner=request.user, question=params.validated_data["question"]
+        )
+        return Response(AskAnswerSerializer({"mode": "retrieval", "passages": passages}).data)
 
 
 class CourseChildMixin:

@@ -27,6 +27,7 @@ from accounts.models import LearnerProfile, User
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from catalog import demo_content
 from catalog.models import Course, Lesson, Module, Skill
+from catalog.search import catalog_index
 from catalog.services import course_prerequisites_set, lesson_prerequisites_set
 from insights.models import LearnerSkillState
 from insights.skills import recompute_learner_skills
@@ -71,6 +72,9 @@ def seed_demo(*, now: datetime) -> SeedSummary:
         summary, owner=users["instructor"], skills=skills, published_at=now - timedelta(days=90)
     )
     _seed_assessments(summary, owner=users["instructor"], skills=skills)
+    # Search data for the demo content now, not via the outbox: the site is searchable at once.
+    indexed, _ = catalog_index(only_missing=True)
+    summary.add("lessons indexed for search", indexed)
     learner = users["learner"]
     if not Enrollment.objects.filter(learner=learner).exists():
         _seed_learner_history(summary, learner=learner, skills=skills, lessons=lessons, now=now)

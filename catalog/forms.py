@@ -36,3 +36,9 @@ class CatalogFilterForm(forms.Form):
             "skill": skill.slug if skill else "",
             "difficulty": self.cleaned_data["difficulty"],
         }
+
+
+class AskForm(forms.Form):
+    """A question about the course, answered from its lessons (catalog.tutor)."""
+
+    question = forms.CharField(label="Ask about this course", max_length=300, strip=True)

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
+from pgvector.django import HnswIndex, VectorField
+
+# Width of catalog.search's embeddings (WordLlama l2_supercat, 256 dimensions).
+EMBEDDING_DIMENSIONS = 256
 
 
 class Difficulty(models.TextChoices):
@@ -54,6 +61,11 @@ class Course(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Written by catalog.search (an outbox job after each lesson edit), never by hand.
+    search_vector = SearchVectorField(null=True, editable=False)
+    # Character trigrams of the title and skill names, for typo-tolerant matching.
+    trigrams = ArrayField(models.CharField(max_length=3), default=list, editable=False)
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,7 +81,18 @@ class Course(models.Model):
                 condition=models.Q(status__in=["draft", "published"]), name="course_status_valid"
             ),
         ]
-        indexes = [models.Index(fields=["status", "difficulty"], name="course_status_difficulty")]
+        indexes = [
+            models.Index(fields=["status", "difficulty"], name="course_status_difficulty"),
+            GinIndex(fields=["search_vector"], name="course_search_vector"),
+            GinIndex(fields=["trigrams"], name="course_trigrams"),
+            HnswIndex(
+                name="course_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -142,6 +165,11 @@ class Lesson(models.Model):
     prerequisites = models.ManyToManyField(
         "self", symmetrical=False, related_name="unlocks", blank=True
     )
+    # Written by catalog.search (an outbox job after each edit), never by hand.
+    search_vector = SearchVectorField(null=True, editable=False)
+    # Character trigrams of the title and skill names, for typo-tolerant matching.
+    trigrams = ArrayField(models.CharField(max_length=3), default=list, editable=False)
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -151,6 +179,17 @@ class Lesson(models.Model):
             models.UniqueConstraint(fields=["module", "order"], name="lesson_order_unique"),
             models.CheckConstraint(
                 condition=models.Q(estimated_minutes__gt=0), name="lesson_minutes_positive"
+            ),
+        ]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="lesson_search_vector"),
+            GinIndex(fields=["trigrams"], name="lesson_trigrams"),
+            HnswIndex(
+                name="lesson_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
             ),
         ]
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.utils.text import slugify
 from rest_framework import serializers
 
-from catalog.models import Course, Lesson, Module, Skill
+from catalog.models import Course, Difficulty, Lesson, Module, Skill
 from catalog.selectors import SKILL_SLUG, courses_visible_to
 
 
@@ -163,3 +163,68 @@ class CourseOutlineSerializer(serializers.Serializer):
     lessons_total = serializers.IntegerField()
     lessons_completed = serializers.IntegerField()
     modules = OutlineModuleSerializer(many=True)
+
+
+# ------------------------------------------------------------------ search
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=100, help_text="Words, a question, typos welcome.")
+    skill = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Skill.objects.all(), required=False, allow_null=True
+    )
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False)
+    page = serializers.IntegerField(min_value=1, required=False, default=1)
+
+
+class SearchHitSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["course", "lesson"])
+    id = serializers.IntegerField(source="obj.pk")
+    title = serializers.CharField(source="obj.title")
+    url = serializers.CharField(source="obj.get_absolute_url")
+    course_id = serializers.SerializerMethodField()
+    score = serializers.FloatField()
+    snippet = serializers.CharField(help_text="HTML: escaped text, matches in <mark>.")
+    channels = serializers.ListField(child=serializers.CharField())
+
+    def get_course_id(self, hit) -> int:
+        return hit.obj.pk if hit.kind == "course" else hit.obj.module.course_id
+
+
+class SearchResultsSerializer(serializers.Serializer):
+    count = serializers.IntegerField(source="total", help_text="Matching lessons.")
+    page = serializers.IntegerField(source="page.number")
+    pages = serializers.IntegerField(source="page.paginator.num_pages")
+    courses = SearchHitSerializer(
+        many=True, help_text="The best few courses, on the first page only."
+    )
+    results = SearchHitSerializer(many=True, source="hits", help_text="This page's lessons.")
+
+
+class RelatedLessonSerializer(serializers.ModelSerializer):
+    course_id = serializers.IntegerField(source="module.course_id")
+    course_title = serializers.CharField(source="module.course.title")
+    url = serializers.CharField(source="get_absolute_url")
+
+    class Meta:
+        model = Lesson
+        fields = ["id", "title", "course_id", "course_title", "estimated_minutes", "url"]
+
+
+class AskQuerySerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=300)
+
+
+class PassageSerializer(serializers.Serializer):
+    lesson_id = serializers.IntegerField(source="lesson.pk")
+    lesson_title = serializers.CharField(source="lesson.title")
+    url = serializers.CharField(source="lesson.get_absolute_url")
+    text = serializers.CharField(help_text="The lesson's Markdown section, as written.")
+    score = serializers.FloatField()
+
+
+class AskAnswerSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(
+        choices=["retrieval"], help_text="Passages only: no language model is involved."
+    )
+    passages = PassageSerializer(many=True)

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 
 from catalog.models import Course, Lesson, Module, Skill
+from catalog.search import course_embedding_defer, lesson_embedding_defer
 from learning.models import LessonProgress
 from skillstudio.data_versions import catalog_changed
 
@@ -213,6 +214,7 @@ def _course_save(
         # Rejects a cycle naming it; the transaction then stores nothing.
         course_prerequisites_set(course=course, prerequisites=prerequisites)
     catalog_changed()
+    course_embedding_defer(course_id=course.pk)
     return course
 
 
@@ -388,6 +390,8 @@ def _lesson_save(
     if prerequisites is not None:
         lesson_prerequisites_set(lesson=lesson, prerequisites=prerequisites)
     catalog_changed()
+    # Indexed by a job (it also refreshes the course's vector): a save never waits on the model.
+    lesson_embedding_defer(lesson_id=lesson.pk)
     return lesson
 
 
@@ -435,5 +439,7 @@ def lesson_delete_blocker(*, lesson: Lesson) -> str | None:
 @transaction.atomic
 def lesson_delete(*, lesson: Lesson, now: datetime) -> None:
     _refuse(lesson_delete_blocker(lesson=lesson))
+    course_id = lesson.module.course_id
     lesson.delete()
     catalog_changed()
+    course_embedding_defer(course_id=course_id)

@@ -11,9 +11,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from assessments.models import Assessment
 from assessments.selectors import assessments_visible_to
-from catalog.forms import CatalogFilterForm
+from catalog.forms import AskForm, CatalogFilterForm
 from catalog.models import Course
-from catalog.selectors import courses_published, courses_visible_to
+from catalog.search import catalog_search
+from catalog.selectors import courses_published, courses_visible_to, lessons_visible_to
+from catalog.tutor import course_passages
 from learning.selectors import course_outline, enrollments_for
 from learning.services import enrollment_create
 
@@ -30,18 +32,25 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 def course_list(request: HttpRequest) -> HttpResponse:
+    """The catalog: every published course, or with a query, courses and lessons ranked."""
     form = CatalogFilterForm(request.GET)
-    courses = list(courses_published(**form.search_kwargs()))
+    kwargs = form.search_kwargs()
     enrollments = (
         {e.course_id: e for e in enrollments_for(user=request.user)}
         if request.user.is_authenticated
         else {}
     )
-    rows = [(course, enrollments.get(course.pk)) for course in courses]
+    rows, results = [], None
+    if kwargs.get("q"):
+        results = catalog_search(**kwargs, page=request.GET.get("page", 1))
+    else:
+        courses = list(courses_published(**kwargs))
+        rows = [(course, enrollments.get(course.pk)) for course in courses]
     template = "catalog/course_list.html"
     if request.htmx:
         template += "#results"
-    return render(request, template, {"form": form, "rows": rows})
+    context = {"form": form, "rows": rows, "results": results, "enrollments": enrollments}
+    return render(request, template, context)
 
 
 @require_GET
@@ -71,3 +80,21 @@ def course_enroll(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         messages.success(request, f"You are enrolled in “{course.title}”.")
     return redirect(course)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def lesson_ask(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Passages of the lesson's course that cover the learner's question (no LLM)."""
+    lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
+    form = AskForm(request.GET)
+    passages = (
+        course_passages(lesson=lesson, learner=request.user, question=form.cleaned_data["question"])
+        if form.is_valid()
+        else []
+    )
+    template = "catalog/lesson_ask.html"
+    if request.htmx:
+        template += "#answer"
+    return render(request, template, {"lesson": lesson, "form": form, "passages": passages})

@@ -19,6 +19,7 @@ from accounts.services import profile_update
 from assessments.models import Assessment
 from assessments.selectors import assessments_visible_to
 from catalog.models import Skill
+from catalog.search import lessons_related
 from catalog.selectors import lessons_visible_to
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import RecommendationCard
@@ -158,6 +159,7 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "following": following,
             "quizzes": quizzes,
             "events_url": reverse("api-v1:event-batch"),
+            "related": lessons_related(lesson=lesson, learner=request.user),
         },
     )
 

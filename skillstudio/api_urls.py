@@ -39,6 +39,13 @@ v1 = [
     path("auth/logout", accounts_api.LogoutView.as_view(), name="auth-logout"),
     path("profile", accounts_api.ProfileView.as_view(), name="profile"),
     path("skills", catalog_api.SkillListView.as_view(), name="skill-list"),
+    path("search", catalog_api.CatalogSearchView.as_view(), name="catalog-search"),
+    path(
+        "lessons/<int:lesson_id>/related",
+        catalog_api.RelatedLessonsView.as_view(),
+        name="lesson-related",
+    ),
+    path("lessons/<int:lesson_id>/ask", catalog_api.LessonAskView.as_view(), name="lesson-ask"),
     path(
         "learning/lessons/<int:lesson_id>/start",
         learning_api.LessonStartView.as_view(),

@@ -183,7 +183,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "skillstudio.api_errors.SkillStudioAutoSchema",
     "EXCEPTION_HANDLER": "skillstudio.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="10/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env.str("AUTH_THROTTLE_RATE", default="10/min"),
+        # Questions to the course tutor (GET /api/v1/lessons/{id}/ask), per user.
+        "tutor": env.str("TUTOR_THROTTLE_RATE", default="30/min"),
+    },
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),

@@ -90,6 +90,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("profile", "GET"): SIGNED_IN,
     ("profile", "PATCH"): SIGNED_IN,
     ("skill-list", "GET"): PUBLIC_READ,
+    ("catalog-search", "GET"): PUBLIC_READ,
+    ("lesson-related", "GET"): SIGNED_IN,
+    ("lesson-ask", "GET"): SIGNED_IN,
     ("course-list", "GET"): PUBLIC_READ,
     ("course-list", "POST"): AUTHOR_CREATES,
     ("course-detail", "GET"): PUBLIC_READ,
@@ -176,6 +179,8 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
         "lesson-start": {"lesson_id": lesson.pk},
         "lesson-complete": {"lesson_id": lesson.pk},
         "lesson-position": {"lesson_id": lesson.pk},
+        "lesson-related": {"lesson_id": lesson.pk},
+        "lesson-ask": {"lesson_id": lesson.pk},
         "assessment-detail": {"pk": w.assessment.pk},
         "question-list": {"assessment_id": w.assessment.pk},
         "question-detail": {"assessment_id": w.assessment.pk, "pk": w.question.pk},
@@ -199,6 +204,10 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
     query = (
         f"goal_id={w.goal.pk}" if name in ("ai-learning-path", "ai-learning-path-history") else ""
     )
+    if name == "catalog-search":
+        query = "q=python"
+    if name == "lesson-ask":
+        query = "question=python"
     question_body = {
         "kind": "true_false",
         "prompt": "Python is dynamically typed.",

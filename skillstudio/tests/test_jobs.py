@@ -223,6 +223,8 @@ def test_every_project_task_acks_late_and_retries_transient_errors():
     names = {name for name in jobs.registered_task_names() if not name.startswith("celery.")}
 
     assert names == {
+        "catalog.index_course",
+        "catalog.index_lesson",
         "insights.adjust_learner_chunk",
         "insights.adjust_learning_paths_weekly",
         "insights.refit_skill_model",
