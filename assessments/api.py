@@ -39,8 +39,6 @@ from assessments.serializers import (
     AttemptSubmitSerializer,
     QuestionSerializer,
 )
-from learning.api import FOLLOW_UP
-from skillstudio.jobs import defer
 
 
 class IsAuthorOrReadOnly(permissions.BasePermission):
@@ -202,11 +200,7 @@ class AttemptViewSet(
             raise PermissionDenied("Only the learner who started this attempt can submit it.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            attempt = services.attempt_submit(
-                attempt=attempt,
-                responses=serializer.validated_data["responses"],
-                now=timezone.now(),
-            )
-            defer(FOLLOW_UP, learner_id=request.user.pk)
+        attempt = services.attempt_submit(
+            attempt=attempt, responses=serializer.validated_data["responses"], now=timezone.now()
+        )
         return Response(AttemptDetailSerializer(attempt).data)

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from insights import charts
 from insights.models import LearningPathSnapshot, Recommendation
-from insights.paths import PathError, generate_learning_path, path_payload
+from insights.paths import PathError, path_payload
 from insights.progress import activity_per_day, quiz_scores, skill_rows
-from insights.recommendations import recommendation_act, refresh_recommendations
+from insights.recommendations import recommendation_act
+from insights.services import learning_path_generate
 from learning.selectors import goals_for
 
 RECOMMENDATION_ACTIONS = {"accept": "accepted", "skip": "skipped"}
@@ -78,17 +79,11 @@ def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
 @require_POST
 def path_generate(request: HttpRequest, goal_id: int) -> HttpResponse:
     goal = get_object_or_404(goals_for(user=request.user), pk=goal_id)
-    has_path = LearningPathSnapshot.objects.filter(learner=request.user, goal=goal).exists()
-    trigger = (
-        LearningPathSnapshot.Trigger.MANUAL if has_path else LearningPathSnapshot.Trigger.GENERATED
-    )
-    now = timezone.now()
     try:
-        snapshot = generate_learning_path(goal=goal, now=now, trigger=trigger)
+        snapshot = learning_path_generate(goal=goal, now=timezone.now())
     except PathError as error:
         messages.error(request, str(error))
     else:
-        refresh_recommendations(learner=request.user, now=now)
         messages.success(request, f"Path version {snapshot.version}: {snapshot.change_summary}")
     return redirect("insights:path", goal_id=goal.pk)
 
