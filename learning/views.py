@@ -22,8 +22,8 @@ from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import Recommendation
 from learning.forms import GoalForm
 from learning.models import Enrollment, LessonProgress
-from learning.selectors import CourseOutline, LessonOutline, course_outline
-from learning.services import goal_create, lesson_complete, lesson_start
+from learning.selectors import CourseOutline, LessonOutline, course_outline, goals_for
+from learning.services import goal_abandon, goal_create, lesson_complete, lesson_start
 from skillstudio.forms import attach_service_errors
 
 DASHBOARD_RECOMMENDATIONS = 6
@@ -170,6 +170,16 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "events_url": reverse("api-v1:event-batch"),
         },
     )
+
+
+@login_required
+@require_POST
+def goal_abandon_view(request: HttpRequest, goal_id: int) -> HttpResponse:
+    """Stop pursuing a goal; its path versions stay readable."""
+    goal = get_object_or_404(goals_for(user=request.user), pk=goal_id)
+    goal_abandon(goal=goal, now=timezone.now())
+    messages.success(request, f"Goal “{goal.title}” abandoned; its paths stay as history.")
+    return redirect("insights:path", goal_id=goal.pk)
 
 
 @login_required

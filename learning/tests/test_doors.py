@@ -175,3 +175,36 @@ def test_goal_create(
     assert {t.skill.slug: t.target_level for t in goal.target_skills.all()} == {"python": 7}
     assert trace.rows["insights.PendingJob"] == FOLLOW_UP_ROW
     assert trace.versions_moved == {"learner": True, "catalog": False}
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_goal_abandon(
+    door, world, learner, other_learner, html, api, django_capture_on_commit_callbacks
+):
+    goals = {
+        someone.pk: services.goal_create(
+            learner=someone,
+            title="Backend developer",
+            target_levels={"python": 7},
+            weekly_hours="4",
+            now=timezone.now(),
+        )
+        for someone in (learner, other_learner)
+    }
+    mine = goals[learner.pk]
+    doors = {
+        "html": lambda: html.post(reverse("learning:goal_abandon", args=[mine.pk])),
+        "api": lambda: api.post(f"/api/v1/learning/goals/{mine.pk}/abandon/"),
+    }
+
+    _, trace = compare_doors(
+        twin=other_learner,
+        learner=learner,
+        service=lambda: services.goal_abandon(goal=goals[other_learner.pk], now=timezone.now()),
+        door=doors[door],
+        capture_on_commit=django_capture_on_commit_callbacks,
+    )
+
+    assert LearningGoal.objects.get(pk=mine.pk).status == LearningGoal.Status.ABANDONED
+    assert trace.counts == {"insights.PendingJob": 1}
+    assert trace.versions_moved == {"learner": True, "catalog": False}

@@ -290,6 +290,7 @@ def test_enrolling_brings_recommendation_cards_to_the_dashboard(client, learner)
     [
         ("learning:lesson_complete", [1]),
         ("learning:lesson_start", [1]),
+        ("learning:goal_abandon", [1]),
         ("catalog:course_enroll", ["python-basics"]),
         ("assessments:start", [1]),
         ("assessments:attempt", [1]),
@@ -319,3 +320,30 @@ def test_the_dashboard_of_a_never_refreshed_learner_computes_nothing(
     assert "struggle" not in learner.profile.behavioral_metrics
     assert not Recommendation.objects.filter(learner=learner).exists()
     assert not PendingJob.objects.exists()
+
+
+def test_abandoning_a_goal_keeps_it_and_its_path_page(client, learner):
+    goal = LearningGoalFactory(learner=learner, title="Backend developer")
+    client.force_login(learner)
+    assert (
+        "Abandon this goal" in client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+    )
+
+    response = client.post(reverse("learning:goal_abandon", args=[goal.pk]), follow=True)
+
+    html = response.content.decode()
+    assert "Goal “Backend developer” abandoned" in html
+    assert "This goal is abandoned." in html
+    assert "Abandon this goal" not in html
+    goal.refresh_from_db()
+    assert goal.status == LearningGoal.Status.ABANDONED
+
+
+def test_another_learners_goal_cannot_be_abandoned(client, learner, other_learner):
+    goal = LearningGoalFactory(learner=other_learner)
+    client.force_login(learner)
+
+    assert client.post(reverse("learning:goal_abandon", args=[goal.pk])).status_code == 404
+    assert client.get(reverse("learning:goal_abandon", args=[goal.pk])).status_code == 405
+    goal.refresh_from_db()
+    assert goal.status == LearningGoal.Status.ACTIVE

@@ -38,6 +38,7 @@ NOT_LEARNER_READS = {
     "accounts:logout",  # an action (POST), not a page
     "catalog:course_enroll",
     "learning:lesson_start",
+    "learning:goal_abandon",
     "learning:lesson_complete",
     "assessments:start",
     "insights:path_generate",
