@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.course_list, name="course_list"),
     path("<slug:slug>/", views.course_detail, name="course_detail"),
     path("<slug:slug>/enroll/", views.course_enroll, name="course_enroll"),
+    path("<slug:slug>/leave/", views.course_leave, name="course_leave"),
 ]

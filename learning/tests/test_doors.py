@@ -208,3 +208,33 @@ def test_goal_abandon(
     assert LearningGoal.objects.get(pk=mine.pk).status == LearningGoal.Status.ABANDONED
     assert trace.counts == {"insights.PendingJob": 1}
     assert trace.versions_moved == {"learner": True, "catalog": False}
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_unenroll(
+    door, world, learner, other_learner, html, api, django_capture_on_commit_callbacks
+):
+    course = world["course"]
+    enrollments = {
+        someone.pk: EnrollmentFactory(learner=someone, course=course)
+        for someone in (learner, other_learner)
+    }
+    mine = enrollments[learner.pk]
+    doors = {
+        "html": lambda: html.post(reverse("catalog:course_leave", args=[course.slug])),
+        "api": lambda: api.delete(f"/api/v1/learning/enrollments/{mine.pk}/"),
+    }
+
+    _, trace = compare_doors(
+        twin=other_learner,
+        learner=learner,
+        service=lambda: services.enrollment_drop(
+            enrollment=enrollments[other_learner.pk], now=timezone.now()
+        ),
+        door=doors[door],
+        capture_on_commit=django_capture_on_commit_callbacks,
+    )
+
+    assert Enrollment.objects.get(pk=mine.pk).status == Enrollment.Status.DROPPED
+    assert trace.counts == {"insights.PendingJob": 1}
+    assert trace.versions_moved == {"learner": True, "catalog": False}

@@ -292,6 +292,7 @@ def test_enrolling_brings_recommendation_cards_to_the_dashboard(client, learner)
         ("learning:lesson_start", [1]),
         ("learning:goal_abandon", [1]),
         ("catalog:course_enroll", ["python-basics"]),
+        ("catalog:course_leave", ["python-basics"]),
         ("assessments:start", [1]),
         ("assessments:attempt", [1]),
         ("insights:path_generate", [1]),

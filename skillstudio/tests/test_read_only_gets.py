@@ -37,6 +37,7 @@ pytestmark = pytest.mark.django_db
 NOT_LEARNER_READS = {
     "accounts:logout",  # an action (POST), not a page
     "catalog:course_enroll",
+    "catalog:course_leave",
     "learning:lesson_start",
     "learning:goal_abandon",
     "learning:lesson_complete",
