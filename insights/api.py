@@ -1,6 +1,6 @@
 """AI endpoints with the seed report's paths and shapes.
 
-Thin doors onto insights.dashboard, insights.recommendations and insights.paths;
+Thin doors onto insights.dashboard, insights.services and insights.paths;
 every object is looked up among the caller's own (another learner's is a 404), or for
 admins among every learner's; acting on a recommendation stays the learner's own act.
 """
@@ -20,7 +20,6 @@ from accounts.selectors import reachable_by
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, path_payload
-from insights.recommendations import recommendation_act
 from insights.serializers import (
     DashboardSerializer,
     GoalQuerySerializer,
@@ -29,7 +28,7 @@ from insights.serializers import (
     RecommendationActionSerializer,
     RecommendationSerializer,
 )
-from insights.services import learning_path_generate
+from insights.services import learning_path_generate, recommendation_act
 from learning.models import LearningGoal
 from learning.selectors import goals_reachable_by
 

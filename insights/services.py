@@ -1,8 +1,10 @@
-"""Learner writes owned by insights: generating a learning path.
+"""Learner writes owned by insights: generating a learning path, acting on a
+recommendation.
 
-The HTML view and the API call these and only translate input and output; each service
-owns its transaction, its data-version bumps (via the functions it calls) and the
-learner's deferred follow-up.
+The HTML views and the API import learner writes from here only (never from
+insights.recommendations, whose writers belong to the follow-up task and the jobs) and
+only translate input and output; each service owns its transaction, its data-version
+bumps (via the functions it calls) and the learner's deferred follow-up.
 """
 
 from __future__ import annotations
@@ -13,8 +15,12 @@ from django.db import transaction
 
 from insights.models import LearningPathSnapshot
 from insights.paths import generate_learning_path
+from insights.recommendations import recommendation_act
 from learning.models import LearningGoal
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
+
+# Accepting or skipping a card: one row, no follow-up (the card's state is the answer).
+__all__ = ["learning_path_generate", "recommendation_act"]
 
 
 def learning_path_generate(*, goal: LearningGoal, now: datetime) -> LearningPathSnapshot:

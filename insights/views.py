@@ -14,8 +14,7 @@ from insights import charts
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, path_payload
 from insights.progress import activity_per_day, quiz_scores, skill_rows
-from insights.recommendations import recommendation_act
-from insights.services import learning_path_generate
+from insights.services import learning_path_generate, recommendation_act
 from learning.selectors import goals_for
 
 RECOMMENDATION_ACTIONS = {"accept": "accepted", "skip": "skipped"}

@@ -10,8 +10,7 @@ from rest_framework.test import APIClient
 
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.models import LearningPathSnapshot, Recommendation
-from insights.recommendations import recommendation_act
-from insights.services import learning_path_generate
+from insights.services import learning_path_generate, recommendation_act
 from insights.tests.factories import RecommendationFactory
 from learning.tests.doors import compare_doors
 from learning.tests.factories import GoalSkillFactory, LearningGoalFactory

@@ -238,3 +238,30 @@ def test_unenroll(
     assert Enrollment.objects.get(pk=mine.pk).status == Enrollment.Status.DROPPED
     assert trace.counts == {"insights.PendingJob": 1}
     assert trace.versions_moved == {"learner": True, "catalog": False}
+
+
+def test_no_door_imports_a_recommendation_writer():
+    """Pages, API views and admins reach recommendations through services only."""
+    import ast
+    from pathlib import Path
+
+    from django.conf import settings
+
+    doors = [
+        path
+        for app in ("accounts", "catalog", "learning", "assessments", "insights")
+        for name in ("views.py", "api.py", "ml_api.py", "admin.py")
+        if (path := Path(settings.BASE_DIR) / app / name).exists()
+    ]
+    offenders = []
+    for path in doors:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "insights.recommendations":
+                offenders.append(f"{path.parent.name}/{path.name}")
+            if isinstance(node, ast.Name | ast.alias) and "refresh_recommendations" in (
+                getattr(node, "id", None) or getattr(node, "name", "")
+            ):
+                offenders.append(f"{path.parent.name}/{path.name}")
+
+    assert len(doors) >= 10
+    assert offenders == []
