@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import LearnerProfile, User
 from catalog.models import Lesson
 from skillstudio.data_versions import learners_changed
+from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
 
 def _timezone_is_known(name: str) -> bool:
@@ -31,6 +32,9 @@ def user_register(*, email: str, password: str, full_name: str = "", timezone: s
     Raises ValidationError keyed by field ("email", "password", "full_name",
     "timezone") with every problem found, so a form or the API can show them
     all at once. Emails are stored lower-cased: logins are case-insensitive.
+
+    The learner's first recommendations follow through the outbox, so the dashboard
+    (a read) never has to compute them.
     """
     email = (email or "").strip().lower()
     full_name = (full_name or "").strip()
@@ -60,6 +64,7 @@ def user_register(*, email: str, password: str, full_name: str = "", timezone: s
                 email=email, password=password, full_name=full_name, role=User.Role.LEARNER
             )
             LearnerProfile.objects.filter(user=user).update(timezone=timezone)
+            defer(LEARNER_FOLLOW_UP, learner_id=user.pk)
     except IntegrityError as exc:
         # Two sign-ups racing for one address: the unique index decides.
         raise ValidationError(

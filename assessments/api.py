@@ -8,7 +8,6 @@ review once it is submitted.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -37,9 +36,7 @@ from assessments.serializers import (
     AttemptSubmitSerializer,
     QuestionSerializer,
 )
-from learning.api import FOLLOW_UP
 from skillstudio.access import can_author
-from skillstudio.jobs import defer
 
 
 class IsAuthorOrReadOnly(permissions.BasePermission):
@@ -188,11 +185,7 @@ class AttemptViewSet(
             raise PermissionDenied("Only the learner who started this attempt can submit it.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            attempt = services.attempt_submit(
-                attempt=attempt,
-                responses=serializer.validated_data["responses"],
-                now=timezone.now(),
-            )
-            defer(FOLLOW_UP, learner_id=request.user.pk)
+        attempt = services.attempt_submit(
+            attempt=attempt, responses=serializer.validated_data["responses"], now=timezone.now()
+        )
         return Response(AttemptDetailSerializer(attempt).data)

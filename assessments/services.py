@@ -27,6 +27,7 @@ from assessments.rules import (
 )
 from assessments.selectors import assessment_is_open, questions_with_key
 from skillstudio.data_versions import catalog_changed, learners_changed
+from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
 logger = logging.getLogger(__name__)
 
@@ -92,9 +93,10 @@ def attempt_start(*, learner, assessment: Assessment, now: datetime) -> Assessme
 def _process_skills(*, attempt: AssessmentAttempt, now: datetime) -> None:
     """Feed the attempt to the skill model, without risking the stored answers.
 
-    The answers are committed before this runs; the skill model is idempotent
-    per attempt (skills_processed_at), so an attempt it could not process is
-    picked up again by `recompute_skills`.
+    Runs in a savepoint after the answers are stored, so a failing skill model rolls
+    back only its own writes; the skill model is idempotent per attempt
+    (skills_processed_at), so an attempt it could not process is picked up again by
+    `recompute_skills`.
     """
     # Imported here: insights.skills builds on the assessment models (no import cycle).
     from insights.skills import process_attempt
@@ -114,38 +116,51 @@ def attempt_submit(
 
     ``responses`` maps question ids to responses (shapes in assessments.grading).
     Questions left out score zero. Raises ValidationError for unknown question
-    ids or malformed responses, with nothing stored.
+    ids or malformed responses, with nothing stored. A newly graded attempt defers the
+    learner's follow-up (struggle check, fresh recommendations) in the same transaction,
+    committed after the skill model has seen the answers, so the follow-up reads the new
+    levels. A diagnostic is what makes a new learner's recommendations worth computing.
     """
     with transaction.atomic():
-        # The row lock serialises concurrent submits: the second one sees
-        # submitted_at set and returns without grading again.
-        attempt = AssessmentAttempt.objects.select_for_update().get(pk=attempt.pk)
-        if attempt.is_submitted:
-            return attempt
-        assessment = attempt.assessment
-        graded = grade_responses(
-            questions=questions_with_key(assessment=assessment), responses=responses
-        )
-        submitted_at = max(now, attempt.started_at)
-        Answer.objects.bulk_create(
-            Answer(
-                attempt=attempt,
-                question=g.question,
-                response=g.response,
-                is_correct=g.is_correct,
-                points_awarded=g.points_awarded,
-                seconds_spent=g.seconds_spent,
-                answered_at=submitted_at,
-            )
-            for g in graded
-        )
-        attempt.score = score_percent(graded)
-        attempt.passed = attempt.score >= assessment.passing_score
-        attempt.submitted_at = submitted_at
-        attempt.save(update_fields=["score", "passed", "submitted_at", "updated_at"])
-        learners_changed([attempt.learner_id])
-    _process_skills(attempt=attempt, now=now)
+        attempt, graded = _grade(attempt=attempt, responses=responses, now=now)
+        if graded:
+            _process_skills(attempt=attempt, now=now)
+            defer(LEARNER_FOLLOW_UP, learner_id=attempt.learner_id)
     return attempt
+
+
+def _grade(
+    *, attempt: AssessmentAttempt, responses: dict[int, dict], now: datetime
+) -> tuple[AssessmentAttempt, bool]:
+    """Store the graded answers (in the caller's transaction); False if already submitted."""
+    # The row lock serialises concurrent submits: the second one sees
+    # submitted_at set and returns without grading again.
+    attempt = AssessmentAttempt.objects.select_for_update().get(pk=attempt.pk)
+    if attempt.is_submitted:
+        return attempt, False
+    assessment = attempt.assessment
+    graded = grade_responses(
+        questions=questions_with_key(assessment=assessment), responses=responses
+    )
+    submitted_at = max(now, attempt.started_at)
+    Answer.objects.bulk_create(
+        Answer(
+            attempt=attempt,
+            question=g.question,
+            response=g.response,
+            is_correct=g.is_correct,
+            points_awarded=g.points_awarded,
+            seconds_spent=g.seconds_spent,
+            answered_at=submitted_at,
+        )
+        for g in graded
+    )
+    attempt.score = score_percent(graded)
+    attempt.passed = attempt.score >= assessment.passing_score
+    attempt.submitted_at = submitted_at
+    attempt.save(update_fields=["score", "passed", "submitted_at", "updated_at"])
+    learners_changed([attempt.learner_id])
+    return attempt, True
 
 
 # ---------------------------------------------------------------- assessments

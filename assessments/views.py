@@ -14,7 +14,6 @@ from assessments.models import Assessment, AssessmentAttempt
 from assessments.selectors import assessments_visible_to, attempt_review, attempts_for
 from assessments.services import attempt_start, attempt_submit, questions_for_learner
 from insights.progress import TargetProgress, breakdown_rows, goal_targets
-from insights.recommendations import refresh_recommendations
 from learning.models import LearningGoal
 from learning.selectors import goals_for
 from skillstudio.forms import attach_service_errors
@@ -67,13 +66,10 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            now = timezone.now()
-            attempt_submit(attempt=attempt, responses=form.responses(), now=now)
+            attempt_submit(attempt=attempt, responses=form.responses(), now=timezone.now())
         except ValidationError as error:
             attach_service_errors(form, error)
         else:
-            # New scores and levels change what to study next; the dashboard reads these.
-            refresh_recommendations(learner=request.user, now=now)
             return redirect("assessments:attempt", attempt_id=attempt.pk)
     return render(
         request,

@@ -11,4 +11,5 @@ urlpatterns = [
     path("lessons/<int:lesson_id>/ask/", views.lesson_ask, name="lesson_ask"),
     path("<slug:slug>/", views.course_detail, name="course_detail"),
     path("<slug:slug>/enroll/", views.course_enroll, name="course_enroll"),
+    path("<slug:slug>/leave/", views.course_leave, name="course_leave"),
 ]

@@ -17,7 +17,7 @@ from catalog.search import catalog_search
 from catalog.selectors import courses_published, courses_visible_to, lessons_visible_to
 from catalog.tutor import course_passages
 from learning.selectors import course_outline, enrollments_for
-from learning.services import enrollment_create
+from learning.services import enrollment_create, enrollment_drop
 
 # Diagnostics are offered by onboarding, not listed as a course's quizzes.
 QUIZ_KINDS = (Assessment.Kind.QUIZ, Assessment.Kind.EXAM)
@@ -98,3 +98,18 @@ def lesson_ask(request: HttpRequest, lesson_id: int) -> HttpResponse:
     if request.htmx:
         template += "#answer"
     return render(request, template, {"lesson": lesson, "form": form, "passages": passages})
+
+
+@require_POST
+def course_leave(request: HttpRequest, slug: str) -> HttpResponse:
+    """Unenroll; the progress stays, so enrolling again resumes where the learner was."""
+    enrollment = get_object_or_404(
+        enrollments_for(user=request.user).select_related("course"), course__slug=slug
+    )
+    try:
+        enrollment_drop(enrollment=enrollment, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"You left “{enrollment.course.title}”; your progress is kept.")
+    return redirect(enrollment.course)

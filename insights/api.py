@@ -1,13 +1,12 @@
 """AI endpoints with the seed report's paths and shapes.
 
-Thin doors onto insights.dashboard, insights.recommendations and insights.paths;
+Thin doors onto insights.dashboard, insights.services and insights.paths;
 every object is looked up among the caller's own (another learner's is a 404), or for
 admins among every learner's; acting on a recommendation stays the learner's own act.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -20,8 +19,7 @@ from rest_framework.response import Response
 from accounts.selectors import reachable_by
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import LearningPathSnapshot, Recommendation
-from insights.paths import PathError, generate_learning_path, path_payload
-from insights.recommendations import recommendation_act, refresh_recommendations
+from insights.paths import PathError, path_payload
 from insights.serializers import (
     DashboardSerializer,
     GoalQuerySerializer,
@@ -30,6 +28,7 @@ from insights.serializers import (
     RecommendationActionSerializer,
     RecommendationSerializer,
 )
+from insights.services import learning_path_generate, recommendation_act
 from learning.models import LearningGoal
 from learning.selectors import goals_reachable_by
 
@@ -60,8 +59,8 @@ class DashboardView(views.APIView):
 class RecommendationListView(generics.ListAPIView):
     """The caller's active recommendations, best first.
 
-    A read: the write paths (lessons, quizzes, paths) and the weekly job keep them
-    current. Only a learner who was never refreshed gets a first set computed here.
+    A read: the writes that change them (sign-up, goals, diagnostics, lessons, quizzes,
+    paths) defer a refresh through the outbox, and the weekly job keeps them current.
     """
 
     serializer_class = RecommendationSerializer
@@ -69,14 +68,12 @@ class RecommendationListView(generics.ListAPIView):
 
     def get_queryset(self):
         learner, now = self.request.user, timezone.now()
-        # Every refresh records its struggle check on the profile (as the dashboard page
-        # relies on too), so its absence means "never refreshed".
-        if "struggle" not in learner.profile.behavioral_metrics:
-            return refresh_recommendations(learner=learner, now=now)
         return (
             Recommendation.objects.filter(learner=learner, status=Recommendation.Status.ACTIVE)
             # Past its expiry a row is as good as expired, even before the weekly job marks it.
             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            # The card's title and link read its target.
+            .select_related("lesson", "course", "assessment")
             .order_by("-score", "id")
         )
 
@@ -120,8 +117,7 @@ class GenerateLearningPathView(views.APIView):
         """Plan the goal's path from the learner's skill gaps and store it as a new version."""
         goal = _goal_from(request, request.data)
         try:
-            with transaction.atomic():
-                snapshot = generate_learning_path(goal=goal, now=timezone.now())
+            snapshot = learning_path_generate(goal=goal, now=timezone.now())
         except PathError as exc:
             raise ValidationError({"goal_id": str(exc)}) from exc
         return Response(path_payload(snapshot), status=201)

@@ -6,16 +6,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from insights import charts
 from insights.mastery import states_explained
 from insights.models import LearningPathSnapshot, Recommendation
-from insights.paths import PathError, generate_learning_path, path_payload
+from insights.paths import PathError, path_payload
 from insights.progress import activity_per_day, quiz_scores, skill_rows
-from insights.recommendations import recommendation_act, refresh_recommendations
+from insights.services import learning_path_generate, recommendation_act
 from learning.selectors import goals_for
 
 RECOMMENDATION_ACTIONS = {"accept": "accepted", "skip": "skipped"}
@@ -79,17 +78,11 @@ def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
 @require_POST
 def path_generate(request: HttpRequest, goal_id: int) -> HttpResponse:
     goal = get_object_or_404(goals_for(user=request.user), pk=goal_id)
-    has_path = LearningPathSnapshot.objects.filter(learner=request.user, goal=goal).exists()
-    trigger = (
-        LearningPathSnapshot.Trigger.MANUAL if has_path else LearningPathSnapshot.Trigger.GENERATED
-    )
-    now = timezone.now()
     try:
-        snapshot = generate_learning_path(goal=goal, now=now, trigger=trigger)
+        snapshot = learning_path_generate(goal=goal, now=timezone.now())
     except PathError as error:
         messages.error(request, str(error))
     else:
-        refresh_recommendations(learner=request.user, now=now)
         messages.success(request, f"Path version {snapshot.version}: {snapshot.change_summary}")
     return redirect("insights:path", goal_id=goal.pk)
 
@@ -128,20 +121,10 @@ def recommendation_action(
     if error:
         messages.error(request, error)
     elif recommendation.status == Recommendation.Status.ACCEPTED:
-        target = _target_url(recommendation)
+        target = recommendation.get_absolute_url()
         if target:
             return redirect(target)
     return redirect("learning:dashboard")
-
-
-def _target_url(recommendation: Recommendation) -> str:
-    if recommendation.lesson_id:
-        return recommendation.lesson.get_absolute_url()
-    if recommendation.course_id:
-        return recommendation.course.get_absolute_url()
-    if recommendation.assessment_id:
-        return reverse("assessments:detail", args=[recommendation.assessment_id])
-    return ""
 
 
 @login_required

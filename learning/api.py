@@ -7,12 +7,12 @@ Writes go through learning.services.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, views, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -38,10 +38,6 @@ from learning.serializers import (
     LessonProgressSerializer,
     PositionSerializer,
 )
-from skillstudio.jobs import defer
-
-# Follow-up after a learner's progress or quiz: struggle check, fresh recommendations.
-FOLLOW_UP = "insights.refresh_recommendations"
 
 
 class GoalFilter(LearnerFilterSet):
@@ -84,6 +80,16 @@ class GoalViewSet(viewsets.ModelViewSet):
         )
         serializer.is_valid(raise_exception=True)
         services.goal_update(goal=goal, now=timezone.now(), **serializer.validated_data)
+        return self._respond(goal, status.HTTP_200_OK)
+
+    def perform_destroy(self, instance: LearningGoal) -> None:
+        services.goal_delete(goal=instance, now=timezone.now())
+
+    @extend_schema(request=None, responses=GoalSerializer)
+    @action(detail=True, methods=["post"])
+    def abandon(self, request: Request, pk: str | None = None) -> Response:
+        """Stop pursuing the goal (status abandoned); its path versions stay as history."""
+        goal = services.goal_abandon(goal=self.get_object(), now=timezone.now())
         return self._respond(goal, status.HTTP_200_OK)
 
 
@@ -169,14 +175,9 @@ class LessonCompleteView(LessonActionView):
     @extend_schema(request=None, responses=LessonProgressSerializer)
     def post(self, request: Request, lesson_id: int) -> Response:
         """Mark the lesson completed; the course's progress % follows."""
-        lesson = self.get_lesson(lesson_id)
-        with transaction.atomic():
-            progress = services.lesson_complete(
-                learner=request.user, lesson=lesson, now=timezone.now()
-            )
-            # Fresh recommendations and a struggle check, recorded with the write
-            # (outbox): a Redis outage delays them, never the learner's progress.
-            defer(FOLLOW_UP, learner_id=request.user.pk)
+        progress = services.lesson_complete(
+            learner=request.user, lesson=self.get_lesson(lesson_id), now=timezone.now()
+        )
         return self.respond(progress)
 
 

@@ -2,7 +2,9 @@
 
 Shared by the HTML views and the API, so every rule lives here once. Invalid
 input raises django.core.exceptions.ValidationError with a message a learner
-can act on.
+can act on. A write that changes what the learner should study next (enrolling,
+dropping, goals, completing a lesson) defers ``LEARNER_FOLLOW_UP`` in its own
+transaction, so the doors never refresh recommendations themselves.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from catalog.models import Course, Lesson, Skill
 from catalog.selectors import SKILL_SLUG
 from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
 from skillstudio.data_versions import learners_changed
+from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
 MAX_WEEKLY_HOURS = Decimal("80")
 MIN_WEEKLY_HOURS = Decimal("0.5")
@@ -28,23 +31,39 @@ MAX_POSITION_SECONDS = 24 * 3600
 GOAL_FIELDS = {"title", "target_levels", "weekly_hours", "deadline", "status"}
 
 
-def enrollment_create(*, learner, course: Course, now: datetime) -> Enrollment:
-    """Enroll ``learner`` in a published course; idempotent, re-activates a dropped one."""
+def _learner_follow_up(learner_id: int) -> None:
+    """Bump the learner's data version and defer their follow-up (call inside the write's
+    transaction, once per service call)."""
+    learners_changed([learner_id])
+    defer(LEARNER_FOLLOW_UP, learner_id=learner_id)
+
+
+def _enroll(*, learner, course: Course, now: datetime) -> tuple[Enrollment, bool]:
+    """Enroll (or re-activate a dropped enrollment); True when that changed anything.
+
+    Runs inside the caller's transaction; the caller bumps and follows up.
+    """
     if not course.is_published:
         raise ValidationError(
             {"course": f"“{course.title}” is not published yet, so it cannot be joined."}
         )
+    enrollment, created = Enrollment.objects.select_for_update().get_or_create(
+        learner=learner, course=course, defaults={"enrolled_at": now}
+    )
+    if not created and enrollment.status == Enrollment.Status.DROPPED:
+        enrollment.status = Enrollment.Status.ACTIVE
+        enrollment.enrolled_at = now
+        enrollment.save(update_fields=["status", "enrolled_at", "updated_at"])
+        created = True
+    return enrollment, created
+
+
+def enrollment_create(*, learner, course: Course, now: datetime) -> Enrollment:
+    """Enroll ``learner`` in a published course; idempotent, re-activates a dropped one."""
     with transaction.atomic():
-        enrollment, created = Enrollment.objects.select_for_update().get_or_create(
-            learner=learner, course=course, defaults={"enrolled_at": now}
-        )
-        if not created and enrollment.status == Enrollment.Status.DROPPED:
-            enrollment.status = Enrollment.Status.ACTIVE
-            enrollment.enrolled_at = now
-            enrollment.save(update_fields=["status", "enrolled_at", "updated_at"])
-            created = True
-        if created:
-            learners_changed([learner.pk])
+        enrollment, changed = _enroll(learner=learner, course=course, now=now)
+        if changed:
+            _learner_follow_up(learner.pk)
     return enrollment
 
 
@@ -56,7 +75,7 @@ def enrollment_drop(*, enrollment: Enrollment, now: datetime) -> Enrollment:
         enrollment.status = Enrollment.Status.DROPPED
         with transaction.atomic():
             enrollment.save(update_fields=["status", "updated_at"])
-            learners_changed([enrollment.learner_id])
+            _learner_follow_up(enrollment.learner_id)
     return enrollment
 
 
@@ -137,7 +156,8 @@ def goal_create(
         GoalSkill.objects.bulk_create(
             GoalSkill(goal=goal, skill=skill, target_level=level) for skill, level in levels.items()
         )
-        learners_changed([learner.pk])
+        # A first goal is what makes a new learner's recommendations worth computing.
+        _learner_follow_up(learner.pk)
     return goal
 
 
@@ -172,8 +192,23 @@ def goal_update(*, goal: LearningGoal, now: datetime, **fields) -> LearningGoal:
         if levels is not None:
             _set_target_levels(goal, levels)
         if changed or levels is not None:
-            learners_changed([goal.learner_id])
+            _learner_follow_up(goal.learner_id)
     return goal
+
+
+def goal_abandon(*, goal: LearningGoal, now: datetime) -> LearningGoal:
+    """Stop pursuing a goal; its paths stay as history. Abandoning twice changes nothing."""
+    if goal.status == LearningGoal.Status.ABANDONED:
+        return goal
+    return goal_update(goal=goal, status=LearningGoal.Status.ABANDONED, now=now)
+
+
+def goal_delete(*, goal: LearningGoal, now: datetime) -> None:
+    """Delete a goal with its target skills and path versions."""
+    with transaction.atomic():
+        learner_id = goal.learner_id
+        goal.delete()
+        _learner_follow_up(learner_id)
 
 
 def _blocking_prerequisites(*, learner, lesson: Lesson) -> list[Lesson]:
@@ -194,22 +229,35 @@ def _check_can_study(*, learner, lesson: Lesson) -> None:
         raise ValidationError({"lesson": f"Complete {titles} first: it unlocks this lesson."})
 
 
-def _ensure_enrolled(*, learner, lesson: Lesson, now: datetime) -> None:
-    enrollment_create(learner=learner, course=lesson.module.course, now=now)
+def _start(*, learner, lesson: Lesson, now: datetime) -> tuple[LessonProgress, bool, bool]:
+    """Enroll when needed and mark the lesson in progress, in the caller's transaction.
+
+    Returns the progress row, whether it changed, and whether the learner was enrolled.
+    """
+    _, enrolled = _enroll(learner=learner, course=lesson.module.course, now=now)
+    progress, _ = LessonProgress.objects.select_for_update().get_or_create(
+        learner=learner, lesson=lesson
+    )
+    started = progress.status == LessonProgress.Status.NOT_STARTED
+    if started:
+        progress.status = LessonProgress.Status.IN_PROGRESS
+        progress.started_at = now
+        progress.save(update_fields=["status", "started_at", "updated_at"])
+    return progress, started, enrolled
 
 
 def lesson_start(*, learner, lesson: Lesson, now: datetime) -> LessonProgress:
-    """Mark a lesson in progress (enrolling the learner in its course); idempotent."""
+    """Mark a lesson in progress (enrolling the learner in its course); idempotent.
+
+    Enrolling changes the learner's next lessons, so it defers the follow-up; starting
+    alone does not (the next lesson is the first one not completed).
+    """
     _check_can_study(learner=learner, lesson=lesson)
     with transaction.atomic():
-        _ensure_enrolled(learner=learner, lesson=lesson, now=now)
-        progress, _ = LessonProgress.objects.select_for_update().get_or_create(
-            learner=learner, lesson=lesson
-        )
-        if progress.status == LessonProgress.Status.NOT_STARTED:
-            progress.status = LessonProgress.Status.IN_PROGRESS
-            progress.started_at = now
-            progress.save(update_fields=["status", "started_at", "updated_at"])
+        progress, started, enrolled = _start(learner=learner, lesson=lesson, now=now)
+        if enrolled:
+            _learner_follow_up(learner.pk)
+        elif started:
             learners_changed([learner.pk])
     return progress
 
@@ -242,19 +290,26 @@ def enrollment_refresh_progress(*, learner, course: Course, now: datetime) -> En
 
 
 def lesson_complete(*, learner, lesson: Lesson, now: datetime) -> LessonProgress:
-    """Mark a lesson completed and refresh the enrollment's progress; idempotent."""
+    """Mark a lesson completed and refresh the enrollment's progress; idempotent.
+
+    A lesson newly completed (or a course newly joined) defers the follow-up: struggle
+    check and fresh recommendations, recorded with the write in the outbox.
+    """
     _check_can_study(learner=learner, lesson=lesson)
     with transaction.atomic():
-        _ensure_enrolled(learner=learner, lesson=lesson, now=now)
+        _, enrolled = _enroll(learner=learner, course=lesson.module.course, now=now)
         progress, _ = LessonProgress.objects.select_for_update().get_or_create(
             learner=learner, lesson=lesson
         )
-        if progress.status != LessonProgress.Status.COMPLETED:
+        completed = progress.status != LessonProgress.Status.COMPLETED
+        if completed:
             progress.status = LessonProgress.Status.COMPLETED
             progress.started_at = progress.started_at or now
             progress.completed_at = now
             progress.save(update_fields=["status", "started_at", "completed_at", "updated_at"])
         enrollment_refresh_progress(learner=learner, course=lesson.module.course, now=now)
+        if completed or enrolled:
+            defer(LEARNER_FOLLOW_UP, learner_id=learner.pk)
     return progress
 
 
@@ -272,8 +327,11 @@ def lesson_position_update(
         position_seconds, field="position_seconds", maximum=MAX_POSITION_SECONDS
     )
     spent = _clean_seconds(seconds_spent, field="seconds_spent", maximum=MAX_SECONDS_PER_UPDATE)
+    _check_can_study(learner=learner, lesson=lesson)
     with transaction.atomic():
-        progress = lesson_start(learner=learner, lesson=lesson, now=now)
+        progress, _, enrolled = _start(learner=learner, lesson=lesson, now=now)
+        if enrolled:
+            defer(LEARNER_FOLLOW_UP, learner_id=learner.pk)
         # F() so concurrent heartbeats from two tabs add up instead of overwriting.
         LessonProgress.objects.filter(pk=progress.pk).update(
             last_position_seconds=position,

@@ -9,6 +9,8 @@ app_name = "learning"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("onboarding/", views.onboarding, name="onboarding"),
+    path("goals/<int:goal_id>/abandon/", views.goal_abandon_view, name="goal_abandon"),
     path("lessons/<int:lesson_id>/", views.lesson_detail, name="lesson"),
+    path("lessons/<int:lesson_id>/start/", views.lesson_begin, name="lesson_start"),
     path("lessons/<int:lesson_id>/complete/", views.lesson_mark_complete, name="lesson_complete"),
 ]

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import replace
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -23,11 +21,10 @@ from catalog.search import lessons_related
 from catalog.selectors import lessons_visible_to
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import RecommendationCard
-from insights.recommendations import refresh_recommendations
 from learning.forms import GoalForm
-from learning.models import LessonProgress
-from learning.selectors import CourseOutline, LessonOutline, course_outline
-from learning.services import goal_create, lesson_complete, lesson_start
+from learning.models import Enrollment, LessonProgress
+from learning.selectors import CourseOutline, LessonOutline, course_outline, goals_for
+from learning.services import goal_abandon, goal_create, lesson_complete, lesson_start
 from skillstudio.forms import attach_service_errors
 
 DASHBOARD_RECOMMENDATIONS = 6
@@ -38,16 +35,9 @@ DASHBOARD_RECOMMENDATIONS = 6
 @vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
+    # A read: recommendations are refreshed by the writes that change them (sign-up,
+    # goals, diagnostics, lessons, quizzes, paths) through the outbox, never here.
     data, hit = cached_learner_dashboard(learner=request.user, now=now)
-    # Every refresh records its struggle check on the profile, so its absence means
-    # "never refreshed" (and a refresh that found nothing is not repeated per visit).
-    if not data["recommendations"] and "struggle" not in request.user.profile.behavioral_metrics:
-        # A new learner gets a first set now rather than an empty box until the weekly
-        # job. Later refreshes follow lessons, quizzes and path changes, so a card the
-        # learner just accepted does not reappear on the next visit. The refresh moves
-        # the learner's data version on, so this reads the dashboard afresh.
-        refresh_recommendations(learner=request.user, now=now)
-        data, hit = cached_learner_dashboard(learner=request.user, now=now)
     recommendations = [
         RecommendationCard.from_dict(card)
         for card in data["recommendations"][:DASHBOARD_RECOMMENDATIONS]
@@ -138,15 +128,12 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
     course = lesson.module.course
     outline = course_outline(learner=request.user, course=course)
     item, previous, following = _neighbours(outline, lesson.pk)
-    if item and not item.locked and item.status == LessonProgress.Status.NOT_STARTED:
-        # Opening an unlocked lesson starts it (and enrolls in its course): the outline,
-        # the dashboard and stall detection all count it as in progress from now on.
-        try:
-            lesson_start(learner=request.user, lesson=lesson, now=timezone.now())
-        except ValidationError:
-            pass  # an author previewing an unpublished course: nothing to record
-        else:
-            item = replace(item, status=LessonProgress.Status.IN_PROGRESS)
+    # A read: opening a lesson records nothing (a cross-site link must not enroll anyone).
+    # The page offers starting it, and enrolling in its course, as explicit POSTs.
+    enrolled = outline.enrollment is not None and outline.enrollment.status in (
+        Enrollment.Status.ACTIVE,
+        Enrollment.Status.COMPLETED,
+    )
     quizzes = assessments_visible_to(user=request.user).filter(lesson=lesson).order_by("title")
     return render(
         request,
@@ -155,6 +142,13 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "lesson": lesson,
             "course": course,
             "item": item,
+            "enrolled": enrolled,
+            "can_start": bool(
+                item
+                and not item.locked
+                and course.is_published
+                and item.status == LessonProgress.Status.NOT_STARTED
+            ),
             "previous": previous,
             "following": following,
             "quizzes": quizzes,
@@ -166,6 +160,28 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def goal_abandon_view(request: HttpRequest, goal_id: int) -> HttpResponse:
+    """Stop pursuing a goal; its path versions stay readable."""
+    goal = get_object_or_404(goals_for(user=request.user), pk=goal_id)
+    goal_abandon(goal=goal, now=timezone.now())
+    messages.success(request, f"Goal “{goal.title}” abandoned; its paths stay as history.")
+    return redirect("insights:path", goal_id=goal.pk)
+
+
+@login_required
+@require_POST
+def lesson_begin(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Start the lesson, enrolling in its course first when the learner is not yet."""
+    lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
+    try:
+        lesson_start(learner=request.user, lesson=lesson, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(lesson)
+
+
+@login_required
+@require_POST
 def lesson_mark_complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
     lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
     try:
@@ -173,7 +189,6 @@ def lesson_mark_complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(lesson)
-    refresh_recommendations(learner=request.user, now=timezone.now())
     messages.success(request, f"“{lesson.title}” completed.")
     outline = course_outline(learner=request.user, course=lesson.module.course)
     following = outline.next_lesson

@@ -61,6 +61,11 @@ from skillstudio.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
+# The follow-up after a learner's write (progress, quiz, goal, enrollment, path, sign-up):
+# struggle check and fresh recommendations. Services defer it inside their transaction,
+# so every door (page, API, command) gets the same follow-up from the same outbox row.
+LEARNER_FOLLOW_UP = "insights.refresh_recommendations"
+
 # Worth retrying: the database or the broker was briefly unreachable.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,

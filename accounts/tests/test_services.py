@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import User
 from accounts.services import difficulty_changed_at, set_difficulty, user_register
+from insights.models import PendingJob
+from skillstudio.jobs import LEARNER_FOLLOW_UP
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +76,18 @@ def test_set_difficulty_records_only_a_real_change(learner):
         "intermediate",
         at,
     )
+
+
+def test_sign_up_defers_the_learners_first_recommendations():
+    user = user_register(email="new@example.com", password="a-long-unusual-passphrase")
+
+    assert list(PendingJob.objects.values_list("task_name", "kwargs")) == [
+        (LEARNER_FOLLOW_UP, {"learner_id": user.pk})
+    ]
+
+
+def test_a_failed_sign_up_defers_nothing():
+    with pytest.raises(ValidationError):
+        user_register(email="not-an-email", password="a-long-unusual-passphrase")
+
+    assert not PendingJob.objects.exists()

@@ -17,6 +17,8 @@ from assessments.tests.factories import (
 )
 from catalog.models import Course
 from catalog.tests.factories import CourseFactory
+from insights.models import PendingJob
+from skillstudio.jobs import LEARNER_FOLLOW_UP
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
@@ -113,3 +115,17 @@ def test_learner_questions_hide_the_key(quiz):
     ]
     assert not any(hasattr(c, "is_correct") for q in shown for c in q.choices)
     assert not hasattr(shown[1], "numeric_answer")
+
+
+@pytest.mark.django_db
+def test_a_graded_attempt_defers_the_learners_follow_up_once(learner, quiz):
+    assessment, question, right, *_ = quiz
+    attempt = attempt_start(learner=learner, assessment=assessment, now=NOW)
+    assert not PendingJob.objects.exists()  # starting changes nothing to study
+
+    for _ in range(2):  # a double submit is not graded (nor followed up) twice
+        attempt_submit(attempt=attempt, responses={question.pk: {"choices": [right.pk]}}, now=NOW)
+
+    assert list(PendingJob.objects.values_list("task_name", "kwargs")) == [
+        (LEARNER_FOLLOW_UP, {"learner_id": learner.pk})
+    ]

@@ -221,3 +221,36 @@ def test_enrolling_in_a_draft_is_404(client, learner, catalog):
 
     assert client.post(reverse("catalog:course_enroll", args=["draft"])).status_code == 404
     assert not Enrollment.objects.exists()
+
+
+def test_leaving_a_course_keeps_the_progress_and_offers_enrolling_again(client, learner, catalog):
+    EnrollmentFactory(learner=learner, course=catalog["web"])
+    client.force_login(learner)
+    page = reverse("catalog:course_detail", args=["web-apis"])
+    assert "Leave this course" in client.get(page).content.decode()
+
+    response = client.post(reverse("catalog:course_leave", args=["web-apis"]), follow=True)
+
+    html = response.content.decode()
+    assert "You left “Web APIs”; your progress is kept." in html
+    assert "Enroll in this course" in html
+    assert Enrollment.objects.get(learner=learner).status == Enrollment.Status.DROPPED
+
+
+def test_a_completed_course_cannot_be_left(client, learner, catalog):
+    EnrollmentFactory(learner=learner, course=catalog["web"], status=Enrollment.Status.COMPLETED)
+    client.force_login(learner)
+
+    response = client.post(reverse("catalog:course_leave", args=["web-apis"]), follow=True)
+
+    assert "A completed course stays on your record" in response.content.decode()
+    assert Enrollment.objects.get(learner=learner).status == Enrollment.Status.COMPLETED
+
+
+def test_leaving_a_course_one_is_not_enrolled_in_is_404(client, learner, other_learner, catalog):
+    EnrollmentFactory(learner=other_learner, course=catalog["web"])
+    client.force_login(learner)
+
+    assert client.post(reverse("catalog:course_leave", args=["web-apis"])).status_code == 404
+    assert client.get(reverse("catalog:course_leave", args=["web-apis"])).status_code == 405
+    assert Enrollment.objects.get().status == Enrollment.Status.ACTIVE

@@ -64,10 +64,12 @@ def test_enroll_progress_and_unenroll(as_user, learner):
         == "50.00"
     )
     assert (position["status"], position["time_spent_seconds"]) == ("in_progress", 45)
-    # The completion queued its follow-up (recommendations, struggle check) in the outbox.
-    assert list(PendingJob.objects.values_list("task_name", "kwargs")) == [
-        ("insights.refresh_recommendations", {"learner_id": learner.pk})
-    ]
+    # The enrollment and the completion each queued the learner's follow-up
+    # (recommendations, struggle check) in the outbox; the position update did not.
+    assert (
+        list(PendingJob.objects.order_by("pk").values_list("task_name", "kwargs"))
+        == [("insights.refresh_recommendations", {"learner_id": learner.pk})] * 2
+    )
     assert api.delete(f"/api/v1/learning/enrollments/{enrolled['id']}/").status_code == 204
     assert Enrollment.objects.get(pk=enrolled["id"]).status == Enrollment.Status.DROPPED
 

@@ -20,6 +20,7 @@ from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory,
 from insights.models import LearnerSkillState, Recommendation
 from insights.tests.factories import RecommendationFactory
 from learning.models import LearnerEvent, LessonProgress
+from learning.tests.follow_up import run_deferred_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db", "plain_static")]
 
@@ -164,7 +165,11 @@ def test_whole_learner_journey(page: Page, live_server, content, console_errors)
         learner__email="jo@example.com", event_type="lesson_viewed", lesson=content["first"]
     ).exists()
     expect(page.locator(".lesson-body code")).to_have_text("x = 1")
+    # Opening the lesson recorded nothing; starting it is the learner's explicit act.
+    assert not LessonProgress.objects.filter(lesson=content["first"]).exists()
     _shot(page, "lesson")
+    page.get_by_role("button", name="Start this lesson").click()
+    expect(page.locator(".badge.status-in_progress")).to_have_text("In progress")
     page.get_by_role("button", name="Mark as complete").click()
     expect(page.get_by_role("heading", name="Functions")).to_be_visible()
     assert LessonProgress.objects.get(lesson=content["first"]).status == "completed"
@@ -185,7 +190,9 @@ def test_whole_learner_journey(page: Page, live_server, content, console_errors)
     expect(row).to_contain_text(f"→ {level_after_quiz} · ")
     _shot(page, "quiz-result")
 
-    # The dashboard shows the new level and fresh recommendations.
+    # The dashboard shows the new level and fresh recommendations, once a worker has run
+    # the follow-ups the learner's writes deferred.
+    assert run_deferred_jobs()
     page.get_by_role("link", name="Go to your dashboard").click()
     state = LearnerSkillState.objects.get(learner__email="jo@example.com", skill__slug="python")
     label = state.mastery_at(timezone.now()).label

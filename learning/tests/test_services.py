@@ -8,17 +8,21 @@ from django.core.exceptions import ValidationError
 
 from catalog.models import Course
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
-from learning.models import Enrollment, LessonProgress
+from insights.models import PendingJob
+from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
 from learning.selectors import course_outline
 from learning.services import (
     enrollment_create,
     enrollment_drop,
+    goal_abandon,
     goal_create,
+    goal_delete,
     goal_update,
     lesson_complete,
     lesson_position_update,
     lesson_start,
 )
+from skillstudio.jobs import LEARNER_FOLLOW_UP
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
@@ -166,3 +170,62 @@ def test_course_outline_marks_status_and_locks(learner, django_assert_max_num_qu
     assert items[1].blocking == [first]
     assert outline.next_lesson.lesson == first
     assert second.pk == items[1].lesson.pk
+
+
+def _follow_ups(learner) -> int:
+    return PendingJob.objects.filter(
+        task_name=LEARNER_FOLLOW_UP, kwargs={"learner_id": learner.pk}
+    ).count()
+
+
+@pytest.mark.django_db
+def test_writes_that_change_what_to_study_defer_one_follow_up_each(learner, course_with_lessons):
+    course, lessons = course_with_lessons
+    SkillFactory(slug="python")
+
+    enrollment = enrollment_create(learner=learner, course=course, now=NOW)
+    assert _follow_ups(learner) == 1
+    enrollment_create(learner=learner, course=course, now=NOW)  # already enrolled
+    lesson_start(learner=learner, lesson=lessons[0], now=NOW)  # the next lesson stays
+    assert _follow_ups(learner) == 1
+    # Completing a lesson of a course joined on the way: one follow-up, not two.
+    enrollment_drop(enrollment=enrollment, now=NOW)
+    assert _follow_ups(learner) == 2
+    lesson_complete(learner=learner, lesson=lessons[0], now=NOW)
+    assert _follow_ups(learner) == 3
+    lesson_complete(learner=learner, lesson=lessons[0], now=NOW)  # nothing new
+    assert _follow_ups(learner) == 3
+    goal = goal_create(
+        learner=learner, title="Py", target_levels={"python": 5}, weekly_hours=3, now=NOW
+    )
+    goal_update(goal=goal, now=NOW, weekly_hours=4)
+    assert _follow_ups(learner) == 5
+
+
+@pytest.mark.django_db
+def test_goal_abandon_keeps_the_goal_and_is_idempotent(learner):
+    SkillFactory(slug="python")
+    goal = goal_create(
+        learner=learner, title="Py", target_levels={"python": 5}, weekly_hours=3, now=NOW
+    )
+
+    goal_abandon(goal=goal, now=NOW)
+    goal_abandon(goal=goal, now=NOW)
+
+    goal.refresh_from_db()
+    assert goal.status == LearningGoal.Status.ABANDONED
+    assert _follow_ups(learner) == 2  # the creation's and the abandonment's
+
+
+@pytest.mark.django_db
+def test_goal_delete_removes_it_with_its_targets_and_follows_up(learner):
+    SkillFactory(slug="python")
+    goal = goal_create(
+        learner=learner, title="Py", target_levels={"python": 5}, weekly_hours=3, now=NOW
+    )
+
+    goal_delete(goal=goal, now=NOW)
+
+    assert not LearningGoal.objects.exists()
+    assert not GoalSkill.objects.exists()
+    assert _follow_ups(learner) == 2

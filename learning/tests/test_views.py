@@ -10,7 +10,7 @@ from assessments.models import Assessment
 from assessments.tests.factories import AssessmentFactory, QuestionFactory
 from catalog.models import Course
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
-from insights.models import Recommendation
+from insights.models import PendingJob, Recommendation
 from insights.tests.factories import LearnerSkillStateFactory, RecommendationFactory
 from learning.models import LearningGoal, LessonProgress
 from learning.tests.factories import (
@@ -20,6 +20,8 @@ from learning.tests.factories import (
     LearningGoalFactory,
     LessonProgressFactory,
 )
+from learning.tests.follow_up import run_deferred_jobs
+from skillstudio.jobs import LEARNER_FOLLOW_UP
 
 pytestmark = pytest.mark.django_db
 
@@ -67,11 +69,61 @@ def test_lesson_page_renders_markdown_without_scripts(client, learner, lessons):
     # The events script knows where to send and what the events are about.
     assert f'data-lesson-id="{first.pk}"' in html
     assert "/static/js/events." in html
-    # Opening the lesson started it and enrolled the learner in its course.
-    assert "In progress" in html
+    # Opening the lesson records nothing: it offers enrolling and starting as a POST.
+    assert "Not started" in html
+    assert "Enroll in Python Basics to start" in html
+    assert f'action="{reverse("learning:lesson_start", args=[first.pk])}"' in html
+    assert "Mark as complete" not in html
+    assert not LessonProgress.objects.filter(learner=learner).exists()
+    assert not learner.enrollments.exists()
+
+
+def test_an_enrolled_learner_is_offered_to_start_the_lesson(client, learner, lessons):
+    first, _ = lessons
+    EnrollmentFactory(learner=learner, course=first.module.course)
+    client.force_login(learner)
+
+    html = client.get(first.get_absolute_url()).content.decode()
+
+    assert "Start this lesson" in html
+    assert "Enroll in" not in html
+    assert not LessonProgress.objects.filter(learner=learner).exists()
+
+
+def test_starting_a_lesson_enrolls_starts_and_offers_completing_it(client, learner, lessons):
+    first, _ = lessons
+    client.force_login(learner)
+
+    response = client.post(reverse("learning:lesson_start", args=[first.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == first.get_absolute_url()
     progress = LessonProgress.objects.get(learner=learner, lesson=first)
     assert progress.status == LessonProgress.Status.IN_PROGRESS
     assert learner.enrollments.get().course == first.module.course
+    html = client.get(first.get_absolute_url()).content.decode()
+    assert "In progress" in html
+    assert "Mark as complete" in html
+    assert "Start this lesson" not in html
+
+
+def test_starting_a_locked_lesson_shows_why_and_records_nothing(client, learner, lessons):
+    _, second = lessons
+    client.force_login(learner)
+
+    response = client.post(reverse("learning:lesson_start", args=[second.pk]), follow=True)
+
+    assert "Complete “Variables” first" in response.content.decode()
+    assert not LessonProgress.objects.filter(learner=learner).exists()
+    assert not learner.enrollments.exists()
+
+
+def test_starting_needs_a_post(client, learner, lessons):
+    first, _ = lessons
+    client.force_login(learner)
+
+    assert client.get(reverse("learning:lesson_start", args=[first.pk])).status_code == 405
+    assert not LessonProgress.objects.filter(learner=learner).exists()
 
 
 def test_locked_lesson_explains_its_prerequisite_and_hides_the_body(client, learner, lessons):
@@ -93,6 +145,7 @@ def test_lesson_of_a_draft_course_is_404_for_another_learner(client, learner, le
 
     assert client.get(first.get_absolute_url()).status_code == 404
     assert client.post(reverse("learning:lesson_complete", args=[first.pk])).status_code == 404
+    assert client.post(reverse("learning:lesson_start", args=[first.pk])).status_code == 404
 
 
 def test_mark_complete_records_progress_and_moves_to_the_next_lesson(client, learner, lessons):
@@ -217,13 +270,15 @@ def test_dashboard_query_count_does_not_grow_with_history(
     assert response.status_code == 200
 
 
-def test_first_dashboard_visit_creates_recommendation_cards(client, learner):
+def test_enrolling_brings_recommendation_cards_to_the_dashboard(client, learner):
     course = CourseFactory(title="Python Basics", slug="python-basics")
     module = ModuleFactory(course=course, title="Start", order=1)
     lesson = LessonFactory(module=module, title="Variables", order=1)
-    EnrollmentFactory(learner=learner, course=course)
     client.force_login(learner)
 
+    client.post(reverse("catalog:course_enroll", args=[course.slug]))
+    # The enrollment deferred the learner's follow-up; a worker runs it.
+    assert run_deferred_jobs() == [(LEARNER_FOLLOW_UP, {"learner_id": learner.pk})]
     html = client.get(reverse("learning:dashboard")).content.decode()
 
     card = Recommendation.objects.get(learner=learner, status="active", lesson=lesson)
@@ -235,7 +290,10 @@ def test_first_dashboard_visit_creates_recommendation_cards(client, learner):
     ("name", "args"),
     [
         ("learning:lesson_complete", [1]),
+        ("learning:lesson_start", [1]),
+        ("learning:goal_abandon", [1]),
         ("catalog:course_enroll", ["python-basics"]),
+        ("catalog:course_leave", ["python-basics"]),
         ("assessments:start", [1]),
         ("assessments:attempt", [1]),
         ("insights:path_generate", [1]),
@@ -249,17 +307,45 @@ def test_writes_need_login(client, name, args):
     assert response["Location"].startswith(reverse("accounts:login"))
 
 
-def test_a_refresh_that_found_nothing_is_not_repeated_on_every_visit(
+def test_the_dashboard_of_a_never_refreshed_learner_computes_nothing(
     client, learner, django_assert_max_num_queries
 ):
+    CourseFactory()
     client.force_login(learner)
-    client.get(reverse("learning:dashboard"))  # first visit: a refresh with nothing to suggest
-    learner.profile.refresh_from_db()
-    assert learner.profile.recommendations_refreshed_at is not None
 
-    # The same reads as any dashboard (26), not another refresh (~45 queries plus writes).
+    # The same reads as any dashboard (26), not a refresh (~45 queries plus writes).
     with django_assert_max_num_queries(28):
         response = client.get(reverse("learning:dashboard"))
 
     assert response.status_code == 200
+    learner.profile.refresh_from_db()
+    assert learner.profile.recommendations_refreshed_at is None
     assert not Recommendation.objects.filter(learner=learner).exists()
+    assert not PendingJob.objects.exists()
+
+
+def test_abandoning_a_goal_keeps_it_and_its_path_page(client, learner):
+    goal = LearningGoalFactory(learner=learner, title="Backend developer")
+    client.force_login(learner)
+    assert (
+        "Abandon this goal" in client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+    )
+
+    response = client.post(reverse("learning:goal_abandon", args=[goal.pk]), follow=True)
+
+    html = response.content.decode()
+    assert "Goal “Backend developer” abandoned" in html
+    assert "This goal is abandoned." in html
+    assert "Abandon this goal" not in html
+    goal.refresh_from_db()
+    assert goal.status == LearningGoal.Status.ABANDONED
+
+
+def test_another_learners_goal_cannot_be_abandoned(client, learner, other_learner):
+    goal = LearningGoalFactory(learner=other_learner)
+    client.force_login(learner)
+
+    assert client.post(reverse("learning:goal_abandon", args=[goal.pk])).status_code == 404
+    assert client.get(reverse("learning:goal_abandon", args=[goal.pk])).status_code == 405
+    goal.refresh_from_db()
+    assert goal.status == LearningGoal.Status.ACTIVE
