@@ -39,6 +39,7 @@ from learning.serializers import (
     PositionSerializer,
 )
 from skillstudio.jobs import defer
+from skillstudio.parsers import ItemwiseJSONParser
 
 # Follow-up after a learner's progress or quiz: struggle check, fresh recommendations.
 FOLLOW_UP = "insights.refresh_recommendations"
@@ -194,6 +195,10 @@ class LessonPositionView(LessonActionView):
 
 
 class EventBatchView(views.APIView):
+    # Each event is validated on its own (learning.events): odd values in one
+    # must not refuse the whole batch at parse time.
+    parser_classes = [ItemwiseJSONParser]
+
     @extend_schema(request=EventBatchDocSerializer, responses=IngestResultSerializer)
     def post(self, request: Request) -> Response:
         """Ingest up to 500 events: valid ones stored, duplicates acknowledged, errors by index.

@@ -19,3 +19,7 @@ urlpatterns = [
     path("insights/", include("insights.urls")),
     path("api/", include("skillstudio.api_urls")),
 ]
+
+handler400 = "skillstudio.errors.bad_request"
+handler403 = "skillstudio.errors.permission_denied"
+handler500 = "skillstudio.errors.server_error"
