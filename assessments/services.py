@@ -11,7 +11,12 @@ from django.db import transaction
 
 from assessments.grading import grade_responses, score_percent
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
-from assessments.rules import answer_key_problems, assessment_publish_problems, choice_problems
+from assessments.rules import (
+    answer_key_problems,
+    assessment_publish_problems,
+    attempt_start_allowed,
+    choice_problems,
+)
 from assessments.selectors import assessment_is_open, questions_with_key
 from skillstudio.data_versions import learners_changed
 
@@ -63,6 +68,8 @@ def attempt_start(*, learner, assessment: Assessment, now: datetime) -> Assessme
         raise ValidationError({"assessment": "This assessment is not open to learners."})
     if not Question.objects.filter(assessment=assessment).exists():
         raise ValidationError({"assessment": "This assessment has no questions yet."})
+    if reason := attempt_start_allowed(learner=learner, assessment=assessment, now=now):
+        raise ValidationError({"assessment": reason})
     # get_or_create retries the read when a concurrent start wins the partial
     # unique constraint, so a double click yields one attempt.
     attempt, created = AssessmentAttempt.objects.get_or_create(
