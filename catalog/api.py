@@ -35,7 +35,7 @@ from catalog.serializers import (
     SkillSerializer,
 )
 from catalog.services import course_prerequisites_set, lesson_prerequisites_set
-from learning.selectors import course_outline
+from learning.selectors import course_outline, lesson_ids_readable_by
 
 
 class CanAuthorOrReadOnly(permissions.BasePermission):
@@ -223,6 +223,9 @@ class LessonViewSet(CourseChildMixin, viewsets.ModelViewSet):
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False):
             context["module"] = self.get_module()
+            context["readable_ids"] = lesson_ids_readable_by(
+                user=self.request.user, course=self.get_course()
+            )
         return context
 
     def _save(self, serializer, **extra) -> None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, views, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.filters import LearnerFilterSet
+from accounts.filters import IdFilter, LearnerFilterSet
 from catalog.models import Lesson
 from catalog.selectors import lessons_visible_to
 from learning import services
@@ -89,6 +88,8 @@ class GoalViewSet(viewsets.ModelViewSet):
 
 
 class EnrollmentFilter(LearnerFilterSet):
+    course = IdFilter(field_name="course_id")
+
     class Meta:
         model = Enrollment
         fields = ["status", "course"]
@@ -125,7 +126,7 @@ class EnrollmentViewSet(
 
 
 class ProgressFilter(LearnerFilterSet):
-    course = filters.NumberFilter(field_name="lesson__module__course_id")
+    course = IdFilter(field_name="lesson__module__course_id")
 
     class Meta:
         model = LessonProgress
