@@ -8,9 +8,16 @@ after a DRF view runs: an unhandled exception (500), a body over the size limit
 
 from __future__ import annotations
 
+import sys
+
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
 from django.views import defaults
+
+# Seconds a client should wait before retrying while the database is unreachable.
+RETRY_AFTER_SECONDS = 30
 
 
 def is_api(request: HttpRequest) -> bool:
@@ -57,7 +64,31 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     return defaults.permission_denied(request, exception)
 
 
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 + Retry-After: the database is unreachable (an outage, not a bug).
+
+    The page is rendered without a request context: the session, the user and
+    anything else that needs the database are out of reach.
+    """
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if is_api(request):
+        return error_response(
+            request,
+            503,
+            "unavailable",
+            "The service is briefly unavailable; please retry shortly.",
+            headers=headers,
+        )
+    response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = headers["Retry-After"]
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. Django calls it while handling the exception, so the cause is
+    at hand: a lost database connection is a 503 with a retry hint."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return service_unavailable(request)
     if is_api(request):
         return error_response(
             request, 500, "server_error", "Something went wrong on our side; it has been logged."

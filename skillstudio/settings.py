@@ -257,7 +257,15 @@ SPECTACULAR_SETTINGS = {
 
 # Security: secure by default; `check --deploy` is clean with DEBUG off.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only behind a proxy that sets (overwrites) the header: otherwise any client
+# could claim HTTPS. Spelt "HTTP_X_FORWARDED_PROTO=https".
+if _proxy_ssl := env.str("SECURE_PROXY_SSL_HEADER", default=""):
+    _header, _, _value = _proxy_ssl.partition("=")
+    if not _header.startswith("HTTP_") or not _value:
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER must look like HTTP_X_FORWARDED_PROTO=https"
+        )
+    SECURE_PROXY_SSL_HEADER = (_header, _value)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
