@@ -7,7 +7,7 @@ import logging
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from redis.exceptions import RedisError
-from rest_framework import generics, permissions, status
+from rest_framework import exceptions, generics, permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -17,15 +17,24 @@ from rest_framework_simplejwt.views import (
     TokenRefreshView,
 )
 
+from accounts.lockout import lockout_message
 from accounts.models import LearnerProfile
 from accounts.serializers import ProfileSerializer, RegisterSerializer, UserSerializer
 from accounts.services import profile_update, user_register
+from skillstudio.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 
 
 class AuthRateThrottle(ScopedRateThrottle):
-    """Scope "auth" throttle that fails open: Redis being down must not lock users out."""
+    """Scope "auth" throttle that fails open: Redis being down must not lock users out.
+
+    Keyed on the trusted client address (TRUSTED_PROXY_COUNT), never on a raw
+    X-Forwarded-For that the client could rotate.
+    """
+
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request)
 
     def allow_request(self, request: Request, view) -> bool:
         try:
@@ -54,8 +63,29 @@ class RegisterView(ThrottledAuthMixin, generics.GenericAPIView):
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+class LockedOut(exceptions.Throttled):
+    default_code = "locked_out"
+
+
 class LoginView(ThrottledAuthMixin, TokenObtainPairView):
     """Email + password -> access and refresh JWTs."""
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            response = super().post(request, *args, **kwargs)
+        except exceptions.AuthenticationFailed:
+            self._raise_if_locked_out(request)
+            raise
+        self._raise_if_locked_out(request)
+        return response
+
+    @staticmethod
+    def _raise_if_locked_out(request: Request) -> None:
+        # axes flags a lockout on the DRF request, where its middleware cannot
+        # see it: answer it here, in the API's error shape.
+        if getattr(request, "axes_locked_out", False):
+            message, retry_after = lockout_message()
+            raise LockedOut(wait=int(retry_after), detail=message)
 
 
 class RefreshView(TokenRefreshView):

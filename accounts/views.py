@@ -39,6 +39,36 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form}, status=status)
 
 
+def _throttled(request: HttpRequest, view: object) -> int | None:
+    """Seconds to wait when the "auth" rate limit for this client is used up, else None."""
+    throttle = AuthRateThrottle()
+    if throttle.allow_request(request, view):
+        return None
+    return int(throttle.wait() or 60)
+
+
+@require_http_methods(["GET", "POST"])
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """/admin/login/ under the same per-client rate limit as the other login doors
+    (the lockout itself comes from axes, which sees every authenticate())."""
+    from django.contrib import admin
+
+    if request.method == "POST":
+        wait = _throttled(request, admin_login)
+        if wait is not None:
+            response = HttpResponse(
+                f"Too many sign-in attempts from here. Please wait {wait} seconds.",
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+            response["Retry-After"] = str(wait)
+            return response
+    return admin.site.login(request)
+
+
+admin_login.throttle_scope = "auth"  # type: ignore[attr-defined]
+
+
 class ThrottledLoginView(auth_views.LoginView):
     """Log in with email and password, under the API's "auth" rate limit per client.
 
@@ -50,9 +80,8 @@ class ThrottledLoginView(auth_views.LoginView):
     throttle_scope = "auth"
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        throttle = AuthRateThrottle()
-        if not throttle.allow_request(request, self):
-            wait = int(throttle.wait() or 60)
+        wait = _throttled(request, self)
+        if wait is not None:
             context = self.get_context_data(form=self.form_class(request), throttled_for=wait)
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)

@@ -65,6 +65,9 @@ class AssessmentForm(forms.ModelForm):
             "time_limit_minutes",
             "due_at",
             "weight",
+            "max_attempts",
+            "min_minutes_between_attempts",
+            "show_answers",
         )
 
     def clean(self) -> dict[str, Any]:

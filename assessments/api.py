@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -18,7 +19,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.filters import LearnerFilterSet
+from accounts.filters import IdFilter, LearnerFilterSet
 from assessments import services
 from assessments.models import Assessment, AssessmentAttempt, Question
 from assessments.selectors import (
@@ -58,9 +59,18 @@ class IsAuthorOrReadOnly(permissions.BasePermission):
         return assessments_editable_by(user=request.user).filter(pk=obj.pk).exists()
 
 
+class AssessmentFilter(filters.FilterSet):
+    course = IdFilter(field_name="course_id")
+    lesson = IdFilter(field_name="lesson_id")
+
+    class Meta:
+        model = Assessment
+        fields = ["kind", "is_published"]
+
+
 class AssessmentViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAuthorOrReadOnly]
-    filterset_fields = ["kind", "course", "lesson", "is_published"]
+    filterset_class = AssessmentFilter
     search_fields = ["title", "description"]
     ordering_fields = ["title", "created_at"]
 
@@ -130,6 +140,8 @@ class QuestionViewSet(viewsets.ModelViewSet):
 
 
 class AttemptFilter(LearnerFilterSet):
+    assessment = IdFilter(field_name="assessment_id")
+
     class Meta:
         model = AssessmentAttempt
         fields = ["assessment"]

@@ -7,13 +7,15 @@ Response shapes (what a client sends per question):
 - numeric: ``{"value": 3.14}`` or ``{"value": "3.14"}`` (correct within the tolerance)
 - short_text: ``{"text": "Django"}`` (case- and whitespace-insensitive)
 
-Any response may carry ``"seconds_spent": n``. A response that does not fit its
-question raises ValidationError naming the question; it never grades as wrong
-silently, so a client bug is visible.
+Any response may carry ``"seconds_spent": n``; any other key (one meant for
+another kind of question, say) is refused, so nothing unbounded is stored. A
+response that does not fit its question raises ValidationError naming the
+question; it never grades as wrong silently, so a client bug is visible.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -24,6 +26,12 @@ from assessments.models import Question
 
 MAX_SECONDS_SPENT = 24 * 3600
 MAX_TEXT_LENGTH = 1000
+MAX_CHOICES = 50
+# A numeric answer must fit the answer key's decimal type (max_digits=14, decimal_places=4).
+MAX_NUMERIC_ABS = Decimal("1e10")
+MAX_NUMERIC_TEXT = 40
+# Question ids are bigints: plain ASCII digits, at most 18 of them.
+QUESTION_ID = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -40,10 +48,27 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def _response_key(question: Question) -> str:
+    if question.has_choices:
+        return "choices"
+    return "value" if question.kind == Question.Kind.NUMERIC else "text"
+
+
+def _check_keys(question: Question, response: dict) -> None:
+    extra = set(response) - {_response_key(question), "seconds_spent"}
+    if extra:
+        names = ", ".join(sorted(str(key)[:20] for key in extra)[:5])
+        raise ValueError(
+            f"unexpected key(s) {names} for a {question.get_kind_display().lower()} question"
+        )
+
+
 def _choice_ids(question: Question, response: dict) -> set[int]:
     raw = response.get("choices")
     if not isinstance(raw, list) or not raw:
         raise ValueError("pick at least one choice ({'choices': [id, ...]})")
+    if len(raw) > MAX_CHOICES:
+        raise ValueError(f"pick at most {MAX_CHOICES} choices")
     if any(isinstance(c, bool) or not isinstance(c, int) for c in raw):
         raise ValueError("choices must be choice ids (integers)")
     picked = set(raw)
@@ -59,12 +84,20 @@ def _numeric_value(response: dict) -> Decimal:
     raw = response.get("value")
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise ValueError("give a number ({'value': 3.14})")
+    if isinstance(raw, int) and abs(raw) >= MAX_NUMERIC_ABS:
+        raise ValueError(f"the number must be smaller than {MAX_NUMERIC_ABS:,.0f} in size")
+    text = str(raw).strip()
+    # Decimal() also reads non-ASCII digits ("٣"); answers are plain ASCII numbers.
+    if len(text) > MAX_NUMERIC_TEXT or not text.isascii():
+        raise ValueError("give a plain number, e.g. 3.14")
     try:
-        value = Decimal(str(raw).strip())
+        value = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"{str(raw)[:40]!r} is not a number") from None
+        raise ValueError(f"{text[:40]} is not a number") from None
     if not value.is_finite():
         raise ValueError("the number must be finite")
+    if abs(value) >= MAX_NUMERIC_ABS:
+        raise ValueError(f"the number must be smaller than {MAX_NUMERIC_ABS:,.0f} in size")
     return value
 
 
@@ -77,6 +110,10 @@ def _text(response: dict) -> str:
     if "\x00" in raw:
         # Stored in JSONB, which cannot hold NUL characters.
         raise ValueError("the answer must not contain NUL characters")
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("the answer must be valid Unicode text (no lone surrogates)") from None
     return raw
 
 
@@ -89,6 +126,7 @@ def _seconds(response: dict) -> int:
 
 def is_correct(question: Question, response: dict) -> bool:
     """Grade one response; raises ValueError (with a reason) when it is malformed."""
+    _check_keys(question, response)
     if question.has_choices:
         picked = _choice_ids(question, response)
         correct = {choice.pk for choice in question.choices.all() if choice.is_correct}
@@ -104,12 +142,13 @@ def is_correct(question: Question, response: dict) -> bool:
     raise ValueError(f"unsupported question kind {question.kind!r}")
 
 
-def _question_id(key) -> int:
+def _question_id(key) -> int | None:
+    """The question id a response key names, or None when it cannot be one."""
     if isinstance(key, int) and not isinstance(key, bool):
-        return key
-    if isinstance(key, str) and key.isdigit():
+        return key if 0 < key < 2**63 else None
+    if isinstance(key, str) and QUESTION_ID.fullmatch(key):
         return int(key)
-    raise ValidationError({"responses": f"{str(key)[:40]!r} is not a question id."})
+    return None
 
 
 def grade_responses(*, questions: Iterable[Question], responses: dict) -> list[Graded]:
@@ -121,10 +160,18 @@ def grade_responses(*, questions: Iterable[Question], responses: dict) -> list[G
     if not isinstance(responses, dict):
         raise ValidationError({"responses": "Send an object mapping question ids to answers."})
     by_id = {question.pk: question for question in questions}
+    if len(responses) > len(by_id):
+        raise ValidationError(
+            {"responses": f"Send at most one answer per question ({len(by_id)} questions)."}
+        )
     given: dict[int, dict] = {}
     errors: dict[str, str] = {}
     for key, response in responses.items():
         question_id = _question_id(key)
+        if question_id is None:
+            raise ValidationError(
+                {"responses": f"{str(key)[:40]} is not a question id (use its number)."}
+            )
         if question_id not in by_id:
             errors[str(key)] = f"Question {question_id} is not part of this assessment."
         elif not isinstance(response, dict):
@@ -145,7 +192,8 @@ def grade_responses(*, questions: Iterable[Question], responses: dict) -> list[G
             errors[str(question_id)] = f"Question {question.order}: {exc}."
             continue
         # Keep only the graded part: clients may send extra keys we must not store.
-        stored = {k: response[k] for k in ("choices", "value", "text") if k in response}
+        key = _response_key(question)
+        stored = {key: response[key]}
         points = Decimal(question.points) if correct else Decimal(0)
         graded.append(Graded(question, stored, correct, points, seconds))
     if errors:

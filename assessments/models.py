@@ -15,6 +15,22 @@ class Assessment(models.Model):
         QUIZ = "quiz", "Quiz"
         EXAM = "exam", "Exam"
 
+    class ShowAnswers(models.TextChoices):
+        """When a learner sees the correct answers and explanations (assessments.rules)."""
+
+        DEFAULT = (
+            "",
+            "Default for its kind (diagnostics: never; others: after the last attempt or a pass)",
+        )
+        IMMEDIATELY = "immediately", "Immediately after each attempt"
+        AFTER_LAST_ATTEMPT = "after_last_attempt", "After the last allowed attempt"
+        AFTER_PASSING = "after_passing", "After passing"
+        AFTER_LAST_ATTEMPT_OR_PASSING = (
+            "after_last_attempt_or_passing",
+            "After the last allowed attempt or a pass",
+        )
+        NEVER = "never", "Never"
+
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.QUIZ)
     description = models.TextField(blank=True)
@@ -37,6 +53,26 @@ class Assessment(models.Model):
         CourseRun, on_delete=models.CASCADE, null=True, blank=True, related_name="assessments"
     )
     due_at = models.DateTimeField(null=True, blank=True)
+    # Review and retake rules (R-REVIEW).
+    max_attempts = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Submitted attempts allowed per learner; empty for unlimited.",
+    )
+    min_minutes_between_attempts = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Minutes a learner waits after submitting before starting another attempt.",
+    )
+    show_answers = models.CharField(
+        max_length=40,
+        choices=ShowAnswers.choices,
+        blank=True,
+        default=ShowAnswers.DEFAULT,
+        db_default="",
+        help_text="When correct answers and explanations are shown to the learner.",
+    )
     weight = models.DecimalField(
         max_digits=5,
         decimal_places=2,
@@ -68,6 +104,10 @@ class Assessment(models.Model):
             models.CheckConstraint(
                 condition=models.Q(weight__isnull=True) | models.Q(weight__gte=0, weight__lte=100),
                 name="assessment_weight_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_attempts__isnull=True) | models.Q(max_attempts__gte=1),
+                name="assessment_max_attempts_positive",
             ),
         ]
 

@@ -1,12 +1,22 @@
-"""What makes a question gradable: one rule for the admin, the API and publishing."""
+"""Assessment rules shared by every door.
+
+What makes a question gradable (the admin, the API and publishing), and the
+review and retake rules of R-REVIEW: how many attempts, how far apart, and
+when the correct answers and explanations are shown.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from assessments.models import Assessment, Question
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from assessments.models import Assessment, AssessmentAttempt, Question
 from catalog.models import Course, Lesson
 
 
@@ -72,3 +82,106 @@ def lesson_course_problem(*, course: Course | None, lesson: Lesson | None) -> st
     if course is not None and lesson is not None and lesson.module.course_id != course.pk:
         return f"“{lesson}” is not a lesson of “{course}”."
     return None
+
+
+ShowAnswers = Assessment.ShowAnswers
+
+
+def show_answers_rule(assessment: Assessment) -> str:
+    """The assessment's answer-review rule, with the default for its kind resolved.
+
+    The defaults never leak a retake's answers: a diagnostic measures, so it
+    never shows them; a quiz or exam shows them after the last allowed attempt
+    or once the learner has passed (with unlimited attempts, only after a pass).
+    """
+    if assessment.show_answers:
+        return assessment.show_answers
+    if assessment.kind == Assessment.Kind.DIAGNOSTIC:
+        return ShowAnswers.NEVER
+    return ShowAnswers.AFTER_LAST_ATTEMPT_OR_PASSING
+
+
+@dataclass(frozen=True)
+class AttemptHistory:
+    submitted: int
+    passed: bool
+    last_submitted_at: datetime | None
+    has_open: bool
+
+
+def attempt_history(*, learner, assessment: Assessment) -> AttemptHistory:
+    """One query: the learner's submitted count, whether any passed, the last submission."""
+    row = AssessmentAttempt.objects.filter(learner=learner, assessment=assessment).aggregate(
+        submitted=Count("pk", filter=Q(submitted_at__isnull=False)),
+        passed=Count("pk", filter=Q(submitted_at__isnull=False, passed=True)),
+        last=Max("submitted_at"),
+        open=Count("pk", filter=Q(submitted_at__isnull=True)),
+    )
+    return AttemptHistory(
+        submitted=row["submitted"],
+        passed=row["passed"] > 0,
+        last_submitted_at=row["last"],
+        has_open=row["open"] > 0,
+    )
+
+
+def attempt_start_allowed(*, learner, assessment: Assessment, now: datetime) -> str | None:
+    """Why ``learner`` may not start a new attempt now, or None when they may.
+
+    An attempt already open may always be resumed (starting returns it).
+    """
+    history = attempt_history(learner=learner, assessment=assessment)
+    if history.has_open:
+        return None
+    if assessment.max_attempts is not None and history.submitted >= assessment.max_attempts:
+        plural = "s" if assessment.max_attempts != 1 else ""
+        kind = assessment.get_kind_display().lower()
+        return f"You have used all {assessment.max_attempts} attempt{plural} at this {kind}."
+    wait = timedelta(minutes=assessment.min_minutes_between_attempts)
+    if wait and history.last_submitted_at is not None:
+        next_at = history.last_submitted_at + wait
+        if now < next_at:
+            minutes = max(1, int((next_at - now).total_seconds() + 59) // 60)
+            return (
+                f"You can start another attempt in {minutes} minute{'s' if minutes != 1 else ''} "
+                f"(at {timezone.localtime(next_at):%H:%M %Z})."
+            )
+    return None
+
+
+def answers_visible(*, attempt: AssessmentAttempt) -> bool:
+    """Whether the learner may see the correct answers and explanations of ``attempt``."""
+    if not attempt.is_submitted:
+        return False
+    rule = show_answers_rule(attempt.assessment)
+    if rule == ShowAnswers.IMMEDIATELY:
+        return True
+    if rule == ShowAnswers.NEVER:
+        return False
+    history = attempt_history(learner=attempt.learner_id, assessment=attempt.assessment_id)
+    used_up = (
+        attempt.assessment.max_attempts is not None
+        and history.submitted >= attempt.assessment.max_attempts
+    )
+    if rule == ShowAnswers.AFTER_LAST_ATTEMPT:
+        return used_up
+    if rule == ShowAnswers.AFTER_PASSING:
+        return history.passed
+    return used_up or history.passed
+
+
+def answers_shown_when(assessment: Assessment) -> str:
+    """A sentence for the learner: when the answers will be shown."""
+    rule = show_answers_rule(assessment)
+    if rule == ShowAnswers.NEVER:
+        return "Correct answers are not shown for this assessment."
+    if rule == ShowAnswers.AFTER_PASSING or (
+        rule == ShowAnswers.AFTER_LAST_ATTEMPT_OR_PASSING and assessment.max_attempts is None
+    ):
+        return "Correct answers and explanations are shown once you pass."
+    if rule == ShowAnswers.AFTER_LAST_ATTEMPT:
+        return "Correct answers and explanations are shown after your last allowed attempt."
+    return (
+        "Correct answers and explanations are shown after your last allowed attempt "
+        "or once you pass."
+    )

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.selectors import reachable_by
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
+from assessments.rules import answers_visible
 from catalog.models import Course
 from skillstudio.access import is_platform_admin, owner_scoped
 
@@ -82,9 +83,14 @@ class AnswerReview:
 
 
 def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
-    """Answers with explanations and the key; empty until the attempt is submitted."""
+    """Answers as graded; empty until the attempt is submitted.
+
+    The key (correct choices and answer) and the explanations are filled in only
+    when the assessment's review rule allows it (assessments.rules.answers_visible).
+    """
     if not attempt.is_submitted:
         return []
+    reveal = answers_visible(attempt=attempt)
     answers = (
         Answer.objects.filter(attempt=attempt)
         .select_related("question__skill")
@@ -111,9 +117,9 @@ def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
                 response=answer.response,
                 is_correct=answer.is_correct,
                 points_awarded=answer.points_awarded,
-                explanation=question.explanation,
-                correct_choice_ids=[c.pk for c in correct_choices],
-                correct_answer=correct_answer,
+                explanation=question.explanation if reveal else "",
+                correct_choice_ids=[c.pk for c in correct_choices] if reveal else [],
+                correct_answer=correct_answer if reveal else "",
             )
         )
     return reviews

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assessments.models import Assessment, AssessmentAttempt, Question
+from assessments.rules import answers_visible
 from assessments.selectors import assessments_visible_to, attempt_review
 from assessments.services import questions_for_learner
 from catalog.models import Lesson
@@ -47,6 +48,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "owner",
             "passing_score",
             "time_limit_minutes",
+            "max_attempts",
+            "min_minutes_between_attempts",
+            "show_answers",
             "is_published",
             "question_count",
             "created_at",
@@ -56,6 +60,8 @@ class AssessmentSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "passing_score": {"min_value": 0, "max_value": 100},
             "time_limit_minutes": {"min_value": 1, "max_value": 10000},
+            "max_attempts": {"min_value": 1, "max_value": 1000},
+            "min_minutes_between_attempts": {"min_value": 0, "max_value": 525600},
         }
 
     def get_fields(self) -> dict:
@@ -206,9 +212,13 @@ class AttemptDetailSerializer(AttemptSerializer):
 
     questions = serializers.SerializerMethodField()
     review = serializers.SerializerMethodField()
+    answers_shown = serializers.SerializerMethodField(
+        help_text="Whether review carries the correct answers and explanations "
+        "(the assessment's review rule)."
+    )
 
     class Meta(AttemptSerializer.Meta):
-        fields = [*AttemptSerializer.Meta.fields, "questions", "review"]
+        fields = [*AttemptSerializer.Meta.fields, "questions", "review", "answers_shown"]
         read_only_fields = fields
 
     @extend_schema_field(LearnerQuestionSerializer(many=True))
@@ -216,6 +226,9 @@ class AttemptDetailSerializer(AttemptSerializer):
         return LearnerQuestionSerializer(
             questions_for_learner(assessment=attempt.assessment), many=True
         ).data
+
+    def get_answers_shown(self, attempt: AssessmentAttempt) -> bool:
+        return answers_visible(attempt=attempt)
 
     @extend_schema_field(AnswerReviewSerializer(many=True))
     def get_review(self, attempt: AssessmentAttempt) -> list[dict]:

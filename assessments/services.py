@@ -22,6 +22,7 @@ from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Qu
 from assessments.rules import (
     answer_key_problems,
     assessment_publish_problems,
+    attempt_start_allowed,
     choice_problems,
     lesson_course_problem,
 )
@@ -77,6 +78,8 @@ def attempt_start(*, learner, assessment: Assessment, now: datetime) -> Assessme
         raise ValidationError({"assessment": "This assessment is not open to learners."})
     if not Question.objects.filter(assessment=assessment).exists():
         raise ValidationError({"assessment": "This assessment has no questions yet."})
+    if reason := attempt_start_allowed(learner=learner, assessment=assessment, now=now):
+        raise ValidationError({"assessment": reason})
     # get_or_create retries the read when a concurrent start wins the partial
     # unique constraint, so a double click yields one attempt.
     attempt, created = AssessmentAttempt.objects.get_or_create(

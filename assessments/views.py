@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from assessments.forms import AttemptForm
 from assessments.models import Assessment, AssessmentAttempt
+from assessments.rules import answers_shown_when, answers_visible
 from assessments.selectors import assessments_visible_to, attempt_review, attempts_for
 from assessments.services import attempt_start, attempt_submit, questions_for_learner
 from insights.progress import TargetProgress, breakdown_rows, goal_targets
@@ -89,6 +90,8 @@ def _result(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
             "attempt": attempt,
             "assessment": attempt.assessment,
             "reviews": attempt_review(attempt=attempt),
+            "answers_shown": answers_visible(attempt=attempt),
+            "answers_shown_when": answers_shown_when(attempt.assessment),
             "breakdown": breakdown,
             "goal_gaps": _goal_gaps(request.user) if is_diagnostic else [],
         },

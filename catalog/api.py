@@ -48,7 +48,7 @@ from catalog.services import (
     module_update,
 )
 from catalog.tutor import course_passages
-from learning.selectors import course_outline
+from learning.selectors import course_outline, lesson_ids_readable_by
 from skillstudio.access import can_author, can_manage_course
 
 
@@ -298,6 +298,9 @@ class LessonViewSet(CourseChildMixin, viewsets.ModelViewSet):
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False):
             context["module"] = self.get_module()
+            context["readable_ids"] = lesson_ids_readable_by(
+                user=self.request.user, course=self.get_course()
+            )
         return context
 
     def perform_create(self, serializer) -> None:

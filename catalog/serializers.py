@@ -103,6 +103,10 @@ class LessonSerializer(serializers.ModelSerializer):
     prerequisites = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Lesson.objects.all(), required=False
     )
+    readable = serializers.SerializerMethodField(
+        help_text="False when the caller may not open this lesson (not signed in, or locked "
+        "behind prerequisites): body and video_url are then empty."
+    )
 
     class Meta:
         model = Lesson
@@ -118,6 +122,7 @@ class LessonSerializer(serializers.ModelSerializer):
             "difficulty",
             "skills",
             "prerequisites",
+            "readable",
         ]
         read_only_fields = ["module"]
         extra_kwargs = {
@@ -134,6 +139,16 @@ class LessonSerializer(serializers.ModelSerializer):
                 module__course_id=module.course_id
             )
         return fields
+
+    def get_readable(self, lesson: Lesson) -> bool:
+        readable = self.context.get("readable_ids")
+        return readable is None or lesson.pk in readable
+
+    def to_representation(self, lesson: Lesson) -> dict:
+        data = super().to_representation(lesson)
+        if not data["readable"]:
+            data["body"] = data["video_url"] = ""
+        return data
 
 
 class OutlineLessonSerializer(serializers.Serializer):

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, views, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.filters import LearnerFilterSet
+from accounts.filters import IdFilter, LearnerFilterSet
 from catalog.models import Lesson
 from catalog.selectors import lessons_visible_to
 from learning import services
@@ -38,6 +37,7 @@ from learning.serializers import (
     LessonProgressSerializer,
     PositionSerializer,
 )
+from skillstudio.parsers import ItemwiseJSONParser
 
 
 class GoalFilter(LearnerFilterSet):
@@ -94,6 +94,8 @@ class GoalViewSet(viewsets.ModelViewSet):
 
 
 class EnrollmentFilter(LearnerFilterSet):
+    course = IdFilter(field_name="course_id")
+
     class Meta:
         model = Enrollment
         fields = ["status", "course"]
@@ -130,7 +132,7 @@ class EnrollmentViewSet(
 
 
 class ProgressFilter(LearnerFilterSet):
-    course = filters.NumberFilter(field_name="lesson__module__course_id")
+    course = IdFilter(field_name="lesson__module__course_id")
 
     class Meta:
         model = LessonProgress
@@ -195,6 +197,10 @@ class LessonPositionView(LessonActionView):
 
 
 class EventBatchView(views.APIView):
+    # Each event is validated on its own (learning.events): odd values in one
+    # must not refuse the whole batch at parse time.
+    parser_classes = [ItemwiseJSONParser]
+
     @extend_schema(request=EventBatchDocSerializer, responses=IngestResultSerializer)
     def post(self, request: Request) -> Response:
         """Ingest up to 500 events: valid ones stored, duplicates acknowledged, errors by index.

@@ -17,15 +17,15 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
 
-from assessments.models import Assessment
-from catalog.models import Course, Lesson
+from assessments.selectors import assessments_visible_to
+from catalog.selectors import courses_visible_to, lessons_visible_to
 from learning.models import LearnerEvent
 from skillstudio.data_versions import learners_changed
 
@@ -33,6 +33,8 @@ MAX_EVENTS = 500
 MAX_DATA_BYTES = 4096
 # Client clocks drift; an event a few minutes "ahead" of the server is still plausible.
 FUTURE_SKEW = timedelta(minutes=5)
+# Real UTC offsets run from -12:00 to +14:00; PostgreSQL refuses some larger ones.
+MAX_UTC_OFFSET = timedelta(hours=14)
 ALLOWED_KEYS = {
     "event_id",
     "type",
@@ -42,7 +44,13 @@ ALLOWED_KEYS = {
     "assessment_id",
     "data",
 }
-TARGETS = (("course_id", Course), ("lesson_id", Lesson), ("assessment_id", Assessment))
+# What the learner may see, per kind of target: a hidden (draft) id is reported
+# exactly like one that does not exist.
+TARGETS = (
+    ("course_id", courses_visible_to),
+    ("lesson_id", lessons_visible_to),
+    ("assessment_id", assessments_visible_to),
+)
 # Type.values builds a new list on every access; validation checks each of 500 events.
 EVENT_TYPES = frozenset(LearnerEvent.Type.values)
 
@@ -97,11 +105,14 @@ def _parse_time(value, *, now: datetime) -> datetime:
         raise _Invalid("occurred_at must be an ISO 8601 date-time.")
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise _Invalid("occurred_at must include a time zone (e.g. a trailing Z).")
+    if abs(moment.utcoffset()) > MAX_UTC_OFFSET:
+        raise _Invalid("occurred_at has a time-zone offset beyond ±14:00.")
     if moment > now + FUTURE_SKEW:
         raise _Invalid("occurred_at is in the future (more than 5 minutes ahead of the server).")
     if moment.year < 2000:
         raise _Invalid("occurred_at is before the year 2000.")
-    return moment
+    # Stored as UTC: the database never sees an offset with seconds or odd digits.
+    return moment.astimezone(UTC)
 
 
 def _parse_id(event: dict, key: str) -> int | None:
@@ -128,8 +139,15 @@ def _clean(index: int, event, *, now: datetime) -> _Clean:
         data = {}
     if not isinstance(data, dict):
         raise _Invalid("data must be a JSON object.")
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    if len(text.encode()) > MAX_DATA_BYTES:
+    try:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise _Invalid("data must not contain NaN or infinite numbers.") from None
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:
+        raise _Invalid("data must be valid Unicode text (no lone surrogates).") from None
+    if size > MAX_DATA_BYTES:
         raise _Invalid(f"data is larger than {MAX_DATA_BYTES} bytes.")
     if "\\u0000" in text:
         # PostgreSQL's jsonb cannot hold NUL characters.
@@ -210,13 +228,14 @@ def _insert(learner, rows: list[_Clean], *, now: datetime) -> int:
         return cursor.rowcount
 
 
-def _existing_ids(model, ids: set[int]) -> set[int]:
-    """Which of `ids` exist, passed as one text parameter (see _already_stored).
+def _existing_ids(visible, ids: set[int], *, learner) -> set[int]:
+    """Which of `ids` the learner can see, passed as one text parameter (see _already_stored).
 
-    order_by() drops the model's default ordering, which would join and sort for nothing.
+    order_by() drops the default ordering, which would join and sort for nothing.
     """
     listed = RawSQL("SELECT unnest(string_to_array(%s, ',')::bigint[])", [",".join(map(str, ids))])
-    return set(model.objects.filter(pk__in=listed).order_by().values_list("pk", flat=True))
+    queryset = visible(user=learner).filter(pk__in=listed).order_by()
+    return set(queryset.values_list("pk", flat=True))
 
 
 def _already_stored(learner, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -247,11 +266,11 @@ def ingest_events(*, learner, events: list[dict], now: datetime) -> IngestResult
             result.errors.append({"index": index, "reason": str(exc)})
 
     # Referenced catalog ids must exist: one query per kind of target.
-    for key, model in TARGETS:
+    for key, visible in TARGETS:
         wanted = {getattr(row, key) for row in cleaned} - {None}
         if not wanted:
             continue
-        allowed = _existing_ids(model, wanted) | {None}
+        allowed = _existing_ids(visible, wanted, learner=learner) | {None}
         for row in [r for r in cleaned if getattr(r, key) not in allowed]:
             result.errors.append(
                 {"index": row.index, "reason": f"{key} {getattr(row, key)} does not exist."}

@@ -138,3 +138,22 @@ def course_outline(*, learner, course: Course) -> CourseOutline:
         lessons_total=len(lessons),
         lessons_completed=sum(1 for lesson in lessons if lesson.pk in completed_ids),
     )
+
+
+def lesson_ids_readable_by(*, user, course: Course) -> set[int]:
+    """Lessons of ``course`` whose body ``user`` may read: the lesson page's rules.
+
+    Its authors and admins read every lesson; a signed-in learner reads those
+    not locked behind prerequisites; anonymous visitors see the outline only
+    (the lesson page asks them to log in).
+    """
+    from catalog.selectors import can_edit_course
+
+    if can_edit_course(user=user, course=course):
+        return set(Lesson.objects.filter(module__course=course).values_list("pk", flat=True))
+    if user is None or not user.is_authenticated:
+        return set()
+    outline = course_outline(learner=user, course=course)
+    return {
+        item.lesson.pk for module in outline.modules for item in module.lessons if not item.locked
+    }

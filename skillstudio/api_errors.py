@@ -25,7 +25,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 # What any operation can answer with besides success: bad input, not signed in,
 # not allowed, not found, wrong method, unsupported body type, throttled.
-ERROR_STATUSES = ("400", "401", "403", "404", "405", "415", "429")
+ERROR_STATUSES = ("400", "401", "403", "404", "405", "413", "415", "429", "500")
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -52,6 +52,20 @@ def _code(exc: exceptions.APIException) -> str:
     return codes if isinstance(codes, str) else exc.default_code
 
 
+def _message(detail: Any) -> str:
+    """A sentence from any DRF detail, never a Python repr.
+
+    simplejwt's InvalidToken carries {"detail": …, "code": …, "messages": […]}.
+    """
+    if isinstance(detail, dict):
+        if "detail" in detail:
+            return _message(detail["detail"])
+        return _message(next(iter(detail.values()), "Request failed."))
+    if isinstance(detail, list):
+        return _message(detail[0]) if detail else "Request failed."
+    return str(detail)
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=get_error_detail(exc))
@@ -76,7 +90,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             fields[NON_FIELD] = general
     else:
         fields = {}
-        message = str(exc.detail) if not isinstance(exc.detail, dict | list) else str(exc)
+        message = _message(exc.detail)
     response.data = {"error": {"code": _code(exc), "message": message, "fields": fields}}
     return response
 

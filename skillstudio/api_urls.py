@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
@@ -92,6 +94,13 @@ v1 = [
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI's page boots with an inline script and style: allowed on this page only.
+    path(
+        "docs/",
+        csp_update({"script-src": [UNSAFE_INLINE], "style-src": [UNSAFE_INLINE]})(
+            SpectacularSwaggerView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
     path("v1/", include((v1, "api"), namespace="api-v1")),
 ]

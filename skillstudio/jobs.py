@@ -21,8 +21,10 @@ Life of a job
     the request only pays a failed connect and the row stays ``pending``. The
     relay (``relay_pending_jobs``: a beat task every minute and ``manage.py
     relay_jobs``) sends ``pending`` rows and re-sends ``sent`` rows that never
-    finished within twice the broker's visibility timeout (Redis lost the
-    message, e.g. it restarted without persistence).
+    finished: at once when they were sent before the broker last started
+    without an append-only file (a Redis restart lost them), otherwise after
+    twice the broker's visibility timeout (lost some other way). ``/healthz``
+    counts jobs sent but unfinished for longer than ``STUCK_AFTER``.
 
 At most once, effectively
     Delivery is at least once: a message can be re-sent by the relay, or
@@ -86,6 +88,11 @@ SEND_TIMEOUT_SECONDS = 1.0
 MAX_SENDS = 5
 RELAY_BATCH = 500
 KEEP_DONE_FOR = timedelta(days=7)
+# Broker uptime is reported in whole seconds: a job sent this close to a
+# restart is left to the slow rule rather than risk re-sending a kept one.
+RESTART_MARGIN = timedelta(seconds=2)
+# /healthz flags jobs sent but not finished for this long.
+STUCK_AFTER = timedelta(minutes=15)
 
 
 def defer(task_name: str, **kwargs: Any) -> None:
@@ -150,12 +157,32 @@ def resend_after() -> timedelta:
     return timedelta(seconds=2 * settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"])
 
 
+def broker_lost_messages_before() -> datetime | None:
+    """When the broker last started with an empty memory, or None if unknown.
+
+    Redis without an append-only file forgets every queued and unacknowledged
+    message when it restarts; a job sent before that moment and not finished
+    will never be delivered. (With AOF on, or the broker unreachable: None.)
+    """
+    try:
+        with broker_connection() as connection:
+            info = connection.default_channel.client.info()
+    except BROKER_ERRORS:
+        return None
+    if info.get("aof_enabled"):
+        return None
+    uptime = timedelta(seconds=int(info.get("uptime_in_seconds", 0)))
+    return timezone.now() - uptime - RESTART_MARGIN
+
+
 def relay_pending_jobs(
     *, now: datetime, limit: int = RELAY_BATCH, dry_run: bool = False
 ) -> RelayReport:
     """Send pending jobs and re-send lost ones; give up on jobs sent MAX_SENDS times."""
     report = RelayReport()
     stale = Q(status=PendingJob.Status.SENT, sent_at__lt=now - resend_after())
+    if (restarted := broker_lost_messages_before()) is not None:
+        stale |= Q(status=PendingJob.Status.SENT, sent_at__lt=restarted)
     with transaction.atomic():
         jobs = list(
             PendingJob.objects.select_for_update(skip_locked=True)

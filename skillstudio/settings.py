@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    "axes",
+    "csp",
     "accounts",
     "catalog",
     "assessments",
@@ -57,6 +60,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "skillstudio.middleware.RejectNulMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -64,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: it turns a lockout flagged during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "skillstudio.urls"
@@ -102,6 +109,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# The axes lockout backend first: it refuses a locked-out address or account before
+# the password is even checked, so a correct password does not lift a lockout.
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "learning:dashboard"
@@ -158,6 +171,27 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
+# How many reverse proxies we run in front of the app (each appends to
+# X-Forwarded-For). 0: the socket peer is the client. See skillstudio/client_ip.py.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Login lockout (django-axes) on every door that authenticates a password: the
+# HTML login, /admin/login/ and the API login. Failures are counted per client
+# address and per account separately; either reaching the limit locks that
+# address or account out for the cool-off time. Counted in PostgreSQL, so an
+# outage of Redis neither locks people out nor lifts a lockout.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# A success does not wipe the count: an attacker could otherwise clear the
+# failures recorded from their address by logging into an account of their own.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "skillstudio.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.lockout.login_username"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -181,6 +215,17 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    # One input-hardening layer (depth, NaN/Infinity, NUL, lone surrogates) and a
+    # renderer that cannot fail on what a 400 echoes back.
+    "DEFAULT_PARSER_CLASSES": [
+        "skillstudio.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "skillstudio.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_SCHEMA_CLASS": "skillstudio.api_errors.SkillStudioAutoSchema",
     "EXCEPTION_HANDLER": "skillstudio.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
@@ -188,6 +233,7 @@ REST_FRAMEWORK = {
         # Questions to the course tutor (GET /api/v1/lessons/{id}/ask), per user.
         "tutor": env.str("TUTOR_THROTTLE_RATE", default="30/min"),
     },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
@@ -220,7 +266,15 @@ SPECTACULAR_SETTINGS = {
 
 # Security: secure by default; `check --deploy` is clean with DEBUG off.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only behind a proxy that sets (overwrites) the header: otherwise any client
+# could claim HTTPS. Spelt "HTTP_X_FORWARDED_PROTO=https".
+if _proxy_ssl := env.str("SECURE_PROXY_SSL_HEADER", default=""):
+    _header, _, _value = _proxy_ssl.partition("=")
+    if not _header.startswith("HTTP_") or not _value:
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER must look like HTTP_X_FORWARDED_PROTO=https"
+        )
+    SECURE_PROXY_SSL_HEADER = (_header, _value)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -230,6 +284,28 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): our pages load scripts, styles and images
+# from this site only; no inline scripts or styles. Lesson Markdown may show
+# images from the hosts listed here (https only), and the same list is all
+# the policy allows beyond this site.
+LESSON_IMAGE_HOSTS = env.list("LESSON_IMAGE_HOSTS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *(f"https://{host}" for host in LESSON_IMAGE_HOSTS)],
+        # Lesson videos are linked by instructors from their video host.
+        "media-src": [SELF, "https:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 
 LOGGING = {

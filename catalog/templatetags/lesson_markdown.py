@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -12,7 +15,28 @@ register = template.Library()
 _EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
 
 
+def image_allowed(src: str) -> bool:
+    """Images come from this site (a relative URL) or an https host in LESSON_IMAGE_HOSTS.
+
+    A remote image is a tracking pixel as much as an illustration: it tells its
+    host who read which lesson when.
+    """
+    parts = urlsplit(src.strip())
+    if not parts.scheme and not parts.netloc:
+        return True
+    return parts.scheme == "https" and parts.hostname in set(settings.LESSON_IMAGE_HOSTS)
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src" and not image_allowed(value):
+        return None
+    return value
+
+
 @register.filter(name="markdown")
 def render_markdown(text: str | None) -> SafeString:
     html = markdown_lib.markdown(text or "", extensions=_EXTENSIONS, output_format="html")
-    return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308
+    cleaned = nh3.clean(
+        html, link_rel="noopener noreferrer nofollow", attribute_filter=_attribute_filter
+    )
+    return mark_safe(cleaned)  # noqa: S308

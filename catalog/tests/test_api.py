@@ -153,4 +153,4 @@ def test_malformed_skill_slug_is_a_400_not_a_database_error(as_user, instructor)
     )
 
     assert response.status_code == 400
-    assert "does not exist" in response.json()["error"]["fields"]["skills"][0]
+    assert "NUL" in response.json()["error"]["fields"]["skills.0"][0]

@@ -143,7 +143,9 @@ def test_whole_learner_journey(page: Page, live_server, content, console_errors)
     row = page.locator("tbody tr", has_text="Python")
     expect(row).to_contain_text("2 / 4")
     expect(row).to_contain_text(f"→ {level_after_diagnostic}")
-    expect(page.get_by_text("Explanation for Diagnostic question 3")).to_be_visible()
+    # A diagnostic measures: by default it never reveals its answers (R-REVIEW).
+    expect(page.get_by_text("Correct answers are not shown for this assessment.")).to_be_visible()
+    expect(page.get_by_text("Explanation for Diagnostic question 3")).to_have_count(0)
     _shot(page, "diagnostic-result")
 
     # Goal and path.

@@ -150,7 +150,9 @@ LISTS = {
     skills: 2,  # page
     courses: 4,  # page + skills + prerequisites prefetch
     modules: 4,  # parent course + page + lessons prefetch
-    lessons: 6,  # parent course + module + page + skills + prerequisites prefetch
+    # parent course + module + the lesson ids the caller may read + page + skills
+    # + prerequisites prefetch
+    lessons: 7,
     goals: 3,  # page + target skills (with skill) prefetch
     enrollments: 2,  # page (course joined)
     progress: 2,  # page (lesson and module joined)

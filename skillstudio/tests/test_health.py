@@ -16,6 +16,7 @@ def test_healthz_reports_database_redis_and_broker_ok(client):
         "checks": {"database": "ok", "redis": "ok", "broker": "ok"},
         "failing": [],
         "pending_jobs": 0,
+        "stuck_jobs": 0,
     }
 
 
@@ -44,3 +45,26 @@ def test_healthz_names_only_the_broker_when_it_is_a_separate_server(client, tmp_
 
     assert response.status_code == 503
     assert response.json()["failing"] == ["broker"]
+
+
+@pytest.mark.django_db
+def test_healthz_warns_about_jobs_sent_but_not_finished_for_long(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from skillstudio.jobs import STUCK_AFTER
+
+    PendingJob.objects.create(
+        task_name="skillstudio.relay_pending_jobs",
+        status="sent",
+        sent_at=timezone.now() - STUCK_AFTER - timedelta(minutes=1),
+    )
+    PendingJob.objects.create(
+        task_name="skillstudio.relay_pending_jobs", status="sent", sent_at=timezone.now()
+    )
+
+    body = client.get("/healthz").json()
+
+    assert body["stuck_jobs"] == 1
+    assert body["status"] == "warning"

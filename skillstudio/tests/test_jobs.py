@@ -271,3 +271,27 @@ def test_for_each_learner_rolls_back_a_failing_learner_and_carries_on(learner, o
     # Alice's half-done work was rolled back; Bob's stands.
     assert User.objects.get(pk=learner.pk).full_name == "Alice Learner"
     assert User.objects.get(pk=other_learner.pk).full_name == "Renamed"
+
+
+@pytest.mark.django_db
+def test_relay_resends_at_once_what_a_redis_restart_lost(broker):
+    sent_before = datetime.now(UTC) - timedelta(seconds=30)
+    lost = PendingJob.objects.create(
+        task_name=RELAY, status="sent", sent_at=sent_before, send_attempts=1
+    )
+    broker.stop()
+    broker.start()  # no persistence: the queued message is gone
+    after_restart = PendingJob.objects.create(
+        task_name=RELAY, status="sent", sent_at=datetime.now(UTC), send_attempts=1
+    )
+
+    report = jobs.relay_pending_jobs(now=datetime.now(UTC))
+
+    assert report.sent == 1
+    assert [m["id"] for m in queued(broker)] == [str(lost.task_id)]
+    lost.refresh_from_db()
+    after_restart.refresh_from_db()
+    assert (lost.status, lost.send_attempts) == ("sent", 2)
+    assert after_restart.send_attempts == 1
+    # Re-sent once: the next run leaves it to the worker.
+    assert jobs.relay_pending_jobs(now=datetime.now(UTC)).sent == 0
