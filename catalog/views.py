@@ -100,6 +100,7 @@ def lesson_ask(request: HttpRequest, lesson_id: int) -> HttpResponse:
     return render(request, template, {"lesson": lesson, "form": form, "passages": passages})
 
 
+@login_required
 @require_POST
 def course_leave(request: HttpRequest, slug: str) -> HttpResponse:
     """Unenroll; the progress stays, so enrolling again resumes where the learner was."""

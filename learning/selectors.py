@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from accounts.selectors import reachable_by
 from catalog.models import Course, Lesson, Module
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
+from skillstudio.access import can_manage_course
 
 
 def _goals() -> QuerySet[LearningGoal]:
@@ -147,9 +148,7 @@ def lesson_ids_readable_by(*, user, course: Course) -> set[int]:
     not locked behind prerequisites; anonymous visitors see the outline only
     (the lesson page asks them to log in).
     """
-    from catalog.selectors import can_edit_course
-
-    if can_edit_course(user=user, course=course):
+    if can_manage_course(user, course):
         return set(Lesson.objects.filter(module__course=course).values_list("pk", flat=True))
     if user is None or not user.is_authenticated:
         return set()

@@ -98,14 +98,7 @@ def test_bench_report_renders_the_run_as_markdown(bench_run):
         ["floor", "--cprofile"],
         ["ingest"],
         ["warm"],
-        pytest.param(
-            ["weekly"],
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="fixed on branch a-insights (calls a renamed function)",
-            ),
-        ),
+        ["weekly"],
     ],
     ids=lambda options: "-".join(o.lstrip("-") for o in options),
 )

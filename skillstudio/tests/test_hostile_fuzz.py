@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from skillstudio.tests.api_world import build_world
+from skillstudio.testing import build_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -240,7 +240,7 @@ def _forms_on(client: Client, pages: list[str]) -> list[tuple[str, list[str]]]:
 
 
 def test_every_html_form_survives_hostile_input(learner, instructor):
-    from skillstudio.tests.api_world import build_world
+    from skillstudio.testing import build_world
 
     world = build_world(learner=learner, instructor=instructor)
     anonymous = Client(raise_request_exception=False)

@@ -59,6 +59,7 @@ NOT_LEARNER_READS = {
     "api-v1:goal-abandon",
     "api-v1:attempt-submit",
     "api-v1:not-found",
+    "admin-login",  # the staff sign-in form (Django admin), not a learner page
 }
 LEARNER_NAMESPACES = {
     "",
@@ -174,6 +175,13 @@ def learner_reads(learner: User) -> list[Read]:
         Read("api-v1:ml:lessons-like-yours", "/api/v1/ml/recommended-lessons"),
         Read("api-v1:ml:segments", "/api/v1/ml/segments"),
         Read("api-v1:ml:courses-like-yours", "/api/v1/ml/recommended-courses"),
+        Read("api-v1:catalog-search", "/api/v1/search?q=python"),
+        Read("api-v1:lesson-related", f"/api/v1/lessons/{fresh_lesson.pk}/related"),
+        Read("api-v1:lesson-ask", f"/api/v1/lessons/{fresh_lesson.pk}/ask?question=loops"),
+        Read(
+            "catalog:lesson_ask",
+            reverse("catalog:lesson_ask", args=[fresh_lesson.pk]) + "?question=loops",
+        ),
     ]
     if goal is not None:
         reads += [
