@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from assessments.models import Answer, Question
+from assessments.models import Answer, Assessment, Question
 from assessments.tests.factories import (
     AssessmentFactory,
     ChoiceFactory,
@@ -164,3 +164,23 @@ def test_assessment_without_gradable_questions_cannot_be_published(as_user, inst
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"is_published": ["It has no questions yet."]}
     assert api.post("/api/v1/assessments/", {"title": "Draft"}, format="json").status_code == 201
+
+
+@pytest.mark.django_db
+def test_an_author_sets_the_review_and_retake_rules_through_the_api(as_user, instructor):
+    api = as_user(instructor)
+    rules = {"max_attempts": 2, "min_minutes_between_attempts": 30, "show_answers": "never"}
+
+    created = api.post("/api/v1/assessments/", {"title": "Checked", **rules}, format="json")
+    assert created.status_code == 201
+    changed = api.patch(
+        f"/api/v1/assessments/{created.json()['id']}/", {"max_attempts": 3}, format="json"
+    )
+
+    assert changed.status_code == 200
+    stored = Assessment.objects.get(pk=created.json()["id"])
+    assert (stored.max_attempts, stored.min_minutes_between_attempts, stored.show_answers) == (
+        3,
+        30,
+        "never",
+    )
