@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from assessments.forms import AcceptedAnswersField, AuthorDecimalField
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from assessments.rules import answer_key_problems, choice_problems, lesson_course_problem
 from assessments.services import (
@@ -24,6 +25,8 @@ from assessments.services import (
     assessment_create,
     assessment_delete,
     assessment_delete_blocker,
+    assessment_publish,
+    assessment_unpublish,
     assessment_update,
     assessments_publish,
     assessments_unpublish,
@@ -40,6 +43,7 @@ from skillstudio.admin import (
     InstructorInlineMixin,
     LearnerDataProtectedMixin,
     OwnerAssignedAdmin,
+    PublishButtonsMixin,
     ReadOnlyAdminMixin,
     ScopedModelAdmin,
     ServiceWriteMixin,
@@ -78,7 +82,18 @@ class AssessmentForm(forms.ModelForm):
         return cleaned
 
 
+def _answer_field(name: str) -> forms.Field:
+    return Question._meta.get_field(name).formfield(form_class=AuthorDecimalField)
+
+
 class QuestionForm(forms.ModelForm):
+    numeric_answer = _answer_field("numeric_answer")
+    numeric_tolerance = _answer_field("numeric_tolerance")
+    accepted_answers = AcceptedAnswersField(
+        required=False,
+        help_text="Short text only: one accepted answer per line (case and spaces are ignored).",
+    )
+
     class Meta:
         model = Question
         fields = (
@@ -95,7 +110,6 @@ class QuestionForm(forms.ModelForm):
             "accepted_answers",
         )
         help_texts = {
-            "accepted_answers": 'Short text only: a JSON list, e.g. ["git init", "git-init"].',
             "numeric_tolerance": "Numeric only: answers within ± this value are correct.",
         }
 
@@ -108,6 +122,42 @@ class QuestionForm(forms.ModelForm):
         )
         for field_name, message in problems.items():
             self.add_error(field_name, message)
+        return cleaned
+
+
+class QuestionRowForm(forms.ModelForm):
+    """A question row on its assessment's page: numeric ones carry their answer here.
+
+    Choices and short-text answers are added on the question's own page (publishing
+    refuses questions without them); a numeric question cannot even be stored without
+    its number, so the row asks for it instead of failing on save.
+    """
+
+    numeric_answer = _answer_field("numeric_answer")
+    numeric_tolerance = _answer_field("numeric_tolerance")
+
+    class Meta:
+        model = Question
+        fields = (
+            "order",
+            "kind",
+            "prompt",
+            "skill",
+            "difficulty",
+            "points",
+            "numeric_answer",
+            "numeric_tolerance",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        kind = cleaned.get("kind", "")
+        if kind == Question.Kind.NUMERIC:
+            problems = answer_key_problems(
+                kind=kind, numeric_answer=cleaned.get("numeric_answer"), accepted_answers=None
+            )
+            for field_name, message in problems.items():
+                self.add_error(field_name, message)
         return cleaned
 
 
@@ -185,8 +235,18 @@ def item_analysis_table(
 
 class QuestionInline(InstructorInlineMixin, admin.TabularInline):
     model = Question
+    form = QuestionRowForm
     formset = protected_formset(lambda question: question_delete_blocker(question=question))
-    fields = ("order", "kind", "prompt", "skill", "difficulty", "points")
+    fields = (
+        "order",
+        "kind",
+        "prompt",
+        "skill",
+        "difficulty",
+        "points",
+        "numeric_answer",
+        "numeric_tolerance",
+    )
     autocomplete_fields = ("skill",)
     ordering = ("order",)
     formfield_overrides = SHORT_TEXTAREA
@@ -200,7 +260,9 @@ def _fields(form: forms.ModelForm, names: frozenset[str]) -> dict[str, Any]:
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssignedAdmin):
+class AssessmentAdmin(
+    PublishButtonsMixin, ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssignedAdmin
+):
     owner_path = "owner"
     form = AssessmentForm
     inlines = (QuestionInline,)
@@ -285,6 +347,12 @@ class AssessmentAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssigne
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def publish_one(self, request: HttpRequest, obj: Assessment) -> bool:
+        return assessment_publish(assessment=obj, now=timezone.now())
+
+    def unpublish_one(self, request: HttpRequest, obj: Assessment) -> bool:
+        return assessment_unpublish(assessment=obj, now=timezone.now())
+
     @admin.action(description="Publish selected assessments")
     def publish(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:
         changed, refused = assessments_publish(assessments=queryset, now=timezone.now())
@@ -295,12 +363,19 @@ class AssessmentAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssigne
                 f"“{assessment}” was not published. " + " ".join(problems),
                 messages.ERROR,
             )
-        self.message_user(request, f"Published {changed} assessment(s).", messages.SUCCESS)
+        # A success line only for what happened: never "Published 0" under a refusal.
+        if changed:
+            self.message_user(request, f"Published {changed} assessment(s).", messages.SUCCESS)
+        elif not refused:
+            self.message_user(request, "The selected assessments were already published.")
 
     @admin.action(description="Unpublish selected assessments")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:
         changed = assessments_unpublish(assessments=queryset, now=timezone.now())
-        self.message_user(request, f"Unpublished {changed} assessment(s).", messages.SUCCESS)
+        if changed:
+            self.message_user(request, f"Unpublished {changed} assessment(s).", messages.SUCCESS)
+        else:
+            self.message_user(request, "The selected assessments were not published.")
 
     @admin.action(description="Recompute item analysis")
     def recompute_item_analysis(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 
+from assessments.grading import number_as_typed
 from assessments.models import Question
 from assessments.services import LearnerQuestion
 
@@ -78,3 +82,39 @@ class AttemptForm(forms.Form):
             else:
                 responses[question.id] = {"text": value}
         return responses
+
+
+class NumberInput(forms.TextInput):
+    """Shows a stored decimal as typed: 30, not "30.0000" (or "3E+1")."""
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, Decimal):
+            return number_as_typed(value)
+        return super().format_value(value)
+
+
+class AuthorDecimalField(forms.DecimalField):
+    widget = NumberInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
+        self.widget.attrs.setdefault("size", "10")
+
+
+class AcceptedAnswersField(forms.Field):
+    """Short-text answers typed one per line; stored as the list grading reads."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 40})
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, list):
+            return "\n".join(str(answer) for answer in value)
+        return "" if value is None else str(value)
+
+    def to_python(self, value: Any) -> list[str]:
+        lines = value if isinstance(value, list) else str(value or "").splitlines()
+        return [line.strip() for line in lines if str(line).strip()]
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(initial) != self.to_python(data)

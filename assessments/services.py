@@ -374,6 +374,12 @@ def _question_save(
         _check_answer_key(
             kind=question.kind, choices=stored if choices is None else choices, question=question
         )
+    elif question.kind == Question.Kind.NUMERIC and question.numeric_answer is None:
+        # A draft may lack its key, but the table cannot hold a numeric question without
+        # its number: say so instead of failing on the constraint.
+        raise ValidationError(
+            answer_key_problems(kind=question.kind, numeric_answer=None, accepted_answers=None)
+        )
     question.save()
     if choices is not None and _choice_rows(choices) != _choice_rows(stored):
         # Choices are replaced as a whole, and only when they changed: stored answers

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,8 +22,9 @@ from catalog.services import (
     course_delete,
     course_delete_blocker,
     course_prerequisites_validate,
+    course_publish,
+    course_unpublish,
     course_update,
-    courses_publish,
     courses_unpublish,
     lesson_create,
     lesson_delete,
@@ -42,6 +44,7 @@ from skillstudio.admin import (
     InstructorInlineMixin,
     LearnerDataProtectedMixin,
     OwnerAssignedAdmin,
+    PublishButtonsMixin,
     ScopedModelAdmin,
     ServiceWriteMixin,
     owned_by,
@@ -180,7 +183,9 @@ def _save_inline_rows(
 
 
 @admin.register(Course)
-class CourseAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssignedAdmin):
+class CourseAdmin(
+    PublishButtonsMixin, ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssignedAdmin
+):
     owner_path = COURSE_OWNER
     form = CourseForm
     inlines = (ModuleInline,)
@@ -260,15 +265,40 @@ class CourseAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssignedAdm
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def publish_one(self, request: HttpRequest, obj: Course) -> bool:
+        return course_publish(course=obj, now=timezone.now())
+
+    def unpublish_one(self, request: HttpRequest, obj: Course) -> bool:
+        return course_unpublish(course=obj, now=timezone.now())
+
     @admin.action(description="Publish selected courses")
     def publish(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
-        changed = courses_publish(courses=queryset, now=timezone.now())
-        self.message_user(request, f"Published {changed} course(s).", messages.SUCCESS)
+        published, refused = 0, 0
+        now = timezone.now()
+        for course in queryset.filter(status=Course.Status.DRAFT).order_by("title", "pk"):
+            try:
+                with transaction.atomic():
+                    published += course_publish(course=course, now=now)
+            except ValidationError as error:
+                refused += 1
+                self.message_user(
+                    request,
+                    f"“{course}” was not published. " + " ".join(error.messages),
+                    messages.ERROR,
+                )
+        # A success line only for what happened: never "Published 0" under a refusal.
+        if published:
+            self.message_user(request, f"Published {published} course(s).", messages.SUCCESS)
+        elif not refused:
+            self.message_user(request, "The selected courses were already published.")
 
     @admin.action(description="Unpublish selected courses (back to draft)")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
         changed = courses_unpublish(courses=queryset, now=timezone.now())
-        self.message_user(request, f"Unpublished {changed} course(s).", messages.SUCCESS)
+        if changed:
+            self.message_user(request, f"Unpublished {changed} course(s).", messages.SUCCESS)
+        else:
+            self.message_user(request, "The selected courses were already drafts.")
 
 
 class LessonInline(InstructorInlineMixin, admin.TabularInline):
