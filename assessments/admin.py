@@ -8,15 +8,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from assessments.forms import AcceptedAnswersField, AuthorDecimalField
+from assessments.forms import AcceptedAnswersField, AuthorDecimalField, QuestionImportForm
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from assessments.rules import answer_key_problems, choice_problems, lesson_course_problem
 from assessments.services import (
@@ -34,8 +39,9 @@ from assessments.services import (
     question_delete,
     question_delete_blocker,
     question_update,
+    questions_import,
 )
-from catalog.models import Course, Lesson
+from catalog.models import Course, Lesson, Skill
 from insights.ml.irt import MIN_FIT_ANSWERS
 from insights.models import ItemAnalysisRun, QuestionItemAnalysis
 from skillstudio.access import is_platform_admin
@@ -177,6 +183,14 @@ class ChoiceFormSet(BaseInlineFormSet):
             raise forms.ValidationError(problems)
 
 
+def _course_skill(assessment: Assessment) -> Skill | None:
+    """The default skill of imported questions: the course's, when it has exactly one."""
+    if assessment.course_id is None:
+        return None
+    skills = list(assessment.course.skills.all()[:2])
+    return skills[0] if len(skills) == 1 else None
+
+
 def _number(value: float | None, fmt: str) -> str:
     return "n/a" if value is None else format(value, fmt)
 
@@ -279,7 +293,76 @@ class AssessmentAdmin(
     search_fields = ("title", "description", "course__title")
     list_select_related = ("course", "owner")
     readonly_fields = ("is_published", "created_at", "updated_at", "item_analysis")
-    actions = ("publish", "unpublish", "recompute_item_analysis")
+    actions = ("publish", "unpublish", "import_questions", "recompute_item_analysis")
+    change_form_template = "admin/assessments/assessment/change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/import-questions/",
+                self.admin_site.admin_view(self.import_questions_view),
+                name="assessments_assessment_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_questions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        assessment = self.get_object(request, unquote(object_id))
+        if assessment is None:
+            raise Http404
+        if not self.has_change_permission(request, assessment):
+            raise PermissionDenied
+        skills = Skill.objects.order_by("name")
+        form = QuestionImportForm(
+            request.POST or None,
+            request.FILES or None,
+            skills=skills,
+            initial={"skill": _course_skill(assessment)},
+        )
+        problems: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                report = questions_import(
+                    assessment=assessment,
+                    text=data["source"],
+                    fmt=data["format"],
+                    now=timezone.now(),
+                    default_skill=data["skill"],
+                    dry_run=data["dry_run"],
+                )
+            except ValidationError as error:
+                problems = error.messages
+            else:
+                kinds = ", ".join(
+                    f"{count} {Question.Kind(kind).label.lower()}"
+                    for kind, count in sorted(report.kinds.items())
+                )
+                if report.dry_run:
+                    self.message_user(
+                        request,
+                        f"The file is fine: {report.count} question(s) would be imported "
+                        f"({kinds}). Nothing was stored.",
+                        messages.INFO,
+                    )
+                else:
+                    self.message_user(
+                        request,
+                        f"Imported {report.count} question(s) ({kinds}).",
+                        messages.SUCCESS,
+                    )
+                    return redirect("admin:assessments_assessment_change", assessment.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": assessment,
+            "title": f"Import questions into “{assessment}”",
+            "form": form,
+            "problems": problems,
+        }
+        return TemplateResponse(
+            request, "admin/assessments/assessment/import_questions.html", context
+        )
 
     @admin.display(description="item analysis")
     def item_analysis(self, obj: Assessment) -> SafeString:
@@ -376,6 +459,18 @@ class AssessmentAdmin(
             self.message_user(request, f"Unpublished {changed} assessment(s).", messages.SUCCESS)
         else:
             self.message_user(request, "The selected assessments were not published.")
+
+    @admin.action(description="Import questions (GIFT / Aiken) into the selected assessment")
+    def import_questions(
+        self, request: HttpRequest, queryset: QuerySet[Assessment]
+    ) -> HttpResponse | None:
+        ids = list(queryset.values_list("pk", flat=True)[:2])
+        if len(ids) != 1:
+            self.message_user(
+                request, "Select exactly one assessment to import questions into.", messages.WARNING
+            )
+            return None
+        return redirect("admin:assessments_assessment_import", ids[0])
 
     @admin.action(description="Recompute item analysis")
     def recompute_item_analysis(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from assessments.grading import number_as_typed
+from assessments.importers import guess_format
 from assessments.models import Question
 from assessments.services import LearnerQuestion
 
@@ -118,3 +119,50 @@ class AcceptedAnswersField(forms.Field):
 
     def has_changed(self, initial: Any, data: Any) -> bool:
         return self.to_python(initial) != self.to_python(data)
+
+
+MAX_IMPORT_BYTES = 1_000_000
+
+
+class QuestionImportForm(forms.Form):
+    """A GIFT or Aiken text, uploaded or pasted, for ``questions_import``."""
+
+    file = forms.FileField(required=False, help_text="A .gift or .txt file in UTF-8.")
+    text = forms.CharField(
+        required=False,
+        label="or paste the questions",
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80, "spellcheck": "false"}),
+    )
+    format = forms.ChoiceField(
+        choices=[("", "Guess from the text"), ("gift", "Moodle GIFT"), ("aiken", "Aiken")],
+        required=False,
+    )
+    skill = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        help_text="For questions whose $CATEGORY does not name a skill slug.",
+    )
+    dry_run = forms.BooleanField(
+        required=False, label="Only check the file (store nothing)", initial=False
+    )
+
+    def __init__(self, *args: Any, skills: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["skill"].queryset = skills
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        upload, pasted = cleaned.get("file"), cleaned.get("text", "")
+        if upload:
+            if upload.size > MAX_IMPORT_BYTES:
+                raise forms.ValidationError("The file is larger than 1 MB.")
+            try:
+                cleaned["source"] = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise forms.ValidationError("The file is not UTF-8 text.") from None
+        elif pasted.strip():
+            cleaned["source"] = pasted
+        else:
+            raise forms.ValidationError("Upload a file or paste the questions.")
+        cleaned["format"] = cleaned.get("format") or guess_format(cleaned["source"])
+        return cleaned

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from assessments.grading import number_as_typed
@@ -232,4 +233,101 @@ def test_refused_list_publish_shows_no_success_line(client, instructor):
 
     assert messages_of(response) == [
         ("error", "“Empty quiz” was not published. It has no questions yet.")
+    ]
+
+
+GIFT = """$CATEGORY: $course$/top/arith
+
+::half:: How many minutes are in half an hour?{#30:0}
+
+::sum:: 2 + 2 = 4{T}
+"""
+
+
+def import_url(obj) -> str:
+    return reverse("admin:assessments_assessment_import", args=[obj.pk])
+
+
+def test_instructor_imports_gift_questions_from_the_assessment_page(client, instructor, skill):
+    quiz = AssessmentFactory(owner=instructor, title="Units quiz")
+    client.force_login(instructor)
+    page = client.get(change_url(quiz)).content.decode()
+    assert f'href="{import_url(quiz)}"' in page
+    upload = SimpleUploadedFile("units.gift", GIFT.encode(), content_type="text/plain")
+
+    response = client.post(import_url(quiz), {"file": upload, "format": "gift"}, follow=True)
+
+    assert messages_of(response) == [
+        ("success", "Imported 2 question(s) (1 numeric, 1 true / false).")
+    ]
+    assert [(q.kind, q.skill) for q in quiz.questions.order_by("order")] == [
+        ("numeric", skill),
+        ("true_false", skill),
+    ]
+
+
+def test_import_page_lists_every_problem_and_stores_nothing(client, instructor, skill):
+    quiz = AssessmentFactory(owner=instructor)
+    client.force_login(instructor)
+
+    response = client.post(
+        import_url(quiz), {"text": "Fine.{=a ~b}\n\nBad.{#x}\n\nAlso.{~a ~b}\n", "skill": skill.pk}
+    )
+
+    assert response.status_code == 200
+    assert response.context["problems"] == [
+        "Line 3: The answer “x” is not a number.",
+        "Line 5: No answer is marked right (= or a positive ~%n% weight).",
+    ]
+    assert b"Line 3: The answer \xe2\x80\x9cx\xe2\x80\x9d is not a number." in response.content
+    assert not quiz.questions.exists()
+
+
+def test_import_dry_run_and_empty_form(client, instructor, skill):
+    quiz = AssessmentFactory(owner=instructor)
+    client.force_login(instructor)
+
+    empty = client.post(import_url(quiz), {"text": "  "})
+    dry = client.post(import_url(quiz), {"text": GIFT, "dry_run": "on"})
+
+    assert empty.context["form"].non_field_errors() == ["Upload a file or paste the questions."]
+    assert messages_of(dry) == [
+        (
+            "info",
+            "The file is fine: 2 question(s) would be imported (1 numeric, 1 true / false). "
+            "Nothing was stored.",
+        )
+    ]
+    assert not quiz.questions.exists()
+
+
+def test_import_page_ownership(client, instructor, other_instructor, learner):
+    quiz = AssessmentFactory(owner=other_instructor)
+
+    assert client.get(import_url(quiz)).status_code == 302
+    client.force_login(learner)
+    assert client.get(import_url(quiz)).url.startswith(reverse("admin:login"))
+    client.force_login(instructor)
+    assert client.get(import_url(quiz)).status_code == 404
+    assert client.post(import_url(quiz), {"text": GIFT}).status_code == 404
+    assert not quiz.questions.exists()
+    client.force_login(other_instructor)
+    assert client.get(import_url(quiz)).status_code == 200
+
+
+def test_import_list_action_opens_the_import_page_for_one_assessment(client, instructor):
+    quiz = AssessmentFactory(owner=instructor)
+    other = AssessmentFactory(owner=instructor)
+    client.force_login(instructor)
+
+    one = client.post(ASSESSMENTS, {"action": "import_questions", "_selected_action": [quiz.pk]})
+    two = client.post(
+        ASSESSMENTS,
+        {"action": "import_questions", "_selected_action": [quiz.pk, other.pk]},
+        follow=True,
+    )
+
+    assert one.url == import_url(quiz)
+    assert messages_of(two) == [
+        ("warning", "Select exactly one assessment to import questions into.")
     ]
