@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect
 from django.urls import URLPattern, path
 
+from skillstudio import schedules  # noqa: F401  (periodic jobs shown in words)
 from skillstudio.access import can_author, is_instructor, is_platform_admin, owner_scoped
 
 ALL_ACTIONS = frozenset({"view", "add", "change", "delete"})
