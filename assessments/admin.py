@@ -41,6 +41,7 @@ from assessments.services import (
     question_update,
     questions_import,
 )
+from catalog.admin import MarkdownTextarea
 from catalog.models import Course, Lesson, Skill
 from insights.ml.irt import MIN_FIT_ANSWERS
 from insights.models import ItemAnalysisRun, QuestionItemAnalysis
@@ -117,6 +118,10 @@ class QuestionForm(forms.ModelForm):
         )
         help_texts = {
             "numeric_tolerance": "Numeric only: answers within ± this value are correct.",
+        }
+        widgets = {
+            "prompt": MarkdownTextarea(attrs={"rows": 4, "cols": 80}),
+            "explanation": MarkdownTextarea(attrs={"rows": 3, "cols": 80}),
         }
 
     def clean(self) -> dict[str, Any]:

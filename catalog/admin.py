@@ -6,10 +6,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.urls import URLPattern, path, reverse_lazy
 from django.utils import timezone
 
 from catalog.models import Course, Lesson, Module, Skill
@@ -39,7 +40,8 @@ from catalog.services import (
     skill_delete,
     skill_update,
 )
-from skillstudio.access import is_platform_admin
+from catalog.templatetags.lesson_markdown import render_markdown
+from skillstudio.access import can_author, is_platform_admin
 from skillstudio.admin import (
     InstructorInlineMixin,
     LearnerDataProtectedMixin,
@@ -100,6 +102,39 @@ class CourseForm(PrerequisiteCycleForm):
         course_prerequisites_validate(course=self.instance, prerequisites=prerequisites)
 
 
+MAX_PREVIEW_CHARS = 200_000
+
+
+class MarkdownTextarea(forms.Textarea):
+    """A textarea with a Preview button (static/js/markdown_preview.js)."""
+
+    class Media:
+        js = ("js/markdown_preview.js",)
+        css = {"all": ("css/admin_authoring.css",)}
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(
+            {
+                "data-markdown-preview": reverse_lazy("admin:catalog_lesson_markdown_preview"),
+                **(attrs or {}),
+            }
+        )
+
+
+def markdown_preview(request: HttpRequest) -> HttpResponse:
+    """The Markdown of an authoring textarea as learners will see it (sanitised HTML)."""
+    if not can_author(request.user):
+        raise PermissionDenied
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    text = request.POST.get("text", "")
+    if len(text) > MAX_PREVIEW_CHARS:
+        return HttpResponseBadRequest("The text is too long to preview.")
+    response = HttpResponse(render_markdown(text), content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 class LessonForm(PrerequisiteCycleForm):
     # https: lesson videos are embedded in https pages.
     video_url = forms.URLField(label="Video URL", required=False, assume_scheme="https")
@@ -118,6 +153,7 @@ class LessonForm(PrerequisiteCycleForm):
             "skills",
             "prerequisites",
         )
+        widgets = {"body": MarkdownTextarea(attrs={"rows": 20, "cols": 80})}
 
     def validate_prerequisites(self, prerequisites: QuerySet[Lesson]) -> None:
         lesson_prerequisites_validate(lesson=self.instance, prerequisites=prerequisites)
@@ -394,6 +430,16 @@ class LessonAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, ScopedModelAdmin
         ("Content", {"fields": ("body", "video_url")}),
         ("Level", {"fields": ("difficulty", "estimated_minutes", "skills", "prerequisites")}),
     )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "markdown-preview/",
+                self.admin_site.admin_view(markdown_preview),
+                name="catalog_lesson_markdown_preview",
+            ),
+            *super().get_urls(),
+        ]
 
     def learner_records(self, obj: Lesson) -> str | None:
         return lesson_delete_blocker(lesson=obj)

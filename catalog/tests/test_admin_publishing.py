@@ -115,3 +115,49 @@ def test_list_action_refusal_has_no_success_line(client, instructor):
     )
 
     assert messages_of(response) == [("error", f"“Web APIs” was not published. {PROBLEM}")]
+
+
+PREVIEW = reverse("admin:catalog_lesson_markdown_preview")
+
+
+def test_markdown_preview_renders_sanitised_html_for_authors(client, instructor):
+    client.force_login(instructor)
+
+    response = client.post(
+        PREVIEW, {"text": "## Loops\n\nUse **for**.<script>alert(1)</script>\n\n- a\n- b"}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h2>Loops</h2>" in html
+    assert "<strong>for</strong>" in html
+    assert "<li>a</li>" in html
+    assert "<script" not in html
+
+
+def test_markdown_preview_is_for_authors_only(client, learner, instructor):
+    assert client.post(PREVIEW, {"text": "x"}).status_code == 302
+    client.force_login(learner)
+    assert client.post(PREVIEW, {"text": "x"}).url.startswith(reverse("admin:login"))
+    client.force_login(instructor)
+    assert client.get(PREVIEW).status_code == 405
+    assert client.post(PREVIEW, {"text": "x" * 200_001}).status_code == 400
+
+
+def test_lesson_and_question_pages_offer_the_preview(client, instructor):
+    from assessments.tests.factories import AssessmentFactory, QuestionFactory
+
+    lesson = LessonFactory(module=ModuleFactory(course=CourseFactory(owner=instructor)))
+    question = QuestionFactory(assessment=AssessmentFactory(owner=instructor))
+    client.force_login(instructor)
+
+    lesson_page = client.get(reverse("admin:catalog_lesson_change", args=[lesson.pk]))
+    question_page = client.get(reverse("admin:assessments_question_change", args=[question.pk]))
+
+    for page, names in ((lesson_page, ["body"]), (question_page, ["prompt", "explanation"])):
+        html = page.content.decode()
+        assert "js/markdown_preview" in html
+        for name in names:
+            assert f'data-markdown-preview="{PREVIEW}"' in html
+            assert f'name="{name}"' in html
+        assert html.count("data-markdown-preview=") == len(names)
