@@ -32,6 +32,7 @@ from catalog.services import (
     lesson_delete_blocker,
     lesson_prerequisites_validate,
     lesson_update,
+    lesson_video_problem,
     module_create,
     module_delete,
     module_delete_blocker,
@@ -157,6 +158,39 @@ class LessonForm(PrerequisiteCycleForm):
 
     def validate_prerequisites(self, prerequisites: QuerySet[Lesson]) -> None:
         lesson_prerequisites_validate(lesson=self.instance, prerequisites=prerequisites)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        module = cleaned.get("module")
+        if module is not None:
+            _check_video(self, module.course)
+        return cleaned
+
+
+def _check_video(form: forms.ModelForm, course: Course) -> None:
+    problem = lesson_video_problem(
+        content_type=form.cleaned_data.get("content_type", ""),
+        video_url=form.cleaned_data.get("video_url", ""),
+        course=course,
+    )
+    if problem:
+        form.add_error("video_url" if "video_url" in form.fields else None, problem)
+
+
+class LessonRowForm(forms.ModelForm):
+    """A lesson row on its module's page; a video lesson carries its URL here."""
+
+    video_url = forms.URLField(label="Video URL", required=False, assume_scheme="https")
+
+    class Meta:
+        model = Lesson
+        fields = ("order", "title", "content_type", "video_url", "difficulty", "estimated_minutes")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.module_id is not None:
+            _check_video(self, Course.objects.get(modules=self.instance.module_id))
+        return cleaned
 
 
 @admin.register(Skill)
@@ -339,8 +373,9 @@ class CourseAdmin(
 
 class LessonInline(InstructorInlineMixin, admin.TabularInline):
     model = Lesson
+    form = LessonRowForm
     formset = protected_formset(lambda lesson: lesson_delete_blocker(lesson=lesson))
-    fields = ("order", "title", "content_type", "difficulty", "estimated_minutes")
+    fields = ("order", "title", "content_type", "video_url", "difficulty", "estimated_minutes")
     ordering = ("order",)
     extra = 0
     show_change_link = True

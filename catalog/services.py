@@ -404,12 +404,29 @@ LESSON_FIELDS = frozenset(
 )
 
 
+def lesson_video_problem(*, content_type: str, video_url: str, course: Course) -> str | None:
+    """Why a lesson cannot be stored in ``course`` as it stands, for its video (or None).
+
+    A draft may hold a video lesson before its video (publishing then refuses, see
+    ``course_publish_problems``); a published course may not: learners would open an
+    empty player.
+    """
+    if content_type == Lesson.ContentType.VIDEO and not video_url and course.is_published:
+        return "A video lesson needs a video URL while its course is published."
+    return None
+
+
 def _lesson_save(
     *,
     lesson: Lesson,
     skills: Iterable[Skill] | None,
     prerequisites: Iterable[Lesson] | None,
 ) -> Lesson:
+    problem = lesson_video_problem(
+        content_type=lesson.content_type, video_url=lesson.video_url, course=lesson.module.course
+    )
+    if problem:
+        raise ValidationError({"video_url": [problem]})
     taken = Lesson.objects.filter(module_id=lesson.module_id, order=lesson.order)
     if lesson.pk is not None:
         taken = taken.exclude(pk=lesson.pk)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from catalog.models import Course
 from catalog.services import course_publish, course_publish_problems, courses_publish
+from catalog.tests.admin_forms import admin_form_data
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,43 @@ def test_lesson_and_question_pages_offer_the_preview(client, instructor):
             assert f'data-markdown-preview="{PREVIEW}"' in html
             assert f'name="{name}"' in html
         assert html.count("data-markdown-preview=") == len(names)
+
+
+def test_published_course_refuses_a_video_lesson_without_its_url_at_every_door(
+    client, as_user, instructor
+):
+    course = CourseFactory(owner=instructor, title="Live course")
+    module = ModuleFactory(course=course, order=1, title="Basics")
+    client.force_login(instructor)
+    module_url = reverse("admin:catalog_module_change", args=[module.pk])
+    row = {
+        "lessons-TOTAL_FORMS": "1",
+        "lessons-0-order": "1",
+        "lessons-0-title": "Watch this",
+        "lessons-0-content_type": "video",
+        "lessons-0-difficulty": "beginner",
+        "lessons-0-estimated_minutes": "5",
+    }
+    data = {**admin_form_data(client.get(module_url)), **row}
+
+    refused = client.post(module_url, data)
+
+    assert refused.status_code == 200
+    form = refused.context["inline_admin_formsets"][0].formset.forms[0]
+    assert form.errors["video_url"] == [
+        "A video lesson needs a video URL while its course is published."
+    ]
+    api_refused = as_user(instructor).post(
+        f"/api/v1/courses/{course.pk}/modules/{module.pk}/lessons/",
+        {"title": "Watch this", "order": 1, "content_type": "video"},
+        format="json",
+    )
+    assert api_refused.status_code == 400
+    assert api_refused.json()["error"]["fields"]["video_url"] == [
+        "A video lesson needs a video URL while its course is published."
+    ]
+    assert not module.lessons.exists()
+
+    data["lessons-0-video_url"] = "https://videos.example.com/watch.mp4"
+    assert client.post(module_url, data).status_code == 302
+    assert module.lessons.get().video_url == "https://videos.example.com/watch.mp4"
