@@ -181,6 +181,10 @@ ASSESSMENT_FIELDS = frozenset(
         "time_limit_minutes",
         "due_at",
         "weight",
+        # Review and retake rules (assessments.rules), set by authors at every door.
+        "max_attempts",
+        "min_minutes_between_attempts",
+        "show_answers",
     }
 )
 

@@ -331,3 +331,27 @@ def test_import_list_action_opens_the_import_page_for_one_assessment(client, ins
     assert messages_of(two) == [
         ("warning", "Select exactly one assessment to import questions into.")
     ]
+
+
+def test_review_and_retake_rules_typed_in_the_admin_are_stored(client, instructor):
+    quiz = AssessmentFactory(owner=instructor)
+    client.force_login(instructor)
+    page = client.get(change_url(quiz))
+
+    response = client.post(
+        change_url(quiz),
+        admin_form_data(
+            page,
+            max_attempts="3",
+            min_minutes_between_attempts="60",
+            show_answers="after_passing",
+        ),
+    )
+
+    assert response.status_code == 302
+    quiz.refresh_from_db()
+    assert (quiz.max_attempts, quiz.min_minutes_between_attempts, quiz.show_answers) == (
+        3,
+        60,
+        "after_passing",
+    )

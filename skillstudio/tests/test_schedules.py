@@ -77,6 +77,9 @@ def test_admin_lists_periodic_jobs_in_words(client, admin_user, capsys):
     ):
         assert words in content
     assert "Every Monday at 03:00 UTC" in page.content.decode()
+    # No inline script on the page: the strict CSP would block it.
+    assert "<script>" not in page.content.decode()
+    assert 'id="periodic-task-overrides"' not in page.content.decode()
     # An operator's edit is described as it now stands.
     CrontabSchedule.objects.filter(pk=weekly.crontab_id).update(day_of_week="4", hour="6")
     assert (
