@@ -8,14 +8,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from assessments.forms import AcceptedAnswersField, AuthorDecimalField, QuestionImportForm
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from assessments.rules import answer_key_problems, choice_problems, lesson_course_problem
 from assessments.services import (
@@ -24,6 +30,8 @@ from assessments.services import (
     assessment_create,
     assessment_delete,
     assessment_delete_blocker,
+    assessment_publish,
+    assessment_unpublish,
     assessment_update,
     assessments_publish,
     assessments_unpublish,
@@ -31,8 +39,10 @@ from assessments.services import (
     question_delete,
     question_delete_blocker,
     question_update,
+    questions_import,
 )
-from catalog.models import Course, Lesson
+from catalog.admin import MarkdownTextarea
+from catalog.models import Course, Lesson, Skill
 from insights.ml.irt import MIN_FIT_ANSWERS
 from insights.models import ItemAnalysisRun, QuestionItemAnalysis
 from skillstudio.access import is_platform_admin
@@ -40,6 +50,7 @@ from skillstudio.admin import (
     InstructorInlineMixin,
     LearnerDataProtectedMixin,
     OwnerAssignedAdmin,
+    PublishButtonsMixin,
     ReadOnlyAdminMixin,
     ScopedModelAdmin,
     ServiceWriteMixin,
@@ -78,7 +89,18 @@ class AssessmentForm(forms.ModelForm):
         return cleaned
 
 
+def _answer_field(name: str) -> forms.Field:
+    return Question._meta.get_field(name).formfield(form_class=AuthorDecimalField)
+
+
 class QuestionForm(forms.ModelForm):
+    numeric_answer = _answer_field("numeric_answer")
+    numeric_tolerance = _answer_field("numeric_tolerance")
+    accepted_answers = AcceptedAnswersField(
+        required=False,
+        help_text="Short text only: one accepted answer per line (case and spaces are ignored).",
+    )
+
     class Meta:
         model = Question
         fields = (
@@ -95,8 +117,11 @@ class QuestionForm(forms.ModelForm):
             "accepted_answers",
         )
         help_texts = {
-            "accepted_answers": 'Short text only: a JSON list, e.g. ["git init", "git-init"].',
             "numeric_tolerance": "Numeric only: answers within ± this value are correct.",
+        }
+        widgets = {
+            "prompt": MarkdownTextarea(attrs={"rows": 4, "cols": 80}),
+            "explanation": MarkdownTextarea(attrs={"rows": 3, "cols": 80}),
         }
 
     def clean(self) -> dict[str, Any]:
@@ -108,6 +133,42 @@ class QuestionForm(forms.ModelForm):
         )
         for field_name, message in problems.items():
             self.add_error(field_name, message)
+        return cleaned
+
+
+class QuestionRowForm(forms.ModelForm):
+    """A question row on its assessment's page: numeric ones carry their answer here.
+
+    Choices and short-text answers are added on the question's own page (publishing
+    refuses questions without them); a numeric question cannot even be stored without
+    its number, so the row asks for it instead of failing on save.
+    """
+
+    numeric_answer = _answer_field("numeric_answer")
+    numeric_tolerance = _answer_field("numeric_tolerance")
+
+    class Meta:
+        model = Question
+        fields = (
+            "order",
+            "kind",
+            "prompt",
+            "skill",
+            "difficulty",
+            "points",
+            "numeric_answer",
+            "numeric_tolerance",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        kind = cleaned.get("kind", "")
+        if kind == Question.Kind.NUMERIC:
+            problems = answer_key_problems(
+                kind=kind, numeric_answer=cleaned.get("numeric_answer"), accepted_answers=None
+            )
+            for field_name, message in problems.items():
+                self.add_error(field_name, message)
         return cleaned
 
 
@@ -125,6 +186,14 @@ class ChoiceFormSet(BaseInlineFormSet):
         )
         if problems:
             raise forms.ValidationError(problems)
+
+
+def _course_skill(assessment: Assessment) -> Skill | None:
+    """The default skill of imported questions: the course's, when it has exactly one."""
+    if assessment.course_id is None:
+        return None
+    skills = list(assessment.course.skills.all()[:2])
+    return skills[0] if len(skills) == 1 else None
 
 
 def _number(value: float | None, fmt: str) -> str:
@@ -185,8 +254,18 @@ def item_analysis_table(
 
 class QuestionInline(InstructorInlineMixin, admin.TabularInline):
     model = Question
+    form = QuestionRowForm
     formset = protected_formset(lambda question: question_delete_blocker(question=question))
-    fields = ("order", "kind", "prompt", "skill", "difficulty", "points")
+    fields = (
+        "order",
+        "kind",
+        "prompt",
+        "skill",
+        "difficulty",
+        "points",
+        "numeric_answer",
+        "numeric_tolerance",
+    )
     autocomplete_fields = ("skill",)
     ordering = ("order",)
     formfield_overrides = SHORT_TEXTAREA
@@ -200,7 +279,9 @@ def _fields(form: forms.ModelForm, names: frozenset[str]) -> dict[str, Any]:
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssignedAdmin):
+class AssessmentAdmin(
+    PublishButtonsMixin, ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssignedAdmin
+):
     owner_path = "owner"
     form = AssessmentForm
     inlines = (QuestionInline,)
@@ -217,7 +298,76 @@ class AssessmentAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssigne
     search_fields = ("title", "description", "course__title")
     list_select_related = ("course", "owner")
     readonly_fields = ("is_published", "created_at", "updated_at", "item_analysis")
-    actions = ("publish", "unpublish", "recompute_item_analysis")
+    actions = ("publish", "unpublish", "import_questions", "recompute_item_analysis")
+    change_form_template = "admin/assessments/assessment/change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/import-questions/",
+                self.admin_site.admin_view(self.import_questions_view),
+                name="assessments_assessment_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_questions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        assessment = self.get_object(request, unquote(object_id))
+        if assessment is None:
+            raise Http404
+        if not self.has_change_permission(request, assessment):
+            raise PermissionDenied
+        skills = Skill.objects.order_by("name")
+        form = QuestionImportForm(
+            request.POST or None,
+            request.FILES or None,
+            skills=skills,
+            initial={"skill": _course_skill(assessment)},
+        )
+        problems: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                report = questions_import(
+                    assessment=assessment,
+                    text=data["source"],
+                    fmt=data["format"],
+                    now=timezone.now(),
+                    default_skill=data["skill"],
+                    dry_run=data["dry_run"],
+                )
+            except ValidationError as error:
+                problems = error.messages
+            else:
+                kinds = ", ".join(
+                    f"{count} {Question.Kind(kind).label.lower()}"
+                    for kind, count in sorted(report.kinds.items())
+                )
+                if report.dry_run:
+                    self.message_user(
+                        request,
+                        f"The file is fine: {report.count} question(s) would be imported "
+                        f"({kinds}). Nothing was stored.",
+                        messages.INFO,
+                    )
+                else:
+                    self.message_user(
+                        request,
+                        f"Imported {report.count} question(s) ({kinds}).",
+                        messages.SUCCESS,
+                    )
+                    return redirect("admin:assessments_assessment_change", assessment.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": assessment,
+            "title": f"Import questions into “{assessment}”",
+            "form": form,
+            "problems": problems,
+        }
+        return TemplateResponse(
+            request, "admin/assessments/assessment/import_questions.html", context
+        )
 
     @admin.display(description="item analysis")
     def item_analysis(self, obj: Assessment) -> SafeString:
@@ -285,6 +435,12 @@ class AssessmentAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssigne
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def publish_one(self, request: HttpRequest, obj: Assessment) -> bool:
+        return assessment_publish(assessment=obj, now=timezone.now())
+
+    def unpublish_one(self, request: HttpRequest, obj: Assessment) -> bool:
+        return assessment_unpublish(assessment=obj, now=timezone.now())
+
     @admin.action(description="Publish selected assessments")
     def publish(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:
         changed, refused = assessments_publish(assessments=queryset, now=timezone.now())
@@ -295,12 +451,31 @@ class AssessmentAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssigne
                 f"“{assessment}” was not published. " + " ".join(problems),
                 messages.ERROR,
             )
-        self.message_user(request, f"Published {changed} assessment(s).", messages.SUCCESS)
+        # A success line only for what happened: never "Published 0" under a refusal.
+        if changed:
+            self.message_user(request, f"Published {changed} assessment(s).", messages.SUCCESS)
+        elif not refused:
+            self.message_user(request, "The selected assessments were already published.")
 
     @admin.action(description="Unpublish selected assessments")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:
         changed = assessments_unpublish(assessments=queryset, now=timezone.now())
-        self.message_user(request, f"Unpublished {changed} assessment(s).", messages.SUCCESS)
+        if changed:
+            self.message_user(request, f"Unpublished {changed} assessment(s).", messages.SUCCESS)
+        else:
+            self.message_user(request, "The selected assessments were not published.")
+
+    @admin.action(description="Import questions (GIFT / Aiken) into the selected assessment")
+    def import_questions(
+        self, request: HttpRequest, queryset: QuerySet[Assessment]
+    ) -> HttpResponse | None:
+        ids = list(queryset.values_list("pk", flat=True)[:2])
+        if len(ids) != 1:
+            self.message_user(
+                request, "Select exactly one assessment to import questions into.", messages.WARNING
+            )
+            return None
+        return redirect("admin:assessments_assessment_import", ids[0])
 
     @admin.action(description="Recompute item analysis")
     def recompute_item_analysis(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> None:

@@ -43,6 +43,14 @@ class Graded:
     seconds_spent: int
 
 
+def number_as_typed(value: Decimal) -> str:
+    """A stored decimal as an author typed it: 30 (not "30.0000" or "3E+1"), 0.25, -1.5."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def normalize_text(text: str) -> str:
     """Case- and whitespace-insensitive form: 'Hello   World ' == 'hello world'."""
     return " ".join(text.split()).casefold()

@@ -50,10 +50,7 @@ def answer_key_problems(
         and accepted_answers
         and all(isinstance(a, str) and a.strip() for a in accepted_answers)
     ):
-        return {
-            "accepted_answers": "A short-text question needs a list of accepted answers, "
-            'e.g. ["git init"].'
-        }
+        return {"accepted_answers": "A short-text question needs at least one accepted answer."}
     return {}
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.selectors import reachable_by
+from assessments.grading import number_as_typed
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from assessments.rules import answers_visible
 from catalog.models import Course
@@ -106,9 +107,9 @@ def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
         if question.has_choices:
             correct_answer = ", ".join(c.text for c in correct_choices)
         elif question.kind == Question.Kind.NUMERIC:
-            correct_answer = f"{question.numeric_answer.normalize()}"
+            correct_answer = number_as_typed(question.numeric_answer)
             if question.numeric_tolerance:
-                correct_answer += f" ± {question.numeric_tolerance.normalize()}"
+                correct_answer += f" ± {number_as_typed(question.numeric_tolerance)}"
         else:
             correct_answer = " / ".join(str(a) for a in question.accepted_answers or [])
         reviews.append(

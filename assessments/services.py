@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from assessments.grading import grade_responses, score_percent
+from assessments.importers import FORMATS, parse
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from assessments.rules import (
     answer_key_problems,
@@ -27,6 +28,7 @@ from assessments.rules import (
     lesson_course_problem,
 )
 from assessments.selectors import assessment_is_open, questions_with_key
+from catalog.models import Skill
 from skillstudio.data_versions import catalog_changed, learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
@@ -179,7 +181,7 @@ ASSESSMENT_FIELDS = frozenset(
         "time_limit_minutes",
         "due_at",
         "weight",
-        # Review and retake rules (assessments.rules).
+        # Review and retake rules (assessments.rules), set by authors at every door.
         "max_attempts",
         "min_minutes_between_attempts",
         "show_answers",
@@ -378,6 +380,12 @@ def _question_save(
         _check_answer_key(
             kind=question.kind, choices=stored if choices is None else choices, question=question
         )
+    elif question.kind == Question.Kind.NUMERIC and question.numeric_answer is None:
+        # A draft may lack its key, but the table cannot hold a numeric question without
+        # its number: say so instead of failing on the constraint.
+        raise ValidationError(
+            answer_key_problems(kind=question.kind, numeric_answer=None, accepted_answers=None)
+        )
     question.save()
     if choices is not None and _choice_rows(choices) != _choice_rows(stored):
         # Choices are replaced as a whole, and only when they changed: stored answers
@@ -457,3 +465,81 @@ def question_delete(*, question: Question, now: datetime) -> None:
         raise ValidationError(blocker, code="protected")
     question.delete()
     catalog_changed()
+
+
+# ---------------------------------------------------------------- question import
+
+
+@dataclass(frozen=True)
+class QuestionImport:
+    """What ``questions_import`` stored (or, on a dry run, would store)."""
+
+    count: int
+    kinds: dict[str, int]
+    dry_run: bool
+
+
+class _DryRun(Exception):
+    """Rolls a dry run's writes back once every question has passed the services."""
+
+
+def _category_slug(category: str) -> str:
+    # "$CATEGORY: $course$/top/git-basics": the last segment may name a skill.
+    return category.rstrip("/").rsplit("/", 1)[-1].strip().lower()
+
+
+def questions_import(
+    *,
+    assessment: Assessment,
+    text: str,
+    fmt: str,
+    now: datetime,
+    default_skill: Any = None,
+    dry_run: bool = False,
+) -> QuestionImport:
+    """Add the questions of a GIFT or Aiken text to ``assessment``, after its last one.
+
+    All or nothing: every problem is collected, each as "Line n: …" (the parser's and the
+    answer-key rules of ``question_create``), and raised as one ValidationError with
+    nothing stored. A dry run checks everything the same way and stores nothing.
+    """
+    if fmt not in FORMATS:
+        raise ValidationError({"format": [f"Choose one of: {', '.join(FORMATS)}."]})
+    result = parse(text, fmt)
+    problems = [str(problem) for problem in result.problems]
+    slugs = {_category_slug(parsed.category) for parsed in result.questions}
+    found = {skill.slug: skill for skill in Skill.objects.filter(slug__in=slugs - {""})}
+    skills = [
+        found.get(_category_slug(parsed.category)) or default_skill for parsed in result.questions
+    ]
+    for parsed, skill in zip(result.questions, skills, strict=True):
+        if skill is None:
+            problems.append(
+                f"Line {parsed.line}: no skill for this question: choose a default skill "
+                "or name an existing skill slug in $CATEGORY."
+            )
+    if problems:
+        raise ValidationError(problems)
+    kinds: dict[str, int] = {}
+    try:
+        with transaction.atomic():
+            for parsed, skill in zip(result.questions, skills, strict=True):
+                try:
+                    with transaction.atomic():
+                        question_create(
+                            assessment=assessment,
+                            now=now,
+                            choices=parsed.choices,
+                            skill=skill,
+                            **parsed.fields(),
+                        )
+                except ValidationError as error:
+                    problems.extend(f"Line {parsed.line}: {message}" for message in error.messages)
+                kinds[parsed.kind] = kinds.get(parsed.kind, 0) + 1
+            if problems:
+                raise ValidationError(problems)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return QuestionImport(count=len(result.questions), kinds=kinds, dry_run=dry_run)

@@ -6,9 +6,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.urls import URLPattern, path, reverse_lazy
 from django.utils import timezone
 
 from catalog.models import Course, Lesson, Module, Skill
@@ -21,14 +23,16 @@ from catalog.services import (
     course_delete,
     course_delete_blocker,
     course_prerequisites_validate,
+    course_publish,
+    course_unpublish,
     course_update,
-    courses_publish,
     courses_unpublish,
     lesson_create,
     lesson_delete,
     lesson_delete_blocker,
     lesson_prerequisites_validate,
     lesson_update,
+    lesson_video_problem,
     module_create,
     module_delete,
     module_delete_blocker,
@@ -37,11 +41,13 @@ from catalog.services import (
     skill_delete,
     skill_update,
 )
-from skillstudio.access import is_platform_admin
+from catalog.templatetags.lesson_markdown import render_markdown
+from skillstudio.access import can_author, is_platform_admin
 from skillstudio.admin import (
     InstructorInlineMixin,
     LearnerDataProtectedMixin,
     OwnerAssignedAdmin,
+    PublishButtonsMixin,
     ScopedModelAdmin,
     ServiceWriteMixin,
     owned_by,
@@ -97,6 +103,39 @@ class CourseForm(PrerequisiteCycleForm):
         course_prerequisites_validate(course=self.instance, prerequisites=prerequisites)
 
 
+MAX_PREVIEW_CHARS = 200_000
+
+
+class MarkdownTextarea(forms.Textarea):
+    """A textarea with a Preview button (static/js/markdown_preview.js)."""
+
+    class Media:
+        js = ("js/markdown_preview.js",)
+        css = {"all": ("css/admin_authoring.css",)}
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(
+            {
+                "data-markdown-preview": reverse_lazy("admin:catalog_lesson_markdown_preview"),
+                **(attrs or {}),
+            }
+        )
+
+
+def markdown_preview(request: HttpRequest) -> HttpResponse:
+    """The Markdown of an authoring textarea as learners will see it (sanitised HTML)."""
+    if not can_author(request.user):
+        raise PermissionDenied
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    text = request.POST.get("text", "")
+    if len(text) > MAX_PREVIEW_CHARS:
+        return HttpResponseBadRequest("The text is too long to preview.")
+    response = HttpResponse(render_markdown(text), content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 class LessonForm(PrerequisiteCycleForm):
     # https: lesson videos are embedded in https pages.
     video_url = forms.URLField(label="Video URL", required=False, assume_scheme="https")
@@ -115,9 +154,43 @@ class LessonForm(PrerequisiteCycleForm):
             "skills",
             "prerequisites",
         )
+        widgets = {"body": MarkdownTextarea(attrs={"rows": 20, "cols": 80})}
 
     def validate_prerequisites(self, prerequisites: QuerySet[Lesson]) -> None:
         lesson_prerequisites_validate(lesson=self.instance, prerequisites=prerequisites)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        module = cleaned.get("module")
+        if module is not None:
+            _check_video(self, module.course)
+        return cleaned
+
+
+def _check_video(form: forms.ModelForm, course: Course) -> None:
+    problem = lesson_video_problem(
+        content_type=form.cleaned_data.get("content_type", ""),
+        video_url=form.cleaned_data.get("video_url", ""),
+        course=course,
+    )
+    if problem:
+        form.add_error("video_url" if "video_url" in form.fields else None, problem)
+
+
+class LessonRowForm(forms.ModelForm):
+    """A lesson row on its module's page; a video lesson carries its URL here."""
+
+    video_url = forms.URLField(label="Video URL", required=False, assume_scheme="https")
+
+    class Meta:
+        model = Lesson
+        fields = ("order", "title", "content_type", "video_url", "difficulty", "estimated_minutes")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.module_id is not None:
+            _check_video(self, Course.objects.get(modules=self.instance.module_id))
+        return cleaned
 
 
 @admin.register(Skill)
@@ -180,7 +253,9 @@ def _save_inline_rows(
 
 
 @admin.register(Course)
-class CourseAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssignedAdmin):
+class CourseAdmin(
+    PublishButtonsMixin, ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssignedAdmin
+):
     owner_path = COURSE_OWNER
     form = CourseForm
     inlines = (ModuleInline,)
@@ -260,21 +335,47 @@ class CourseAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, OwnerAssignedAdm
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def publish_one(self, request: HttpRequest, obj: Course) -> bool:
+        return course_publish(course=obj, now=timezone.now())
+
+    def unpublish_one(self, request: HttpRequest, obj: Course) -> bool:
+        return course_unpublish(course=obj, now=timezone.now())
+
     @admin.action(description="Publish selected courses")
     def publish(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
-        changed = courses_publish(courses=queryset, now=timezone.now())
-        self.message_user(request, f"Published {changed} course(s).", messages.SUCCESS)
+        published, refused = 0, 0
+        now = timezone.now()
+        for course in queryset.filter(status=Course.Status.DRAFT).order_by("title", "pk"):
+            try:
+                with transaction.atomic():
+                    published += course_publish(course=course, now=now)
+            except ValidationError as error:
+                refused += 1
+                self.message_user(
+                    request,
+                    f"“{course}” was not published. " + " ".join(error.messages),
+                    messages.ERROR,
+                )
+        # A success line only for what happened: never "Published 0" under a refusal.
+        if published:
+            self.message_user(request, f"Published {published} course(s).", messages.SUCCESS)
+        elif not refused:
+            self.message_user(request, "The selected courses were already published.")
 
     @admin.action(description="Unpublish selected courses (back to draft)")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
         changed = courses_unpublish(courses=queryset, now=timezone.now())
-        self.message_user(request, f"Unpublished {changed} course(s).", messages.SUCCESS)
+        if changed:
+            self.message_user(request, f"Unpublished {changed} course(s).", messages.SUCCESS)
+        else:
+            self.message_user(request, "The selected courses were already drafts.")
 
 
 class LessonInline(InstructorInlineMixin, admin.TabularInline):
     model = Lesson
+    form = LessonRowForm
     formset = protected_formset(lambda lesson: lesson_delete_blocker(lesson=lesson))
-    fields = ("order", "title", "content_type", "difficulty", "estimated_minutes")
+    fields = ("order", "title", "content_type", "video_url", "difficulty", "estimated_minutes")
     ordering = ("order",)
     extra = 0
     show_change_link = True
@@ -364,6 +465,16 @@ class LessonAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, ScopedModelAdmin
         ("Content", {"fields": ("body", "video_url")}),
         ("Level", {"fields": ("difficulty", "estimated_minutes", "skills", "prerequisites")}),
     )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "markdown-preview/",
+                self.admin_site.admin_view(markdown_preview),
+                name="catalog_lesson_markdown_preview",
+            ),
+            *super().get_urls(),
+        ]
 
     def learner_records(self, obj: Lesson) -> str | None:
         return lesson_delete_blocker(lesson=obj)

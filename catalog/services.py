@@ -250,15 +250,38 @@ def course_update(
     return _course_save(course=course, skills=skills, prerequisites=prerequisites)
 
 
+def _lessons_without_video(courses: QuerySet[Course]) -> QuerySet[Lesson]:
+    """Video lessons with no video URL: learners would open an empty player."""
+    return Lesson.objects.filter(
+        module__course__in=courses, content_type=Lesson.ContentType.VIDEO, video_url=""
+    )
+
+
+def course_publish_problems(*, course: Course) -> list[str]:
+    """Why learners could not take ``course`` as it stands (empty when it may be published)."""
+    lessons = _lessons_without_video(Course.objects.filter(pk=course.pk)).order_by(
+        "module__order", "order"
+    )
+    return [
+        f"Lesson “{lesson.title}” is a video lesson without a video URL: add the URL "
+        "or change its type."
+        for lesson in lessons
+    ]
+
+
 def courses_publish(*, courses: QuerySet[Course], now: datetime) -> int:
-    """Publish the draft courses among ``courses``: status published, ``published_at = now``.
+    """Publish the ready draft courses among ``courses``: status published, ``published_at = now``.
 
     The one publishing rule for every door: a republished course gets the date of its
-    latest publication (unpublishing cleared the previous one). Returns how many changed.
+    latest publication (unpublishing cleared the previous one); a course with problems
+    (``course_publish_problems``) stays a draft. Returns how many changed.
     """
     with transaction.atomic():
-        changed = courses.filter(status=Course.Status.DRAFT).update(
-            status=Course.Status.PUBLISHED, published_at=now, updated_at=now
+        not_ready = _lessons_without_video(courses).values("module__course_id")
+        changed = (
+            courses.filter(status=Course.Status.DRAFT)
+            .exclude(pk__in=not_ready)
+            .update(status=Course.Status.PUBLISHED, published_at=now, updated_at=now)
         )
         if changed:
             catalog_changed()
@@ -277,7 +300,15 @@ def courses_unpublish(*, courses: QuerySet[Course], now: datetime) -> int:
 
 
 def course_publish(*, course: Course, now: datetime) -> bool:
-    """Publish one course (``courses_publish``); False if it already was. Refreshes ``course``."""
+    """Publish one course (``courses_publish``); False if it already was. Refreshes ``course``.
+
+    Raises ValidationError({"status": [...]}) naming every problem of a draft that is not
+    ready (``course_publish_problems``).
+    """
+    if course.status == Course.Status.DRAFT and (
+        problems := course_publish_problems(course=course)
+    ):
+        raise ValidationError({"status": problems})
     changed = courses_publish(courses=Course.objects.filter(pk=course.pk), now=now)
     course.refresh_from_db(fields=["status", "published_at", "updated_at"])
     return bool(changed)
@@ -373,12 +404,29 @@ LESSON_FIELDS = frozenset(
 )
 
 
+def lesson_video_problem(*, content_type: str, video_url: str, course: Course) -> str | None:
+    """Why a lesson cannot be stored in ``course`` as it stands, for its video (or None).
+
+    A draft may hold a video lesson before its video (publishing then refuses, see
+    ``course_publish_problems``); a published course may not: learners would open an
+    empty player.
+    """
+    if content_type == Lesson.ContentType.VIDEO and not video_url and course.is_published:
+        return "A video lesson needs a video URL while its course is published."
+    return None
+
+
 def _lesson_save(
     *,
     lesson: Lesson,
     skills: Iterable[Skill] | None,
     prerequisites: Iterable[Lesson] | None,
 ) -> Lesson:
+    problem = lesson_video_problem(
+        content_type=lesson.content_type, video_url=lesson.video_url, course=lesson.module.course
+    )
+    if problem:
+        raise ValidationError({"video_url": [problem]})
     taken = Lesson.objects.filter(module_id=lesson.module_id, order=lesson.order)
     if lesson.pk is not None:
         taken = taken.exclude(pk=lesson.pk)

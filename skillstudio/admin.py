@@ -11,13 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import URLPattern, path
 
+from skillstudio import schedules  # noqa: F401  (periodic jobs shown in words)
 from skillstudio.access import can_author, is_instructor, is_platform_admin, owner_scoped
 
 ALL_ACTIONS = frozenset({"view", "add", "change", "delete"})
@@ -260,3 +265,72 @@ def protected_formset(blocker: Any) -> type[ProtectedInlineFormSet]:
         (ProtectedInlineFormSet,),
         {"delete_blocker": staticmethod(blocker)},
     )
+
+
+class PublishButtonsMixin:
+    """Publish / unpublish buttons on a change page: one POST, one clear message.
+
+    ``publish_one`` / ``unpublish_one`` call the app's service and return whether anything
+    changed; a refused publish raises the service's ValidationError, shown as the only
+    message (never next to a success).
+    """
+
+    change_form_template = "admin/publish_change_form.html"
+
+    def publish_one(self, request: HttpRequest, obj: Model) -> bool:
+        raise NotImplementedError
+
+    def unpublish_one(self, request: HttpRequest, obj: Model) -> bool:
+        raise NotImplementedError
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts  # type: ignore[attr-defined]
+        view = self.admin_site.admin_view(self.publish_view)  # type: ignore[attr-defined]
+        name = f"{opts.app_label}_{opts.model_name}"
+        return [
+            path(
+                "<path:object_id>/publish/",
+                view,
+                {"publish": True},
+                name=f"{name}_publish",
+            ),
+            path(
+                "<path:object_id>/unpublish/",
+                view,
+                {"publish": False},
+                name=f"{name}_unpublish",
+            ),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    def publish_view(self, request: HttpRequest, object_id: str, publish: bool) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is None:
+            raise Http404
+        if not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        opts = self.opts  # type: ignore[attr-defined]
+        change_page = redirect(f"admin:{opts.app_label}_{opts.model_name}_change", obj.pk)
+        try:
+            with transaction.atomic():
+                if publish:
+                    changed = self.publish_one(request, obj)
+                else:
+                    changed = self.unpublish_one(request, obj)
+        except ValidationError as error:
+            self.message_user(  # type: ignore[attr-defined]
+                request, f"“{obj}” was not published. " + " ".join(error.messages), messages.ERROR
+            )
+            return change_page
+        if publish:
+            text = f"“{obj}” is published: learners can see it." if changed else None
+        else:
+            text = f"“{obj}” is unpublished: learners no longer see it." if changed else None
+        if text is None:
+            state = "published" if publish else "unpublished"
+            self.message_user(request, f"“{obj}” was already {state}.", messages.INFO)  # type: ignore[attr-defined]
+        else:
+            self.message_user(request, text, messages.SUCCESS)  # type: ignore[attr-defined]
+        return change_page

@@ -252,6 +252,7 @@ def test_module_admin_adds_lessons_inline_in_order(client, instructor, course_of
             "lessons-1-order": "1",
             "lessons-1-title": "First",
             "lessons-1-content_type": "video",
+            "lessons-1-video_url": "https://videos.example.com/first.mp4",
             "lessons-1-difficulty": "beginner",
             "lessons-1-estimated_minutes": "5",
         }

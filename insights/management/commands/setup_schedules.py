@@ -1,7 +1,8 @@
 """Create the periodic jobs in django-celery-beat's tables (idempotent).
 
-Operators see and edit them in the admin (Periodic tasks). Re-running keeps
-their edits; ``--reset`` puts the defaults back.
+Operators see and edit them in the admin (Periodic tasks), where the timing is shown in
+words computed from the stored schedule (skillstudio.schedules), so descriptions say what
+a job does, not when. Re-running keeps their edits; ``--reset`` puts the defaults back.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from insights.dashboard import WARM_PERIOD
+from skillstudio.schedules import schedule_in_words
 
 
 @dataclass(frozen=True)
@@ -32,14 +34,14 @@ SCHEDULES = (
     Schedule(
         name="Weekly learning path adjustment",
         task="insights.adjust_learning_paths_weekly",
-        description="Mondays 03:00 UTC: re-plan every active learner, in chunks.",
+        description="Re-plan every active learner, in chunks.",
         crontab=("0", "3", "1"),
     ),
     Schedule(
         name="Daily event partition maintenance",
         task="learning.maintain_event_partitions",
         description=(
-            "01:00 UTC: monthly event partitions 3 months ahead. Add "
+            "Monthly event partitions 3 months ahead. Add "
             '"retention_months" and "drop": true to the kwargs to drop old months.'
         ),
         crontab=("0", "1", "*"),
@@ -48,14 +50,14 @@ SCHEDULES = (
     Schedule(
         name="Weekly skill model re-fit",
         task="insights.refit_skill_model",
-        description="Sundays 04:00 UTC: re-fit the BKT skill model on all answers.",
+        description="Re-fit the BKT skill model on all answers.",
         crontab=("0", "4", "0"),
     ),
     Schedule(
         name="Nightly dropout risk scoring",
         task="insights.score_dropout_risk",
         description=(
-            "02:00 UTC: score every active enrollment with the active dropout model and "
+            "Score every active enrollment with the active dropout model and "
             "store each active learner's segment."
         ),
         crontab=("0", "2", "*"),
@@ -63,20 +65,20 @@ SCHEDULES = (
     Schedule(
         name="Nightly item analysis",
         task="insights.refresh_item_analysis",
-        description="03:30 UTC: fit and store the item analysis of every assessment.",
+        description="Fit and store the item analysis of every assessment.",
         crontab=("30", "3", "*"),
     ),
     Schedule(
         name="Weekly predictive model training",
         task="insights.train_predictive_models",
-        description="Sundays 05:00 UTC: retrain dropout, segments, course and lesson CF models.",
+        description="Retrain dropout, segments, course and lesson CF models.",
         crontab=("0", "5", "0"),
     ),
     Schedule(
         name="Dashboard warm-up",
         task="insights.warm_dashboards",
         description=(
-            "Every 5 minutes: recently active learners' dashboards computed ahead of their "
+            "Recently active learners' dashboards computed ahead of their "
             "visits. Entries live twice the period (insights.dashboard.CACHE_TTL)."
         ),
         every_seconds=WARM_PERIOD,
@@ -84,7 +86,7 @@ SCHEDULES = (
     Schedule(
         name="Relay pending jobs",
         task="skillstudio.relay_pending_jobs",
-        description="Every minute: send deferred jobs the broker missed.",
+        description="Send deferred jobs the broker missed.",
         every_seconds=60,
     ),
 )
@@ -109,16 +111,16 @@ class Command(BaseCommand):
             }
             existing = PeriodicTask.objects.filter(name=schedule.name).first()
             if existing is None:
-                PeriodicTask.objects.create(name=schedule.name, **defaults)
-                self.stdout.write(f"created  {schedule.name}")
+                task = PeriodicTask.objects.create(name=schedule.name, **defaults)
+                self.stdout.write(f"created  {schedule.name}: {schedule_in_words(task)}")
             elif options["reset"]:
                 for attr, value in defaults.items():
                     setattr(existing, attr, value)
                 existing.enabled = True
                 existing.save()
-                self.stdout.write(f"reset    {schedule.name}")
+                self.stdout.write(f"reset    {schedule.name}: {schedule_in_words(existing)}")
             else:
-                self.stdout.write(f"kept     {schedule.name}")
+                self.stdout.write(f"kept     {schedule.name}: {schedule_in_words(existing)}")
 
 
 def _timing(schedule: Schedule) -> dict[str, Any]:
