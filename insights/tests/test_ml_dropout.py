@@ -62,7 +62,7 @@ def platform(learner, other_learner):
 
 
 def test_traffic_light_thresholds():
-    assert [risk_level(p) for p in (0.0, 0.19, 0.2, 0.39, 0.4, 1.0)] == [
+    assert [risk_level(p) for p in (0.0, 0.089, 0.09, 0.189, 0.19, 1.0)] == [
         "low",
         "low",
         "medium",
