@@ -65,6 +65,7 @@ MODEL_NAME = "dropout"
 # See the module docstring: chosen by `thresholds_for_recall` on the 2013 runs at day 56.
 MEDIUM_FROM = 0.09
 HIGH_FROM = 0.19
+SERVED_THRESHOLDS = Thresholds(medium=MEDIUM_FROM, high=HIGH_FROM)
 TOP_FACTORS = 3
 # Learners refreshed together after a night's scoring (one writer call each).
 REFRESH_CHUNK = 200
@@ -394,13 +395,21 @@ def train_dropout(
     order = np.argsort([e.enrolled_at.timestamp() for e in data.enrollments], kind="stable")
     split = int(len(order) * 0.8)
     train_part, valid_part = data.subset(order[:split]), data.subset(order[split:])
-    validation_auc = None
+    validation: dict = {"validation_auc": None}
     if len(set(train_part.labels.tolist())) == 2:
         # Course rates too are fitted on the earlier 80 % only.
         held = fit_artifact(data=train_part, days=days)
-        validation_auc = auc(
-            valid_part.labels, held.estimator.predict_proba(held.matrix(valid_part.features))[:, 1]
-        )
+        p = held.estimator.predict_proba(held.matrix(valid_part.features))[:, 1]
+        lights = light_table(valid_part.labels, p, SERVED_THRESHOLDS)
+        validation = {
+            "validation_auc": auc(valid_part.labels, p),
+            "validation_pr_auc": pr_auc(valid_part.labels, p),
+            "validation_brier": brier(valid_part.labels, p),
+            "validation_lights": {
+                s.light: {"share": s.share, "precision": s.precision, "recall": s.recall}
+                for s in lights
+            },
+        }
     artifact = fit_artifact(data=data, days=days)
     enrolled = [e.enrolled_at for e in data.enrollments]
     return model_save(
@@ -415,7 +424,8 @@ def train_dropout(
         metrics={
             "examples": len(labels),
             "dropouts": int(labels.sum()),
-            "validation_auc": validation_auc,
+            **validation,
+            "thresholds": {"medium": MEDIUM_FROM, "high": HIGH_FROM},
         },
         window_start=min(enrolled),
         window_end=max(enrolled),
@@ -562,9 +572,6 @@ class Evaluation:
     lights: list[LightStats] = field(default_factory=list)
     lights_chosen: list[LightStats] = field(default_factory=list)
     rule_flagged: LightStats | None = None
-
-
-SERVED_THRESHOLDS = Thresholds(medium=MEDIUM_FROM, high=HIGH_FROM)
 
 
 def rule_probabilities(*, train: Dataset, test: Dataset) -> np.ndarray:
