@@ -10,10 +10,17 @@ a factor's weight is its coefficient times the learner's standardised value. Pos
 weights push the risk up and become the plain-words factors shown to instructors and
 learners.
 
-Traffic light (documented thresholds, on the predicted probability of withdrawing):
-  low    p < 0.20
-  medium 0.20 <= p < 0.40
-  high   p >= 0.40  (about 2.5 times the OULAD withdrawal rate after day 56, 16 %)
+Traffic light (on the predicted probability of withdrawing), chosen from the calibration
+of the training runs (OULAD 2013) at day 56 by `calibration.thresholds_for_recall`:
+"high" is the highest cut that still flags half of the learners who leave, "medium or
+high" four in five (`manage.py evaluate_dropout_model`; figures in BENCHMARKS.md):
+  low    p < 0.09
+  medium 0.09 <= p < 0.19
+  high   p >= 0.19
+On the 2014 runs at day 56 that is high 27.0 % of learners (precision 0.31, recall 0.51),
+medium 30.6 % (precision 0.15; recall of medium or high 0.80), low 42.4 % (of whom 7.7 %
+withdrew). The earlier p >= 0.40 "high" flagged 3.7 % with recall 0.10: it missed nine in
+ten of the learners who left.
 """
 
 from __future__ import annotations
@@ -31,6 +38,16 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from insights.ml.calibration import (
+    CalibrationBin,
+    LightStats,
+    Thresholds,
+    brier,
+    calibration_table,
+    light_table,
+    pr_auc,
+    thresholds_for_recall,
+)
 from insights.ml.features import (
     FEATURE_NAMES,
     EnrollmentFeatures,
@@ -45,8 +62,10 @@ from learning.models import Enrollment
 from skillstudio.chunks import chunked
 
 MODEL_NAME = "dropout"
-MEDIUM_FROM = 0.20
-HIGH_FROM = 0.40
+# See the module docstring: chosen by `thresholds_for_recall` on the 2013 runs at day 56.
+MEDIUM_FROM = 0.09
+HIGH_FROM = 0.19
+SERVED_THRESHOLDS = Thresholds(medium=MEDIUM_FROM, high=HIGH_FROM)
 TOP_FACTORS = 3
 # Learners refreshed together after a night's scoring (one writer call each).
 REFRESH_CHUNK = 200
@@ -376,13 +395,21 @@ def train_dropout(
     order = np.argsort([e.enrolled_at.timestamp() for e in data.enrollments], kind="stable")
     split = int(len(order) * 0.8)
     train_part, valid_part = data.subset(order[:split]), data.subset(order[split:])
-    validation_auc = None
+    validation: dict = {"validation_auc": None}
     if len(set(train_part.labels.tolist())) == 2:
         # Course rates too are fitted on the earlier 80 % only.
         held = fit_artifact(data=train_part, days=days)
-        validation_auc = auc(
-            valid_part.labels, held.estimator.predict_proba(held.matrix(valid_part.features))[:, 1]
-        )
+        p = held.estimator.predict_proba(held.matrix(valid_part.features))[:, 1]
+        lights = light_table(valid_part.labels, p, SERVED_THRESHOLDS)
+        validation = {
+            "validation_auc": auc(valid_part.labels, p),
+            "validation_pr_auc": pr_auc(valid_part.labels, p),
+            "validation_brier": brier(valid_part.labels, p),
+            "validation_lights": {
+                s.light: {"share": s.share, "precision": s.precision, "recall": s.recall}
+                for s in lights
+            },
+        }
     artifact = fit_artifact(data=data, days=days)
     enrolled = [e.enrolled_at for e in data.enrollments]
     return model_save(
@@ -397,7 +424,8 @@ def train_dropout(
         metrics={
             "examples": len(labels),
             "dropouts": int(labels.sum()),
-            "validation_auc": validation_auc,
+            **validation,
+            "thresholds": {"medium": MEDIUM_FROM, "high": HIGH_FROM},
         },
         window_start=min(enrolled),
         window_end=max(enrolled),
@@ -531,6 +559,29 @@ class Evaluation:
     high_recall: float | None
     # Fitted on the training runs only; the test runs' courses are looked up in it.
     course_rates: CourseRates | None = None
+    pr_auc_logistic: float | None = None
+    pr_auc_rule: float | None = None
+    brier_logistic: float | None = None
+    # The rule as a probability: the training runs' withdrawal rate with / without a miss.
+    brier_rule: float | None = None
+    calibration: list[CalibrationBin] = field(default_factory=list)
+    rule_calibration: list[CalibrationBin] = field(default_factory=list)
+    # Thresholds the training runs' own predictions give for RECALL_TARGETS.
+    chosen: Thresholds | None = None
+    # On the test runs: the served lights (MEDIUM_FROM, HIGH_FROM), the chosen ones, the rule.
+    lights: list[LightStats] = field(default_factory=list)
+    lights_chosen: list[LightStats] = field(default_factory=list)
+    rule_flagged: LightStats | None = None
+
+
+def rule_probabilities(*, train: Dataset, test: Dataset) -> np.ndarray:
+    """The rule as a probability: the training withdrawal rate of the test learner's group."""
+    missed = rule_baseline_scores(train).astype(bool)
+    rate = {
+        flag: float(train.labels[missed == flag].mean()) if (missed == flag).any() else 0.0
+        for flag in (False, True)
+    }
+    return np.array([rate[bool(x)] for x in rule_baseline_scores(test)])
 
 
 def evaluate_dropout(
@@ -544,7 +595,8 @@ def evaluate_dropout(
 
     Both sides go through `dropout_dataset` (the live feature pipeline) at the same day;
     the course rates are fitted on the training runs only. `without` leaves features out
-    (ablation).
+    (ablation). The thresholds are chosen from the training runs' own predictions
+    (`calibration.thresholds_for_recall`); the test runs only report how they do.
     """
     _check_known(without)
     names = tuple(n for n in MODEL_FEATURES if n not in without)
@@ -567,7 +619,14 @@ def evaluate_dropout(
         artifact = fit_artifact(data=train, days=[cutoff_day], kind=kind, feature_names=names)
         scores[kind] = artifact.estimator.predict_proba(artifact.matrix(test.features))[:, 1]
         fitted[kind] = artifact
-    flagged = scores["logistic"] >= HIGH_FROM
+    served = fitted["logistic"]
+    train_probabilities = served.estimator.predict_proba(served.matrix(train.features))[:, 1]
+    chosen = thresholds_for_recall(train.labels, train_probabilities)
+    probabilities = scores["logistic"]
+    rule = rule_probabilities(train=train, test=test)
+    lights = light_table(test.labels, probabilities, SERVED_THRESHOLDS)
+    high = lights[0]
+    missed = rule_baseline_scores(test).astype(bool)
     positives = test.labels == 1
     return Evaluation(
         cutoff_day=cutoff_day,
@@ -575,11 +634,26 @@ def evaluate_dropout(
         train_dropouts=int(train.labels.sum()),
         test_examples=len(test.labels),
         test_dropouts=int(positives.sum()),
-        auc_logistic=auc(test.labels, scores["logistic"]),
+        auc_logistic=auc(test.labels, probabilities),
         auc_boosting=auc(test.labels, scores["boosting"]),
-        auc_rule=auc(test.labels, rule_baseline_scores(test)),
-        high_share=float(flagged.mean()),
-        high_precision=float(positives[flagged].mean()) if flagged.any() else None,
-        high_recall=float(flagged[positives].mean()) if positives.any() else None,
-        course_rates=fitted["logistic"].course_rates,
+        auc_rule=auc(test.labels, rule),
+        high_share=high.share,
+        high_precision=high.precision,
+        high_recall=high.recall,
+        course_rates=served.course_rates,
+        pr_auc_logistic=pr_auc(test.labels, probabilities),
+        pr_auc_rule=pr_auc(test.labels, rule),
+        brier_logistic=brier(test.labels, probabilities),
+        brier_rule=brier(test.labels, rule),
+        calibration=calibration_table(test.labels, probabilities),
+        rule_calibration=calibration_table(test.labels, rule),
+        chosen=chosen,
+        lights=lights,
+        lights_chosen=light_table(test.labels, probabilities, chosen),
+        rule_flagged=LightStats(
+            light="missed",
+            share=float(missed.mean()),
+            precision=float(positives[missed].mean()) if missed.any() else None,
+            recall=float(missed[positives].mean()) if positives.any() else None,
+        ),
     )

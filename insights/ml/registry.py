@@ -12,7 +12,7 @@ import pickle
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -113,6 +113,8 @@ class LoadedModel:
     name: str
     version: int
     artifact: Any
+    # The version's stored metrics (serving may depend on them, e.g. the CF gate).
+    metrics: dict = field(default_factory=dict)
 
 
 class ModelLoader:
@@ -148,7 +150,11 @@ class ModelLoader:
             if cached is None or cached.id != active_id:
                 row = MLModel.objects.get(pk=active_id)
                 cached = LoadedModel(
-                    id=row.id, name=row.name, version=row.version, artifact=artifact_of(row)
+                    id=row.id,
+                    name=row.name,
+                    version=row.version,
+                    artifact=artifact_of(row),
+                    metrics=dict(row.metrics or {}),
                 )
                 self._cache[name] = cached
             return cached

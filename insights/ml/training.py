@@ -91,13 +91,47 @@ def _train_cf(
 
 
 def _train_course_cf(*, now: datetime, activate: bool) -> MLModel:
-    return _train_cf(
+    """The course model for "learners like you", chosen and gated by a temporal evaluation.
+
+    Each learner's latest courses are held out (`cf.split_temporal`); the cosine model and
+    the sequence-aware one (what learners took next) are compared with popularity. The
+    better of the two is stored; its result goes into the version's metrics under
+    `cf.GATE_METRIC`, and personal suggestions are served only when it is ahead of
+    popularity (`cf.passes_gate`).
+    """
+    interactions = cf.course_interactions()
+    if not interactions:
+        raise ValueError("No enrollments to learn similarities from.")
+    sequences = cf.course_sequences()
+    evaluation = cf.evaluate_recommenders(sequences, split="temporal")
+    method = "next" if evaluation.precision_at_5["next"] > evaluation.precision_at_5["cf"] else "cf"
+    if method == "next":
+        similarity = cf.fit_next_course_model(sequences)
+    else:
+        similarity = cf.fit_course_similarity(interactions)
+    return model_save(
         name=cf.MODEL_NAME,
-        interactions=cf.course_interactions(),
-        fit=cf.fit_course_similarity,
-        what="enrollments",
-        neighbours=None,
+        artifact=similarity,
         now=now,
+        parameters={
+            "method": method,
+            "completion_weight": cf.COMPLETION_WEIGHT,
+            "similarity": "cosine" if method == "cf" else "next_items",
+            "window": cf.NEXT_WINDOW if method == "next" else None,
+            "neighbours": None,
+        },
+        metrics={
+            "interactions": len(interactions),
+            "items": len(similarity.items),
+            "suggestible": len(similarity.items) - len(similarity.unsuggestible),
+            "similar_pairs": len(similarity.data),
+            cf.GATE_METRIC: {
+                **evaluation.as_metrics(),
+                "served": method,
+                "ahead_of_popularity": evaluation.ahead_of_popularity(method),
+            },
+        },
+        window_end=now,
         activate=activate,
     )
 

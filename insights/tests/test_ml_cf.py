@@ -19,6 +19,7 @@ from insights.ml.cf import (
     similar_courses,
 )
 from insights.ml.training import train_model
+from insights.tests.ml_helpers import open_cf_gate
 from learning.tests.factories import EnrollmentFactory, LessonProgressFactory
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
@@ -44,7 +45,11 @@ def test_learners_like_you_ranks_by_co_enrollment_and_explains(learner, catalog)
     # cos(A,B) = 4 / (sqrt(13) * sqrt(2)) = 0.7845; cos(A,C) = 1 / sqrt(13) = 0.2774;
     # Alice finished A (weight 2): B 1.569, C 0.555. The draft course is never suggested.
     assert courses_like_yours(learner=learner) == []  # no model trained yet
-    train_model(name="course_cf", now=NOW)
+    version = train_model(name="course_cf", now=NOW)
+    # Four courses: popularity's top five holds them all, nothing beats it (gate closed).
+    assert version.metrics["temporal"]["ahead_of_popularity"] is False
+    assert courses_like_yours(learner=learner) == []
+    open_cf_gate()
     suggestions = courses_like_yours(learner=learner)
     assert [(s.title, s.score) for s in suggestions] == [
         ("Flask APIs", pytest.approx(1.569, abs=1e-3)),
@@ -61,11 +66,13 @@ def test_served_similarity_comes_from_the_active_trained_version(learner, catalo
     a, b, _ = catalog
     version = train_model(name="course_cf", now=a.created_at)
     assert (version.metrics["items"], version.metrics["suggestible"]) == (4, 3)
+    open_cf_gate()
     # A new co-enrollment after training does not change served suggestions until retrained.
     EnrollmentFactory(learner=EnrollmentFactory(course=a).learner, course=b)
     assert courses_like_yours(learner=learner)[0].score == pytest.approx(1.569, abs=1e-3)
     # Retrained: A=(2,2,1,2,1), B=(1,1,0,0,1): cos = 5 / (sqrt(14) * sqrt(3)) = 0.7715 x 2.
     train_model(name="course_cf", now=a.created_at)
+    open_cf_gate()
     assert courses_like_yours(learner=learner)[0].score == pytest.approx(1.543, abs=1e-3)
 
 
@@ -121,8 +128,17 @@ def test_evaluate_command_on_assistments_format(tmp_path):
     )
     out = StringIO()
     call_command("evaluate_recommender", "--assistments", str(tmp_path), stdout=out)
-    assert "12 users, 6 items, 12 users with held-out items" in out.getvalue()
-    assert "item-item CF: precision@5 0.200, recall@10 1.000" in out.getvalue()
+    text = out.getvalue()
+    assert "12 users, 6 items" in text
+    random_part, temporal_part = text.split("(temporal)")
+    assert "held out (seeded): 12 users tested" in random_part
+    assert "item-item CF (cosine)                  precision@5 0.200, recall@10 1.000" in (
+        random_part
+    )
+    # Temporally every student's last skill (3 or 6) is held out and never seen in training:
+    # no method can find it.
+    assert "12 users tested" in temporal_part
+    assert temporal_part.count("precision@5 0.000, recall@10 0.000") == 3
     with pytest.raises(CommandError, match="No builder_"):
         call_command("evaluate_recommender", "--assistments", str(tmp_path / "nope"))
 
@@ -164,8 +180,11 @@ def test_a_version_in_an_older_format_serves_nothing(learner, catalog):
     old = ItemSimilarity([catalog[0].pk], np.zeros(2, dtype=np.int64), np.zeros(0), np.zeros(0))
     del old.__dict__["indptr"]
     registry.model_save(name="course_cf", artifact=old, now=NOW, activate=True)
+    open_cf_gate()
     assert courses_like_yours(learner=learner) == []
     registry.model_save(name="course_cf", artifact={"v": 1}, now=NOW, activate=True)
+    open_cf_gate()
     assert courses_like_yours(learner=learner) == []
     train_model(name="course_cf", now=NOW)
+    open_cf_gate()
     assert [s.title for s in courses_like_yours(learner=learner)] == ["Flask APIs", "Data Viz"]

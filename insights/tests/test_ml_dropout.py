@@ -62,7 +62,7 @@ def platform(learner, other_learner):
 
 
 def test_traffic_light_thresholds():
-    assert [risk_level(p) for p in (0.0, 0.19, 0.2, 0.39, 0.4, 1.0)] == [
+    assert [risk_level(p) for p in (0.0, 0.089, 0.09, 0.189, 0.19, 1.0)] == [
         "low",
         "low",
         "medium",
@@ -79,6 +79,14 @@ def test_training_stores_an_active_version_with_metrics(trained):
     assert trained.metrics["examples"] == 60
     assert trained.metrics["dropouts"] == 20
     assert trained.training_window_start < trained.training_window_end
+    # The model card on the version: the time-split validation and the lights it used.
+    metrics = trained.metrics
+    assert metrics["thresholds"] == {"medium": 0.09, "high": 0.19}
+    assert set(metrics["validation_lights"]) == {"high", "medium", "low"}
+    shares = [light["share"] for light in metrics["validation_lights"].values()]
+    assert sum(shares) == pytest.approx(1.0)
+    assert 0 <= metrics["validation_brier"] <= 1
+    assert 0 <= metrics["validation_pr_auc"] <= 1
 
 
 @pytest.mark.django_db

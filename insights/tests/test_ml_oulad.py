@@ -100,8 +100,18 @@ def test_evaluate_command_reports_model_and_rule_auc(oulad_dir):
     assert "test:  30 enrollments, 10 withdrew later" in text
     # The rule flags all 10 drifting learners and the 10 struggling ones (missed the quiz):
     # TPR 1, FPR 0.5, so AUC = (1 + 0.5) / 2.
-    assert "'missed an assessment due before the cutoff': 0.750" in text
-    assert "AUC logistic regression (served model): 1.000" in text
+    assert "rule 'missed an assessment'      0.750" in text
+    assert "logistic regression (served)     1.000" in text
+    # One calibration table for the model and one for the rule (two groups: missed or not),
+    # each bin's learners adding up to the 30 test learners.
+    model_table = text.split("calibration, served model")[1].split("calibration, rule")[0]
+    rule_table = text.split("calibration, rule as a probability:")[1].split("thresholds")[0]
+    for table, bins in ((model_table, None), (rule_table, 2)):
+        rows = [line.split() for line in table.splitlines() if line.strip()[:1].isdigit()]
+        assert sum(int(row[1]) for row in rows) == 30
+        assert bins is None or len(rows) == bins
+    assert "thresholds from the training runs' predictions" in text
+    assert text.count("    high  ") == 2  # served lights and chosen lights
 
 
 @pytest.mark.django_db
@@ -127,10 +137,19 @@ def test_evaluate_command_ablation_and_unknown_feature(oulad_dir):
     call_command("import_oulad", str(oulad_dir), stdout=StringIO())
     out = StringIO()
     call_command(
-        "evaluate_dropout_model", "--without", "course_withdrawal_rate,score_percentile", stdout=out
+        "evaluate_dropout_model",
+        "--cutoffs",
+        "28,56",
+        "--without",
+        "course_withdrawal_rate,score_percentile",
+        stdout=out,
     )
-    assert "without course_withdrawal_rate, score_percentile" in out.getvalue()
-    assert "AUC logistic regression (served model): 1.000" in out.getvalue()
+    text = out.getvalue()
+    assert "features as of day 28 (train 2013*, test 2014*), without course_withdrawal_rate" in text
+    assert "features as of day 56 (train 2013*, test 2014*), without course_withdrawal_rate" in text
+    assert "logistic regression (served)     1.000" in text
+    with pytest.raises(CommandError, match="comma-separated day numbers"):
+        call_command("evaluate_dropout_model", "--cutoffs", "56,x", stdout=StringIO())
     with pytest.raises(CommandError, match=r"Unknown features \['clicks'\]"):
         call_command("evaluate_dropout_model", "--without", "clicks", stdout=StringIO())
 

@@ -23,6 +23,7 @@ from insights.recommendations import (
 )
 from insights.tests.factories import LearningPathSnapshotFactory
 from insights.tests.helpers import NOW, course_recommendations
+from insights.tests.ml_helpers import open_cf_gate
 from learning.models import Enrollment
 from learning.tests.factories import EnrollmentFactory, LearningGoalFactory
 
@@ -70,6 +71,7 @@ def test_no_active_model_means_goal_path_courses_only(learner, courses):
 def test_learners_like_you_follow_the_goal_path_without_duplicates(learner, courses):
     basics, flask, _, sql, _ = courses
     train_model(name="course_cf", now=NOW)
+    open_cf_gate()
     # Vectors over (o1..o5, learner): Basics (2,2,1,1,1,2), Flask (1,1,0,0,0,0),
     # SQL (0,0,0,1,1,0), Data Viz (0,0,1,0,0,0). cos(Basics, Flask) = 4/sqrt(30) = 0.730,
     # cos(Basics, SQL) = 2/sqrt(30) = 0.365, cos(Basics, Viz) = 1/sqrt(15) = 0.258; the
@@ -99,6 +101,7 @@ def test_learners_like_you_follow_the_goal_path_without_duplicates(learner, cour
 
 def test_the_hook_adds_no_query(learner, courses):
     train_model(name="course_cf", now=NOW)
+    open_cf_gate()
 
     def suggestions_and_queries() -> tuple[list[str], int]:
         registry.active_model("course_cf")  # the loader's periodic check, done beforehand
@@ -118,6 +121,7 @@ def test_the_hook_adds_no_query(learner, courses):
 def test_batch_suggestions_read_the_artifact_only(learner, other_learner, courses):
     basics, _, viz, sql, _ = courses
     train_model(name="course_cf", now=NOW)
+    open_cf_gate()
     registry.active_model("course_cf")
     with CaptureQueriesContext(connection) as captured:
         found = cf_course_suggestions(
@@ -214,7 +218,12 @@ def test_evaluate_recommender_on_the_platform_sample(tracks):
     # courses each have one held out. The courses CF scores above zero share learners with
     # a seen one: the user's own track and P, at most four, so the held-out one is always
     # in CF's top five (1 hit of 5) and top ten.
-    assert "36 users, 10 items, 30 users with held-out items" in text
-    assert "item-item CF: precision@5 0.200, recall@10 1.000" in text
-    popular_p5 = float(text.split("popularity:   precision@5 ")[1].split(",")[0])
+    assert "36 users, 10 items" in text
+    random_part, temporal_part = text.split("(temporal)")
+    assert "held out (seeded): 30 users tested" in random_part
+    assert "item-item CF (cosine)                  precision@5 0.200, recall@10 1.000" in (
+        random_part
+    )
+    popular_p5 = float(random_part.split("popularity")[-1].split("precision@5 ")[1][:5])
     assert popular_p5 < 0.2
+    assert "30 users tested" in temporal_part
