@@ -77,6 +77,26 @@ def learner_question(question: Question) -> LearnerQuestion:
     )
 
 
+@dataclass(frozen=True)
+class AdaptiveState:
+    """An adaptive attempt as its learner sees it: progress per skill and the question asked."""
+
+    progress: Any  # insights.diagnostic.AdaptiveProgress
+    question: LearnerQuestion | None
+
+
+def attempt_adaptive_state(*, attempt: AssessmentAttempt) -> AdaptiveState | None:
+    """None for an attempt answered all at once."""
+    if not attempt.is_adaptive:
+        return None
+    from insights.diagnostic import adaptive_progress
+
+    return AdaptiveState(
+        progress=adaptive_progress(attempt=attempt),
+        question=current_question_for_learner(attempt=attempt),
+    )
+
+
 def current_question_for_learner(*, attempt: AssessmentAttempt) -> LearnerQuestion | None:
     """The question an open adaptive attempt is asking, without its key."""
     if attempt.is_submitted or attempt.current_question_id is None:
