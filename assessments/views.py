@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from assessments.forms import AttemptForm
 from assessments.models import Assessment, AssessmentAttempt
-from assessments.rules import answers_shown_when, answers_visible
+from assessments.rules import answers_shown_when, answers_visible, runs_adaptively
 from assessments.selectors import assessments_visible_to, attempt_review, attempts_for
 from assessments.services import (
     attempt_answer,
@@ -24,7 +24,7 @@ from assessments.services import (
 )
 from catalog.models import Skill
 from catalog.selectors import courses_visible_to
-from insights.diagnostic import adaptive_progress
+from insights.diagnostic import MAX_QUESTIONS, adaptive_progress
 from insights.progress import TargetProgress, breakdown_rows, goal_targets
 from learning.models import LearningGoal
 from learning.selectors import goals_for
@@ -42,6 +42,8 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
         {
             "assessment": assessment,
             "question_count": assessment.questions.count(),
+            "adaptive": runs_adaptively(assessment),
+            "max_per_skill": MAX_QUESTIONS,
             "open_attempt": next((a for a in attempts if not a.is_submitted), None),
             "submitted": [a for a in attempts if a.is_submitted],
         },

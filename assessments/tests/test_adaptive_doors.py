@@ -322,3 +322,23 @@ def test_api_refuses_unanswered_unless_allowed(as_user, learner, quiz):
     accepted = api.post(url, {"responses": responses, "allow_unanswered": True}, format="json")
     assert accepted.status_code == 200
     assert accepted.json()["score"] == "33.33"
+
+
+def test_course_challenge_end_to_end_on_the_page(client, learner, bank):
+    course = CourseFactory(title="Backend basics", skills=[bank["skills"]["python"]])
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:course_challenge", args=[course.pk])))
+    url = reverse("assessments:attempt", args=[attempt.pk])
+
+    for _ in range(10):
+        attempt.refresh_from_db()
+        if attempt.is_submitted:
+            break
+        question = attempt.current_question_id
+        client.post(url, {"question": question, f"q{question}": choice_for(question, True)})
+    html = client.get(url).content.decode()
+
+    assert "You tested out of" in html and "Backend basics" in html
+    assert list(courses_demonstrated(learner=learner)) == [course]
+    detail = client.get(reverse("assessments:detail", args=[attempt.assessment_id])).content
+    assert b"One question at a time" in detail
