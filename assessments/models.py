@@ -35,6 +35,9 @@ class Assessment(models.Model):
         )
         NEVER = "never", "Never"
 
+    # Kinds an author may choose; skill checks and course challenges are the platform's.
+    AUTHORED_KINDS = (Kind.DIAGNOSTIC, Kind.QUIZ, Kind.EXAM)
+
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.QUIZ)
     description = models.TextField(blank=True)
@@ -136,6 +139,12 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# The choices an author is offered (admin form, API serializer).
+AUTHORED_KIND_CHOICES = [
+    (value, label) for value, label in Assessment.Kind.choices if value in Assessment.AUTHORED_KINDS
+]
 
 
 class Question(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from assessments.models import Assessment, AssessmentAttempt, Question
+from assessments.models import AUTHORED_KIND_CHOICES, Assessment, AssessmentAttempt, Question
 from assessments.rules import answers_visible
 from assessments.selectors import assessments_visible_to, attempt_review
 from assessments.services import attempt_adaptive_state, questions_for_learner
@@ -34,7 +34,12 @@ class LearnerQuestionSerializer(serializers.Serializer):
 
 class AssessmentSerializer(serializers.ModelSerializer):
     question_count = serializers.SerializerMethodField()
-    owner = serializers.IntegerField(source="owner_id", read_only=True)
+    owner = serializers.IntegerField(source="owner_id", read_only=True, allow_null=True)
+    # Skill checks and course challenges are the platform's own: authors pick among these.
+    kind = serializers.ChoiceField(
+        choices=AUTHORED_KIND_CHOICES,
+        default=Assessment.Kind.QUIZ,
+    )
 
     class Meta:
         model = Assessment
@@ -51,6 +56,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "max_attempts",
             "min_minutes_between_attempts",
             "show_answers",
+            "is_adaptive",
             "is_published",
             "question_count",
             "created_at",

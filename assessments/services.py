@@ -456,6 +456,12 @@ ASSESSMENT_FIELDS = frozenset(
         "time_limit_minutes",
         "due_at",
         "weight",
+        # Review and retake rules, and adaptive running: the admin form and the API
+        # serializer expose them, so the service must take them (else dropped or a 500).
+        "max_attempts",
+        "min_minutes_between_attempts",
+        "show_answers",
+        "is_adaptive",
     }
 )
 

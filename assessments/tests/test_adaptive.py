@@ -229,3 +229,19 @@ def test_stop_rule_boundaries(mastery, asked, answered, distinct, left, reason):
         )
         == reason
     )
+
+
+def test_the_bank_leaves_out_unpublished_quizzes_and_draft_courses(learner):
+    from assessments.tests.factories import AssessmentFactory, QuestionFactory
+    from catalog.models import Course
+    from catalog.tests.factories import SkillFactory
+
+    hidden = SkillFactory(slug="hidden")
+    draft = CourseFactory(status=Course.Status.DRAFT)
+    QuestionFactory(assessment=AssessmentFactory(course=draft), skill=hidden)
+    QuestionFactory(assessment=AssessmentFactory(is_published=False), skill=hidden)
+
+    with pytest.raises(ValidationError, match="no questions"):
+        skill_check_start(learner=learner, skill=hidden, now=NOW)
+    QuestionFactory(assessment=AssessmentFactory(course=CourseFactory()), skill=hidden)
+    assert skill_check_start(learner=learner, skill=hidden, now=NOW).current_question_id

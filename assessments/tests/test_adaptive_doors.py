@@ -342,3 +342,21 @@ def test_course_challenge_end_to_end_on_the_page(client, learner, bank):
     assert list(courses_demonstrated(learner=learner)) == [course]
     detail = client.get(reverse("assessments:detail", args=[attempt.assessment_id])).content
     assert b"One question at a time" in detail
+
+
+def test_authors_set_review_rules_and_adaptive_but_not_platform_kinds(as_user, instructor):
+    api = as_user(instructor)
+
+    created = api.post(
+        "/api/v1/assessments/",
+        {"title": "Placement", "kind": "diagnostic", "is_adaptive": True, "max_attempts": 2},
+        format="json",
+    )
+    platform_kind = api.post(
+        "/api/v1/assessments/", {"title": "Check", "kind": "skill_check"}, format="json"
+    )
+
+    assert created.status_code == 201, created.json()
+    assert created.json()["is_adaptive"] is True
+    assert created.json()["max_attempts"] == 2
+    assert platform_kind.status_code == 400
