@@ -360,3 +360,26 @@ def test_authors_set_review_rules_and_adaptive_but_not_platform_kinds(as_user, i
     assert created.json()["is_adaptive"] is True
     assert created.json()["max_attempts"] == 2
     assert platform_kind.status_code == 400
+
+
+@pytest.mark.parametrize("extra", [0, 30])
+def test_adaptive_page_queries_do_not_grow_with_the_bank(
+    client, learner, bank, extra, django_assert_max_num_queries
+):
+    python = bank["skills"]["python"]
+    for order in range(extra):
+        question = QuestionFactory(assessment=bank["quiz"], skill=python, order=100 + order)
+        ChoiceFactory(question=question, text="Right", is_correct=True)
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
+    url = reverse("assessments:attempt", args=[attempt.pk])
+    question = attempt.current_question_id
+    client.post(url, {"question": question, f"q{question}": choice_for(question, True)})
+
+    # Session and user, the attempt, the current question with its choices, then the
+    # progress: the attempt's skills, its answers, the skill model's preview (states,
+    # earlier answers, recent answers, model), stored states, the bank, its item
+    # analyses and the learner's seen questions.
+    with django_assert_max_num_queries(16):
+        response = client.get(url)
+    assert response.status_code == 200
