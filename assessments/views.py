@@ -123,8 +123,12 @@ def _adaptive(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
             # A replayed or stale page: the attempt has moved on; show where it is.
             messages.info(request, "That question was already answered; here is the next one.")
             return redirect("assessments:attempt", attempt_id=attempt.pk)
-        if "dont_know" in request.POST or form.is_valid():
-            responses = {} if "dont_know" in request.POST else form.responses()
+        dont_know = "dont_know" in request.POST
+        if not dont_know and form.is_valid() and not form.responses():
+            # An empty "Answer" is a slip, not a choice: "I don't know" is its own button.
+            form.add_error(None, "Choose an answer, or use “I don't know”.")
+        elif dont_know or form.is_valid():
+            responses = {} if dont_know else form.responses()
             try:
                 attempt_answer(
                     attempt=attempt,

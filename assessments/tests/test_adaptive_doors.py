@@ -383,3 +383,17 @@ def test_adaptive_page_queries_do_not_grow_with_the_bank(
     with django_assert_max_num_queries(16):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_an_empty_answer_is_asked_again_not_taken_as_dont_know(client, learner, bank):
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
+
+    response = client.post(
+        reverse("assessments:attempt", args=[attempt.pk]),
+        {"question": attempt.current_question_id},
+    )
+
+    assert response.status_code == 400
+    assert "Choose an answer, or use “I don&#x27;t know”." in response.content.decode()
+    assert not Answer.objects.exists()
