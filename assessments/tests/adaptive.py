@@ -53,10 +53,24 @@ def choice_for(question_id: int, right: bool) -> int:
     return Choice.objects.get(question_id=question_id, is_correct=right).pk
 
 
+def response_for(question: Question, right: bool) -> dict:
+    """A right or wrong response to any kind of question."""
+    if question.kind == Question.Kind.NUMERIC:
+        value = question.numeric_answer if right else question.numeric_answer + 1000
+        return {"value": str(value)}
+    if question.kind == Question.Kind.SHORT_TEXT:
+        return {"text": question.accepted_answers[0] if right else "no idea"}
+    choices = Choice.objects.filter(question=question, is_correct=right).order_by("pk")
+    if right and question.kind == Question.Kind.MULTIPLE_CHOICE:
+        return {"choices": [c.pk for c in choices]}
+    return {"choices": [choices[0].pk]}
+
+
 def answer(attempt: AssessmentAttempt, right: bool | None, step: int) -> AssessmentAttempt:
     """Answer the current question right, wrong or "I don't know" (None)."""
     question_id = attempt.current_question_id
-    response = None if right is None else {"choices": [choice_for(question_id, right)]}
+    question = Question.objects.get(pk=question_id)
+    response = None if right is None else response_for(question, right)
     return attempt_answer(
         attempt=attempt,
         question_id=question_id,
