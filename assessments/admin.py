@@ -22,7 +22,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from assessments.forms import AcceptedAnswersField, AuthorDecimalField, QuestionImportForm
-from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
+from assessments.models import (
+    AUTHORED_KIND_CHOICES,
+    Answer,
+    Assessment,
+    AssessmentAttempt,
+    Choice,
+    Question,
+)
 from assessments.rules import answer_key_problems, choice_problems, lesson_course_problem
 from assessments.services import (
     ASSESSMENT_FIELDS,
@@ -79,7 +86,14 @@ class AssessmentForm(forms.ModelForm):
             "max_attempts",
             "min_minutes_between_attempts",
             "show_answers",
+            "is_adaptive",
         )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Skill checks and course challenges are created by the platform, not by authors.
+        if "kind" in self.fields and self.instance.kind in Assessment.AUTHORED_KINDS:
+            self.fields["kind"].choices = AUTHORED_KIND_CHOICES
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

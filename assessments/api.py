@@ -15,7 +15,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -29,13 +29,17 @@ from assessments.selectors import (
     questions_editable_by,
 )
 from assessments.serializers import (
+    AdaptiveProgressSerializer,
     AssessmentDetailSerializer,
     AssessmentSerializer,
+    AttemptAnswerSerializer,
     AttemptDetailSerializer,
     AttemptSerializer,
     AttemptStartSerializer,
     AttemptSubmitSerializer,
+    CourseChallengeStartSerializer,
     QuestionSerializer,
+    SkillCheckStartSerializer,
 )
 from skillstudio.access import can_author
 
@@ -170,6 +174,12 @@ class AttemptViewSet(
             return AttemptStartSerializer
         if self.action == "submit":
             return AttemptSubmitSerializer
+        if self.action == "answer":
+            return AttemptAnswerSerializer
+        if self.action == "skill_check":
+            return SkillCheckStartSerializer
+        if self.action == "course_challenge":
+            return CourseChallengeStartSerializer
         return AttemptDetailSerializer
 
     @extend_schema(request=AttemptStartSerializer, responses={201: AttemptDetailSerializer})
@@ -198,6 +208,64 @@ class AttemptViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         attempt = services.attempt_submit(
-            attempt=attempt, responses=serializer.validated_data["responses"], now=timezone.now()
+            attempt=attempt,
+            responses=serializer.validated_data["responses"],
+            now=timezone.now(),
+            allow_unanswered=serializer.validated_data["allow_unanswered"],
         )
         return Response(AttemptDetailSerializer(attempt).data)
+
+    @extend_schema(request=AttemptAnswerSerializer, responses=AttemptDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def answer(self, request: Request, pk: str | None = None) -> Response:
+        """Answer the question an adaptive attempt is asking; the response carries the next
+        one (adaptive.current_question), or the result once every skill is measured.
+
+        Answering a question that is no longer the current one is a 400 that names it.
+        """
+        attempt = self.get_object()
+        if attempt.learner_id != request.user.pk:
+            raise PermissionDenied("Only the learner who started this attempt can answer it.")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attempt = services.attempt_answer(
+            attempt=attempt,
+            question_id=serializer.validated_data["question"],
+            response=serializer.validated_data["response"],
+            now=timezone.now(),
+        )
+        return Response(AttemptDetailSerializer(attempt).data)
+
+    @extend_schema(responses=AdaptiveProgressSerializer)
+    @action(detail=True, methods=["get"], url_path="next-question")
+    def next_question(self, request: Request, pk: str | None = None) -> Response:
+        """Progress and the question to answer next (current_question null once finished)."""
+        attempt = self.get_object()
+        state = services.attempt_adaptive_state(attempt=attempt)
+        if state is None:
+            raise ValidationError(
+                {"attempt": "This attempt is answered all at once: see its questions."}
+            )
+        return Response(AdaptiveProgressSerializer(state).data)
+
+    @extend_schema(request=SkillCheckStartSerializer, responses={201: AttemptDetailSerializer})
+    @action(detail=False, methods=["post"], url_path="skill-check")
+    def skill_check(self, request: Request) -> Response:
+        """Start (or resume) a short adaptive check of one skill."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attempt = services.skill_check_start(
+            learner=request.user, skill=serializer.validated_data["skill"], now=timezone.now()
+        )
+        return Response(AttemptDetailSerializer(attempt).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CourseChallengeStartSerializer, responses={201: AttemptDetailSerializer})
+    @action(detail=False, methods=["post"], url_path="course-challenge")
+    def course_challenge(self, request: Request) -> Response:
+        """Start (or resume) the challenge that tests the learner out of a course."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attempt = services.course_challenge_start(
+            learner=request.user, course=serializer.validated_data["course"], now=timezone.now()
+        )
+        return Response(AttemptDetailSerializer(attempt).data, status=status.HTTP_201_CREATED)

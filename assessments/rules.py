@@ -84,16 +84,35 @@ def lesson_course_problem(*, course: Course | None, lesson: Lesson | None) -> st
 ShowAnswers = Assessment.ShowAnswers
 
 
+# Kinds whose answers are never shown by default: a diagnostic measures, and the
+# platform's own checks ask questions of the whole bank.
+NEVER_SHOWN_KINDS = (
+    Assessment.Kind.DIAGNOSTIC,
+    Assessment.Kind.SKILL_CHECK,
+    Assessment.Kind.COURSE_CHALLENGE,
+)
+
+
+def runs_adaptively(assessment: Assessment) -> bool:
+    """Whether attempts ask question by question (insights.diagnostic) rather than all at once."""
+    return assessment.is_adaptive or assessment.kind in (
+        Assessment.Kind.SKILL_CHECK,
+        Assessment.Kind.COURSE_CHALLENGE,
+    )
+
+
 def show_answers_rule(assessment: Assessment) -> str:
     """The assessment's answer-review rule, with the default for its kind resolved.
 
     The defaults never leak a retake's answers: a diagnostic measures, so it
-    never shows them; a quiz or exam shows them after the last allowed attempt
-    or once the learner has passed (with unlimited attempts, only after a pass).
+    never shows them, nor does an adaptive attempt (its questions come from the
+    whole bank, other quizzes' questions included); a quiz or exam shows them
+    after the last allowed attempt or once the learner has passed (with unlimited
+    attempts, only after a pass).
     """
     if assessment.show_answers:
         return assessment.show_answers
-    if assessment.kind == Assessment.Kind.DIAGNOSTIC:
+    if assessment.is_adaptive or assessment.kind in NEVER_SHOWN_KINDS:
         return ShowAnswers.NEVER
     return ShowAnswers.AFTER_LAST_ATTEMPT_OR_PASSING
 

@@ -124,3 +124,14 @@ def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
             )
         )
     return reviews
+
+
+def courses_demonstrated(*, learner) -> QuerySet[Course]:
+    """Courses the learner tested out of: a passed course challenge (every skill the course
+    teaches proficient or mastered when the challenge ended; assessments.services)."""
+    return Course.objects.filter(
+        assessments__kind=Assessment.Kind.COURSE_CHALLENGE,
+        assessments__attempts__learner=learner,
+        assessments__attempts__passed=True,
+        assessments__attempts__submitted_at__isnull=False,
+    ).distinct()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from assessments.models import Assessment, AssessmentAttempt, Question
+from assessments.models import AUTHORED_KIND_CHOICES, Assessment, AssessmentAttempt, Question
 from assessments.rules import answers_visible
 from assessments.selectors import assessments_visible_to, attempt_review
-from assessments.services import questions_for_learner
-from catalog.models import Lesson
-from catalog.selectors import courses_editable_by
+from assessments.services import attempt_adaptive_state, questions_for_learner
+from catalog.models import Course, Lesson
+from catalog.selectors import courses_editable_by, courses_visible_to
 from catalog.serializers import SkillSlugField
 
 
@@ -34,7 +34,12 @@ class LearnerQuestionSerializer(serializers.Serializer):
 
 class AssessmentSerializer(serializers.ModelSerializer):
     question_count = serializers.SerializerMethodField()
-    owner = serializers.IntegerField(source="owner_id", read_only=True)
+    owner = serializers.IntegerField(source="owner_id", read_only=True, allow_null=True)
+    # Skill checks and course challenges are the platform's own: authors pick among these.
+    kind = serializers.ChoiceField(
+        choices=AUTHORED_KIND_CHOICES,
+        default=Assessment.Kind.QUIZ,
+    )
 
     class Meta:
         model = Assessment
@@ -51,6 +56,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "max_attempts",
             "min_minutes_between_attempts",
             "show_answers",
+            "is_adaptive",
             "is_published",
             "question_count",
             "created_at",
@@ -156,6 +162,67 @@ class AttemptSubmitSerializer(serializers.Serializer):
             "'seconds_spent'. Unanswered questions score zero."
         ),
     )
+    allow_unanswered = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "Submit although some questions are left blank. Without it, such a submission "
+            "is refused with 400 {'unanswered': ['N of M questions unanswered (…)']} and "
+            "nothing is stored."
+        ),
+    )
+
+
+class AttemptAnswerSerializer(serializers.Serializer):
+    question = serializers.IntegerField(
+        min_value=1, help_text="The id of the question being asked (adaptive.current_question)."
+    )
+    response = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text=(
+            "As in submit: {'choices': [id, …]}, {'value': 3.14} or {'text': '…'}. "
+            "Empty or left out: “I don't know” (no evidence; counts towards the skill's maximum)."
+        ),
+    )
+
+
+class SkillCheckStartSerializer(serializers.Serializer):
+    skill = SkillSlugField()
+
+
+class CourseChallengeStartSerializer(serializers.Serializer):
+    course = serializers.PrimaryKeyRelatedField(queryset=Course.objects.none())
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            fields["course"].queryset = courses_visible_to(user=request.user)
+        return fields
+
+
+class SkillRunSerializer(serializers.Serializer):
+    skill = serializers.CharField(source="slug")
+    name = serializers.CharField()
+    asked = serializers.IntegerField()
+    answered = serializers.IntegerField(help_text="Asked minus “I don't know”.")
+    mastery = serializers.FloatField(help_text="The skill model's current estimate.")
+    stopped = serializers.BooleanField()
+    stop_reason = serializers.CharField(
+        allow_null=True, help_text="known | not_known | maximum | no_questions, or null."
+    )
+
+
+class AdaptiveProgressSerializer(serializers.Serializer):
+    label = serializers.CharField(source="progress.label", help_text="“Skill 2 of 3 · question 3”.")
+    skill_number = serializers.IntegerField(source="progress.skill_number")
+    skill_count = serializers.SerializerMethodField()
+    finished = serializers.BooleanField(source="progress.finished")
+    skills = SkillRunSerializer(source="progress.runs", many=True)
+    current_question = LearnerQuestionSerializer(source="question", allow_null=True)
+
+    def get_skill_count(self, state) -> int:
+        return len(state.progress.runs)
 
 
 class AnswerReviewSerializer(serializers.Serializer):
@@ -216,13 +283,31 @@ class AttemptDetailSerializer(AttemptSerializer):
         help_text="Whether review carries the correct answers and explanations "
         "(the assessment's review rule)."
     )
+    adaptive = serializers.SerializerMethodField(
+        help_text="Adaptive attempts (diagnostic, skill check, course challenge): progress "
+        "per skill and the question to answer next (POST answer); null otherwise."
+    )
 
     class Meta(AttemptSerializer.Meta):
-        fields = [*AttemptSerializer.Meta.fields, "questions", "review", "answers_shown"]
+        fields = [
+            *AttemptSerializer.Meta.fields,
+            "questions",
+            "review",
+            "answers_shown",
+            "adaptive",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(AdaptiveProgressSerializer(allow_null=True))
+    def get_adaptive(self, attempt: AssessmentAttempt) -> dict | None:
+        state = attempt_adaptive_state(attempt=attempt)
+        return None if state is None else AdaptiveProgressSerializer(state).data
 
     @extend_schema_field(LearnerQuestionSerializer(many=True))
     def get_questions(self, attempt: AssessmentAttempt) -> list[dict]:
+        # An adaptive attempt shows one question at a time (adaptive.current_question).
+        if attempt.is_adaptive:
+            return []
         return LearnerQuestionSerializer(
             questions_for_learner(assessment=attempt.assessment), many=True
         ).data

@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from assessments.grading import grade_responses, score_percent
 from assessments.importers import FORMATS, parse
@@ -26,9 +27,10 @@ from assessments.rules import (
     attempt_start_allowed,
     choice_problems,
     lesson_course_problem,
+    runs_adaptively,
 )
 from assessments.selectors import assessment_is_open, questions_with_key
-from catalog.models import Skill
+from catalog.models import Course, Skill
 from skillstudio.data_versions import catalog_changed, learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
@@ -57,31 +59,73 @@ class LearnerQuestion:
 
 def questions_for_learner(*, assessment: Assessment) -> list[LearnerQuestion]:
     """The questions to show while taking an assessment; never exposes is_correct or answers."""
-    return [
-        LearnerQuestion(
-            id=question.pk,
-            order=question.order,
-            kind=question.kind,
-            prompt=question.prompt,
-            points=question.points,
-            skill=question.skill.slug,
-            skill_name=question.skill.name,
-            choices=[LearnerChoice(id=c.pk, text=c.text) for c in question.choices.all()]
-            if question.has_choices
-            else [],
-        )
-        for question in questions_with_key(assessment=assessment)
-    ]
+    return [learner_question(question) for question in questions_with_key(assessment=assessment)]
+
+
+def learner_question(question: Question) -> LearnerQuestion:
+    """One question without its key (choices prefetched or loaded here)."""
+    return LearnerQuestion(
+        id=question.pk,
+        order=question.order,
+        kind=question.kind,
+        prompt=question.prompt,
+        points=question.points,
+        skill=question.skill.slug,
+        skill_name=question.skill.name,
+        choices=[LearnerChoice(id=c.pk, text=c.text) for c in question.choices.all()]
+        if question.has_choices
+        else [],
+    )
+
+
+@dataclass(frozen=True)
+class AdaptiveState:
+    """An adaptive attempt as its learner sees it: progress per skill and the question asked."""
+
+    progress: Any  # insights.diagnostic.AdaptiveProgress
+    question: LearnerQuestion | None
+
+
+def attempt_adaptive_state(*, attempt: AssessmentAttempt) -> AdaptiveState | None:
+    """None for an attempt answered all at once."""
+    if not attempt.is_adaptive:
+        return None
+    from insights.diagnostic import adaptive_progress
+
+    return AdaptiveState(
+        progress=adaptive_progress(attempt=attempt),
+        question=current_question_for_learner(attempt=attempt),
+    )
+
+
+def current_question_for_learner(*, attempt: AssessmentAttempt) -> LearnerQuestion | None:
+    """The question an open adaptive attempt is asking, without its key."""
+    if attempt.is_submitted or attempt.current_question_id is None:
+        return None
+    question = (
+        Question.objects.filter(pk=attempt.current_question_id)
+        .select_related("skill")
+        .prefetch_related(Prefetch("choices", queryset=Choice.objects.order_by("order", "id")))
+        .first()
+    )
+    return None if question is None else learner_question(question)
 
 
 def attempt_start(*, learner, assessment: Assessment, now: datetime) -> AssessmentAttempt:
-    """Start an attempt, or return the learner's open one (one open attempt at a time)."""
+    """Start an attempt, or return the learner's open one (one open attempt at a time).
+
+    On an adaptive assessment (``rules.runs_adaptively``) the attempt asks question by
+    question: see ``attempt_answer``.
+    """
     if not assessment_is_open(assessment):
         raise ValidationError({"assessment": "This assessment is not open to learners."})
-    if not Question.objects.filter(assessment=assessment).exists():
+    adaptive = runs_adaptively(assessment)
+    if not adaptive and not Question.objects.filter(assessment=assessment).exists():
         raise ValidationError({"assessment": "This assessment has no questions yet."})
     if reason := attempt_start_allowed(learner=learner, assessment=assessment, now=now):
         raise ValidationError({"assessment": reason})
+    if adaptive:
+        return _adaptive_start(learner=learner, assessment=assessment, now=now)
     # get_or_create retries the read when a concurrent start wins the partial
     # unique constraint, so a double click yields one attempt.
     attempt, created = AssessmentAttempt.objects.get_or_create(
@@ -93,6 +137,201 @@ def attempt_start(*, learner, assessment: Assessment, now: datetime) -> Assessme
     if created:
         learners_changed([learner.pk])
     return attempt
+
+
+# ---------------------------------------------------------------- adaptive attempts
+
+
+def _adaptive_start(*, learner, assessment: Assessment, now: datetime) -> AssessmentAttempt:
+    # Imported here: insights builds on the assessment models (no import cycle).
+    from insights.diagnostic import adaptive_progress, adaptive_skill_ids, question_bank
+
+    with transaction.atomic():
+        open_attempt = AssessmentAttempt.objects.filter(
+            learner=learner, assessment=assessment, submitted_at=None
+        ).first()
+        if open_attempt is not None:
+            return open_attempt
+        skill_ids = adaptive_skill_ids(assessment=assessment, learner_id=learner.pk)
+        bank = question_bank(skill_ids=skill_ids, learner_id=learner.pk)
+        # A skill without a single question cannot be measured: left out from the start.
+        skill_ids = [skill_id for skill_id in skill_ids if bank[skill_id]]
+        if not skill_ids:
+            raise ValidationError(
+                {"assessment": "There are no questions on these skills yet: nothing to measure."}
+            )
+        attempt, created = AssessmentAttempt.objects.get_or_create(
+            learner=learner,
+            assessment=assessment,
+            submitted_at=None,
+            defaults={"started_at": now, "adaptive_skills": skill_ids},
+        )
+        if created:
+            progress = adaptive_progress(attempt=attempt)
+            attempt.current_question_id = progress.next_item.question_id
+            attempt.save(update_fields=["current_question", "updated_at"])
+            learners_changed([learner.pk])
+    return attempt
+
+
+def _generated_assessment(
+    *, external_id: str, kind: str, title: str, description: str, **fields: Any
+) -> Assessment:
+    """The platform's own skill check / course challenge row, created on first use."""
+    assessment, created = Assessment.objects.get_or_create(
+        external_id=external_id,
+        defaults={
+            "kind": kind,
+            "title": title,
+            "description": description,
+            "is_published": True,
+            "is_adaptive": True,
+            "passing_score": 0,
+            "owner": None,
+            **fields,
+        },
+    )
+    if created:
+        catalog_changed()
+    return assessment
+
+
+def skill_check_start(*, learner, skill: Skill, now: datetime) -> AssessmentAttempt:
+    """Start (or resume) a short adaptive check of one skill; any time, as often as wished."""
+    assessment = _generated_assessment(
+        external_id=f"skill-check:{skill.slug}",
+        kind=Assessment.Kind.SKILL_CHECK,
+        title=f"Skill check: {skill.name}",
+        description=(
+            f"A few questions on {skill.name}, chosen one by one for your level, until your "
+            "level is certain enough."
+        ),
+        skill=skill,
+    )
+    return attempt_start(learner=learner, assessment=assessment, now=now)
+
+
+def course_challenge_start(*, learner, course: Course, now: datetime) -> AssessmentAttempt:
+    """Start (or resume) the challenge that lets a learner test out of ``course``.
+
+    It measures every skill the course teaches; it is passed when each of them ends
+    proficient or mastered (``insights.mastery``), and the course then counts as
+    demonstrated (``assessments.selectors.courses_demonstrated``).
+    """
+    if not course.is_published:
+        raise ValidationError({"course": "This course is not open to learners."})
+    if not course.skills.exists():
+        raise ValidationError({"course": "This course names no skills to test you on."})
+    assessment = _generated_assessment(
+        external_id=f"course-challenge:{course.pk}",
+        kind=Assessment.Kind.COURSE_CHALLENGE,
+        title=f"Course challenge: {course.title}",
+        description=(
+            f"Test out of {course.title}: show you are proficient in every skill it teaches."
+        ),
+        course=course,
+    )
+    return attempt_start(learner=learner, assessment=assessment, now=now)
+
+
+def attempt_answer(
+    *, attempt: AssessmentAttempt, question_id: int, response: dict | None, now: datetime
+) -> AssessmentAttempt:
+    """Answer the question an adaptive attempt is asking; ask the next one or finish.
+
+    ``response`` is grading's shape for the question ({"choices": [...]}, {"value": ...}
+    or {"text": ...}); an empty one (or None) is "I don't know": stored as left blank,
+    no evidence for the skill model, but it counts towards the skill's maximum.
+    Answers reach the skill model when the attempt ends (one ``process_attempt``, as for
+    any attempt); the selection in between uses its preview (``insights.diagnostic``).
+    Raises ValidationError when the attempt is not adaptive or already finished, or
+    ``question_id`` is not the question being asked (a stale page or a replay).
+    """
+    # Imported here: insights builds on the assessment models (no import cycle).
+    from insights.diagnostic import adaptive_progress
+
+    with transaction.atomic():
+        locked = (
+            AssessmentAttempt.objects.select_for_update(of=("self",))
+            .select_related("assessment")
+            .get(pk=attempt.pk)
+        )
+        if not locked.is_adaptive:
+            raise ValidationError(
+                {"attempt": "This attempt is answered all at once: submit its answers."}
+            )
+        if locked.is_submitted:
+            raise ValidationError({"attempt": "This attempt is finished."}, code="finished")
+        if locked.current_question_id != question_id:
+            raise ValidationError(
+                {
+                    "question": f"Question {question_id} is not the one being asked "
+                    f"(answer question {locked.current_question_id})."
+                },
+                code="stale",
+            )
+        question = (
+            Question.objects.filter(pk=question_id)
+            .select_related("skill")
+            .prefetch_related("choices")
+            .get()
+        )
+        (graded,) = grade_responses(
+            questions=[question], responses={question_id: response} if response else {}
+        )
+        Answer.objects.create(
+            attempt=locked,
+            question=question,
+            response=graded.response,
+            is_correct=graded.is_correct,
+            points_awarded=graded.points_awarded,
+            seconds_spent=graded.seconds_spent,
+            answered_at=max(now, locked.started_at),
+        )
+        progress = adaptive_progress(attempt=locked)
+        if progress.next_item is not None:
+            locked.current_question_id = progress.next_item.question_id
+            locked.save(update_fields=["current_question", "updated_at"])
+            learners_changed([locked.learner_id])
+        else:
+            _adaptive_finish(attempt=locked, now=now)
+    attempt.refresh_from_db()
+    return attempt
+
+
+def _adaptive_finish(*, attempt: AssessmentAttempt, now: datetime) -> None:
+    """Score the finished adaptive attempt, feed it to the skill model, record a challenge."""
+    answers = list(attempt.answers.select_related("question"))
+    total = sum(answer.question.points for answer in answers)
+    awarded = sum((answer.points_awarded for answer in answers), Decimal(0))
+    attempt.score = (awarded * 100 / total).quantize(Decimal("0.01")) if total else Decimal(0)
+    attempt.passed = attempt.score >= attempt.assessment.passing_score
+    attempt.submitted_at = max(now, attempt.started_at)
+    attempt.current_question = None
+    attempt.save(
+        update_fields=["score", "passed", "submitted_at", "current_question", "updated_at"]
+    )
+    learners_changed([attempt.learner_id])
+    _process_skills(attempt=attempt, now=now)
+    if attempt.assessment.kind == Assessment.Kind.COURSE_CHALLENGE:
+        attempt.passed = _course_skills_proficient(
+            learner_id=attempt.learner_id, course_id=attempt.assessment.course_id, now=now
+        )
+        attempt.save(update_fields=["passed", "updated_at"])
+    defer(LEARNER_FOLLOW_UP, learner_id=attempt.learner_id)
+
+
+def _course_skills_proficient(*, learner_id: int, course_id: int, now: datetime) -> bool:
+    """Every skill the course teaches is proficient or mastered for the learner right now."""
+    from insights.mastery import CONFIRMING
+    from insights.models import LearnerSkillState
+
+    skill_ids = set(
+        Course.skills.through.objects.filter(course_id=course_id).values_list("skill_id", flat=True)
+    )
+    states = LearnerSkillState.objects.filter(learner_id=learner_id, skill_id__in=skill_ids)
+    confirmed = {state.skill_id for state in states if state.mastery_at(now).state in CONFIRMING}
+    return bool(skill_ids) and confirmed == skill_ids
 
 
 def _process_skills(*, attempt: AssessmentAttempt, now: datetime) -> None:
@@ -115,27 +354,55 @@ def _process_skills(*, attempt: AssessmentAttempt, now: datetime) -> None:
 
 
 def attempt_submit(
-    *, attempt: AssessmentAttempt, responses: dict[int, dict], now: datetime
+    *,
+    attempt: AssessmentAttempt,
+    responses: dict[int, dict],
+    now: datetime,
+    allow_unanswered: bool = True,
 ) -> AssessmentAttempt:
     """Grade and store the answers; a second submit returns the first result unchanged.
 
     ``responses`` maps question ids to responses (shapes in assessments.grading).
     Questions left out score zero. Raises ValidationError for unknown question
-    ids or malformed responses, with nothing stored. A newly graded attempt defers the
-    learner's follow-up (struggle check, fresh recommendations) in the same transaction,
-    committed after the skill model has seen the answers, so the follow-up reads the new
-    levels. A diagnostic is what makes a new learner's recommendations worth computing.
+    ids or malformed responses, with nothing stored; with ``allow_unanswered=False``
+    also when a question is left blank (code "unanswered", saying how many): the page
+    asks "submit anyway?", the API answers 400 unless ``allow_unanswered`` is sent.
+    An adaptive attempt is answered question by question (``attempt_answer``).
+    A newly graded attempt defers the learner's follow-up (struggle check, fresh
+    recommendations) in the same transaction, committed after the skill model has seen
+    the answers, so the follow-up reads the new levels. A diagnostic is what makes a
+    new learner's recommendations worth computing.
     """
+    if attempt.is_adaptive:
+        raise ValidationError(
+            {"attempt": "This attempt asks one question at a time: answer the current question."}
+        )
     with transaction.atomic():
-        attempt, graded = _grade(attempt=attempt, responses=responses, now=now)
+        attempt, graded = _grade(
+            attempt=attempt, responses=responses, now=now, allow_unanswered=allow_unanswered
+        )
         if graded:
             _process_skills(attempt=attempt, now=now)
             defer(LEARNER_FOLLOW_UP, learner_id=attempt.learner_id)
     return attempt
 
 
+def unanswered_message(orders: list[int], total: int) -> str:
+    listed = ", ".join(str(order) for order in orders)
+    count = len(orders)
+    return (
+        f"{count} of {total} question{'s' if total != 1 else ''} unanswered "
+        f"(question{'s' if count != 1 else ''} {listed}): they score zero and are no "
+        "evidence of your skills."
+    )
+
+
 def _grade(
-    *, attempt: AssessmentAttempt, responses: dict[int, dict], now: datetime
+    *,
+    attempt: AssessmentAttempt,
+    responses: dict[int, dict],
+    now: datetime,
+    allow_unanswered: bool = True,
 ) -> tuple[AssessmentAttempt, bool]:
     """Store the graded answers (in the caller's transaction); False if already submitted."""
     # The row lock serialises concurrent submits: the second one sees
@@ -147,6 +414,15 @@ def _grade(
     graded = grade_responses(
         questions=questions_with_key(assessment=assessment), responses=responses
     )
+    if not allow_unanswered:
+        # Imported here: insights builds on the assessment models (no import cycle).
+        from insights.skills import response_is_answer
+
+        blank = [g.question.order for g in graded if not response_is_answer(g.response)]
+        if blank:
+            raise ValidationError(
+                {"unanswered": unanswered_message(blank, len(graded))}, code="unanswered"
+            )
     submitted_at = max(now, attempt.started_at)
     Answer.objects.bulk_create(
         Answer(
@@ -181,10 +457,12 @@ ASSESSMENT_FIELDS = frozenset(
         "time_limit_minutes",
         "due_at",
         "weight",
-        # Review and retake rules (assessments.rules), set by authors at every door.
+        # Review and retake rules, and adaptive running: the admin form and the API
+        # serializer expose them, so the service must take them (else dropped or a 500).
         "max_attempts",
         "min_minutes_between_attempts",
         "show_answers",
+        "is_adaptive",
     }
 )
 

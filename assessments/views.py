@@ -11,9 +11,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from assessments.forms import AttemptForm
 from assessments.models import Assessment, AssessmentAttempt
-from assessments.rules import answers_shown_when, answers_visible
+from assessments.rules import answers_shown_when, answers_visible, runs_adaptively
 from assessments.selectors import assessments_visible_to, attempt_review, attempts_for
-from assessments.services import attempt_start, attempt_submit, questions_for_learner
+from assessments.services import (
+    attempt_answer,
+    attempt_start,
+    attempt_submit,
+    course_challenge_start,
+    current_question_for_learner,
+    questions_for_learner,
+    skill_check_start,
+)
+from catalog.models import Skill
+from catalog.selectors import courses_visible_to
+from insights.diagnostic import MAX_QUESTIONS, adaptive_progress
 from insights.progress import TargetProgress, breakdown_rows, goal_targets
 from learning.models import LearningGoal
 from learning.selectors import goals_for
@@ -31,6 +42,8 @@ def assessment_detail(request: HttpRequest, assessment_id: int) -> HttpResponse:
         {
             "assessment": assessment,
             "question_count": assessment.questions.count(),
+            "adaptive": runs_adaptively(assessment),
+            "max_per_skill": MAX_QUESTIONS,
             "open_attempt": next((a for a in attempts if not a.is_submitted), None),
             "submitted": [a for a in attempts if a.is_submitted],
         },
@@ -62,22 +75,110 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
         if request.method == "POST":
             return redirect("assessments:attempt", attempt_id=attempt.pk)
         return _result(request, attempt)
+    if attempt.is_adaptive:
+        return _adaptive(request, attempt)
     form = AttemptForm(
         request.POST or None, questions=questions_for_learner(assessment=attempt.assessment)
     )
+    unanswered = ""
     if request.method == "POST" and form.is_valid():
         try:
-            attempt_submit(attempt=attempt, responses=form.responses(), now=timezone.now())
+            attempt_submit(
+                attempt=attempt,
+                responses=form.responses(),
+                now=timezone.now(),
+                allow_unanswered="submit_anyway" in request.POST,
+            )
         except ValidationError as error:
-            attach_service_errors(form, error)
+            if getattr(error, "error_dict", {}).keys() == {"unanswered"}:
+                # Not an error: the confirmation step, answers kept in the form.
+                unanswered = " ".join(error.messages)
+            else:
+                attach_service_errors(form, error)
         else:
             return redirect("assessments:attempt", attempt_id=attempt.pk)
     return render(
         request,
         "assessments/attempt_form.html",
-        {"attempt": attempt, "assessment": attempt.assessment, "form": form},
+        {
+            "attempt": attempt,
+            "assessment": attempt.assessment,
+            "form": form,
+            "unanswered": unanswered,
+        },
         status=400 if form.errors else 200,
     )
+
+
+def _adaptive(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
+    """One question at a time: GET shows the current one, POST answers it (then redirects)."""
+    question = current_question_for_learner(attempt=attempt)
+    form = AttemptForm(
+        request.POST if request.method == "POST" and "dont_know" not in request.POST else None,
+        questions=[question] if question else [],
+    )
+    if request.method == "POST":
+        posted = request.POST.get("question", "")
+        if question is None or posted != str(question.id):
+            # A replayed or stale page: the attempt has moved on; show where it is.
+            messages.info(request, "That question was already answered; here is the next one.")
+            return redirect("assessments:attempt", attempt_id=attempt.pk)
+        dont_know = "dont_know" in request.POST
+        if not dont_know and form.is_valid() and not form.responses():
+            # An empty "Answer" is a slip, not a choice: "I don't know" is its own button.
+            form.add_error(None, "Choose an answer, or use “I don't know”.")
+        elif dont_know or form.is_valid():
+            responses = {} if dont_know else form.responses()
+            try:
+                attempt_answer(
+                    attempt=attempt,
+                    question_id=question.id,
+                    response=responses.get(question.id),
+                    now=timezone.now(),
+                )
+            except ValidationError as error:
+                if not form.is_bound:
+                    form = AttemptForm(request.POST, questions=[question])
+                    form.is_valid()
+                attach_service_errors(form, error)
+            else:
+                return redirect("assessments:attempt", attempt_id=attempt.pk)
+    return render(
+        request,
+        "assessments/attempt_adaptive.html",
+        {
+            "attempt": attempt,
+            "assessment": attempt.assessment,
+            "form": form,
+            "question": question,
+            "progress": adaptive_progress(attempt=attempt),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def skill_check_begin(request: HttpRequest, skill_slug: str) -> HttpResponse:
+    skill = get_object_or_404(Skill, slug=skill_slug)
+    try:
+        attempt = skill_check_start(learner=request.user, skill=skill, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("insights:progress")
+    return redirect("assessments:attempt", attempt_id=attempt.pk)
+
+
+@login_required
+@require_POST
+def course_challenge_begin(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = get_object_or_404(courses_visible_to(user=request.user), pk=course_id)
+    try:
+        attempt = course_challenge_start(learner=request.user, course=course, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(course.get_absolute_url())
+    return redirect("assessments:attempt", attempt_id=attempt.pk)
 
 
 def _result(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:

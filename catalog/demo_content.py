@@ -27,7 +27,7 @@ DEMO_DIR = Path(__file__).resolve().parent / "demo"
 
 
 # The fields each kind of mapping may have (anything else is reported as a typo).
-WORLD_KEYS = ("skills", "courses", "diagnostic")
+WORLD_KEYS = ("skills", "courses", "diagnostic", "question_bank")
 COURSE_KEYS = (
     "title", "description", "difficulty", "estimated_hours", "skills", "prerequisites",
     "modules", "quiz",
@@ -36,7 +36,7 @@ LESSON_KEYS = (
     "key", "title", "content_type", "minutes", "difficulty", "skills", "prerequisites",
     "video_url",
 )  # fmt: skip
-ASSESSMENT_KEYS = ("title", "description", "passing_score", "questions")
+ASSESSMENT_KEYS = ("title", "description", "passing_score", "adaptive", "questions")
 QUESTION_KEYS = (
     "kind", "prompt", "skill", "difficulty", "points", "choices", "answer", "tolerance",
     "accepted", "explanation",
@@ -93,6 +93,8 @@ class AssessmentSpec:
     description: str
     passing_score: int
     questions: list[QuestionSpec]
+    # Asked question by question from the bank (Assessment.is_adaptive).
+    adaptive: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,9 @@ class DemoContent:
     skills: list[SkillSpec]
     courses: list[CourseSpec]
     diagnostic: AssessmentSpec
+    # Practice questions across every skill and difficulty: with the diagnostic's and the
+    # course quizzes' questions, the bank adaptive attempts draw from (insights.diagnostic).
+    question_bank: AssessmentSpec | None = None
 
 
 class _Fields:
@@ -227,6 +232,7 @@ def _assessment(a: _Fields) -> AssessmentSpec:
         title=a.text("title"),
         description=a.text("description", ""),
         passing_score=a.get("passing_score", int),
+        adaptive=a.get("adaptive", bool, False),
         questions=[_question(q) for q in a.items("questions", QUESTION_KEYS)],
     )
 
@@ -292,6 +298,10 @@ def _check_references(content: DemoContent, directory: Path) -> None:
         ("world.yaml", "world.diagnostic: skill", q.skill, skills)
         for q in content.diagnostic.questions
     ]
+    named += [
+        ("world.yaml", "world.question_bank: skill", q.skill, skills)
+        for q in (content.question_bank.questions if content.question_bank else [])
+    ]
     for file, field, name, known in named:
         if name not in known:
             raise DemoContentError(f"{directory / file}: {field}: unknown name {name!r}")
@@ -309,6 +319,9 @@ def load(directory: Path = DEMO_DIR) -> DemoContent:
         ],
         courses=[_course(directory, slug) for slug in world.strings("courses")],
         diagnostic=_assessment(world.part("diagnostic", ASSESSMENT_KEYS)),
+        question_bank=_assessment(world.part("question_bank", ASSESSMENT_KEYS))
+        if "question_bank" in world.data
+        else None,
     )
     _check_references(content, directory)
     return content

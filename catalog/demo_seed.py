@@ -180,6 +180,8 @@ def _seed_assessments(summary: SeedSummary, *, owner: User, skills: dict[str, Sk
     specs = [(content.diagnostic, Assessment.Kind.DIAGNOSTIC, None)] + [
         (spec.quiz, Assessment.Kind.QUIZ, courses[spec.slug]) for spec in content.courses
     ]
+    if content.question_bank is not None:
+        specs.append((content.question_bank, Assessment.Kind.QUIZ, None))
     for spec, kind, course in specs:
         assessment, created = Assessment.objects.get_or_create(
             title=spec.title,
@@ -191,6 +193,7 @@ def _seed_assessments(summary: SeedSummary, *, owner: User, skills: dict[str, Sk
                 "passing_score": spec.passing_score,
                 "time_limit_minutes": 20 if kind == Assessment.Kind.DIAGNOSTIC else None,
                 "is_published": True,
+                "is_adaptive": spec.adaptive,
             },
         )
         summary.add("assessments", created)

@@ -38,6 +38,8 @@ class SkillRow:
     level: int
     target: int | None
     mastery: SkillMastery
+    # For the "take a skill check" button (assessments:skill_check).
+    slug: str = ""
 
     @property
     def target_reached(self) -> bool:
@@ -104,7 +106,9 @@ def skill_rows(*, learner: User, now: datetime) -> list[SkillRow]:
     states = LearnerSkillState.objects.filter(learner=learner).select_related("skill")
     return sorted(
         (
-            SkillRow(s.skill.name, s.level, targets.get(s.skill_id), s.mastery_at(now))
+            SkillRow(
+                s.skill.name, s.level, targets.get(s.skill_id), s.mastery_at(now), s.skill.slug
+            )
             for s in states
         ),
         key=lambda row: row.name,

@@ -253,6 +253,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a "kind"/"status" field: name each choice set once.
     "ENUM_NAME_OVERRIDES": {
         "AssessmentKindEnum": "assessments.models.Assessment.Kind",
+        "AuthoredAssessmentKindEnum": "assessments.models.AUTHORED_KIND_CHOICES",
         "QuestionKindEnum": "assessments.models.Question.Kind",
         "CourseStatusEnum": "catalog.models.Course.Status",
         "DifficultyEnum": "catalog.models.Difficulty",

@@ -71,6 +71,7 @@ def demo_snapshot() -> dict:
                 "passing_score": a.passing_score,
                 "time_limit_minutes": a.time_limit_minutes,
                 "is_published": a.is_published,
+                "is_adaptive": a.is_adaptive,
             }
             for a in Assessment.objects.select_related("course").order_by("pk")
         ],
@@ -100,6 +101,22 @@ def test_seed_demo_builds_exactly_the_snapshotted_content():
     seed_demo(now=NOW)
 
     assert demo_snapshot() == json.loads(SNAPSHOT.read_text())
+
+
+def test_every_demo_skill_has_a_question_bank_across_difficulties():
+    """At least six questions per skill, easy, medium and hard ones among them: enough
+    for an adaptive diagnostic or skill check to move up and down (insights.diagnostic)."""
+    content = load()
+    bank: dict[str, list[str]] = {skill.slug: [] for skill in content.skills}
+    assessments = [content.diagnostic, content.question_bank] + [c.quiz for c in content.courses]
+    for assessment in assessments:
+        for question in assessment.questions:
+            bank[question.skill].append(question.difficulty)
+
+    assert content.diagnostic.adaptive is True
+    for slug, difficulties in bank.items():
+        assert len(difficulties) >= 6, slug
+        assert set(difficulties) == {"beginner", "intermediate", "advanced"}, slug
 
 
 @pytest.fixture

@@ -37,7 +37,8 @@ def _submit(client, assessment, data_for) -> str:
         if choice is not None:
             data[f"q{question.pk}"] = choice.pk
     url = reverse("assessments:attempt", args=[attempt.pk])
-    return client.post(url, data, follow=True).content.decode()
+    # Blank questions are submitted on purpose: confirm the "submit anyway?" step.
+    return client.post(url, {**data, "submit_anyway": "1"}, follow=True).content.decode()
 
 
 def test_one_diagnostic_answer_shows_a_familiar_level_and_no_reached_target(

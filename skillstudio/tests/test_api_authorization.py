@@ -145,6 +145,13 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("attempt-list", "POST"): CREATED_BY_ANY_USER,
     ("attempt-detail", "GET"): ADMIN_TOO,
     ("attempt-submit", "POST"): row(401, 200, 404, 404, 404, 403),
+    # The world's attempt is answered all at once: answering it question by question, or
+    # asking for its next question, is a 400 for whoever may reach it
+    # (assessments/tests/test_adaptive_doors.py covers adaptive attempts).
+    ("attempt-answer", "POST"): row(401, 400, 404, 404, 404, 403),
+    ("attempt-next-question", "GET"): row(401, 400, 404, 404, 404, 400),
+    ("attempt-skill-check", "POST"): CREATED_BY_ANY_USER,
+    ("attempt-course-challenge", "POST"): CREATED_BY_ANY_USER,
     ("ai-dashboard", "GET"): SIGNED_IN,
     ("ai-recommendations", "GET"): SIGNED_IN,
     ("ai-recommendation-action", "POST"): row(401, 200, 404, 404, 404, 403),
@@ -188,6 +195,8 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
         "question-detail": {"assessment_id": w.assessment.pk, "pk": w.question.pk},
         "attempt-detail": {"pk": w.attempt.pk},
         "attempt-submit": {"pk": w.attempt.pk},
+        "attempt-answer": {"pk": w.attempt.pk},
+        "attempt-next-question": {"pk": w.attempt.pk},
         "ai-recommendation-action": {"pk": w.recommendation.pk},
         "ml:at-risk-detail": {"enrollment_id": w.enrollment.pk},
         "ml:my-risk-detail": {"enrollment_id": w.enrollment.pk},
@@ -252,7 +261,10 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
         ("question-detail", "PUT"): question_body | {"order": 1},
         ("question-detail", "PATCH"): {"prompt": "Reworded?"},
         ("attempt-list", "POST"): {"assessment": w.assessment.pk},
-        ("attempt-submit", "POST"): {"responses": {}},
+        ("attempt-submit", "POST"): {"responses": {}, "allow_unanswered": True},
+        ("attempt-answer", "POST"): {"question": w.question.pk},
+        ("attempt-skill-check", "POST"): {"skill": "python"},
+        ("attempt-course-challenge", "POST"): {"course": course.pk},
         ("ai-recommendation-action", "POST"): {"action": "accepted"},
         ("ai-generate-learning-path", "POST"): {"goal_id": w.goal.pk},
     }

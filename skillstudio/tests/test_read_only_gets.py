@@ -24,7 +24,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import user_register
 from assessments.models import Assessment, AssessmentAttempt
-from assessments.services import attempt_start
+from assessments.services import attempt_start, skill_check_start
 from catalog.demo_seed import seed_demo
 from catalog.models import Course, Lesson
 from insights.services import learning_path_generate
@@ -42,6 +42,8 @@ NOT_LEARNER_READS = {
     "learning:goal_abandon",
     "learning:lesson_complete",
     "assessments:start",
+    "assessments:skill_check",
+    "assessments:course_challenge",
     "insights:path_generate",
     "insights:recommendation_action",
     "api-schema",  # the OpenAPI document: no learner data, and slow to build
@@ -58,6 +60,9 @@ NOT_LEARNER_READS = {
     "api-v1:ai-generate-learning-path",
     "api-v1:goal-abandon",
     "api-v1:attempt-submit",
+    "api-v1:attempt-answer",
+    "api-v1:attempt-skill-check",
+    "api-v1:attempt-course-challenge",
     "api-v1:not-found",
     "admin-login",  # the staff sign-in form (Django admin), not a learner page
 }
@@ -208,6 +213,7 @@ def learner_reads(learner: User) -> list[Read]:
         reads += [
             Read("assessments:attempt", reverse("assessments:attempt", args=[attempt.pk])),
             Read("api-v1:attempt-detail", f"/api/v1/attempts/{attempt.pk}/"),
+            Read("api-v1:attempt-next-question", f"/api/v1/attempts/{attempt.pk}/next-question/"),
         ]
     return reads
 
@@ -221,6 +227,8 @@ def demo_learner() -> User:
         learning_path_generate(goal=goal, now=now)
     quiz = Assessment.objects.filter(is_published=True).exclude(attempts__learner=learner).first()
     attempt_start(learner=learner, assessment=quiz, now=now)  # an open attempt to look at
+    # And an open adaptive one: its page and progress are reads too.
+    skill_check_start(learner=learner, skill=quiz.questions.first().skill, now=now)
     return learner
 
 

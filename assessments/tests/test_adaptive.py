@@ -1,0 +1,247 @@
+"""The adaptive engine through its services: diagnostic, skill check, course challenge."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from assessments.models import Answer, Question
+from assessments.selectors import courses_demonstrated
+from assessments.services import (
+    attempt_start,
+    attempt_submit,
+    course_challenge_start,
+    skill_check_start,
+)
+from assessments.tests.adaptive import NOW, answer, choice_for, make_bank, run_to_end
+from catalog.models import Difficulty
+from catalog.tests.factories import CourseFactory
+from insights import diagnostic
+from insights.mastery import ATTEMPTED, PROFICIENT
+from insights.models import LearnerSkillState, PendingJob
+from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
+from skillstudio.jobs import LEARNER_FOLLOW_UP
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bank():
+    return make_bank()
+
+
+def _goal(learner, *skills):
+    goal = LearningGoalFactory(learner=learner, title="Backend")
+    for skill in skills:
+        GoalSkillFactory(goal=goal, skill=skill, target_level=7)
+    return goal
+
+
+def test_diagnostic_stops_per_skill_and_never_asks_a_question_twice(learner, bank):
+    python, sql = bank["skills"]["python"], bank["skills"]["sql"]
+    _goal(learner, python, sql)
+    attempt = attempt_start(learner=learner, assessment=bank["diagnostic"], now=NOW)
+    assert attempt.adaptive_skills == [python.pk, sql.pk]
+
+    # Knows python, not sql.
+    asked = run_to_end(attempt, lambda q: q.skill_id == python.pk)
+
+    assert len({q.pk for q in asked}) == len(asked)
+    per_skill = Counter(q.skill.slug for q in asked)
+    # Python: certain after three right answers on three questions; sql after two wrong.
+    assert per_skill == {"python": 3, "sql": 2}
+    # Skills are asked one after the other.
+    assert [q.skill.slug for q in asked] == ["python"] * 3 + ["sql"] * 2
+    states = {
+        s.skill.slug: s.mastery_at(NOW).state
+        for s in LearnerSkillState.objects.filter(learner=learner)
+    }
+    assert states == {"python": PROFICIENT, "sql": ATTEMPTED}
+    attempt.refresh_from_db()
+    assert attempt.is_submitted and attempt.current_question_id is None
+    assert attempt.skill_breakdown["python"]["answered"] == 3
+    assert PendingJob.objects.filter(task_name=LEARNER_FOLLOW_UP).exists()
+
+
+def test_a_skill_stops_at_the_maximum_when_answers_keep_it_uncertain(learner, bank):
+    python = bank["skills"]["python"]
+    attempt = skill_check_start(learner=learner, skill=python, now=NOW)
+    pattern = iter([True, False, True, False, True, False, True])
+
+    asked = run_to_end(attempt, lambda q: next(pattern))
+
+    assert len(asked) == diagnostic.MAX_QUESTIONS
+    assert len({q.pk for q in asked}) == diagnostic.MAX_QUESTIONS
+
+
+def test_a_right_answer_is_followed_by_a_harder_question_a_wrong_one_by_an_easier(
+    learner, other_learner, bank
+):
+    python = bank["skills"]["python"]
+    first = skill_check_start(learner=learner, skill=python, now=NOW)
+    start = Question.objects.get(pk=first.current_question_id)
+    # At the prior (0.3) the closest item is an easy one.
+    assert start.difficulty == Difficulty.BEGINNER
+
+    after_right = Question.objects.get(pk=answer(first, True, 1).current_question_id)
+    assert after_right.difficulty == Difficulty.ADVANCED
+
+    second = skill_check_start(learner=other_learner, skill=python, now=NOW)
+    second = answer(second, True, 1)
+    after_wrong = Question.objects.get(pk=answer(second, False, 2).current_question_id)
+    assert after_wrong.difficulty in (Difficulty.BEGINNER, Difficulty.INTERMEDIATE)
+    assert after_wrong.difficulty != Difficulty.ADVANCED
+
+
+def test_item_analysis_difficulty_wins_over_the_authored_one(learner, bank):
+    from insights.models import ItemAnalysisRun, QuestionItemAnalysis
+
+    python = bank["skills"]["python"]
+    # The authored "advanced" items measured as very easy: they are the easy start now.
+    run = ItemAnalysisRun.objects.create(assessment=bank["quiz"], answers=100, computed_at=NOW)
+    advanced = list(Question.objects.filter(skill=python, difficulty=Difficulty.ADVANCED))
+    for question in advanced:
+        QuestionItemAnalysis.objects.create(
+            run=run, question=question, answers=50, irt_difficulty=-1.0
+        )
+    for question in Question.objects.filter(skill=python, difficulty=Difficulty.BEGINNER):
+        QuestionItemAnalysis.objects.create(
+            run=run, question=question, answers=50, irt_difficulty=1.5
+        )
+
+    attempt = skill_check_start(learner=learner, skill=python, now=NOW)
+
+    assert attempt.current_question_id in {q.pk for q in advanced}
+
+
+def test_dont_know_is_no_evidence_but_counts_towards_the_maximum(learner, bank):
+    python = bank["skills"]["python"]
+    attempt = skill_check_start(learner=learner, skill=python, now=NOW)
+
+    asked = run_to_end(attempt, lambda q: None)
+
+    assert len(asked) == diagnostic.MAX_QUESTIONS
+    assert not LearnerSkillState.objects.filter(learner=learner).exists()
+    assert all(a.response == {} for a in Answer.objects.filter(attempt=attempt))
+
+
+def test_a_stale_or_finished_question_is_refused(learner, bank):
+    python = bank["skills"]["python"]
+    attempt = skill_check_start(learner=learner, skill=python, now=NOW)
+    asked = attempt.current_question_id
+    attempt = answer(attempt, True, 1)
+
+    with pytest.raises(ValidationError, match="not the one being asked"):
+        from assessments.services import attempt_answer
+
+        attempt_answer(
+            attempt=attempt,
+            question_id=asked,
+            response={"choices": [choice_for(asked, True)]},
+            now=NOW,
+        )
+    with pytest.raises(ValidationError, match="one question at a time"):
+        attempt_submit(attempt=attempt, responses={}, now=NOW)
+    assert Answer.objects.filter(attempt=attempt).count() == 1
+
+
+def test_a_malformed_answer_is_refused_and_stores_nothing(learner, bank):
+    from assessments.services import attempt_answer
+
+    attempt = skill_check_start(learner=learner, skill=bank["skills"]["python"], now=NOW)
+
+    with pytest.raises(ValidationError):
+        attempt_answer(
+            attempt=attempt,
+            question_id=attempt.current_question_id,
+            response={"choices": ["x"]},
+            now=NOW,
+        )
+    assert not Answer.objects.filter(attempt=attempt).exists()
+
+
+def test_skill_check_restarts_fresh_and_prefers_unseen_questions(learner, bank):
+    python = bank["skills"]["python"]
+    first = run_to_end(skill_check_start(learner=learner, skill=python, now=NOW), lambda q: True)
+
+    second = skill_check_start(learner=learner, skill=python, now=NOW)
+
+    assert not second.is_submitted
+    assert second.current_question_id not in {q.pk for q in first}
+
+
+def test_course_challenge_passed_demonstrates_the_course(learner, other_learner, bank):
+    python, sql = bank["skills"]["python"], bank["skills"]["sql"]
+    course = CourseFactory(title="Backend basics", skills=[python, sql])
+
+    passed = course_challenge_start(learner=learner, course=course, now=NOW)
+    run_to_end(passed, lambda q: True)
+    failed = course_challenge_start(learner=other_learner, course=course, now=NOW)
+    run_to_end(failed, lambda q: q.skill_id == python.pk)
+
+    passed.refresh_from_db()
+    failed.refresh_from_db()
+    assert passed.passed is True
+    assert failed.passed is False
+    assert list(courses_demonstrated(learner=learner)) == [course]
+    assert not courses_demonstrated(learner=other_learner).exists()
+
+
+def test_course_challenge_needs_a_published_course_with_skills(learner, bank):
+    from catalog.models import Course
+
+    with pytest.raises(ValidationError, match="no skills"):
+        course_challenge_start(learner=learner, course=CourseFactory(), now=NOW)
+    draft = CourseFactory(status=Course.Status.DRAFT, skills=[bank["skills"]["python"]])
+    with pytest.raises(ValidationError, match="not open"):
+        course_challenge_start(learner=learner, course=draft, now=NOW)
+
+
+def test_a_skill_without_questions_cannot_be_checked(learner):
+    from catalog.tests.factories import SkillFactory
+
+    with pytest.raises(ValidationError, match="no questions"):
+        skill_check_start(learner=learner, skill=SkillFactory(), now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("mastery", "asked", "answered", "distinct", "left", "reason"),
+    [
+        (0.95, 1, 1, 1, 5, None),  # one answer never settles a skill
+        (0.95, 2, 2, 2, 4, None),  # high, but not yet on proficiency's breadth
+        (0.95, 3, 3, 3, 3, diagnostic.STOP_KNOWN),
+        (0.2, 2, 2, 2, 4, diagnostic.STOP_NOT_KNOWN),
+        (0.5, 5, 5, 5, 1, diagnostic.STOP_MAXIMUM),
+        (0.5, 2, 2, 2, 0, diagnostic.STOP_NO_QUESTIONS),
+        (0.5, 4, 0, 0, 2, None),  # four "I don't know": still asking
+    ],
+)
+def test_stop_rule_boundaries(mastery, asked, answered, distinct, left, reason):
+    assert (
+        diagnostic.stop_reason(
+            mastery=mastery,
+            asked=asked,
+            answered=answered,
+            distinct_questions=distinct,
+            items_left=left,
+        )
+        == reason
+    )
+
+
+def test_the_bank_leaves_out_unpublished_quizzes_and_draft_courses(learner):
+    from assessments.tests.factories import AssessmentFactory, QuestionFactory
+    from catalog.models import Course
+    from catalog.tests.factories import SkillFactory
+
+    hidden = SkillFactory(slug="hidden")
+    draft = CourseFactory(status=Course.Status.DRAFT)
+    QuestionFactory(assessment=AssessmentFactory(course=draft), skill=hidden)
+    QuestionFactory(assessment=AssessmentFactory(is_published=False), skill=hidden)
+
+    with pytest.raises(ValidationError, match="no questions"):
+        skill_check_start(learner=learner, skill=hidden, now=NOW)
+    QuestionFactory(assessment=AssessmentFactory(course=CourseFactory()), skill=hidden)
+    assert skill_check_start(learner=learner, skill=hidden, now=NOW).current_question_id

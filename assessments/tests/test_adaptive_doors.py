@@ -1,0 +1,399 @@
+"""Adaptive attempts and the unanswered warning through the page and the API."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from assessments.models import Answer, AssessmentAttempt, Question
+from assessments.selectors import courses_demonstrated
+from assessments.tests.adaptive import choice_for, make_bank
+from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
+from catalog.tests.factories import CourseFactory
+from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bank():
+    return make_bank()
+
+
+def _attempt_from(response) -> AssessmentAttempt:
+    assert response.status_code == 302, response.content[:500]
+    return AssessmentAttempt.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
+
+
+# ------------------------------------------------------------------ page
+
+
+def test_skill_check_page_asks_one_question_at_a_time_until_measured(client, learner, bank):
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
+    url = reverse("assessments:attempt", args=[attempt.pk])
+
+    seen = []
+    for number in range(1, 10):
+        html = client.get(url).content.decode()
+        attempt.refresh_from_db()
+        if attempt.is_submitted:
+            break
+        assert f"Skill 1 of 1 · question {number}" in html
+        question = Question.objects.get(pk=attempt.current_question_id)
+        assert question.prompt in html
+        assert "is_correct" not in html
+        seen.append(question.pk)
+        response = client.post(
+            url,
+            {"question": question.pk, f"q{question.pk}": choice_for(question.pk, True)},
+        )
+        assert response.status_code == 302
+    assert len(seen) == 3 and len(set(seen)) == 3
+    assert "Skill check: Python" in html
+    assert "proficient" in html  # the result shows the state the check confirmed
+
+
+def test_dont_know_and_a_stale_page_on_the_page(client, learner, bank):
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
+    url = reverse("assessments:attempt", args=[attempt.pk])
+    first = attempt.current_question_id
+
+    client.post(url, {"question": first, "dont_know": "1"})
+    replay = client.post(url, {"question": first, f"q{first}": choice_for(first, True)})
+
+    assert replay.status_code == 302
+    answers = list(Answer.objects.filter(attempt=attempt))
+    assert [(a.question_id, a.response) for a in answers] == [(first, {})]
+    attempt.refresh_from_db()
+    assert attempt.current_question_id not in (None, first)
+
+
+def test_a_malformed_page_answer_is_a_400_and_stores_nothing(client, learner, bank):
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
+    question = attempt.current_question_id
+
+    response = client.post(
+        reverse("assessments:attempt", args=[attempt.pk]),
+        {"question": question, f"q{question}": "not-a-choice"},
+    )
+
+    assert response.status_code == 400
+    assert not Answer.objects.filter(attempt=attempt).exists()
+
+
+def test_adaptive_diagnostic_page_shows_skill_progress_for_the_goal(client, learner, bank):
+    goal = LearningGoalFactory(learner=learner)
+    GoalSkillFactory(goal=goal, skill=bank["skills"]["python"])
+    GoalSkillFactory(goal=goal, skill=bank["skills"]["sql"])
+    client.force_login(learner)
+
+    attempt = _attempt_from(client.post(reverse("assessments:start", args=[bank["diagnostic"].pk])))
+    html = client.get(reverse("assessments:attempt", args=[attempt.pk])).content.decode()
+
+    assert "Skill 1 of 2 · question 1" in html
+    assert "SQL: to come" in html
+
+
+def test_course_page_offers_the_challenge_and_it_starts(client, learner, bank):
+    course = CourseFactory(title="Backend basics", skills=[bank["skills"]["python"]])
+    client.force_login(learner)
+
+    page = client.get(course.get_absolute_url()).content.decode()
+    attempt = _attempt_from(client.post(reverse("assessments:course_challenge", args=[course.pk])))
+
+    assert "Take the course challenge" in page
+    assert attempt.assessment.title == "Course challenge: Backend basics"
+    assert attempt.adaptive_skills == [bank["skills"]["python"].pk]
+
+
+def test_progress_page_offers_a_skill_check(client, learner, bank):
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
+    url = reverse("assessments:attempt", args=[attempt.pk])
+    question = attempt.current_question_id
+    # One right answer then "I don't know" until the check ends: familiar on one answer.
+    client.post(url, {"question": question, f"q{question}": choice_for(question, True)})
+    for _ in range(5):
+        attempt.refresh_from_db()
+        if attempt.is_submitted:
+            break
+        client.post(url, {"question": attempt.current_question_id, "dont_know": "1"})
+
+    html = client.get(reverse("insights:progress")).content.decode()
+
+    assert "take a skill check to confirm" in html
+    assert reverse("assessments:skill_check", args=["python"]) in html
+
+
+def test_page_ownership_and_anonymous(client, learner, other_learner, bank):
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
+    url = reverse("assessments:attempt", args=[attempt.pk])
+
+    client.force_login(other_learner)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"question": attempt.current_question_id}).status_code == 404
+    assert (
+        client.post(reverse("assessments:skill_check", args=["no-such-skill"])).status_code == 404
+    )
+    client.logout()
+    anonymous = client.post(reverse("assessments:skill_check", args=["python"]))
+    assert anonymous.status_code == 302 and "/login" in anonymous["Location"]
+    assert client.get(reverse("assessments:skill_check", args=["python"])).status_code in (302, 405)
+    assert not Answer.objects.exists()
+
+
+# ------------------------------------------------------------------ API
+
+
+def test_api_skill_check_question_by_question(as_user, learner, bank):
+    api = as_user(learner)
+
+    started = api.post("/api/v1/attempts/skill-check/", {"skill": "python"}, format="json")
+    assert started.status_code == 201
+    body = started.json()
+    assert body["questions"] == []
+    assert body["adaptive"]["label"] == "Skill 1 of 1 · question 1"
+    steps = 0
+    while body["submitted_at"] is None:
+        steps += 1
+        assert steps < 10
+        question = body["adaptive"]["current_question"]
+        assert "is_correct" not in str(question)
+        progress = api.get(f"/api/v1/attempts/{body['id']}/next-question/").json()
+        assert progress["current_question"]["id"] == question["id"]
+        response = api.post(
+            f"/api/v1/attempts/{body['id']}/answer/",
+            {
+                "question": question["id"],
+                "response": {"choices": [choice_for(question["id"], True)]},
+            },
+            format="json",
+        )
+        assert response.status_code == 200
+        body = response.json()
+
+    assert steps == 3
+    assert body["adaptive"]["finished"] is True
+    assert body["adaptive"]["skills"][0]["stop_reason"] == "known"
+    assert body["skill_breakdown"]["python"]["state_after"] == "proficient"
+
+
+def test_api_course_challenge_passed_records_the_course(as_user, learner, bank):
+    course = CourseFactory(title="Backend basics", skills=[bank["skills"]["python"]])
+    api = as_user(learner)
+
+    body = api.post("/api/v1/attempts/course-challenge/", {"course": course.pk}, format="json")
+    assert body.status_code == 201
+    body = body.json()
+    while body["submitted_at"] is None:
+        question = body["adaptive"]["current_question"]["id"]
+        body = api.post(
+            f"/api/v1/attempts/{body['id']}/answer/",
+            {"question": question, "response": {"choices": [choice_for(question, True)]}},
+            format="json",
+        ).json()
+
+    assert body["passed"] is True
+    assert list(courses_demonstrated(learner=learner)) == [course]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"question": "abc"},
+        {"question": 0},
+        {"question": "CURRENT", "response": "yes"},
+        {"question": "CURRENT", "response": {"choices": ["x"]}},
+        {"question": "OTHER"},
+    ],
+)
+def test_api_bad_answers_are_400_and_store_nothing(as_user, learner, bank, payload):
+    api = as_user(learner)
+    attempt = api.post("/api/v1/attempts/skill-check/", {"skill": "python"}, format="json").json()
+    current = attempt["adaptive"]["current_question"]["id"]
+    other = Question.objects.exclude(pk=current).first().pk
+    data = {
+        k: (current if v == "CURRENT" else other if v == "OTHER" else v) for k, v in payload.items()
+    }
+
+    response = api.post(f"/api/v1/attempts/{attempt['id']}/answer/", data, format="json")
+
+    assert response.status_code == 400
+    assert not Answer.objects.exists()
+
+
+def test_api_bad_starts_are_400(as_user, learner, bank):
+    api = as_user(learner)
+    draft = CourseFactory(status="draft", skills=[bank["skills"]["python"]])
+
+    assert (
+        api.post("/api/v1/attempts/skill-check/", {"skill": "nope"}, format="json").status_code
+        == 400
+    )
+    assert api.post("/api/v1/attempts/skill-check/", {}, format="json").status_code == 400
+    response = api.post("/api/v1/attempts/course-challenge/", {"course": draft.pk}, format="json")
+    assert response.status_code == 400
+    classic = api.post("/api/v1/attempts/", {"assessment": bank["quiz"].pk}, format="json").json()
+    assert api.get(f"/api/v1/attempts/{classic['id']}/next-question/").status_code == 400
+    answer = api.post(f"/api/v1/attempts/{classic['id']}/answer/", {"question": 1}, format="json")
+    assert answer.status_code == 400
+
+
+def test_api_ownership_and_anonymous(api, as_user, learner, other_learner, bank):
+    attempt = (
+        as_user(learner)
+        .post("/api/v1/attempts/skill-check/", {"skill": "python"}, format="json")
+        .json()
+    )
+    question = attempt["adaptive"]["current_question"]["id"]
+
+    other = as_user(other_learner)
+    assert other.get(f"/api/v1/attempts/{attempt['id']}/next-question/").status_code == 404
+    assert (
+        other.post(
+            f"/api/v1/attempts/{attempt['id']}/answer/", {"question": question}, format="json"
+        ).status_code
+        == 404
+    )
+    api.force_authenticate(None)
+    assert api.post("/api/v1/attempts/skill-check/", {"skill": "python"}).status_code == 401
+    assert api.get(f"/api/v1/attempts/{attempt['id']}/next-question/").status_code == 401
+    assert not Answer.objects.exists()
+
+
+# ------------------------------------------------------------------ unanswered warning
+
+
+@pytest.fixture
+def quiz():
+    assessment = AssessmentFactory(passing_score=50)
+    questions = []
+    for order in (1, 2, 3):
+        question = QuestionFactory(assessment=assessment, order=order)
+        ChoiceFactory(question=question, text="Right", is_correct=True)
+        ChoiceFactory(question=question, text="Wrong")
+        questions.append(question)
+    return assessment, questions
+
+
+def test_page_asks_before_submitting_with_unanswered_questions(client, learner, quiz):
+    assessment, questions = quiz
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:start", args=[assessment.pk])))
+    url = reverse("assessments:attempt", args=[attempt.pk])
+    first = questions[0]
+    data = {f"q{first.pk}": first.choices.get(is_correct=True).pk}
+
+    warned = client.post(url, data)
+
+    html = warned.content.decode()
+    assert warned.status_code == 200
+    assert "2 of 3 questions unanswered (questions 2, 3)" in html
+    assert "Submit anyway" in html
+    # The answer given is kept in the form.
+    assert html.count(" checked") == 1
+    attempt.refresh_from_db()
+    assert not attempt.is_submitted and not Answer.objects.exists()
+
+    client.post(url, {**data, "submit_anyway": "1"})
+    attempt.refresh_from_db()
+    assert attempt.is_submitted
+    assert Answer.objects.filter(attempt=attempt).count() == 3
+
+
+def test_api_refuses_unanswered_unless_allowed(as_user, learner, quiz):
+    assessment, questions = quiz
+    api = as_user(learner)
+    attempt = api.post("/api/v1/attempts/", {"assessment": assessment.pk}, format="json").json()
+    url = f"/api/v1/attempts/{attempt['id']}/submit/"
+    first = questions[0]
+    responses = {str(first.pk): {"choices": [first.choices.get(is_correct=True).pk]}}
+
+    refused = api.post(url, {"responses": responses}, format="json")
+    assert refused.status_code == 400
+    assert "2 of 3 questions unanswered" in str(refused.json())
+    assert not Answer.objects.exists()
+
+    accepted = api.post(url, {"responses": responses, "allow_unanswered": True}, format="json")
+    assert accepted.status_code == 200
+    assert accepted.json()["score"] == "33.33"
+
+
+def test_course_challenge_end_to_end_on_the_page(client, learner, bank):
+    course = CourseFactory(title="Backend basics", skills=[bank["skills"]["python"]])
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:course_challenge", args=[course.pk])))
+    url = reverse("assessments:attempt", args=[attempt.pk])
+
+    for _ in range(10):
+        attempt.refresh_from_db()
+        if attempt.is_submitted:
+            break
+        question = attempt.current_question_id
+        client.post(url, {"question": question, f"q{question}": choice_for(question, True)})
+    html = client.get(url).content.decode()
+
+    assert "You tested out of" in html and "Backend basics" in html
+    assert list(courses_demonstrated(learner=learner)) == [course]
+    detail = client.get(reverse("assessments:detail", args=[attempt.assessment_id])).content
+    assert b"One question at a time" in detail
+
+
+def test_authors_set_review_rules_and_adaptive_but_not_platform_kinds(as_user, instructor):
+    api = as_user(instructor)
+
+    created = api.post(
+        "/api/v1/assessments/",
+        {"title": "Placement", "kind": "diagnostic", "is_adaptive": True, "max_attempts": 2},
+        format="json",
+    )
+    platform_kind = api.post(
+        "/api/v1/assessments/", {"title": "Check", "kind": "skill_check"}, format="json"
+    )
+
+    assert created.status_code == 201, created.json()
+    assert created.json()["is_adaptive"] is True
+    assert created.json()["max_attempts"] == 2
+    assert platform_kind.status_code == 400
+
+
+@pytest.mark.parametrize("extra", [0, 30])
+def test_adaptive_page_queries_do_not_grow_with_the_bank(
+    client, learner, bank, extra, django_assert_max_num_queries
+):
+    python = bank["skills"]["python"]
+    for order in range(extra):
+        question = QuestionFactory(assessment=bank["quiz"], skill=python, order=100 + order)
+        ChoiceFactory(question=question, text="Right", is_correct=True)
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
+    url = reverse("assessments:attempt", args=[attempt.pk])
+    question = attempt.current_question_id
+    client.post(url, {"question": question, f"q{question}": choice_for(question, True)})
+
+    # Session and user, the attempt, the current question with its choices, then the
+    # progress: the attempt's skills, its answers, the skill model's preview (states,
+    # earlier answers, recent answers, model), stored states, the bank, its item
+    # analyses and the learner's seen questions.
+    with django_assert_max_num_queries(16):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+def test_an_empty_answer_is_asked_again_not_taken_as_dont_know(client, learner, bank):
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
+
+    response = client.post(
+        reverse("assessments:attempt", args=[attempt.pk]),
+        {"question": attempt.current_question_id},
+    )
+
+    assert response.status_code == 400
+    assert "Choose an answer, or use “I don&#x27;t know”." in response.content.decode()
+    assert not Answer.objects.exists()
