@@ -444,7 +444,8 @@ def revision_lessons_for(
     )
     candidates = _revision_candidates(wanted=wanted, per_skill=per_skill)
     graph = lock_graph(
-        course_ids={row["course_id"] for rows in candidates.values() for row in rows}
+        course_ids={row["course_id"] for rows in candidates.values() for row in rows},
+        transitive=False,
     )
     facts = lock_facts_for(learner_ids=[learner_id for learner_id, _ in wanted], now=now)
     by_id = {learner.pk: learner for learner in learners}

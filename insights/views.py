@@ -79,11 +79,11 @@ def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
 def path_generate(request: HttpRequest, goal_id: int) -> HttpResponse:
     goal = get_object_or_404(goals_for(user=request.user), pk=goal_id)
     try:
-        snapshot = learning_path_generate(goal=goal, now=timezone.now())
+        result = learning_path_generate(goal=goal, now=timezone.now())
     except PathError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Path version {snapshot.version}: {snapshot.change_summary}")
+        (messages.success if result.created else messages.info)(request, result.message)
     return redirect("insights:path", goal_id=goal.pk)
 
 
