@@ -169,6 +169,7 @@ def next_lessons_for(
     now: datetime,
     limit: int = 3,
     skipped: dict[int, Skipped] | None = None,
+    facts: dict[int, LockFacts] | None = None,
 ) -> dict[int, list[NextLesson]]:
     """Per learner and active enrollment, the first incomplete lesson in course order.
 
@@ -196,7 +197,8 @@ def next_lessons_for(
         return {learner_id: [] for learner_id in learner_ids}
     graph = lock_graph(course_ids=courses)
     learners_with_courses = [learner_id for learner_id, own in enrollments.items() if own]
-    facts = lock_facts_for(learner_ids=learners_with_courses, now=now)
+    if facts is None:
+        facts = lock_facts_for(learner_ids=learners_with_courses, now=now)
     in_progress: dict[int, set[int]] = defaultdict(set)
     for learner_id, lesson_id in LessonProgress.objects.filter(
         learner_id__in=learners_with_courses, status=LessonProgress.Status.IN_PROGRESS
@@ -403,6 +405,7 @@ def revision_lessons_for(
     scores: dict[int, dict[str, SkillScore]] | None = None,
     levels: dict[int, dict[str, SkillLevel]] | None = None,
     skipped: dict[int, Skipped] | None = None,
+    facts: dict[int, LockFacts] | None = None,
 ) -> dict[int, list[RevisionItem]]:
     """Lessons to review for weak skills, most urgent first (spaced revision), per learner.
 
@@ -447,7 +450,8 @@ def revision_lessons_for(
         course_ids={row["course_id"] for rows in candidates.values() for row in rows},
         transitive=False,
     )
-    facts = lock_facts_for(learner_ids=[learner_id for learner_id, _ in wanted], now=now)
+    if facts is None:
+        facts = lock_facts_for(learner_ids=[learner_id for learner_id, _ in wanted], now=now)
     by_id = {learner.pk: learner for learner in learners}
     result = {}
     for learner_id in ids:
@@ -578,6 +582,7 @@ def course_recommendations_for(
     now: datetime,
     limit: int = 3,
     skipped: dict[int, Skipped] | None = None,
+    facts: dict[int, LockFacts] | None = None,
 ) -> dict[int, list[CourseSuggestion]]:
     """Per learner, courses from the active paths of active goals not enrolled in yet."""
     if skipped is None:
@@ -626,7 +631,7 @@ def course_recommendations_for(
     similar = _learners_like_you(taken=taken, suggested=seen, skipped=skipped)
     for learner_id in learner_ids:
         suggestions[learner_id] += similar.get(learner_id, [])
-    return _unlocked_courses(suggestions, taken=taken, skipped=skipped, now=now)
+    return _unlocked_courses(suggestions, taken=taken, skipped=skipped, now=now, facts=facts)
 
 
 def _open_course(course_id: int, graph: LockGraph, facts: LockFacts) -> int | None:
@@ -651,6 +656,7 @@ def _unlocked_courses(
     taken: dict[int, dict[int, str]],
     skipped: dict[int, Skipped],
     now: datetime,
+    facts: dict[int, LockFacts] | None,
 ) -> dict[int, list[CourseSuggestion]]:
     """Never a locked course (``learning.locks``): a locked suggestion gives way to the
     prerequisite course that opens it, with the reason; one that nothing open unlocks
@@ -659,7 +665,8 @@ def _unlocked_courses(
     if not wanted:
         return suggestions
     graph = lock_graph(course_ids=wanted)
-    facts = lock_facts_for(learner_ids=list(suggestions), now=now)
+    if facts is None:
+        facts = lock_facts_for(learner_ids=list(suggestions), now=now)
     result: dict[int, list[CourseSuggestion]] = {}
     for learner_id, own in suggestions.items():
         kept: list[CourseSuggestion] = []
@@ -852,11 +859,13 @@ def wanted_recommendations_for(
     skipped = recently_skipped_for(learner_ids=ids, now=now)
     if advice is None:
         advice = difficulty_advice_for(learners=learners, now=now)
-    lessons = next_lessons_for(learner_ids=ids, now=now, skipped=skipped)
+    # The lock rule's facts, read once for next lessons, revision and courses.
+    facts = lock_facts_for(learner_ids=ids, now=now)
+    lessons = next_lessons_for(learner_ids=ids, now=now, skipped=skipped, facts=facts)
     revisions = revision_lessons_for(
-        learners=learners, now=now, scores=scores, levels=levels, skipped=skipped
+        learners=learners, now=now, scores=scores, levels=levels, skipped=skipped, facts=facts
     )
-    courses = course_recommendations_for(learner_ids=ids, now=now, skipped=skipped)
+    courses = course_recommendations_for(learner_ids=ids, now=now, skipped=skipped, facts=facts)
     kind = Recommendation.Kind
     everyone: dict[int, dict[RecKey, _Wanted]] = {}
     for learner_id in ids:
