@@ -62,6 +62,9 @@ from skillstudio.data_versions import learners_changed
 REVISION_MASTERY = 0.5
 # Revision candidates fetched per skill beyond the limit, for lessons that turn out locked.
 REVISION_LOCKED_SLACK = 5
+# Weak skills per learner and call that may fall back to lessons nearest in meaning when
+# none of their own lessons is open (each costs a vector search and a lock check).
+FALLBACK_SKILLS = 1
 # Spaced revision: the longer since practice, the more a weak skill needs review; each week
 # without practice adds the skill's need once more, up to four weeks.
 SPACING_DAYS = 7
@@ -453,15 +456,35 @@ def revision_lessons_for(
     if facts is None:
         facts = lock_facts_for(learner_ids=[learner_id for learner_id, _ in wanted], now=now)
     by_id = {learner.pk: learner for learner in learners}
-    result = {}
+    own_open: dict[int, dict[str, list[dict]]] = {}
+    lacking: dict[int, list[str]] = {}
     for learner_id in ids:
-        own = {}
+        own_open[learner_id] = {}
         for slug in needs[learner_id]:
-            own[slug] = [
+            own_open[learner_id][slug] = [
                 row
                 for row in candidates[learner_id, slug]
                 if lesson_open(row["lesson_id"], graph, facts[learner_id])
-            ] or _lessons_like(slug, by_id[learner_id])
+            ]
+        # The most urgent skills with no open lesson of their own, for the fallback.
+        lacking[learner_id] = sorted(
+            (slug for slug, rows in own_open[learner_id].items() if not rows),
+            key=lambda slug, own=needs[learner_id]: (-own[slug][0], slug),
+        )[:FALLBACK_SKILLS]
+    skills = (
+        {
+            skill.slug: skill
+            for skill in Skill.objects.filter(slug__in={s for own in lacking.values() for s in own})
+        }
+        if any(lacking.values())
+        else {}
+    )
+    result = {}
+    for learner_id in ids:
+        own = own_open[learner_id]
+        for slug in lacking[learner_id]:
+            if slug in skills:
+                own[slug] = _lessons_like(skills[slug], by_id[learner_id])
         result[learner_id] = _revision_items(
             needs[learner_id],
             own,
@@ -473,11 +496,8 @@ def revision_lessons_for(
     return result
 
 
-def _lessons_like(slug: str, learner: User) -> list[dict]:
+def _lessons_like(skill: Skill, learner: User) -> list[dict]:
     """Open lessons nearest in meaning to a skill none of whose own lessons is open."""
-    skill = Skill.objects.filter(slug=slug).first()
-    if skill is None:
-        return []
     return [
         {
             "lesson_id": lesson.pk,

@@ -280,6 +280,7 @@ def test_a_level_on_one_answer_does_not_skip_a_course(learner, skills, chain):
         level=10,
         mastery=0.95,
         evidence_count=1,
+        correct_count=1,
         distinct_questions=1,
         last_practiced_at=NOW,
     )

@@ -135,7 +135,7 @@ def test_completion_unlocks_as_before(learner, catalogue):
         learner=learner, course=catalogue["fundamentals"], status=Enrollment.Status.COMPLETED
     )
     for lesson in (catalogue["values"], catalogue["functions"]):
-        LessonProgressFactory(learner=learner, lesson=lesson, status="completed")
+        LessonProgressFactory(learner=learner, lesson=lesson, status="completed", completed_at=NOW)
 
     outline = course_outline(learner=learner, course=catalogue["web"], now=NOW)
 
