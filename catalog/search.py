@@ -540,6 +540,19 @@ def lessons_related(*, lesson: Lesson, learner, limit: int = RELATED_LIMIT) -> l
     )
 
 
+def lessons_near_skill(*, skill: Skill, limit: int) -> list[Lesson]:
+    """Published lessons nearest in meaning to a skill's name and description, whoever
+    asks (one query); callers serving several learners check each one's locks."""
+    vector = embed_texts([f"{skill.name}. {skill.description}"])[0]
+    return list(
+        Lesson.objects.filter(
+            module__course__status=Course.Status.PUBLISHED, embedding__isnull=False
+        )
+        .select_related("module__course")
+        .order_by(CosineDistance("embedding", vector.tolist()), "pk")[:limit]
+    )
+
+
 def lessons_like_skill(*, skill: Skill, learner, limit: int = 3) -> list[Lesson]:
     """ "More like this" for a weak skill that has no lesson the learner can open:
     the open lessons nearest in meaning to the skill's name and description.

@@ -154,7 +154,7 @@ class LessonSerializer(serializers.ModelSerializer):
 class BlockerSerializer(serializers.Serializer):
     """An unmet prerequisite and the way to unlock it (learning.locks.Blocker)."""
 
-    kind = serializers.ChoiceField(choices=["course", "lesson"])
+    kind = serializers.CharField(help_text="course or lesson: what is still to be met.")
     id = serializers.IntegerField()
     title = serializers.CharField()
     course_id = serializers.IntegerField()

@@ -528,12 +528,17 @@ def path_generate(
     if trigger not in LearningPathSnapshot.Trigger.values:
         raise ValueError(f"Unknown trigger '{trigger}'.")
     plan = plan_learning_path(goal=goal, now=now)
-    current = LearningPathSnapshot.objects.filter(goal=goal, is_active=True).first()
-    if current is not None and path_signature(current.items, current.metadata) == path_signature(
-        plan.item_dicts(), plan.metadata
-    ):
-        return PathGeneration(current, created=False)
-    return PathGeneration(store_snapshot(goal=goal, plan=plan, now=now, trigger=trigger), True)
+    with transaction.atomic():
+        # Compared under the goal's lock, so a concurrent generation of the same plan
+        # waits and then finds it already stored.
+        LearningGoal.objects.select_for_update().filter(pk=goal.pk).first()
+        current = LearningPathSnapshot.objects.filter(goal=goal, is_active=True).first()
+        if current is not None and path_signature(
+            current.items, current.metadata
+        ) == path_signature(plan.item_dicts(), plan.metadata):
+            return PathGeneration(current, created=False)
+        snapshot = store_snapshot(goal=goal, plan=plan, now=now, trigger=trigger)
+    return PathGeneration(snapshot, created=True)
 
 
 def generate_learning_path(

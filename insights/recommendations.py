@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import LearnerProfile, User
 from accounts.services import difficulty_changed_at
 from catalog.models import DIFFICULTY_RANK, Course, Difficulty, Lesson, Skill
-from catalog.search import lessons_like_skill
+from catalog.search import lessons_near_skill
 from insights.bulk import JSONB, bulk_update_rows
 from insights.mastery import answers_text
 from insights.ml.cf import cf_course_suggestions
@@ -62,9 +62,11 @@ from skillstudio.data_versions import learners_changed
 REVISION_MASTERY = 0.5
 # Revision candidates fetched per skill beyond the limit, for lessons that turn out locked.
 REVISION_LOCKED_SLACK = 5
-# Weak skills per learner and call that may fall back to lessons nearest in meaning when
-# none of their own lessons is open (each costs a vector search and a lock check).
+# Weak skills per learner that may fall back to the open lessons nearest in meaning when
+# none of their own lessons is open (one vector search per distinct skill of the call,
+# shared by its learners), and the lessons kept per such skill.
 FALLBACK_SKILLS = 1
+FALLBACK_LESSONS = 3
 # Spaced revision: the longer since practice, the more a weak skill needs review; each week
 # without practice adds the skill's need once more, up to four weeks.
 SPACING_DAYS = 7
@@ -417,7 +419,7 @@ def revision_lessons_for(
     learner studied (answered a question on, or completed a lesson teaching it) or that
     are in one of their active goals, and only lessons they can open now
     (``learning.locks``); a skill none of whose lessons is open falls back to the open
-    lessons nearest in meaning (``catalog.search.lessons_like_skill``). A lesson the
+    lessons nearest in meaning (``catalog.search.lessons_near_skill``). A lesson the
     learner already completed is preferred (it is a review), then the easiest one.
     """
     ids = [learner.pk for learner in learners]
@@ -455,7 +457,6 @@ def revision_lessons_for(
     )
     if facts is None:
         facts = lock_facts_for(learner_ids=[learner_id for learner_id, _ in wanted], now=now)
-    by_id = {learner.pk: learner for learner in learners}
     own_open: dict[int, dict[str, list[dict]]] = {}
     lacking: dict[int, list[str]] = {}
     for learner_id in ids:
@@ -471,20 +472,19 @@ def revision_lessons_for(
             (slug for slug, rows in own_open[learner_id].items() if not rows),
             key=lambda slug, own=needs[learner_id]: (-own[slug][0], slug),
         )[:FALLBACK_SKILLS]
-    skills = (
-        {
-            skill.slug: skill
-            for skill in Skill.objects.filter(slug__in={s for own in lacking.values() for s in own})
-        }
-        if any(lacking.values())
-        else {}
+    near = _lessons_near({s for own in lacking.values() for s in own}, limit=per_skill)
+    near_graph = lock_graph(
+        course_ids={row["course_id"] for rows in near.values() for row in rows}, transitive=False
     )
     result = {}
     for learner_id in ids:
         own = own_open[learner_id]
         for slug in lacking[learner_id]:
-            if slug in skills:
-                own[slug] = _lessons_like(skills[slug], by_id[learner_id])
+            own[slug] = [
+                row
+                for row in near.get(slug, [])
+                if lesson_open(row["lesson_id"], near_graph, facts[learner_id])
+            ][:FALLBACK_LESSONS]
         result[learner_id] = _revision_items(
             needs[learner_id],
             own,
@@ -496,17 +496,25 @@ def revision_lessons_for(
     return result
 
 
-def _lessons_like(skill: Skill, learner: User) -> list[dict]:
-    """Open lessons nearest in meaning to a skill none of whose own lessons is open."""
-    return [
-        {
-            "lesson_id": lesson.pk,
-            "lesson__title": lesson.title,
-            "lesson__estimated_minutes": lesson.estimated_minutes,
-            "course_id": lesson.module.course_id,
-        }
-        for lesson in lessons_like_skill(skill=skill, learner=learner)
-    ]
+def _lessons_near(slugs: set[str], *, limit: int) -> dict[str, list[dict]]:
+    """Per skill slug, the published lessons nearest in meaning to the skill
+    (``catalog.search.lessons_near_skill``, the search behind ``lessons_like_skill``),
+    shared by every learner of the call: one query for the skills and one per skill,
+    however many learners; the caller checks each learner's locks."""
+    if not slugs:
+        return {}
+    return {
+        skill.slug: [
+            {
+                "lesson_id": lesson.pk,
+                "lesson__title": lesson.title,
+                "lesson__estimated_minutes": lesson.estimated_minutes,
+                "course_id": lesson.module.course_id,
+            }
+            for lesson in lessons_near_skill(skill=skill, limit=limit)
+        ]
+        for skill in Skill.objects.filter(slug__in=slugs).order_by("slug")
+    }
 
 
 def studied_or_goal_skills_for(
