@@ -40,13 +40,14 @@ from django.contrib.postgres.search import (
 from django.core.paginator import Page, Paginator
 from django.db.models import F, Func, Prefetch, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from pgvector.django import CosineDistance
 
 from catalog.models import Course, Lesson, Skill
 from catalog.selectors import course_search
-from learning.models import LessonProgress
+from learning.locks import lesson_open, lock_facts, lock_graph
 from skillstudio.jobs import defer
 
 LESSON_INDEX_TASK = "catalog.index_lesson"
@@ -506,28 +507,23 @@ def _load(
 def _open_nearest(
     vector: Sequence[float], *, learner, limit: int, exclude_module_id: int | None = None
 ) -> list[Lesson]:
-    """Published lessons nearest to ``vector`` that the learner can open now (no prerequisite
-    left to complete). Three queries: candidates, their prerequisites, the learner's
-    completions."""
+    """Published lessons nearest to ``vector`` that the learner can open now (the lock
+    rule of ``learning.locks``: every prerequisite completed or its skills shown)."""
     queryset = Lesson.objects.filter(
         module__course__status=Course.Status.PUBLISHED, embedding__isnull=False
     )
     if exclude_module_id is not None:
         queryset = queryset.exclude(module_id=exclude_module_id)
     candidates = list(
-        queryset.select_related("module__course")
-        .prefetch_related(Prefetch("prerequisites", queryset=Lesson.objects.only("pk")))
-        .order_by(CosineDistance("embedding", list(vector)), "pk")[: limit * 4]
+        queryset.select_related("module__course").order_by(
+            CosineDistance("embedding", list(vector)), "pk"
+        )[: limit * 4]
     )
-    required = {p.pk for c in candidates for p in c.prerequisites.all()}
-    completed: set[int] = set()
-    if required and learner is not None and learner.is_authenticated:
-        completed = set(
-            LessonProgress.objects.filter(
-                learner=learner, lesson_id__in=required, status=LessonProgress.Status.COMPLETED
-            ).values_list("lesson_id", flat=True)
-        )
-    open_now = [c for c in candidates if all(p.pk in completed for p in c.prerequisites.all())]
+    if not candidates:
+        return []
+    graph = lock_graph(course_ids={c.module.course_id for c in candidates}, transitive=False)
+    facts = lock_facts(learner=learner, now=timezone.now())
+    open_now = [c for c in candidates if lesson_open(c.pk, graph, facts)]
     return open_now[:limit]
 
 
@@ -541,6 +537,19 @@ def lessons_related(*, lesson: Lesson, learner, limit: int = RELATED_LIMIT) -> l
         return []
     return _open_nearest(
         lesson.embedding, learner=learner, limit=limit, exclude_module_id=lesson.module_id
+    )
+
+
+def lessons_near_skill(*, skill: Skill, limit: int) -> list[Lesson]:
+    """Published lessons nearest in meaning to a skill's name and description, whoever
+    asks (one query); callers serving several learners check each one's locks."""
+    vector = embed_texts([f"{skill.name}. {skill.description}"])[0]
+    return list(
+        Lesson.objects.filter(
+            module__course__status=Course.Status.PUBLISHED, embedding__isnull=False
+        )
+        .select_related("module__course")
+        .order_by(CosineDistance("embedding", vector.tolist()), "pk")[:limit]
     )
 
 

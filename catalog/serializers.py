@@ -151,6 +151,20 @@ class LessonSerializer(serializers.ModelSerializer):
         return data
 
 
+class BlockerSerializer(serializers.Serializer):
+    """An unmet prerequisite and the way to unlock it (learning.locks.Blocker)."""
+
+    kind = serializers.CharField(help_text="course or lesson: what is still to be met.")
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    course_id = serializers.IntegerField()
+    course_title = serializers.CharField()
+    missing_skills = serializers.ListField(child=serializers.CharField())
+    reason = serializers.CharField()
+    url = serializers.CharField()
+    course_url = serializers.CharField()
+
+
 class OutlineLessonSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="lesson.id")
     title = serializers.CharField(source="lesson.title")
@@ -159,7 +173,7 @@ class OutlineLessonSerializer(serializers.Serializer):
     estimated_minutes = serializers.IntegerField(source="lesson.estimated_minutes")
     status = serializers.CharField()
     locked = serializers.BooleanField()
-    blocking = LessonSummarySerializer(many=True)
+    blocking = BlockerSerializer(many=True)
     time_spent_seconds = serializers.IntegerField()
     last_position_seconds = serializers.IntegerField()
 
@@ -177,6 +191,8 @@ class CourseOutlineSerializer(serializers.Serializer):
     progress_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     lessons_total = serializers.IntegerField()
     lessons_completed = serializers.IntegerField()
+    locked = serializers.BooleanField()
+    course_blocking = BlockerSerializer(many=True)
     modules = OutlineModuleSerializer(many=True)
 
 

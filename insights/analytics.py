@@ -36,6 +36,10 @@ PACE_TOLERANCE = 10
 NEEDS_HELP_BELOW = 50
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 PACE_ORDER = {"behind": 0, "on_track": 1, "ahead": 2}
+# "You learn best on ..." only once the habit is visible: at least this many study
+# sessions on at least this many different days (in the learner's zone) in the window.
+ADVICE_MIN_SESSIONS = 5
+ADVICE_MIN_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,11 @@ class EngagementPatterns:
     peak_days: list[str]
     preferred_content_types: list[str]
     timezone: str
+    active_days: int = 0  # distinct local dates with study events in the window
+
+    @property
+    def enough_for_advice(self) -> bool:
+        return self.sessions >= ADVICE_MIN_SESSIONS and self.active_days >= ADVICE_MIN_DAYS
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -351,21 +360,25 @@ def engagement_patterns_for(
             ), local AS (
                 SELECT e.learner_id,
                        EXTRACT(HOUR FROM e.occurred_at AT TIME ZONE zones.zone)::int AS hour,
-                       EXTRACT(ISODOW FROM e.occurred_at AT TIME ZONE zones.zone)::int AS day
+                       EXTRACT(ISODOW FROM e.occurred_at AT TIME ZONE zones.zone)::int AS day,
+                       (e.occurred_at AT TIME ZONE zones.zone)::date AS date
                 FROM learning_learnerevent e JOIN zones ON zones.learner_id = e.learner_id
                 WHERE e.learner_id = ANY(%(ids)s)
                   AND e.occurred_at >= %(since)s AND e.occurred_at <= %(now)s
             )
-            SELECT learner_id, hour, day, COUNT(*) FROM local
-            GROUP BY GROUPING SETS ((learner_id, hour), (learner_id, day))
+            SELECT learner_id, hour, day, date, COUNT(*) FROM local
+            GROUP BY GROUPING SETS ((learner_id, hour), (learner_id, day), (learner_id, date))
             """,
             params,
         )
-        for learner_id, hour, day, count in cursor:
+        dates: dict[int, int] = dict.fromkeys(ids, 0)
+        for learner_id, hour, day, date, count in cursor:
             if hour is not None:
                 hours[learner_id][hour] = count
-            else:
+            elif day is not None:
                 days[learner_id][day] = count
+            elif date is not None:
+                dates[learner_id] += 1
     content: dict[int, dict[str, int]] = {learner_id: {} for learner_id in ids}
     for learner_id, content_type, seconds in (
         LessonProgress.objects.filter(
@@ -390,6 +403,7 @@ def engagement_patterns_for(
             peak_days=[WEEKDAYS[d - 1] for d in sorted(_top(days[learner.pk], 2))],
             preferred_content_types=_top(content[learner.pk], 2),
             timezone=zone,
+            active_days=dates[learner.pk],
         )
     return patterns
 
@@ -543,7 +557,7 @@ def build_insights(
         strengths.append(
             f"Finishes what they start ({summary.completion_rate:.0%} of started lessons completed)"
         )
-    areas = [t.skill for t in topics]
+    areas = [t.name for t in topics]
     pace = overall_pace(paces)
 
     if areas:
@@ -573,13 +587,7 @@ def build_insights(
     else:
         message = "Start a lesson today to build your learning streak."
 
-    if patterns.peak_days and patterns.peak_hours:
-        tip = (
-            f"You learn best on {', '.join(patterns.peak_days)} around "
-            f"{patterns.peak_hours[0]:02d}:00. Schedule important lessons then!"
-        )
-    else:
-        tip = "Study a little on most days: regular short sessions build lasting skills."
+    tip = study_time_advice(patterns)
     if segment:
         tip = f"You study like our {segment['name']}: {segment['description']}. {tip}"
     return AIInsights(
@@ -589,6 +597,24 @@ def build_insights(
         strengths=strengths,
         areas_for_improvement=areas,
         study_recommendation=tip,
+    )
+
+
+def study_time_advice(patterns: EngagementPatterns) -> str:
+    """When the learner studies best, in their own zone and labelled with it ("You learn
+    best on Monday, Wednesday around 20:00 Europe/Berlin"), once ``ADVICE_MIN_SESSIONS``
+    sessions on ``ADVICE_MIN_DAYS`` days show a habit; before that, a general tip."""
+    if patterns.enough_for_advice and patterns.peak_days and patterns.peak_hours:
+        days = ", ".join(day.capitalize() for day in patterns.peak_days)
+        return (
+            f"You learn best on {days} around {patterns.peak_hours[0]:02d}:00 "
+            f"{patterns.timezone} ({patterns.sessions} sessions on {patterns.active_days} "
+            "days). Schedule important lessons then!"
+        )
+    return (
+        "Study a little on most days: regular short sessions build lasting skills. "
+        f"After {ADVICE_MIN_SESSIONS} sessions on {ADVICE_MIN_DAYS} different days we can "
+        f"tell you when you learn best (so far: {patterns.sessions} on {patterns.active_days})."
     )
 
 

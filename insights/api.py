@@ -112,15 +112,25 @@ class LearningPathView(views.APIView):
 
 
 class GenerateLearningPathView(views.APIView):
-    @extend_schema(request=GoalQuerySerializer, responses={201: LearningPathSerializer})
+    @extend_schema(
+        request=GoalQuerySerializer,
+        responses={201: LearningPathSerializer, 200: LearningPathSerializer},
+    )
     def post(self, request: Request) -> Response:
-        """Plan the goal's path from the learner's skill gaps and store it as a new version."""
+        """Plan the goal's path from the learner's skill gaps and store it as a new version.
+
+        When the plan would not change, nothing is written: 200 with the current version,
+        ``metadata.created`` false and ``metadata.message`` saying so (201 and true when a
+        new version was stored).
+        """
         goal = _goal_from(request, request.data)
         try:
-            snapshot = learning_path_generate(goal=goal, now=timezone.now())
+            result = learning_path_generate(goal=goal, now=timezone.now())
         except PathError as exc:
             raise ValidationError({"goal_id": str(exc)}) from exc
-        return Response(path_payload(snapshot), status=201)
+        payload = path_payload(result.snapshot)
+        payload["metadata"] |= {"created": result.created, "message": result.message}
+        return Response(payload, status=201 if result.created else 200)
 
 
 class LearningPathHistoryView(generics.ListAPIView):

@@ -63,6 +63,7 @@ from insights.selectors import (
     recently_skipped_for,
     skill_levels_for,
 )
+from learning.locks import lock_facts_for
 from learning.models import LearnerEvent, LessonProgress
 from skillstudio.chunks import chunked
 from skillstudio.data_versions import learner_version, learner_versions
@@ -122,9 +123,10 @@ def learner_dashboards(*, learners: list[User], now: datetime) -> dict[int, dict
     paces = goal_paces_for(
         learners=learners, goals=[goal for own in goals.values() for goal in own], now=now
     )
-    next_up = next_lessons_for(learner_ids=ids, now=now, skipped=skipped)
+    facts = lock_facts_for(learner_ids=ids, now=now)  # the lock rule, read once for both
+    next_up = next_lessons_for(learner_ids=ids, now=now, skipped=skipped, facts=facts)
     revision = revision_lessons_for(
-        learners=learners, now=now, scores=scores, levels=levels, skipped=skipped
+        learners=learners, now=now, scores=scores, levels=levels, skipped=skipped, facts=facts
     )
     difficulty = difficulty_advice_for(learners=learners, now=now)
     cards = _recommendation_cards(learner_ids=ids)

@@ -17,14 +17,16 @@ from django.db import transaction
 from django.db.models import Max
 
 from catalog.models import DIFFICULTY_RANK, Course
+from insights.mastery import CONFIRMING, SkillMastery, answers_text
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
 from learning.models import Enrollment, GoalSkill, LearningGoal
 from skillstudio.data_versions import learners_changed
 
-# A prerequisite course counts as mastered (and is left out) once the learner completed it
-# or every skill it teaches is at this level or above.
-MASTERY_LEVEL = 7
+# A course counts as mastered (and is left out of a path, with the evidence) once the
+# learner completed it or every skill it teaches is proficient or mastered
+# (insights.mastery.CONFIRMING): a level alone, without the evidence, is not enough.
+# learning.locks applies the same rule to prerequisites.
 
 
 class PathError(Exception):
@@ -42,6 +44,7 @@ class PathItem:
     reason: str
     sequence: int
     type: str = "course"
+    skill_names: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -82,6 +85,10 @@ class _Catalog:
     courses: dict[int, dict]
     skills: dict[int, list[str]]
     prerequisites: dict[int, list[int]]
+    skill_names: dict[str, str] = field(default_factory=dict)
+
+    def name(self, slug: str) -> str:
+        return self.skill_names.get(slug, slug)
 
 
 def _load_catalog() -> _Catalog:
@@ -93,12 +100,14 @@ def _load_catalog() -> _Catalog:
         )
     }
     skills: dict[int, list[str]] = defaultdict(list)
-    for course_id, slug in (
+    names: dict[str, str] = {}
+    for course_id, slug, name in (
         Course.skills.through.objects.filter(course_id__in=courses)
         .order_by("skill__name", "skill__slug")
-        .values_list("course_id", "skill__slug")
+        .values_list("course_id", "skill__slug", "skill__name")
     ):
         skills[course_id].append(slug)
+        names[slug] = name
     prerequisites: dict[int, list[int]] = defaultdict(list)
     for course_id, required_id in (
         Course.prerequisites.through.objects.filter(from_course_id__in=courses)
@@ -108,7 +117,7 @@ def _load_catalog() -> _Catalog:
         # A draft prerequisite cannot be taken; it does not block the plan.
         if required_id in courses:
             prerequisites[course_id].append(required_id)
-    return _Catalog(courses, skills, prerequisites)
+    return _Catalog(courses, skills, prerequisites, names)
 
 
 def _choose_gap_courses(
@@ -144,7 +153,7 @@ def _choose_gap_courses(
 
 
 def _with_prerequisites(
-    catalog: _Catalog, roots: list[int], mastered: set[int]
+    catalog: _Catalog, roots: list[int], mastered: set[int], left_out: list[int]
 ) -> tuple[set[int], dict[int, list[int]]]:
     """Roots plus every unmastered prerequisite, transitively, by iterative DFS.
 
@@ -169,6 +178,8 @@ def _with_prerequisites(
                 state[node] = done
                 continue
             if required in mastered and required not in roots:
+                if required not in left_out:
+                    left_out.append(required)
                 continue
             edges[node].append(required)
             if state.get(required) == visiting:
@@ -212,6 +223,7 @@ def _ordered(catalog: _Catalog, included: set[int], edges: dict[int, list[int]])
 
 
 def _reason(gap_skills: list[str], dependents: list[str]) -> str:
+    """E.g. "Builds foundation in Python, Flask; prerequisite for Web APIs" (names)."""
     parts = []
     if gap_skills:
         parts.append(f"Builds foundation in {', '.join(gap_skills)}")
@@ -237,18 +249,22 @@ def plan_learning_paths(
     if levels is None:
         levels = skill_levels_for(learners=learners)
     targets: dict[int, list[tuple[str, int]]] = {goal.pk: [] for goal in goals}
-    for goal_id, slug, level in (
+    target_names: dict[str, str] = {}
+    for goal_id, slug, name, level in (
         GoalSkill.objects.filter(goal__in=[goal.pk for goal in goals])
         .order_by("goal_id", "skill__name", "skill__slug")
-        .values_list("goal_id", "skill__slug", "target_level")
+        .values_list("goal_id", "skill__slug", "skill__name", "target_level")
     ):
         targets[goal_id].append((slug, level))
+        target_names[slug] = name
     completed: dict[int, set[int]] = {learner.pk: set() for learner in learners}
     for learner_id, course_id in Enrollment.objects.filter(
         learner_id__in=list(completed), status=Enrollment.Status.COMPLETED
     ).values_list("learner_id", "course_id"):
         completed[learner_id].add(course_id)
     catalog = _load_catalog() if goals else None
+    if catalog is not None:
+        catalog.skill_names |= target_names
     plans: dict[int, PathPlan | PathError] = {}
     for goal in goals:
         try:
@@ -289,13 +305,19 @@ def _plan(
         )
     current = {slug: levels[slug].level if slug in levels else 0 for slug, _ in targets}
     gaps = {slug: target - current[slug] for slug, target in targets if current[slug] < target}
-    mastered = completed | {
+    states = {slug: level.mastery_at(now) for slug, level in levels.items()}
+    shown = {
         course_id
         for course_id, slugs in catalog.skills.items()
-        if slugs and all(s in levels and levels[s].level >= MASTERY_LEVEL for s in slugs)
+        if slugs and all(s in states and states[s].state in CONFIRMING for s in slugs)
     }
-    roots, remaining = _choose_gap_courses(catalog, gaps, excluded=completed)
-    included, edges = _with_prerequisites(catalog, roots, mastered)
+    mastered = completed | shown
+    # A course the learner has shown they know is not re-taught, even if it teaches a gap.
+    left_out = sorted(
+        c for c in shown - completed if any(slug in gaps for slug in catalog.skills[c])
+    )
+    roots, remaining = _choose_gap_courses(catalog, gaps, excluded=mastered)
+    included, edges = _with_prerequisites(catalog, roots, mastered, left_out)
     order = _ordered(catalog, included, edges)
 
     required_by: dict[int, list[str]] = defaultdict(list)
@@ -314,12 +336,41 @@ def _plan(
                 difficulty=course["difficulty"],
                 skills_covered=list(taught),
                 estimated_hours=float(course["estimated_hours"]),
-                reason=_reason([s for s in gaps if s in taught], required_by[course_id]),
+                reason=_reason(
+                    [catalog.name(s) for s in gaps if s in taught], required_by[course_id]
+                ),
                 sequence=sequence,
+                skill_names=[catalog.name(s) for s in taught],
             )
         )
+    skipped = [
+        {
+            "id": course_id,
+            "title": catalog.courses[course_id]["title"],
+            "reason": _skip_reason(catalog, course_id, completed, states),
+        }
+        for course_id in left_out
+    ]
     metadata = _metadata(goal, now, targets, current, gaps, remaining, items, goal.learner)
+    metadata["skipped"] = skipped
+    metadata["remaining_gap_names"] = [catalog.name(slug) for slug in remaining]
+    for gap in metadata["gaps"]:
+        gap["name"] = catalog.name(gap["skill"])
     return PathPlan(goal_id=goal.pk, items=items, metadata=metadata)
+
+
+def _skip_reason(
+    catalog: _Catalog, course_id: int, completed: set[int], states: dict[str, SkillMastery]
+) -> str:
+    """E.g. "Skipped Python Fundamentals: Python proficient on 6 answers"."""
+    title = catalog.courses[course_id]["title"]
+    if course_id in completed:
+        return f"Skipped {title}: you completed it"
+    evidence = ", ".join(
+        f"{catalog.name(slug)} {states[slug].label} on {answers_text(states[slug].answers)}"
+        for slug in catalog.skills[course_id]
+    )
+    return f"Skipped {title}: {evidence}"
 
 
 def _metadata(goal, now, targets, current, gaps, remaining, items, learner) -> dict:
@@ -385,12 +436,14 @@ def snapshot_diff(*, older: LearningPathSnapshot, newer: LearningPathSnapshot) -
 
 
 def path_signature(items: list[dict], metadata: dict) -> tuple:
-    """What makes two plans the same path: courses, order, reasons and the timeline."""
+    """What makes two plans the same path: courses, order, reasons, the timeline and the
+    courses left out with their evidence."""
     return (
         tuple((item["id"], item["reason"], item["estimated_hours"]) for item in items),
         metadata.get("estimated_weeks"),
         tuple(metadata.get("remaining_gaps", [])),
         metadata.get("deadline_reachable"),
+        tuple((s["id"], s["reason"]) for s in metadata.get("skipped", [])),
     )
 
 
@@ -450,14 +503,49 @@ def store_snapshot(
     return store_snapshots(plans=[(goal, plan)], now=now, trigger=trigger, iso_week=iso_week)[0]
 
 
-def generate_learning_path(
+@dataclass(frozen=True)
+class PathGeneration:
+    """What a (re)generation did: the goal's current version, and whether it is new."""
+
+    snapshot: LearningPathSnapshot
+    created: bool
+
+    @property
+    def message(self) -> str:
+        if self.created:
+            return f"Path version {self.snapshot.version}: {self.snapshot.change_summary}"
+        return (
+            f"Your path is up to date: nothing changed since version {self.snapshot.version}, "
+            "so no new version was written."
+        )
+
+
+def path_generate(
     *, goal: LearningGoal, now: datetime, trigger: str = LearningPathSnapshot.Trigger.GENERATED
-) -> LearningPathSnapshot:
-    """Plan the goal's path and store it as a new version (PathError leaves nothing written)."""
+) -> PathGeneration:
+    """Plan the goal's path and store it as a new version, unless it would not change
+    (then nothing is written). PathError leaves nothing written."""
     if trigger not in LearningPathSnapshot.Trigger.values:
         raise ValueError(f"Unknown trigger '{trigger}'.")
     plan = plan_learning_path(goal=goal, now=now)
-    return store_snapshot(goal=goal, plan=plan, now=now, trigger=trigger)
+    with transaction.atomic():
+        # Compared under the goal's lock, so a concurrent generation of the same plan
+        # waits and then finds it already stored.
+        LearningGoal.objects.select_for_update().filter(pk=goal.pk).first()
+        current = LearningPathSnapshot.objects.filter(goal=goal, is_active=True).first()
+        if current is not None and path_signature(
+            current.items, current.metadata
+        ) == path_signature(plan.item_dicts(), plan.metadata):
+            return PathGeneration(current, created=False)
+        snapshot = store_snapshot(goal=goal, plan=plan, now=now, trigger=trigger)
+    return PathGeneration(snapshot, created=True)
+
+
+def generate_learning_path(
+    *, goal: LearningGoal, now: datetime, trigger: str = LearningPathSnapshot.Trigger.GENERATED
+) -> LearningPathSnapshot:
+    """``path_generate``'s current version (new, or the unchanged one)."""
+    return path_generate(goal=goal, now=now, trigger=trigger).snapshot
 
 
 def path_payload(snapshot: LearningPathSnapshot) -> dict:

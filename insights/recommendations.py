@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import LearnerProfile, User
 from accounts.services import difficulty_changed_at
 from catalog.models import DIFFICULTY_RANK, Course, Difficulty, Lesson, Skill
+from catalog.search import lessons_near_skill
 from insights.bulk import JSONB, bulk_update_rows
+from insights.mastery import answers_text
 from insights.ml.cf import cf_course_suggestions
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.rules import STRUGGLING_BELOW
@@ -44,12 +45,28 @@ from insights.struggle import (
     latest_dated_scores_for,
     scores_of,
 )
-from learning.models import Enrollment, LearningGoal, LessonProgress
+from learning.locks import (
+    LockFacts,
+    LockGraph,
+    course_blockers,
+    first_step,
+    lesson_open,
+    lock_facts_for,
+    lock_graph,
+)
+from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
 from skillstudio.data_versions import learners_changed
 
 # Revision: a skill needs review below the struggling score (rules.STRUGGLING_BELOW) or
 # this mastery estimate.
 REVISION_MASTERY = 0.5
+# Revision candidates fetched per skill beyond the limit, for lessons that turn out locked.
+REVISION_LOCKED_SLACK = 5
+# Weak skills per learner that may fall back to the open lessons nearest in meaning when
+# none of their own lessons is open (one vector search per distinct skill of the call,
+# shared by its learners), and the lessons kept per such skill.
+FALLBACK_SKILLS = 1
+FALLBACK_LESSONS = 3
 # Spaced revision: the longer since practice, the more a weak skill needs review; each week
 # without practice adds the skill's need once more, up to four weeks.
 SPACING_DAYS = 7
@@ -141,76 +158,14 @@ class DifficultyAdvice:
         return asdict(self)
 
 
-def _module_label(order: int, title: str) -> str:
-    return f"Module {order} - {title}"
+def _lessons_done(course_id: int, graph: LockGraph, facts: LockFacts) -> str:
+    lessons = graph.courses[course_id].lessons
+    done = sum(1 for lesson_id in lessons if lesson_id in facts.completed_lessons)
+    return f"{done} of {len(lessons)} lessons done"
 
 
-def _lesson_prerequisites(courses: set[int], info: dict[int, dict]) -> dict[int, list[int]]:
-    """Prerequisite lists for the courses' lessons (all in `info`) and, transitively, for
-    their prerequisites.
-
-    One query per level of the prerequisite chain (a property of the catalogue, not of the
-    learner's history); lessons met along the way are added to `info`.
-    """
-    graph: dict[int, list[int]] = {}
-    frontier = set(info)
-    first = True
-    while frontier:
-        for lesson_id in frontier:
-            graph[lesson_id] = []
-        # The first level by course: an IN list of every lesson of a chunk's courses would
-        # cost more than the query.
-        level = (
-            Q(from_lesson__module__course_id__in=courses)
-            if first
-            else Q(from_lesson_id__in=frontier)
-        )
-        first = False
-        rows = (
-            Lesson.prerequisites.through.objects.filter(level)
-            .order_by(
-                "to_lesson__module__course_id", "to_lesson__module__order", "to_lesson__order"
-            )
-            .values_list(
-                "from_lesson_id",
-                "to_lesson_id",
-                "to_lesson__title",
-                "to_lesson__module__order",
-                "to_lesson__module__course_id",
-                "to_lesson__module__course__title",
-                "to_lesson__estimated_minutes",
-            )
-        )
-        found = set()
-        for source, target, title, module_order, course_id, course_title, minutes in rows:
-            graph[source].append(target)
-            info.setdefault(
-                target,
-                {
-                    "id": target,
-                    "title": title,
-                    "module__order": module_order,
-                    "module__course_id": course_id,
-                    "module__course__title": course_title,
-                    "estimated_minutes": minutes,
-                },
-            )
-            found.add(target)
-        frontier = found - set(graph)
-    return graph
-
-
-def _blocker(
-    lesson_id: int, graph: dict[int, list[int]], completed: set[int], seen: set[int]
-) -> int | None:
-    """The prerequisite to study first: the deepest incomplete one whose own are met."""
-    for required in graph.get(lesson_id, []):
-        if required in completed or required in seen:
-            continue
-        seen.add(required)
-        deeper = _blocker(required, graph, completed, seen)
-        return required if deeper is None else deeper
-    return None
+def _minutes(minutes: int) -> str:
+    return f"about {minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def next_lessons_for(
@@ -219,12 +174,15 @@ def next_lessons_for(
     now: datetime,
     limit: int = 3,
     skipped: dict[int, Skipped] | None = None,
+    facts: dict[int, LockFacts] | None = None,
 ) -> dict[int, list[NextLesson]]:
     """Per learner and active enrollment, the first incomplete lesson in course order.
 
-    When that lesson's prerequisites are not met, the blocking prerequisite comes instead,
-    with a reason naming both. Lessons already in progress come first. The catalogue rows
-    are read once for all the learners' courses.
+    Never a locked lesson (``learning.locks``): when that lesson is locked, the lesson
+    that unlocks it comes instead, with a reason naming both; when nothing the learner
+    can open unlocks it (only a skill check or a course challenge would), the course
+    gets no card. Lessons already in progress come first. The catalogue is read once
+    for all the learners' courses.
     """
     if skipped is None:
         skipped = recently_skipped_for(learner_ids=learner_ids, now=now)
@@ -242,35 +200,22 @@ def next_lessons_for(
     courses = {course_id for own in enrollments.values() for course_id in own}
     if not courses:
         return {learner_id: [] for learner_id in learner_ids}
-    rows = list(
-        Lesson.objects.filter(module__course_id__in=courses)
-        .order_by("module__order", "order", "id")
-        .values(
-            "id",
-            "title",
-            "module__order",
-            "module__course_id",
-            "module__course__title",
-            "estimated_minutes",
-        )
-    )
-    info = {row["id"]: row for row in rows}
-    by_course: dict[int, list[int]] = defaultdict(list)
-    for row in rows:
-        by_course[row["module__course_id"]].append(row["id"])
-    graph = _lesson_prerequisites(courses, info)
-    status: dict[int, dict[int, str]] = {learner_id: {} for learner_id in learner_ids}
-    # All of these learners' progress rows (bounded by the lessons they touched) rather
-    # than an IN list of every lesson of every course in the chunk.
+    graph = lock_graph(course_ids=courses)
     learners_with_courses = [learner_id for learner_id, own in enrollments.items() if own]
-    for learner_id, lesson_id, lesson_status in LessonProgress.objects.filter(
-        learner_id__in=learners_with_courses
-    ).values_list("learner_id", "lesson_id", "status"):
-        if lesson_id in info:
-            status[learner_id][lesson_id] = lesson_status
+    if facts is None:
+        facts = lock_facts_for(learner_ids=learners_with_courses, now=now)
+    in_progress: dict[int, set[int]] = defaultdict(set)
+    for learner_id, lesson_id in LessonProgress.objects.filter(
+        learner_id__in=learners_with_courses, status=LessonProgress.Status.IN_PROGRESS
+    ).values_list("learner_id", "lesson_id"):
+        in_progress[learner_id].add(lesson_id)
     return {
         learner_id: _next_lessons(
-            enrollments[learner_id], by_course, info, graph, status[learner_id], skipped[learner_id]
+            enrollments[learner_id],
+            graph,
+            facts.get(learner_id, LockFacts()),
+            in_progress[learner_id],
+            skipped[learner_id],
         )[:limit]
         for learner_id in learner_ids
     }
@@ -278,42 +223,63 @@ def next_lessons_for(
 
 def _next_lessons(
     enrollments: list[int],
-    by_course: dict[int, list[int]],
-    info: dict[int, dict],
-    graph: dict[int, list[int]],
-    status: dict[int, str],
+    graph: LockGraph,
+    facts: LockFacts,
+    in_progress: set[int],
     skipped: Skipped,
 ) -> list[NextLesson]:
-    completed = {lid for lid, s in status.items() if s == LessonProgress.Status.COMPLETED}
     suggestions: list[NextLesson] = []
     chosen: set[int] = set()
     for course_id in enrollments:
-        for lesson_id in by_course[course_id]:
-            if lesson_id in completed or (Recommendation.Kind.NEXT_LESSON, lesson_id, None) in (
-                skipped
+        course = graph.courses[course_id]
+        for lesson_id in course.lessons:
+            if (
+                lesson_id in facts.completed_lessons
+                or (
+                    Recommendation.Kind.NEXT_LESSON,
+                    lesson_id,
+                    None,
+                )
+                in skipped
             ):
                 continue
-            lesson = info[lesson_id]
-            label = _module_label(lesson["module__order"], lesson["title"])
-            blocker = _blocker(lesson_id, graph, completed, {lesson_id})
-            target = info[blocker] if blocker else lesson
+            lesson = graph.lessons[lesson_id]
+            step_id, blocker = first_step(lesson_id, graph, facts)
+            if blocker is not None and step_id == lesson_id:
+                break  # nothing the learner can open unlocks it: no card
+            target = graph.lessons[step_id]
+            progress = _lessons_done(course_id, graph, facts)
             if blocker is not None:
-                reason = f"Complete '{target['title']}' first - it is a prerequisite for {label}"
-            elif status.get(lesson_id) == LessonProgress.Status.IN_PROGRESS:
-                reason = f"Continue where you left off: {label}"
+                reason = (
+                    f"Study “{target.title}” in {graph.courses[target.course_id].title} first "
+                    f"({_minutes(target.estimated_minutes)}): it unlocks “{lesson.title}” in "
+                    f"{course.title}, which builds on {blocker.title} — {progress}"
+                )
+            elif lesson_id in in_progress:
+                reason = (
+                    f"Continue “{lesson.title}” in {course.title} — {progress}, "
+                    f"{_minutes(lesson.estimated_minutes)}"
+                )
             else:
-                reason = f"Next in sequence: {label}"
-            if target["id"] not in chosen:
-                chosen.add(target["id"])
+                reason = (
+                    f"Next in {course.title}: “{lesson.title}” — {progress}, "
+                    f"{_minutes(lesson.estimated_minutes)}"
+                )
+            if target.id not in chosen:
+                chosen.add(target.id)
                 suggestions.append(
                     NextLesson(
-                        lesson_id=target["id"],
-                        title=target["title"],
-                        course_id=target["module__course_id"],
-                        course_title=target["module__course__title"],
-                        module_order=target["module__order"],
-                        estimated_minutes=target["estimated_minutes"],
-                        status=status.get(target["id"], LessonProgress.Status.NOT_STARTED),
+                        lesson_id=target.id,
+                        title=target.title,
+                        course_id=target.course_id,
+                        course_title=graph.courses[target.course_id].title,
+                        module_order=target.module_order,
+                        estimated_minutes=target.estimated_minutes,
+                        status=(
+                            LessonProgress.Status.IN_PROGRESS
+                            if target.id in in_progress
+                            else LessonProgress.Status.NOT_STARTED
+                        ),
                         reason=reason,
                         blocked_lesson_id=lesson_id if blocker else None,
                     )
@@ -377,6 +343,7 @@ def _revision_candidates(
             SELECT * FROM unnest(%(learners)s::bigint[], %(slugs)s::text[]) AS w(learner_id, slug)
         ), catalogue AS (
             SELECT skill.slug, lesson.id AS lesson_id, lesson.title, lesson.estimated_minutes,
+                   module.course_id,
                    ROW_NUMBER() OVER (
                        PARTITION BY skill.id
                        ORDER BY CASE lesson.difficulty {rank} ELSE 0 END ASC,
@@ -414,7 +381,7 @@ def _revision_candidates(
             GROUP BY learner_id, slug, lesson_id
         )
         SELECT ranked.learner_id, ranked.slug, ranked.lesson_id, catalogue.title,
-               catalogue.estimated_minutes
+               catalogue.estimated_minutes, catalogue.course_id
         FROM ranked
         JOIN catalogue ON catalogue.slug = ranked.slug AND catalogue.lesson_id = ranked.lesson_id
         WHERE ranked.position <= %(per_skill)s
@@ -423,12 +390,13 @@ def _revision_candidates(
     candidates: dict[tuple[int, str], list[dict]] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for learner_id, slug, lesson_id, title, minutes in cursor:
+        for learner_id, slug, lesson_id, title, minutes, course_id in cursor:
             candidates[learner_id, slug].append(
                 {
                     "lesson_id": lesson_id,
                     "lesson__title": title,
                     "lesson__estimated_minutes": minutes,
+                    "course_id": course_id,
                 }
             )
     return candidates
@@ -442,47 +410,140 @@ def revision_lessons_for(
     scores: dict[int, dict[str, SkillScore]] | None = None,
     levels: dict[int, dict[str, SkillLevel]] | None = None,
     skipped: dict[int, Skipped] | None = None,
+    facts: dict[int, LockFacts] | None = None,
 ) -> dict[int, list[RevisionItem]]:
     """Lessons to review for weak skills, most urgent first (spaced revision), per learner.
 
     Priority = (1 - strength) x (1 + days since practice / 7), strength being the lower of
-    the recent quiz score and the mastery estimate, days capped at 28. A lesson the learner
-    already completed is preferred (it is a review), then the easiest one.
+    the recent quiz score and the mastery estimate, days capped at 28. Only skills the
+    learner studied (answered a question on, or completed a lesson teaching it) or that
+    are in one of their active goals, and only lessons they can open now
+    (``learning.locks``); a skill none of whose lessons is open falls back to the open
+    lessons nearest in meaning (``catalog.search.lessons_near_skill``). A lesson the
+    learner already completed is preferred (it is a review), then the easiest one.
     """
     ids = [learner.pk for learner in learners]
     scores = recent_skill_scores_for(learner_ids=ids) if scores is None else scores
     levels = skill_levels_for(learners=learners) if levels is None else levels
     skipped = recently_skipped_for(learner_ids=ids, now=now) if skipped is None else skipped
+    studied = studied_or_goal_skills_for(learner_ids=ids, scores=scores, levels=levels)
     needs: dict[int, dict[str, tuple[float, int | None]]] = {}
     for learner_id in ids:
         own_scores, own_levels = scores[learner_id], levels[learner_id]
         needs[learner_id] = {}
-        for slug in sorted(set(own_scores) | set(own_levels)):
+        for slug in sorted((set(own_scores) | set(own_levels)) & studied[learner_id]):
             need = _revision_need(own_scores.get(slug), own_levels.get(slug), now)
             if need:
                 needs[learner_id][slug] = need
     wanted = [(learner_id, slug) for learner_id in ids for slug in needs[learner_id]]
     if not wanted:
         return {learner_id: [] for learner_id in ids}
-    # A skill's choice is its first lesson in preference order that is neither taken by a
-    # more urgent skill (at most limit - 1) nor recently skipped, so that many per skill
-    # are enough: the database ranks the catalogue instead of shipping all of it here.
-    per_skill = limit + max(
-        sum(1 for kind, _, _ in skipped[learner_id] if kind == Recommendation.Kind.REVISION)
-        for learner_id in ids
+    # A skill's choice is its first open lesson in preference order that is neither taken
+    # by a more urgent skill (at most limit - 1) nor recently skipped; a few more per skill
+    # leave room for locked ones: the database ranks the catalogue instead of shipping all
+    # of it here.
+    per_skill = (
+        limit
+        + REVISION_LOCKED_SLACK
+        + max(
+            sum(1 for kind, _, _ in skipped[learner_id] if kind == Recommendation.Kind.REVISION)
+            for learner_id in ids
+        )
     )
     candidates = _revision_candidates(wanted=wanted, per_skill=per_skill)
-    return {
-        learner_id: _revision_items(
+    graph = lock_graph(
+        course_ids={row["course_id"] for rows in candidates.values() for row in rows},
+        transitive=False,
+    )
+    if facts is None:
+        facts = lock_facts_for(learner_ids=[learner_id for learner_id, _ in wanted], now=now)
+    own_open: dict[int, dict[str, list[dict]]] = {}
+    lacking: dict[int, list[str]] = {}
+    for learner_id in ids:
+        own_open[learner_id] = {}
+        for slug in needs[learner_id]:
+            own_open[learner_id][slug] = [
+                row
+                for row in candidates[learner_id, slug]
+                if lesson_open(row["lesson_id"], graph, facts[learner_id])
+            ]
+        # The most urgent skills with no open lesson of their own, for the fallback.
+        lacking[learner_id] = sorted(
+            (slug for slug, rows in own_open[learner_id].items() if not rows),
+            key=lambda slug, own=needs[learner_id]: (-own[slug][0], slug),
+        )[:FALLBACK_SKILLS]
+    near = _lessons_near({s for own in lacking.values() for s in own}, limit=per_skill)
+    near_graph = lock_graph(
+        course_ids={row["course_id"] for rows in near.values() for row in rows}, transitive=False
+    )
+    result = {}
+    for learner_id in ids:
+        own = own_open[learner_id]
+        for slug in lacking[learner_id]:
+            own[slug] = [
+                row
+                for row in near.get(slug, [])
+                if lesson_open(row["lesson_id"], near_graph, facts[learner_id])
+            ][:FALLBACK_LESSONS]
+        result[learner_id] = _revision_items(
             needs[learner_id],
-            {slug: candidates[learner_id, slug] for slug in needs[learner_id]},
+            own,
             scores[learner_id],
             levels[learner_id],
             skipped[learner_id],
             limit,
         )
-        for learner_id in ids
+    return result
+
+
+def _lessons_near(slugs: set[str], *, limit: int) -> dict[str, list[dict]]:
+    """Per skill slug, the published lessons nearest in meaning to the skill
+    (``catalog.search.lessons_near_skill``, the search behind ``lessons_like_skill``),
+    shared by every learner of the call: one query for the skills and one per skill,
+    however many learners; the caller checks each learner's locks."""
+    if not slugs:
+        return {}
+    return {
+        skill.slug: [
+            {
+                "lesson_id": lesson.pk,
+                "lesson__title": lesson.title,
+                "lesson__estimated_minutes": lesson.estimated_minutes,
+                "course_id": lesson.module.course_id,
+            }
+            for lesson in lessons_near_skill(skill=skill, limit=limit)
+        ]
+        for skill in Skill.objects.filter(slug__in=slugs).order_by("slug")
     }
+
+
+def studied_or_goal_skills_for(
+    *,
+    learner_ids: list[int],
+    scores: dict[int, dict[str, SkillScore]],
+    levels: dict[int, dict[str, SkillLevel]],
+) -> dict[int, set[str]]:
+    """Per learner, the skill slugs revision may be about: answered (a recent score or a
+    state with evidence), taught by a completed lesson, or in an active goal (two queries)."""
+    studied: dict[int, set[str]] = {
+        learner_id: set(scores[learner_id])
+        | {slug for slug, level in levels[learner_id].items() if level.answers > 0}
+        for learner_id in learner_ids
+    }
+    for learner_id, slug in (
+        LessonProgress.objects.filter(
+            learner_id__in=learner_ids, status=LessonProgress.Status.COMPLETED
+        )
+        .values_list("learner_id", "lesson__skills__slug")
+        .distinct()
+    ):
+        if slug:
+            studied[learner_id].add(slug)
+    for learner_id, slug in GoalSkill.objects.filter(
+        goal__learner_id__in=learner_ids, goal__status=LearningGoal.Status.ACTIVE
+    ).values_list("goal__learner_id", "skill__slug"):
+        studied[learner_id].add(slug)
+    return studied
 
 
 def _revision_items(
@@ -509,18 +570,27 @@ def _revision_items(
             continue
         used.add(row["lesson_id"])
         score, level = scores.get(slug), levels.get(slug)
+        name = (score or level).name
+        lesson = f"“{row['lesson__title']}”"
         if score is not None and score.percent < STRUGGLING_BELOW:
-            reason = f"Review {slug} - recent quiz score: {score.percent:g}%"
+            reason = (
+                f"Review {name} with {lesson} — {score.percent:g}% correct on your last "
+                f"{answers_text(score.answered)}"
+            )
         else:
-            reason = f"Review {slug} - mastery estimate: {100 * level.mastery:.0f}%"
+            reason = (
+                f"Review {name} with {lesson} — mastery estimate "
+                f"{100 * level.mastery:.0f}% on {answers_text(level.answers)}"
+            )
         if days:
-            reason += f" (last practiced {days} day{'s' if days != 1 else ''} ago)"
+            reason += f", last practised {days} day{'s' if days != 1 else ''} ago"
+        reason += f"; {_minutes(row['lesson__estimated_minutes'])}"
         items.append(
             RevisionItem(
                 lesson_id=row["lesson_id"],
                 title=row["lesson__title"],
                 skill=slug,
-                skill_name=(score or level).name,
+                skill_name=name,
                 estimated_minutes=row["lesson__estimated_minutes"],
                 recent_score=score.percent if score else None,
                 mastery=level.mastery if level else None,
@@ -540,6 +610,7 @@ def course_recommendations_for(
     now: datetime,
     limit: int = 3,
     skipped: dict[int, Skipped] | None = None,
+    facts: dict[int, LockFacts] | None = None,
 ) -> dict[int, list[CourseSuggestion]]:
     """Per learner, courses from the active paths of active goals not enrolled in yet."""
     if skipped is None:
@@ -588,7 +659,77 @@ def course_recommendations_for(
     similar = _learners_like_you(taken=taken, suggested=seen, skipped=skipped)
     for learner_id in learner_ids:
         suggestions[learner_id] += similar.get(learner_id, [])
-    return suggestions
+    return _unlocked_courses(suggestions, taken=taken, skipped=skipped, now=now, facts=facts)
+
+
+def _open_course(course_id: int, graph: LockGraph, facts: LockFacts) -> int | None:
+    """The course to take so that ``course_id`` opens: itself when open, else the first
+    open course down its unmet prerequisites; None when none is open."""
+    stack, seen = [course_id], set()
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        blockers = course_blockers(current, graph, facts)
+        if not blockers:
+            return current
+        stack.extend(b.id for b in reversed(blockers))
+    return None
+
+
+def _unlocked_courses(
+    suggestions: dict[int, list[CourseSuggestion]],
+    *,
+    taken: dict[int, dict[int, str]],
+    skipped: dict[int, Skipped],
+    now: datetime,
+    facts: dict[int, LockFacts] | None,
+) -> dict[int, list[CourseSuggestion]]:
+    """Never a locked course (``learning.locks``): a locked suggestion gives way to the
+    prerequisite course that opens it, with the reason; one that nothing open unlocks
+    is dropped."""
+    wanted = {s.course_id for own in suggestions.values() for s in own}
+    if not wanted:
+        return suggestions
+    graph = lock_graph(course_ids=wanted)
+    if facts is None:
+        facts = lock_facts_for(learner_ids=list(suggestions), now=now)
+    result: dict[int, list[CourseSuggestion]] = {}
+    for learner_id, own in suggestions.items():
+        kept: list[CourseSuggestion] = []
+        used: set[int] = set()
+        for item in own:
+            target = _open_course(item.course_id, graph, facts[learner_id])
+            if target == item.course_id and target not in used:
+                used.add(target)
+                kept.append(item)
+                continue
+            if (
+                target is None
+                or target in used
+                or taken[learner_id].get(target)
+                in (Enrollment.Status.ACTIVE, Enrollment.Status.COMPLETED)
+                or (Recommendation.Kind.COURSE, None, target) in skipped[learner_id]
+            ):
+                continue
+            used.add(target)
+            title = graph.courses[target].title
+            kept.append(
+                replace(
+                    item,
+                    course_id=target,
+                    title=title,
+                    reason=(
+                        f"Take “{title}” first: it opens {item.title}, which builds on it "
+                        f"({item.reason})"
+                        if item.reason
+                        else f"Take “{title}” first: it opens {item.title}, which builds on it"
+                    ),
+                )
+            )
+        result[learner_id] = kept
+    return result
 
 
 def _learners_like_you(
@@ -746,11 +887,13 @@ def wanted_recommendations_for(
     skipped = recently_skipped_for(learner_ids=ids, now=now)
     if advice is None:
         advice = difficulty_advice_for(learners=learners, now=now)
-    lessons = next_lessons_for(learner_ids=ids, now=now, skipped=skipped)
+    # The lock rule's facts, read once for next lessons, revision and courses.
+    facts = lock_facts_for(learner_ids=ids, now=now)
+    lessons = next_lessons_for(learner_ids=ids, now=now, skipped=skipped, facts=facts)
     revisions = revision_lessons_for(
-        learners=learners, now=now, scores=scores, levels=levels, skipped=skipped
+        learners=learners, now=now, scores=scores, levels=levels, skipped=skipped, facts=facts
     )
-    courses = course_recommendations_for(learner_ids=ids, now=now, skipped=skipped)
+    courses = course_recommendations_for(learner_ids=ids, now=now, skipped=skipped, facts=facts)
     kind = Recommendation.Kind
     everyone: dict[int, dict[RecKey, _Wanted]] = {}
     for learner_id in ids:

@@ -110,9 +110,18 @@ class PathItemSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     skills_covered = serializers.ListField(child=serializers.CharField())
+    skill_names = serializers.ListField(child=serializers.CharField(), required=False)
     estimated_hours = serializers.FloatField()
     reason = serializers.CharField()
     sequence = serializers.IntegerField()
+
+
+class PathSkippedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    reason = serializers.CharField(
+        help_text="E.g. Skipped Python Fundamentals: Python proficient on 6 answers."
+    )
 
 
 class PathMetadataSerializer(serializers.Serializer):
@@ -121,8 +130,16 @@ class PathMetadataSerializer(serializers.Serializer):
     estimated_weeks = serializers.IntegerField()
     skills_covered = serializers.ListField(child=serializers.CharField())
     remaining_gaps = serializers.ListField(child=serializers.CharField())
+    skipped = PathSkippedSerializer(
+        many=True, required=False, help_text="Courses left out because you showed you know them."
+    )
     version = serializers.IntegerField()
     goal_id = serializers.IntegerField()
+    created = serializers.BooleanField(
+        required=False,
+        help_text="Generate only: false when nothing changed (nothing written).",
+    )
+    message = serializers.CharField(required=False, help_text="Generate only: what happened.")
 
 
 class LearningPathSerializer(serializers.Serializer):

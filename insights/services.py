@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db import transaction
 
 from insights.models import LearningPathSnapshot
-from insights.paths import generate_learning_path
+from insights.paths import PathGeneration, path_generate
 from insights.recommendations import recommendation_act
 from learning.models import LearningGoal
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
@@ -23,8 +23,9 @@ from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 __all__ = ["learning_path_generate", "recommendation_act"]
 
 
-def learning_path_generate(*, goal: LearningGoal, now: datetime) -> LearningPathSnapshot:
-    """Plan the goal's path and store it as its next version.
+def learning_path_generate(*, goal: LearningGoal, now: datetime) -> PathGeneration:
+    """Plan the goal's path and store it as its next version, unless nothing would change
+    (then nothing is written and ``created`` is False; its ``message`` says so).
 
     The first version is ``generated``, a learner's later re-plans are ``manual``. Fresh
     recommendations follow through the outbox (a path changes the courses to suggest).
@@ -37,6 +38,7 @@ def learning_path_generate(*, goal: LearningGoal, now: datetime) -> LearningPath
             if has_path
             else LearningPathSnapshot.Trigger.GENERATED
         )
-        snapshot = generate_learning_path(goal=goal, now=now, trigger=trigger)
-        defer(LEARNER_FOLLOW_UP, learner_id=goal.learner_id)
-    return snapshot
+        result = path_generate(goal=goal, now=now, trigger=trigger)
+        if result.created:
+            defer(LEARNER_FOLLOW_UP, learner_id=goal.learner_id)
+    return result

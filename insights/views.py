@@ -14,6 +14,7 @@ from insights.mastery import states_explained
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, path_payload
 from insights.progress import activity_per_day, quiz_scores, skill_rows
+from insights.selectors import learner_timezone
 from insights.services import learning_path_generate, recommendation_act
 from learning.selectors import goals_for
 
@@ -70,6 +71,8 @@ def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
             "payload": payload,
             "timeline": timeline,
             "versions": versions,
+            # Times on the page in the learner's own zone, labelled with it.
+            "zone": learner_timezone(request.user),
         },
     )
 
@@ -79,11 +82,11 @@ def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
 def path_generate(request: HttpRequest, goal_id: int) -> HttpResponse:
     goal = get_object_or_404(goals_for(user=request.user), pk=goal_id)
     try:
-        snapshot = learning_path_generate(goal=goal, now=timezone.now())
+        result = learning_path_generate(goal=goal, now=timezone.now())
     except PathError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Path version {snapshot.version}: {snapshot.change_summary}")
+        (messages.success if result.created else messages.info)(request, result.message)
     return redirect("insights:path", goal_id=goal.pk)
 
 

@@ -107,7 +107,7 @@ def _decide(
     """Adjustments other than re-planning, and the metrics to store."""
     adjustments = []
     if topics:
-        focus = ", ".join(f"{t.skill} ({t.avg_score:g}%)" for t in topics[:3])
+        focus = ", ".join(f"{t.name} ({t.avg_score:g}%)" for t in topics[:3])
         adjustments.append({"kind": "add_revision", "reason": f"Revision added for {focus}"})
     elif struggle.is_struggling:
         adjustments.append({"kind": "add_revision", "reason": struggle.reasons[0]})

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from accounts.selectors import reachable_by
 from catalog.models import Course, Lesson, Module
+from learning.locks import Blocker, course_blockers, lesson_blockers, lock_facts, lock_graph
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 from skillstudio.access import can_manage_course
 
@@ -52,9 +55,10 @@ def events_for(*, user) -> QuerySet[LearnerEvent]:
 class LessonOutline:
     lesson: Lesson
     status: str
-    # Locked while a prerequisite lesson is not completed; ``blocking`` names them.
+    # Locked while a prerequisite (its course's or its own) is not met; ``blocking`` says
+    # which, and how to unlock each (learning.locks).
     locked: bool
-    blocking: list[Lesson] = field(default_factory=list)
+    blocking: list[Blocker] = field(default_factory=list)
     time_spent_seconds: int = 0
     last_position_seconds: int = 0
 
@@ -72,6 +76,12 @@ class CourseOutline:
     modules: list[ModuleOutline]
     lessons_total: int
     lessons_completed: int
+    # The course's own unmet prerequisites: while any is left, every lesson is locked.
+    course_blocking: list[Blocker] = field(default_factory=list)
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.course_blocking)
 
     @property
     def progress_percent(self) -> Decimal:
@@ -89,39 +99,29 @@ class CourseOutline:
         return None
 
 
-def course_outline(*, learner, course: Course) -> CourseOutline:
+def course_outline(*, learner, course: Course, now: datetime | None = None) -> CourseOutline:
     """Modules and lessons in order with the learner's status, locks and blockers.
 
-    A fixed number of queries whatever the course size: modules, lessons,
-    lesson prerequisites, the learner's progress rows and enrollment.
+    Locks follow ``learning.locks`` (completion or demonstrated mastery). A fixed number
+    of queries per level of the prerequisite chain, whatever the course size.
     """
+    now = now or timezone.now()
     modules = list(Module.objects.filter(course=course).order_by("order"))
-    lessons = list(
-        Lesson.objects.filter(module__course=course)
-        .order_by("module__order", "order")
-        .prefetch_related(Prefetch("prerequisites", queryset=Lesson.objects.order_by("title")))
-    )
+    lessons = list(Lesson.objects.filter(module__course=course).order_by("module__order", "order"))
     authenticated = learner is not None and learner.is_authenticated
     progress: dict[int, LessonProgress] = {}
     enrollment = None
-    completed_ids: set[int] = set()
+    graph = lock_graph(course_ids=[course.pk], transitive=False)
+    facts = lock_facts(learner=learner, now=now)
     if authenticated:
-        prerequisite_ids = {p.pk for lesson in lessons for p in lesson.prerequisites.all()}
-        rows = LessonProgress.objects.filter(
-            learner=learner, lesson_id__in={lesson.pk for lesson in lessons} | prerequisite_ids
-        )
+        rows = LessonProgress.objects.filter(learner=learner, lesson__module__course=course)
         progress = {row.lesson_id: row for row in rows}
-        completed_ids = {
-            lesson_id
-            for lesson_id, row in progress.items()
-            if row.status == LessonProgress.Status.COMPLETED
-        }
         enrollment = Enrollment.objects.filter(learner=learner, course=course).first()
 
     by_module: dict[int, list[LessonOutline]] = {m.pk: [] for m in modules}
     for lesson in lessons:
         row = progress.get(lesson.pk)
-        blocking = [p for p in lesson.prerequisites.all() if p.pk not in completed_ids]
+        blocking = lesson_blockers(lesson.pk, graph, facts)
         by_module[lesson.module_id].append(
             LessonOutline(
                 lesson=lesson,
@@ -137,7 +137,8 @@ def course_outline(*, learner, course: Course) -> CourseOutline:
         enrollment=enrollment,
         modules=[ModuleOutline(module=m, lessons=by_module[m.pk]) for m in modules],
         lessons_total=len(lessons),
-        lessons_completed=sum(1 for lesson in lessons if lesson.pk in completed_ids),
+        lessons_completed=sum(1 for lesson in lessons if lesson.pk in facts.completed_lessons),
+        course_blocking=course_blockers(course.pk, graph, facts),
     )
 
 

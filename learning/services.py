@@ -18,6 +18,7 @@ from django.db.models import F
 
 from catalog.models import Course, Lesson, Skill
 from catalog.selectors import SKILL_SLUG
+from learning.locks import Blocker, course_blockers, lesson_blockers, lock_facts, lock_graph
 from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
 from skillstudio.data_versions import learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
@@ -60,6 +61,12 @@ def _enroll(*, learner, course: Course, now: datetime) -> tuple[Enrollment, bool
 
 def enrollment_create(*, learner, course: Course, now: datetime) -> Enrollment:
     """Enroll ``learner`` in a published course; idempotent, re-activates a dropped one."""
+    if course.is_published and not (
+        Enrollment.objects.filter(learner=learner, course=course)
+        .exclude(status=Enrollment.Status.DROPPED)
+        .exists()
+    ):
+        _check_can_enroll(learner=learner, course=course, now=now)
     with transaction.atomic():
         enrollment, changed = _enroll(learner=learner, course=course, now=now)
         if changed:
@@ -211,22 +218,27 @@ def goal_delete(*, goal: LearningGoal, now: datetime) -> None:
         _learner_follow_up(learner_id)
 
 
-def _blocking_prerequisites(*, learner, lesson: Lesson) -> list[Lesson]:
-    """Prerequisite lessons of ``lesson`` the learner has not completed yet."""
-    done = LessonProgress.objects.filter(
-        learner=learner, status=LessonProgress.Status.COMPLETED
-    ).values("lesson_id")
-    return list(lesson.prerequisites.exclude(pk__in=done).order_by("title"))
+def _locked_message(title: str, blockers: list[Blocker]) -> str:
+    return f"“{title}” is locked. " + " ".join(b.reason for b in blockers)
 
 
-def _check_can_study(*, learner, lesson: Lesson) -> None:
+def _check_can_study(*, learner, lesson: Lesson, now: datetime) -> None:
+    """The lesson's course is published and the lock rule (learning.locks) lets it open."""
     course = lesson.module.course
     if not course.is_published:
         raise ValidationError({"lesson": "This lesson's course is not published."})
-    blocking = _blocking_prerequisites(learner=learner, lesson=lesson)
+    graph = lock_graph(course_ids=[course.pk], transitive=False)
+    blocking = lesson_blockers(lesson.pk, graph, lock_facts(learner=learner, now=now))
     if blocking:
-        titles = ", ".join(f"“{b.title}”" for b in blocking)
-        raise ValidationError({"lesson": f"Complete {titles} first: it unlocks this lesson."})
+        raise ValidationError({"lesson": _locked_message(lesson.title, blocking)})
+
+
+def _check_can_enroll(*, learner, course: Course, now: datetime) -> None:
+    """A course opens once its prerequisite courses are met (learning.locks)."""
+    graph = lock_graph(course_ids=[course.pk], transitive=False)
+    blocking = course_blockers(course.pk, graph, lock_facts(learner=learner, now=now))
+    if blocking:
+        raise ValidationError({"course": _locked_message(course.title, blocking)})
 
 
 def _start(*, learner, lesson: Lesson, now: datetime) -> tuple[LessonProgress, bool, bool]:
@@ -252,7 +264,7 @@ def lesson_start(*, learner, lesson: Lesson, now: datetime) -> LessonProgress:
     Enrolling changes the learner's next lessons, so it defers the follow-up; starting
     alone does not (the next lesson is the first one not completed).
     """
-    _check_can_study(learner=learner, lesson=lesson)
+    _check_can_study(learner=learner, lesson=lesson, now=now)
     with transaction.atomic():
         progress, started, enrolled = _start(learner=learner, lesson=lesson, now=now)
         if enrolled:
@@ -295,7 +307,7 @@ def lesson_complete(*, learner, lesson: Lesson, now: datetime) -> LessonProgress
     A lesson newly completed (or a course newly joined) defers the follow-up: struggle
     check and fresh recommendations, recorded with the write in the outbox.
     """
-    _check_can_study(learner=learner, lesson=lesson)
+    _check_can_study(learner=learner, lesson=lesson, now=now)
     with transaction.atomic():
         _, enrolled = _enroll(learner=learner, course=lesson.module.course, now=now)
         progress, _ = LessonProgress.objects.select_for_update().get_or_create(
@@ -327,7 +339,7 @@ def lesson_position_update(
         position_seconds, field="position_seconds", maximum=MAX_POSITION_SECONDS
     )
     spent = _clean_seconds(seconds_spent, field="seconds_spent", maximum=MAX_SECONDS_PER_UPDATE)
-    _check_can_study(learner=learner, lesson=lesson)
+    _check_can_study(learner=learner, lesson=lesson, now=now)
     with transaction.atomic():
         progress, _, enrolled = _start(learner=learner, lesson=lesson, now=now)
         if enrolled:

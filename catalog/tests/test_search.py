@@ -242,9 +242,10 @@ def test_api_search_and_related_query_counts_are_bounded(
     with django_assert_max_num_queries(10):
         assert api.get("/api/v1/search", {"q": "functions"}).status_code == 200
     api.force_authenticate(learner)
-    # The lesson (+ skills, prerequisites prefetches); related candidates, their
-    # prerequisites, the learner's completions.
-    with django_assert_max_num_queries(6):
+    # The lesson (+ skills, prerequisites prefetches); related candidates; the lock rule
+    # over their courses (courses, lessons, for them and the courses they build on, skill
+    # names: 5) and the learner (completed lessons, completed courses, skill states: 3).
+    with django_assert_max_num_queries(12):
         response = api.get(f"/api/v1/lessons/{world['functions'].pk}/related")
     assert response.status_code == 200 and response.json()
 

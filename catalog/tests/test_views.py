@@ -130,7 +130,8 @@ def test_course_outline_explains_locked_lessons(client, learner, course_with_loc
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert f'Complete <a href="/learn/lessons/{first.pk}/">Variables</a> first' in html
+    assert f'Builds on the lesson <a href="/learn/lessons/{first.pk}/">Variables</a>' in html
+    assert "Complete “Variables” first" in html
     assert "0 of 2 lessons completed" in html
 
 
@@ -190,9 +191,11 @@ def test_course_outline_query_count_does_not_grow_with_lessons(
     EnrollmentFactory(learner=learner, course=course)
     client.force_login(learner)
 
-    # session + user, course (+ skills, prerequisites), modules, lessons, lesson
-    # prerequisites, progress, enrollment, published assessments.
-    with django_assert_max_num_queries(12):
+    # session + user, course (+ skills, prerequisites), modules, lessons; the lock rule:
+    # courses and lessons of this course and of those it builds on, skill names (5), the
+    # learner's completed lessons, completed courses, skill states (3); progress,
+    # enrollment, published assessments.
+    with django_assert_max_num_queries(17):
         response = client.get(reverse("catalog:course_detail", args=[course.slug]))
     assert response.context["outline"].lessons_total == lessons
 

@@ -151,8 +151,29 @@ def test_engagement_patterns_use_the_learners_time_zone(learner):
     # Sessions of 20, 15 and 0 minutes.
     assert (patterns.sessions, patterns.avg_session_minutes) == (3, 11.7)
     assert patterns.preferred_content_types == ["video", "text"]
+    # Three sessions on three days are too few to call a habit: a general tip instead.
     assert dashboard_insights(learner=learner, now=NOW)["study_recommendation"] == (
-        "You learn best on monday, wednesday around 20:00. Schedule important lessons then!"
+        "Study a little on most days: regular short sessions build lasting skills. After 5 "
+        "sessions on 3 different days we can tell you when you learn best (so far: 3 on 3)."
+    )
+
+
+def test_study_time_advice_needs_five_sessions_on_three_days_and_names_the_zone(learner):
+    set_timezone(learner, "Europe/Berlin")  # UTC+1 in winter
+    # Monday 20:00 Berlin twice (two weeks), Wednesday 20:00 twice, Tuesday 09:00 once.
+    for day in (datetime(2026, 2, 23, 19, tzinfo=UTC), datetime(2026, 3, 2, 19, tzinfo=UTC)):
+        event(learner, day)
+        event(learner, day + timedelta(minutes=10))
+    for day in (datetime(2026, 2, 18, 19, tzinfo=UTC), datetime(2026, 2, 25, 19, tzinfo=UTC)):
+        event(learner, day)
+    event(learner, datetime(2026, 3, 3, 8, 0, tzinfo=UTC))
+
+    patterns = engagement_patterns(learner=learner, now=NOW)
+
+    assert (patterns.sessions, patterns.active_days) == (5, 5)
+    assert dashboard_insights(learner=learner, now=NOW)["study_recommendation"] == (
+        "You learn best on Monday, Wednesday around 20:00 Europe/Berlin (5 sessions on 5 "
+        "days). Schedule important lessons then!"
     )
 
 
@@ -232,10 +253,10 @@ def test_insights_message_points_at_weak_topics(learner):
 
     insights = dashboard_insights(learner=learner, now=NOW)
 
-    assert insights["areas_for_improvement"] == ["async_programming"]
+    assert insights["areas_for_improvement"] == ["Async Programming"]
     assert insights["personalized_message"] == (
         "Consider reviewing recent topics to strengthen your foundation. Focus on "
-        "async_programming - we've prepared revision content for you."
+        "Async Programming - we've prepared revision content for you."
     )
 
 

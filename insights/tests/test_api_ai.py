@@ -97,12 +97,18 @@ def test_generate_learning_path_has_the_seed_shape_and_hand_checked_figures(as_u
     # One 20-hour course at 5 hours a week: 4 weeks.
     meta = body["metadata"]
     assert (meta["total_courses"], meta["total_hours"], meta["estimated_weeks"]) == (1, 20.0, 4)
+    assert (meta.pop("created"), meta.pop("message")) == (
+        True,
+        f"Path version 1: {meta['changes']['text']}",
+    )
     assert api.get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").json() == body
 
-    api.post("/api/v1/ai/generate-learning-path", {"goal_id": goal.pk}, format="json")
+    # Nothing changed: no new version, and the answer says so.
+    again = api.post("/api/v1/ai/generate-learning-path", {"goal_id": goal.pk}, format="json")
+    assert again.status_code == 200 and again.json()["metadata"]["created"] is False
     history = api.get(f"/api/v1/ai/learning-path/history?goal_id={goal.pk}").json()
-    assert [(v["version"], v["is_active"]) for v in history["results"]] == [(2, True), (1, False)]
-    assert LearningPathSnapshot.objects.filter(goal=goal).count() == 2
+    assert [(v["version"], v["is_active"]) for v in history["results"]] == [(1, True)]
+    assert LearningPathSnapshot.objects.filter(goal=goal).count() == 1
 
 
 @pytest.mark.django_db

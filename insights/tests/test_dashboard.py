@@ -25,9 +25,13 @@ pytestmark = pytest.mark.django_db
 # profile, skill levels, recent scores, skips (4); summary: lessons, quizzes, sessions,
 # streak (4);
 # engagement: hours, days, content types, sessions (4); goals + target skills + skills (3);
-# paces: snapshots, enrollments (2); next lessons: enrollments, lessons, prerequisites,
-# progress (4); revision: lessons per skill, completed (2); difficulty (1); cards (1).
-QUERY_BOUND = 25
+# paces: snapshots, enrollments (2); the lock rule's facts: completed lessons, completed
+# courses, skill states (3); next lessons: enrollments, lock graph (courses, lessons per
+# prerequisite level, skill names: 3), lessons in progress (5); revision: studied and goal
+# skills (2), lessons per skill (1), lock graph (3), at most one fallback skill (skill,
+# nearest lessons: 2); difficulty (1); cards (1). 33 without prerequisite chains, 2 more
+# per level of prerequisites in each lock graph.
+QUERY_BOUND = 37
 
 
 def build_learner_history(learner, size: int) -> None:
@@ -108,7 +112,8 @@ def test_dashboard_has_the_seed_shape_and_is_json(learner):
     }
     next_lesson = dashboard["recommended_next_lessons"][0]
     assert {"lesson_id", "title", "reason", "estimated_minutes"} <= set(next_lesson)
-    assert next_lesson["reason"].startswith("Next in sequence: Module 1 - ")
+    assert next_lesson["reason"].startswith("Next in Course ")
+    assert "lessons done, about" in next_lesson["reason"]
     topic = dashboard["struggling_topics"][0]
     assert set(topic) >= {"skill", "avg_score", "difficulty"}
     assert [g["title"] for g in dashboard["current_goals"]] == ["Goal 0", "Goal 1"]

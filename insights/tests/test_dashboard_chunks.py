@@ -28,8 +28,11 @@ pytestmark = pytest.mark.django_db
 ZONES = ["America/New_York", "Asia/Kolkata", "Pacific/Auckland", "UTC"]
 # 24 measured: skill levels (+ mirrored names), recent scores, skips, session totals (one pass
 # for both windows), summary (lessons, quizzes, streak), engagement (histograms, content
-# types), goals (3), paces (2), next lessons (4), revision (2), difficulty, cards.
-CHUNK_QUERY_BOUND = 24
+# types), goals (3), paces (2), next lessons (4), revision (2), difficulty, cards: 24
+# before the lock rule. Now 41 measured: the lock rule's facts (3), lock graphs for next
+# lessons and revision (courses and lessons per prerequisite level, skill names), studied
+# and goal skills (2), the shared nearest-lesson fallback (skills + one search per skill).
+CHUNK_QUERY_BOUND = 43
 
 
 @pytest.fixture
@@ -90,4 +93,7 @@ def test_a_chunk_runs_the_same_queries_for_2_and_for_40_learners(
             computed = learner_dashboards(learners=chunk, now=NOW)
         assert sorted(computed) == [learner.pk for learner in chunk]
         counts[size] = len(captured)
-    assert counts[2] == counts[len(learners)]
+    # The same queries, but for the nearest-lesson fallback (a skill query and one search):
+    # whether a weak skill needs it depends on how many candidate lessons the chunk asks
+    # for per skill (grown by its most-skipping learner), not on the number of learners.
+    assert abs(counts[2] - counts[len(learners)]) in (0, 2)

@@ -12,6 +12,7 @@ from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory,
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.services import learning_path_generate, recommendation_act
 from insights.tests.factories import RecommendationFactory
+from learning.models import LearningGoal
 from learning.tests.doors import compare_doors
 from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
 from skillstudio.jobs import LEARNER_FOLLOW_UP
@@ -47,15 +48,19 @@ def goals(learner, other_learner):
     return goals
 
 
-@pytest.mark.parametrize("again", [False, True])
+@pytest.mark.parametrize("again", ["first", "changed", "unchanged"])
 @pytest.mark.parametrize("door", DOORS)
 def test_learning_path_generate(
     door, again, goals, learner, other_learner, html, api, django_capture_on_commit_callbacks
 ):
     mine, twins = goals[learner.pk], goals[other_learner.pk]
-    if again:  # a re-plan is a manual version through every door
+    if again != "first":  # a re-plan is a manual version through every door...
         for goal in (mine, twins):
             learning_path_generate(goal=goal, now=timezone.now())
+    if again == "changed":  # ...when the plan changes: 10 hours now take 10 weeks, not 3
+        LearningGoal.objects.filter(pk__in=[mine.pk, twins.pk]).update(weekly_hours=1)
+        mine.refresh_from_db()
+        twins.refresh_from_db()
     doors = {
         "html": lambda: html.post(reverse("insights:path_generate", args=[mine.pk])),
         "api": lambda: api.post(
@@ -72,10 +77,17 @@ def test_learning_path_generate(
     )
 
     active = LearningPathSnapshot.objects.get(goal=mine, is_active=True)
-    assert (active.version, active.trigger) == ((2, "manual") if again else (1, "generated"))
+    if again == "unchanged":  # nothing would change: nothing written, nothing followed up
+        assert (active.version, active.trigger) == (1, "generated")
+        assert LearningPathSnapshot.objects.filter(goal=mine).count() == 1
+        assert trace.rows["insights.PendingJob"] == [repr((LEARNER_FOLLOW_UP, "pending", 0))]
+        return
+    assert (active.version, active.trigger) == (
+        (2, "manual") if again == "changed" else (1, "generated")
+    )
     assert trace.counts["insights.LearningPathSnapshot"] == 1
     assert trace.rows["insights.PendingJob"] == [repr((LEARNER_FOLLOW_UP, "pending", 0))] * (
-        2 if again else 1
+        2 if again == "changed" else 1
     )
     assert trace.versions_moved == {"learner": True, "catalog": False}
 

@@ -19,7 +19,11 @@ EVENING = {
     "description": "active on 20 of the last 28 days, 3.0 lessons and 1.0 quizzes",
     "model_version": 2,
 }
-DEFAULT_TIP = "Study a little on most days: regular short sessions build lasting skills."
+# No study session yet: too few to say when the learner studies best.
+DEFAULT_TIP = (
+    "Study a little on most days: regular short sessions build lasting skills. After 5 "
+    "sessions on 3 different days we can tell you when you learn best (so far: 0 on 0)."
+)
 
 
 def store(learner, *, assigned_at) -> None:

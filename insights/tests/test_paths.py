@@ -68,9 +68,9 @@ def test_three_level_chain_orders_prerequisites_first_with_reasons(learner, skil
 
     assert [(i.sequence, i.id) for i in plan.items] == [(1, basics.pk), (2, flask.pk), (3, apis.pk)]
     assert [i.reason for i in plan.items] == [
-        "Builds foundation in python; prerequisite for Flask Web",
+        "Builds foundation in Python; prerequisite for Flask Web",
         "Prerequisite for Web APIs with Flask",
-        "Builds foundation in rest_api",
+        "Builds foundation in Rest_Api",
     ]
     # 10 + 20 + 15 hours at 5 hours a week: 9 weeks.
     assert plan.metadata["total_courses"] == 3
@@ -108,9 +108,10 @@ def test_skill_no_course_teaches_is_a_remaining_gap(learner, skills, chain):
 
     assert [i.title for i in plan.items] == ["Python Basics"]
     assert plan.metadata["remaining_gaps"] == ["haskell"]
+    assert plan.metadata["remaining_gap_names"] == ["Haskell"]
     assert plan.metadata["gaps"] == [
-        {"skill": "haskell", "current_level": 0, "target_level": 5},
-        {"skill": "python", "current_level": 4, "target_level": 6},
+        {"skill": "haskell", "name": "Haskell", "current_level": 0, "target_level": 5},
+        {"skill": "python", "name": "Python", "current_level": 4, "target_level": 6},
     ]
 
 
@@ -227,8 +228,9 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
             "difficulty": "beginner",
             "skills_covered": ["python"],
             "estimated_hours": 10.0,
-            "reason": "Builds foundation in python",
+            "reason": "Builds foundation in Python",
             "sequence": 1,
+            "skill_names": ["Python"],
         }
     ]
     meta = payload["metadata"]
@@ -241,3 +243,113 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
     assert meta["remaining_gaps"] == []
     assert meta["deadline_reachable"] is True
     assert meta["version"] == 1
+
+
+def test_a_course_the_learner_has_shown_they_know_is_skipped_with_the_evidence(
+    learner, skills, chain
+):
+    basics, flask, apis = chain
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=skills["python"],
+        level=9,
+        mastery=0.85,
+        evidence_count=6,
+        distinct_questions=5,
+        last_practiced_at=NOW - timedelta(days=1),
+    )
+    goal = goal_for(learner, {skills["rest_api"]: 7, skills["python"]: 9})
+
+    plan = plan_learning_path(goal=goal, now=NOW)
+
+    assert [i.id for i in plan.items] == [flask.pk, apis.pk]
+    assert plan.metadata["skipped"] == [
+        {
+            "id": basics.pk,
+            "title": "Python Basics",
+            "reason": "Skipped Python Basics: Python proficient on 6 answers",
+        }
+    ]
+
+
+def test_a_level_on_one_answer_does_not_skip_a_course(learner, skills, chain):
+    basics = chain[0]
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=skills["python"],
+        level=10,
+        mastery=0.95,
+        evidence_count=1,
+        correct_count=1,
+        distinct_questions=1,
+        last_practiced_at=NOW,
+    )
+    goal = goal_for(learner, {skills["rest_api"]: 7})
+
+    plan = plan_learning_path(goal=goal, now=NOW)
+
+    assert plan.items[0].id == basics.pk
+    assert plan.metadata["skipped"] == []
+
+
+def test_regenerating_an_unchanged_path_writes_nothing_and_says_so(learner, skills, chain):
+    from insights.models import PendingJob
+    from insights.services import learning_path_generate
+
+    goal = goal_for(learner, {skills["flask"]: 7})
+    first = learning_path_generate(goal=goal, now=NOW)
+    jobs = PendingJob.objects.count()
+
+    again = learning_path_generate(goal=goal, now=NOW + timedelta(hours=1))
+
+    assert first.created and not again.created
+    assert again.snapshot.pk == first.snapshot.pk
+    assert LearningPathSnapshot.objects.filter(goal=goal).count() == 1
+    assert PendingJob.objects.count() == jobs  # no follow-up either: nothing changed
+    assert again.message == (
+        "Your path is up to date: nothing changed since version 1, so no new version was written."
+    )
+
+
+def test_regenerate_without_change_through_the_page_and_the_api(
+    client, as_user, learner, skills, chain
+):
+    goal = goal_for(learner, {skills["flask"]: 7})
+    api = as_user(learner)
+    url = "/api/v1/ai/generate-learning-path"
+
+    created = api.post(url, {"goal_id": goal.pk}, format="json")
+    unchanged = api.post(url, {"goal_id": goal.pk}, format="json")
+    client.force_login(learner)
+    page = client.post(f"/insights/paths/{goal.pk}/generate/", follow=True).content.decode()
+
+    assert created.status_code == 201 and created.json()["metadata"]["created"] is True
+    assert unchanged.status_code == 200
+    assert unchanged.json()["metadata"]["created"] is False
+    assert "nothing changed since version 1" in unchanged.json()["metadata"]["message"]
+    assert "nothing changed since version 1" in page
+    assert LearningPathSnapshot.objects.filter(goal=goal).count() == 1
+
+
+def test_path_page_shows_skips_and_version_times_in_the_learners_zone(
+    client, learner, skills, chain
+):
+    learner.profile.timezone = "Europe/Berlin"
+    learner.profile.save()
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=skills["python"],
+        level=9,
+        mastery=0.85,
+        evidence_count=6,
+        distinct_questions=5,
+        last_practiced_at=NOW,
+    )
+    goal = goal_for(learner, {skills["rest_api"]: 7})
+    generate_learning_path(goal=goal, now=NOW)  # 15:00 UTC is 16:00 in Berlin in March
+    client.force_login(learner)
+
+    html = client.get(f"/insights/paths/{goal.pk}/").content.decode()
+
+    assert "Skipped Python Basics: Python proficient on 6 answers" in html
+    assert "4 Mar 2026, 16:00 Europe/Berlin" in html

@@ -68,7 +68,9 @@ def test_next_lesson_is_the_first_incomplete_in_course_order(learner, python_cou
     [suggestion] = next_lessons(learner=learner, now=NOW)
 
     assert suggestion.lesson_id == functions.pk
-    assert suggestion.reason == "Next in sequence: Module 2 - Python Functions"
+    assert suggestion.reason == (
+        "Next in Python 101: “Python Functions” — 2 of 3 lessons done, about 20 minutes"
+    )
 
 
 def test_blocked_next_lesson_recommends_the_deepest_missing_prerequisite(learner, python_course):
@@ -84,7 +86,8 @@ def test_blocked_next_lesson_recommends_the_deepest_missing_prerequisite(learner
     assert suggestion.lesson_id == terminal.pk
     assert suggestion.blocked_lesson_id == functions.pk
     assert suggestion.reason == (
-        "Complete 'Open a terminal' first - it is a prerequisite for Module 2 - Python Functions"
+        "Study “Open a terminal” in Tooling first (about 20 minutes): it unlocks “Python "
+        "Functions” in Python 101, which builds on Install Python — 2 of 3 lessons done"
     )
 
     complete(learner, terminal)
@@ -101,8 +104,8 @@ def test_lesson_in_progress_comes_first(learner, python_course):
     suggestions = next_lessons(learner=learner, now=NOW)
 
     assert [s.reason for s in suggestions] == [
-        "Continue where you left off: Module 1 - Hello",
-        "Next in sequence: Module 1 - Select",
+        "Continue “Hello” in Python 101 — 0 of 3 lessons done, about 20 minutes",
+        "Next in SQL: “Select” — 0 of 1 lessons done, about 20 minutes",
     ]
 
 
@@ -143,9 +146,11 @@ def test_revision_ranks_weak_skills_by_need_and_time_since_practice(learner):
     # priority = (1 - strength) x (1 + days / 7): a .6 x 3, d .7 x 2, b .8 x 1; c is fine.
     assert [(i.skill, i.priority) for i in items] == [("a", 1.8), ("d", 1.4), ("b", 0.8)]
     assert [i.reason for i in items] == [
-        "Review a - recent quiz score: 40% (last practiced 14 days ago)",
-        "Review d - mastery estimate: 30% (last practiced 7 days ago)",
-        "Review b - recent quiz score: 20%",
+        "Review A with “A in depth” — 40% correct on your last 10 answers, last practised "
+        "14 days ago; about 20 minutes",
+        "Review D with “D” — mastery estimate 30% on 4 answers, last practised 7 days ago; "
+        "about 20 minutes",
+        "Review B with “B” — 20% correct on your last 10 answers; about 20 minutes",
     ]
     # A lesson already completed is a review: preferred over an easier unseen one.
     assert items[0].lesson_id == done_a.pk != easy_a.pk
@@ -278,7 +283,7 @@ def test_refresh_updates_in_place_and_expires_what_is_no_longer_wanted(learner, 
     assert [(r.kind, r.lesson_id) for r in first] == [("next_lesson", hello.pk)]
     assert [r.pk for r in again] == [first[0].pk]
     assert [(r.lesson_id, r.reason) for r in later] == [
-        (variables.pk, "Next in sequence: Module 1 - Variables")
+        (variables.pk, "Next in Python 101: “Variables” — 1 of 3 lessons done, about 20 minutes")
     ]
     assert Recommendation.objects.get(pk=first[0].pk).status == "expired"
     assert Recommendation.objects.filter(learner=learner).count() == 2
@@ -296,7 +301,7 @@ def test_refresh_suggests_path_courses_and_difficulty(learner):
 
     assert [(r.kind, r.course_id, r.reason) for r in recs] == [
         ("difficulty", None, "Excellent performance (92%) - increasing challenge to intermediate"),
-        ("course", course.pk, "Builds foundation in python"),
+        ("course", course.pk, f"Builds foundation in {python.name}"),
     ]
     assert recs[0].payload["recommended"] == "intermediate"
 

@@ -48,7 +48,10 @@ def test_generate_then_regenerate_keeps_a_version_history(client, learner, goal)
     client.force_login(learner)
     generate = reverse("insights:path_generate", args=[goal.pk])
 
-    client.post(generate)
+    first = client.post(generate, follow=True).content.decode()
+    unchanged = client.post(generate, follow=True).content.decode()
+    goal.weekly_hours = 2  # 6 hours now take 3 weeks: a different path
+    goal.save()
     response = client.post(generate, follow=True)
 
     html = response.content.decode()
@@ -57,8 +60,11 @@ def test_generate_then_regenerate_keeps_a_version_history(client, learner, goal)
         (1, "generated", False),
         (2, "manual", True),
     ]
+    assert "Path version 1: First version of this path: 1 courses." in first
+    assert "Week 1\u20132" in first  # 6 hours at 4 hours a week spans two study weeks
+    assert "nothing changed since version 1, so no new version was written" in unchanged
     assert "Python Basics" in html
-    assert "Week 1\u20132" in html  # 6 hours at 4 hours a week spans two study weeks
+    assert "Week 1\u20133" in html
     assert "First version of this path: 1 courses." in html
     assert "Regenerate path" in html
 

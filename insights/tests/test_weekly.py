@@ -160,14 +160,15 @@ def test_weak_topic_gets_revision_recommendation(learner, setup):
 
     assert {
         "kind": "add_revision",
-        "reason": "Revision added for async_programming (40%)",
+        "reason": f"Revision added for {weak.name} (40%)",
     } in result.adjustments
     rec = Recommendation.objects.get(learner=learner, kind="revision", status="active")
     assert rec.lesson_id == await_lesson.pk
-    assert (
-        rec.reason
-        == "Review async_programming - recent quiz score: 40% (last practiced 2 days ago)"
+    assert rec.reason == (
+        f"Review {weak.name} with “Await” — 40% correct on your last 10 answers, last "
+        "practised 2 days ago; about 20 minutes"
     )
+    assert "async_programming" not in rec.reason
 
 
 def test_unknown_learner_is_a_clear_error():

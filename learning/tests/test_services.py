@@ -158,8 +158,10 @@ def test_course_outline_marks_status_and_locks(learner, django_assert_max_num_qu
     second = LessonFactory(module=module, order=2, title="Two", prerequisites=[first])
     lesson_start(learner=learner, lesson=first, now=NOW)
 
-    # modules, lessons, prerequisites, progress, enrollment
-    with django_assert_max_num_queries(5):
+    # modules, lessons (2); lock graph: courses and lessons for this course and for the
+    # courses it builds on, skill names (5); lock facts: completed lessons, completed
+    # courses, skill states (3); progress, enrollment (2).
+    with django_assert_max_num_queries(12):
         outline = course_outline(learner=learner, course=course)
 
     items = outline.modules[0].lessons
@@ -167,7 +169,7 @@ def test_course_outline_marks_status_and_locks(learner, django_assert_max_num_qu
         ("One", "in_progress", False),
         ("Two", "not_started", True),
     ]
-    assert items[1].blocking == [first]
+    assert [(b.kind, b.id) for b in items[1].blocking] == [("lesson", first.pk)]
     assert outline.next_lesson.lesson == first
     assert second.pk == items[1].lesson.pk
 

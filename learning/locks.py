@@ -1,0 +1,417 @@
+"""The one lock rule (SPEC R-LOCK): what keeps a lesson or a course closed, and what opens it.
+
+A prerequisite (a course or a lesson) is satisfied by completing it *or* by demonstrated
+mastery of what it teaches: every skill it teaches is proficient or mastered
+(``insights.mastery.CONFIRMING``). A lesson without skills of its own is judged by its
+course's skills. A prerequisite that teaches no skill can only be completed. A draft
+course cannot be taken, so as a prerequisite it never blocks (the path planner agrees).
+
+A lesson is locked while its course has an unmet course prerequisite or the lesson has
+an unmet lesson prerequisite (in its own course or another one). Every door uses this
+module: the course outline and the lesson page (``learning.selectors.course_outline``),
+the learning services (enrolment, starting and completing a lesson), the API, the
+recommendations and related lessons. Each blocker says why and how to unlock it: take the
+prerequisite, or show the skills with a skill check or the course's challenge.
+
+Everything is read in a fixed number of queries per level of the prerequisite chain
+(``lock_graph``) plus three for the learners (``lock_facts_for``); the checks themselves
+are plain Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.urls import reverse
+
+from catalog.models import Course, Lesson, Skill
+from insights.mastery import CONFIRMING, LABELS, answers_text, mastery_state
+from insights.models import LearnerSkillState
+from learning.models import Enrollment, LessonProgress
+
+
+@dataclass(frozen=True)
+class SkillShown:
+    """A skill's named state for one learner, with the evidence behind it."""
+
+    name: str
+    state: str
+    answers: int
+
+    @property
+    def confirmed(self) -> bool:
+        return self.state in CONFIRMING
+
+    @property
+    def evidence(self) -> str:
+        """E.g. "Python proficient on 6 answers"."""
+        return f"{self.name} {LABELS[self.state]} on {answers_text(self.answers)}"
+
+
+@dataclass
+class LockFacts:
+    """What one learner has done and shown, as the lock rule reads it."""
+
+    completed_lessons: set[int] = field(default_factory=set)
+    completed_courses: set[int] = field(default_factory=set)
+    skills: dict[int, SkillShown] = field(default_factory=dict)  # by skill id, assessed only
+
+    def confirmed(self, skill_id: int) -> bool:
+        shown = self.skills.get(skill_id)
+        return shown is not None and shown.confirmed
+
+
+def lock_facts_for(*, learner_ids: Iterable[int], now: datetime) -> dict[int, LockFacts]:
+    """Completed lessons and courses and skill states per learner: three queries."""
+    ids = list(learner_ids)
+    facts = {learner_id: LockFacts() for learner_id in ids}
+    if not ids:
+        return facts
+    for learner_id, lesson_id in LessonProgress.objects.filter(
+        learner_id__in=ids, status=LessonProgress.Status.COMPLETED
+    ).values_list("learner_id", "lesson_id"):
+        facts[learner_id].completed_lessons.add(lesson_id)
+    for learner_id, course_id in Enrollment.objects.filter(
+        learner_id__in=ids, status=Enrollment.Status.COMPLETED
+    ).values_list("learner_id", "course_id"):
+        facts[learner_id].completed_courses.add(course_id)
+    for (
+        learner_id,
+        skill_id,
+        name,
+        mastery,
+        answers,
+        distinct,
+        practiced,
+    ) in LearnerSkillState.objects.filter(learner_id__in=ids, evidence_count__gt=0).values_list(
+        "learner_id",
+        "skill_id",
+        "skill__name",
+        "mastery",
+        "evidence_count",
+        "distinct_questions",
+        "last_practiced_at",
+    ):
+        state = mastery_state(
+            mastery=mastery,
+            distinct_questions=distinct,
+            answers=answers,
+            last_practiced_at=practiced,
+            now=now,
+        )
+        facts[learner_id].skills[skill_id] = SkillShown(name, state, answers)
+    return facts
+
+
+def lock_facts(*, learner, now: datetime) -> LockFacts:
+    """``lock_facts_for`` one learner; anonymous visitors have done nothing."""
+    if learner is None or not learner.is_authenticated:
+        return LockFacts()
+    return lock_facts_for(learner_ids=[learner.pk], now=now)[learner.pk]
+
+
+@dataclass
+class CourseNode:
+    id: int
+    title: str
+    slug: str
+    published: bool
+    skill_ids: list[int] = field(default_factory=list)
+    prerequisites: list[int] = field(default_factory=list)
+    lessons: list[int] = field(default_factory=list)  # in course order
+
+
+@dataclass
+class LessonNode:
+    id: int
+    title: str
+    course_id: int
+    module_order: int
+    order: int
+    estimated_minutes: int
+    skill_ids: list[int] = field(default_factory=list)
+    prerequisites: list[int] = field(default_factory=list)
+
+
+@dataclass
+class LockGraph:
+    """Courses and lessons with their prerequisites and skills, closed under prerequisites."""
+
+    courses: dict[int, CourseNode] = field(default_factory=dict)
+    lessons: dict[int, LessonNode] = field(default_factory=dict)
+    skill_names: dict[int, str] = field(default_factory=dict)
+
+
+def lock_graph(*, course_ids: Iterable[int], transitive: bool = True) -> LockGraph:
+    """These courses with every lesson, and the courses they build on (through course or
+    lesson prerequisites): two queries per level of the prerequisite chain, and one for
+    the skill names.
+
+    ``transitive=False`` stops after the direct prerequisites: enough to tell whether a
+    lesson of these courses is locked and why (the outline, the services); the
+    recommendations follow chains further to find what unlocks a target.
+    """
+    graph = LockGraph()
+    frontier = set(course_ids)
+    depth = 0
+    while frontier and (transitive or depth < 2):
+        depth += 1
+        for row in (
+            Course.objects.filter(pk__in=frontier)
+            .annotate(
+                skill_ids=ArrayAgg("skills__id", distinct=True),
+                prerequisite_ids=ArrayAgg("prerequisites__id", distinct=True),
+            )
+            .values("id", "title", "slug", "status", "skill_ids", "prerequisite_ids")
+        ):
+            graph.courses[row["id"]] = CourseNode(
+                row["id"],
+                row["title"],
+                row["slug"],
+                row["status"] == Course.Status.PUBLISHED,
+                [s for s in row["skill_ids"] or [] if s is not None],
+                [c for c in row["prerequisite_ids"] or [] if c is not None],
+            )
+        elsewhere: set[int] = set()
+        for row in (
+            Lesson.objects.filter(module__course_id__in=frontier)
+            .order_by("module__order", "order", "id")
+            .annotate(
+                skill_ids=ArrayAgg("skills__id", distinct=True),
+                prerequisite_ids=ArrayAgg("prerequisites__id", distinct=True),
+                prerequisite_courses=ArrayAgg("prerequisites__module__course_id", distinct=True),
+            )
+            .values(
+                "id",
+                "title",
+                "module__course_id",
+                "module__order",
+                "order",
+                "estimated_minutes",
+                "skill_ids",
+                "prerequisite_ids",
+                "prerequisite_courses",
+            )
+        ):
+            node = LessonNode(
+                row["id"],
+                row["title"],
+                row["module__course_id"],
+                row["module__order"],
+                row["order"],
+                row["estimated_minutes"],
+                [s for s in row["skill_ids"] or [] if s is not None],
+                [p for p in row["prerequisite_ids"] or [] if p is not None],
+            )
+            graph.lessons[node.id] = node
+            graph.courses[node.course_id].lessons.append(node.id)
+            elsewhere |= {c for c in row["prerequisite_courses"] or [] if c is not None}
+        elsewhere |= {r for c in graph.courses.values() for r in c.prerequisites}
+        frontier = elsewhere - set(graph.courses)
+    _tidy(graph)
+    return graph
+
+
+def _tidy(graph: LockGraph) -> None:
+    """Skill names (one query); skills by name, prerequisites in a stable reading order.
+
+    Prerequisites outside the loaded graph (beyond a non-transitive load) are dropped.
+    """
+    skill_ids = {s for c in graph.courses.values() for s in c.skill_ids}
+    skill_ids |= {s for lesson in graph.lessons.values() for s in lesson.skill_ids}
+    if skill_ids:
+        graph.skill_names.update(Skill.objects.filter(pk__in=skill_ids).values_list("pk", "name"))
+
+    def by_name(ids: list[int]) -> list[int]:
+        return sorted(ids, key=lambda s: (graph.skill_names.get(s, ""), s))
+
+    for course in graph.courses.values():
+        course.skill_ids = by_name(course.skill_ids)
+        course.prerequisites = sorted(
+            (c for c in course.prerequisites if c in graph.courses),
+            key=lambda c: (graph.courses[c].title, c),
+        )
+    for lesson in graph.lessons.values():
+        lesson.skill_ids = by_name(lesson.skill_ids)
+        lesson.prerequisites = sorted(
+            (p for p in lesson.prerequisites if p in graph.lessons),
+            key=lambda p: (graph.lessons[p].module_order, graph.lessons[p].order, p),
+        )
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One unmet prerequisite of a lesson or course, with the way to unlock it."""
+
+    kind: str  # "course" | "lesson"
+    id: int
+    title: str
+    course_id: int
+    course_title: str
+    course_slug: str
+    missing_skills: tuple[str, ...]  # names of the skills it teaches not yet proficient
+
+    @property
+    def url(self) -> str:
+        if self.kind == "lesson":
+            return reverse("learning:lesson", kwargs={"lesson_id": self.id})
+        return self.course_url
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+    @property
+    def course_url(self) -> str:
+        return reverse("catalog:course_detail", kwargs={"slug": self.course_slug})
+
+    @property
+    def unlock(self) -> str:
+        """How to get past it, in words."""
+        if self.kind == "course":
+            take = f"Complete the course “{self.title}” first"
+        else:
+            take = f"Complete “{self.title}” first (in {self.course_title})"
+        if not self.missing_skills:
+            return take
+        skills = ", ".join(self.missing_skills)
+        check = "its course challenge" if self.kind == "course" else "a skill check"
+        return f"{take}, or show you are proficient in {skills} with {check}"
+
+    @property
+    def reason(self) -> str:
+        noun = "the course" if self.kind == "course" else "the lesson"
+        return f"Builds on {noun} “{self.title}”. {self.unlock}."
+
+
+def _skills_of(graph: LockGraph, *, lesson: LessonNode | None, course: CourseNode) -> list[int]:
+    if lesson is not None and lesson.skill_ids:
+        return lesson.skill_ids
+    return course.skill_ids
+
+
+def _shown(skill_ids: list[int], facts: LockFacts) -> bool:
+    return bool(skill_ids) and all(facts.confirmed(s) for s in skill_ids)
+
+
+def course_satisfied(course_id: int, graph: LockGraph, facts: LockFacts) -> bool:
+    """A prerequisite course is met: completed, shown mastery of its skills, or a draft."""
+    course = graph.courses[course_id]
+    return (
+        not course.published
+        or course_id in facts.completed_courses
+        or _shown(course.skill_ids, facts)
+    )
+
+
+def lesson_satisfied(lesson_id: int, graph: LockGraph, facts: LockFacts) -> bool:
+    """A prerequisite lesson is met: completed, or shown mastery of what it teaches."""
+    if lesson_id in facts.completed_lessons:
+        return True
+    lesson = graph.lessons[lesson_id]
+    return _shown(_skills_of(graph, lesson=lesson, course=graph.courses[lesson.course_id]), facts)
+
+
+def _blocker(graph: LockGraph, facts: LockFacts, *, course_id: int, lesson_id: int | None):
+    course = graph.courses[course_id]
+    lesson = graph.lessons[lesson_id] if lesson_id is not None else None
+    missing = tuple(
+        graph.skill_names[s]
+        for s in _skills_of(graph, lesson=lesson, course=course)
+        if not facts.confirmed(s)
+    )
+    return Blocker(
+        kind="lesson" if lesson else "course",
+        id=lesson.id if lesson else course.id,
+        title=lesson.title if lesson else course.title,
+        course_id=course.id,
+        course_title=course.title,
+        course_slug=course.slug,
+        missing_skills=missing,
+    )
+
+
+def course_blockers(course_id: int, graph: LockGraph, facts: LockFacts) -> list[Blocker]:
+    """The course's unmet prerequisite courses (its lessons stay locked while any is left)."""
+    return [
+        _blocker(graph, facts, course_id=required, lesson_id=None)
+        for required in graph.courses[course_id].prerequisites
+        if not course_satisfied(required, graph, facts)
+    ]
+
+
+def lesson_blockers(lesson_id: int, graph: LockGraph, facts: LockFacts) -> list[Blocker]:
+    """Everything that keeps the lesson locked: its course's unmet prerequisite courses,
+    then its own unmet prerequisite lessons. Empty when the lesson is open."""
+    lesson = graph.lessons[lesson_id]
+    blockers = course_blockers(lesson.course_id, graph, facts)
+    for required in lesson.prerequisites:
+        if not lesson_satisfied(required, graph, facts):
+            blockers.append(
+                _blocker(
+                    graph, facts, course_id=graph.lessons[required].course_id, lesson_id=required
+                )
+            )
+    return blockers
+
+
+def first_step(lesson_id: int, graph: LockGraph, facts: LockFacts) -> tuple[int, Blocker | None]:
+    """The lesson to study so that ``lesson_id`` opens, and the blocker it works on.
+
+    ``(lesson_id, None)`` when the lesson is open; otherwise the first open lesson found
+    by following blockers depth first (a blocking course leads to its first lesson not
+    completed). Falls back to ``(lesson_id, first blocker)`` if nothing along the way is
+    open (a blocker only a check can clear, such as a course without lessons).
+    """
+    blockers = lesson_blockers(lesson_id, graph, facts)
+    if not blockers:
+        return lesson_id, None
+    seen = {lesson_id}
+    stack: list[tuple[int, Blocker]] = []
+    for blocker in reversed(blockers):
+        for candidate in reversed(_entry_lessons(blocker, graph, facts)):
+            stack.append((candidate, blocker))
+    while stack:
+        candidate, blocker = stack.pop()
+        if candidate in seen:
+            continue
+        seen.add(candidate)
+        deeper = lesson_blockers(candidate, graph, facts)
+        if not deeper:
+            return candidate, blocker
+        for inner in reversed(deeper):
+            for entry in reversed(_entry_lessons(inner, graph, facts)):
+                stack.append((entry, blocker))
+    return lesson_id, blockers[0]
+
+
+def _entry_lessons(blocker: Blocker, graph: LockGraph, facts: LockFacts) -> list[int]:
+    if blocker.kind == "lesson":
+        return [blocker.id]
+    return [
+        lesson_id
+        for lesson_id in graph.courses[blocker.id].lessons
+        if lesson_id not in facts.completed_lessons
+    ][:1]
+
+
+def lesson_open(lesson_id: int, graph: LockGraph, facts: LockFacts) -> bool:
+    return not lesson_blockers(lesson_id, graph, facts)
+
+
+def open_lesson_ids(lesson_ids: Iterable[int], *, learner_id: int, now: datetime) -> set[int]:
+    """Which of these lessons the learner can open now (for callers holding only ids)."""
+    ids = set(lesson_ids)
+    if not ids:
+        return set()
+    courses = set(Lesson.objects.filter(pk__in=ids).values_list("module__course_id", flat=True))
+    graph = lock_graph(course_ids=courses, transitive=False)
+    facts = lock_facts_for(learner_ids=[learner_id], now=now)[learner_id]
+    return {lesson_id for lesson_id in ids if lesson_open(lesson_id, graph, facts)}
+
+
+def skill_evidence(skill_ids: Iterable[int], facts: LockFacts) -> list[str]:
+    """E.g. ["Python proficient on 6 answers"] for the skills the learner has shown."""
+    return [facts.skills[s].evidence for s in skill_ids if s in facts.skills]

@@ -1,0 +1,193 @@
+"""The one lock rule (learning.locks): completion or demonstrated mastery opens a
+prerequisite, the same in the outline, the lesson page, enrolment, the services and the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
+from insights.tests.factories import LearnerSkillStateFactory
+from learning.models import Enrollment, LessonProgress
+from learning.selectors import course_outline
+from learning.services import enrollment_create, lesson_complete, lesson_start
+from learning.tests.factories import EnrollmentFactory, LessonProgressFactory
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+
+def proficient(learner, skill, *, answers: int = 6):
+    """A state the mastery rules call proficient: level 8, 6 answers on 5 questions."""
+    return LearnerSkillStateFactory(
+        learner=learner,
+        skill=skill,
+        mastery=0.85,
+        level=9,
+        evidence_count=answers,
+        correct_count=answers - 1,
+        distinct_questions=5,
+        last_practiced_at=NOW - timedelta(days=2),
+    )
+
+
+@pytest.fixture
+def catalogue():
+    """Python Fundamentals (skill Python) → Flask Web Apps, whose first lesson also builds
+    on a Python Fundamentals lesson (a cross-course lesson prerequisite, as in the demo)."""
+    python = SkillFactory(slug="python", name="Python")
+    flask = SkillFactory(slug="flask", name="Flask")
+    fundamentals = CourseFactory(title="Python Fundamentals", skills=[python])
+    basics = ModuleFactory(course=fundamentals, order=1)
+    values = LessonFactory(module=basics, order=1, title="Values", skills=[python])
+    functions = LessonFactory(
+        module=basics, order=2, title="Functions", skills=[python], prerequisites=[values]
+    )
+    web = CourseFactory(title="Flask Web Apps", skills=[flask], prerequisites=[fundamentals])
+    routes_module = ModuleFactory(course=web, order=1)
+    routes = LessonFactory(
+        module=routes_module, order=1, title="Routes", skills=[flask], prerequisites=[functions]
+    )
+    templates = LessonFactory(
+        module=routes_module, order=2, title="Templates", skills=[flask], prerequisites=[routes]
+    )
+    return {
+        "python": python,
+        "flask": flask,
+        "fundamentals": fundamentals,
+        "values": values,
+        "functions": functions,
+        "web": web,
+        "routes": routes,
+        "templates": templates,
+    }
+
+
+@pytest.mark.django_db
+def test_an_unmet_course_prerequisite_locks_every_lesson_with_the_way_to_unlock(learner, catalogue):
+    outline = course_outline(learner=learner, course=catalogue["web"], now=NOW)
+
+    assert outline.locked
+    [blocker] = outline.course_blocking
+    assert blocker.kind == "course" and blocker.title == "Python Fundamentals"
+    assert blocker.missing_skills == ("Python",)
+    assert blocker.unlock == (
+        "Complete the course “Python Fundamentals” first, or show you are proficient in "
+        "Python with its course challenge"
+    )
+    assert blocker.course_url == catalogue["fundamentals"].get_absolute_url()
+    assert all(item.locked for module in outline.modules for item in module.lessons)
+    assert outline.next_lesson is None
+
+
+@pytest.mark.django_db
+def test_enrolment_and_lesson_services_refuse_a_locked_course(learner, catalogue):
+    with pytest.raises(ValidationError, match="Python Fundamentals"):
+        enrollment_create(learner=learner, course=catalogue["web"], now=NOW)
+    with pytest.raises(ValidationError, match="“Routes” is locked"):
+        lesson_start(learner=learner, lesson=catalogue["routes"], now=NOW)
+    assert not Enrollment.objects.filter(learner=learner, course=catalogue["web"]).exists()
+
+
+@pytest.mark.django_db
+def test_one_answer_does_not_unlock_but_demonstrated_mastery_does(learner, catalogue):
+    # One lucky answer: a high level, but only "familiar" — still locked.
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=catalogue["python"],
+        mastery=0.95,
+        level=10,
+        evidence_count=1,
+        correct_count=1,
+        distinct_questions=1,
+        last_practiced_at=NOW,
+    )
+    assert course_outline(learner=learner, course=catalogue["web"], now=NOW).locked
+
+    learner.skill_states.all().delete()
+    proficient(learner, catalogue["python"])
+    outline = course_outline(learner=learner, course=catalogue["web"], now=NOW)
+
+    assert not outline.locked
+    # The cross-course lesson prerequisite (Functions) is met by the same evidence.
+    assert outline.next_lesson.lesson == catalogue["routes"]
+    templates = outline.modules[0].lessons[1]
+    assert templates.locked and [b.title for b in templates.blocking] == ["Routes"]
+    enrollment_create(learner=learner, course=catalogue["web"], now=NOW)
+    assert lesson_start(learner=learner, lesson=catalogue["routes"], now=NOW).status == (
+        LessonProgress.Status.IN_PROGRESS
+    )
+
+
+@pytest.mark.django_db
+def test_mastery_that_faded_no_longer_unlocks(learner, catalogue):
+    state = proficient(learner, catalogue["python"])
+    state.last_practiced_at = NOW - timedelta(days=31)
+    state.save()
+
+    assert course_outline(learner=learner, course=catalogue["web"], now=NOW).locked
+
+
+@pytest.mark.django_db
+def test_completion_unlocks_as_before(learner, catalogue):
+    EnrollmentFactory(
+        learner=learner, course=catalogue["fundamentals"], status=Enrollment.Status.COMPLETED
+    )
+    for lesson in (catalogue["values"], catalogue["functions"]):
+        LessonProgressFactory(learner=learner, lesson=lesson, status="completed", completed_at=NOW)
+
+    outline = course_outline(learner=learner, course=catalogue["web"], now=NOW)
+
+    assert not outline.locked
+    assert outline.next_lesson.lesson == catalogue["routes"]
+    lesson_complete(learner=learner, lesson=catalogue["routes"], now=NOW)
+
+
+@pytest.mark.django_db
+def test_a_draft_prerequisite_course_never_blocks(learner):
+    draft = CourseFactory(title="Coming soon", status="draft")
+    course = CourseFactory(prerequisites=[draft])
+    LessonFactory(module=ModuleFactory(course=course))
+
+    assert not course_outline(learner=learner, course=course, now=NOW).locked
+    enrollment_create(learner=learner, course=course, now=NOW)
+
+
+@pytest.mark.django_db
+def test_outline_page_and_lesson_page_show_the_reason_and_the_way_to_unlock(
+    client, learner, catalogue
+):
+    client.force_login(learner)
+
+    course_page = client.get(catalogue["web"].get_absolute_url()).content.decode()
+    lesson_page = client.get(catalogue["routes"].get_absolute_url()).content.decode()
+
+    assert "This course is locked" in course_page
+    assert "Enroll in this course" not in course_page
+    fundamentals_url = catalogue["fundamentals"].get_absolute_url()
+    for html in (course_page, lesson_page):
+        assert f'<a href="{fundamentals_url}">Python Fundamentals</a>' in html
+        assert "show you are proficient in Python with its course challenge" in html
+    assert "This lesson is locked" in lesson_page
+
+
+@pytest.mark.django_db
+def test_api_outline_and_enrolment_agree_with_the_pages(as_user, learner, catalogue):
+    api = as_user(learner)
+    enrollments = "/api/v1/learning/enrollments/"
+
+    outline = api.get(f"/api/v1/courses/{catalogue['web'].pk}/outline/").json()
+    enrol = api.post(enrollments, {"course": catalogue["web"].pk}, format="json")
+
+    assert outline["locked"] is True
+    assert outline["course_blocking"][0]["title"] == "Python Fundamentals"
+    assert outline["course_blocking"][0]["missing_skills"] == ["Python"]
+    assert outline["modules"][0]["lessons"][0]["blocking"][0]["kind"] == "course"
+    assert enrol.status_code == 400
+    assert "Python Fundamentals" in str(enrol.json())
+
+    proficient(learner, catalogue["python"])
+    assert api.get(f"/api/v1/courses/{catalogue['web'].pk}/outline/").json()["locked"] is False
+    enrol = api.post(enrollments, {"course": catalogue["web"].pk}, format="json")
+    assert enrol.status_code == 201
