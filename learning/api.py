@@ -92,6 +92,13 @@ class GoalViewSet(viewsets.ModelViewSet):
         goal = services.goal_abandon(goal=self.get_object(), now=timezone.now())
         return self._respond(goal, status.HTTP_200_OK)
 
+    @extend_schema(request=None, responses=GoalSerializer)
+    @action(detail=True, methods=["post"])
+    def achieve(self, request: Request, pk: str | None = None) -> Response:
+        """Mark the goal as reached (status achieved); doing it twice changes nothing."""
+        goal = services.goal_achieve(goal=self.get_object(), now=timezone.now())
+        return self._respond(goal, status.HTTP_200_OK)
+
 
 class EnrollmentFilter(LearnerFilterSet):
     course = IdFilter(field_name="course_id")

@@ -203,6 +203,13 @@ def goal_abandon(*, goal: LearningGoal, now: datetime) -> LearningGoal:
     return goal_update(goal=goal, status=LearningGoal.Status.ABANDONED, now=now)
 
 
+def goal_achieve(*, goal: LearningGoal, now: datetime) -> LearningGoal:
+    """The learner says they reached the goal. Marking it twice changes nothing."""
+    if goal.status == LearningGoal.Status.ACHIEVED:
+        return goal
+    return goal_update(goal=goal, status=LearningGoal.Status.ACHIEVED, now=now)
+
+
 def goal_delete(*, goal: LearningGoal, now: datetime) -> None:
     """Delete a goal with its target skills and path versions."""
     with transaction.atomic():

@@ -144,7 +144,6 @@ def test_goal_create(
                 "title": "Backend developer",
                 "level_python": "7",
                 "weekly_hours": "4",
-                "timezone": learner.profile.timezone,
             },
         ),
         "api": lambda: api.post(
@@ -166,8 +165,8 @@ def test_goal_create(
         ),
         door=doors[door],
         capture_on_commit=django_capture_on_commit_callbacks,
-        # Onboarding also records the learner's time zone and onboarding moment (the
-        # profile update, a second action of that page).
+        # Onboarding also records the learner's onboarding moment (the profile update,
+        # a second action of that page).
         ignore=("accounts.LearnerProfile",),
     )
 
