@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Avg, Count, Q, Sum
 
 from accounts.models import User
-from assessments.models import AssessmentAttempt
+from assessments.models import Assessment, AssessmentAttempt
 from insights.models import LearningPathSnapshot
 from insights.rules import SUMMARY_DAYS
 from insights.selectors import SkillScore, learner_timezone
@@ -277,6 +277,8 @@ def performance_summaries(
         for row in AssessmentAttempt.objects.filter(
             learner_id__in=ids, submitted_at__gte=since, submitted_at__lte=now, score__isnull=False
         )
+        # A diagnostic measures a starting point; it is no quiz result to average.
+        .exclude(assessment__kind=Assessment.Kind.DIAGNOSTIC)
         .values("learner_id")
         .annotate(
             count=Count("id"),
