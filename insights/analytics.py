@@ -34,6 +34,65 @@ STREAK_LOOKBACK_DAYS = 366
 PACE_TOLERANCE = 10
 # Struggling topics: "needs_help" below this score, "needs_practice" up to the threshold.
 NEEDS_HELP_BELOW = 50
+
+
+@dataclass(frozen=True)
+class FigureDefinition:
+    """How one dashboard figure is computed, in words a learner can check."""
+
+    key: str
+    label: str
+    definition: str
+
+
+def figure_definitions(*, days: int = SUMMARY_DAYS) -> list[FigureDefinition]:
+    """The one definition of each dashboard figure (shown in "How is this computed?").
+
+    Built from the same constants the computations use, so the words cannot drift from
+    the numbers: performance_summaries computes the first five, _pace the last.
+    """
+    gap = int(SESSION_GAP.total_seconds() // 60)
+    return [
+        FigureDefinition(
+            "lessons_completed",
+            "Lessons completed",
+            f"Lessons you marked complete in the last {days} days (skimmed ones included).",
+        ),
+        FigureDefinition(
+            "avg_quiz_score",
+            "Average quiz score",
+            f"The mean score of the quizzes and exams you submitted in the last {days} days. "
+            "Diagnostics measure where you start and are not counted.",
+        ),
+        FigureDefinition(
+            "completion_rate",
+            "Completion rate",
+            f"Of the lessons you started in the last {days} days, the share you have "
+            "completed since.",
+        ),
+        FigureDefinition(
+            "study_hours",
+            "Time studied",
+            f"Time between your first and last activity (opening lessons, reading, video, "
+            f"answering) in each study session of the last {days} days; a pause of more than "
+            f"{gap} minutes ends a session. Time spent offline is not seen.",
+        ),
+        FigureDefinition(
+            "current_streak",
+            "Streak",
+            "Days in a row, in your time zone, with any activity, ending today or yesterday.",
+        ),
+        FigureDefinition(
+            "pace",
+            "Goal pace",
+            "How much of your path's material is done (each course's estimated hours times "
+            "your progress in it), against how much the calendar expects by now (time passed "
+            "towards the deadline, or your weekly hours since the path was made). Within "
+            f"{PACE_TOLERANCE} points is on track. This counts material, not time studied.",
+        ),
+    ]
+
+
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 PACE_ORDER = {"behind": 0, "on_track": 1, "ahead": 2}
 
@@ -476,7 +535,7 @@ def _pace(
     else:
         status = "on_track"
     reason = (
-        f"{progress_percent:g}% of the planned {float(total):g} hours done; "
+        f"{progress_percent:g}% of the path's {float(total):g} hours of material done; "
         f"{expected:g}% expected by now"
     )
     return LearningPace(goal.pk, status, progress_percent, expected, reason)

@@ -20,6 +20,7 @@ from assessments.selectors import assessments_visible_to
 from catalog.models import Skill
 from catalog.search import lessons_related
 from catalog.selectors import lessons_visible_to
+from insights.analytics import figure_definitions
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import RecommendationCard
 from learning.forms import GoalForm
@@ -53,7 +54,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "learning/dashboard.html",
-        {"dash": data, "recommendations": recommendations},
+        {
+            "dash": data,
+            "recommendations": recommendations,
+            "figure_definitions": figure_definitions(days=data["performance_summary"]["days"]),
+        },
     )
     response[CACHE_HEADER] = "hit" if hit else "miss"
     return response

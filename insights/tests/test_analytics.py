@@ -213,7 +213,8 @@ def test_learning_pace_against_the_deadline(learner, first_progress, second_prog
     assert pace.status == status
     assert (pace.progress_percent, pace.expected_percent) == (expected_progress, 50.0)
     assert (
-        pace.reason == f"{expected_progress:g}% of the planned 20 hours done; 50% expected by now"
+        pace.reason
+        == f"{expected_progress:g}% of the path's 20 hours of material done; 50% expected by now"
     )
 
 
