@@ -56,7 +56,7 @@ def test_account_page_shows_only_the_owners_goals(client, learner, other_learner
     assert "Become a data analyst" in html
     assert "Bob&#x27;s secret plan" not in html and "Bob's secret plan" not in html
     assert 'aria-label="Edit goal: Become a data analyst"' in html
-    assert 'Mark achieved<span class="visually-hidden">: Become a data analyst' in html
+    assert 'aria-label="Mark achieved: Become a data analyst"' in html
 
 
 def test_account_page_saves_profile_preferences_and_notifications(client, learner):
