@@ -30,6 +30,9 @@ SESSION_GAP = timedelta(minutes=30)
 ENGAGEMENT_DAYS = 90
 # Streaks look back at most a year: enough for any streak worth showing, bounded scan.
 STREAK_LOOKBACK_DAYS = 366
+# A lesson completed as skimmed (learning.services.SKIM_SHARE) is weaker evidence: it counts
+# this much of a completion in the completion rate.
+SKIMMED_WEIGHT = 0.5
 # Pace: progress within this many points of the expected progress is on track.
 PACE_TOLERANCE = 10
 # Struggling topics: "needs_help" below this score, "needs_practice" up to the threshold.
@@ -68,7 +71,7 @@ def figure_definitions(*, days: int = SUMMARY_DAYS) -> list[FigureDefinition]:
             "completion_rate",
             "Completion rate",
             f"Of the lessons you started in the last {days} days, the share you have "
-            "completed since.",
+            f"completed since; a lesson marked as skimmed counts {SKIMMED_WEIGHT:g} of one.",
         ),
         FigureDefinition(
             "study_hours",
@@ -328,6 +331,15 @@ def performance_summaries(
                     status=LessonProgress.Status.COMPLETED,
                 ),
             ),
+            started_skimmed=Count(
+                "id",
+                filter=Q(
+                    started_at__gte=since,
+                    started_at__lte=now,
+                    status=LessonProgress.Status.COMPLETED,
+                    skimmed=True,
+                ),
+            ),
         )
         .order_by()
     }
@@ -350,7 +362,7 @@ def performance_summaries(
     if sessions is None:
         sessions = session_totals(learner_ids=ids, windows=[since], until=now)[since]
     streaks = current_streaks(learners=learners, now=now)
-    no_lessons = {"completed": 0, "started": 0, "started_done": 0}
+    no_lessons = {"completed": 0, "started": 0, "started_done": 0, "started_skimmed": 0}
     no_quizzes = {"count": 0, "average": None, "earlier": None, "later": None}
     summaries = {}
     for learner_id in ids:
@@ -363,7 +375,7 @@ def performance_summaries(
             days=days,
             lessons_completed=lesson["completed"],
             avg_quiz_score=None if average is None else float(round(average, 1)),
-            completion_rate=round(lesson["started_done"] / started, 2) if started else 0.0,
+            completion_rate=round(_studied(lesson) / started, 2) if started else 0.0,
             study_hours=round(sessions[learner_id][1] / 3600, 1),
             current_streak=streaks[learner_id],
             performance_trend=trend,
@@ -371,6 +383,12 @@ def performance_summaries(
             quizzes_taken=quiz["count"],
         )
     return summaries
+
+
+def _studied(lesson: dict) -> float:
+    """Completed lessons with a skimmed one counting SKIMMED_WEIGHT of a full study."""
+    skimmed = lesson["started_skimmed"]
+    return lesson["started_done"] - skimmed + SKIMMED_WEIGHT * skimmed
 
 
 def performance_summary(

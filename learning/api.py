@@ -183,7 +183,12 @@ class LessonStartView(LessonActionView):
 class LessonCompleteView(LessonActionView):
     @extend_schema(request=None, responses=LessonProgressSerializer)
     def post(self, request: Request, lesson_id: int) -> Response:
-        """Mark the lesson completed; the course's progress % follows."""
+        """Mark the lesson completed; the course's progress % follows.
+
+        Completed well under the lesson's estimated time, it is recorded as skimmed
+        (``skimmed: true``, weaker evidence): a client should ask the learner first, as
+        the web page does.
+        """
         progress = services.lesson_complete(
             learner=request.user, lesson=self.get_lesson(lesson_id), now=timezone.now()
         )

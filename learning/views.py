@@ -31,8 +31,10 @@ from learning.services import (
     goal_achieve,
     goal_create,
     goal_update,
+    lesson_check_can_study,
     lesson_complete,
     lesson_start,
+    lesson_study_time,
 )
 from skillstudio.forms import attach_service_errors
 
@@ -258,13 +260,33 @@ def lesson_begin(request: HttpRequest, lesson_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def lesson_mark_complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Complete a lesson; well under its estimated time, first ask whether it was skimmed."""
     lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
+    now = timezone.now()
     try:
-        lesson_complete(learner=request.user, lesson=lesson, now=timezone.now())
+        lesson_check_can_study(learner=request.user, lesson=lesson)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(lesson)
-    messages.success(request, f"“{lesson.title}” completed.")
+    study = lesson_study_time(learner=request.user, lesson=lesson, now=now)
+    already = LessonProgress.objects.filter(
+        learner=request.user, lesson=lesson, status=LessonProgress.Status.COMPLETED
+    ).exists()
+    if study.skimmed and not already and request.POST.get("confirm_skim") != "1":
+        return render(
+            request,
+            "learning/lesson_confirm_skim.html",
+            {"lesson": lesson, "study": study, "minutes_open": study.seconds // 60},
+        )
+    try:
+        progress = lesson_complete(learner=request.user, lesson=lesson, now=now)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(lesson)
+    if progress.skimmed:
+        messages.success(request, f"“{lesson.title}” marked as skimmed. Come back to it anytime.")
+    else:
+        messages.success(request, f"“{lesson.title}” completed.")
     outline = course_outline(learner=request.user, course=lesson.module.course)
     following = outline.next_lesson
     return redirect(following.lesson if following else lesson.module.course)

@@ -113,7 +113,10 @@ def test_lesson_complete(
     for someone in (learner, other_learner):
         EnrollmentFactory(learner=someone, course=world["course"])
     doors = {
-        "html": lambda: html.post(reverse("learning:lesson_complete", args=[lesson.pk])),
+        # Completed at once, so the page asks first: the learner confirms the skim.
+        "html": lambda: html.post(
+            reverse("learning:lesson_complete", args=[lesson.pk]), {"confirm_skim": "1"}
+        ),
         "api": lambda: api.post(f"/api/v1/learning/lessons/{lesson.pk}/complete"),
     }
 

@@ -152,7 +152,9 @@ def test_mark_complete_records_progress_and_moves_to_the_next_lesson(client, lea
     first, second = lessons
     client.force_login(learner)
 
-    response = client.post(reverse("learning:lesson_complete", args=[first.pk]))
+    response = client.post(
+        reverse("learning:lesson_complete", args=[first.pk]), {"confirm_skim": "1"}
+    )
 
     assert response.status_code == 302
     assert response["Location"] == second.get_absolute_url()
