@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from catalog.models import Difficulty
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.tests.factories import RecommendationFactory
+from learning.tests.factories import LearnerEventFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db", "plain_static")]
 
@@ -116,4 +119,20 @@ def test_password_reset_by_email(page: Page, live_server, learner, console_error
     page.get_by_label("Password").fill("a-brand-new-passphrase")
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/learn/$"))
+    assert console_errors == []
+
+
+def test_progress_charts_fit_a_phone(page: Page, live_server, learner, console_errors):
+    LearnerEventFactory(learner=learner, occurred_at=timezone.now() - timedelta(minutes=1))
+    _log_in(page, live_server, learner.email)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/insights/progress/")
+
+    # Today's bar (the only one) and its date label are on screen, not scrolled away.
+    bar = page.locator("svg.chart rect.bar").last
+    box = bar.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    label = page.locator("svg.chart text[text-anchor=end]").last.bounding_box()
+    assert label is not None and label["x"] + label["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert console_errors == []
