@@ -139,6 +139,7 @@ class Question(models.Model):
     # right pick earns, each wrong pick costs; never below zero). Off: all or nothing.
     partial_credit = models.BooleanField(
         default=False,
+        db_default=False,
         help_text="Multiple choice: award part of the points for a partly right answer "
         "(right picks minus wrong picks, over the number of right choices).",
     )

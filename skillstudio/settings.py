@@ -245,7 +245,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("AUTH_THROTTLE_RATE", default="10/min"),
         # Reset e-mails per client address: enough for typos, too few to spam an inbox.
-        "password_reset": env.str("PASSWORD_RESET_THROTTLE_RATE", default="5/hour"),
+        "password_reset": env.str("PASSWORD_RESET_THROTTLE_RATE", default="10/hour"),
         # Questions to the course tutor (GET /api/v1/lessons/{id}/ask), per user.
         "tutor": env.str("TUTOR_THROTTLE_RATE", default="30/min"),
     },

@@ -373,3 +373,19 @@ def test_api_profile_notifications_round_trip(as_user, learner):
     assert bad.status_code == 400
     assert ok.status_code == 200
     assert ok.json()["preferences"] == {"weekly_hours": 5, "notifications": ["instructor_messages"]}
+
+
+@pytest.mark.parametrize("goals", [1, 25])
+def test_account_page_query_count_does_not_grow_with_goals(
+    client, learner, goals, django_assert_max_num_queries
+):
+    for index in range(goals):
+        LearningGoalFactory(learner=learner, title=f"Goal {index}")
+    client.force_login(learner)
+
+    # Session, user, profile, goals; plus the messages/session bookkeeping.
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("accounts:account"))
+
+    assert response.status_code == 200
+    assert response.content.decode().count("Mark achieved</button>") == goals
