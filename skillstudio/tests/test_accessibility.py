@@ -96,7 +96,7 @@ def test_anonymous_pages_have_no_serious_violations(page: Page, live_server, dem
 
     problems = [problem for url in pages for problem in _audit(page, url)]
 
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 def test_new_learner_pages_have_no_serious_violations(page: Page, live_server, demo_world):
@@ -119,7 +119,7 @@ def test_new_learner_pages_have_no_serious_violations(page: Page, live_server, d
 
     problems = [problem for url in pages for problem in _audit(page, url)]
 
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 def test_demo_learner_pages_have_no_serious_violations(page: Page, live_server, demo_world):
@@ -150,4 +150,34 @@ def test_demo_learner_pages_have_no_serious_violations(page: Page, live_server, 
 
     problems = [problem for url in pages for problem in _audit(page, url)]
 
-    assert problems == []
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known violations in the Django admin's own markup (README, Accessibility): "
+    "select2 autocomplete inputs without labels, filter links under 24 px, breadcrumb "
+    "links told apart by colour only. Remove this mark when they are fixed.",
+)
+def test_instructor_pages_have_no_serious_violations(page: Page, live_server, demo_world):
+    """The authoring pages an instructor uses today (the admin site); the instructor
+    insight pages of the same wave join this list when they land."""
+    base = live_server.url
+    email, password = demo_world["instructor"]
+    page.goto(f"{base}/admin/login/")
+    page.locator("#id_username").fill(email)
+    page.locator("#id_password").fill(password)
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(f"{base}/admin/")
+    course = Course.objects.filter(owner__email=email).order_by("pk").first()
+    pages = [
+        f"{base}/admin/",
+        f"{base}/admin/catalog/course/",
+        f"{base}/admin/assessments/question/",
+    ]
+    if course:
+        pages.append(f"{base}/admin/catalog/course/{course.pk}/change/")
+
+    problems = [problem for url in pages for problem in _audit(page, url)]
+
+    assert problems == [], "\n".join(problems)
