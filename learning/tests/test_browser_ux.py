@@ -10,6 +10,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from accounts.models import LearnerProfile
 from catalog.models import Difficulty
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.tests.factories import RecommendationFactory
@@ -136,3 +137,22 @@ def test_progress_charts_fit_a_phone(page: Page, live_server, learner, console_e
     assert label is not None and label["x"] + label["width"] <= 390
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert console_errors == []
+
+
+def test_sign_up_preselects_the_browsers_time_zone(browser, live_server):
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/signup/")
+
+        expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
+        # Onboarding never asks again.
+        page.get_by_label("Email").fill("tomo@example.com")
+        page.get_by_label("Password").fill("a-long-unusual-passphrase")
+        page.get_by_role("button", name="Sign up").click()
+        expect(page.get_by_role("heading", name="What do you want to get good at?")).to_be_visible()
+        expect(page.get_by_label("Time zone")).to_have_count(0)
+    finally:
+        context.close()
+
+    assert LearnerProfile.objects.get(user__email="tomo@example.com").timezone == "Asia/Tokyo"
