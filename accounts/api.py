@@ -19,8 +19,20 @@ from rest_framework_simplejwt.views import (
 
 from accounts.lockout import lockout_message
 from accounts.models import LearnerProfile
-from accounts.serializers import ProfileSerializer, RegisterSerializer, UserSerializer
-from accounts.services import profile_update, user_register
+from accounts.serializers import (
+    DetailSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
+    ProfileSerializer,
+    RegisterSerializer,
+    UserSerializer,
+)
+from accounts.services import (
+    password_reset_confirm,
+    password_reset_send,
+    profile_update,
+    user_register,
+)
 from skillstudio.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
@@ -121,3 +133,37 @@ class ProfileView(generics.RetrieveUpdateAPIView):
             # PATCH semantics inside the object too: keys not sent are kept.
             fields["preferences"] = {**profile.preferences, **data["preferences"]}
         serializer.instance = profile_update(profile=profile, now=timezone.now(), **fields)
+
+
+class PasswordResetRequestView(ThrottledAuthMixin, generics.GenericAPIView):
+    """E-mail a password reset link; the answer is the same whether the address is known."""
+
+    serializer_class = PasswordResetRequestSerializer
+    throttle_scope = "password_reset"
+
+    @extend_schema(request=PasswordResetRequestSerializer, responses={202: DetailSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_reset_send(
+            email=serializer.validated_data["email"],
+            domain=request.get_host(),
+            use_https=request.is_secure(),
+        )
+        return Response(
+            {"detail": "If an account has this address, a reset link is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PasswordResetConfirmView(ThrottledAuthMixin, generics.GenericAPIView):
+    """Set a new password with the uid and token from the reset e-mail's link."""
+
+    serializer_class = PasswordResetConfirmSerializer
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={200: DetailSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_reset_confirm(**serializer.validated_data)
+        return Response({"detail": "Your password is changed. Log in with it."})

@@ -9,7 +9,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import LearnerProfile, User
-from accounts.services import CONTENT_TYPES, STUDY_DAYS, WEEKLY_HOURS_RANGE
+from accounts.services import (
+    CONTENT_TYPES,
+    NOTIFICATION_KINDS,
+    STUDY_DAYS,
+    WEEKLY_HOURS_RANGE,
+)
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +58,11 @@ class PreferencesSerializer(serializers.Serializer):
     study_days = serializers.ListField(
         child=serializers.ChoiceField(choices=STUDY_DAYS), required=False
     )
+    notifications = serializers.ListField(
+        child=serializers.ChoiceField(choices=NOTIFICATION_KINDS),
+        required=False,
+        help_text="E-mails the learner wants; absent means all of them.",
+    )
 
 
 @extend_schema_field(PreferencesSerializer)
@@ -83,3 +93,17 @@ class ProfileSerializer(serializers.ModelSerializer):
             "onboarded_at",
         ]
         read_only_fields = ["current_difficulty", "onboarded_at"]
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(write_only=True, min_length=1, max_length=128)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()

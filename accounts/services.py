@@ -8,9 +8,12 @@ from numbers import Real
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 
 from accounts.models import LearnerProfile, User
 from catalog.models import Lesson
@@ -101,7 +104,9 @@ def difficulty_changed_at(profile: LearnerProfile | None) -> datetime | None:
 STUDY_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CONTENT_TYPES = tuple(Lesson.ContentType.values)
 WEEKLY_HOURS_RANGE = (0.5, 80)
-PREFERENCE_KEYS = ("weekly_hours", "content_types", "study_days")
+# E-mails a learner may turn off (password reset mails are always sent: they are asked for).
+NOTIFICATION_KINDS = ("instructor_messages", "study_reminders")
+PREFERENCE_KEYS = ("weekly_hours", "content_types", "study_days", "notifications")
 _UNCHANGED: Any = object()
 
 
@@ -158,7 +163,44 @@ def profile_problems(
         errors.update(_list_problems("content_types", preferences["content_types"], CONTENT_TYPES))
     if "study_days" in preferences:
         errors.update(_list_problems("study_days", preferences["study_days"], STUDY_DAYS))
+    if "notifications" in preferences:
+        errors.update(
+            _list_problems("notifications", preferences["notifications"], NOTIFICATION_KINDS)
+        )
     return errors
+
+
+def email_notifications(profile: LearnerProfile | None) -> frozenset[str]:
+    """The kinds of e-mail (NOTIFICATION_KINDS) this learner agreed to receive.
+
+    A learner who never chose gets them all; choosing none is an empty list. Every
+    sender of an optional e-mail asks this before sending.
+    """
+    if profile is None:
+        return frozenset()
+    chosen = profile.preferences.get("notifications")
+    if chosen is None:
+        return frozenset(NOTIFICATION_KINDS)
+    return frozenset(kind for kind in chosen if kind in NOTIFICATION_KINDS)
+
+
+def password_reset_send(*, email: str, domain: str, use_https: bool) -> None:
+    """E-mail a one-time reset link to the active account with this address, if any.
+
+    Says nothing about whether the address has an account (both doors answer alike);
+    the link expires after PASSWORD_RESET_TIMEOUT and once the password changes.
+    """
+    from django.contrib.auth.forms import PasswordResetForm
+
+    form = PasswordResetForm(data={"email": (email or "").strip()})
+    if not form.is_valid():
+        return
+    form.save(
+        domain_override=domain,
+        use_https=use_https,
+        subject_template_name="registration/password_reset_subject.txt",
+        email_template_name="registration/password_reset_email.txt",
+    )
 
 
 def profile_update(
@@ -214,3 +256,24 @@ def profile_update(
             profile.user.save(update_fields=["full_name"])
         learners_changed([profile.user_id])
     return profile
+
+
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password from a reset link's uid and token (the same check as the web page).
+
+    Raises ValidationError ("token" when the link is invalid, used or expired; "new_password"
+    with the password policy's messages). Changing the password voids the token.
+    """
+    try:
+        user = User.objects.get(pk=force_str(urlsafe_base64_decode(uid)), is_active=True)
+    except (TypeError, ValueError, OverflowError, User.DoesNotExist, ValidationError):
+        user = None
+    if user is None or not default_token_generator.check_token(user, token):
+        raise ValidationError({"token": ["This reset link is invalid or has expired."]})
+    try:
+        validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": list(exc.messages)}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    return user

@@ -3,14 +3,24 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.api import AuthRateThrottle
-from accounts.forms import SignUpForm
-from accounts.services import user_register
+from accounts.forms import AccountForm, PasswordResetRequestForm, SignUpForm
+from accounts.services import (
+    email_notifications,
+    password_reset_send,
+    profile_update,
+    user_register,
+)
+from learning.models import LearningGoal
+from learning.selectors import goals_for
 from skillstudio.forms import attach_service_errors
 
 
@@ -85,3 +95,73 @@ class ThrottledLoginView(auth_views.LoginView):
             context = self.get_context_data(form=self.form_class(request), throttled_for=wait)
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    """The learner's own account: profile, study preferences, e-mails, goals, password."""
+    profile = request.user.profile
+    preferences = profile.preferences
+    initial = {
+        "full_name": request.user.full_name,
+        "timezone": profile.timezone,
+        "weekly_hours": preferences.get("weekly_hours"),
+        "content_types": preferences.get("content_types", []),
+        "study_days": preferences.get("study_days", []),
+        "notifications": sorted(email_notifications(profile)),
+    }
+    form = AccountForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            profile_update(
+                profile=profile,
+                now=timezone.now(),
+                full_name=form.cleaned_data["full_name"].strip(),
+                timezone=form.cleaned_data["timezone"],
+                preferences=form.preferences(preferences),
+            )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("accounts:account")
+    goals = list(goals_for(user=request.user).order_by("status", "-created_at"))
+    return render(
+        request,
+        "registration/account.html",
+        {
+            "form": form,
+            "active_goals": [g for g in goals if g.status == LearningGoal.Status.ACTIVE],
+            "past_goals": [g for g in goals if g.status != LearningGoal.Status.ACTIVE],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link by e-mail, under the "password_reset" rate limit per client.
+
+    The page answers the same whether or not the address has an account.
+    """
+
+    form_class = PasswordResetRequestForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+    throttle_scope = "password_reset"
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        wait = _throttled(request, self)
+        if wait is not None:
+            context = self.get_context_data(form=self.get_form(), throttled_for=wait)
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: PasswordResetRequestForm) -> HttpResponse:
+        password_reset_send(
+            email=form.cleaned_data["email"],
+            domain=self.request.get_host(),
+            use_https=self.request.is_secure(),
+        )
+        return redirect(self.success_url)

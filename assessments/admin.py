@@ -125,6 +125,7 @@ class QuestionForm(forms.ModelForm):
             "skill",
             "difficulty",
             "points",
+            "partial_credit",
             "explanation",
             "numeric_answer",
             "numeric_tolerance",
@@ -534,7 +535,7 @@ class QuestionAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, ScopedModelAdm
     autocomplete_fields = ("skill",)
     fieldsets = (
         (None, {"fields": ("assessment", "order", "kind", "prompt", "explanation")}),
-        ("Scoring", {"fields": ("skill", "difficulty", "points")}),
+        ("Scoring", {"fields": ("skill", "difficulty", "points", "partial_credit")}),
         (
             "Answer key for numeric and short-text questions",
             {"fields": ("numeric_answer", "numeric_tolerance", "accepted_answers")},

@@ -3,7 +3,10 @@
 Response shapes (what a client sends per question):
 
 - single_choice, true_false: ``{"choices": [choice_id]}`` (exactly one)
-- multiple_choice: ``{"choices": [choice_id, ...]}`` (correct iff the set equals the key)
+- multiple_choice: ``{"choices": [choice_id, ...]}`` (correct iff the set equals the key;
+  with the question's ``partial_credit`` on, a partly right set earns a share of the
+  points: (right picks - wrong picks) / right choices, never below zero — see
+  ``points_for``. Only an exact set counts as correct evidence for the skill model.)
 - numeric: ``{"value": 3.14}`` or ``{"value": "3.14"}`` (correct within the tolerance)
 - short_text: ``{"text": "Django"}`` (case- and whitespace-insensitive)
 
@@ -150,6 +153,26 @@ def is_correct(question: Question, response: dict) -> bool:
     raise ValueError(f"unsupported question kind {question.kind!r}")
 
 
+def points_for(question: Question, response: dict, *, correct: bool) -> Decimal:
+    """Points a graded response earns (to the cent), partial credit included.
+
+    Partial credit applies only to multiple choice questions authored with it: each
+    right pick earns a share of the points, each wrong pick takes one back, so picking
+    every choice earns nothing.
+    """
+    points = Decimal(question.points)
+    if correct:
+        return points
+    if not (question.partial_credit and question.kind == Question.Kind.MULTIPLE_CHOICE):
+        return Decimal(0)
+    key = {choice.pk for choice in question.choices.all() if choice.is_correct}
+    picked = set(response.get("choices") or [])
+    if not key:
+        return Decimal(0)
+    share = Decimal(max(0, len(picked & key) - len(picked - key))) / len(key)
+    return (points * share).quantize(Decimal("0.01"))
+
+
 def _question_id(key) -> int | None:
     """The question id a response key names, or None when it cannot be one."""
     if isinstance(key, int) and not isinstance(key, bool):
@@ -202,7 +225,7 @@ def grade_responses(*, questions: Iterable[Question], responses: dict) -> list[G
         # Keep only the graded part: clients may send extra keys we must not store.
         key = _response_key(question)
         stored = {key: response[key]}
-        points = Decimal(question.points) if correct else Decimal(0)
+        points = points_for(question, stored, correct=correct)
         graded.append(Graded(question, stored, correct, points, seconds))
     if errors:
         raise ValidationError({"responses": [f"{k}: {v}" for k, v in sorted(errors.items())]})

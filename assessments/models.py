@@ -167,6 +167,14 @@ class Question(models.Model):
     points = models.PositiveSmallIntegerField(default=1)
     order = models.PositiveIntegerField(default=1)
     explanation = models.TextField(blank=True, help_text="Shown to the learner after answering.")
+    # Multiple choice only: a share of the points for a partly right set of picks (each
+    # right pick earns, each wrong pick costs; never below zero). Off: all or nothing.
+    partial_credit = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Multiple choice: award part of the points for a partly right answer "
+        "(right picks minus wrong picks, over the number of right choices).",
+    )
     numeric_answer = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     numeric_tolerance = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
     # Short text: answers accepted case- and whitespace-insensitively.

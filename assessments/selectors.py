@@ -71,6 +71,16 @@ def attempts_reachable_by(*, user) -> QuerySet[AssessmentAttempt]:
 
 
 @dataclass(frozen=True)
+class ChoiceReview:
+    """One choice of a reviewed question: did the learner pick it, is it right (None when
+    the review rules keep the key hidden)."""
+
+    text: str
+    picked: bool
+    correct: bool | None
+
+
+@dataclass(frozen=True)
 class AnswerReview:
     """One graded answer with what the learner may see after submitting."""
 
@@ -81,13 +91,37 @@ class AnswerReview:
     explanation: str
     correct_choice_ids: list[int]
     correct_answer: str
+    # What the learner answered, as text ("" when left blank); always theirs to see.
+    your_answer: str = ""
+    # Choice questions: every choice with the learner's pick and (when allowed) the key.
+    choices: tuple[ChoiceReview, ...] = ()
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.response)
+
+    @property
+    def partly_correct(self) -> bool:
+        return not self.is_correct and self.points_awarded > 0
+
+
+def _your_answer(question: Question, response: dict) -> str:
+    if not response:
+        return ""
+    if question.has_choices:
+        picked = set(response.get("choices") or [])
+        return ", ".join(c.text for c in question.choices.all() if c.pk in picked)
+    if question.kind == Question.Kind.NUMERIC:
+        return str(response.get("value", ""))
+    return str(response.get("text", ""))
 
 
 def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
     """Answers as graded; empty until the attempt is submitted.
 
-    The key (correct choices and answer) and the explanations are filled in only
-    when the assessment's review rule allows it (assessments.rules.answers_visible).
+    The learner's own answer is always shown. The key (correct choices and answer) and
+    the explanations are filled in only when the assessment's review rule allows it
+    (assessments.rules.answers_visible).
     """
     if not attempt.is_submitted:
         return []
@@ -112,6 +146,7 @@ def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
                 correct_answer += f" ± {number_as_typed(question.numeric_tolerance)}"
         else:
             correct_answer = " / ".join(str(a) for a in question.accepted_answers or [])
+        picked = set((answer.response or {}).get("choices") or [])
         reviews.append(
             AnswerReview(
                 question=question,
@@ -121,6 +156,15 @@ def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
                 explanation=question.explanation if reveal else "",
                 correct_choice_ids=[c.pk for c in correct_choices] if reveal else [],
                 correct_answer=correct_answer if reveal else "",
+                your_answer=_your_answer(question, answer.response or {}),
+                choices=tuple(
+                    ChoiceReview(
+                        text=choice.text,
+                        picked=choice.pk in picked,
+                        correct=choice.is_correct if reveal else None,
+                    )
+                    for choice in question.choices.all()
+                ),
             )
         )
     return reviews

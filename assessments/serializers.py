@@ -128,6 +128,7 @@ class QuestionSerializer(serializers.ModelSerializer):
             "skill",
             "difficulty",
             "points",
+            "partial_credit",
             "order",
             "explanation",
             "numeric_answer",
@@ -235,6 +236,7 @@ class AnswerReviewSerializer(serializers.Serializer):
     explanation = serializers.CharField()
     correct_choice_ids = serializers.ListField(child=serializers.IntegerField())
     correct_answer = serializers.CharField()
+    your_answer = serializers.CharField(help_text="The learner's answer as text; empty if blank.")
 
 
 class SkillBreakdownSerializer(serializers.Serializer):

@@ -612,6 +612,7 @@ QUESTION_FIELDS = frozenset(
         "skill",
         "difficulty",
         "points",
+        "partial_credit",
         "order",
         "explanation",
         "numeric_answer",

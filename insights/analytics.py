@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Avg, Count, Q, Sum
 
 from accounts.models import User
-from assessments.models import AssessmentAttempt
+from assessments.models import Assessment, AssessmentAttempt
 from insights.models import LearningPathSnapshot
 from insights.rules import SUMMARY_DAYS
 from insights.selectors import SkillScore, learner_timezone
@@ -30,10 +30,72 @@ SESSION_GAP = timedelta(minutes=30)
 ENGAGEMENT_DAYS = 90
 # Streaks look back at most a year: enough for any streak worth showing, bounded scan.
 STREAK_LOOKBACK_DAYS = 366
+# A lesson completed as skimmed (learning.services.SKIM_SHARE) is weaker evidence: it counts
+# this much of a completion in the completion rate.
+SKIMMED_WEIGHT = 0.5
 # Pace: progress within this many points of the expected progress is on track.
 PACE_TOLERANCE = 10
 # Struggling topics: "needs_help" below this score, "needs_practice" up to the threshold.
 NEEDS_HELP_BELOW = 50
+
+
+@dataclass(frozen=True)
+class FigureDefinition:
+    """How one dashboard figure is computed, in words a learner can check."""
+
+    key: str
+    label: str
+    definition: str
+
+
+def figure_definitions(*, days: int = SUMMARY_DAYS) -> list[FigureDefinition]:
+    """The one definition of each dashboard figure (shown in "How is this computed?").
+
+    Built from the same constants the computations use, so the words cannot drift from
+    the numbers: performance_summaries computes the first five, _pace the last.
+    """
+    gap = int(SESSION_GAP.total_seconds() // 60)
+    return [
+        FigureDefinition(
+            "lessons_completed",
+            "Lessons completed",
+            f"Lessons you marked complete in the last {days} days (skimmed ones included).",
+        ),
+        FigureDefinition(
+            "avg_quiz_score",
+            "Average quiz score",
+            f"The mean score of the quizzes and exams you submitted in the last {days} days. "
+            "Diagnostics measure where you start and are not counted.",
+        ),
+        FigureDefinition(
+            "completion_rate",
+            "Completion rate",
+            f"Of the lessons you started in the last {days} days, the share you have "
+            f"completed since; a lesson marked as skimmed counts {SKIMMED_WEIGHT:g} of one.",
+        ),
+        FigureDefinition(
+            "study_hours",
+            "Time studied",
+            f"Time between your first and last activity (opening lessons, reading, video, "
+            f"answering) in each study session of the last {days} days; a pause of more than "
+            f"{gap} minutes ends a session. Time spent offline is not seen.",
+        ),
+        FigureDefinition(
+            "current_streak",
+            "Streak",
+            "Days in a row, in your time zone, with any activity, ending today or yesterday.",
+        ),
+        FigureDefinition(
+            "pace",
+            "Goal pace",
+            "How much of your path's material is done (each course's estimated hours times "
+            "your progress in it), against how much the calendar expects by now (time passed "
+            "towards the deadline, or your weekly hours since the path was made). Within "
+            f"{PACE_TOLERANCE} points is on track. This counts material, not time studied.",
+        ),
+    ]
+
+
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 PACE_ORDER = {"behind": 0, "on_track": 1, "ahead": 2}
 # "You learn best on ..." only once the habit is visible: at least this many study
@@ -278,6 +340,15 @@ def performance_summaries(
                     status=LessonProgress.Status.COMPLETED,
                 ),
             ),
+            started_skimmed=Count(
+                "id",
+                filter=Q(
+                    started_at__gte=since,
+                    started_at__lte=now,
+                    status=LessonProgress.Status.COMPLETED,
+                    skimmed=True,
+                ),
+            ),
         )
         .order_by()
     }
@@ -286,6 +357,8 @@ def performance_summaries(
         for row in AssessmentAttempt.objects.filter(
             learner_id__in=ids, submitted_at__gte=since, submitted_at__lte=now, score__isnull=False
         )
+        # A diagnostic measures a starting point; it is no quiz result to average.
+        .exclude(assessment__kind=Assessment.Kind.DIAGNOSTIC)
         .values("learner_id")
         .annotate(
             count=Count("id"),
@@ -298,7 +371,7 @@ def performance_summaries(
     if sessions is None:
         sessions = session_totals(learner_ids=ids, windows=[since], until=now)[since]
     streaks = current_streaks(learners=learners, now=now)
-    no_lessons = {"completed": 0, "started": 0, "started_done": 0}
+    no_lessons = {"completed": 0, "started": 0, "started_done": 0, "started_skimmed": 0}
     no_quizzes = {"count": 0, "average": None, "earlier": None, "later": None}
     summaries = {}
     for learner_id in ids:
@@ -311,7 +384,7 @@ def performance_summaries(
             days=days,
             lessons_completed=lesson["completed"],
             avg_quiz_score=None if average is None else float(round(average, 1)),
-            completion_rate=round(lesson["started_done"] / started, 2) if started else 0.0,
+            completion_rate=round(_studied(lesson) / started, 2) if started else 0.0,
             study_hours=round(sessions[learner_id][1] / 3600, 1),
             current_streak=streaks[learner_id],
             performance_trend=trend,
@@ -319,6 +392,12 @@ def performance_summaries(
             quizzes_taken=quiz["count"],
         )
     return summaries
+
+
+def _studied(lesson: dict) -> float:
+    """Completed lessons with a skimmed one counting SKIMMED_WEIGHT of a full study."""
+    skimmed = lesson["started_skimmed"]
+    return lesson["started_done"] - skimmed + SKIMMED_WEIGHT * skimmed
 
 
 def performance_summary(
@@ -488,7 +567,7 @@ def _pace(
     else:
         status = "on_track"
     reason = (
-        f"{progress_percent:g}% of the planned {float(total):g} hours done; "
+        f"{progress_percent:g}% of the path's {float(total):g} hours of material done; "
         f"{expected:g}% expected by now"
     )
     return LearningPace(goal.pk, status, progress_percent, expected, reason)

@@ -42,6 +42,15 @@ class Point:
 
 
 @dataclass(frozen=True)
+class XLabel:
+    """A label under the x axis; anchored so it never runs past the chart's edges."""
+
+    x: float
+    text: str
+    anchor: str
+
+
+@dataclass(frozen=True)
 class Chart:
     width: int
     height: int
@@ -51,6 +60,7 @@ class Chart:
     baseline: float
     left: float
     right: float
+    x_labels: list[XLabel] = ()  # type: ignore[assignment]
 
     @property
     def polyline(self) -> str:
@@ -78,15 +88,52 @@ def _ticks(y_max: float, count: int = 4) -> list[Tick]:
     return ticks
 
 
+def _nice_step(value: float) -> int:
+    """The smallest 1, 2 or 5 times a power of ten that is at least ``value`` (>= 1)."""
+    magnitude = 1
+    while True:
+        for step in (1, 2, 5):
+            if value <= step * magnitude:
+                return step * magnitude
+        magnitude *= 10
+
+
+def _count_ticks(max_value: float) -> tuple[int, list[Tick]]:
+    """Whole-number ticks for counts (never 1.2 events): the axis top and its ticks."""
+    plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    step = _nice_step(max(max_value, 1) / 4)
+    top = step * max(1, -(-int(max_value) // step)) if max_value > 0 else 1
+    count = top // step
+    ticks = [
+        Tick(y=HEIGHT - MARGIN_BOTTOM - plot_height * i / count, label=str(step * i))
+        for i in range(count + 1)
+    ]
+    return top, ticks
+
+
+# Half the width of a date label like "04 Dec" at 13 px, in SVG units.
+LABEL_HALF_WIDTH = 24
+
+
+def _x_label(x: float, text: str) -> XLabel:
+    """Centred under x, or pinned to an edge so the first and last labels are not clipped."""
+    if x + LABEL_HALF_WIDTH > WIDTH - 2:
+        return XLabel(WIDTH - 2, text, "end")
+    if x - LABEL_HALF_WIDTH < 2:
+        return XLabel(2, text, "start")
+    return XLabel(x, text, "middle")
+
+
 def _label_every(n: int) -> int:
     # At most ~8 x-axis labels so they do not overlap on a phone-width SVG.
     return max(1, -(-n // 8))
 
 
 def bar_chart(series: list[tuple[str, float]], *, y_max: float | None = None) -> Chart:
+    """Bars for counts per period (labels are dates); the y axis has whole-number ticks."""
     plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    top = y_max or _nice_max(max((v for _, v in series), default=0))
+    top, ticks = _count_ticks(y_max or max((v for _, v in series), default=0))
     slot = plot_width / max(len(series), 1)
     every = _label_every(len(series))
     bars = []
@@ -100,22 +147,26 @@ def bar_chart(series: list[tuple[str, float]], *, y_max: float | None = None) ->
                 height=height,
                 label=label,
                 value=value,
-                show_label=i % every == 0,
+                # Counted from the end: the latest day always has its date.
+                show_label=(len(series) - 1 - i) % every == 0,
             )
         )
+    labels = [_x_label(bar.x + bar.width / 2, bar.label) for bar in bars if bar.show_label]
     return Chart(
         WIDTH,
         HEIGHT,
         bars,
         [],
-        _ticks(top),
+        ticks,
         HEIGHT - MARGIN_BOTTOM,
         MARGIN_LEFT,
         WIDTH - MARGIN_RIGHT,
+        labels,
     )
 
 
 def line_chart(series: list[tuple[str, float]], *, y_max: float = 100) -> Chart:
+    """A line over time (labels are dates, shown under the axis); y from 0 to ``y_max``."""
     plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
     step = plot_width / max(len(series) - 1, 1)
@@ -128,6 +179,9 @@ def line_chart(series: list[tuple[str, float]], *, y_max: float = 100) -> Chart:
         )
         for i, (label, value) in enumerate(series)
     ]
+    every = _label_every(len(points))
+    last = len(points) - 1
+    labels = [_x_label(p.x, p.label) for i, p in enumerate(points) if (last - i) % every == 0]
     return Chart(
         WIDTH,
         HEIGHT,
@@ -137,6 +191,7 @@ def line_chart(series: list[tuple[str, float]], *, y_max: float = 100) -> Chart:
         HEIGHT - MARGIN_BOTTOM,
         MARGIN_LEFT,
         WIDTH - MARGIN_RIGHT,
+        labels,
     )
 
 

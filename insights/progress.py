@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 
 from accounts.models import User
-from assessments.models import AssessmentAttempt
+from assessments.models import Assessment, AssessmentAttempt
 from catalog.models import Skill
 from insights.mastery import (
     ATTEMPTED,
@@ -86,6 +86,8 @@ def quiz_scores(*, learner: User, limit: int = 30) -> list[ScorePoint]:
     """The latest submitted attempts' scores, oldest first."""
     attempts = (
         AssessmentAttempt.objects.filter(learner=learner, submitted_at__isnull=False)
+        # A diagnostic measures a starting point: not a quiz score (as in the averages).
+        .exclude(assessment__kind=Assessment.Kind.DIAGNOSTIC)
         .select_related("assessment")
         .order_by("-submitted_at")[:limit]
     )

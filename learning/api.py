@@ -92,6 +92,13 @@ class GoalViewSet(viewsets.ModelViewSet):
         goal = services.goal_abandon(goal=self.get_object(), now=timezone.now())
         return self._respond(goal, status.HTTP_200_OK)
 
+    @extend_schema(request=None, responses=GoalSerializer)
+    @action(detail=True, methods=["post"])
+    def achieve(self, request: Request, pk: str | None = None) -> Response:
+        """Mark the goal as reached (status achieved); doing it twice changes nothing."""
+        goal = services.goal_achieve(goal=self.get_object(), now=timezone.now())
+        return self._respond(goal, status.HTTP_200_OK)
+
 
 class EnrollmentFilter(LearnerFilterSet):
     course = IdFilter(field_name="course_id")
@@ -176,7 +183,12 @@ class LessonStartView(LessonActionView):
 class LessonCompleteView(LessonActionView):
     @extend_schema(request=None, responses=LessonProgressSerializer)
     def post(self, request: Request, lesson_id: int) -> Response:
-        """Mark the lesson completed; the course's progress % follows."""
+        """Mark the lesson completed; the course's progress % follows.
+
+        Completed well under the lesson's estimated time, it is recorded as skimmed
+        (``skimmed: true``, weaker evidence): a client should ask the learner first, as
+        the web page does.
+        """
         progress = services.lesson_complete(
             learner=request.user, lesson=self.get_lesson(lesson_id), now=timezone.now()
         )

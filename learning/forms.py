@@ -4,14 +4,15 @@ from decimal import Decimal
 
 from django import forms
 
-from accounts.forms import timezone_choices
 from catalog.models import Skill
 
 LEVEL_CHOICES = [("", "Not a goal"), *[(str(n), f"Level {n}") for n in range(1, 11)]]
 
 
 class GoalForm(forms.Form):
-    """A goal: target level per chosen skill, weekly study time, time zone.
+    """A goal: target level per chosen skill, weekly study time, deadline.
+
+    The time zone is asked once, at sign-up (and changed on the account page).
 
     One optional level <select> per skill keeps the form usable without JavaScript;
     the rules (at least one skill, level range, hours range) are checked by
@@ -31,13 +32,11 @@ class GoalForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    timezone = forms.ChoiceField(label="Your time zone", initial="UTC")
 
     def __init__(
         self, *args, skills: list[Skill], current_levels: dict[str, int], **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = timezone_choices()
         self.skills = skills
         for skill in skills:
             current = current_levels.get(skill.slug)

@@ -149,6 +149,9 @@ class LessonProgress(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     time_spent_seconds = models.PositiveIntegerField(default=0)
+    # Completed well under the lesson's estimated time (learning.services.SKIM_SHARE), after
+    # the learner confirmed: weaker evidence than a full study (see README, "Skimmed").
+    skimmed = models.BooleanField(default=False, db_default=False)
     last_position_seconds = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

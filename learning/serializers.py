@@ -92,6 +92,7 @@ class LessonProgressSerializer(serializers.ModelSerializer):
             "completed_at",
             "time_spent_seconds",
             "last_position_seconds",
+            "skimmed",
         ]
         read_only_fields = fields
 

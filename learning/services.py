@@ -9,17 +9,18 @@ transaction, so the doors never refresh recommendations themselves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Min
 
 from catalog.models import Course, Lesson, Skill
 from catalog.selectors import SKILL_SLUG
 from learning.locks import Blocker, course_blockers, lesson_blockers, lock_facts, lock_graph
-from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
+from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 from skillstudio.data_versions import learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
@@ -210,6 +211,13 @@ def goal_abandon(*, goal: LearningGoal, now: datetime) -> LearningGoal:
     return goal_update(goal=goal, status=LearningGoal.Status.ABANDONED, now=now)
 
 
+def goal_achieve(*, goal: LearningGoal, now: datetime) -> LearningGoal:
+    """The learner says they reached the goal. Marking it twice changes nothing."""
+    if goal.status == LearningGoal.Status.ACHIEVED:
+        return goal
+    return goal_update(goal=goal, status=LearningGoal.Status.ACHIEVED, now=now)
+
+
 def goal_delete(*, goal: LearningGoal, now: datetime) -> None:
     """Delete a goal with its target skills and path versions."""
     with transaction.atomic():
@@ -220,6 +228,11 @@ def goal_delete(*, goal: LearningGoal, now: datetime) -> None:
 
 def _locked_message(title: str, blockers: list[Blocker]) -> str:
     return f"“{title}” is locked. " + " ".join(b.reason for b in blockers)
+
+
+def lesson_check_can_study(*, learner, lesson: Lesson, now: datetime) -> None:
+    """Raise ValidationError when the learner cannot study the lesson yet (why, in words)."""
+    _check_can_study(learner=learner, lesson=lesson, now=now)
 
 
 def _check_can_study(*, learner, lesson: Lesson, now: datetime) -> None:
@@ -301,11 +314,42 @@ def enrollment_refresh_progress(*, learner, course: Course, now: datetime) -> En
     return enrollment
 
 
+# A lesson completed after less than this share of its estimated time is "skimmed".
+SKIM_SHARE = Decimal("0.25")
+
+
+@dataclass(frozen=True)
+class StudyTime:
+    """How long the learner has had a lesson open, against its estimate."""
+
+    seconds: int
+    estimated_seconds: int
+
+    @property
+    def skimmed(self) -> bool:
+        return self.seconds < self.estimated_seconds * SKIM_SHARE
+
+
+def lesson_study_time(*, learner, lesson: Lesson, now: datetime) -> StudyTime:
+    """Time since the learner first opened or started the lesson (its first event or its
+    start), or the time the player reported, whichever is longer. Two queries."""
+    progress = LessonProgress.objects.filter(learner=learner, lesson=lesson).first()
+    first_event = LearnerEvent.objects.filter(learner=learner, lesson=lesson).aggregate(
+        first=Min("occurred_at")
+    )["first"]
+    opened = [moment for moment in (first_event, progress and progress.started_at) if moment]
+    since_open = int((now - min(opened)).total_seconds()) if opened else 0
+    reported = progress.time_spent_seconds if progress else 0
+    return StudyTime(max(0, since_open, reported), lesson.estimated_minutes * 60)
+
+
 def lesson_complete(*, learner, lesson: Lesson, now: datetime) -> LessonProgress:
     """Mark a lesson completed and refresh the enrollment's progress; idempotent.
 
-    A lesson newly completed (or a course newly joined) defers the follow-up: struggle
-    check and fresh recommendations, recorded with the write in the outbox.
+    A completion well under the lesson's estimated time (``lesson_study_time``) is recorded
+    as skimmed: the doors ask the learner to confirm first. A lesson newly completed (or a
+    course newly joined) defers the follow-up: struggle check and fresh recommendations,
+    recorded with the write in the outbox.
     """
     _check_can_study(learner=learner, lesson=lesson, now=now)
     with transaction.atomic():
@@ -315,10 +359,13 @@ def lesson_complete(*, learner, lesson: Lesson, now: datetime) -> LessonProgress
         )
         completed = progress.status != LessonProgress.Status.COMPLETED
         if completed:
+            progress.skimmed = lesson_study_time(learner=learner, lesson=lesson, now=now).skimmed
             progress.status = LessonProgress.Status.COMPLETED
             progress.started_at = progress.started_at or now
             progress.completed_at = now
-            progress.save(update_fields=["status", "started_at", "completed_at", "updated_at"])
+            progress.save(
+                update_fields=["status", "started_at", "completed_at", "skimmed", "updated_at"]
+            )
         enrollment_refresh_progress(learner=learner, course=lesson.module.course, now=now)
         if completed or enrolled:
             defer(LEARNER_FOLLOW_UP, learner_id=learner.pk)

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -19,12 +20,22 @@ from assessments.selectors import assessments_visible_to
 from catalog.models import Skill
 from catalog.search import lessons_related
 from catalog.selectors import lessons_visible_to
+from insights.analytics import figure_definitions
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import RecommendationCard
 from learning.forms import GoalForm
 from learning.models import Enrollment, LessonProgress
 from learning.selectors import CourseOutline, LessonOutline, course_outline, goals_for
-from learning.services import goal_abandon, goal_create, lesson_complete, lesson_start
+from learning.services import (
+    goal_abandon,
+    goal_achieve,
+    goal_create,
+    goal_update,
+    lesson_check_can_study,
+    lesson_complete,
+    lesson_start,
+    lesson_study_time,
+)
 from skillstudio.forms import attach_service_errors
 
 DASHBOARD_RECOMMENDATIONS = 6
@@ -45,7 +56,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "learning/dashboard.html",
-        {"dash": data, "recommendations": recommendations},
+        {
+            "dash": data,
+            "recommendations": recommendations,
+            "figure_definitions": figure_definitions(days=data["performance_summary"]["days"]),
+        },
     )
     response[CACHE_HEADER] = "hit" if hit else "miss"
     return response
@@ -54,15 +69,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def onboarding(request: HttpRequest) -> HttpResponse:
-    """Step 1: a goal (skills, target levels, weekly hours, time zone); step 2: the diagnostic."""
+    """A new goal. For a new learner it is step 1 of 2, then the diagnostic; a learner who
+    already finished onboarding just adds the goal and goes to its path."""
     profile = request.user.profile
+    first_goal = profile.onboarded_at is None
     skills = list(Skill.objects.order_by("name"))
-    form = GoalForm(
-        request.POST or None,
-        skills=skills,
-        current_levels=profile.skill_levels,
-        initial={"timezone": profile.timezone},
-    )
+    form = GoalForm(request.POST or None, skills=skills, current_levels=profile.skill_levels)
     if request.method == "POST" and form.is_valid():
         try:
             now = timezone.now()
@@ -75,25 +87,24 @@ def onboarding(request: HttpRequest) -> HttpResponse:
                     deadline=form.cleaned_data["deadline"],
                     now=now,
                 )
-                # The time zone is stored with the goal or not at all.
-                profile_update(
-                    profile=profile,
-                    now=now,
-                    timezone=form.cleaned_data["timezone"],
-                    onboarded=True,
-                )
+                if first_goal:
+                    profile_update(profile=profile, now=now, onboarded=True)
         except ValidationError as error:
             attach_service_errors(form, error)
         else:
             messages.success(request, f"Goal “{goal.title}” saved.")
-            diagnostic = _diagnostic_for(user=request.user, skill_slugs=list(form.target_levels()))
+            diagnostic = (
+                _diagnostic_for(user=request.user, skill_slugs=list(form.target_levels()))
+                if first_goal
+                else None
+            )
             if diagnostic is None:
                 return redirect("insights:path", goal_id=goal.pk)
             return redirect("assessments:detail", assessment_id=diagnostic.pk)
     return render(
         request,
         "learning/onboarding.html",
-        {"form": form},
+        {"form": form, "first_goal": first_goal},
         status=400 if form.errors else 200,
     )
 
@@ -158,6 +169,16 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
     )
 
 
+def _back_to(request: HttpRequest, default: str) -> str:
+    """The page a goal action was posted from (same site only), else ``default``."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
 @login_required
 @require_POST
 def goal_abandon_view(request: HttpRequest, goal_id: int) -> HttpResponse:
@@ -165,7 +186,63 @@ def goal_abandon_view(request: HttpRequest, goal_id: int) -> HttpResponse:
     goal = get_object_or_404(goals_for(user=request.user), pk=goal_id)
     goal_abandon(goal=goal, now=timezone.now())
     messages.success(request, f"Goal “{goal.title}” abandoned; its paths stay as history.")
-    return redirect("insights:path", goal_id=goal.pk)
+    return redirect(_back_to(request, reverse("insights:path", args=[goal.pk])))
+
+
+@login_required
+@require_POST
+def goal_achieve_view(request: HttpRequest, goal_id: int) -> HttpResponse:
+    """The learner marks a goal as reached."""
+    goal = get_object_or_404(goals_for(user=request.user), pk=goal_id)
+    goal_achieve(goal=goal, now=timezone.now())
+    messages.success(request, f"Goal “{goal.title}” marked as achieved. Well done!")
+    return redirect(_back_to(request, reverse("accounts:account")))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def goal_edit(request: HttpRequest, goal_id: int) -> HttpResponse:
+    """Change a goal's title, target levels, weekly hours and deadline."""
+    goal = get_object_or_404(goals_for(user=request.user), pk=goal_id)
+    skills = list(Skill.objects.order_by("name"))
+    targets = {target.skill_id: target.target_level for target in goal.target_skills.all()}
+    initial = {
+        "title": goal.title,
+        "weekly_hours": goal.weekly_hours,
+        "deadline": goal.deadline,
+        **{
+            GoalForm.skill_field_name(skill): str(targets[skill.pk])
+            for skill in skills
+            if skill.pk in targets
+        },
+    }
+    form = GoalForm(
+        request.POST or None,
+        skills=skills,
+        current_levels=request.user.profile.skill_levels,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            goal_update(
+                goal=goal,
+                now=timezone.now(),
+                title=form.cleaned_data["title"],
+                target_levels=form.target_levels(),
+                weekly_hours=form.cleaned_data["weekly_hours"],
+                deadline=form.cleaned_data["deadline"],
+            )
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(request, f"Goal “{goal.title}” updated.")
+            return redirect("accounts:account")
+    return render(
+        request,
+        "learning/goal_edit.html",
+        {"form": form, "goal": goal},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -183,13 +260,33 @@ def lesson_begin(request: HttpRequest, lesson_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def lesson_mark_complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Complete a lesson; well under its estimated time, first ask whether it was skimmed."""
     lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
+    now = timezone.now()
     try:
-        lesson_complete(learner=request.user, lesson=lesson, now=timezone.now())
+        lesson_check_can_study(learner=request.user, lesson=lesson, now=now)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(lesson)
-    messages.success(request, f"“{lesson.title}” completed.")
+    study = lesson_study_time(learner=request.user, lesson=lesson, now=now)
+    already = LessonProgress.objects.filter(
+        learner=request.user, lesson=lesson, status=LessonProgress.Status.COMPLETED
+    ).exists()
+    if study.skimmed and not already and request.POST.get("confirm_skim") != "1":
+        return render(
+            request,
+            "learning/lesson_confirm_skim.html",
+            {"lesson": lesson, "study": study, "minutes_open": study.seconds // 60},
+        )
+    try:
+        progress = lesson_complete(learner=request.user, lesson=lesson, now=now)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(lesson)
+    if progress.skimmed:
+        messages.success(request, f"“{lesson.title}” marked as skimmed. Come back to it anytime.")
+    else:
+        messages.success(request, f"“{lesson.title}” completed.")
     outline = course_outline(learner=request.user, course=lesson.module.course)
     following = outline.next_lesson
     return redirect(following.lesson if following else lesson.module.course)

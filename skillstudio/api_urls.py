@@ -39,6 +39,16 @@ v1 = [
     path("auth/login", accounts_api.LoginView.as_view(), name="auth-login"),
     path("auth/refresh", accounts_api.RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout", accounts_api.LogoutView.as_view(), name="auth-logout"),
+    path(
+        "auth/password-reset",
+        accounts_api.PasswordResetRequestView.as_view(),
+        name="auth-password-reset",
+    ),
+    path(
+        "auth/password-reset/confirm",
+        accounts_api.PasswordResetConfirmView.as_view(),
+        name="auth-password-reset-confirm",
+    ),
     path("profile", accounts_api.ProfileView.as_view(), name="profile"),
     path("skills", catalog_api.SkillListView.as_view(), name="skill-list"),
     path("search", catalog_api.CatalogSearchView.as_view(), name="catalog-search"),

@@ -120,6 +120,20 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "learning:dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
+# Mail (password reset, notifications): the console backend prints mail in development;
+# set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST etc. to send.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="SkillStudio <no-reply@skillstudio.test>"
+)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 3)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -230,6 +244,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "skillstudio.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("AUTH_THROTTLE_RATE", default="10/min"),
+        # Reset e-mails per client address: enough for typos, too few to spam an inbox.
+        "password_reset": env.str("PASSWORD_RESET_THROTTLE_RATE", default="10/hour"),
         # Questions to the course tutor (GET /api/v1/lessons/{id}/ask), per user.
         "tutor": env.str("TUTOR_THROTTLE_RATE", default="30/min"),
     },

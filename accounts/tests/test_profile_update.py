@@ -11,7 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import LearnerProfile
-from accounts.services import difficulty_changed_at, profile_update
+from accounts.services import NOTIFICATION_KINDS, difficulty_changed_at, profile_update
 from catalog.tests.factories import SkillFactory
 from skillstudio.data_versions import learner_version
 
@@ -61,7 +61,7 @@ def _api(learner) -> APIClient:
     return api
 
 
-@pytest.mark.parametrize("door", ["onboarding", "api", "admin"])
+@pytest.mark.parametrize("door", ["account", "api", "admin"])
 def test_time_zone_change_is_the_same_row_through_every_door(
     door, client, learner, admin_user, django_capture_on_commit_callbacks
 ):
@@ -69,15 +69,15 @@ def test_time_zone_change_is_the_same_row_through_every_door(
     before = learner_version(learner.pk)
 
     with django_capture_on_commit_callbacks(execute=True):
-        if door == "onboarding":
+        if door == "account":
             client.force_login(learner)
             response = client.post(
-                reverse("learning:onboarding"),
+                reverse("accounts:account"),
                 {
-                    "title": "Goal",
-                    "level_python": "6",
-                    "weekly_hours": "5",
+                    "full_name": learner.full_name,
                     "timezone": "Asia/Tokyo",
+                    "weekly_hours": "5",
+                    "notifications": list(NOTIFICATION_KINDS),
                 },
             )
             assert response.status_code == 302

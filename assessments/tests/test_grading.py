@@ -124,3 +124,47 @@ def test_two_choices_on_single_choice_and_unknown_question_are_rejected(quiz):
 
 def test_normalize_text_ignores_case_and_spacing():
     assert normalize_text("  Hello \n  WORLD ") == "hello world"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("picks", "points"),
+    [
+        ((0, 1), Decimal("3")),  # both right: full points, correct
+        ((0,), Decimal("1.50")),  # one of two right: half
+        ((0, 2), Decimal("0.00")),  # one right, one wrong: they cancel
+        ((0, 1, 2), Decimal("1.50")),  # everything picked: one wrong pick takes a share back
+        ((2,), Decimal("0.00")),  # only wrong: never below zero
+    ],
+)
+def test_partial_credit_for_multiple_choice_is_an_authored_option(picks, points):
+    assessment = AssessmentFactory()
+    multi = QuestionFactory(
+        assessment=assessment, kind=Question.Kind.MULTIPLE_CHOICE, points=3, partial_credit=True
+    )
+    choices = [ChoiceFactory(question=multi, is_correct=c) for c in (True, True, False)]
+
+    (graded,) = grade_responses(
+        questions=questions_with_key(assessment=assessment),
+        responses={multi.pk: {"choices": [choices[i].pk for i in picks]}},
+    )
+
+    assert graded.points_awarded == points
+    # Only an exact set is correct evidence for the skill model.
+    assert graded.is_correct is (picks == (0, 1))
+
+
+@pytest.mark.django_db
+def test_without_partial_credit_multiple_choice_is_all_or_nothing():
+    assessment = AssessmentFactory()
+    multi = QuestionFactory(assessment=assessment, kind=Question.Kind.MULTIPLE_CHOICE, points=3)
+    right = ChoiceFactory(question=multi, is_correct=True)
+    ChoiceFactory(question=multi, is_correct=True)
+
+    (graded,) = grade_responses(
+        questions=questions_with_key(assessment=assessment),
+        responses={multi.pk: {"choices": [right.pk]}},
+    )
+
+    assert graded.points_awarded == 0
+    assert score_percent([graded]) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -160,7 +161,9 @@ def test_result_page_hides_the_key_until_the_rule_allows(client, learner):
 
     assert "Paris" not in hidden and "Paris is the capital." not in hidden
     assert "after your last allowed attempt or once you pass" in hidden
-    assert "Correct answer: Paris" in shown and "Paris is the capital." in shown
+    assert "<dt>Correct answer" not in hidden and "✓ Correct answer" not in hidden
+    assert "Paris is the capital." in shown
+    assert re.search(r"Paris</span>\s*<span class=\"badge ok\">✓ Correct answer", shown)
 
 
 def test_result_page_refuses_a_start_beyond_the_limit(client, learner):

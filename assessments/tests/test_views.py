@@ -117,7 +117,7 @@ def test_blank_answers_count_as_wrong_and_show_the_key(client, learner, quiz):
 
     attempt.refresh_from_db()
     assert attempt.score == Decimal("80.00")  # 4 of 5 equal-point questions
-    assert "Correct answer: 3.14 ± 0.01" in html
+    assert "<dt>Correct answer</dt><dd>3.14 ± 0.01</dd>" in html
 
 
 def test_double_submit_keeps_one_attempt_and_the_first_result(client, learner, quiz):

@@ -40,3 +40,12 @@ def render_markdown(text: str | None) -> SafeString:
         html, link_rel="noopener noreferrer nofollow", attribute_filter=_attribute_filter
     )
     return mark_safe(cleaned)  # noqa: S308
+
+
+@register.filter(name="markdown_inline")
+def render_markdown_inline(text: str | None) -> SafeString:
+    """Markdown for a line of text (a choice, a heading): the same cleaning, no <p> wrapper."""
+    html = str(render_markdown(text))
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return mark_safe(html)  # noqa: S308

@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from accounts.models import LearnerProfile
+from assessments.models import Assessment
+from assessments.tests.factories import AssessmentFactory
 from catalog.tests.factories import CourseFactory, LessonFactory, SkillFactory
 from insights.analytics import (
     current_streak,
@@ -114,6 +116,13 @@ def test_performance_summary_counts_only_the_window(learner):
     quiz_attempt(learner, at=NOW - timedelta(days=2), score=70)
     quiz_attempt(learner, at=NOW - timedelta(days=1), score=80)
     quiz_attempt(learner, at=NOW - timedelta(days=31), score=10)
+    # A diagnostic is a measurement, not a quiz result: not in the average nor the count.
+    quiz_attempt(
+        learner,
+        at=NOW - timedelta(days=1),
+        score=20,
+        assessment=AssessmentFactory(kind=Assessment.Kind.DIAGNOSTIC),
+    )
     start = NOW - timedelta(days=3)
     # Two sessions: 0-40 min (gaps of 20 min) and, after 2 h, 10 min: 50 min = 0.8 h.
     for minutes in (0, 20, 40, 160, 170):
@@ -225,7 +234,8 @@ def test_learning_pace_against_the_deadline(learner, first_progress, second_prog
     assert pace.status == status
     assert (pace.progress_percent, pace.expected_percent) == (expected_progress, 50.0)
     assert (
-        pace.reason == f"{expected_progress:g}% of the planned 20 hours done; 50% expected by now"
+        pace.reason
+        == f"{expected_progress:g}% of the path's 20 hours of material done; 50% expected by now"
     )
 
 

@@ -108,8 +108,8 @@ def test_dashboard_page_runs_the_same_queries_for_10_and_5000_events(
 
     assert queries[10] == queries[5000]
     # Study hours over 30 days: 1 session of 18 min (0.3 h) against 180 of them (54 h).
-    assert "<dt>Study hours</dt><dd>0.3</dd>" in pages[10]
-    assert "<dt>Study hours</dt><dd>54</dd>" in pages[5000]
+    assert "<dt>Time studied</dt><dd>0.3 h</dd>" in pages[10]
+    assert "<dt>Time studied</dt><dd>54 h</dd>" in pages[5000]
 
 
 def test_dashboard_api_runs_the_same_queries_for_10_and_5000_events(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -7,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments.models import Assessment
 from assessments.tests.factories import AssessmentAttemptFactory, AssessmentFactory
 from catalog.tests.factories import CourseFactory, SkillFactory
 from insights.models import LearningPathSnapshot, Recommendation
@@ -193,15 +195,31 @@ def test_progress_page_charts_have_text_alternatives(client, learner, other_lear
     GoalSkillFactory(goal=goal, skill=python, target_level=8)
     client.force_login(learner)
 
+    diagnostic = AssessmentFactory(title="Start check", kind=Assessment.Kind.DIAGNOSTIC)
+    AssessmentAttemptFactory(
+        learner=learner,
+        assessment=diagnostic,
+        started_at=now - timedelta(hours=3),
+        submitted_at=now - timedelta(hours=2),
+        score=Decimal("10"),
+    )
     response = client.get(reverse("insights:progress"))
 
     html = response.content.decode()
     assert response.status_code == 200
+    assert "Start check" not in html
     assert html.count("<svg") == 3
     assert "over the last 30 days: 3 in total" in html  # other learners' events not counted
     assert "latest: 72% on Python quiz" in html
     assert '<th scope="row">Python</th><td>6</td><td>Level 6 · familiar · 4 answers' in html
     assert "<td>8</td>" in html  # the target, not reached: familiar does not confirm it
+    # Counts have whole-number ticks, every time axis has dates, the last one pinned
+    # inside the chart, and a diagnostic is no quiz score.
+    assert re.search(r'text-anchor="end" dominant-baseline="middle">1</text>', html)
+    assert ">0.2</text>" not in html and ">0.5</text>" not in html
+    today = f"{timezone.now():%d %b}"
+    assert f'text-anchor="end">{today}</text>' in html
+    assert html.count(f'text-anchor="end">{(now - timedelta(minutes=30)):%d %b}</text>') >= 1
 
 
 def test_paths_page_lists_only_the_learners_goals(client, learner, other_learner):

@@ -173,8 +173,13 @@ def test_whole_learner_journey(page: Page, live_server, content, console_errors)
     page.get_by_role("button", name="Start this lesson").click()
     expect(page.locator(".badge.status-in_progress")).to_have_text("In progress")
     page.get_by_role("button", name="Mark as complete").click()
+    # Seconds after opening a 15-minute lesson: the page asks whether it was skimmed.
+    expect(page.get_by_role("heading", name="Done with “Variables” already?")).to_be_visible()
+    _shot(page, "confirm-skim")
+    page.get_by_role("button", name="Yes, mark as skimmed").click()
     expect(page.get_by_role("heading", name="Functions")).to_be_visible()
-    assert LessonProgress.objects.get(lesson=content["first"]).status == "completed"
+    progress = LessonProgress.objects.get(lesson=content["first"])
+    assert (progress.status, progress.skimmed) == ("completed", True)
 
     # Quiz: all right, so the level rises.
     page.goto(f"{base}/assessments/{content['quiz'].pk}/")

@@ -113,7 +113,10 @@ def test_lesson_complete(
     for someone in (learner, other_learner):
         EnrollmentFactory(learner=someone, course=world["course"])
     doors = {
-        "html": lambda: html.post(reverse("learning:lesson_complete", args=[lesson.pk])),
+        # Completed at once, so the page asks first: the learner confirms the skim.
+        "html": lambda: html.post(
+            reverse("learning:lesson_complete", args=[lesson.pk]), {"confirm_skim": "1"}
+        ),
         "api": lambda: api.post(f"/api/v1/learning/lessons/{lesson.pk}/complete"),
     }
 
@@ -144,7 +147,6 @@ def test_goal_create(
                 "title": "Backend developer",
                 "level_python": "7",
                 "weekly_hours": "4",
-                "timezone": learner.profile.timezone,
             },
         ),
         "api": lambda: api.post(
@@ -166,8 +168,8 @@ def test_goal_create(
         ),
         door=doors[door],
         capture_on_commit=django_capture_on_commit_callbacks,
-        # Onboarding also records the learner's time zone and onboarding moment (the
-        # profile update, a second action of that page).
+        # Onboarding also records the learner's onboarding moment (the profile update,
+        # a second action of that page).
         ignore=("accounts.LearnerProfile",),
     )
 

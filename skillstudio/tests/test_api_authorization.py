@@ -73,6 +73,9 @@ ADMIN_TOO = row(401, 200, 404, 404, 404, 200)
 ADMIN_TOO_DELETE = row(401, 204, 404, 404, 404, 204)
 OPEN_TO_ALL = row(200, 200, 200, 200, 200, 200)
 OPEN_TO_ALL_CREATED = row(201, 201, 201, 201, 201, 201)
+OPEN_TO_ALL_ACCEPTED = row(202, 202, 202, 202, 202, 202)
+# Open to everyone; the matrix's body carries a link that is not valid.
+OPEN_TO_ALL_BAD_LINK = row(400, 400, 400, 400, 400, 400)
 
 NOT_FOUND = row(404, 404, 404, 404, 404, 404)
 INSTRUCTORS_ONLY = row(401, 403, 403, 200, 200, 200)
@@ -87,6 +90,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("auth-login", "POST"): OPEN_TO_ALL,
     ("auth-refresh", "POST"): OPEN_TO_ALL,
     ("auth-logout", "POST"): OPEN_TO_ALL,
+    ("auth-password-reset", "POST"): OPEN_TO_ALL_ACCEPTED,
+    ("auth-password-reset-confirm", "POST"): OPEN_TO_ALL_BAD_LINK,
     ("profile", "GET"): SIGNED_IN,
     ("profile", "PATCH"): SIGNED_IN,
     ("skill-list", "GET"): PUBLIC_READ,
@@ -119,6 +124,7 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("goal-detail", "PATCH"): ADMIN_TOO,
     ("goal-detail", "DELETE"): ADMIN_TOO_DELETE,
     ("goal-abandon", "POST"): ADMIN_TOO,
+    ("goal-achieve", "POST"): ADMIN_TOO,
     ("enrollment-list", "GET"): SIGNED_IN,
     ("enrollment-list", "POST"): CREATED_BY_ANY_USER,
     ("enrollment-detail", "GET"): ADMIN_TOO,
@@ -185,6 +191,7 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
         "lesson-detail": {"course_id": course.pk, "module_id": module.pk, "pk": lesson.pk},
         "goal-detail": {"pk": w.goal.pk},
         "goal-abandon": {"pk": w.goal.pk},
+        "goal-achieve": {"pk": w.goal.pk},
         "enrollment-detail": {"pk": w.enrollment.pk},
         "progress-detail": {"pk": w.progress.pk},
         "lesson-start": {"lesson_id": lesson.pk},
@@ -232,6 +239,12 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
         ("auth-login", "POST"): {"email": "alice@example.com", "password": PASSWORD},
         ("auth-refresh", "POST"): {"refresh": w.refresh_token},
         ("auth-logout", "POST"): {"refresh": w.refresh_token},
+        ("auth-password-reset", "POST"): {"email": "alice@example.com"},
+        ("auth-password-reset-confirm", "POST"): {
+            "uid": "MQ",
+            "token": "not-a-token",
+            "new_password": "Str0ng-pass-phrase",
+        },
         ("profile", "PATCH"): {"timezone": "Europe/Paris"},
         ("course-list", "POST"): {"title": "New course", "estimated_hours": 3},
         ("course-detail", "PUT"): {"title": "Renamed", "estimated_hours": 4, "status": "published"},

@@ -40,6 +40,10 @@ NOT_LEARNER_READS = {
     "catalog:course_leave",
     "learning:lesson_start",
     "learning:goal_abandon",
+    "learning:goal_achieve",
+    # A one-time link from the reset e-mail (its GET only stores the token in the session
+    # and redirects); the e-mail test follows it.
+    "accounts:password_reset_confirm",
     "learning:lesson_complete",
     "assessments:start",
     "assessments:skill_check",
@@ -59,6 +63,9 @@ NOT_LEARNER_READS = {
     "api-v1:ai-recommendation-action",
     "api-v1:ai-generate-learning-path",
     "api-v1:goal-abandon",
+    "api-v1:goal-achieve",
+    "api-v1:auth-password-reset",
+    "api-v1:auth-password-reset-confirm",
     "api-v1:attempt-submit",
     "api-v1:attempt-answer",
     "api-v1:attempt-skill-check",
@@ -138,6 +145,11 @@ def learner_reads(learner: User) -> list[Read]:
         Read("accounts:login", reverse("accounts:login")),
         Read("accounts:password_change", reverse("accounts:password_change")),
         Read("accounts:password_change_done", reverse("accounts:password_change_done")),
+        Read("accounts:account", reverse("accounts:account")),
+        Read("accounts:password_reset", reverse("accounts:password_reset")),
+        Read("accounts:password_reset_done", reverse("accounts:password_reset_done")),
+        Read("accounts:password_reset_complete", reverse("accounts:password_reset_complete")),
+        Read("learning:goal_new", reverse("learning:goal_new")),
         Read("catalog:course_list", reverse("catalog:course_list")),
         Read("catalog:course_list", reverse("catalog:course_list") + "?q=python", htmx=True),
         Read("catalog:course_detail", course.get_absolute_url()),
@@ -191,6 +203,7 @@ def learner_reads(learner: User) -> list[Read]:
     if goal is not None:
         reads += [
             Read("insights:path", reverse("insights:path", args=[goal.pk])),
+            Read("learning:goal_edit", reverse("learning:goal_edit", args=[goal.pk])),
             Read("api-v1:goal-detail", f"/api/v1/learning/goals/{goal.pk}/"),
             Read("api-v1:ai-learning-path", f"/api/v1/ai/learning-path?goal_id={goal.pk}"),
             Read(
