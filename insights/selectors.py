@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import F, Window
+from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer
 from catalog.models import Course, Skill
 from insights.mastery import SkillMastery, describe
-from insights.models import DropoutRisk, LearnerSkillState, Recommendation
+from insights.models import DropoutRisk, InstructorMessage, LearnerSkillState, Recommendation
 from learning.models import Enrollment
 
 # Scores used for revision and struggling topics come from the learner's latest answers
@@ -239,3 +239,18 @@ def struggling_learners(*, course: Course) -> list[dict]:
         }
         for user_id, full_name, email, struggle in rows
     ]
+
+
+def unread_instructor_messages(*, learner: User) -> list[InstructorMessage]:
+    """The learner's unread instructor messages, newest first, with sender and course
+    (one query)."""
+    return list(
+        InstructorMessage.objects.filter(learner=learner, read_at__isnull=True)
+        .select_related("sender", "course")
+        .order_by("-created_at", "-id")[:20]
+    )
+
+
+def learner_messages(*, user: User) -> QuerySet[InstructorMessage]:
+    """The instructor messages ``user`` may read and mark read: their own."""
+    return InstructorMessage.objects.filter(learner=user)

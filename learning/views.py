@@ -21,6 +21,7 @@ from catalog.search import lessons_related
 from catalog.selectors import lessons_visible_to
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import RecommendationCard
+from insights.selectors import unread_instructor_messages
 from learning.forms import GoalForm
 from learning.models import Enrollment, LessonProgress
 from learning.selectors import CourseOutline, LessonOutline, course_outline, goals_for
@@ -45,7 +46,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "learning/dashboard.html",
-        {"dash": data, "recommendations": recommendations},
+        {
+            "dash": data,
+            "recommendations": recommendations,
+            # Not cached with the rest: a message must show up on the next visit.
+            "instructor_messages": unread_instructor_messages(learner=request.user),
+        },
     )
     response[CACHE_HEADER] = "hit" if hit else "miss"
     return response

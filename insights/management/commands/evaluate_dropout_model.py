@@ -6,7 +6,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from insights.instructor import ReviewOutcomes, review_outcomes
 from insights.ml.dropout import HIGH_FROM, evaluate_dropout
+from insights.models import RiskReview
 
 
 def _fmt(value: float | None) -> str:
@@ -54,3 +56,20 @@ class Command(BaseCommand):
             f"  ({time.perf_counter() - started:.1f} s)",
         ]
         self.stdout.write("\n".join(lines))
+        self.stdout.write("\n".join(review_lines(review_outcomes())))
+
+
+def review_lines(outcomes: ReviewOutcomes) -> list[str]:
+    """What instructors did with the served risks (R-INSTR's closed loop)."""
+    if not outcomes.reviews:
+        return ["Instructor reviews of at-risk learners: none recorded yet."]
+    lines = [
+        f"Instructor reviews of at-risk learners: {outcomes.reviews}, "
+        f"not useful {outcomes.not_useful_rate:.1%}"
+    ]
+    for action, label in RiskReview.Action.choices:
+        count = outcomes.by_action.get(action, 0)
+        statuses = outcomes.outcomes.get(action, {})
+        ended = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "none"
+        lines.append(f"  {label.lower()}: {count} (enrollments now: {ended})")
+    return lines
