@@ -44,6 +44,7 @@ NOT_LEARNER_READS = {
     "assessments:start",
     "insights:path_generate",
     "insights:recommendation_action",
+    "insights:message_read",
     "api-schema",  # the OpenAPI document: no learner data, and slow to build
     "api-docs",
     "api-v1:auth-register",
