@@ -22,6 +22,7 @@ from insights.models import DropoutRisk, InstructorMessage, LearningPathSnapshot
 from insights.paths import generate_learning_path
 from insights.recommendations import recommendation_act
 from learning.models import LearningGoal
+from skillstudio.data_versions import learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
 # Accepting or skipping a card: one row, no follow-up (the card's state is the answer).
@@ -107,6 +108,7 @@ def instructor_message_send(
             risk=risk, reviewer=sender, action=RiskReview.Action.MESSAGED, now=now, message=message
         )
         defer(MESSAGE_EMAIL_TASK, message_id=message.pk)
+        learners_changed([enrollment.learner_id])  # the dashboard's unread messages
     return message
 
 
@@ -141,6 +143,10 @@ def instructor_message_email(*, message_id: int, now: datetime) -> bool:
 
 def instructor_message_read(*, message: InstructorMessage, now: datetime) -> InstructorMessage:
     """Mark the learner's message read (the first time only; re-marking changes nothing)."""
-    InstructorMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now)
+    with transaction.atomic():
+        if InstructorMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(
+            read_at=now
+        ):
+            learners_changed([message.learner_id])
     message.refresh_from_db(fields=["read_at"])
     return message

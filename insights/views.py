@@ -14,7 +14,7 @@ from insights.mastery import states_explained
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, path_payload
 from insights.progress import activity_per_day, quiz_scores, skill_rows
-from insights.selectors import learner_messages
+from insights.selectors import learner_messages, message_card
 from insights.services import instructor_message_read, learning_path_generate, recommendation_act
 from learning.selectors import goals_for
 
@@ -162,6 +162,10 @@ def message_read(request: HttpRequest, message_id: int) -> HttpResponse:
     )
     message = instructor_message_read(message=message, now=timezone.now())
     if request.htmx:
-        return render(request, "insights/_instructor_messages.html#message", {"message": message})
+        return render(
+            request,
+            "insights/_instructor_messages.html#message",
+            {"message": message_card(message)},
+        )
     messages.success(request, "Marked as read.")
     return redirect("learning:dashboard")

@@ -399,3 +399,26 @@ def test_evaluation_says_when_no_review_is_recorded(db):
     assert review_lines(review_outcomes()) == [
         "Instructor reviews of at-risk learners: none recorded yet."
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_warm_dashboard_shows_a_new_message_and_drops_it_once_read(
+    client, learner, instructor, django_assert_max_num_queries
+):
+    from insights.services import instructor_message_read, instructor_message_send
+
+    w = build_world(learner=learner, instructor=instructor)
+    client.force_login(learner)
+    client.get(reverse("learning:dashboard"))
+    with django_assert_max_num_queries(2):  # session, user: messages come from the cache
+        assert (
+            "Messages from your instructors"
+            not in client.get(reverse("learning:dashboard")).content.decode()
+        )
+
+    message = instructor_message_send(
+        risk=w.risk, sender=instructor, body="Ping from Ines", now=timezone.now()
+    )
+    assert "Ping from Ines" in client.get(reverse("learning:dashboard")).content.decode()
+    instructor_message_read(message=message, now=timezone.now())
+    assert "Ping from Ines" not in client.get(reverse("learning:dashboard")).content.decode()
