@@ -224,6 +224,10 @@ class LearnerRow:
     risk_probability: float | None
 
     @property
+    def pace_label(self) -> str:
+        return self.pace.replace("_", " ").capitalize()
+
+    @property
     def average_level(self) -> float:
         levels = [c.mastery.level for c in self.cells if c.mastery.level is not None]
         return sum(levels) / len(levels) if levels else 0.0
@@ -298,6 +302,15 @@ FILTERS = {
     "behind": lambda r: r.pace == "behind",
     "inactive": lambda r: r.last_activity is None,
     "completed": lambda r: r.status == Enrollment.Status.COMPLETED,
+}
+
+FILTER_LABELS = {
+    "all": "Everyone",
+    "struggling": "Struggling",
+    "at_risk": "Medium or high risk",
+    "behind": "Behind their pace",
+    "inactive": "No activity yet",
+    "completed": "Completed",
 }
 
 

@@ -102,7 +102,7 @@ def learners(request: HttpRequest, course_id: int) -> HttpResponse:
         "descending": descending,
         "show": show,
         "query": query,
-        "filters": list(instructor.FILTERS),
+        "filters": instructor.FILTER_LABELS.items(),
         "tab": "learners",
     }
     template = "insights/instructor/learners.html"

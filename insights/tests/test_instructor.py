@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import LearnerFactory
 from assessments.models import AssessmentAttempt
-from insights.instructor import review_outcomes
+from insights.instructor import FILTER_LABELS, FILTERS, review_outcomes
 from insights.management.commands.evaluate_dropout_model import review_lines
 from insights.models import (
     DropoutRisk,
@@ -422,3 +422,11 @@ def test_a_warm_dashboard_shows_a_new_message_and_drops_it_once_read(
     assert "Ping from Ines" in client.get(reverse("learning:dashboard")).content.decode()
     instructor_message_read(message=message, now=timezone.now())
     assert "Ping from Ines" not in client.get(reverse("learning:dashboard")).content.decode()
+
+
+def test_learners_filter_menu_names_every_filter_in_words(client, world, instructor):
+    client.force_login(instructor)
+    body = client.get(reverse("teach:learners", args=[world.course.pk])).content.decode()
+    for value, label in FILTER_LABELS.items():
+        assert f'<option value="{value}"' in body and label in body
+    assert set(FILTER_LABELS) == set(FILTERS)
