@@ -430,3 +430,27 @@ def test_learners_filter_menu_names_every_filter_in_words(client, world, instruc
     for value, label in FILTER_LABELS.items():
         assert f'<option value="{value}"' in body and label in body
     assert set(FILTER_LABELS) == set(FILTERS)
+
+
+@pytest.mark.parametrize(
+    ("who", "visible"), [("instructor", True), ("other_instructor", False), ("admin_user", True)]
+)
+def test_reviews_and_messages_in_the_admin_are_scoped(client, world, request, who, visible):
+    now = timezone.now()
+    RiskReview.objects.create(
+        enrollment=world.enrollment,
+        action="acknowledged",
+        probability=0.7,
+        level="high",
+        created_at=now,
+    )
+    InstructorMessage.objects.create(
+        learner=world.enrollment.learner, course=world.course, body="Secret note", created_at=now
+    )
+    client.force_login(request.getfixturevalue(who))
+    reviews = client.get(reverse("admin:insights_riskreview_changelist"))
+    messages = client.get(reverse("admin:insights_instructormessage_changelist"))
+    assert reviews.status_code == messages.status_code == 200
+    assert (reviews.context["cl"].result_count, messages.context["cl"].result_count) == (
+        (1, 1) if visible else (0, 0)
+    )
