@@ -454,3 +454,26 @@ def test_reviews_and_messages_in_the_admin_are_scoped(client, world, request, wh
     assert (reviews.context["cl"].result_count, messages.context["cl"].result_count) == (
         (1, 1) if visible else (0, 0)
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/teach/courses/99999999999999999999/",
+        "/teach/courses/{course}/learners/99999999999999999999/",
+        "/teach/assessments/99999999999999999999/item-analysis/",
+        "/teach/courses/{course}/learners/?page=zz&q=%00",
+    ],
+)
+def test_hostile_ids_and_params_are_4xx_never_500(client, world, instructor, url):
+    client.force_login(instructor)
+    response = client.get(url.format(course=world.course.pk))
+    assert response.status_code < 500
+
+
+def test_a_message_with_a_nul_byte_is_refused_not_a_500(client, world, instructor):
+    client.force_login(instructor)
+    url = reverse("teach:risk_action", args=[world.course.pk, world.enrollment.pk, "message"])
+    response = client.post(url, {"body": "hi\x00there"})
+    assert 400 <= response.status_code < 500
+    assert not InstructorMessage.objects.exists()
