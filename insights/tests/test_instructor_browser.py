@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from accounts.tests.factories import InstructorFactory, LearnerFactory
 from insights.models import InstructorMessage, RiskReview
 from skillstudio.testing import build_world
 
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db", "plain_static")]
 
 
@@ -41,6 +44,10 @@ def test_instructor_messages_an_at_risk_learner_who_reads_it(page: Page, live_se
     expect(card).to_contain_text("messaged the learner by Ines Instructor")
     card.get_by_role("button", name="Not useful").click()
     expect(card).to_contain_text("not useful by Ines Instructor")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "teach-at-risk.png", full_page=True)
+    page.goto(f"{base}/teach/courses/{world.course.pk}/learners/")
+    page.screenshot(path=ARTIFACTS / "teach-learners.png", full_page=True)
     assert sorted(RiskReview.objects.values_list("action", flat=True)) == [
         "messaged",
         "not_useful",
@@ -51,6 +58,7 @@ def test_instructor_messages_an_at_risk_learner_who_reads_it(page: Page, live_se
     messages = page.locator("#instructor-messages")
     expect(messages).to_contain_text("Shall we plan this week together?")
     expect(messages).to_contain_text("Ines Instructor")
+    page.screenshot(path=ARTIFACTS / "dashboard-message.png", full_page=True)
     messages.get_by_role("button", name="Mark as read").click()
     expect(messages).to_contain_text("Read")
     assert InstructorMessage.objects.get().read_at is not None
