@@ -14,10 +14,12 @@ from insights.ml.registry import RegistryError, model_activate, model_rollback
 from insights.ml.segments import segment_overview, served_segments
 from insights.models import (
     DropoutRisk,
+    InstructorMessage,
     LearnerSkillState,
     LearningPathSnapshot,
     MLModel,
     Recommendation,
+    RiskReview,
 )
 from insights.selectors import profile_of
 from learning.models import Enrollment
@@ -206,3 +208,23 @@ class MLModelAdmin(admin.ModelAdmin):
             return
         summary = ", ".join(f"{model.name} v{model.version}" for model in restored)
         self.message_user(request, f"Active now: {summary}.", messages.SUCCESS)
+
+
+@admin.register(RiskReview)
+class RiskReviewAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
+    # Written from the at-risk page (/teach/); read back by evaluate_dropout_model.
+    owner_path = "enrollment__course__owner"
+    instructor_actions = frozenset({"view"})
+    list_display = ("enrollment", "action", "level", "probability", "reviewer", "created_at")
+    list_filter = ("action", "level")
+    list_select_related = ("enrollment__learner", "enrollment__course", "reviewer")
+    search_fields = ("enrollment__learner__email", "enrollment__course__title")
+
+
+@admin.register(InstructorMessage)
+class InstructorMessageAdmin(ReadOnlyAdminMixin, ScopedModelAdmin):
+    owner_path = "course__owner"
+    instructor_actions = frozenset({"view"})
+    list_display = ("learner", "course", "sender", "created_at", "read_at", "emailed_at")
+    list_select_related = ("learner", "course", "sender")
+    search_fields = ("learner__email", "course__title")

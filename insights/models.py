@@ -440,3 +440,80 @@ class QuestionItemAnalysis(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question}: {self.answers} answers"
+
+
+class InstructorMessage(models.Model):
+    """A message an instructor sent a learner of one of their courses (R-INSTR).
+
+    Shown on the learner's dashboard until they mark it read, and e-mailed once
+    (``emailed_at`` records the send, so a re-run job does not send it twice).
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="instructor_messages"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sent_instructor_messages",
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["learner", "-created_at"],
+                condition=models.Q(read_at__isnull=True),
+                name="instructor_message_unread",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} → {self.learner}: {self.body[:40]}"
+
+
+class RiskReview(models.Model):
+    """What an instructor did about one at-risk enrollment, with the risk as they saw it.
+
+    ``evaluate_dropout_model`` reads these rows back: how often a flag was judged not
+    useful, and how the reviewed enrollments ended (the closed loop of R-INSTR).
+    """
+
+    class Action(models.TextChoices):
+        MESSAGED = "messaged", "Messaged the learner"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        NOT_USEFUL = "not_useful", "Not useful"
+
+    enrollment = models.ForeignKey(
+        "learning.Enrollment", on_delete=models.CASCADE, related_name="risk_reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    probability = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    level = models.CharField(max_length=10, choices=DropoutRisk.Level.choices)
+    model = models.ForeignKey(MLModel, on_delete=models.SET_NULL, null=True, related_name="+")
+    message = models.ForeignKey(
+        InstructorMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=["messaged", "acknowledged", "not_useful"]),
+                name="risk_review_action_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment}: {self.get_action_display()}"

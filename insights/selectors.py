@@ -6,20 +6,25 @@ the dashboard built on top of them stays bounded.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import F, Window
+import redis.exceptions
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer
 from catalog.models import Course, Skill
 from insights.mastery import SkillMastery, describe
-from insights.models import DropoutRisk, LearnerSkillState, Recommendation
+from insights.models import DropoutRisk, InstructorMessage, LearnerSkillState, Recommendation
 from learning.models import Enrollment
+from skillstudio.data_versions import learner_version
 
 # Scores used for revision and struggling topics come from the learner's latest answers
 # on each skill, so an old bad week stops counting once they have answered this many again.
@@ -239,3 +244,68 @@ def struggling_learners(*, course: Course) -> list[dict]:
         }
         for user_id, full_name, email, struggle in rows
     ]
+
+
+# Unread messages are cached per learner data version: sending or reading one moves the
+# version on (insights.services), so a warm dashboard costs no query for them.
+MESSAGES_TTL = 600
+
+
+@dataclass(frozen=True)
+class MessageCard:
+    """An instructor's message as the learner's dashboard shows it."""
+
+    pk: int
+    sender_name: str
+    course_title: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+def message_card(message: InstructorMessage) -> MessageCard:
+    sender = message.sender
+    return MessageCard(
+        message.pk,
+        (sender.full_name or sender.email) if sender else "Your instructor",
+        message.course.title,
+        message.body,
+        message.created_at,
+        message.read_at,
+    )
+
+
+def _unread_cards(learner: User) -> list[MessageCard]:
+    return [
+        message_card(message)
+        for message in InstructorMessage.objects.filter(learner=learner, read_at__isnull=True)
+        .select_related("sender", "course")
+        .order_by("-created_at", "-id")[:20]
+    ]
+
+
+def unread_instructor_messages(*, learner: User) -> list[MessageCard]:
+    """The learner's unread instructor messages, newest first (one query, none when cached).
+
+    Like the dashboard cache: not read or filled inside a transaction, and Redis being
+    unreachable only costs the query."""
+    in_transaction = transaction.get_connection().in_atomic_block
+    version = None if in_transaction else learner_version(learner.pk)
+    if version is None:
+        return _unread_cards(learner)
+    key = f"instructor-messages:{learner.pk}:{version}"
+    try:
+        cached = cache.get(key)
+    except redis.exceptions.RedisError:
+        return _unread_cards(learner)
+    if cached is not None:
+        return cached
+    cards = _unread_cards(learner)
+    with contextlib.suppress(redis.exceptions.RedisError):
+        cache.set(key, cards, timeout=MESSAGES_TTL)
+    return cards
+
+
+def learner_messages(*, user: User) -> QuerySet[InstructorMessage]:
+    """The instructor messages ``user`` may read and mark read: their own."""
+    return InstructorMessage.objects.filter(learner=user)

@@ -1,5 +1,6 @@
-"""Learner writes owned by insights: generating a learning path, acting on a
-recommendation.
+"""Writes owned by insights: generating a learning path, acting on a recommendation
+(learners); messaging a learner and recording what was done about a dropout risk
+(instructors, R-INSTR).
 
 The HTML views and the API import learner writes from here only (never from
 insights.recommendations, whose writers belong to the follow-up task and the jobs) and
@@ -10,17 +11,33 @@ bumps (via the functions it calls) and the learner's deferred follow-up.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 
-from insights.models import LearningPathSnapshot
+from insights.models import DropoutRisk, InstructorMessage, LearningPathSnapshot, RiskReview
 from insights.paths import PathGeneration, path_generate
 from insights.recommendations import recommendation_act
 from learning.models import LearningGoal
+from skillstudio.data_versions import learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
 # Accepting or skipping a card: one row, no follow-up (the card's state is the answer).
-__all__ = ["learning_path_generate", "recommendation_act"]
+__all__ = [
+    "instructor_message_email",
+    "instructor_message_read",
+    "instructor_message_send",
+    "learning_path_generate",
+    "recommendation_act",
+    "risk_review_record",
+]
+
+MESSAGE_MAX_LENGTH = 5000
+# Deferred by instructor_message_send; the task calls instructor_message_email.
+MESSAGE_EMAIL_TASK = "insights.email_instructor_message"
 
 
 def learning_path_generate(*, goal: LearningGoal, now: datetime) -> PathGeneration:
@@ -42,3 +59,96 @@ def learning_path_generate(*, goal: LearningGoal, now: datetime) -> PathGenerati
         if result.created:
             defer(LEARNER_FOLLOW_UP, learner_id=goal.learner_id)
     return result
+
+
+def risk_review_record(
+    *,
+    risk: DropoutRisk,
+    reviewer: Any,
+    action: str,
+    now: datetime,
+    message: InstructorMessage | None = None,
+) -> RiskReview:
+    """Record what ``reviewer`` did about ``risk``, with the risk as it stood then.
+
+    Whether the reviewer may act on this enrollment is the caller's selector's business
+    (``insights.instructor.course_risks`` over ``managed_courses``)."""
+    if action not in RiskReview.Action.values:
+        raise ValidationError({"action": f"Use one of: {', '.join(RiskReview.Action.values)}."})
+    return RiskReview.objects.create(
+        enrollment_id=risk.enrollment_id,
+        reviewer=reviewer,
+        action=action,
+        probability=risk.probability,
+        level=risk.level,
+        model_id=risk.model_id,
+        message=message,
+        created_at=now,
+    )
+
+
+def instructor_message_send(
+    *, risk: DropoutRisk, sender: Any, body: str, now: datetime
+) -> InstructorMessage:
+    """Message the learner of an at-risk enrollment: shown on their dashboard, e-mailed
+    through the outbox, and recorded as a ``messaged`` review of the risk."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "Write a message first."})
+    if len(body) > MESSAGE_MAX_LENGTH:
+        raise ValidationError({"body": f"Keep it under {MESSAGE_MAX_LENGTH} characters."})
+    enrollment = risk.enrollment
+    with transaction.atomic():
+        message = InstructorMessage.objects.create(
+            learner_id=enrollment.learner_id,
+            sender=sender,
+            course_id=enrollment.course_id,
+            body=body,
+            created_at=now,
+        )
+        risk_review_record(
+            risk=risk, reviewer=sender, action=RiskReview.Action.MESSAGED, now=now, message=message
+        )
+        defer(MESSAGE_EMAIL_TASK, message_id=message.pk)
+        learners_changed([enrollment.learner_id])  # the dashboard's unread messages
+    return message
+
+
+def instructor_message_email(*, message_id: int, now: datetime) -> bool:
+    """E-mail one message to its learner once; False when gone or already sent.
+
+    The row is claimed before sending (a conditional update), so a redelivered job never
+    sends twice; a failed send releases the claim for the retry."""
+    claimed = InstructorMessage.objects.filter(pk=message_id, emailed_at__isnull=True).update(
+        emailed_at=now
+    )
+    if not claimed:
+        return False
+    message = InstructorMessage.objects.select_related("learner", "sender", "course").get(
+        pk=message_id
+    )
+    sender = (
+        message.sender.full_name or message.sender.email if message.sender else "Your instructor"
+    )
+    try:
+        send_mail(
+            subject=f"A message from {sender} about {message.course.title}",
+            message=f"{message.body}\n\nSee it on your SkillStudio dashboard.",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[message.learner.email],
+        )
+    except Exception:
+        InstructorMessage.objects.filter(pk=message_id).update(emailed_at=None)
+        raise
+    return True
+
+
+def instructor_message_read(*, message: InstructorMessage, now: datetime) -> InstructorMessage:
+    """Mark the learner's message read (the first time only; re-marking changes nothing)."""
+    with transaction.atomic():
+        if InstructorMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(
+            read_at=now
+        ):
+            learners_changed([message.learner_id])
+    message.refresh_from_db(fields=["read_at"])
+    return message

@@ -23,6 +23,7 @@ from insights.dashboard import ACTIVE_DAYS, WARM_CHUNK, warm_active_dashboards, 
 from insights.ml import dropout, irt, segments, training
 from insights.models import MLModel
 from insights.recommendations import recommendations_refresh
+from insights.services import instructor_message_email
 from skillstudio.jobs import JobTask, defer
 
 logger = logging.getLogger(__name__)
@@ -195,3 +196,10 @@ def refresh_item_analysis(
         len(report.failed),
     )
     return {"analysed": len(report.analysed), "failed": len(report.failed)}
+
+
+@shared_task(base=JobTask, name="insights.email_instructor_message")
+def email_instructor_message(message_id: int) -> bool:
+    """E-mail an instructor's message to its learner (deferred by instructor_message_send);
+    sends at most once however often it is delivered."""
+    return instructor_message_email(message_id=message_id, now=timezone.now())

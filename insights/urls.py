@@ -11,6 +11,7 @@ urlpatterns = [
     path("paths/<int:goal_id>/", views.path_detail, name="path"),
     path("paths/<int:goal_id>/generate/", views.path_generate, name="path_generate"),
     path("progress/", views.progress, name="progress"),
+    path("messages/<int:message_id>/read/", views.message_read, name="message_read"),
     path(
         "recommendations/<int:recommendation_id>/<slug:action>/",
         views.recommendation_action,

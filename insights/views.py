@@ -14,8 +14,8 @@ from insights.mastery import states_explained
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, path_payload
 from insights.progress import activity_per_day, quiz_scores, skill_rows
-from insights.selectors import learner_timezone
-from insights.services import learning_path_generate, recommendation_act
+from insights.selectors import learner_messages, learner_timezone, message_card
+from insights.services import instructor_message_read, learning_path_generate, recommendation_act
 from learning.selectors import goals_for
 
 RECOMMENDATION_ACTIONS = {"accept": "accepted", "skip": "skipped"}
@@ -153,3 +153,21 @@ def progress(request: HttpRequest) -> HttpResponse:
             "skill_chart": charts.level_chart([(s.name, s.level, s.target) for s in skills]),
         },
     )
+
+
+@login_required
+@require_POST
+def message_read(request: HttpRequest, message_id: int) -> HttpResponse:
+    """Mark an instructor's message read: HTMX swaps the message, plain POSTs go back."""
+    message = get_object_or_404(
+        learner_messages(user=request.user).select_related("sender", "course"), pk=message_id
+    )
+    message = instructor_message_read(message=message, now=timezone.now())
+    if request.htmx:
+        return render(
+            request,
+            "insights/_instructor_messages.html#message",
+            {"message": message_card(message)},
+        )
+    messages.success(request, "Marked as read.")
+    return redirect("learning:dashboard")

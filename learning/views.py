@@ -23,6 +23,7 @@ from catalog.selectors import lessons_visible_to
 from insights.analytics import figure_definitions
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import RecommendationCard
+from insights.selectors import unread_instructor_messages
 from learning.forms import GoalForm
 from learning.models import Enrollment, LessonProgress
 from learning.selectors import CourseOutline, LessonOutline, course_outline, goals_for
@@ -60,6 +61,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "dash": data,
             "recommendations": recommendations,
             "figure_definitions": figure_definitions(days=data["performance_summary"]["days"]),
+            # Not cached with the rest: a message must show up on the next visit.
+            "instructor_messages": unread_instructor_messages(learner=request.user),
         },
     )
     response[CACHE_HEADER] = "hit" if hit else "miss"

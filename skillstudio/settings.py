@@ -120,7 +120,7 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "learning:dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
-# Mail (password reset, notifications): the console backend prints mail in development;
+# Mail (password reset, instructor messages): the console backend prints mail in development;
 # set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST etc. to send.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("learn/", include("learning.urls")),
     path("assessments/", include("assessments.urls")),
     path("insights/", include("insights.urls")),
+    path("teach/", include("insights.instructor_urls")),
     path("api/", include("skillstudio.api_urls")),
 ]
 

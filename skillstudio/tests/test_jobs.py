@@ -227,6 +227,7 @@ def test_every_project_task_acks_late_and_retries_transient_errors():
         "catalog.index_lesson",
         "insights.adjust_learner_chunk",
         "insights.adjust_learning_paths_weekly",
+        "insights.email_instructor_message",
         "insights.refit_skill_model",
         "insights.refresh_item_analysis",
         "insights.refresh_recommendations",

@@ -50,6 +50,7 @@ NOT_LEARNER_READS = {
     "assessments:course_challenge",
     "insights:path_generate",
     "insights:recommendation_action",
+    "insights:message_read",
     "api-schema",  # the OpenAPI document: no learner data, and slow to build
     "api-docs",
     "api-v1:auth-register",

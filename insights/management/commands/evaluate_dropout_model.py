@@ -10,8 +10,10 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from insights.instructor import ReviewOutcomes, review_outcomes
 from insights.ml.calibration import RECALL_TARGETS, CalibrationBin, LightStats
 from insights.ml.dropout import HIGH_FROM, MEDIUM_FROM, Evaluation, evaluate_dropout
+from insights.models import RiskReview
 
 DEFAULT_CUTOFFS = (28, 56, 112)
 
@@ -147,3 +149,20 @@ class Command(BaseCommand):
                 "",
             ]
             self.stdout.write("\n".join(lines))
+        self.stdout.write("\n".join(review_lines(review_outcomes())))
+
+
+def review_lines(outcomes: ReviewOutcomes) -> list[str]:
+    """What instructors did with the served risks (R-INSTR's closed loop)."""
+    if not outcomes.reviews:
+        return ["Instructor reviews of at-risk learners: none recorded yet."]
+    lines = [
+        f"Instructor reviews of at-risk learners: {outcomes.reviews}, "
+        f"not useful {outcomes.not_useful_rate:.1%}"
+    ]
+    for action, label in RiskReview.Action.choices:
+        count = outcomes.by_action.get(action, 0)
+        statuses = outcomes.outcomes.get(action, {})
+        ended = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "none"
+        lines.append(f"  {label.lower()}: {count} (enrollments now: {ended})")
+    return lines
