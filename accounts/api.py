@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from redis.exceptions import RedisError
@@ -17,9 +18,15 @@ from rest_framework_simplejwt.views import (
     TokenRefreshView,
 )
 
+from accounts import privacy
 from accounts.lockout import lockout_message
-from accounts.models import LearnerProfile
-from accounts.serializers import ProfileSerializer, RegisterSerializer, UserSerializer
+from accounts.models import DataExport, LearnerProfile
+from accounts.serializers import (
+    DataExportSerializer,
+    ProfileSerializer,
+    RegisterSerializer,
+    UserSerializer,
+)
 from accounts.services import profile_update, user_register
 from skillstudio.client_ip import client_ip
 
@@ -121,3 +128,50 @@ class ProfileView(generics.RetrieveUpdateAPIView):
             # PATCH semantics inside the object too: keys not sent are kept.
             fields["preferences"] = {**profile.preferences, **data["preferences"]}
         serializer.instance = profile_update(profile=profile, now=timezone.now(), **fields)
+
+
+class ProfileExportView(generics.GenericAPIView):
+    """Your data export: GET its state (and download link when ready), POST to ask for one.
+
+    The ZIP is built by a worker (it may hold years of activity); POST answers 202 at once,
+    and asking again while one is being prepared returns that one.
+    """
+
+    serializer_class = DataExportSerializer
+
+    @extend_schema(responses={200: DataExportSerializer, 404: None})
+    def get(self, request: Request) -> Response:
+        export = privacy.latest_export(user=request.user)
+        if export is None:
+            raise exceptions.NotFound("You have not asked for an export yet: POST to ask.")
+        return Response(self.get_serializer(export).data)
+
+    @extend_schema(request=None, responses={202: DataExportSerializer})
+    def post(self, request: Request) -> Response:
+        export = privacy.data_export_request(learner=request.user, now=timezone.now())
+        return Response(self.get_serializer(export).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportGoneError(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "This download link has expired. Ask for a new export."
+    default_code = "gone"
+
+
+class ProfileExportDownloadView(generics.GenericAPIView):
+    """The export's ZIP, for its owner only, until the link expires (then 410)."""
+
+    @extend_schema(responses={(200, "application/zip"): bytes, 404: None, 410: None})
+    def get(self, request: Request, token: str) -> HttpResponse:
+        try:
+            export = privacy.export_for_download(user=request.user, token=token, now=timezone.now())
+        except DataExport.DoesNotExist as error:
+            raise Http404("No such export.") from error
+        except privacy.ExportGone as error:
+            raise ExportGoneError from error
+        response = HttpResponse(bytes(export.content), content_type="application/zip")
+        response["Content-Disposition"] = (
+            f'attachment; filename="skillstudio-export-{export.ready_at:%Y%m%d}.zip"'
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response

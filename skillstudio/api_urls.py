@@ -40,6 +40,12 @@ v1 = [
     path("auth/refresh", accounts_api.RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout", accounts_api.LogoutView.as_view(), name="auth-logout"),
     path("profile", accounts_api.ProfileView.as_view(), name="profile"),
+    path("profile/export", accounts_api.ProfileExportView.as_view(), name="profile-export"),
+    path(
+        "profile/export/<str:token>",
+        accounts_api.ProfileExportDownloadView.as_view(),
+        name="profile-export-download",
+    ),
     path("skills", catalog_api.SkillListView.as_view(), name="skill-list"),
     path("search", catalog_api.CatalogSearchView.as_view(), name="catalog-search"),
     path(

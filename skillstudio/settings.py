@@ -192,6 +192,11 @@ AXES_USERNAME_CALLABLE = "accounts.lockout.login_username"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 
+# Data rights (accounts.privacy): how long an export's download link works, and the grace
+# period between a learner asking for erasure and the account being erased.
+PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=48)
+PRIVACY_ERASURE_GRACE_DAYS = env.int("PRIVACY_ERASURE_GRACE_DAYS", default=14)
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

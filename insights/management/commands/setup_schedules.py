@@ -52,6 +52,15 @@ SCHEDULES = (
         crontab=("0", "4", "0"),
     ),
     Schedule(
+        name="Nightly account erasures",
+        task="accounts.process_due_erasures",
+        description=(
+            "01:30 UTC: erase the accounts whose grace period is over and delete expired "
+            "data exports."
+        ),
+        crontab=("30", "1", "*"),
+    ),
+    Schedule(
         name="Nightly dropout risk scoring",
         task="insights.score_dropout_risk",
         description=(
