@@ -55,7 +55,7 @@ from insights.models import (
 )
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 from skillstudio.data_versions import learners_changed
-from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
+from skillstudio.jobs import LEARNER_FOLLOW_UP, TRANSIENT_ERRORS, defer
 
 logger = logging.getLogger(__name__)
 
@@ -183,24 +183,23 @@ def _cell(value: Any) -> Any:
 
 
 def _write_kind(archive: zipfile.ZipFile, name: str, rows: Iterable[dict]) -> int:
-    """<name>.json (a JSON array) and <name>.csv, streamed row by row; returns the count."""
+    """<name>.json (a JSON array) and <name>.csv, streamed row by row; returns the count.
+
+    A ZIP takes one member at a time: the CSV is spooled to a temporary file meanwhile.
+    """
     count = 0
-    columns: list[str] | None = None
-    with (
-        archive.open(f"{name}.json", "w") as json_file,
-        tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as csv_body,
-    ):
+    with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as csv_body:
         writer: csv.DictWriter | None = None
-        json_file.write(b"[")
-        for row in rows:
-            if columns is None:
-                columns = list(row)
-                writer = csv.DictWriter(csv_body, fieldnames=columns, extrasaction="ignore")
-                writer.writeheader()
-            json_file.write((b",\n" if count else b"\n") + _json(row).encode())
-            writer.writerow({key: _cell(value) for key, value in row.items()})
-            count += 1
-        json_file.write(b"\n]\n")
+        with archive.open(f"{name}.json", "w") as json_file:
+            json_file.write(b"[")
+            for row in rows:
+                if writer is None:
+                    writer = csv.DictWriter(csv_body, fieldnames=list(row), extrasaction="ignore")
+                    writer.writeheader()
+                json_file.write((b",\n" if count else b"\n") + _json(row).encode())
+                writer.writerow({key: _cell(value) for key, value in row.items()})
+                count += 1
+            json_file.write(b"\n]\n")
         csv_body.seek(0)
         with archive.open(f"{name}.csv", "w") as out:
             for chunk in iter(lambda: csv_body.read(65536), ""):
@@ -252,7 +251,17 @@ def data_export_build(*, export_id: int, now: datetime) -> DataExport | None:
     export = DataExport.objects.filter(pk=export_id).first()
     if export is None or export.status != DataExport.Status.PENDING:
         return export
-    content, _ = export_archive(learner_id=export.learner_id, now=now)
+    try:
+        content, _ = export_archive(learner_id=export.learner_id, now=now)
+    except TRANSIENT_ERRORS:
+        raise  # the task retries with backoff
+    except Exception as error:
+        logger.exception("Export %s failed", export_id)
+        DataExport.objects.filter(pk=export_id, status=DataExport.Status.PENDING).update(
+            status=DataExport.Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        export.refresh_from_db()
+        return export
     with transaction.atomic():
         updated = DataExport.objects.filter(pk=export_id, status=DataExport.Status.PENDING).update(
             status=DataExport.Status.READY,
@@ -470,9 +479,11 @@ def user_erase(*, user: User, now: datetime) -> ErasureSummary:
             learner=placeholder
         )
         # Free text may say anything about the person; choices and values are item data.
-        Answer.objects.filter(attempt__learner=placeholder, response__has_key="text").update(
-            response={}
-        )
+        for answer in Answer.objects.filter(
+            attempt__learner=placeholder, response__has_key="text"
+        ).only("pk", "response"):
+            answer.response = {k: v for k, v in answer.response.items() if k != "text"}
+            answer.save(update_fields=["response"])
         kept["answers"] = Answer.objects.filter(attempt__learner=placeholder).count()
 
         # One DELETE on the parent table (nothing refers to events, so Django deletes
