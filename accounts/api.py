@@ -161,7 +161,10 @@ class ExportGoneError(exceptions.APIException):
 class ProfileExportDownloadView(generics.GenericAPIView):
     """The export's ZIP, for its owner only, until the link expires (then 410)."""
 
-    @extend_schema(responses={(200, "application/zip"): bytes, 404: None, 410: None})
+    @extend_schema(
+        operation_id="v1_profile_export_download",
+        responses={(200, "application/zip"): bytes, 404: None, 410: None},
+    )
     def get(self, request: Request, token: str) -> HttpResponse:
         try:
             export = privacy.export_for_download(user=request.user, token=token, now=timezone.now())

@@ -23,7 +23,8 @@ from skillstudio.forms import attach_service_errors
 def _context(request: HttpRequest, **extra) -> dict:
     now = timezone.now()
     export = privacy.latest_export(user=request.user)
-    profile, _ = LearnerProfile.objects.get_or_create(user=request.user)
+    # Read only: a GET never creates the profile (every account has one from sign-up).
+    profile = LearnerProfile.objects.filter(user=request.user).first()
     return {
         "export": export,
         "export_token": (

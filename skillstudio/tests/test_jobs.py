@@ -223,6 +223,8 @@ def test_every_project_task_acks_late_and_retries_transient_errors():
     names = {name for name in jobs.registered_task_names() if not name.startswith("celery.")}
 
     assert names == {
+        "accounts.build_data_export",
+        "accounts.process_due_erasures",
         "catalog.index_course",
         "catalog.index_lesson",
         "insights.adjust_learner_chunk",
