@@ -197,6 +197,15 @@ AXES_VERBOSE = False
 PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=48)
 PRIVACY_ERASURE_GRACE_DAYS = env.int("PRIVACY_ERASURE_GRACE_DAYS", default=14)
 
+# xAPI statements (learning.xapi) to a learning record store; nothing is sent while the
+# endpoint is empty. Activity ids and the pseudonymous actors live under XAPI_ACTIVITY_BASE.
+XAPI_LRS_ENDPOINT = env.str("XAPI_LRS_ENDPOINT", default="")
+XAPI_LRS_USERNAME = env.str("XAPI_LRS_USERNAME", default="")
+XAPI_LRS_PASSWORD = env.str("XAPI_LRS_PASSWORD", default="")
+XAPI_LRS_TIMEOUT = env.float("XAPI_LRS_TIMEOUT", default=10.0)
+XAPI_BATCH_SIZE = env.int("XAPI_BATCH_SIZE", default=100)
+XAPI_ACTIVITY_BASE = env.str("XAPI_ACTIVITY_BASE", default="https://skillstudio.example")
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

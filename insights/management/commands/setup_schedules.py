@@ -91,6 +91,15 @@ SCHEDULES = (
         every_seconds=WARM_PERIOD,
     ),
     Schedule(
+        name="xAPI statements to the LRS",
+        task="learning.send_xapi_statements",
+        description=(
+            "Every 10 minutes: the last 20 minutes' xAPI statements to XAPI_LRS_ENDPOINT "
+            "(nothing while it is empty); overlapping windows re-send the same ids."
+        ),
+        every_seconds=600,
+    ),
+    Schedule(
         name="Relay pending jobs",
         task="skillstudio.relay_pending_jobs",
         description="Every minute: send deferred jobs the broker missed.",
