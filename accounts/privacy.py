@@ -64,6 +64,7 @@ EXPORT_SALT = "accounts.data-export"
 # Placeholder accounts that keep an erased learner's counted rows live under this domain
 # (reserved by RFC 2606: it can never be a real address).
 ERASED_DOMAIN = "erased.invalid"
+ERASED_NAME = "Erased learner"
 EVENT_CHUNK = 5000
 
 
@@ -455,6 +456,8 @@ def user_erase(*, user: User, now: datetime) -> ErasureSummary:
                 )
         placeholder = User.objects.create(
             email=f"erased-{uuid.uuid4().hex}@{ERASED_DOMAIN}",
+            # What instructors' lists show for the anonymised rows.
+            full_name=ERASED_NAME,
             role=User.Role.LEARNER,
             is_active=False,
         )

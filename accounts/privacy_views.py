@@ -20,7 +20,8 @@ from accounts.models import DataExport, LearnerProfile
 from skillstudio.forms import attach_service_errors
 
 
-def _context(request: HttpRequest, **extra) -> dict:
+def privacy_context(request: HttpRequest, **extra) -> dict:
+    """What ``accounts/_privacy_section.html`` needs; another page including it merges this."""
     now = timezone.now()
     export = privacy.latest_export(user=request.user)
     # Read only: a GET never creates the profile (every account has one from sign-up).
@@ -49,7 +50,7 @@ def _context(request: HttpRequest, **extra) -> dict:
 @require_GET
 @never_cache
 def privacy_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/privacy.html", _context(request))
+    return render(request, "accounts/privacy.html", privacy_context(request))
 
 
 @login_required
@@ -89,7 +90,7 @@ def profiling_update(request: HttpRequest) -> HttpResponse:
     form = ProfilingForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose whether to opt out or in.")
-        return render(request, "accounts/privacy.html", _context(request), status=400)
+        return render(request, "accounts/privacy.html", privacy_context(request), status=400)
     profile, _ = LearnerProfile.objects.get_or_create(user=request.user)
     privacy.profiling_opt_out_set(
         profile=profile, opt_out=form.cleaned_data["opt_out"], now=timezone.now()
@@ -116,7 +117,7 @@ def erasure_request(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Your account is scheduled for deletion.")
             return redirect("accounts:privacy")
     return render(
-        request, "accounts/privacy.html", _context(request, erasure_form=form), status=400
+        request, "accounts/privacy.html", privacy_context(request, erasure_form=form), status=400
     )
 
 

@@ -295,15 +295,23 @@ def lrs_send(items: Iterable[dict], *, batch_size: int | None = None) -> SendRep
     size = batch_size or settings.XAPI_BATCH_SIZE
     report = SendReport()
     batch: list[dict] = []
-    for statement in items:
-        batch.append(statement)
-        if len(batch) >= size:
+    iterator = iter(items)
+    try:
+        for statement in iterator:
+            batch.append(statement)
+            if len(batch) >= size:
+                _post(batch)
+                report.sent += len(batch)
+                report.batches += 1
+                batch = []
+        if batch:
             _post(batch)
             report.sent += len(batch)
             report.batches += 1
-            batch = []
-    if batch:
-        _post(batch)
-        report.sent += len(batch)
-        report.batches += 1
+    finally:
+        # A failed batch leaves the statements generator mid-way: close its server-side
+        # cursors now, inside the transaction, not whenever it is garbage-collected.
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
     return report

@@ -381,7 +381,8 @@ def test_erasure_leaves_nothing_personal_and_keeps_statistics(
     assert "text" not in kept.response and kept.response["choices"]
     placeholder = User.objects.get(pk=summary.placeholder_id)
     assert not placeholder.is_active and not placeholder.has_usable_password()
-    assert placeholder.email.endswith("@erased.invalid") and placeholder.full_name == ""
+    assert placeholder.email.endswith("@erased.invalid")
+    assert placeholder.full_name == "Erased learner"
     assert placeholder.profile.profiling_opt_out  # never scored, never segmented
     chunk.refresh_from_db()
     assert chunk.kwargs["learner_ids"] == [other_learner.pk]

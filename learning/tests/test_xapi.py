@@ -39,7 +39,13 @@ class FakeLrs:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                lrs.posts.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                lrs.posts.append(
+                    {
+                        "path": self.path,
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "body": body,
+                    }
+                )
                 if lrs.fail_next:
                     self.send_response(lrs.fail_next.pop(0))
                     self.end_headers()
@@ -167,9 +173,9 @@ def test_statements_reach_the_lrs_in_batches_with_credentials(records, lrs, sett
     assert [len(p["body"]) for p in lrs.posts] == [3, 3, 1]
     first = lrs.posts[0]
     assert first["path"] == "/xapi/statements"
-    assert first["headers"]["X-Experience-API-Version"] == "1.0.3"
+    assert first["headers"]["x-experience-api-version"] == "1.0.3"
     assert (
-        first["headers"]["Authorization"]
+        first["headers"]["authorization"]
         == "Basic " + base64.b64encode(b"skillstudio:s3cret").decode()
     )
     assert len(lrs.stored) == 7
