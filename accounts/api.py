@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from redis.exceptions import RedisError
 from rest_framework import exceptions, generics, permissions, status
+from rest_framework import serializers as serializers_module
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -23,7 +25,10 @@ from accounts.lockout import lockout_message
 from accounts.models import DataExport, LearnerProfile
 from accounts.serializers import (
     DataExportSerializer,
+    ErasureInputSerializer,
+    ErasureSerializer,
     ProfileSerializer,
+    ProfilingSerializer,
     RegisterSerializer,
     UserSerializer,
 )
@@ -178,3 +183,54 @@ class ProfileExportDownloadView(generics.GenericAPIView):
         )
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+class ProfilingView(generics.GenericAPIView):
+    """Opt out of (or back into) dropout-risk scoring and segments."""
+
+    serializer_class = ProfilingSerializer
+
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        profile, _ = LearnerProfile.objects.get_or_create(user=request.user)
+        profile = privacy.profiling_opt_out_set(
+            profile=profile,
+            opt_out=serializer.validated_data["profiling_opt_out"],
+            now=timezone.now(),
+        )
+        return Response({"profiling_opt_out": profile.profiling_opt_out})
+
+
+class ErasureView(generics.GenericAPIView):
+    """Your account's erasure: GET the open request, POST your password to ask for it
+    (erased after the grace period), DELETE to cancel it during the grace period."""
+
+    serializer_class = ErasureInputSerializer
+
+    @extend_schema(responses={200: ErasureSerializer, 404: None})
+    def get(self, request: Request) -> Response:
+        erasure = privacy.open_erasure(user=request.user)
+        if erasure is None:
+            raise exceptions.NotFound("Your account is not scheduled for erasure.")
+        return Response(ErasureSerializer(erasure).data)
+
+    @extend_schema(responses={202: ErasureSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            erasure = privacy.erasure_request(
+                user=request.user,
+                password=serializer.validated_data["password"],
+                now=timezone.now(),
+            )
+        except DjangoValidationError as error:
+            raise serializers_module.ValidationError(error.message_dict) from error
+        return Response(ErasureSerializer(erasure).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={204: None, 404: None})
+    def delete(self, request: Request) -> Response:
+        if not privacy.erasure_cancel(user=request.user):
+            raise exceptions.NotFound("Your account is not scheduled for erasure.")
+        return Response(status=status.HTTP_204_NO_CONTENT)

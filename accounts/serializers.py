@@ -108,3 +108,18 @@ class DataExportSerializer(serializers.Serializer):
         path = reverse("api-v1:profile-export-download", kwargs={"token": token})
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
+
+
+class ProfilingSerializer(serializers.Serializer):
+    profiling_opt_out = serializers.BooleanField(
+        help_text="true: no dropout-risk score and no segment for you."
+    )
+
+
+class ErasureInputSerializer(serializers.Serializer):
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+
+
+class ErasureSerializer(serializers.Serializer):
+    requested_at = serializers.DateTimeField(read_only=True)
+    due_at = serializers.DateTimeField(read_only=True)

@@ -41,6 +41,8 @@ v1 = [
     path("auth/logout", accounts_api.LogoutView.as_view(), name="auth-logout"),
     path("profile", accounts_api.ProfileView.as_view(), name="profile"),
     path("profile/export", accounts_api.ProfileExportView.as_view(), name="profile-export"),
+    path("profile/profiling", accounts_api.ProfilingView.as_view(), name="profile-profiling"),
+    path("profile/erasure", accounts_api.ErasureView.as_view(), name="profile-erasure"),
     path(
         "profile/export/<str:token>",
         accounts_api.ProfileExportDownloadView.as_view(),

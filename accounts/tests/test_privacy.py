@@ -518,3 +518,32 @@ def test_at_risk_lists_opted_out_learners_as_not_scored(
     assert api.get(url).json()["results"] == []
     as_user(learner)
     assert api.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_erasure_and_opt_out_api(api, as_user, learner, other_learner):
+    erasure = reverse("api-v1:profile-erasure")
+    profiling = reverse("api-v1:profile-profiling")
+    assert api.post(erasure, {"password": PASSWORD}, format="json").status_code == 401
+    assert api.post(profiling, {"profiling_opt_out": True}, format="json").status_code == 401
+
+    as_user(learner)
+    assert api.get(erasure).status_code == 404
+    assert api.post(erasure, {"password": "nope"}, format="json").status_code == 400
+    assert api.post(erasure, {}, format="json").status_code == 400
+    response = api.post(erasure, {"password": PASSWORD}, format="json")
+    assert response.status_code == 202 and response.json()["due_at"]
+    assert api.get(erasure).json()["due_at"] == response.json()["due_at"]
+
+    as_user(other_learner)  # Alice's request is not Bob's to see or cancel
+    assert api.get(erasure).status_code == 404
+    assert api.delete(erasure).status_code == 404
+    as_user(learner)
+    assert api.delete(erasure).status_code == 204
+    assert not ErasureRequest.objects.exists()
+
+    assert api.post(profiling, {"profiling_opt_out": "maybe"}, format="json").status_code == 400
+    response = api.post(profiling, {"profiling_opt_out": True}, format="json")
+    assert response.status_code == 200 and response.json() == {"profiling_opt_out": True}
+    assert LearnerProfile.objects.get(user=learner).profiling_opt_out
+    assert not LearnerProfile.objects.get(user=other_learner).profiling_opt_out

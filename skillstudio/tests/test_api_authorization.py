@@ -94,6 +94,12 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("profile-export", "GET"): LEARNER_OWN,
     ("profile-export", "POST"): row(401, 202, 202, 202, 202, 202),
     ("profile-export-download", "GET"): LEARNER_OWN,
+    ("profile-profiling", "POST"): SIGNED_IN,
+    # Nobody has asked for erasure in the world; anyone may ask with their own password
+    # (the admin fixture has another one than the body sends: a wrong password is a 400).
+    ("profile-erasure", "GET"): row(401, 404, 404, 404, 404, 404),
+    ("profile-erasure", "POST"): row(401, 202, 202, 202, 202, 400),
+    ("profile-erasure", "DELETE"): row(401, 404, 404, 404, 404, 404),
     ("skill-list", "GET"): PUBLIC_READ,
     ("catalog-search", "GET"): PUBLIC_READ,
     ("lesson-related", "GET"): SIGNED_IN,
@@ -231,6 +237,8 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
         ("auth-refresh", "POST"): {"refresh": w.refresh_token},
         ("auth-logout", "POST"): {"refresh": w.refresh_token},
         ("profile", "PATCH"): {"timezone": "Europe/Paris"},
+        ("profile-profiling", "POST"): {"profiling_opt_out": True},
+        ("profile-erasure", "POST"): {"password": PASSWORD},
         ("course-list", "POST"): {"title": "New course", "estimated_hours": 3},
         ("course-detail", "PUT"): {"title": "Renamed", "estimated_hours": 4, "status": "published"},
         ("course-detail", "PATCH"): {"title": "Renamed"},

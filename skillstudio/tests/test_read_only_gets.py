@@ -51,6 +51,7 @@ NOT_LEARNER_READS = {
     "api-schema",  # the OpenAPI document: no learner data, and slow to build
     "api-docs",
     "api-v1:auth-register",
+    "api-v1:profile-profiling",  # POST only
     "api-v1:auth-login",
     "api-v1:auth-refresh",
     "api-v1:auth-logout",
@@ -178,6 +179,7 @@ def learner_reads(learner: User) -> list[Read]:
         Read("accounts:privacy", reverse("accounts:privacy")),
         Read("accounts:export_download", reverse("accounts:export_download", args=["none"])),
         Read("api-v1:profile-export", "/api/v1/profile/export"),
+        Read("api-v1:profile-erasure", "/api/v1/profile/erasure"),
         Read("api-v1:profile-export-download", "/api/v1/profile/export/none"),
         Read("api-v1:ml:my-risk-list", "/api/v1/ml/my-risks"),
         Read("api-v1:ml:similar-courses", f"/api/v1/ml/courses/{course.pk}/similar"),
