@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import LearnerProfile, User
+from accounts.models import ErasureRequest, LearnerProfile, User
+from accounts.privacy import user_erase
 from accounts.services import profile_problems, profile_update
 from skillstudio.data_versions import learners_changed
 
@@ -74,9 +76,11 @@ class LearnerProfileInline(admin.StackedInline):
         "skill_levels",
         "behavioral_metrics",
         "onboarded_at",
+        "profiling_opt_out",
     )
-    # Computed by the skill model and analytics; editing them by hand would lie.
-    readonly_fields = ("skill_levels", "behavioral_metrics", "onboarded_at")
+    # Computed by the skill model and analytics; editing them by hand would lie. The opt-out
+    # is the learner's own choice (their privacy page).
+    readonly_fields = ("skill_levels", "behavioral_metrics", "onboarded_at", "profiling_opt_out")
 
 
 @admin.register(User)
@@ -156,3 +160,31 @@ class UserAdmin(DjangoUserAdmin):
         # learner's data version on here (profile_update does it for the profile).
         super().save_related(request, form, formsets, change)
         learners_changed([form.instance.pk])
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(admin.ModelAdmin):
+    """Pending erasures with their due date; "erase now" processes one before its grace ends."""
+
+    list_display = ("__str__", "requested_at", "due_at", "processed_at")
+    list_filter = (("processed_at", admin.EmptyFieldListFilter),)
+    readonly_fields = ("user", "requested_at", "due_at", "processed_at")
+    actions = ("erase_now",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Erase these accounts now", permissions=["delete"])
+    def erase_now(self, request: HttpRequest, queryset: Any) -> None:
+        erased = 0
+        for erasure in queryset.filter(processed_at__isnull=True, user__isnull=False):
+            try:
+                user_erase(user=erasure.user, now=timezone.now())
+            except ValidationError as error:
+                self.message_user(request, "; ".join(error.messages), messages.ERROR)
+                continue
+            erased += 1
+        self.message_user(request, f"{erased} account(s) erased.", messages.SUCCESS)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from redis.exceptions import RedisError
 from rest_framework import exceptions, generics, permissions, status
+from rest_framework import serializers as serializers_module
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -17,13 +20,18 @@ from rest_framework_simplejwt.views import (
     TokenRefreshView,
 )
 
+from accounts import privacy
 from accounts.lockout import lockout_message
-from accounts.models import LearnerProfile
+from accounts.models import DataExport, LearnerProfile
 from accounts.serializers import (
+    DataExportSerializer,
     DetailSerializer,
+    ErasureInputSerializer,
+    ErasureSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetRequestSerializer,
     ProfileSerializer,
+    ProfilingSerializer,
     RegisterSerializer,
     UserSerializer,
 )
@@ -167,3 +175,104 @@ class PasswordResetConfirmView(ThrottledAuthMixin, generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         password_reset_confirm(**serializer.validated_data)
         return Response({"detail": "Your password is changed. Log in with it."})
+
+
+class ProfileExportView(generics.GenericAPIView):
+    """Your data export: GET its state (and download link when ready), POST to ask for one.
+
+    The ZIP is built by a worker (it may hold years of activity); POST answers 202 at once,
+    and asking again while one is being prepared returns that one.
+    """
+
+    serializer_class = DataExportSerializer
+
+    @extend_schema(responses={200: DataExportSerializer, 404: None})
+    def get(self, request: Request) -> Response:
+        export = privacy.latest_export(user=request.user)
+        if export is None:
+            raise exceptions.NotFound("You have not asked for an export yet: POST to ask.")
+        return Response(self.get_serializer(export).data)
+
+    @extend_schema(request=None, responses={202: DataExportSerializer})
+    def post(self, request: Request) -> Response:
+        export = privacy.data_export_request(learner=request.user, now=timezone.now())
+        return Response(self.get_serializer(export).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportGoneError(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "This download link has expired. Ask for a new export."
+    default_code = "gone"
+
+
+class ProfileExportDownloadView(generics.GenericAPIView):
+    """The export's ZIP, for its owner only, until the link expires (then 410)."""
+
+    @extend_schema(
+        operation_id="v1_profile_export_download",
+        responses={(200, "application/zip"): bytes, 404: None, 410: None},
+    )
+    def get(self, request: Request, token: str) -> HttpResponse:
+        try:
+            export = privacy.export_for_download(user=request.user, token=token, now=timezone.now())
+        except DataExport.DoesNotExist as error:
+            raise Http404("No such export.") from error
+        except privacy.ExportGone as error:
+            raise ExportGoneError from error
+        response = HttpResponse(bytes(export.content), content_type="application/zip")
+        response["Content-Disposition"] = (
+            f'attachment; filename="skillstudio-export-{export.ready_at:%Y%m%d}.zip"'
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class ProfilingView(generics.GenericAPIView):
+    """Opt out of (or back into) dropout-risk scoring and segments."""
+
+    serializer_class = ProfilingSerializer
+
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        profile, _ = LearnerProfile.objects.get_or_create(user=request.user)
+        profile = privacy.profiling_opt_out_set(
+            profile=profile,
+            opt_out=serializer.validated_data["profiling_opt_out"],
+            now=timezone.now(),
+        )
+        return Response({"profiling_opt_out": profile.profiling_opt_out})
+
+
+class ErasureView(generics.GenericAPIView):
+    """Your account's erasure: GET the open request, POST your password to ask for it
+    (erased after the grace period), DELETE to cancel it during the grace period."""
+
+    serializer_class = ErasureInputSerializer
+
+    @extend_schema(responses={200: ErasureSerializer, 404: None})
+    def get(self, request: Request) -> Response:
+        erasure = privacy.open_erasure(user=request.user)
+        if erasure is None:
+            raise exceptions.NotFound("Your account is not scheduled for erasure.")
+        return Response(ErasureSerializer(erasure).data)
+
+    @extend_schema(responses={202: ErasureSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            erasure = privacy.erasure_request(
+                user=request.user,
+                password=serializer.validated_data["password"],
+                now=timezone.now(),
+            )
+        except DjangoValidationError as error:
+            raise serializers_module.ValidationError(error.message_dict) from error
+        return Response(ErasureSerializer(erasure).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={204: None, 404: None})
+    def delete(self, request: Request) -> Response:
+        if not privacy.erasure_cancel(user=request.user):
+            raise exceptions.NotFound("Your account is not scheduled for erasure.")
+        return Response(status=status.HTTP_204_NO_CONTENT)

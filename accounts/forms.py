@@ -118,3 +118,22 @@ class PasswordResetRequestForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].widget.attrs["autocomplete"] = "email"
+
+
+class ErasureForm(forms.Form):
+    """Deleting the account asks for the password again."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class ProfilingForm(forms.Form):
+    opt_out = forms.TypedChoiceField(
+        label="Dropout-risk scoring and segments",
+        choices=[("1", "Opt out"), ("0", "Opt in")],
+        coerce=lambda value: value == "1",
+    )

@@ -116,6 +116,9 @@ class LearnerProfile(models.Model):
         max_length=20, choices=Difficulty.choices, default=Difficulty.BEGINNER
     )
     onboarded_at = models.DateTimeField(null=True, blank=True)
+    # The learner opted out of profiling (GDPR Art. 22): no dropout-risk score and no
+    # segment is computed or kept for them (accounts.privacy.profiling_opt_out_set).
+    profiling_opt_out = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -124,3 +127,74 @@ class LearnerProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+
+class DataExport(models.Model):
+    """A learner's data export (accounts.privacy): a ZIP built by a worker, kept till it expires."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    learner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField()
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # The ZIP itself: in PostgreSQL, so every web process and worker sees it without
+    # shared file storage; deleted when it expires.
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    size_bytes = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "ready", "failed"]),
+                name="data_export_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.get_status_display()})"
+
+    def is_downloadable(self, now) -> bool:
+        return (
+            self.status == self.Status.READY
+            and self.expires_at is not None
+            and now < self.expires_at
+            and self.content is not None
+        )
+
+
+class ErasureRequest(models.Model):
+    """A request to erase an account, processed after a grace period (accounts.privacy).
+
+    Once processed the row keeps only when it happened: ``user`` is gone (SET_NULL), so
+    nothing here points at the person any more.
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="erasure_requests"
+    )
+    requested_at = models.DateTimeField()
+    # The end of the grace period: the nightly job erases the account from then on.
+    due_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(processed_at__isnull=True),
+                name="erasure_one_open_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.processed_at:
+            return f"Erasure processed {self.processed_at:%Y-%m-%d %H:%M}"
+        return f"Erasure of {self.user} due {self.due_at:%Y-%m-%d %H:%M}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import zoneinfo
 from functools import lru_cache
 
+from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -107,3 +109,41 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class DataExportSerializer(serializers.Serializer):
+    """A data export's state; ``download_url`` only while it can be downloaded."""
+
+    id = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    ready_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    size_bytes = serializers.IntegerField()
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, export) -> str | None:
+        from accounts.privacy import data_export_token
+
+        now = timezone.now()
+        if export.status != "ready" or export.expires_at is None or now >= export.expires_at:
+            return None
+        token = data_export_token(export)
+        path = reverse("api-v1:profile-export-download", kwargs={"token": token})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class ProfilingSerializer(serializers.Serializer):
+    profiling_opt_out = serializers.BooleanField(
+        help_text="true: no dropout-risk score and no segment for you."
+    )
+
+
+class ErasureInputSerializer(serializers.Serializer):
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+
+
+class ErasureSerializer(serializers.Serializer):
+    requested_at = serializers.DateTimeField(read_only=True)
+    due_at = serializers.DateTimeField(read_only=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import privacy_views, views
 
 app_name = "accounts"
 
@@ -42,4 +42,10 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("privacy/", privacy_views.privacy_page, name="privacy"),
+    path("privacy/export/", privacy_views.export_request, name="export_request"),
+    path("privacy/export/<str:token>/", privacy_views.export_download, name="export_download"),
+    path("privacy/profiling/", privacy_views.profiling_update, name="profiling"),
+    path("privacy/delete/", privacy_views.erasure_request, name="erasure_request"),
+    path("privacy/delete/cancel/", privacy_views.erasure_cancel, name="erasure_cancel"),
 ]

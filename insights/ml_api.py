@@ -17,7 +17,13 @@ from rest_framework.response import Response
 from catalog.models import Course
 from insights.ml.cf import courses_like_yours, lessons_like_yours, similar_courses
 from insights.ml.segments import segment_overview
-from insights.ml.selectors import learners_of_instructor, risks_for_instructor, risks_for_learner
+from insights.ml.selectors import (
+    NOT_SCORED_OPTED_OUT,
+    learners_of_instructor,
+    risks_for_instructor,
+    risks_for_learner,
+    unscored_opted_out_for_instructor,
+)
 from insights.models import DropoutRisk
 from skillstudio.access import can_author
 
@@ -122,6 +128,31 @@ class AtRiskListView(generics.ListAPIView):
                 raise serializers.ValidationError({"course": "A course id is a number."})
             risks = risks.filter(enrollment__course_id=int(course))
         return risks
+
+
+class NotScoredSerializer(serializers.Serializer):
+    enrollment_id = serializers.IntegerField(source="pk")
+    learner_id = serializers.IntegerField()
+    learner_name = serializers.CharField(source="learner.display_name")
+    course_id = serializers.IntegerField()
+    course_title = serializers.CharField(source="course.title")
+    status = serializers.SerializerMethodField()
+
+    def get_status(self, enrollment) -> str:
+        return NOT_SCORED_OPTED_OUT
+
+
+class NotScoredListView(generics.ListAPIView):
+    """Learners in your courses who are not scored because they opted out of profiling."""
+
+    serializer_class = NotScoredSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        user = self.request.user
+        if not can_author(user):
+            raise PermissionDenied("Only instructors see at-risk learners.")
+        return unscored_opted_out_for_instructor(user=user).order_by("course_id", "pk")
 
 
 class AtRiskDetailView(views.APIView):

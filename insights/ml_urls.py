@@ -10,6 +10,7 @@ app_name = "ml"
 
 urlpatterns = [
     path("at-risk", ml_api.AtRiskListView.as_view(), name="at-risk-list"),
+    path("at-risk/not-scored", ml_api.NotScoredListView.as_view(), name="at-risk-not-scored"),
     path("at-risk/<int:enrollment_id>", ml_api.AtRiskDetailView.as_view(), name="at-risk-detail"),
     path("my-risks", ml_api.OwnRiskListView.as_view(), name="my-risk-list"),
     path("my-risks/<int:enrollment_id>", ml_api.OwnRiskDetailView.as_view(), name="my-risk-detail"),

@@ -50,6 +50,14 @@ v1 = [
         name="auth-password-reset-confirm",
     ),
     path("profile", accounts_api.ProfileView.as_view(), name="profile"),
+    path("profile/export", accounts_api.ProfileExportView.as_view(), name="profile-export"),
+    path("profile/profiling", accounts_api.ProfilingView.as_view(), name="profile-profiling"),
+    path("profile/erasure", accounts_api.ErasureView.as_view(), name="profile-erasure"),
+    path(
+        "profile/export/<str:token>",
+        accounts_api.ProfileExportDownloadView.as_view(),
+        name="profile-export-download",
+    ),
     path("skills", catalog_api.SkillListView.as_view(), name="skill-list"),
     path("search", catalog_api.CatalogSearchView.as_view(), name="catalog-search"),
     path(

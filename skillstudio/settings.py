@@ -206,6 +206,20 @@ AXES_USERNAME_CALLABLE = "accounts.lockout.login_username"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 
+# Data rights (accounts.privacy): how long an export's download link works, and the grace
+# period between a learner asking for erasure and the account being erased.
+PRIVACY_EXPORT_TTL_HOURS = env.int("PRIVACY_EXPORT_TTL_HOURS", default=48)
+PRIVACY_ERASURE_GRACE_DAYS = env.int("PRIVACY_ERASURE_GRACE_DAYS", default=14)
+
+# xAPI statements (learning.xapi) to a learning record store; nothing is sent while the
+# endpoint is empty. Activity ids and the pseudonymous actors live under XAPI_ACTIVITY_BASE.
+XAPI_LRS_ENDPOINT = env.str("XAPI_LRS_ENDPOINT", default="")
+XAPI_LRS_USERNAME = env.str("XAPI_LRS_USERNAME", default="")
+XAPI_LRS_PASSWORD = env.str("XAPI_LRS_PASSWORD", default="")
+XAPI_LRS_TIMEOUT = env.float("XAPI_LRS_TIMEOUT", default=10.0)
+XAPI_BATCH_SIZE = env.int("XAPI_BATCH_SIZE", default=100)
+XAPI_ACTIVITY_BASE = env.str("XAPI_ACTIVITY_BASE", default="https://skillstudio.example")
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from accounts.models import LearnerProfile
 from accounts.tests.factories import LearnerFactory
 
 BEFORE = [("accounts", "0002_profile_state_columns")]
@@ -20,6 +19,16 @@ def migrate(targets: list[tuple[str, str]]) -> None:
     executor.migrate(targets)
 
 
+def latest() -> list[tuple[str, str]]:
+    return MigrationExecutor(connection).loader.graph.leaf_nodes("accounts")
+
+
+def profiles(targets: list[tuple[str, str]]):
+    """LearnerProfile as it is at ``targets``: later migrations may add columns."""
+    state = MigrationExecutor(connection).loader.project_state(targets)
+    return state.apps.get_model("accounts", "LearnerProfile").objects
+
+
 @pytest.mark.django_db(transaction=True)
 def test_profile_state_moves_out_of_behavioral_metrics_and_back():
     moved, untouched = LearnerFactory(), LearnerFactory()
@@ -31,12 +40,12 @@ def test_profile_state_moves_out_of_behavioral_metrics_and_back():
         "segment": {"name": "steady", "model_version": 2, "assigned_at": AT.isoformat()},
     }
     migrate(BEFORE)
-    LearnerProfile.objects.filter(user=moved).update(behavioral_metrics=metrics)
-    LearnerProfile.objects.filter(user=untouched).update(behavioral_metrics={"peak_hours": [9]})
+    profiles(BEFORE).filter(user_id=moved.pk).update(behavioral_metrics=metrics)
+    profiles(BEFORE).filter(user_id=untouched.pk).update(behavioral_metrics={"peak_hours": [9]})
 
     migrate(AFTER)
 
-    profile = LearnerProfile.objects.get(user=moved)
+    profile = profiles(AFTER).get(user_id=moved.pk)
     assert profile.behavioral_metrics == {
         "avg_session_minutes": 25,
         "weekly_adjustment": {"ran_at": AT.isoformat(), "adjustments": []},
@@ -46,7 +55,7 @@ def test_profile_state_moves_out_of_behavioral_metrics_and_back():
     assert profile.weekly_adjusted_week == "2026-W48"
     assert profile.difficulty_changed_at == AT
     assert profile.segment == metrics["segment"]
-    other = LearnerProfile.objects.get(user=untouched)
+    other = profiles(AFTER).get(user_id=untouched.pk)
     assert (other.behavioral_metrics, other.recommendations_refreshed_at) == (
         {"peak_hours": [9]},
         None,
@@ -55,9 +64,9 @@ def test_profile_state_moves_out_of_behavioral_metrics_and_back():
 
     # Backwards, the JSON holds the state again (the columns stay until 0002 is undone).
     migrate(BEFORE)
-    restored = LearnerProfile.objects.get(user=moved).behavioral_metrics
+    restored = profiles(BEFORE).get(user_id=moved.pk).behavioral_metrics
     assert restored["struggle"] == metrics["struggle"]
     assert restored["segment"] == metrics["segment"]
     assert restored["weekly_adjustment"]["iso_week"] == "2026-W48"
     assert datetime.fromisoformat(restored["difficulty_changed_at"]) == AT
-    migrate(AFTER)
+    migrate(latest())

@@ -438,6 +438,8 @@ def active_enrollments(*, now: datetime) -> QuerySet[Enrollment]:
     return (
         Enrollment.objects.filter(status=Enrollment.Status.ACTIVE, enrolled_at__lt=now)
         .filter(Q(course_run__isnull=True) | Q(course_run__starts_on__lte=now.date()))
+        # Learners who opted out of profiling are never scored (accounts.privacy).
+        .exclude(learner__profile__profiling_opt_out=True)
         .select_related("course_run", "course")
     )
 
@@ -516,8 +518,11 @@ def score_active_enrollments(
         )
     if dry_run:
         return summary
-    # Enrollments that are no longer active keep no stale risk.
-    DropoutRisk.objects.exclude(enrollment__status=Enrollment.Status.ACTIVE).delete()
+    # Enrollments that are no longer active keep no stale risk, nor do opted-out learners.
+    DropoutRisk.objects.filter(
+        ~Q(enrollment__status=Enrollment.Status.ACTIVE)
+        | Q(enrollment__learner__profile__profiling_opt_out=True)
+    ).delete()
     holding = (
         Recommendation.objects.filter(
             kind=Recommendation.Kind.SUPPORT,

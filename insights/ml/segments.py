@@ -256,9 +256,9 @@ def store_segments(*, assignments: Mapping[int, Segment], model_version: int, no
                 "model_version": model_version,
                 "assigned_at": now.isoformat(),
             }
-            updated += LearnerProfile.objects.filter(user_id__in=learner_ids).update(
-                segment=entry, updated_at=now
-            )
+            updated += LearnerProfile.objects.filter(
+                user_id__in=learner_ids, profiling_opt_out=False
+            ).update(segment=entry, updated_at=now)
         # Cached dashboards show the segment's message: they refresh after commit.
         learners_changed(assignments)
     return updated
@@ -282,6 +282,8 @@ def assign_active_learners(*, now: datetime, chunk_size: int = CHUNK_SIZE) -> Se
     version, model = served
     ids = sorted(
         Enrollment.objects.filter(status=Enrollment.Status.ACTIVE)
+        # Learners who opted out of profiling get no segment (accounts.privacy).
+        .exclude(learner__profile__profiling_opt_out=True)
         .values_list("learner_id", flat=True)
         .distinct()
     )

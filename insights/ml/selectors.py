@@ -33,3 +33,22 @@ def learners_of_instructor(*, user) -> QuerySet[int]:
     if not getattr(user, "is_platform_admin", False):
         enrollments = enrollments.filter(course__owner=user)
     return enrollments.values_list("learner_id", flat=True).distinct().order_by("learner_id")
+
+
+NOT_SCORED_OPTED_OUT = "not scored (opted out)"
+
+
+def unscored_opted_out_for_instructor(*, user) -> QuerySet[Enrollment]:
+    """Active enrollments in the caller's courses whose learner opted out of profiling.
+
+    The at-risk views list them as "not scored (opted out)", so an instructor knows the
+    absence of a risk is the learner's choice, not good news.
+    """
+    enrollments = Enrollment.objects.filter(
+        status=Enrollment.Status.ACTIVE, learner__profile__profiling_opt_out=True
+    ).select_related("learner", "course")
+    if getattr(user, "is_platform_admin", False):
+        return enrollments
+    if getattr(user, "is_instructor", False):
+        return enrollments.filter(course__owner=user)
+    return enrollments.none()

@@ -81,6 +81,7 @@ NOT_FOUND = row(404, 404, 404, 404, 404, 404)
 INSTRUCTORS_ONLY = row(401, 403, 403, 200, 200, 200)
 
 MATRIX: dict[tuple[str, str], dict[str, int]] = {
+    ("ml:at-risk-not-scored", "GET"): INSTRUCTORS_ONLY,
     ("not-found", "GET"): NOT_FOUND,
     ("not-found", "POST"): NOT_FOUND,
     ("not-found", "PUT"): NOT_FOUND,
@@ -94,6 +95,16 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("auth-password-reset-confirm", "POST"): OPEN_TO_ALL_BAD_LINK,
     ("profile", "GET"): SIGNED_IN,
     ("profile", "PATCH"): SIGNED_IN,
+    # Only the learner has an export (request_for makes one); a new one is anyone's to ask.
+    ("profile-export", "GET"): LEARNER_OWN,
+    ("profile-export", "POST"): row(401, 202, 202, 202, 202, 202),
+    ("profile-export-download", "GET"): LEARNER_OWN,
+    ("profile-profiling", "POST"): SIGNED_IN,
+    # Nobody has asked for erasure in the world; anyone may ask with their own password
+    # (the admin fixture has another one than the body sends: a wrong password is a 400).
+    ("profile-erasure", "GET"): row(401, 404, 404, 404, 404, 404),
+    ("profile-erasure", "POST"): row(401, 202, 202, 202, 202, 400),
+    ("profile-erasure", "DELETE"): row(401, 404, 404, 404, 404, 404),
     ("skill-list", "GET"): PUBLIC_READ,
     ("catalog-search", "GET"): PUBLIC_READ,
     ("lesson-related", "GET"): SIGNED_IN,
@@ -211,6 +222,10 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
         "ml:my-risk-detail": {"enrollment_id": w.enrollment.pk},
         "ml:similar-courses": {"course_id": course.pk},
     }.get(name, {})
+    if name.startswith("profile-export"):
+        token = _learners_export_token(w)
+        if name == "profile-export-download":
+            kwargs = {"token": token}
     if (name, method) == ("course-detail", "DELETE"):
         # The main course has learners (deleting it is refused with a 400).
         kwargs = {"pk": w.spare_course.pk}
@@ -246,6 +261,8 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
             "new_password": "Str0ng-pass-phrase",
         },
         ("profile", "PATCH"): {"timezone": "Europe/Paris"},
+        ("profile-profiling", "POST"): {"profiling_opt_out": True},
+        ("profile-erasure", "POST"): {"password": PASSWORD},
         ("course-list", "POST"): {"title": "New course", "estimated_hours": 3},
         ("course-detail", "PUT"): {"title": "Renamed", "estimated_hours": 4, "status": "published"},
         ("course-detail", "PATCH"): {"title": "Renamed"},
@@ -284,6 +301,15 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
         ("ai-generate-learning-path", "POST"): {"goal_id": w.goal.pk},
     }
     return kwargs, query, bodies.get((name, method))
+
+
+def _learners_export_token(w: World) -> str:
+    """A ready export of the world's learner (the goal's owner), as its download token."""
+    from accounts import privacy
+
+    export = privacy.data_export_request(learner=w.goal.learner, now=timezone.now())
+    privacy.data_export_build(export_id=export.pk, now=timezone.now())
+    return privacy.data_export_token(export)
 
 
 ENDPOINTS = discover_endpoints()

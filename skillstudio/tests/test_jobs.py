@@ -223,6 +223,8 @@ def test_every_project_task_acks_late_and_retries_transient_errors():
     names = {name for name in jobs.registered_task_names() if not name.startswith("celery.")}
 
     assert names == {
+        "accounts.build_data_export",
+        "accounts.process_due_erasures",
         "catalog.index_course",
         "catalog.index_lesson",
         "insights.adjust_learner_chunk",
@@ -235,6 +237,7 @@ def test_every_project_task_acks_late_and_retries_transient_errors():
         "insights.train_predictive_models",
         "insights.warm_dashboards",
         "learning.maintain_event_partitions",
+        "learning.send_xapi_statements",
         "skillstudio.relay_pending_jobs",
     }
     for name in names:

@@ -36,6 +36,10 @@ pytestmark = pytest.mark.django_db
 # Routes that do not serve a learner's read: writes (POST only) and the API's docs.
 NOT_LEARNER_READS = {
     "accounts:logout",  # an action (POST), not a page
+    "accounts:export_request",
+    "accounts:profiling",
+    "accounts:erasure_request",
+    "accounts:erasure_cancel",
     "catalog:course_enroll",
     "catalog:course_leave",
     "learning:lesson_start",
@@ -54,6 +58,7 @@ NOT_LEARNER_READS = {
     "api-schema",  # the OpenAPI document: no learner data, and slow to build
     "api-docs",
     "api-v1:auth-register",
+    "api-v1:profile-profiling",  # POST only
     "api-v1:auth-login",
     "api-v1:auth-refresh",
     "api-v1:auth-logout",
@@ -188,6 +193,12 @@ def learner_reads(learner: User) -> list[Read]:
         Read("api-v1:ai-dashboard", "/api/v1/ai/dashboard"),
         Read("api-v1:ai-recommendations", "/api/v1/ai/recommendations"),
         Read("api-v1:ml:at-risk-list", "/api/v1/ml/at-risk"),
+        Read("api-v1:ml:at-risk-not-scored", "/api/v1/ml/at-risk/not-scored"),
+        Read("accounts:privacy", reverse("accounts:privacy")),
+        Read("accounts:export_download", reverse("accounts:export_download", args=["none"])),
+        Read("api-v1:profile-export", "/api/v1/profile/export"),
+        Read("api-v1:profile-erasure", "/api/v1/profile/erasure"),
+        Read("api-v1:profile-export-download", "/api/v1/profile/export/none"),
         Read("api-v1:ml:my-risk-list", "/api/v1/ml/my-risks"),
         Read("api-v1:ml:similar-courses", f"/api/v1/ml/courses/{course.pk}/similar"),
         Read("api-v1:ml:lessons-like-yours", "/api/v1/ml/recommended-lessons"),

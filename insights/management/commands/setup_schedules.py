@@ -54,6 +54,15 @@ SCHEDULES = (
         crontab=("0", "4", "0"),
     ),
     Schedule(
+        name="Nightly account erasures",
+        task="accounts.process_due_erasures",
+        description=(
+            "01:30 UTC: erase the accounts whose grace period is over and delete expired "
+            "data exports."
+        ),
+        crontab=("30", "1", "*"),
+    ),
+    Schedule(
         name="Nightly dropout risk scoring",
         task="insights.score_dropout_risk",
         description=(
@@ -82,6 +91,15 @@ SCHEDULES = (
             "visits. Entries live twice the period (insights.dashboard.CACHE_TTL)."
         ),
         every_seconds=WARM_PERIOD,
+    ),
+    Schedule(
+        name="xAPI statements to the LRS",
+        task="learning.send_xapi_statements",
+        description=(
+            "Every 10 minutes: the last 20 minutes' xAPI statements to XAPI_LRS_ENDPOINT "
+            "(nothing while it is empty); overlapping windows re-send the same ids."
+        ),
+        every_seconds=600,
     ),
     Schedule(
         name="Relay pending jobs",
