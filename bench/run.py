@@ -155,7 +155,10 @@ def ensure_seed(env: dict[str, str], size: dict[str, int], database: str, result
             f"courses, not the requested {size}: rerun with --reseed."
         )
     log(f"seeding {size} (seed_demo scale mode)")
-    measured = manage(env, "seed_demo", *(f"--{key}={value}" for key, value in size.items()))
+    # The simulated demo cohort is not part of the measured scale data.
+    measured = manage(
+        env, "seed_demo", "--cohort=0", *(f"--{key}={value}" for key, value in size.items())
+    )
     saved = {"size": size, "seeded_at": datetime.now(UTC).isoformat(timespec="seconds"), **measured}
     record.write_text(json.dumps(saved, indent=2))
     return {**saved, "reused": False}

@@ -30,6 +30,7 @@ from catalog.models import Course, Lesson, Module, Skill
 from catalog.search import catalog_index
 from catalog.services import course_prerequisites_set, lesson_prerequisites_set
 from insights.models import LearnerSkillState
+from insights.sim.driver import response_for
 from insights.skills import recompute_learner_skills
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 from learning.partitions import ensure_month_partition, month_start, next_month
@@ -222,21 +223,6 @@ def _seed_assessments(summary: SeedSummary, *, owner: User, skills: dict[str, Sk
                 summary.add("choices", len(qs.choices))
 
 
-def _response(question: Question, choices: Sequence[Choice], *, correct: bool) -> dict:
-    """What a learner would have submitted: right or wrong on purpose."""
-    if question.kind == Question.Kind.NUMERIC:
-        value = question.numeric_answer
-        if not correct:
-            value = value + question.numeric_tolerance + 1
-        return {"value": str(value.normalize())}
-    if question.kind == Question.Kind.SHORT_TEXT:
-        return {"text": question.accepted_answers[0] if correct else "not sure"}
-    picked = [c.pk for c in choices if c.is_correct == correct]
-    if question.kind == Question.Kind.MULTIPLE_CHOICE and correct:
-        return {"choices": picked}
-    return {"choices": picked[:1]}
-
-
 def _seed_learner_history(
     summary: SeedSummary,
     *,
@@ -358,7 +344,7 @@ def _seed_learner_history(
                 Answer(
                     attempt=attempt,
                     question=question,
-                    response=_response(question, question.choices.all(), correct=correct),
+                    response=response_for(question, question.choices.all(), correct=correct),
                     is_correct=correct,
                     points_awarded=question.points if correct else 0,
                     seconds_spent=rng.randrange(20, 120),

@@ -171,7 +171,7 @@ def test_scale_events_use_only_the_learners_enrolled_courses():
 
 def test_command_prints_accounts_and_rejects_bad_options():
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", "--cohort", "0", stdout=out)
     assert "instructor@skillstudio.test" in out.getvalue()
     assert "teachpass123" in out.getvalue()
 

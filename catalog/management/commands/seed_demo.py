@@ -9,9 +9,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from accounts.models import User
 from catalog.demo_seed import seed_demo, seed_scale
+from insights.sim.cohort import COHORT_SIZE, seed_cohort
 from skillstudio.data_versions import catalog_changed
 from skillstudio.devstack import DEMO_ACCOUNTS
+
+DEMO_LEARNER_EMAIL = next(email for role, email, _ in DEMO_ACCOUNTS if role == "learner")
 
 
 def non_negative(value: str) -> int:
@@ -40,6 +44,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--answers", type=non_negative, default=0, help="quiz answers for new scale learners"
         )
+        parser.add_argument(
+            "--cohort",
+            type=non_negative,
+            default=COHORT_SIZE,
+            help=f"simulated demo cohort learners ({COHORT_SIZE}; 0 for none)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
@@ -48,6 +58,13 @@ class Command(BaseCommand):
         # The seed writes catalogue rows directly, not through catalog.services.
         catalog_changed()
         self.stdout.write(f"Demo world: {summary.text()}.")
+        cohort = seed_cohort(
+            now=now,
+            size=options["cohort"],
+            demo_learner=User.objects.filter(email=DEMO_LEARNER_EMAIL).first(),
+            log=self.stdout.write,
+        )
+        self.stdout.write(f"Demo cohort: {cohort.text()}.")
         scale = {k: options[k] for k in ("learners", "courses", "events", "answers")}
         if (scale["events"] or scale["answers"]) and not scale["learners"]:
             raise CommandError("--events and --answers are generated for --learners: set it too.")

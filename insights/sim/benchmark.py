@@ -1,0 +1,412 @@
+"""The adaptivity benchmark (``manage.py simulate_adaptivity``; figures in BENCHMARKS.md).
+
+Each simulated learner gets a goal (four skills the catalogue teaches, target level 7),
+takes the diagnostic, gets a path, follows it course by course (lessons and quizzes through
+the services), then revises what it still does not know. The same learner, from the same
+starting knowledge, also takes the fixed curriculum in a counterfactual branch: every
+course teaching a goal skill, in catalogue order, no skipping, then the same revision.
+Learners come in groups by how many of their goal skills they know at the start
+(``GROUPS``). Measured, with the truth known:
+
+- diagnostic accuracy: share of (learner, skill asked) the platform classifies correctly as
+  mastered (state proficient or mastered, what a goal counts as reached) or not, against
+  the hidden state right after the diagnostic; questions asked per skill;
+- wasted path time: share of the path's lesson minutes on skills the learner already
+  knew when the path was made (a course's minutes times its share of known skills);
+- time to goal: simulated study hours until every goal skill is known, adaptive (diagnostic,
+  path, quizzes, revision) against the fixed curriculum (courses, quizzes, revision);
+- recommendation precision: share of revision cards (after the diagnostic and after the
+  path) on skills the learner truly does not know at that moment.
+
+The run happens inside one transaction that is rolled back (unless ``keep``), so the
+benchmark leaves the database as it found it and can be re-run cheaply after any change to
+the services it drives.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from assessments.models import Assessment
+from insights.mastery import CONFIRMING, FAMILIAR_MASTERY, mastery_state
+from insights.models import LearnerSkillState, Recommendation
+from insights.paths import PathError
+from insights.services import learning_path_generate
+from insights.sim.driver import (
+    MINUTES_PER_QUESTION,
+    Actor,
+    CatalogView,
+    create_learner,
+    revision_skill,
+)
+from insights.sim.generative import SimLearner, World, load_params
+from learning.services import goal_create
+
+GOAL_SKILLS = 4
+GOAL_TARGET = 7
+WEEKLY_HOURS = 5.0
+# Revision after the course work: at most this many lessons per skill still not known.
+MAX_REVISION_LESSONS = 12
+# Learner groups by the share of their goal skills known at the start (None: drawn from
+# the fitted priors).
+GROUPS: dict[str, float | None] = {"none": 0.0, "half": 0.5, "most": 0.75, "drawn": None}
+TARGETS = {
+    "diagnostic_accuracy": 0.90,
+    "questions_per_skill": 4,
+    "wasted_share": 0.05,
+    "half_group_saving": 0.30,
+    "recommendation_precision": 0.80,
+}
+
+
+@dataclass
+class LearnerOutcome:
+    group: str
+    diagnosed: list[tuple[bool, bool, bool]] = field(default_factory=list)  # truth, state, p
+    questions_per_skill: float = 0.0
+    path_minutes: float = 0.0
+    wasted_minutes: float = 0.0
+    adaptive_hours: float = 0.0
+    fixed_hours: float = 0.0
+    revisions: int = 0
+    revisions_precise: int = 0
+    reached_adaptive: bool = False
+    reached_fixed: bool = False
+    path_error: str = ""
+    blocked_lessons: int = 0
+
+
+@dataclass
+class BenchmarkReport:
+    learners: int
+    seed: int
+    seconds: float
+    outcomes: list[LearnerOutcome]
+
+    def _share(self, pairs: list[tuple[int, int]]) -> float | None:
+        hits = sum(a for a, _ in pairs)
+        total = sum(b for _, b in pairs)
+        return hits / total if total else None
+
+    @property
+    def diagnostic_accuracy(self) -> float | None:
+        rows = [d for o in self.outcomes for d in o.diagnosed]
+        return sum(t == s for t, s, _ in rows) / len(rows) if rows else None
+
+    @property
+    def diagnostic_accuracy_familiar(self) -> float | None:
+        rows = [d for o in self.outcomes for d in o.diagnosed]
+        return sum(t == p for t, _, p in rows) / len(rows) if rows else None
+
+    @property
+    def questions_per_skill(self) -> float | None:
+        values = [o.questions_per_skill for o in self.outcomes if o.diagnosed]
+        return statistics.fmean(values) if values else None
+
+    @property
+    def wasted_share(self) -> float | None:
+        return self._share([(o.wasted_minutes, o.path_minutes) for o in self.outcomes])
+
+    @property
+    def recommendation_precision(self) -> float | None:
+        return self._share([(o.revisions_precise, o.revisions) for o in self.outcomes])
+
+    def hours(self, group: str) -> tuple[float, float] | None:
+        rows = [o for o in self.outcomes if o.group == group]
+        if not rows:
+            return None
+        return (
+            statistics.fmean(o.adaptive_hours for o in rows),
+            statistics.fmean(o.fixed_hours for o in rows),
+        )
+
+    def saving(self, group: str) -> float | None:
+        hours = self.hours(group)
+        if hours is None or not hours[1]:
+            return None
+        return 1 - hours[0] / hours[1]
+
+    def lines(self) -> list[str]:
+        def pct(value: float | None) -> str:
+            return "n/a" if value is None else f"{100 * value:.1f} %"
+
+        def verdict(ok: bool | None) -> str:
+            return "n/a" if ok is None else ("met" if ok else "NOT met")
+
+        acc, qps = self.diagnostic_accuracy, self.questions_per_skill
+        wasted, precision = self.wasted_share, self.recommendation_precision
+        half = self.saving("half")
+        never_more = all((self.saving(g) or 0) >= 0 for g in GROUPS if self.hours(g))
+        out = [
+            f"Adaptivity benchmark: {self.learners} simulated learners, seed {self.seed}, "
+            f"{self.seconds:.0f} s",
+            f"diagnostic accuracy: {pct(acc)} (familiar or better: "
+            f"{pct(self.diagnostic_accuracy_familiar)}); questions per skill: "
+            + ("n/a" if qps is None else f"{qps:.2f}")
+            + " -> target >= 90 % with <= 4: "
+            + verdict(
+                None
+                if acc is None or qps is None
+                else acc >= TARGETS["diagnostic_accuracy"] and qps <= TARGETS["questions_per_skill"]
+            ),
+            f"wasted path time: {pct(wasted)} -> target <= 5 %: "
+            + verdict(None if wasted is None else wasted <= TARGETS["wasted_share"]),
+            "time to goal (mean simulated hours, adaptive vs fixed curriculum):",
+        ]
+        for group in GROUPS:
+            hours = self.hours(group)
+            if hours is None:
+                continue
+            rows = [o for o in self.outcomes if o.group == group]
+            reached = sum(o.reached_adaptive for o in rows), sum(o.reached_fixed for o in rows)
+            out.append(
+                f"  {group:<6} {len(rows):>4} learners: {hours[0]:6.1f} h vs {hours[1]:6.1f} h "
+                f"({pct(self.saving(group))} fewer; goal reached {reached[0]} / {reached[1]})"
+            )
+        out.append(
+            f"  half-group saving {pct(half)} -> target >= 30 %: "
+            + verdict(None if half is None else half >= TARGETS["half_group_saving"])
+            + "; never more hours for any group: "
+            + verdict(never_more)
+        )
+        total = sum(o.revisions for o in self.outcomes)
+        out.append(
+            f"recommendation precision: {pct(precision)} of {total} revision cards -> "
+            "target >= 80 %: "
+            + verdict(
+                None if precision is None else precision >= TARGETS["recommendation_precision"]
+            )
+        )
+        blocked = sum(o.blocked_lessons for o in self.outcomes)
+        errors = sum(bool(o.path_error) for o in self.outcomes)
+        out.append(f"lessons the platform kept locked: {blocked}; learners with no path: {errors}")
+        return out
+
+
+def _revise(
+    *,
+    mind: SimLearner,
+    skills: list[str],
+    catalog: CatalogView,
+    spend: Callable[[float], None],
+    now: Callable[[], datetime],
+) -> bool:
+    """Revise each goal skill still not known, lesson by lesson; True when all are known."""
+    for skill in skills:
+        lessons = [
+            lesson
+            for course in catalog.courses
+            for lesson in catalog.lessons[course.pk]
+            if skill in catalog.lesson_skills[lesson.pk]
+        ]
+        for index in range(MAX_REVISION_LESSONS if lessons else 0):
+            mind.pass_time(now=now())
+            if mind.known[skill]:
+                break
+            lesson = lessons[index % len(lessons)]
+            spend(lesson.estimated_minutes)
+            mind.study(skills=[skill], minutes=lesson.estimated_minutes, now=now())
+    return all(mind.known[s] for s in skills)
+
+
+def _fixed_curriculum(
+    *, mind: SimLearner, goal_skills: list[str], catalog: CatalogView, start: datetime
+) -> tuple[float, bool]:
+    """Hours for every course teaching a goal skill, in catalogue order, then revision."""
+    clock = {"now": start, "minutes": 0.0}
+
+    def spend(minutes: float) -> None:
+        clock["minutes"] += minutes
+        clock["now"] += timedelta(days=7 * minutes / (60 * WEEKLY_HOURS))
+
+    for course in catalog.courses:
+        if not set(catalog.course_skills[course.pk]) & set(goal_skills):
+            continue
+        for lesson in catalog.lessons[course.pk]:
+            spend(lesson.estimated_minutes)
+            mind.study(
+                skills=catalog.lesson_skills[lesson.pk],
+                minutes=lesson.estimated_minutes,
+                now=clock["now"],
+            )
+        quiz = catalog.quizzes.get(course.pk)
+        if quiz is not None:
+            for question in catalog.questions_of(quiz):
+                difficulty = mind.world.item_difficulty(
+                    question_id=question.pk, label=question.difficulty
+                )
+                mind.answer(skill=question.skill.slug, difficulty=difficulty, now=clock["now"])
+                spend(MINUTES_PER_QUESTION)
+    reached = _revise(
+        mind=mind, skills=goal_skills, catalog=catalog, spend=spend, now=lambda: clock["now"]
+    )
+    return clock["minutes"] / 60, reached
+
+
+def _diagnosed(*, actor: Actor, skills: list[str]) -> list[tuple[bool, bool, bool]]:
+    states = {
+        s.skill.slug: s
+        for s in LearnerSkillState.objects.filter(
+            learner=actor.user, skill__slug__in=skills
+        ).select_related("skill")
+    }
+    rows = []
+    for slug in skills:
+        state = states.get(slug)
+        named = (
+            mastery_state(
+                mastery=state.mastery,
+                distinct_questions=state.distinct_questions,
+                answers=state.evidence_count,
+                last_practiced_at=state.last_practiced_at,
+                now=actor.now,
+            )
+            if state
+            else None
+        )
+        rows.append(
+            (
+                actor.mind.known[slug],
+                named in CONFIRMING,
+                state is not None and state.mastery >= FAMILIAR_MASTERY,
+            )
+        )
+    return rows
+
+
+def _score_revisions(outcome: LearnerOutcome, actor: Actor, catalog: CatalogView) -> None:
+    for card in actor.follow_up():
+        if card.kind != Recommendation.Kind.REVISION:
+            continue
+        skills = [s for s in revision_skill(card, catalog) if s in actor.mind.known]
+        if not skills:
+            continue
+        outcome.revisions += 1
+        outcome.revisions_precise += not all(actor.mind.known[s] for s in skills)
+
+
+def simulate_learner(
+    *,
+    index: int,
+    group: str,
+    world: World,
+    catalog: CatalogView,
+    diagnostic: Assessment,
+    now: datetime,
+    email_prefix: str,
+) -> LearnerOutcome:
+    rng = random.Random(f"goal-{world.seed}-{index}")
+    taught = sorted({s for skills in catalog.course_skills.values() for s in skills})
+    goal_skills = sorted(rng.sample(taught, min(GOAL_SKILLS, len(taught))))
+    share = GROUPS[group]
+    known = None
+    if share is not None:
+        knows = set(rng.sample(goal_skills, round(share * len(goal_skills))))
+        known = {s: s in knows for s in goal_skills}
+    mind = SimLearner.draw(world=world, seed=index, now=now, known=known)
+    counterfactual = mind.clone(branch="fixed")
+    outcome = LearnerOutcome(group=group)
+
+    user = create_learner(email=f"{email_prefix}-{index}@sim.skillstudio.test", full_name="")
+    actor = Actor(user=user, mind=mind, now=now, weekly_hours=WEEKLY_HOURS)
+    goal = goal_create(
+        learner=user,
+        title="Simulated goal",
+        target_levels=dict.fromkeys(goal_skills, GOAL_TARGET),
+        weekly_hours=WEEKLY_HOURS,
+        now=actor.now,
+    )
+    actor.take(assessment=diagnostic, catalog=catalog)
+    asked = sorted(actor.answers_by_skill)
+    outcome.diagnosed = _diagnosed(actor=actor, skills=asked)
+    outcome.questions_per_skill = (
+        statistics.fmean(actor.answers_by_skill.values()) if asked else 0.0
+    )
+    try:
+        snapshot = learning_path_generate(goal=goal, now=actor.now)
+        items = [i for i in snapshot.items if i.get("type", "course") == "course"]
+    except PathError as exc:
+        outcome.path_error = str(exc)
+        items = []
+    for item in items:
+        skills = catalog.course_skills.get(item["id"], [])
+        minutes = catalog.course_minutes(item["id"])
+        outcome.path_minutes += minutes
+        if skills:
+            outcome.wasted_minutes += minutes * sum(mind.known[s] for s in skills) / len(skills)
+    _score_revisions(outcome, actor, catalog)
+    for item in items:
+        actor.study_course(course_id=item["id"], catalog=catalog)
+    outcome.reached_adaptive = _revise(
+        mind=mind,
+        skills=goal_skills,
+        catalog=catalog,
+        spend=actor.spend,
+        now=lambda: actor.now,
+    )
+    _score_revisions(outcome, actor, catalog)
+    outcome.adaptive_hours = actor.study_minutes / 60
+    outcome.blocked_lessons = actor.blocked_lessons
+    outcome.fixed_hours, outcome.reached_fixed = _fixed_curriculum(
+        mind=counterfactual, goal_skills=goal_skills, catalog=catalog, start=now
+    )
+    return outcome
+
+
+class BenchmarkError(Exception):
+    pass
+
+
+def run_benchmark(
+    *,
+    learners: int,
+    seed: int,
+    now: datetime,
+    keep: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> BenchmarkReport:
+    """Simulate ``learners`` learners (groups in turn) against the current catalogue."""
+    started = time.perf_counter()
+    diagnostic = (
+        Assessment.objects.filter(kind=Assessment.Kind.DIAGNOSTIC, is_published=True)
+        .order_by("id")
+        .first()
+    )
+    if diagnostic is None:
+        raise BenchmarkError("No published diagnostic: load the demo world with seed_demo first.")
+    outcomes: list[LearnerOutcome] = []
+    with transaction.atomic():
+        catalog = CatalogView.load()
+        world = World.draw(
+            skill_slugs={s for skills in catalog.course_skills.values() for s in skills}
+            | {q.skill.slug for q in catalog.questions_of(diagnostic)},
+            seed=seed,
+            params=load_params(),
+        )
+        groups = list(GROUPS)
+        for index in range(learners):
+            outcomes.append(
+                simulate_learner(
+                    index=index,
+                    group=groups[index % len(groups)],
+                    world=world,
+                    catalog=catalog,
+                    diagnostic=diagnostic,
+                    now=now,
+                    email_prefix=f"adaptivity-{seed}-{int(now.timestamp())}",
+                )
+            )
+            if progress and (index + 1) % 50 == 0:
+                progress(f"  {index + 1} / {learners} learners")
+        if not keep:
+            transaction.set_rollback(True)
+    return BenchmarkReport(
+        learners=learners, seed=seed, seconds=time.perf_counter() - started, outcomes=outcomes
+    )

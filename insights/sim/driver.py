@@ -1,0 +1,190 @@
+"""One simulated learner acting through the platform's own services.
+
+Every learner-facing row (attempts, answers, skill states, goals, enrollments, lesson
+progress, path versions, recommendations) is written by the service a page or the API
+would call: ``goal_create``, ``attempt_start`` / ``attempt_submit``, ``lesson_start`` /
+``lesson_complete``, ``learning_path_generate``, ``recommendation_act``. The learner's
+deferred follow-up (fresh recommendations) is run here with the simulated ``now`` through
+``recommendations_refresh``, the one recommendation writer, as the worker would run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+
+from accounts.models import LearnerProfile, User
+from assessments.models import Assessment, AssessmentAttempt, Choice, Question
+from assessments.selectors import questions_with_key
+from assessments.services import attempt_start, attempt_submit
+from catalog.models import Course, Lesson
+from insights.models import Recommendation
+from insights.recommendations import recommendations_refresh
+from insights.sim.generative import SimLearner, World
+from learning.services import lesson_complete, lesson_start
+
+# A simulated learner spends this long on a question (diagnostic time counts to the goal).
+MINUTES_PER_QUESTION = 1.5
+
+
+def response_for(question: Question, choices: Sequence[Choice], *, correct: bool) -> dict:
+    """What a learner would submit to be graded right (or wrong) on ``question``."""
+    if question.kind == Question.Kind.NUMERIC:
+        value = question.numeric_answer
+        if not correct:
+            value = value + question.numeric_tolerance + 1
+        return {"value": str(Decimal(value).normalize())}
+    if question.kind == Question.Kind.SHORT_TEXT:
+        return {"text": question.accepted_answers[0] if correct else "not sure"}
+    picked = [c.pk for c in choices if c.is_correct == correct]
+    if question.kind == Question.Kind.MULTIPLE_CHOICE and correct:
+        return {"choices": picked}
+    return {"choices": picked[:1]}
+
+
+@dataclass(frozen=True)
+class CatalogView:
+    """The published catalogue as the simulator needs it, read once per run."""
+
+    courses: list[Course]  # catalogue order
+    lessons: dict[int, list[Lesson]]  # course id -> lessons in order, skills prefetched
+    lesson_skills: dict[int, list[str]]
+    course_skills: dict[int, list[str]]
+    questions: dict[int, list[Question]]  # assessment id -> questions with their key
+    quizzes: dict[int, Assessment]  # course id -> its published quiz
+
+    @classmethod
+    def load(cls) -> CatalogView:
+        courses = list(
+            Course.objects.filter(status=Course.Status.PUBLISHED)
+            .prefetch_related("skills")
+            .order_by("id")
+        )
+        lessons: dict[int, list[Lesson]] = {c.pk: [] for c in courses}
+        lesson_skills: dict[int, list[str]] = {}
+        for lesson in (
+            Lesson.objects.filter(module__course__in=courses)
+            .select_related("module__course")
+            .prefetch_related("skills")
+            .order_by("module__course_id", "module__order", "order")
+        ):
+            lessons[lesson.module.course_id].append(lesson)
+            lesson_skills[lesson.pk] = [s.slug for s in lesson.skills.all()]
+        quizzes = {
+            a.course_id: a
+            for a in Assessment.objects.filter(
+                course__in=courses, kind=Assessment.Kind.QUIZ, is_published=True
+            ).order_by("id")
+        }
+        return cls(
+            courses=courses,
+            lessons=lessons,
+            lesson_skills=lesson_skills,
+            course_skills={c.pk: [s.slug for s in c.skills.all()] for c in courses},
+            questions={},
+            quizzes=quizzes,
+        )
+
+    def questions_of(self, assessment: Assessment) -> list[Question]:
+        if assessment.pk not in self.questions:
+            self.questions[assessment.pk] = list(questions_with_key(assessment=assessment))
+        return self.questions[assessment.pk]
+
+    def course_minutes(self, course_id: int) -> int:
+        return sum(lesson.estimated_minutes for lesson in self.lessons.get(course_id, []))
+
+
+@dataclass
+class Actor:
+    """A platform user and the simulated mind behind it, with a clock."""
+
+    user: User
+    mind: SimLearner
+    now: datetime
+    weekly_hours: float = 5.0
+    study_minutes: float = 0.0
+    blocked_lessons: int = 0
+    answers_by_skill: dict[str, int] = field(default_factory=dict)
+
+    def spend(self, minutes: float) -> None:
+        """Advance the clock: study time spread over the learner's weekly hours."""
+        self.study_minutes += minutes
+        self.now += timedelta(days=7 * minutes / (60 * max(self.weekly_hours, 0.5)))
+
+    def take(self, *, assessment: Assessment, catalog: CatalogView) -> AssessmentAttempt | None:
+        """Answer every question of ``assessment`` from the mind; None when not allowed."""
+        try:
+            attempt = attempt_start(learner=self.user, assessment=assessment, now=self.now)
+        except ValidationError:
+            return None
+        responses = {}
+        for question in catalog.questions_of(assessment):
+            slug = question.skill.slug
+            difficulty = self.mind.world.item_difficulty(
+                question_id=question.pk, label=question.difficulty
+            )
+            correct = self.mind.answer(skill=slug, difficulty=difficulty, now=self.now)
+            responses[question.pk] = response_for(question, question.choices.all(), correct=correct)
+            self.answers_by_skill[slug] = self.answers_by_skill.get(slug, 0) + 1
+            self.spend(MINUTES_PER_QUESTION)
+        return attempt_submit(attempt=attempt, responses=responses, now=self.now)
+
+    def study_lesson(self, *, lesson: Lesson, catalog: CatalogView) -> bool:
+        """Start, study and complete one lesson; False when the platform keeps it locked."""
+        try:
+            lesson_start(learner=self.user, lesson=lesson, now=self.now)
+        except ValidationError:
+            self.blocked_lessons += 1
+            return False
+        self.spend(lesson.estimated_minutes)
+        self.mind.study(
+            skills=catalog.lesson_skills[lesson.pk], minutes=lesson.estimated_minutes, now=self.now
+        )
+        lesson_complete(learner=self.user, lesson=lesson, now=self.now)
+        return True
+
+    def study_course(self, *, course_id: int, catalog: CatalogView, quiz: bool = True) -> None:
+        for lesson in catalog.lessons.get(course_id, []):
+            self.study_lesson(lesson=lesson, catalog=catalog)
+        if quiz and course_id in catalog.quizzes:
+            self.take(assessment=catalog.quizzes[course_id], catalog=catalog)
+
+    def follow_up(self) -> list[Recommendation]:
+        """The learner's deferred follow-up, at the simulated time; their active cards."""
+        recommendations_refresh(learner_ids=[self.user.pk], now=self.now)
+        return list(
+            Recommendation.objects.filter(
+                learner=self.user, status=Recommendation.Status.ACTIVE
+            ).select_related("lesson")
+        )
+
+
+def create_learner(*, email: str, full_name: str, timezone: str = "UTC") -> User:
+    """A simulated learner's account (no usable password: nobody logs in as one).
+
+    ``user_register`` is the sign-up door with password validation and hashing (a
+    deliberately slow hash); the simulator creates the same rows a sign-up does, the user
+    and its profile, without a password.
+    """
+    user = User.objects.create_user(
+        email=email, password=None, full_name=full_name, role=User.Role.LEARNER
+    )
+    LearnerProfile.objects.filter(user=user).update(timezone=timezone)
+    return user
+
+
+def revision_skill(recommendation: Recommendation, catalog: CatalogView) -> list[str]:
+    """The skill(s) a revision card is about: its payload's skill, else its lesson's."""
+    slug = (recommendation.payload or {}).get("skill")
+    if slug:
+        return [slug]
+    if recommendation.lesson_id:
+        return catalog.lesson_skills.get(recommendation.lesson_id, [])
+    return []
+
+
+__all__ = ["Actor", "CatalogView", "World", "create_learner", "response_for", "revision_skill"]

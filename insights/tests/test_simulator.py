@@ -1,0 +1,166 @@
+"""The learner simulator: its generative model, the adaptivity benchmark's command, and the
+demo cohort seed_demo builds with it."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from catalog.demo_seed import seed_demo
+from insights import bkt
+from insights.ml.registry import active_model
+from insights.ml.selectors import risks_for_instructor
+from insights.models import (
+    ItemAnalysisRun,
+    LearningPathSnapshot,
+    MLModel,
+    PendingJob,
+    QuestionItemAnalysis,
+    Recommendation,
+)
+from insights.sim.cohort import COHORT_DOMAIN, seed_cohort
+from insights.sim.generative import SimLearner, World, load_params
+from learning.models import Enrollment, LearnerEvent, LearningGoal
+
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+
+
+def _world(seed: int = 3) -> World:
+    return World.draw(skill_slugs=["python", "sql"], seed=seed, params=load_params())
+
+
+def test_shipped_parameters_come_from_the_assistments_fit_and_stay_in_bounds():
+    params = load_params()
+    assert "ASSISTments 2009" in params.source
+    assert len(params.skill_params) >= 50
+    for p in params.skill_params:
+        assert p.guess + p.slip < 1
+        for name in bkt.PARAM_NAMES:
+            low, high = bkt.BOUNDS[name]
+            assert low <= getattr(p, name) <= high
+    # Skills differ as real ones do: not one tuple repeated.
+    assert len({p.learn for p in params.skill_params}) > 10
+    assert 0.3 < params.ability_sd < 2
+    assert 0.3 < params.item_difficulty_sd < 2
+
+
+def test_known_skills_are_answered_better_and_hard_items_worse():
+    learner = SimLearner.draw(world=_world(), seed=1, now=NOW, known={"python": True, "sql": False})
+    assert learner.p_correct(skill="python", difficulty=0) > learner.p_correct(
+        skill="sql", difficulty=0
+    )
+    assert learner.p_correct(skill="python", difficulty=1.5) < learner.p_correct(
+        skill="python", difficulty=-1.5
+    )
+
+
+def test_studying_teaches_and_idle_weeks_forget():
+    world = _world()
+    learners = [
+        SimLearner.draw(world=world, seed=i, now=NOW, known={"python": False}) for i in range(300)
+    ]
+    for learner in learners:
+        learner.study(skills=["python"], minutes=60, now=NOW)
+    learnt = sum(learner.known["python"] for learner in learners)
+    assert learnt > 30  # six opportunities each with the skill's learn rate
+
+    forgetful = [
+        SimLearner.draw(world=world, seed=i, now=NOW, known={"python": True}) for i in range(300)
+    ]
+    for learner in forgetful:
+        learner.params["python"] = bkt.BKTParams(
+            **{**learner.params["python"].as_dict(), "forget": 0.2}
+        )
+        learner.pass_time(now=NOW + timedelta(weeks=10))
+    kept = sum(learner.known["python"] for learner in forgetful)
+    assert kept < 100  # 0.8 ** 10 = 11 % expected
+
+
+def test_a_world_is_reproducible_from_its_seed():
+    a, b = _world(5), _world(5)
+    assert a.skills == b.skills
+    assert a.item_difficulty(question_id=7, label="advanced") == b.item_difficulty(
+        question_id=7, label="advanced"
+    )
+    first = SimLearner.draw(world=a, seed=2, now=NOW)
+    again = SimLearner.draw(world=b, seed=2, now=NOW)
+    assert first.known == again.known and first.ability == again.ability
+    assert random.Random(1).random() == random.Random(1).random()
+
+
+@pytest.mark.slow
+def test_benchmark_command_prints_the_four_metrics_and_keeps_nothing(db):
+    seed_demo(now=NOW)
+    users_before, jobs_before = User.objects.count(), PendingJob.objects.count()
+    out = StringIO()
+
+    call_command("simulate_adaptivity", "--learners", "8", "--seed", "2", stdout=out)
+
+    text = out.getvalue()
+    assert "8 simulated learners" in text
+    assert "diagnostic accuracy:" in text and "questions per skill:" in text
+    assert "wasted path time:" in text
+    assert "time to goal" in text and "half" in text
+    assert "recommendation precision:" in text
+    # One rolled-back transaction: no simulated learner, goal or job is left behind.
+    assert User.objects.count() == users_before
+    assert PendingJob.objects.count() == jobs_before
+
+
+def test_benchmark_command_rejects_bad_options_and_an_empty_catalogue(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("simulate_adaptivity", "--learners", "0", stdout=StringIO())
+    with pytest.raises(CommandError, match="seed_demo"):
+        call_command("simulate_adaptivity", "--learners", "1", stdout=StringIO())
+
+
+@pytest.mark.slow
+def test_demo_cohort_after_seed_demo_on_an_empty_database(db):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+
+    cohort = User.objects.filter(email__endswith=f"@{COHORT_DOMAIN}")
+    assert cohort.count() >= 150
+    instructor = User.objects.get(email="instructor@skillstudio.test")
+    learner = User.objects.get(email="learner@skillstudio.test")
+    # The instructor's courses have learners, some of whom dropped, some finished.
+    statuses = set(
+        Enrollment.objects.filter(learner__in=cohort, course__owner=instructor).values_list(
+            "status", flat=True
+        )
+    )
+    assert {Enrollment.Status.ACTIVE, Enrollment.Status.DROPPED} <= statuses
+    assert LearnerEvent.objects.filter(learner__in=cohort).exists()
+    # Models trained on the cohort and active; risks scored with factors.
+    for name in ("dropout", "segments", "course_cf", "lesson_cf"):
+        assert active_model(name) is not None, name
+        assert MLModel.objects.filter(name=name, is_active=True).exists()
+    risks = risks_for_instructor(user=instructor)
+    assert risks.exists()
+    assert any(risk.factors for risk in risks)
+    # Item analysis has figures, not just rows.
+    assert ItemAnalysisRun.objects.exists()
+    assert QuestionItemAnalysis.objects.filter(share_correct__isnull=False).count() >= 10
+    # The demo learner has a goal, a path and recommendations.
+    goal = LearningGoal.objects.get(learner=learner)
+    assert LearningPathSnapshot.objects.filter(goal=goal).exists()
+    assert Recommendation.objects.filter(learner=learner, status="active").exists()
+    # The cohort's follow-ups already ran: nothing queued for a worker.
+    assert not PendingJob.objects.filter(
+        status=PendingJob.Status.PENDING,
+        kwargs__learner_id__in=list(cohort.values_list("pk", flat=True)),
+    ).exists()
+
+    # Idempotent: a second run adds no learner and trains nothing new.
+    models_before = MLModel.objects.count()
+    again = seed_cohort(now=NOW + timedelta(days=1))
+    assert again.learners == 0
+    assert MLModel.objects.count() == models_before
+    assert "already present" in again.text()
