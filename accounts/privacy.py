@@ -48,10 +48,12 @@ from accounts.models import DataExport, ErasureRequest, LearnerProfile, User
 from assessments.models import Answer, AssessmentAttempt
 from insights.models import (
     DropoutRisk,
+    InstructorMessage,
     LearnerSkillState,
     LearningPathSnapshot,
     PendingJob,
     Recommendation,
+    RiskReview,
 )
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 from skillstudio.data_versions import learners_changed
@@ -169,6 +171,13 @@ EXPORT_KINDS: dict[str, Any] = {
         "scored_at",
     ),
     "segment": _segment_rows,
+    "instructor_messages": lambda pk: InstructorMessage.objects.filter(learner_id=pk).values(
+        "id", "course_id", "sender__full_name", "body", "created_at", "read_at", "emailed_at"
+    ),
+    # What instructors did about the learner's risk scores (reviewers named by role only).
+    "risk_reviews": lambda pk: RiskReview.objects.filter(enrollment__learner_id=pk).values(
+        "enrollment_id", "enrollment__course_id", "action", "probability", "level", "created_at"
+    ),
     "erasure_requests": lambda pk: ErasureRequest.objects.filter(user_id=pk).values(
         "requested_at", "due_at", "processed_at"
     ),
@@ -438,11 +447,12 @@ def _forget_cached(user_id: int) -> None:
 def user_erase(*, user: User, now: datetime) -> ErasureSummary:
     """Erase the account: personal data goes, counted rows move to an anonymous placeholder.
 
-    Kept (anonymised): enrollments (status, dates, progress; no registration facts), lesson
-    progress, attempts and answers (question, correctness, points; no free text) - what
-    course figures and item statistics count. Deleted: the account, profile, goals, paths,
-    skill states, recommendations, risk scores, exports, events in every partition, queued
-    jobs, sessions, tokens, login records and cached dashboards.
+    Kept (anonymised): enrollments (status, dates, progress; no registration facts) with
+    their instructors' risk reviews, lesson progress, attempts and answers (question,
+    correctness, points; no free text) - what course figures, item statistics and the risk
+    model's review loop count. Deleted: the account, profile, goals, paths, skill states,
+    recommendations, risk scores, instructor messages received, exports, events in every
+    partition, queued jobs, sessions, tokens, login records and cached dashboards.
     """
     user_id, email = user.pk, user.email
     summary = ErasureSummary(user_id=user_id)

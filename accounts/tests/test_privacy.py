@@ -26,7 +26,14 @@ from accounts.models import DataExport, ErasureRequest, LearnerProfile, User
 from accounts.tasks import build_data_export, process_due_erasures
 from assessments.models import Answer, AssessmentAttempt
 from insights.ml.irt import analyze_assessment
-from insights.models import DropoutRisk, LearnerSkillState, PendingJob
+from insights.models import (
+    DropoutRisk,
+    InstructorMessage,
+    LearnerSkillState,
+    PendingJob,
+    RiskReview,
+)
+from insights.services import instructor_message_send
 from learning.models import Enrollment, LearnerEvent, LessonProgress
 from learning.partitions import DEFAULT as DEFAULT_PARTITION
 from learning.partitions import ensure_month_partition, partition_name
@@ -124,6 +131,9 @@ def world(learner, instructor, other_learner):
     LessonProgress.objects.filter(pk=w.progress.pk).update(
         status=LessonProgress.Status.COMPLETED, completed_at=NOW
     )
+    instructor_message_send(
+        risk=w.risk, sender=instructor, body="Stuck on loops? Reply here.", now=NOW
+    )
     return w
 
 
@@ -190,6 +200,8 @@ def test_export_holds_every_kind_as_json_and_csv(world, learner, other_learner):
             "assigned_at": NOW.isoformat(),
         }
     ]
+    assert [m["body"] for m in data["instructor_messages"]] == ["Stuck on loops? Reply here."]
+    assert [r["action"] for r in data["risk_reviews"]] == ["messaged"]
     # Bob's data is not in Alice's export.
     everything = b"".join(archive.read(name) for name in names)
     assert b"bob@example.com" not in everything
@@ -384,6 +396,9 @@ def test_erasure_leaves_nothing_personal_and_keeps_statistics(
     assert placeholder.email.endswith("@erased.invalid")
     assert placeholder.full_name == "Erased learner"
     assert placeholder.profile.profiling_opt_out  # never scored, never segmented
+    # The instructor's message to her goes; the review of her risk stays, anonymised.
+    assert not InstructorMessage.objects.exists()
+    assert RiskReview.objects.get().enrollment.learner_id == placeholder.pk
     chunk.refresh_from_db()
     assert chunk.kwargs["learner_ids"] == [other_learner.pk]
     assert ErasureRequest.objects.get().processed_at == NOW

@@ -330,7 +330,7 @@ def simulate_learner(
         statistics.fmean(actor.answers_by_skill.values()) if asked else 0.0
     )
     try:
-        snapshot = learning_path_generate(goal=goal, now=actor.now)
+        snapshot = learning_path_generate(goal=goal, now=actor.now).snapshot
         items = [i for i in snapshot.items if i.get("type", "course") == "course"]
     except PathError as exc:
         outcome.path_error = str(exc)

@@ -173,7 +173,7 @@ def _study(
         if diagnostic is not None and persona.takes_diagnostic:
             actor.take(assessment=diagnostic, catalog=catalog)
         try:
-            snapshot = learning_path_generate(goal=goal, now=actor.now)
+            snapshot = learning_path_generate(goal=goal, now=actor.now).snapshot
             course_ids = [i["id"] for i in snapshot.items if i.get("type", "course") == "course"]
         except PathError:
             course_ids = []

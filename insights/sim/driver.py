@@ -2,10 +2,11 @@
 
 Every learner-facing row (attempts, answers, skill states, goals, enrollments, lesson
 progress, path versions, recommendations) is written by the service a page or the API
-would call: ``goal_create``, ``attempt_start`` / ``attempt_submit``, ``lesson_start`` /
-``lesson_complete``, ``learning_path_generate``, ``recommendation_act``. The learner's
-deferred follow-up (fresh recommendations) is run here with the simulated ``now`` through
-``recommendations_refresh``, the one recommendation writer, as the worker would run it.
+would call: ``goal_create``, ``attempt_start`` / ``attempt_answer`` / ``attempt_submit``,
+``lesson_start`` / ``lesson_complete``, ``learning_path_generate``, ``recommendation_act``.
+The learner's deferred follow-up (fresh recommendations) is run here with the simulated
+``now`` through ``recommendations_refresh``, the one recommendation writer, as the worker
+would run it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import LearnerProfile, User
 from assessments.models import Assessment, AssessmentAttempt, Choice, Question
 from assessments.selectors import questions_with_key
-from assessments.services import attempt_start, attempt_submit
+from assessments.services import attempt_answer, attempt_start, attempt_submit
 from catalog.models import Course, Lesson
 from insights.models import Recommendation
 from insights.recommendations import recommendations_refresh
@@ -56,6 +57,7 @@ class CatalogView:
     course_skills: dict[int, list[str]]
     questions: dict[int, list[Question]]  # assessment id -> questions with their key
     quizzes: dict[int, Assessment]  # course id -> its published quiz
+    bank: dict[int, Question]  # question id -> question with its key, read on first ask
 
     @classmethod
     def load(cls) -> CatalogView:
@@ -87,12 +89,23 @@ class CatalogView:
             course_skills={c.pk: [s.slug for s in c.skills.all()] for c in courses},
             questions={},
             quizzes=quizzes,
+            bank={},
         )
 
     def questions_of(self, assessment: Assessment) -> list[Question]:
         if assessment.pk not in self.questions:
             self.questions[assessment.pk] = list(questions_with_key(assessment=assessment))
         return self.questions[assessment.pk]
+
+    def question(self, question_id: int) -> Question:
+        """One bank question with its key (an adaptive attempt asks across assessments)."""
+        if question_id not in self.bank:
+            self.bank[question_id] = (
+                Question.objects.select_related("skill")
+                .prefetch_related("choices")
+                .get(pk=question_id)
+            )
+        return self.bank[question_id]
 
     def course_minutes(self, course_id: int) -> int:
         return sum(lesson.estimated_minutes for lesson in self.lessons.get(course_id, []))
@@ -116,22 +129,36 @@ class Actor:
         self.now += timedelta(days=7 * minutes / (60 * max(self.weekly_hours, 0.5)))
 
     def take(self, *, assessment: Assessment, catalog: CatalogView) -> AssessmentAttempt | None:
-        """Answer every question of ``assessment`` from the mind; None when not allowed."""
+        """Answer ``assessment`` from the mind; None when not allowed.
+
+        An adaptive attempt is answered question by question, each the one the platform
+        asks (``attempt_answer``); any other is answered all at once and submitted.
+        """
         try:
             attempt = attempt_start(learner=self.user, assessment=assessment, now=self.now)
         except ValidationError:
             return None
-        responses = {}
-        for question in catalog.questions_of(assessment):
-            slug = question.skill.slug
-            difficulty = self.mind.world.item_difficulty(
-                question_id=question.pk, label=question.difficulty
-            )
-            correct = self.mind.answer(skill=slug, difficulty=difficulty, now=self.now)
-            responses[question.pk] = response_for(question, question.choices.all(), correct=correct)
-            self.answers_by_skill[slug] = self.answers_by_skill.get(slug, 0) + 1
-            self.spend(MINUTES_PER_QUESTION)
+        if attempt.is_adaptive:
+            while not attempt.is_submitted and attempt.current_question_id is not None:
+                question = catalog.question(attempt.current_question_id)
+                response = self.answer(question)
+                attempt = attempt_answer(
+                    attempt=attempt, question_id=question.pk, response=response, now=self.now
+                )
+            return attempt
+        responses = {q.pk: self.answer(q) for q in catalog.questions_of(assessment)}
         return attempt_submit(attempt=attempt, responses=responses, now=self.now)
+
+    def answer(self, question: Question) -> dict:
+        """The mind's response to one question, and the time it takes."""
+        slug = question.skill.slug
+        difficulty = self.mind.world.item_difficulty(
+            question_id=question.pk, label=question.difficulty
+        )
+        correct = self.mind.answer(skill=slug, difficulty=difficulty, now=self.now)
+        self.answers_by_skill[slug] = self.answers_by_skill.get(slug, 0) + 1
+        self.spend(MINUTES_PER_QUESTION)
+        return response_for(question, question.choices.all(), correct=correct)
 
     def study_lesson(self, *, lesson: Lesson, catalog: CatalogView) -> bool:
         """Start, study and complete one lesson; False when the platform keeps it locked."""
