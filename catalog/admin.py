@@ -258,6 +258,8 @@ class CourseAdmin(
 ):
     owner_path = COURSE_OWNER
     form = CourseForm
+    # Publish buttons plus the links to the course's insights.
+    change_form_template = "admin/catalog/course/change_form.html"
     inlines = (ModuleInline,)
     list_display = (
         "title",
