@@ -152,7 +152,7 @@ def _adaptive_start(*, learner, assessment: Assessment, now: datetime) -> Assess
         ).first()
         if open_attempt is not None:
             return open_attempt
-        skill_ids = adaptive_skill_ids(assessment=assessment, learner_id=learner.pk)
+        skill_ids = adaptive_skill_ids(assessment=assessment, learner_id=learner.pk, now=now)
         bank = question_bank(skill_ids=skill_ids, learner_id=learner.pk)
         # A skill without a single question cannot be measured: left out from the start.
         skill_ids = [skill_id for skill_id in skill_ids if bank[skill_id]]

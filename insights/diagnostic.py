@@ -44,8 +44,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
-from assessments.models import Assessment, AssessmentAttempt, Question
+from assessments.models import Answer, Assessment, AssessmentAttempt, Question
 from catalog.models import Course, Difficulty, Skill
 from insights.mastery import PROFICIENT_QUESTIONS
 from insights.models import LearnerSkillState, QuestionItemAnalysis
@@ -217,12 +218,17 @@ def question_bank(*, skill_ids: list[int], learner_id: int) -> dict[int, list[Ba
         .distinct("question_id")
         .values_list("question_id", "irt_difficulty")
     )
+    # From the learner's own attempts (few) to their answers: no join through the
+    # questions and their assessments' ordering.
     seen = set(
-        Question.objects.filter(
-            pk__in=ids,
-            answers__attempt__learner_id=learner_id,
-            answers__attempt__submitted_at__isnull=False,
-        ).values_list("pk", flat=True)
+        Answer.objects.filter(
+            attempt__learner_id=learner_id,
+            attempt__submitted_at__isnull=False,
+            question_id__in=ids,
+        )
+        .order_by()
+        .values_list("question_id", flat=True)
+        .distinct()
     )
     bank: dict[int, list[BankItem]] = {skill_id: [] for skill_id in skill_ids}
     for pk, skill_id, difficulty in rows:
@@ -293,14 +299,17 @@ def adaptive_progress(*, attempt: AssessmentAttempt) -> AdaptiveProgress:
     return AdaptiveProgress(runs=runs, next_item=next_item)
 
 
-def adaptive_skill_ids(*, assessment: Assessment, learner_id: int) -> list[int]:
+def adaptive_skill_ids(*, assessment: Assessment, learner_id: int, now: datetime) -> list[int]:
     """The skills an adaptive attempt on ``assessment`` measures, in the order asked.
 
     A skill check: its skill. A course challenge: the skills the course teaches. An
-    adaptive diagnostic: the skills of the learner's active goals, or, without one, the
-    skills of the diagnostic's own questions.
+    adaptive diagnostic: the skills of the learner's active goals, then the other skills
+    their paths would teach as of ``now`` (the prerequisite courses' skills), so the path
+    can skip what the learner shows; without a goal, the skills of the diagnostic's own
+    questions.
     """
     # Imported here: learning builds on insights in places; keep the import local.
+    from insights.paths import PathPlan, plan_learning_paths
     from learning.models import GoalSkill, LearningGoal
 
     if assessment.kind == Assessment.Kind.SKILL_CHECK:
@@ -320,4 +329,19 @@ def adaptive_skill_ids(*, assessment: Assessment, learner_id: int) -> list[int]:
         goal_skills = list(
             assessment.questions.order_by("order").values_list("skill_id", flat=True)
         )
-    return list(dict.fromkeys(goal_skills))
+        return list(dict.fromkeys(goal_skills))
+    goals = list(
+        LearningGoal.objects.filter(
+            learner_id=learner_id, status=LearningGoal.Status.ACTIVE
+        ).select_related("learner")
+    )
+    plans = plan_learning_paths(goals=goals, now=now)
+    path_slugs = [
+        slug
+        for goal in goals
+        if isinstance(plan := plans[goal.pk], PathPlan)
+        for item in plan.items
+        for slug in item.skills_covered
+    ]
+    path_skills = dict(Skill.objects.filter(slug__in=path_slugs).values_list("slug", "pk"))
+    return list(dict.fromkeys([*goal_skills, *(path_skills[s] for s in path_slugs)]))

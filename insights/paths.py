@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Max
 
-from catalog.models import DIFFICULTY_RANK, Course
+from catalog.models import DIFFICULTY_RANK, Course, Lesson
 from insights.mastery import CONFIRMING, SkillMastery, answers_text
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
@@ -45,6 +45,9 @@ class PathItem:
     sequence: int
     type: str = "course"
     skill_names: list[str] = field(default_factory=list)
+    # Lessons of the course whose skills the learner has shown ({"id", "title", "reason"}):
+    # the path does not ask for them (the lock rule opens what depends on them).
+    skip_lessons: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -80,19 +83,28 @@ class PathChanges:
         }
 
 
+@dataclass(frozen=True)
+class _Lesson:
+    id: int
+    title: str
+    minutes: int
+    skills: list[str]  # its own, or its course's when it has none (as learning.locks)
+
+
 @dataclass
 class _Catalog:
     courses: dict[int, dict]
     skills: dict[int, list[str]]
     prerequisites: dict[int, list[int]]
     skill_names: dict[str, str] = field(default_factory=dict)
+    lessons: dict[int, list[_Lesson]] = field(default_factory=dict)  # course id -> in order
 
     def name(self, slug: str) -> str:
         return self.skill_names.get(slug, slug)
 
 
 def _load_catalog() -> _Catalog:
-    """Published courses with their skills and prerequisites: three queries."""
+    """Published courses with their skills, prerequisites and lessons: five queries."""
     courses = {
         row["id"]: row
         for row in Course.objects.published().values(
@@ -117,7 +129,29 @@ def _load_catalog() -> _Catalog:
         # A draft prerequisite cannot be taken; it does not block the plan.
         if required_id in courses:
             prerequisites[course_id].append(required_id)
-    return _Catalog(courses, skills, prerequisites, names)
+    lesson_skills: dict[int, list[str]] = defaultdict(list)
+    for lesson_id, slug in (
+        Lesson.skills.through.objects.filter(lesson__module__course_id__in=courses)
+        .order_by("skill__name", "skill__slug")
+        .values_list("lesson_id", "skill__slug")
+    ):
+        lesson_skills[lesson_id].append(slug)
+    lessons: dict[int, list[_Lesson]] = defaultdict(list)
+    for row in (
+        Lesson.objects.filter(module__course_id__in=courses)
+        .order_by("module__course_id", "module__order", "order", "id")
+        .values("id", "title", "estimated_minutes", "module__course_id")
+    ):
+        course_id = row["module__course_id"]
+        lessons[course_id].append(
+            _Lesson(
+                id=row["id"],
+                title=row["title"],
+                minutes=row["estimated_minutes"],
+                skills=lesson_skills.get(row["id"]) or skills[course_id],
+            )
+        )
+    return _Catalog(courses, skills, prerequisites, names, lessons)
 
 
 def _choose_gap_courses(
@@ -328,6 +362,7 @@ def _plan(
     for sequence, course_id in enumerate(order, start=1):
         course = catalog.courses[course_id]
         taught = catalog.skills[course_id]
+        skip = _shown_lessons(catalog, course_id, states)
         items.append(
             PathItem(
                 id=course_id,
@@ -335,12 +370,13 @@ def _plan(
                 slug=course["slug"],
                 difficulty=course["difficulty"],
                 skills_covered=list(taught),
-                estimated_hours=float(course["estimated_hours"]),
                 reason=_reason(
                     [catalog.name(s) for s in gaps if s in taught], required_by[course_id]
                 ),
                 sequence=sequence,
                 skill_names=[catalog.name(s) for s in taught],
+                skip_lessons=skip,
+                estimated_hours=_hours_left(catalog, course_id, course, skip),
             )
         )
     skipped = [
@@ -357,6 +393,35 @@ def _plan(
     for gap in metadata["gaps"]:
         gap["name"] = catalog.name(gap["skill"])
     return PathPlan(goal_id=goal.pk, items=items, metadata=metadata)
+
+
+def _shown_lessons(
+    catalog: _Catalog, course_id: int, states: dict[str, SkillMastery]
+) -> list[dict]:
+    """The course's lessons whose every skill is proficient or mastered, with the evidence."""
+    shown = []
+    for lesson in catalog.lessons.get(course_id, []):
+        if lesson.skills and all(
+            s in states and states[s].state in CONFIRMING for s in lesson.skills
+        ):
+            evidence = ", ".join(
+                f"{catalog.name(s)} {states[s].label} on {answers_text(states[s].answers)}"
+                for s in lesson.skills
+            )
+            shown.append({"id": lesson.id, "title": lesson.title, "reason": evidence})
+    return shown
+
+
+def _hours_left(catalog: _Catalog, course_id: int, course: dict, skip: list[dict]) -> float:
+    """The course's hours less the share of its lesson minutes the path skips."""
+    hours = Decimal(course["estimated_hours"])
+    lessons = catalog.lessons.get(course_id, [])
+    total = sum(lesson.minutes for lesson in lessons)
+    if not skip or not total:
+        return float(hours)
+    skipped = {item["id"] for item in skip}
+    left = sum(lesson.minutes for lesson in lessons if lesson.id not in skipped)
+    return float((hours * left / total).quantize(Decimal("0.1")))
 
 
 def _skip_reason(
@@ -439,7 +504,15 @@ def path_signature(items: list[dict], metadata: dict) -> tuple:
     """What makes two plans the same path: courses, order, reasons, the timeline and the
     courses left out with their evidence."""
     return (
-        tuple((item["id"], item["reason"], item["estimated_hours"]) for item in items),
+        tuple(
+            (
+                item["id"],
+                item["reason"],
+                item["estimated_hours"],
+                tuple(lesson["id"] for lesson in item.get("skip_lessons", [])),
+            )
+            for item in items
+        ),
         metadata.get("estimated_weeks"),
         tuple(metadata.get("remaining_gaps", [])),
         metadata.get("deadline_reachable"),

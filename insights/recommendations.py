@@ -57,8 +57,8 @@ from learning.locks import (
 from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
 from skillstudio.data_versions import learners_changed
 
-# Revision: a skill needs review below the struggling score (rules.STRUGGLING_BELOW) or
-# this mastery estimate.
+# Revision: a skill needs review below this mastery estimate, or, for a skill the model has
+# no answers for, below the struggling score (rules.STRUGGLING_BELOW); see _weak_evidence.
 REVISION_MASTERY = 0.5
 # Revision candidates fetched per skill beyond the limit, for lessons that turn out locked.
 REVISION_LOCKED_SLACK = 5
@@ -290,17 +290,29 @@ def _next_lessons(
     return suggestions
 
 
+def _weak_evidence(score: SkillScore | None, level: SkillLevel | None) -> str | None:
+    """Which evidence says a skill is weak: "mastery", "score" or None (doing fine).
+
+    The skill model's estimate decides when it has answers behind it: it weighs learning
+    since the answers, so a skill studied after a poor diagnostic is not sent back to
+    revision on those old answers. The recent score decides only for a skill the model has
+    not seen answered.
+    """
+    if level is not None and level.mastery is not None and level.answers:
+        return "mastery" if level.mastery < REVISION_MASTERY else None
+    if score is not None and score.percent < STRUGGLING_BELOW:
+        return "score"
+    return None
+
+
 def _revision_need(
     score: SkillScore | None, level: SkillLevel | None, now: datetime
 ) -> tuple[float, int | None] | None:
     """(priority, days since practice) for a weak skill, None for a skill doing fine."""
-    weak_score = score is not None and score.percent < STRUGGLING_BELOW
-    mastery = level.mastery if level else None
-    weak_mastery = mastery is not None and mastery < REVISION_MASTERY
-    if not (weak_score or weak_mastery):
+    weak = _weak_evidence(score, level)
+    if weak is None:
         return None
-    strengths = [s for s in (score.percent / 100 if score else None, mastery) if s is not None]
-    need = 1 - min(strengths)
+    need = 1 - (level.mastery if weak == "mastery" else score.percent / 100)
     last_answer = score.last_answered_at if score else None
     practiced = [t for t in (last_answer, level.last_practiced_at if level else None) if t]
     days = max(0, (now - max(practiced)).days) if practiced else None
@@ -572,7 +584,7 @@ def _revision_items(
         score, level = scores.get(slug), levels.get(slug)
         name = (score or level).name
         lesson = f"“{row['lesson__title']}”"
-        if score is not None and score.percent < STRUGGLING_BELOW:
+        if _weak_evidence(score, level) == "score":
             reason = (
                 f"Review {name} with {lesson} — {score.percent:g}% correct on your last "
                 f"{answers_text(score.answered)}"

@@ -1,15 +1,17 @@
-"""The one lock rule (SPEC R-LOCK): what keeps a lesson or a course closed, and what opens it.
+"""The one lock rule (SPEC R-LOCK): what keeps a lesson or a course closed, what opens it.
 
 A prerequisite (a course or a lesson) is satisfied by completing it *or* by demonstrated
 mastery of what it teaches: every skill it teaches is proficient or mastered
-(``insights.mastery.CONFIRMING``). A lesson without skills of its own is judged by its
-course's skills. A prerequisite that teaches no skill can only be completed. A draft
-course cannot be taken, so as a prerequisite it never blocks (the path planner agrees).
+(``insights.mastery.CONFIRMING``); a course also when each of its lessons is met either
+way. A lesson without skills of its own is judged by its course's skills. A prerequisite
+that teaches no skill can only be completed. A draft course cannot be taken, so as a
+prerequisite it never blocks (the path planner agrees).
 
-A lesson is locked while its course has an unmet course prerequisite or the lesson has
-an unmet lesson prerequisite (in its own course or another one). Every door uses this
-module: the course outline and the lesson page (``learning.selectors.course_outline``),
-the learning services (enrolment, starting and completing a lesson), the API, the
+A lesson is locked while its course has an unmet course prerequisite or the lesson has an
+unmet lesson prerequisite (in its own course or another one), unless the learner already
+started it: an opened lesson never locks again. Every door uses this module:
+the course outline and the lesson page (``learning.selectors.course_outline``), the
+learning services (enrolment, starting and completing a lesson), the API, the
 recommendations and related lessons. Each blocker says why and how to unlock it: take the
 prerequisite, or show the skills with a skill check or the course's challenge.
 
@@ -56,6 +58,9 @@ class LockFacts:
     """What one learner has done and shown, as the lock rule reads it."""
 
     completed_lessons: set[int] = field(default_factory=set)
+    # Started or completed: once opened, a lesson stays open (a skill fading later does not
+    # lock a lesson halfway through).
+    opened_lessons: set[int] = field(default_factory=set)
     completed_courses: set[int] = field(default_factory=set)
     skills: dict[int, SkillShown] = field(default_factory=dict)  # by skill id, assessed only
 
@@ -70,10 +75,13 @@ def lock_facts_for(*, learner_ids: Iterable[int], now: datetime) -> dict[int, Lo
     facts = {learner_id: LockFacts() for learner_id in ids}
     if not ids:
         return facts
-    for learner_id, lesson_id in LessonProgress.objects.filter(
-        learner_id__in=ids, status=LessonProgress.Status.COMPLETED
-    ).values_list("learner_id", "lesson_id"):
-        facts[learner_id].completed_lessons.add(lesson_id)
+    for learner_id, lesson_id, status in LessonProgress.objects.filter(
+        learner_id__in=ids,
+        status__in=[LessonProgress.Status.IN_PROGRESS, LessonProgress.Status.COMPLETED],
+    ).values_list("learner_id", "lesson_id", "status"):
+        facts[learner_id].opened_lessons.add(lesson_id)
+        if status == LessonProgress.Status.COMPLETED:
+            facts[learner_id].completed_lessons.add(lesson_id)
     for learner_id, course_id in Enrollment.objects.filter(
         learner_id__in=ids, status=Enrollment.Status.COMPLETED
     ).values_list("learner_id", "course_id"):
@@ -297,12 +305,18 @@ def _shown(skill_ids: list[int], facts: LockFacts) -> bool:
 
 
 def course_satisfied(course_id: int, graph: LockGraph, facts: LockFacts) -> bool:
-    """A prerequisite course is met: completed, shown mastery of its skills, or a draft."""
+    """A prerequisite course is met: completed, shown mastery of its skills, every lesson
+    met one way or the other (completed or its skills shown: what a path that skips shown
+    lessons leaves), or a draft."""
     course = graph.courses[course_id]
     return (
         not course.published
         or course_id in facts.completed_courses
         or _shown(course.skill_ids, facts)
+        or (
+            bool(course.lessons)
+            and all(lesson_satisfied(lesson, graph, facts) for lesson in course.lessons)
+        )
     )
 
 
@@ -345,6 +359,8 @@ def course_blockers(course_id: int, graph: LockGraph, facts: LockFacts) -> list[
 def lesson_blockers(lesson_id: int, graph: LockGraph, facts: LockFacts) -> list[Blocker]:
     """Everything that keeps the lesson locked: its course's unmet prerequisite courses,
     then its own unmet prerequisite lessons. Empty when the lesson is open."""
+    if lesson_id in facts.opened_lessons:
+        return []
     lesson = graph.lessons[lesson_id]
     blockers = course_blockers(lesson.course_id, graph, facts)
     for required in lesson.prerequisites:

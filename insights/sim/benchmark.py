@@ -11,8 +11,9 @@ Learners come in groups by how many of their goal skills they know at the start
 - diagnostic accuracy: share of (learner, skill asked) the platform classifies correctly as
   mastered (state proficient or mastered, what a goal counts as reached) or not, against
   the hidden state right after the diagnostic; questions asked per skill;
-- wasted path time: share of the path's lesson minutes on skills the learner already
-  knew when the path was made (a course's minutes times its share of known skills);
+- wasted path time: share of the minutes of the lessons the path asks for (its courses less
+  the lessons it says to skip) on skills the learner already knew when the path was made
+  (each lesson's minutes times its share of known skills);
 - time to goal: simulated study hours until every goal skill is known, adaptive (diagnostic,
   path, quizzes, revision) against the fixed curriculum (courses, quizzes, revision);
 - recommendation precision: share of revision cards (after the diagnostic and after the
@@ -335,15 +336,19 @@ def simulate_learner(
     except PathError as exc:
         outcome.path_error = str(exc)
         items = []
+    skips = {item["id"]: {skip["id"] for skip in item.get("skip_lessons", [])} for item in items}
     for item in items:
-        skills = catalog.course_skills.get(item["id"], [])
-        minutes = catalog.course_minutes(item["id"])
-        outcome.path_minutes += minutes
-        if skills:
-            outcome.wasted_minutes += minutes * sum(mind.known[s] for s in skills) / len(skills)
+        for lesson in catalog.lessons.get(item["id"], []):
+            if lesson.pk in skips[item["id"]]:
+                continue
+            skills = catalog.lesson_skills_or_course(lesson)
+            outcome.path_minutes += lesson.estimated_minutes
+            if skills:
+                known = sum(mind.known[s] for s in skills) / len(skills)
+                outcome.wasted_minutes += lesson.estimated_minutes * known
     _score_revisions(outcome, actor, catalog)
     for item in items:
-        actor.study_course(course_id=item["id"], catalog=catalog)
+        actor.study_course(course_id=item["id"], catalog=catalog, skip=skips[item["id"]])
     outcome.reached_adaptive = _revise(
         mind=mind,
         skills=goal_skills,

@@ -107,8 +107,9 @@ class CatalogView:
             )
         return self.bank[question_id]
 
-    def course_minutes(self, course_id: int) -> int:
-        return sum(lesson.estimated_minutes for lesson in self.lessons.get(course_id, []))
+    def lesson_skills_or_course(self, lesson: Lesson) -> list[str]:
+        """A lesson's skills, or its course's when it has none (as the lock rule reads it)."""
+        return self.lesson_skills[lesson.pk] or self.course_skills[lesson.module.course_id]
 
 
 @dataclass
@@ -174,9 +175,13 @@ class Actor:
         lesson_complete(learner=self.user, lesson=lesson, now=self.now)
         return True
 
-    def study_course(self, *, course_id: int, catalog: CatalogView, quiz: bool = True) -> None:
+    def study_course(
+        self, *, course_id: int, catalog: CatalogView, skip: set[int] = frozenset(), quiz=True
+    ) -> None:
+        """Study the course's lessons in order, except those the path says to skip."""
         for lesson in catalog.lessons.get(course_id, []):
-            self.study_lesson(lesson=lesson, catalog=catalog)
+            if lesson.pk not in skip:
+                self.study_lesson(lesson=lesson, catalog=catalog)
         if quiz and course_id in catalog.quizzes:
             self.take(assessment=catalog.quizzes[course_id], catalog=catalog)
 

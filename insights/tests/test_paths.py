@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from catalog.models import Course
-from catalog.tests.factories import CourseFactory, SkillFactory
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.models import LearningPathSnapshot
 from insights.paths import (
     PathError,
@@ -231,6 +231,7 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
             "reason": "Builds foundation in Python",
             "sequence": 1,
             "skill_names": ["Python"],
+            "skip_lessons": [],
         }
     ]
     meta = payload["metadata"]
@@ -353,3 +354,50 @@ def test_path_page_shows_skips_and_version_times_in_the_learners_zone(
 
     assert "Skipped Python Basics: Python proficient on 6 answers" in html
     assert "4 Mar 2026, 16:00 Europe/Berlin" in html
+
+
+def test_lessons_whose_skills_the_learner_showed_are_skipped_inside_a_kept_course(
+    learner, skills, chain
+):
+    """Flask Web teaches Flask in two lessons and Python in one; with Python shown, the
+    path keeps the course for Flask but lists the Python lesson as one to skip."""
+    _, flask, _ = chain
+    flask.skills.add(skills["python"])
+    module = ModuleFactory(course=flask, order=1)
+    LessonFactory(
+        module=module, order=1, title="Routes", estimated_minutes=30, skills=[skills["flask"]]
+    )
+    refresher = LessonFactory(
+        module=module,
+        order=2,
+        title="Python refresher",
+        estimated_minutes=20,
+        skills=[skills["python"]],
+    )
+    LessonFactory(module=module, order=3, title="Templates", estimated_minutes=50, skills=[])
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=skills["python"],
+        level=9,
+        mastery=0.85,
+        evidence_count=6,
+        distinct_questions=5,
+        last_practiced_at=NOW - timedelta(days=1),
+    )
+    goal = goal_for(learner, {skills["flask"]: 7})
+
+    plan = plan_learning_path(goal=goal, now=NOW)
+
+    [item] = plan.items
+    assert item.id == flask.pk
+    assert item.skip_lessons == [
+        {
+            "id": refresher.pk,
+            "title": "Python refresher",
+            "reason": "Python proficient on 6 answers",
+        }
+    ]
+    # 20 of 100 lesson minutes skipped: 20 h → 16 h. "Templates" has no skills of its own,
+    # so it is judged by the course's (Flask not shown): kept.
+    assert item.estimated_hours == 16.0
+    assert plan.metadata["total_hours"] == 16.0

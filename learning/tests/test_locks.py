@@ -191,3 +191,40 @@ def test_api_outline_and_enrolment_agree_with_the_pages(as_user, learner, catalo
     assert api.get(f"/api/v1/courses/{catalogue['web'].pk}/outline/").json()["locked"] is False
     enrol = api.post(enrollments, {"course": catalogue["web"].pk}, format="json")
     assert enrol.status_code == 201
+
+
+@pytest.mark.django_db
+def test_a_course_whose_every_lesson_is_done_or_shown_is_met(learner, catalogue):
+    """Python Fundamentals teaches Python and Data structures; the learner completed the
+    data-structures lesson and showed Python: the course is met without being completed."""
+    data = SkillFactory(slug="data_structures", name="Data structures")
+    catalogue["fundamentals"].skills.add(data)
+    lists = LessonFactory(module=catalogue["values"].module, order=3, title="Lists", skills=[data])
+    proficient(learner, catalogue["python"])
+    assert course_outline(learner=learner, course=catalogue["web"], now=NOW).locked
+
+    LessonProgressFactory(
+        learner=learner, lesson=lists, status=LessonProgress.Status.COMPLETED, completed_at=NOW
+    )
+    outline = course_outline(learner=learner, course=catalogue["web"], now=NOW)
+    assert not outline.locked
+    assert outline.next_lesson.lesson == catalogue["routes"]
+
+
+@pytest.mark.django_db
+def test_a_started_lesson_stays_open_when_the_skill_that_opened_it_fades(learner, catalogue):
+    state = proficient(learner, catalogue["python"])
+    lesson_start(learner=learner, lesson=catalogue["routes"], now=NOW)
+    # Months later the Python evidence has faded below proficient.
+    state.mastery = 0.4
+    state.save(update_fields=["mastery"])
+    later = NOW + timedelta(days=120)
+
+    outline = course_outline(learner=learner, course=catalogue["web"], now=later)
+    routes = outline.modules[0].lessons[0]
+    assert not routes.locked
+    assert lesson_complete(learner=learner, lesson=catalogue["routes"], now=later).status == (
+        LessonProgress.Status.COMPLETED
+    )
+    # A lesson never opened is locked again by the faded prerequisite.
+    assert outline.modules[0].lessons[1].locked

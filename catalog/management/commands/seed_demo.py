@@ -52,6 +52,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        scale = {k: options[k] for k in ("learners", "courses", "events", "answers")}
+        # Checked before anything is written: a bad option costs nothing.
+        if (scale["events"] or scale["answers"]) and not scale["learners"]:
+            raise CommandError("--events and --answers are generated for --learners: set it too.")
         now = timezone.now()
         started = time.monotonic()
         summary = seed_demo(now=now)
@@ -65,9 +69,6 @@ class Command(BaseCommand):
             log=self.stdout.write,
         )
         self.stdout.write(f"Demo cohort: {cohort.text()}.")
-        scale = {k: options[k] for k in ("learners", "courses", "events", "answers")}
-        if (scale["events"] or scale["answers"]) and not scale["learners"]:
-            raise CommandError("--events and --answers are generated for --learners: set it too.")
         if any(scale.values()):
             try:
                 result = seed_scale(now=now, log=self.stdout.write, **scale)
