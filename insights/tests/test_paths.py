@@ -53,6 +53,19 @@ def chain(skills):
     return basics, flask, apis
 
 
+def python_proficient(learner, skill):
+    """A state the mastery rules call proficient: 6 answers on 5 questions."""
+    return LearnerSkillStateFactory(
+        learner=learner,
+        skill=skill,
+        level=9,
+        mastery=0.85,
+        evidence_count=6,
+        distinct_questions=5,
+        last_practiced_at=NOW - timedelta(days=1),
+    )
+
+
 def goal_for(learner, targets: dict, **fields):
     goal = LearningGoalFactory(learner=learner, **fields)
     for skill, level in targets.items():
@@ -250,15 +263,7 @@ def test_a_course_the_learner_has_shown_they_know_is_skipped_with_the_evidence(
     learner, skills, chain
 ):
     basics, flask, apis = chain
-    LearnerSkillStateFactory(
-        learner=learner,
-        skill=skills["python"],
-        level=9,
-        mastery=0.85,
-        evidence_count=6,
-        distinct_questions=5,
-        last_practiced_at=NOW - timedelta(days=1),
-    )
+    python_proficient(learner, skills["python"])
     goal = goal_for(learner, {skills["rest_api"]: 7, skills["python"]: 9})
 
     plan = plan_learning_path(goal=goal, now=NOW)
@@ -375,15 +380,7 @@ def test_lessons_whose_skills_the_learner_showed_are_skipped_inside_a_kept_cours
         skills=[skills["python"]],
     )
     LessonFactory(module=module, order=3, title="Templates", estimated_minutes=50, skills=[])
-    LearnerSkillStateFactory(
-        learner=learner,
-        skill=skills["python"],
-        level=9,
-        mastery=0.85,
-        evidence_count=6,
-        distinct_questions=5,
-        last_practiced_at=NOW - timedelta(days=1),
-    )
+    python_proficient(learner, skills["python"])
     goal = goal_for(learner, {skills["flask"]: 7})
 
     plan = plan_learning_path(goal=goal, now=NOW)
