@@ -95,6 +95,8 @@ class AnswerReview:
     your_answer: str = ""
     # Choice questions: every choice with the learner's pick and (when allowed) the key.
     choices: tuple[ChoiceReview, ...] = ()
+    # Its place in the attempt as the learner met it (1, 2, ...).
+    number: int = 0
 
     @property
     def answered(self) -> bool:
@@ -132,10 +134,11 @@ def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
         .prefetch_related(
             Prefetch("question__choices", queryset=Choice.objects.order_by("order", "id"))
         )
-        .order_by("question__order")
+        # An adaptive attempt asks across quizzes: in the order asked, not by quiz order.
+        .order_by(*(("answered_at", "id") if attempt.is_adaptive else ("question__order", "id")))
     )
     reviews = []
-    for answer in answers:
+    for number, answer in enumerate(answers, start=1):
         question = answer.question
         correct_choices = [c for c in question.choices.all() if c.is_correct]
         if question.has_choices:
@@ -149,6 +152,7 @@ def attempt_review(*, attempt: AssessmentAttempt) -> list[AnswerReview]:
         picked = set((answer.response or {}).get("choices") or [])
         reviews.append(
             AnswerReview(
+                number=number,
                 question=question,
                 response=answer.response,
                 is_correct=answer.is_correct,

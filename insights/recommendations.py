@@ -426,19 +426,20 @@ def revision_lessons_for(
 ) -> dict[int, list[RevisionItem]]:
     """Lessons to review for weak skills, most urgent first (spaced revision), per learner.
 
-    Priority = (1 - strength) x (1 + days since practice / 7), strength being the lower of
-    the recent quiz score and the mastery estimate, days capped at 28. Only skills the
-    learner studied (answered a question on, or completed a lesson teaching it) or that
-    are in one of their active goals, and only lessons they can open now
-    (``learning.locks``); a skill none of whose lessons is open falls back to the open
-    lessons nearest in meaning (``catalog.search.lessons_near_skill``). A lesson the
+    Priority = (1 - strength) x (1 + days since practice / 7), strength being the mastery
+    estimate (or, for a skill the model has no answers for, the recent quiz score; see
+    ``_weak_evidence``), days capped at 28. Only skills the learner studied (answered a
+    question on, or completed a lesson teaching it) or that are in one of their active
+    goals, and only lessons they can open now (``learning.locks``); a skill studied in
+    lessons none of whose lessons is open falls back to the open lessons nearest in
+    meaning (``catalog.search.lessons_near_skill``). A lesson the
     learner already completed is preferred (it is a review), then the easiest one.
     """
     ids = [learner.pk for learner in learners]
     scores = recent_skill_scores_for(learner_ids=ids) if scores is None else scores
     levels = skill_levels_for(learners=learners) if levels is None else levels
     skipped = recently_skipped_for(learner_ids=ids, now=now) if skipped is None else skipped
-    studied = studied_or_goal_skills_for(learner_ids=ids, scores=scores, levels=levels)
+    studied, taught = studied_or_goal_skills_for(learner_ids=ids, scores=scores, levels=levels)
     needs: dict[int, dict[str, tuple[float, int | None]]] = {}
     for learner_id in ids:
         own_scores, own_levels = scores[learner_id], levels[learner_id]
@@ -479,9 +480,15 @@ def revision_lessons_for(
                 for row in candidates[learner_id, slug]
                 if lesson_open(row["lesson_id"], graph, facts[learner_id])
             ]
-        # The most urgent skills with no open lesson of their own, for the fallback.
+        # The most urgent skills with no open lesson of their own, for the fallback: only
+        # skills the learner studied in lessons (a review of nearby material); a skill
+        # never studied waits for its own lessons, which the next-lesson cards open.
         lacking[learner_id] = sorted(
-            (slug for slug, rows in own_open[learner_id].items() if not rows),
+            (
+                slug
+                for slug, rows in own_open[learner_id].items()
+                if not rows and slug in taught[learner_id]
+            ),
             key=lambda slug, own=needs[learner_id]: (-own[slug][0], slug),
         )[:FALLBACK_SKILLS]
     near = _lessons_near({s for own in lacking.values() for s in own}, limit=per_skill)
@@ -534,14 +541,16 @@ def studied_or_goal_skills_for(
     learner_ids: list[int],
     scores: dict[int, dict[str, SkillScore]],
     levels: dict[int, dict[str, SkillLevel]],
-) -> dict[int, set[str]]:
+) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
     """Per learner, the skill slugs revision may be about: answered (a recent score or a
-    state with evidence), taught by a completed lesson, or in an active goal (two queries)."""
+    state with evidence), taught by a completed lesson, or in an active goal; and, second,
+    those taught by a completed lesson alone (two queries)."""
     studied: dict[int, set[str]] = {
         learner_id: set(scores[learner_id])
         | {slug for slug, level in levels[learner_id].items() if level.answers > 0}
         for learner_id in learner_ids
     }
+    taught: dict[int, set[str]] = {learner_id: set() for learner_id in learner_ids}
     for learner_id, slug in (
         LessonProgress.objects.filter(
             learner_id__in=learner_ids, status=LessonProgress.Status.COMPLETED
@@ -551,11 +560,12 @@ def studied_or_goal_skills_for(
     ):
         if slug:
             studied[learner_id].add(slug)
+            taught[learner_id].add(slug)
     for learner_id, slug in GoalSkill.objects.filter(
         goal__learner_id__in=learner_ids, goal__status=LearningGoal.Status.ACTIVE
     ).values_list("goal__learner_id", "skill__slug"):
         studied[learner_id].add(slug)
-    return studied
+    return studied, taught
 
 
 def _revision_items(
@@ -929,7 +939,10 @@ def wanted_recommendations_for(
             wanted[(kind.NEXT_LESSON, item.lesson_id, None, None)] = _Wanted(
                 item.reason, KIND_SCORE[kind.NEXT_LESSON] - rank / 100, item.as_dict()
             )
+        next_ids = {item.lesson_id for item in lessons[learner_id]}
         for rank, item in enumerate(revisions[learner_id]):
+            if item.lesson_id in next_ids:
+                continue  # already suggested as the next lesson: one card per lesson
             wanted[(kind.REVISION, item.lesson_id, None, None)] = _Wanted(
                 item.reason, KIND_SCORE[kind.REVISION] - rank / 100, item.as_dict()
             )

@@ -23,6 +23,7 @@ from assessments.models import Answer
 from catalog.models import Course, Skill
 from insights.mastery import SkillMastery, describe
 from insights.models import DropoutRisk, InstructorMessage, LearnerSkillState, Recommendation
+from insights.skills import BLANK_RESPONSE
 from learning.models import Enrollment
 from skillstudio.data_versions import learner_version
 
@@ -129,7 +130,7 @@ def recent_skill_scores_for(
     *, learner_ids: list[int], per_skill: int = RECENT_ANSWERS_PER_SKILL
 ) -> dict[int, dict[str, SkillScore]]:
     """Percent correct over each skill's latest `per_skill` answers in submitted attempts,
-    per learner, in one query.
+    per learner, in one query. Questions left blank are no evidence (insights.skills).
 
     The window function keeps the row count bounded by learners x skills x per_skill, not
     by history.
@@ -138,6 +139,7 @@ def recent_skill_scores_for(
         Answer.objects.filter(
             attempt__learner_id__in=learner_ids, attempt__submitted_at__isnull=False
         )
+        .exclude(BLANK_RESPONSE)
         .annotate(
             rank=Window(
                 RowNumber(),

@@ -28,7 +28,7 @@ from datetime import datetime
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer, AssessmentAttempt
@@ -115,6 +115,18 @@ def load_skill_model() -> SkillModel:
     return SkillModel(
         version=stored.version, params=params, ability=bkt.AbilityParams.from_dict(ability)
     )
+
+
+# The database's side of response_is_answer: the shapes a question left blank is stored
+# in ("I don't know", an unanswered question of a submitted quiz). Whole-document
+# comparisons: a key lookup is NULL when the key is absent, which NOT (...) would drop.
+BLANK_RESPONSE = (
+    Q(response={})
+    | Q(response={"choices": []})
+    | Q(response={"value": ""})
+    | Q(response={"value": None})
+    | Q(response={"text": ""})
+)
 
 
 def is_answered(answer: Answer) -> bool:

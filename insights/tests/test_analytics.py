@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from accounts.models import LearnerProfile
-from assessments.models import Assessment
+from assessments.models import Answer, Assessment
 from assessments.tests.factories import AssessmentFactory
 from catalog.tests.factories import CourseFactory, LessonFactory, SkillFactory
 from insights.analytics import (
@@ -314,3 +314,19 @@ def test_session_totals_of_two_windows_in_one_pass_match_each_window_alone(
     assert engagement_patterns(learner=learner, now=NOW).avg_session_minutes == round(
         2400 / 3 / 60, 1
     )
+
+
+def test_questions_left_blank_are_no_evidence_for_struggling_topics(learner):
+    """ "I don't know" on a diagnostic is not a wrong answer: a skill answered only with
+    blanks has no score, and blanks do not pull a score down."""
+    docker, flask = SkillFactory(slug="docker"), SkillFactory(slug="flask")
+    blanks = quiz_attempt(learner, at=NOW - timedelta(days=1), skill=docker, correct=0, total=5)
+    Answer.objects.filter(attempt=blanks).update(response={})
+    mixed = quiz_attempt(learner, at=NOW - timedelta(days=1), skill=flask, correct=3, total=5)
+    Answer.objects.filter(attempt=mixed, is_correct=False).update(response={"choices": []})
+
+    scores = recent_skill_scores_for(learner_ids=[learner.pk])[learner.pk]
+
+    assert "docker" not in scores
+    assert (scores["flask"].answered, scores["flask"].percent) == (3, 100.0)
+    assert topics_from_scores(scores, STRUGGLING_BELOW) == []
