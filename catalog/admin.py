@@ -10,9 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
-from django.urls import URLPattern, path, reverse_lazy
+from django.urls import URLPattern, path, reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.html import format_html
 
+from catalog.llm import provider_enabled
 from catalog.models import Course, Lesson, Module, Skill
 from catalog.services import (
     COURSE_FIELDS,
@@ -42,6 +44,7 @@ from catalog.services import (
     skill_update,
 )
 from catalog.templatetags.lesson_markdown import render_markdown
+from catalog.tutor_drafts import lesson_questions_draft
 from skillstudio.access import can_author, is_platform_admin
 from skillstudio.admin import (
     InstructorInlineMixin,
@@ -467,6 +470,53 @@ class LessonAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, ScopedModelAdmin
         ("Content", {"fields": ("body", "video_url")}),
         ("Level", {"fields": ("difficulty", "estimated_minutes", "skills", "prerequisites")}),
     )
+    actions = ("draft_practice_questions",)
+    # Each lesson is one provider call made while the admin waits.
+    DRAFT_BATCH = 3
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        if not provider_enabled():
+            actions.pop("draft_practice_questions", None)
+        return actions
+
+    @admin.action(
+        description="Draft practice questions with the tutor (saved unpublished)",
+        permissions=["change"],
+    )
+    def draft_practice_questions(self, request: HttpRequest, queryset: QuerySet[Lesson]) -> None:
+        if not provider_enabled():
+            self.message_user(request, "The tutor is not configured.", messages.ERROR)
+            return
+        lessons = list(queryset.select_related("module__course__owner")[: self.DRAFT_BATCH + 1])
+        if len(lessons) > self.DRAFT_BATCH:
+            self.message_user(
+                request, f"Select at most {self.DRAFT_BATCH} lessons at a time.", messages.ERROR
+            )
+            return
+        for lesson in lessons:
+            try:
+                assessment = lesson_questions_draft(lesson=lesson, now=timezone.now())
+            except ValidationError as error:
+                self.message_user(
+                    request,
+                    f"“{lesson}”: no questions drafted. {' '.join(error.messages)}",
+                    messages.ERROR,
+                )
+                continue
+            url = reverse("admin:assessments_assessment_change", args=[assessment.pk])
+            self.message_user(
+                request,
+                format_html(
+                    '“{}”: {} draft questions saved in <a href="{}">{}</a>, unpublished. '
+                    "Review them there before publishing.",
+                    lesson,
+                    assessment.questions.count(),
+                    url,
+                    assessment,
+                ),
+                messages.SUCCESS,
+            )
 
     def get_urls(self) -> list[URLPattern]:
         return [
