@@ -1,8 +1,8 @@
-"""Answers from a course's own lessons: retrieval only (issue 17, item 5, first part).
+"""Answers from a course's own lessons: retrieval, and grounded answers (issue 17, item 5).
 
 A learner's question on a lesson page is answered with the passages of that
-course's lessons that cover it, each linked to its lesson. No language model
-is involved and nothing leaves the server: the question is embedded locally
+course's lessons that cover it, each linked to its lesson. Retrieval needs no
+language model and nothing leaves the server: the question is embedded locally
 (catalog.search's WordLlama) and compared with the passages.
 
 With a provider configured (catalog.llm), ``tutor_answer`` also asks the model
