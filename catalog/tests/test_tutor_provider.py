@@ -232,3 +232,24 @@ def test_with_a_provider_the_page_offers_the_tutor(client, course, learner, prov
     ).content.decode()
     assert f'action="{_tutor_url(course["coroutines"])}"' in ask
     assert "csrfmiddlewaretoken" in ask
+
+
+def test_a_generated_answer_costs_a_fixed_number_of_queries(
+    course, learner, provider, django_assert_max_num_queries
+):
+    api = APIClient()
+    api.force_authenticate(learner)
+    url = _api_url(course["coroutines"])
+    provider.reply("Use a timeout [1].")
+    # The lesson (1) with the selector's prefetches (skills, prerequisites: 2), and the
+    # course outline with its lock facts (modules, lessons, prerequisites, progress,
+    # enrollments, skill states: 9). Nothing per lesson or per passage.
+    with django_assert_max_num_queries(12):
+        assert api.post(url, {"question": QUESTION}, format="json").status_code == 200
+
+    module = course["coroutines"].module
+    for order in range(4, 24):
+        LessonFactory(module=module, order=order, title=f"Extra {order}", body=TIMEOUTS)
+    provider.reply("Use a timeout [1].")
+    with django_assert_max_num_queries(12):
+        assert api.post(url, {"question": QUESTION}, format="json").status_code == 200
