@@ -12,9 +12,9 @@ learner as it is; callers fall back to what works without a provider.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
-import socket
 import urllib.error
 import urllib.request
 from typing import Any
@@ -57,14 +57,14 @@ def chat_complete(
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if settings.TUTOR_API_KEY:
         headers["Authorization"] = f"Bearer {settings.TUTOR_API_KEY}"
-    request = urllib.request.Request(  # noqa: S310 - the URL is the operator's setting
-        settings.TUTOR_BASE_URL.rstrip("/") + "/chat/completions",
-        data=json.dumps(body).encode(),
-        headers=headers,
-        method="POST",
-    )
     timeout = settings.TUTOR_TIMEOUT_SECONDS
     try:
+        request = urllib.request.Request(  # noqa: S310 - the URL is the operator's setting
+            settings.TUTOR_BASE_URL.rstrip("/") + "/chat/completions",
+            data=json.dumps(body).encode(),
+            headers=headers,
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             raw = response.read(MAX_REPLY_BYTES + 1)
     except urllib.error.HTTPError as error:
@@ -74,9 +74,9 @@ def chat_complete(
         ) from error
     except TimeoutError as error:
         raise ProviderError(f"The tutor did not answer within {timeout:g} seconds.") from error
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
         reason = getattr(error, "reason", error)
-        if isinstance(reason, TimeoutError | socket.timeout):
+        if isinstance(reason, TimeoutError):
             raise ProviderError(f"The tutor did not answer within {timeout:g} seconds.") from error
         logger.warning("Tutor provider unreachable: %s", reason)
         raise ProviderError("The tutor's provider cannot be reached right now.") from error

@@ -253,3 +253,18 @@ def test_a_generated_answer_costs_a_fixed_number_of_queries(
     provider.reply("Use a timeout [1].")
     with django_assert_max_num_queries(12):
         assert api.post(url, {"question": QUESTION}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("base_url", ["closed", "not a url"])
+def test_an_unreachable_provider_falls_back_to_the_passages(
+    course, learner, provider, settings, base_url
+):
+    provider.close()  # nothing listens on its port any more
+    settings.TUTOR_BASE_URL = provider.url if base_url == "closed" else base_url
+    api = APIClient()
+    api.force_authenticate(learner)
+
+    body = api.post(_api_url(course["coroutines"]), {"question": QUESTION}, format="json").json()
+
+    assert body["mode"] == "retrieval" and body["passages"]
+    assert "cannot be reached right now" in body["problem"]
