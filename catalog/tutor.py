@@ -124,7 +124,8 @@ class TutorRateLimited(Exception):
         self.retry_after = retry_after
         minutes = max(1, round(retry_after / 60))
         super().__init__(
-            f"You have asked the tutor {limit} questions this {period}, the most it answers; "
+            f"You have reached the tutor's limit of {limit} question{'s' if limit != 1 else ''} "
+            f"per {period}; "
             f"try again in about {minutes} minute{'s' if minutes != 1 else ''}. "
             "“Find it in the lessons” still works."
         )

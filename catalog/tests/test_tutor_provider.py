@@ -162,7 +162,7 @@ def test_generated_answers_are_rate_limited_per_learner(
 
     assert statuses == [200, 200, 429]
     limited = api.post(url, {"question": QUESTION}, format="json")
-    assert "You have asked the tutor 2 questions this hour" in limited.json()["error"]["message"]
+    assert "limit of 2 questions per hour" in limited.json()["error"]["message"]
     assert int(limited["Retry-After"]) > 0
     assert len(provider.requests) == 2  # refused questions cost nothing
     # The page shares the learner's count and says so in place.
