@@ -6,10 +6,18 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+)
+from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.html import format_html
@@ -471,6 +479,7 @@ class LessonAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, ScopedModelAdmin
         ("Level", {"fields": ("difficulty", "estimated_minutes", "skills", "prerequisites")}),
     )
     actions = ("draft_practice_questions",)
+    change_form_template = "admin/catalog/lesson/change_form.html"
     # Each lesson is one provider call made while the admin waits.
     DRAFT_BATCH = 3
 
@@ -495,28 +504,48 @@ class LessonAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, ScopedModelAdmin
             )
             return
         for lesson in lessons:
-            try:
-                assessment = lesson_questions_draft(lesson=lesson, now=timezone.now())
-            except ValidationError as error:
-                self.message_user(
-                    request,
-                    f"“{lesson}”: no questions drafted. {' '.join(error.messages)}",
-                    messages.ERROR,
-                )
-                continue
-            url = reverse("admin:assessments_assessment_change", args=[assessment.pk])
+            self._draft_one(request, lesson)
+
+    def _draft_one(self, request: HttpRequest, lesson: Lesson) -> Any:
+        """Draft one lesson's questions; the message says what happened. The draft, or None."""
+        try:
+            assessment = lesson_questions_draft(lesson=lesson, now=timezone.now())
+        except ValidationError as error:
             self.message_user(
                 request,
-                format_html(
-                    '“{}”: {} draft questions saved in <a href="{}">{}</a>, unpublished. '
-                    "Review them there before publishing.",
-                    lesson,
-                    assessment.questions.count(),
-                    url,
-                    assessment,
-                ),
-                messages.SUCCESS,
+                f"“{lesson}”: no questions drafted. {' '.join(error.messages)}",
+                messages.ERROR,
             )
+            return None
+        url = reverse("admin:assessments_assessment_change", args=[assessment.pk])
+        self.message_user(
+            request,
+            format_html(
+                '“{}”: {} draft questions saved in <a href="{}">{}</a>, unpublished. '
+                "Review them there before publishing.",
+                lesson,
+                assessment.questions.count(),
+                url,
+                assessment,
+            ),
+            messages.SUCCESS,
+        )
+        return assessment
+
+    def draft_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The change page's "Draft practice questions" button (POST): on success the
+        draft quiz's admin page, where the questions are reviewed."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        lesson = self.get_object(request, unquote(object_id))
+        if lesson is None or not provider_enabled():
+            raise Http404
+        if not self.has_change_permission(request, lesson):
+            raise PermissionDenied
+        assessment = self._draft_one(request, lesson)
+        if assessment is None:
+            return redirect("admin:catalog_lesson_change", lesson.pk)
+        return redirect("admin:assessments_assessment_change", assessment.pk)
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -524,6 +553,11 @@ class LessonAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, ScopedModelAdmin
                 "markdown-preview/",
                 self.admin_site.admin_view(markdown_preview),
                 name="catalog_lesson_markdown_preview",
+            ),
+            path(
+                "<path:object_id>/draft-questions/",
+                self.admin_site.admin_view(self.draft_view),
+                name="catalog_lesson_draft_questions",
             ),
             *super().get_urls(),
         ]

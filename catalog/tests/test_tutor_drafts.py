@@ -148,3 +148,40 @@ def test_without_a_provider_the_action_is_absent(client, lesson, instructor, set
     assert "draft_practice_questions" not in client.get(CHANGELIST).content.decode()
     _draft(client, lesson)
     assert not Assessment.objects.exists()
+
+
+def test_the_change_page_button_drafts_and_opens_the_draft_for_review(
+    client, lesson, instructor, other_instructor, provider
+):
+    change = reverse("admin:catalog_lesson_change", args=[lesson.pk])
+    button = reverse("admin:catalog_lesson_draft_questions", args=[lesson.pk])
+    client.force_login(instructor)
+    assert f'action="{button}"' in client.get(change).content.decode()
+    assert client.get(button).status_code == 405
+
+    provider.reply(json.dumps(VALID))
+    response = client.post(button)
+    assessment = Assessment.objects.get(lesson=lesson)
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "admin:assessments_assessment_change", args=[assessment.pk]
+    )
+
+    provider.reply("not json")
+    response = client.post(button, follow=True)
+    assert response.redirect_chain[-1][0] == change
+    assert "not valid JSON" in response.content.decode()
+    assert Assessment.objects.count() == 1
+
+    client.force_login(other_instructor)  # not their lesson
+    assert client.post(button).status_code == 404
+    assert Assessment.objects.count() == 1 and len(provider.requests) == 2
+
+
+def test_without_a_provider_the_change_page_has_no_button(client, lesson, instructor, settings):
+    settings.TUTOR_PROVIDER = ""
+    client.force_login(instructor)
+    change = reverse("admin:catalog_lesson_change", args=[lesson.pk])
+    button = reverse("admin:catalog_lesson_draft_questions", args=[lesson.pk])
+    assert "Draft practice questions" not in client.get(change).content.decode()
+    assert client.post(button).status_code == 404
