@@ -8,14 +8,15 @@ tip in the cache. The dashboard page and API show it, with the numbers it used, 
 one is stored; without a provider there is no tip at all (and no empty box).
 
 A learner who opted out of profiling gets no tip (their figures are not sent anywhere).
-The provider is asked again only when the figures changed.
+The provider is asked again only when the figures changed, and at most every
+``TIP_REFRESH_AFTER``; the tip always shows the figures it was written from.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import redis.exceptions
 from django.core.cache import cache
@@ -29,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 STUDY_TIP_TASK = "catalog.study_tip"
 TIP_TTL = 7 * 24 * 3600
+# Every learner write queues the job; a tip is rewritten at most this often (one provider
+# call per learner per period at most), and only when the figures changed.
+TIP_REFRESH_AFTER = timedelta(hours=6)
 MAX_TIP_CHARS = 400
 TIP_INSTRUCTION = (
     "You are a study coach on a learning platform. From the learner's figures below, write "
@@ -120,7 +124,10 @@ def study_tip_refresh(*, learner_id: int, now: datetime) -> StudyTip | None:
     dashboard, _ = cached_learner_dashboard(learner=learner, now=now)
     numbers = tip_numbers(dashboard=dashboard)
     current = study_tip_for(learner=learner)
-    if current is not None and current.numbers == numbers:
+    if current is not None and (
+        current.numbers == numbers
+        or now - datetime.fromisoformat(current.generated_at) < TIP_REFRESH_AFTER
+    ):
         return current
     lines = "\n".join(f"{NUMBER_LABELS[key]}: {value}" for key, value in numbers.items())
     try:

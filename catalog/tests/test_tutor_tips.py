@@ -121,3 +121,23 @@ def test_numbers_name_the_weakest_skill_and_the_quiz_average():
         "weakest_skill": "SQL",
         "weakest_skill_level": 2,
     }
+
+
+def test_changed_figures_are_asked_about_at_most_every_few_hours(world, learner, provider):
+    from django.core.cache import cache
+
+    from catalog.tutor_tips import TIP_REFRESH_AFTER
+
+    provider.reply(TIP)
+    provider.reply("A newer tip.")
+    now = timezone.now()
+    study_tip_refresh(learner_id=learner.pk, now=now)
+    # Figures that differ from the stored tip's (as after a completed lesson).
+    key = f"study-tip:v1:{learner.pk}"
+    cache.set(key, {**cache.get(key), "numbers": {"streak_days": 99}})
+
+    soon = study_tip_refresh(learner_id=learner.pk, now=now + TIP_REFRESH_AFTER / 2)
+    assert soon.text == TIP and len(provider.requests) == 1
+    later = study_tip_refresh(learner_id=learner.pk, now=now + TIP_REFRESH_AFTER)
+    assert later.text == "A newer tip." and len(provider.requests) == 2
+    assert later.numbers != {"streak_days": 99}
