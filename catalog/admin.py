@@ -6,13 +6,23 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
-from django.urls import URLPattern, path, reverse_lazy
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+)
+from django.shortcuts import redirect
+from django.urls import URLPattern, path, reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.html import format_html
 
+from catalog.llm import provider_enabled
 from catalog.models import Course, Lesson, Module, Skill
 from catalog.services import (
     COURSE_FIELDS,
@@ -42,6 +52,7 @@ from catalog.services import (
     skill_update,
 )
 from catalog.templatetags.lesson_markdown import render_markdown
+from catalog.tutor_drafts import lesson_questions_draft
 from skillstudio.access import can_author, is_platform_admin
 from skillstudio.admin import (
     InstructorInlineMixin,
@@ -467,6 +478,74 @@ class LessonAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, ScopedModelAdmin
         ("Content", {"fields": ("body", "video_url")}),
         ("Level", {"fields": ("difficulty", "estimated_minutes", "skills", "prerequisites")}),
     )
+    actions = ("draft_practice_questions",)
+    change_form_template = "admin/catalog/lesson/change_form.html"
+    # Each lesson is one provider call made while the admin waits.
+    DRAFT_BATCH = 3
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        if not provider_enabled():
+            actions.pop("draft_practice_questions", None)
+        return actions
+
+    @admin.action(
+        description="Draft practice questions with the tutor (saved unpublished)",
+        permissions=["change"],
+    )
+    def draft_practice_questions(self, request: HttpRequest, queryset: QuerySet[Lesson]) -> None:
+        if not provider_enabled():
+            self.message_user(request, "The tutor is not configured.", messages.ERROR)
+            return
+        lessons = list(queryset.select_related("module__course__owner")[: self.DRAFT_BATCH + 1])
+        if len(lessons) > self.DRAFT_BATCH:
+            self.message_user(
+                request, f"Select at most {self.DRAFT_BATCH} lessons at a time.", messages.ERROR
+            )
+            return
+        for lesson in lessons:
+            self._draft_one(request, lesson)
+
+    def _draft_one(self, request: HttpRequest, lesson: Lesson) -> Any:
+        """Draft one lesson's questions; the message says what happened. The draft, or None."""
+        try:
+            assessment = lesson_questions_draft(lesson=lesson, now=timezone.now())
+        except ValidationError as error:
+            self.message_user(
+                request,
+                f"“{lesson}”: no questions drafted. {' '.join(error.messages)}",
+                messages.ERROR,
+            )
+            return None
+        url = reverse("admin:assessments_assessment_change", args=[assessment.pk])
+        self.message_user(
+            request,
+            format_html(
+                '“{}”: {} draft questions saved in <a href="{}">{}</a>, unpublished. '
+                "Review them there before publishing.",
+                lesson,
+                assessment.questions.count(),
+                url,
+                assessment,
+            ),
+            messages.SUCCESS,
+        )
+        return assessment
+
+    def draft_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The change page's "Draft practice questions" button (POST): on success the
+        draft quiz's admin page, where the questions are reviewed."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        lesson = self.get_object(request, unquote(object_id))
+        if lesson is None or not provider_enabled():
+            raise Http404
+        if not self.has_change_permission(request, lesson):
+            raise PermissionDenied
+        assessment = self._draft_one(request, lesson)
+        if assessment is None:
+            return redirect("admin:catalog_lesson_change", lesson.pk)
+        return redirect("admin:assessments_assessment_change", assessment.pk)
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -474,6 +553,11 @@ class LessonAdmin(ServiceWriteMixin, LearnerDataProtectedMixin, ScopedModelAdmin
                 "markdown-preview/",
                 self.admin_site.admin_view(markdown_preview),
                 name="catalog_lesson_markdown_preview",
+            ),
+            path(
+                "<path:object_id>/draft-questions/",
+                self.admin_site.admin_view(self.draft_view),
+                name="catalog_lesson_draft_questions",
             ),
             *super().get_urls(),
         ]

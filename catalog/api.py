@@ -15,10 +15,12 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import AuthRateThrottle
+from catalog.llm import provider_enabled
 from catalog.models import Course, Difficulty, Lesson, Module
 from catalog.search import catalog_search, lessons_related
 from catalog.selectors import courses_visible_to, lessons_visible_to, skills_list
@@ -33,6 +35,8 @@ from catalog.serializers import (
     SearchQuerySerializer,
     SearchResultsSerializer,
     SkillSerializer,
+    TutorAnswerSerializer,
+    TutorQuestionSerializer,
 )
 from catalog.services import (
     course_create,
@@ -47,7 +51,7 @@ from catalog.services import (
     module_delete,
     module_update,
 )
-from catalog.tutor import course_passages
+from catalog.tutor import TutorRateLimited, course_passages, tutor_answer
 from learning.selectors import course_outline, lesson_ids_readable_by
 from skillstudio.access import can_author, can_manage_course
 
@@ -208,6 +212,38 @@ class LessonAskView(generics.GenericAPIView):
             lesson=lesson, learner=request.user, question=params.validated_data["question"]
         )
         return Response(AskAnswerSerializer({"mode": "retrieval", "passages": passages}).data)
+
+
+class LessonTutorView(generics.GenericAPIView):
+    """A generated answer grounded in the course's passages the caller can open (only the
+    question and those passages are sent to the provider). 404 while no provider is
+    configured; 429 past ``TUTOR_RATE_LIMIT``; a provider failure gives the passages alone
+    with ``problem`` saying why."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = TutorQuestionSerializer
+    pagination_class = None
+    queryset = Lesson.objects.none()  # for the schema; post() reads through the selectors
+
+    @extend_schema(request=TutorQuestionSerializer, responses=TutorAnswerSerializer)
+    def post(self, request: Request, lesson_id: int) -> Response:
+        if not provider_enabled():
+            raise NotFound("The tutor is not configured on this site.")
+        lesson = get_object_or_404(
+            lessons_visible_to(user=request.user).select_related("module__course"), pk=lesson_id
+        )
+        params = TutorQuestionSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            answer = tutor_answer(
+                lesson=lesson,
+                learner=request.user,
+                question=params.validated_data["question"],
+                now=timezone.now(),
+            )
+        except TutorRateLimited as limited:
+            raise Throttled(wait=limited.retry_after, detail=str(limited)) from limited
+        return Response(TutorAnswerSerializer(answer).data)
 
 
 class CourseChildMixin:

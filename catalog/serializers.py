@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.text import slugify
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Course, Difficulty, Lesson, Module, Skill
@@ -259,3 +260,35 @@ class AskAnswerSerializer(serializers.Serializer):
         choices=["retrieval"], help_text="Passages only: no language model is involved."
     )
     passages = PassageSerializer(many=True)
+
+
+class TutorQuestionSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=300)
+
+
+class NumberedPassageSerializer(PassageSerializer):
+    number = serializers.IntegerField(help_text="The number the model cites it by: [1], [2], ...")
+
+
+class TutorAnswerSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(
+        choices=["generated", "retrieval"],
+        help_text="generated: ``answer`` is the model's, citing ``citations``; retrieval: no "
+        "answer (``problem`` says why), the passages alone.",
+    )
+    answer = serializers.CharField(source="text", allow_blank=True)
+    citations = serializers.SerializerMethodField()
+    passages = serializers.SerializerMethodField()
+    problem = serializers.CharField(allow_blank=True)
+
+    @extend_schema_field(NumberedPassageSerializer(many=True))
+    def get_citations(self, answer) -> list[dict]:
+        return _numbered(answer.cited)
+
+    @extend_schema_field(NumberedPassageSerializer(many=True))
+    def get_passages(self, answer) -> list[dict]:
+        return _numbered(answer.numbered)
+
+
+def _numbered(pairs) -> list[dict]:
+    return [{**PassageSerializer(passage).data, "number": number} for number, passage in pairs]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -12,10 +12,11 @@ from django.views.decorators.vary import vary_on_headers
 from assessments.models import Assessment
 from assessments.selectors import assessments_visible_to
 from catalog.forms import AskForm, CatalogFilterForm
+from catalog.llm import provider_enabled
 from catalog.models import Course
 from catalog.search import catalog_search
 from catalog.selectors import courses_published, courses_visible_to, lessons_visible_to
-from catalog.tutor import course_passages
+from catalog.tutor import TutorRateLimited, course_passages, tutor_answer
 from learning.selectors import course_outline, enrollments_for
 from learning.services import enrollment_create, enrollment_drop
 
@@ -98,6 +99,38 @@ def lesson_ask(request: HttpRequest, lesson_id: int) -> HttpResponse:
     if request.htmx:
         template += "#answer"
     return render(request, template, {"lesson": lesson, "form": form, "passages": passages})
+
+
+@login_required
+@require_POST
+def lesson_tutor(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """A generated answer from the course's passages (catalog.tutor); 404 without a provider."""
+    if not provider_enabled():
+        raise Http404("The tutor is not configured.")
+    lesson = get_object_or_404(
+        lessons_visible_to(user=request.user).select_related("module__course"), pk=lesson_id
+    )
+    form = AskForm(request.POST)
+    context: dict = {"lesson": lesson, "form": form, "passages": [], "tutor": True}
+    status, retry_after = 200, 0
+    if form.is_valid():
+        try:
+            context["answer"] = tutor_answer(
+                lesson=lesson,
+                learner=request.user,
+                question=form.cleaned_data["question"],
+                now=timezone.now(),
+            )
+        except TutorRateLimited as limited:
+            context["limited"] = str(limited)
+            status, retry_after = 429, limited.retry_after
+    template = "catalog/lesson_ask.html"
+    if request.htmx:
+        template += "#answer"
+    response = render(request, template, context, status=status)
+    if status == 429:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @login_required

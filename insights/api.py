@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import reachable_by
+from catalog.tutor_tips import study_tip_for
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, path_payload
@@ -53,6 +54,9 @@ class DashboardView(views.APIView):
     def get(self, request: Request) -> Response:
         """Performance summary, goals, next lessons, revision, struggling topics, AI insights."""
         data, hit = cached_learner_dashboard(learner=request.user, now=timezone.now())
+        # Only with a tutor provider and once one was written (catalog.tutor_tips).
+        if tip := study_tip_for(learner=request.user):
+            data = {**data, "study_tip": tip.as_dict()}
         return Response(data, headers={CACHE_HEADER: "hit" if hit else "miss"})
 
 

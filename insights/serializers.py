@@ -53,6 +53,14 @@ class CurrentGoalSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
+class StudyTipSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="Written by the tutor's language model.")
+    numbers = serializers.DictField(
+        help_text="The learner's figures the tip was written from (all that was sent)."
+    )
+    generated_at = serializers.DateTimeField()
+
+
 class DashboardSerializer(serializers.Serializer):
     performance_summary = PerformanceSummarySerializer()
     current_goals = CurrentGoalSerializer(many=True)
@@ -60,6 +68,9 @@ class DashboardSerializer(serializers.Serializer):
     revision_recommendations = RevisionSerializer(many=True)
     struggling_topics = StrugglingTopicSerializer(many=True)
     ai_insights = AIInsightsSerializer()
+    study_tip = StudyTipSerializer(
+        required=False, help_text="Present only with a tutor provider, once a tip was written."
+    )
 
 
 class RecommendationSerializer(serializers.ModelSerializer):

@@ -18,6 +18,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from assessments.models import Answer
+from catalog.tutor_tips import study_tip_defer
 from insights import skills, weekly
 from insights.dashboard import ACTIVE_DAYS, WARM_CHUNK, warm_active_dashboards, warm_dashboards
 from insights.ml import dropout, irt, segments, training
@@ -82,6 +83,8 @@ def refresh_recommendations(learner_id: int) -> int:
         logger.info("Learner %s is gone; nothing to refresh", learner_id)
         return 0
     warm_dashboards(learner_ids=[learner_id], now=timezone.now())
+    # The tutor's study tip reads the figures just warmed; queued only with a provider.
+    study_tip_defer(learner_id=learner_id)
     return refreshed[learner_id].active
 
 

@@ -20,6 +20,7 @@ from assessments.selectors import assessments_visible_to
 from catalog.models import Skill
 from catalog.search import lessons_related
 from catalog.selectors import lessons_visible_to
+from catalog.tutor_tips import study_tip_for
 from insights.analytics import figure_definitions
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import RecommendationCard
@@ -63,6 +64,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "figure_definitions": figure_definitions(days=data["performance_summary"]["days"]),
             # Not cached with the rest: a message must show up on the next visit.
             "instructor_messages": unread_instructor_messages(learner=request.user),
+            # Written off the request path by the tutor (catalog.tutor_tips); None without one.
+            "study_tip": study_tip_for(learner=request.user),
         },
     )
     response[CACHE_HEADER] = "hit" if hit else "miss"

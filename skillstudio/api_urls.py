@@ -67,6 +67,11 @@ v1 = [
     ),
     path("lessons/<int:lesson_id>/ask", catalog_api.LessonAskView.as_view(), name="lesson-ask"),
     path(
+        "lessons/<int:lesson_id>/tutor",
+        catalog_api.LessonTutorView.as_view(),
+        name="lesson-tutor",
+    ),
+    path(
         "learning/lessons/<int:lesson_id>/start",
         learning_api.LessonStartView.as_view(),
         name="lesson-start",

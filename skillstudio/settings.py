@@ -220,6 +220,24 @@ XAPI_LRS_TIMEOUT = env.float("XAPI_LRS_TIMEOUT", default=10.0)
 XAPI_BATCH_SIZE = env.int("XAPI_BATCH_SIZE", default=100)
 XAPI_ACTIVITY_BASE = env.str("XAPI_ACTIVITY_BASE", default="https://skillstudio.example")
 
+# The optional course tutor (catalog.tutor, catalog.llm): off while TUTOR_PROVIDER is empty.
+# "openai" means any OpenAI-compatible chat-completions HTTP API (hosted or self-hosted);
+# only the learner's question and the retrieved lesson passages are sent (README "Tutor").
+TUTOR_PROVIDER = env.str("TUTOR_PROVIDER", default="")
+TUTOR_MODEL = env.str("TUTOR_MODEL", default="")
+TUTOR_API_KEY = env.str("TUTOR_API_KEY", default="")
+TUTOR_BASE_URL = env.str("TUTOR_BASE_URL", default="https://api.openai.com/v1")
+TUTOR_TIMEOUT_SECONDS = env.float("TUTOR_TIMEOUT_SECONDS", default=20.0)
+# Generated answers per learner and period ("20/hour"; periods: second, minute, hour, day).
+TUTOR_RATE_LIMIT = env.str("TUTOR_RATE_LIMIT", default="20/hour")
+if TUTOR_PROVIDER not in ("", "openai"):
+    raise ImproperlyConfigured('TUTOR_PROVIDER must be empty (tutor off) or "openai".')
+if TUTOR_PROVIDER and not (TUTOR_MODEL and TUTOR_BASE_URL):
+    raise ImproperlyConfigured("TUTOR_PROVIDER needs TUTOR_MODEL and TUTOR_BASE_URL.")
+_rate_count, _, _rate_period = TUTOR_RATE_LIMIT.partition("/")
+if not _rate_count.isdigit() or _rate_period not in ("second", "minute", "hour", "day"):
+    raise ImproperlyConfigured('TUTOR_RATE_LIMIT must look like "20/hour".')
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -149,6 +149,23 @@ def admin_user(db):
     return AdminFactory(email="root@example.com", full_name="Ada Admin")
 
 
+@pytest.fixture
+def provider(settings):
+    """The tutor's LLM provider, faked on a local HTTP server (catalog.tests.fake_provider);
+    the settings point the tutor at it."""
+    from catalog.tests.fake_provider import FakeProvider
+
+    server = FakeProvider()
+    settings.TUTOR_PROVIDER = "openai"
+    settings.TUTOR_MODEL = "fake-model"
+    settings.TUTOR_API_KEY = "sk-test"
+    settings.TUTOR_BASE_URL = server.url
+    settings.TUTOR_TIMEOUT_SECONDS = 2
+    settings.TUTOR_RATE_LIMIT = "20/hour"
+    yield server
+    server.close()
+
+
 # --- API clients -------------------------------------------------------------------
 
 

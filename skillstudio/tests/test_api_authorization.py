@@ -109,6 +109,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("catalog-search", "GET"): PUBLIC_READ,
     ("lesson-related", "GET"): SIGNED_IN,
     ("lesson-ask", "GET"): SIGNED_IN,
+    # No tutor provider here: 404 for everyone signed in (the tutor's own tests run it
+    # against a fake provider, with owner / other learner / draft course cases).
+    ("lesson-tutor", "POST"): row(401, 404, 404, 404, 404, 404),
     ("course-list", "GET"): PUBLIC_READ,
     ("course-list", "POST"): AUTHOR_CREATES,
     ("course-detail", "GET"): PUBLIC_READ,
@@ -210,6 +213,7 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
         "lesson-position": {"lesson_id": lesson.pk},
         "lesson-related": {"lesson_id": lesson.pk},
         "lesson-ask": {"lesson_id": lesson.pk},
+        "lesson-tutor": {"lesson_id": lesson.pk},
         "assessment-detail": {"pk": w.assessment.pk},
         "question-list": {"assessment_id": w.assessment.pk},
         "question-detail": {"assessment_id": w.assessment.pk, "pk": w.question.pk},
@@ -299,6 +303,7 @@ def request_for(name: str, method: str, w: World) -> tuple[dict, str, dict | Non
         ("attempt-course-challenge", "POST"): {"course": course.pk},
         ("ai-recommendation-action", "POST"): {"action": "accepted"},
         ("ai-generate-learning-path", "POST"): {"goal_id": w.goal.pk},
+        ("lesson-tutor", "POST"): {"question": "python"},
     }
     return kwargs, query, bodies.get((name, method))
 

@@ -227,6 +227,7 @@ def test_every_project_task_acks_late_and_retries_transient_errors():
         "accounts.process_due_erasures",
         "catalog.index_course",
         "catalog.index_lesson",
+        "catalog.study_tip",
         "insights.adjust_learner_chunk",
         "insights.adjust_learning_paths_weekly",
         "insights.email_instructor_message",

@@ -42,6 +42,7 @@ NOT_LEARNER_READS = {
     "accounts:erasure_cancel",
     "catalog:course_enroll",
     "catalog:course_leave",
+    "catalog:lesson_tutor",  # POST only (a provider call); off without a provider
     "learning:lesson_start",
     "learning:goal_abandon",
     "learning:goal_achieve",
@@ -63,6 +64,7 @@ NOT_LEARNER_READS = {
     "api-v1:auth-refresh",
     "api-v1:auth-logout",
     "api-v1:lesson-start",
+    "api-v1:lesson-tutor",  # POST only (a provider call); off without a provider
     "api-v1:lesson-complete",
     "api-v1:lesson-position",
     "api-v1:event-batch",

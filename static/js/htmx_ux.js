@@ -44,4 +44,13 @@
       });
     });
   });
+
+  // 3. A 429 from the tutor carries a message for the learner ("try again in ..."):
+  //    show it in place instead of dropping the response as htmx does for errors.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 429) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 })();
