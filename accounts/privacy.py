@@ -46,6 +46,7 @@ from django.db.models.deletion import ProtectedError
 
 from accounts.models import DataExport, ErasureRequest, LearnerProfile, User
 from assessments.models import Answer, AssessmentAttempt
+from catalog.tutor_tips import study_tip_key
 from insights.models import (
     DropoutRisk,
     InstructorMessage,
@@ -433,10 +434,14 @@ def _drop_from_jobs(user_id: int) -> int:
 
 
 def _forget_cached(user_id: int) -> None:
-    """Drop the learner's cached dashboards and data version (best effort: Redis may be down)."""
+    """Drop the learner's cached dashboards, study tip and data version (best effort: Redis
+    may be down)."""
     try:
         client = cache._cache.get_client(write=True)
-        keys = [cache.make_key(f"data-version:learner:{user_id}")]
+        keys = [
+            cache.make_key(f"data-version:learner:{user_id}"),
+            cache.make_key(study_tip_key(user_id)),
+        ]
         pattern = cache.make_key(f"dashboard:*:{user_id}:*")
         keys += list(client.scan_iter(match=pattern, count=1000))
         client.delete(*keys)

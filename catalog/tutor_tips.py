@@ -68,7 +68,8 @@ class StudyTip:
         return asdict(self)
 
 
-def _key(learner_id: int) -> str:
+def study_tip_key(learner_id: int) -> str:
+    """The learner's stored tip in the cache (erasure drops it: accounts.privacy)."""
     return f"study-tip:v1:{learner_id}"
 
 
@@ -93,7 +94,7 @@ def study_tip_for(*, learner: User) -> StudyTip | None:
     if not provider_enabled():
         return None
     try:
-        stored = cache.get(_key(learner.pk))
+        stored = cache.get(study_tip_key(learner.pk))
     except redis.exceptions.RedisError:
         return None
     return StudyTip(**stored) if stored else None
@@ -119,7 +120,7 @@ def study_tip_refresh(*, learner_id: int, now: datetime) -> StudyTip | None:
     learner = User.objects.filter(pk=learner_id, is_active=True).first()
     opted_out = LearnerProfile.objects.filter(user_id=learner_id, profiling_opt_out=True).exists()
     if learner is None or opted_out:
-        cache.delete(_key(learner_id))
+        cache.delete(study_tip_key(learner_id))
         return None
     dashboard, _ = cached_learner_dashboard(learner=learner, now=now)
     numbers = tip_numbers(dashboard=dashboard)
@@ -136,5 +137,5 @@ def study_tip_refresh(*, learner_id: int, now: datetime) -> StudyTip | None:
         logger.warning("No study tip for learner %s: %s", learner_id, error)
         return None
     tip = StudyTip(text=text[:MAX_TIP_CHARS], numbers=numbers, generated_at=now.isoformat())
-    cache.set(_key(learner_id), tip.as_dict(), timeout=TIP_TTL)
+    cache.set(study_tip_key(learner_id), tip.as_dict(), timeout=TIP_TTL)
     return tip

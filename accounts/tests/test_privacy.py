@@ -25,6 +25,7 @@ from accounts import privacy
 from accounts.models import DataExport, ErasureRequest, LearnerProfile, User
 from accounts.tasks import build_data_export, process_due_erasures
 from assessments.models import Answer, AssessmentAttempt
+from catalog.tutor_tips import study_tip_key
 from insights.ml.irt import analyze_assessment
 from insights.models import (
     DropoutRisk,
@@ -368,6 +369,7 @@ def test_erasure_leaves_nothing_personal_and_keeps_statistics(
     )
     ErasureRequest.objects.create(user=learner, requested_at=NOW, due_at=NOW)
     cache.set(f"dashboard:v3:{learner_id}:abc", {"data": "Alice"}, 60)
+    cache.set(study_tip_key(learner_id), {"text": "Alice, study on Mondays"}, 60)
     before = _statistics(world)
     assert _rows_about(learner_id, [email, "Alice Learner"])  # the walk finds her beforehand
 
@@ -403,6 +405,7 @@ def test_erasure_leaves_nothing_personal_and_keeps_statistics(
     assert chunk.kwargs["learner_ids"] == [other_learner.pk]
     assert ErasureRequest.objects.get().processed_at == NOW
     assert cache.get(f"dashboard:v3:{learner_id}:abc") is None
+    assert cache.get(study_tip_key(learner_id)) is None
     # The session she had is gone with the account.
     assert client.get(reverse("accounts:privacy")).status_code == 302
 
