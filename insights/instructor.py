@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Avg, Count, Max, QuerySet, Sum
+from django.db.models.functions import Greatest
 
 from accounts.models import User
 from assessments.models import Assessment, AssessmentAttempt
@@ -90,12 +91,14 @@ class CourseOverview:
 
 
 def _last_activity(*, course: Course, learner_ids: list[int]) -> dict[int, datetime]:
-    """Latest lesson progress or submitted quiz in the course, per learner (two queries)."""
+    """Latest lesson started or completed, or quiz submitted, in the course, per learner (two
+    queries). The learner's own moments, not ``updated_at``: a row rewritten by a job or an
+    import is no activity."""
     latest: dict[int, datetime] = {}
     rows = list(
         LessonProgress.objects.filter(lesson__module__course=course, learner_id__in=learner_ids)
         .values("learner_id")
-        .annotate(at=Max("updated_at"))
+        .annotate(at=Greatest(Max("started_at"), Max("completed_at")))
         .values_list("learner_id", "at")
     ) + list(
         AssessmentAttempt.objects.filter(

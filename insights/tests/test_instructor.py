@@ -25,7 +25,7 @@ from insights.models import (
 )
 from insights.services import instructor_message_email
 from insights.tests.factories import LearnerSkillStateFactory
-from learning.models import Enrollment
+from learning.models import Enrollment, LessonProgress
 from learning.tests.factories import EnrollmentFactory, LessonProgressFactory
 from skillstudio.testing import build_world
 from skillstudio.tests.test_read_only_gets import database_state
@@ -109,6 +109,23 @@ def test_overview_counts_enrolled_active_completed_and_scores(client, world, ins
     assert dict(overview.score_bins)["80-89"] == 1
     assert [s.module for s in overview.funnel] == ["Getting started", "Extras"]
     assert "Quiz score distribution" in response.content.decode()
+
+
+def test_a_progress_row_rewritten_later_is_not_activity(client, world, instructor):
+    """Active recently counts the learner's own moments (lesson started or completed, quiz
+    submitted), not when a job last rewrote the row (``updated_at``)."""
+    long_ago = timezone.now() - timedelta(days=40)
+    LessonProgress.objects.filter(pk=world.progress.pk).update(
+        started_at=long_ago, completed_at=None, updated_at=timezone.now()
+    )
+    AssessmentAttempt.objects.filter(pk=world.attempt.pk).update(
+        started_at=long_ago, submitted_at=long_ago
+    )
+    client.force_login(instructor)
+
+    overview = client.get(reverse("teach:course", args=[world.course.pk])).context["overview"]
+
+    assert overview.active_recently == 0
 
 
 def _many_learners(course, n: int) -> None:
