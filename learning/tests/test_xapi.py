@@ -379,3 +379,20 @@ def test_export_xapi_writes_json_lines(records, learner, other_learner):
         call_command("export_xapi", "--since", "yesterday")
     with pytest.raises(CommandError, match="time zone"):
         call_command("export_xapi", "--since", "2026-11-01")
+
+
+@pytest.mark.django_db
+def test_an_ingestion_batch_costs_one_outbox_row_and_one_query(learner, instructor, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = build_world(learner=learner, instructor=instructor)
+    settings.XAPI_LRS_ENDPOINT = ""
+    with CaptureQueriesContext(connection) as without_lrs:
+        ingest_events(learner=learner, events=batch(w, *["video_play"] * 500), now=NOW)
+    settings.XAPI_LRS_ENDPOINT = "http://lrs.example/xapi"
+    with CaptureQueriesContext(connection) as with_lrs:
+        ingest_events(learner=learner, events=batch(w, *["video_play"] * 500), now=NOW)
+    assert len(with_lrs) == len(without_lrs) + 1
+    (job,) = queued()
+    assert len(job.kwargs["event_ids"]) == 500
