@@ -507,6 +507,10 @@ def user_erase(*, user: User, now: datetime) -> ErasureSummary:
         from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
         deleted["tokens"] = OutstandingToken.objects.filter(user_id=user_id).delete()[0]
+        from lti_tool.models import LtiUser
+
+        # The platform's copy of the person (subject, name, e-mail) and their grade links.
+        deleted["lti_accounts"] = LtiUser.objects.filter(auth_user_id=user_id).delete()[0]
         from django.contrib.admin.models import LogEntry
         from django.contrib.contenttypes.models import ContentType
 
