@@ -28,7 +28,11 @@ class LtiEmbedMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        origin = session.get(EMBED_ORIGIN) if session is not None else None
+        if session is None or not (
+            hasattr(session, "_session_cache") or settings.SESSION_COOKIE_NAME in request.COOKIES
+        ):
+            return response  # no session in play: do not load one (nor add Vary: Cookie)
+        origin = session.get(EMBED_ORIGIN)
         if not origin:
             return response
         for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME):
