@@ -443,5 +443,9 @@ def test_erasure_removes_the_platform_account_and_grade_links(
     launch(client, platform, registration, target=f"quiz:{world.assessment.pk}", **{AGS: ags})
     user = LtiUser.objects.get().auth_user
     assert LtiGradeLink.objects.filter(learner=user).count() == 1
+    exported = {kind: list(rows(user.pk)) for kind, rows in privacy.EXPORT_KINDS.items()}
+    assert [a["sub"] for a in exported["lti_accounts"]] == ["platform-user-7"]
+    assert exported["lti_accounts"][0]["email"] == "alice@example.com"
+    assert [g["assessment_id"] for g in exported["lti_grade_links"]] == [world.assessment.pk]
     privacy.user_erase(user=user, now=timezone.now())
     assert not LtiUser.objects.exists() and not LtiGradeLink.objects.exists()
