@@ -15,9 +15,10 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
-from lti_tool.models import LtiContext, LtiUser
+from lti_tool.models import LtiContext, LtiLaunch, LtiUser
 from lti_tool.services.nrps import sync_memberships
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.grade import Grade
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 # The custom parameter deep linking puts on every link: "course:<id>", "lesson:<id>", "quiz:<id>".
 TARGET_PARAMETER = "skillstudio"
+# A nonce is good for one launch; remembered as long as pylti1p3 keeps launch data.
+NONCE_TTL_SECONDS = 7200
 # Synthetic addresses of accounts made by a launch: the platform's e-mail is never a key.
 ACCOUNT_DOMAIN = "lti.skillstudio.invalid"
 
@@ -79,6 +82,23 @@ class LaunchTarget:
     def parameter(self) -> str:
         key = {"course": self.course, "lesson": self.lesson, "quiz": self.assessment}[self.kind]
         return f"{self.kind}:{key.pk}"
+
+
+def lti_launch_check(*, lti_launch: LtiLaunch) -> str | None:
+    """Why a launch pylti1p3 validated is still refused (None: go ahead); uses its nonce.
+
+    django-lti records an unknown deployment as inactive (the launch's transaction drops
+    it); pylti1p3 accepts a nonce again while the state cookie lives, so used nonces are
+    remembered here.
+    """
+    if not lti_launch.deployment.is_active:
+        return (
+            "unknown or inactive deployment (an administrator registers and activates deployments)."
+        )
+    nonce = lti_launch.get_launch_data().get("nonce")
+    if not cache.add(f"lti:nonce:{lti_launch.registration.pk}:{nonce}", 1, NONCE_TTL_SECONDS):
+        return "this nonce was already used."
+    return None
 
 
 def launch_target(custom: dict | None) -> LaunchTarget:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth import login
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -35,8 +34,6 @@ from lti.middleware import EMBED_ORIGIN
 logger = logging.getLogger(__name__)
 
 DEEP_LINK_SESSION = "lti_deep_link_launch"
-# A nonce is good for one launch; remembered as long as pylti1p3 keeps launch data.
-NONCE_TTL_SECONDS = 7200
 TEACHER_ROLES = ("Instructor", "Administrator", "ContentDeveloper")
 
 jwks = lti_jwks
@@ -104,17 +101,8 @@ class LaunchView(LtiLaunchBaseView):
             return HttpResponseBadRequest(str(error))
 
     def _refusal(self, lti_launch: LtiLaunch) -> HttpResponse | None:
-        # django-lti records an unknown deployment as inactive; the transaction drops it.
-        if not lti_launch.deployment.is_active:
-            return HttpResponseForbidden(
-                "LTI launch refused: unknown or inactive deployment (an administrator "
-                "registers and activates deployments)."
-            )
-        body = lti_launch.get_launch_data()
-        key = f"lti:nonce:{lti_launch.registration.pk}:{body.get('nonce')}"
-        if not cache.add(key, 1, timeout=NONCE_TTL_SECONDS):
-            return HttpResponseForbidden("LTI launch refused: this nonce was already used.")
-        return None
+        problem = services.lti_launch_check(lti_launch=lti_launch)
+        return HttpResponseForbidden(f"LTI launch refused: {problem}") if problem else None
 
     def handle_resource_launch(self, request: HttpRequest, lti_launch: LtiLaunch) -> HttpResponse:
         now = timezone.now()
