@@ -43,6 +43,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models.deletion import ProtectedError
+from lti_tool.models import LtiUser
 
 from accounts.models import DataExport, ErasureRequest, LearnerProfile, User
 from assessments.models import Answer, AssessmentAttempt
@@ -57,6 +58,7 @@ from insights.models import (
     RiskReview,
 )
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
+from lti.models import LtiGradeLink
 from skillstudio.data_versions import learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, TRANSIENT_ERRORS, defer
 
@@ -178,6 +180,20 @@ EXPORT_KINDS: dict[str, Any] = {
     # What instructors did about the learner's risk scores (reviewers named by role only).
     "risk_reviews": lambda pk: RiskReview.objects.filter(enrollment__learner_id=pk).values(
         "enrollment_id", "enrollment__course_id", "action", "probability", "level", "created_at"
+    ),
+    # The learner as LTI platforms described them, and where their quiz scores are sent.
+    "lti_accounts": lambda pk: LtiUser.objects.filter(auth_user_id=pk).values(
+        "registration__name",
+        "registration__issuer",
+        "sub",
+        "name",
+        "given_name",
+        "family_name",
+        "email",
+        "datetime_created",
+    ),
+    "lti_grade_links": lambda pk: LtiGradeLink.objects.filter(learner_id=pk).values(
+        "assessment_id", "lineitem_url", "created_at"
     ),
     "erasure_requests": lambda pk: ErasureRequest.objects.filter(user_id=pk).values(
         "requested_at", "due_at", "processed_at"
@@ -512,6 +528,8 @@ def user_erase(*, user: User, now: datetime) -> ErasureSummary:
         from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
         deleted["tokens"] = OutstandingToken.objects.filter(user_id=user_id).delete()[0]
+        # The platform's copy of the person (subject, name, e-mail) and their grade links.
+        deleted["lti_accounts"] = LtiUser.objects.filter(auth_user_id=user_id).delete()[0]
         from django.contrib.admin.models import LogEntry
         from django.contrib.contenttypes.models import ContentType
 

@@ -31,6 +31,8 @@ from assessments.rules import (
 )
 from assessments.selectors import assessment_is_open, questions_with_key
 from catalog.models import Course, Skill
+from learning import xapi
+from lti.grades import lti_score_queue
 from skillstudio.data_versions import catalog_changed, learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
@@ -319,6 +321,8 @@ def _adaptive_finish(*, attempt: AssessmentAttempt, now: datetime) -> None:
         )
         attempt.save(update_fields=["passed", "updated_at"])
     defer(LEARNER_FOLLOW_UP, learner_id=attempt.learner_id)
+    xapi.xapi_queue(learner_id=attempt.learner_id, attempt_ids=[attempt.pk])
+    lti_score_queue(attempt=attempt)
 
 
 def _course_skills_proficient(*, learner_id: int, course_id: int, now: datetime) -> bool:
@@ -384,6 +388,8 @@ def attempt_submit(
         if graded:
             _process_skills(attempt=attempt, now=now)
             defer(LEARNER_FOLLOW_UP, learner_id=attempt.learner_id)
+            xapi.xapi_queue(learner_id=attempt.learner_id, attempt_ids=[attempt.pk])
+            lti_score_queue(attempt=attempt)
     return attempt
 
 

@@ -45,6 +45,7 @@ from insights.struggle import (
     latest_dated_scores_for,
     scores_of,
 )
+from learning import xapi
 from learning.locks import (
     LockFacts,
     LockGraph,
@@ -1172,4 +1173,5 @@ def recommendation_act(
         row.acted_at = now
         row.save(update_fields=["status", "acted_at", "updated_at"])
         learners_changed([row.learner_id])
+        xapi.xapi_queue(learner_id=row.learner_id, recommendation_ids=[row.pk])
     return row

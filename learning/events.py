@@ -26,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 
 from assessments.selectors import assessments_visible_to
 from catalog.selectors import courses_visible_to, lessons_visible_to
+from learning import xapi
 from learning.models import LearnerEvent
 from skillstudio.data_versions import learners_changed
 
@@ -293,6 +294,7 @@ def ingest_events(*, learner, events: list[dict], now: datetime) -> IngestResult
         result.stored = _insert(learner, fresh, now=now)
         if result.stored:
             learners_changed([learner.pk])
+            xapi.xapi_queue(learner_id=learner.pk, events=fresh)
     # Rows that lost a race with a concurrent request carrying the same events.
     result.duplicates += len(fresh) - result.stored
     result.errors.sort(key=lambda error: error["index"])

@@ -19,6 +19,7 @@ from django.db.models import F, Min
 
 from catalog.models import Course, Lesson, Skill
 from catalog.selectors import SKILL_SLUG
+from learning import xapi
 from learning.locks import Blocker, course_blockers, lesson_blockers, lock_facts, lock_graph
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 from skillstudio.data_versions import learners_changed
@@ -366,6 +367,7 @@ def lesson_complete(*, learner, lesson: Lesson, now: datetime) -> LessonProgress
             progress.save(
                 update_fields=["status", "started_at", "completed_at", "skimmed", "updated_at"]
             )
+            xapi.xapi_queue(learner_id=learner.pk, progress_ids=[progress.pk])
         enrollment_refresh_progress(learner=learner, course=lesson.module.course, now=now)
         if completed or enrolled:
             defer(LEARNER_FOLLOW_UP, learner_id=learner.pk)

@@ -1,9 +1,8 @@
-"""Learning tasks: event partition maintenance (learning.partitions)."""
+"""Learning tasks: event partition maintenance (learning.partitions), xAPI delivery."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -31,21 +30,37 @@ def maintain_event_partitions(
 
 @shared_task(
     base=JobTask,
-    name="learning.send_xapi_statements",
+    name=xapi.SEND_TASK,
     autoretry_for=(*TRANSIENT_ERRORS, xapi.LrsUnavailable),
+    # 2, 4, 8 … seconds, at most 10 minutes apart (under the broker's visibility timeout):
+    # about 45 minutes of retries, then the job is failed in the outbox and
+    # `manage.py relay_jobs --retry-failed` sends it again; its records are still there.
+    retry_backoff_max=600,
+    max_retries=12,
 )
 def send_xapi_statements(
-    now: str | None = None, window_minutes: int = 20, learner_id: int | None = None
+    learner_id: int,
+    event_ids: list[str] | None = None,
+    occurred_from: str | None = None,
+    occurred_to: str | None = None,
+    attempt_ids: list[int] | None = None,
+    progress_ids: list[int] | None = None,
+    recommendation_ids: list[int] | None = None,
 ) -> dict[str, int]:
-    """Every 10 minutes: the statements of the last ``window_minutes`` to the LRS, in batches.
+    """One write's statements (``xapi.xapi_queue``) to the LRS, in batches.
 
-    The window overlaps the previous run so nothing falls between two runs; statement ids
-    make the overlap (and any retry after a 503 or a killed worker) a no-op at the LRS.
+    Built from the records when the job runs; a retry after a 503 or a killed worker sends
+    the same statement ids again, which the LRS stores once.
     """
-    moment = datetime.fromisoformat(now) if now else timezone.now()
     report = xapi.lrs_send(
-        xapi.statements(
-            since=moment - timedelta(minutes=window_minutes), until=moment, learner_id=learner_id
+        xapi.record_statements(
+            learner_id=learner_id,
+            event_ids=event_ids or (),
+            occurred_from=occurred_from,
+            occurred_to=occurred_to,
+            attempt_ids=attempt_ids or (),
+            progress_ids=progress_ids or (),
+            recommendation_ids=recommendation_ids or (),
         )
     )
     logger.info("xAPI: %d statement(s) in %d batch(es)", report.sent, report.batches)

@@ -8,6 +8,13 @@ Heartbeats and quiz_submitted events are left out (the attempt statement carries
 The actor is an account on ``XAPI_ACTIVITY_BASE`` named by a keyed hash of the learner id:
 the LRS never sees an e-mail or a name. Statement ids are UUIDv5 of the record they come
 from, so sending a statement again is a no-op at the LRS.
+
+Delivery goes through the outbox, one job per write: the services that create the records
+(``ingest_events``, ``lesson_complete``, ``attempt_submit`` / an adaptive attempt's end,
+``recommendation_act``) call ``xapi_queue`` inside their transaction, which defers one
+``learning.send_xapi_statements`` job carrying the records' keys (only while an LRS is
+configured). The task builds the statements from the keys when it runs (``record_statements``):
+a record erased in between is simply not sent.
 """
 
 from __future__ import annotations
@@ -28,7 +35,11 @@ from typing import Any
 from django.conf import settings
 
 from assessments.models import AssessmentAttempt
+from insights.models import Recommendation
 from learning.models import LearnerEvent, LessonProgress
+from skillstudio.jobs import defer
+
+SEND_TASK = "learning.send_xapi_statements"
 
 VERSION = "1.0.3"
 NAMESPACE = uuid.UUID("6f1c3e1e-5b8a-4d5e-9a51-3c2f0b8d7a10")
@@ -49,6 +60,12 @@ VIDEO = "https://w3id.org/xapi/video/activity-type/video"
 ASSESSMENT = "http://adlnet.gov/expapi/activities/assessment"
 RECOMMENDATION = "http://id.tincanapi.com/activitytype/recommendation"
 COURSE = "http://adlnet.gov/expapi/activities/course"
+
+# A recommendation's action (recommendation_act); "ignored" is not a learner's statement.
+RECOMMENDATION_VERBS = {
+    Recommendation.Status.ACCEPTED: ACCEPTED,
+    Recommendation.Status.SKIPPED: SKIPPED,
+}
 
 T = LearnerEvent.Type
 EVENT_VERBS: dict[str, tuple[tuple[str, str], str]] = {
@@ -168,6 +185,117 @@ def completion_statement(progress: LessonProgress) -> dict | None:
     }
 
 
+def recommendation_statement(recommendation: Recommendation) -> dict | None:
+    """A recommendation the learner accepted or skipped (``recommendation_act``)."""
+    verb = RECOMMENDATION_VERBS.get(recommendation.status)
+    if verb is None or recommendation.acted_at is None:
+        return None
+    lesson = recommendation.lesson
+    course_id = recommendation.course_id or (lesson.module.course_id if lesson else None)
+    return {
+        "id": statement_id("recommendation", f"{recommendation.pk}:{recommendation.status}"),
+        "actor": actor(recommendation.learner_id),
+        "verb": _verb(verb),
+        "object": _activity("recommendation", recommendation.pk, RECOMMENDATION),
+        "timestamp": _timestamp(recommendation.acted_at),
+        "version": VERSION,
+        **_course_context(course_id),
+    }
+
+
+def _validated(rows: Iterable, build: Any) -> Iterator[dict]:
+    for row in rows:
+        statement = build(row)
+        if statement is None:
+            continue
+        problems = validate(statement)
+        if problems:
+            raise ValueError(f"Invalid statement {statement['id']}: {problems}")
+        yield statement
+
+
+def xapi_queue(
+    *,
+    learner_id: int,
+    events: Iterable[Any] = (),
+    attempt_ids: Iterable[int] = (),
+    progress_ids: Iterable[int] = (),
+    recommendation_ids: Iterable[int] = (),
+) -> bool:
+    """Defer one job sending the statements of these new records; call inside the write's
+    transaction. ``events`` are new events (anything with event_id, event_type and
+    occurred_at). Nothing is queued without an LRS, or when no record maps to a statement.
+
+    Events are keyed by (event_id, occurred_at span), so the task's lookup touches only the
+    partitions the batch fell into.
+    """
+    if not settings.XAPI_LRS_ENDPOINT:
+        return False
+    mapped = [event for event in events if event.event_type in EVENT_VERBS]
+    keys: dict[str, Any] = {
+        "attempt_ids": sorted(set(attempt_ids)),
+        "progress_ids": sorted(set(progress_ids)),
+        "recommendation_ids": sorted(set(recommendation_ids)),
+    }
+    if mapped:
+        keys["event_ids"] = sorted(str(event.event_id) for event in mapped)
+        keys["occurred_from"] = min(event.occurred_at for event in mapped).isoformat()
+        keys["occurred_to"] = max(event.occurred_at for event in mapped).isoformat()
+    keys = {name: value for name, value in keys.items() if value}
+    if not keys:
+        return False
+    defer(SEND_TASK, learner_id=learner_id, **keys)
+    return True
+
+
+def record_statements(
+    *,
+    learner_id: int,
+    event_ids: Iterable[str] = (),
+    occurred_from: str | None = None,
+    occurred_to: str | None = None,
+    attempt_ids: Iterable[int] = (),
+    progress_ids: Iterable[int] = (),
+    recommendation_ids: Iterable[int] = (),
+) -> Iterator[dict]:
+    """The statements of the records a queued job names, read now and validated.
+
+    Only records still the learner's count: an erased learner's events and recommendations
+    are gone and their attempts and progress belong to the anonymous placeholder, so a job
+    queued before the erasure sends nothing.
+    """
+    event_ids = list(event_ids)
+    if event_ids and occurred_from and occurred_to:
+        events = LearnerEvent.objects.filter(
+            learner_id=learner_id,
+            event_id__in=event_ids,
+            occurred_at__gte=datetime.fromisoformat(occurred_from),
+            occurred_at__lte=datetime.fromisoformat(occurred_to),
+            event_type__in=list(EVENT_VERBS),
+        ).order_by("occurred_at", "event_id")
+        yield from _validated(events, event_statement)
+    attempts = (
+        AssessmentAttempt.objects.filter(
+            learner_id=learner_id, pk__in=list(attempt_ids), submitted_at__isnull=False
+        )
+        .select_related("assessment")
+        .order_by("submitted_at", "pk")
+    )
+    yield from _validated(attempts, attempt_statement)
+    progress = (
+        LessonProgress.objects.filter(learner_id=learner_id, pk__in=list(progress_ids))
+        .select_related("lesson__module")
+        .order_by("completed_at", "pk")
+    )
+    yield from _validated(progress, completion_statement)
+    recommendations = (
+        Recommendation.objects.filter(learner_id=learner_id, pk__in=list(recommendation_ids))
+        .select_related("lesson__module")
+        .order_by("acted_at", "pk")
+    )
+    yield from _validated(recommendations, recommendation_statement)
+
+
 def statements(
     *, since: datetime | None = None, until: datetime | None = None, learner_id: int | None = None
 ) -> Iterator[dict]:
@@ -179,34 +307,37 @@ def statements(
     progress = LessonProgress.objects.filter(
         status=LessonProgress.Status.COMPLETED, completed_at__isnull=False
     ).select_related("lesson__module")
+    recommendations = Recommendation.objects.filter(
+        status__in=list(RECOMMENDATION_VERBS), acted_at__isnull=False
+    ).select_related("lesson__module")
     if learner_id is not None:
         events = events.filter(learner_id=learner_id)
         attempts = attempts.filter(learner_id=learner_id)
         progress = progress.filter(learner_id=learner_id)
+        recommendations = recommendations.filter(learner_id=learner_id)
     # Events by when the server received them: an offline batch arriving late still falls
     # into the window being sent.
     if since is not None:
         events = events.filter(received_at__gte=since)
         attempts = attempts.filter(submitted_at__gte=since)
         progress = progress.filter(completed_at__gte=since)
+        recommendations = recommendations.filter(acted_at__gte=since)
     if until is not None:
         events = events.filter(received_at__lt=until)
         attempts = attempts.filter(submitted_at__lt=until)
         progress = progress.filter(completed_at__lt=until)
+        recommendations = recommendations.filter(acted_at__lt=until)
     sources: list[tuple[Iterable, Any]] = [
         (events.iterator(chunk_size=2000), event_statement),
         (attempts.order_by("submitted_at", "pk").iterator(chunk_size=2000), attempt_statement),
         (progress.order_by("completed_at", "pk").iterator(chunk_size=2000), completion_statement),
+        (
+            recommendations.order_by("acted_at", "pk").iterator(chunk_size=2000),
+            recommendation_statement,
+        ),
     ]
     for rows, build in sources:
-        for row in rows:
-            statement = build(row)
-            if statement is None:
-                continue
-            problems = validate(statement)
-            if problems:
-                raise ValueError(f"Invalid statement {statement['id']}: {problems}")
-            yield statement
+        yield from _validated(rows, build)
 
 
 def _is_iri(value: Any) -> bool:

@@ -55,10 +55,15 @@ INSTALLED_APPS = [
     "assessments",
     "learning",
     "insights",
+    # LTI 1.3 tool: django-lti's models (registrations, deployments, keys) and ours (lti).
+    "lti_tool",
+    "lti",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost: relaxes cookies and framing for LTI-launched sessions only (lti.middleware).
+    "lti.middleware.LtiEmbedMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "skillstudio.middleware.RejectNulMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("insights/", include("insights.urls")),
     path("teach/", include("insights.instructor_urls")),
     path("api/", include("skillstudio.api_urls")),
+    path("lti/", include("lti.urls")),
 ]
 
 handler400 = "skillstudio.errors.bad_request"

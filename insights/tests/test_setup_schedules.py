@@ -18,7 +18,7 @@ def timing(task: PeriodicTask) -> str:
 
 
 @pytest.mark.django_db
-def test_creates_the_ten_schedules_in_utc(capsys):
+def test_creates_the_nine_schedules_in_utc(capsys):
     call_command("setup_schedules")
 
     tasks = {t.task: t for t in PeriodicTask.objects.select_related("crontab", "interval")}
@@ -33,11 +33,10 @@ def test_creates_the_ten_schedules_in_utc(capsys):
         "skillstudio.relay_pending_jobs": "every 60 seconds",
         "insights.warm_dashboards": "every 300 seconds",
         "accounts.process_due_erasures": "cron 30 1 * * * UTC",
-        "learning.send_xapi_statements": "every 600 seconds",
     }
     assert json.loads(tasks["learning.maintain_event_partitions"].kwargs) == {"months_ahead": 3}
     assert all(t.enabled for t in tasks.values())
-    assert capsys.readouterr().out.count("created ") == 10
+    assert capsys.readouterr().out.count("created ") == 9
 
 
 @pytest.mark.django_db
@@ -59,11 +58,24 @@ def test_rerunning_keeps_operator_edits_and_reset_restores_defaults():
     call_command("setup_schedules")
     weekly.refresh_from_db()
     assert (weekly.crontab.hour, weekly.enabled) == ("5", False)
-    assert PeriodicTask.objects.count() == 10
+    assert PeriodicTask.objects.count() == 9
 
     call_command("setup_schedules", "--reset")
     weekly.refresh_from_db()
     assert (weekly.crontab.minute, weekly.crontab.hour, weekly.enabled) == ("0", "3", True)
-    assert PeriodicTask.objects.count() == 10
+    assert PeriodicTask.objects.count() == 9
     # The shared crontab rows are reused, not duplicated.
     assert CrontabSchedule.objects.filter(minute="0", hour="3", day_of_week="1").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_retired_xapi_window_schedule_is_deleted(capsys):
+    from django_celery_beat.models import IntervalSchedule
+
+    every = IntervalSchedule.objects.create(every=600, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(
+        name="xAPI statements to the LRS", task="learning.send_xapi_statements", interval=every
+    )
+    call_command("setup_schedules")
+    assert not PeriodicTask.objects.filter(task="learning.send_xapi_statements").exists()
+    assert "deleted  xAPI statements to the LRS: retired" in capsys.readouterr().out

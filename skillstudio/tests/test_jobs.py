@@ -239,6 +239,7 @@ def test_every_project_task_acks_late_and_retries_transient_errors():
         "insights.warm_dashboards",
         "learning.maintain_event_partitions",
         "learning.send_xapi_statements",
+        "lti.send_score",
         "skillstudio.relay_pending_jobs",
     }
     for name in names:

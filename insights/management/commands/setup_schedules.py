@@ -93,21 +93,15 @@ SCHEDULES = (
         every_seconds=WARM_PERIOD,
     ),
     Schedule(
-        name="xAPI statements to the LRS",
-        task="learning.send_xapi_statements",
-        description=(
-            "Every 10 minutes: the last 20 minutes' xAPI statements to XAPI_LRS_ENDPOINT "
-            "(nothing while it is empty); overlapping windows re-send the same ids."
-        ),
-        every_seconds=600,
-    ),
-    Schedule(
         name="Relay pending jobs",
         task="skillstudio.relay_pending_jobs",
         description="Send deferred jobs the broker missed.",
         every_seconds=60,
     ),
 )
+# Schedules an earlier version created and that are gone: deleted when the command runs.
+# (xAPI statements now go through the outbox, one job per learner write.)
+RETIRED = ("xAPI statements to the LRS",)
 
 
 class Command(BaseCommand):
@@ -120,6 +114,9 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        for name in RETIRED:
+            if PeriodicTask.objects.filter(name=name).delete()[0]:
+                self.stdout.write(f"deleted  {name}: retired")
         for schedule in SCHEDULES:
             defaults = {
                 "task": schedule.task,
