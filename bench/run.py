@@ -61,7 +61,22 @@ WEB_SCENARIOS = [
     ("api_dashboard", "/api/v1/ai/dashboard", "jwt", "floor_api", "steady"),
     ("api_dashboard_cold", "/api/v1/ai/dashboard", "jwt", "floor_api", "cold"),
     ("api_dashboard_warm", "/api/v1/ai/dashboard", "jwt", "floor_api", "warm"),
+    # The mixed workload: each measured request follows the same learner's events batch and
+    # lesson completion (unmeasured); the floors run in the same loop, so the ratio compares
+    # the two views under the same write load.
+    ("floor_page_after_write", "/accounts/password/", "session", None, "after_write"),
+    ("dashboard_page_after_write", "/learn/", "session", "floor_page_after_write", "after_write"),
+    ("floor_api_after_write", "/api/v1/learning/goals/", "jwt", None, "after_write"),
+    (
+        "api_dashboard_after_write",
+        "/api/v1/ai/dashboard",
+        "jwt",
+        "floor_api_after_write",
+        "after_write",
+    ),
 ]
+# Events per batch in the mixed workload: a minute of heartbeats and clicks.
+AFTER_WRITE_EVENTS = 20
 
 TARGETS = {
     "ratio_to_floor_min": 0.40,
@@ -231,6 +246,14 @@ def loadgen(env: dict[str, str], tmp: Path, spec: dict, name: str) -> list[dict]
     return json.loads(out.read_text())
 
 
+def selected(args: argparse.Namespace, name: str) -> bool:
+    """Whether a web row runs: all by default; with --scenarios, those named and their floors."""
+    if not args.scenarios:
+        return True
+    floors = {floor for row, _, _, floor, _ in WEB_SCENARIOS if row in args.scenarios}
+    return name in args.scenarios or name in floors
+
+
 def web_scenarios(args: argparse.Namespace) -> list[tuple[dict, bool]]:
     """Each scenario, and whether the clients' dashboard cache is invalidated before it.
 
@@ -251,15 +274,21 @@ def web_scenarios(args: argparse.Namespace) -> list[tuple[dict, bool]]:
                 "clients_in_order": cache == "cold",
                 "fill": cache == "warm",
                 "warmup": 0 if cache == "cold" else 5 * concurrency,
+                "after_writes": AFTER_WRITE_EVENTS if cache == "after_write" else 0,
             },
             cache == "cold",
         )
         for concurrency in args.concurrency
         for name, path, auth, _, cache in WEB_SCENARIOS
+        if selected(args, name)
     ]
     steady = {name for name, _, _, _, cache in WEB_SCENARIOS if cache in (None, "steady")}
-    # A stable sort: steady phase first, each phase in concurrency order.
-    return sorted(scenarios, key=lambda item: item[0]["name"] not in steady)
+    mixed = {name for name, _, _, _, cache in WEB_SCENARIOS if cache == "after_write"}
+    # A stable sort: steady phase first, each phase in concurrency order; the mixed workload
+    # last, as its writes change the learners' data.
+    return sorted(
+        scenarios, key=lambda item: (item[0]["name"] not in steady, item[0]["name"] in mixed)
+    )
 
 
 def machine() -> dict:
@@ -480,6 +509,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--path-iterations", type=int, default=200)
     parser.add_argument(
         "--skip", nargs="*", default=[], choices=["paths", "weekly", "web", "ingestion"]
+    )
+    parser.add_argument(
+        "--scenarios",
+        nargs="*",
+        default=[],
+        choices=[name for name, *_ in WEB_SCENARIOS],
+        help="only these web rows (and their floors); default: all",
     )
     return parser.parse_args(argv)
 
