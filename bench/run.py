@@ -374,6 +374,7 @@ def print_report(results: dict) -> None:
         print(
             f"{r['name']:<20} {r['concurrency']:>3} {r['rps']:>8.1f} {r['p50_ms']:>7.1f} "
             f"{r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f}  {ratio:>6} {r['errors']:>6} {hits:>10}"
+            + (f"  writes {r['writes']} (failed {r['write_errors']})" if r.get("writes") else "")
         )
     if results.get("warm"):
         w = results["warm"]
