@@ -510,6 +510,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--weekly-limit", type=int, help="stop the weekly run after N learners")
     parser.add_argument("--path-iterations", type=int, default=200)
     parser.add_argument(
+        "--profile-count", type=int, default=30, help="bench.profile items per code path"
+    )
+    parser.add_argument(
         "--skip",
         nargs="*",
         default=[],
@@ -582,12 +585,13 @@ def database_sizes(url: str) -> dict:
 PROFILED = ("page", "api", "weekly")
 
 
-def profile_costs(env: dict[str, str], database: str) -> dict:
+def profile_costs(env: dict[str, str], database: str, count: int) -> dict:
     """bench.profile's CPU ms and queries per item (cold dashboards, one weekly learner)."""
     costs = {}
     for what in PROFILED:
         done = subprocess.run(
-            [sys.executable, "-m", "bench.profile", what, "--count=30", f"--database={database}"],
+            [sys.executable, "-m", "bench.profile", what, f"--count={count}"]
+            + [f"--database={database}"],
             env=env,
             cwd=BASE_DIR,
             capture_output=True,
@@ -636,7 +640,7 @@ def run_size(args: argparse.Namespace, scale: int) -> dict:
         results["weekly"] = workload(env, tmp, "weekly", *limit)
     if "profile" not in args.skip:
         log("per-request cost (bench.profile: cold page, cold API, one weekly learner)")
-        results["profile"] = profile_costs(env, database)
+        results["profile"] = profile_costs(env, database, args.profile_count)
 
     results["web"] = []
     if not {"web", "ingestion"} <= set(args.skip):
