@@ -589,9 +589,9 @@ def profile_costs(env: dict[str, str], database: str, count: int) -> dict:
     """bench.profile's CPU ms and queries per item (cold dashboards, one weekly learner)."""
     costs = {}
     for what in PROFILED:
+        command = [sys.executable, "-m", "bench.profile", what, f"--count={count}"]
         done = subprocess.run(
-            [sys.executable, "-m", "bench.profile", what, f"--count={count}"]
-            + [f"--database={database}"],
+            [*command, f"--database={database}"],
             env=env,
             cwd=BASE_DIR,
             capture_output=True,
