@@ -16,7 +16,12 @@ SPEC: {"host": "127.0.0.1", "port": 8000, "clients": [{"session": "...", "token"
                       "clients_in_order": false (true: request i is client i, so no learner
                       is asked for twice within max_requests <= len(clients)),
                       "fill": false (true: before the warm-up, one unmeasured request per
-                      client, in order, so every client's dashboard entry exists)}]}
+                      client, in order, so every client's dashboard entry exists),
+                      "after_writes": 0 (N > 0: the mixed workload: before each measured
+                      request, the same client posts a batch of N events and completes one of
+                      its lessons (client["lessons"], in turn) through the JSON API, unmeasured,
+                      so every measured request follows that learner's writes; failed writes
+                      are counted in write_errors)}]}
 
 Responses carrying the dashboard's cache header (X-Dashboard-Cache: hit|miss) are
 counted, so every dashboard row reports the hit ratio it was measured with.
@@ -30,7 +35,9 @@ import json
 import random
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 CACHE_HEADER = "x-dashboard-cache"
@@ -49,6 +56,8 @@ class Outcome:
     samples: list[str] = field(default_factory=list)  # a few failed responses, for debugging
     bytes: int = 0
     cache: dict[str, int] = field(default_factory=dict)  # X-Dashboard-Cache value -> count
+    writes: int = 0
+    write_errors: int = 0
 
 
 class Connection:
@@ -101,6 +110,48 @@ class Connection:
         self.reader = self.writer = None
 
 
+def events_body(count: int) -> bytes:
+    """A batch of heartbeats from the last minute, as events.js sends while a lesson is open."""
+    now = datetime.now(UTC)
+    events = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": "heartbeat",
+            "occurred_at": (now - timedelta(seconds=60 - i)).isoformat().replace("+00:00", "Z"),
+            "data": {},
+        }
+        for i in range(count)
+    ]
+    return json.dumps({"events": events}, separators=(",", ":")).encode()
+
+
+async def write_before(
+    connection: Connection, *, host: str, port: int, client: dict, events: int, turn: int,
+    outcome: Outcome, measure: bool,
+) -> None:  # fmt: skip
+    """The mixed workload's writes: an events batch, then a lesson completion."""
+    writes = [("/api/v1/learning/events", events_body(events))]
+    if client.get("lessons"):
+        lesson = client["lessons"][turn % len(client["lessons"])]
+        writes.append((f"/api/v1/learning/lessons/{lesson}/complete", b"{}"))
+    for path, body in writes:
+        raw = build_request(
+            host=host, port=port, method="POST", path=path, auth="jwt", client=client, body=body
+        )
+        try:
+            status, content, _ = await connection.request(raw)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            await connection.close()
+            status, content = 0, repr(exc).encode()
+        if not measure:
+            continue
+        outcome.writes += 1
+        if status not in (200, 201):
+            outcome.write_errors += 1
+            if len(outcome.samples) < 3:
+                outcome.samples.append(f"write {path} {status}: {content[:300]!r}")
+
+
 def build_request(
     *, host: str, port: int, method: str, path: str, auth: str, client: dict, body: bytes
 ) -> bytes:
@@ -128,6 +179,7 @@ async def run_scenario(spec: dict, scenario: dict) -> dict:
     counter = 0  # next request index (bodies are handed out in order)
     limit = scenario["max_requests"] if bodies is None else len(bodies)
     in_order = scenario.get("clients_in_order", False)
+    after_writes = scenario.get("after_writes", 0)
     if in_order:
         limit = min(limit, len(clients))
 
@@ -147,6 +199,11 @@ async def run_scenario(spec: dict, scenario: dict) -> dict:
                     client, body = clients[index % len(clients)], b""
                 else:
                     client, body = rng.choice(clients), b""
+                if after_writes:
+                    await write_before(
+                        connection, host=host, port=port, client=client, events=after_writes,
+                        turn=index // len(clients), outcome=outcome, measure=measure,
+                    )  # fmt: skip
                 raw = build_request(
                     host=host,
                     port=port,
@@ -228,6 +285,8 @@ def summarise(scenario: dict, outcome: Outcome, wall: float) -> dict:
         "cache_hits": outcome.cache.get("hit", 0),
         "cache_misses": outcome.cache.get("miss", 0),
         "hit_ratio": round(outcome.cache.get("hit", 0) / looked_up, 3) if looked_up else None,
+        "writes": outcome.writes,
+        "write_errors": outcome.write_errors,
     }
 
 

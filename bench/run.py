@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import signal
 import socket
 import subprocess
@@ -61,7 +62,22 @@ WEB_SCENARIOS = [
     ("api_dashboard", "/api/v1/ai/dashboard", "jwt", "floor_api", "steady"),
     ("api_dashboard_cold", "/api/v1/ai/dashboard", "jwt", "floor_api", "cold"),
     ("api_dashboard_warm", "/api/v1/ai/dashboard", "jwt", "floor_api", "warm"),
+    # The mixed workload: each measured request follows the same learner's events batch and
+    # lesson completion (unmeasured); the floors run in the same loop, so the ratio compares
+    # the two views under the same write load.
+    ("floor_page_after_write", "/accounts/password/", "session", None, "after_write"),
+    ("dashboard_page_after_write", "/learn/", "session", "floor_page_after_write", "after_write"),
+    ("floor_api_after_write", "/api/v1/learning/goals/", "jwt", None, "after_write"),
+    (
+        "api_dashboard_after_write",
+        "/api/v1/ai/dashboard",
+        "jwt",
+        "floor_api_after_write",
+        "after_write",
+    ),
 ]
+# Events per batch in the mixed workload: a minute of heartbeats and clicks.
+AFTER_WRITE_EVENTS = 20
 
 TARGETS = {
     "ratio_to_floor_min": 0.40,
@@ -231,6 +247,14 @@ def loadgen(env: dict[str, str], tmp: Path, spec: dict, name: str) -> list[dict]
     return json.loads(out.read_text())
 
 
+def selected(args: argparse.Namespace, name: str) -> bool:
+    """Whether a web row runs: all by default; with --scenarios, those named and their floors."""
+    if not args.scenarios:
+        return True
+    floors = {floor for row, _, _, floor, _ in WEB_SCENARIOS if row in args.scenarios}
+    return name in args.scenarios or name in floors
+
+
 def web_scenarios(args: argparse.Namespace) -> list[tuple[dict, bool]]:
     """Each scenario, and whether the clients' dashboard cache is invalidated before it.
 
@@ -251,15 +275,21 @@ def web_scenarios(args: argparse.Namespace) -> list[tuple[dict, bool]]:
                 "clients_in_order": cache == "cold",
                 "fill": cache == "warm",
                 "warmup": 0 if cache == "cold" else 5 * concurrency,
+                "after_writes": AFTER_WRITE_EVENTS if cache == "after_write" else 0,
             },
             cache == "cold",
         )
         for concurrency in args.concurrency
         for name, path, auth, _, cache in WEB_SCENARIOS
+        if selected(args, name)
     ]
     steady = {name for name, _, _, _, cache in WEB_SCENARIOS if cache in (None, "steady")}
-    # A stable sort: steady phase first, each phase in concurrency order.
-    return sorted(scenarios, key=lambda item: item[0]["name"] not in steady)
+    mixed = {name for name, _, _, _, cache in WEB_SCENARIOS if cache == "after_write"}
+    # A stable sort: steady phase first, each phase in concurrency order; the mixed workload
+    # last, as its writes change the learners' data.
+    return sorted(
+        scenarios, key=lambda item: (item[0]["name"] not in steady, item[0]["name"] in mixed)
+    )
 
 
 def machine() -> dict:
@@ -344,6 +374,7 @@ def print_report(results: dict) -> None:
         print(
             f"{r['name']:<20} {r['concurrency']:>3} {r['rps']:>8.1f} {r['p50_ms']:>7.1f} "
             f"{r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f}  {ratio:>6} {r['errors']:>6} {hits:>10}"
+            + (f"  writes {r['writes']} (failed {r['write_errors']})" if r.get("writes") else "")
         )
     if results.get("warm"):
         w = results["warm"]
@@ -479,7 +510,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--weekly-limit", type=int, help="stop the weekly run after N learners")
     parser.add_argument("--path-iterations", type=int, default=200)
     parser.add_argument(
-        "--skip", nargs="*", default=[], choices=["paths", "weekly", "web", "ingestion"]
+        "--profile-count", type=int, default=30, help="bench.profile items per code path"
+    )
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["paths", "weekly", "web", "ingestion", "profile"],
+    )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="sizes as multiples of the default data, each in its own database "
+        "(--scale 1 10: every row at both sizes and a table side by side)",
+    )
+    parser.add_argument(
+        "--scenarios",
+        nargs="*",
+        default=[],
+        choices=[name for name, *_ in WEB_SCENARIOS],
+        help="only these web rows (and their floors); default: all",
     )
     return parser.parse_args(argv)
 
@@ -506,25 +558,78 @@ def bench_environment(database: str) -> tuple[dict[str, str], str]:
     return env, base
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def database_sizes(url: str) -> dict:
+    """The database's size, the events' (every partition, with indexes) and the rollups'."""
+    with psycopg.connect(url) as conn:
+        total = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        events = conn.execute(
+            "SELECT COALESCE(SUM(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits "
+            "WHERE inhparent = 'learning_learnerevent'::regclass"
+        ).fetchone()[0]
+        rollups = conn.execute(
+            "SELECT pg_total_relation_size('learning_learneractivitybucket')"
+        ).fetchone()[0]
+        count = conn.execute("SELECT count(*) FROM learning_learnerevent").fetchone()[0]
+    mb = 1024 * 1024
+    total, events, rollups = int(total), int(events), int(rollups)
+    return {
+        "database_mb": round(total / mb, 1),
+        "events_mb": round(events / mb, 1),
+        "rollups_mb": round(rollups / mb, 1),
+        "events": count,
+        "database_mb_per_million_events": round(total / mb / (count / 1e6), 1) if count else None,
+        "events_mb_per_million_events": round(events / mb / (count / 1e6), 1) if count else None,
+    }
+
+
+PROFILED = ("page", "api", "weekly")
+
+
+def profile_costs(env: dict[str, str], database: str, count: int) -> dict:
+    """bench.profile's CPU ms and queries per item (cold dashboards, one weekly learner)."""
+    costs = {}
+    for what in PROFILED:
+        command = [sys.executable, "-m", "bench.profile", what, f"--count={count}"]
+        done = subprocess.run(
+            [*command, f"--database={database}"],
+            env=env,
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        found = re.search(
+            r"([\d.]+) ms wall, ([\d.]+) ms CPU, ([\d.]+) queries", done.stdout.strip()
+        )
+        if found:
+            wall, cpu, queries = (float(x) for x in found.groups())
+            costs[what] = {"wall_ms": wall, "cpu_ms": cpu, "queries": queries}
+    return costs
+
+
+def run_size(args: argparse.Namespace, scale: int) -> dict:
+    """Every row at one size: the default data times ``scale``, in its own database."""
+    database = args.database if scale == 1 else f"{args.database}_x{scale}"
     tmp = args.results / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
-    env, base = bench_environment(args.database)
-    size = {k: getattr(args, k) for k in ("learners", "courses", "events", "answers")}
+    env, base = bench_environment(database)
+    size = {k: getattr(args, k) * scale for k in ("learners", "courses", "events", "answers")}
     results: dict = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "database": args.database,
+        "database": database,
+        "scale": scale,
         "size": size,
         "machine": machine(),
         "targets_spec": TARGETS,
     }
-    ensure_database(base, args.database, reseed=args.reseed)
+    log(f"size x{scale}: {size}")
+    ensure_database(base, database, reseed=args.reseed)
     log("migrating")
     manage(env, "migrate", "--noinput", "--verbosity", "0")
-    results["seed"] = ensure_seed(env, size, args.database, args.results)
+    results["seed"] = ensure_seed(env, size, database, args.results)
     analyze(env["DATABASE_URL"])
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    results["db_size"] = database_sizes(env["DATABASE_URL"])
 
     if "paths" not in args.skip:
         log("learning-path generation")
@@ -533,6 +638,9 @@ def main(argv: list[str] | None = None) -> int:
         log("weekly adjustment (one process, the chunk task's code path)")
         limit = [f"--limit={args.weekly_limit}"] if args.weekly_limit else []
         results["weekly"] = workload(env, tmp, "weekly", *limit)
+    if "profile" not in args.skip:
+        log("per-request cost (bench.profile: cold page, cold API, one weekly learner)")
+        results["profile"] = profile_costs(env, database, args.profile_count)
 
     results["web"] = []
     if not {"web", "ingestion"} <= set(args.skip):
@@ -552,10 +660,65 @@ def main(argv: list[str] | None = None) -> int:
     results["targets"] = evaluate(results)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     text = json.dumps(results, indent=2, default=str)
-    (args.results / f"run-{stamp}.json").write_text(text)
-    (args.results / "latest.json").write_text(text)
+    (args.results / f"run-{stamp}-x{scale}.json").write_text(text)
+    (args.results / ("latest.json" if scale == 1 else f"latest-x{scale}.json")).write_text(text)
     print_report(results)
-    print(f"\nJSON: {args.results / 'latest.json'}")
+    return results
+
+
+def scale_rows(runs: list[dict]) -> list[tuple[str, list]]:
+    """Per-request cost and throughput figures side by side, one column per size."""
+    rows: list[tuple[str, list]] = []
+
+    def add(label: str, pick) -> None:
+        values = []
+        for run in runs:
+            try:
+                values.append(pick(run))
+            except (KeyError, StopIteration, TypeError):
+                values.append(None)
+        if any(value is not None for value in values):
+            rows.append((label, values))
+
+    for what in PROFILED:
+        add(f"{what}: CPU ms per item", lambda r, w=what: r["profile"][w]["cpu_ms"])
+        add(f"{what}: queries per item", lambda r, w=what: r["profile"][w]["queries"])
+    names = sorted({(w["name"], w["concurrency"]) for run in runs for w in run["web"]})
+    for name, concurrency in names:
+
+        def web(run, n=name, c=concurrency):
+            return next(w for w in run["web"] if (w["name"], w["concurrency"]) == (n, c))
+
+        add(f"{name} c={concurrency}: req/s", lambda r, f=web: f(r)["rps"])
+        add(f"{name} c={concurrency}: p99 ms", lambda r, f=web: f(r)["p99_ms"])
+        add(f"{name} c={concurrency}: ÷ floor", lambda r, f=web: f(r)["ratio_to_floor"])
+    add(
+        "ingestion events/s (best)", lambda r: max(a["events_per_s"] for a in r["ingestion"]["api"])
+    )
+    add("ingestion ÷ COPY (best)", lambda r: max(a["ratio_to_copy"] for a in r["ingestion"]["api"]))
+    add("weekly learners/s", lambda r: r["weekly"]["learners_per_s"])
+    add("path generation p50 ms", lambda r: r["paths"]["p50_ms"])
+    add("seed s", lambda r: r["seed"]["seconds"])
+    add("seed peak RSS MB", lambda r: r["seed"]["peak_rss_mb"])
+    for key in ("database_mb", "events_mb", "rollups_mb", "database_mb_per_million_events",
+                "events_mb_per_million_events"):  # fmt: skip
+        add(key.replace("_", " "), lambda r, k=key: r["db_size"][k])
+    add("load average at start (1 min)", lambda r: r["machine"]["load_average_start"][0])
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    runs = [run_size(args, scale) for scale in args.scale]
+    if len(runs) > 1:
+        print("\n| figure | " + " | ".join(f"{run['scale']}x" for run in runs) + " |")
+        print("|---|" + "---:|" * len(runs))
+        for label, values in scale_rows(runs):
+            cells = " | ".join("-" if value is None else f"{value}" for value in values)
+            print(f"| {label} | {cells} |")
+        text = json.dumps({"runs": runs, "table": scale_rows(runs)}, indent=2, default=str)
+        (args.results / "latest-scales.json").write_text(text)
+    print(f"\nJSON: {args.results}")
     return 0
 
 

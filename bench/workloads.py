@@ -95,7 +95,56 @@ def make_clients(*, count: int, seed: int) -> dict:
         )
         clients.append({"learner_id": pk, "session": key, "token": str(AccessToken.for_user(user))})
     Session.objects.bulk_create(sessions)
+    lessons = studyable_lessons(learner_ids=chosen)
+    for client in clients:
+        client["lessons"] = lessons[client["learner_id"]]
     return {"clients": clients}
+
+
+def studyable_lessons(*, learner_ids: list[int], per_learner: int = 3) -> dict[int, list[int]]:
+    """Up to `per_learner` lessons each learner has not completed and may study now (the
+    lock rule, learning.services.lesson_check_can_study), from the courses they are in: what
+    the mixed workload completes between an events batch and a dashboard view."""
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from accounts.models import User
+    from catalog.models import Lesson
+    from learning.models import Enrollment, LessonProgress
+    from learning.services import lesson_check_can_study
+
+    now = timezone.now()
+    found: dict[int, list[int]] = {pk: [] for pk in learner_ids}
+    users = User.objects.in_bulk(learner_ids)
+    done = set(
+        LessonProgress.objects.filter(
+            learner_id__in=learner_ids, status=LessonProgress.Status.COMPLETED
+        ).values_list("learner_id", "lesson_id")
+    )
+    courses: dict[int, list[int]] = {pk: [] for pk in learner_ids}
+    for learner_id, course_id in Enrollment.objects.filter(
+        learner_id__in=learner_ids, status=Enrollment.Status.ACTIVE
+    ).values_list("learner_id", "course_id"):
+        courses[learner_id].append(course_id)
+    for learner_id in learner_ids:
+        candidates = (
+            Lesson.objects.filter(
+                module__course_id__in=courses[learner_id], module__course__status="published"
+            )
+            .select_related("module__course")
+            .order_by("module__course_id", "module__order", "order")[:20]
+        )
+        for lesson in candidates:
+            if (learner_id, lesson.pk) in done:
+                continue
+            try:
+                lesson_check_can_study(learner=users[learner_id], lesson=lesson, now=now)
+            except ValidationError:
+                continue
+            found[learner_id].append(lesson.pk)
+            if len(found[learner_id]) >= per_learner:
+                break
+    return found
 
 
 def make_bodies(*, clients: list[dict], batches: int, seed: int, now: datetime) -> dict:

@@ -21,6 +21,7 @@ from insights.models import LearningPathSnapshot
 from insights.rules import SUMMARY_DAYS
 from insights.selectors import SkillScore, learner_timezone
 from learning.models import Enrollment, LearningGoal, LessonProgress
+from learning.rollups import activity_intervals_sql
 
 # Trend: the average quiz score of the later half of the window minus the earlier half;
 # a difference of at least this many percentage points (either way) is a trend.
@@ -206,7 +207,8 @@ def session_totals(
     Events are split into sessions where the gap exceeds SESSION_GAP. The events of a shorter
     window are a suffix of the longest window's, so one pass serves every window: an event
     starts a session of window `since` when its predecessor is older than `since` or more
-    than SESSION_GAP before it.
+    than SESSION_GAP before it. The events come as quarter-hour rollups
+    (learning.rollups), whose inner gaps are shorter than SESSION_GAP: the same sessions.
     """
     starts = sorted(set(windows))
     params: dict = {"gap": SESSION_GAP, "ids": learner_ids, "until": until}
@@ -220,19 +222,21 @@ def session_totals(
         groups.append(
             f"SELECT {index} AS window, learner_id, COUNT(*) AS sessions, "  # noqa: S608
             "COALESCE(SUM(seconds), 0) AS seconds FROM ("
-            "SELECT learner_id, EXTRACT(EPOCH FROM MAX(occurred_at) - MIN(occurred_at)) AS seconds"
+            "SELECT learner_id, EXTRACT(EPOCH FROM MAX(last_at) - MIN(occurred_at)) AS seconds"
             f" FROM numbered WHERE occurred_at >= %(since{index})s"
             f" GROUP BY learner_id, session{index}) AS s{index} GROUP BY learner_id"
         )
+    activity, activity_params = activity_intervals_sql(
+        ids_param="ids", since=starts[0], until=until, cuts=starts
+    )
+    params.update(activity_params)
     sql = f"""
-        WITH marked AS (
-            SELECT learner_id, occurred_at, LAG(occurred_at) OVER w AS prev
-            FROM learning_learnerevent
-            WHERE learner_id = ANY(%(ids)s)
-              AND occurred_at >= %(since0)s AND occurred_at <= %(until)s
-            WINDOW w AS (PARTITION BY learner_id ORDER BY occurred_at)
+        WITH activity AS ({activity}), marked AS (
+            SELECT learner_id, first_at AS occurred_at, last_at, LAG(last_at) OVER w AS prev
+            FROM activity
+            WINDOW w AS (PARTITION BY learner_id ORDER BY first_at)
         ), numbered AS (
-            SELECT learner_id, occurred_at, {", ".join(marks)}
+            SELECT learner_id, occurred_at, last_at, {", ".join(marks)}
             FROM marked
             WINDOW w AS (PARTITION BY learner_id ORDER BY occurred_at)
         )
@@ -263,15 +267,16 @@ def current_streaks(*, learners: list[User], now: datetime) -> dict[int, int]:
     until the end of the day after its last active day (today may not have started yet).
     One query for any number of learners.
     """
-    params = {**_zones(learners), "since": now - timedelta(days=STREAK_LOOKBACK_DAYS), "now": now}
+    since = now - timedelta(days=STREAK_LOOKBACK_DAYS)
+    events, event_params = activity_intervals_sql(ids_param="ids", since=since, until=now, cuts=[])
+    params = {**_zones(learners), **event_params, "since": since, "now": now}
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             WITH zones AS (
                 SELECT * FROM unnest(%(ids)s::bigint[], %(zones)s::text[]) AS z(learner_id, zone)
             ), activity AS (
-                SELECT learner_id, occurred_at AS at FROM learning_learnerevent
-                 WHERE learner_id = ANY(%(ids)s) AND occurred_at BETWEEN %(since)s AND %(now)s
+                SELECT learner_id, first_at AS at FROM ({events}) AS events
                 UNION ALL
                 SELECT learner_id, completed_at FROM learning_lessonprogress
                  WHERE learner_id = ANY(%(ids)s) AND completed_at BETWEEN %(since)s AND %(now)s
@@ -289,7 +294,7 @@ def current_streaks(*, learners: list[User], now: datetime) -> dict[int, int]:
             )
             SELECT DISTINCT ON (learner_id) learner_id, MAX(day), COUNT(*)
             FROM islands GROUP BY learner_id, island ORDER BY learner_id, MAX(day) DESC
-            """,
+            """,  # noqa: S608 - the interpolated SQL is learning.rollups' constant text
             params,
         )
         rows = {learner_id: (last_day, length) for learner_id, last_day, length in cursor}
@@ -427,27 +432,26 @@ def engagement_patterns_for(
     the same window): the hour and weekday histograms come from one grouping-sets query.
     """
     since = now - timedelta(days=ENGAGEMENT_DAYS)
-    params = {**_zones(learners), "since": since, "now": now}
+    events, event_params = activity_intervals_sql(ids_param="ids", since=since, until=now, cuts=[])
+    params = {**_zones(learners), **event_params}
     ids = params["ids"]
     hours: dict[int, dict[int, int]] = {learner_id: {} for learner_id in ids}
     days: dict[int, dict[int, int]] = {learner_id: {} for learner_id in ids}
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             WITH zones AS (
                 SELECT * FROM unnest(%(ids)s::bigint[], %(zones)s::text[]) AS z(learner_id, zone)
             ), local AS (
-                SELECT e.learner_id,
-                       EXTRACT(HOUR FROM e.occurred_at AT TIME ZONE zones.zone)::int AS hour,
-                       EXTRACT(ISODOW FROM e.occurred_at AT TIME ZONE zones.zone)::int AS day,
-                       (e.occurred_at AT TIME ZONE zones.zone)::date AS date
-                FROM learning_learnerevent e JOIN zones ON zones.learner_id = e.learner_id
-                WHERE e.learner_id = ANY(%(ids)s)
-                  AND e.occurred_at >= %(since)s AND e.occurred_at <= %(now)s
+                SELECT e.learner_id, e.events,
+                       EXTRACT(HOUR FROM e.first_at AT TIME ZONE zones.zone)::int AS hour,
+                       EXTRACT(ISODOW FROM e.first_at AT TIME ZONE zones.zone)::int AS day,
+                       (e.first_at AT TIME ZONE zones.zone)::date AS date
+                FROM ({events}) AS e JOIN zones ON zones.learner_id = e.learner_id
             )
-            SELECT learner_id, hour, day, date, COUNT(*) FROM local
+            SELECT learner_id, hour, day, date, SUM(events)::int FROM local
             GROUP BY GROUPING SETS ((learner_id, hour), (learner_id, day), (learner_id, date))
-            """,
+            """,  # noqa: S608 - the interpolated SQL is learning.rollups' constant text
             params,
         )
         dates: dict[int, int] = dict.fromkeys(ids, 0)

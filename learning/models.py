@@ -225,3 +225,32 @@ class LearnerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} by {self.learner_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class LearnerActivityBucket(models.Model):
+    """A rollup of a learner's events per quarter hour (UTC-aligned): count, first and last.
+
+    Kept by database triggers on LearnerEvent in the same statement as every insert, delete
+    or update (learning.rollups): ingestion, bulk loads and fixtures alike. Every real time
+    zone's offset is a whole number of quarter hours, so all events of a bucket share their
+    local hour and date in any zone, and gaps inside a bucket (< 15 min) never split a
+    session (SESSION_GAP is 30 min): dashboards read buckets instead of raw events, exactly.
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    bucket_start = models.DateTimeField()
+    events = models.PositiveIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "bucket_start"], name="activity_bucket_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner_id} at {self.bucket_start:%Y-%m-%d %H:%M}: {self.events}"

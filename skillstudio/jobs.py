@@ -44,10 +44,11 @@ instances, and call one function.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache, partial
+from functools import partial
 from typing import Any
 
 import kombu.exceptions
@@ -115,10 +116,20 @@ def registered_task_names() -> set[str]:
     return set(celery_app.tasks.keys())
 
 
-@cache
+_IMPORTED = threading.Event()
+_IMPORT_LOCK = threading.Lock()
+
+
 def _import_task_modules() -> None:
     # Web processes never import the tasks modules otherwise; import them once, not per call.
-    celery_app.loader.import_default_modules()
+    # Under a lock: in a threaded web worker (gunicorn gthread), a second request arriving
+    # while the first is still importing saw a half-filled registry and refused a known task.
+    if _IMPORTED.is_set():
+        return
+    with _IMPORT_LOCK:
+        if not _IMPORTED.is_set():
+            celery_app.loader.import_default_modules()
+            _IMPORTED.set()
 
 
 def send_job(*, job_id: int) -> bool:

@@ -27,6 +27,7 @@ DATABASE = "skillstudio_bench_smoke"
 TINY = [
     "--learners=6", "--courses=2", "--events=300", "--answers=40", "--clients=4",
     "--concurrency", "2", "--duration=0.3", "--ingest-batches=2", "--path-iterations=3",
+    "--profile-count=2",
 ]  # fmt: skip
 
 
