@@ -218,17 +218,23 @@ def question_bank(*, skill_ids: list[int], learner_id: int) -> dict[int, list[Ba
         .distinct("question_id")
         .values_list("question_id", "irt_difficulty")
     )
-    # From the learner's own attempts (few) to their answers: no join through the
-    # questions and their assessments' ordering.
-    seen = set(
-        Answer.objects.filter(
-            attempt__learner_id=learner_id,
-            attempt__submitted_at__isnull=False,
-            question_id__in=ids,
+    # The learner's own submitted attempts (few) first, then their answers by attempt: the
+    # planner cannot pick a scan of every answer, even on tables it has no statistics for
+    # yet (a cohort seeded in one transaction).
+    attempt_ids = list(
+        AssessmentAttempt.objects.filter(
+            learner_id=learner_id, submitted_at__isnull=False
+        ).values_list("pk", flat=True)
+    )
+    seen = (
+        set(
+            Answer.objects.filter(attempt_id__in=attempt_ids, question_id__in=ids)
+            .order_by()
+            .values_list("question_id", flat=True)
+            .distinct()
         )
-        .order_by()
-        .values_list("question_id", flat=True)
-        .distinct()
+        if attempt_ids
+        else set()
     )
     bank: dict[int, list[BankItem]] = {skill_id: [] for skill_id in skill_ids}
     for pk, skill_id, difficulty in rows:

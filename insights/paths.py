@@ -473,7 +473,8 @@ def path_diff(*, old_items: list[dict] | None, new_items: list[dict]) -> PathCha
     """Courses added, removed and (among those kept) moved, with a one-line summary."""
     new_ids = [item["id"] for item in new_items]
     if old_items is None:
-        return PathChanges(new_ids, [], [], f"First version of this path: {len(new_ids)} courses.")
+        courses = f"{len(new_ids)} course{'s' if len(new_ids) != 1 else ''}"
+        return PathChanges(new_ids, [], [], f"First version of this path: {courses}.")
     old_ids = [item["id"] for item in old_items]
     titles = {item["id"]: item["title"] for item in [*old_items, *new_items]}
     added = [c for c in new_ids if c not in old_ids]

@@ -62,12 +62,12 @@ def test_generate_then_regenerate_keeps_a_version_history(client, learner, goal)
         (1, "generated", False),
         (2, "manual", True),
     ]
-    assert "Path version 1: First version of this path: 1 courses." in first
+    assert "Path version 1: First version of this path: 1 course." in first
     assert "Week 1\u20132" in first  # 6 hours at 4 hours a week spans two study weeks
     assert "nothing changed since version 1, so no new version was written" in unchanged
     assert "Python Basics" in html
     assert "Week 1\u20133" in html
-    assert "First version of this path: 1 courses." in html
+    assert "First version of this path: 1 course." in html
     assert "Regenerate path" in html
 
 
