@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -175,3 +176,16 @@ def test_anonymous_is_sent_to_login(client, name):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_attempt_times_are_in_the_learners_zone_and_labelled(client, learner, quiz):
+    learner.profile.timezone = "Europe/Berlin"
+    learner.profile.save(update_fields=["timezone"])
+    client.force_login(learner)
+    attempt = _start(client, quiz)
+    started = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    AssessmentAttempt.objects.filter(pk=attempt.pk).update(started_at=started)
+
+    html = client.get(reverse("assessments:attempt", args=[attempt.pk])).content.decode()
+
+    assert "started 20 Nov 2026, 13:00 Europe/Berlin" in html
