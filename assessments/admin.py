@@ -271,16 +271,7 @@ class QuestionInline(InstructorInlineMixin, admin.TabularInline):
     model = Question
     form = QuestionRowForm
     formset = protected_formset(lambda question: question_delete_blocker(question=question))
-    fields = (
-        "order",
-        "kind",
-        "prompt",
-        "skill",
-        "difficulty",
-        "points",
-        "numeric_answer",
-        "numeric_tolerance",
-    )
+    fields = QuestionRowForm.Meta.fields
     autocomplete_fields = ("skill",)
     ordering = ("order",)
     formfield_overrides = SHORT_TEXTAREA
