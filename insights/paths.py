@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Q, Subquery, Sum
 
 from catalog.models import DIFFICULTY_RANK, Course, Lesson
 from insights.mastery import CONFIRMING, SkillMastery, answers_text
@@ -89,6 +89,7 @@ class _Lesson:
     title: str
     minutes: int
     skills: list[str]  # its own, or its course's when it has none (as learning.locks)
+    course_minutes: int  # every lesson of its course, for the share a skip saves
 
 
 @dataclass
@@ -97,14 +98,18 @@ class _Catalog:
     skills: dict[int, list[str]]
     prerequisites: dict[int, list[int]]
     skill_names: dict[str, str] = field(default_factory=dict)
-    lessons: dict[int, list[_Lesson]] = field(default_factory=dict)  # course id -> in order
+    # Course id -> in order: only the lessons a learner of the call could skip (one of
+    # their skills, or their course's, is shown), see _load_catalog.
+    lessons: dict[int, list[_Lesson]] = field(default_factory=dict)
 
     def name(self, slug: str) -> str:
         return self.skill_names.get(slug, slug)
 
 
-def _load_catalog() -> _Catalog:
-    """Published courses with their skills, prerequisites and lessons: five queries."""
+def _load_catalog(*, shown: set[str]) -> _Catalog:
+    """Published courses with their skills and prerequisites (three queries), and the
+    lessons that could be skipped for the ``shown`` skill slugs (two more, none when no
+    skill is shown): a lesson is skippable only when every skill it teaches is shown."""
     courses = {
         row["id"]: row
         for row in Course.objects.published().values(
@@ -129,29 +134,51 @@ def _load_catalog() -> _Catalog:
         # A draft prerequisite cannot be taken; it does not block the plan.
         if required_id in courses:
             prerequisites[course_id].append(required_id)
+    catalog = _Catalog(courses, skills, prerequisites, names)
+    if shown:
+        catalog.lessons = _skippable_lessons(catalog, shown)
+    return catalog
+
+
+def _skippable_lessons(catalog: _Catalog, shown: set[str]) -> dict[int, list[_Lesson]]:
+    """Lessons teaching a shown skill, or in a course teaching one (a lesson without skills
+    of its own is judged by its course's), with their skills: two queries."""
+    shown_courses = [c for c, slugs in catalog.skills.items() if shown.intersection(slugs)]
+    teaching = Lesson.skills.through.objects.filter(skill__slug__in=shown).values("lesson_id")
+    course_minutes = (
+        Lesson.objects.filter(module__course_id=OuterRef("module__course_id"))
+        .order_by()
+        .values("module__course_id")
+        .annotate(total=Sum("estimated_minutes"))
+        .values("total")
+    )
+    rows = list(
+        Lesson.objects.filter(module__course_id__in=catalog.courses)
+        .filter(Q(pk__in=teaching) | Q(module__course_id__in=shown_courses))
+        .annotate(course_minutes=Subquery(course_minutes))
+        .order_by("module__course_id", "module__order", "order", "id")
+        .values("id", "title", "estimated_minutes", "module__course_id", "course_minutes")
+    )
     lesson_skills: dict[int, list[str]] = defaultdict(list)
     for lesson_id, slug in (
-        Lesson.skills.through.objects.filter(lesson__module__course_id__in=courses)
+        Lesson.skills.through.objects.filter(lesson_id__in=[row["id"] for row in rows])
         .order_by("skill__name", "skill__slug")
         .values_list("lesson_id", "skill__slug")
     ):
         lesson_skills[lesson_id].append(slug)
     lessons: dict[int, list[_Lesson]] = defaultdict(list)
-    for row in (
-        Lesson.objects.filter(module__course_id__in=courses)
-        .order_by("module__course_id", "module__order", "order", "id")
-        .values("id", "title", "estimated_minutes", "module__course_id")
-    ):
+    for row in rows:
         course_id = row["module__course_id"]
         lessons[course_id].append(
             _Lesson(
                 id=row["id"],
                 title=row["title"],
                 minutes=row["estimated_minutes"],
-                skills=lesson_skills.get(row["id"]) or skills[course_id],
+                skills=lesson_skills.get(row["id"]) or catalog.skills[course_id],
+                course_minutes=row["course_minutes"] or 0,
             )
         )
-    return _Catalog(courses, skills, prerequisites, names, lessons)
+    return lessons
 
 
 def _choose_gap_courses(
@@ -296,7 +323,13 @@ def plan_learning_paths(
         learner_id__in=list(completed), status=Enrollment.Status.COMPLETED
     ).values_list("learner_id", "course_id"):
         completed[learner_id].add(course_id)
-    catalog = _load_catalog() if goals else None
+    shown = {
+        slug
+        for learner in learners
+        for slug, level in levels[learner.pk].items()
+        if level.mastery_at(now).state in CONFIRMING
+    }
+    catalog = _load_catalog(shown=shown) if goals else None
     if catalog is not None:
         catalog.skill_names |= target_names
     plans: dict[int, PathPlan | PathError] = {}
@@ -340,11 +373,7 @@ def _plan(
     current = {slug: levels[slug].level if slug in levels else 0 for slug, _ in targets}
     gaps = {slug: target - current[slug] for slug, target in targets if current[slug] < target}
     states = {slug: level.mastery_at(now) for slug, level in levels.items()}
-    shown = {
-        course_id
-        for course_id, slugs in catalog.skills.items()
-        if slugs and all(s in states and states[s].state in CONFIRMING for s in slugs)
-    }
+    shown = {course_id for course_id, slugs in catalog.skills.items() if _all_shown(slugs, states)}
     mastered = completed | shown
     # A course the learner has shown they know is not re-taught, even if it teaches a gap.
     left_out = sorted(
@@ -395,32 +424,42 @@ def _plan(
     return PathPlan(goal_id=goal.pk, items=items, metadata=metadata)
 
 
+def _all_shown(slugs: list[str], states: dict[str, SkillMastery]) -> bool:
+    """Every one of these skills is proficient or mastered (insights.mastery.CONFIRMING)."""
+    return bool(slugs) and all(s in states and states[s].state in CONFIRMING for s in slugs)
+
+
+def _evidence(catalog: _Catalog, slugs: list[str], states: dict[str, SkillMastery]) -> str:
+    """E.g. "Python proficient on 6 answers, SQL mastered on 9 answers"."""
+    return ", ".join(
+        f"{catalog.name(s)} {states[s].label} on {answers_text(states[s].answers)}" for s in slugs
+    )
+
+
 def _shown_lessons(
     catalog: _Catalog, course_id: int, states: dict[str, SkillMastery]
 ) -> list[dict]:
     """The course's lessons whose every skill is proficient or mastered, with the evidence."""
-    shown = []
-    for lesson in catalog.lessons.get(course_id, []):
-        if lesson.skills and all(
-            s in states and states[s].state in CONFIRMING for s in lesson.skills
-        ):
-            evidence = ", ".join(
-                f"{catalog.name(s)} {states[s].label} on {answers_text(states[s].answers)}"
-                for s in lesson.skills
-            )
-            shown.append({"id": lesson.id, "title": lesson.title, "reason": evidence})
-    return shown
+    return [
+        {
+            "id": lesson.id,
+            "title": lesson.title,
+            "reason": _evidence(catalog, lesson.skills, states),
+        }
+        for lesson in catalog.lessons.get(course_id, [])
+        if _all_shown(lesson.skills, states)
+    ]
 
 
 def _hours_left(catalog: _Catalog, course_id: int, course: dict, skip: list[dict]) -> float:
     """The course's hours less the share of its lesson minutes the path skips."""
     hours = Decimal(course["estimated_hours"])
     lessons = catalog.lessons.get(course_id, [])
-    total = sum(lesson.minutes for lesson in lessons)
+    total = lessons[0].course_minutes if lessons else 0
     if not skip or not total:
         return float(hours)
     skipped = {item["id"] for item in skip}
-    left = sum(lesson.minutes for lesson in lessons if lesson.id not in skipped)
+    left = total - sum(lesson.minutes for lesson in lessons if lesson.id in skipped)
     return float((hours * left / total).quantize(Decimal("0.1")))
 
 
@@ -431,11 +470,7 @@ def _skip_reason(
     title = catalog.courses[course_id]["title"]
     if course_id in completed:
         return f"Skipped {title}: you completed it"
-    evidence = ", ".join(
-        f"{catalog.name(slug)} {states[slug].label} on {answers_text(states[slug].answers)}"
-        for slug in catalog.skills[course_id]
-    )
-    return f"Skipped {title}: {evidence}"
+    return f"Skipped {title}: {_evidence(catalog, catalog.skills[course_id], states)}"
 
 
 def _metadata(goal, now, targets, current, gaps, remaining, items, learner) -> dict:
