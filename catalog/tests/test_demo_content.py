@@ -119,6 +119,18 @@ def test_every_demo_skill_has_a_question_bank_across_difficulties():
         assert set(difficulties) == {"beginner", "intermediate", "advanced"}, slug
 
 
+def test_every_demo_lesson_teaches_one_skill_and_its_course_teaches_no_other():
+    """A lesson lists the skill it teaches; a skill it only uses is a prerequisite. Mixed
+    lists would make a path either re-teach a skill the learner showed or skip one they
+    have not (insights.paths skips a lesson only when every skill it lists is shown)."""
+    for course in load().courses:
+        lessons = [lesson for module in course.modules for lesson in module.lessons]
+        for lesson in lessons:
+            assert len(lesson.skills) == 1, (course.slug, lesson.key, lesson.skills)
+        taught = {slug for lesson in lessons for slug in lesson.skills}
+        assert sorted(course.skills) == sorted(taught), course.slug
+
+
 @pytest.fixture
 def demo_copy(tmp_path: Path) -> Path:
     """A private copy of the demo files to break."""
