@@ -17,7 +17,9 @@ Learners come in groups by how many of their goal skills they know at the start
 - time to goal: simulated study hours until every goal skill is known, adaptive (diagnostic,
   path, quizzes, revision) against the fixed curriculum (courses, quizzes, revision);
 - recommendation precision: share of revision cards (after the diagnostic and after the
-  path) on skills the learner truly does not know at that moment.
+  path's courses and quizzes) on skills the learner truly does not know at that moment.
+  The revision that follows (``_revise``, for time to goal) studies off the platform, so
+  cards are scored before it: the platform cannot know about study it never saw.
 
 The run happens inside one transaction that is rolled back (unless ``keep``), so the
 benchmark leaves the database as it found it and can be re-run cheaply after any change to
@@ -349,6 +351,7 @@ def simulate_learner(
     _score_revisions(outcome, actor, catalog)
     for item in items:
         actor.study_course(course_id=item["id"], catalog=catalog, skip=skips[item["id"]])
+    _score_revisions(outcome, actor, catalog)
     outcome.reached_adaptive = _revise(
         mind=mind,
         skills=goal_skills,
@@ -356,7 +359,6 @@ def simulate_learner(
         spend=actor.spend,
         now=lambda: actor.now,
     )
-    _score_revisions(outcome, actor, catalog)
     outcome.adaptive_hours = actor.study_minutes / 60
     outcome.blocked_lessons = actor.blocked_lessons
     outcome.fixed_hours, outcome.reached_fixed = _fixed_curriculum(
