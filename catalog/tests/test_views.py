@@ -130,8 +130,13 @@ def test_course_outline_explains_locked_lessons(client, learner, course_with_loc
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert f'Builds on the lesson <a href="/learn/lessons/{first.pk}/">Variables</a>' in html
-    assert "Complete “Variables” first" in html
+    # One sentence: the prerequisite named once, its course, and the way to unlock it.
+    assert (
+        f'Builds on the lesson <a href="/learn/lessons/{first.pk}/">Variables</a> in '
+        f'<a href="{course.get_absolute_url()}">{course.title}</a>: complete it first, or show '
+        "you are proficient in Python with "
+    ) in html
+    assert 'class="link-button">a skill check</button></form>.</li>' in html
     assert "0 of 2 lessons completed" in html
 
 
