@@ -104,7 +104,11 @@ def test_course_page_and_lesson_pages_say_you_can_skip_this(client, learner, web
     assert "Locked" not in refresher_row and "Not started" in refresher_row
     assert f"You can skip this: {EVIDENCE}. It stays locked until" in helpers_row
     assert '<span class="badge status-locked">Locked</span>' in helpers_row
-    assert "Builds on the lesson" in helpers_row and "proficient in Flask" in helpers_row
+    routes_url = web["routes"].get_absolute_url()
+    assert (
+        f'Builds on the lesson <a href="{routes_url}">Routes</a>: complete it first' in helpers_row
+    )
+    assert "proficient in Flask" in helpers_row
     assert "skip" not in routes_row
     assert "Continue: Routes" in html
     refresher_page = client.get(web["refresher"].get_absolute_url()).content.decode()
