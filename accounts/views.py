@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -21,6 +21,7 @@ from accounts.services import (
 )
 from learning.models import LearningGoal
 from learning.selectors import goals_for
+from skillstudio.access import is_instructor
 from skillstudio.forms import attach_service_errors
 
 
@@ -88,6 +89,12 @@ class ThrottledLoginView(auth_views.LoginView):
 
     redirect_authenticated_user = True
     throttle_scope = "auth"
+
+    def get_default_redirect_url(self) -> str:
+        """Where to land without a (safe) ``next``: instructors on /teach/, learners on /learn/."""
+        if is_instructor(self.request.user):
+            return resolve_url("teach:courses")
+        return super().get_default_redirect_url()
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         wait = _throttled(request, self)

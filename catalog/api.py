@@ -147,7 +147,7 @@ class CourseViewSet(viewsets.ModelViewSet):
     def outline(self, request: Request, pk: str | None = None) -> Response:
         """Modules and lessons in order with the caller's status, locks and blockers."""
         course = self.get_object()
-        outline = course_outline(learner=request.user, course=course)
+        outline = course_outline(learner=request.user, course=course, path_skips=True)
         return Response(CourseOutlineSerializer(outline, context={"request": request}).data)
 
 

@@ -175,6 +175,11 @@ class OutlineLessonSerializer(serializers.Serializer):
     status = serializers.CharField()
     locked = serializers.BooleanField()
     blocking = BlockerSerializer(many=True)
+    skip_reason = serializers.CharField(
+        help_text="Set when the learner's current path lets them skip this lesson: the "
+        "evidence, e.g. 'Python proficient on 6 answers'. Empty otherwise. A skipped lesson "
+        "can still be locked (see blocking)."
+    )
     time_spent_seconds = serializers.IntegerField()
     last_position_seconds = serializers.IntegerField()
 

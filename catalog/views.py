@@ -57,7 +57,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(courses_visible_to(user=request.user), slug=slug)
-    outline = course_outline(learner=request.user, course=course)
+    outline = course_outline(learner=request.user, course=course, path_skips=True)
     assessments = (
         assessments_visible_to(user=request.user)
         .filter(course=course, kind__in=QUIZ_KINDS)

@@ -518,6 +518,8 @@ def learner_detail(*, enrollment: Enrollment, now: datetime) -> LearnerDetail:
 
 @dataclass(frozen=True)
 class Flag:
+    """What the item analysis found (``problem``) and what the author can do (``fix``)."""
+
     problem: str
     fix: str
 
@@ -548,7 +550,9 @@ def suggested_flags(*, flags: list[str], distractors: list[dict]) -> list[Flag]:
     out = []
     for flag in flags:
         if flag.startswith("negative discrimination"):
-            out.append(Flag(flag, "Negative discrimination: check the key."))
+            out.append(
+                Flag(flag, "Check the answer key, then the wording for a second right answer.")
+            )
         elif flag.startswith("almost everyone"):
             out.append(Flag(flag, "Too easy to tell learners apart: make it harder or drop it."))
         elif flag.startswith("almost nobody"):

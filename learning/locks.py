@@ -151,6 +151,7 @@ class LockGraph:
     courses: dict[int, CourseNode] = field(default_factory=dict)
     lessons: dict[int, LessonNode] = field(default_factory=dict)
     skill_names: dict[int, str] = field(default_factory=dict)
+    skill_slugs: dict[int, str] = field(default_factory=dict)
 
 
 def lock_graph(*, course_ids: Iterable[int], transitive: bool = True) -> LockGraph:
@@ -231,7 +232,11 @@ def _tidy(graph: LockGraph) -> None:
     skill_ids = {s for c in graph.courses.values() for s in c.skill_ids}
     skill_ids |= {s for lesson in graph.lessons.values() for s in lesson.skill_ids}
     if skill_ids:
-        graph.skill_names.update(Skill.objects.filter(pk__in=skill_ids).values_list("pk", "name"))
+        for pk, name, slug in Skill.objects.filter(pk__in=skill_ids).values_list(
+            "pk", "name", "slug"
+        ):
+            graph.skill_names[pk] = name
+            graph.skill_slugs[pk] = slug
 
     def by_name(ids: list[int]) -> list[int]:
         return sorted(ids, key=lambda s: (graph.skill_names.get(s, ""), s))
@@ -261,6 +266,7 @@ class Blocker:
     course_title: str
     course_slug: str
     missing_skills: tuple[str, ...]  # names of the skills it teaches not yet proficient
+    missing_skill_slugs: tuple[str, ...] = ()  # the same skills, for their skill checks
 
     @property
     def url(self) -> str:
@@ -276,22 +282,27 @@ class Blocker:
         return reverse("catalog:course_detail", kwargs={"slug": self.course_slug})
 
     @property
+    def skill_checks(self) -> tuple[tuple[str, str], ...]:
+        """(slug, name) of each missing skill: the skill checks that can clear it."""
+        return tuple(zip(self.missing_skill_slugs, self.missing_skills, strict=True))
+
+    @property
     def unlock(self) -> str:
-        """How to get past it, in words."""
-        if self.kind == "course":
-            take = f"Complete the course “{self.title}” first"
-        else:
-            take = f"Complete “{self.title}” first (in {self.course_title})"
+        """How to get past it, as the second half of ``reason`` ("it" is the prerequisite)."""
         if not self.missing_skills:
-            return take
+            return "complete it first"
         skills = ", ".join(self.missing_skills)
         check = "its course challenge" if self.kind == "course" else "a skill check"
-        return f"{take}, or show you are proficient in {skills} with {check}"
+        return f"complete it first, or show you are proficient in {skills} with {check}"
 
     @property
     def reason(self) -> str:
-        noun = "the course" if self.kind == "course" else "the lesson"
-        return f"Builds on {noun} “{self.title}”. {self.unlock}."
+        """One sentence naming the prerequisite once, e.g. "Builds on the course “Python
+        Fundamentals”: complete it first, or show you are proficient in Python with its
+        course challenge."."""
+        if self.kind == "course":
+            return f"Builds on the course “{self.title}”: {self.unlock}."
+        return f"Builds on the lesson “{self.title}” in {self.course_title}: {self.unlock}."
 
 
 def _skills_of(graph: LockGraph, *, lesson: LessonNode | None, course: CourseNode) -> list[int]:
@@ -331,11 +342,7 @@ def lesson_satisfied(lesson_id: int, graph: LockGraph, facts: LockFacts) -> bool
 def _blocker(graph: LockGraph, facts: LockFacts, *, course_id: int, lesson_id: int | None):
     course = graph.courses[course_id]
     lesson = graph.lessons[lesson_id] if lesson_id is not None else None
-    missing = tuple(
-        graph.skill_names[s]
-        for s in _skills_of(graph, lesson=lesson, course=course)
-        if not facts.confirmed(s)
-    )
+    missing = [s for s in _skills_of(graph, lesson=lesson, course=course) if not facts.confirmed(s)]
     return Blocker(
         kind="lesson" if lesson else "course",
         id=lesson.id if lesson else course.id,
@@ -343,7 +350,8 @@ def _blocker(graph: LockGraph, facts: LockFacts, *, course_id: int, lesson_id: i
         course_id=course.id,
         course_title=course.title,
         course_slug=course.slug,
-        missing_skills=missing,
+        missing_skills=tuple(graph.skill_names[s] for s in missing),
+        missing_skill_slugs=tuple(graph.skill_slugs[s] for s in missing),
     )
 
 

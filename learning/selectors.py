@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from accounts.selectors import reachable_by
 from catalog.models import Course, Lesson, Module
-from learning.locks import Blocker, course_blockers, lesson_blockers, lock_facts, lock_graph
+from insights.models import LearningPathSnapshot
+from learning.locks import (
+    Blocker,
+    course_blockers,
+    lesson_blockers,
+    lesson_satisfied,
+    lock_facts,
+    lock_graph,
+)
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 from skillstudio.access import can_manage_course
 
@@ -61,6 +69,11 @@ class LessonOutline:
     blocking: list[Blocker] = field(default_factory=list)
     time_spent_seconds: int = 0
     last_position_seconds: int = 0
+    # The learner's current path lists it to skip (insights.paths ``skip_lessons``): the
+    # evidence text of that path version, e.g. "Python proficient on 6 answers". Empty when
+    # not listed, or when the lock rule no longer counts the lesson as met (the skill faded
+    # since the path was made). A skipped lesson can still be locked: ``blocking`` says why.
+    skip_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,19 +104,50 @@ class CourseOutline:
 
     @property
     def next_lesson(self) -> LessonOutline | None:
-        """First lesson in course order that is neither completed nor locked."""
-        for module in self.modules:
-            for item in module.lessons:
-                if item.status != LessonProgress.Status.COMPLETED and not item.locked:
-                    return item
-        return None
+        """First lesson in course order that is neither completed nor locked, passing over
+        the lessons the learner's path lets them skip while another one is left."""
+        left = [
+            item
+            for module in self.modules
+            for item in module.lessons
+            if item.status != LessonProgress.Status.COMPLETED and not item.locked
+        ]
+        return next((item for item in left if not item.skip_reason), left[0] if left else None)
 
 
-def course_outline(*, learner, course: Course, now: datetime | None = None) -> CourseOutline:
+def path_skips_for(*, learner, course: Course) -> dict[int, str]:
+    """Lesson id -> evidence text, for the lessons of ``course`` that the current path of
+    one of the learner's active goals lists to skip (``skip_lessons`` of its snapshot
+    item, written by insights.paths). One query; empty for anonymous visitors."""
+    if learner is None or not learner.is_authenticated:
+        return {}
+    skips: dict[int, str] = {}
+    for items in (
+        LearningPathSnapshot.objects.filter(
+            learner=learner,
+            is_active=True,
+            goal__status=LearningGoal.Status.ACTIVE,
+            items__contains=[{"id": course.pk}],
+        )
+        .order_by("goal_id")
+        .values_list("items", flat=True)
+    ):
+        for item in items:
+            if item.get("id") == course.pk:
+                for lesson in item.get("skip_lessons") or []:
+                    skips.setdefault(lesson["id"], lesson["reason"])
+    return skips
+
+
+def course_outline(
+    *, learner, course: Course, now: datetime | None = None, path_skips: bool = False
+) -> CourseOutline:
     """Modules and lessons in order with the learner's status, locks and blockers.
 
     Locks follow ``learning.locks`` (completion or demonstrated mastery). A fixed number
     of queries per level of the prerequisite chain, whatever the course size.
+    ``path_skips`` also reads which lessons the learner's path lets them skip (one query):
+    the pages and the API outline show it; the services only need the locks.
     """
     now = now or timezone.now()
     modules = list(Module.objects.filter(course=course).order_by("order"))
@@ -118,10 +162,16 @@ def course_outline(*, learner, course: Course, now: datetime | None = None) -> C
         progress = {row.lesson_id: row for row in rows}
         enrollment = Enrollment.objects.filter(learner=learner, course=course).first()
 
+    skips = path_skips_for(learner=learner, course=course) if path_skips else {}
     by_module: dict[int, list[LessonOutline]] = {m.pk: [] for m in modules}
     for lesson in lessons:
         row = progress.get(lesson.pk)
         blocking = lesson_blockers(lesson.pk, graph, facts)
+        skip = skips.get(lesson.pk, "")
+        if skip and (
+            lesson.pk in facts.completed_lessons or not lesson_satisfied(lesson.pk, graph, facts)
+        ):
+            skip = ""  # done anyway, or the path's evidence has faded since it was made
         by_module[lesson.module_id].append(
             LessonOutline(
                 lesson=lesson,
@@ -130,6 +180,7 @@ def course_outline(*, learner, course: Course, now: datetime | None = None) -> C
                 blocking=blocking,
                 time_spent_seconds=row.time_spent_seconds if row else 0,
                 last_position_seconds=row.last_position_seconds if row else 0,
+                skip_reason=skip,
             )
         )
     return CourseOutline(

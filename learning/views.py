@@ -143,7 +143,7 @@ def _neighbours(
 def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
     lesson = get_object_or_404(lessons_visible_to(user=request.user), pk=lesson_id)
     course = lesson.module.course
-    outline = course_outline(learner=request.user, course=course)
+    outline = course_outline(learner=request.user, course=course, path_skips=True)
     item, previous, following = _neighbours(outline, lesson.pk)
     # A read: opening a lesson records nothing (a cross-site link must not enroll anyone).
     # The page offers starting it, and enrolling in its course, as explicit POSTs.

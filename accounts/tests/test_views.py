@@ -50,6 +50,29 @@ def test_login_with_email_goes_to_dashboard(client, learner):
     assert response["Location"] == reverse("learning:dashboard")
 
 
+def test_instructors_land_on_teach_unless_a_safe_next_is_given(client, instructor, learner):
+    login = reverse("accounts:login")
+    credentials = {"username": instructor.email, "password": "correct-horse-battery"}
+
+    landing = client.post(login, credentials)
+    client.logout()
+    with_next = client.post(f"{login}?next=/catalog/", credentials)
+    client.logout()
+    unsafe_next = client.post(f"{login}?next=https://evil.example/", credentials)
+    already_in = client.get(login)
+    client.logout()
+    learner_landing = client.post(
+        login, {"username": learner.email, "password": "correct-horse-battery"}
+    )
+
+    assert landing.status_code == 302 and landing["Location"] == reverse("teach:courses")
+    assert with_next["Location"] == "/catalog/"
+    assert unsafe_next["Location"] == reverse("teach:courses")
+    # An instructor already signed in who opens the login page goes to /teach/ as well.
+    assert already_in.status_code == 302 and already_in["Location"] == reverse("teach:courses")
+    assert learner_landing["Location"] == reverse("learning:dashboard")
+
+
 def test_wrong_password_is_a_clear_form_error(client, learner):
     response = client.post(
         reverse("accounts:login"), {"username": learner.email, "password": "nope"}

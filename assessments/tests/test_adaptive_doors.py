@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from assessments.models import Answer, AssessmentAttempt, Question
+from assessments.models import Answer, AssessmentAttempt, Choice, Question
 from assessments.selectors import courses_demonstrated
 from assessments.tests.adaptive import choice_for, make_bank
 from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
@@ -397,3 +397,16 @@ def test_an_empty_answer_is_asked_again_not_taken_as_dont_know(client, learner, 
     assert response.status_code == 400
     assert "Choose an answer, or use “I don&#x27;t know”." in response.content.decode()
     assert not Answer.objects.exists()
+
+
+def test_skill_check_page_renders_the_prompt_and_choices_as_markdown(client, learner, bank):
+    Question.objects.filter(skill__slug="python").update(prompt="What is `3 / 2` in Python 3?")
+    Choice.objects.filter(question__skill__slug="python", is_correct=True).update(text="`1.5`")
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
+
+    html = client.get(reverse("assessments:attempt", args=[attempt.pk])).content.decode()
+
+    assert "<legend>What is <code>3 / 2</code> in Python 3?</legend>" in html
+    assert "<span><code>1.5</code></span>" in html
+    assert "`" not in html.split('id="adaptive-form"')[1]

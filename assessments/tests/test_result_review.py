@@ -128,3 +128,41 @@ def test_diagnostic_result_has_no_pass_mark_or_pass_fail(client, learner):
         assert "Pass mark" not in html
         assert "Passed" not in html and "passed</span>" not in html
     assert "does not count in your quiz average" in result
+
+
+def test_hidden_key_shows_the_learners_pick_as_markdown_not_raw_backticks(client, learner):
+    quiz = AssessmentFactory(show_answers=SHOW.NEVER)
+    question = QuestionFactory(assessment=quiz, prompt="What is the type of `3 / 2`?")
+    ChoiceFactory(question=question, is_correct=True, text="`float`")
+    integer = ChoiceFactory(question=question, text="`int`")
+    attempt = take(learner, quiz, {question.pk: {"choices": [integer.pk]}})
+    client.force_login(learner)
+
+    html = client.get(reverse("assessments:attempt", args=[attempt.pk])).content.decode()
+
+    assert "<dt>Your answer</dt><dd><code>int</code></dd>" in html
+    assert "<code>3 / 2</code>" in html
+    assert "`" not in html.split('id="review-heading"')[1]
+    assert "float" not in html
+
+
+def test_quiz_form_renders_prompts_and_choices_as_markdown(client, learner):
+    quiz = AssessmentFactory(show_answers=SHOW.IMMEDIATELY)
+    choice_question = QuestionFactory(
+        assessment=quiz, order=1, prompt="What does `[1, 2, 3][-1]` evaluate to?"
+    )
+    ChoiceFactory(question=choice_question, is_correct=True, text="`3`")
+    ChoiceFactory(question=choice_question, text="`IndexError`")
+    numeric = NumericQuestionFactory(assessment=quiz, order=2, prompt="What is `len('abc')`?")
+    client.force_login(learner)
+
+    response = client.post(reverse("assessments:start", args=[quiz.pk]), follow=True)
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert "<legend>1. What does <code>[1, 2, 3][-1]</code> evaluate to?</legend>" in html
+    assert "<span><code>IndexError</code></span>" in html
+    label = f"<label for=\"id_q{numeric.pk}\">2. What is <code>len('abc')</code>?</label>"
+    assert label in html
+    assert f'id="id_q{numeric.pk}_helptext"' in html
+    assert "`" not in html.split('id="attempt-form"')[1]

@@ -130,8 +130,14 @@ def test_course_outline_explains_locked_lessons(client, learner, course_with_loc
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert f'Builds on the lesson <a href="/learn/lessons/{first.pk}/">Variables</a>' in html
-    assert "Complete “Variables” first" in html
+    # One sentence: the prerequisite named once (its course is this page's: not repeated)
+    # and the way to unlock it.
+    assert (
+        f'Builds on the lesson <a href="/learn/lessons/{first.pk}/">Variables</a>: complete it '
+        "first, or show you are proficient in Python with "
+    ) in html
+    assert html.count("Python Basics") == 3  # <title>, breadcrumb and heading only
+    assert 'class="link-button">a skill check</button></form>.</li>' in html
     assert "0 of 2 lessons completed" in html
 
 

@@ -242,9 +242,10 @@ def _flags(item: ItemAnalysis) -> list[str]:
     flags = []
     if item.answers >= MIN_FLAG_ANSWERS:
         if item.discrimination is not None and item.discrimination < 0:
+            # The problem only: the fix is worded once, in insights.instructor.suggested_flags.
             flags.append(
                 f"negative discrimination ({item.discrimination:.2f}): stronger learners get it "
-                "wrong more often; check the answer key"
+                "wrong more often"
             )
         if item.share_correct is not None and item.share_correct >= EASY_SHARE:
             flags.append(f"almost everyone answers correctly ({item.share_correct:.0%})")

@@ -381,16 +381,18 @@ def test_item_analysis_shows_figures_and_suggested_fixes(client, world, instruct
             {"choice_id": 2, "text": "No", "is_correct": False, "picked": 0, "share": 0.0},
         ],
         flags=[
-            "negative discrimination (-0.21): stronger learners get it wrong more often; "
-            "check the answer key",
+            "negative discrimination (-0.21): stronger learners get it wrong more often",
             "distractor nobody picks: “No”",
         ],
     )
     client.force_login(instructor)
     body = client.get(reverse("teach:item_analysis", args=[world.assessment.pk])).content.decode()
     assert "55%" in body and "-0.21" in body and "0.80" in body
-    assert "Negative discrimination: check the key." in body
-    assert "Distractor B never chosen" in body
+    assert (
+        "<strong>Negative discrimination (-0.21): stronger learners get it wrong more often."
+        "</strong> Check the answer key, then the wording for a second right answer."
+    ) in body
+    assert "<strong>Distractor B never chosen.</strong>" in body
 
 
 def test_evaluation_reports_not_useful_rate_and_outcomes(world, instructor):

@@ -17,12 +17,12 @@ ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db", "plain_static")]
 
 
-def _log_in(page: Page, base: str, email: str) -> None:
+def _log_in(page: Page, base: str, email: str, landing: str = r"/learn/$") -> None:
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill("correct-horse-battery")
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/learn/$"))
+    expect(page).to_have_url(re.compile(landing))
 
 
 def test_instructor_messages_an_at_risk_learner_who_reads_it(page: Page, live_server):
@@ -33,7 +33,7 @@ def test_instructor_messages_an_at_risk_learner_who_reads_it(page: Page, live_se
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
 
-    _log_in(page, base, instructor.email)
+    _log_in(page, base, instructor.email, landing=r"/teach/$")
     page.goto(f"{base}/teach/courses/{world.course.pk}/at-risk/")
     card = page.locator(f"#risk-{world.enrollment.pk}")
     expect(card).to_contain_text("no activity for 12 days")

@@ -228,3 +228,32 @@ def test_other_instructor_sees_no_analysis_and_cannot_queue_one(
         "insights.refresh_item_analysis",
         {"assessment_ids": [quiz.pk]},
     )
+
+
+def test_teach_page_words_each_flag_once_and_renders_markdown_prompts(
+    client, instructor, other_instructor
+):
+    """From a real analysis: the reversed key is flagged with its fix said once, and
+    prompts and choices written in Markdown show as code, not backticks."""
+    quiz, qs, _ = build_answered_quiz(owner=instructor)
+    qs[3].prompt = "Is `3 / 2` a float in Python 3?"
+    qs[3].save()
+    qs[3].choices.filter(is_correct=True).update(text="`True`")
+    refresh_item_analysis(now=NOW)
+    url = reverse("teach:item_analysis", args=[quiz.pk])
+
+    client.force_login(instructor)
+    body = client.get(url).content.decode()
+    row = body.split("<code>3 / 2</code>")[1].split("</tr>")[0]
+
+    assert "Is <code>3 / 2</code> a float in Python 3?</th>" in body
+    assert "<code>True</code> (key)" in row
+    assert "`" not in body.split("<tbody>")[1]
+    assert row.count("<strong>Negative discrimination (-") == 1
+    assert row.lower().count("answer key") == 1
+    assert row.lower().count("negative discrimination") == 1
+    assert "<strong>Distractor " in body and "never chosen.</strong> Replace distractor" in body
+    client.force_login(other_instructor)
+    assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302

@@ -156,3 +156,76 @@ def test_sign_up_preselects_the_browsers_time_zone(browser, live_server):
         context.close()
 
     assert LearnerProfile.objects.get(user__email="tomo@example.com").timezone == "Asia/Tokyo"
+
+
+def test_instructor_lands_on_teach_and_a_learner_reads_locks_and_skips(
+    page: Page, live_server, learner, instructor, console_errors
+):
+    """After login an instructor is on /teach/; on a course page a learner reads one
+    sentence per lock with the way to unlock it, and the lessons their path skips."""
+    from insights.services import learning_path_generate
+    from insights.tests.factories import LearnerSkillStateFactory
+    from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
+
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(instructor.email)
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/teach/$"))
+    page.context.clear_cookies()
+
+    python = SkillFactory(slug="python", name="Python")
+    flask = SkillFactory(slug="flask", name="Flask")
+    sql = SkillFactory(slug="sql", name="SQL")
+    basics = CourseFactory(title="SQL Basics", skills=[sql])
+    LessonFactory(module=ModuleFactory(course=basics), title="SELECT")
+    reports = CourseFactory(title="SQL Reports", skills=[sql], prerequisites=[basics])
+    LessonFactory(module=ModuleFactory(course=reports), title="GROUP BY")
+    web = CourseFactory(title="Flask Web Apps", skills=[flask, python])
+    module = ModuleFactory(course=web, order=1)
+    LessonFactory(module=module, order=1, title="Python refresher", skills=[python])
+    routes = LessonFactory(module=module, order=2, title="Routes", skills=[flask])
+    LessonFactory(
+        module=module, order=3, title="Python helpers", skills=[python], prerequisites=[routes]
+    )
+    now = timezone.now()
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=python,
+        mastery=0.85,
+        level=9,
+        evidence_count=6,
+        correct_count=5,
+        distinct_questions=5,
+        last_practiced_at=now - timedelta(days=1),
+    )
+    goal = LearningGoalFactory(learner=learner)
+    GoalSkillFactory(goal=goal, skill=flask, target_level=7)
+    learning_path_generate(goal=goal, now=now)
+    _log_in(page, live_server, learner.email)
+
+    page.goto(f"{live_server.url}{reports.get_absolute_url()}")
+    lock = page.locator("section[aria-labelledby=locked-heading] li")
+    expect(lock).to_have_text(
+        "Builds on the course SQL Basics: complete it first, or show you are proficient in "
+        "SQL with its course challenge."
+    )
+    expect(lock.get_by_role("link", name="SQL Basics")).to_be_visible()
+    expect(lock.get_by_role("button", name="its course challenge")).to_be_visible()
+
+    page.goto(f"{live_server.url}{web.get_absolute_url()}")
+    outline = page.locator("ol.outline")
+    expect(outline.get_by_text("You can skip this: Python proficient on 6 answers.")).to_have_count(
+        2
+    )
+    helpers = outline.locator("li", has_text="Python helpers")
+    expect(helpers).to_contain_text("Locked")
+    expect(helpers).to_contain_text(
+        "Builds on the lesson Routes: complete it first, or show you are proficient in Flask "
+        "with a skill check."
+    )
+    outline.get_by_role("link", name="Python refresher").click()
+    expect(page.get_by_role("heading", name="Python refresher")).to_be_visible()
+    expect(page.get_by_text("You can skip this: Python proficient on 6 answers.")).to_be_visible()
+    assert console_errors == []

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.tests.factories import LearnerSkillStateFactory
@@ -72,9 +73,9 @@ def test_an_unmet_course_prerequisite_locks_every_lesson_with_the_way_to_unlock(
     [blocker] = outline.course_blocking
     assert blocker.kind == "course" and blocker.title == "Python Fundamentals"
     assert blocker.missing_skills == ("Python",)
-    assert blocker.unlock == (
-        "Complete the course “Python Fundamentals” first, or show you are proficient in "
-        "Python with its course challenge"
+    assert blocker.reason == (
+        "Builds on the course “Python Fundamentals”: complete it first, or show you are "
+        "proficient in Python with its course challenge."
     )
     assert blocker.course_url == catalogue["fundamentals"].get_absolute_url()
     assert all(item.locked for module in outline.modules for item in module.lessons)
@@ -166,10 +167,32 @@ def test_outline_page_and_lesson_page_show_the_reason_and_the_way_to_unlock(
     assert "This course is locked" in course_page
     assert "Enroll in this course" not in course_page
     fundamentals_url = catalogue["fundamentals"].get_absolute_url()
-    for html in (course_page, lesson_page):
-        assert f'<a href="{fundamentals_url}">Python Fundamentals</a>' in html
-        assert "show you are proficient in Python with its course challenge" in html
+    challenge = reverse("assessments:course_challenge", args=[catalogue["fundamentals"].pk])
+    # One sentence: the prerequisite named once, then the two ways to unlock it, each a
+    # link or a button (the challenge starts with a POST).
+    sentence = (
+        f'Builds on the course <a href="{fundamentals_url}">Python Fundamentals</a>: complete '
+        "it first, or show you are proficient in Python with "
+        f'<form method="post" action="{challenge}" class="inline-form">'
+    )
+    assert sentence in course_page
+    assert 'class="link-button">its course challenge</button></form>.</li>' in course_page
+    assert course_page.count("Python Fundamentals") == 1
+    assert sentence in lesson_page
+    # The lesson's own prerequisite in the other course, with a skill check for Python.
+    functions_url = catalogue["functions"].get_absolute_url()
+    skill_check = reverse("assessments:skill_check", args=["python"])
+    assert (
+        f'Builds on the lesson <a href="{functions_url}">Functions</a> in '
+        f'<a href="{fundamentals_url}">Python Fundamentals</a>: complete it first, or show you '
+        f'are proficient in Python with <form method="post" action="{skill_check}" '
+        'class="inline-form">'
+    ) in lesson_page
     assert "This lesson is locked" in lesson_page
+
+    client.logout()
+    anonymous = client.get(catalogue["web"].get_absolute_url()).content.decode()
+    assert "with its course challenge.</li>" in anonymous and "inline-form" not in anonymous
 
 
 @pytest.mark.django_db

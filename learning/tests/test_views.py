@@ -113,7 +113,8 @@ def test_starting_a_locked_lesson_shows_why_and_records_nothing(client, learner,
 
     response = client.post(reverse("learning:lesson_start", args=[second.pk]), follow=True)
 
-    assert "Complete “Variables” first" in response.content.decode()
+    assert "Builds on the lesson “Variables” in " in response.content.decode()
+    assert ": complete it first." in response.content.decode()
     assert not LessonProgress.objects.filter(learner=learner).exists()
     assert not learner.enrollments.exists()
 
@@ -169,7 +170,8 @@ def test_completing_a_locked_lesson_shows_why_and_records_nothing(client, learne
 
     response = client.post(reverse("learning:lesson_complete", args=[second.pk]), follow=True)
 
-    assert "Complete “Variables” first" in response.content.decode()
+    assert "Builds on the lesson “Variables” in " in response.content.decode()
+    assert ": complete it first." in response.content.decode()
     assert not LessonProgress.objects.filter(learner=learner, lesson=second).exists()
 
 

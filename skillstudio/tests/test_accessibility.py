@@ -57,12 +57,12 @@ def _audit(page: Page, url: str) -> list[str]:
     return problems
 
 
-def _log_in(page: Page, base: str, email: str, password: str) -> None:
+def _log_in(page: Page, base: str, email: str, password: str, landing: str = "/learn/") -> None:
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/learn/")
+    page.wait_for_url(f"{base}{landing}")
 
 
 @pytest.fixture
@@ -182,7 +182,7 @@ def test_instructor_insight_pages_have_no_serious_violations(page: Page, live_se
     learner's detail and item analysis."""
     base = live_server.url
     email, password = demo_world["instructor"]
-    _log_in(page, base, email, password)
+    _log_in(page, base, email, password, landing="/teach/")
     course = Course.objects.filter(owner__email=email).order_by("pk").first()
     quiz = Assessment.objects.filter(course=course).order_by("pk").first()
     enrollment = Enrollment.objects.filter(course=course).order_by("pk").first()
