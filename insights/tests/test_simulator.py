@@ -23,6 +23,7 @@ from insights.models import (
     QuestionItemAnalysis,
     Recommendation,
 )
+from insights.sim.bound import bayes_bound
 from insights.sim.cohort import COHORT_DOMAIN, seed_cohort
 from insights.sim.generative import SimLearner, World, load_params
 from learning.models import Enrollment, LearnerEvent, LearningGoal
@@ -117,8 +118,38 @@ def test_benchmark_command_rejects_bad_options_and_an_empty_catalogue(db):
 
     with pytest.raises(CommandError, match="at least 1"):
         call_command("simulate_adaptivity", "--learners", "0", stdout=StringIO())
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("simulate_adaptivity", "--bound", "--draws", "0", stdout=StringIO())
     with pytest.raises(CommandError, match="seed_demo"):
         call_command("simulate_adaptivity", "--learners", "1", stdout=StringIO())
+    with pytest.raises(CommandError, match="seed_demo"):
+        call_command("simulate_adaptivity", "--bound", stdout=StringIO())
+
+
+def test_the_bayes_bound_beats_the_default_model_and_grows_with_the_questions():
+    """The observer who knows the true parameters classifies better than the default skill
+    model on the same answers, more questions help it, and asking until sure needs fewer
+    questions than a long fixed test for as much accuracy."""
+    world = World.draw(skill_slugs=["python", "sql", "git"], seed=3, params=load_params())
+    labels = ("beginner", "intermediate", "advanced")
+    bank = {
+        slug: [(100 * n + i, labels[i % 3]) for i in range(8)]
+        for n, slug in enumerate(world.skills)
+    }
+    rows = {
+        questions: bayes_bound(
+            world=world, bank=bank, questions=questions, draws=3000, seed=1, now=NOW
+        )
+        for questions in (1, 4, 8, None)
+    }
+
+    # One answer says little to either; from a few answers on, knowing the truth shows.
+    assert rows[1].bayes_accuracy >= rows[1].default_model_accuracy - 0.01
+    for questions in (4, 8):
+        assert rows[questions].bayes_accuracy > rows[questions].default_model_accuracy + 0.01
+    assert rows[1].bayes_accuracy < rows[4].bayes_accuracy < rows[8].bayes_accuracy
+    assert rows[None].questions < 6
+    assert rows[None].bayes_accuracy >= rows[8].bayes_accuracy - 0.01
 
 
 @pytest.mark.slow

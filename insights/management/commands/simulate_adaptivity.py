@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from insights import skill_eval
 from insights.sim.benchmark import BenchmarkError, run_benchmark
-from insights.sim.generative import PARAMS_PATH
+from insights.sim.bound import bayes_bound, diagnostic_bank
+from insights.sim.generative import PARAMS_PATH, World, load_params
 
 
 class Command(BaseCommand):
@@ -26,6 +27,15 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
         parser.add_argument("--keep", action="store_true", help="commit the simulated rows")
         parser.add_argument(
+            "--bound",
+            action="store_true",
+            help="only the Bayes bound on diagnostic accuracy (insights/sim/bound.py), "
+            "for 2 to 6 questions per skill and asking until sure",
+        )
+        parser.add_argument(
+            "--draws", type=int, default=20_000, help="draws per row of --bound (20000)"
+        )
+        parser.add_argument(
             "--fit",
             metavar="DIR",
             help="ASSISTments 2009 folder: refit and rewrite the shipped parameter JSON",
@@ -34,6 +44,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["learners"] < 1:
             raise CommandError("--learners must be at least 1.")
+        if options["draws"] < 1:
+            raise CommandError("--draws must be at least 1.")
+        if options["bound"]:
+            self._bound(seed=options["seed"], draws=options["draws"])
+            return
         if options["fit"]:
             from insights.sim.fit import fit_generative_params
 
@@ -56,3 +71,28 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for line in report.lines():
             self.stdout.write(line)
+
+    def _bound(self, *, seed: int, draws: int) -> None:
+        bank = diagnostic_bank()
+        if not bank:
+            raise CommandError("No open questions: load the demo world with seed_demo first.")
+        world = World.draw(skill_slugs=set(bank), seed=seed, params=load_params())
+        self.stdout.write(
+            f"Bayes bound on diagnostic accuracy, world seed {seed}, {draws} draws per row "
+            "(questions at random from each skill's bank):"
+        )
+        for questions in (2, 3, 4, 5, 6, None):
+            row = bayes_bound(
+                world=world,
+                bank=bank,
+                questions=questions,
+                draws=draws,
+                seed=seed,
+                now=timezone.now(),
+            )
+            label = "until sure" if questions is None else "at random"
+            self.stdout.write(
+                f"  {row.questions:.2f} questions per skill ({label}): Bayes "
+                f"{100 * row.bayes_accuracy:.1f} %, default skill model "
+                f"{100 * row.default_model_accuracy:.1f} %"
+            )
