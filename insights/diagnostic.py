@@ -51,8 +51,9 @@ from catalog.models import Course, Difficulty, Skill
 from insights.mastery import PROFICIENT_QUESTIONS
 from insights.models import LearnerSkillState, QuestionItemAnalysis
 
-MAX_QUESTIONS = 5
-MIN_ANSWERS = 2
+MAX_QUESTIONS = 6
+# Neither way on fewer answers: the breadth proficiency asks for (mastery.PROFICIENT_QUESTIONS).
+MIN_ANSWERS = PROFICIENT_QUESTIONS
 LOW_MASTERY = 0.25
 HIGH_MASTERY = 0.8
 TARGET_CLIP = 2.0

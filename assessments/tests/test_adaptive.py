@@ -50,10 +50,10 @@ def test_diagnostic_stops_per_skill_and_never_asks_a_question_twice(learner, ban
 
     assert len({q.pk for q in asked}) == len(asked)
     per_skill = Counter(q.skill.slug for q in asked)
-    # Python: certain after three right answers on three questions; sql after two wrong.
-    assert per_skill == {"python": 3, "sql": 2}
+    # Python: certain after three right answers on three questions; sql after three wrong.
+    assert per_skill == {"python": 3, "sql": 3}
     # Skills are asked one after the other.
-    assert [q.skill.slug for q in asked] == ["python"] * 3 + ["sql"] * 2
+    assert [q.skill.slug for q in asked] == ["python"] * 3 + ["sql"] * 3
     states = {
         s.skill.slug: s.mastery_at(NOW).state
         for s in LearnerSkillState.objects.filter(learner=learner)
@@ -212,8 +212,10 @@ def test_a_skill_without_questions_cannot_be_checked(learner):
         (0.95, 1, 1, 1, 5, None),  # one answer never settles a skill
         (0.95, 2, 2, 2, 4, None),  # high, but not yet on proficiency's breadth
         (0.95, 3, 3, 3, 3, diagnostic.STOP_KNOWN),
-        (0.2, 2, 2, 2, 4, diagnostic.STOP_NOT_KNOWN),
-        (0.5, 5, 5, 5, 1, diagnostic.STOP_MAXIMUM),
+        (0.2, 2, 2, 2, 4, None),  # low on two answers: not settled either
+        (0.2, 3, 3, 3, 3, diagnostic.STOP_NOT_KNOWN),
+        (0.5, 5, 5, 5, 1, None),
+        (0.5, 6, 6, 6, 1, diagnostic.STOP_MAXIMUM),
         (0.5, 2, 2, 2, 0, diagnostic.STOP_NO_QUESTIONS),
         (0.5, 4, 0, 0, 2, None),  # four "I don't know": still asking
     ],

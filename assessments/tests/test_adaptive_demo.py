@@ -12,6 +12,7 @@ from assessments.services import attempt_start
 from assessments.tests.adaptive import NOW, run_to_end
 from catalog.demo_seed import seed_demo
 from catalog.models import Skill
+from insights.diagnostic import MAX_QUESTIONS
 from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,7 @@ def test_demo_diagnostic_asks_several_questions_per_goal_skill_and_stops():
         "git",
         "testing",
     }
-    assert all(2 <= n <= 5 for n in per_skill.values()), per_skill
+    assert all(3 <= n <= MAX_QUESTIONS for n in per_skill.values()), per_skill
     assert len({q.pk for q in asked}) == len(asked)
     # Questions come from the whole bank, not only the diagnostic's own twelve.
     assert {q.assessment_id for q in asked} - {diagnostic.pk}
