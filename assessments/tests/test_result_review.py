@@ -166,3 +166,23 @@ def test_quiz_form_renders_prompts_and_choices_as_markdown(client, learner):
     assert label in html
     assert f'id="id_q{numeric.pk}_helptext"' in html
     assert "`" not in html.split('id="attempt-form"')[1]
+
+
+def test_html_typed_in_a_question_is_shown_as_typed_not_dropped(client, learner):
+    """A question about HTML names tags in its text; the Markdown cleaning must show them,
+    not strip them (a choice "<main>" rendered as an empty radio button before)."""
+    quiz = AssessmentFactory(show_answers=SHOW.IMMEDIATELY)
+    question = QuestionFactory(
+        assessment=quiz, order=1, prompt="Every form input should have an associated <label>."
+    )
+    ChoiceFactory(question=question, is_correct=True, text="<main>")
+    ChoiceFactory(question=question, text="<div id='main'><script>alert(1)</script>")
+    client.force_login(learner)
+
+    html = client.post(reverse("assessments:start", args=[quiz.pk]), follow=True).content.decode()
+
+    form = html.split('id="attempt-form"')[1]
+    assert "should have an associated &lt;label&gt;.</legend>" in form
+    assert "<span>&lt;main&gt;</span>" in form
+    assert "<span>&lt;div id='main'&gt;&lt;script&gt;alert(1)&lt;/script&gt;</span>" in form
+    assert "<script>alert" not in form

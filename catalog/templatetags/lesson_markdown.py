@@ -7,6 +7,7 @@ import nh3
 from django import template
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
+from markdown.extensions import Extension
 
 register = template.Library()
 
@@ -33,19 +34,32 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-@register.filter(name="markdown")
-def render_markdown(text: str | None) -> SafeString:
-    html = markdown_lib.markdown(text or "", extensions=_EXTENSIONS, output_format="html")
-    cleaned = nh3.clean(
+class _RawHtmlAsText(Extension):
+    """Raw HTML in the source is text, shown as typed: a question asking about <main> or
+    `git revert <commit>` must show the tag, not lose it to the allow-list."""
+
+    def extendMarkdown(self, md) -> None:
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+
+
+def _render(text: str | None, extensions: list) -> str:
+    html = markdown_lib.markdown(text or "", extensions=extensions, output_format="html")
+    return nh3.clean(
         html, link_rel="noopener noreferrer nofollow", attribute_filter=_attribute_filter
     )
-    return mark_safe(cleaned)  # noqa: S308
+
+
+@register.filter(name="markdown")
+def render_markdown(text: str | None) -> SafeString:
+    return mark_safe(_render(text, _EXTENSIONS))  # noqa: S308
 
 
 @register.filter(name="markdown_inline")
 def render_markdown_inline(text: str | None) -> SafeString:
-    """Markdown for a line of text (a choice, a heading): the same cleaning, no <p> wrapper."""
-    html = str(render_markdown(text))
+    """Markdown for a question's prompt or a choice: the same cleaning, raw HTML shown as
+    text, no <p> wrapper."""
+    html = _render(text, [*_EXTENSIONS, _RawHtmlAsText()])
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return mark_safe(html)  # noqa: S308
