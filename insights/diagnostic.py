@@ -20,11 +20,12 @@ advanced +1).
 **Selection.** The target difficulty is the logit of the current mastery,
 clipped to [-2, 2]: a learner at 0.3 gets an easy item, one at 0.7 a hard one,
 so a right answer is followed by a harder question and a wrong one by an easier
-question. Among the skill's questions not yet asked in this attempt, the one
-closest to the target is chosen, a question the learner answered in an earlier
-attempt counting ``SEEN_PENALTY`` logits further away (breadth is evidence,
-``insights.mastery``: a new question confirms more than a repeated one); ties go
-to the unseen question, then to the lowest id. A question is never asked twice in an attempt.
+question. Among the skill's questions not yet asked in this attempt, those the
+learner never answered come first (breadth is evidence, ``insights.mastery``: a
+new question confirms more than a repeated one, and a skill check right after a
+diagnostic should not replay it); among them, the one closest to the target is
+chosen, ties to the lowest id. A question answered in an earlier attempt is
+asked only when no new one is left. A question is never asked twice in an attempt.
 
 **Stopping.** Skills are measured one after the other, in the attempt's order.
 A skill stops when
@@ -57,7 +58,6 @@ MIN_ANSWERS = PROFICIENT_QUESTIONS
 LOW_MASTERY = 0.25
 HIGH_MASTERY = 0.8
 TARGET_CLIP = 2.0
-SEEN_PENALTY = 1.0
 AUTHORED_DIFFICULTY = {
     Difficulty.BEGINNER: -1.0,
     Difficulty.INTERMEDIATE: 0.0,
@@ -178,15 +178,15 @@ def target_difficulty(mastery: float) -> float:
 
 
 def pick_item(*, items: list[BankItem], mastery: float) -> BankItem | None:
-    """The item closest to the target difficulty, seen ones penalised; then unseen, lower id."""
+    """An unseen item before a seen one; then the closest to the target, lower id."""
     if not items:
         return None
     target = target_difficulty(mastery)
     return min(
         items,
         key=lambda item: (
-            round(abs(item.difficulty - target) + SEEN_PENALTY * item.seen_before, 6),
             item.seen_before,
+            round(abs(item.difficulty - target), 6),
             item.question_id,
         ),
     )

@@ -170,6 +170,10 @@ def test_skill_check_restarts_fresh_and_prefers_unseen_questions(learner, bank):
 
     assert not second.is_submitted
     assert second.current_question_id not in {q.pk for q in first}
+    # Seven Python questions: the second check (three right answers) needs none of the first's.
+    again = run_to_end(second, lambda q: True)
+    assert len(again) == 3
+    assert not {q.pk for q in again} & {q.pk for q in first}
 
 
 def test_course_challenge_passed_demonstrates_the_course(learner, other_learner, bank):
