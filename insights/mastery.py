@@ -10,7 +10,9 @@ far the estimate can be trusted, in the spirit of Khan Academy's mastery levels:
 - ``proficient``: mastery >= ``PROFICIENT_MASTERY`` (level 8 and up) on at least
   ``PROFICIENT_QUESTIONS`` distinct questions;
 - ``mastered``: mastery >= ``MASTERED_MASTERY`` (level 10) on at least
-  ``MASTERED_QUESTIONS`` distinct questions.
+  ``MASTERED_QUESTIONS`` distinct questions, at least ``MASTERED_QUESTIONS`` of
+  the answers right (BKT weighs the latest answers most: three wrong then three
+  right reach level 10, which is proficient, not mastered, on three right answers).
 
 One answer therefore never reaches proficient, however lucky. Knowledge not
 practised fades: every full ``REVIEW_INTERVAL_DAYS`` since the last answer on
@@ -71,7 +73,8 @@ def states_explained() -> str:
         f"States: attempted → familiar (level {level_from_mastery(FAMILIAR_MASTERY)}+) → "
         f"proficient (level {level_from_mastery(PROFICIENT_MASTERY)}+ on "
         f"{PROFICIENT_QUESTIONS} different questions) → mastered (level "
-        f"{level_from_mastery(MASTERED_MASTERY)} on {MASTERED_QUESTIONS}). Every "
+        f"{level_from_mastery(MASTERED_MASTERY)} on {MASTERED_QUESTIONS} different questions, "
+        f"{MASTERED_QUESTIONS} answered right). Every "
         f"{REVIEW_INTERVAL_DAYS} days without practice move a state one step down. A goal "
         "target counts as reached once the skill is proficient at that level."
     )
@@ -81,11 +84,17 @@ def rank(state: str) -> int:
     return STATES.index(state)
 
 
-def evidence_state(*, mastery: float | None, distinct_questions: int, answers: int) -> str:
+def evidence_state(
+    *, mastery: float | None, distinct_questions: int, answers: int, correct_answers: int
+) -> str:
     """The state the estimate and its evidence support right after the last answer."""
     if mastery is None or answers <= 0:
         return NOT_ASSESSED
-    if mastery >= MASTERED_MASTERY and distinct_questions >= MASTERED_QUESTIONS:
+    if (
+        mastery >= MASTERED_MASTERY
+        and distinct_questions >= MASTERED_QUESTIONS
+        and correct_answers >= MASTERED_QUESTIONS
+    ):
         return MASTERED
     if mastery >= PROFICIENT_MASTERY and distinct_questions >= PROFICIENT_QUESTIONS:
         return PROFICIENT
@@ -99,11 +108,17 @@ def mastery_state(
     mastery: float | None,
     distinct_questions: int,
     answers: int,
+    correct_answers: int,
     last_practiced_at: datetime | None,
     now: datetime,
 ) -> str:
     """``evidence_state`` moved one step down per full review interval without practice."""
-    state = evidence_state(mastery=mastery, distinct_questions=distinct_questions, answers=answers)
+    state = evidence_state(
+        mastery=mastery,
+        distinct_questions=distinct_questions,
+        answers=answers,
+        correct_answers=correct_answers,
+    )
     if state == NOT_ASSESSED or last_practiced_at is None:
         return state
     idle_days = max((now - last_practiced_at).days, 0)
@@ -181,6 +196,7 @@ def describe(
     mastery: float | None,
     answers: int,
     distinct_questions: int,
+    correct_answers: int,
     last_practiced_at: datetime | None,
     now: datetime,
 ) -> SkillMastery:
@@ -191,6 +207,7 @@ def describe(
             mastery=mastery,
             distinct_questions=distinct_questions,
             answers=answers,
+            correct_answers=correct_answers,
             last_practiced_at=last_practiced_at,
             now=now,
         ),

@@ -65,6 +65,7 @@ class LearnerSkillState(models.Model):
             mastery=self.mastery,
             answers=self.evidence_count,
             distinct_questions=self.distinct_questions,
+            correct_answers=self.correct_count,
             last_practiced_at=self.last_practiced_at,
             now=now,
         )

@@ -46,6 +46,7 @@ class SkillLevel:
     # Evidence behind the level (0 for levels mirrored from the profile without a state row).
     answers: int = 0
     distinct_questions: int = 0
+    correct_answers: int = 0
 
     def mastery_at(self, now: datetime) -> SkillMastery:
         """Level, named state and evidence at ``now`` (see insights.mastery)."""
@@ -54,6 +55,7 @@ class SkillLevel:
             mastery=self.mastery,
             answers=self.answers,
             distinct_questions=self.distinct_questions,
+            correct_answers=self.correct_answers,
             last_practiced_at=self.last_practiced_at,
             now=now,
         )
@@ -102,10 +104,11 @@ def skill_levels_for(*, learners: list[User]) -> dict[int, dict[str, SkillLevel]
         "last_practiced_at",
         "evidence_count",
         "distinct_questions",
+        "correct_count",
     )
-    for learner_id, slug, name, level, mastery, practiced, answers, distinct in states:
+    for learner_id, slug, name, level, mastery, practiced, answers, distinct, correct in states:
         levels[learner_id][slug] = SkillLevel(
-            slug, name, level, mastery, practiced, answers, distinct
+            slug, name, level, mastery, practiced, answers, distinct, correct
         )
     mirrored: dict[int, dict[str, int]] = {}
     for learner in learners:

@@ -161,6 +161,7 @@ class _Track:
             mastery=self.mastery,
             answers=self.evidence_count,
             distinct_questions=len(self.question_ids),
+            correct_answers=self.correct_count,
             last_practiced_at=self.last_practiced_at,
             now=now,
         )

@@ -93,6 +93,7 @@ def lock_facts_for(*, learner_ids: Iterable[int], now: datetime) -> dict[int, Lo
         mastery,
         answers,
         distinct,
+        correct,
         practiced,
     ) in LearnerSkillState.objects.filter(learner_id__in=ids, evidence_count__gt=0).values_list(
         "learner_id",
@@ -101,12 +102,14 @@ def lock_facts_for(*, learner_ids: Iterable[int], now: datetime) -> dict[int, Lo
         "mastery",
         "evidence_count",
         "distinct_questions",
+        "correct_count",
         "last_practiced_at",
     ):
         state = mastery_state(
             mastery=mastery,
             distinct_questions=distinct,
             answers=answers,
+            correct_answers=correct,
             last_practiced_at=practiced,
             now=now,
         )

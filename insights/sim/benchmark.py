@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from assessments.models import Assessment
-from insights.mastery import CONFIRMING, FAMILIAR_MASTERY, mastery_state
+from insights.mastery import CONFIRMING, FAMILIAR_MASTERY
 from insights.models import LearnerSkillState, Recommendation
 from insights.paths import PathError
 from insights.services import learning_path_generate
@@ -263,17 +263,7 @@ def _diagnosed(*, actor: Actor, skills: list[str]) -> list[tuple[bool, bool, boo
     rows = []
     for slug in skills:
         state = states.get(slug)
-        named = (
-            mastery_state(
-                mastery=state.mastery,
-                distinct_questions=state.distinct_questions,
-                answers=state.evidence_count,
-                last_practiced_at=state.last_practiced_at,
-                now=actor.now,
-            )
-            if state
-            else None
-        )
+        named = state.mastery_at(actor.now).state if state else None
         rows.append(
             (
                 actor.mind.known[slug],

@@ -19,11 +19,13 @@ NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 ROUND = {"prior": 0.5, "learn": 0.2, "forget": 0.0, "guess": 0.2, "slip": 0.2}
 
 
-def state(p, *, distinct, answers=None, days=0):
+def state(p, *, distinct, answers=None, correct=None, days=0):
+    answers = distinct if answers is None else answers
     return mastery.mastery_state(
         mastery=p,
         distinct_questions=distinct,
-        answers=distinct if answers is None else answers,
+        answers=answers,
+        correct_answers=answers if correct is None else correct,
         last_practiced_at=NOW - timedelta(days=days),
         now=NOW,
     )
@@ -47,10 +49,22 @@ def test_state_thresholds_need_probability_and_evidence(p, distinct, expected):
     assert state(p, distinct=distinct) == expected
 
 
+def test_mastered_needs_five_right_answers_not_a_late_run_of_three():
+    # Three wrong then three right: BKT's latest answers lift the level to 10.
+    assert state(0.95, distinct=6, correct=3) == "proficient"
+    assert state(0.95, distinct=6, correct=4) == "proficient"
+    assert state(0.95, distinct=6, correct=5) == "mastered"
+
+
 def test_no_answer_is_not_assessed_whatever_the_number():
     assert state(0.9, distinct=0, answers=0) == "not_assessed"
     unseen = mastery.mastery_state(
-        mastery=None, distinct_questions=0, answers=0, last_practiced_at=None, now=NOW
+        mastery=None,
+        distinct_questions=0,
+        answers=0,
+        correct_answers=0,
+        last_practiced_at=None,
+        now=NOW,
     )
     assert unseen == "not_assessed"
 
@@ -85,6 +99,7 @@ def test_summary_names_level_state_and_evidence():
         mastery=0.65,
         answers=1,
         distinct_questions=1,
+        correct_answers=1,
         last_practiced_at=NOW,
         now=NOW,
     )
@@ -97,6 +112,7 @@ def test_summary_names_level_state_and_evidence():
         mastery=0.95,
         answers=6,
         distinct_questions=6,
+        correct_answers=6,
         last_practiced_at=NOW - timedelta(days=65),
         now=NOW,
     )
@@ -173,6 +189,17 @@ def test_enough_correct_answers_on_different_questions_reach_proficient_then_mas
     assert (row.evidence_count, row.distinct_questions) == (5, 5)
     # A month and more without practice: no longer mastered.
     assert row.mastery_at(NOW + timedelta(days=31)).state == "proficient"
+
+
+def test_three_wrong_then_three_right_is_level_ten_but_only_proficient(learner, python):
+    MLModelFactory(name="skill_model", version=1, is_active=True, parameters={"python": ROUND})
+    attempt, _ = attempt_with(learner, [False, False, False, True, True, True])
+
+    update = skills.process_attempt(attempt=attempt, now=NOW)
+
+    assert update.breakdown["python"]["level_after"] == 10
+    assert update.breakdown["python"]["state_after"] == "proficient"
+    assert LearnerSkillState.objects.get(learner=learner).mastery_at(NOW).state == "proficient"
 
 
 def test_repeating_the_same_questions_is_not_new_evidence_of_breadth(learner, python):
