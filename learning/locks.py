@@ -2,8 +2,8 @@
 
 A prerequisite (a course or a lesson) is satisfied by completing it *or* by demonstrated
 mastery of what it teaches: every skill it teaches is proficient or mastered
-(``insights.mastery.CONFIRMING``); a course also when each of its lessons is met either
-way. A lesson without skills of its own is judged by its course's skills. A prerequisite
+(``insights.mastery.CONFIRMING``), a lesson met that way needing the lessons it builds on
+met too; a course also when each of its lessons is met either way. A lesson without skills of its own is judged by its course's skills. A prerequisite
 that teaches no skill can only be completed. A draft course cannot be taken, so as a
 prerequisite it never blocks (the path planner agrees).
 
@@ -334,12 +334,30 @@ def course_satisfied(course_id: int, graph: LockGraph, facts: LockFacts) -> bool
     )
 
 
-def lesson_satisfied(lesson_id: int, graph: LockGraph, facts: LockFacts) -> bool:
-    """A prerequisite lesson is met: completed, or shown mastery of what it teaches."""
-    if lesson_id in facts.completed_lessons:
-        return True
+def lesson_shown(lesson_id: int, graph: LockGraph, facts: LockFacts) -> bool:
+    """Every skill the lesson teaches is proficient or mastered (its own evidence only)."""
     lesson = graph.lessons[lesson_id]
     return _shown(_skills_of(graph, lesson=lesson, course=graph.courses[lesson.course_id]), facts)
+
+
+def lesson_satisfied(
+    lesson_id: int, graph: LockGraph, facts: LockFacts, _seen: frozenset[int] = frozenset()
+) -> bool:
+    """A prerequisite lesson is met: completed, or shown mastery of what it teaches with
+    what it builds on met too. Shown REST does not stand in for the Flask lessons a REST
+    lesson of a Flask course builds on: a later lesson needs those as well. Prerequisites
+    outside the loaded graph count as met (``lock_graph(transitive=False)``)."""
+    if lesson_id in facts.completed_lessons:
+        return True
+    if not lesson_shown(lesson_id, graph, facts):
+        return False
+    lesson = graph.lessons[lesson_id]
+    seen = _seen | {lesson_id}
+    return all(
+        lesson_satisfied(required, graph, facts, seen)
+        for required in lesson.prerequisites
+        if required not in seen
+    )
 
 
 def _blocker(graph: LockGraph, facts: LockFacts, *, course_id: int, lesson_id: int | None):

@@ -122,6 +122,49 @@ def test_one_answer_does_not_unlock_but_demonstrated_mastery_does(learner, catal
 
 
 @pytest.mark.django_db
+def test_a_shown_lesson_does_not_stand_in_for_what_it_builds_on(learner, catalogue):
+    """REST shown meets a REST lesson of the Flask course, but not the Flask lessons it
+    builds on: the lesson after it stays locked until those are done, and the way there
+    starts at the first Flask lesson."""
+    rest = SkillFactory(slug="rest_api", name="REST APIs")
+    module = catalogue["routes"].module
+    design = LessonFactory(
+        module=module,
+        order=3,
+        title="REST design",
+        skills=[rest],
+        prerequisites=[catalogue["templates"]],
+    )
+    database = LessonFactory(
+        module=module,
+        order=4,
+        title="Database",
+        skills=[catalogue["flask"]],
+        prerequisites=[design],
+    )
+    proficient(learner, catalogue["python"])
+    proficient(learner, rest)
+
+    outline = course_outline(learner=learner, course=catalogue["web"], now=NOW)
+    lessons = {item.lesson: item for item in outline.modules[0].lessons}
+
+    assert not lessons[catalogue["routes"]].locked
+    assert lessons[database].locked
+    assert [b.title for b in lessons[database].blocking] == ["REST design"]
+    assert outline.next_lesson.lesson == catalogue["routes"]
+    with pytest.raises(ValidationError, match="“Database” is locked"):
+        lesson_start(learner=learner, lesson=database, now=NOW)
+
+    for lesson in (catalogue["routes"], catalogue["templates"]):
+        lesson_start(learner=learner, lesson=lesson, now=NOW)
+        lesson_complete(learner=learner, lesson=lesson, now=NOW)
+    outline = course_outline(learner=learner, course=catalogue["web"], now=NOW)
+    lessons = {item.lesson: item for item in outline.modules[0].lessons}
+    # REST design itself need not be studied: shown, and what it builds on is done.
+    assert not lessons[database].locked
+
+
+@pytest.mark.django_db
 def test_mastery_that_faded_no_longer_unlocks(learner, catalogue):
     state = proficient(learner, catalogue["python"])
     state.last_practiced_at = NOW - timedelta(days=31)
