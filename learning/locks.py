@@ -3,8 +3,9 @@
 A prerequisite (a course or a lesson) is satisfied by completing it *or* by demonstrated
 mastery of what it teaches: every skill it teaches is proficient or mastered
 (``insights.mastery.CONFIRMING``), a lesson met that way needing the lessons it builds on
-met too; a course also when each of its lessons is met either way. A lesson without skills of its own is judged by its course's skills. A prerequisite
-that teaches no skill can only be completed. A draft course cannot be taken, so as a
+met too; a course also when each of its lessons is met either way. A lesson without
+skills of its own is judged by its course's skills. A prerequisite that teaches no skill
+can only be completed. A draft course cannot be taken, so as a
 prerequisite it never blocks (the path planner agrees).
 
 A lesson is locked while its course has an unmet course prerequisite or the lesson has an
