@@ -56,7 +56,7 @@ from learning.locks import (
     lock_graph,
 )
 from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
-from skillstudio.data_versions import learners_changed
+from skillstudio.data_versions import KINDS, RECOMMENDATIONS, learners_changed
 
 # Revision: a skill needs review below this mastery estimate, or, for a skill the model has
 # no answers for, below the struggling score (rules.STRUGGLING_BELOW); see _weak_evidence.
@@ -205,17 +205,16 @@ def next_lessons_for(
     learners_with_courses = [learner_id for learner_id, own in enrollments.items() if own]
     if facts is None:
         facts = lock_facts_for(learner_ids=learners_with_courses, now=now)
-    in_progress: dict[int, set[int]] = defaultdict(set)
-    for learner_id, lesson_id in LessonProgress.objects.filter(
-        learner_id__in=learners_with_courses, status=LessonProgress.Status.IN_PROGRESS
-    ).values_list("learner_id", "lesson_id"):
-        in_progress[learner_id].add(lesson_id)
+    # Opened and not completed: the lessons in progress, from the rows the facts read.
+    in_progress = {
+        learner_id: own.opened_lessons - own.completed_lessons for learner_id, own in facts.items()
+    }
     return {
         learner_id: _next_lessons(
             enrollments[learner_id],
             graph,
             facts.get(learner_id, LockFacts()),
-            in_progress[learner_id],
+            in_progress.get(learner_id, set()),
             skipped[learner_id],
         )[:limit]
         for learner_id in learner_ids
@@ -1142,7 +1141,9 @@ def recommendations_refresh(
                 "updated_at": "timestamptz",
             },
         )
-        learners_changed(ids)
+        # Recommendation rows (the profile's struggle and refresh time are shown nowhere
+        # the kinds are read); a caller's own profile columns may be anything.
+        learners_changed(ids, kinds=KINDS if profile_columns else [RECOMMENDATIONS])
     return done
 
 
@@ -1172,6 +1173,6 @@ def recommendation_act(
         row.status = ACTIONS[action]
         row.acted_at = now
         row.save(update_fields=["status", "acted_at", "updated_at"])
-        learners_changed([row.learner_id])
+        learners_changed([row.learner_id], kinds=[RECOMMENDATIONS])
         xapi.xapi_queue(learner_id=row.learner_id, recommendation_ids=[row.pk])
     return row
