@@ -85,7 +85,7 @@ from insights.selectors import (
     recently_skipped_for,
     skill_levels_for,
 )
-from learning.locks import lock_facts_for
+from learning.locks import LockGraphs, lock_facts_for
 from learning.models import LearnerEvent, LessonProgress
 from skillstudio.chunks import chunked
 from skillstudio.data_versions import (
@@ -94,6 +94,7 @@ from skillstudio.data_versions import (
     PROGRESS,
     QUIZ,
     RECOMMENDATIONS,
+    catalog_version_of,
     combined_version,
     learner_kind_versions,
 )
@@ -167,10 +168,16 @@ class _Gathering:
     each at most once, for the learners that lack it."""
 
     def __init__(
-        self, learners: list[User], now: datetime, given: dict[str, dict[int, Any]]
+        self,
+        learners: list[User],
+        now: datetime,
+        given: dict[str, dict[int, Any]],
+        catalog_version: str | None = None,
     ) -> None:
         self.learners = learners
         self.now = now
+        # The catalogue's lock graphs, memoised per catalogue version when it is known.
+        self.graphs = LockGraphs(catalog_version)
         self.values = {name: dict(given.get(name, {})) for name in SECTIONS}
         self.computed: dict[str, set[int]] = {name: set() for name in SECTIONS}
 
@@ -221,6 +228,7 @@ class _Gathering:
                 now=now,
                 skipped=self.get("skipped", learners),
                 facts=self.get("facts", learners),
+                graphs=self.graphs,
             )
         if name == "revision":
             return revision_lessons_for(
@@ -230,6 +238,7 @@ class _Gathering:
                 levels=self.get("levels", learners),
                 skipped=self.get("skipped", learners),
                 facts=self.get("facts", learners),
+                graphs=self.graphs,
             )
         if name == "difficulty":
             return difficulty_advice_for(learners=learners, now=now)
@@ -383,7 +392,8 @@ def _from_sections(
                 given[name][learner.pk] = entry["data"]
                 at = datetime.fromisoformat(entry["at"])
                 oldest[learner.pk] = min(at, oldest.get(learner.pk, now))
-    gathering = _Gathering(learners, now, given)
+    catalog = {catalog_version_of(own) for own in versions.values()}
+    gathering = _Gathering(learners, now, given, catalog.pop() if len(catalog) == 1 else None)
     dashboards = gathering.dashboards(generated_at=oldest)
     entries = {}
     for learner in learners:

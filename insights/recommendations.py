@@ -7,7 +7,7 @@ learner skipped within `SKIP_COOLDOWN` are not suggested again.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -176,6 +176,7 @@ def next_lessons_for(
     limit: int = 3,
     skipped: dict[int, Skipped] | None = None,
     facts: dict[int, LockFacts] | None = None,
+    graphs: Callable[..., LockGraph] = lock_graph,
 ) -> dict[int, list[NextLesson]]:
     """Per learner and active enrollment, the first incomplete lesson in course order.
 
@@ -183,7 +184,8 @@ def next_lessons_for(
     that unlocks it comes instead, with a reason naming both; when nothing the learner
     can open unlocks it (only a skill check or a course challenge would), the course
     gets no card. Lessons already in progress come first. The catalogue is read once
-    for all the learners' courses.
+    for all the learners' courses, through ``graphs`` (``learning.locks.LockGraphs``
+    memoises it per catalogue version).
     """
     if skipped is None:
         skipped = recently_skipped_for(learner_ids=learner_ids, now=now)
@@ -201,7 +203,7 @@ def next_lessons_for(
     courses = {course_id for own in enrollments.values() for course_id in own}
     if not courses:
         return {learner_id: [] for learner_id in learner_ids}
-    graph = lock_graph(course_ids=courses)
+    graph = graphs(course_ids=courses)
     learners_with_courses = [learner_id for learner_id, own in enrollments.items() if own]
     if facts is None:
         facts = lock_facts_for(learner_ids=learners_with_courses, now=now)
@@ -423,6 +425,7 @@ def revision_lessons_for(
     levels: dict[int, dict[str, SkillLevel]] | None = None,
     skipped: dict[int, Skipped] | None = None,
     facts: dict[int, LockFacts] | None = None,
+    graphs: Callable[..., LockGraph] = lock_graph,
 ) -> dict[int, list[RevisionItem]]:
     """Lessons to review for weak skills, most urgent first (spaced revision), per learner.
 
@@ -464,7 +467,7 @@ def revision_lessons_for(
         )
     )
     candidates = _revision_candidates(wanted=wanted, per_skill=per_skill)
-    graph = lock_graph(
+    graph = graphs(
         course_ids={row["course_id"] for rows in candidates.values() for row in rows},
         transitive=False,
     )
@@ -492,7 +495,7 @@ def revision_lessons_for(
             key=lambda slug, own=needs[learner_id]: (-own[slug][0], slug),
         )[:FALLBACK_SKILLS]
     near = _lessons_near({s for own in lacking.values() for s in own}, limit=per_skill)
-    near_graph = lock_graph(
+    near_graph = graphs(
         course_ids={row["course_id"] for rows in near.values() for row in rows}, transitive=False
     )
     result = {}

@@ -22,6 +22,9 @@ are plain Python.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -221,6 +224,44 @@ def lock_graph(*, course_ids: Iterable[int], transitive: bool = True) -> LockGra
         frontier = elsewhere - set(graph.courses)
     _tidy(graph)
     return graph
+
+
+# Graphs memoised per process for readers that know the catalogue's data version
+# (skillstudio.data_versions; the dashboard): a graph depends on the catalogue only, so the
+# version, the course ids and ``transitive`` name it exactly, and a catalogue write (which
+# moves the version on) makes every memoised graph unreachable. Bounded in number and in
+# age (a catalogue write that lost its version bump to a Redis outage shows within
+# GRAPH_TTL, as the dashboards' own entries do). Callers treat graphs as read-only.
+GRAPH_MEMO = 256
+GRAPH_TTL = 600.0
+_graphs: OrderedDict[tuple, tuple[float, LockGraph]] = OrderedDict()
+_graphs_lock = threading.Lock()
+
+
+class LockGraphs:
+    """``lock_graph`` for one catalogue version, memoised in this process; with no version
+    (the caller could not read it, or is inside a transaction) every call reads."""
+
+    def __init__(self, catalog_version: str | None) -> None:
+        self.catalog_version = catalog_version
+
+    def __call__(self, *, course_ids: Iterable[int], transitive: bool = True) -> LockGraph:
+        ids = frozenset(course_ids)
+        if self.catalog_version is None:
+            return lock_graph(course_ids=ids, transitive=transitive)
+        key = (self.catalog_version, ids, transitive)
+        now = time.monotonic()
+        with _graphs_lock:
+            found = _graphs.get(key)
+            if found is not None and now - found[0] < GRAPH_TTL:
+                _graphs.move_to_end(key)
+                return found[1]
+        graph = lock_graph(course_ids=ids, transitive=transitive)
+        with _graphs_lock:
+            _graphs[key] = (now, graph)
+            while len(_graphs) > GRAPH_MEMO:
+                _graphs.popitem(last=False)
+        return graph
 
 
 def _tidy(graph: LockGraph) -> None:

@@ -128,8 +128,12 @@ def combined_version(kind_versions: dict[str, str], kinds: Iterable[str] = KINDS
     """One token for these kinds of one learner's data (and the catalogue): it changes
     whenever any of them does."""
     tokens = [kind_versions[kind].split(".")[0] for kind in kinds]
-    catalog = kind_versions[KINDS[0]].split(".")[1]
-    return f"{'-'.join(tokens)}.{catalog}"
+    return f"{'-'.join(tokens)}.{catalog_version_of(kind_versions)}"
+
+
+def catalog_version_of(kind_versions: dict[str, str]) -> str:
+    """The catalogue's token inside one learner's versions (``learner_kind_versions``)."""
+    return kind_versions[KINDS[0]].split(".")[1]
 
 
 def learner_versions(learner_ids: Iterable[int]) -> dict[int, str] | None:

@@ -481,24 +481,27 @@ def _reading(*kinds: str) -> set[str]:
 
 
 # name: (prepare before the cache is warmed, the write, the kinds it moves, the most
-# queries of the read after it; a cold read makes 24 here)
+# queries of the read after it; a cold read makes 24 here). The lock graphs the warm read
+# loaded are memoised for the catalogue's version (learning.locks.LockGraphs).
 WRITES = {
     # sessions, histograms, streak
     "events batch": (_nothing, _heartbeats, [ACTIVITY], 3),
-    # lessons, streak, paces (paths, enrollments), facts (3), next-up (active enrollments,
-    # lock graph: 3), revision (goal skills, lessons studied, candidates, lock graph: 3)
-    "lesson completion": (_nothing, _lesson_complete, [PROGRESS], 17),
-    # levels, scores, quizzes, streak, difficulty, facts (3), next-up (4), revision (3)
-    "quiz": (_open_attempt, _attempt_submit, [QUIZ], 14),
-    # skipped, cards, next-up (active enrollments, lock graph: 3; the facts are cached),
-    # revision (goal skills, lessons studied, candidates, lock graph: 3)
+    # lessons, streak, paces (paths, enrollments), facts (3), next-up (active
+    # enrollments), revision (goal skills, lessons studied, candidates)
+    "lesson completion": (_nothing, _lesson_complete, [PROGRESS], 11),
+    # levels, scores, quizzes, streak, difficulty, facts (3), next-up (active
+    # enrollments), revision (goal skills, lessons studied, candidates; the lock graph of
+    # courses it had not needed before)
+    "quiz": (_open_attempt, _attempt_submit, [QUIZ], 11),
+    # skipped, cards, next-up (active enrollments), revision (goal skills, lessons
+    # studied, candidates)
     "recommendation refresh": (
         _complete_behind_the_engines_back,
         _recommendations_refresh,
         [RECOMMENDATIONS],
-        12,
+        6,
     ),
-    "recommendation skipped": (_nothing, _recommendation_skip, [RECOMMENDATIONS], 12),
+    "recommendation skipped": (_nothing, _recommendation_skip, [RECOMMENDATIONS], 6),
 }
 
 
