@@ -39,13 +39,15 @@ from insights.dashboard import (
 )
 from insights.ml import registry
 from insights.ml.dropout import score_active_enrollments, train_dropout
-from insights.models import Recommendation
+from insights.models import InstructorMessage, Recommendation
 from insights.paths import generate_learning_path
 from insights.recommendations import (
     RECOMMENDATION_TTL,
     recommendation_act,
     refresh_recommendations,
 )
+from insights.selectors import unread_instructor_messages
+from insights.services import instructor_message_read
 from insights.skills import recompute_learner_skills
 from insights.tests.factories import LearnerSkillStateFactory
 from insights.tests.helpers import NOW
@@ -577,3 +579,26 @@ def test_sections_cached_before_local_midnight_are_not_reused_after_it(world, co
     assert not hit
     assert sorted(computed_sections) == sorted(SECTIONS)
     assert data == learner_dashboard(learner=fresh(world.learner), now=tomorrow)
+
+
+def test_unread_messages_stay_cached_through_study_and_move_when_read(
+    world, instructor, django_assert_num_queries
+):
+    message = InstructorMessage.objects.create(
+        learner=world.learner,
+        sender=instructor,
+        course=world.course,
+        body="Need a hand?",
+        created_at=NOW,
+    )
+    assert [card.body for card in unread_instructor_messages(learner=world.learner)] == [
+        "Need a hand?"
+    ]
+
+    _heartbeats(world, None)  # studying does not touch messages: still cached
+    with django_assert_num_queries(0):
+        cards = unread_instructor_messages(learner=world.learner)
+    assert [card.body for card in cards] == ["Need a hand?"]
+
+    instructor_message_read(message=message, now=NOW)
+    assert unread_instructor_messages(learner=world.learner) == []
