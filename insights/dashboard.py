@@ -378,11 +378,19 @@ def _valid_today(entry: dict, now: datetime) -> bool:
 
 
 def _from_sections(
-    learners: list[User], now: datetime, versions: dict[int, dict[str, str]], cached: dict
+    learners: list[User],
+    now: datetime,
+    versions: dict[int, dict[str, str]],
+    cached: dict,
+    *,
+    memo_graphs: bool = False,
 ) -> tuple[dict[int, dict], dict[str, dict]]:
     """The learners' dashboards from their sections: the ``cached`` entries still valid
     today, the rest computed. Returns the dashboards and the entries to store: each
-    dashboard under its combined version, each section computed under its own key."""
+    dashboard under its combined version, each section computed under its own key.
+
+    ``memo_graphs``: keep the lock graphs read in this process's memo (one learner's
+    courses, read again after their next write; a warm chunk's are read once)."""
     given: dict[str, dict[int, Any]] = {name: {} for name in SECTIONS}
     oldest: dict[int, datetime] = {}
     for learner in learners:
@@ -393,7 +401,8 @@ def _from_sections(
                 at = datetime.fromisoformat(entry["at"])
                 oldest[learner.pk] = min(at, oldest.get(learner.pk, now))
     catalog = {catalog_version_of(own) for own in versions.values()}
-    gathering = _Gathering(learners, now, given, catalog.pop() if len(catalog) == 1 else None)
+    memo = memo_graphs and len(catalog) == 1
+    gathering = _Gathering(learners, now, given, catalog.pop() if memo else None)
     dashboards = gathering.dashboards(generated_at=oldest)
     entries = {}
     for learner in learners:
@@ -433,7 +442,7 @@ def cached_learner_dashboard(*, learner: User, now: datetime) -> tuple[dict, boo
     except redis.exceptions.RedisError:
         logger.warning("Dashboard cache unreachable; computing without it")
         return learner_dashboard(learner=learner, now=now), False
-    dashboards, entries = _from_sections([learner], now, versions, sections)
+    dashboards, entries = _from_sections([learner], now, versions, sections, memo_graphs=True)
     try:
         cache.set_many(entries, timeout=CACHE_TTL)
     except redis.exceptions.RedisError:

@@ -232,7 +232,7 @@ def lock_graph(*, course_ids: Iterable[int], transitive: bool = True) -> LockGra
 # moves the version on) makes every memoised graph unreachable. Bounded in number and in
 # age (a catalogue write that lost its version bump to a Redis outage shows within
 # GRAPH_TTL, as the dashboards' own entries do). Callers treat graphs as read-only.
-GRAPH_MEMO = 256
+GRAPH_MEMO = 128
 GRAPH_TTL = 600.0
 _graphs: OrderedDict[tuple, tuple[float, LockGraph]] = OrderedDict()
 _graphs_lock = threading.Lock()
