@@ -372,13 +372,14 @@ def _api_get(client, learner: User):
 
 
 def test_a_warm_api_dashboard_runs_only_the_authentication_query(
-    client, world, django_assert_num_queries
+    client, world, django_assert_num_queries, django_assert_max_num_queries
 ):
     learner = fresh(world.learner)
     with CaptureQueriesContext(connection) as computed:
         learner_dashboard(learner=learner, now=NOW)
-    # Cold: the user lookup for the token, then exactly the dashboard's own queries.
-    with django_assert_num_queries(1 + len(computed)):
+    # Cold: the user lookup for the token, then at most the dashboard's own queries (the
+    # cached path reads catalogue rows its two lock graphs share once: LockGraphs).
+    with django_assert_max_num_queries(1 + len(computed)):
         cold = _api_get(client, world.learner)
     assert cold[CACHE_HEADER] == "miss"
 
