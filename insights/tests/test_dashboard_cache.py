@@ -484,7 +484,7 @@ def _reading(*kinds: str) -> set[str]:
 
 
 # name: (prepare before the cache is warmed, the write, the kinds it moves, the most
-# queries of the read after it; a cold read makes 24 here). The lock graphs the warm read
+# queries of the read after it; a cold read makes more, see below). The lock graphs the warm read
 # loaded are memoised for the catalogue's version (learning.locks.LockGraphs).
 WRITES = {
     # sessions, histograms, streak
