@@ -59,7 +59,7 @@ from insights.models import (
 )
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 from lti.models import LtiGradeLink
-from skillstudio.data_versions import learners_changed
+from skillstudio.data_versions import learner_version_keys, learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, TRANSIENT_ERRORS, defer
 
 logger = logging.getLogger(__name__)
@@ -454,10 +454,8 @@ def _forget_cached(user_id: int) -> None:
     may be down)."""
     try:
         client = cache._cache.get_client(write=True)
-        keys = [
-            cache.make_key(f"data-version:learner:{user_id}"),
-            cache.make_key(study_tip_key(user_id)),
-        ]
+        keys = [cache.make_key(key) for key in learner_version_keys(user_id)]
+        keys.append(cache.make_key(study_tip_key(user_id)))
         pattern = cache.make_key(f"dashboard:*:{user_id}:*")
         keys += list(client.scan_iter(match=pattern, count=1000))
         client.delete(*keys)

@@ -33,7 +33,7 @@ from assessments.selectors import assessment_is_open, questions_with_key
 from catalog.models import Course, Skill
 from learning import xapi
 from lti.grades import lti_score_queue
-from skillstudio.data_versions import catalog_changed, learners_changed
+from skillstudio.data_versions import QUIZ, catalog_changed, learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
 logger = logging.getLogger(__name__)
@@ -446,7 +446,7 @@ def _grade(
     attempt.passed = attempt.score >= assessment.passing_score
     attempt.submitted_at = submitted_at
     attempt.save(update_fields=["score", "passed", "submitted_at", "updated_at"])
-    learners_changed([attempt.learner_id])
+    learners_changed([attempt.learner_id], kinds=[QUIZ])
     return attempt, True
 
 

@@ -13,7 +13,10 @@ warm-up's function for one chunk of active learners: CPU ms per learner).
 
 `--cache cold` (default) moves each learner's data version on before the measured request,
 so `page` and `api` compute the dashboard; `--cache warm` serves each learner once,
-unmeasured, and measures the second request, served from the dashboard cache.
+unmeasured, and measures the second request, served from the dashboard cache;
+`--cache after-write` serves each learner once, unmeasured, then (unmeasured) posts a
+20-event batch and completes a lesson the learner may study, through the services, as the
+mixed workload of `bench.run` does, and measures the request after those writes.
 """
 
 from __future__ import annotations
@@ -31,8 +34,37 @@ from bench.run import bench_environment
 PAGES = {"page": "/learn/", "api": "/api/v1/ai/dashboard", "floor": "/accounts/password/"}
 
 
+def _write_as_the_mixed_workload(user, lessons: list[int], index: int) -> None:
+    """An events batch and a lesson completion for ``user`` (bench.run's mixed loop)."""
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bench.run import AFTER_WRITE_EVENTS
+    from catalog.models import Lesson
+    from learning.events import ingest_events
+    from learning.services import lesson_complete
+
+    now = timezone.now()
+    events = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": "heartbeat",
+            "occurred_at": (now - timedelta(seconds=3 * n)).isoformat(),
+        }
+        for n in range(AFTER_WRITE_EVENTS)
+    ]
+    ingest_events(learner=user, events=events, now=now)
+    if lessons:
+        lesson = Lesson.objects.select_related("module__course").get(
+            pk=lessons[index % len(lessons)]
+        )
+        lesson_complete(learner=user, lesson=lesson, now=now)
+
+
 def measure_requests(
-    url: str, count: int, profiler: cProfile.Profile | None, *, warm: bool
+    url: str, count: int, profiler: cProfile.Profile | None, *, cache_mode: str
 ) -> dict:
     from django.db import connection
     from django.test import Client
@@ -49,14 +81,21 @@ def measure_requests(
     # One client for the whole run: a new one would build a new handler and middleware
     # chain (WhiteNoise indexes every static file) per request, which gunicorn never does.
     client = Client(HTTP_HOST="127.0.0.1")
+    lessons: dict[int, list[int]] = {}
+    if cache_mode == "after-write":
+        from bench.workloads import studyable_lessons
+
+        lessons = studyable_lessons(learner_ids=list(users))
     wall = cpu = 0.0
     queries = 0
     for index, user in enumerate(users.values()):
         client.force_login(user)
-        if warm:
-            client.get(url)
-        else:
+        if cache_mode == "cold":
             learners_changed([user.pk])  # outside a transaction: bumped at once
+        else:
+            client.get(url)
+        if cache_mode == "after-write":
+            _write_as_the_mixed_workload(user, lessons.get(user.pk, []), index)
         with CaptureQueriesContext(connection) as captured:
             started, cpu_started = time.perf_counter(), time.process_time()
             if profiler and index:
@@ -169,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", action="store_true", help="print the top functions")
     parser.add_argument("--sort", default="tottime", help="cProfile order, e.g. cumulative")
     parser.add_argument(
-        "--cache", choices=["cold", "warm"], default="cold", help="page/api: dashboard cache"
+        "--cache",
+        choices=["cold", "warm", "after-write"],
+        default="cold",
+        help="page/api: dashboard cache",
     )
     args = parser.parse_args(argv)
     os.environ.update(bench_environment(args.database)[0])
@@ -184,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.what == "warm":
         result = measure_warm(args.count, profiler)
     else:
-        result = measure_requests(PAGES[args.what], args.count, profiler, warm=args.cache == "warm")
+        result = measure_requests(PAGES[args.what], args.count, profiler, cache_mode=args.cache)
     print(
         f"{args.what}{f' ({args.cache} cache)' if args.what in ('page', 'api') else ''}: "
         f"{result['items']} items, "

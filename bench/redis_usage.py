@@ -1,8 +1,9 @@
 """`python -m bench.redis_usage`: what Redis holds, by kind of key, and its size per learner.
 
 Scans every key of the project's Redis (REDIS_URL, or the devstack's) and sums
-``MEMORY USAGE`` per kind: dashboard entries, learners' data versions, the broker queue,
-the rest. Run it right after `bench.run` to see the cache of the learners it used.
+``MEMORY USAGE`` per kind: whole dashboard entries (v3), dashboard sections (v4), learners'
+data versions (one per kind of data), the broker queue, the rest. Run it right after
+`bench.run` to see the cache of the learners it used.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ import redis
 from bench.run import bench_environment
 
 KINDS = re.compile(r"^:\d+:(dashboard:v\d+|data-version:learner|data-version:catalog)")
-DASHBOARD = re.compile(r"^:\d+:dashboard:v\d+:(\d+):")
+# v3: dashboard:v3:<learner>:<version>; v4 (sections): dashboard:v4:<section>:<learner>:...
+DASHBOARD = re.compile(r"^:\d+:dashboard:v\d+:(?:[a-z_]+:)?(\d+):")
+VERSION = re.compile(r"^:\d+:data-version:learner:(\d+):")
 
 
 def usage(url: str) -> dict:
     client = redis.Redis.from_url(url)
     keys: Counter[str] = Counter()
     size: Counter[str] = Counter()
-    learners = set()
+    learners, versioned = set(), set()
     for raw in client.scan_iter(count=5000):
         key = raw.decode(errors="replace")
         found = KINDS.match(key)
@@ -32,13 +35,15 @@ def usage(url: str) -> dict:
         size[kind] += client.memory_usage(raw) or 0
         if dashboard := DASHBOARD.match(key):
             learners.add(dashboard.group(1))
-    versions = keys["data-version:learner"]
-    cached = size["dashboard:v3"] + size["data-version:learner"]
-    per_learner = cached / versions if versions else 0
+        if version := VERSION.match(key):
+            versioned.add(version.group(1))
+    cached = size["dashboard:v3"] + size["dashboard:v4"] + size["data-version:learner"]
+    per_learner = cached / len(versioned) if versioned else 0
     return {
         "used_memory": client.info("memory")["used_memory"],
         "kinds": {kind: {"keys": keys[kind], "bytes": size[kind]} for kind in keys},
         "learners_with_dashboard": len(learners),
+        "learners_with_versions": len(versioned),
         "dashboard_and_version_bytes_per_learner": round(per_learner),
     }
 
@@ -52,7 +57,7 @@ def main() -> int:
               f"{row['bytes'] / row['keys']:>9,.0f} B/key")  # fmt: skip
     print(f"learners with a dashboard entry: {result['learners_with_dashboard']:,}")
     per_learner = result["dashboard_and_version_bytes_per_learner"]
-    print(f"dashboard + version per learner: {per_learner:,} B")
+    print(f"dashboard (whole and sections) + versions per learner: {per_learner:,} B")
     return 0
 
 

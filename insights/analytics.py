@@ -313,6 +313,98 @@ def current_streak(*, learner: User, now: datetime) -> int:
     return current_streaks(learners=[learner], now=now)[learner.pk]
 
 
+NO_LESSONS = {"completed": 0, "started": 0, "started_done": 0, "started_skimmed": 0}
+NO_QUIZZES = {"count": 0, "average": None, "earlier": None, "later": None}
+
+
+def lesson_figures(
+    *, learner_ids: list[int], now: datetime, days: int, content_days: int = ENGAGEMENT_DAYS
+) -> tuple[dict[int, dict], dict[int, dict[str, int]]]:
+    """Per learner, in one query over their lesson progress:
+
+    - lessons completed and started in the last ``days`` days, and how many of those
+      started are completed (and skimmed); learners without progress are left out;
+    - study seconds per lesson content type in lessons started in the last
+      ``content_days`` days (types with none left out).
+    """
+    since = now - timedelta(days=days)
+    content_since = now - timedelta(days=content_days)
+    started = Q(started_at__gte=since, started_at__lte=now)
+    done = Q(status=LessonProgress.Status.COMPLETED)
+    rows = (
+        LessonProgress.objects.filter(learner_id__in=learner_ids)
+        .values("learner_id", "lesson__content_type")
+        .annotate(
+            completed=Count("id", filter=Q(completed_at__gte=since, completed_at__lte=now)),
+            started=Count("id", filter=started),
+            started_done=Count("id", filter=started & done),
+            started_skimmed=Count("id", filter=started & done & Q(skimmed=True)),
+            seconds=Sum(
+                "time_spent_seconds",
+                filter=Q(started_at__gte=content_since, started_at__lte=now),
+            ),
+        )
+        .order_by()
+    )
+    counts: dict[int, dict] = {}
+    content: dict[int, dict[str, int]] = {learner_id: {} for learner_id in learner_ids}
+    for row in rows:
+        learner_id = row["learner_id"]
+        own = counts.setdefault(learner_id, {"learner_id": learner_id, **NO_LESSONS})
+        for key in NO_LESSONS:
+            own[key] += row[key]
+        if row["seconds"]:
+            content[learner_id][row["lesson__content_type"]] = row["seconds"]
+    return counts, content
+
+
+def quiz_figures(*, learner_ids: list[int], now: datetime, days: int) -> dict[int, dict]:
+    """Per learner with scored quizzes in the last ``days`` days: how many, their average
+    and the averages of the window's earlier and later halves. One query."""
+    since = now - timedelta(days=days)
+    middle = now - timedelta(days=days / 2)
+    return {
+        row["learner_id"]: row
+        for row in AssessmentAttempt.objects.filter(
+            learner_id__in=learner_ids,
+            submitted_at__gte=since,
+            submitted_at__lte=now,
+            score__isnull=False,
+        )
+        # A diagnostic measures a starting point; it is no quiz result to average.
+        .exclude(assessment__kind=Assessment.Kind.DIAGNOSTIC)
+        .values("learner_id")
+        .annotate(
+            count=Count("id"),
+            average=Avg("score"),
+            earlier=Avg("score", filter=Q(submitted_at__lt=middle)),
+            later=Avg("score", filter=Q(submitted_at__gte=middle)),
+        )
+        .order_by()
+    }
+
+
+def summary_from(
+    *, days: int, lesson: dict, quiz: dict, seconds: float, streak: int
+) -> PerformanceSummary:
+    """The summary from figures already gathered (``lesson_figures``, ``quiz_figures``, the
+    window's session seconds and the streak)."""
+    trend, change = _trend(quiz["earlier"], quiz["later"])
+    average = quiz["average"]
+    started = lesson["started"]
+    return PerformanceSummary(
+        days=days,
+        lessons_completed=lesson["completed"],
+        avg_quiz_score=None if average is None else float(round(average, 1)),
+        completion_rate=round(_studied(lesson) / started, 2) if started else 0.0,
+        study_hours=round(seconds / 3600, 1),
+        current_streak=streak,
+        performance_trend=trend,
+        trend_change=change,
+        quizzes_taken=quiz["count"],
+    )
+
+
 def performance_summaries(
     *,
     learners: list[User],
@@ -328,75 +420,22 @@ def performance_summaries(
     if days < 2:
         raise ValueError("The summary needs a window of at least 2 days.")
     since = now - timedelta(days=days)
-    middle = now - timedelta(days=days / 2)
     ids = [learner.pk for learner in learners]
-    lessons = {
-        row["learner_id"]: row
-        for row in LessonProgress.objects.filter(learner_id__in=ids)
-        .values("learner_id")
-        .annotate(
-            completed=Count("id", filter=Q(completed_at__gte=since, completed_at__lte=now)),
-            started=Count("id", filter=Q(started_at__gte=since, started_at__lte=now)),
-            started_done=Count(
-                "id",
-                filter=Q(
-                    started_at__gte=since,
-                    started_at__lte=now,
-                    status=LessonProgress.Status.COMPLETED,
-                ),
-            ),
-            started_skimmed=Count(
-                "id",
-                filter=Q(
-                    started_at__gte=since,
-                    started_at__lte=now,
-                    status=LessonProgress.Status.COMPLETED,
-                    skimmed=True,
-                ),
-            ),
-        )
-        .order_by()
-    }
-    quizzes = {
-        row["learner_id"]: row
-        for row in AssessmentAttempt.objects.filter(
-            learner_id__in=ids, submitted_at__gte=since, submitted_at__lte=now, score__isnull=False
-        )
-        # A diagnostic measures a starting point; it is no quiz result to average.
-        .exclude(assessment__kind=Assessment.Kind.DIAGNOSTIC)
-        .values("learner_id")
-        .annotate(
-            count=Count("id"),
-            average=Avg("score"),
-            earlier=Avg("score", filter=Q(submitted_at__lt=middle)),
-            later=Avg("score", filter=Q(submitted_at__gte=middle)),
-        )
-        .order_by()
-    }
+    lessons = lesson_figures(learner_ids=ids, now=now, days=days)[0]
+    quizzes = quiz_figures(learner_ids=ids, now=now, days=days)
     if sessions is None:
         sessions = session_totals(learner_ids=ids, windows=[since], until=now)[since]
     streaks = current_streaks(learners=learners, now=now)
-    no_lessons = {"completed": 0, "started": 0, "started_done": 0, "started_skimmed": 0}
-    no_quizzes = {"count": 0, "average": None, "earlier": None, "later": None}
-    summaries = {}
-    for learner_id in ids:
-        lesson = lessons.get(learner_id, no_lessons)
-        quiz = quizzes.get(learner_id, no_quizzes)
-        trend, change = _trend(quiz["earlier"], quiz["later"])
-        average = quiz["average"]
-        started = lesson["started"]
-        summaries[learner_id] = PerformanceSummary(
+    return {
+        learner_id: summary_from(
             days=days,
-            lessons_completed=lesson["completed"],
-            avg_quiz_score=None if average is None else float(round(average, 1)),
-            completion_rate=round(_studied(lesson) / started, 2) if started else 0.0,
-            study_hours=round(sessions[learner_id][1] / 3600, 1),
-            current_streak=streaks[learner_id],
-            performance_trend=trend,
-            trend_change=change,
-            quizzes_taken=quiz["count"],
+            lesson=lessons.get(learner_id, NO_LESSONS),
+            quiz=quizzes.get(learner_id, NO_QUIZZES),
+            seconds=sessions[learner_id][1],
+            streak=streaks[learner_id],
         )
-    return summaries
+        for learner_id in ids
+    }
 
 
 def _studied(lesson: dict) -> float:
@@ -423,20 +462,27 @@ def _top(counts: dict, n: int) -> list:
     return [key for key, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
 
-def engagement_patterns_for(
-    *, learners: list[User], now: datetime, sessions: SessionTotals | None = None
-) -> dict[int, EngagementPatterns]:
-    """When and how each learner studies over the last 90 days, in their own time zone.
+@dataclass(frozen=True)
+class EventHistograms:
+    """Events per local hour and per ISO weekday, and the number of local dates with events."""
 
-    Three queries for any number of learners (two with the caller's `session_totals` for
-    the same window): the hour and weekday histograms come from one grouping-sets query.
-    """
-    since = now - timedelta(days=ENGAGEMENT_DAYS)
+    hours: dict[int, int]
+    days: dict[int, int]
+    active_days: int
+
+
+def event_histograms(
+    *, learners: list[User], now: datetime, days: int = ENGAGEMENT_DAYS
+) -> dict[int, EventHistograms]:
+    """Each learner's events over the last ``days`` days by local hour, weekday and date,
+    in their own zone: one grouping-sets query for any number of learners."""
+    since = now - timedelta(days=days)
     events, event_params = activity_intervals_sql(ids_param="ids", since=since, until=now, cuts=[])
     params = {**_zones(learners), **event_params}
     ids = params["ids"]
     hours: dict[int, dict[int, int]] = {learner_id: {} for learner_id in ids}
-    days: dict[int, dict[int, int]] = {learner_id: {} for learner_id in ids}
+    weekdays: dict[int, dict[int, int]] = {learner_id: {} for learner_id in ids}
+    dates: dict[int, int] = dict.fromkeys(ids, 0)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -454,41 +500,63 @@ def engagement_patterns_for(
             """,  # noqa: S608 - the interpolated SQL is learning.rollups' constant text
             params,
         )
-        dates: dict[int, int] = dict.fromkeys(ids, 0)
         for learner_id, hour, day, date, count in cursor:
             if hour is not None:
                 hours[learner_id][hour] = count
             elif day is not None:
-                days[learner_id][day] = count
+                weekdays[learner_id][day] = count
             elif date is not None:
                 dates[learner_id] += 1
-    content: dict[int, dict[str, int]] = {learner_id: {} for learner_id in ids}
-    for learner_id, content_type, seconds in (
-        LessonProgress.objects.filter(
-            learner_id__in=ids, started_at__gte=since, started_at__lte=now
-        )
-        .values("learner_id", "lesson__content_type")
-        .annotate(seconds=Sum("time_spent_seconds"))
-        .filter(seconds__gt=0)
-        .values_list("learner_id", "lesson__content_type", "seconds")
-        .order_by()
-    ):
-        content[learner_id][content_type] = seconds
+    return {
+        learner_id: EventHistograms(hours[learner_id], weekdays[learner_id], dates[learner_id])
+        for learner_id in ids
+    }
+
+
+def patterns_from(
+    *,
+    sessions: tuple[int, float],
+    histograms: EventHistograms,
+    content: dict[str, int],
+    timezone: str,
+) -> EngagementPatterns:
+    """Engagement patterns from figures already gathered (``session_totals`` over
+    ENGAGEMENT_DAYS, ``event_histograms``, ``lesson_figures``)."""
+    count, seconds = sessions
+    return EngagementPatterns(
+        sessions=count,
+        avg_session_minutes=round(seconds / count / 60, 1) if count else 0.0,
+        peak_hours=_top(histograms.hours, 3),
+        peak_days=[WEEKDAYS[d - 1] for d in sorted(_top(histograms.days, 2))],
+        preferred_content_types=_top(content, 2),
+        timezone=timezone,
+        active_days=histograms.active_days,
+    )
+
+
+def engagement_patterns_for(
+    *, learners: list[User], now: datetime, sessions: SessionTotals | None = None
+) -> dict[int, EngagementPatterns]:
+    """When and how each learner studies over the last 90 days, in their own time zone.
+
+    Three queries for any number of learners (two with the caller's `session_totals` for
+    the same window): the hour and weekday histograms come from one grouping-sets query.
+    """
+    since = now - timedelta(days=ENGAGEMENT_DAYS)
+    ids = [learner.pk for learner in learners]
+    histograms = event_histograms(learners=learners, now=now)
+    content = lesson_figures(learner_ids=ids, now=now, days=ENGAGEMENT_DAYS)[1]
     if sessions is None:
         sessions = session_totals(learner_ids=ids, windows=[since], until=now)[since]
-    patterns = {}
-    for learner, zone in zip(learners, params["zones"], strict=True):
-        count, seconds = sessions[learner.pk]
-        patterns[learner.pk] = EngagementPatterns(
-            sessions=count,
-            avg_session_minutes=round(seconds / count / 60, 1) if count else 0.0,
-            peak_hours=_top(hours[learner.pk], 3),
-            peak_days=[WEEKDAYS[d - 1] for d in sorted(_top(days[learner.pk], 2))],
-            preferred_content_types=_top(content[learner.pk], 2),
-            timezone=zone,
-            active_days=dates[learner.pk],
+    return {
+        learner.pk: patterns_from(
+            sessions=sessions[learner.pk],
+            histograms=histograms[learner.pk],
+            content=content[learner.pk],
+            timezone=learner_timezone(learner).key,
         )
-    return patterns
+        for learner in learners
+    }
 
 
 def summaries_and_patterns(

@@ -6,15 +6,26 @@ reads catalogue-sized rows, and the blocks share the learners' skill levels, rec
 skips and session totals, so the query count depends neither on the chunk's size nor on how
 many answers, events or lessons lie behind it. ``learner_dashboard`` is the chunk of one.
 
-Serving (``cached_learner_dashboard``) reads Redis first. An entry is keyed on the learner's
-data version (skillstudio.data_versions) and valid for one local calendar day:
+Serving (``cached_learner_dashboard``) reads Redis first, at two levels:
 
-- every write path moves the version on after its commit, so an entry is never read after
+- the whole dashboard, keyed on the learner's combined data version
+  (skillstudio.data_versions): a hit costs no query;
+- on a miss, its sections (``SECTIONS``: the building blocks above, one entry per learner
+  each), each keyed only on the versions of the kinds of data it reads. A write moves only
+  the kinds it changed on (an events batch ``ACTIVITY``, a lesson completion ``PROGRESS``,
+  a quiz ``QUIZ``, a recommendation refresh ``RECOMMENDATIONS``; any other write every
+  kind), so the view after a write recomputes only the sections that write touched and
+  assembles the dashboard from those and the cached rest, with the same code as a build
+  from scratch.
+
+Both levels are valid for one local calendar day:
+
+- every write path moves its versions on after its commit, so an entry is never read after
   the data behind it changed;
 - the streak and "today" change at the learner's local midnight, so an entry is only served
   on the local date it was computed for (checked against the zone stored with it, which
   costs no query: the learner's profile is not read on a hit; a zone change is a profile
-  write, which moves the version);
+  write, which moves every version);
 - the sliding windows (30/90 days, goal pace) move with the clock: entries live CACHE_TTL.
 
 Refresh-ahead keeps the entries of learners who use the product filled, so their reads
@@ -24,8 +35,9 @@ task warms the learner it refreshed. CACHE_TTL is twice WARM_PERIOD, so an entry
 valid when the next run rewrites it (as long as a run takes under WARM_PERIOD).
 
 Maximum staleness of a served dashboard: none for the learner's own data and the local date;
-CACHE_TTL (10 minutes) for the time-window figures; ``generated_at`` says when it was
-computed. When Redis is unreachable, dashboards are computed on every read, never an error.
+CACHE_TTL (10 minutes) for the time-window figures; ``generated_at`` says when its oldest
+section was computed. When Redis is unreachable, dashboards are computed on every read,
+never an error.
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis.exceptions
@@ -45,10 +58,19 @@ from django.db.models import Exists, OuterRef, Q
 from accounts.models import User
 from assessments.models import AssessmentAttempt
 from insights.analytics import (
+    ENGAGEMENT_DAYS,
+    NO_LESSONS,
+    NO_QUIZZES,
     active_goals_for,
     build_insights,
+    current_streaks,
+    event_histograms,
     goal_paces_for,
-    summaries_and_patterns,
+    lesson_figures,
+    patterns_from,
+    quiz_figures,
+    session_totals,
+    summary_from,
     topics_from_scores,
 )
 from insights.mastery import NOT_ASSESSED_MASTERY, target_reached
@@ -63,10 +85,19 @@ from insights.selectors import (
     recently_skipped_for,
     skill_levels_for,
 )
-from learning.locks import lock_facts_for
+from learning.locks import LockGraphs, lock_facts_for
 from learning.models import LearnerEvent, LessonProgress
 from skillstudio.chunks import chunked
-from skillstudio.data_versions import learner_version, learner_versions
+from skillstudio.data_versions import (
+    ACTIVITY,
+    OTHER,
+    PROGRESS,
+    QUIZ,
+    RECOMMENDATIONS,
+    catalog_version_of,
+    combined_version,
+    learner_kind_versions,
+)
 from skillstudio.jobs import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -106,47 +137,139 @@ def _recommendation_cards(*, learner_ids: list[int]) -> dict[int, list[Recommend
     return cards
 
 
+# Each section of a learner's dashboard data and the kinds of data it reads (besides the
+# catalogue, which every entry's key includes). A section that takes another as input
+# reads at least that one's kinds. The profile (zone, difficulty, segment) is "other"
+# data: a profile write moves every kind on.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "levels": (QUIZ,),  # skill states and the profile's mirror of their levels
+    "scores": (QUIZ,),  # recent answers per skill
+    "skipped": (RECOMMENDATIONS,),  # recommendations skipped within the cooldown
+    "sessions": (ACTIVITY,),  # study sessions over the summary and engagement windows
+    "histograms": (ACTIVITY,),  # events by local hour, weekday and date
+    "lessons": (PROGRESS,),  # lessons started and completed; study time by content type
+    "quizzes": (QUIZ,),  # quiz count, average and trend
+    "streak": (ACTIVITY, PROGRESS, QUIZ),  # days with events, completions or quizzes
+    "goals": (OTHER,),
+    "paces": (OTHER, PROGRESS),  # goals' paths and enrollment progress
+    "facts": (PROGRESS, QUIZ),  # what the lock rule reads
+    "next_up": (PROGRESS, QUIZ, RECOMMENDATIONS),
+    "revision": (PROGRESS, QUIZ, RECOMMENDATIONS, OTHER),  # goal skills count as studied
+    "difficulty": (QUIZ, OTHER),  # recent quiz scores, the profile's level
+    "cards": (RECOMMENDATIONS,),
+    "segment": (OTHER,),  # the profile's stored segment
+}
+# What the assembly reads; "facts" and "skipped" only feed next_up and revision.
+SHOWN = [name for name in SECTIONS if name not in ("facts", "skipped")]
+
+
+class _Gathering:
+    """The sections of a chunk of learners: given (from the cache) or computed on demand,
+    each at most once, for the learners that lack it."""
+
+    def __init__(
+        self,
+        learners: list[User],
+        now: datetime,
+        given: dict[str, dict[int, Any]],
+        catalog_version: str | None = None,
+    ) -> None:
+        self.learners = learners
+        self.now = now
+        # The catalogue's lock graphs, memoised per catalogue version when it is known.
+        self.graphs = LockGraphs(catalog_version)
+        self.values = {name: dict(given.get(name, {})) for name in SECTIONS}
+        self.computed: dict[str, set[int]] = {name: set() for name in SECTIONS}
+
+    def get(self, name: str, learners: list[User]) -> dict[int, Any]:
+        have = self.values[name]
+        missing = [learner for learner in learners if learner.pk not in have]
+        if missing:
+            have.update(self._section(name, missing))
+            self.computed[name].update(learner.pk for learner in missing)
+        return {learner.pk: have[learner.pk] for learner in learners}
+
+    def _section(self, name: str, learners: list[User]) -> dict[int, Any]:
+        now, ids = self.now, [learner.pk for learner in learners]
+        if name == "levels":
+            return skill_levels_for(learners=learners)
+        if name == "scores":
+            return recent_skill_scores_for(learner_ids=ids)
+        if name == "skipped":
+            return recently_skipped_for(learner_ids=ids, now=now)
+        if name == "sessions":
+            # Both windows in one pass over the events (SessionTotals per window).
+            windows = [now - timedelta(days=SUMMARY_DAYS), now - timedelta(days=ENGAGEMENT_DAYS)]
+            totals = session_totals(learner_ids=ids, windows=windows, until=now)
+            return {pk: tuple(totals[since][pk] for since in windows) for pk in ids}
+        if name == "histograms":
+            return event_histograms(learners=learners, now=now)
+        if name == "lessons":
+            counts, content = lesson_figures(learner_ids=ids, now=now, days=SUMMARY_DAYS)
+            return {pk: (counts.get(pk, NO_LESSONS), content[pk]) for pk in ids}
+        if name == "quizzes":
+            quizzes = quiz_figures(learner_ids=ids, now=now, days=SUMMARY_DAYS)
+            return {pk: quizzes.get(pk, NO_QUIZZES) for pk in ids}
+        if name == "streak":
+            return current_streaks(learners=learners, now=now)
+        if name == "goals":
+            return active_goals_for(learner_ids=ids)
+        if name == "paces":
+            goals = self.get("goals", learners)
+            paces = goal_paces_for(
+                learners=learners, goals=[goal for own in goals.values() for goal in own], now=now
+            )
+            return {pk: {goal.pk: paces[goal.pk] for goal in goals[pk]} for pk in ids}
+        if name == "facts":
+            return lock_facts_for(learner_ids=ids, now=now)
+        if name == "next_up":
+            return next_lessons_for(
+                learner_ids=ids,
+                now=now,
+                skipped=self.get("skipped", learners),
+                facts=self.get("facts", learners),
+                graphs=self.graphs,
+            )
+        if name == "revision":
+            return revision_lessons_for(
+                learners=learners,
+                now=now,
+                scores=self.get("scores", learners),
+                levels=self.get("levels", learners),
+                skipped=self.get("skipped", learners),
+                facts=self.get("facts", learners),
+                graphs=self.graphs,
+            )
+        if name == "difficulty":
+            return difficulty_advice_for(learners=learners, now=now)
+        if name == "cards":
+            return _recommendation_cards(learner_ids=ids)
+        if name == "segment":
+            return {learner.pk: segment_entry(learner=learner, now=now) for learner in learners}
+        raise ValueError(f"Unknown dashboard section {name!r}")
+
+    def dashboards(self, *, generated_at: dict[int, datetime] | None = None) -> dict[int, dict]:
+        """Every learner's dashboard from the sections (computing the missing ones)."""
+        got = {name: self.get(name, self.learners) for name in SHOWN}
+        generated_at = generated_at or {}
+        return {
+            learner.pk: _dashboard(
+                learner=learner,
+                now=self.now,
+                generated_at=generated_at.get(learner.pk, self.now),
+                **{name: got[name][learner.pk] for name in SHOWN},
+            )
+            for learner in self.learners
+        }
+
+
 def learner_dashboards(*, learners: list[User], now: datetime) -> dict[int, dict]:
     """Everything the dashboard shows, as plain JSON-ready data, for each of the learners.
 
     A fixed number of queries for any number of learners (24 in the tests); pass
     the learners with ``select_related("profile")`` or each profile costs one more.
     """
-    ids = [learner.pk for learner in learners]
-    levels = skill_levels_for(learners=learners)
-    scores = recent_skill_scores_for(learner_ids=ids)
-    skipped = recently_skipped_for(learner_ids=ids, now=now)
-    summaries, patterns = summaries_and_patterns(
-        learners=learners, now=now, summary_days=SUMMARY_DAYS
-    )
-    goals = active_goals_for(learner_ids=ids)
-    paces = goal_paces_for(
-        learners=learners, goals=[goal for own in goals.values() for goal in own], now=now
-    )
-    facts = lock_facts_for(learner_ids=ids, now=now)  # the lock rule, read once for both
-    next_up = next_lessons_for(learner_ids=ids, now=now, skipped=skipped, facts=facts)
-    revision = revision_lessons_for(
-        learners=learners, now=now, scores=scores, levels=levels, skipped=skipped, facts=facts
-    )
-    difficulty = difficulty_advice_for(learners=learners, now=now)
-    cards = _recommendation_cards(learner_ids=ids)
-    return {
-        learner.pk: _dashboard(
-            learner=learner,
-            now=now,
-            levels=levels[learner.pk],
-            summary=summaries[learner.pk],
-            patterns=patterns[learner.pk],
-            topics=topics_from_scores(scores[learner.pk], STRUGGLING_BELOW),
-            goals=goals[learner.pk],
-            paces=paces,
-            next_up=next_up[learner.pk],
-            revision=revision[learner.pk],
-            difficulty=difficulty[learner.pk],
-            cards=cards[learner.pk],
-        )
-        for learner in learners
-    }
+    return _Gathering(learners, now, {}).dashboards()
 
 
 def _target_skill(*, target, level: SkillLevel | None, now: datetime) -> dict:
@@ -170,16 +293,26 @@ def _target_skill(*, target, level: SkillLevel | None, now: datetime) -> dict:
 
 
 def _dashboard(
-    *, learner, now, levels, summary, patterns, topics, goals, paces, next_up, revision,
-    difficulty, cards,
+    *, learner, now, generated_at, levels, scores, sessions, histograms, lessons, quizzes,
+    streak, goals, paces, next_up, revision, difficulty, cards, segment,
 ) -> dict:  # fmt: skip
-    """One learner's dashboard from the figures ``learner_dashboards`` gathered."""
+    """One learner's dashboard from their sections (``SECTIONS``)."""
+    summary = summary_from(
+        days=SUMMARY_DAYS, lesson=lessons[0], quiz=quizzes, seconds=sessions[0][1], streak=streak
+    )
+    patterns = patterns_from(
+        sessions=sessions[1],
+        histograms=histograms,
+        content=lessons[1],
+        timezone=learner_timezone(learner).key,
+    )
+    topics = topics_from_scores(scores, STRUGGLING_BELOW)
     insights = build_insights(
         summary=summary,
         topics=topics,
         patterns=patterns,
         paces=[paces[goal.pk] for goal in goals],
-        segment=segment_entry(learner=learner, now=now),
+        segment=segment,
     )
     return {
         "performance_summary": summary.as_dict(),
@@ -209,7 +342,7 @@ def _dashboard(
         # Cards in RecommendationCard's shape: the page rebuilds them with from_dict.
         "recommendations": [RecommendationCard.from_recommendation(rec).as_dict() for rec in cards],
         "skill_levels": {slug: level.level for slug, level in sorted(levels.items())},
-        "generated_at": now.isoformat(),
+        "generated_at": generated_at.isoformat(),
     }
 
 
@@ -224,9 +357,18 @@ def _entry_key(learner_id: int, version: str) -> str:
     return f"dashboard:v3:{learner_id}:{version}"
 
 
-def _entry(learner: User, data: dict, now: datetime) -> dict:
+def _section_key(name: str, learner_id: int, kind_versions: dict[str, str]) -> str:
+    return f"dashboard:v4:{name}:{learner_id}:{combined_version(kind_versions, SECTIONS[name])}"
+
+
+def _entry(learner: User, data: Any, now: datetime) -> dict:
     zone = learner_timezone(learner)
-    return {"zone": zone.key, "local_date": now.astimezone(zone).date().isoformat(), "data": data}
+    return {
+        "zone": zone.key,
+        "local_date": now.astimezone(zone).date().isoformat(),
+        "at": now.isoformat(),
+        "data": data,
+    }
 
 
 def _valid_today(entry: dict, now: datetime) -> bool:
@@ -235,32 +377,77 @@ def _valid_today(entry: dict, now: datetime) -> bool:
     return now.astimezone(zone).date().isoformat() == entry["local_date"]
 
 
+def _from_sections(
+    learners: list[User],
+    now: datetime,
+    versions: dict[int, dict[str, str]],
+    cached: dict,
+    *,
+    memo_graphs: bool = False,
+) -> tuple[dict[int, dict], dict[str, dict]]:
+    """The learners' dashboards from their sections: the ``cached`` entries still valid
+    today, the rest computed. Returns the dashboards and the entries to store: each
+    dashboard under its combined version, each section computed under its own key.
+
+    ``memo_graphs``: keep the lock graphs read in this process's memo (one learner's
+    courses, read again after their next write; a warm chunk's are read once)."""
+    given: dict[str, dict[int, Any]] = {name: {} for name in SECTIONS}
+    oldest: dict[int, datetime] = {}
+    for learner in learners:
+        for name in SECTIONS:
+            entry = cached.get(_section_key(name, learner.pk, versions[learner.pk]))
+            if entry is not None and _valid_today(entry, now):
+                given[name][learner.pk] = entry["data"]
+                at = datetime.fromisoformat(entry["at"])
+                oldest[learner.pk] = min(at, oldest.get(learner.pk, now))
+    catalog = {catalog_version_of(own) for own in versions.values()}
+    memo = memo_graphs and len(catalog) == 1
+    gathering = _Gathering(learners, now, given, catalog.pop() if memo else None)
+    dashboards = gathering.dashboards(generated_at=oldest)
+    entries = {}
+    for learner in learners:
+        own = versions[learner.pk]
+        entries[_entry_key(learner.pk, combined_version(own))] = _entry(
+            learner, dashboards[learner.pk], now
+        )
+        for name, computed in gathering.computed.items():
+            if learner.pk in computed:
+                entries[_section_key(name, learner.pk, own)] = _entry(
+                    learner, gathering.values[name][learner.pk], now
+                )
+    return dashboards, entries
+
+
 def cached_learner_dashboard(*, learner: User, now: datetime) -> tuple[dict, bool]:
-    """``learner_dashboard`` through the cache: the data, and whether it came from the cache.
+    """``learner_dashboard`` through the cache: the data, and whether it came whole from
+    the cache. On a miss only the sections whose data changed are computed (``SECTIONS``).
 
     Inside a transaction the cache is neither read nor filled: the transaction may see its
     own uncommitted writes (whose version bump waits for the commit) and may still roll
     back. Redis being unreachable only costs the computation, never an error.
     """
-    version = None if transaction.get_connection().in_atomic_block else learner_version(learner.pk)
-    if version is None:
+    if transaction.get_connection().in_atomic_block:
         return learner_dashboard(learner=learner, now=now), False
-    # The version is read before the data: a write committing meanwhile moves the version
-    # on, so whatever is computed here is stored under a key nobody reads any more.
-    key = _entry_key(learner.pk, version)
+    # The versions are read before the data: a write committing meanwhile moves a version
+    # on, so whatever is computed from it is stored under a key nobody reads any more.
+    versions = learner_kind_versions([learner.pk])
+    if versions is None:
+        return learner_dashboard(learner=learner, now=now), False
+    own = versions[learner.pk]
     try:
-        cached = cache.get(key)
+        cached = cache.get(_entry_key(learner.pk, combined_version(own)))
+        if cached is not None and _valid_today(cached, now):
+            return cached["data"], True
+        sections = cache.get_many([_section_key(name, learner.pk, own) for name in SECTIONS])
     except redis.exceptions.RedisError:
         logger.warning("Dashboard cache unreachable; computing without it")
         return learner_dashboard(learner=learner, now=now), False
-    if cached is not None and _valid_today(cached, now):
-        return cached["data"], True
-    data = learner_dashboard(learner=learner, now=now)
+    dashboards, entries = _from_sections([learner], now, versions, sections, memo_graphs=True)
     try:
-        cache.set(key, _entry(learner, data, now), timeout=CACHE_TTL)
+        cache.set_many(entries, timeout=CACHE_TTL)
     except redis.exceptions.RedisError:
         logger.warning("Dashboard cache unreachable; not storing learner %s", learner.pk)
-    return data, False
+    return dashboards[learner.pk], False
 
 
 @dataclass
@@ -300,25 +487,27 @@ def recently_active_learner_ids(*, now: datetime, days: int = ACTIVE_DAYS) -> It
     )
 
 
-def _compute(learners: list[User], now: datetime, report: WarmReport) -> dict[int, dict]:
-    """The chunk's dashboards; if the chunk fails, one by one, so a learner's bad data only
-    costs that learner's entry."""
+def _compute(
+    learners: list[User], now: datetime, versions: dict[int, dict[str, str]], report: WarmReport
+) -> dict[str, dict]:
+    """The chunk's entries (every section recomputed: the windows move with the clock); if
+    the chunk fails, one by one, so a learner's bad data only costs that learner's entries."""
     try:
-        return learner_dashboards(learners=learners, now=now)
+        return _from_sections(learners, now, versions, {})[1]
     except TRANSIENT_ERRORS:
         raise
     except Exception:
         logger.exception("Dashboard chunk failed; computing its learners one by one")
-    computed = {}
+    entries: dict[str, dict] = {}
     for learner in learners:
         try:
-            computed[learner.pk] = learner_dashboard(learner=learner, now=now)
+            entries.update(_from_sections([learner], now, versions, {})[1])
         except TRANSIENT_ERRORS:
             raise
         except Exception:
             logger.exception("Dashboard of learner %s failed", learner.pk)
             report.failed.append(learner.pk)
-    return computed
+    return entries
 
 
 def warm_dashboards(
@@ -328,13 +517,14 @@ def warm_dashboards(
     chunk_size: int = WARM_CHUNK,
     on_chunk: Callable[[WarmReport], None] | None = None,
 ) -> WarmReport:
-    """Compute the learners' dashboards in chunks and store them as the read path would.
+    """Compute the learners' dashboards in chunks and store them (and their sections) as
+    the read path would.
 
-    Each entry goes under the learner's version read before its data: a write committing
-    during the computation moves the version on, so the entry becomes unreachable instead
+    Each entry goes under the learner's versions read before its data: a write committing
+    during the computation moves a version on, so the entry becomes unreachable instead
     of stale. Inside a transaction nothing is stored (its writes may not commit), and an
     unreachable Redis stops the run (the reads compute without it). ``on_chunk`` gets the
-    running report after each chunk.
+    running report after each chunk; ``stored`` counts the dashboards stored.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1.")
@@ -343,18 +533,13 @@ def warm_dashboards(
         report.stopped = "inside a transaction"
         return report
     for chunk in chunked(learner_ids, chunk_size):
-        versions = learner_versions(chunk)
+        versions = learner_kind_versions(chunk)
         if versions is None:
             report.stopped = "Redis unreachable"
             logger.warning("Dashboard warm stopped: Redis unreachable")
             break
         learners = list(User.objects.select_related("profile").filter(pk__in=chunk).order_by("pk"))
-        computed = _compute(learners, now, report)
-        entries = {
-            _entry_key(learner.pk, versions[learner.pk]): _entry(learner, computed[learner.pk], now)
-            for learner in learners
-            if learner.pk in computed
-        }
+        entries = _compute(learners, now, versions, report)
         try:
             cache.set_many(entries, timeout=CACHE_TTL)
         except redis.exceptions.RedisError:
@@ -362,7 +547,7 @@ def warm_dashboards(
             logger.warning("Dashboard warm stopped: Redis unreachable")
             break
         report.learners += len(learners)
-        report.stored += len(entries)
+        report.stored += len(learners) - len([pk for pk in report.failed if pk in chunk])
         if on_chunk is not None:
             on_chunk(report)
     return report

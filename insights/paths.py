@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery, Sum
+from django.db.models.expressions import RawSQL
 
 from catalog.models import DIFFICULTY_RANK, Course, Lesson
 from insights.mastery import CONFIRMING, SkillMastery, answers_text
@@ -106,34 +107,61 @@ class _Catalog:
         return self.skill_names.get(slug, slug)
 
 
-def _load_catalog(*, shown: set[str]) -> _Catalog:
-    """Published courses with their skills and prerequisites (three queries), and the
-    lessons that could be skipped for the ``shown`` skill slugs (two more, none when no
-    skill is shown): a lesson is skippable only when every skill it teaches is shown."""
+def _any_of(ids: set[int]) -> RawSQL:
+    """``ids`` as one array parameter for ``__in``: thousands of course ids as an IN list
+    cost more to send than the rows they select."""
+    return RawSQL("SELECT unnest(%s::bigint[])", [sorted(ids)])
+
+
+def _courses_teaching(skills: set[str]) -> tuple[set[int], dict[int, list[int]]]:
+    """The published courses teaching any of ``skills`` and, transitively, the published
+    courses they build on, with the prerequisite edges among them: one query, plus one per
+    level of the prerequisite chain. A draft prerequisite cannot be taken; it does not
+    block the plan (nor is it followed)."""
+    ids = set(
+        Course.objects.published().filter(skills__slug__in=skills).values_list("id", flat=True)
+    )
+    prerequisites: dict[int, list[int]] = defaultdict(list)
+    frontier = set(ids)
+    while frontier:
+        found = set()
+        for course_id, required_id in (
+            Course.prerequisites.through.objects.filter(
+                from_course_id__in=_any_of(frontier), to_course__in=Course.objects.published()
+            )
+            .order_by("to_course_id")
+            .values_list("from_course_id", "to_course_id")
+        ):
+            prerequisites[course_id].append(required_id)
+            found.add(required_id)
+        frontier = found - ids
+        ids |= found
+    return ids, prerequisites
+
+
+def _load_catalog(*, shown: set[str], wanted: set[str]) -> _Catalog:
+    """The courses a plan for the ``wanted`` skill slugs can use (those teaching one and
+    their prerequisite closure, ``_courses_teaching``) with their skills, not the whole
+    catalogue: a plan only takes courses covering a gap and what they build on. Then the
+    lessons that could be skipped for the ``shown`` skill slugs (two more queries, none
+    when no skill is shown): a lesson is skippable only when every skill it teaches is
+    shown."""
+    ids, prerequisites = _courses_teaching(wanted)
     courses = {
         row["id"]: row
-        for row in Course.objects.published().values(
-            "id", "title", "slug", "difficulty", "estimated_hours"
-        )
+        for row in Course.objects.published()
+        .filter(pk__in=_any_of(ids))
+        .values("id", "title", "slug", "difficulty", "estimated_hours")
     }
     skills: dict[int, list[str]] = defaultdict(list)
     names: dict[str, str] = {}
     for course_id, slug, name in (
-        Course.skills.through.objects.filter(course_id__in=courses)
+        Course.skills.through.objects.filter(course_id__in=_any_of(set(courses)))
         .order_by("skill__name", "skill__slug")
         .values_list("course_id", "skill__slug", "skill__name")
     ):
         skills[course_id].append(slug)
         names[slug] = name
-    prerequisites: dict[int, list[int]] = defaultdict(list)
-    for course_id, required_id in (
-        Course.prerequisites.through.objects.filter(from_course_id__in=courses)
-        .order_by("to_course_id")
-        .values_list("from_course_id", "to_course_id")
-    ):
-        # A draft prerequisite cannot be taken; it does not block the plan.
-        if required_id in courses:
-            prerequisites[course_id].append(required_id)
     catalog = _Catalog(courses, skills, prerequisites, names)
     if shown:
         catalog.lessons = _skippable_lessons(catalog, shown)
@@ -302,7 +330,8 @@ def plan_learning_paths(
 ) -> dict[int, PathPlan | PathError]:
     """Plan each goal's path (by goal id): the plan, or the PathError saying why there is none.
 
-    Reads only, writes nothing. The catalogue is loaded once for all the goals, and the
+    Reads only, writes nothing. The catalogue is loaded once for all the goals (only the
+    courses that teach their target skills and what those build on), and the
     learners' skill levels (`levels`, by learner id, when the caller has them), targets and
     completed courses with one query each.
     """
@@ -329,7 +358,8 @@ def plan_learning_paths(
         for slug, level in levels[learner.pk].items()
         if level.mastery_at(now).state in CONFIRMING
     }
-    catalog = _load_catalog(shown=shown) if goals else None
+    wanted = {slug for own in targets.values() for slug, _ in own}
+    catalog = _load_catalog(shown=shown, wanted=wanted) if goals else None
     if catalog is not None:
         catalog.skill_names |= target_names
     plans: dict[int, PathPlan | PathError] = {}

@@ -7,7 +7,7 @@ learner skipped within `SKIP_COOLDOWN` are not suggested again.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -56,7 +56,7 @@ from learning.locks import (
     lock_graph,
 )
 from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
-from skillstudio.data_versions import learners_changed
+from skillstudio.data_versions import KINDS, RECOMMENDATIONS, learners_changed
 
 # Revision: a skill needs review below this mastery estimate, or, for a skill the model has
 # no answers for, below the struggling score (rules.STRUGGLING_BELOW); see _weak_evidence.
@@ -176,6 +176,7 @@ def next_lessons_for(
     limit: int = 3,
     skipped: dict[int, Skipped] | None = None,
     facts: dict[int, LockFacts] | None = None,
+    graphs: Callable[..., LockGraph] = lock_graph,
 ) -> dict[int, list[NextLesson]]:
     """Per learner and active enrollment, the first incomplete lesson in course order.
 
@@ -183,7 +184,8 @@ def next_lessons_for(
     that unlocks it comes instead, with a reason naming both; when nothing the learner
     can open unlocks it (only a skill check or a course challenge would), the course
     gets no card. Lessons already in progress come first. The catalogue is read once
-    for all the learners' courses.
+    for all the learners' courses, through ``graphs`` (``learning.locks.LockGraphs``
+    memoises it per catalogue version).
     """
     if skipped is None:
         skipped = recently_skipped_for(learner_ids=learner_ids, now=now)
@@ -201,21 +203,20 @@ def next_lessons_for(
     courses = {course_id for own in enrollments.values() for course_id in own}
     if not courses:
         return {learner_id: [] for learner_id in learner_ids}
-    graph = lock_graph(course_ids=courses)
+    graph = graphs(course_ids=courses)
     learners_with_courses = [learner_id for learner_id, own in enrollments.items() if own]
     if facts is None:
         facts = lock_facts_for(learner_ids=learners_with_courses, now=now)
-    in_progress: dict[int, set[int]] = defaultdict(set)
-    for learner_id, lesson_id in LessonProgress.objects.filter(
-        learner_id__in=learners_with_courses, status=LessonProgress.Status.IN_PROGRESS
-    ).values_list("learner_id", "lesson_id"):
-        in_progress[learner_id].add(lesson_id)
+    # Opened and not completed: the lessons in progress, from the rows the facts read.
+    in_progress = {
+        learner_id: own.opened_lessons - own.completed_lessons for learner_id, own in facts.items()
+    }
     return {
         learner_id: _next_lessons(
             enrollments[learner_id],
             graph,
             facts.get(learner_id, LockFacts()),
-            in_progress[learner_id],
+            in_progress.get(learner_id, set()),
             skipped[learner_id],
         )[:limit]
         for learner_id in learner_ids
@@ -424,6 +425,7 @@ def revision_lessons_for(
     levels: dict[int, dict[str, SkillLevel]] | None = None,
     skipped: dict[int, Skipped] | None = None,
     facts: dict[int, LockFacts] | None = None,
+    graphs: Callable[..., LockGraph] = lock_graph,
 ) -> dict[int, list[RevisionItem]]:
     """Lessons to review for weak skills, most urgent first (spaced revision), per learner.
 
@@ -465,7 +467,7 @@ def revision_lessons_for(
         )
     )
     candidates = _revision_candidates(wanted=wanted, per_skill=per_skill)
-    graph = lock_graph(
+    graph = graphs(
         course_ids={row["course_id"] for rows in candidates.values() for row in rows},
         transitive=False,
     )
@@ -493,7 +495,7 @@ def revision_lessons_for(
             key=lambda slug, own=needs[learner_id]: (-own[slug][0], slug),
         )[:FALLBACK_SKILLS]
     near = _lessons_near({s for own in lacking.values() for s in own}, limit=per_skill)
-    near_graph = lock_graph(
+    near_graph = graphs(
         course_ids={row["course_id"] for rows in near.values() for row in rows}, transitive=False
     )
     result = {}
@@ -1142,7 +1144,9 @@ def recommendations_refresh(
                 "updated_at": "timestamptz",
             },
         )
-        learners_changed(ids)
+        # Recommendation rows (the profile's struggle and refresh time are shown nowhere
+        # the kinds are read); a caller's own profile columns may be anything.
+        learners_changed(ids, kinds=KINDS if profile_columns else [RECOMMENDATIONS])
     return done
 
 
@@ -1172,6 +1176,6 @@ def recommendation_act(
         row.status = ACTIONS[action]
         row.acted_at = now
         row.save(update_fields=["status", "acted_at", "updated_at"])
-        learners_changed([row.learner_id])
+        learners_changed([row.learner_id], kinds=[RECOMMENDATIONS])
         xapi.xapi_queue(learner_id=row.learner_id, recommendation_ids=[row.pk])
     return row

@@ -25,7 +25,7 @@ from insights.mastery import SkillMastery, describe
 from insights.models import DropoutRisk, InstructorMessage, LearnerSkillState, Recommendation
 from insights.skills import BLANK_RESPONSE
 from learning.models import Enrollment
-from skillstudio.data_versions import learner_version
+from skillstudio.data_versions import OTHER, learner_kind_versions
 
 # Scores used for revision and struggling topics come from the learner's latest answers
 # on each skill, so an old bad week stops counting once they have answered this many again.
@@ -293,11 +293,14 @@ def unread_instructor_messages(*, learner: User) -> list[MessageCard]:
     """The learner's unread instructor messages, newest first (one query, none when cached).
 
     Like the dashboard cache: not read or filled inside a transaction, and Redis being
-    unreachable only costs the query."""
+    unreachable only costs the query. Keyed on the learner's "other" data version (and the
+    catalogue's, for the course titles): sending or reading a message moves every kind on,
+    studying (events, lessons, quizzes) does not touch messages."""
     in_transaction = transaction.get_connection().in_atomic_block
-    version = None if in_transaction else learner_version(learner.pk)
-    if version is None:
+    versions = None if in_transaction else learner_kind_versions([learner.pk])
+    if versions is None:
         return _unread_cards(learner)
+    version = versions[learner.pk][OTHER]
     key = f"instructor-messages:{learner.pk}:{version}"
     try:
         cached = cache.get(key)

@@ -37,7 +37,7 @@ from insights import bkt
 from insights.mastery import NOT_ASSESSED_MASTERY, SkillMastery, describe, level_from_mastery
 from insights.models import LearnerSkillState, MLModel
 from learning.models import GoalSkill, LearningGoal
-from skillstudio.data_versions import learners_changed
+from skillstudio.data_versions import QUIZ, learners_changed
 
 MODEL_NAME = "skill_model"
 DEFAULT_GAP_LEVEL = 5
@@ -401,7 +401,8 @@ def process_attempt(*, attempt: AssessmentAttempt, now: datetime) -> SkillUpdate
             locked.skill_breakdown = breakdown
             locked.skills_processed_at = now
             locked.save(update_fields=["skill_breakdown", "skills_processed_at", "updated_at"])
-            learners_changed([locked.learner_id])
+            # Skill states and the profile's mirror of their levels: quiz data.
+            learners_changed([locked.learner_id], kinds=[QUIZ])
         # Skills whose questions were all left blank stay unassessed: no level, no gap.
         skill_levels = {
             slug: e["level_after"]

@@ -28,7 +28,7 @@ from assessments.selectors import assessments_visible_to
 from catalog.selectors import courses_visible_to, lessons_visible_to
 from learning import xapi
 from learning.models import LearnerEvent
-from skillstudio.data_versions import learners_changed
+from skillstudio.data_versions import ACTIVITY, learners_changed
 
 MAX_EVENTS = 500
 MAX_DATA_BYTES = 4096
@@ -293,7 +293,7 @@ def ingest_events(*, learner, events: list[dict], now: datetime) -> IngestResult
     with transaction.atomic():
         result.stored = _insert(learner, fresh, now=now)
         if result.stored:
-            learners_changed([learner.pk])
+            learners_changed([learner.pk], kinds=[ACTIVITY])  # events only
             xapi.xapi_queue(learner_id=learner.pk, events=fresh)
     # Rows that lost a race with a concurrent request carrying the same events.
     result.duplicates += len(fresh) - result.stored

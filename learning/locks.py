@@ -23,9 +23,13 @@ are plain Python.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.urls import reverse
@@ -158,10 +162,82 @@ class LockGraph:
     skill_slugs: dict[int, str] = field(default_factory=dict)
 
 
-def lock_graph(*, course_ids: Iterable[int], transitive: bool = True) -> LockGraph:
+def _course_rows(ids: set[int]) -> dict[int, tuple[tuple, list[tuple]]]:
+    """Per course of ``ids``: its row (id, title, slug, published, skill ids, prerequisite
+    course ids) and its lessons' rows (id, title, course id, module order, order, minutes,
+    skill ids, prerequisite lesson ids, the courses those live in), in two queries."""
+    found: dict[int, tuple[tuple, list[tuple]]] = {}
+    for row in (
+        Course.objects.filter(pk__in=ids)
+        .annotate(
+            skill_ids=ArrayAgg("skills__id", distinct=True),
+            prerequisite_ids=ArrayAgg("prerequisites__id", distinct=True),
+        )
+        .values("id", "title", "slug", "status", "skill_ids", "prerequisite_ids")
+    ):
+        course = (
+            row["id"],
+            row["title"],
+            row["slug"],
+            row["status"] == Course.Status.PUBLISHED,
+            tuple(s for s in row["skill_ids"] or [] if s is not None),
+            tuple(c for c in row["prerequisite_ids"] or [] if c is not None),
+        )
+        found[row["id"]] = (course, [])
+    for row in (
+        Lesson.objects.filter(module__course_id__in=ids)
+        .order_by("module__order", "order", "id")
+        .annotate(
+            skill_ids=ArrayAgg("skills__id", distinct=True),
+            prerequisite_ids=ArrayAgg("prerequisites__id", distinct=True),
+            prerequisite_courses=ArrayAgg("prerequisites__module__course_id", distinct=True),
+        )
+        .values(
+            "id",
+            "title",
+            "module__course_id",
+            "module__order",
+            "order",
+            "estimated_minutes",
+            "skill_ids",
+            "prerequisite_ids",
+            "prerequisite_courses",
+        )
+    ):
+        found[row["module__course_id"]][1].append(
+            (
+                row["id"],
+                row["title"],
+                row["module__course_id"],
+                row["module__order"],
+                row["order"],
+                row["estimated_minutes"],
+                tuple(s for s in row["skill_ids"] or [] if s is not None),
+                tuple(p for p in row["prerequisite_ids"] or [] if p is not None),
+                tuple(c for c in row["prerequisite_courses"] or [] if c is not None),
+            )
+        )
+    return found
+
+
+def _skill_names(ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Per skill id: its name and slug."""
+    return {
+        pk: (name, slug)
+        for pk, name, slug in Skill.objects.filter(pk__in=ids).values_list("pk", "name", "slug")
+    }
+
+
+def lock_graph(
+    *,
+    course_ids: Iterable[int],
+    transitive: bool = True,
+    rows: Callable[[set[int]], dict[int, tuple[tuple, list[tuple]]]] = _course_rows,
+    names: Callable[[set[int]], dict[int, tuple[str, str]]] = _skill_names,
+) -> LockGraph:
     """These courses with every lesson, and the courses they build on (through course or
     lesson prerequisites): two queries per level of the prerequisite chain, and one for
-    the skill names.
+    the skill names (``rows`` and ``names`` read them; ``LockGraphs`` memoises them).
 
     ``transitive=False`` stops after the direct prerequisites: enough to tell whether a
     lesson of these courses is locked and why (the outline, the services); the
@@ -172,73 +248,85 @@ def lock_graph(*, course_ids: Iterable[int], transitive: bool = True) -> LockGra
     depth = 0
     while frontier and (transitive or depth < 2):
         depth += 1
-        for row in (
-            Course.objects.filter(pk__in=frontier)
-            .annotate(
-                skill_ids=ArrayAgg("skills__id", distinct=True),
-                prerequisite_ids=ArrayAgg("prerequisites__id", distinct=True),
-            )
-            .values("id", "title", "slug", "status", "skill_ids", "prerequisite_ids")
-        ):
-            graph.courses[row["id"]] = CourseNode(
-                row["id"],
-                row["title"],
-                row["slug"],
-                row["status"] == Course.Status.PUBLISHED,
-                [s for s in row["skill_ids"] or [] if s is not None],
-                [c for c in row["prerequisite_ids"] or [] if c is not None],
-            )
+        lessons: list[tuple] = []
+        for course_id, (course, own) in rows(frontier).items():
+            graph.courses[course_id] = CourseNode(*course[:4], list(course[4]), list(course[5]))
+            lessons.extend(own)
         elsewhere: set[int] = set()
-        for row in (
-            Lesson.objects.filter(module__course_id__in=frontier)
-            .order_by("module__order", "order", "id")
-            .annotate(
-                skill_ids=ArrayAgg("skills__id", distinct=True),
-                prerequisite_ids=ArrayAgg("prerequisites__id", distinct=True),
-                prerequisite_courses=ArrayAgg("prerequisites__module__course_id", distinct=True),
-            )
-            .values(
-                "id",
-                "title",
-                "module__course_id",
-                "module__order",
-                "order",
-                "estimated_minutes",
-                "skill_ids",
-                "prerequisite_ids",
-                "prerequisite_courses",
-            )
-        ):
-            node = LessonNode(
-                row["id"],
-                row["title"],
-                row["module__course_id"],
-                row["module__order"],
-                row["order"],
-                row["estimated_minutes"],
-                [s for s in row["skill_ids"] or [] if s is not None],
-                [p for p in row["prerequisite_ids"] or [] if p is not None],
-            )
+        # Every lesson of the level in (module order, order, id), as one query reads them.
+        for row in sorted(lessons, key=lambda row: (row[3], row[4], row[0])):
+            node = LessonNode(*row[:6], list(row[6]), list(row[7]))
             graph.lessons[node.id] = node
             graph.courses[node.course_id].lessons.append(node.id)
-            elsewhere |= {c for c in row["prerequisite_courses"] or [] if c is not None}
+            elsewhere |= set(row[8])
         elsewhere |= {r for c in graph.courses.values() for r in c.prerequisites}
         frontier = elsewhere - set(graph.courses)
-    _tidy(graph)
+    _tidy(graph, names)
     return graph
 
 
-def _tidy(graph: LockGraph) -> None:
-    """Skill names (one query); skills by name, prerequisites in a stable reading order.
+# The catalogue rows behind lock graphs, memoised per process for readers that know the
+# catalogue's data version (skillstudio.data_versions; the dashboard): a course's rows
+# depend on the catalogue only, so the version and the course id name them exactly, and a
+# catalogue write (which moves the version on) makes every memoised row unreachable.
+# Bounded in number and in age (a catalogue write that lost its version bump to a Redis
+# outage shows within MEMO_TTL, as the dashboards' own entries do).
+MEMO_SIZE = 20_000
+MEMO_TTL = 600.0
+_memo: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+class LockGraphs:
+    """``lock_graph`` whose catalogue rows (courses, lessons, skill names) are memoised in
+    this process for one catalogue version; with no version (the caller could not read it,
+    or is inside a transaction) every call reads."""
+
+    def __init__(self, catalog_version: str | None) -> None:
+        self.catalog_version = catalog_version
+
+    def __call__(self, *, course_ids: Iterable[int], transitive: bool = True) -> LockGraph:
+        if self.catalog_version is None:
+            return lock_graph(course_ids=course_ids, transitive=transitive)
+        return lock_graph(
+            course_ids=course_ids,
+            transitive=transitive,
+            rows=lambda ids: self._memoised("course", ids, _course_rows),
+            names=lambda ids: self._memoised("skill", ids, _skill_names),
+        )
+
+    def _memoised(self, kind: str, ids: set[int], read: Callable[[set[int]], dict]) -> dict:
+        now = time.monotonic()
+        found, missing = {}, set()
+        with _memo_lock:
+            for pk in ids:
+                key = (self.catalog_version, kind, pk)
+                entry = _memo.get(key)
+                if entry is not None and now - entry[0] < MEMO_TTL:
+                    _memo.move_to_end(key)
+                    found[pk] = entry[1]
+                else:
+                    missing.add(pk)
+        if missing:
+            fresh = read(missing)
+            found.update(fresh)
+            with _memo_lock:
+                for pk, value in fresh.items():
+                    _memo[(self.catalog_version, kind, pk)] = (now, value)
+                while len(_memo) > MEMO_SIZE:
+                    _memo.popitem(last=False)
+        return found
+
+
+def _tidy(graph: LockGraph, names: Callable[[set[int]], dict[int, tuple[str, str]]]) -> None:
+    """Skill names and slugs (one query); skills by name, prerequisites in a stable reading order.
 
     Prerequisites outside the loaded graph (beyond a non-transitive load) are dropped.
     """
     skill_ids = {s for c in graph.courses.values() for s in c.skill_ids}
     skill_ids |= {s for lesson in graph.lessons.values() for s in lesson.skill_ids}
     if skill_ids:
-        for pk, name, slug in Skill.objects.filter(pk__in=skill_ids).values_list(
-            "pk", "name", "slug"
-        ):
+        for pk, (name, slug) in names(skill_ids).items():
             graph.skill_names[pk] = name
             graph.skill_slugs[pk] = slug
 

@@ -22,7 +22,7 @@ from catalog.selectors import SKILL_SLUG
 from learning import xapi
 from learning.locks import Blocker, course_blockers, lesson_blockers, lock_facts, lock_graph
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
-from skillstudio.data_versions import learners_changed
+from skillstudio.data_versions import PROGRESS, learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
 MAX_WEEKLY_HOURS = Decimal("80")
@@ -284,7 +284,7 @@ def lesson_start(*, learner, lesson: Lesson, now: datetime) -> LessonProgress:
         if enrolled:
             _learner_follow_up(learner.pk)
         elif started:
-            learners_changed([learner.pk])
+            learners_changed([learner.pk], kinds=[PROGRESS])
     return progress
 
 
@@ -311,7 +311,7 @@ def enrollment_refresh_progress(*, learner, course: Course, now: datetime) -> En
         enrollment.completed_at = now
         fields += ["status", "completed_at"]
     enrollment.save(update_fields=fields)
-    learners_changed([learner.pk])
+    learners_changed([learner.pk], kinds=[PROGRESS])
     return enrollment
 
 
@@ -400,5 +400,5 @@ def lesson_position_update(
             updated_at=now,
         )
         progress.refresh_from_db()
-        learners_changed([learner.pk])
+        learners_changed([learner.pk], kinds=[PROGRESS])
     return progress

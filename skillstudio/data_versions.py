@@ -8,6 +8,13 @@ Every write path calls ``learners_changed`` / ``catalog_changed`` inside its tra
 the bump happens after commit, so a reader can never cache data from before a commit
 under the version that follows it. A rolled-back write bumps nothing.
 
+A learner's data has several kinds (``KINDS``), each with its own version, so a reader
+that only depends on some kinds (a dashboard section) is not invalidated by a write to
+another: an events batch moves ``ACTIVITY`` only, a lesson completion ``PROGRESS``, a quiz
+``QUIZ``, a recommendation refresh ``RECOMMENDATIONS``. A write that does not say which
+kinds it changed moves every kind on (the safe default); ``learner_versions`` combines
+every kind, so a reader of "anything about the learner" sees every write.
+
 Versions live in the Django cache (Redis). When Redis is unreachable, ``learner_version``
 returns None and callers skip their cache; a bump lost to an outage leaves an entry stale
 for at most its TTL, which is why cached entries keep short TTLs.
@@ -31,8 +38,22 @@ CATALOG_KEY = "data-version:catalog"
 VERSION_TTL = 7 * 24 * 3600
 
 
-def _learner_key(learner_id: int) -> str:
-    return f"data-version:learner:{learner_id}"
+# The kinds of a learner's data, by the rows behind them.
+ACTIVITY = "activity"  # learner events (and their rollups)
+PROGRESS = "progress"  # lesson progress and enrollments
+QUIZ = "quiz"  # attempts, answers, skill states and the profile's skill levels
+RECOMMENDATIONS = "recommendations"  # recommendation rows (cards, skips)
+OTHER = "other"  # everything else: goals, paths, the profile, messages
+KINDS = (ACTIVITY, PROGRESS, QUIZ, RECOMMENDATIONS, OTHER)
+
+
+def _learner_key(learner_id: int, kind: str) -> str:
+    return f"data-version:learner:{learner_id}:{kind}"
+
+
+def learner_version_keys(learner_id: int) -> list[str]:
+    """The cache keys of every kind of one learner's version (erasure drops them)."""
+    return [_learner_key(learner_id, kind) for kind in KINDS]
 
 
 def _bump(keys: list[str]) -> None:
@@ -42,9 +63,14 @@ def _bump(keys: list[str]) -> None:
         logger.warning("Could not bump %d data version(s): Redis unreachable", len(keys))
 
 
-def learners_changed(learner_ids: Iterable[int]) -> None:
-    """Move these learners' versions on once the current transaction commits."""
-    keys = sorted({_learner_key(pk) for pk in learner_ids})
+def learners_changed(learner_ids: Iterable[int], *, kinds: Iterable[str] = KINDS) -> None:
+    """Move these learners' versions of ``kinds`` (default: every kind) on once the current
+    transaction commits."""
+    kinds = tuple(kinds)
+    unknown = set(kinds) - set(KINDS)
+    if unknown or not kinds:
+        raise ValueError(f"Unknown data kinds: {sorted(unknown) or 'none given'}")
+    keys = sorted({_learner_key(pk, kind) for pk in learner_ids for kind in kinds})
     if keys:
         transaction.on_commit(lambda: _bump(keys))
 
@@ -77,11 +103,11 @@ def catalog_changed() -> None:
     transaction.on_commit(_CatalogBump())
 
 
-def learner_versions(learner_ids: Iterable[int]) -> dict[int, str] | None:
-    """Each learner's token (their own data and the catalogue), read in one round trip;
-    None if Redis is down."""
-    keys = {pk: _learner_key(pk) for pk in learner_ids}
-    wanted = [*keys.values(), CATALOG_KEY]
+def learner_kind_versions(learner_ids: Iterable[int]) -> dict[int, dict[str, str]] | None:
+    """Each learner's token per kind (that kind of their data and the catalogue), read in
+    one round trip; None if Redis is down."""
+    keys = {pk: {kind: _learner_key(pk, kind) for kind in KINDS} for pk in learner_ids}
+    wanted = [key for own in keys.values() for key in own.values()] + [CATALOG_KEY]
     try:
         values = cache.get_many(wanted)
         for key in wanted:
@@ -91,7 +117,32 @@ def learner_versions(learner_ids: Iterable[int]) -> dict[int, str] | None:
                 values[key] = cache.get(key)
     except redis.exceptions.RedisError:
         return None
-    return {pk: f"{values[key]}.{values[CATALOG_KEY]}" for pk, key in keys.items()}
+    catalog = values[CATALOG_KEY]
+    return {
+        pk: {kind: f"{values[key]}.{catalog}" for kind, key in own.items()}
+        for pk, own in keys.items()
+    }
+
+
+def combined_version(kind_versions: dict[str, str], kinds: Iterable[str] = KINDS) -> str:
+    """One token for these kinds of one learner's data (and the catalogue): it changes
+    whenever any of them does."""
+    tokens = [kind_versions[kind].split(".")[0] for kind in kinds]
+    return f"{'-'.join(tokens)}.{catalog_version_of(kind_versions)}"
+
+
+def catalog_version_of(kind_versions: dict[str, str]) -> str:
+    """The catalogue's token inside one learner's versions (``learner_kind_versions``)."""
+    return kind_versions[KINDS[0]].split(".")[1]
+
+
+def learner_versions(learner_ids: Iterable[int]) -> dict[int, str] | None:
+    """Each learner's token for all of their data and the catalogue, read in one round
+    trip; None if Redis is down."""
+    versions = learner_kind_versions(learner_ids)
+    if versions is None:
+        return None
+    return {pk: combined_version(own) for pk, own in versions.items()}
 
 
 def learner_version(learner_id: int) -> str | None:

@@ -30,16 +30,24 @@ from catalog.models import Course, Lesson, Skill
 from catalog.services import courses_unpublish
 from catalog.tests.admin_forms import admin_form_data
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
-from insights.dashboard import CACHE_HEADER, cached_learner_dashboard, learner_dashboard
+from insights import dashboard
+from insights.dashboard import (
+    CACHE_HEADER,
+    SECTIONS,
+    cached_learner_dashboard,
+    learner_dashboard,
+)
 from insights.ml import registry
 from insights.ml.dropout import score_active_enrollments, train_dropout
-from insights.models import Recommendation
+from insights.models import InstructorMessage, Recommendation
 from insights.paths import generate_learning_path
 from insights.recommendations import (
     RECOMMENDATION_TTL,
     recommendation_act,
     refresh_recommendations,
 )
+from insights.selectors import unread_instructor_messages
+from insights.services import instructor_message_read
 from insights.skills import recompute_learner_skills
 from insights.tests.factories import LearnerSkillStateFactory
 from insights.tests.helpers import NOW
@@ -61,6 +69,7 @@ from learning.tests.factories import (
     LearnerEventFactory,
     LearningGoalFactory,
 )
+from skillstudio.data_versions import ACTIVITY, PROGRESS, QUIZ, RECOMMENDATIONS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -363,13 +372,14 @@ def _api_get(client, learner: User):
 
 
 def test_a_warm_api_dashboard_runs_only_the_authentication_query(
-    client, world, django_assert_num_queries
+    client, world, django_assert_num_queries, django_assert_max_num_queries
 ):
     learner = fresh(world.learner)
     with CaptureQueriesContext(connection) as computed:
         learner_dashboard(learner=learner, now=NOW)
-    # Cold: the user lookup for the token, then exactly the dashboard's own queries.
-    with django_assert_num_queries(1 + len(computed)):
+    # Cold: the user lookup for the token, then at most the dashboard's own queries (the
+    # cached path reads catalogue rows its two lock graphs share once: LockGraphs).
+    with django_assert_max_num_queries(1 + len(computed)):
         cold = _api_get(client, world.learner)
     assert cold[CACHE_HEADER] == "miss"
 
@@ -451,3 +461,145 @@ def test_dropout_support_recommendations_show_on_the_dashboard(tmp_path, learner
     assert [(card["kind"], card["title"]) for card in after["recommendations"]] == [
         ("support", "Python Basics")
     ]
+
+
+# ---------------------------------------------------------------- sections after a write
+# Each write kind moves only its own data kinds on (skillstudio.data_versions), so the
+# read right after it reuses the cached sections of the other kinds. For each kind: the
+# read is a miss, it equals a from-scratch build (no stale section), exactly the sections
+# reading the written kind were recomputed, and it costs fewer queries than a cold build.
+
+
+def _lesson_complete(world, _) -> None:
+    lesson_complete(learner=world.learner, lesson=world.lessons[0], now=NOW)
+
+
+def _recommendation_skip(world, _) -> None:
+    card = Recommendation.objects.filter(learner=world.learner, status="active").first()
+    recommendation_act(recommendation=card, action="skipped", now=NOW)
+
+
+def _reading(*kinds: str) -> set[str]:
+    return {name for name, read in SECTIONS.items() if set(read) & set(kinds)}
+
+
+# name: (prepare before the cache is warmed, the write, the kinds it moves, the most
+# queries of the read after it; a cold read makes more, see below). The lock graphs the warm read
+# loaded are memoised for the catalogue's version (learning.locks.LockGraphs).
+WRITES = {
+    # sessions, histograms, streak
+    "events batch": (_nothing, _heartbeats, [ACTIVITY], 3),
+    # lessons, streak, paces (paths, enrollments), facts (3), next-up (active
+    # enrollments), revision (goal skills, lessons studied, candidates)
+    "lesson completion": (_nothing, _lesson_complete, [PROGRESS], 11),
+    # levels, scores, quizzes, streak, difficulty, facts (3), next-up (active
+    # enrollments), revision (goal skills, lessons studied, candidates; the lock graph of
+    # courses it had not needed before)
+    "quiz": (_open_attempt, _attempt_submit, [QUIZ], 11),
+    # skipped, cards, next-up (active enrollments), revision (goal skills, lessons
+    # studied, candidates)
+    "recommendation refresh": (
+        _complete_behind_the_engines_back,
+        _recommendations_refresh,
+        [RECOMMENDATIONS],
+        6,
+    ),
+    "recommendation skipped": (_nothing, _recommendation_skip, [RECOMMENDATIONS], 6),
+}
+
+
+@pytest.fixture
+def computed_sections(monkeypatch):
+    """The names of the sections computed, in order (the real computation runs)."""
+    names: list[str] = []
+    compute = dashboard._Gathering._section
+
+    def recorded(self, name, learners):
+        names.append(name)
+        return compute(self, name, learners)
+
+    monkeypatch.setattr(dashboard._Gathering, "_section", recorded)
+    return names
+
+
+@pytest.mark.parametrize(
+    ("prepare", "write", "kinds", "queries"), list(WRITES.values()), ids=list(WRITES)
+)
+def test_the_read_after_a_write_recomputes_only_its_sections_and_is_not_stale(
+    world, prepare, write, kinds, queries, computed_sections, django_assert_max_num_queries
+):
+    prepared = prepare(world)
+    before = warm(world.learner)
+    write(world, prepared)
+    learner = fresh(world.learner)
+    learner.profile  # noqa: B018 - as the request's user would have it loaded
+    computed_sections.clear()
+
+    with django_assert_max_num_queries(queries):
+        data, hit = cached_learner_dashboard(learner=learner, now=NOW)
+
+    assert not hit
+    assert set(computed_sections) == _reading(*kinds)
+    assert data == learner_dashboard(learner=fresh(world.learner), now=NOW)
+    assert data != before or write is _recommendation_skip
+
+
+def test_a_cold_build_computes_every_section_once(world, computed_sections):
+    learner = fresh(world.learner)
+    with CaptureQueriesContext(connection) as cold:
+        cached_learner_dashboard(learner=learner, now=NOW)
+    assert sorted(computed_sections) == sorted(SECTIONS)
+    # Every after-write read above costs less than this.
+    assert len(cold) > max(queries for *_, queries in WRITES.values())
+
+
+def test_page_and_api_show_the_same_figures_after_a_write(client, world):
+    warm(world.learner)
+    _heartbeats(world, None)
+    _lesson_complete(world, None)
+    client.force_login(world.learner)
+    page = client.get(reverse("learning:dashboard"))
+    token = AccessToken.for_user(world.learner)
+    api = client.get(reverse("api-v1:ai-dashboard"), HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert page.status_code == api.status_code == 200
+    assert page[CACHE_HEADER] == "miss"
+    assert api[CACHE_HEADER] == "hit"
+    assert page.context["dash"] == api.json()
+    assert [n["title"] for n in api.json()["recommended_next_lessons"]] == ["Lesson 2"]
+
+
+def test_sections_cached_before_local_midnight_are_not_reused_after_it(world, computed_sections):
+    warm(world.learner)
+    _heartbeats(world, None)
+    computed_sections.clear()
+    tomorrow = NOW + timedelta(days=1)
+
+    data, hit = cached_learner_dashboard(learner=fresh(world.learner), now=tomorrow)
+
+    assert not hit
+    assert sorted(computed_sections) == sorted(SECTIONS)
+    assert data == learner_dashboard(learner=fresh(world.learner), now=tomorrow)
+
+
+def test_unread_messages_stay_cached_through_study_and_move_when_read(
+    world, instructor, django_assert_num_queries
+):
+    message = InstructorMessage.objects.create(
+        learner=world.learner,
+        sender=instructor,
+        course=world.course,
+        body="Need a hand?",
+        created_at=NOW,
+    )
+    assert [card.body for card in unread_instructor_messages(learner=world.learner)] == [
+        "Need a hand?"
+    ]
+
+    _heartbeats(world, None)  # studying does not touch messages: still cached
+    with django_assert_num_queries(0):
+        cards = unread_instructor_messages(learner=world.learner)
+    assert [card.body for card in cards] == ["Need a hand?"]
+
+    instructor_message_read(message=message, now=NOW)
+    assert unread_instructor_messages(learner=world.learner) == []

@@ -77,15 +77,15 @@ def test_warmed_dashboards_are_served_from_the_cache(course_lessons):
 
 def test_a_write_during_the_warm_makes_its_entry_unreachable_not_stale(course_lessons, monkeypatch):
     learner = enrolled(course_lessons)
-    compute = dashboard.learner_dashboards
+    compute = dashboard._from_sections
 
-    def write_while_computing(**kwargs):
-        data = compute(**kwargs)
+    def write_while_computing(*args):
+        data = compute(*args)
         # Committed after the warm read the version and computed, before it stores.
         lesson_complete(learner=fresh(learner), lesson=course_lessons[0], now=NOW)
         return data
 
-    monkeypatch.setattr(dashboard, "learner_dashboards", write_while_computing)
+    monkeypatch.setattr(dashboard, "_from_sections", write_while_computing)
     assert warm_dashboards(learner_ids=[learner.pk], now=NOW).stored == 1
     monkeypatch.undo()
 

@@ -9,6 +9,7 @@ from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory,
 from insights.models import LearningPathSnapshot
 from insights.paths import (
     PathError,
+    _courses_teaching,
     generate_learning_path,
     path_diff,
     path_payload,
@@ -398,3 +399,37 @@ def test_lessons_whose_skills_the_learner_showed_are_skipped_inside_a_kept_cours
     # so it is judged by the course's (Flask not shown): kept.
     assert item.estimated_hours == 16.0
     assert plan.metadata["total_hours"] == 16.0
+
+
+def test_a_plan_reads_only_the_courses_of_its_skills_and_their_prerequisites(
+    learner, skills, chain, django_assert_max_num_queries
+):
+    basics, flask, apis = chain
+    goal = goal_for(learner, {skills["rest_api"]: 7})
+    # Catalogue the goal does not need: other skills, with a prerequisite chain of their own,
+    # and a course that builds on one of the chain's (it teaches no goal skill).
+    other = SkillFactory(slug="cooking", name="Cooking")
+    previous = None
+    for number in range(5):
+        previous = CourseFactory(
+            title=f"Cooking {number}",
+            skills=[other],
+            prerequisites=[previous] if previous else [],
+        )
+    CourseFactory(title="Flask cookbook", skills=[other], prerequisites=[flask])
+    draft_base = CourseFactory(title="Draft base", status=Course.Status.DRAFT)
+    apis.prerequisites.add(draft_base)  # a draft prerequisite is neither planned nor followed
+
+    # goal, learner, levels, targets, completed, courses teaching the goal's skills, the
+    # prerequisites level by level (Flask Web, Python Basics, none left), courses, skills;
+    # no lesson query: the learner has shown no skill.
+    with django_assert_max_num_queries(10):
+        plan = plan_learning_path(goal=goal, now=NOW)
+
+    assert [item.title for item in plan.items] == [
+        "Python Basics",
+        "Flask Web",
+        "Web APIs with Flask",
+    ]
+    ids, _ = _courses_teaching({"rest_api"})
+    assert ids == {basics.pk, flask.pk, apis.pk}

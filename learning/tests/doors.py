@@ -27,7 +27,7 @@ from django.core.cache import cache
 from django.db import models
 
 from accounts.models import User
-from skillstudio.data_versions import CATALOG_KEY, _learner_key
+from skillstudio.data_versions import CATALOG_KEY, learner_version_keys
 from skillstudio.jobs import send_job
 
 # Learner-owned rows reached through another learner-owned row.
@@ -101,7 +101,8 @@ def learner_rows(learner: User) -> dict[str, list]:
 
 
 def _versions(learner: User) -> dict[str, Any]:
-    return {"learner": cache.get(_learner_key(learner.pk)), "catalog": cache.get(CATALOG_KEY)}
+    kinds = cache.get_many(learner_version_keys(learner.pk))
+    return {"learner": sorted(kinds.items()), "catalog": cache.get(CATALOG_KEY)}
 
 
 @dataclass

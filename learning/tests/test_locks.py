@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.tests.factories import LearnerSkillStateFactory
+from learning.locks import LockGraphs
 from learning.models import Enrollment, LessonProgress
 from learning.selectors import course_outline
 from learning.services import enrollment_create, lesson_complete, lesson_start
@@ -294,3 +295,25 @@ def test_a_started_lesson_stays_open_when_the_skill_that_opened_it_fades(learner
     )
     # A lesson never opened is locked again by the faded prerequisite.
     assert outline.modules[0].lessons[1].locked
+
+
+@pytest.mark.django_db
+def test_lock_graphs_are_read_once_per_catalogue_version(
+    catalogue, django_assert_num_queries, django_assert_max_num_queries
+):
+    web = catalogue["web"]
+    graphs = LockGraphs("catalogue-1")
+    # Two levels of the chain (2 queries each) and the skill names.
+    with django_assert_max_num_queries(5):
+        first = graphs(course_ids=[web.pk])
+    with django_assert_num_queries(0):
+        again = LockGraphs("catalogue-1")(course_ids={web.pk})
+    assert again == first  # the same graph, from the memoised rows
+    assert set(first.courses) == {web.pk, catalogue["fundamentals"].pk}
+
+    web.title = "Flask Web Apps, 2nd edition"
+    web.save()
+    # A catalogue write moves the version on: the next version's graph is read afresh,
+    # and a caller without a version (inside a transaction) always reads.
+    assert LockGraphs("catalogue-2")(course_ids=[web.pk]).courses[web.pk].title.endswith("edition")
+    assert LockGraphs(None)(course_ids=[web.pk]) is not LockGraphs(None)(course_ids=[web.pk])

@@ -52,7 +52,7 @@ def test_redis_down_gives_no_version_and_a_lost_bump_is_logged(monkeypatch, capl
     assert data_versions.learner_version(1) is None
     with transaction.atomic():
         data_versions.learners_changed([1])
-    assert "Could not bump 1 data version(s)" in caplog.text
+    assert "Could not bump 5 data version(s)" in caplog.text  # one per kind
 
 
 @pytest.mark.django_db(transaction=True)
@@ -64,3 +64,36 @@ def test_versions_read_together_match_one_by_one_and_move_per_learner():
     after = data_versions.learner_versions([1, 2, 3])
     assert (after[1], after[3]) == (together[1], together[3])
     assert after[2] != together[2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_of_one_kind_moves_that_kind_and_the_combined_version_only():
+    before = data_versions.learner_kind_versions([1])[1]
+    combined = data_versions.learner_version(1)
+
+    data_versions.learners_changed([1], kinds=[data_versions.ACTIVITY])
+
+    after = data_versions.learner_kind_versions([1])[1]
+    assert after[data_versions.ACTIVITY] != before[data_versions.ACTIVITY]
+    assert {k: v for k, v in after.items() if k != data_versions.ACTIVITY} == {
+        k: v for k, v in before.items() if k != data_versions.ACTIVITY
+    }
+    assert data_versions.learner_version(1) != combined  # "anything about the learner" moved
+    # A reader of the other kinds only is not invalidated.
+    others = [kind for kind in data_versions.KINDS if kind != data_versions.ACTIVITY]
+    assert data_versions.combined_version(after, others) == data_versions.combined_version(
+        before, others
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_that_names_no_kind_moves_every_kind():
+    before = data_versions.learner_kind_versions([1])[1]
+    data_versions.learners_changed([1])
+    after = data_versions.learner_kind_versions([1])[1]
+    assert all(after[kind] != before[kind] for kind in data_versions.KINDS)
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="Unknown data kinds"):
+        data_versions.learners_changed([1], kinds=["everything"])
