@@ -514,6 +514,7 @@ def revision_lessons_for(
             levels[learner_id],
             skipped[learner_id],
             limit,
+            taught[learner_id],
         )
     return result
 
@@ -578,7 +579,10 @@ def _revision_items(
     levels: dict[str, SkillLevel],
     skipped: Skipped,
     limit: int,
+    taught: set[str],
 ) -> list[RevisionItem]:
+    """The cards' items; "Review" for a skill the learner studied in a lesson, "Study" for
+    one they have only answered questions on (a diagnostic, a quiz taken cold)."""
     items: list[RevisionItem] = []
     used: set[int] = set()
     for slug, (priority, days) in sorted(needs.items(), key=lambda kv: (-kv[1][0], kv[0])):
@@ -597,14 +601,15 @@ def _revision_items(
         score, level = scores.get(slug), levels.get(slug)
         name = (score or level).name
         lesson = f"“{row['lesson__title']}”"
+        verb = "Review" if slug in taught else "Study"
         if _weak_evidence(score, level) == "score":
             reason = (
-                f"Review {name} with {lesson} — {score.percent:g}% correct on your last "
+                f"{verb} {name} with {lesson} — {score.percent:g}% correct on your last "
                 f"{answers_text(score.answered)}"
             )
         else:
             reason = (
-                f"Review {name} with {lesson} — mastery estimate "
+                f"{verb} {name} with {lesson} — mastery estimate "
                 f"{100 * level.mastery:.0f}% on {answers_text(level.answers)}"
             )
         if days:

@@ -148,11 +148,12 @@ def test_revision_ranks_weak_skills_by_need_and_time_since_practice(learner):
     assert [i.reason for i in items] == [
         "Review A with “A in depth” — 40% correct on your last 10 answers, last practised "
         "14 days ago; about 20 minutes",
-        "Review D with “D” — mastery estimate 30% on 4 answers, last practised 7 days ago; "
+        "Study D with “D” — mastery estimate 30% on 4 answers, last practised 7 days ago; "
         "about 20 minutes",
-        "Review B with “B” — 20% correct on your last 10 answers; about 20 minutes",
+        "Study B with “B” — 20% correct on your last 10 answers; about 20 minutes",
     ]
-    # A lesson already completed is a review: preferred over an easier unseen one.
+    # A lesson already completed is a review ("Review A"; B and D were only answered):
+    # preferred over an easier unseen one.
     assert items[0].lesson_id == done_a.pk != easy_a.pk
 
 

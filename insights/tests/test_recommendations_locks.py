@@ -176,7 +176,7 @@ def test_revision_only_for_studied_or_goal_skills_and_open_lessons(learner):
     assert [(r.lesson_id, r.reason) for r in recs] == [
         (
             open_lesson.pk,
-            "Review SQL Joins with “Joins by example” — 30% correct on your last 10 answers, "
+            "Study SQL Joins with “Joins by example” — 30% correct on your last 10 answers, "
             "last practised 2 days ago; about 20 minutes",
         )
     ]

@@ -165,7 +165,7 @@ def test_weak_topic_gets_revision_recommendation(learner, setup):
     rec = Recommendation.objects.get(learner=learner, kind="revision", status="active")
     assert rec.lesson_id == await_lesson.pk
     assert rec.reason == (
-        f"Review {weak.name} with “Await” — 40% correct on your last 10 answers, last "
+        f"Study {weak.name} with “Await” — 40% correct on your last 10 answers, last "
         "practised 2 days ago; about 20 minutes"
     )
     assert "async_programming" not in rec.reason
