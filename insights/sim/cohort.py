@@ -25,22 +25,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import User
-from assessments.models import Assessment
+from assessments.models import Answer, Assessment, AssessmentAttempt
 from insights.ml import cf, dropout, segments
 from insights.ml.dropout import score_active_enrollments
 from insights.ml.irt import refresh_item_analysis
 from insights.ml.training import train_model
-from insights.models import LearningPathSnapshot, PendingJob, Recommendation
+from insights.models import LearnerSkillState, LearningPathSnapshot, PendingJob, Recommendation
 from insights.paths import PathError
 from insights.recommendations import recommendations_refresh
 from insights.services import learning_path_generate, recommendation_act
 from insights.sim.driver import Actor, CatalogView, create_learner
 from insights.sim.generative import SimLearner, World, load_params
 from learning.events import MAX_EVENTS, ingest_events
-from learning.models import Enrollment, LearnerEvent, LearningGoal
+from learning.models import Enrollment, LearnerEvent, LearningGoal, LessonProgress
 from learning.partitions import ensure_month_partition, month_start, next_month
 from learning.services import enrollment_drop, goal_create
 from skillstudio.jobs import LEARNER_FOLLOW_UP
@@ -272,6 +272,7 @@ def seed_cohort(
                 log(f"  {index + 1} / {size} simulated learners")
         summary.learners = size
         log(f"  learners simulated ({time.perf_counter() - started:.1f} s)")
+        _analyze_filled_tables()
         if demo_learner is not None:
             goal = (
                 LearningGoal.objects.filter(learner=demo_learner, status=LearningGoal.Status.ACTIVE)
@@ -289,6 +290,24 @@ def seed_cohort(
         ).delete()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _analyze_filled_tables() -> None:
+    """Fresh planner statistics for the tables the cohort filled, before the jobs below
+    query them. Autovacuum may have analysed them while they were still empty (this all
+    runs in one transaction, invisible to it), and a planner that believes a table holds
+    no rows picks nested loops that take minutes over thousands of answers. ANALYZE counts
+    the transaction's own rows."""
+    models = (
+        AssessmentAttempt,
+        Answer,
+        LearnerSkillState,
+        LessonProgress,
+        Enrollment,
+        LearnerEvent,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(m._meta.db_table for m in models))
 
 
 def _finish(
