@@ -52,10 +52,12 @@ from learning.locks import (
     course_blockers,
     first_step,
     lesson_open,
+    lesson_shown,
     lock_facts_for,
     lock_graph,
 )
 from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
+from learning.selectors import path_skips_by_learner
 from skillstudio.data_versions import KINDS, RECOMMENDATIONS, learners_changed
 
 # Revision: a skill needs review below this mastery estimate, or, for a skill the model has
@@ -178,7 +180,9 @@ def next_lessons_for(
     facts: dict[int, LockFacts] | None = None,
     graphs: Callable[..., LockGraph] = lock_graph,
 ) -> dict[int, list[NextLesson]]:
-    """Per learner and active enrollment, the first incomplete lesson in course order.
+    """Per learner and active enrollment, the first incomplete lesson in course order that
+    the learner's path does not list to skip (while the skip's evidence still holds, as the
+    course outline shows it).
 
     Never a locked lesson (``learning.locks``): when that lesson is locked, the lesson
     that unlocks it comes instead, with a reason naming both; when nothing the learner
@@ -211,6 +215,7 @@ def next_lessons_for(
     in_progress = {
         learner_id: own.opened_lessons - own.completed_lessons for learner_id, own in facts.items()
     }
+    path_skips = path_skips_by_learner(learner_ids=learners_with_courses)
     return {
         learner_id: _next_lessons(
             enrollments[learner_id],
@@ -218,6 +223,7 @@ def next_lessons_for(
             facts.get(learner_id, LockFacts()),
             in_progress.get(learner_id, set()),
             skipped[learner_id],
+            set(path_skips.get(learner_id, {})),
         )[:limit]
         for learner_id in learner_ids
     }
@@ -229,6 +235,7 @@ def _next_lessons(
     facts: LockFacts,
     in_progress: set[int],
     skipped: Skipped,
+    path_skips: set[int],
 ) -> list[NextLesson]:
     suggestions: list[NextLesson] = []
     chosen: set[int] = set()
@@ -237,6 +244,11 @@ def _next_lessons(
         for lesson_id in course.lessons:
             if (
                 lesson_id in facts.completed_lessons
+                or (
+                    lesson_id in path_skips
+                    and lesson_id not in in_progress
+                    and lesson_shown(lesson_id, graph, facts)
+                )
                 or (
                     Recommendation.Kind.NEXT_LESSON,
                     lesson_id,

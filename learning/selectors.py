@@ -121,21 +121,25 @@ def path_skips_for(*, learner, course: Course) -> dict[int, str]:
     item, written by insights.paths). One query; empty for anonymous visitors."""
     if learner is None or not learner.is_authenticated:
         return {}
-    skips: dict[int, str] = {}
-    for items in (
-        LearningPathSnapshot.objects.filter(
-            learner=learner,
-            is_active=True,
-            goal__status=LearningGoal.Status.ACTIVE,
-            items__contains=[{"id": course.pk}],
-        )
-        .order_by("goal_id")
-        .values_list("items", flat=True)
-    ):
+    return path_skips_by_learner(learner_ids=[learner.pk], course_id=course.pk)[learner.pk]
+
+
+def path_skips_by_learner(
+    *, learner_ids: list[int], course_id: int | None = None
+) -> dict[int, dict[int, str]]:
+    """Per learner, lesson id -> evidence text for the lessons their active goals' current
+    paths list to skip (of one course, or of every course): one query."""
+    skips: dict[int, dict[int, str]] = {learner_id: {} for learner_id in learner_ids}
+    snapshots = LearningPathSnapshot.objects.filter(
+        learner_id__in=learner_ids, is_active=True, goal__status=LearningGoal.Status.ACTIVE
+    )
+    if course_id is not None:
+        snapshots = snapshots.filter(items__contains=[{"id": course_id}])
+    for learner_id, items in snapshots.order_by("goal_id").values_list("learner_id", "items"):
         for item in items:
-            if item.get("id") == course.pk:
+            if course_id is None or item.get("id") == course_id:
                 for lesson in item.get("skip_lessons") or []:
-                    skips.setdefault(lesson["id"], lesson["reason"])
+                    skips[learner_id].setdefault(lesson["id"], lesson["reason"])
     return skips
 
 

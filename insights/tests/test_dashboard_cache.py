@@ -490,21 +490,21 @@ WRITES = {
     # sessions, histograms, streak
     "events batch": (_nothing, _heartbeats, [ACTIVITY], 3),
     # lessons, streak, paces (paths, enrollments), facts (3), next-up (active
-    # enrollments), revision (goal skills, lessons studied, candidates)
-    "lesson completion": (_nothing, _lesson_complete, [PROGRESS], 11),
+    # enrollments, path skips), revision (goal skills, lessons studied, candidates)
+    "lesson completion": (_nothing, _lesson_complete, [PROGRESS], 12),
     # levels, scores, quizzes, streak, difficulty, facts (3), next-up (active
-    # enrollments), revision (goal skills, lessons studied, candidates; the lock graph of
-    # courses it had not needed before)
-    "quiz": (_open_attempt, _attempt_submit, [QUIZ], 11),
-    # skipped, cards, next-up (active enrollments), revision (goal skills, lessons
+    # enrollments, path skips), revision (goal skills, lessons studied, candidates; the
+    # lock graph of courses it had not needed before)
+    "quiz": (_open_attempt, _attempt_submit, [QUIZ], 12),
+    # skipped, cards, next-up (active enrollments, path skips), revision (goal skills, lessons
     # studied, candidates)
     "recommendation refresh": (
         _complete_behind_the_engines_back,
         _recommendations_refresh,
         [RECOMMENDATIONS],
-        6,
+        7,
     ),
-    "recommendation skipped": (_nothing, _recommendation_skip, [RECOMMENDATIONS], 6),
+    "recommendation skipped": (_nothing, _recommendation_skip, [RECOMMENDATIONS], 7),
 }
 
 

@@ -146,3 +146,19 @@ def test_skips_are_the_learners_own_and_fade_with_the_evidence(
     planned.save()
     client.force_login(learner)
     assert "You can skip this" not in client.get(url).content.decode()
+
+
+def test_next_lesson_card_passes_over_what_the_path_says_to_skip(learner, web, planned):
+    from insights.recommendations import next_lessons_for
+
+    now = timezone.now()
+    [card] = next_lessons_for(learner_ids=[learner.pk], now=now)[learner.pk]
+    # "Python refresher" comes first in the course, but the path skips it (Python shown).
+    assert card.lesson_id == web["routes"].pk
+    assert "Routes" in card.reason
+
+    # Once the evidence has faded, the refresher is the next lesson again.
+    planned.last_practiced_at = now - timedelta(days=45)
+    planned.save()
+    [card] = next_lessons_for(learner_ids=[learner.pk], now=now)[learner.pk]
+    assert card.lesson_id == web["refresher"].pk
