@@ -16,31 +16,21 @@ probability 0, 1/2, 3/4 or the learner's own prior (the benchmark's groups in tu
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
 from datetime import datetime
 
 from insights import bkt
 from insights.diagnostic import bank_questions
-from insights.sim.generative import SimLearner, World
+from insights.sim.generative import SimLearner, World, answer_probability
 
 GROUP_SHARES = (0.0, 0.5, 0.75, None)  # None: the learner's own prior (benchmark "drawn")
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
-def _sigmoid(x: float) -> float:
-    return 1 / (1 + math.exp(-x))
-
-
 def _update(mastery: float, correct: bool, params: bkt.BKTParams, difficulty: float) -> float:
     """Bayes on one answer to an item of ``difficulty`` logits, then learn / forget."""
-    p_known = _sigmoid(_logit(1 - params.slip) - difficulty)
-    p_unknown = _sigmoid(_logit(params.guess) - difficulty)
+    p_known = answer_probability(params, known=True, difficulty=difficulty)
+    p_unknown = answer_probability(params, known=False, difficulty=difficulty)
     known = mastery * (p_known if correct else 1 - p_known)
     unknown = (1 - mastery) * (p_unknown if correct else 1 - p_unknown)
     after = known / (known + unknown)

@@ -55,6 +55,12 @@ def _sigmoid(x: float) -> float:
     return 1 / (1 + math.exp(-x))
 
 
+def answer_probability(params: bkt.BKTParams, *, known: bool, difficulty: float) -> float:
+    """P(correct) on an item of ``difficulty`` logits, knowing the skill or not."""
+    base = 1 - params.slip if known else params.guess
+    return _sigmoid(_logit(base) - difficulty)
+
+
 @dataclass(frozen=True)
 class GenerativeParams:
     skill_params: list[bkt.BKTParams]
@@ -158,9 +164,9 @@ class SimLearner:
         )
 
     def p_correct(self, *, skill: str, difficulty: float) -> float:
-        p = self.params[skill]
-        base = 1 - p.slip if self.known[skill] else p.guess
-        return _sigmoid(_logit(base) - difficulty)
+        return answer_probability(
+            self.params[skill], known=self.known[skill], difficulty=difficulty
+        )
 
     def answer(self, *, skill: str, difficulty: float, now: datetime) -> bool:
         """Answer one question, then the practice transition."""
