@@ -52,7 +52,7 @@ from learning.locks import (
     course_blockers,
     first_step,
     lesson_open,
-    lesson_shown,
+    lesson_skippable,
     lock_facts_for,
     lock_graph,
 )
@@ -247,7 +247,7 @@ def _next_lessons(
                 or (
                     lesson_id in path_skips
                     and lesson_id not in in_progress
-                    and lesson_shown(lesson_id, graph, facts)
+                    and lesson_skippable(lesson_id, graph, facts)
                 )
                 or (
                     Recommendation.Kind.NEXT_LESSON,

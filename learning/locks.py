@@ -5,8 +5,13 @@ mastery of what it teaches: every skill it teaches is proficient or mastered
 (``insights.mastery.CONFIRMING``), a lesson met that way needing the lessons it builds on
 met too; a course also when each of its lessons is met either way. A lesson without
 skills of its own is judged by its course's skills. A prerequisite that teaches no skill
-can only be completed. A draft course cannot be taken, so as a
-prerequisite it never blocks (the path planner agrees).
+can only be completed. A draft course cannot be taken, so as a prerequisite it never
+blocks (the path planner agrees).
+
+Shown mastery unlocks as completion does: the state the evidence reached counts, so a
+skill that later fades for want of practice (``insights.mastery.mastery_state``) locks
+nothing again; it asks for a review, and a path's advice to skip its lessons lapses
+(``lesson_skippable``). Only new answers that pull it below proficient take it back.
 
 A lesson is locked while its course has an unmet course prerequisite or the lesson has an
 unmet lesson prerequisite (in its own course or another one), unless the learner already
@@ -35,7 +40,7 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.urls import reverse
 
 from catalog.models import Course, Lesson, Skill
-from insights.mastery import CONFIRMING, LABELS, answers_text, mastery_state
+from insights.mastery import CONFIRMING, LABELS, answers_text, evidence_state, mastery_state
 from insights.models import LearnerSkillState
 from learning.models import Enrollment, LessonProgress
 
@@ -45,7 +50,8 @@ class SkillShown:
     """A skill's named state for one learner, with the evidence behind it."""
 
     name: str
-    state: str
+    state: str  # what the evidence reached: the lock rule reads this
+    current: str  # the same after fading for want of practice: advice reads this
     answers: int
 
     @property
@@ -63,8 +69,8 @@ class LockFacts:
     """What one learner has done and shown, as the lock rule reads it."""
 
     completed_lessons: set[int] = field(default_factory=set)
-    # Started or completed: once opened, a lesson stays open (a skill fading later does not
-    # lock a lesson halfway through).
+    # Started or completed: once opened, a lesson stays open (new answers that pull a skill
+    # back below proficient do not lock a lesson halfway through).
     opened_lessons: set[int] = field(default_factory=set)
     completed_courses: set[int] = field(default_factory=set)
     skills: dict[int, SkillShown] = field(default_factory=dict)  # by skill id, assessed only
@@ -72,6 +78,10 @@ class LockFacts:
     def confirmed(self, skill_id: int) -> bool:
         shown = self.skills.get(skill_id)
         return shown is not None and shown.confirmed
+
+    def confirmed_today(self, skill_id: int) -> bool:
+        shown = self.skills.get(skill_id)
+        return shown is not None and shown.current in CONFIRMING
 
 
 def lock_facts_for(*, learner_ids: Iterable[int], now: datetime) -> dict[int, LockFacts]:
@@ -110,15 +120,18 @@ def lock_facts_for(*, learner_ids: Iterable[int], now: datetime) -> dict[int, Lo
         "correct_count",
         "last_practiced_at",
     ):
-        state = mastery_state(
-            mastery=mastery,
-            distinct_questions=distinct,
+        evidence = {
+            "mastery": mastery,
+            "distinct_questions": distinct,
+            "answers": answers,
+            "correct_answers": correct,
+        }
+        facts[learner_id].skills[skill_id] = SkillShown(
+            name=name,
+            state=evidence_state(**evidence),
+            current=mastery_state(**evidence, last_practiced_at=practiced, now=now),
             answers=answers,
-            correct_answers=correct,
-            last_practiced_at=practiced,
-            now=now,
         )
-        facts[learner_id].skills[skill_id] = SkillShown(name, state, answers)
     return facts
 
 
@@ -427,6 +440,13 @@ def lesson_shown(lesson_id: int, graph: LockGraph, facts: LockFacts) -> bool:
     """Every skill the lesson teaches is proficient or mastered (its own evidence only)."""
     lesson = graph.lessons[lesson_id]
     return _shown(_skills_of(graph, lesson=lesson, course=graph.courses[lesson.course_id]), facts)
+
+
+def lesson_skippable(lesson_id: int, graph: LockGraph, facts: LockFacts) -> bool:
+    """Shown, and still so today: advice to skip the lesson lapses once a skill fades."""
+    lesson = graph.lessons[lesson_id]
+    skill_ids = _skills_of(graph, lesson=lesson, course=graph.courses[lesson.course_id])
+    return _shown(skill_ids, facts) and all(facts.confirmed_today(s) for s in skill_ids)
 
 
 def lesson_satisfied(

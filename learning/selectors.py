@@ -17,7 +17,7 @@ from learning.locks import (
     Blocker,
     course_blockers,
     lesson_blockers,
-    lesson_shown,
+    lesson_skippable,
     lock_facts,
     lock_graph,
 )
@@ -173,7 +173,7 @@ def course_outline(
         blocking = lesson_blockers(lesson.pk, graph, facts)
         skip = skips.get(lesson.pk, "")
         if skip and (
-            lesson.pk in facts.completed_lessons or not lesson_shown(lesson.pk, graph, facts)
+            lesson.pk in facts.completed_lessons or not lesson_skippable(lesson.pk, graph, facts)
         ):
             skip = ""  # done anyway, or the path's evidence has faded since it was made
         by_module[lesson.module_id].append(

@@ -166,12 +166,21 @@ def test_a_shown_lesson_does_not_stand_in_for_what_it_builds_on(learner, catalog
 
 
 @pytest.mark.django_db
-def test_mastery_that_faded_no_longer_unlocks(learner, catalogue):
+def test_shown_mastery_unlocks_like_completion_until_new_answers_take_it_back(learner, catalogue):
     state = proficient(learner, catalogue["python"])
-    state.last_practiced_at = NOW - timedelta(days=31)
+    state.last_practiced_at = NOW - timedelta(days=95)
     state.save()
+    # Three months without Python practice: the skill has faded two states (a review is
+    # due), but what the evidence showed still opens Flask, as a completed course would.
+    assert state.mastery_at(NOW).state == "attempted"
+    assert not course_outline(learner=learner, course=catalogue["web"], now=NOW).locked
 
-    assert course_outline(learner=learner, course=catalogue["web"], now=NOW).locked
+    # New wrong answers pull the estimate below proficient: Flask is locked again.
+    state.mastery = 0.45
+    state.save(update_fields=["mastery"])
+    outline = course_outline(learner=learner, course=catalogue["web"], now=NOW)
+    assert outline.locked
+    assert "Python" in outline.course_blocking[0].missing_skills
 
 
 @pytest.mark.django_db
@@ -279,10 +288,10 @@ def test_a_course_whose_every_lesson_is_done_or_shown_is_met(learner, catalogue)
 
 
 @pytest.mark.django_db
-def test_a_started_lesson_stays_open_when_the_skill_that_opened_it_fades(learner, catalogue):
+def test_a_started_lesson_stays_open_when_new_answers_take_the_skill_back(learner, catalogue):
     state = proficient(learner, catalogue["python"])
     lesson_start(learner=learner, lesson=catalogue["routes"], now=NOW)
-    # Months later the Python evidence has faded below proficient.
+    # Months later, new wrong answers have pulled Python below proficient.
     state.mastery = 0.4
     state.save(update_fields=["mastery"])
     later = NOW + timedelta(days=120)
@@ -293,7 +302,7 @@ def test_a_started_lesson_stays_open_when_the_skill_that_opened_it_fades(learner
     assert lesson_complete(learner=learner, lesson=catalogue["routes"], now=later).status == (
         LessonProgress.Status.COMPLETED
     )
-    # A lesson never opened is locked again by the faded prerequisite.
+    # A lesson never opened is locked again by the prerequisite no longer shown.
     assert outline.modules[0].lessons[1].locked
 
 

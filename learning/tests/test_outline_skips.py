@@ -140,8 +140,8 @@ def test_skips_are_the_learners_own_and_fade_with_the_evidence(
     client.logout()
     assert "You can skip this" not in client.get(url).content.decode()
 
-    # Python not practised for 40 days: no longer shown, so the path's old evidence is not
-    # repeated (the lock rule no longer counts those lessons as met).
+    # Python not practised for 40 days: it has faded, so the path's old advice to skip is
+    # not repeated (what it unlocks stays open: test_locks).
     planned.last_practiced_at = timezone.now() - timedelta(days=40)
     planned.save()
     client.force_login(learner)
