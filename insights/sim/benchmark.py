@@ -21,6 +21,13 @@ Learners come in groups by how many of their goal skills they know at the start
   The revision that follows (``_revise``, for time to goal) studies off the platform, so
   cards are scored before it: the platform cannot know about study it never saw.
 
+Which skill model the platform runs (``SkillModelSource``): the one the database holds (the
+defaults on a fresh ``seed_demo --cohort 0``); or, with ``history``, the one the weekly
+re-fit (``insights.skills.fit_skill_parameters``, the job's own code) stores after that many
+other learners of the same world went through the same steps first, which is the platform
+in operation; or, as an experiment only, the world's true per-skill parameters, which is
+the most any fit of this model could give.
+
 The run happens inside one transaction that is rolled back (unless ``keep``), so the
 benchmark leaves the database as it found it and can be re-run cheaply after any change to
 the services it drives.
@@ -50,6 +57,7 @@ from insights.sim.driver import (
     revision_skill,
 )
 from insights.sim.generative import SimLearner, World, load_params
+from insights.skills import ABILITY_KEY, FittedSkillModel, fit_skill_parameters, skill_model_store
 from learning.services import goal_create
 
 GOAL_SKILLS = 4
@@ -67,6 +75,11 @@ TARGETS = {
     "half_group_saving": 0.30,
     "recommendation_precision": 0.80,
 }
+# History learners are other learners of the same world: their seeds start here.
+HISTORY_SEED_OFFSET = 1_000_000
+# The weekly re-fit's default (insights.tasks.refit_skill_model).
+REFIT_MIN_ANSWERS = 50
+DATABASE_MODEL = "the database's (defaults when none is fitted)"
 
 
 @dataclass
@@ -92,6 +105,7 @@ class BenchmarkReport:
     seed: int
     seconds: float
     outcomes: list[LearnerOutcome]
+    skill_model: str = DATABASE_MODEL
 
     def _share(self, pairs: list[tuple[int, int]]) -> float | None:
         hits = sum(a for a, _ in pairs)
@@ -150,6 +164,7 @@ class BenchmarkReport:
         out = [
             f"Adaptivity benchmark: {self.learners} simulated learners, seed {self.seed}, "
             f"{self.seconds:.0f} s",
+            f"skill model: {self.skill_model}",
             f"diagnostic accuracy: {pct(acc)} (familiar or better: "
             f"{pct(self.diagnostic_accuracy_familiar)}); questions per skill: "
             + ("n/a" if qps is None else f"{qps:.2f}")
@@ -361,15 +376,34 @@ class BenchmarkError(Exception):
     pass
 
 
+def true_skill_model(world: World) -> FittedSkillModel:
+    """The world's own per-skill parameters and ability weights, in the stored model's form
+    (an experiment: the ceiling of what fitting this model could give)."""
+    parameters = {slug: params.as_dict() for slug, params in world.skills.items()}
+    parameters[ABILITY_KEY] = world.params.ability_weights.as_dict()
+    return FittedSkillModel(
+        parameters=parameters,
+        metrics={"source": f"the simulated world's true parameters (seed {world.seed})"},
+        window_start=None,
+        window_end=None,
+    )
+
+
 def run_benchmark(
     *,
     learners: int,
     seed: int,
     now: datetime,
     keep: bool = False,
+    history: int = 0,
+    true_model: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> BenchmarkReport:
-    """Simulate ``learners`` learners (groups in turn) against the current catalogue."""
+    """Simulate ``learners`` learners (groups in turn) against the current catalogue, after
+    ``history`` other learners and the weekly re-fit, or with the world's true parameters
+    as the skill model (``true_model``, an experiment)."""
+    if history and true_model:
+        raise BenchmarkError("Choose either a history to fit on or the true model, not both.")
     started = time.perf_counter()
     diagnostic = (
         Assessment.objects.filter(kind=Assessment.Kind.DIAGNOSTIC, is_published=True)
@@ -388,22 +422,43 @@ def run_benchmark(
             params=load_params(),
         )
         groups = list(GROUPS)
-        for index in range(learners):
-            outcomes.append(
-                simulate_learner(
-                    index=index,
-                    group=groups[index % len(groups)],
-                    world=world,
-                    catalog=catalog,
-                    diagnostic=diagnostic,
-                    now=now,
-                    email_prefix=f"adaptivity-{seed}-{int(now.timestamp())}",
-                )
+        skill_model = DATABASE_MODEL
+
+        def simulate(index: int, prefix: str) -> LearnerOutcome:
+            return simulate_learner(
+                index=index,
+                group=groups[index % len(groups)],
+                world=world,
+                catalog=catalog,
+                diagnostic=diagnostic,
+                now=now,
+                email_prefix=f"{prefix}-{seed}-{int(now.timestamp())}",
             )
+
+        for index in range(history):
+            simulate(HISTORY_SEED_OFFSET + index, "history")
+            if progress and (index + 1) % 50 == 0:
+                progress(f"  history: {index + 1} / {history} learners")
+        if history:
+            fitted = fit_skill_parameters(min_answers=REFIT_MIN_ANSWERS)
+            stored = skill_model_store(fitted=fitted, now=now)
+            skill_model = (
+                f"version {stored.version}, fitted by the weekly re-fit on "
+                f"{fitted.metrics['answers']:,} answers after {history} history learners"
+            )
+        if true_model:
+            skill_model_store(fitted=true_skill_model(world), now=now)
+            skill_model = "the world's true parameters (an experiment, not the product)"
+        for index in range(learners):
+            outcomes.append(simulate(index, "adaptivity"))
             if progress and (index + 1) % 50 == 0:
                 progress(f"  {index + 1} / {learners} learners")
         if not keep:
             transaction.set_rollback(True)
     return BenchmarkReport(
-        learners=learners, seed=seed, seconds=time.perf_counter() - started, outcomes=outcomes
+        learners=learners,
+        seed=seed,
+        seconds=time.perf_counter() - started,
+        outcomes=outcomes,
+        skill_model=skill_model,
     )

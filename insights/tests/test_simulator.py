@@ -113,6 +113,31 @@ def test_benchmark_command_prints_the_four_metrics_and_keeps_nothing(db):
     assert PendingJob.objects.count() == jobs_before
 
 
+@pytest.mark.slow
+def test_benchmark_fits_the_skill_model_on_a_history_and_can_run_the_true_model(db):
+    from insights.sim.benchmark import run_benchmark
+    from insights.skills import load_skill_model
+
+    seed_demo(now=NOW)
+
+    report = run_benchmark(learners=4, seed=2, now=NOW, history=12)
+
+    # The weekly re-fit ran on the history learners' answers (those of the measured ones
+    # came after it), inside the transaction that was rolled back.
+    assert report.skill_model.startswith("version 1, fitted by the weekly re-fit on ")
+    assert "after 12 history learners" in report.skill_model
+    assert "skill model: version 1" in "\n".join(report.lines())
+    assert not MLModel.objects.filter(name="skill_model").exists()
+
+    report = run_benchmark(learners=1, seed=2, now=NOW, true_model=True, keep=True)
+
+    assert "true parameters" in report.skill_model
+    model = load_skill_model()
+    world = World.draw(skill_slugs=model.params, seed=2, params=load_params())
+    assert model.params == world.skills
+    assert model.ability == world.params.ability_weights
+
+
 def test_benchmark_command_rejects_bad_options_and_an_empty_catalogue(db):
     from django.core.management.base import CommandError
 
@@ -124,6 +149,10 @@ def test_benchmark_command_rejects_bad_options_and_an_empty_catalogue(db):
         call_command("simulate_adaptivity", "--learners", "1", stdout=StringIO())
     with pytest.raises(CommandError, match="seed_demo"):
         call_command("simulate_adaptivity", "--bound", stdout=StringIO())
+    with pytest.raises(CommandError, match="0 or more"):
+        call_command("simulate_adaptivity", "--history", "-1", stdout=StringIO())
+    with pytest.raises(CommandError, match="not both"):
+        call_command("simulate_adaptivity", "--history", "5", "--true-model", stdout=StringIO())
 
 
 def test_the_bayes_bound_beats_the_default_model_and_grows_with_the_questions():

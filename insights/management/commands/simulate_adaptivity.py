@@ -27,6 +27,19 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
         parser.add_argument("--keep", action="store_true", help="commit the simulated rows")
         parser.add_argument(
+            "--history",
+            type=int,
+            default=0,
+            metavar="N",
+            help="first N other learners of the same world, then the weekly skill-model "
+            "re-fit on their answers: the platform in operation (0: the database's model)",
+        )
+        parser.add_argument(
+            "--true-model",
+            action="store_true",
+            help="experiment: run the world's true parameters as the skill model",
+        )
+        parser.add_argument(
             "--bound",
             action="store_true",
             help="only the Bayes bound on diagnostic accuracy (insights/sim/bound.py), "
@@ -46,6 +59,8 @@ class Command(BaseCommand):
             raise CommandError("--learners must be at least 1.")
         if options["draws"] < 1:
             raise CommandError("--draws must be at least 1.")
+        if options["history"] < 0:
+            raise CommandError("--history must be 0 or more.")
         if options["bound"]:
             self._bound(seed=options["seed"], draws=options["draws"])
             return
@@ -65,6 +80,8 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 now=timezone.now(),
                 keep=options["keep"],
+                history=options["history"],
+                true_model=options["true_model"],
                 progress=self.stdout.write,
             )
         except BenchmarkError as exc:
