@@ -82,6 +82,12 @@ REFIT_MIN_ANSWERS = 50
 DATABASE_MODEL = "the database's (defaults when none is fitted)"
 
 
+# When revision cards are scored.
+AFTER_DIAGNOSTIC = "after the diagnostic"
+AFTER_PATH = "after the path"
+STAGES = (AFTER_DIAGNOSTIC, AFTER_PATH)
+
+
 @dataclass
 class LearnerOutcome:
     group: str
@@ -91,8 +97,9 @@ class LearnerOutcome:
     wasted_minutes: float = 0.0
     adaptive_hours: float = 0.0
     fixed_hours: float = 0.0
-    revisions: int = 0
-    revisions_precise: int = 0
+    # Revision cards and the precise ones, by when they were scored.
+    revisions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
+    revisions_precise: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
     reached_adaptive: bool = False
     reached_fixed: bool = False
     path_error: str = ""
@@ -133,7 +140,15 @@ class BenchmarkReport:
 
     @property
     def recommendation_precision(self) -> float | None:
-        return self._share([(o.revisions_precise, o.revisions) for o in self.outcomes])
+        return self.precision_at(*STAGES)
+
+    def precision_at(self, *stages: str) -> float | None:
+        return self._share(
+            [(o.revisions_precise[s], o.revisions[s]) for o in self.outcomes for s in stages]
+        )
+
+    def cards_at(self, *stages: str) -> int:
+        return sum(o.revisions[s] for o in self.outcomes for s in stages)
 
     def hours(self, group: str) -> tuple[float, float] | None:
         rows = [o for o in self.outcomes if o.group == group]
@@ -194,13 +209,17 @@ class BenchmarkReport:
             + "; never more hours for any group: "
             + verdict(never_more)
         )
-        total = sum(o.revisions for o in self.outcomes)
+        total = self.cards_at(*STAGES)
         out.append(
             f"recommendation precision: {pct(precision)} of {total} revision cards -> "
             "target >= 80 %: "
             + verdict(
                 None if precision is None else precision >= TARGETS["recommendation_precision"]
             )
+        )
+        out.extend(
+            f"  {stage}: {pct(self.precision_at(stage))} of {self.cards_at(stage)}"
+            for stage in STAGES
         )
         blocked = sum(o.blocked_lessons for o in self.outcomes)
         errors = sum(bool(o.path_error) for o in self.outcomes)
@@ -289,15 +308,17 @@ def _diagnosed(*, actor: Actor, skills: list[str]) -> list[tuple[bool, bool, boo
     return rows
 
 
-def _score_revisions(outcome: LearnerOutcome, actor: Actor, catalog: CatalogView) -> None:
+def _score_revisions(
+    outcome: LearnerOutcome, actor: Actor, catalog: CatalogView, *, stage: str
+) -> None:
     for card in actor.follow_up():
         if card.kind != Recommendation.Kind.REVISION:
             continue
         skills = [s for s in revision_skill(card, catalog) if s in actor.mind.known]
         if not skills:
             continue
-        outcome.revisions += 1
-        outcome.revisions_precise += not all(actor.mind.known[s] for s in skills)
+        outcome.revisions[stage] += 1
+        outcome.revisions_precise[stage] += not all(actor.mind.known[s] for s in skills)
 
 
 def simulate_learner(
@@ -353,10 +374,10 @@ def simulate_learner(
             if skills:
                 known = sum(mind.known[s] for s in skills) / len(skills)
                 outcome.wasted_minutes += lesson.estimated_minutes * known
-    _score_revisions(outcome, actor, catalog)
+    _score_revisions(outcome, actor, catalog, stage=AFTER_DIAGNOSTIC)
     for item in items:
         actor.study_course(course_id=item["id"], catalog=catalog, skip=skips[item["id"]])
-    _score_revisions(outcome, actor, catalog)
+    _score_revisions(outcome, actor, catalog, stage=AFTER_PATH)
     outcome.reached_adaptive = _revise(
         mind=mind,
         skills=goal_skills,

@@ -108,6 +108,7 @@ def test_benchmark_command_prints_the_four_metrics_and_keeps_nothing(db):
     assert "wasted path time:" in text
     assert "time to goal" in text and "half" in text
     assert "recommendation precision:" in text
+    assert "  after the diagnostic: " in text and "  after the path: " in text
     # One rolled-back transaction: no simulated learner, goal or job is left behind.
     assert User.objects.count() == users_before
     assert PendingJob.objects.count() == jobs_before
