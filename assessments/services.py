@@ -339,14 +339,16 @@ def _course_skills_proficient(*, learner_id: int, course_id: int, now: datetime)
 
 
 def _process_skills(*, attempt: AssessmentAttempt, now: datetime) -> None:
-    """Feed the attempt to the skill model, without risking the stored answers.
+    """Feed the attempt to the skill model, without risking the stored answers, then
+    re-plan the learner's paths on the new evidence.
 
     Runs in a savepoint after the answers are stored, so a failing skill model rolls
     back only its own writes; the skill model is idempotent per attempt
     (skills_processed_at), so an attempt it could not process is picked up again by
     `recompute_skills`.
     """
-    # Imported here: insights.skills builds on the assessment models (no import cycle).
+    # Imported here: insights builds on the assessment models (no import cycle).
+    from insights.services import learning_paths_replan
     from insights.skills import process_attempt
 
     try:
@@ -355,6 +357,8 @@ def _process_skills(*, attempt: AssessmentAttempt, now: datetime) -> None:
     except Exception:
         logger.exception("Skill model failed on attempt %s; answers are kept", attempt.pk)
     attempt.refresh_from_db()
+    if attempt.skills_processed_at is not None:
+        learning_paths_replan(learner_id=attempt.learner_id, now=now)
 
 
 def attempt_submit(

@@ -76,6 +76,7 @@ class LearningPathSnapshot(models.Model):
         GENERATED = "generated", "Generated"
         WEEKLY_ADJUSTMENT = "weekly_adjustment", "Weekly adjustment"
         MANUAL = "manual", "Manual"
+        NEW_EVIDENCE = "new_evidence", "New evidence"
 
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="path_snapshots"

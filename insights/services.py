@@ -1,6 +1,6 @@
-"""Writes owned by insights: generating a learning path, acting on a recommendation
-(learners); messaging a learner and recording what was done about a dropout risk
-(instructors, R-INSTR).
+"""Writes owned by insights: generating a learning path and re-planning it on new
+evidence, acting on a recommendation (learners); messaging a learner and recording what was
+done about a dropout risk (instructors, R-INSTR).
 
 The HTML views and the API import learner writes from here only (never from
 insights.recommendations, whose writers belong to the follow-up task and the jobs) and
@@ -19,7 +19,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from insights.models import DropoutRisk, InstructorMessage, LearningPathSnapshot, RiskReview
-from insights.paths import PathGeneration, path_generate
+from insights.paths import PathError, PathGeneration, path_generate
 from insights.recommendations import recommendation_act
 from learning.models import LearningGoal
 from skillstudio.data_versions import learners_changed
@@ -31,6 +31,7 @@ __all__ = [
     "instructor_message_read",
     "instructor_message_send",
     "learning_path_generate",
+    "learning_paths_replan",
     "recommendation_act",
     "risk_review_record",
 ]
@@ -59,6 +60,29 @@ def learning_path_generate(*, goal: LearningGoal, now: datetime) -> PathGenerati
         if result.created:
             defer(LEARNER_FOLLOW_UP, learner_id=goal.learner_id)
     return result
+
+
+def learning_paths_replan(*, learner_id: int, now: datetime) -> list[LearningPathSnapshot]:
+    """Re-plan the learner's active goals' paths on new evidence (a graded attempt): a
+    course or lesson skipped on a skill the answers now put below proficient comes back, one
+    now shown drops out. A plan that would not change writes nothing; a goal no path can
+    reach keeps the one it has. Returns the new versions. The caller defers the follow-up."""
+    goals = LearningGoal.objects.filter(
+        learner_id=learner_id,
+        status=LearningGoal.Status.ACTIVE,
+        path_snapshots__is_active=True,
+    ).order_by("pk")
+    created = []
+    for goal in goals:
+        try:
+            result = path_generate(
+                goal=goal, now=now, trigger=LearningPathSnapshot.Trigger.NEW_EVIDENCE
+            )
+        except PathError:
+            continue
+        if result.created:
+            created.append(result.snapshot)
+    return created
 
 
 def risk_review_record(

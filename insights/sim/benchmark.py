@@ -2,7 +2,8 @@
 
 Each simulated learner gets a goal (four skills the catalogue teaches, target level 7),
 takes the diagnostic, gets a path, follows it course by course (lessons and quizzes through
-the services), then revises what it still does not know. The same learner, from the same
+the services; a quiz's new evidence may re-plan the path, and the learner follows the new
+version), then revises what it still does not know. The same learner, from the same
 starting knowledge, also takes the fixed curriculum in a counterfactual branch: every
 course teaching a goal skill, in catalogue order, no skipping, then the same revision.
 Learners come in groups by how many of their goal skills they know at the start
@@ -46,7 +47,7 @@ from django.db import transaction
 
 from assessments.models import Assessment
 from insights.mastery import CONFIRMING, FAMILIAR_MASTERY
-from insights.models import LearnerSkillState, Recommendation
+from insights.models import LearnerSkillState, LearningPathSnapshot, Recommendation
 from insights.paths import PathError
 from insights.services import learning_path_generate
 from insights.sim.driver import (
@@ -75,6 +76,8 @@ TARGETS = {
     "half_group_saving": 0.30,
     "recommendation_precision": 0.80,
 }
+# Course steps a learner takes along a path that keeps being re-planned, at most.
+MAX_PATH_STEPS = 40
 # History learners are other learners of the same world: their seeds start here.
 HISTORY_SEED_OFFSET = 1_000_000
 # The weekly re-fit's default (insights.tasks.refit_skill_model).
@@ -253,6 +256,39 @@ def _revise(
     return all(mind.known[s] for s in skills)
 
 
+def _follow_path(*, actor: Actor, goal_id: int, catalog: CatalogView) -> None:
+    """Study the goal's path as it stands, course by course, with each course's quiz once.
+    A graded quiz may re-plan the path on its new evidence (a skipped lesson comes back, a
+    course drops out: ``insights.services.learning_paths_replan``); the learner follows
+    the new version. A lesson the platform kept locked is tried again only on a new
+    version."""
+    quizzed: set[int] = set()
+    blocked: dict[int, int] = {}  # lesson id -> the path version it was locked under
+    for _ in range(MAX_PATH_STEPS):
+        snapshot = LearningPathSnapshot.objects.filter(goal_id=goal_id, is_active=True).first()
+        if snapshot is None:
+            return
+        for item in snapshot.items:
+            if item.get("type", "course") != "course":
+                continue
+            passed = {skip["id"] for skip in item.get("skip_lessons", [])}
+            passed |= actor.completed_lessons
+            passed |= {lesson for lesson, version in blocked.items() if version == snapshot.version}
+            todo = [
+                lesson for lesson in catalog.lessons.get(item["id"], []) if lesson.pk not in passed
+            ]
+            if todo or item["id"] not in quizzed:
+                break
+        else:
+            return
+        for lesson in todo:
+            if not actor.study_lesson(lesson=lesson, catalog=catalog):
+                blocked[lesson.pk] = snapshot.version
+        if item["id"] not in quizzed and item["id"] in catalog.quizzes:
+            actor.take(assessment=catalog.quizzes[item["id"]], catalog=catalog)
+        quizzed.add(item["id"])
+
+
 def _fixed_curriculum(
     *, mind: SimLearner, goal_skills: list[str], catalog: CatalogView, start: datetime
 ) -> tuple[float, bool]:
@@ -375,8 +411,8 @@ def simulate_learner(
                 known = sum(mind.known[s] for s in skills) / len(skills)
                 outcome.wasted_minutes += lesson.estimated_minutes * known
     _score_revisions(outcome, actor, catalog, stage=AFTER_DIAGNOSTIC)
-    for item in items:
-        actor.study_course(course_id=item["id"], catalog=catalog, skip=skips[item["id"]])
+    if items:
+        _follow_path(actor=actor, goal_id=goal.pk, catalog=catalog)
     _score_revisions(outcome, actor, catalog, stage=AFTER_PATH)
     outcome.reached_adaptive = _revise(
         mind=mind,

@@ -122,6 +122,7 @@ class Actor:
     weekly_hours: float = 5.0
     study_minutes: float = 0.0
     blocked_lessons: int = 0
+    completed_lessons: set[int] = field(default_factory=set)
     answers_by_skill: dict[str, int] = field(default_factory=dict)
 
     def spend(self, minutes: float) -> None:
@@ -173,17 +174,8 @@ class Actor:
             skills=catalog.lesson_skills[lesson.pk], minutes=lesson.estimated_minutes, now=self.now
         )
         lesson_complete(learner=self.user, lesson=lesson, now=self.now)
+        self.completed_lessons.add(lesson.pk)
         return True
-
-    def study_course(
-        self, *, course_id: int, catalog: CatalogView, skip: set[int] = frozenset(), quiz=True
-    ) -> None:
-        """Study the course's lessons in order, except those the path says to skip."""
-        for lesson in catalog.lessons.get(course_id, []):
-            if lesson.pk not in skip:
-                self.study_lesson(lesson=lesson, catalog=catalog)
-        if quiz and course_id in catalog.quizzes:
-            self.take(assessment=catalog.quizzes[course_id], catalog=catalog)
 
     def follow_up(self) -> list[Recommendation]:
         """The learner's deferred follow-up, at the simulated time; their active cards."""

@@ -9,10 +9,15 @@ from datetime import timedelta
 import pytest
 
 from accounts.tests.factories import LearnerFactory
+from assessments.models import Assessment
+from assessments.services import attempt_start, attempt_submit
 from catalog.demo_seed import seed_demo
 from catalog.models import Course, Skill
+from insights.models import LearningPathSnapshot
 from insights.paths import plan_learning_path
 from insights.recommendations import refresh_recommendations
+from insights.services import learning_path_generate
+from insights.sim.driver import response_for
 from insights.tests.factories import LearnerSkillStateFactory
 from insights.tests.helpers import NOW
 from learning.selectors import course_outline
@@ -74,3 +79,67 @@ def test_demo_learner_without_the_foundations_is_pointed_at_what_unlocks_flask()
     assert next_up.lesson.module.course.title == "Python Fundamentals"
     assert next_up.reason.startswith(f"Study “{next_up.lesson.title}” in Python Fundamentals")
     assert "unlocks" in next_up.reason and flask.title in next_up.reason
+
+
+def test_a_quiz_that_takes_back_shown_python_brings_python_fundamentals_back_into_the_path():
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    for slug in ("python", "data_structures", "sql", "postgresql"):
+        shown(learner, slug)
+    goal = LearningGoalFactory(learner=learner, title="Backend")
+    GoalSkillFactory(goal=goal, skill=Skill.objects.get(slug="flask"), target_level=8)
+    first = learning_path_generate(goal=goal, now=NOW).snapshot
+    assert "Python Fundamentals" not in [item["title"] for item in first.items]
+
+    # Python Fundamentals' quiz, every answer wrong: the skills it asks about fall below
+    # proficient, so skipping the course no longer holds.
+    quiz = Assessment.objects.get(
+        course__slug="python-fundamentals", kind=Assessment.Kind.QUIZ, is_published=True
+    )
+    attempt = attempt_start(learner=learner, assessment=quiz, now=NOW)
+    later = NOW + timedelta(minutes=20)
+    attempt_submit(
+        attempt=attempt,
+        responses={
+            q.pk: response_for(q, q.choices.all(), correct=False) for q in quiz.questions.all()
+        },
+        now=later,
+    )
+
+    current = LearningPathSnapshot.objects.get(goal=goal, is_active=True)
+    assert current.version == first.version + 1
+    assert current.trigger == LearningPathSnapshot.Trigger.NEW_EVIDENCE
+    assert current.created_at == later
+    titles = [item["title"] for item in current.items]
+    assert titles.index("Python Fundamentals") < titles.index(
+        "Python Backend Development with Flask"
+    )
+    assert "Python Fundamentals" not in [s["title"] for s in current.metadata["skipped"]]
+
+
+def test_a_graded_attempt_leaves_goals_without_a_path_and_other_learners_alone():
+    seed_demo(now=NOW)
+    learner, other = LearnerFactory(), LearnerFactory()
+    GoalSkillFactory(
+        goal=LearningGoalFactory(learner=learner), skill=Skill.objects.get(slug="flask")
+    )
+    other_goal = LearningGoalFactory(learner=other)
+    GoalSkillFactory(goal=other_goal, skill=Skill.objects.get(slug="flask"))
+    learning_path_generate(goal=other_goal, now=NOW)
+    quiz = Assessment.objects.get(
+        course__slug="python-fundamentals", kind=Assessment.Kind.QUIZ, is_published=True
+    )
+
+    attempt = attempt_start(learner=learner, assessment=quiz, now=NOW)
+    attempt_submit(
+        attempt=attempt,
+        responses={
+            q.pk: response_for(q, q.choices.all(), correct=False) for q in quiz.questions.all()
+        },
+        now=NOW,
+    )
+
+    # A path is planned when the learner asks for one, not behind their back; the other
+    # learner's path is not theirs to touch.
+    assert not LearningPathSnapshot.objects.filter(learner=learner).exists()
+    assert LearningPathSnapshot.objects.filter(learner=other).count() == 1
