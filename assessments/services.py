@@ -323,9 +323,9 @@ def _adaptive_finish(*, attempt: AssessmentAttempt, now: datetime) -> None:
     # The learner goes from the result to the dashboard: its cards must already follow the
     # states this attempt settled (a skill check is taken to clear a "Review" card or reach
     # a goal's target), not wait for the worker. So the recommendations are refreshed here,
-    # in the attempt's transaction (one call per attempt, a fixed number of queries); the
-    # follow-up still runs for the struggle check's job-side work, the dashboard warm-up and
-    # the study tip, and its second refresh changes nothing.
+    # in the attempt's transaction (one call per attempt, a fixed number of queries, the
+    # struggle check included); the deferred follow-up still runs for the dashboard warm-up
+    # and the study tip, and its own refresh then changes nothing.
     from insights.recommendations import recommendations_refresh
 
     recommendations_refresh(learner_ids=[attempt.learner_id], now=now)

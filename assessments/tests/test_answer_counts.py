@@ -53,10 +53,10 @@ def test_the_result_page_counts_correct_among_the_answered_and_blank_apart(
     # The whole attempt: 1 right of the 2 answered; the 2 blank ones named apart.
     assert "1 of 2 answered correctly, 2 left blank." in html
     # Python's row: 1 of 2 answered (50 % of answered), 1 blank; sql: none answered.
-    assert "<td>1 of 2 answered correctly, 1 left blank" in html
-    assert "<td>50%</td>" in html
-    assert "<td>0 of 0 answered correctly, 1 left blank" in html
-    assert "<td>\u2013</td>" in html  # an en dash: no share of nothing
+    assert '<td data-label="Answers">1 of 2 answered correctly, 1 left blank' in html
+    assert '<td data-label="Score of answered">50%</td>' in html
+    assert '<td data-label="Answers">0 of 0 answered correctly, 1 left blank' in html
+    assert '<td data-label="Score of answered">\u2013</td>' in html  # none answered
     # The old column counted blanks as questions answered wrong.
     assert "1 / 3" not in html
     # The quiz's own score still counts blanks as zero (1 of 4), and says so.
