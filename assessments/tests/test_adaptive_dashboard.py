@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 
 from assessments.services import course_challenge_start, skill_check_start
 from assessments.tests.adaptive import NOW, make_bank, run_to_end
@@ -47,7 +48,7 @@ def world(learner):
     goal = LearningGoalFactory(learner=learner, title="Back end")
     GoalSkillFactory(goal=goal, skill=python, target_level=5)
     refresh_recommendations(learner=learner, now=NOW)
-    return {"learner": learner, "python": python, "course": course}
+    return {"learner": learner, "python": python, "course": course, "goal": goal}
 
 
 def _revision_cards(data: dict) -> list[str]:
@@ -84,6 +85,33 @@ def test_the_dashboard_after_a_skill_check_shows_the_reached_target_and_drops_th
         learner=learner, status=Recommendation.Status.ACTIVE, kind="revision"
     ).exists()
     assert after == learner_dashboard(learner=learner, now=LATER)
+    assert before["current_goals"][0]["all_targets_reached"] is False
+    assert after["current_goals"][0]["all_targets_reached"] is True
+
+
+def test_the_goal_card_offers_to_mark_the_goal_achieved_once_every_target_is_reached(
+    client, world, other_learner
+):
+    learner = world["learner"]
+    client.force_login(learner)
+    page = client.get(reverse("learning:dashboard")).content.decode()
+    assert "Every target reached" not in page
+    assert "Pace:" in page
+
+    run_to_end(skill_check_start(learner=learner, skill=world["python"], now=NOW), lambda q: True)
+
+    page = client.get(reverse("learning:dashboard")).content.decode()
+    assert "Every target reached" in page
+    achieve = reverse("learning:goal_achieve", args=[world["goal"].pk])
+    assert f'action="{achieve}"' in page
+    # Someone else cannot mark it; the learner can, and lands back on the dashboard.
+    client.force_login(other_learner)
+    assert client.post(achieve).status_code == 404
+    client.force_login(learner)
+    response = client.post(achieve, {"next": reverse("learning:dashboard")})
+    assert response["Location"] == reverse("learning:dashboard")
+    world["goal"].refresh_from_db()
+    assert world["goal"].status == "achieved"
 
 
 def test_the_dashboard_after_a_passed_course_challenge_is_current(world):
