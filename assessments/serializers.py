@@ -12,6 +12,7 @@ from assessments.services import attempt_adaptive_state, questions_for_learner
 from catalog.models import Course, Lesson
 from catalog.selectors import courses_editable_by, courses_visible_to
 from catalog.serializers import SkillSlugField
+from insights.progress import answer_counts, attempt_answer_counts
 
 
 class LearnerChoiceSerializer(serializers.Serializer):
@@ -239,13 +240,33 @@ class AnswerReviewSerializer(serializers.Serializer):
     your_answer = serializers.CharField(help_text="The learner's answer as text; empty if blank.")
 
 
+class AnswerCountsSerializer(serializers.Serializer):
+    """The README's rule for blank questions: no evidence, so "correct" is out of the
+    answered ones and the blank ones are counted apart (``insights.progress.AnswerCounts``)."""
+
+    questions = serializers.IntegerField()
+    answered = serializers.IntegerField()
+    correct = serializers.IntegerField(help_text="Answered correctly (blank ones never are).")
+    blank = serializers.IntegerField(help_text="Left blank (or “I don't know”).")
+    answered_percent = serializers.FloatField(
+        allow_null=True, help_text="Correct share of the answered questions; null if none."
+    )
+    summary = serializers.CharField(
+        help_text="As the result page says it: “1 of 2 answered correctly, 1 left blank”."
+    )
+
+
 class SkillBreakdownSerializer(serializers.Serializer):
     skill = serializers.CharField()
     questions = serializers.IntegerField()
     # Questions actually answered; blank ones are no evidence for the skill model.
     answered = serializers.IntegerField(required=False)
     correct = serializers.IntegerField()
-    percent = serializers.FloatField()
+    percent = serializers.FloatField(
+        help_text="Correct share of all the skill's questions, blank ones included "
+        "(as the quiz score counts them); see answer_counts for the answered ones."
+    )
+    answer_counts = serializers.SerializerMethodField()
     # null: the skill was not assessed (before this attempt, or still after it).
     level_before = serializers.IntegerField(allow_null=True)
     level_after = serializers.IntegerField(allow_null=True)
@@ -255,10 +276,18 @@ class SkillBreakdownSerializer(serializers.Serializer):
     answers = serializers.IntegerField(required=False)
     distinct_questions = serializers.IntegerField(required=False)
 
+    @extend_schema_field(AnswerCountsSerializer)
+    def get_answer_counts(self, entry: dict) -> dict:
+        return answer_counts(entry).as_dict()
+
 
 class AttemptSerializer(serializers.ModelSerializer):
     assessment_title = serializers.CharField(source="assessment.title", read_only=True)
     skill_breakdown = serializers.DictField(child=SkillBreakdownSerializer())
+    answer_counts = serializers.SerializerMethodField(
+        help_text="The whole attempt's questions, answered, correct and blank; null until "
+        "its answers are processed."
+    )
 
     class Meta:
         model = AssessmentAttempt
@@ -272,8 +301,14 @@ class AttemptSerializer(serializers.ModelSerializer):
             "score",
             "passed",
             "skill_breakdown",
+            "answer_counts",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AnswerCountsSerializer(allow_null=True))
+    def get_answer_counts(self, attempt: AssessmentAttempt) -> dict | None:
+        counts = attempt_answer_counts(breakdown=attempt.skill_breakdown)
+        return None if counts is None else counts.as_dict()
 
 
 class AttemptDetailSerializer(AttemptSerializer):

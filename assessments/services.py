@@ -320,6 +320,15 @@ def _adaptive_finish(*, attempt: AssessmentAttempt, now: datetime) -> None:
             learner_id=attempt.learner_id, course_id=attempt.assessment.course_id, now=now
         )
         attempt.save(update_fields=["passed", "updated_at"])
+    # The learner goes from the result to the dashboard: its cards must already follow the
+    # states this attempt settled (a skill check is taken to clear a "Review" card or reach
+    # a goal's target), not wait for the worker. So the recommendations are refreshed here,
+    # in the attempt's transaction (one call per attempt, a fixed number of queries, the
+    # struggle check included); the deferred follow-up still runs for the dashboard warm-up
+    # and the study tip, and its own refresh then changes nothing.
+    from insights.recommendations import recommendations_refresh
+
+    recommendations_refresh(learner_ids=[attempt.learner_id], now=now)
     defer(LEARNER_FOLLOW_UP, learner_id=attempt.learner_id)
     xapi.xapi_queue(learner_id=attempt.learner_id, attempt_ids=[attempt.pk])
     lti_score_queue(attempt=attempt)

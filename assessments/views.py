@@ -25,7 +25,12 @@ from assessments.services import (
 from catalog.models import Skill
 from catalog.selectors import courses_visible_to
 from insights.diagnostic import MAX_QUESTIONS, adaptive_progress
-from insights.progress import TargetProgress, breakdown_rows, goal_targets
+from insights.progress import (
+    TargetProgress,
+    attempt_answer_counts,
+    breakdown_rows,
+    goal_targets,
+)
 from learning.models import LearningGoal
 from learning.selectors import goals_for
 from skillstudio.forms import attach_service_errors
@@ -194,6 +199,7 @@ def _result(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
             "answers_shown": answers_visible(attempt=attempt),
             "answers_shown_when": answers_shown_when(attempt.assessment),
             "breakdown": breakdown,
+            "counts": attempt_answer_counts(breakdown=attempt.skill_breakdown),
             "goal_gaps": _goal_gaps(request.user) if is_diagnostic else [],
         },
     )

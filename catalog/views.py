@@ -17,7 +17,7 @@ from catalog.models import Course
 from catalog.search import catalog_search
 from catalog.selectors import courses_published, courses_visible_to, lessons_visible_to
 from catalog.tutor import TutorRateLimited, course_passages, tutor_answer
-from learning.selectors import course_outline, enrollments_for
+from learning.selectors import course_outline, course_tested_out, enrollments_for
 from learning.services import enrollment_create, enrollment_drop
 
 # Diagnostics are offered by onboarding, not listed as a course's quizzes.
@@ -63,10 +63,16 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .filter(course=course, kind__in=QUIZ_KINDS)
         .order_by("title")
     )
+    tested_out = course_tested_out(learner=request.user, course=course, now=timezone.now())
     return render(
         request,
         "catalog/course_detail.html",
-        {"course": course, "outline": outline, "assessments": assessments},
+        {
+            "course": course,
+            "outline": outline,
+            "assessments": assessments,
+            "tested_out": tested_out,
+        },
     )
 
 

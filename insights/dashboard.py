@@ -292,6 +292,25 @@ def _target_skill(*, target, level: SkillLevel | None, now: datetime) -> dict:
     }
 
 
+def _goal(*, goal, levels: dict[str, SkillLevel], pace, now: datetime) -> dict:
+    """One active goal's card: its targets with the learner's states, and whether every
+    one is reached (the moment a skill check settles the last one, the card says so and
+    offers to mark the goal achieved)."""
+    targets = [
+        _target_skill(target=target, level=levels.get(target.skill.slug), now=now)
+        for target in goal.target_skills.all()
+    ]
+    return {
+        "id": goal.pk,
+        "title": goal.title,
+        "deadline": goal.deadline.isoformat() if goal.deadline else None,
+        "weekly_hours": float(goal.weekly_hours),
+        "target_skills": targets,
+        "all_targets_reached": bool(targets) and all(t["target_reached"] for t in targets),
+        "pace": pace.as_dict(),
+    }
+
+
 def _dashboard(
     *, learner, now, generated_at, levels, scores, sessions, histograms, lessons, quizzes,
     streak, goals, paces, next_up, revision, difficulty, cards, segment,
@@ -317,18 +336,7 @@ def _dashboard(
     return {
         "performance_summary": summary.as_dict(),
         "current_goals": [
-            {
-                "id": goal.pk,
-                "title": goal.title,
-                "deadline": goal.deadline.isoformat() if goal.deadline else None,
-                "weekly_hours": float(goal.weekly_hours),
-                "target_skills": [
-                    _target_skill(target=target, level=levels.get(target.skill.slug), now=now)
-                    for target in goal.target_skills.all()
-                ],
-                "pace": paces[goal.pk].as_dict(),
-            }
-            for goal in goals
+            _goal(goal=goal, levels=levels, pace=paces[goal.pk], now=now) for goal in goals
         ],
         "recommended_next_lessons": [item.as_dict() for item in next_up],
         "revision_recommendations": [item.as_dict() for item in revision],

@@ -10,7 +10,7 @@ from django.db import models
 from django.urls import reverse
 
 from assessments.models import Assessment
-from catalog.models import Course, Lesson, Skill
+from catalog.models import Course, Difficulty, Lesson, Skill
 from insights.mastery import SkillMastery, describe
 from learning.models import LearningGoal
 
@@ -173,11 +173,28 @@ class Recommendation(models.Model):
         return f"{self.get_kind_display()} for {self.learner}: {self.reason[:50]}"
 
     def get_absolute_url(self) -> str:
-        """The target's page; "" for a card without one (difficulty, struggle support)."""
+        """Where the learner acts on the card: its target's page; for a difficulty card the
+        catalogue at the advised level; for a struggle support card the lesson or quiz its
+        first reason names (``payload["target"]``), else the progress page (quiz scores and
+        skill checks)."""
         target = self.get_target()
         if isinstance(target, Assessment):
             return reverse("assessments:detail", kwargs={"assessment_id": target.pk})
-        return target.get_absolute_url() if target is not None else ""
+        if target is not None:
+            return target.get_absolute_url()
+        if self.kind == self.Kind.DIFFICULTY:
+            level = self.payload.get("recommended")
+            if level in Difficulty.values:
+                return f"{reverse('catalog:course_list')}?difficulty={level}"
+            return reverse("catalog:course_list")
+        if self.kind == self.Kind.SUPPORT:
+            named = self.payload.get("target") or {}
+            if named.get("kind") == "lesson":
+                return reverse("learning:lesson", kwargs={"lesson_id": named["id"]})
+            if named.get("kind") == "assessment":
+                return reverse("assessments:detail", kwargs={"assessment_id": named["id"]})
+            return reverse("insights:progress")
+        return ""
 
     def get_target(self) -> Lesson | Course | Assessment | None:
         """What the card is about: its lesson, course or assessment (at most one is set)."""
@@ -203,8 +220,19 @@ class Recommendation(models.Model):
 
     @property
     def title(self) -> str:
+        """The card's heading and link text: its target's title, or what its link opens."""
         target = self.get_target()
-        return target.title if target is not None else self.get_kind_display()
+        if target is not None:
+            return target.title
+        if (
+            self.kind == self.Kind.DIFFICULTY
+            and self.payload.get("recommended") in Difficulty.values
+        ):
+            return f"{Difficulty(self.payload['recommended']).label} courses"
+        if self.kind == self.Kind.SUPPORT:
+            named = (self.payload.get("target") or {}).get("title")
+            return f"Get unstuck: {named}" if named else "Get unstuck: your progress"
+        return self.get_kind_display()
 
     @property
     def url(self) -> str:

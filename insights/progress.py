@@ -150,6 +150,68 @@ def goal_targets(
 
 
 @dataclass(frozen=True)
+class AnswerCounts:
+    """How many questions were asked, answered (not left blank) and answered correctly.
+
+    The README's rule for unanswered questions: a blank one scores zero in the quiz's own
+    score but is no evidence of a skill, so "correct" is counted among the answered ones
+    and the blank ones are named apart ("1 of 2 answered correctly, 1 left blank").
+    """
+
+    questions: int
+    answered: int
+    correct: int
+
+    @property
+    def blank(self) -> int:
+        return self.questions - self.answered
+
+    @property
+    def answered_percent(self) -> float | None:
+        """Share of the answered questions answered correctly; None when none was."""
+        return round(100 * self.correct / self.answered, 1) if self.answered else None
+
+    @property
+    def summary(self) -> str:
+        text = f"{self.correct} of {self.answered} answered correctly"
+        return f"{text}, {self.blank} left blank" if self.blank else text
+
+    def as_dict(self) -> dict:
+        return {
+            "questions": self.questions,
+            "answered": self.answered,
+            "correct": self.correct,
+            "blank": self.blank,
+            "answered_percent": self.answered_percent,
+            "summary": self.summary,
+        }
+
+
+def answer_counts(entry: dict) -> AnswerCounts:
+    """One skill's counts from its stored breakdown entry (entries stored before blanks
+    were told apart carry no "answered": every question counted as answered then)."""
+    questions = entry.get("questions", 0)
+    return AnswerCounts(
+        questions=questions,
+        answered=entry.get("answered", questions),
+        correct=entry.get("correct", 0),
+    )
+
+
+def attempt_answer_counts(*, breakdown: dict) -> AnswerCounts | None:
+    """The whole attempt's counts (every question has a skill, so the skills' entries add
+    up to the attempt); None before the skill model has processed the attempt."""
+    if not breakdown:
+        return None
+    counts = [answer_counts(entry) for entry in breakdown.values()]
+    return AnswerCounts(
+        questions=sum(c.questions for c in counts),
+        answered=sum(c.answered for c in counts),
+        correct=sum(c.correct for c in counts),
+    )
+
+
+@dataclass(frozen=True)
 class BreakdownRow:
     """One skill of a submitted attempt, ready to show: what changed and on what evidence."""
 
@@ -172,6 +234,10 @@ class BreakdownRow:
     @property
     def state_after_label(self) -> str:
         return LABELS[self.state_after]
+
+    @property
+    def counts(self) -> AnswerCounts:
+        return AnswerCounts(questions=self.questions, answered=self.answered, correct=self.correct)
 
     @property
     def blank(self) -> int:
@@ -200,13 +266,14 @@ def breakdown_rows(*, breakdown: dict) -> list[BreakdownRow]:
     rows = []
     for slug, entry in breakdown.items():
         before, after = entry.get("level_before"), entry.get("level_after")
+        counts = answer_counts(entry)
         rows.append(
             BreakdownRow(
                 slug=slug,
                 name=entry.get("skill", slug),
-                questions=entry.get("questions", 0),
-                answered=entry.get("answered", entry.get("questions", 0)),
-                correct=entry.get("correct", 0),
+                questions=counts.questions,
+                answered=counts.answered,
+                correct=counts.correct,
                 percent=entry.get("percent", 0.0),
                 level_before=before,
                 level_after=after,

@@ -945,7 +945,12 @@ def wanted_recommendations_for(
             wanted[(kind.SUPPORT, None, None, None)] = _Wanted(
                 "We noticed: " + "; ".join(struggle.reasons),
                 KIND_SCORE[kind.SUPPORT],
-                {"reasons": struggle.reasons, "signals": struggle.signals},
+                {
+                    "reasons": struggle.reasons,
+                    "signals": struggle.signals,
+                    # The lesson or quiz the card links to (Recommendation.url).
+                    "target": struggle.target,
+                },
             )
         # A high dropout risk keeps its course's support card for as long as the risk
         # stays high, whoever refreshes; scored by the risk itself.

@@ -42,13 +42,28 @@ class StruggleResult:
     is_struggling: bool
     reasons: list[str] = field(default_factory=list)
     signals: list[str] = field(default_factory=list)
+    # What the first reason naming a lesson or quiz names, so the learner's support card
+    # links to where they can act: {"kind": "lesson" | "assessment", "id": …, "title": …};
+    # empty when no reason names one (falling scores).
+    target: dict = field(default_factory=dict)
+
+
+class Noticed(NamedTuple):
+    """One reason and the lesson or quiz it is about (None when it is about no one item)."""
+
+    text: str
+    target: dict | None = None
+
+
+def _lesson(lesson_id: int, title: str) -> dict:
+    return {"kind": "lesson", "id": lesson_id, "title": title}
 
 
 def _pct(value) -> str:
     return f"{float(value):g}%"
 
 
-Found = dict[int, list[str]]
+Found = dict[int, list[Noticed]]
 
 
 def _failed_attempts(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
@@ -68,10 +83,16 @@ def _failed_attempts(learner_ids: list[int], now: datetime, lesson: Lesson | Non
     )
     found: Found = defaultdict(list)
     for row in rows:
-        found[row["learner_id"]].append(
+        text = (
             f"Failed '{row['assessment__title']}' {row['failures']} times in the last "
             f"{FAILED_WINDOW.days} days (best score {_pct(row['best'])})"
         )
+        target = {
+            "kind": "assessment",
+            "id": row["assessment_id"],
+            "title": row["assessment__title"],
+        }
+        found[row["learner_id"]].append(Noticed(text, target))
     return found
 
 
@@ -85,14 +106,19 @@ def _time_over(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> 
     if lesson is not None:
         progress = progress.filter(lesson=lesson)
     rows = progress.order_by("learner_id", "lesson__title", "lesson_id").values_list(
-        "learner_id", "lesson__title", "time_spent_seconds", "lesson__estimated_minutes"
+        "learner_id",
+        "lesson_id",
+        "lesson__title",
+        "time_spent_seconds",
+        "lesson__estimated_minutes",
     )
     found: Found = defaultdict(list)
-    for learner_id, title, seconds, minutes in rows:
-        found[learner_id].append(
+    for learner_id, lesson_id, title, seconds, minutes in rows:
+        text = (
             f"Spent {seconds // 60} min on '{title}' - {seconds / 60 / minutes:.1f}x the "
             f"estimated {minutes} min"
         )
+        found[learner_id].append(Noticed(text, _lesson(lesson_id, title)))
     return found
 
 
@@ -117,11 +143,13 @@ def _rewinds_and_pauses(learner_ids: list[int], now: datetime, lesson: Lesson | 
     )
     found: Found = defaultdict(list)
     for row in rows:
-        found[row["learner_id"]].append(
+        text = (
             f"Rewound or paused '{row['lesson__title']}' {row['total']} times in the last "
             f"{REWIND_WINDOW.days} days ({row['seeks']} rewinds, "
             f"{row['total'] - row['seeks']} pauses)"
         )
+        target = _lesson(row["lesson_id"], row["lesson__title"])
+        found[row["learner_id"]].append(Noticed(text, target))
     return found
 
 
@@ -140,14 +168,15 @@ def _stalled(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Fo
     if lesson is not None:
         progress = progress.filter(lesson=lesson)
     rows = progress.order_by("learner_id", "started_at", "lesson_id").values_list(
-        "learner_id", "lesson__title", "started_at"
+        "learner_id", "lesson_id", "lesson__title", "started_at"
     )
     found: Found = defaultdict(list)
-    for learner_id, title, started in rows:
-        found[learner_id].append(
+    for learner_id, lesson_id, title, started in rows:
+        text = (
             f"Started '{title}' {(now - started).days} days ago with no activity on it in the "
             f"last {STALL_AFTER.days} days"
         )
+        found[learner_id].append(Noticed(text, _lesson(lesson_id, title)))
     return found
 
 
@@ -231,7 +260,10 @@ def _falling_scores(learner_ids: list[int], now: datetime, lesson: Lesson | None
     latest = latest_scores_for(
         learner_ids=learner_ids, now=now, count=FALLING_ATTEMPTS, lesson=lesson
     )
-    return {learner_id: falling_scores(scores) for learner_id, scores in latest.items()}
+    return {
+        learner_id: [Noticed(text) for text in falling_scores(scores)]
+        for learner_id, scores in latest.items()
+    }
 
 
 SIGNALS = {
@@ -260,7 +292,8 @@ def detect_struggle_for(
     for name, check in SIGNALS.items():
         if name == "falling_scores" and latest_scores is not None and lesson is None:
             found[name] = {
-                learner_id: falling_scores(latest_scores[learner_id]) for learner_id in learner_ids
+                learner_id: [Noticed(text) for text in falling_scores(latest_scores[learner_id])]
+                for learner_id in learner_ids
             }
         else:
             found[name] = check(learner_ids, now, lesson)
@@ -268,9 +301,12 @@ def detect_struggle_for(
     for learner_id in learner_ids:
         reasons: list[str] = []
         signals: list[str] = []
+        target: dict = {}
         for name in SIGNALS:
             if found[name].get(learner_id):
                 signals.append(name)
-                reasons.extend(found[name][learner_id])
-        results[learner_id] = StruggleResult(bool(reasons), reasons, signals)
+                for noticed in found[name][learner_id]:
+                    reasons.append(noticed.text)
+                    target = target or dict(noticed.target or {})
+        results[learner_id] = StruggleResult(bool(reasons), reasons, signals, target)
     return results

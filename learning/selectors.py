@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.selectors import reachable_by
+from assessments.models import Assessment, AssessmentAttempt
 from catalog.models import Course, Lesson, Module
 from insights.models import LearningPathSnapshot
 from learning.locks import (
@@ -23,6 +24,42 @@ from learning.locks import (
 )
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 from skillstudio.access import can_manage_course
+
+
+@dataclass(frozen=True)
+class TestedOut:
+    """The learner's latest passed challenge of a course, and what it still opens."""
+
+    attempt: AssessmentAttempt
+    # The course's skills no longer proficient or mastered now (by name): while any is,
+    # the course is not met by the challenge any more (learning.locks).
+    faded: list[str]
+
+
+def course_tested_out(*, learner, course: Course, now: datetime) -> TestedOut | None:
+    """Whether ``learner`` tested out of ``course`` (a passed course challenge,
+    ``assessments.selectors.courses_demonstrated``): the latest such attempt and the course
+    skills that have faded below proficient since. None for anyone who never passed it."""
+    if learner is None or not learner.is_authenticated:
+        return None
+    attempt = (
+        AssessmentAttempt.objects.filter(
+            learner=learner,
+            assessment__course=course,
+            assessment__kind=Assessment.Kind.COURSE_CHALLENGE,
+            passed=True,
+            submitted_at__isnull=False,
+        )
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+    if attempt is None:
+        return None
+    facts = lock_facts(learner=learner, now=now)
+    faded = [
+        skill.name for skill in course.skills.order_by("name") if not facts.confirmed(skill.pk)
+    ]
+    return TestedOut(attempt=attempt, faded=faded)
 
 
 def _goals() -> QuerySet[LearningGoal]:

@@ -31,7 +31,9 @@ def test_target_and_page_of_each_kind_of_card(learner):
     on_quiz = RecommendationFactory(
         learner=learner, kind=kind.REVISION, lesson=None, assessment=quiz
     )
-    advice = RecommendationFactory(learner=learner, kind=kind.DIFFICULTY, lesson=None)
+    advice = RecommendationFactory(
+        learner=learner, kind=kind.DIFFICULTY, lesson=None, payload={"recommended": "advanced"}
+    )
 
     assert [r.get_target() for r in (on_lesson, on_course, on_quiz, advice)] == [
         lesson,
@@ -43,7 +45,8 @@ def test_target_and_page_of_each_kind_of_card(learner):
         ("Loops", lesson.get_absolute_url(), "lesson"),
         ("Python Basics", course.get_absolute_url(), "course"),
         ("Loops quiz", reverse("assessments:detail", args=[quiz.pk]), "assessment"),
-        ("Difficulty", "", ""),
+        # No target row: the catalogue at the advised level is where the learner acts.
+        ("Advanced courses", f"{reverse('catalog:course_list')}?difficulty=advanced", ""),
     ]
 
 
@@ -62,14 +65,23 @@ def test_a_cached_card_shows_what_its_row_shows(learner):
 def test_dashboard_card_titles_link_to_their_target(client, learner):
     lesson = LessonFactory(title="Loops")
     RecommendationFactory(learner=learner, lesson=lesson, reason="Next in sequence")
-    RecommendationFactory(learner=learner, kind="difficulty", lesson=None, reason="Harder now")
+    RecommendationFactory(
+        learner=learner,
+        kind="difficulty",
+        lesson=None,
+        reason="Harder now",
+        payload={"recommended": "intermediate"},
+    )
     client.force_login(learner)
 
     html = client.get(reverse("learning:dashboard")).content.decode()
 
     title = rf'<h3 id="rec-\d+-title"><a href="{lesson.get_absolute_url()}">Loops</a></h3>'
     assert re.search(title, html)
-    assert re.search(r'<h3 id="rec-\d+-title">Difficulty</h3>', html)
+    catalogue = re.escape(f"{reverse('catalog:course_list')}?difficulty=intermediate")
+    assert re.search(
+        rf'<h3 id="rec-\d+-title"><a href="{catalogue}">Intermediate courses</a>', html
+    )
 
 
 def test_accepted_card_links_to_its_target_over_htmx(client, learner):

@@ -211,8 +211,10 @@ def test_progress_page_charts_have_text_alternatives(client, learner, other_lear
     assert html.count("<svg") == 3
     assert "over the last 30 days: 3 in total" in html  # other learners' events not counted
     assert "latest: 72% on Python quiz" in html
-    assert '<th scope="row">Python</th><td>6</td><td>Level 6 · familiar · 4 answers' in html
-    assert "<td>8</td>" in html  # the target, not reached: familiar does not confirm it
+    row = '<th scope="row">Python</th><td data-label="Level">6</td>'
+    assert row + '<td data-label="State and evidence">Level 6 · familiar · 4 answers' in html
+    # The target, not reached: familiar does not confirm it.
+    assert '<td data-label="Target">8</td>' in html
     # Counts have whole-number ticks, every time axis has dates, the last one pinned
     # inside the chart, and a diagnostic is no quiz score.
     assert re.search(r'text-anchor="end" dominant-baseline="middle">1</text>', html)

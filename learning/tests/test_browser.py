@@ -136,12 +136,12 @@ def test_whole_learner_journey(page: Page, live_server, content, console_errors)
     page.get_by_role("button", name="Start").click()
     _shot(page, "diagnostic")
     _answer(page, right=2)
-    expect(page.locator("dl.stats dd").first).to_have_text("50%")
+    expect(page.locator("#answer-counts")).to_have_text("2 of 4 answered correctly.")
     level_after_diagnostic = LearnerSkillState.objects.get(
         learner__email="jo@example.com", skill__slug="python"
     ).level
     row = page.locator("tbody tr", has_text="Python")
-    expect(row).to_contain_text("2 / 4")
+    expect(row).to_contain_text("2 of 4 answered correctly")
     expect(row).to_contain_text(f"→ {level_after_diagnostic}")
     # A diagnostic measures: by default it never reveals its answers (R-REVIEW).
     expect(page.get_by_text("Correct answers are not shown for this assessment.")).to_be_visible()
@@ -191,7 +191,7 @@ def test_whole_learner_journey(page: Page, live_server, content, console_errors)
     ).level
     assert level_after_quiz > level_after_diagnostic
     row = page.locator("tbody tr", has_text="Python")
-    expect(row).to_contain_text("4 / 4")
+    expect(row).to_contain_text("4 of 4 answered correctly")
     # Levels show with their state: "3 · attempted → 10 · mastered · 8 answers".
     expect(row).to_contain_text(f"{level_after_diagnostic} · ")
     expect(row).to_contain_text(f"→ {level_after_quiz} · ")
