@@ -48,6 +48,9 @@ class BoundRow:
     draws: int
     bayes_accuracy: float
     default_model_accuracy: float
+    # Of the draws where the skill is known: the share the Bayes observer calls not known
+    # (each such skill keeps its lessons in a path: wasted time no diagnostic avoids).
+    bayes_missed_known: float
 
 
 def bayes_bound(
@@ -67,7 +70,7 @@ def bayes_bound(
     """
     rng = random.Random(f"bound-{seed}-{questions}")
     skills = sorted(slug for slug, items in bank.items() if items and slug in world.skills)
-    bayes_right = default_right = asked = 0
+    bayes_right = default_right = asked = known_draws = missed_known = 0
     for index in range(draws):
         mind = SimLearner.draw(world=world, seed=10_000_000 + index, now=now)
         skill = rng.choice(skills)
@@ -91,12 +94,15 @@ def bayes_bound(
             if questions is None and count >= 2 and not low < bayes < high:
                 break
         bayes_right += (bayes >= 0.5) == mind.known[skill]
+        known_draws += mind.known[skill]
+        missed_known += mind.known[skill] and bayes < 0.5
         default_right += (default >= 0.5) == mind.known[skill]
     return BoundRow(
         questions=asked / draws,
         draws=draws,
         bayes_accuracy=bayes_right / draws,
         default_model_accuracy=default_right / draws,
+        bayes_missed_known=missed_known / known_draws if known_draws else 0.0,
     )
 
 

@@ -180,6 +180,9 @@ def test_the_bayes_bound_beats_the_default_model_and_grows_with_the_questions():
     assert rows[1].bayes_accuracy < rows[4].bayes_accuracy < rows[8].bayes_accuracy
     assert rows[None].questions < 6
     assert rows[None].bayes_accuracy >= rows[8].bayes_accuracy - 0.01
+    # Known skills called not known: fewer with more answers, never none on a few (every
+    # answer is also a chance to learn or forget, and slips happen).
+    assert 0 < rows[8].bayes_missed_known < rows[1].bayes_missed_known < 1
 
 
 @pytest.mark.slow

@@ -111,5 +111,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {row.questions:.2f} questions per skill ({label}): Bayes "
                 f"{100 * row.bayes_accuracy:.1f} %, default skill model "
-                f"{100 * row.default_model_accuracy:.1f} %"
+                f"{100 * row.default_model_accuracy:.1f} %; known skills the Bayes observer "
+                f"calls not known: {100 * row.bayes_missed_known:.1f} %"
             )
