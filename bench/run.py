@@ -240,13 +240,13 @@ def worker_rss(server: subprocess.Popen) -> list[float]:
     ]
 
 
-def server_cpu_seconds(server: subprocess.Popen, database_url: str) -> dict[str, float]:
-    """CPU seconds (user + system) the web workers and, when PostgreSQL runs on this
-    machine, the database backends serving the benchmark database have used so far."""
-    workers = sum(
-        sum(child.cpu_times()[:2]) for child in psutil.Process(server.pid).children(recursive=True)
-    )
-    database = 0.0
+def server_cpu_seconds(server: subprocess.Popen, database_url: str) -> dict[str, dict[int, float]]:
+    """CPU seconds (user + system) used so far by each web worker and, when PostgreSQL runs
+    on this machine, each database backend serving the benchmark database, by process id."""
+    used: dict[str, dict[int, float]] = {"web": {}, "database": {}}
+    for child in psutil.Process(server.pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            used["web"][child.pid] = sum(child.cpu_times()[:2])
     try:
         with psycopg.connect(database_url, autocommit=True) as conn:
             pids = [
@@ -256,22 +256,23 @@ def server_cpu_seconds(server: subprocess.Popen, database_url: str) -> dict[str,
                     "AND pid <> pg_backend_pid()"
                 )
             ]
-        for pid in pids:
-            with contextlib.suppress(psutil.Error):
-                database += sum(psutil.Process(pid).cpu_times()[:2])
     except psycopg.Error:
-        pass
-    return {"web": workers, "database": database}
+        pids = []
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            used["database"][pid] = sum(psutil.Process(pid).cpu_times()[:2])
+    return used
 
 
-def cpu_per_request(before: dict[str, float], after: dict[str, float], row: dict) -> None:
+def cpu_per_request(before: dict, after: dict, row: dict) -> None:
     """Server CPU ms per request the scenario sent (warm-up and fill passes included; in the
     mixed workload a measured request counts with the writes before it): comparable across
-    runs whatever else the machine runs, which its latencies are not. A database backend
-    that exits during the run takes its CPU with it (undercounted, never overcounted)."""
+    runs whatever else the machine runs, which its latencies are not. A process that exits
+    during the run (a database connection older than CONN_MAX_AGE) takes its CPU with it:
+    undercounted, never overcounted."""
     sent = row["requests"] + row["errors"] + row.get("unmeasured", 0)
     for kind in ("web", "database"):
-        spent = max(after[kind] - before.get(kind, 0.0), 0.0)
+        spent = sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items())
         row[f"{kind}_cpu_ms_per_request"] = round(spent / sent * 1000, 1) if sent else None
 
 
