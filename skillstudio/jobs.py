@@ -235,16 +235,24 @@ def _publish(jobs: list[PendingJob], *, now: datetime) -> tuple[int, str]:
 
     The connection comes from this process's pool (``_pooled_connection``): a web request
     that commits a job pays a publish, not a new broker connection. A pooled connection
-    that fails may only have gone stale (the broker restarted since it was last used), so
-    what it did not send is tried once more over a new connection before the jobs are left
-    pending. (So does a pool with every connection in use.)
+    used before that fails may only have gone stale (the broker restarted since), so what
+    it did not send is tried once more over a new connection before the jobs are left
+    pending; one that has just connected is not retried, so a dead broker still costs a
+    request one short timeout.
     """
     sent: list[int] = []
     error = ""
     try:
         try:
-            _send(jobs, sent, _pooled_connection())
-        except (*BROKER_ERRORS, kombu.exceptions.LimitExceeded):
+            connection = _pooled_connection()
+        except kombu.exceptions.LimitExceeded:  # every pooled connection busy
+            connection = broker_connection()
+        reused = connection.connected  # no I/O: connected before, and not closed since
+        try:
+            _send(jobs, sent, connection)
+        except BROKER_ERRORS:
+            if not reused:
+                raise
             _send([job for job in jobs if job.pk not in sent], sent, broker_connection())
     except BROKER_ERRORS as exc:
         error = f"{type(exc).__name__}: {exc}"
