@@ -235,11 +235,13 @@ async def run_scenario(spec: dict, scenario: dict) -> dict:
         finally:
             await connection.close()
 
+    unmeasured = 0  # requests of the fill and warm-up passes (each loop's writes not counted)
     if scenario.get("fill") and bodies is None:
         deadline = time.perf_counter() + FILL_SECONDS
         await asyncio.gather(
             *(worker(2000 + i, deadline, False, len(clients), True) for i in range(concurrency))
         )
+        unmeasured += counter
         counter = 0
     warmup = scenario.get("warmup", 0)
     if warmup and bodies is None and not in_order:
@@ -247,12 +249,13 @@ async def run_scenario(spec: dict, scenario: dict) -> dict:
         await asyncio.gather(
             *(worker(1000 + i, deadline, False, warmup) for i in range(concurrency))
         )
+        unmeasured += counter
         counter = 0
     started = time.perf_counter()
     deadline = started + scenario["duration"]
     await asyncio.gather(*(worker(i, deadline, True, limit) for i in range(concurrency)))
     wall = time.perf_counter() - started
-    return summarise(scenario, outcome, wall)
+    return {**summarise(scenario, outcome, wall), "unmeasured": unmeasured}
 
 
 def percentile(ordered: list[float], q: float) -> float:

@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -239,6 +240,42 @@ def worker_rss(server: subprocess.Popen) -> list[float]:
     ]
 
 
+def server_cpu_seconds(server: subprocess.Popen, database_url: str) -> dict[str, dict[int, float]]:
+    """CPU seconds (user + system) used so far by each web worker and, when PostgreSQL runs
+    on this machine, each database backend serving the benchmark database, by process id."""
+    used: dict[str, dict[int, float]] = {"web": {}, "database": {}}
+    for child in psutil.Process(server.pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            used["web"][child.pid] = sum(child.cpu_times()[:2])
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            pids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()"
+                )
+            ]
+    except psycopg.Error:
+        pids = []
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            used["database"][pid] = sum(psutil.Process(pid).cpu_times()[:2])
+    return used
+
+
+def cpu_per_request(before: dict, after: dict, row: dict) -> None:
+    """Server CPU ms per request the scenario sent (warm-up and fill passes included; in the
+    mixed workload a measured request counts with the writes before it): comparable across
+    runs whatever else the machine runs, which its latencies are not. A process that exits
+    during the run (a database connection older than CONN_MAX_AGE) takes its CPU with it:
+    undercounted, never overcounted."""
+    sent = row["requests"] + row["errors"] + row.get("unmeasured", 0)
+    for kind in ("web", "database"):
+        spent = sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items())
+        row[f"{kind}_cpu_ms_per_request"] = round(spent / sent * 1000, 1) if sent else None
+
+
 def loadgen(env: dict[str, str], tmp: Path, spec: dict, name: str) -> list[dict]:
     spec_file = tmp / f"{name}-spec.json"
     out = tmp / f"{name}-out.json"
@@ -375,6 +412,12 @@ def print_report(results: dict) -> None:
             f"{r['name']:<20} {r['concurrency']:>3} {r['rps']:>8.1f} {r['p50_ms']:>7.1f} "
             f"{r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f}  {ratio:>6} {r['errors']:>6} {hits:>10}"
             + (f"  writes {r['writes']} (failed {r['write_errors']})" if r.get("writes") else "")
+            + (
+                f"  CPU ms/request: web {r['web_cpu_ms_per_request']}, "
+                f"database {r['database_cpu_ms_per_request']}"
+                if r.get("web_cpu_ms_per_request") is not None
+                else ""
+            )
         )
     if results.get("warm"):
         w = results["warm"]
@@ -446,7 +489,10 @@ def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict)
             for scenario, invalidate in web_scenarios(args):
                 if invalidate:
                     workload(env, tmp, "invalidate", f"--clients={clients_file}")
-                results["web"] += loadgen(env, tmp, {**spec, "scenarios": [scenario]}, "web")
+                before = server_cpu_seconds(server, env["DATABASE_URL"])
+                rows = loadgen(env, tmp, {**spec, "scenarios": [scenario]}, "web")
+                cpu_per_request(before, server_cpu_seconds(server, env["DATABASE_URL"]), rows[0])
+                results["web"] += rows
         if "ingestion" not in args.skip:
             results["ingestion"] = {"api": []}
             scenarios = []

@@ -181,15 +181,15 @@ def _skippable_lessons(catalog: _Catalog, shown: set[str]) -> dict[int, list[_Le
         .values("total")
     )
     rows = list(
-        Lesson.objects.filter(module__course_id__in=catalog.courses)
-        .filter(Q(pk__in=teaching) | Q(module__course_id__in=shown_courses))
+        Lesson.objects.filter(module__course_id__in=_any_of(set(catalog.courses)))
+        .filter(Q(pk__in=teaching) | Q(module__course_id__in=_any_of(set(shown_courses))))
         .annotate(course_minutes=Subquery(course_minutes))
         .order_by("module__course_id", "module__order", "order", "id")
         .values("id", "title", "estimated_minutes", "module__course_id", "course_minutes")
     )
     lesson_skills: dict[int, list[str]] = defaultdict(list)
     for lesson_id, slug in (
-        Lesson.skills.through.objects.filter(lesson_id__in=[row["id"] for row in rows])
+        Lesson.skills.through.objects.filter(lesson_id__in=_any_of({row["id"] for row in rows}))
         .order_by("skill__name", "skill__slug")
         .values_list("lesson_id", "skill__slug")
     ):

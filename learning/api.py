@@ -163,7 +163,10 @@ class LessonActionView(views.APIView):
     """Base for POST learning/lessons/{lesson_id}/<action>: the lesson must be visible."""
 
     def get_lesson(self, lesson_id: int) -> Lesson:
-        return get_object_or_404(lessons_visible_to(user=self.request.user), pk=lesson_id)
+        # The actions read the lesson and its course; its skills and prerequisites come from
+        # the lock rule's own graph, so the selector's prefetches would be read for nothing.
+        lessons = lessons_visible_to(user=self.request.user).prefetch_related(None)
+        return get_object_or_404(lessons, pk=lesson_id)
 
     def respond(self, progress: LessonProgress) -> Response:
         progress = progress_for(user=self.request.user).get(pk=progress.pk)

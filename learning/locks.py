@@ -37,12 +37,14 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import transaction
 from django.urls import reverse
 
 from catalog.models import Course, Lesson, Skill
 from insights.mastery import CONFIRMING, LABELS, answers_text, evidence_state, mastery_state
 from insights.models import LearnerSkillState
 from learning.models import Enrollment, LessonProgress
+from skillstudio.data_versions import catalog_version
 
 
 @dataclass(frozen=True)
@@ -307,6 +309,15 @@ class LockGraphs:
             rows=lambda ids: self._memoised("course", ids, _course_rows),
             names=lambda ids: self._memoised("skill", ids, _skill_names),
         )
+
+    @classmethod
+    def current(cls) -> LockGraphs:
+        """Memoised for the catalogue's current version (``skillstudio.data_versions``), for
+        a caller outside a transaction; inside one (its own catalogue edits may not have
+        moved the version on yet) or with Redis unreachable, every call reads."""
+        if transaction.get_connection().in_atomic_block:
+            return cls(None)
+        return cls(catalog_version())
 
     def _memoised(self, kind: str, ids: set[int], read: Callable[[set[int]], dict]) -> dict:
         now = time.monotonic()

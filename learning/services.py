@@ -20,7 +20,13 @@ from django.db.models import F, Min
 from catalog.models import Course, Lesson, Skill
 from catalog.selectors import SKILL_SLUG
 from learning import xapi
-from learning.locks import Blocker, course_blockers, lesson_blockers, lock_facts, lock_graph
+from learning.locks import (
+    Blocker,
+    LockGraphs,
+    course_blockers,
+    lesson_blockers,
+    lock_facts,
+)
 from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, LessonProgress
 from skillstudio.data_versions import PROGRESS, learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
@@ -241,7 +247,7 @@ def _check_can_study(*, learner, lesson: Lesson, now: datetime) -> None:
     course = lesson.module.course
     if not course.is_published:
         raise ValidationError({"lesson": "This lesson's course is not published."})
-    graph = lock_graph(course_ids=[course.pk], transitive=False)
+    graph = LockGraphs.current()(course_ids=[course.pk], transitive=False)
     blocking = lesson_blockers(lesson.pk, graph, lock_facts(learner=learner, now=now))
     if blocking:
         raise ValidationError({"lesson": _locked_message(lesson.title, blocking)})
@@ -249,7 +255,7 @@ def _check_can_study(*, learner, lesson: Lesson, now: datetime) -> None:
 
 def _check_can_enroll(*, learner, course: Course, now: datetime) -> None:
     """A course opens once its prerequisite courses are met (learning.locks)."""
-    graph = lock_graph(course_ids=[course.pk], transitive=False)
+    graph = LockGraphs.current()(course_ids=[course.pk], transitive=False)
     blocking = course_blockers(course.pk, graph, lock_facts(learner=learner, now=now))
     if blocking:
         raise ValidationError({"course": _locked_message(course.title, blocking)})
@@ -288,11 +294,17 @@ def lesson_start(*, learner, lesson: Lesson, now: datetime) -> LessonProgress:
     return progress
 
 
-def enrollment_refresh_progress(*, learner, course: Course, now: datetime) -> Enrollment | None:
-    """Recompute the cached progress % of the learner's enrollment; complete it at 100 %."""
-    enrollment = (
-        Enrollment.objects.select_for_update().filter(learner=learner, course=course).first()
-    )
+def enrollment_refresh_progress(
+    *, learner, course: Course, now: datetime, enrollment: Enrollment | None = None
+) -> Enrollment | None:
+    """Recompute the cached progress % of the learner's enrollment; complete it at 100 %.
+
+    ``enrollment``: the row, when the caller already holds it locked in its transaction.
+    """
+    if enrollment is None:
+        enrollment = (
+            Enrollment.objects.select_for_update().filter(learner=learner, course=course).first()
+        )
     if enrollment is None:
         return None
     total = Lesson.objects.filter(module__course=course).count()
@@ -331,10 +343,17 @@ class StudyTime:
         return self.seconds < self.estimated_seconds * SKIM_SHARE
 
 
-def lesson_study_time(*, learner, lesson: Lesson, now: datetime) -> StudyTime:
+_READ = object()
+
+
+def lesson_study_time(
+    *, learner, lesson: Lesson, now: datetime, progress: LessonProgress | None = _READ
+) -> StudyTime:
     """Time since the learner first opened or started the lesson (its first event or its
-    start), or the time the player reported, whichever is longer. Two queries."""
-    progress = LessonProgress.objects.filter(learner=learner, lesson=lesson).first()
+    start), or the time the player reported, whichever is longer. Two queries, one when
+    the caller passes the learner's ``progress`` row of the lesson (None: there is none)."""
+    if progress is _READ:
+        progress = LessonProgress.objects.filter(learner=learner, lesson=lesson).first()
     first_event = LearnerEvent.objects.filter(learner=learner, lesson=lesson).aggregate(
         first=Min("occurred_at")
     )["first"]
@@ -354,13 +373,15 @@ def lesson_complete(*, learner, lesson: Lesson, now: datetime) -> LessonProgress
     """
     _check_can_study(learner=learner, lesson=lesson, now=now)
     with transaction.atomic():
-        _, enrolled = _enroll(learner=learner, course=lesson.module.course, now=now)
+        enrollment, enrolled = _enroll(learner=learner, course=lesson.module.course, now=now)
         progress, _ = LessonProgress.objects.select_for_update().get_or_create(
             learner=learner, lesson=lesson
         )
         completed = progress.status != LessonProgress.Status.COMPLETED
         if completed:
-            progress.skimmed = lesson_study_time(learner=learner, lesson=lesson, now=now).skimmed
+            progress.skimmed = lesson_study_time(
+                learner=learner, lesson=lesson, now=now, progress=progress
+            ).skimmed
             progress.status = LessonProgress.Status.COMPLETED
             progress.started_at = progress.started_at or now
             progress.completed_at = now
@@ -368,7 +389,9 @@ def lesson_complete(*, learner, lesson: Lesson, now: datetime) -> LessonProgress
                 update_fields=["status", "started_at", "completed_at", "skimmed", "updated_at"]
             )
             xapi.xapi_queue(learner_id=learner.pk, progress_ids=[progress.pk])
-        enrollment_refresh_progress(learner=learner, course=lesson.module.course, now=now)
+        enrollment_refresh_progress(
+            learner=learner, course=lesson.module.course, now=now, enrollment=enrollment
+        )
         if completed or enrolled:
             defer(LEARNER_FOLLOW_UP, learner_id=learner.pk)
     return progress

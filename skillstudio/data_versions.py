@@ -124,6 +124,19 @@ def learner_kind_versions(learner_ids: Iterable[int]) -> dict[int, dict[str, str
     }
 
 
+def catalog_version() -> str | None:
+    """The catalogue's token alone (as ``catalog_version_of`` finds it in a learner's
+    versions), read in one round trip; None if Redis is down."""
+    try:
+        value = cache.get(CATALOG_KEY)
+        if value is None:
+            cache.add(CATALOG_KEY, uuid.uuid4().hex, timeout=VERSION_TTL)
+            value = cache.get(CATALOG_KEY)
+    except redis.exceptions.RedisError:
+        return None
+    return value
+
+
 def combined_version(kind_versions: dict[str, str], kinds: Iterable[str] = KINDS) -> str:
     """One token for these kinds of one learner's data (and the catalogue): it changes
     whenever any of them does."""

@@ -51,6 +51,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+import kombu.connection
 import kombu.exceptions
 import redis.exceptions
 from celery import Task
@@ -230,21 +231,29 @@ def requeue_failed_jobs() -> int:
 
 
 def _publish(jobs: list[PendingJob], *, now: datetime) -> tuple[int, str]:
-    """Publish locked jobs over one connection; mark what the broker accepted."""
+    """Publish locked jobs over one connection; mark what the broker accepted.
+
+    The connection comes from this process's pool (``_pooled_connection``): a web request
+    that commits a job pays a publish, not a new broker connection. A pooled connection
+    used before that fails may only have gone stale (the broker restarted since), so what
+    it did not send is tried once more over a new connection before the jobs are left
+    pending; one that has just connected is not retried, so a dead broker still costs a
+    request one short timeout.
+    """
     sent: list[int] = []
     error = ""
     try:
-        with broker_connection() as connection:
-            for job in jobs:
-                celery_app.send_task(
-                    job.task_name,
-                    kwargs=job.kwargs,
-                    task_id=str(job.task_id),
-                    connection=connection,
-                    retry=False,
-                    ignore_result=True,
-                )
-                sent.append(job.pk)
+        try:
+            connection = _pooled_connection()
+        except kombu.exceptions.LimitExceeded:  # every pooled connection busy
+            connection = broker_connection()
+        reused = connection.connected  # no I/O: connected before, and not closed since
+        try:
+            _send(jobs, sent, connection)
+        except BROKER_ERRORS:
+            if not reused:
+                raise
+            _send([job for job in jobs if job.pk not in sent], sent, broker_connection())
     except BROKER_ERRORS as exc:
         error = f"{type(exc).__name__}: {exc}"
         logger.warning(
@@ -260,6 +269,41 @@ def _publish(jobs: list[PendingJob], *, now: datetime) -> tuple[int, str]:
         send_attempts=F("send_attempts") + 1, last_error=error
     )
     return len(sent), error
+
+
+def _send(jobs: list[PendingJob], sent: list[int], connection: kombu.Connection) -> None:
+    """Publish ``jobs`` over ``connection`` (released afterwards), appending to ``sent``
+    the id of each job the broker accepted."""
+    with connection:
+        for job in jobs:
+            celery_app.send_task(
+                job.task_name,
+                kwargs=job.kwargs,
+                task_id=str(job.task_id),
+                connection=connection,
+                retry=False,
+                ignore_result=True,
+            )
+            sent.append(job.pk)
+
+
+# Broker connections kept open per process (and per broker URL, read at call time as in
+# ``broker_connection``), so sending a job after a commit costs no connect. At most this
+# many per process: a gthread worker's threads each hold one while publishing.
+POOL_LIMIT = 8
+_pools: dict[str, kombu.connection.ConnectionPool] = {}
+_pools_lock = threading.Lock()
+
+
+def _pooled_connection() -> kombu.Connection:
+    """A connection from this process's pool (``broker_connection``'s options); leaving its
+    ``with`` block returns it, or replaces it when the block raised."""
+    url = settings.CELERY_BROKER_URL
+    with _pools_lock:
+        pool = _pools.get(url)
+        if pool is None:
+            pool = _pools[url] = broker_connection().Pool(limit=POOL_LIMIT)
+    return pool.acquire(block=True, timeout=SEND_TIMEOUT_SECONDS)
 
 
 def broker_connection() -> kombu.Connection:

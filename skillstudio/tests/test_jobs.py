@@ -301,3 +301,41 @@ def test_relay_resends_at_once_what_a_redis_restart_lost(broker):
     assert after_restart.send_attempts == 1
     # Re-sent once: the next run leaves it to the worker.
     assert jobs.relay_pending_jobs(now=datetime.now(UTC)).sent == 0
+
+
+def _connections_received(server) -> int:
+    return server.client().info("stats")["total_connections_received"]
+
+
+@pytest.mark.django_db
+def test_sends_after_commit_reuse_one_pooled_broker_connection(
+    broker, django_capture_on_commit_callbacks
+):
+    for months in (1, 2):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            jobs.defer(PARTITIONS, months_ahead=months)
+        if months == 1:
+            # The first send opened the pool's connection; count from here.
+            before = _connections_received(broker)
+
+    # The second send connected nowhere (the count's own client is the one new connection).
+    assert _connections_received(broker) == before + 1
+    assert sorted(m["kwargs"]["months_ahead"] for m in queued(broker)) == [1, 2]
+    assert set(PendingJob.objects.values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.django_db
+def test_a_pooled_connection_gone_stale_by_a_broker_restart_still_sends_at_once(
+    broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        jobs.defer(PARTITIONS, months_ahead=1)
+    broker.stop()
+    broker.start()  # the pooled connection's socket is dead now
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        jobs.defer(PARTITIONS, months_ahead=2)
+
+    job = PendingJob.objects.get(kwargs={"months_ahead": 2})
+    assert (job.status, job.send_attempts, job.last_error) == ("sent", 1, "")
+    assert [m["id"] for m in queued(broker)] == [str(job.task_id)]
