@@ -7,6 +7,7 @@ the learner's own, from their profile's time zone.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -586,8 +587,13 @@ def engagement_patterns(
     return engagement_patterns_for(learners=[learner], now=now, sessions=own)[learner.pk]
 
 
-def topics_from_scores(scores: dict[str, SkillScore], threshold: float) -> list[StrugglingTopic]:
-    weak = [s for s in scores.values() if s.percent < threshold]
+def topics_from_scores(
+    scores: dict[str, SkillScore], threshold: float, *, shown: Collection[str] = ()
+) -> list[StrugglingTopic]:
+    """Skills whose recent quiz score is below ``threshold``, except those in ``shown``
+    (proficient or mastered now, ``insights.selectors.shown_skills``): a skill check or
+    course challenge passed after a poor quiz settles the question."""
+    weak = [s for s in scores.values() if s.percent < threshold and s.slug not in shown]
     return [
         StrugglingTopic(
             skill=s.slug,

@@ -83,6 +83,7 @@ from insights.selectors import (
     learner_timezone,
     recent_skill_scores_for,
     recently_skipped_for,
+    shown_skills,
     skill_levels_for,
 )
 from learning.locks import LockGraphs, lock_facts_for
@@ -325,7 +326,7 @@ def _dashboard(
         content=lessons[1],
         timezone=learner_timezone(learner).key,
     )
-    topics = topics_from_scores(scores, STRUGGLING_BELOW)
+    topics = topics_from_scores(scores, STRUGGLING_BELOW, shown=shown_skills(levels, now))
     insights = build_insights(
         summary=summary,
         topics=topics,

@@ -20,7 +20,7 @@ from django.db.models.expressions import RawSQL
 from catalog.models import DIFFICULTY_RANK, Course, Lesson
 from insights.mastery import CONFIRMING, SkillMastery, answers_text
 from insights.models import LearningPathSnapshot
-from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
+from insights.selectors import SkillLevel, learner_timezone, shown_skills, skill_levels_for
 from learning.models import Enrollment, GoalSkill, LearningGoal
 from skillstudio.data_versions import learners_changed
 
@@ -352,12 +352,7 @@ def plan_learning_paths(
         learner_id__in=list(completed), status=Enrollment.Status.COMPLETED
     ).values_list("learner_id", "course_id"):
         completed[learner_id].add(course_id)
-    shown = {
-        slug
-        for learner in learners
-        for slug, level in levels[learner.pk].items()
-        if level.mastery_at(now).state in CONFIRMING
-    }
+    shown = {slug for learner in learners for slug in shown_skills(levels[learner.pk], now)}
     wanted = {slug for own in targets.values() for slug, _ in own}
     catalog = _load_catalog(shown=shown, wanted=wanted) if goals else None
     if catalog is not None:

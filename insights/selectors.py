@@ -21,7 +21,7 @@ from django.db.models.functions import RowNumber
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer
 from catalog.models import Course, Skill
-from insights.mastery import SkillMastery, describe
+from insights.mastery import CONFIRMING, SkillMastery, describe
 from insights.models import DropoutRisk, InstructorMessage, LearnerSkillState, Recommendation
 from insights.skills import BLANK_RESPONSE
 from learning.models import Enrollment
@@ -59,6 +59,11 @@ class SkillLevel:
             last_practiced_at=self.last_practiced_at,
             now=now,
         )
+
+
+def shown_skills(levels: dict[str, SkillLevel], now: datetime) -> set[str]:
+    """Slugs of the skills proficient or mastered at ``now`` (``insights.mastery``)."""
+    return {slug for slug, level in levels.items() if level.mastery_at(now).state in CONFIRMING}
 
 
 @dataclass(frozen=True)

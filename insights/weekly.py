@@ -44,7 +44,7 @@ from insights.recommendations import (
     struggles_for,
 )
 from insights.rules import STRUGGLING_BELOW, SUMMARY_DAYS
-from insights.selectors import recent_skill_scores_for, skill_levels_for
+from insights.selectors import recent_skill_scores_for, shown_skills, skill_levels_for
 from insights.struggle import StruggleResult
 from learning.models import Enrollment, LearnerEvent, LearningGoal
 from skillstudio.data_versions import learners_changed
@@ -233,7 +233,9 @@ def _adjust(
     metrics: dict[int, dict] = {}
     to_store: list[tuple[LearningGoal, PathPlan]] = []
     for learner in learners:
-        topics = topics_from_scores(scores[learner.pk], STRUGGLING_BELOW)
+        topics = topics_from_scores(
+            scores[learner.pk], STRUGGLING_BELOW, shown=shown_skills(levels[learner.pk], now)
+        )
         adjustments, metrics[learner.pk] = _decide(
             summaries[learner.pk],
             patterns[learner.pk],

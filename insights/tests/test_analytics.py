@@ -18,7 +18,7 @@ from insights.analytics import (
 )
 from insights.rules import STRUGGLING_BELOW
 from insights.selectors import recent_skill_scores_for
-from insights.tests.factories import LearningPathSnapshotFactory
+from insights.tests.factories import LearnerSkillStateFactory, LearningPathSnapshotFactory
 from insights.tests.helpers import NOW, dashboard_insights, quiz_attempt
 from learning.models import Enrollment, LessonProgress
 from learning.tests.factories import (
@@ -268,6 +268,30 @@ def test_insights_message_points_at_weak_topics(learner):
         "Consider reviewing recent topics to strengthen your foundation. Focus on "
         "Async Programming - we've prepared revision content for you."
     )
+
+
+def test_a_skill_shown_since_a_poor_quiz_is_no_longer_a_weak_topic(learner):
+    git = SkillFactory(slug="git", name="Git")
+    sql = SkillFactory(slug="sql", name="SQL")
+    quiz_attempt(learner, at=NOW - timedelta(days=2), skill=git, correct=4, total=10)
+    quiz_attempt(learner, at=NOW - timedelta(days=2), skill=sql, correct=4, total=10)
+    # Then a course challenge on Git: proficient on 6 answers, practised today.
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=git,
+        mastery=0.9,
+        level=9,
+        evidence_count=6,
+        correct_count=6,
+        distinct_questions=6,
+        last_practiced_at=NOW - timedelta(hours=1),
+    )
+
+    insights = dashboard_insights(learner=learner, now=NOW)
+
+    # SQL is still weak; Git's 40 % quiz is settled by what the learner showed since.
+    assert insights["areas_for_improvement"] == ["SQL"]
+    assert "Focus on SQL -" in insights["personalized_message"]
 
 
 def test_insights_celebrate_a_streak_with_rising_scores(learner):
