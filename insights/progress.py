@@ -86,8 +86,9 @@ def quiz_scores(*, learner: User, limit: int = 30) -> list[ScorePoint]:
     """The latest submitted attempts' scores, oldest first."""
     attempts = (
         AssessmentAttempt.objects.filter(learner=learner, submitted_at__isnull=False)
-        # A diagnostic measures a starting point: not a quiz score (as in the averages).
-        .exclude(assessment__kind=Assessment.Kind.DIAGNOSTIC)
+        # Diagnostics, skill checks and course challenges measure a level: not quiz scores
+        # (as in the averages).
+        .exclude(assessment__kind__in=Assessment.MEASURING_KINDS)
         .select_related("assessment")
         .order_by("-submitted_at")[:limit]
     )
