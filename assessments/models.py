@@ -37,6 +37,10 @@ class Assessment(models.Model):
 
     # Kinds an author may choose; skill checks and course challenges are the platform's.
     AUTHORED_KINDS = (Kind.DIAGNOSTIC, Kind.QUIZ, Kind.EXAM)
+    # Kinds that measure a level (adaptively, or as a starting point): their score is no quiz
+    # result, so quiz averages, counts, score charts and "strong quiz performance" leave
+    # them out (insights.analytics.quiz_figures, insights.progress.quiz_scores).
+    MEASURING_KINDS = (Kind.DIAGNOSTIC, Kind.SKILL_CHECK, Kind.COURSE_CHALLENGE)
 
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.QUIZ)

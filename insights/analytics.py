@@ -372,8 +372,8 @@ def quiz_figures(*, learner_ids: list[int], now: datetime, days: int) -> dict[in
             submitted_at__lte=now,
             score__isnull=False,
         )
-        # A diagnostic measures a starting point; it is no quiz result to average.
-        .exclude(assessment__kind=Assessment.Kind.DIAGNOSTIC)
+        # Diagnostics, skill checks and course challenges measure a level: no quiz result.
+        .exclude(assessment__kind__in=Assessment.MEASURING_KINDS)
         .values("learner_id")
         .annotate(
             count=Count("id"),

@@ -34,7 +34,7 @@ from insights.models import (
 )
 from insights.selectors import skill_levels_for
 from learning.models import Enrollment, LessonProgress
-from skillstudio.access import owner_scoped
+from skillstudio.access import assessment_results_scoped, owner_scoped
 
 ACTIVE_DAYS = 7
 SCORE_BINS = 10  # quiz score distribution: 0-9, 10-19, ... 90-100
@@ -51,7 +51,9 @@ def managed_courses(*, user: Any) -> QuerySet[Course]:
 
 
 def managed_assessments(*, user: Any) -> QuerySet[Assessment]:
-    return owner_scoped(Assessment.objects.all(), owner_path="owner", user=user)
+    """Assessments whose results ``user`` may read: their own, and the course challenges of
+    their own courses (instructors); all (admins)."""
+    return assessment_results_scoped(Assessment.objects.all(), user=user)
 
 
 def course_enrollments(*, course: Course) -> QuerySet[Enrollment]:

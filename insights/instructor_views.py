@@ -64,7 +64,9 @@ def course_overview(request: HttpRequest, course_id: int) -> HttpResponse:
         {
             "course": course,
             "overview": overview,
-            "assessments": course.assessments.order_by("title"),
+            "assessments": instructor.managed_assessments(user=request.user)
+            .filter(course=course)
+            .order_by("title"),
             "tab": "overview",
         },
     )

@@ -17,6 +17,7 @@ from insights.mastery import (
     LABELS,
     NOT_ASSESSED,
     NOT_ASSESSED_MASTERY,
+    PROFICIENT_QUESTIONS,
     SkillMastery,
     target_reached,
 )
@@ -86,8 +87,9 @@ def quiz_scores(*, learner: User, limit: int = 30) -> list[ScorePoint]:
     """The latest submitted attempts' scores, oldest first."""
     attempts = (
         AssessmentAttempt.objects.filter(learner=learner, submitted_at__isnull=False)
-        # A diagnostic measures a starting point: not a quiz score (as in the averages).
-        .exclude(assessment__kind=Assessment.Kind.DIAGNOSTIC)
+        # Diagnostics, skill checks and course challenges measure a level: not quiz scores
+        # (as in the averages).
+        .exclude(assessment__kind__in=Assessment.MEASURING_KINDS)
         .select_related("assessment")
         .order_by("-submitted_at")[:limit]
     )
@@ -226,6 +228,8 @@ class BreakdownRow:
     state_before: str
     state_after: str
     answers: int | None
+    # Different questions behind the level after (None in breakdowns stored before it).
+    distinct_questions: int | None = None
 
     @property
     def state_before_label(self) -> str:
@@ -254,7 +258,12 @@ class BreakdownRow:
 
     @property
     def needs_confirmation(self) -> bool:
-        return self.state_after in (ATTEMPTED, FAMILIAR)
+        """A skill check would make the level more certain: as ``SkillMastery.advice``, only
+        while the level rests on fewer than PROFICIENT_QUESTIONS different questions (a low
+        level measured on more is certain enough: nothing to confirm)."""
+        if self.state_after not in (ATTEMPTED, FAMILIAR):
+            return False
+        return self.distinct_questions is None or self.distinct_questions < PROFICIENT_QUESTIONS
 
 
 def breakdown_rows(*, breakdown: dict) -> list[BreakdownRow]:
@@ -280,6 +289,7 @@ def breakdown_rows(*, breakdown: dict) -> list[BreakdownRow]:
                 state_before=entry.get("state_before", ATTEMPTED if before else NOT_ASSESSED),
                 state_after=entry.get("state_after", ATTEMPTED if after else NOT_ASSESSED),
                 answers=entry.get("answers"),
+                distinct_questions=entry.get("distinct_questions"),
             )
         )
     return sorted(rows, key=lambda row: row.name)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 
 def _signed_in(user: Any) -> bool:
@@ -55,6 +55,33 @@ def can_manage_course(user: Any, course: Any) -> bool:
 def can_manage_assessment(user: Any, assessment: Any) -> bool:
     """May change ``assessment`` and its questions (answer keys included)."""
     return is_platform_admin(user) or (is_instructor(user) and owns(user, assessment.owner_id))
+
+
+def can_view_assessment_results(user: Any, assessment: Any) -> bool:
+    """May read the results of ``assessment`` (item analysis): whoever manages it, and for
+    the platform's own assessments of a course (course challenges, no owner) the instructor
+    who owns that course. Generated assessments without a course (skill checks) stay with
+    platform admins."""
+    if can_manage_assessment(user, assessment):
+        return True
+    return (
+        is_instructor(user)
+        and assessment.owner_id is None
+        and assessment.course_id is not None
+        and owns(user, assessment.course.owner_id)
+    )
+
+
+def assessment_results_scoped(queryset: QuerySet, *, user: Any) -> QuerySet:
+    """The assessments of ``queryset`` whose results ``user`` may read
+    (``can_view_assessment_results`` as a queryset)."""
+    if is_platform_admin(user):
+        return queryset
+    if is_instructor(user):
+        return queryset.filter(
+            Q(owner=user) | Q(owner__isnull=True, course__isnull=False, course__owner=user)
+        )
+    return queryset.none()
 
 
 def owner_scoped(queryset: QuerySet, *, owner_path: str | None, user: Any) -> QuerySet:

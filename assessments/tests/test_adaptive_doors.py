@@ -295,6 +295,12 @@ def test_page_asks_before_submitting_with_unanswered_questions(client, learner, 
     assert warned.status_code == 200
     assert "2 of 3 questions unanswered (questions 2, 3)" in html
     assert "Submit anyway" in html
+    # The warning comes before the first question and its button takes the focus on load,
+    # so it is in sight at once (it used to sit below every question, out of view).
+    warning = html.index('id="unanswered-warning"')
+    assert warning < html.index('class="panel question"')
+    assert 'role="alert"' in html[html.rindex("<div", 0, warning + 1) : warning + 60]
+    assert 'value="1" autofocus>Submit anyway' in html
     # The answer given is kept in the form.
     assert html.count(" checked") == 1
     attempt.refresh_from_db()

@@ -123,6 +123,14 @@ def test_performance_summary_counts_only_the_window(learner):
         score=20,
         assessment=AssessmentFactory(kind=Assessment.Kind.DIAGNOSTIC),
     )
+    # Nor are skill checks and course challenges (adaptive measurements, scored 100 here).
+    for kind in (Assessment.Kind.SKILL_CHECK, Assessment.Kind.COURSE_CHALLENGE):
+        quiz_attempt(
+            learner,
+            at=NOW - timedelta(days=1),
+            score=100,
+            assessment=AssessmentFactory(kind=kind, is_adaptive=True, owner=None),
+        )
     start = NOW - timedelta(days=3)
     # Two sessions: 0-40 min (gaps of 20 min) and, after 2 h, 10 min: 50 min = 0.8 h.
     for minutes in (0, 20, 40, 160, 170):
@@ -354,3 +362,23 @@ def test_questions_left_blank_are_no_evidence_for_struggling_topics(learner):
     assert "docker" not in scores
     assert (scores["flask"].answered, scores["flask"].percent) == (3, 100.0)
     assert topics_from_scores(scores, STRUGGLING_BELOW) == []
+
+
+def test_skill_checks_and_challenges_are_no_quiz_strength_nor_quiz_score(learner):
+    """Two adaptive checks at 100% next to a 60% quiz: the quiz average stays 60 (no
+    "strong quiz performance") and the progress chart shows the quiz alone."""
+    from insights.progress import quiz_scores
+
+    quiz_attempt(learner, at=NOW - timedelta(days=2), score=60)
+    for kind in (Assessment.Kind.SKILL_CHECK, Assessment.Kind.COURSE_CHALLENGE):
+        quiz_attempt(
+            learner,
+            at=NOW - timedelta(days=1),
+            score=100,
+            assessment=AssessmentFactory(kind=kind, is_adaptive=True, owner=None),
+        )
+
+    assert performance_summary(learner=learner, now=NOW).avg_quiz_score == 60.0
+    strengths = dashboard_insights(learner=learner, now=NOW)["strengths"]
+    assert not any("quiz" in line.lower() for line in strengths)
+    assert [point.score for point in quiz_scores(learner=learner)] == [60.0]

@@ -496,3 +496,64 @@ def test_a_message_with_a_nul_byte_is_refused_not_a_500(client, world, instructo
     response = client.post(url, {"body": "hi\x00there"})
     assert 400 <= response.status_code < 500
     assert not InstructorMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("instructor", 200), ("admin_user", 200), ("other_instructor", 404), ("learner", 404)],
+)
+def test_course_challenge_item_analysis_is_for_the_course_instructor(
+    client, world, request, who, status
+):
+    """A course challenge (generated, no owner) belongs to its course: the course page lists
+    it and its instructor reads its item analysis; nobody else does."""
+    from assessments.services import course_challenge_start
+
+    now = timezone.now()
+    challenge = course_challenge_start(
+        learner=world.enrollment.learner, course=world.course, now=now
+    )
+    challenge = challenge.assessment
+    assert challenge.owner_id is None
+    url = reverse("teach:item_analysis", args=[challenge.pk])
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(url).status_code == status
+    if status == 200:
+        overview = client.get(reverse("teach:course", args=[world.course.pk])).content.decode()
+        assert url in overview
+
+
+def test_course_challenge_item_analysis_sends_anonymous_to_log_in(client, world):
+    from assessments.services import course_challenge_start
+
+    attempt = course_challenge_start(
+        learner=world.enrollment.learner, course=world.course, now=timezone.now()
+    )
+    response = client.get(reverse("teach:item_analysis", args=[attempt.assessment.pk]))
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+def test_skill_check_item_analysis_stays_with_admins(client, world, instructor, admin_user):
+    from assessments.services import skill_check_start
+
+    attempt = skill_check_start(
+        learner=world.enrollment.learner, skill=world.skill, now=timezone.now()
+    )
+    url = reverse("teach:item_analysis", args=[attempt.assessment.pk])
+    client.force_login(instructor)
+    assert client.get(url).status_code == 404
+    client.force_login(admin_user)
+    assert client.get(url).status_code == 200
+
+
+def test_course_page_lists_only_assessments_whose_analysis_opens(
+    client, world, instructor, other_instructor
+):
+    from assessments.tests.factories import AssessmentFactory
+
+    foreign = AssessmentFactory(owner=other_instructor, course=world.course, title="Guest quiz")
+    client.force_login(instructor)
+    body = client.get(reverse("teach:course", args=[world.course.pk])).content.decode()
+    assert reverse("teach:item_analysis", args=[foreign.pk]) not in body
+    assert reverse("teach:item_analysis", args=[world.assessment.pk]) in body

@@ -243,3 +243,16 @@ def test_a_single_goal_goes_straight_to_its_path(client, learner, goal):
 
     assert response.status_code == 302
     assert response["Location"] == reverse("insights:path", args=[goal.pk])
+
+
+def test_path_history_names_the_time_zone_once(client, learner, goal):
+    """The column heading names the zone; the cells no longer repeat it."""
+    learner.profile.timezone = "Europe/Berlin"
+    learner.profile.save(update_fields=["timezone"])
+    client.force_login(learner)
+    client.post(reverse("insights:path_generate", args=[goal.pk]))
+
+    html = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+
+    assert "When (Europe/Berlin)" in html
+    assert html.count("Europe/Berlin") == html.count("When (Europe/Berlin)")

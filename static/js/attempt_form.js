@@ -5,7 +5,9 @@
   var form = document.getElementById("attempt-form");
   if (!form) return;
   form.addEventListener("submit", function (event) {
-    var button = event.target.querySelector("button[type=submit]");
+    // The button that was clicked ("Submit anyway" or "Submit answers"), not the first one.
+    var button = event.submitter || form.querySelector("button[type=submit]");
+    if (!button) return;
     window.setTimeout(function () { button.disabled = true; button.textContent = "Submitting…"; }, 0);
   });
 })();
