@@ -75,7 +75,7 @@ def states_explained() -> str:
         f"{PROFICIENT_QUESTIONS} different questions) → mastered (level "
         f"{level_from_mastery(MASTERED_MASTERY)} on {MASTERED_QUESTIONS} different questions, "
         f"{MASTERED_QUESTIONS} answered right). Every "
-        f"{REVIEW_INTERVAL_DAYS} days without practice move a state one step down. A goal "
+        f"{REVIEW_INTERVAL_DAYS} days without practice moves a state one step down. A goal "
         "target counts as reached once the skill is proficient at that level."
     )
 
