@@ -530,7 +530,8 @@ def _metadata(goal, now, targets, current, gaps, remaining, items, learner) -> d
 
 
 def path_diff(*, old_items: list[dict] | None, new_items: list[dict]) -> PathChanges:
-    """Courses added, removed and (among those kept) moved, with a one-line summary."""
+    """Courses added, removed and (among those kept) moved, with a one-line summary that
+    also names the lessons a kept course now skips or asks for again."""
     new_ids = [item["id"] for item in new_items]
     if old_items is None:
         courses = f"{len(new_ids)} course{'s' if len(new_ids) != 1 else ''}"
@@ -549,9 +550,30 @@ def path_diff(*, old_items: list[dict] | None, new_items: list[dict]) -> PathCha
         parts.append("removed " + ", ".join(titles[c] for c in removed))
     if reordered:
         parts.append("reordered " + ", ".join(titles[c] for c in reordered))
-    text = "; ".join(parts) if parts else "no change in courses"
+    parts.extend(_skip_changes(old_items, new_items))
+    text = "; ".join(parts) if parts else "same courses and lessons; estimates or reasons updated"
     summary = f"{text[0].upper()}{text[1:]}."
     return PathChanges(added, removed, reordered, summary)
+
+
+def _skip_changes(old_items: list[dict], new_items: list[dict]) -> list[str]:
+    """ "now skips 2 lessons of X", "asks again for 1 lesson of X" for the courses kept."""
+    old_skips = {
+        item["id"]: {lesson["id"] for lesson in item.get("skip_lessons", [])} for item in old_items
+    }
+    parts = []
+    for item in new_items:
+        if item["id"] not in old_skips:
+            continue
+        now_skipped = {lesson["id"] for lesson in item.get("skip_lessons", [])}
+        for verb, lessons in (
+            ("now skips", now_skipped - old_skips[item["id"]]),
+            ("asks again for", old_skips[item["id"]] - now_skipped),
+        ):
+            if lessons:
+                count = f"{len(lessons)} lesson{'s' if len(lessons) != 1 else ''}"
+                parts.append(f"{verb} {count} of {item['title']}")
+    return parts
 
 
 def snapshot_diff(*, older: LearningPathSnapshot, newer: LearningPathSnapshot) -> PathChanges:

@@ -228,6 +228,22 @@ def test_path_diff_reports_reordering():
     assert changes.summary == "Added D; removed C; reordered B, A."
 
 
+def test_path_diff_names_lessons_a_kept_course_skips_or_asks_for_again():
+    def course(skips):
+        return {"id": 1, "title": "SQL and PostgreSQL", "skip_lessons": [{"id": i} for i in skips]}
+
+    flask = {"id": 2, "title": "Flask", "skip_lessons": []}
+
+    # A quiz took back PostgreSQL: the two lessons the path skipped come back.
+    back = path_diff(old_items=[course([7, 8]), flask], new_items=[course([]), flask])
+    assert (back.added, back.removed, back.reordered) == ([], [], [])
+    assert back.summary == "Asks again for 2 lessons of SQL and PostgreSQL."
+    skips = path_diff(old_items=[course([7]), flask], new_items=[course([7, 9]), flask])
+    assert skips.summary == "Now skips 1 lesson of SQL and PostgreSQL."
+    same = path_diff(old_items=[course([7]), flask], new_items=[course([7]), flask])
+    assert same.summary == "Same courses and lessons; estimates or reasons updated."
+
+
 def test_path_payload_has_the_seed_shape(learner, skills, chain):
     goal = goal_for(learner, {skills["python"]: 7}, weekly_hours=10, deadline=date(2026, 6, 1))
 
@@ -359,7 +375,8 @@ def test_path_page_shows_skips_and_version_times_in_the_learners_zone(
     html = client.get(f"/insights/paths/{goal.pk}/").content.decode()
 
     assert "Skipped Python Basics: Python proficient on 6 answers" in html
-    assert "4 Mar 2026, 16:00 Europe/Berlin" in html
+    assert "When (Europe/Berlin)" in html
+    assert "4 Mar 2026, 16:00</td>" in html
 
 
 def test_lessons_whose_skills_the_learner_showed_are_skipped_inside_a_kept_course(
