@@ -41,6 +41,9 @@ class Assessment(models.Model):
     # result, so quiz averages, counts, score charts and "strong quiz performance" leave
     # them out (insights.analytics.quiz_figures, insights.progress.quiz_scores).
     MEASURING_KINDS = (Kind.DIAGNOSTIC, Kind.SKILL_CHECK, Kind.COURSE_CHALLENGE)
+    # Kinds with no pass or fail: they only measure (a course challenge is passed by testing
+    # out of its course).
+    UNGRADED_KINDS = (Kind.DIAGNOSTIC, Kind.SKILL_CHECK)
 
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.QUIZ)
@@ -143,6 +146,10 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def decides_pass(self) -> bool:
+        return self.kind not in self.UNGRADED_KINDS
 
 
 # The choices an author is offered (admin form, API serializer).

@@ -358,6 +358,31 @@ def test_learner_page_shows_attempts_paths_and_recommendations(client, world, in
     assert world.recommendation.reason in body
 
 
+def test_learner_page_gives_no_pass_or_fail_for_a_diagnostic(client, world, instructor):
+    from assessments.tests.factories import AssessmentAttemptFactory, AssessmentFactory
+
+    now = timezone.now()
+    AssessmentAttempt.objects.filter(pk=world.attempt.pk).update(
+        submitted_at=now, score=60, passed=True
+    )
+    AssessmentAttemptFactory(
+        learner_id=world.enrollment.learner_id,
+        assessment=AssessmentFactory(title="Where you start", kind="diagnostic"),
+        started_at=now - timedelta(minutes=10),
+        submitted_at=now,
+        score=80,
+        passed=True,
+    )
+    client.force_login(instructor)
+
+    body = client.get(
+        reverse("teach:learner", args=[world.course.pk, world.enrollment.learner_id])
+    ).content.decode()
+
+    assert body.count('<td data-label="Passed">yes</td>') == 1  # the quiz
+    assert '<span class="meta">(measures, no pass mark)</span>' in body
+
+
 def test_learner_page_of_someone_not_enrolled_is_404(client, world, instructor, other_learner):
     client.force_login(instructor)
     url = reverse("teach:learner", args=[world.course.pk, other_learner.pk])
