@@ -49,6 +49,8 @@ COHORT_DOMAIN = "cohort.skillstudio.test"
 COHORT_SIZE = 160
 COHORT_WEEKS = 8
 COHORT_SEED = 7
+# Planner statistics refreshed after these many learners too (and every 50).
+ANALYZE_AFTER = (5, 20)
 FIRST_NAMES = (
     "Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", "Ivo", "Jun", "Kofi",
     "Lena", "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tomas", "Uma", "Vik",
@@ -268,6 +270,10 @@ def seed_cohort(
                 end=now - timedelta(days=1),
             )
             ids.append(user.pk)
+            if index + 1 in ANALYZE_AFTER or (index + 1) % 50 == 0:
+                # Each graded attempt refreshes the learner's cards and re-plans their
+                # path right away: their queries need statistics of what is here so far.
+                _analyze_filled_tables()
             if (index + 1) % 50 == 0:
                 log(f"  {index + 1} / {size} simulated learners")
         summary.learners = size
