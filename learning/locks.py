@@ -454,10 +454,11 @@ def lesson_shown(lesson_id: int, graph: LockGraph, facts: LockFacts) -> bool:
 
 
 def lesson_skippable(lesson_id: int, graph: LockGraph, facts: LockFacts) -> bool:
-    """Shown, and still so today: advice to skip the lesson lapses once a skill fades."""
+    """Shown, and still so today: advice to skip the lesson lapses once a skill fades (a
+    state still confirming after fading was confirming before it)."""
     lesson = graph.lessons[lesson_id]
     skill_ids = _skills_of(graph, lesson=lesson, course=graph.courses[lesson.course_id])
-    return _shown(skill_ids, facts) and all(facts.confirmed_today(s) for s in skill_ids)
+    return bool(skill_ids) and all(facts.confirmed_today(s) for s in skill_ids)
 
 
 def lesson_satisfied(
