@@ -36,17 +36,6 @@ import django
 # Scale learners are recognisable by their e-mail domain (catalog.demo_seed).
 SCALE_DOMAIN = "scale.skillstudio.test"
 EVENTS_PER_BATCH = 500
-EVENT_COLUMNS = (
-    "event_id",
-    "occurred_at",
-    "learner_id",
-    "event_type",
-    "course_id",
-    "lesson_id",
-    "assessment_id",
-    "received_at",
-    "data",
-)
 
 
 def peak_rss_mb() -> float:
@@ -216,6 +205,7 @@ def copy_floor(*, batches: list[list[dict]], clients: list[dict]) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from catalog.demo_seed import EVENT_COLUMNS
     from learning.models import LearnerEvent
 
     received = timezone.now()

@@ -541,6 +541,20 @@ def _foreign_keys_checked_once(tables: Sequence[str], *, progress: Log) -> Itera
     progress(f"foreign keys checked: {len(keys)} on {len(tables)} tables")
 
 
+# The columns of a learner event row as the bulk loaders write it (here and bench.workloads).
+EVENT_COLUMNS = (
+    "event_id",
+    "occurred_at",
+    "learner_id",
+    "event_type",
+    "course_id",
+    "lesson_id",
+    "assessment_id",
+    "received_at",
+    "data",
+)
+
+
 def _copy(model: type, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     count = 0
     table = model._meta.db_table
@@ -906,21 +920,10 @@ def _scale_events(
                 if done % step == 0 or done == total:
                     progress(f"events: {done:,}/{total:,}")
 
-    columns = (
-        "event_id",
-        "occurred_at",
-        "learner_id",
-        "event_type",
-        "course_id",
-        "lesson_id",
-        "assessment_id",
-        "received_at",
-        "data",
-    )
     stream = rows()
     count = 0
     while chunk := list(itertools.islice(stream, EVENT_CHUNK)):
-        count += _copy(LearnerEvent, columns, chunk)
+        count += _copy(LearnerEvent, EVENT_COLUMNS, chunk)
     summary.add("events", count)
 
 
