@@ -54,6 +54,7 @@ from insights.sim.driver import (
     MINUTES_PER_QUESTION,
     Actor,
     CatalogView,
+    analyze_if_due,
     create_learner,
     revision_skill,
 )
@@ -494,6 +495,7 @@ def run_benchmark(
 
         for index in range(history):
             simulate(HISTORY_SEED_OFFSET + index, "history")
+            analyze_if_due(index + 1)
             if progress and (index + 1) % 50 == 0:
                 progress(f"  history: {index + 1} / {history} learners")
         if history:
@@ -508,6 +510,7 @@ def run_benchmark(
             skill_model = "the world's true parameters (an experiment, not the product)"
         for index in range(learners):
             outcomes.append(simulate(index, "adaptivity"))
+            analyze_if_due(history + index + 1)
             if progress and (index + 1) % 50 == 0:
                 progress(f"  {index + 1} / {learners} learners")
         if not keep:

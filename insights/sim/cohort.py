@@ -25,22 +25,28 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts.models import User
-from assessments.models import Answer, Assessment, AssessmentAttempt
+from assessments.models import Assessment
 from insights.ml import cf, dropout, segments
 from insights.ml.dropout import score_active_enrollments
 from insights.ml.irt import refresh_item_analysis
 from insights.ml.training import train_model
-from insights.models import LearnerSkillState, LearningPathSnapshot, PendingJob, Recommendation
+from insights.models import LearningPathSnapshot, PendingJob, Recommendation
 from insights.paths import PathError
 from insights.recommendations import recommendations_refresh
 from insights.services import learning_path_generate, recommendation_act
-from insights.sim.driver import Actor, CatalogView, create_learner
+from insights.sim.driver import (
+    Actor,
+    CatalogView,
+    analyze_if_due,
+    analyze_simulated_tables,
+    create_learner,
+)
 from insights.sim.generative import SimLearner, World, load_params
 from learning.events import MAX_EVENTS, ingest_events
-from learning.models import Enrollment, LearnerEvent, LearningGoal, LessonProgress
+from learning.models import Enrollment, LearnerEvent, LearningGoal
 from learning.partitions import ensure_month_partition, month_start, next_month
 from learning.services import enrollment_drop, goal_create
 from skillstudio.jobs import LEARNER_FOLLOW_UP
@@ -49,8 +55,6 @@ COHORT_DOMAIN = "cohort.skillstudio.test"
 COHORT_SIZE = 160
 COHORT_WEEKS = 8
 COHORT_SEED = 7
-# Planner statistics refreshed after these many learners too (and every 50).
-ANALYZE_AFTER = (5, 20)
 FIRST_NAMES = (
     "Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", "Ivo", "Jun", "Kofi",
     "Lena", "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tomas", "Uma", "Vik",
@@ -270,15 +274,13 @@ def seed_cohort(
                 end=now - timedelta(days=1),
             )
             ids.append(user.pk)
-            if index + 1 in ANALYZE_AFTER or (index + 1) % 50 == 0:
-                # Each graded attempt refreshes the learner's cards and re-plans their
-                # path right away: their queries need statistics of what is here so far.
-                _analyze_filled_tables()
+            analyze_if_due(index + 1)
             if (index + 1) % 50 == 0:
                 log(f"  {index + 1} / {size} simulated learners")
         summary.learners = size
         log(f"  learners simulated ({time.perf_counter() - started:.1f} s)")
-        _analyze_filled_tables()
+        # The jobs below query what the cohort filled.
+        analyze_simulated_tables()
         if demo_learner is not None:
             goal = (
                 LearningGoal.objects.filter(learner=demo_learner, status=LearningGoal.Status.ACTIVE)
@@ -296,24 +298,6 @@ def seed_cohort(
         ).delete()
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-def _analyze_filled_tables() -> None:
-    """Fresh planner statistics for the tables the cohort filled, before the jobs below
-    query them. Autovacuum may have analysed them while they were still empty (this all
-    runs in one transaction, invisible to it), and a planner that believes a table holds
-    no rows picks nested loops that take minutes over thousands of answers. ANALYZE counts
-    the transaction's own rows."""
-    models = (
-        AssessmentAttempt,
-        Answer,
-        LearnerSkillState,
-        LessonProgress,
-        Enrollment,
-        LearnerEvent,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE " + ", ".join(m._meta.db_table for m in models))
 
 
 def _finish(

@@ -17,19 +17,23 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from accounts.models import LearnerProfile, User
-from assessments.models import Assessment, AssessmentAttempt, Choice, Question
+from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from assessments.selectors import questions_with_key
 from assessments.services import attempt_answer, attempt_start, attempt_submit
 from catalog.models import Course, Lesson
-from insights.models import Recommendation
+from insights.models import LearnerSkillState, Recommendation
 from insights.recommendations import recommendations_refresh
 from insights.sim.generative import SimLearner, World
+from learning.models import Enrollment, LearnerEvent, LessonProgress
 from learning.services import lesson_complete, lesson_start
 
 # A simulated learner spends this long on a question (diagnostic time counts to the goal).
 MINUTES_PER_QUESTION = 1.5
+# Planner statistics refreshed after these many simulated learners, and every 50.
+ANALYZE_AFTER = (5, 20)
 
 
 def response_for(question: Question, choices: Sequence[Choice], *, correct: bool) -> dict:
@@ -211,4 +215,40 @@ def revision_skill(recommendation: Recommendation, catalog: CatalogView) -> list
     return []
 
 
-__all__ = ["Actor", "CatalogView", "World", "create_learner", "response_for", "revision_skill"]
+def analyze_if_due(learners_done: int) -> None:
+    """Fresh planner statistics for the tables simulated learners fill, after the first
+    few learners and every 50 (``ANALYZE_AFTER``).
+
+    A simulation runs in one transaction, invisible to autovacuum, which may have analysed
+    these tables while they were empty; each graded attempt refreshes the learner's cards
+    and re-plans their path at once, and a planner that believes a table holds no rows
+    picks nested loops that take minutes over thousands of answers. ANALYZE counts the
+    transaction's own rows.
+    """
+    if learners_done in ANALYZE_AFTER or learners_done % 50 == 0:
+        analyze_simulated_tables()
+
+
+def analyze_simulated_tables() -> None:
+    models = (
+        AssessmentAttempt,
+        Answer,
+        LearnerSkillState,
+        LessonProgress,
+        Enrollment,
+        LearnerEvent,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(m._meta.db_table for m in models))
+
+
+__all__ = [
+    "Actor",
+    "CatalogView",
+    "World",
+    "analyze_if_due",
+    "analyze_simulated_tables",
+    "create_learner",
+    "response_for",
+    "revision_skill",
+]
