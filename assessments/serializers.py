@@ -275,8 +275,6 @@ class SkillBreakdownSerializer(serializers.Serializer):
     mastery = serializers.FloatField(allow_null=True)
     answers = serializers.IntegerField(required=False)
     distinct_questions = serializers.IntegerField(required=False)
-    # Right answers on the skill in all (proficient needs three); absent on older attempts.
-    correct_answers = serializers.IntegerField(required=False)
 
     @extend_schema_field(AnswerCountsSerializer)
     def get_answer_counts(self, entry: dict) -> dict:
