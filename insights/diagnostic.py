@@ -32,8 +32,8 @@ A skill stops when
 
 - the estimate is certain enough: at least ``MIN_ANSWERS`` answered questions in
   this attempt and mastery <= ``LOW_MASTERY`` (not known), or mastery >=
-  ``HIGH_MASTERY`` with the evidence proficiency asks for in all (known: at least
-  ``mastery.PROFICIENT_QUESTIONS`` distinct questions and as many right answers); or
+  ``HIGH_MASTERY`` with evidence on at least ``mastery.PROFICIENT_QUESTIONS``
+  distinct questions in all (known, with the breadth proficiency asks for); or
 - ``MAX_QUESTIONS`` questions were asked on it (an "I don't know" counts as
   asked but is no evidence); or
 - its bank has no question left.
@@ -95,7 +95,6 @@ class SkillRun:
     asked: int
     answered: int
     distinct_questions: int
-    correct_answers: int
     items_left: int
 
     @property
@@ -105,7 +104,6 @@ class SkillRun:
             asked=self.asked,
             answered=self.answered,
             distinct_questions=self.distinct_questions,
-            correct_answers=self.correct_answers,
             items_left=self.items_left,
         )
 
@@ -158,23 +156,13 @@ class AdaptiveProgress:
 
 
 def stop_reason(
-    *,
-    mastery: float,
-    asked: int,
-    answered: int,
-    distinct_questions: int,
-    correct_answers: int,
-    items_left: int,
+    *, mastery: float, asked: int, answered: int, distinct_questions: int, items_left: int
 ) -> str | None:
     """Why a skill needs no further question, or None (rules in the module docstring)."""
     if answered >= MIN_ANSWERS:
         if mastery <= LOW_MASTERY:
             return STOP_NOT_KNOWN
-        if (
-            mastery >= HIGH_MASTERY
-            and distinct_questions >= PROFICIENT_QUESTIONS
-            and correct_answers >= PROFICIENT_QUESTIONS
-        ):
+        if mastery >= HIGH_MASTERY and distinct_questions >= PROFICIENT_QUESTIONS:
             return STOP_KNOWN
     if asked >= MAX_QUESTIONS:
         return STOP_MAXIMUM
@@ -297,12 +285,10 @@ def adaptive_progress(*, attempt: AssessmentAttempt) -> AdaptiveProgress:
         if entry.get("mastery") is not None:
             mastery = float(entry["mastery"])
             distinct = int(entry.get("distinct_questions") or 0)
-            correct = int(entry.get("correct_answers") or 0)
         elif state is not None and state.mastery is not None:
             mastery, distinct = float(state.mastery), state.distinct_questions
-            correct = state.correct_count
         else:
-            mastery, distinct, correct = float(model.for_skill(skill.slug).prior), 0, 0
+            mastery, distinct = float(model.for_skill(skill.slug).prior), 0
         left = [item for item in bank[skill_id] if item.question_id not in asked_ids]
         run = SkillRun(
             skill_id=skill_id,
@@ -312,7 +298,6 @@ def adaptive_progress(*, attempt: AssessmentAttempt) -> AdaptiveProgress:
             asked=sum(1 for _, asked_skill in asked_rows if asked_skill == skill_id),
             answered=int(entry.get("answered") or 0),
             distinct_questions=distinct,
-            correct_answers=correct,
             items_left=len(left),
         )
         runs.append(run)

@@ -8,9 +8,7 @@ far the estimate can be trusted, in the spirit of Khan Academy's mastery levels:
 - ``attempted``: answered, but mastery below ``FAMILIAR_MASTERY``;
 - ``familiar``: mastery >= ``FAMILIAR_MASTERY`` (level 6 and up), any evidence;
 - ``proficient``: mastery >= ``PROFICIENT_MASTERY`` (level 8 and up) on at least
-  ``PROFICIENT_QUESTIONS`` distinct questions, at least ``PROFICIENT_QUESTIONS`` of the
-  answers right (BKT counts every answer as practice: three wrong then two right reach
-  level 8 on five questions, which shows two right answers, familiar);
+  ``PROFICIENT_QUESTIONS`` distinct questions;
 - ``mastered``: mastery >= ``MASTERED_MASTERY`` (level 10) on at least
   ``MASTERED_QUESTIONS`` distinct questions, at least ``MASTERED_QUESTIONS`` of
   the answers right (BKT weighs the latest answers most: three wrong then three
@@ -74,8 +72,7 @@ def states_explained() -> str:
     return (
         f"States: attempted → familiar (level {level_from_mastery(FAMILIAR_MASTERY)}+) → "
         f"proficient (level {level_from_mastery(PROFICIENT_MASTERY)}+ on "
-        f"{PROFICIENT_QUESTIONS} different questions, {PROFICIENT_QUESTIONS} answered right) "
-        f"→ mastered (level "
+        f"{PROFICIENT_QUESTIONS} different questions) → mastered (level "
         f"{level_from_mastery(MASTERED_MASTERY)} on {MASTERED_QUESTIONS} different questions, "
         f"{MASTERED_QUESTIONS} answered right). Every "
         f"{REVIEW_INTERVAL_DAYS} days without practice moves a state one step down. A goal "
@@ -99,11 +96,7 @@ def evidence_state(
         and correct_answers >= MASTERED_QUESTIONS
     ):
         return MASTERED
-    if (
-        mastery >= PROFICIENT_MASTERY
-        and distinct_questions >= PROFICIENT_QUESTIONS
-        and correct_answers >= PROFICIENT_QUESTIONS
-    ):
+    if mastery >= PROFICIENT_MASTERY and distinct_questions >= PROFICIENT_QUESTIONS:
         return PROFICIENT
     if mastery >= FAMILIAR_MASTERY:
         return FAMILIAR

@@ -237,7 +237,6 @@ def _apply_attempt(
         entry["mastery"] = None if after.mastery is None else round(after.mastery, 4)
         entry["answers"] = after.answers
         entry["distinct_questions"] = after.distinct_questions
-        entry["correct_answers"] = touched[slug].correct_count
     return breakdown
 
 

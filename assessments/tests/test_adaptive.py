@@ -211,29 +211,26 @@ def test_a_skill_without_questions_cannot_be_checked(learner):
 
 
 @pytest.mark.parametrize(
-    ("mastery", "asked", "answered", "distinct", "correct", "left", "reason"),
+    ("mastery", "asked", "answered", "distinct", "left", "reason"),
     [
-        (0.95, 1, 1, 1, 1, 5, None),  # one answer never settles a skill
-        (0.95, 2, 2, 2, 2, 4, None),  # high, but not yet on proficiency's breadth
-        (0.95, 3, 3, 3, 3, 3, diagnostic.STOP_KNOWN),
-        (0.9, 3, 3, 3, 2, 3, None),  # wrong then right twice: high, but two right answers
-        (0.9, 4, 4, 4, 3, 2, diagnostic.STOP_KNOWN),
-        (0.2, 2, 2, 2, 0, 4, None),  # low on two answers: not settled either
-        (0.2, 3, 3, 3, 1, 3, diagnostic.STOP_NOT_KNOWN),
-        (0.5, 5, 5, 5, 3, 1, None),
-        (0.5, 6, 6, 6, 3, 1, diagnostic.STOP_MAXIMUM),
-        (0.5, 2, 2, 2, 1, 0, diagnostic.STOP_NO_QUESTIONS),
-        (0.5, 4, 0, 0, 0, 2, None),  # four "I don't know": still asking
+        (0.95, 1, 1, 1, 5, None),  # one answer never settles a skill
+        (0.95, 2, 2, 2, 4, None),  # high, but not yet on proficiency's breadth
+        (0.95, 3, 3, 3, 3, diagnostic.STOP_KNOWN),
+        (0.2, 2, 2, 2, 4, None),  # low on two answers: not settled either
+        (0.2, 3, 3, 3, 3, diagnostic.STOP_NOT_KNOWN),
+        (0.5, 5, 5, 5, 1, None),
+        (0.5, 6, 6, 6, 1, diagnostic.STOP_MAXIMUM),
+        (0.5, 2, 2, 2, 0, diagnostic.STOP_NO_QUESTIONS),
+        (0.5, 4, 0, 0, 2, None),  # four "I don't know": still asking
     ],
 )
-def test_stop_rule_boundaries(mastery, asked, answered, distinct, correct, left, reason):
+def test_stop_rule_boundaries(mastery, asked, answered, distinct, left, reason):
     assert (
         diagnostic.stop_reason(
             mastery=mastery,
             asked=asked,
             answered=answered,
             distinct_questions=distinct,
-            correct_answers=correct,
             items_left=left,
         )
         == reason

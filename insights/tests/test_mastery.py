@@ -56,12 +56,6 @@ def test_mastered_needs_five_right_answers_not_a_late_run_of_three():
     assert state(0.95, distinct=6, correct=5) == "mastered"
 
 
-def test_proficient_needs_three_right_answers_not_three_questions_alone():
-    # Three wrong then two right: BKT counts every answer as practice, level 8 or 9.
-    assert state(0.88, distinct=5, correct=2) == "familiar"
-    assert state(0.88, distinct=5, correct=3) == "proficient"
-
-
 def test_no_answer_is_not_assessed_whatever_the_number():
     assert state(0.9, distinct=0, answers=0) == "not_assessed"
     unseen = mastery.mastery_state(
@@ -305,18 +299,3 @@ def test_live_updates_equal_the_evaluated_model(learner, python):
     plain = bkt.ParamArrays.from_params(params).take(data.skill)
     _, without = bkt.forward(data.by_skill, data.correct, plain)
     assert abs(without[3] - mastery_after[3]) > 0.01
-
-
-def test_two_right_after_three_wrong_is_a_high_level_but_familiar(learner, python):
-    # The demo's default parameters (no fitted model): the QA walk's case, proficient on
-    # two right answers out of five before the rule asked for three right.
-    attempt, _ = attempt_with(learner, [False, False, False, True, True])
-
-    update = skills.process_attempt(attempt=attempt, now=NOW)
-
-    assert update.breakdown["python"]["level_after"] >= 8
-    assert update.breakdown["python"]["state_after"] == "familiar"
-    assert update.breakdown["python"]["correct_answers"] == 2
-    later, _ = attempt_with(learner, [True], submitted_at=NOW + timedelta(days=1))
-    again = skills.process_attempt(attempt=later, now=NOW + timedelta(days=1))
-    assert again.breakdown["python"]["state_after"] == "proficient"
