@@ -86,6 +86,7 @@ from insights.selectors import (
     learner_timezone,
     recent_skill_scores_for,
     recently_skipped_for,
+    recommendations_open,
     shown_skills,
     skill_levels_for,
 )
@@ -121,7 +122,7 @@ CACHE_HEADER = "X-Dashboard-Cache"
 
 
 def _recommendation_cards(*, learner_ids: list[int]) -> dict[int, list[Recommendation]]:
-    """Each learner's best active recommendations, in one query.
+    """Each learner's best active recommendations whose links open, in one query.
 
     A learner has few active recommendations (each refresh replaces its set and stale ones
     expire), so keeping the first ten per learner here costs less CPU than ranking them in
@@ -129,8 +130,10 @@ def _recommendation_cards(*, learner_ids: list[int]) -> dict[int, list[Recommend
     """
     cards: dict[int, list[Recommendation]] = {learner_id: [] for learner_id in learner_ids}
     for rec in (
-        Recommendation.objects.filter(
-            learner_id__in=learner_ids, status=Recommendation.Status.ACTIVE
+        recommendations_open(
+            Recommendation.objects.filter(
+                learner_id__in=learner_ids, status=Recommendation.Status.ACTIVE
+            )
         )
         .select_related("lesson", "course", "assessment")
         # The model's ordering, as the dashboard page always listed them; id breaks ties.

@@ -1,7 +1,9 @@
 """Struggle detection (R-STRUGGLE): five independent signals, each with its own numbers.
 
 Any one signal is enough to flag the learner; every reason names the quiz or lesson and the
-figures that tripped it, so an instructor (or the learner) can check it.
+figures that tripped it, so an instructor (or the learner) can check it. Only content a
+learner can open counts (a published course's lessons, quizzes open to learners): the
+learner's support card links to what its first reason names.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 
 from assessments.models import AssessmentAttempt
-from catalog.models import Lesson
+from assessments.selectors import assessments_open_to_learners
+from catalog.models import Course, Lesson
 from learning.models import LearnerEvent, LessonProgress
 
 # Failing the same quiz this many times within the window counts as repeated failure.
@@ -72,6 +75,8 @@ def _failed_attempts(learner_ids: list[int], now: datetime, lesson: Lesson | Non
         submitted_at__gte=now - FAILED_WINDOW,
         submitted_at__lte=now,
         score__isnull=False,
+        # Only quizzes the learner can still open: the card links to the quiz.
+        assessment__in=assessments_open_to_learners().values("pk"),
     ).filter(Q(passed=False) | Q(passed__isnull=True, score__lt=F("assessment__passing_score")))
     if lesson is not None:
         attempts = attempts.filter(assessment__lesson=lesson)
@@ -102,6 +107,7 @@ def _time_over(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> 
         started_at__gte=now - TIME_WINDOW,
         started_at__lte=now,
         time_spent_seconds__gte=F("lesson__estimated_minutes") * 60 * TIME_OVER_FACTOR,
+        lesson__module__course__status=Course.Status.PUBLISHED,
     )
     if lesson is not None:
         progress = progress.filter(lesson=lesson)
@@ -129,6 +135,7 @@ def _rewinds_and_pauses(learner_ids: list[int], now: datetime, lesson: Lesson | 
         occurred_at__lte=now,
         event_type__in=[LearnerEvent.Type.VIDEO_SEEK, LearnerEvent.Type.VIDEO_PAUSE],
         lesson_id__isnull=False,
+        lesson__module__course__status=Course.Status.PUBLISHED,
     )
     if lesson is not None:
         events = events.filter(lesson_id=lesson.pk)
@@ -164,6 +171,7 @@ def _stalled(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Fo
         learner_id__in=learner_ids,
         status=LessonProgress.Status.IN_PROGRESS,
         started_at__lte=now - STALL_AFTER,
+        lesson__module__course__status=Course.Status.PUBLISHED,
     ).filter(~Exists(recent_activity))
     if lesson is not None:
         progress = progress.filter(lesson=lesson)
