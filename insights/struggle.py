@@ -18,7 +18,7 @@ from typing import NamedTuple
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 
-from assessments.models import AssessmentAttempt
+from assessments.models import Assessment, AssessmentAttempt
 from assessments.selectors import assessments_open_to_learners
 from catalog.models import Course, Lesson
 from learning.models import LearnerEvent, LessonProgress
@@ -70,14 +70,22 @@ Found = dict[int, list[Noticed]]
 
 
 def _failed_attempts(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
-    attempts = AssessmentAttempt.objects.filter(
-        learner_id__in=learner_ids,
-        submitted_at__gte=now - FAILED_WINDOW,
-        submitted_at__lte=now,
-        score__isnull=False,
-        # Only quizzes the learner can still open: the card links to the quiz.
-        assessment__in=assessments_open_to_learners().values("pk"),
-    ).filter(Q(passed=False) | Q(passed__isnull=True, score__lt=F("assessment__passing_score")))
+    attempts = (
+        AssessmentAttempt.objects.filter(
+            learner_id__in=learner_ids,
+            submitted_at__gte=now - FAILED_WINDOW,
+            submitted_at__lte=now,
+            score__isnull=False,
+            # Only quizzes the learner can still open: the card links to the quiz.
+            assessment__in=assessments_open_to_learners().values("pk"),
+        )
+        .exclude(
+            # A diagnostic, skill check or course challenge measures: a low score there is no
+            # failure (Assessment.MEASURING_KINDS, as the quiz averages leave them out).
+            assessment__kind__in=Assessment.MEASURING_KINDS
+        )
+        .filter(Q(passed=False) | Q(passed__isnull=True, score__lt=F("assessment__passing_score")))
+    )
     if lesson is not None:
         attempts = attempts.filter(assessment__lesson=lesson)
     rows = (
@@ -202,7 +210,9 @@ def latest_dated_scores_for(
     lesson: Lesson | None = None,
 ) -> dict[int, list[DatedScore]]:
     """Each learner's latest `count` quiz scores within `window` with their submission
-    times, newest first (one query).
+    times, newest first (one query). Quizzes only: diagnostics, skill checks and course
+    challenges measure a level (Assessment.MEASURING_KINDS), their scores are no quiz
+    results, as in the quiz averages (insights.analytics.quiz_figures).
 
     Shared by the falling-scores signal and the difficulty advice, which read the same
     attempts when their windows agree; the advice also needs the times.
@@ -212,7 +222,7 @@ def latest_dated_scores_for(
         submitted_at__gte=now - window,
         submitted_at__lte=now,
         score__isnull=False,
-    )
+    ).exclude(assessment__kind__in=Assessment.MEASURING_KINDS)
     if lesson is not None:
         attempts = attempts.filter(assessment__lesson=lesson)
     ranked = (
