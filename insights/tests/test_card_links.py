@@ -19,7 +19,7 @@ from assessments.tests.factories import AssessmentFactory
 from catalog.models import Difficulty, Lesson
 from catalog.services import course_unpublish
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
-from insights.models import Recommendation
+from insights.models import DropoutRisk, Recommendation
 from insights.recommendations import refresh_recommendations
 from insights.tests.helpers import quiz_attempt
 from learning.tests.factories import EnrollmentFactory, LessonProgressFactory
@@ -181,4 +181,30 @@ def test_a_failed_quiz_support_card_vanishes_when_the_quiz_is_unpublished(client
     refresh_recommendations(learner=learner, now=now + timedelta(minutes=1))
     assert not Recommendation.objects.filter(
         learner=learner, status=Recommendation.Status.ACTIVE, kind=Recommendation.Kind.SUPPORT
+    ).exists()
+
+
+def test_a_dropout_risk_support_card_leaves_with_its_course(client, learner, instructor):
+    now = timezone.now()
+    course = CourseFactory(owner=instructor, title="Data Science")
+    LessonFactory(module=ModuleFactory(course=course, order=1), title="Pandas")
+    enrollment = EnrollmentFactory(learner=learner, course=course)
+    DropoutRisk.objects.create(
+        enrollment=enrollment,
+        probability=0.8,
+        level=DropoutRisk.Level.HIGH,
+        factors=[{"factor": "days_since_activity", "text": "no activity for 12 days"}],
+        features={"days_since_activity": 12.0},
+        scored_at=now,
+    )
+    refresh_recommendations(learner=learner, now=now)
+    client.force_login(learner)
+    assert _card_links(client)["Support"] == (course.get_absolute_url(), "Data Science")
+
+    course_unpublish(course=course, now=now)
+
+    assert "Support" not in _card_links(client)
+    refresh_recommendations(learner=learner, now=now + timedelta(minutes=1))
+    assert not Recommendation.objects.filter(
+        learner=learner, status=Recommendation.Status.ACTIVE, course=course
     ).exists()
