@@ -173,6 +173,7 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 # `make run` gives its processes this long, all together, to stop; then kills the rest.
 STOP_TIMEOUT = 10.0
+MIN_GROUP_WAIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -185,20 +186,28 @@ class Managed:
     stop_signal: int = signal.SIGTERM
 
 
-def stop_all(managed: list[Managed], *, timeout: float = STOP_TIMEOUT) -> list[str]:
-    """Signal every process at once, wait for all of them together for at most `timeout`
-    seconds overall, then kill those still running; returns the names of the killed."""
-    for item in managed:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            item.process.send_signal(item.stop_signal)
-    _, alive = psutil.wait_procs([item.process for item in managed], timeout=timeout)
+def stop_all(*groups: list[Managed], timeout: float = STOP_TIMEOUT) -> list[str]:
+    """Stop the groups in order, within one overall `timeout`: every process of a group is
+    signalled at once and the group waited for together, those still running when the
+    time is up are killed; returns the names of the killed.
+
+    Each group after the first gets at least ``MIN_GROUP_WAIT`` seconds, so the servers
+    (the last group) stop cleanly even after a client had to be killed.
+    """
+    deadline = time.monotonic() + timeout
     killed = []
-    for item in managed:
-        if item.process in alive:
+    for group in groups:
+        for item in group:
             with contextlib.suppress(psutil.NoSuchProcess):
-                item.process.kill()
-                killed.append(item.name)
-    psutil.wait_procs(alive, timeout=timeout)
+                item.process.send_signal(item.stop_signal)
+        wait = max(deadline - time.monotonic(), MIN_GROUP_WAIT)
+        _, alive = psutil.wait_procs([item.process for item in group], timeout=wait)
+        for item in group:
+            if item.process in alive:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    item.process.kill()
+                    killed.append(item.name)
+        psutil.wait_procs(alive, timeout=MIN_GROUP_WAIT)
     return killed
 
 
@@ -247,17 +256,21 @@ def run_app(port: int) -> int:
         manage(env, "seed_demo")
         # Periodic jobs in django-celery-beat's tables; keeps what operators edited.
         manage(env, "setup_schedules")
-        for name, command in (
-            ("web", ["manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),
+        # Stop signals that work whether or not the terminal's Ctrl-C reached the process
+        # (started in the background, a process ignores SIGINT). SIGQUIT is the Celery
+        # worker's cold shutdown: it does not finish its running tasks first, which come
+        # back after a restart (tasks acknowledge late and are safe to run twice).
+        for name, command, stop_signal in (
+            ("web", ["manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+             signal.SIGTERM),
             ("worker", ["-m", "celery", "-A", "skillstudio", "worker",
-                        "--loglevel", "INFO", "--concurrency", "2"]),
+                        "--loglevel", "INFO", "--concurrency", "2"], signal.SIGQUIT),
             ("beat", ["-m", "celery", "-A", "skillstudio", "beat", "--loglevel", "INFO",
-                      "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]),
+                      "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
+             signal.SIGTERM),
         ):  # fmt: skip
-            # SIGINT, as Ctrl-C sends: after the terminal's own, a second one makes the
-            # Celery worker shut down cold instead of finishing its tasks first.
             child = psutil.Popen([sys.executable, *command], cwd=BASE_DIR, env=env)
-            children.append(Managed(name, child, signal.SIGINT))
+            children.append(Managed(name, child, stop_signal))
         time.sleep(2)
         print(
             f"\nSkillStudio is running at http://127.0.0.1:{port}/"
@@ -276,9 +289,11 @@ def run_app(port: int) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         log("stopping " + ", ".join(item.name for item in children + started))
-        killed = stop_all(children + started)
+        # Web, worker and beat together, then the servers they use (beat saves its
+        # schedule to PostgreSQL while it stops), all within STOP_TIMEOUT.
+        killed = stop_all(children, started)
         if killed:
-            log("killed after " + f"{STOP_TIMEOUT:g} s: " + ", ".join(killed))
+            log(f"killed after {STOP_TIMEOUT:g} s: " + ", ".join(killed))
     return 0
 
 

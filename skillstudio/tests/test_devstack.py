@@ -80,7 +80,7 @@ def test_servers_started_as_daemons_stop_with_the_children(spawn):
     children = [Managed(name, spawn(GRACEFUL)) for name in ("web", "worker", "beat")]
 
     began = time.monotonic()
-    killed = stop_all([*children, Managed("redis", daemon)], timeout=5.0)
+    killed = stop_all(children, [Managed("redis", daemon)], timeout=5.0)
 
     assert killed == []
     assert time.monotonic() - began < 2.5
@@ -94,3 +94,25 @@ def test_processes_already_gone_are_no_error(spawn):
     child.wait(timeout=5)
 
     assert stop_all([Managed("web", child)], timeout=1.0) == []
+
+
+def test_servers_are_signalled_once_their_clients_have_stopped(spawn, tmp_path):
+    # A client that takes a moment to stop (beat saving its schedule), then the server.
+    record = tmp_path / "order"
+    writes = (
+        "import signal, sys, time\n"
+        "def stop(*_):\n"
+        "    time.sleep({delay})\n"
+        "    open({path!r}, 'a').write('{name}\\n')\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    client = spawn(writes.format(delay=0.3, path=str(record), name="client"))
+    server = spawn(writes.format(delay=0, path=str(record), name="server"))
+
+    killed = stop_all([Managed("beat", client)], [Managed("postgres", server)], timeout=5.0)
+
+    assert killed == []
+    assert record.read_text().split() == ["client", "server"]
