@@ -18,6 +18,7 @@ from django.db.models import Avg, Count, Q, Sum
 
 from accounts.models import User
 from assessments.models import Assessment, AssessmentAttempt
+from insights.mastery import answers_text
 from insights.models import LearningPathSnapshot
 from insights.rules import SUMMARY_DAYS
 from insights.selectors import SkillScore, learner_timezone
@@ -743,15 +744,16 @@ def build_insights(
     if areas:
         focus = {t.skill for t in topics[:2]}
         step = next((item for item in revision if item.skill in focus), None)
-        message = (
-            "Consider reviewing recent topics to strengthen your foundation. Focus on "
-            f"{', '.join(areas[:2])}"
+        gaps = " and ".join(
+            f"{t.name} ({t.avg_score:g}% right on your last {answers_text(t.answers)})"
+            for t in topics[:2]
         )
+        message = f"Your recent answers show gaps in {gaps}: "
         if step is not None:
-            message += f" - start with “{step.title}”, a revision lesson picked for you."
+            message += f"start with “{step.title}”, a revision lesson picked for you."
         else:
             message += (
-                f" - take a skill check in {topics[0].name} to see where you stand, "
+                f"take a skill check in {topics[0].name} to see where you stand, "
                 "then study its lessons."
             )
             step = skill_check(topics[0]) if skill_check else None

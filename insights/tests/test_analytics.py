@@ -282,9 +282,9 @@ def test_insights_message_offers_a_skill_check_when_no_revision_lesson_is_open(l
     assert insights["areas_for_improvement"] == ["Async Programming"]
     # No "we've prepared revision content": there is none.
     assert insights["personalized_message"] == (
-        "Consider reviewing recent topics to strengthen your foundation. Focus on "
-        "Async Programming - take a skill check in Async Programming to see where you "
-        "stand, then study its lessons."
+        "Your recent answers show gaps in Async Programming (40% right on your last 10 "
+        "answers): take a skill check in Async Programming to see where you stand, then "
+        "study its lessons."
     )
     assert insights["next_step"] == {
         "kind": "skill_check",
@@ -310,7 +310,7 @@ def test_insights_message_names_the_open_revision_card_for_the_weak_topic(learne
     insights = dashboard_insights(learner=learner, now=NOW)
 
     assert insights["personalized_message"] == (
-        "Consider reviewing recent topics to strengthen your foundation. Focus on Git - "
+        "Your recent answers show gaps in Git (30% right on your last 10 answers): "
         "start with “Branching”, a revision lesson picked for you."
     )
     assert insights["next_step"]["url"] == branching.get_absolute_url()
@@ -318,6 +318,7 @@ def test_insights_message_names_the_open_revision_card_for_the_weak_topic(learne
     client.force_login(learner)
     page = client.get(reverse("learning:dashboard")).content.decode()
     assert f'a revision lesson picked for you. <a href="{branching.get_absolute_url()}">' in page
+    assert "<strong>Git</strong>: 30% right on your last 10 answers" in page
 
 
 def test_a_skill_shown_since_a_poor_quiz_is_no_longer_a_weak_topic(learner):
@@ -341,7 +342,10 @@ def test_a_skill_shown_since_a_poor_quiz_is_no_longer_a_weak_topic(learner):
 
     # SQL is still weak; Git's 40 % quiz is settled by what the learner showed since.
     assert insights["areas_for_improvement"] == ["SQL"]
-    assert "Focus on SQL -" in insights["personalized_message"]
+    assert (
+        "show gaps in SQL (40% right on your last 10 answers):"
+        in (insights["personalized_message"])
+    )
 
 
 def test_insights_celebrate_a_streak_with_rising_scores(learner):
