@@ -22,6 +22,11 @@ def _open_to_learners() -> Q:
     )
 
 
+def assessments_open_to_learners() -> QuerySet[Assessment]:
+    """The assessments any learner may open and take (published, with their course)."""
+    return Assessment.objects.filter(_open_to_learners())
+
+
 def assessments_visible_to(*, user) -> QuerySet[Assessment]:
     """Published assessments for any signed-in user; drafts for their owner and admins."""
     queryset = Assessment.objects.select_related("course", "lesson", "owner")

@@ -7,7 +7,7 @@ the learner's own, from their profile's time zone.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,6 +18,7 @@ from django.db.models import Avg, Count, Q, Sum
 
 from accounts.models import User
 from assessments.models import Assessment, AssessmentAttempt
+from insights.mastery import answers_text
 from insights.models import LearningPathSnapshot
 from insights.rules import SUMMARY_DAYS
 from insights.selectors import SkillScore, learner_timezone
@@ -174,6 +175,21 @@ class LearningPace:
 
 
 @dataclass(frozen=True)
+class NextStep:
+    """Where the insights message sends a learner about a weak topic: an open revision
+    lesson of theirs ("lesson", followed by a link) or a skill check in the topic
+    ("skill_check", started by a POST to ``url``)."""
+
+    kind: str
+    skill: str
+    title: str
+    url: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class AIInsights:
     learning_pace: str
     performance_trend: str
@@ -181,6 +197,8 @@ class AIInsights:
     strengths: list[str] = field(default_factory=list)
     areas_for_improvement: list[str] = field(default_factory=list)
     study_recommendation: str = ""
+    # What the message points at (NextStep.as_dict()), None when it points at nothing.
+    next_step: dict | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -699,10 +717,15 @@ def build_insights(
     patterns: EngagementPatterns,
     paces: list[LearningPace],
     segment: dict | None = None,
+    revision: Sequence[NextStep] = (),
+    skill_check: Callable[[StrugglingTopic], NextStep] | None = None,
 ) -> AIInsights:
     """Message, strengths, areas and study tip from figures already computed.
 
     `segment` is the learner's stored segment (insights.ml.segments.segment_entry), if any.
+    `revision`: the revision lessons open to the learner now (their active revision cards),
+    by skill; the message about weak topics points at one of the topics' own, and only
+    when there is none at `skill_check(topic)` (the first topic's skill check).
     """
     streak = summary.current_streak
     strengths = []
@@ -716,12 +739,24 @@ def build_insights(
         )
     areas = [t.name for t in topics]
     pace = overall_pace(paces)
+    step = None
 
     if areas:
-        message = (
-            "Consider reviewing recent topics to strengthen your foundation. Focus on "
-            f"{', '.join(areas[:2])} - we've prepared revision content for you."
+        focus = {t.skill for t in topics[:2]}
+        step = next((item for item in revision if item.skill in focus), None)
+        gaps = " and ".join(
+            f"{t.name} ({t.avg_score:g}% right on your last {answers_text(t.answers)})"
+            for t in topics[:2]
         )
+        message = f"Your recent answers show gaps in {gaps}: "
+        if step is not None:
+            message += f"start with “{step.title}”, a revision lesson picked for you."
+        else:
+            message += (
+                f"take a skill check in {topics[0].name} to see where you stand, "
+                "then study its lessons."
+            )
+            step = skill_check(topics[0]) if skill_check else None
     elif streak >= 3 and summary.performance_trend == "improving":
         message = (
             f"🔥 Amazing {streak}-day streak! Your performance is improving - "
@@ -754,6 +789,7 @@ def build_insights(
         strengths=strengths,
         areas_for_improvement=areas,
         study_recommendation=tip,
+        next_step=step.as_dict() if step else None,
     )
 
 

@@ -54,6 +54,7 @@ import redis.exceptions
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 
 from accounts.models import User
 from assessments.models import AssessmentAttempt
@@ -61,6 +62,8 @@ from insights.analytics import (
     ENGAGEMENT_DAYS,
     NO_LESSONS,
     NO_QUIZZES,
+    NextStep,
+    StrugglingTopic,
     active_goals_for,
     build_insights,
     current_streaks,
@@ -83,6 +86,7 @@ from insights.selectors import (
     learner_timezone,
     recent_skill_scores_for,
     recently_skipped_for,
+    recommendations_open,
     shown_skills,
     skill_levels_for,
 )
@@ -118,7 +122,7 @@ CACHE_HEADER = "X-Dashboard-Cache"
 
 
 def _recommendation_cards(*, learner_ids: list[int]) -> dict[int, list[Recommendation]]:
-    """Each learner's best active recommendations, in one query.
+    """Each learner's best active recommendations whose links open, in one query.
 
     A learner has few active recommendations (each refresh replaces its set and stale ones
     expire), so keeping the first ten per learner here costs less CPU than ranking them in
@@ -126,8 +130,10 @@ def _recommendation_cards(*, learner_ids: list[int]) -> dict[int, list[Recommend
     """
     cards: dict[int, list[Recommendation]] = {learner_id: [] for learner_id in learner_ids}
     for rec in (
-        Recommendation.objects.filter(
-            learner_id__in=learner_ids, status=Recommendation.Status.ACTIVE
+        recommendations_open(
+            Recommendation.objects.filter(
+                learner_id__in=learner_ids, status=Recommendation.Status.ACTIVE
+            )
         )
         .select_related("lesson", "course", "assessment")
         # The model's ordering, as the dashboard page always listed them; id breaks ties.
@@ -312,6 +318,35 @@ def _goal(*, goal, levels: dict[str, SkillLevel], pace, now: datetime) -> dict:
     }
 
 
+def _revision_steps(*, cards: list[Recommendation], revision: list) -> list[NextStep]:
+    """The revision lessons the page offers, by skill: the learner's active revision cards
+    first, then the "Revise" list (both only hold lessons the learner can open now)."""
+    steps = [
+        NextStep("lesson", rec.payload["skill"], rec.title, rec.url)
+        for rec in cards
+        if rec.kind == Recommendation.Kind.REVISION and rec.payload.get("skill")
+    ]
+    steps += [
+        NextStep(
+            "lesson",
+            item.skill,
+            item.title,
+            reverse("learning:lesson", kwargs={"lesson_id": item.lesson_id}),
+        )
+        for item in revision
+    ]
+    return steps
+
+
+def _skill_check_step(topic: StrugglingTopic) -> NextStep:
+    return NextStep(
+        "skill_check",
+        topic.skill,
+        f"Take a skill check in {topic.name}",
+        reverse("assessments:skill_check", kwargs={"skill_slug": topic.skill}),
+    )
+
+
 def _dashboard(
     *, learner, now, generated_at, levels, scores, sessions, histograms, lessons, quizzes,
     streak, goals, paces, next_up, revision, difficulty, cards, segment,
@@ -333,6 +368,8 @@ def _dashboard(
         patterns=patterns,
         paces=[paces[goal.pk] for goal in goals],
         segment=segment,
+        revision=_revision_steps(cards=cards, revision=revision),
+        skill_check=_skill_check_step,
     )
     return {
         "performance_summary": summary.as_dict(),

@@ -15,12 +15,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import redis.exceptions
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, RowNumber
 
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer
-from catalog.models import Course, Skill
+from assessments.selectors import assessments_open_to_learners
+from catalog.models import Course, Lesson, Skill
 from insights.mastery import CONFIRMING, SkillMastery, describe
 from insights.models import DropoutRisk, InstructorMessage, LearnerSkillState, Recommendation
 from insights.skills import BLANK_RESPONSE
@@ -194,6 +207,42 @@ def recently_skipped_for(*, learner_ids: list[int], now: datetime) -> dict[int, 
     return skipped
 
 
+def recommendations_open(queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
+    """The recommendations of ``queryset`` whose link a learner can open now: their lesson,
+    course or assessment is published (``Course.objects.published``,
+    ``assessments_open_to_learners``), and so is the lesson or quiz a struggle support
+    card's payload names (``Recommendation.get_absolute_url``).
+
+    Applied where cards are read (dashboard, API), in the same query: content set back to
+    draft after a card was written drops out at once, before the next refresh expires it.
+    """
+    courses = Course.objects.published()
+    named_lessons = Lesson.objects.filter(
+        pk=OuterRef("named_id"), module__course__in=courses.values("pk")
+    )
+    named_assessments = assessments_open_to_learners().filter(pk=OuterRef("named_id"))
+    return (
+        queryset.filter(Q(lesson__isnull=True) | Q(lesson__module__course__in=courses.values("pk")))
+        .filter(Q(course__isnull=True) | Q(course__in=courses.values("pk")))
+        .filter(
+            Q(assessment__isnull=True)
+            | Q(assessment__in=assessments_open_to_learners().values("pk"))
+        )
+        .alias(
+            named_kind=KT("payload__target__kind"),
+            named_id=Cast(KT("payload__target__id"), BigIntegerField()),
+        )
+        .alias(
+            named_open=Case(
+                When(named_kind="lesson", then=Exists(named_lessons)),
+                When(named_kind="assessment", then=Exists(named_assessments)),
+                default=Value(True),
+            )
+        )
+        .exclude(kind=Recommendation.Kind.SUPPORT, named_open=False)
+    )
+
+
 @dataclass(frozen=True)
 class HighRisk:
     """A high dropout risk on one of a learner's active enrollments (insights.ml.dropout)."""
@@ -211,6 +260,8 @@ def high_dropout_risks_for(*, learner_ids: list[int]) -> dict[int, list[HighRisk
         DropoutRisk.objects.filter(
             enrollment__learner_id__in=learner_ids,
             enrollment__status=Enrollment.Status.ACTIVE,
+            # A course set back to draft is no longer one the learner can be supported in.
+            enrollment__course__status=Course.Status.PUBLISHED,
             level=DropoutRisk.Level.HIGH,
         )
         .order_by("enrollment__learner_id", "-probability", "enrollment_id")

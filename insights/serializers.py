@@ -39,6 +39,15 @@ class StrugglingTopicSerializer(serializers.Serializer):
     difficulty = serializers.CharField(help_text="e.g. needs_help")
 
 
+class NextStepSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="lesson (open it: GET url) or skill_check (start it: POST url)"
+    )
+    skill = serializers.CharField(help_text="The weak topic's skill slug")
+    title = serializers.CharField()
+    url = serializers.CharField()
+
+
 class AIInsightsSerializer(serializers.Serializer):
     learning_pace = serializers.CharField(help_text="ahead, on_track, behind or unknown")
     performance_trend = serializers.CharField()
@@ -46,6 +55,10 @@ class AIInsightsSerializer(serializers.Serializer):
     strengths = serializers.ListField(child=serializers.CharField())
     areas_for_improvement = serializers.ListField(child=serializers.CharField())
     study_recommendation = serializers.CharField(allow_blank=True)
+    next_step = NextStepSerializer(
+        allow_null=True,
+        help_text="What personalized_message points at about weak topics, if anything",
+    )
 
 
 class CurrentGoalSerializer(serializers.Serializer):

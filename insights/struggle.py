@@ -1,7 +1,9 @@
 """Struggle detection (R-STRUGGLE): five independent signals, each with its own numbers.
 
 Any one signal is enough to flag the learner; every reason names the quiz or lesson and the
-figures that tripped it, so an instructor (or the learner) can check it.
+figures that tripped it, so an instructor (or the learner) can check it. Only content a
+learner can open counts (a published course's lessons, quizzes open to learners): the
+learner's support card links to what its first reason names.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import NamedTuple
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 
-from assessments.models import AssessmentAttempt
-from catalog.models import Lesson
+from assessments.models import Assessment, AssessmentAttempt
+from assessments.selectors import assessments_open_to_learners
+from catalog.models import Course, Lesson
 from learning.models import LearnerEvent, LessonProgress
 
 # Failing the same quiz this many times within the window counts as repeated failure.
@@ -67,12 +70,22 @@ Found = dict[int, list[Noticed]]
 
 
 def _failed_attempts(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
-    attempts = AssessmentAttempt.objects.filter(
-        learner_id__in=learner_ids,
-        submitted_at__gte=now - FAILED_WINDOW,
-        submitted_at__lte=now,
-        score__isnull=False,
-    ).filter(Q(passed=False) | Q(passed__isnull=True, score__lt=F("assessment__passing_score")))
+    attempts = (
+        AssessmentAttempt.objects.filter(
+            learner_id__in=learner_ids,
+            submitted_at__gte=now - FAILED_WINDOW,
+            submitted_at__lte=now,
+            score__isnull=False,
+            # Only quizzes the learner can still open: the card links to the quiz.
+            assessment__in=assessments_open_to_learners().values("pk"),
+        )
+        .exclude(
+            # A diagnostic, skill check or course challenge measures: a low score there is no
+            # failure (Assessment.MEASURING_KINDS, as the quiz averages leave them out).
+            assessment__kind__in=Assessment.MEASURING_KINDS
+        )
+        .filter(Q(passed=False) | Q(passed__isnull=True, score__lt=F("assessment__passing_score")))
+    )
     if lesson is not None:
         attempts = attempts.filter(assessment__lesson=lesson)
     rows = (
@@ -102,6 +115,7 @@ def _time_over(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> 
         started_at__gte=now - TIME_WINDOW,
         started_at__lte=now,
         time_spent_seconds__gte=F("lesson__estimated_minutes") * 60 * TIME_OVER_FACTOR,
+        lesson__module__course__status=Course.Status.PUBLISHED,
     )
     if lesson is not None:
         progress = progress.filter(lesson=lesson)
@@ -129,6 +143,7 @@ def _rewinds_and_pauses(learner_ids: list[int], now: datetime, lesson: Lesson | 
         occurred_at__lte=now,
         event_type__in=[LearnerEvent.Type.VIDEO_SEEK, LearnerEvent.Type.VIDEO_PAUSE],
         lesson_id__isnull=False,
+        lesson__module__course__status=Course.Status.PUBLISHED,
     )
     if lesson is not None:
         events = events.filter(lesson_id=lesson.pk)
@@ -164,6 +179,7 @@ def _stalled(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Fo
         learner_id__in=learner_ids,
         status=LessonProgress.Status.IN_PROGRESS,
         started_at__lte=now - STALL_AFTER,
+        lesson__module__course__status=Course.Status.PUBLISHED,
     ).filter(~Exists(recent_activity))
     if lesson is not None:
         progress = progress.filter(lesson=lesson)
@@ -194,7 +210,9 @@ def latest_dated_scores_for(
     lesson: Lesson | None = None,
 ) -> dict[int, list[DatedScore]]:
     """Each learner's latest `count` quiz scores within `window` with their submission
-    times, newest first (one query).
+    times, newest first (one query). Quizzes only: diagnostics, skill checks and course
+    challenges measure a level (Assessment.MEASURING_KINDS), their scores are no quiz
+    results, as in the quiz averages (insights.analytics.quiz_figures).
 
     Shared by the falling-scores signal and the difficulty advice, which read the same
     attempts when their windows agree; the advice also needs the times.
@@ -204,7 +222,7 @@ def latest_dated_scores_for(
         submitted_at__gte=now - window,
         submitted_at__lte=now,
         score__isnull=False,
-    )
+    ).exclude(assessment__kind__in=Assessment.MEASURING_KINDS)
     if lesson is not None:
         attempts = attempts.filter(assessment__lesson=lesson)
     ranked = (

@@ -21,8 +21,11 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
+
+import psutil
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = BASE_DIR / ".devstack"
@@ -168,51 +171,129 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], check=True, cwd=BASE_DIR, env=env)
 
 
+# `make run` gives its processes this long, all together, to stop; then kills the rest.
+STOP_TIMEOUT = 10.0
+MIN_GROUP_WAIT = 1.0
+
+
+@dataclass(frozen=True)
+class Managed:
+    """A process `make run` stops when it stops: a child it started, or a server it
+    started as a daemon (PostgreSQL, Redis), with the signal that stops it quickly."""
+
+    name: str
+    process: psutil.Process
+    stop_signal: int = signal.SIGTERM
+
+
+def stop_all(*groups: list[Managed], timeout: float = STOP_TIMEOUT) -> list[str]:
+    """Stop the groups in order, within one overall `timeout`: every process of a group is
+    signalled at once and the group waited for together, those still running when the
+    time is up are killed; returns the names of the killed.
+
+    Each group after the first gets at least ``MIN_GROUP_WAIT`` seconds, so the servers
+    (the last group) stop cleanly even after a client had to be killed.
+    """
+    deadline = time.monotonic() + timeout
+    killed = []
+    for group in groups:
+        for item in group:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                item.process.send_signal(item.stop_signal)
+        wait = max(deadline - time.monotonic(), MIN_GROUP_WAIT)
+        _, alive = psutil.wait_procs([item.process for item in group], timeout=wait)
+        for item in group:
+            if item.process in alive:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    item.process.kill()
+                    killed.append(item.name)
+        psutil.wait_procs(alive, timeout=MIN_GROUP_WAIT)
+    return killed
+
+
+def _postgres_process() -> psutil.Process | None:
+    """The embedded PostgreSQL's postmaster, if it is running."""
+    with contextlib.suppress(OSError, ValueError, psutil.Error):
+        pid = int((STATE_DIR / "pgdata" / "postmaster.pid").read_text().split()[0])
+        process = psutil.Process(pid)
+        if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+            return process
+    return None
+
+
+def _redis_process() -> psutil.Process | None:
+    """The project-local Redis, if it is running."""
+    with contextlib.suppress(OSError, ValueError, psutil.Error):
+        process = psutil.Process(int((STATE_DIR / "redis.pid").read_text().strip()))
+        if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+            return process
+    return None
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_app(port: int) -> int:
+    # Servers already running (`make env`, another command) outlive `make run`; those it
+    # starts itself stop with it.
+    running = {"postgres": _postgres_process(), "redis": _redis_process()}
     env = prepare_environment(debug=True)
-    manage(env, "migrate", "--noinput")
-    manage(env, "seed_demo")
-    # Periodic jobs in django-celery-beat's tables; keeps what operators edited.
-    manage(env, "setup_schedules")
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            cwd=BASE_DIR, env=env,
-        ),
-        subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "skillstudio", "worker",
-             "--loglevel", "INFO", "--concurrency", "2"],
-            cwd=BASE_DIR, env=env,
-        ),
-        subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "skillstudio", "beat", "--loglevel", "INFO",
-             "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
-            cwd=BASE_DIR, env=env,
-        ),
-    ]  # fmt: skip
-    time.sleep(2)
-    print(
-        f"\nSkillStudio is running at http://127.0.0.1:{port}/"
-        "  (admin: /admin/, API docs: /api/docs/)"
-    )
-    print("Demo accounts:")
-    for role, email, password in DEMO_ACCOUNTS:
-        print(f"  {role:<10} {email:<28} password: {password}")
-    print("Web server, Celery worker and beat are running; Ctrl-C stops them.\n", flush=True)
+    started = [
+        Managed(name, process, stop_signal)
+        for name, process, stop_signal in (
+            # SIGINT is PostgreSQL's fast shutdown: it does not wait for clients to leave.
+            ("postgres", _postgres_process(), signal.SIGINT),
+            ("redis", _redis_process(), signal.SIGTERM),
+        )
+        if process is not None and running[name] is None
+    ]
+    # SIGTERM (a service manager, `kill`) stops everything as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    children: list[Managed] = []
     try:
-        while all(p.poll() is None for p in processes):
+        manage(env, "migrate", "--noinput")
+        manage(env, "seed_demo")
+        # Periodic jobs in django-celery-beat's tables; keeps what operators edited.
+        manage(env, "setup_schedules")
+        # Stop signals that work whether or not the terminal's Ctrl-C reached the process
+        # (started in the background, a process ignores SIGINT). SIGQUIT is the Celery
+        # worker's cold shutdown: it does not finish its running tasks first, which come
+        # back after a restart (tasks acknowledge late and are safe to run twice).
+        for name, command, stop_signal in (
+            ("web", ["manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+             signal.SIGTERM),
+            ("worker", ["-m", "celery", "-A", "skillstudio", "worker",
+                        "--loglevel", "INFO", "--concurrency", "2"], signal.SIGQUIT),
+            ("beat", ["-m", "celery", "-A", "skillstudio", "beat", "--loglevel", "INFO",
+                      "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
+             signal.SIGTERM),
+        ):  # fmt: skip
+            child = psutil.Popen([sys.executable, *command], cwd=BASE_DIR, env=env)
+            children.append(Managed(name, child, stop_signal))
+        time.sleep(2)
+        print(
+            f"\nSkillStudio is running at http://127.0.0.1:{port}/"
+            "  (admin: /admin/, API docs: /api/docs/)"
+        )
+        print("Demo accounts:")
+        for role, email, password in DEMO_ACCOUNTS:
+            print(f"  {role:<10} {email:<28} password: {password}")
+        print("Web server, Celery worker and beat are running; Ctrl-C stops them.\n", flush=True)
+        while all(item.process.poll() is None for item in children):
             time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
-        for p in processes:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in processes:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        # A second Ctrl-C while stopping would leave orphans: the timeout bounds the wait.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        log("stopping " + ", ".join(item.name for item in children + started))
+        # Web, worker and beat together, then the servers they use (beat saves its
+        # schedule to PostgreSQL while it stops), all within STOP_TIMEOUT.
+        killed = stop_all(children, started)
+        if killed:
+            log(f"killed after {STOP_TIMEOUT:g} s: " + ", ".join(killed))
     return 0
 
 

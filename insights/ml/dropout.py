@@ -486,8 +486,9 @@ def score_active_enrollments(
         scores = score_enrollments(enrollments=chunk, now=now, model=model)
         summary.scored += len(scores)
         for s in scores:
-            if s.level == DropoutRisk.Level.HIGH:
-                enrollment = by_id[s.enrollment_id]
+            enrollment = by_id[s.enrollment_id]
+            # A support card links to the course: only for a course learners can open.
+            if s.level == DropoutRisk.Level.HIGH and enrollment.course.is_published:
                 risks[enrollment.learner_id].append(
                     HighRisk(
                         enrollment.course_id,

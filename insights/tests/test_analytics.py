@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import LearnerProfile
 from assessments.models import Answer, Assessment
 from assessments.tests.factories import AssessmentFactory
-from catalog.tests.factories import CourseFactory, LessonFactory, SkillFactory
+from catalog.models import Course
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.analytics import (
     current_streak,
     engagement_patterns,
@@ -16,6 +18,8 @@ from insights.analytics import (
     session_totals,
     topics_from_scores,
 )
+from insights.models import Recommendation
+from insights.recommendations import recommendations_refresh
 from insights.rules import STRUGGLING_BELOW
 from insights.selectors import recent_skill_scores_for
 from insights.tests.factories import LearnerSkillStateFactory, LearningPathSnapshotFactory
@@ -265,17 +269,56 @@ def test_completed_enrollment_counts_in_full_for_pace(learner):
     assert (pace.status, pace.progress_percent, pace.expected_percent) == ("ahead", 100.0, 50.0)
 
 
-def test_insights_message_points_at_weak_topics(learner):
-    skill = SkillFactory(slug="async_programming")
+def test_insights_message_offers_a_skill_check_when_no_revision_lesson_is_open(learner):
+    skill = SkillFactory(slug="async_programming", name="Async Programming")
+    # The only lesson on the skill is in a course still in draft: nothing to revise with.
+    draft = CourseFactory(title="Async in Depth", status=Course.Status.DRAFT)
+    LessonFactory(module=ModuleFactory(course=draft, order=1), title="Event loops", skills=[skill])
     quiz_attempt(learner, at=NOW - timedelta(days=1), skill=skill, correct=4, total=10)
+    recommendations_refresh(learner_ids=[learner.pk], now=NOW)
 
     insights = dashboard_insights(learner=learner, now=NOW)
 
     assert insights["areas_for_improvement"] == ["Async Programming"]
+    # No "we've prepared revision content": there is none.
     assert insights["personalized_message"] == (
-        "Consider reviewing recent topics to strengthen your foundation. Focus on "
-        "Async Programming - we've prepared revision content for you."
+        "Your recent answers show gaps in Async Programming (40% right on your last 10 "
+        "answers): take a skill check in Async Programming to see where you stand, then "
+        "study its lessons."
     )
+    assert insights["next_step"] == {
+        "kind": "skill_check",
+        "skill": "async_programming",
+        "title": "Take a skill check in Async Programming",
+        "url": reverse("assessments:skill_check", kwargs={"skill_slug": "async_programming"}),
+    }
+
+
+def test_insights_message_names_the_open_revision_card_for_the_weak_topic(learner, client):
+    git = SkillFactory(slug="git", name="Git")
+    sql = SkillFactory(slug="sql", name="SQL")
+    course = CourseFactory(title="Version Control")
+    module = ModuleFactory(course=course, order=1)
+    LessonFactory(module=module, order=1, title="Commits", skills=[sql])
+    branching = LessonFactory(module=module, order=2, title="Branching", skills=[git])
+    quiz_attempt(learner, at=NOW - timedelta(days=3), skill=git, correct=3, total=10)
+    quiz_attempt(learner, at=NOW - timedelta(days=1), skill=sql, correct=9, total=10)
+    recommendations_refresh(learner_ids=[learner.pk], now=NOW)
+    card = Recommendation.objects.get(learner=learner, kind=Recommendation.Kind.REVISION)
+    assert card.lesson == branching
+
+    insights = dashboard_insights(learner=learner, now=NOW)
+
+    assert insights["personalized_message"] == (
+        "Your recent answers show gaps in Git (30% right on your last 10 answers): "
+        "start with “Branching”, a revision lesson picked for you."
+    )
+    assert insights["next_step"]["url"] == branching.get_absolute_url()
+    # The page links to it next to the message.
+    client.force_login(learner)
+    page = client.get(reverse("learning:dashboard")).content.decode()
+    assert f'a revision lesson picked for you. <a href="{branching.get_absolute_url()}">' in page
+    assert "<strong>Git</strong>: 30% right on your last 10 answers" in page
 
 
 def test_a_skill_shown_since_a_poor_quiz_is_no_longer_a_weak_topic(learner):
@@ -299,7 +342,10 @@ def test_a_skill_shown_since_a_poor_quiz_is_no_longer_a_weak_topic(learner):
 
     # SQL is still weak; Git's 40 % quiz is settled by what the learner showed since.
     assert insights["areas_for_improvement"] == ["SQL"]
-    assert "Focus on SQL -" in insights["personalized_message"]
+    assert (
+        "show gaps in SQL (40% right on your last 10 answers):"
+        in (insights["personalized_message"])
+    )
 
 
 def test_insights_celebrate_a_streak_with_rising_scores(learner):

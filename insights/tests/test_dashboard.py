@@ -109,6 +109,8 @@ def test_dashboard_has_the_seed_shape_and_is_json(learner):
         "strengths",
         "areas_for_improvement",
         "study_recommendation",
+        # What the message points at about weak topics (beyond the seed's shape).
+        "next_step",
     }
     next_lesson = dashboard["recommended_next_lessons"][0]
     assert {"lesson_id", "title", "reason", "estimated_minutes"} <= set(next_lesson)

@@ -4,12 +4,13 @@ from datetime import timedelta
 
 import pytest
 
+from assessments.models import Assessment
 from assessments.tests.factories import AssessmentFactory
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
 from insights.models import Recommendation
 from insights.recommendations import refresh_recommendations
 from insights.selectors import struggling_learners
-from insights.tests.helpers import NOW, detect_struggle, quiz_attempt
+from insights.tests.helpers import NOW, detect_struggle, difficulty_advice, quiz_attempt
 from learning.models import LearnerEvent
 from learning.tests.factories import (
     EnrollmentFactory,
@@ -150,3 +151,33 @@ def test_refresh_stores_struggle_for_the_course_instructor(learner, other_learne
     assert struggling_learners(course=CourseFactory()) == []
     support = Recommendation.objects.get(learner=learner, kind="support", status="active")
     assert support.reason.startswith("We noticed: Started 'Generators' 9 days ago")
+
+
+@pytest.mark.parametrize("kind", Assessment.MEASURING_KINDS)
+def test_measuring_attempts_are_no_quiz_scores_for_falling_scores_or_failures(learner, kind):
+    # Quizzes going well, with a low-scoring measure in between (a diagnostic taken cold,
+    # a skill check on a new skill, a course challenge tried early), twice.
+    measure = AssessmentFactory(kind=kind, title=f"A {kind}", passing_score=60)
+    for days, score in ((6, 85), (4, 88), (2, 90)):
+        quiz_attempt(learner, at=NOW - timedelta(days=days), score=score, passed=True)
+    for days, score in ((5, 30), (1, 20)):
+        quiz_attempt(learner, at=NOW - timedelta(days=days), score=score, assessment=measure)
+
+    result = detect_struggle(learner=learner, now=NOW)
+
+    # Neither "Quiz scores falling: 88% → 30% → 20%" nor "Failed 'A diagnostic' 2 times".
+    assert (result.is_struggling, result.reasons) == (False, [])
+    # And the difficulty advice reads the same quiz scores: 87.7% on 3 quizzes.
+    advice = difficulty_advice(learner=learner, now=NOW)
+    assert (advice.recent_average, advice.change) == (87.7, "increase")
+
+
+def test_quizzes_still_fall_around_a_good_skill_check(learner):
+    check = AssessmentFactory(kind=Assessment.Kind.SKILL_CHECK)
+    for days, score in ((4, 80), (3, 65), (1, 61)):
+        quiz_attempt(learner, at=NOW - timedelta(days=days), score=score, passed=True)
+    quiz_attempt(learner, at=NOW - timedelta(days=2), score=95, assessment=check)
+
+    result = detect_struggle(learner=learner, now=NOW)
+
+    assert result.reasons == ["Quiz scores falling: 80% → 65% → 61%"]
