@@ -489,13 +489,13 @@ def _reading(*kinds: str) -> set[str]:
 WRITES = {
     # sessions, histograms, streak
     "events batch": (_nothing, _heartbeats, [ACTIVITY], 3),
-    # lessons, streak, paces (paths, enrollments), facts (3), next-up (active
+    # lessons, streak, paces (paths, enrollments), facts (1), next-up (active
     # enrollments, path skips), revision (goal skills, lessons studied, candidates)
-    "lesson completion": (_nothing, _lesson_complete, [PROGRESS], 12),
-    # levels, scores, quizzes, streak, difficulty, facts (3), next-up (active
+    "lesson completion": (_nothing, _lesson_complete, [PROGRESS], 10),
+    # levels, scores, quizzes, streak, difficulty, facts (1), next-up (active
     # enrollments, path skips), revision (goal skills, lessons studied, candidates; the
     # lock graph of courses it had not needed before)
-    "quiz": (_open_attempt, _attempt_submit, [QUIZ], 12),
+    "quiz": (_open_attempt, _attempt_submit, [QUIZ], 10),
     # skipped, cards, next-up (active enrollments, path skips), revision (goal skills, lessons
     # studied, candidates)
     "recommendation refresh": (
