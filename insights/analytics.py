@@ -23,6 +23,7 @@ from insights.rules import SUMMARY_DAYS
 from insights.selectors import SkillScore, learner_timezone
 from learning.models import Enrollment, LearningGoal, LessonProgress
 from learning.rollups import activity_intervals_sql
+from learning.selectors import EnrollmentRow, enrollments_by_learner
 
 # Trend: the average quiz score of the later half of the window minus the earlier half;
 # a difference of at least this many percentage points (either way) is a trend.
@@ -652,9 +653,14 @@ def _pace(
 
 
 def goal_paces_for(
-    *, learners: list[User], goals: list[LearningGoal], now: datetime
+    *,
+    learners: list[User],
+    goals: list[LearningGoal],
+    now: datetime,
+    enrollments: dict[int, list[EnrollmentRow]] | None = None,
 ) -> dict[int, LearningPace]:
-    """Pace of each goal (by goal id) of several learners, in two queries."""
+    """Pace of each goal (by goal id) of several learners, in two queries (one when the
+    learners' ``enrollments``, ``learning.selectors.enrollments_by_learner``, are given)."""
     ids = [learner.pk for learner in learners]
     snapshots = {
         row["goal_id"]: row
@@ -662,12 +668,13 @@ def goal_paces_for(
             learner_id__in=ids, goal_id__in=[g.pk for g in goals], is_active=True
         ).values("goal_id", "items", "created_at")
     }
+    if enrollments is None:
+        enrollments = enrollments_by_learner(learner_ids=ids)
     progress: dict[int, dict[int, Decimal]] = {learner_id: {} for learner_id in ids}
-    for learner_id, course_id, status, percent in Enrollment.objects.filter(
-        learner_id__in=ids
-    ).values_list("learner_id", "course_id", "status", "progress_percent"):
-        done = status == Enrollment.Status.COMPLETED
-        progress[learner_id][course_id] = Decimal(100) if done else percent
+    for learner_id in ids:
+        for row in enrollments[learner_id]:
+            done = row.status == Enrollment.Status.COMPLETED
+            progress[learner_id][row.course_id] = Decimal(100) if done else row.progress_percent
     zones = {learner.pk: learner_timezone(learner) for learner in learners}
     return {
         g.pk: _pace(g, snapshots.get(g.pk), progress[g.learner_id], now, zones[g.learner_id])

@@ -88,6 +88,7 @@ from insights.selectors import (
 )
 from learning.locks import LockGraphs, lock_facts_for
 from learning.models import LearnerEvent, LessonProgress
+from learning.selectors import enrollments_by_learner
 from skillstudio.chunks import chunked
 from skillstudio.data_versions import (
     ACTIVITY,
@@ -152,6 +153,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "quizzes": (QUIZ,),  # quiz count, average and trend
     "streak": (ACTIVITY, PROGRESS, QUIZ),  # days with events, completions or quizzes
     "goals": (OTHER,),
+    "enrollments": (PROGRESS,),  # every enrollment: paces and next-up read them
     "paces": (OTHER, PROGRESS),  # goals' paths and enrollment progress
     "facts": (PROGRESS, QUIZ),  # what the lock rule reads
     "next_up": (PROGRESS, QUIZ, RECOMMENDATIONS),
@@ -160,8 +162,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "cards": (RECOMMENDATIONS,),
     "segment": (OTHER,),  # the profile's stored segment
 }
-# What the assembly reads; "facts" and "skipped" only feed next_up and revision.
-SHOWN = [name for name in SECTIONS if name not in ("facts", "skipped")]
+# What the assembly reads; "enrollments", "facts" and "skipped" only feed other sections.
+SHOWN = [name for name in SECTIONS if name not in ("enrollments", "facts", "skipped")]
 
 
 class _Gathering:
@@ -215,10 +217,15 @@ class _Gathering:
             return current_streaks(learners=learners, now=now)
         if name == "goals":
             return active_goals_for(learner_ids=ids)
+        if name == "enrollments":
+            return enrollments_by_learner(learner_ids=ids)
         if name == "paces":
             goals = self.get("goals", learners)
             paces = goal_paces_for(
-                learners=learners, goals=[goal for own in goals.values() for goal in own], now=now
+                learners=learners,
+                goals=[goal for own in goals.values() for goal in own],
+                now=now,
+                enrollments=self.get("enrollments", learners),
             )
             return {pk: {goal.pk: paces[goal.pk] for goal in goals[pk]} for pk in ids}
         if name == "facts":
@@ -230,6 +237,7 @@ class _Gathering:
                 skipped=self.get("skipped", learners),
                 facts=self.get("facts", learners),
                 graphs=self.graphs,
+                enrollments=self.get("enrollments", learners),
             )
         if name == "revision":
             return revision_lessons_for(
