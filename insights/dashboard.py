@@ -61,7 +61,9 @@ from insights.analytics import (
     ENGAGEMENT_DAYS,
     NO_LESSONS,
     NO_QUIZZES,
+    ActivityFigures,
     active_goals_for,
+    activity_figures,
     build_insights,
     current_streaks,
     event_histograms,
@@ -162,6 +164,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "cards": (RECOMMENDATIONS,),
     "segment": (OTHER,),  # the profile's stored segment
 }
+# Sections read from the learner's activity rows: whichever of them a build lacks come
+# from one query (insights.analytics.activity_figures), each still cached on its own kinds.
+ACTIVITY_SECTIONS = ("sessions", "histograms", "streak")
 # What the assembly reads; "enrollments", "facts" and "skipped" only feed other sections.
 SHOWN = [name for name in SECTIONS if name not in ("enrollments", "facts", "skipped")]
 
@@ -183,14 +188,44 @@ class _Gathering:
         self.graphs = LockGraphs(catalog_version)
         self.values = {name: dict(given.get(name, {})) for name in SECTIONS}
         self.computed: dict[str, set[int]] = {name: set() for name in SECTIONS}
+        # The activity sections read together (``_read_activity``), for these learners.
+        self.activity: tuple[set[int], ActivityFigures] | None = None
 
     def get(self, name: str, learners: list[User]) -> dict[int, Any]:
         have = self.values[name]
         missing = [learner for learner in learners if learner.pk not in have]
         if missing:
+            if name in ACTIVITY_SECTIONS:
+                self._read_activity(missing)
             have.update(self._section(name, missing))
             self.computed[name].update(learner.pk for learner in missing)
         return {learner.pk: have[learner.pk] for learner in learners}
+
+    def _read_activity(self, learners: list[User]) -> None:
+        """The activity sections any of these learners lack, in one query."""
+        ids = {learner.pk for learner in learners}
+        if self.activity is not None and ids <= self.activity[0]:
+            return
+        lacking = {name for name in ACTIVITY_SECTIONS if not ids <= set(self.values[name])}
+        now = self.now
+        figures = activity_figures(
+            learners=learners,
+            now=now,
+            session_windows=(
+                [now - timedelta(days=SUMMARY_DAYS), now - timedelta(days=ENGAGEMENT_DAYS)]
+                if "sessions" in lacking
+                else None
+            ),
+            histograms="histograms" in lacking,
+            streaks="streak" in lacking,
+        )
+        self.activity = (ids, figures)
+
+    def _activity_for(self, ids: list[int]) -> ActivityFigures | None:
+        """What ``_read_activity`` read, if it covers these learners."""
+        if self.activity is not None and set(ids) <= self.activity[0]:
+            return self.activity[1]
+        return None
 
     def _section(self, name: str, learners: list[User]) -> dict[int, Any]:
         now, ids = self.now, [learner.pk for learner in learners]
@@ -200,12 +235,17 @@ class _Gathering:
             return recent_skill_scores_for(learner_ids=ids)
         if name == "skipped":
             return recently_skipped_for(learner_ids=ids, now=now)
+        read = self._activity_for(ids)
         if name == "sessions":
             # Both windows in one pass over the events (SessionTotals per window).
             windows = [now - timedelta(days=SUMMARY_DAYS), now - timedelta(days=ENGAGEMENT_DAYS)]
-            totals = session_totals(learner_ids=ids, windows=windows, until=now)
+            totals = read.sessions if read and read.sessions is not None else None
+            if totals is None:
+                totals = session_totals(learner_ids=ids, windows=windows, until=now)
             return {pk: tuple(totals[since][pk] for since in windows) for pk in ids}
         if name == "histograms":
+            if read and read.histograms is not None:
+                return {pk: read.histograms[pk] for pk in ids}
             return event_histograms(learners=learners, now=now)
         if name == "lessons":
             counts, content = lesson_figures(learner_ids=ids, now=now, days=SUMMARY_DAYS)
@@ -214,6 +254,8 @@ class _Gathering:
             quizzes = quiz_figures(learner_ids=ids, now=now, days=SUMMARY_DAYS)
             return {pk: quizzes.get(pk, NO_QUIZZES) for pk in ids}
         if name == "streak":
+            if read and read.streaks is not None:
+                return {pk: read.streaks[pk] for pk in ids}
             return current_streaks(learners=learners, now=now)
         if name == "goals":
             return active_goals_for(learner_ids=ids)

@@ -487,8 +487,8 @@ def _reading(*kinds: str) -> set[str]:
 # queries of the read after it; a cold read makes more, see below). The lock graphs the warm read
 # loaded are memoised for the catalogue's version (learning.locks.LockGraphs).
 WRITES = {
-    # sessions, histograms, streak
-    "events batch": (_nothing, _heartbeats, [ACTIVITY], 3),
+    # sessions, histograms and streak: one query (insights.analytics.activity_figures)
+    "events batch": (_nothing, _heartbeats, [ACTIVITY], 1),
     # lessons, streak, enrollments (once, for paces and next-up), paces (paths), facts (1),
     # next-up (path skips), revision (goal skills, lessons studied, candidates)
     "lesson completion": (_nothing, _lesson_complete, [PROGRESS], 9),
