@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -66,3 +67,10 @@ class JWTUserAuthentication(JWTAuthentication):
                 _("The user's password has been changed."), code="password_changed"
             )
         return user
+
+
+class JWTUserScheme(SimpleJWTScheme):
+    """The API schema's bearer scheme (``jwtAuth``) for ``JWTUserAuthentication``, as
+    drf-spectacular describes simplejwt's own class (registered by being defined)."""
+
+    target_class = "accounts.backends.JWTUserAuthentication"
