@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.api import AuthRateThrottle
+from accounts.backends import USER_BACKEND
 from accounts.forms import AccountForm, PasswordResetRequestForm, SignUpForm
 from accounts.services import (
     email_notifications,
@@ -43,7 +44,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             # on the field it names, or on the form.
             attach_service_errors(form, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=USER_BACKEND)
             messages.success(request, "Welcome to SkillStudio! Let's set your first goal.")
             return redirect("learning:onboarding")
     status = 400 if form.errors else 200

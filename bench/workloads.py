@@ -57,6 +57,7 @@ def make_clients(*, count: int, seed: int) -> dict:
     from django.utils.crypto import get_random_string
     from rest_framework_simplejwt.tokens import AccessToken
 
+    from accounts.backends import USER_BACKEND
     from accounts.models import User
 
     ids = list(
@@ -76,7 +77,7 @@ def make_clients(*, count: int, seed: int) -> dict:
         key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
         data = {
             SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            BACKEND_SESSION_KEY: USER_BACKEND,
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
         sessions.append(

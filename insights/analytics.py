@@ -24,6 +24,7 @@ from insights.rules import SUMMARY_DAYS
 from insights.selectors import SkillScore, learner_timezone
 from learning.models import Enrollment, LearningGoal, LessonProgress
 from learning.rollups import activity_intervals_sql
+from learning.selectors import EnrollmentRow, enrollments_by_learner
 
 # Trend: the average quiz score of the later half of the window minus the earlier half;
 # a difference of at least this many percentage points (either way) is a trend.
@@ -218,10 +219,26 @@ def _trend(earlier: Decimal | None, later: Decimal | None) -> tuple[str, float |
 SessionTotals = dict[int, tuple[int, float]]
 
 
-def session_totals(
-    *, learner_ids: list[int], windows: list[datetime], until: datetime
-) -> dict[datetime, SessionTotals]:
-    """Per window start and learner: (session count, total seconds), in one query.
+# Study sessions, event histograms and streaks all read the learner's activity rows
+# (learning.rollups): each is a part of one query over one ``activity`` CTE, so a caller
+# that needs several (the dashboard) gets them in one round trip (``activity_figures``),
+# and one that needs one runs its part alone. Every part's rows have the same columns:
+# (part, learner_id, a, b, d, n, x); which mean what is the part's own business.
+
+
+@dataclass(frozen=True)
+class _Part:
+    name: str
+    since: datetime  # the part reads the activity from here (a cut: no row straddles it)
+    ctes: list[str]
+    select: str
+    params: dict
+    cuts: tuple[datetime, ...] = ()
+    zones: bool = False  # the part reads the learners' time zones (the ``zones`` CTE)
+
+
+def _sessions_part(starts: list[datetime]) -> _Part:
+    """Per window start (``a``: its index) and learner: sessions (``n``) and seconds (``x``).
 
     Events are split into sessions where the gap exceeds SESSION_GAP. The events of a shorter
     window are a suffix of the longest window's, so one pass serves every window: an event
@@ -229,54 +246,161 @@ def session_totals(
     than SESSION_GAP before it. The events come as quarter-hour rollups
     (learning.rollups), whose inner gaps are shorter than SESSION_GAP: the same sessions.
     """
-    starts = sorted(set(windows))
-    params: dict = {"gap": SESSION_GAP, "ids": learner_ids, "until": until}
+    params: dict = {"sess_gap": SESSION_GAP, "sess_since": starts[0]}
     marks, groups = [], []
     for index, since in enumerate(starts):
-        params[f"since{index}"] = since
+        params[f"sess_since{index}"] = since
         marks.append(
-            f"SUM(CASE WHEN prev >= %(since{index})s AND occurred_at - prev <= %(gap)s "
+            f"SUM(CASE WHEN prev >= %(sess_since{index})s AND occurred_at - prev <= %(sess_gap)s "
             f"THEN 0 ELSE 1 END) OVER w AS session{index}"
         )
         groups.append(
-            f"SELECT {index} AS window, learner_id, COUNT(*) AS sessions, "  # noqa: S608
-            "COALESCE(SUM(seconds), 0) AS seconds FROM ("
+            f"SELECT 'sessions' AS part, learner_id, {index} AS a, NULL::int AS b, "  # noqa: S608
+            "NULL::date AS d, COUNT(*) AS n, COALESCE(SUM(seconds), 0)::float8 AS x FROM ("
             "SELECT learner_id, EXTRACT(EPOCH FROM MAX(last_at) - MIN(occurred_at)) AS seconds"
-            f" FROM numbered WHERE occurred_at >= %(since{index})s"
+            f" FROM numbered WHERE occurred_at >= %(sess_since{index})s"
             f" GROUP BY learner_id, session{index}) AS s{index} GROUP BY learner_id"
         )
-    activity, activity_params = activity_intervals_sql(
-        ids_param="ids", since=starts[0], until=until, cuts=starts
-    )
-    params.update(activity_params)
-    sql = f"""
-        WITH activity AS ({activity}), marked AS (
+    ctes = [
+        """marked AS (
             SELECT learner_id, first_at AS occurred_at, last_at, LAG(last_at) OVER w AS prev
-            FROM activity
+            FROM activity WHERE first_at >= %(sess_since)s
             WINDOW w AS (PARTITION BY learner_id ORDER BY first_at)
-        ), numbered AS (
+        )""",
+        f"""numbered AS (
             SELECT learner_id, occurred_at, last_at, {", ".join(marks)}
             FROM marked
             WINDOW w AS (PARTITION BY learner_id ORDER BY occurred_at)
+        )""",  # noqa: S608 - only placeholders and fixed column names are interpolated
+    ]
+    return _Part("sessions", starts[0], ctes, " UNION ALL ".join(groups), params, tuple(starts))
+
+
+def _histograms_part(since: datetime) -> _Part:
+    """Events by local hour (``a``), ISO weekday (``b``) and date (``d``): ``n`` each."""
+    ctes = [
+        """local AS (
+            SELECT e.learner_id, e.events,
+                   EXTRACT(HOUR FROM e.first_at AT TIME ZONE zones.zone)::int AS hour,
+                   EXTRACT(ISODOW FROM e.first_at AT TIME ZONE zones.zone)::int AS day,
+                   (e.first_at AT TIME ZONE zones.zone)::date AS date
+            FROM activity AS e JOIN zones ON zones.learner_id = e.learner_id
+            WHERE e.first_at >= %(hist_since)s
+        )"""
+    ]
+    select = """
+        SELECT 'histograms' AS part, learner_id, hour AS a, day AS b, date AS d,
+               SUM(events)::bigint AS n, NULL::float8 AS x
+        FROM local
+        GROUP BY GROUPING SETS ((learner_id, hour), (learner_id, day), (learner_id, date))
+    """
+    return _Part("histograms", since, ctes, select, {"hist_since": since}, zones=True)
+
+
+def _streaks_part(since: datetime) -> _Part:
+    """The learner's latest run of consecutive local active days: its last day (``d``) and
+    length (``n``). Active = any event, lesson completion or quiz submission that day."""
+    ctes = [
+        """streak_activity AS (
+            SELECT learner_id, first_at AS at FROM activity WHERE first_at >= %(streak_since)s
+            UNION ALL
+            SELECT learner_id, completed_at FROM learning_lessonprogress
+             WHERE learner_id = ANY(%(ids)s)
+               AND completed_at BETWEEN %(streak_since)s AND %(act_until)s
+            UNION ALL
+            SELECT learner_id, submitted_at FROM assessments_assessmentattempt
+             WHERE learner_id = ANY(%(ids)s)
+               AND submitted_at BETWEEN %(streak_since)s AND %(act_until)s
+        )""",
+        """days AS (
+            SELECT DISTINCT streak_activity.learner_id, (at AT TIME ZONE zones.zone)::date AS day
+            FROM streak_activity JOIN zones ON zones.learner_id = streak_activity.learner_id
+        )""",
+        """islands AS (
+            SELECT learner_id, day,
+                   day - (ROW_NUMBER() OVER (PARTITION BY learner_id ORDER BY day))::int AS island
+            FROM days
+        )""",
+    ]
+    select = """
+        SELECT DISTINCT ON (learner_id) 'streak' AS part, learner_id, NULL::int AS a,
+               NULL::int AS b, MAX(day) AS d, COUNT(*) AS n, NULL::float8 AS x
+        FROM islands GROUP BY learner_id, island ORDER BY learner_id, MAX(day) DESC
+    """
+    return _Part("streak", since, ctes, select, {"streak_since": since}, zones=True)
+
+
+def _activity_rows(
+    *, ids: list[int], zones: list[str] | None, until: datetime, parts: list[_Part]
+) -> dict[str, list[tuple]]:
+    """Every part's rows (without the part column), from one query over the activity rows
+    of the widest window, cut at every part's window start."""
+    since = min(part.since for part in parts)
+    cuts = sorted({part.since for part in parts} | {cut for part in parts for cut in part.cuts})
+    activity, params = activity_intervals_sql(ids_param="ids", since=since, until=until, cuts=cuts)
+    params["ids"] = ids
+    ctes = [f"activity AS ({activity})"]
+    if any(part.zones for part in parts):
+        if zones is None:
+            raise ValueError("These figures need the learners' time zones.")
+        params["zones"] = zones
+        ctes.insert(
+            0,
+            "zones AS (SELECT * FROM unnest(%(ids)s::bigint[], %(zones)s::text[])"
+            " AS z(learner_id, zone))",
         )
-        {" UNION ALL ".join(groups)}
-    """  # noqa: S608 - only placeholders and fixed column names are interpolated
-    totals: dict[datetime, SessionTotals] = {
-        since: dict.fromkeys(learner_ids, (0, 0.0)) for since in starts
-    }
+    for part in parts:
+        ctes += part.ctes
+        params.update(part.params)
+    selects = " UNION ALL ".join(
+        f"SELECT * FROM ({part.select}) AS {part.name}_rows"  # noqa: S608 - constant SQL
+        for part in parts
+    )
+    rows: dict[str, list[tuple]] = {part.name: [] for part in parts}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for index, learner_id, count, seconds in cursor.fetchall():
-            totals[starts[index]][learner_id] = (count, float(seconds))
+        cursor.execute(f"WITH {', '.join(ctes)} {selects}", params)
+        for name, *row in cursor.fetchall():
+            rows[name].append(tuple(row))
+    return rows
+
+
+def _sessions_from(rows: list[tuple], starts: list[datetime], ids: list[int]):
+    totals: dict[datetime, SessionTotals] = {
+        since: dict.fromkeys(ids, (0, 0.0)) for since in starts
+    }
+    for learner_id, index, _, _, count, seconds in rows:
+        totals[starts[index]][learner_id] = (count, float(seconds))
     return totals
 
 
-def _zones(learners: list[User]) -> dict:
-    """Query parameters pairing each learner id with their time zone name."""
-    return {
-        "ids": [learner.pk for learner in learners],
-        "zones": [learner_timezone(learner).key for learner in learners],
-    }
+def session_totals(
+    *, learner_ids: list[int], windows: list[datetime], until: datetime
+) -> dict[datetime, SessionTotals]:
+    """Per window start and learner: (session count, total seconds), in one query
+    (``_sessions_part``)."""
+    starts = sorted(set(windows))
+    part = _sessions_part(starts)
+    rows = _activity_rows(ids=learner_ids, zones=None, until=until, parts=[part])
+    return _sessions_from(rows["sessions"], starts, learner_ids)
+
+
+def _zones(learners: list[User]) -> list[str]:
+    """Each learner's time zone name, in the order of the learners."""
+    return [learner_timezone(learner).key for learner in learners]
+
+
+def _streaks_from(rows: list[tuple], learners: list[User], now: datetime) -> dict[int, int]:
+    """A streak survives until the end of the day after its last active day (today may
+    not have started yet)."""
+    runs = {learner_id: (last_day, length) for learner_id, _, _, last_day, length, _ in rows}
+    streaks = {}
+    for learner in learners:
+        today = now.astimezone(learner_timezone(learner)).date()
+        last_day, length = runs.get(learner.pk, (None, 0))
+        streaks[learner.pk] = (
+            length if last_day is not None and last_day >= today - timedelta(days=1) else 0
+        )
+    return streaks
 
 
 def current_streaks(*, learners: list[User], now: datetime) -> dict[int, int]:
@@ -286,45 +410,11 @@ def current_streaks(*, learners: list[User], now: datetime) -> dict[int, int]:
     until the end of the day after its last active day (today may not have started yet).
     One query for any number of learners.
     """
-    since = now - timedelta(days=STREAK_LOOKBACK_DAYS)
-    events, event_params = activity_intervals_sql(ids_param="ids", since=since, until=now, cuts=[])
-    params = {**_zones(learners), **event_params, "since": since, "now": now}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH zones AS (
-                SELECT * FROM unnest(%(ids)s::bigint[], %(zones)s::text[]) AS z(learner_id, zone)
-            ), activity AS (
-                SELECT learner_id, first_at AS at FROM ({events}) AS events
-                UNION ALL
-                SELECT learner_id, completed_at FROM learning_lessonprogress
-                 WHERE learner_id = ANY(%(ids)s) AND completed_at BETWEEN %(since)s AND %(now)s
-                UNION ALL
-                SELECT learner_id, submitted_at FROM assessments_assessmentattempt
-                 WHERE learner_id = ANY(%(ids)s) AND submitted_at BETWEEN %(since)s AND %(now)s
-            ), days AS (
-                SELECT DISTINCT activity.learner_id, (at AT TIME ZONE zones.zone)::date AS day
-                FROM activity JOIN zones ON zones.learner_id = activity.learner_id
-            ), islands AS (
-                SELECT learner_id, day,
-                       day - (ROW_NUMBER() OVER (PARTITION BY learner_id ORDER BY day))::int
-                       AS island
-                FROM days
-            )
-            SELECT DISTINCT ON (learner_id) learner_id, MAX(day), COUNT(*)
-            FROM islands GROUP BY learner_id, island ORDER BY learner_id, MAX(day) DESC
-            """,  # noqa: S608 - the interpolated SQL is learning.rollups' constant text
-            params,
-        )
-        rows = {learner_id: (last_day, length) for learner_id, last_day, length in cursor}
-    streaks = {}
-    for learner in learners:
-        today = now.astimezone(learner_timezone(learner)).date()
-        last_day, length = rows.get(learner.pk, (None, 0))
-        streaks[learner.pk] = (
-            length if last_day is not None and last_day >= today - timedelta(days=1) else 0
-        )
-    return streaks
+    part = _streaks_part(now - timedelta(days=STREAK_LOOKBACK_DAYS))
+    rows = _activity_rows(
+        ids=[learner.pk for learner in learners], zones=_zones(learners), until=now, parts=[part]
+    )
+    return _streaks_from(rows["streak"], learners, now)
 
 
 def current_streak(*, learner: User, now: datetime) -> int:
@@ -490,46 +580,71 @@ class EventHistograms:
     active_days: int
 
 
+def _histograms_from(rows: list[tuple], ids: list[int]) -> dict[int, EventHistograms]:
+    hours: dict[int, dict[int, int]] = {learner_id: {} for learner_id in ids}
+    weekdays: dict[int, dict[int, int]] = {learner_id: {} for learner_id in ids}
+    dates: dict[int, int] = dict.fromkeys(ids, 0)
+    for learner_id, hour, day, date, count, _ in rows:
+        if hour is not None:
+            hours[learner_id][hour] = count
+        elif day is not None:
+            weekdays[learner_id][day] = count
+        elif date is not None:
+            dates[learner_id] += 1
+    return {
+        learner_id: EventHistograms(hours[learner_id], weekdays[learner_id], dates[learner_id])
+        for learner_id in ids
+    }
+
+
 def event_histograms(
     *, learners: list[User], now: datetime, days: int = ENGAGEMENT_DAYS
 ) -> dict[int, EventHistograms]:
     """Each learner's events over the last ``days`` days by local hour, weekday and date,
     in their own zone: one grouping-sets query for any number of learners."""
-    since = now - timedelta(days=days)
-    events, event_params = activity_intervals_sql(ids_param="ids", since=since, until=now, cuts=[])
-    params = {**_zones(learners), **event_params}
-    ids = params["ids"]
-    hours: dict[int, dict[int, int]] = {learner_id: {} for learner_id in ids}
-    weekdays: dict[int, dict[int, int]] = {learner_id: {} for learner_id in ids}
-    dates: dict[int, int] = dict.fromkeys(ids, 0)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH zones AS (
-                SELECT * FROM unnest(%(ids)s::bigint[], %(zones)s::text[]) AS z(learner_id, zone)
-            ), local AS (
-                SELECT e.learner_id, e.events,
-                       EXTRACT(HOUR FROM e.first_at AT TIME ZONE zones.zone)::int AS hour,
-                       EXTRACT(ISODOW FROM e.first_at AT TIME ZONE zones.zone)::int AS day,
-                       (e.first_at AT TIME ZONE zones.zone)::date AS date
-                FROM ({events}) AS e JOIN zones ON zones.learner_id = e.learner_id
-            )
-            SELECT learner_id, hour, day, date, SUM(events)::int FROM local
-            GROUP BY GROUPING SETS ((learner_id, hour), (learner_id, day), (learner_id, date))
-            """,  # noqa: S608 - the interpolated SQL is learning.rollups' constant text
-            params,
-        )
-        for learner_id, hour, day, date, count in cursor:
-            if hour is not None:
-                hours[learner_id][hour] = count
-            elif day is not None:
-                weekdays[learner_id][day] = count
-            elif date is not None:
-                dates[learner_id] += 1
-    return {
-        learner_id: EventHistograms(hours[learner_id], weekdays[learner_id], dates[learner_id])
-        for learner_id in ids
-    }
+    ids = [learner.pk for learner in learners]
+    part = _histograms_part(now - timedelta(days=days))
+    rows = _activity_rows(ids=ids, zones=_zones(learners), until=now, parts=[part])
+    return _histograms_from(rows["histograms"], ids)
+
+
+@dataclass
+class ActivityFigures:
+    """What ``activity_figures`` read: None for what was not asked."""
+
+    sessions: dict[datetime, SessionTotals] | None = None
+    histograms: dict[int, EventHistograms] | None = None
+    streaks: dict[int, int] | None = None
+
+
+def activity_figures(
+    *,
+    learners: list[User],
+    now: datetime,
+    session_windows: list[datetime] | None = None,
+    histograms: bool = False,
+    streaks: bool = False,
+) -> ActivityFigures:
+    """Any of ``session_totals`` (over ``session_windows``, until ``now``),
+    ``event_histograms`` (ENGAGEMENT_DAYS) and ``current_streaks`` of these learners, the
+    same figures in one query instead of one each."""
+    ids = [learner.pk for learner in learners]
+    starts = sorted(set(session_windows or []))
+    parts = []
+    if starts:
+        parts.append(_sessions_part(starts))
+    if histograms:
+        parts.append(_histograms_part(now - timedelta(days=ENGAGEMENT_DAYS)))
+    if streaks:
+        parts.append(_streaks_part(now - timedelta(days=STREAK_LOOKBACK_DAYS)))
+    if not parts:
+        return ActivityFigures()
+    rows = _activity_rows(ids=ids, zones=_zones(learners), until=now, parts=parts)
+    return ActivityFigures(
+        sessions=_sessions_from(rows["sessions"], starts, ids) if starts else None,
+        histograms=_histograms_from(rows["histograms"], ids) if histograms else None,
+        streaks=_streaks_from(rows["streak"], learners, now) if streaks else None,
+    )
 
 
 def patterns_from(
@@ -670,9 +785,14 @@ def _pace(
 
 
 def goal_paces_for(
-    *, learners: list[User], goals: list[LearningGoal], now: datetime
+    *,
+    learners: list[User],
+    goals: list[LearningGoal],
+    now: datetime,
+    enrollments: dict[int, list[EnrollmentRow]] | None = None,
 ) -> dict[int, LearningPace]:
-    """Pace of each goal (by goal id) of several learners, in two queries."""
+    """Pace of each goal (by goal id) of several learners, in two queries (one when the
+    learners' ``enrollments``, ``learning.selectors.enrollments_by_learner``, are given)."""
     ids = [learner.pk for learner in learners]
     snapshots = {
         row["goal_id"]: row
@@ -680,12 +800,13 @@ def goal_paces_for(
             learner_id__in=ids, goal_id__in=[g.pk for g in goals], is_active=True
         ).values("goal_id", "items", "created_at")
     }
+    if enrollments is None:
+        enrollments = enrollments_by_learner(learner_ids=ids)
     progress: dict[int, dict[int, Decimal]] = {learner_id: {} for learner_id in ids}
-    for learner_id, course_id, status, percent in Enrollment.objects.filter(
-        learner_id__in=ids
-    ).values_list("learner_id", "course_id", "status", "progress_percent"):
-        done = status == Enrollment.Status.COMPLETED
-        progress[learner_id][course_id] = Decimal(100) if done else percent
+    for learner_id in ids:
+        for row in enrollments[learner_id]:
+            done = row.status == Enrollment.Status.COMPLETED
+            progress[learner_id][row.course_id] = Decimal(100) if done else row.progress_percent
     zones = {learner.pk: learner_timezone(learner) for learner in learners}
     return {
         g.pk: _pace(g, snapshots.get(g.pk), progress[g.learner_id], now, zones[g.learner_id])

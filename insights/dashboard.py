@@ -62,9 +62,11 @@ from insights.analytics import (
     ENGAGEMENT_DAYS,
     NO_LESSONS,
     NO_QUIZZES,
+    ActivityFigures,
     NextStep,
     StrugglingTopic,
     active_goals_for,
+    activity_figures,
     build_insights,
     current_streaks,
     event_histograms,
@@ -92,6 +94,7 @@ from insights.selectors import (
 )
 from learning.locks import LockGraphs, lock_facts_for
 from learning.models import LearnerEvent, LessonProgress
+from learning.selectors import enrollments_by_learner
 from skillstudio.chunks import chunked
 from skillstudio.data_versions import (
     ACTIVITY,
@@ -158,6 +161,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "quizzes": (QUIZ,),  # quiz count, average and trend
     "streak": (ACTIVITY, PROGRESS, QUIZ),  # days with events, completions or quizzes
     "goals": (OTHER,),
+    "enrollments": (PROGRESS,),  # every enrollment: paces and next-up read them
     "paces": (OTHER, PROGRESS),  # goals' paths and enrollment progress
     "facts": (PROGRESS, QUIZ),  # what the lock rule reads
     "next_up": (PROGRESS, QUIZ, RECOMMENDATIONS),
@@ -166,8 +170,11 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "cards": (RECOMMENDATIONS,),
     "segment": (OTHER,),  # the profile's stored segment
 }
-# What the assembly reads; "facts" and "skipped" only feed next_up and revision.
-SHOWN = [name for name in SECTIONS if name not in ("facts", "skipped")]
+# Sections read from the learner's activity rows: whichever of them a build lacks come
+# from one query (insights.analytics.activity_figures), each still cached on its own kinds.
+ACTIVITY_SECTIONS = ("sessions", "histograms", "streak")
+# What the assembly reads; "enrollments", "facts" and "skipped" only feed other sections.
+SHOWN = [name for name in SECTIONS if name not in ("enrollments", "facts", "skipped")]
 
 
 class _Gathering:
@@ -187,14 +194,44 @@ class _Gathering:
         self.graphs = LockGraphs(catalog_version)
         self.values = {name: dict(given.get(name, {})) for name in SECTIONS}
         self.computed: dict[str, set[int]] = {name: set() for name in SECTIONS}
+        # The activity sections read together (``_read_activity``), for these learners.
+        self.activity: tuple[set[int], ActivityFigures] | None = None
 
     def get(self, name: str, learners: list[User]) -> dict[int, Any]:
         have = self.values[name]
         missing = [learner for learner in learners if learner.pk not in have]
         if missing:
+            if name in ACTIVITY_SECTIONS:
+                self._read_activity(missing)
             have.update(self._section(name, missing))
             self.computed[name].update(learner.pk for learner in missing)
         return {learner.pk: have[learner.pk] for learner in learners}
+
+    def _read_activity(self, learners: list[User]) -> None:
+        """The activity sections any of these learners lack, in one query."""
+        ids = {learner.pk for learner in learners}
+        if self.activity is not None and ids <= self.activity[0]:
+            return
+        lacking = {name for name in ACTIVITY_SECTIONS if not ids <= set(self.values[name])}
+        now = self.now
+        figures = activity_figures(
+            learners=learners,
+            now=now,
+            session_windows=(
+                [now - timedelta(days=SUMMARY_DAYS), now - timedelta(days=ENGAGEMENT_DAYS)]
+                if "sessions" in lacking
+                else None
+            ),
+            histograms="histograms" in lacking,
+            streaks="streak" in lacking,
+        )
+        self.activity = (ids, figures)
+
+    def _activity_for(self, ids: list[int]) -> ActivityFigures | None:
+        """What ``_read_activity`` read, if it covers these learners."""
+        if self.activity is not None and set(ids) <= self.activity[0]:
+            return self.activity[1]
+        return None
 
     def _section(self, name: str, learners: list[User]) -> dict[int, Any]:
         now, ids = self.now, [learner.pk for learner in learners]
@@ -204,12 +241,17 @@ class _Gathering:
             return recent_skill_scores_for(learner_ids=ids)
         if name == "skipped":
             return recently_skipped_for(learner_ids=ids, now=now)
+        read = self._activity_for(ids)
         if name == "sessions":
             # Both windows in one pass over the events (SessionTotals per window).
             windows = [now - timedelta(days=SUMMARY_DAYS), now - timedelta(days=ENGAGEMENT_DAYS)]
-            totals = session_totals(learner_ids=ids, windows=windows, until=now)
+            totals = read.sessions if read and read.sessions is not None else None
+            if totals is None:
+                totals = session_totals(learner_ids=ids, windows=windows, until=now)
             return {pk: tuple(totals[since][pk] for since in windows) for pk in ids}
         if name == "histograms":
+            if read and read.histograms is not None:
+                return {pk: read.histograms[pk] for pk in ids}
             return event_histograms(learners=learners, now=now)
         if name == "lessons":
             counts, content = lesson_figures(learner_ids=ids, now=now, days=SUMMARY_DAYS)
@@ -218,13 +260,20 @@ class _Gathering:
             quizzes = quiz_figures(learner_ids=ids, now=now, days=SUMMARY_DAYS)
             return {pk: quizzes.get(pk, NO_QUIZZES) for pk in ids}
         if name == "streak":
+            if read and read.streaks is not None:
+                return {pk: read.streaks[pk] for pk in ids}
             return current_streaks(learners=learners, now=now)
         if name == "goals":
             return active_goals_for(learner_ids=ids)
+        if name == "enrollments":
+            return enrollments_by_learner(learner_ids=ids)
         if name == "paces":
             goals = self.get("goals", learners)
             paces = goal_paces_for(
-                learners=learners, goals=[goal for own in goals.values() for goal in own], now=now
+                learners=learners,
+                goals=[goal for own in goals.values() for goal in own],
+                now=now,
+                enrollments=self.get("enrollments", learners),
             )
             return {pk: {goal.pk: paces[goal.pk] for goal in goals[pk]} for pk in ids}
         if name == "facts":
@@ -236,6 +285,7 @@ class _Gathering:
                 skipped=self.get("skipped", learners),
                 facts=self.get("facts", learners),
                 graphs=self.graphs,
+                enrollments=self.get("enrollments", learners),
             )
         if name == "revision":
             return revision_lessons_for(

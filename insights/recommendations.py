@@ -57,7 +57,7 @@ from learning.locks import (
     lock_graph,
 )
 from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
-from learning.selectors import path_skips_by_learner
+from learning.selectors import EnrollmentRow, enrollments_by_learner, path_skips_by_learner
 from skillstudio.data_versions import KINDS, RECOMMENDATIONS, learners_changed
 
 # Revision: a skill needs review below this mastery estimate, or, for a skill the model has
@@ -179,6 +179,7 @@ def next_lessons_for(
     skipped: dict[int, Skipped] | None = None,
     facts: dict[int, LockFacts] | None = None,
     graphs: Callable[..., LockGraph] = lock_graph,
+    enrollments: dict[int, list[EnrollmentRow]] | None = None,
 ) -> dict[int, list[NextLesson]]:
     """Per learner and active enrollment, the first incomplete lesson in course order that
     the learner's path does not list to skip (while the skip's evidence still holds, as the
@@ -193,22 +194,22 @@ def next_lessons_for(
     """
     if skipped is None:
         skipped = recently_skipped_for(learner_ids=learner_ids, now=now)
-    enrollments: dict[int, list[int]] = {learner_id: [] for learner_id in learner_ids}
-    for learner_id, course_id in (
-        Enrollment.objects.filter(
-            learner_id__in=learner_ids,
-            status=Enrollment.Status.ACTIVE,
-            course__status=Course.Status.PUBLISHED,
-        )
-        .order_by("learner_id", "enrolled_at", "id")
-        .values_list("learner_id", "course_id")
-    ):
-        enrollments[learner_id].append(course_id)
-    courses = {course_id for own in enrollments.values() for course_id in own}
+    if enrollments is None:
+        enrollments = enrollments_by_learner(learner_ids=learner_ids)
+    # The active enrollments in published courses, in the order the learner enrolled.
+    active = {
+        learner_id: [
+            row.course_id
+            for row in enrollments[learner_id]
+            if row.status == Enrollment.Status.ACTIVE and row.course_published
+        ]
+        for learner_id in learner_ids
+    }
+    courses = {course_id for own in active.values() for course_id in own}
     if not courses:
         return {learner_id: [] for learner_id in learner_ids}
     graph = graphs(course_ids=courses)
-    learners_with_courses = [learner_id for learner_id, own in enrollments.items() if own]
+    learners_with_courses = [learner_id for learner_id, own in active.items() if own]
     if facts is None:
         facts = lock_facts_for(learner_ids=learners_with_courses, now=now)
     # Opened and not completed: the lessons in progress, from the rows the facts read.
@@ -218,7 +219,7 @@ def next_lessons_for(
     path_skips = path_skips_by_learner(learner_ids=learners_with_courses)
     return {
         learner_id: _next_lessons(
-            enrollments[learner_id],
+            active[learner_id],
             graph,
             facts.get(learner_id, LockFacts()),
             in_progress.get(learner_id, set()),

@@ -24,7 +24,6 @@ from learning.models import Enrollment, LearningGoal, LessonProgress
 from learning.selectors import (
     enrollments_reachable_by,
     goals_reachable_by,
-    progress_for,
     progress_reachable_by,
 )
 from learning.serializers import (
@@ -168,8 +167,10 @@ class LessonActionView(views.APIView):
         lessons = lessons_visible_to(user=self.request.user).prefetch_related(None)
         return get_object_or_404(lessons, pk=lesson_id)
 
-    def respond(self, progress: LessonProgress) -> Response:
-        progress = progress_for(user=self.request.user).get(pk=progress.pk)
+    def respond(self, progress: LessonProgress, lesson: Lesson) -> Response:
+        # The service's row is current (saved or refreshed in its transaction), and it is the
+        # caller's own row of the lesson the request named: no need to read it again.
+        progress.lesson = lesson
         return Response(LessonProgressSerializer(progress).data)
 
 
@@ -177,10 +178,9 @@ class LessonStartView(LessonActionView):
     @extend_schema(request=None, responses=LessonProgressSerializer)
     def post(self, request: Request, lesson_id: int) -> Response:
         """Mark the lesson in progress (enrolls in its course when needed)."""
-        progress = services.lesson_start(
-            learner=request.user, lesson=self.get_lesson(lesson_id), now=timezone.now()
-        )
-        return self.respond(progress)
+        lesson = self.get_lesson(lesson_id)
+        progress = services.lesson_start(learner=request.user, lesson=lesson, now=timezone.now())
+        return self.respond(progress, lesson)
 
 
 class LessonCompleteView(LessonActionView):
@@ -192,10 +192,9 @@ class LessonCompleteView(LessonActionView):
         (``skimmed: true``, weaker evidence): a client should ask the learner first, as
         the web page does.
         """
-        progress = services.lesson_complete(
-            learner=request.user, lesson=self.get_lesson(lesson_id), now=timezone.now()
-        )
-        return self.respond(progress)
+        lesson = self.get_lesson(lesson_id)
+        progress = services.lesson_complete(learner=request.user, lesson=lesson, now=timezone.now())
+        return self.respond(progress, lesson)
 
 
 class LessonPositionView(LessonActionView):
@@ -208,7 +207,7 @@ class LessonPositionView(LessonActionView):
         progress = services.lesson_position_update(
             learner=request.user, lesson=lesson, now=timezone.now(), **serializer.validated_data
         )
-        return self.respond(progress)
+        return self.respond(progress, lesson)
 
 
 class EventBatchView(views.APIView):

@@ -22,7 +22,7 @@ recommendations and related lessons. Each blocker says why and how to unlock it:
 prerequisite, or show the skills with a skill check or the course's challenge.
 
 Everything is read in a fixed number of queries per level of the prerequisite chain
-(``lock_graph``) plus three for the learners (``lock_facts_for``); the checks themselves
+(``lock_graph``) plus one for the learners (``lock_facts_for``); the checks themselves
 are plain Python.
 """
 
@@ -37,12 +37,11 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from catalog.models import Course, Lesson, Skill
 from insights.mastery import CONFIRMING, LABELS, answers_text, evidence_state, mastery_state
-from insights.models import LearnerSkillState
 from learning.models import Enrollment, LessonProgress
 from skillstudio.data_versions import catalog_version
 
@@ -86,54 +85,65 @@ class LockFacts:
         return shown is not None and shown.current in CONFIRMING
 
 
+# The lock rule's facts of several learners in one round trip: lessons opened or completed,
+# courses completed, and assessed skills with their evidence, as rows of one UNION ALL
+# (the kind in the first column; the columns a kind does not use are NULL).
+_FACTS_SQL = """
+    SELECT 'lesson' AS kind, learner_id, lesson_id AS id, status,
+           NULL::text AS name, NULL::double precision AS mastery, NULL::bigint AS answers,
+           NULL::bigint AS distinct_questions, NULL::bigint AS correct,
+           NULL::timestamptz AS practiced
+      FROM learning_lessonprogress
+     WHERE learner_id = ANY(%(ids)s) AND status = ANY(%(opened)s)
+    UNION ALL
+    SELECT 'course', learner_id, course_id, status, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM learning_enrollment
+     WHERE learner_id = ANY(%(ids)s) AND status = %(course_completed)s
+    UNION ALL
+    SELECT 'skill', state.learner_id, state.skill_id, NULL, skill.name, state.mastery,
+           state.evidence_count, state.distinct_questions, state.correct_count,
+           state.last_practiced_at
+      FROM insights_learnerskillstate AS state
+      JOIN catalog_skill AS skill ON skill.id = state.skill_id
+     WHERE state.learner_id = ANY(%(ids)s) AND state.evidence_count > 0
+"""
+
+
 def lock_facts_for(*, learner_ids: Iterable[int], now: datetime) -> dict[int, LockFacts]:
-    """Completed lessons and courses and skill states per learner: three queries."""
+    """Completed lessons and courses and skill states per learner: one query."""
     ids = list(learner_ids)
     facts = {learner_id: LockFacts() for learner_id in ids}
     if not ids:
         return facts
-    for learner_id, lesson_id, status in LessonProgress.objects.filter(
-        learner_id__in=ids,
-        status__in=[LessonProgress.Status.IN_PROGRESS, LessonProgress.Status.COMPLETED],
-    ).values_list("learner_id", "lesson_id", "status"):
-        facts[learner_id].opened_lessons.add(lesson_id)
-        if status == LessonProgress.Status.COMPLETED:
-            facts[learner_id].completed_lessons.add(lesson_id)
-    for learner_id, course_id in Enrollment.objects.filter(
-        learner_id__in=ids, status=Enrollment.Status.COMPLETED
-    ).values_list("learner_id", "course_id"):
-        facts[learner_id].completed_courses.add(course_id)
-    for (
-        learner_id,
-        skill_id,
-        name,
-        mastery,
-        answers,
-        distinct,
-        correct,
-        practiced,
-    ) in LearnerSkillState.objects.filter(learner_id__in=ids, evidence_count__gt=0).values_list(
-        "learner_id",
-        "skill_id",
-        "skill__name",
-        "mastery",
-        "evidence_count",
-        "distinct_questions",
-        "correct_count",
-        "last_practiced_at",
-    ):
-        evidence = {
-            "mastery": mastery,
-            "distinct_questions": distinct,
-            "answers": answers,
-            "correct_answers": correct,
-        }
-        facts[learner_id].skills[skill_id] = SkillShown(
-            name=name,
-            state=evidence_state(**evidence),
-            current=mastery_state(**evidence, last_practiced_at=practiced, now=now),
-            answers=answers,
-        )
+    params = {
+        "ids": ids,
+        "opened": [LessonProgress.Status.IN_PROGRESS, LessonProgress.Status.COMPLETED],
+        "course_completed": Enrollment.Status.COMPLETED,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_FACTS_SQL, params)
+        rows = cursor.fetchall()
+    for kind, learner_id, pk, status, name, mastery, answers, distinct, correct, practiced in rows:
+        own = facts[learner_id]
+        if kind == "lesson":
+            own.opened_lessons.add(pk)
+            if status == LessonProgress.Status.COMPLETED:
+                own.completed_lessons.add(pk)
+        elif kind == "course":
+            own.completed_courses.add(pk)
+        else:
+            evidence = {
+                "mastery": mastery,
+                "distinct_questions": distinct,
+                "answers": answers,
+                "correct_answers": correct,
+            }
+            own.skills[pk] = SkillShown(
+                name=name,
+                state=evidence_state(**evidence),
+                current=mastery_state(**evidence, last_practiced_at=practiced, now=now),
+                answers=answers,
+            )
     return facts
 
 

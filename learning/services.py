@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Min
+from django.db.models import Count, Exists, F, Min, OuterRef
 
 from catalog.models import Course, Lesson, Skill
 from catalog.selectors import SKILL_SLUG
@@ -307,10 +307,15 @@ def enrollment_refresh_progress(
         )
     if enrollment is None:
         return None
-    total = Lesson.objects.filter(module__course=course).count()
-    done = LessonProgress.objects.filter(
-        learner=learner, lesson__module__course=course, status=LessonProgress.Status.COMPLETED
-    ).count()
+    # Both counts in one query: each of the course's lessons, and those the learner completed
+    # (one indexed lookup of the learner's row per lesson).
+    completed = LessonProgress.objects.filter(
+        learner=learner, lesson=OuterRef("pk"), status=LessonProgress.Status.COMPLETED
+    )
+    counts = Lesson.objects.filter(module__course=course).aggregate(
+        total=Count("pk"), done=Count("pk", filter=Exists(completed))
+    )
+    total, done = counts["total"], counts["done"]
     percent = (
         (Decimal(done) * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         if total

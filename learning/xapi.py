@@ -214,6 +214,11 @@ def _validated(rows: Iterable, build: Any) -> Iterator[dict]:
         yield statement
 
 
+def xapi_enabled() -> bool:
+    """Whether statements are sent at all (an LRS is configured)."""
+    return bool(settings.XAPI_LRS_ENDPOINT)
+
+
 def xapi_queue(
     *,
     learner_id: int,
@@ -229,7 +234,7 @@ def xapi_queue(
     Events are keyed by (event_id, occurred_at span), so the task's lookup touches only the
     partitions the batch fell into.
     """
-    if not settings.XAPI_LRS_ENDPOINT:
+    if not xapi_enabled():
         return False
     mapped = [event for event in events if event.event_type in EVENT_VERBS]
     keys: dict[str, Any] = {

@@ -28,6 +28,7 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException
 from pylti1p3.lineitem import LineItem
 
+from accounts.backends import USER_BACKEND
 from lti import services
 from lti.middleware import EMBED_ORIGIN
 
@@ -115,7 +116,7 @@ class LaunchView(LtiLaunchBaseView):
             lti_user=lti_user, target=target, ags_claim=lti_launch.ags_claim, now=now
         )
         origin = request.session[EMBED_ORIGIN]
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=USER_BACKEND)
         request.session[EMBED_ORIGIN] = origin
         return redirect(target.url)
 

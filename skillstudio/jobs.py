@@ -108,7 +108,7 @@ def defer(task_name: str, **kwargs: Any) -> None:
         raise ValueError(f"Unknown task {task_name!r}: not registered with the Celery app.")
     job = PendingJob.objects.create(task_name=task_name, kwargs=kwargs)
     # robust: an error while sending is logged; the committed write stands.
-    transaction.on_commit(partial(send_job, job_id=job.pk), robust=True)
+    transaction.on_commit(partial(send_job, job_id=job.pk, job=job), robust=True)
 
 
 def registered_task_names() -> set[str]:
@@ -133,18 +133,33 @@ def _import_task_modules() -> None:
             _IMPORTED.set()
 
 
-def send_job(*, job_id: int) -> bool:
-    """Send one pending job now; False if the broker refused or it was already taken."""
-    with transaction.atomic():
-        job = (
-            PendingJob.objects.select_for_update(skip_locked=True)
-            .filter(pk=job_id, status=PendingJob.Status.PENDING)
-            .first()
+def send_job(*, job_id: int, job: PendingJob | None = None) -> bool:
+    """Send one pending job now; False if the broker refused or it was already taken.
+
+    One statement claims the job and marks it sent (no transaction of its own: one round
+    trip after the caller's commit instead of four), then it is published; if the broker
+    refuses, it goes back to pending with the error, for the relay. A process that dies in
+    between leaves it sent and never delivered: the relay sends it again after
+    ``resend_after()``, as it does a job the broker lost. ``job``: the row as ``defer``
+    created it (its task, arguments and id never change), so it is not read again.
+    """
+    now = timezone.now()
+    claimed = PendingJob.objects.filter(pk=job_id, status=PendingJob.Status.PENDING).update(
+        status=PendingJob.Status.SENT,
+        sent_at=now,
+        send_attempts=F("send_attempts") + 1,
+        last_error="",
+    )
+    if not claimed:
+        return False
+    if job is None:
+        job = PendingJob.objects.get(pk=job_id)
+    sent, error = _broadcast([job])
+    if not sent:
+        PendingJob.objects.filter(pk=job_id, status=PendingJob.Status.SENT, sent_at=now).update(
+            status=PendingJob.Status.PENDING, sent_at=None, last_error=error
         )
-        if job is None:
-            return False
-        sent, _error = _publish([job], now=timezone.now())
-    return sent == 1
+    return bool(sent)
 
 
 @dataclass
@@ -231,7 +246,24 @@ def requeue_failed_jobs() -> int:
 
 
 def _publish(jobs: list[PendingJob], *, now: datetime) -> tuple[int, str]:
-    """Publish locked jobs over one connection; mark what the broker accepted.
+    """Publish locked jobs over one connection (``_broadcast``); mark what the broker
+    accepted."""
+    sent, error = _broadcast(jobs)
+    PendingJob.objects.filter(pk__in=sent).update(
+        status=PendingJob.Status.SENT,
+        sent_at=now,
+        send_attempts=F("send_attempts") + 1,
+        last_error="",
+    )
+    PendingJob.objects.filter(pk__in=[j.pk for j in jobs if j.pk not in sent]).update(
+        send_attempts=F("send_attempts") + 1, last_error=error
+    )
+    return len(sent), error
+
+
+def _broadcast(jobs: list[PendingJob]) -> tuple[list[int], str]:
+    """Publish the jobs over one connection: the ids the broker accepted, and the error
+    that stopped the rest ("" when none did).
 
     The connection comes from this process's pool (``_pooled_connection``): a web request
     that commits a job pays a publish, not a new broker connection. A pooled connection
@@ -259,16 +291,7 @@ def _publish(jobs: list[PendingJob], *, now: datetime) -> tuple[int, str]:
         logger.warning(
             "Broker unavailable, %d job(s) left pending: %s", len(jobs) - len(sent), error
         )
-    PendingJob.objects.filter(pk__in=sent).update(
-        status=PendingJob.Status.SENT,
-        sent_at=now,
-        send_attempts=F("send_attempts") + 1,
-        last_error="",
-    )
-    PendingJob.objects.filter(pk__in=[j.pk for j in jobs if j.pk not in sent]).update(
-        send_attempts=F("send_attempts") + 1, last_error=error
-    )
-    return len(sent), error
+    return sent, error
 
 
 def _send(jobs: list[PendingJob], sent: list[int], connection: kombu.Connection) -> None:

@@ -124,7 +124,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # the password is even checked, so a correct password does not lift a lockout.
 AUTHENTICATION_BACKENDS = [
     "accounts.lockout.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.UserBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "learning:dashboard"
@@ -260,7 +260,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.backends.JWTUserAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -22,16 +22,14 @@ from learning.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# profile, skill levels, recent scores, skips (4); summary: lessons, quizzes, sessions,
-# streak (4);
-# engagement: hours, days, content types, sessions (4); goals + target skills + skills (3);
-# paces: snapshots, enrollments (2); the lock rule's facts: completed lessons, completed
-# courses, skill states (3); next lessons: enrollments, lock graph (courses, lessons per
-# prerequisite level, skill names: 3), lessons in progress (5); revision: studied and goal
-# skills (2), lessons per skill (1), lock graph (3), at most one fallback skill (skill,
-# nearest lessons: 2); difficulty (1); cards (1). 33 without prerequisite chains, 2 more
-# per level of prerequisites in each lock graph.
-QUERY_BOUND = 37
+# 25 measured (30 before round 2d): the profile; skill levels, recent scores, skips; sessions,
+# event histograms and streak in one query (insights.analytics.activity_figures: 3 before);
+# lessons, quizzes, content types; goals + target skills + skills; the enrollments once for
+# paces and next lessons (each read them before); path snapshots; the lock rule's facts in
+# one query (3 before); next lessons: lock graph, path skips; revision: studied and goal
+# skills, lessons per skill, lock graph; difficulty; cards. No prerequisite chains here (2
+# more per level of prerequisites in each lock graph).
+QUERY_BOUND = 25
 
 
 def build_learner_history(learner, size: int) -> None:

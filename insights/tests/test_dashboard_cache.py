@@ -487,24 +487,24 @@ def _reading(*kinds: str) -> set[str]:
 # queries of the read after it; a cold read makes more, see below). The lock graphs the warm read
 # loaded are memoised for the catalogue's version (learning.locks.LockGraphs).
 WRITES = {
-    # sessions, histograms, streak
-    "events batch": (_nothing, _heartbeats, [ACTIVITY], 3),
-    # lessons, streak, paces (paths, enrollments), facts (3), next-up (active
-    # enrollments, path skips), revision (goal skills, lessons studied, candidates)
-    "lesson completion": (_nothing, _lesson_complete, [PROGRESS], 12),
-    # levels, scores, quizzes, streak, difficulty, facts (3), next-up (active
-    # enrollments, path skips), revision (goal skills, lessons studied, candidates; the
+    # sessions, histograms and streak: one query (insights.analytics.activity_figures)
+    "events batch": (_nothing, _heartbeats, [ACTIVITY], 1),
+    # lessons, streak, enrollments (once, for paces and next-up), paces (paths), facts (1),
+    # next-up (path skips), revision (goal skills, lessons studied, candidates)
+    "lesson completion": (_nothing, _lesson_complete, [PROGRESS], 9),
+    # levels, scores, quizzes, streak, difficulty, facts (1), next-up (path skips; the
+    # enrollments cached), revision (goal skills, lessons studied, candidates; the
     # lock graph of courses it had not needed before)
-    "quiz": (_open_attempt, _attempt_submit, [QUIZ], 12),
-    # skipped, cards, next-up (active enrollments, path skips), revision (goal skills, lessons
-    # studied, candidates)
+    "quiz": (_open_attempt, _attempt_submit, [QUIZ], 9),
+    # skipped, cards, next-up (path skips; the enrollments cached), revision (goal skills,
+    # lessons studied, candidates)
     "recommendation refresh": (
         _complete_behind_the_engines_back,
         _recommendations_refresh,
         [RECOMMENDATIONS],
-        7,
+        6,
     ),
-    "recommendation skipped": (_nothing, _recommendation_skip, [RECOMMENDATIONS], 7),
+    "recommendation skipped": (_nothing, _recommendation_skip, [RECOMMENDATIONS], 6),
 }
 
 

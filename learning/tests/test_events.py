@@ -77,3 +77,29 @@ def test_500_events_are_accepted(learner):
 
     assert result.stored == 500
     assert LearnerEvent.objects.filter(learner=learner).count() == 500
+
+
+@pytest.mark.django_db
+def test_a_batch_is_one_insert_without_a_transaction_of_its_own_unless_xapi_needs_one(
+    learner, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from insights.models import PendingJob
+    from learning.xapi import SEND_TASK
+
+    settings.XAPI_LRS_ENDPOINT = ""
+    with CaptureQueriesContext(connection) as plain:
+        assert ingest_events(learner=learner, events=[event(), event()], now=NOW).stored == 2
+    # The duplicate check and the insert; no savepoint (here) or BEGIN/COMMIT (in a request).
+    assert len(plain) == 2
+    assert not [q for q in plain if "SAVEPOINT" in q["sql"]]
+
+    # With an LRS the xAPI job's outbox row commits with the events: one transaction.
+    settings.XAPI_LRS_ENDPOINT = "http://lrs.example/xapi"
+    with CaptureQueriesContext(connection) as sent:
+        assert ingest_events(learner=learner, events=[event(type="video_play")], now=NOW).stored
+    assert [q["sql"] for q in sent if "SAVEPOINT" in q["sql"]]
+    assert PendingJob.objects.filter(task_name=SEND_TASK).count() == 1
+    assert LearnerEvent.objects.filter(learner=learner).count() == 3

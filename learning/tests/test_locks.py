@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.tests.factories import LearnerSkillStateFactory
-from learning.locks import LockGraphs
+from learning.locks import LockFacts, LockGraphs, lock_facts_for
 from learning.models import Enrollment, LessonProgress
 from learning.selectors import course_outline
 from learning.services import enrollment_create, lesson_complete, lesson_start
@@ -186,7 +186,10 @@ def test_shown_mastery_unlocks_like_completion_until_new_answers_take_it_back(le
 @pytest.mark.django_db
 def test_completion_unlocks_as_before(learner, catalogue):
     EnrollmentFactory(
-        learner=learner, course=catalogue["fundamentals"], status=Enrollment.Status.COMPLETED
+        learner=learner,
+        course=catalogue["fundamentals"],
+        status=Enrollment.Status.COMPLETED,
+        completed_at=NOW,
     )
     for lesson in (catalogue["values"], catalogue["functions"]):
         LessonProgressFactory(learner=learner, lesson=lesson, status="completed", completed_at=NOW)
@@ -326,3 +329,54 @@ def test_lock_graphs_are_read_once_per_catalogue_version(
     # and a caller without a version (inside a transaction) always reads.
     assert LockGraphs("catalogue-2")(course_ids=[web.pk]).courses[web.pk].title.endswith("edition")
     assert LockGraphs(None)(course_ids=[web.pk]) is not LockGraphs(None)(course_ids=[web.pk])
+
+
+@pytest.mark.django_db
+def test_lock_facts_of_several_learners_come_in_one_query(
+    learner, other_learner, catalogue, django_assert_num_queries
+):
+    # Alice: a lesson completed, one opened, one not started; the first course completed;
+    # Python proficient (6 answers), Flask answered once (assessed, not confirmed).
+    values, functions, routes = catalogue["values"], catalogue["functions"], catalogue["routes"]
+    LessonProgressFactory(
+        learner=learner, lesson=values, status=LessonProgress.Status.COMPLETED, completed_at=NOW
+    )
+    LessonProgressFactory(learner=learner, lesson=functions)
+    LessonProgressFactory(
+        learner=learner, lesson=routes, status=LessonProgress.Status.NOT_STARTED, started_at=None
+    )
+    EnrollmentFactory(
+        learner=learner,
+        course=catalogue["fundamentals"],
+        status=Enrollment.Status.COMPLETED,
+        completed_at=NOW,
+    )
+    EnrollmentFactory(learner=learner, course=catalogue["web"])
+    proficient(learner, catalogue["python"])
+    LearnerSkillStateFactory(
+        learner=learner, skill=catalogue["flask"], mastery=0.9, level=9, evidence_count=1,
+        correct_count=1, distinct_questions=1, last_practiced_at=NOW,
+    )  # fmt: skip
+    # Bob: a skill state without evidence (not assessed: not a fact) and nothing else.
+    LearnerSkillStateFactory(
+        learner=other_learner,
+        skill=catalogue["python"],
+        evidence_count=0,
+        correct_count=0,
+        distinct_questions=0,
+    )
+
+    with django_assert_num_queries(1):
+        facts = lock_facts_for(learner_ids=[learner.pk, other_learner.pk], now=NOW)
+
+    alice, bob = facts[learner.pk], facts[other_learner.pk]
+    assert alice.completed_lessons == {values.pk}
+    assert alice.opened_lessons == {values.pk, functions.pk}
+    assert alice.completed_courses == {catalogue["fundamentals"].pk}
+    assert set(alice.skills) == {catalogue["python"].pk, catalogue["flask"].pk}
+    assert alice.confirmed(catalogue["python"].pk) and alice.confirmed_today(catalogue["python"].pk)
+    assert not alice.confirmed(catalogue["flask"].pk)
+    assert alice.skills[catalogue["python"].pk].evidence == "Python proficient on 6 answers"
+    assert bob == LockFacts()
+    with django_assert_num_queries(0):
+        assert lock_facts_for(learner_ids=[], now=NOW) == {}

@@ -10,14 +10,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import LearnerProfile, User
 from accounts.privacy import user_erase
 from accounts.tests.factories import LearnerFactory
 from insights.analytics import (
     SESSION_GAP,
+    activity_figures,
     current_streaks,
     engagement_patterns_for,
+    event_histograms,
     session_totals,
 )
 from learning.events import ingest_events
@@ -172,6 +176,18 @@ def test_figures_read_from_rollups_equal_figures_from_raw_events(seed):
         while day - timedelta(days=streak) in active:
             streak += 1
         assert streaks[learner.pk] == streak
+
+    # The dashboard reads the three in one query: the same figures as one query each.
+    with CaptureQueriesContext(connection) as together:
+        figures = activity_figures(
+            learners=learners, now=NOW, session_windows=windows, histograms=True, streaks=True
+        )
+    assert len(together) == 1
+    assert figures.sessions == totals
+    assert figures.streaks == streaks
+    assert figures.histograms == event_histograms(learners=learners, now=NOW)
+    alone = activity_figures(learners=learners, now=NOW, streaks=True)
+    assert (alone.sessions, alone.histograms, alone.streaks) == (None, None, streaks)
 
 
 @pytest.mark.django_db

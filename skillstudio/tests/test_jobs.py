@@ -50,6 +50,41 @@ def test_defer_sends_the_job_after_commit(broker, django_capture_on_commit_callb
 
 
 @pytest.mark.django_db
+def test_a_send_after_commit_costs_one_query_and_a_job_is_sent_once(
+    broker, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        jobs.defer(PARTITIONS, months_ahead=2)
+    [send] = callbacks
+
+    # One statement claims the job and marks it sent; the row is not read again.
+    with django_assert_num_queries(1):
+        send()
+    job = PendingJob.objects.get()
+    assert (job.status, job.send_attempts, job.last_error) == ("sent", 1, "")
+    assert job.sent_at is not None
+    # Taken already: neither this nor a second call sends it again.
+    assert jobs.send_job(job_id=job.pk) is False
+    assert [m["id"] for m in queued(broker)] == [str(job.task_id)]
+
+
+@pytest.mark.django_db
+def test_a_refused_send_puts_the_job_back_for_the_relay(broker):
+    job = PendingJob.objects.create(task_name=PARTITIONS, kwargs={"months_ahead": 1})
+    broker.stop()
+    assert jobs.send_job(job_id=job.pk) is False
+    job.refresh_from_db()
+    assert (job.status, job.sent_at, job.send_attempts) == ("pending", None, 1)
+    assert "OperationalError" in job.last_error
+    broker.start()
+    # Without the row in hand it is read once; sent now.
+    assert jobs.send_job(job_id=job.pk) is True
+    job.refresh_from_db()
+    assert (job.status, job.send_attempts, job.last_error) == ("sent", 2, "")
+    assert [m["id"] for m in queued(broker)] == [str(job.task_id)]
+
+
+@pytest.mark.django_db
 def test_rolled_back_write_leaves_no_job(broker, django_capture_on_commit_callbacks):
     with (
         django_capture_on_commit_callbacks(execute=True),
