@@ -34,6 +34,7 @@ from insights.selectors import (
     profile_of,
     recent_skill_scores_for,
     recently_skipped_for,
+    recommendations_open,
     skill_levels_for,
 )
 from insights.struggle import (
@@ -1187,7 +1188,11 @@ def refresh_recommendations(*, learner: User, now: datetime) -> list[Recommendat
 def recommendation_act(
     *, recommendation: Recommendation, action: str, now: datetime
 ) -> Recommendation:
-    """Record accepted / skipped / ignored. Repeating the same action is a no-op."""
+    """Record accepted / skipped / ignored. Repeating the same action is a no-op.
+
+    A card whose content was taken down since it was made (``recommendations_open``; a
+    page open from before) cannot be accepted: the learner would land on a 404.
+    """
     if action not in ACTIONS:
         raise ValueError(f"Unknown action '{action}': use one of {', '.join(ACTIONS)}.")
     with transaction.atomic():
@@ -1196,6 +1201,14 @@ def recommendation_act(
             return row
         if row.status != Recommendation.Status.ACTIVE:
             raise ValueError(f"This recommendation is already {row.status}; it cannot be {action}.")
+        if (
+            action == "accepted"
+            and not recommendations_open(Recommendation.objects.filter(pk=row.pk)).exists()
+        ):
+            raise ValueError(
+                "What this suggestion links to is no longer available: it was unpublished "
+                "after the suggestion was made. Your dashboard has fresh suggestions."
+            )
         row.status = ACTIONS[action]
         row.acted_at = now
         row.save(update_fields=["status", "acted_at", "updated_at"])

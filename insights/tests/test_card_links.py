@@ -208,3 +208,36 @@ def test_a_dropout_risk_support_card_leaves_with_its_course(client, learner, ins
     assert not Recommendation.objects.filter(
         learner=learner, status=Recommendation.Status.ACTIVE, course=course
     ).exists()
+
+
+def test_accepting_a_card_from_a_page_open_before_its_quiz_was_unpublished_says_why(
+    client, as_user, learner
+):
+    now = timezone.now()
+    quiz = AssessmentFactory(title="Loops quiz", passing_score=60)
+    for hours in (3, 2):
+        quiz_attempt(learner, at=now - timedelta(hours=hours), assessment=quiz, score=40)
+    refresh_recommendations(learner=learner, now=now)
+    card = Recommendation.objects.get(learner=learner, kind=Recommendation.Kind.SUPPORT)
+    client.force_login(learner)
+    assessment_unpublish(assessment=quiz, now=now)
+
+    # The page's form, posted after the quiz was unpublished: back to the dashboard with
+    # the reason, not a redirect to a 404.
+    response = client.post(
+        reverse("insights:recommendation_action", args=[card.pk, "accept"]), follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("learning:dashboard")
+    assert "no longer available" in response.content.decode()
+    # The API says the same with a 400; the card was not marked accepted.
+    api = as_user(learner)
+    reply = api.post(f"/api/v1/ai/recommendations/{card.pk}/action", {"action": "accepted"})
+    assert reply.status_code == 400
+    assert "no longer available" in reply.json()["error"]["fields"]["action"][0]
+    card.refresh_from_db()
+    assert card.status == Recommendation.Status.ACTIVE
+    # Skipping it still works.
+    assert (
+        api.post(f"/api/v1/ai/recommendations/{card.pk}/action", {"action": "skipped"}).status_code
+        == 200
+    )
