@@ -826,9 +826,10 @@ def learning_pace(*, goal: LearningGoal, now: datetime) -> LearningPace:
 
 
 def overall_pace(paces: list[LearningPace]) -> str:
-    """The slowest known pace across goals: one goal behind means the learner is behind."""
+    """The slowest known pace across goals: one goal behind means the learner is behind;
+    "unknown" without a goal that has a path (nothing to be on track with)."""
     known = [p.status for p in paces if p.status in PACE_ORDER]
-    return min(known, key=PACE_ORDER.__getitem__) if known else "on_track"
+    return min(known, key=PACE_ORDER.__getitem__) if known else "unknown"
 
 
 def build_insights(

@@ -272,7 +272,7 @@ def learner_rows(*, course: Course, now: datetime) -> tuple[list[Skill], list[Le
         struggle = (profile.struggle if profile else None) or {}
         risk = getattr(enrollment, "dropout_risk", None)
         learner_goals = goals.get(learner.pk, [])
-        pace = overall_pace([paces[g.pk] for g in learner_goals]) if learner_goals else "unknown"
+        pace = overall_pace([paces[g.pk] for g in learner_goals])
         rows.append(
             LearnerRow(
                 learner_id=learner.pk,

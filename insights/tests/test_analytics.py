@@ -428,3 +428,15 @@ def test_skill_checks_and_challenges_are_no_quiz_strength_nor_quiz_score(learner
     strengths = dashboard_insights(learner=learner, now=NOW)["strengths"]
     assert not any("quiz" in line.lower() for line in strengths)
     assert [point.score for point in quiz_scores(learner=learner)] == [60.0]
+
+
+def test_pace_is_unknown_until_a_goal_has_a_path_and_the_page_does_not_claim_on_track(
+    learner, client
+):
+    LearningGoalFactory(learner=learner, title="Flask developer")
+
+    assert dashboard_insights(learner=learner, now=NOW)["learning_pace"] == "unknown"
+    client.force_login(learner)
+    html = client.get(reverse("learning:dashboard")).content.decode()
+    assert "Learning pace" not in html
+    assert "On track" not in html
