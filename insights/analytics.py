@@ -20,7 +20,7 @@ from accounts.models import User
 from assessments.models import Assessment, AssessmentAttempt
 from insights.mastery import answers_text
 from insights.models import LearningPathSnapshot
-from insights.rules import SUMMARY_DAYS
+from insights.rules import STRUGGLING_MIN_ANSWERS, SUMMARY_DAYS
 from insights.selectors import SkillScore, learner_timezone
 from learning.models import Enrollment, LearningGoal, LessonProgress
 from learning.rollups import activity_intervals_sql
@@ -723,10 +723,15 @@ def engagement_patterns(
 def topics_from_scores(
     scores: dict[str, SkillScore], threshold: float, *, shown: Collection[str] = ()
 ) -> list[StrugglingTopic]:
-    """Skills whose recent quiz score is below ``threshold``, except those in ``shown``
-    (proficient or mastered now, ``insights.selectors.shown_skills``): a skill check or
-    course challenge passed after a poor quiz settles the question."""
-    weak = [s for s in scores.values() if s.percent < threshold and s.slug not in shown]
+    """Skills whose recent quiz score is below ``threshold`` on at least
+    ``STRUGGLING_MIN_ANSWERS`` answers, except those in ``shown`` (proficient or mastered
+    now, ``insights.selectors.shown_skills``): a skill check or course challenge passed
+    after a poor quiz settles the question."""
+    weak = [
+        s
+        for s in scores.values()
+        if s.percent < threshold and s.answered >= STRUGGLING_MIN_ANSWERS and s.slug not in shown
+    ]
     return [
         StrugglingTopic(
             skill=s.slug,

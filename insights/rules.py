@@ -10,6 +10,9 @@ from __future__ import annotations
 # is weak: a struggling topic on the dashboard and in the weekly run, and a reason to
 # suggest revision.
 STRUGGLING_BELOW = 60
+# ... on at least this many answers: one wrong answer is not a struggle (the diagnostic's
+# evidence floor too, insights.diagnostic.MIN_ANSWERS).
+STRUGGLING_MIN_ANSWERS = 3
 # The window, in days, of the performance summary the dashboard shows and the weekly run
 # reads.
 SUMMARY_DAYS = 30

@@ -440,3 +440,21 @@ def test_pace_is_unknown_until_a_goal_has_a_path_and_the_page_does_not_claim_on_
     html = client.get(reverse("learning:dashboard")).content.decode()
     assert "Learning pace" not in html
     assert "On track" not in html
+
+
+def test_one_wrong_answer_is_not_a_struggling_topic_three_are(learner):
+    # The QA walk: "Async programming: 0% right on your last 1 answer — needs help" topped
+    # the list above SQL at 25 % on 4 answers.
+    async_, sql = SkillFactory(slug="async_programming"), SkillFactory(slug="sql")
+    quiz_attempt(learner, at=NOW - timedelta(days=1), skill=async_, correct=0, total=1)
+    quiz_attempt(learner, at=NOW - timedelta(days=1), skill=sql, correct=1, total=4)
+    scores = recent_skill_scores_for(learner_ids=[learner.pk])[learner.pk]
+
+    assert [t.skill for t in topics_from_scores(scores, STRUGGLING_BELOW)] == ["sql"]
+
+    quiz_attempt(learner, at=NOW - timedelta(hours=1), skill=async_, correct=0, total=2)
+    scores = recent_skill_scores_for(learner_ids=[learner.pk])[learner.pk]
+    assert [t.skill for t in topics_from_scores(scores, STRUGGLING_BELOW)] == [
+        "async_programming",
+        "sql",
+    ]

@@ -71,7 +71,7 @@ def test_one_diagnostic_answer_shows_a_familiar_level_and_no_reached_target(
     assert 'class="badge ok">reached' not in html
 
     dashboard = client.get(reverse("learning:dashboard")).content.decode()
-    assert "Python: level 7 · familiar, target 7" in dashboard
+    assert "Python: level 7 · familiar · 1 answer, target 7" in dashboard
     assert 'class="badge ok">reached' not in dashboard
 
 

@@ -231,7 +231,7 @@ def test_dashboard_shows_the_learners_own_goal_and_cards(client, learner, other_
     html = response.content.decode()
     assert response.status_code == 200
     assert "Backend developer" in html
-    assert "Python: level 4 · attempted, target 8" in html
+    assert "Python: level 4 · attempted · 4 answers, target 8" in html
     assert 'badge ok">reached' not in html
     assert f'id="rec-{mine.pk}"' in html
     assert "Somebody else" not in html
