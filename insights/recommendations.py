@@ -547,6 +547,8 @@ def _lessons_near(slugs: set[str], *, limit: int) -> dict[str, list[dict]]:
                 "lesson__title": lesson.title,
                 "lesson__estimated_minutes": lesson.estimated_minutes,
                 "course_id": lesson.module.course_id,
+                # Not a lesson on the skill: the reason must say so.
+                "near": True,
             }
             for lesson in lessons_near_skill(skill=skill, limit=limit)
         ]
@@ -616,14 +618,20 @@ def _revision_items(
         name = (score or level).name
         lesson = f"“{row['lesson__title']}”"
         verb = "Review" if slug in taught else "Study"
+        if row.get("near"):
+            what = (
+                f"{verb} {name}: none of its own lessons is open to you now, and {lesson} "
+                "is the nearest in subject"
+            )
+        else:
+            what = f"{verb} {name} with {lesson}"
         if _weak_evidence(score, level) == "score":
             reason = (
-                f"{verb} {name} with {lesson} — {score.percent:g}% correct on your last "
-                f"{answers_text(score.answered)}"
+                f"{what} — {score.percent:g}% correct on your last {answers_text(score.answered)}"
             )
         else:
             reason = (
-                f"{verb} {name} with {lesson} — mastery estimate "
+                f"{what} — mastery estimate "
                 f"{100 * level.mastery:.0f}% on {answers_text(level.answers)}"
             )
         if days:

@@ -157,6 +157,36 @@ def test_revision_ranks_weak_skills_by_need_and_time_since_practice(learner):
     assert items[0].lesson_id == done_a.pk != easy_a.pk
 
 
+def test_a_revision_lesson_outside_the_skill_says_it_is_only_the_nearest_in_subject(learner):
+    # The QA walk: with the SQL course unpublished, "Review SQL with 'Lists, dicts, sets
+    # and tuples'" read as if that lesson taught SQL.
+    from catalog.search import lessons_index
+    from catalog.services import course_unpublish
+
+    sql, python = SkillFactory(slug="sql", name="SQL"), SkillFactory(slug="python", name="Python")
+    sql_course = CourseFactory(title="SQL basics")
+    select = lesson_in(sql_course, 1, 1, "SELECT and WHERE", skills=[sql])
+    complete(learner, select)
+    LearnerSkillStateFactory(
+        learner=learner, skill=sql, mastery=0.2, level=2, last_practiced_at=NOW - timedelta(days=1)
+    )
+    python_course = CourseFactory(title="Python data")
+    querying = lesson_in(python_course, 1, 1, "Querying SQL databases from Python", skills=[python])
+    lessons_index(lesson_ids=[select.pk, querying.pk])  # the search index job's embeddings
+    assert revision_lessons(learner=learner, now=NOW)[0].reason.startswith(
+        "Review SQL with “SELECT and WHERE”"
+    )
+
+    course_unpublish(course=sql_course, now=NOW)
+
+    (item,) = revision_lessons(learner=learner, now=NOW)
+    assert item.title == "Querying SQL databases from Python"
+    assert item.reason.startswith(
+        "Review SQL: none of its own lessons is open to you now, and “Querying SQL databases "
+        "from Python” is the nearest in subject — mastery estimate 20%"
+    )
+
+
 def set_difficulty(learner, level: str) -> None:
     LearnerProfile.objects.filter(user=learner).update(current_difficulty=level)
     learner.profile.refresh_from_db()
