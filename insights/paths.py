@@ -311,13 +311,31 @@ def _ordered(catalog: _Catalog, included: set[int], edges: dict[int, list[int]])
     return order
 
 
-def _reason(gap_skills: list[str], dependents: list[str]) -> str:
-    """E.g. "Builds foundation in Python, Flask; prerequisite for Web APIs" (names)."""
+def _standing(name: str, level: int, target: int | None = None) -> str:
+    """ "Python (level 3 of 7)", "Python (not assessed, target 7)", "SQL (your level 4)"."""
+    if target is None:
+        return f"{name} ({f'your level {level}' if level else 'not assessed'})"
+    return f"{name} ({f'level {level} of {target}' if level else f'not assessed, target {target}'})"
+
+
+def _reason(
+    gap_skills: list[tuple[str, int, int]],
+    dependents: list[str],
+    taught: list[tuple[str, int]],
+) -> str:
+    """The learner's numbers with the names: "Builds foundation in Python (level 3 of 7);
+    prerequisite for Web APIs", or for a course that only opens others, "Prerequisite for
+    Web APIs with Flask, teaching Flask (not assessed)"."""
     parts = []
     if gap_skills:
-        parts.append(f"Builds foundation in {', '.join(gap_skills)}")
+        parts.append(
+            "Builds foundation in "
+            + ", ".join(_standing(name, level, target) for name, level, target in gap_skills)
+        )
     if dependents:
         text = f"Prerequisite for {', '.join(dependents)}"
+        if not parts and taught:
+            text += ", teaching " + ", ".join(_standing(name, level) for name, level in taught)
         parts.append(text if not parts else text[0].lower() + text[1:])
     return "; ".join(parts)
 
@@ -396,6 +414,7 @@ def _plan(
             f"Goal '{goal.title}' has no target skills: add at least one skill with a target level."
         )
     current = {slug: levels[slug].level if slug in levels else 0 for slug, _ in targets}
+    target_of = dict(targets)
     gaps = {slug: target - current[slug] for slug, target in targets if current[slug] < target}
     states = {slug: level.mastery_at(now) for slug, level in levels.items()}
     shown = {course_id for course_id, slugs in catalog.skills.items() if _all_shown(slugs, states)}
@@ -425,7 +444,9 @@ def _plan(
                 difficulty=course["difficulty"],
                 skills_covered=list(taught),
                 reason=_reason(
-                    [catalog.name(s) for s in gaps if s in taught], required_by[course_id]
+                    [(catalog.name(s), current[s], target_of[s]) for s in gaps if s in taught],
+                    required_by[course_id],
+                    [(catalog.name(s), levels[s].level if s in levels else 0) for s in taught],
                 ),
                 sequence=sequence,
                 skill_names=[catalog.name(s) for s in taught],

@@ -77,14 +77,16 @@ def goal_for(learner, targets: dict, **fields):
 def test_three_level_chain_orders_prerequisites_first_with_reasons(learner, skills, chain):
     basics, flask, apis = chain
     goal = goal_for(learner, {skills["rest_api"]: 7, skills["python"]: 6}, weekly_hours=5)
+    LearnerSkillStateFactory(learner=learner, skill=skills["python"], level=3, mastery=0.25)
 
     plan = plan_learning_path(goal=goal, now=NOW)
 
     assert [(i.sequence, i.id) for i in plan.items] == [(1, basics.pk), (2, flask.pk), (3, apis.pk)]
+    # Names with the learner's numbers (issue 13: no reason without them).
     assert [i.reason for i in plan.items] == [
-        "Builds foundation in Python; prerequisite for Flask Web",
-        "Prerequisite for Web APIs with Flask",
-        "Builds foundation in Rest_Api",
+        "Builds foundation in Python (level 3 of 6); prerequisite for Flask Web",
+        "Prerequisite for Web APIs with Flask, teaching Flask (not assessed)",
+        "Builds foundation in Rest_Api (not assessed, target 7)",
     ]
     # 10 + 20 + 15 hours at 5 hours a week: 9 weeks.
     assert plan.metadata["total_courses"] == 3
@@ -258,7 +260,7 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
             "difficulty": "beginner",
             "skills_covered": ["python"],
             "estimated_hours": 10.0,
-            "reason": "Builds foundation in Python",
+            "reason": "Builds foundation in Python (not assessed, target 7)",
             "sequence": 1,
             "skill_names": ["Python"],
             "skip_lessons": [],

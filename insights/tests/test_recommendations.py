@@ -332,7 +332,7 @@ def test_refresh_suggests_path_courses_and_difficulty(learner):
 
     assert [(r.kind, r.course_id, r.reason) for r in recs] == [
         ("difficulty", None, "Excellent performance (92%) - increasing challenge to intermediate"),
-        ("course", course.pk, f"Builds foundation in {python.name}"),
+        ("course", course.pk, f"Builds foundation in {python.name} (not assessed, target 6)"),
     ]
     assert recs[0].payload["recommended"] == "intermediate"
 
