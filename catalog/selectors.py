@@ -7,6 +7,7 @@ see, so an object outside it is a 404 for every caller (HTML view or API).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -60,6 +61,39 @@ def courses_visible_to(*, user) -> QuerySet[Course]:
     if user is not None and user.is_authenticated:
         return queryset.filter(Q(status=Course.Status.PUBLISHED) | Q(owner=user)).order_by("title")
     return queryset.published().order_by("title")
+
+
+@dataclass(frozen=True)
+class PrerequisiteShown:
+    """A course a course builds on, as its page names it: linked only when the viewer can
+    open it."""
+
+    title: str
+    url: str | None  # None: not open to this viewer (unpublished since)
+    draft: bool  # a draft the viewer can open (its owner, an admin)
+
+
+def course_prerequisites_shown(*, user, course: Course) -> list[PrerequisiteShown]:
+    """The course's prerequisite courses for its page (``course.prerequisites`` prefetched by
+    ``courses_visible_to``), each linked only if ``user`` can open it: an unpublished one is
+    named as no longer available, without a link to a 404 (as a draft it blocks nothing,
+    ``learning.locks``). One query, none without prerequisites."""
+    prerequisites = list(course.prerequisites.all())
+    if not prerequisites:
+        return []
+    visible = set(
+        courses_visible_to(user=user)
+        .filter(pk__in=[c.pk for c in prerequisites])
+        .values_list("pk", flat=True)
+    )
+    return [
+        PrerequisiteShown(
+            title=c.title,
+            url=c.get_absolute_url() if c.pk in visible else None,
+            draft=not c.is_published and c.pk in visible,
+        )
+        for c in prerequisites
+    ]
 
 
 def courses_editable_by(*, user) -> QuerySet[Course]:

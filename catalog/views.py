@@ -15,7 +15,12 @@ from catalog.forms import AskForm, CatalogFilterForm
 from catalog.llm import provider_enabled
 from catalog.models import Course
 from catalog.search import catalog_search
-from catalog.selectors import courses_published, courses_visible_to, lessons_visible_to
+from catalog.selectors import (
+    course_prerequisites_shown,
+    courses_published,
+    courses_visible_to,
+    lessons_visible_to,
+)
 from catalog.tutor import TutorRateLimited, course_passages, tutor_answer
 from learning.selectors import course_outline, course_tested_out, enrollments_for
 from learning.services import enrollment_create, enrollment_drop
@@ -72,6 +77,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "outline": outline,
             "assessments": assessments,
             "tested_out": tested_out,
+            "prerequisites": course_prerequisites_shown(user=request.user, course=course),
         },
     )
 

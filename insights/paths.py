@@ -726,9 +726,23 @@ def generate_learning_path(
 
 
 def path_payload(snapshot: LearningPathSnapshot) -> dict:
-    """The seed's {"learning_path": [...], "metadata": {...}} shape, plus version facts."""
+    """The seed's {"learning_path": [...], "metadata": {...}} shape, plus version facts.
+
+    Each item says whether a learner can open its course now (``available``, read here in
+    one query, as ``insights.selectors.recommendations_open`` does for cards): a course
+    unpublished since the version was planned stays listed, without a link, until the next
+    re-plan leaves it out (the planner reads published courses only);
+    ``metadata.unavailable`` counts those items.
+    """
+    items = snapshot.items or []
+    published = set(
+        Course.objects.published()
+        .filter(pk__in=[item["id"] for item in items if item.get("type", "course") == "course"])
+        .values_list("pk", flat=True)
+    )
+    learning_path = [{**item, "available": item["id"] in published} for item in items]
     return {
-        "learning_path": snapshot.items,
+        "learning_path": learning_path,
         "metadata": {
             **snapshot.metadata,
             "goal_id": snapshot.goal_id,
@@ -736,5 +750,6 @@ def path_payload(snapshot: LearningPathSnapshot) -> dict:
             "trigger": snapshot.trigger,
             "generated_at": snapshot.created_at.isoformat(),
             "changes": snapshot.changes,
+            "unavailable": sum(not item["available"] for item in learning_path),
         },
     }

@@ -138,6 +138,10 @@ class PathItemSerializer(serializers.Serializer):
     estimated_hours = serializers.FloatField()
     reason = serializers.CharField()
     sequence = serializers.IntegerField()
+    available = serializers.BooleanField(
+        help_text="False when the course was unpublished after this version was planned: "
+        "it cannot be opened; the next re-plan leaves it out."
+    )
 
 
 class PathSkippedSerializer(serializers.Serializer):
@@ -159,6 +163,9 @@ class PathMetadataSerializer(serializers.Serializer):
     )
     version = serializers.IntegerField()
     goal_id = serializers.IntegerField()
+    unavailable = serializers.IntegerField(
+        help_text="Items whose course was unpublished since planning (available false)."
+    )
     created = serializers.BooleanField(
         required=False,
         help_text="Generate only: false when nothing changed (nothing written).",

@@ -5,8 +5,9 @@ mastery of what it teaches: every skill it teaches is proficient or mastered
 (``insights.mastery.CONFIRMING``), a lesson met that way needing the lessons it builds on
 met too; a course also when each of its lessons is met either way. A lesson without
 skills of its own is judged by its course's skills. A prerequisite that teaches no skill
-can only be completed. A draft course cannot be taken, so as a prerequisite it never
-blocks (the path planner agrees).
+can only be completed. Content a learner cannot open never blocks: a draft course as a
+prerequisite, and a prerequisite lesson whose course is a draft (it is a 404 to the
+learner, so no reason may send them there; the path planner leaves drafts out too).
 
 Shown mastery unlocks as completion does: the state the evidence reached counts, so a
 skill that later fades for want of practice (``insights.mastery.mastery_state``) locks
@@ -477,8 +478,11 @@ def lesson_satisfied(
     """A prerequisite lesson is met: completed, or shown mastery of what it teaches with
     what it builds on met too. Shown REST does not stand in for the Flask lessons a REST
     lesson of a Flask course builds on: a later lesson needs those as well. Prerequisites
-    outside the loaded graph count as met (``lock_graph(transitive=False)``)."""
+    outside the loaded graph count as met (``lock_graph(transitive=False)``), and so does a
+    lesson of a draft course, as the draft course itself does (``course_satisfied``)."""
     if lesson_id in facts.completed_lessons:
+        return True
+    if not graph.courses[graph.lessons[lesson_id].course_id].published:
         return True
     if not lesson_shown(lesson_id, graph, facts):
         return False

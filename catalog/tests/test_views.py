@@ -263,3 +263,51 @@ def test_leaving_a_course_one_is_not_enrolled_in_is_404(client, learner, other_l
     assert client.post(reverse("catalog:course_leave", args=["web-apis"])).status_code == 404
     assert client.get(reverse("catalog:course_leave", args=["web-apis"])).status_code == 405
     assert Enrollment.objects.get().status == Enrollment.Status.ACTIVE
+
+
+def test_a_course_page_names_an_unpublished_prerequisite_without_a_link(
+    client, learner, instructor
+):
+    """QA walk (issue 13): Flask "Builds on: … SQL and PostgreSQL" linked to a 404 once
+    that course was unpublished. The learner sees it named, not linked, and that it does
+    not hold the course back (a draft prerequisite blocks nothing); its owner still gets
+    the link, marked as a draft."""
+    from django.utils import timezone
+
+    from catalog.services import course_unpublish
+    from learning.services import enrollment_create
+
+    fundamentals = CourseFactory(title="Python Fundamentals", slug="python-fundamentals")
+    sql = CourseFactory(title="SQL and PostgreSQL", slug="sql-and-postgresql", owner=instructor)
+    flask = CourseFactory(title="Flask", slug="flask", prerequisites=[fundamentals, sql])
+    LessonFactory(module=ModuleFactory(course=flask))
+    EnrollmentFactory(
+        learner=learner,
+        course=fundamentals,
+        status=Enrollment.Status.COMPLETED,
+        completed_at=timezone.now(),
+    )
+    client.force_login(learner)
+
+    course_unpublish(course=sql, now=timezone.now())
+
+    page = client.get(flask.get_absolute_url()).content.decode()
+    assert (
+        f'Builds on: <a href="{fundamentals.get_absolute_url()}">Python Fundamentals</a>, '
+        "SQL and PostgreSQL (no longer available: it does not hold this course back)."
+    ) in page
+    assert sql.get_absolute_url() not in page
+    enrollment_create(learner=learner, course=flask, now=timezone.now())
+
+    EnrollmentFactory(
+        learner=instructor,
+        course=fundamentals,
+        status=Enrollment.Status.COMPLETED,
+        completed_at=timezone.now(),
+    )
+    client.force_login(instructor)
+    owner_page = client.get(flask.get_absolute_url()).content.decode()
+    assert (
+        f'<a href="{sql.get_absolute_url()}">SQL and PostgreSQL</a> <span class="badge warn">'
+        "Draft</span>."
+    ) in owner_page

@@ -264,6 +264,7 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
             "sequence": 1,
             "skill_names": ["Python"],
             "skip_lessons": [],
+            "available": True,
         }
     ]
     meta = payload["metadata"]
@@ -276,6 +277,7 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
     assert meta["remaining_gaps"] == []
     assert meta["deadline_reachable"] is True
     assert meta["version"] == 1
+    assert meta["unavailable"] == 0
 
 
 def test_a_course_the_learner_has_shown_they_know_is_skipped_with_the_evidence(

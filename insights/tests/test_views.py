@@ -256,3 +256,38 @@ def test_path_history_names_the_time_zone_once(client, learner, goal):
 
     assert "When (Europe/Berlin)" in html
     assert html.count("Europe/Berlin") == html.count("When (Europe/Berlin)")
+
+
+def test_a_course_unpublished_after_planning_is_shown_without_a_link_then_left_out(
+    client, as_user, learner, goal
+):
+    """QA walk (issue 13): the instructor unpublished a course of the learner's path; the
+    path kept linking to it (a 404). At read time the item says it is no longer available,
+    without a link, in the page and the API; the next re-plan leaves it out."""
+    from catalog.models import Course
+    from catalog.services import course_unpublish
+
+    client.force_login(learner)
+    path_url = reverse("insights:path", args=[goal.pk])
+    client.post(reverse("insights:path_generate", args=[goal.pk]))
+    course = Course.objects.get(slug="python-basics")
+    course_url = course.get_absolute_url()
+    assert f'href="{course_url}"' in client.get(path_url).content.decode()
+
+    course_unpublish(course=course, now=timezone.now())
+
+    page = client.get(path_url).content.decode()
+    assert "Python Basics" in page and f'href="{course_url}"' not in page
+    assert "No longer available" in page
+    assert "1 course of this path is no longer available" in page
+    body = as_user(learner).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").json()
+    [item] = body["learning_path"]
+    assert item["title"] == "Python Basics" and item["available"] is False
+    assert body["metadata"]["unavailable"] == 1
+
+    client.post(reverse("insights:path_generate", args=[goal.pk]))
+
+    current = LearningPathSnapshot.objects.get(goal=goal, is_active=True)
+    assert current.version == 2 and current.items == []
+    page = client.get(path_url).content.decode()
+    assert "No longer available" not in page and "no longer available" not in page

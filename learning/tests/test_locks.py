@@ -380,3 +380,50 @@ def test_lock_facts_of_several_learners_come_in_one_query(
     assert bob == LockFacts()
     with django_assert_num_queries(0):
         assert lock_facts_for(learner_ids=[], now=NOW) == {}
+
+
+@pytest.mark.django_db
+def test_a_prerequisite_lesson_in_an_unpublished_course_stops_blocking_like_the_course(
+    client, learner
+):
+    """The demo catalogue: "Persisting data in PostgreSQL" (Flask) builds on the lesson
+    "JSONB and transactions" of SQL and PostgreSQL. Once its instructor unpublishes that
+    course, the lesson is a 404: it no longer blocks, as the draft course already does not,
+    and no reason names it (QA walk, issue 13)."""
+    from catalog.demo_seed import seed_demo
+    from catalog.models import Course, Lesson
+    from catalog.services import course_unpublish
+    from learning.locks import lesson_blockers, lock_graph
+
+    seed_demo(now=NOW)
+    sql = Course.objects.get(slug="sql-and-postgresql")
+    flask = Course.objects.get(title="Python Backend Development with Flask")
+    persisting = Lesson.objects.get(module__course=flask, title="Persisting data in PostgreSQL")
+    EnrollmentFactory(
+        learner=learner,
+        course=Course.objects.get(slug="python-fundamentals"),
+        status="completed",
+        completed_at=NOW,
+    )
+    for lesson in Lesson.objects.filter(module__course=flask).exclude(pk=persisting.pk):
+        LessonProgressFactory(learner=learner, lesson=lesson, status="completed", completed_at=NOW)
+
+    def blockers():
+        graph = lock_graph(course_ids=[flask.pk], transitive=False)
+        facts = lock_facts_for(learner_ids=[learner.pk], now=NOW)[learner.pk]
+        return lesson_blockers(persisting.pk, graph, facts)
+
+    before = blockers()
+    assert {(b.kind, b.title) for b in before} == {
+        ("course", "SQL and PostgreSQL"),
+        ("lesson", "JSONB and transactions"),
+    }
+
+    course_unpublish(course=sql, now=NOW)
+
+    assert blockers() == []
+    client.force_login(learner)
+    page = client.get(persisting.get_absolute_url()).content.decode()
+    assert "This lesson is locked" not in page
+    assert "JSONB and transactions" not in page and sql.get_absolute_url() not in page
+    lesson_start(learner=learner, lesson=persisting, now=NOW)
