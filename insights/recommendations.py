@@ -246,11 +246,8 @@ def _next_lessons(
         for lesson_id in course.lessons:
             if (
                 lesson_id in facts.completed_lessons
-                or (
-                    lesson_id in path_skips
-                    and lesson_id not in in_progress
-                    and lesson_skippable(lesson_id, graph, facts)
-                )
+                # Opened or not: the path says the learner may leave it, so does the card.
+                or (lesson_id in path_skips and lesson_skippable(lesson_id, graph, facts))
                 or (
                     Recommendation.Kind.NEXT_LESSON,
                     lesson_id,
