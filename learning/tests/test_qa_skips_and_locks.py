@@ -13,11 +13,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import LearnerFactory
+from assessments.models import Assessment
+from assessments.services import attempt_start, attempt_submit
 from catalog.demo_seed import seed_demo
 from catalog.models import Course, Lesson, Skill
 from insights.dashboard import NOTHING_NEXT, learner_dashboard
 from insights.recommendations import next_lessons_for, refresh_recommendations
 from insights.services import learning_path_generate
+from insights.sim.driver import response_for
 from insights.struggle import detect_struggle_for
 from insights.tests.factories import LearnerSkillStateFactory
 from learning.models import LearningGoal, LessonProgress
@@ -167,3 +170,32 @@ def test_skimming_the_last_unskippable_lesson_leads_to_the_course_not_a_skippabl
     page = client.get(reverse("learning:dashboard")).content.decode()
     assert "Nothing to take next in your courses" in page
     assert "Enroll in a course from" not in page
+
+
+def test_the_lesson_just_skimmed_is_not_the_revision_step_named_next(client, bert):
+    """Bert gets his data structures questions wrong in the Python Fundamentals quiz: the
+    dashboard's message sends him to "Lists, dicts, sets and tuples". Once he skims it, it
+    is not named again at once (it comes back for review a day later)."""
+    quiz = Assessment.objects.get(title="Python Fundamentals quiz")
+    attempt = attempt_start(learner=bert, assessment=quiz, now=NOW)
+    attempt_submit(
+        attempt=attempt,
+        responses={
+            q.pk: response_for(q, q.choices.all(), correct=q.skill.slug != "data_structures")
+            for q in quiz.questions.select_related("skill")
+        },
+        now=NOW + timedelta(minutes=10),
+    )
+    lists = Lesson.objects.get(title="Lists, dicts, sets and tuples")
+    before = learner_dashboard(learner=bert, now=NOW + timedelta(minutes=11))
+    assert [item["lesson_id"] for item in before["revision_recommendations"]] == [lists.pk]
+    assert "Lists, dicts, sets and tuples" in str(before["ai_insights"])
+
+    client.force_login(bert)
+    client.post(reverse("learning:lesson_complete", args=[lists.pk]), {"confirm_skim": "1"})
+    after = learner_dashboard(learner=bert, now=timezone.now())
+    later = learner_dashboard(learner=bert, now=timezone.now() + timedelta(days=2))
+
+    assert lists.pk not in [item["lesson_id"] for item in after["revision_recommendations"]]
+    assert "Lists, dicts, sets and tuples" not in str(after["ai_insights"])
+    assert [item["lesson_id"] for item in later["revision_recommendations"]] == [lists.pk]
