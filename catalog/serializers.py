@@ -197,7 +197,16 @@ class CourseOutlineSerializer(serializers.Serializer):
     progress_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     lessons_total = serializers.IntegerField()
     lessons_completed = serializers.IntegerField()
-    locked = serializers.BooleanField()
+    locked = serializers.BooleanField(
+        help_text="The course has an unmet prerequisite (course_blocking). Lessons the "
+        "learner started stay open: see lessons_locked and lock_headline."
+    )
+    lessons_locked = serializers.IntegerField(help_text="Lessons the learner cannot open now.")
+    lock_headline = serializers.CharField(
+        help_text="What the lock means for the learner: empty when the course is not locked, "
+        "'This course is locked' when no lesson opens, else 'Some lessons are locked: …' "
+        "with how many stay open."
+    )
     course_blocking = BlockerSerializer(many=True)
     modules = OutlineModuleSerializer(many=True)
 

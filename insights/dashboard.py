@@ -93,8 +93,8 @@ from insights.selectors import (
     skill_levels_for,
 )
 from learning.locks import LockGraphs, lock_facts_for
-from learning.models import LearnerEvent, LessonProgress
-from learning.selectors import enrollments_by_learner
+from learning.models import Enrollment, LearnerEvent, LessonProgress
+from learning.selectors import EnrollmentRow, enrollments_by_learner
 from skillstudio.chunks import chunked
 from skillstudio.data_versions import (
     ACTIVITY,
@@ -308,12 +308,15 @@ class _Gathering:
     def dashboards(self, *, generated_at: dict[int, datetime] | None = None) -> dict[int, dict]:
         """Every learner's dashboard from the sections (computing the missing ones)."""
         got = {name: self.get(name, self.learners) for name in SHOWN}
+        # Whether an empty "Next lessons" is for want of a course (the page's wording).
+        enrollments = self.get("enrollments", self.learners)
         generated_at = generated_at or {}
         return {
             learner.pk: _dashboard(
                 learner=learner,
                 now=self.now,
                 generated_at=generated_at.get(learner.pk, self.now),
+                enrollments=enrollments[learner.pk],
                 **{name: got[name][learner.pk] for name in SHOWN},
             )
             for learner in self.learners
@@ -399,7 +402,7 @@ def _skill_check_step(topic: StrugglingTopic) -> NextStep:
 
 def _dashboard(
     *, learner, now, generated_at, levels, scores, sessions, histograms, lessons, quizzes,
-    streak, goals, paces, next_up, revision, difficulty, cards, segment,
+    streak, goals, paces, next_up, revision, difficulty, cards, segment, enrollments,
 ) -> dict:  # fmt: skip
     """One learner's dashboard from their sections (``SECTIONS``)."""
     summary = summary_from(
@@ -427,6 +430,7 @@ def _dashboard(
             _goal(goal=goal, levels=levels, pace=paces[goal.pk], now=now) for goal in goals
         ],
         "recommended_next_lessons": [item.as_dict() for item in next_up],
+        "next_lessons_note": "" if next_up else _next_lessons_note(enrollments),
         "revision_recommendations": [item.as_dict() for item in revision],
         "struggling_topics": [topic.as_dict() for topic in topics],
         # The rule behind the list, for the page that says "no skill is below ...".
@@ -440,6 +444,22 @@ def _dashboard(
         "skill_levels": {slug: level.level for slug, level in sorted(levels.items())},
         "generated_at": generated_at.isoformat(),
     }
+
+
+NOTHING_NEXT = (
+    "Nothing to take next in your courses: every lesson left is done, one your learning "
+    "path lets you skip, locked behind a prerequisite (its course page says how to unlock "
+    "it), or one you set aside here recently."
+)
+
+
+def _next_lessons_note(enrollments: list[EnrollmentRow]) -> str:
+    """Why "Next lessons" is empty for a learner enrolled in a course (empty when they are
+    not: the page then points at the catalogue)."""
+    active = any(
+        row.status == Enrollment.Status.ACTIVE and row.course_published for row in enrollments
+    )
+    return NOTHING_NEXT if active else ""
 
 
 def learner_dashboard(*, learner: User, now: datetime) -> dict:

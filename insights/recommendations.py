@@ -75,6 +75,9 @@ FALLBACK_LESSONS = 3
 # without practice adds the skill's need once more, up to four weeks.
 SPACING_DAYS = 7
 MAX_SPACING_DAYS = 28
+# A lesson completed (or skimmed) this recently is not offered for revision: review comes
+# later, and the learner who just finished it is not sent back to it.
+REVISION_REST = timedelta(days=1)
 # Difficulty: average of the latest quiz attempts within a window.
 RECENT_ATTEMPTS = 5
 RECENT_ATTEMPT_DAYS = 30
@@ -246,11 +249,8 @@ def _next_lessons(
         for lesson_id in course.lessons:
             if (
                 lesson_id in facts.completed_lessons
-                or (
-                    lesson_id in path_skips
-                    and lesson_id not in in_progress
-                    and lesson_skippable(lesson_id, graph, facts)
-                )
+                # Opened or not: the path says the learner may leave it, so does the card.
+                or (lesson_id in path_skips and lesson_skippable(lesson_id, graph, facts))
                 or (
                     Recommendation.Kind.NEXT_LESSON,
                     lesson_id,
@@ -337,19 +337,22 @@ def _revision_need(
 
 
 def _revision_candidates(
-    *, wanted: list[tuple[int, str]], per_skill: int
-) -> dict[tuple[int, str], list[dict]]:
+    *, wanted: list[tuple[int, str]], per_skill: int, rested: datetime
+) -> tuple[dict[tuple[int, str], list[dict]], dict[tuple[int, str], set[int]]]:
     """Per (learner, skill slug), the skill's first `per_skill` published lessons in that
-    learner's preference order, in one query for every pair.
+    learner's preference order, and the lessons of the skill the learner completed after
+    ``rested`` (left out of the first: they rest), in one query for every pair.
 
     Order: lessons the learner completed first (revision is a review), then the easiest,
-    then catalogue order (course title, module, lesson).
+    then catalogue order (course title, module, lesson). A lesson completed after
+    ``rested`` (``REVISION_REST`` ago) is left out: the learner has just done it.
     """
     rank = " ".join(f"WHEN %(level{n})s THEN {n}" for n in sorted(DIFFICULTY_RANK.values()))
     params: dict = {
         "learners": [learner_id for learner_id, _ in wanted],
         "slugs": [slug for _, slug in wanted],
         "per_skill": per_skill,
+        "rested": rested,
         "published": Course.Status.PUBLISHED,
         "completed": LessonProgress.Status.COMPLETED,
         **{f"level{n}": str(level) for level, n in DIFFICULTY_RANK.items()},
@@ -385,7 +388,8 @@ def _revision_candidates(
             JOIN {tables["course"]} course ON course.id = module.course_id
             WHERE course.status = %(published)s AND skill.slug IN (SELECT slug FROM wanted)
         ), done AS (
-            SELECT wanted.learner_id, wanted.slug, catalogue.lesson_id, catalogue.rank
+            SELECT wanted.learner_id, wanted.slug, catalogue.lesson_id, catalogue.rank,
+                   COALESCE(progress.completed_at >= %(rested)s, FALSE) AS fresh
             FROM {tables["progress"]} progress
             JOIN catalogue ON catalogue.lesson_id = progress.lesson_id
             JOIN wanted ON wanted.learner_id = progress.learner_id
@@ -401,24 +405,36 @@ def _revision_candidates(
                    ) AS position
             FROM (
                 SELECT learner_id, slug, lesson_id, 0 AS preference, rank FROM done
+                WHERE NOT fresh
                 UNION ALL
                 SELECT wanted.learner_id, wanted.slug, catalogue.lesson_id, 1, catalogue.rank
                 FROM wanted JOIN catalogue ON catalogue.slug = wanted.slug
                 WHERE catalogue.rank <= (SELECT rank FROM reach)
+                  AND NOT EXISTS (
+                      SELECT 1 FROM done
+                      WHERE done.fresh AND done.learner_id = wanted.learner_id
+                        AND done.lesson_id = catalogue.lesson_id
+                  )
             ) AS candidates
             GROUP BY learner_id, slug, lesson_id
         )
         SELECT ranked.learner_id, ranked.slug, ranked.lesson_id, catalogue.title,
-               catalogue.estimated_minutes, catalogue.course_id
+               catalogue.estimated_minutes, catalogue.course_id, ranked.position
         FROM ranked
         JOIN catalogue ON catalogue.slug = ranked.slug AND catalogue.lesson_id = ranked.lesson_id
         WHERE ranked.position <= %(per_skill)s
-        ORDER BY ranked.learner_id, ranked.slug, ranked.position
+        UNION ALL
+        SELECT learner_id, slug, lesson_id, NULL, NULL, NULL, 0 FROM done WHERE fresh
+        ORDER BY 1, 2, 7
     """  # noqa: S608 - table names from model metadata, values as parameters
     candidates: dict[tuple[int, str], list[dict]] = defaultdict(list)
+    fresh: dict[tuple[int, str], set[int]] = defaultdict(set)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for learner_id, slug, lesson_id, title, minutes, course_id in cursor:
+        for learner_id, slug, lesson_id, title, minutes, course_id, position in cursor:
+            if not position:
+                fresh[learner_id, slug].add(lesson_id)
+                continue
             candidates[learner_id, slug].append(
                 {
                     "lesson_id": lesson_id,
@@ -427,7 +443,7 @@ def _revision_candidates(
                     "course_id": course_id,
                 }
             )
-    return candidates
+    return candidates, fresh
 
 
 def revision_lessons_for(
@@ -480,7 +496,9 @@ def revision_lessons_for(
             for learner_id in ids
         )
     )
-    candidates = _revision_candidates(wanted=wanted, per_skill=per_skill)
+    candidates, fresh = _revision_candidates(
+        wanted=wanted, per_skill=per_skill, rested=now - REVISION_REST
+    )
     graph = graphs(
         course_ids={row["course_id"] for rows in candidates.values() for row in rows},
         transitive=False,
@@ -499,12 +517,13 @@ def revision_lessons_for(
             ]
         # The most urgent skills with no open lesson of their own, for the fallback: only
         # skills the learner studied in lessons (a review of nearby material); a skill
-        # never studied waits for its own lessons, which the next-lesson cards open.
+        # never studied waits for its own lessons, which the next-lesson cards open, and
+        # one whose lesson the learner has just completed rests (REVISION_REST).
         lacking[learner_id] = sorted(
             (
                 slug
                 for slug, rows in own_open[learner_id].items()
-                if not rows and slug in taught[learner_id]
+                if not rows and slug in taught[learner_id] and not fresh[learner_id, slug]
             ),
             key=lambda slug, own=needs[learner_id]: (-own[slug][0], slug),
         )[:FALLBACK_SKILLS]
@@ -515,11 +534,18 @@ def revision_lessons_for(
     result = {}
     for learner_id in ids:
         own = own_open[learner_id]
+        just_done = {
+            lesson_id
+            for (who, _), lessons in fresh.items()
+            if who == learner_id
+            for lesson_id in lessons
+        }
         for slug in lacking[learner_id]:
             own[slug] = [
                 row
                 for row in near.get(slug, [])
                 if lesson_open(row["lesson_id"], near_graph, facts[learner_id])
+                and row["lesson_id"] not in just_done
             ][:FALLBACK_LESSONS]
         result[learner_id] = _revision_items(
             needs[learner_id],

@@ -21,7 +21,9 @@ from django.db.models.functions import RowNumber
 from assessments.models import Assessment, AssessmentAttempt
 from assessments.selectors import assessments_open_to_learners
 from catalog.models import Course, Lesson
+from learning.locks import lesson_skippable, lock_facts_for, lock_graph
 from learning.models import LearnerEvent, LessonProgress
+from learning.selectors import path_skips_by_learner
 
 # Failing the same quiz this many times within the window counts as repeated failure.
 FAILED_ATTEMPTS = 2
@@ -186,14 +188,43 @@ def _stalled(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Fo
     rows = progress.order_by("learner_id", "started_at", "lesson_id").values_list(
         "learner_id", "lesson_id", "lesson__title", "started_at"
     )
+    rows = list(rows)
+    skippable = _skippable_by_path(rows, now) if rows else set()
     found: Found = defaultdict(list)
     for learner_id, lesson_id, title, started in rows:
+        if (learner_id, lesson_id) in skippable:
+            continue  # the learner's path says to leave it: leaving it is no stall
         text = (
             f"Started '{title}' {(now - started).days} days ago with no activity on it in the "
             f"last {STALL_AFTER.days} days"
         )
         found[learner_id].append(Noticed(text, _lesson(lesson_id, title)))
     return found
+
+
+def _skippable_by_path(rows: list[tuple], now: datetime) -> set[tuple[int, int]]:
+    """(learner, lesson) pairs among ``rows`` that the learner's current path lists to skip
+    while the evidence still holds (``learning.locks.lesson_skippable``, as the course
+    outline and the next-lesson card judge it). One query for the paths; the lock facts and
+    graph only for learners whose stalled lessons their path lists."""
+    listed = path_skips_by_learner(learner_ids=sorted({row[0] for row in rows}))
+    candidates = [(row[0], row[1]) for row in rows if row[1] in listed[row[0]]]
+    if not candidates:
+        return set()
+    facts = lock_facts_for(learner_ids={learner_id for learner_id, _ in candidates}, now=now)
+    graph = lock_graph(
+        course_ids=set(
+            Lesson.objects.filter(pk__in={lesson_id for _, lesson_id in candidates}).values_list(
+                "module__course_id", flat=True
+            )
+        ),
+        transitive=False,
+    )
+    return {
+        (learner_id, lesson_id)
+        for learner_id, lesson_id in candidates
+        if lesson_skippable(lesson_id, graph, facts[learner_id])
+    }
 
 
 class DatedScore(NamedTuple):

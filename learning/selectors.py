@@ -131,6 +131,30 @@ class CourseOutline:
         return bool(self.course_blocking)
 
     @property
+    def lessons_locked(self) -> int:
+        return sum(1 for module in self.modules for item in module.lessons if item.locked)
+
+    @property
+    def lock_headline(self) -> str:
+        """What the course's lock means for this learner, in one line: empty when nothing
+        blocks the course; "This course is locked" when no lesson opens; else some lessons
+        stay open (an opened lesson never locks again) and the headline says so."""
+        if not self.locked:
+            return ""
+        open_lessons = self.lessons_total - self.lessons_locked
+        if not open_lessons:
+            return "This course is locked"
+        started = (
+            "the lesson you started stays open"
+            if open_lessons == 1
+            else f"the {open_lessons} lessons you started stay open"
+        )
+        return (
+            f"Some lessons are locked: {self.lessons_locked} of {self.lessons_total} wait for "
+            f"what the course builds on; {started}"
+        )
+
+    @property
     def progress_percent(self) -> Decimal:
         if self.enrollment is not None:
             return self.enrollment.progress_percent
@@ -138,15 +162,24 @@ class CourseOutline:
 
     @property
     def next_lesson(self) -> LessonOutline | None:
-        """First lesson in course order that is neither completed nor locked, passing over
-        the lessons the learner's path lets them skip while another one is left."""
-        left = [
+        """First lesson in course order that is neither completed nor locked nor one the
+        learner's path lets them skip ("Continue", and where completing a lesson leads);
+        None when only such lessons are left (``skippable_left`` counts the skippable)."""
+        return next((item for item in self._left if not item.skip_reason), None)
+
+    @property
+    def skippable_left(self) -> int:
+        """Open, incomplete lessons the learner's path lets them skip (needs ``path_skips``)."""
+        return sum(1 for item in self._left if item.skip_reason)
+
+    @property
+    def _left(self) -> list[LessonOutline]:
+        return [
             item
             for module in self.modules
             for item in module.lessons
             if item.status != LessonProgress.Status.COMPLETED and not item.locked
         ]
-        return next((item for item in left if not item.skip_reason), left[0] if left else None)
 
 
 def path_skips_for(*, learner, course: Course) -> dict[int, str]:

@@ -293,6 +293,9 @@ def lesson_mark_complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
         messages.success(request, f"“{lesson.title}” marked as skimmed. Come back to it anytime.")
     else:
         messages.success(request, f"“{lesson.title}” completed.")
-    outline = course_outline(learner=request.user, course=lesson.module.course)
+    # Where "Continue" leads: past the lessons the learner's path lets them skip.
+    outline = course_outline(
+        learner=request.user, course=lesson.module.course, now=now, path_skips=True
+    )
     following = outline.next_lesson
     return redirect(following.lesson if following else lesson.module.course)

@@ -1,0 +1,201 @@
+"""Issue 13, QA walk on the demo data: what the learner is sent to next passes over the
+lessons their path lets them skip (next-lesson cards, the dashboard, struggle support cards,
+where completing a lesson leads), an empty "Next lessons" says why, and a course locked by a
+prerequisite says truthfully that the lessons the learner started stay open."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.tests.factories import LearnerFactory
+from assessments.models import Assessment
+from assessments.services import attempt_start, attempt_submit
+from catalog.demo_seed import seed_demo
+from catalog.models import Course, Lesson, Skill
+from insights.dashboard import NOTHING_NEXT, learner_dashboard
+from insights.recommendations import next_lessons_for, refresh_recommendations
+from insights.services import learning_path_generate
+from insights.sim.driver import response_for
+from insights.struggle import detect_struggle_for
+from insights.tests.factories import LearnerSkillStateFactory
+from learning.models import LearningGoal, LessonProgress
+from learning.selectors import course_outline
+from learning.tests.factories import EnrollmentFactory, GoalSkillFactory, LearningGoalFactory
+from skillstudio.devstack import DEMO_ACCOUNTS
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static")]
+# The pages read the clock: the demo story is told up to now.
+NOW = timezone.now()
+RESOURCES = "Resources, verbs and status codes"  # Lea's lesson in progress, skippable on REST
+
+
+@pytest.fixture
+def lea():
+    """The demo learner with the path her goal gets: it lists the Flask lesson she started,
+    "Resources, verbs and status codes", to skip (REST APIs proficient on 4 answers)."""
+    seed_demo(now=NOW)
+    [email] = [email for role, email, _ in DEMO_ACCOUNTS if role == "learner"]
+    learner = User.objects.get(email=email)
+    learning_path_generate(goal=LearningGoal.objects.get(learner=learner), now=NOW)
+    resources = Lesson.objects.get(title=RESOURCES)
+    outline = course_outline(
+        learner=learner, course=resources.module.course, now=NOW, path_skips=True
+    )
+    [item] = [i for m in outline.modules for i in m.lessons if i.lesson == resources]
+    assert item.skip_reason == "REST APIs proficient on 4 answers"
+    assert item.status == LessonProgress.Status.IN_PROGRESS and not item.locked
+    return learner
+
+
+def test_next_lessons_and_support_cards_pass_over_the_started_lesson_the_path_skips(lea):
+    resources = Lesson.objects.get(title=RESOURCES)
+
+    [next_up] = next_lessons_for(learner_ids=[lea.pk], now=NOW).values()
+    cards = refresh_recommendations(learner=lea, now=NOW)
+    struggle = detect_struggle_for(learner_ids=[lea.pk], now=NOW)[lea.pk]
+
+    assert resources.pk not in [item.lesson_id for item in next_up]
+    assert next_up, "the SQL course still has a lesson to take"
+    assert all(resources.get_absolute_url() != card.url for card in cards)
+    assert not any(RESOURCES in reason for reason in struggle.reasons)
+    assert "stalled_progress" not in struggle.signals
+
+
+def test_course_page_continue_passes_over_the_skippable_lesson(client, lea):
+    flask = Course.objects.get(slug="python-backend-flask")
+    client.force_login(lea)
+
+    html = client.get(flask.get_absolute_url()).content.decode()
+
+    assert f"Continue: {RESOURCES}" not in html
+    assert "You can skip this: REST APIs proficient on 4 answers." in html
+
+
+def test_locked_course_headline_says_the_started_lessons_stay_open(client, lea):
+    """Flask builds on SQL and PostgreSQL, which Lea has not met; she started three Flask
+    lessons (before the lock applied), so those stay open and the page says so."""
+    flask = Course.objects.get(slug="python-backend-flask")
+    partly = (
+        "Some lessons are locked: 1 of 4 wait for what the course builds on; "
+        "the 3 lessons you started stay open"
+    )
+    client.force_login(lea)
+    html = client.get(flask.get_absolute_url()).content.decode()
+    assert partly in html
+    assert "This course is locked" not in html
+
+    other = LearnerFactory()
+    client.force_login(other)
+    other_html = client.get(flask.get_absolute_url()).content.decode()
+    assert "This course is locked" in other_html and "Some lessons are locked" not in other_html
+
+    client.logout()
+    anonymous = client.get(flask.get_absolute_url()).content.decode()
+    assert "This course is locked" in anonymous and "Some lessons are locked" not in anonymous
+
+
+def test_api_outline_says_which_lessons_stay_open(as_user, api, lea):
+    flask = Course.objects.get(slug="python-backend-flask")
+    url = f"/api/v1/courses/{flask.pk}/outline/"
+
+    mine = as_user(lea).get(url).json()
+    theirs = as_user(LearnerFactory()).get(url).json()
+
+    assert mine["locked"] is True  # the course's prerequisite is still unmet
+    assert mine["lessons_locked"] == 1
+    assert mine["lock_headline"].startswith("Some lessons are locked: 1 of 4")
+    assert [lesson["locked"] for lesson in mine["modules"][0]["lessons"]][:1] == [False]
+    assert theirs["locked"] is True and theirs["lessons_locked"] == 4
+    assert theirs["lock_headline"] == "This course is locked"
+    anonymous = api.get(url)
+    assert anonymous.status_code in (200, 401)
+    if anonymous.status_code == 200:
+        assert anonymous.json()["lock_headline"] == "This course is locked"
+
+
+@pytest.fixture
+def bert(learner):
+    """A new learner who showed Python (not data structures) on a goal for data structures:
+    his path keeps Python Fundamentals but lets him skip its Python-only lessons."""
+    seed_demo(now=NOW)
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=Skill.objects.get(slug="python"),
+        mastery=0.85,
+        level=9,
+        evidence_count=6,
+        correct_count=5,
+        distinct_questions=5,
+        last_practiced_at=NOW - timedelta(days=1),
+    )
+    goal = LearningGoalFactory(learner=learner, title="Data structures")
+    GoalSkillFactory(goal=goal, skill=Skill.objects.get(slug="data_structures"), target_level=7)
+    learning_path_generate(goal=goal, now=NOW)
+    course = Course.objects.get(slug="python-fundamentals")
+    EnrollmentFactory(learner=learner, course=course, enrolled_at=NOW - timedelta(days=1))
+    outline = course_outline(learner=learner, course=course, now=NOW, path_skips=True)
+    lessons = [item for module in outline.modules for item in module.lessons]
+    assert [bool(item.skip_reason) for item in lessons] == [True, True, True, False]
+    return learner
+
+
+def test_skimming_the_last_unskippable_lesson_leads_to_the_course_not_a_skippable_one(
+    client, bert, other_learner
+):
+    course = Course.objects.get(slug="python-fundamentals")
+    last = Lesson.objects.filter(module__course=course).order_by("module__order", "order").last()
+    url = reverse("learning:lesson_complete", args=[last.pk])
+
+    client.logout()
+    assert client.post(url, {"confirm_skim": "1"}).status_code == 302  # to the login page
+    assert not LessonProgress.objects.filter(learner=bert, lesson=last).exists()
+    client.force_login(other_learner)  # not enrolled: refused, nothing recorded for Bert
+    client.post(url, {"confirm_skim": "1"})
+    assert not LessonProgress.objects.filter(learner=bert, lesson=last).exists()
+
+    client.force_login(bert)
+    response = client.post(url, {"confirm_skim": "1"})
+
+    assert response.status_code == 302
+    assert response["Location"] == course.get_absolute_url()
+    assert LessonProgress.objects.get(learner=bert, lesson=last).status == "completed"
+    dashboard = learner_dashboard(learner=bert, now=NOW + timedelta(minutes=1))
+    assert dashboard["recommended_next_lessons"] == []
+    assert dashboard["next_lessons_note"] == NOTHING_NEXT
+    page = client.get(reverse("learning:dashboard")).content.decode()
+    assert "Nothing to take next in your courses" in page
+    assert "Enroll in a course from" not in page
+
+
+def test_the_lesson_just_skimmed_is_not_the_revision_step_named_next(client, bert):
+    """Bert gets his data structures questions wrong in the Python Fundamentals quiz: the
+    dashboard's message sends him to "Lists, dicts, sets and tuples". Once he skims it, it
+    is not named again at once (it comes back for review a day later)."""
+    quiz = Assessment.objects.get(title="Python Fundamentals quiz")
+    attempt = attempt_start(learner=bert, assessment=quiz, now=NOW)
+    attempt_submit(
+        attempt=attempt,
+        responses={
+            q.pk: response_for(q, q.choices.all(), correct=q.skill.slug != "data_structures")
+            for q in quiz.questions.select_related("skill")
+        },
+        now=NOW + timedelta(minutes=10),
+    )
+    lists = Lesson.objects.get(title="Lists, dicts, sets and tuples")
+    before = learner_dashboard(learner=bert, now=NOW + timedelta(minutes=11))
+    assert [item["lesson_id"] for item in before["revision_recommendations"]] == [lists.pk]
+    assert "Lists, dicts, sets and tuples" in str(before["ai_insights"])
+
+    client.force_login(bert)
+    client.post(reverse("learning:lesson_complete", args=[lists.pk]), {"confirm_skim": "1"})
+    after = learner_dashboard(learner=bert, now=timezone.now())
+    later = learner_dashboard(learner=bert, now=timezone.now() + timedelta(days=2))
+
+    assert lists.pk not in [item["lesson_id"] for item in after["revision_recommendations"]]
+    assert "Lists, dicts, sets and tuples" not in str(after["ai_insights"])
+    assert [item["lesson_id"] for item in later["revision_recommendations"]] == [lists.pk]
