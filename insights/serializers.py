@@ -78,6 +78,10 @@ class DashboardSerializer(serializers.Serializer):
     performance_summary = PerformanceSummarySerializer()
     current_goals = CurrentGoalSerializer(many=True)
     recommended_next_lessons = NextLessonSerializer(many=True)
+    next_lessons_note = serializers.CharField(
+        help_text="Why recommended_next_lessons is empty for a learner enrolled in a course "
+        "(every lesson left done, skippable, locked or set aside); empty otherwise."
+    )
     revision_recommendations = RevisionSerializer(many=True)
     struggling_topics = StrugglingTopicSerializer(many=True)
     ai_insights = AIInsightsSerializer()
