@@ -23,6 +23,11 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+# simplejwt says "Given token not valid for any token type"; say what to do instead.
+SIGN_IN_AGAIN = (
+    "This token is invalid, expired or revoked. Log in again (POST /api/v1/auth/login), or "
+    "get a new access token with a valid refresh token (POST /api/v1/auth/refresh)."
+)
 # What any operation can answer with besides success: bad input, not signed in,
 # not allowed, not found, wrong method, unsupported body type, throttled.
 ERROR_STATUSES = ("400", "401", "403", "404", "405", "413", "415", "429", "500")
@@ -90,7 +95,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             fields[NON_FIELD] = general
     else:
         fields = {}
-        message = _message(exc.detail)
+        message = SIGN_IN_AGAIN if _code(exc) == "token_not_valid" else _message(exc.detail)
     response.data = {"error": {"code": _code(exc), "message": message, "fields": fields}}
     return response
 

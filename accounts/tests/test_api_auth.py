@@ -40,6 +40,12 @@ def test_register_login_refresh_and_logout_revokes_the_refresh_token(api):
     again = api.post("/api/v1/auth/refresh", {"refresh": new_refresh}, format="json")
     assert again.status_code == 401
     assert again.json()["error"]["code"] == "token_not_valid"
+    assert again.json()["error"]["message"].startswith("This token is invalid, expired or revoked")
+    # A bad access token: the same code, and what to do about it.
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    rejected = client.get("/api/v1/profile")
+    assert rejected.status_code == 401
+    assert "POST /api/v1/auth/login" in rejected.json()["error"]["message"]
 
 
 @pytest.mark.django_db
