@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 
 from catalog.models import Course, Lesson, Module, Skill
-from skillstudio.access import is_platform_admin, owner_scoped
+from skillstudio.access import is_platform_admin, owner_scoped, owns
 
 # What a Skill.slug can look like (SlugField, 80 characters).
 SKILL_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
@@ -63,6 +63,12 @@ def courses_visible_to(*, user) -> QuerySet[Course]:
     return queryset.published().order_by("title")
 
 
+def course_visible(*, user, course: Course) -> bool:
+    """``courses_visible_to``'s rule for one course already loaded: published, or the
+    viewer owns it, or is an admin."""
+    return course.is_published or is_platform_admin(user) or owns(user, course.owner_id)
+
+
 @dataclass(frozen=True)
 class PrerequisiteShown:
     """A course a course builds on, as its page names it: linked only when the viewer can
@@ -77,15 +83,9 @@ def course_prerequisites_shown(*, user, course: Course) -> list[PrerequisiteShow
     """The course's prerequisite courses for its page (``course.prerequisites`` prefetched by
     ``courses_visible_to``), each linked only if ``user`` can open it: an unpublished one is
     named as no longer available, without a link to a 404 (as a draft it blocks nothing,
-    ``learning.locks``). One query, none without prerequisites."""
+    ``learning.locks``). No query beyond the prefetch."""
     prerequisites = list(course.prerequisites.all())
-    if not prerequisites:
-        return []
-    visible = set(
-        courses_visible_to(user=user)
-        .filter(pk__in=[c.pk for c in prerequisites])
-        .values_list("pk", flat=True)
-    )
+    visible = {c.pk for c in prerequisites if course_visible(user=user, course=c)}
     return [
         PrerequisiteShown(
             title=c.title,

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Course, Difficulty, Lesson, Module, Skill
-from catalog.selectors import SKILL_SLUG, courses_visible_to
+from catalog.selectors import SKILL_SLUG, course_visible, courses_visible_to
 
 
 class SkillSlugField(serializers.SlugRelatedField):
@@ -71,6 +71,18 @@ class CourseSerializer(serializers.ModelSerializer):
         if request is not None:
             fields["prerequisites"].child_relation.queryset = courses_visible_to(user=request.user)
         return fields
+
+    def to_representation(self, instance: Course) -> dict:
+        data = super().to_representation(instance)
+        # Only prerequisites the reader can open: an id unpublished since is a 404.
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        data["prerequisites"] = [
+            course.pk
+            for course in instance.prerequisites.all()
+            if course_visible(user=user, course=course)
+        ]
+        return data
 
     def validate(self, attrs: dict) -> dict:
         # Input translation only: a new course without a slug gets one from its title.

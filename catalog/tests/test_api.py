@@ -154,3 +154,24 @@ def test_malformed_skill_slug_is_a_400_not_a_database_error(as_user, instructor)
 
     assert response.status_code == 400
     assert "NUL" in response.json()["error"]["fields"]["skills.0"][0]
+
+
+@pytest.mark.django_db
+def test_a_prerequisite_unpublished_since_is_listed_only_to_who_can_open_it(
+    api, instructor, learner
+):
+    from django.utils import timezone
+
+    from catalog.services import course_unpublish
+
+    sql = CourseFactory(title="SQL basics", owner=instructor)
+    flask = CourseFactory(title="Flask", prerequisites=[sql], owner=instructor)
+    course_unpublish(course=sql, now=timezone.now())
+
+    # Anonymous and a learner: no id that answers 404.
+    assert api.get(f"/api/v1/courses/{flask.pk}/").json()["prerequisites"] == []
+    api.force_authenticate(learner)
+    assert api.get(f"/api/v1/courses/{flask.pk}/").json()["prerequisites"] == []
+    # Its owner still sees it (a draft they can open and publish again).
+    api.force_authenticate(instructor)
+    assert api.get(f"/api/v1/courses/{flask.pk}/").json()["prerequisites"] == [sql.pk]
