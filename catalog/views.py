@@ -22,7 +22,12 @@ from catalog.selectors import (
     lessons_visible_to,
 )
 from catalog.tutor import TutorRateLimited, course_passages, tutor_answer
-from learning.selectors import course_outline, course_tested_out, enrollments_for
+from learning.selectors import (
+    course_outline,
+    course_tested_out,
+    enrollments_for,
+    next_path_course,
+)
 from learning.services import enrollment_create, enrollment_drop
 
 # Diagnostics are offered by onboarding, not listed as a course's quizzes.
@@ -78,6 +83,10 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "assessments": assessments,
             "tested_out": tested_out,
             "prerequisites": course_prerequisites_shown(user=request.user, course=course),
+            # Only needed when the course holds nothing more to take.
+            "next_course": None
+            if outline.next_lesson or not outline.enrollment
+            else next_path_course(learner=request.user, course=course),
         },
     )
 

@@ -234,6 +234,31 @@ def path_skips_by_learner(
     return skips
 
 
+def next_path_course(*, learner, course: Course) -> Course | None:
+    """The published course that follows ``course`` on the current path of the learner's
+    oldest active goal that includes it: where to go once the course holds nothing more to
+    take (one or two queries; None for anonymous visitors or a course on no path)."""
+    if learner is None or not learner.is_authenticated:
+        return None
+    items = (
+        LearningPathSnapshot.objects.filter(
+            learner=learner,
+            is_active=True,
+            goal__status=LearningGoal.Status.ACTIVE,
+            items__contains=[{"id": course.pk}],
+        )
+        .order_by("goal__created_at", "goal_id")
+        .values_list("items", flat=True)
+        .first()
+    )
+    if not items:
+        return None
+    ids = [item["id"] for item in items if item.get("type", "course") == "course"]
+    after = ids[ids.index(course.pk) + 1 :]
+    published = Course.objects.published().in_bulk(after)
+    return next((published[pk] for pk in after if pk in published), None)
+
+
 def course_outline(
     *, learner, course: Course, now: datetime | None = None, path_skips: bool = False
 ) -> CourseOutline:

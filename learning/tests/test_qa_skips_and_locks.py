@@ -203,3 +203,46 @@ def test_the_lesson_just_skimmed_is_not_the_revision_step_named_next(client, ber
     assert lists.pk not in [item["lesson_id"] for item in after["revision_recommendations"]]
     assert "Lists, dicts, sets and tuples" not in str(after["ai_insights"])
     assert [item["lesson_id"] for item in later["revision_recommendations"]] == [lists.pk]
+
+
+def test_a_course_with_only_skippable_lessons_left_points_to_the_next_course_on_the_path(
+    client, learner
+):
+    """The QA walk: after the last lesson Nina had to take, the course page at 50 % had no
+    Continue and no word on where to go. It now says the rest is skippable and links the
+    next course of her path."""
+    seed_demo(now=NOW)
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=Skill.objects.get(slug="python"),
+        mastery=0.85,
+        level=9,
+        evidence_count=6,
+        correct_count=5,
+        distinct_questions=5,
+        last_practiced_at=NOW - timedelta(days=1),
+    )
+    goal = LearningGoalFactory(learner=learner, title="Data work")
+    for slug in ("data_structures", "sql"):
+        GoalSkillFactory(goal=goal, skill=Skill.objects.get(slug=slug), target_level=7)
+    learning_path_generate(goal=goal, now=NOW)
+    fundamentals = Course.objects.get(slug="python-fundamentals")
+    sql = Course.objects.get(slug="sql-and-postgresql")
+    EnrollmentFactory(learner=learner, course=fundamentals, enrolled_at=NOW - timedelta(days=1))
+    last = Lesson.objects.filter(module__course=fundamentals).order_by("module__order", "order")
+    client.force_login(learner)
+    before = client.get(fundamentals.get_absolute_url()).content.decode()
+    assert f"Continue: {last.last().title}" in before
+    assert 'id="nothing-left"' not in before
+
+    client.post(reverse("learning:lesson_complete", args=[last.last().pk]), {"confirm_skim": "1"})
+    html = client.get(fundamentals.get_absolute_url()).content.decode()
+
+    assert "Continue:" not in html
+    assert "The 3 lessons left here are ones your learning path lets you skip." in html
+    assert f'href="{sql.get_absolute_url()}">SQL and PostgreSQL</a>' in html
+    # Not enrolled, nothing of the kind; anonymous neither.
+    client.force_login(LearnerFactory())
+    assert 'id="nothing-left"' not in client.get(fundamentals.get_absolute_url()).content.decode()
+    client.logout()
+    assert 'id="nothing-left"' not in client.get(fundamentals.get_absolute_url()).content.decode()
