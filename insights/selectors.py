@@ -80,6 +80,35 @@ def shown_skills(levels: dict[str, SkillLevel], now: datetime) -> set[str]:
 
 
 @dataclass(frozen=True)
+class TargetToConfirm:
+    """A goal target whose level is there but whose state does not confirm it."""
+
+    slug: str
+    name: str
+    target_level: int
+    mastery: SkillMastery
+
+
+def targets_to_confirm(*, goal, now: datetime) -> list[TargetToConfirm]:
+    """The goal's target skills at or above their target level whose state is below
+    proficient (faded for want of practice, or on thin evidence): the goal counts them as
+    not reached, yet the path plans no course for them (the level is there); a skill check
+    settles them. Two queries."""
+    levels = skill_levels_for(learners=[goal.learner])[goal.learner_id]
+    found = []
+    for target in goal.target_skills.select_related("skill").order_by("skill__name"):
+        level = levels.get(target.skill.slug)
+        if level is None or level.level < target.target_level:
+            continue
+        mastery = level.mastery_at(now)
+        if mastery.is_assessed and mastery.state not in CONFIRMING:
+            found.append(
+                TargetToConfirm(target.skill.slug, level.name, target.target_level, mastery)
+            )
+    return found
+
+
+@dataclass(frozen=True)
 class SkillScore:
     slug: str
     name: str

@@ -14,7 +14,12 @@ from insights.mastery import states_explained
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, path_payload
 from insights.progress import activity_per_day, quiz_scores, skill_rows
-from insights.selectors import learner_messages, learner_timezone, message_card
+from insights.selectors import (
+    learner_messages,
+    learner_timezone,
+    message_card,
+    targets_to_confirm,
+)
 from insights.services import instructor_message_read, learning_path_generate, recommendation_act
 from learning.selectors import goals_for
 
@@ -71,6 +76,7 @@ def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
             "payload": payload,
             "timeline": timeline,
             "versions": versions,
+            "to_confirm": targets_to_confirm(goal=goal, now=timezone.now()),
             # Times on the page in the learner's own zone, labelled with it.
             "zone": learner_timezone(request.user),
         },

@@ -291,3 +291,42 @@ def test_a_course_unpublished_after_planning_is_shown_without_a_link_then_left_o
     assert current.version == 2 and current.items == []
     page = client.get(path_url).content.decode()
     assert "No longer available" not in page and "no longer available" not in page
+
+
+def test_a_target_at_its_level_but_not_confirmed_is_explained_with_a_skill_check(
+    client, learner, other_learner
+):
+    """The QA walk: Lea's goal chip said "Python: level 10 · familiar, target 8" (not
+    reached) while her path left Python out without a word. The path page now says why
+    and offers the skill check that settles it."""
+    python, flask = SkillFactory(slug="python", name="Python"), SkillFactory(slug="flask")
+    CourseFactory(title="Flask Web", skills=[flask])
+    goal = LearningGoalFactory(learner=learner, title="Web developer")
+    GoalSkillFactory(goal=goal, skill=python, target_level=8)
+    GoalSkillFactory(goal=goal, skill=flask, target_level=7)
+    # Level 10, mastered once, but 65 days without practice: two steps down, familiar.
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=python,
+        level=10,
+        mastery=0.95,
+        evidence_count=6,
+        correct_count=6,
+        distinct_questions=6,
+        last_practiced_at=timezone.now() - timedelta(days=65),
+    )
+    client.force_login(learner)
+    client.post(reverse("insights:path_generate", args=[goal.pk]))
+
+    html = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+
+    assert "At your target level, not yet confirmed" in html
+    assert (
+        "Python (target 8): Level 10 · familiar · 6 answers — practise again to refresh it" in html
+    )
+    assert reverse("assessments:skill_check", args=["python"]) in html
+    # Only the owner sees the goal's path; a visitor is sent to log in.
+    client.force_login(other_learner)
+    assert client.get(reverse("insights:path", args=[goal.pk])).status_code == 404
+    client.logout()
+    assert client.get(reverse("insights:path", args=[goal.pk])).status_code == 302
