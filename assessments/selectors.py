@@ -70,6 +70,25 @@ def attempts_for(*, user) -> QuerySet[AssessmentAttempt]:
     return AssessmentAttempt.objects.filter(learner=user).select_related("assessment")
 
 
+# The adaptive attempt a learner last started from a page (assessments.views).
+ADAPTIVE_ATTEMPT_SESSION_KEY = "adaptive_attempt_id"
+
+
+def adaptive_attempt_in_progress(*, learner, attempt_id: int) -> AssessmentAttempt | None:
+    """The learner's adaptive attempt ``attempt_id`` if it is still asking a question, for
+    "continue where you left off"; one query."""
+    return (
+        AssessmentAttempt.objects.filter(
+            pk=attempt_id,
+            learner=learner,
+            submitted_at__isnull=True,
+            current_question__isnull=False,
+        )
+        .select_related("assessment")
+        .first()
+    )
+
+
 def attempts_reachable_by(*, user) -> QuerySet[AssessmentAttempt]:
     """Own attempts; every learner's for admins (to read: answering stays the learner's)."""
     return reachable_by(AssessmentAttempt.objects.select_related("assessment"), user=user)

@@ -12,7 +12,12 @@ from accounts.models import User
 from assessments.forms import AttemptForm
 from assessments.models import Assessment, AssessmentAttempt
 from assessments.rules import answers_shown_when, answers_visible, runs_adaptively
-from assessments.selectors import assessments_visible_to, attempt_review, attempts_for
+from assessments.selectors import (
+    ADAPTIVE_ATTEMPT_SESSION_KEY,
+    assessments_visible_to,
+    attempt_review,
+    attempts_for,
+)
 from assessments.services import (
     attempt_answer,
     attempt_start,
@@ -64,7 +69,7 @@ def assessment_start(request: HttpRequest, assessment_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("assessments:detail", assessment_id=assessment.pk)
-    return redirect("assessments:attempt", attempt_id=attempt.pk)
+    return _to_attempt(request, attempt)
 
 
 @login_required
@@ -171,7 +176,7 @@ def skill_check_begin(request: HttpRequest, skill_slug: str) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("insights:progress")
-    return redirect("assessments:attempt", attempt_id=attempt.pk)
+    return _to_attempt(request, attempt)
 
 
 @login_required
@@ -183,6 +188,15 @@ def course_challenge_begin(request: HttpRequest, course_id: int) -> HttpResponse
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(course.get_absolute_url())
+    return _to_attempt(request, attempt)
+
+
+def _to_attempt(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
+    """To the attempt just started; an adaptive one is remembered in the session, so the
+    dashboard can offer to continue it if the learner leaves half-way (no query on the
+    dashboard otherwise)."""
+    if attempt.is_adaptive:
+        request.session[ADAPTIVE_ATTEMPT_SESSION_KEY] = attempt.pk
     return redirect("assessments:attempt", attempt_id=attempt.pk)
 
 

@@ -16,7 +16,11 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.models import User
 from accounts.services import profile_update
 from assessments.models import Assessment
-from assessments.selectors import assessments_visible_to
+from assessments.selectors import (
+    ADAPTIVE_ATTEMPT_SESSION_KEY,
+    adaptive_attempt_in_progress,
+    assessments_visible_to,
+)
 from catalog.models import Skill
 from catalog.search import lessons_related
 from catalog.selectors import lessons_visible_to
@@ -66,10 +70,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "instructor_messages": unread_instructor_messages(learner=request.user),
             # Written off the request path by the tutor (catalog.tutor_tips); None without one.
             "study_tip": study_tip_for(learner=request.user),
+            "attempt_in_progress": _attempt_left_half_way(request),
         },
     )
     response[CACHE_HEADER] = "hit" if hit else "miss"
     return response
+
+
+def _attempt_left_half_way(request: HttpRequest):
+    """The diagnostic (or check) this learner started from a page and left half-way: the
+    first thing to come back to. Read only when the session remembers one, so a warm
+    dashboard stays at its session queries; forgotten once finished."""
+    attempt_id = request.session.get(ADAPTIVE_ATTEMPT_SESSION_KEY)
+    if attempt_id is None:
+        return None
+    attempt = adaptive_attempt_in_progress(learner=request.user, attempt_id=attempt_id)
+    if attempt is None:
+        del request.session[ADAPTIVE_ATTEMPT_SESSION_KEY]
+    return attempt
 
 
 @login_required

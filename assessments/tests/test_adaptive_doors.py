@@ -97,6 +97,42 @@ def test_adaptive_diagnostic_page_shows_skill_progress_for_the_goal(client, lear
     assert "SQL: to come" in html
 
 
+def test_a_diagnostic_left_half_way_is_the_first_thing_on_the_dashboard(
+    client, learner, other_learner, bank
+):
+    """The QA walk: a learner who left the diagnostic after a few answers found nothing on
+    the dashboard pointing back to it."""
+    goal = LearningGoalFactory(learner=learner)
+    GoalSkillFactory(goal=goal, skill=bank["skills"]["python"])
+    client.force_login(learner)
+    dashboard = reverse("learning:dashboard")
+    assert 'id="attempt-in-progress"' not in client.get(dashboard).content.decode()
+    attempt = _attempt_from(client.post(reverse("assessments:start", args=[bank["diagnostic"].pk])))
+    url = reverse("assessments:attempt", args=[attempt.pk])
+    question = Question.objects.get(pk=attempt.current_question_id)
+    client.post(url, {"question": question.pk, f"q{question.pk}": choice_for(question.pk, True)})
+
+    html = client.get(dashboard).content.decode()
+
+    assert "Continue where you left off" in html
+    assert f'href="{url}">Continue {bank["diagnostic"].title}</a>' in html
+    # Not on another learner's dashboard.
+    client.force_login(other_learner)
+    assert 'id="attempt-in-progress"' not in client.get(dashboard).content.decode()
+    # Finished, it is gone.
+    client.force_login(learner)
+    for _ in range(12):
+        attempt.refresh_from_db()
+        if attempt.is_submitted:
+            break
+        question = Question.objects.get(pk=attempt.current_question_id)
+        client.post(
+            url, {"question": question.pk, f"q{question.pk}": choice_for(question.pk, True)}
+        )
+    assert attempt.is_submitted
+    assert 'id="attempt-in-progress"' not in client.get(dashboard).content.decode()
+
+
 def test_course_page_offers_the_challenge_and_it_starts(client, learner, bank):
     course = CourseFactory(title="Backend basics", skills=[bank["skills"]["python"]])
     client.force_login(learner)
