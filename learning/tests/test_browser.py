@@ -204,7 +204,9 @@ def test_whole_learner_journey(page: Page, live_server, content, console_errors)
     state = LearnerSkillState.objects.get(learner__email="jo@example.com", skill__slug="python")
     label = state.mastery_at(timezone.now()).label
     expect(
-        page.get_by_text(f"Python: level {level_after_quiz} · {label}, target 8")
+        page.get_by_text(
+            f"Python: level {level_after_quiz} · {label} · {state.evidence_count} answers, target 8"
+        )
     ).to_be_visible()
     active = Recommendation.objects.filter(learner__email="jo@example.com", status="active")
     assert active.exists()
