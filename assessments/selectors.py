@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -138,7 +138,11 @@ def _your_answer(question: Question, response: dict) -> str:
         picked = set(response.get("choices") or [])
         return ", ".join(c.text for c in question.choices.all() if c.pk in picked)
     if question.kind == Question.Kind.NUMERIC:
-        return str(response.get("value", ""))
+        value = str(response.get("value", ""))
+        try:
+            return number_as_typed(Decimal(value))  # stored as "30.0000": shown as typed
+        except InvalidOperation:
+            return value
     return str(response.get("text", ""))
 
 

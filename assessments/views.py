@@ -168,9 +168,17 @@ def _adaptive(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def skill_check_begin(request: HttpRequest, skill_slug: str) -> HttpResponse:
     skill = get_object_or_404(Skill, slug=skill_slug)
+    if request.method == "GET":
+        # A link followed or a URL typed: starting a check is a POST, so say where to.
+        messages.info(
+            request,
+            f"A skill check in {skill.name} starts from a button, not a link: your progress "
+            "page offers one beside each skill that needs it.",
+        )
+        return redirect("insights:progress")
     try:
         attempt = skill_check_start(learner=request.user, skill=skill, now=timezone.now())
     except ValidationError as error:
@@ -180,9 +188,12 @@ def skill_check_begin(request: HttpRequest, skill_slug: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def course_challenge_begin(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_object_or_404(courses_visible_to(user=request.user), pk=course_id)
+    if request.method == "GET":
+        messages.info(request, "Start the course challenge with its button on the course page.")
+        return redirect(course.get_absolute_url())
     try:
         attempt = course_challenge_start(learner=request.user, course=course, now=timezone.now())
     except ValidationError as error:

@@ -133,6 +133,25 @@ def test_a_diagnostic_left_half_way_is_the_first_thing_on_the_dashboard(
     assert 'id="attempt-in-progress"' not in client.get(dashboard).content.decode()
 
 
+def test_a_skill_check_or_challenge_url_opened_directly_explains_instead_of_405(
+    client, learner, bank
+):
+    course = CourseFactory(skills=[bank["skills"]["python"]])
+    check = reverse("assessments:skill_check", args=["python"])
+    challenge = reverse("assessments:course_challenge", args=[course.pk])
+    assert client.get(check).status_code == 302  # to log in
+    client.force_login(learner)
+
+    response = client.get(check, follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("insights:progress")
+    assert "starts from a button, not a link" in response.content.decode()
+    response = client.get(challenge, follow=True)
+    assert response.redirect_chain[-1][0] == course.get_absolute_url()
+    assert "Start the course challenge with its button" in response.content.decode()
+    assert not AssessmentAttempt.objects.filter(learner=learner).exists()
+
+
 def test_course_page_offers_the_challenge_and_it_starts(client, learner, bank):
     course = CourseFactory(title="Backend basics", skills=[bank["skills"]["python"]])
     client.force_login(learner)

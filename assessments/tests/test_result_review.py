@@ -71,6 +71,17 @@ def test_result_shows_the_learners_answer_beside_the_correct_one(client, learner
     assert "<dt>Correct answer</dt><dd>3.14 ± 0.01</dd>" in html
 
 
+def test_a_numeric_answer_stored_with_trailing_zeros_shows_as_typed(client, learner):
+    # The QA walk: the diagnostic's result showed "30.0000" (the form's decimal).
+    quiz, _multi, _choices, numeric = _review_quiz()
+    attempt = take(learner, quiz, {numeric.pk: {"value": "30.0000"}})
+    client.force_login(learner)
+
+    html = client.get(reverse("assessments:attempt", args=[attempt.pk])).content.decode()
+
+    assert "<dt>Your answer</dt><dd>30</dd>" in html
+
+
 def test_partial_credit_shows_as_partly_correct(client, learner):
     quiz, multi, (right, _other, _wrong), _numeric = _review_quiz()
     attempt = take(learner, quiz, {multi.pk: {"choices": [right.pk]}})
