@@ -758,7 +758,13 @@ def _pace(
     or, without a deadline, weeks passed x weekly hours / planned hours.
     """
     if snapshot is None:
-        return LearningPace(goal.pk, "unknown", None, None, "No learning path yet - generate one")
+        return LearningPace(
+            goal.pk,
+            "unknown",
+            None,
+            None,
+            "No learning path yet: plan one from the goal's path page",
+        )
     items = snapshot["items"]
     total = sum(Decimal(str(item["estimated_hours"])) for item in items)
     if not total:
@@ -782,9 +788,8 @@ def _pace(
         status = "behind"
     else:
         status = "on_track"
-    reason = (
-        f"{progress_percent:g}% of the path's {float(total):g} hours of material done; "
-        f"{expected:g}% expected by now"
+    reason = f"{progress_percent:g}% of the path's {float(total):g} hours of material done; " + (
+        "the path was made today" if elapsed_days == 0 else f"{expected:g}% expected by now"
     )
     return LearningPace(goal.pk, status, progress_percent, expected, reason)
 

@@ -440,6 +440,10 @@ def test_pace_is_unknown_until_a_goal_has_a_path_and_the_page_does_not_claim_on_
     html = client.get(reverse("learning:dashboard")).content.decode()
     assert "Learning pace" not in html
     assert "On track" not in html
+    # The goal card says how to get a path, with the link.
+    goal = learner.learning_goals.get()
+    assert "No learning path yet: plan one from the goal's path page" in html.replace("&#x27;", "'")
+    assert f'<a href="{reverse("insights:path", args=[goal.pk])}">Plan my path</a>' in html
 
 
 def test_one_wrong_answer_is_not_a_struggling_topic_three_are(learner):
@@ -458,3 +462,18 @@ def test_one_wrong_answer_is_not_a_struggling_topic_three_are(learner):
         "async_programming",
         "sql",
     ]
+
+
+def test_pace_of_a_path_made_today_says_so_instead_of_0_percent_expected(learner):
+    course = CourseFactory(estimated_hours=8)
+    goal = LearningGoalFactory(learner=learner, weekly_hours=4)
+    LearningPathSnapshotFactory(
+        goal=goal,
+        created_at=NOW - timedelta(hours=2),
+        items=[{"id": course.pk, "title": "A", "estimated_hours": 8.0, "reason": ""}],
+    )
+    EnrollmentFactory(learner=learner, course=course, progress_percent=25)
+
+    pace = learning_pace(goal=goal, now=NOW)
+
+    assert pace.reason == "25% of the path's 8 hours of material done; the path was made today"
