@@ -18,6 +18,7 @@ from insights.selectors import (
     learner_messages,
     learner_timezone,
     message_card,
+    recommendations_open,
     targets_to_confirm,
 )
 from insights.services import instructor_message_read, learning_path_generate, recommendation_act
@@ -110,7 +111,7 @@ def recommendation_action(
     )
     if action not in RECOMMENDATION_ACTIONS:
         return HttpResponse("Unknown action: use accept or skip.", status=400)
-    error = ""
+    error, gone = "", False
     try:
         recommendation = recommendation_act(
             recommendation=recommendation,
@@ -118,14 +119,18 @@ def recommendation_action(
             now=timezone.now(),
         )
     except ValueError as exc:
-        # Already acted on (another tab, a double click): show its real state and why.
+        # Already acted on (another tab, a double click): show its real state and why;
+        # content taken down since: the card loses its link and buttons.
         error = str(exc)
         recommendation.refresh_from_db()
+        gone = not recommendations_open(
+            Recommendation.objects.filter(pk=recommendation.pk)
+        ).exists()
     if request.htmx:
         return render(
             request,
             "learning/dashboard.html#recommendation",
-            {"rec": recommendation, "error": error},
+            {"rec": recommendation, "error": error, "gone": gone},
         )
     if error:
         messages.error(request, error)

@@ -241,3 +241,25 @@ def test_accepting_a_card_from_a_page_open_before_its_quiz_was_unpublished_says_
         api.post(f"/api/v1/ai/recommendations/{card.pk}/action", {"action": "skipped"}).status_code
         == 200
     )
+
+
+def test_a_refused_accept_over_htmx_leaves_a_card_without_link_or_buttons(client, learner):
+    # The QA walk: the card said why but kept its link (now a 404) and its buttons.
+    now = timezone.now()
+    quiz = AssessmentFactory(title="Loops quiz", passing_score=60)
+    for hours in (3, 2):
+        quiz_attempt(learner, at=now - timedelta(hours=hours), assessment=quiz, score=40)
+    refresh_recommendations(learner=learner, now=now)
+    card = Recommendation.objects.get(learner=learner, kind=Recommendation.Kind.SUPPORT)
+    client.force_login(learner)
+    assessment_unpublish(assessment=quiz, now=now)
+
+    html = client.post(
+        reverse("insights:recommendation_action", args=[card.pk, "accept"]),
+        headers={"HX-Request": "true"},
+    ).content.decode()
+
+    assert "no longer available" in html
+    assert reverse("assessments:detail", args=[quiz.pk]) not in html
+    assert "Accept</button>" not in html and "Skip</button>" not in html
+    assert f'href="{reverse("learning:dashboard")}">Reload your dashboard</a>' in html
