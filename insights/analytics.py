@@ -520,11 +520,12 @@ def performance_summaries(
     now: datetime,
     days: int = SUMMARY_DAYS,
     sessions: SessionTotals | None = None,
+    streaks: dict[int, int] | None = None,
 ) -> dict[int, PerformanceSummary]:
     """Lessons, quizzes, study time and trend over the last `days` days, per learner.
 
-    Four queries for any number of learners; three when the caller passes the learners'
-    `session_totals` for the same window.
+    Four queries for any number of learners; one fewer for each of the learners'
+    `session_totals` for the same window and `current_streaks` the caller passes.
     """
     if days < 2:
         raise ValueError("The summary needs a window of at least 2 days.")
@@ -534,7 +535,8 @@ def performance_summaries(
     quizzes = quiz_figures(learner_ids=ids, now=now, days=days)
     if sessions is None:
         sessions = session_totals(learner_ids=ids, windows=[since], until=now)[since]
-    streaks = current_streaks(learners=learners, now=now)
+    if streaks is None:
+        streaks = current_streaks(learners=learners, now=now)
     return {
         learner_id: summary_from(
             days=days,
@@ -669,16 +671,21 @@ def patterns_from(
 
 
 def engagement_patterns_for(
-    *, learners: list[User], now: datetime, sessions: SessionTotals | None = None
+    *,
+    learners: list[User],
+    now: datetime,
+    sessions: SessionTotals | None = None,
+    histograms: dict[int, EventHistograms] | None = None,
 ) -> dict[int, EngagementPatterns]:
     """When and how each learner studies over the last 90 days, in their own time zone.
 
-    Three queries for any number of learners (two with the caller's `session_totals` for
-    the same window): the hour and weekday histograms come from one grouping-sets query.
+    Three queries for any number of learners, one fewer for each of the caller's
+    `session_totals` for the same window and `event_histograms` it passes.
     """
     since = now - timedelta(days=ENGAGEMENT_DAYS)
     ids = [learner.pk for learner in learners]
-    histograms = event_histograms(learners=learners, now=now)
+    if histograms is None:
+        histograms = event_histograms(learners=learners, now=now)
     content = lesson_figures(learner_ids=ids, now=now, days=ENGAGEMENT_DAYS)[1]
     if sessions is None:
         sessions = session_totals(learner_ids=ids, windows=[since], until=now)[since]
@@ -696,17 +703,30 @@ def engagement_patterns_for(
 def summaries_and_patterns(
     *, learners: list[User], now: datetime, summary_days: int = SUMMARY_DAYS
 ) -> tuple[dict[int, PerformanceSummary], dict[int, EngagementPatterns]]:
-    """Performance summaries and engagement patterns per learner, sharing one pass over the
-    events for their two session windows (the dashboard and the weekly job need both)."""
+    """Performance summaries and engagement patterns per learner, their study sessions
+    (both windows), event histograms and streaks read in one query over the activity rows
+    (``activity_figures``; the weekly job needs both)."""
     summary_since = now - timedelta(days=summary_days)
     engagement_since = now - timedelta(days=ENGAGEMENT_DAYS)
-    ids = [learner.pk for learner in learners]
-    sessions = session_totals(learner_ids=ids, windows=[summary_since, engagement_since], until=now)
+    activity = activity_figures(
+        learners=learners,
+        now=now,
+        session_windows=[summary_since, engagement_since],
+        histograms=True,
+        streaks=True,
+    )
     summaries = performance_summaries(
-        learners=learners, now=now, days=summary_days, sessions=sessions[summary_since]
+        learners=learners,
+        now=now,
+        days=summary_days,
+        sessions=activity.sessions[summary_since],
+        streaks=activity.streaks,
     )
     patterns = engagement_patterns_for(
-        learners=learners, now=now, sessions=sessions[engagement_since]
+        learners=learners,
+        now=now,
+        sessions=activity.sessions[engagement_since],
+        histograms=activity.histograms,
     )
     return summaries, patterns
 

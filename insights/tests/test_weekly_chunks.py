@@ -301,7 +301,8 @@ def test_a_chunk_costs_the_same_queries_for_2_and_for_12_learners():
     # only when some learner of the chunk has a course to suggest: here only the larger
     # chunk has one. Otherwise the same queries, however many learners.
     assert large - small in (0, 3)
-    assert large <= 56
+    # Sessions, histograms and streaks in one query (activity_figures): 50, was 52.
+    assert large <= 50
 
 
 @pytest.mark.django_db(transaction=True)
