@@ -152,6 +152,11 @@ def _adaptive(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
                     form.is_valid()
                 attach_service_errors(form, error)
             else:
+                if attempt.is_submitted and (
+                    request.session.get(ADAPTIVE_ATTEMPT_SESSION_KEY) == attempt.pk
+                ):
+                    # Finished: nothing left to continue from the dashboard.
+                    del request.session[ADAPTIVE_ATTEMPT_SESSION_KEY]
                 return redirect("assessments:attempt", attempt_id=attempt.pk)
     return render(
         request,

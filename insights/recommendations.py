@@ -1219,6 +1219,10 @@ def refresh_recommendations(*, learner: User, now: datetime) -> list[Recommendat
     )
 
 
+class RecommendationUnavailable(ValueError):
+    """What a card links to was taken down after the card was made: it cannot be accepted."""
+
+
 def recommendation_act(
     *, recommendation: Recommendation, action: str, now: datetime
 ) -> Recommendation:
@@ -1239,7 +1243,7 @@ def recommendation_act(
             action == "accepted"
             and not recommendations_open(Recommendation.objects.filter(pk=row.pk)).exists()
         ):
-            raise ValueError(
+            raise RecommendationUnavailable(
                 "What this suggestion links to is no longer available: it was unpublished "
                 "after the suggestion was made. Your dashboard has fresh suggestions."
             )

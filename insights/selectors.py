@@ -34,7 +34,7 @@ from accounts.models import LearnerProfile, User
 from assessments.models import Answer
 from assessments.selectors import assessments_open_to_learners
 from catalog.models import Course, Lesson, Skill
-from insights.mastery import CONFIRMING, SkillMastery, describe
+from insights.mastery import CONFIRMING, SkillMastery, describe, target_reached
 from insights.models import DropoutRisk, InstructorMessage, LearnerSkillState, Recommendation
 from insights.skills import BLANK_RESPONSE
 from learning.models import Enrollment
@@ -101,7 +101,10 @@ def targets_to_confirm(*, goal, now: datetime) -> list[TargetToConfirm]:
         if level is None or level.level < target.target_level:
             continue
         mastery = level.mastery_at(now)
-        if mastery.is_assessed and mastery.state not in CONFIRMING:
+        reached = target_reached(
+            level=level.level, state=mastery.state, target_level=target.target_level
+        )
+        if mastery.is_assessed and not reached:
             found.append(
                 TargetToConfirm(target.skill.slug, level.name, target.target_level, mastery)
             )

@@ -20,13 +20,14 @@ from django.db import transaction
 
 from insights.models import DropoutRisk, InstructorMessage, LearningPathSnapshot, RiskReview
 from insights.paths import PathError, PathGeneration, path_generate
-from insights.recommendations import recommendation_act
+from insights.recommendations import RecommendationUnavailable, recommendation_act
 from learning.models import LearningGoal
 from skillstudio.data_versions import learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
 # Accepting or skipping a card: one row, no follow-up (the card's state is the answer).
 __all__ = [
+    "RecommendationUnavailable",
     "instructor_message_email",
     "instructor_message_read",
     "instructor_message_send",

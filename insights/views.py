@@ -18,10 +18,14 @@ from insights.selectors import (
     learner_messages,
     learner_timezone,
     message_card,
-    recommendations_open,
     targets_to_confirm,
 )
-from insights.services import instructor_message_read, learning_path_generate, recommendation_act
+from insights.services import (
+    RecommendationUnavailable,
+    instructor_message_read,
+    learning_path_generate,
+    recommendation_act,
+)
 from learning.selectors import goals_for
 
 RECOMMENDATION_ACTIONS = {"accept": "accepted", "skip": "skipped"}
@@ -121,11 +125,8 @@ def recommendation_action(
     except ValueError as exc:
         # Already acted on (another tab, a double click): show its real state and why;
         # content taken down since: the card loses its link and buttons.
-        error = str(exc)
+        error, gone = str(exc), isinstance(exc, RecommendationUnavailable)
         recommendation.refresh_from_db()
-        gone = not recommendations_open(
-            Recommendation.objects.filter(pk=recommendation.pk)
-        ).exists()
     if request.htmx:
         return render(
             request,

@@ -80,14 +80,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def _attempt_left_half_way(request: HttpRequest):
     """The diagnostic (or check) this learner started from a page and left half-way: the
     first thing to come back to. Read only when the session remembers one, so a warm
-    dashboard stays at its session queries; forgotten once finished."""
+    dashboard stays at its session queries; the attempt page forgets it once finished (a
+    GET writes nothing, not even the session)."""
     attempt_id = request.session.get(ADAPTIVE_ATTEMPT_SESSION_KEY)
     if attempt_id is None:
         return None
-    attempt = adaptive_attempt_in_progress(learner=request.user, attempt_id=attempt_id)
-    if attempt is None:
-        del request.session[ADAPTIVE_ATTEMPT_SESSION_KEY]
-    return attempt
+    return adaptive_attempt_in_progress(learner=request.user, attempt_id=attempt_id)
 
 
 @login_required

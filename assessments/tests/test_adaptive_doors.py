@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from assessments.models import Answer, AssessmentAttempt, Choice, Question
-from assessments.selectors import courses_demonstrated
+from assessments.selectors import ADAPTIVE_ATTEMPT_SESSION_KEY, courses_demonstrated
 from assessments.tests.adaptive import choice_for, make_bank
 from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
 from catalog.tests.factories import CourseFactory
@@ -131,6 +131,8 @@ def test_a_diagnostic_left_half_way_is_the_first_thing_on_the_dashboard(
         )
     assert attempt.is_submitted
     assert 'id="attempt-in-progress"' not in client.get(dashboard).content.decode()
+    # Forgotten by the page that finished it: the dashboard reads nothing more.
+    assert ADAPTIVE_ATTEMPT_SESSION_KEY not in client.session
 
 
 def test_a_skill_check_or_challenge_url_opened_directly_explains_instead_of_405(
