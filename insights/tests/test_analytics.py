@@ -251,14 +251,20 @@ def test_learning_pace_against_the_deadline(learner, first_progress, second_prog
     )
 
 
-def test_completed_enrollment_counts_in_full_for_pace(learner):
+def _one_course_path(learner, *, made):
+    """A goal (4 hours a week) whose path, made at ``made``, is one course of 8 hours."""
     course = CourseFactory(estimated_hours=8)
     goal = LearningGoalFactory(learner=learner, weekly_hours=4)
     LearningPathSnapshotFactory(
         goal=goal,
-        created_at=NOW - timedelta(days=7),
+        created_at=made,
         items=[{"id": course.pk, "title": "A", "estimated_hours": 8.0, "reason": ""}],
     )
+    return goal, course
+
+
+def test_completed_enrollment_counts_in_full_for_pace(learner):
+    goal, course = _one_course_path(learner, made=NOW - timedelta(days=7))
     EnrollmentFactory(
         learner=learner, course=course, status=Enrollment.Status.COMPLETED, progress_percent=40
     )
@@ -465,13 +471,7 @@ def test_one_wrong_answer_is_not_a_struggling_topic_three_are(learner):
 
 
 def test_pace_of_a_path_made_today_says_so_instead_of_0_percent_expected(learner):
-    course = CourseFactory(estimated_hours=8)
-    goal = LearningGoalFactory(learner=learner, weekly_hours=4)
-    LearningPathSnapshotFactory(
-        goal=goal,
-        created_at=NOW - timedelta(hours=2),
-        items=[{"id": course.pk, "title": "A", "estimated_hours": 8.0, "reason": ""}],
-    )
+    goal, course = _one_course_path(learner, made=NOW - timedelta(hours=2))
     EnrollmentFactory(learner=learner, course=course, progress_percent=25)
 
     pace = learning_pace(goal=goal, now=NOW)

@@ -62,12 +62,19 @@ def test_a_stalled_lesson_support_card_links_to_that_lesson(client, learner, oth
     assert client.get(reverse("learning:dashboard")).status_code == 302
 
 
-def test_a_repeatedly_failed_quiz_support_card_links_to_the_quiz(client, learner):
-    now = timezone.now()
+def _failed_twice(learner, now):
+    """A quiz the learner failed twice in the last hours, and their cards refreshed: the
+    repeated failure gives a support card on the quiz."""
     quiz = AssessmentFactory(title="Loops quiz", passing_score=60)
     for hours in (3, 2):
         quiz_attempt(learner, at=now - timedelta(hours=hours), assessment=quiz, score=40)
     refresh_recommendations(learner=learner, now=now)
+    return quiz
+
+
+def test_a_repeatedly_failed_quiz_support_card_links_to_the_quiz(client, learner):
+    now = timezone.now()
+    quiz = _failed_twice(learner, now)
     client.force_login(learner)
 
     href, text = _card_links(client)["Support"]
@@ -165,10 +172,7 @@ def test_cards_on_a_course_set_back_to_draft_vanish_at_once_and_the_refresh_drop
 
 def test_a_failed_quiz_support_card_vanishes_when_the_quiz_is_unpublished(client, as_user, learner):
     now = timezone.now()
-    quiz = AssessmentFactory(title="Loops quiz", passing_score=60)
-    for hours in (3, 2):
-        quiz_attempt(learner, at=now - timedelta(hours=hours), assessment=quiz, score=40)
-    refresh_recommendations(learner=learner, now=now)
+    quiz = _failed_twice(learner, now)
     client.force_login(learner)
     api = as_user(learner)
     quiz_url = reverse("assessments:detail", args=[quiz.pk])
@@ -214,10 +218,7 @@ def test_accepting_a_card_from_a_page_open_before_its_quiz_was_unpublished_says_
     client, as_user, learner
 ):
     now = timezone.now()
-    quiz = AssessmentFactory(title="Loops quiz", passing_score=60)
-    for hours in (3, 2):
-        quiz_attempt(learner, at=now - timedelta(hours=hours), assessment=quiz, score=40)
-    refresh_recommendations(learner=learner, now=now)
+    quiz = _failed_twice(learner, now)
     card = Recommendation.objects.get(learner=learner, kind=Recommendation.Kind.SUPPORT)
     client.force_login(learner)
     assessment_unpublish(assessment=quiz, now=now)
@@ -246,10 +247,7 @@ def test_accepting_a_card_from_a_page_open_before_its_quiz_was_unpublished_says_
 def test_a_refused_accept_over_htmx_leaves_a_card_without_link_or_buttons(client, learner):
     # The QA walk: the card said why but kept its link (now a 404) and its buttons.
     now = timezone.now()
-    quiz = AssessmentFactory(title="Loops quiz", passing_score=60)
-    for hours in (3, 2):
-        quiz_attempt(learner, at=now - timedelta(hours=hours), assessment=quiz, score=40)
-    refresh_recommendations(learner=learner, now=now)
+    quiz = _failed_twice(learner, now)
     card = Recommendation.objects.get(learner=learner, kind=Recommendation.Kind.SUPPORT)
     client.force_login(learner)
     assessment_unpublish(assessment=quiz, now=now)

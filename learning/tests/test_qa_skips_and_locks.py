@@ -118,11 +118,8 @@ def test_api_outline_says_which_lessons_stay_open(as_user, api, lea):
         assert anonymous.json()["lock_headline"] == "This course is locked"
 
 
-@pytest.fixture
-def bert(learner):
-    """A new learner who showed Python (not data structures) on a goal for data structures:
-    his path keeps Python Fundamentals but lets him skip its Python-only lessons."""
-    seed_demo(now=NOW)
+def _python_shown(learner) -> None:
+    """Python proficient on 6 answers of 5 questions, practised yesterday."""
     LearnerSkillStateFactory(
         learner=learner,
         skill=Skill.objects.get(slug="python"),
@@ -133,6 +130,14 @@ def bert(learner):
         distinct_questions=5,
         last_practiced_at=NOW - timedelta(days=1),
     )
+
+
+@pytest.fixture
+def bert(learner):
+    """A new learner who showed Python (not data structures) on a goal for data structures:
+    his path keeps Python Fundamentals but lets him skip its Python-only lessons."""
+    seed_demo(now=NOW)
+    _python_shown(learner)
     goal = LearningGoalFactory(learner=learner, title="Data structures")
     GoalSkillFactory(goal=goal, skill=Skill.objects.get(slug="data_structures"), target_level=7)
     learning_path_generate(goal=goal, now=NOW)
@@ -212,16 +217,7 @@ def test_a_course_with_only_skippable_lessons_left_points_to_the_next_course_on_
     Continue and no word on where to go. It now says the rest is skippable and links the
     next course of her path."""
     seed_demo(now=NOW)
-    LearnerSkillStateFactory(
-        learner=learner,
-        skill=Skill.objects.get(slug="python"),
-        mastery=0.85,
-        level=9,
-        evidence_count=6,
-        correct_count=5,
-        distinct_questions=5,
-        last_practiced_at=NOW - timedelta(days=1),
-    )
+    _python_shown(learner)
     goal = LearningGoalFactory(learner=learner, title="Data work")
     for slug in ("data_structures", "sql"):
         GoalSkillFactory(goal=goal, skill=Skill.objects.get(slug=slug), target_level=7)
