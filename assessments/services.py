@@ -216,8 +216,9 @@ def skill_check_start(*, learner, skill: Skill, now: datetime) -> AssessmentAtte
 def course_challenge_start(*, learner, course: Course, now: datetime) -> AssessmentAttempt:
     """Start (or resume) the challenge that lets a learner test out of ``course``.
 
-    It measures every skill the course teaches; it is passed when each of them ends
-    proficient or mastered (``insights.mastery``), and the course then counts as
+    It measures the skills the course teaches that the learner has not shown yet
+    (``insights.diagnostic.adaptive_skill_ids``); it is passed when every skill of the
+    course ends proficient or mastered (``insights.mastery``), and the course then counts as
     demonstrated (``assessments.selectors.courses_demonstrated``).
     """
     if not course.is_published:

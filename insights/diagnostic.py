@@ -49,10 +49,14 @@ from datetime import datetime
 
 from assessments.models import Answer, Assessment, AssessmentAttempt, Question
 from catalog.models import Course, Difficulty, Skill
-from insights.mastery import PROFICIENT_QUESTIONS
+from insights.mastery import CONFIRMING, PROFICIENT_QUESTIONS
 from insights.models import LearnerSkillState, QuestionItemAnalysis
 
 MAX_QUESTIONS = 6
+# What a learner is told an adaptive attempt costs: about four questions a skill (the
+# diagnostic asks 3.4 on average, BENCHMARKS "Adaptivity"), a minute and a half each.
+EXPECTED_QUESTIONS_PER_SKILL = 4
+MINUTES_PER_QUESTION = 1.5
 # Neither way on fewer answers: the breadth proficiency asks for (mastery.PROFICIENT_QUESTIONS).
 MIN_ANSWERS = PROFICIENT_QUESTIONS
 LOW_MASTERY = 0.25
@@ -309,7 +313,10 @@ def adaptive_progress(*, attempt: AssessmentAttempt) -> AdaptiveProgress:
 def adaptive_skill_ids(*, assessment: Assessment, learner_id: int, now: datetime) -> list[int]:
     """The skills an adaptive attempt on ``assessment`` measures, in the order asked.
 
-    A skill check: its skill. A course challenge: the skills the course teaches. An
+    A skill check: its skill. A course challenge: the skills the course teaches that are
+    not proficient or mastered at ``now`` (a challenge is passed when every one is, so
+    asking again about a shown skill could only take it back), or all of them when every
+    one is shown (a re-check). An
     adaptive diagnostic: the skills of the learner's active goals, then the other skills
     their paths would teach as of ``now`` (the prerequisite courses' skills), so the path
     can skip what the learner shows; without a goal, the skills of the diagnostic's own
@@ -324,7 +331,15 @@ def adaptive_skill_ids(*, assessment: Assessment, learner_id: int, now: datetime
     if assessment.kind == Assessment.Kind.COURSE_CHALLENGE:
         if assessment.course_id is None:
             return []
-        return list(assessment.course.skills.order_by("name", "pk").values_list("pk", flat=True))
+        taught = list(assessment.course.skills.order_by("name", "pk").values_list("pk", flat=True))
+        shown = {
+            state.skill_id
+            for state in LearnerSkillState.objects.filter(
+                learner_id=learner_id, skill_id__in=taught
+            )
+            if state.mastery_at(now).state in CONFIRMING
+        }
+        return [pk for pk in taught if pk not in shown] or taught
     goal_skills = list(
         GoalSkill.objects.filter(
             goal__learner_id=learner_id, goal__status=LearningGoal.Status.ACTIVE

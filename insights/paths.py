@@ -14,10 +14,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, OuterRef, Q, Subquery, Sum
+from django.db.models import BooleanField, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.expressions import RawSQL
 
+from assessments.models import Assessment, AssessmentAttempt
 from catalog.models import DIFFICULTY_RANK, Course, Lesson
+from insights import bkt
+from insights.diagnostic import EXPECTED_QUESTIONS_PER_SKILL, MINUTES_PER_QUESTION
 from insights.mastery import CONFIRMING, SkillMastery, answers_text
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillLevel, learner_timezone, shown_skills, skill_levels_for
@@ -28,6 +31,16 @@ from skillstudio.data_versions import learners_changed
 # learner completed it or every skill it teaches is proficient or mastered
 # (insights.mastery.CONFIRMING): a level alone, without the evidence, is not enough.
 # learning.locks applies the same rule to prerequisites.
+#
+# "Test out first": a course the learner may know part of gets its course challenge as a
+# first step (Khan Academy's course challenge, offered where it pays). The challenge is
+# offered when the minutes it is expected to spare are at least the minutes it takes:
+# each skill of the course not yet shown spares its share of the hours left (lessons teach
+# one skill each, so each skill's lessons are taken as an equal share) with the
+# probability the skill model gives that the learner knows it (the prior for a skill never
+# assessed); the challenge asks about EXPECTED_QUESTIONS_PER_SKILL questions on each of
+# those skills (insights.diagnostic.adaptive_skill_ids). Offered once: after a finished
+# challenge of the course the path plans from what it measured.
 
 
 class PathError(Exception):
@@ -49,6 +62,9 @@ class PathItem:
     # Lessons of the course whose skills the learner has shown ({"id", "title", "reason"}):
     # the path does not ask for them (the lock rule opens what depends on them).
     skip_lessons: list[dict] = field(default_factory=list)
+    # {"minutes", "minutes_saved", "reason"} when the path asks for the course challenge
+    # first (see "Test out first" above), else None.
+    challenge: dict | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -366,10 +382,21 @@ def plan_learning_paths(
         targets[goal_id].append((slug, level))
         target_names[slug] = name
     completed: dict[int, set[int]] = {learner.pk: set() for learner in learners}
-    for learner_id, course_id in Enrollment.objects.filter(
-        learner_id__in=list(completed), status=Enrollment.Status.COMPLETED
-    ).values_list("learner_id", "course_id"):
-        completed[learner_id].add(course_id)
+    challenged: dict[int, set[int]] = {learner.pk: set() for learner in learners}
+    is_completion = Value(True, output_field=BooleanField())
+    finished_challenges = AssessmentAttempt.objects.filter(
+        learner_id__in=list(completed),
+        assessment__kind=Assessment.Kind.COURSE_CHALLENGE,
+        submitted_at__isnull=False,
+    ).values_list("learner_id", "assessment__course_id", Value(False, output_field=BooleanField()))
+    for learner_id, course_id, completion in (
+        Enrollment.objects.filter(
+            learner_id__in=list(completed), status=Enrollment.Status.COMPLETED
+        )
+        .values_list("learner_id", "course_id", is_completion)
+        .union(finished_challenges, all=True)
+    ):
+        (completed if completion else challenged)[learner_id].add(course_id)
     shown = {slug for learner in learners for slug in shown_skills(levels[learner.pk], now)}
     wanted = {slug for own in targets.values() for slug, _ in own}
     catalog = _load_catalog(shown=shown, wanted=wanted) if goals else None
@@ -384,6 +411,7 @@ def plan_learning_paths(
                 levels[goal.learner_id],
                 catalog,
                 completed[goal.learner_id],
+                challenged[goal.learner_id],
                 now,
             )
         except PathError as error:
@@ -405,6 +433,7 @@ def _plan(
     levels: dict[str, SkillLevel],
     catalog: _Catalog,
     completed: set[int],
+    challenged: set[int],
     now: datetime,
 ) -> PathPlan:
     if goal.status != LearningGoal.Status.ACTIVE:
@@ -436,6 +465,7 @@ def _plan(
         course = catalog.courses[course_id]
         taught = catalog.skills[course_id]
         skip = _shown_lessons(catalog, course_id, states)
+        hours = _hours_left(catalog, course_id, course, skip)
         items.append(
             PathItem(
                 id=course_id,
@@ -451,7 +481,10 @@ def _plan(
                 sequence=sequence,
                 skill_names=[catalog.name(s) for s in taught],
                 skip_lessons=skip,
-                estimated_hours=_hours_left(catalog, course_id, course, skip),
+                estimated_hours=hours,
+                challenge=None
+                if course_id in challenged
+                else _challenge_offer(catalog, taught, states, hours),
             )
         )
     skipped = [
@@ -476,10 +509,52 @@ def _all_shown(slugs: list[str], states: dict[str, SkillMastery]) -> bool:
 
 
 def _evidence(catalog: _Catalog, slugs: list[str], states: dict[str, SkillMastery]) -> str:
-    """E.g. "Python proficient on 6 answers, SQL mastered on 9 answers"."""
+    """E.g. "Python proficient on 6 answers, SQL mastered on 9 answers, Flask not assessed"."""
     return ", ".join(
-        f"{catalog.name(s)} {states[s].label} on {answers_text(states[s].answers)}" for s in slugs
+        f"{catalog.name(s)} {states[s].label} on {answers_text(states[s].answers)}"
+        if s in states and states[s].is_assessed
+        else f"{catalog.name(s)} not assessed"
+        for s in slugs
     )
+
+
+def _challenge_offer(
+    catalog: _Catalog, taught: list[str], states: dict[str, SkillMastery], hours_left: float
+) -> dict | None:
+    """The course challenge as a first step, when it is expected to spare at least the
+    minutes it takes ("Test out first" above); None otherwise."""
+    open_skills = [s for s in taught if not _all_shown([s], states)]
+    if not open_skills or not hours_left:
+        return None
+    chances = [
+        states[s].mastery
+        if s in states and states[s].mastery is not None
+        else bkt.DEFAULT_PARAMS.prior
+        for s in open_skills
+    ]
+    minutes = math.ceil(len(open_skills) * EXPECTED_QUESTIONS_PER_SKILL * MINUTES_PER_QUESTION)
+    saved = hours_left * 60 * sum(chances) / len(open_skills)
+    if saved < minutes:
+        return None
+    evidence = _evidence(catalog, open_skills, states)
+    if any(s in states and states[s].is_assessed for s in open_skills):
+        evidence = f"You may know some of it already: {evidence}"
+    return {
+        "minutes": minutes,
+        "minutes_saved": round(saved),
+        "reason": (
+            f"{evidence}. Its course challenge takes about {minutes} minutes; each skill it "
+            "shows proficient skips that skill's lessons, on average about "
+            f"{_duration(saved)} of the {_duration(hours_left * 60)} left"
+        ),
+    }
+
+
+def _duration(minutes: float) -> str:
+    """ "40 minutes", "2.5 hours"."""
+    if minutes < 90:
+        return f"{round(minutes)} minutes"
+    return f"{round(minutes / 60, 1):g} hours"
 
 
 def _shown_lessons(
@@ -578,10 +653,12 @@ def path_diff(*, old_items: list[dict] | None, new_items: list[dict]) -> PathCha
 
 
 def _skip_changes(old_items: list[dict], new_items: list[dict]) -> list[str]:
-    """ "now skips 2 lessons of X", "asks again for 1 lesson of X" for the courses kept."""
+    """ "now skips 2 lessons of X", "asks again for 1 lesson of X", "no longer suggests
+    X's course challenge first" for the courses kept."""
     old_skips = {
         item["id"]: {lesson["id"] for lesson in item.get("skip_lessons", [])} for item in old_items
     }
+    old_challenges = {item["id"]: bool(item.get("challenge")) for item in old_items}
     parts = []
     for item in new_items:
         if item["id"] not in old_skips:
@@ -594,6 +671,9 @@ def _skip_changes(old_items: list[dict], new_items: list[dict]) -> list[str]:
             if lessons:
                 count = f"{len(lessons)} lesson{'s' if len(lessons) != 1 else ''}"
                 parts.append(f"{verb} {count} of {item['title']}")
+        if bool(item.get("challenge")) != old_challenges[item["id"]]:
+            verb = "suggests" if item.get("challenge") else "no longer suggests"
+            parts.append(f"{verb} {item['title']}'s course challenge first")
     return parts
 
 
@@ -605,8 +685,8 @@ def snapshot_diff(*, older: LearningPathSnapshot, newer: LearningPathSnapshot) -
 
 
 def path_signature(items: list[dict], metadata: dict) -> tuple:
-    """What makes two plans the same path: courses, order, reasons, the timeline and the
-    courses left out with their evidence."""
+    """What makes two plans the same path: courses, order, reasons, the timeline, the
+    challenges suggested first and the courses left out with their evidence."""
     return (
         tuple(
             (
@@ -614,6 +694,7 @@ def path_signature(items: list[dict], metadata: dict) -> tuple:
                 item["reason"],
                 item["estimated_hours"],
                 tuple(lesson["id"] for lesson in item.get("skip_lessons", [])),
+                bool(item.get("challenge")),
             )
             for item in items
         ),

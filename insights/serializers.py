@@ -133,6 +133,14 @@ class GoalQuerySerializer(serializers.Serializer):
     goal_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
+class PathChallengeSerializer(serializers.Serializer):
+    minutes = serializers.IntegerField(help_text="About how long the course challenge takes.")
+    minutes_saved = serializers.IntegerField(
+        help_text="Lesson minutes it is expected to spare (skills shown skip their lessons)."
+    )
+    reason = serializers.CharField()
+
+
 class PathItemSerializer(serializers.Serializer):
     type = serializers.CharField()
     id = serializers.IntegerField()
@@ -145,6 +153,12 @@ class PathItemSerializer(serializers.Serializer):
     available = serializers.BooleanField(
         help_text="False when the course was unpublished after this version was planned: "
         "it cannot be opened; the next re-plan leaves it out."
+    )
+    challenge = PathChallengeSerializer(
+        allow_null=True,
+        required=False,
+        help_text="Set when the path suggests the course challenge first (POST "
+        "attempts/course-challenge with the course id); null otherwise.",
     )
 
 

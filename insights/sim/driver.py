@@ -22,16 +22,20 @@ from django.db import connection
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer, Assessment, AssessmentAttempt, Choice, Question
 from assessments.selectors import questions_with_key
-from assessments.services import attempt_answer, attempt_start, attempt_submit
+from assessments.services import (
+    attempt_answer,
+    attempt_start,
+    attempt_submit,
+    course_challenge_start,
+)
 from catalog.models import Course, Lesson
+from insights.diagnostic import MINUTES_PER_QUESTION
 from insights.models import LearnerSkillState, Recommendation
 from insights.recommendations import recommendations_refresh
 from insights.sim.generative import SimLearner, World
 from learning.models import Enrollment, LearnerEvent, LessonProgress
 from learning.services import lesson_complete, lesson_start
 
-# A simulated learner spends this long on a question (diagnostic time counts to the goal).
-MINUTES_PER_QUESTION = 1.5
 # Planner statistics refreshed after these many simulated learners, and every 50.
 ANALYZE_AFTER = (5, 20)
 
@@ -145,15 +149,29 @@ class Actor:
         except ValidationError:
             return None
         if attempt.is_adaptive:
-            while not attempt.is_submitted and attempt.current_question_id is not None:
-                question = catalog.question(attempt.current_question_id)
-                response = self.answer(question)
-                attempt = attempt_answer(
-                    attempt=attempt, question_id=question.pk, response=response, now=self.now
-                )
-            return attempt
+            return self._answer_adaptive(attempt=attempt, catalog=catalog)
         responses = {q.pk: self.answer(q) for q in catalog.questions_of(assessment)}
         return attempt_submit(attempt=attempt, responses=responses, now=self.now)
+
+    def take_challenge(self, *, course: Course, catalog: CatalogView) -> AssessmentAttempt | None:
+        """Take ``course``'s challenge; None when the platform refuses it."""
+        try:
+            attempt = course_challenge_start(learner=self.user, course=course, now=self.now)
+        except ValidationError:
+            return None
+        return self._answer_adaptive(attempt=attempt, catalog=catalog)
+
+    def _answer_adaptive(
+        self, *, attempt: AssessmentAttempt, catalog: CatalogView
+    ) -> AssessmentAttempt:
+        """Answer each question the platform asks (``attempt_answer``) until it stops."""
+        while not attempt.is_submitted and attempt.current_question_id is not None:
+            question = catalog.question(attempt.current_question_id)
+            response = self.answer(question)
+            attempt = attempt_answer(
+                attempt=attempt, question_id=question.pk, response=response, now=self.now
+            )
+        return attempt
 
     def answer(self, question: Question) -> dict:
         """The mind's response to one question, and the time it takes."""

@@ -264,6 +264,13 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
             "sequence": 1,
             "skill_names": ["Python"],
             "skip_lessons": [],
+            "challenge": {
+                "minutes": 6,
+                "minutes_saved": 180,
+                "reason": "Python not assessed. Its course challenge takes about 6 minutes; "
+                "each skill it shows proficient skips that skill's lessons, on average about "
+                "3 hours of the 10 hours left",
+            },
             "available": True,
         }
     ]

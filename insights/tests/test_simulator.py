@@ -105,7 +105,8 @@ def test_benchmark_command_prints_the_four_metrics_and_keeps_nothing(db):
     text = out.getvalue()
     assert "8 simulated learners" in text
     assert "diagnostic accuracy:" in text and "questions per skill:" in text
-    assert "wasted path time:" in text
+    assert "wasted path time (as followed):" in text
+    assert "course challenges taken first:" in text
     assert "time to goal" in text and "half" in text
     assert "recommendation precision:" in text
     assert "  after the diagnostic: " in text and "  after the path: " in text

@@ -1,0 +1,142 @@
+"""A path suggests a course's challenge first where it pays ("Test out first", insights.paths).
+
+The catalogue: Python Basics (10 h, Python) <- SQL Basics (8 h, SQL), with the adaptive
+bank's six questions a skill; the learner wants SQL at level 7.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from assessments.models import AssessmentAttempt
+from assessments.services import course_challenge_start
+from assessments.tests.adaptive import NOW, make_bank, run_to_end
+from catalog.tests.factories import CourseFactory
+from insights.models import LearningPathSnapshot
+from insights.paths import plan_learning_path
+from insights.services import learning_path_generate
+from insights.tests.factories import LearnerSkillStateFactory
+from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(learner):
+    bank = make_bank()
+    python, sql = bank["skills"]["python"], bank["skills"]["sql"]
+    basics = CourseFactory(title="Python Basics", estimated_hours=10, skills=[python])
+    sql_course = CourseFactory(
+        title="SQL Basics", estimated_hours=8, skills=[sql], prerequisites=[basics]
+    )
+    goal = LearningGoalFactory(learner=learner, title="Data work")
+    GoalSkillFactory(goal=goal, skill=sql, target_level=7)
+    return {**bank, "basics": basics, "sql_course": sql_course, "goal": goal}
+
+
+def state(learner, skill, *, mastery: float, answers: int, level: int = 5):
+    return LearnerSkillStateFactory(
+        learner=learner,
+        skill=skill,
+        level=level,
+        mastery=mastery,
+        evidence_count=answers,
+        correct_count=answers // 2,
+        distinct_questions=answers,
+        last_practiced_at=NOW - timedelta(hours=1),
+    )
+
+
+def test_a_familiar_prerequisite_gets_its_challenge_first_with_the_evidence(learner, world):
+    state(learner, world["skills"]["python"], mastery=0.6, answers=2)
+
+    basics, sql_course = plan_learning_path(goal=world["goal"], now=NOW).items
+
+    assert basics.challenge == {
+        "minutes": 6,
+        "minutes_saved": 360,
+        "reason": "You may know some of it already: Python familiar on 2 answers. Its course "
+        "challenge takes about 6 minutes; each skill it shows proficient skips that skill's "
+        "lessons, on average about 6 hours of the 10 hours left",
+    }
+    # Never measured: the model's prior (0.3) of 8 hours still pays for 6 minutes.
+    assert sql_course.challenge["reason"].startswith("SQL not assessed. Its course challenge")
+
+
+@pytest.mark.parametrize(("mastery", "offered"), [(0.15, False), (0.25, True)])
+def test_the_challenge_is_offered_only_when_it_is_expected_to_spare_its_minutes(
+    learner, world, mastery, offered
+):
+    """A half-hour course: 30 minutes x P(known) against the challenge's 6 minutes."""
+    world["basics"].estimated_hours = 0.5
+    world["basics"].save()
+    state(learner, world["skills"]["python"], mastery=mastery, answers=3, level=2)
+
+    basics = plan_learning_path(goal=world["goal"], now=NOW).items[0]
+
+    assert (basics.challenge is not None) is offered
+
+
+def test_a_failed_challenge_is_not_offered_again_and_the_path_says_so(learner, world):
+    state(learner, world["skills"]["python"], mastery=0.6, answers=2)
+    first = learning_path_generate(goal=world["goal"], now=NOW).snapshot
+    assert first.items[0]["challenge"]
+
+    attempt = course_challenge_start(learner=learner, course=world["basics"], now=NOW)
+    run_to_end(attempt, lambda question: False)
+
+    # The graded challenge re-plans the path on its evidence (trigger "new evidence").
+    current = LearningPathSnapshot.objects.get(goal=world["goal"], is_active=True)
+    assert current.version == 2
+    assert [item["title"] for item in current.items] == ["Python Basics", "SQL Basics"]
+    assert current.items[0]["challenge"] is None
+    assert "No longer suggests Python Basics's course challenge first" in current.change_summary
+
+
+def test_a_passed_challenge_leaves_the_course_out_with_the_evidence(learner, world):
+    state(learner, world["skills"]["python"], mastery=0.6, answers=2)
+    learning_path_generate(goal=world["goal"], now=NOW)
+
+    attempt = course_challenge_start(learner=learner, course=world["basics"], now=NOW)
+    run_to_end(attempt, lambda question: True)
+
+    current = LearningPathSnapshot.objects.get(goal=world["goal"], is_active=True)
+    assert [item["title"] for item in current.items] == ["SQL Basics"]
+    [skipped] = current.metadata["skipped"]
+    assert skipped["reason"].startswith("Skipped Python Basics: Python proficient on 5 answers")
+
+
+def test_a_challenge_asks_only_about_the_skills_not_shown_yet(learner, world):
+    """A course teaching Python and SQL, Python already proficient: the challenge asks
+    about SQL alone, and is passed once SQL is proficient too."""
+    python, sql = world["skills"]["python"], world["skills"]["sql"]
+    both = CourseFactory(title="Python and SQL", estimated_hours=12, skills=[python, sql])
+    state(learner, python, mastery=0.9, answers=6, level=9)
+
+    attempt = course_challenge_start(learner=learner, course=both, now=NOW)
+    asked = run_to_end(attempt, lambda question: True)
+
+    attempt.refresh_from_db()
+    assert {question.skill_id for question in asked} == {sql.pk}
+    assert attempt.passed is True
+
+
+def test_the_path_page_and_api_offer_the_challenge_to_the_owner_only(
+    client, as_user, learner, other_learner, world
+):
+    state(learner, world["skills"]["python"], mastery=0.6, answers=2)
+    snapshot = learning_path_generate(goal=world["goal"], now=NOW).snapshot
+    client.force_login(learner)
+
+    html = client.get(f"/insights/paths/{snapshot.goal_id}/").content.decode()
+    api = as_user(learner).get(f"/api/v1/ai/learning-path?goal_id={snapshot.goal_id}").json()
+    other = as_user(other_learner).get(f"/api/v1/ai/learning-path?goal_id={snapshot.goal_id}")
+
+    assert "Test out first?" in html
+    assert f'action="/assessments/course-challenge/{world["basics"].pk}/"' in html
+    assert "Take the course challenge (about 6 min)" in html
+    assert api["learning_path"][0]["challenge"]["minutes"] == 6
+    assert other.status_code == 404
+    assert not AssessmentAttempt.objects.filter(learner=learner).exists()
