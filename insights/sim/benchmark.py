@@ -28,9 +28,11 @@ Learners come in groups by how many of their goal skills they know at the start
 Which skill model the platform runs (``SkillModelSource``): the one the database holds (the
 defaults on a fresh ``seed_demo --cohort 0``); or, with ``history``, the one the weekly
 re-fit (``insights.skills.fit_skill_parameters``, the job's own code) stores after that many
-other learners of the same world went through the same steps first, which is the platform
-in operation; or, as an experiment only, the world's true per-skill parameters, which is
-the most any fit of this model could give.
+other learners of the same world went through the same steps first, with the nightly item
+analysis (``insights.ml.irt.refresh_item_analysis``: the IRT difficulties the diagnostic
+picks items by) run on their answers too, which is the platform in operation; or, as an
+experiment only, the world's true per-skill parameters, which is the most any fit of this
+model could give.
 
 The run happens inside one transaction that is rolled back (unless ``keep``), so the
 benchmark leaves the database as it found it and can be re-run cheaply after any change to
@@ -51,6 +53,7 @@ from django.db import transaction
 from assessments.models import Assessment
 from insights.diagnostic import MINUTES_PER_QUESTION
 from insights.mastery import CONFIRMING, FAMILIAR_MASTERY
+from insights.ml.irt import refresh_item_analysis
 from insights.models import LearnerSkillState, LearningPathSnapshot, Recommendation
 from insights.paths import PathError
 from insights.services import learning_path_generate
@@ -550,11 +553,15 @@ def run_benchmark(
             if progress and (index + 1) % 50 == 0:
                 progress(f"  history: {index + 1} / {history} learners")
         if history:
+            # The nightly item analysis (IRT difficulties the diagnostic picks items by),
+            # then the weekly re-fit, as the scheduled jobs would have run by then.
+            refresh_item_analysis(now=now)
             fitted = fit_skill_parameters(min_answers=REFIT_MIN_ANSWERS)
             stored = skill_model_store(fitted=fitted, now=now)
             skill_model = (
                 f"version {stored.version}, fitted by the weekly re-fit on "
-                f"{fitted.metrics['answers']:,} answers after {history} history learners"
+                f"{fitted.metrics['answers']:,} answers after {history} history learners "
+                "(and the nightly item analysis)"
             )
         if true_model:
             skill_model_store(fitted=true_skill_model(world), now=now)

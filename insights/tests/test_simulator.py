@@ -127,7 +127,7 @@ def test_benchmark_fits_the_skill_model_on_a_history_and_can_run_the_true_model(
     # The weekly re-fit ran on the history learners' answers (those of the measured ones
     # came after it), inside the transaction that was rolled back.
     assert report.skill_model.startswith("version 1, fitted by the weekly re-fit on ")
-    assert "after 12 history learners" in report.skill_model
+    assert "after 12 history learners (and the nightly item analysis)" in report.skill_model
     assert "skill model: version 1" in "\n".join(report.lines())
     assert not MLModel.objects.filter(name="skill_model").exists()
 
