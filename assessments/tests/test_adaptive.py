@@ -21,6 +21,8 @@ from catalog.tests.factories import CourseFactory
 from insights import diagnostic
 from insights.mastery import ATTEMPTED, PROFICIENT
 from insights.models import LearnerSkillState, PendingJob
+from insights.skills import MODEL_NAME
+from insights.tests.factories import MLModelFactory
 from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
 from skillstudio.jobs import LEARNER_FOLLOW_UP
 
@@ -66,6 +68,15 @@ def test_diagnostic_stops_per_skill_and_never_asks_a_question_twice(learner, ban
 
 
 def test_a_skill_stops_at_the_maximum_when_answers_keep_it_uncertain(learner, bank):
+    # A noisy skill (a right answer and a wrong one say little): alternating answers keep
+    # it uncertain. With the default parameters they no longer can, since the answers of
+    # an adaptive attempt teach nothing (insights.bkt): right then wrong ends below 0.25.
+    MLModelFactory(
+        name=MODEL_NAME,
+        version=1,
+        is_active=True,
+        parameters={"python": {"prior": 0.3, "guess": 0.35, "slip": 0.3}},
+    )
     python = bank["skills"]["python"]
     attempt = skill_check_start(learner=learner, skill=python, now=NOW)
     pattern = iter([True, False, True, False, True, False, True])

@@ -159,7 +159,7 @@ def test_benchmark_command_rejects_bad_options_and_an_empty_catalogue(db):
 def test_the_bayes_bound_beats_the_default_model_and_grows_with_the_questions():
     """The observer who knows the true parameters classifies better than the default skill
     model on the same answers, more questions help it, and asking until sure needs fewer
-    questions than a long fixed test for as much accuracy."""
+    questions than a fixed test for as much accuracy."""
     world = World.draw(skill_slugs=["python", "sql", "git"], seed=3, params=load_params())
     labels = ("beginner", "intermediate", "advanced")
     bank = {
@@ -178,10 +178,13 @@ def test_the_bayes_bound_beats_the_default_model_and_grows_with_the_questions():
     for questions in (4, 8):
         assert rows[questions].bayes_accuracy > rows[questions].default_model_accuracy + 0.01
     assert rows[1].bayes_accuracy < rows[4].bayes_accuracy < rows[8].bayes_accuracy
-    assert rows[None].questions < 6
-    assert rows[None].bayes_accuracy >= rows[8].bayes_accuracy - 0.01
-    # Known skills called not known: fewer with more answers, never none on a few (every
-    # answer is also a chance to learn or forget, and slips happen).
+    # A diagnostic's answers teach nothing, so the truth holds still while it is measured
+    # and eight fixed answers pin it down best; asking until sure does better than a fixed
+    # test of four on fewer questions.
+    assert rows[None].questions < 4
+    assert rows[None].bayes_accuracy >= rows[4].bayes_accuracy
+    # Known skills called not known: fewer with more answers, never none on a few (slips
+    # and guesses happen).
     assert 0 < rows[8].bayes_missed_known < rows[1].bayes_missed_known < 1
 
 
