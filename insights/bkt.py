@@ -10,9 +10,22 @@ One hidden state per learner and skill: *known* or *not known*. Per skill:
 
 For each answer the model (1) predicts P(correct) from the current mastery,
 (2) conditions mastery on the observed answer (Bayes), (3) applies the
-learn/forget transition. Mastery after step (3) is what a learner's level is
-derived from, so every level change can be traced to one answer and these five
-numbers.
+learn/forget transition if the answer *teaches*. Mastery after step (3) is what
+a learner's level is derived from, so every level change can be traced to one
+answer and these five numbers.
+
+**An answer without feedback teaches nothing.** The transition stands for what
+the learner takes away from an opportunity; an answer is one only when the
+learner sees whether it was right. Quiz and exam answers are graded and reviewed
+on the result page: they teach. The adaptive diagnostic, skill check and course
+challenge ask question by question without saying whether an answer was right
+(their result page marks answers but never shows the correct answers or
+explanations): they measure, and the measurement must not move what it
+measures. Every function that runs the recursion takes a per-response
+``teaches`` flag (default: every answer teaches); after a response that does
+not teach, mastery is the posterior itself (an identity transition), and the
+fit counts learn/forget only over teaching transitions. Time-based forgetting
+(``insights.mastery``) is separate and unchanged.
 
 Individualised BKT: the skill's parameters are shifted, answer by answer, by
 the learner's *ability*: the logit of their smoothed correct rate over their
@@ -172,25 +185,46 @@ def transition(mastery: Numeric, params: BKTParams | ParamArrays) -> Numeric:
     return mastery * (1 - params.forget) + (1 - mastery) * params.learn
 
 
-def update(mastery: Numeric, correct: Answers, params: BKTParams | ParamArrays) -> Numeric:
-    """Mastery after one answer: Bayes on the answer, then learn/forget."""
-    return transition(posterior(mastery, correct, params), params)
+def update(
+    mastery: Numeric,
+    correct: Answers,
+    params: BKTParams | ParamArrays,
+    teaches: Answers = True,
+) -> Numeric:
+    """Mastery after one answer: Bayes on the answer, then learn/forget if it teaches."""
+    known = posterior(mastery, correct, params)
+    return np.where(teaches, transition(known, params), known)
 
 
-def trace(correct: list[bool] | np.ndarray, params: BKTParams) -> tuple[np.ndarray, np.ndarray]:
+def trace(
+    correct: list[bool] | np.ndarray,
+    params: BKTParams,
+    teaches: list[bool] | np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Run one learner's answers on one skill, starting from the prior.
 
     Returns (P(correct) predicted before each answer, mastery after each answer).
     """
     obs = np.asarray(correct, dtype=bool)
+    flags = _teaches(teaches, len(obs))
     predicted = np.empty(len(obs))
     mastery_after = np.empty(len(obs))
     mastery = params.prior
     for i, answer in enumerate(obs):
         predicted[i] = p_correct(mastery, params)
-        mastery = float(update(mastery, answer, params))
+        mastery = float(update(mastery, answer, params, flags[i]))
         mastery_after[i] = mastery
     return predicted, mastery_after
+
+
+def _teaches(teaches: list[bool] | np.ndarray | None, n: int) -> np.ndarray:
+    """The per-response flag as a bool array; None: every response teaches."""
+    if teaches is None:
+        return np.ones(n, dtype=bool)
+    flags = np.asarray(teaches, dtype=bool)
+    if flags.shape != (n,):
+        raise ValueError(f"teaches has shape {flags.shape}, expected ({n},)")
+    return flags
 
 
 @dataclass(frozen=True)
@@ -314,10 +348,11 @@ class Layout:
 
 
 def _filter(
-    layout: Layout, correct: np.ndarray, params: ParamArrays
+    layout: Layout, correct: np.ndarray, params: ParamArrays, teaches: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One pass of the recursion: per response P(correct) before it, P(known) right
-    after seeing it (Bayes), and mastery after the learn/forget step."""
+    after seeing it (Bayes), and mastery after the learn/forget step (the posterior
+    itself after a response that does not teach)."""
     predicted = np.empty(len(correct))
     known_after = np.empty(len(correct))
     mastery_after = np.empty(len(correct))
@@ -328,19 +363,25 @@ def _filter(
         before = row_params.prior if t == 0 else mastery[seq]
         predicted[rows] = p_correct(before, row_params)
         known_after[rows] = posterior(before, correct[rows], row_params)
-        mastery[seq] = mastery_after[rows] = transition(known_after[rows], row_params)
+        mastery[seq] = mastery_after[rows] = np.where(
+            teaches[rows], transition(known_after[rows], row_params), known_after[rows]
+        )
     return predicted, known_after, mastery_after
 
 
 def forward(
-    layout: Layout, correct: np.ndarray, params: ParamArrays
+    layout: Layout,
+    correct: np.ndarray,
+    params: ParamArrays,
+    teaches: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """BKT over every sequence of ``layout``; ``params`` hold one row per response.
 
     Returns P(correct) predicted before each response (from earlier responses
-    of the same sequence only) and mastery after each response.
+    of the same sequence only) and mastery after each response. ``teaches``: per
+    response, whether the learn/forget transition follows it (default: all).
     """
-    predicted, _, mastery_after = _filter(layout, correct, params)
+    predicted, _, mastery_after = _filter(layout, correct, params, _teaches(teaches, len(correct)))
     return predicted, mastery_after
 
 
@@ -376,6 +417,7 @@ def fit(
     tolerance: float = 1e-5,
     pseudo_count: float = 5.0,
     start: BKTParams = DEFAULT_PARAMS,
+    teaches: np.ndarray | None = None,
 ) -> FitResult:
     """Fit per-skill parameters by expectation-maximisation (Baum-Welch).
 
@@ -384,13 +426,21 @@ def fit(
     estimate with ``pseudo_count`` virtual observations at the default values,
     so a skill with little data stays near the defaults instead of jumping to
     extremes, then clipped to ``BOUNDS``.
+
+    ``teaches`` (default: every response): whether the learn/forget transition
+    follows a response. After one that does not, the hidden state carries over
+    unchanged, and learn and forget are estimated from teaching transitions only.
     """
     obs = correct.astype(bool)
     n = len(obs)
+    flags = _teaches(teaches, n)
     skill_params = ParamArrays.from_params([start] * n_skills)
     is_first = layout.rank == 0
     has_next = layout.next_index >= 0
     nxt = layout.next_index[has_next]
+    # Transitions that teach: the only ones learn and forget are counted over.
+    taught = has_next & flags
+    taught_next = flags[has_next]
     previous_ll = -np.inf
     log_likelihood = -np.inf
 
@@ -404,7 +454,7 @@ def fit(
         done += 1
         params = skill_params.take(skill)
         # E-step. Forward: the prediction recursion; P(observed answer) is its scale.
-        predicted, known_after, _ = _filter(layout, obs, params)
+        predicted, known_after, _ = _filter(layout, obs, params, flags)
         scale = np.where(obs, predicted, 1 - predicted)
         log_likelihood = float(np.log(np.maximum(scale, _EPS)).sum())
         # Backward, with the forward scaling, so alpha * beta is the posterior.
@@ -415,29 +465,40 @@ def fit(
             rows = rows[layout.next_index[rows] >= 0]
             nx = layout.next_index[rows]
             row_params = params.take(rows)
+            # No transition after a response that does not teach: learn = forget = 0.
+            learn = np.where(flags[rows], row_params.learn, 0.0)
+            forget = np.where(flags[rows], row_params.forget, 0.0)
             to_unknown = e_unknown[nx] * beta_unknown[nx] / scale[nx]
             to_known = e_known[nx] * beta_known[nx] / scale[nx]
-            beta_unknown[rows] = (1 - row_params.learn) * to_unknown + row_params.learn * to_known
-            beta_known[rows] = row_params.forget * to_unknown + (1 - row_params.forget) * to_known
+            beta_unknown[rows] = (1 - learn) * to_unknown + learn * to_known
+            beta_known[rows] = forget * to_unknown + (1 - forget) * to_known
         g_known = known_after * beta_known
         g_unknown = (1 - known_after) * beta_unknown
         total = np.maximum(g_known + g_unknown, _EPS)
         g_known, g_unknown = g_known / total, g_unknown / total
         # Expected transitions between each response and the next one.
         p_next = params.take(np.flatnonzero(has_next))
+        learn = np.where(taught_next, p_next.learn, 0.0)
+        forget = np.where(taught_next, p_next.forget, 0.0)
         to_unknown = e_unknown[nxt] * beta_unknown[nxt]
         to_known = e_known[nxt] * beta_known[nxt]
-        xi_00 = (1 - known_after[has_next]) * (1 - p_next.learn) * to_unknown
-        xi_01 = (1 - known_after[has_next]) * p_next.learn * to_known
-        xi_10 = known_after[has_next] * p_next.forget * to_unknown
-        xi_11 = known_after[has_next] * (1 - p_next.forget) * to_known
+        xi_00 = (1 - known_after[has_next]) * (1 - learn) * to_unknown
+        xi_01 = (1 - known_after[has_next]) * learn * to_known
+        xi_10 = known_after[has_next] * forget * to_unknown
+        xi_11 = known_after[has_next] * (1 - forget) * to_known
         xi_total = np.maximum(xi_00 + xi_01 + xi_10 + xi_11, _EPS)
         xi_00, xi_01, xi_10, xi_11 = (x / xi_total for x in (xi_00, xi_01, xi_10, xi_11))
         # M-step: expected counts per skill -> (numerator, denominator) of each parameter.
         counts = {
             "prior": (total_by_skill(g_known[is_first], is_first), total_by_skill(None, is_first)),
-            "learn": (total_by_skill(xi_01, has_next), total_by_skill(xi_00 + xi_01, has_next)),
-            "forget": (total_by_skill(xi_10, has_next), total_by_skill(xi_10 + xi_11, has_next)),
+            "learn": (
+                total_by_skill(xi_01[taught_next], taught),
+                total_by_skill((xi_00 + xi_01)[taught_next], taught),
+            ),
+            "forget": (
+                total_by_skill(xi_10[taught_next], taught),
+                total_by_skill((xi_10 + xi_11)[taught_next], taught),
+            ),
             "guess": (total_by_skill(g_unknown * obs), total_by_skill(g_unknown)),
             "slip": (total_by_skill(g_known * ~obs), total_by_skill(g_known)),
         }
@@ -481,6 +542,7 @@ def fit_ability(
     *,
     base_rate: float,
     grid: Mapping[str, tuple[float, ...]] = ABILITY_GRID,
+    teaches: np.ndarray | None = None,
 ) -> tuple[AbilityParams, float]:
     """The ability weights (from ``grid``) that maximise the likelihood of ``correct``,
     with the per-skill parameters held fixed; returns them and their log-likelihood."""
@@ -495,7 +557,9 @@ def fit_ability(
                     emission_weight=emission_weight,
                     base_rate=base_rate,
                 )
-                predicted, _ = forward(layout, obs, individualise(row_params, abilities, weights))
+                predicted, _ = forward(
+                    layout, obs, individualise(row_params, abilities, weights), teaches
+                )
                 ll = float(np.log(np.maximum(np.where(obs, predicted, 1 - predicted), _EPS)).sum())
                 if ll > best_ll:
                     best, best_ll = weights, ll
@@ -515,17 +579,24 @@ class ModelFit:
 @dataclass(frozen=True)
 class Sequences:
     """Responses in the order the model sees them, laid out per learner and skill and per
-    learner."""
+    learner, with whether each one teaches (is followed by the learn/forget transition)."""
 
     skill: np.ndarray
     correct: np.ndarray
     by_skill: Layout
     by_learner: Layout
+    teaches: np.ndarray
 
     @classmethod
-    def build(cls, learner: np.ndarray, skill: np.ndarray, correct: np.ndarray) -> Sequences:
+    def build(
+        cls,
+        learner: np.ndarray,
+        skill: np.ndarray,
+        correct: np.ndarray,
+        teaches: np.ndarray | None = None,
+    ) -> Sequences:
         """``learner`` and ``skill`` are integer indexes (skill in 0..n_skills-1), rows in time
-        order within each learner."""
+        order within each learner; ``teaches`` defaults to every response."""
         order = np.arange(len(correct))
         n_skills = int(skill.max()) + 1 if len(skill) else 1
         return cls(
@@ -533,6 +604,7 @@ class Sequences:
             correct=correct.astype(bool),
             by_skill=Layout.build(learner * n_skills + skill, order),
             by_learner=Layout.build(learner, order),
+            teaches=_teaches(teaches, len(correct)),
         )
 
 
@@ -549,7 +621,14 @@ def fit_model(
     A skill with fewer than ``min_answers`` answers keeps the defaults. This is
     the fit ``fit_skill_model`` stores and ``evaluate_skill_model`` measures.
     """
-    fitted = fit(data.by_skill, data.correct, data.skill, n_skills, iterations=iterations)
+    fitted = fit(
+        data.by_skill,
+        data.correct,
+        data.skill,
+        n_skills,
+        iterations=iterations,
+        teaches=data.teaches,
+    )
     counts = np.bincount(data.skill, minlength=n_skills)
     params = [
         p if counts[i] >= min_answers else DEFAULT_PARAMS for i, p in enumerate(fitted.params)
@@ -563,6 +642,7 @@ def fit_model(
         learner_abilities(data.by_learner, data.correct, base_rate),
         base_rate=base_rate,
         grid=grid,
+        teaches=data.teaches,
     )
     return ModelFit(
         params=params, ability=weights, em_iterations=fitted.iterations, log_likelihood=ll
@@ -574,6 +654,6 @@ def predict(data: Sequences, params: list[BKTParams], weights: AbilityParams) ->
     row_params = ParamArrays.from_params(params).take(data.skill)
     abilities = learner_abilities(data.by_learner, data.correct, weights.base_rate)
     predicted, _ = forward(
-        data.by_skill, data.correct, individualise(row_params, abilities, weights)
+        data.by_skill, data.correct, individualise(row_params, abilities, weights), data.teaches
     )
     return predicted

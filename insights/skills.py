@@ -9,6 +9,17 @@ level a learner sees is ``level_from_mastery(mastery)``; the named state
 (``insights.mastery``) adds the evidence: answers, distinct questions, time
 since practice.
 
+An answer without feedback teaches nothing (``insights.bkt``): each answer
+conditions mastery on what it shows (Bayes), but only a quiz or exam answer,
+graded and reviewed on the result page, is also followed by the learn/forget
+transition. The answers of an adaptive attempt (diagnostic, skill check, course
+challenge: ``AssessmentAttempt.is_adaptive``) are asked one by one without
+saying whether each was right, and the result page never shows their correct
+answers: they only measure. So wrong diagnostic answers leave mastery where
+they point, not lifted by a learning opportunity each, and the diagnostic's
+preview, the processed attempt, a replay (``recompute_learner_skills``) and the
+fit (``fit_skill_parameters``) all read them the same way.
+
 Unanswered questions are no evidence: a question left blank (or answered "I
 don't know") does not move mastery, the evidence counts or the learner's
 ability. It still scores zero in the quiz's own score.
@@ -182,13 +193,20 @@ def _ordered_answers(answers: Iterable[Answer]) -> list[Answer]:
 
 
 def _apply_attempt(
-    *, answers: list[Answer], tracks: dict[int, _Track], recent: _Recent, model: SkillModel
+    *,
+    answers: list[Answer],
+    tracks: dict[int, _Track],
+    recent: _Recent,
+    model: SkillModel,
+    teaches: bool,
 ) -> dict[str, dict]:
     """Advance the tracks through one attempt's answered questions; return its skill breakdown.
 
     Each answer runs ``bkt.update`` with the skill's parameters individualised by
     the learner's ability just before it, exactly as ``bkt.predict`` does in the
-    evaluation. Pure with respect to the database: callers decide what to save.
+    evaluation; ``teaches`` is False for an adaptive attempt, whose answers get
+    Bayes but no learn/forget transition (module docstring). Pure with respect to
+    the database: callers decide what to save.
     """
     ordered = _ordered_answers(answers)
     if not ordered:
@@ -220,7 +238,7 @@ def _apply_attempt(
             model.for_skill(skill.slug), recent.ability(model), model.ability
         )
         current = float(params.prior) if track.mastery is None else track.mastery
-        track.mastery = float(bkt.update(current, answer.is_correct, params))
+        track.mastery = float(bkt.update(current, answer.is_correct, params, teaches))
         track.evidence_count += 1
         track.correct_count += int(answer.is_correct)
         track.question_ids.add(answer.question_id)
@@ -387,6 +405,7 @@ def process_attempt(*, attempt: AssessmentAttempt, now: datetime) -> SkillUpdate
                 tracks=tracks,
                 recent=_load_recent(learner_id=locked.learner_id),
                 model=load_skill_model(),
+                teaches=not locked.is_adaptive,
             )
             _save_tracks(learner_id=locked.learner_id, tracks=tracks.values(), now=now)
             profile.skill_levels = {
@@ -438,6 +457,7 @@ def skill_breakdown(*, attempt: AssessmentAttempt) -> dict:
         tracks=tracks,
         recent=_load_recent(learner_id=attempt.learner_id),
         model=load_skill_model(),
+        teaches=not attempt.is_adaptive,
     )
 
 
@@ -507,7 +527,11 @@ def recompute_learner_skills(*, learner: User, now: datetime) -> int:
         recent = _Recent()
         for attempt in attempts:
             attempt.skill_breakdown = _apply_attempt(
-                answers=answers.get(attempt.pk, []), tracks=tracks, recent=recent, model=model
+                answers=answers.get(attempt.pk, []),
+                tracks=tracks,
+                recent=recent,
+                model=model,
+                teaches=not attempt.is_adaptive,
             )
             attempt.skills_processed_at = now
             attempt.updated_at = now
@@ -542,7 +566,9 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
     Answers are replayed in the order ``process_attempt`` sees them (attempts
     by submission, then answered_at and question order; blank answers left
     out), and fitted by ``bkt.fit_model``, the fit ``evaluate_skill_model``
-    measures: per-skill BKT by EM, then the ability weights. A skill with fewer
+    measures: per-skill BKT by EM, then the ability weights. Answers of adaptive
+    attempts do not teach (module docstring): learn and forget are estimated from
+    the other answers' transitions only. A skill with fewer
     than ``min_answers`` answers keeps the defaults: a handful of answers
     cannot pin down five parameters.
     """
@@ -566,17 +592,19 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
             "is_correct",
             "answered_at",
             "response",
+            "attempt__adaptive_skills",
         )
     )
-    rows = [row[:3] for row in every if response_is_answer(row[4])]
+    # An answer teaches unless its attempt was adaptive (a non-empty adaptive_skills).
+    rows = [(*row[:3], not row[5]) for row in every if response_is_answer(row[4])]
     if not rows:
         raise SkillModelError("No answers of submitted attempts to fit the skill model from.")
-    learner_ids, slugs, correct = zip(*rows, strict=True)
+    learner_ids, slugs, correct, teaches = zip(*rows, strict=True)
     skill_slugs = sorted(set(slugs))
     skill_index = np.searchsorted(np.array(skill_slugs), np.array(slugs))
     learners = np.unique(np.array(learner_ids), return_inverse=True)[1]
     obs = np.array(correct, dtype=bool)
-    data = bkt.Sequences.build(learners, skill_index, obs)
+    data = bkt.Sequences.build(learners, skill_index, obs, np.array(teaches, dtype=bool))
     fitted = bkt.fit_model(data, len(skill_slugs), iterations=iterations, min_answers=min_answers)
     counts = np.bincount(skill_index, minlength=len(skill_slugs))
     predicted = bkt.predict(data, fitted.params, fitted.ability)
@@ -589,6 +617,8 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
             "answers": len(rows),
             # Every answer row seen, blank ones included: what the weekly re-fit compares.
             "answer_rows": len(every),
+            # Answers followed by the learn/forget transition (not of adaptive attempts).
+            "teaching_answers": int(sum(teaches)),
             "learners": int(learners.max()) + 1,
             "min_answers": min_answers,
             "answers_per_skill": {slug: int(counts[i]) for i, slug in enumerate(skill_slugs)},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -18,9 +19,11 @@ from assessments.services import (
 from assessments.tests.adaptive import NOW, answer, choice_for, make_bank, run_to_end
 from catalog.models import Difficulty
 from catalog.tests.factories import CourseFactory
-from insights import diagnostic
-from insights.mastery import ATTEMPTED, PROFICIENT
+from insights import diagnostic, skills
+from insights.mastery import ATTEMPTED, FAMILIAR, PROFICIENT
 from insights.models import LearnerSkillState, PendingJob
+from insights.skills import MODEL_NAME
+from insights.tests.factories import MLModelFactory
 from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
 from skillstudio.jobs import LEARNER_FOLLOW_UP
 
@@ -66,6 +69,15 @@ def test_diagnostic_stops_per_skill_and_never_asks_a_question_twice(learner, ban
 
 
 def test_a_skill_stops_at_the_maximum_when_answers_keep_it_uncertain(learner, bank):
+    # A noisy skill (a right answer and a wrong one say little): alternating answers keep
+    # it uncertain. With the default parameters they no longer can, since the answers of
+    # an adaptive attempt teach nothing (insights.bkt): right then wrong ends below 0.25.
+    MLModelFactory(
+        name=MODEL_NAME,
+        version=1,
+        is_active=True,
+        parameters={"python": {"prior": 0.3, "guess": 0.35, "slip": 0.3}},
+    )
     python = bank["skills"]["python"]
     attempt = skill_check_start(learner=learner, skill=python, now=NOW)
     pattern = iter([True, False, True, False, True, False, True])
@@ -251,3 +263,71 @@ def test_the_bank_leaves_out_unpublished_quizzes_and_draft_courses(learner):
         skill_check_start(learner=learner, skill=hidden, now=NOW)
     QuestionFactory(assessment=AssessmentFactory(course=CourseFactory()), skill=hidden)
     assert skill_check_start(learner=learner, skill=hidden, now=NOW).current_question_id
+
+
+def _state(learner, skill):
+    return LearnerSkillState.objects.get(learner=learner, skill=skill)
+
+
+def test_three_wrong_diagnostic_answers_leave_mastery_lower_than_three_wrong_quiz_answers(
+    learner, other_learner, bank
+):
+    """A diagnostic's answers get no feedback, so they teach nothing: three wrong ones say
+    "not known" and mastery stays there; three wrong quiz answers are each followed by a
+    chance to learn from the review, which keeps mastery near learn (0.15)."""
+    python = bank["skills"]["python"]
+    _goal(learner, python)
+    measuring = attempt_start(learner=learner, assessment=bank["diagnostic"], now=NOW)
+    asked = run_to_end(measuring, lambda q: False)
+    assert len(asked) == diagnostic.MIN_ANSWERS == 3
+
+    quiz = attempt_start(learner=other_learner, assessment=bank["quiz"], now=NOW)
+    wrong = {
+        q.pk: {"choices": [choice_for(q.pk, False)]}
+        for q in bank["quiz"].questions.filter(skill=python).order_by("order")[:3]
+    }
+    attempt_submit(attempt=quiz, responses=wrong, now=NOW)
+
+    measured, taught = _state(learner, python), _state(other_learner, python)
+    assert (measured.evidence_count, taught.evidence_count) == (3, 3)
+    assert measured.mastery < 0.01
+    assert taught.mastery == pytest.approx(0.171, abs=0.001)
+    assert measured.mastery < taught.mastery
+    assert measured.mastery_at(NOW).state == taught.mastery_at(NOW).state == ATTEMPTED
+
+
+def test_one_right_skill_check_answer_never_reaches_proficient(learner, bank):
+    python = bank["skills"]["python"]
+    attempt = skill_check_start(learner=learner, skill=python, now=NOW)
+
+    attempt = answer(attempt, True, 1)
+
+    preview = skills.skill_breakdown(attempt=attempt)["python"]
+    # Bayes on one right answer, no learning step: 0.3 * 0.9 / 0.41.
+    assert preview["mastery"] == pytest.approx(0.6585, abs=1e-4)
+    assert preview["state_after"] == FAMILIAR
+    assert not attempt.is_submitted
+
+
+def test_a_replay_reads_adaptive_answers_as_the_attempt_did(learner, bank):
+    """recompute_learner_skills after a diagnostic and a quiz gives the states the two
+    attempts left: the diagnostic's answers teach nothing in the replay either."""
+    python, sql = bank["skills"]["python"], bank["skills"]["sql"]
+    _goal(learner, python, sql)
+    measuring = attempt_start(learner=learner, assessment=bank["diagnostic"], now=NOW)
+    run_to_end(measuring, lambda q: q.skill_id == python.pk)
+    quiz = attempt_start(learner=learner, assessment=bank["quiz"], now=NOW + timedelta(days=1))
+    attempt_submit(
+        attempt=quiz,
+        responses={
+            q.pk: {"choices": [choice_for(q.pk, q.order % 2 == 0)]}
+            for q in bank["quiz"].questions.all()
+        },
+        now=NOW + timedelta(days=1),
+    )
+    before = {s.skill_id: s.mastery for s in LearnerSkillState.objects.filter(learner=learner)}
+
+    skills.recompute_learner_skills(learner=learner, now=NOW + timedelta(days=2))
+
+    after = {s.skill_id: s.mastery for s in LearnerSkillState.objects.filter(learner=learner)}
+    assert after == pytest.approx(before)

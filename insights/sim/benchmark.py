@@ -367,7 +367,12 @@ def _fixed_curriculum(
                 difficulty = mind.world.item_difficulty(
                     question_id=question.pk, label=question.difficulty
                 )
-                mind.answer(skill=question.skill.slug, difficulty=difficulty, now=clock["now"])
+                mind.answer(
+                    skill=question.skill.slug,
+                    difficulty=difficulty,
+                    now=clock["now"],
+                    teaches=True,
+                )
                 spend(MINUTES_PER_QUESTION)
     reached = _revise(
         mind=mind, skills=goal_skills, catalog=catalog, spend=spend, now=lambda: clock["now"]

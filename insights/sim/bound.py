@@ -3,8 +3,10 @@
 An observer who knows each simulated learner's true parameters (the individualised BKT
 tuple of ``insights.sim.generative``), every question's true difficulty and the mix of
 groups (not which group the learner is in) computes the
-exact P(known) after the answers, each answer's learn / forget transition included, and
-says "known" when it is at least one half. No classifier has a higher expected accuracy on
+exact P(known) after the answers and says "known" when it is at least one half. The
+answers are a diagnostic's: without feedback, so they teach nothing, in the world
+(``SimLearner.answer(teaches=False)``) as in the observer's and the skill model's
+updates (no learn / forget transition). No classifier has a higher expected accuracy on
 the same answers, so this is the ceiling for the benchmark's diagnostic accuracy at a given
 number of questions per skill. Beside it, the skill model with its default parameters (what
 an unfitted platform uses) classifies the same answers.
@@ -28,13 +30,13 @@ GROUP_SHARES = (0.0, 0.5, 0.75, None)  # None: the learner's own prior (benchmar
 
 
 def _update(mastery: float, correct: bool, params: bkt.BKTParams, difficulty: float) -> float:
-    """Bayes on one answer to an item of ``difficulty`` logits, then learn / forget."""
+    """Bayes on one answer to an item of ``difficulty`` logits; no learn / forget (a
+    diagnostic's answer teaches nothing)."""
     p_known = answer_probability(params, known=True, difficulty=difficulty)
     p_unknown = answer_probability(params, known=False, difficulty=difficulty)
     known = mastery * (p_known if correct else 1 - p_known)
     unknown = (1 - mastery) * (p_unknown if correct else 1 - p_unknown)
-    after = known / (known + unknown)
-    return after * (1 - params.forget) + (1 - after) * params.learn
+    return known / (known + unknown)
 
 
 # Sequential rows: stop a skill once the observer's P(known) leaves this band (after at
@@ -86,9 +88,9 @@ def bayes_bound(
         items = rng.sample(bank[skill], len(bank[skill]))[:questions]
         for count, (question_id, label) in enumerate(items, start=1):
             difficulty = world.item_difficulty(question_id=question_id, label=label)
-            correct = mind.answer(skill=skill, difficulty=difficulty, now=now)
+            correct = mind.answer(skill=skill, difficulty=difficulty, now=now, teaches=False)
             bayes = _update(bayes, correct, truth_params, difficulty)
-            default = float(bkt.update(default, correct, bkt.DEFAULT_PARAMS))
+            default = float(bkt.update(default, correct, bkt.DEFAULT_PARAMS, teaches=False))
             asked += 1
             low, high = SEQUENTIAL_BAND
             if questions is None and count >= 2 and not low < bayes < high:

@@ -142,7 +142,8 @@ class Actor:
         """Answer ``assessment`` from the mind; None when not allowed.
 
         An adaptive attempt is answered question by question, each the one the platform
-        asks (``attempt_answer``); any other is answered all at once and submitted.
+        asks (``attempt_answer``), without feedback, so its answers teach the mind nothing;
+        any other is answered all at once, submitted and reviewed: its answers teach.
         """
         try:
             attempt = attempt_start(learner=self.user, assessment=assessment, now=self.now)
@@ -150,7 +151,7 @@ class Actor:
             return None
         if attempt.is_adaptive:
             return self._answer_adaptive(attempt=attempt, catalog=catalog)
-        responses = {q.pk: self.answer(q) for q in catalog.questions_of(assessment)}
+        responses = {q.pk: self.answer(q, teaches=True) for q in catalog.questions_of(assessment)}
         return attempt_submit(attempt=attempt, responses=responses, now=self.now)
 
     def take_challenge(self, *, course: Course, catalog: CatalogView) -> AssessmentAttempt | None:
@@ -164,22 +165,24 @@ class Actor:
     def _answer_adaptive(
         self, *, attempt: AssessmentAttempt, catalog: CatalogView
     ) -> AssessmentAttempt:
-        """Answer each question the platform asks (``attempt_answer``) until it stops."""
+        """Answer each question the platform asks (``attempt_answer``) until it stops; no
+        feedback between questions, so no answer teaches."""
         while not attempt.is_submitted and attempt.current_question_id is not None:
             question = catalog.question(attempt.current_question_id)
-            response = self.answer(question)
+            response = self.answer(question, teaches=False)
             attempt = attempt_answer(
                 attempt=attempt, question_id=question.pk, response=response, now=self.now
             )
         return attempt
 
-    def answer(self, question: Question) -> dict:
-        """The mind's response to one question, and the time it takes."""
+    def answer(self, question: Question, *, teaches: bool) -> dict:
+        """The mind's response to one question, and the time it takes; ``teaches``: whether
+        the learner sees if it was right (a quiz's answer) and so learns from it."""
         slug = question.skill.slug
         difficulty = self.mind.world.item_difficulty(
             question_id=question.pk, label=question.difficulty
         )
-        correct = self.mind.answer(skill=slug, difficulty=difficulty, now=self.now)
+        correct = self.mind.answer(skill=slug, difficulty=difficulty, now=self.now, teaches=teaches)
         self.answers_by_skill[slug] = self.answers_by_skill.get(slug, 0) + 1
         self.spend(MINUTES_PER_QUESTION)
         return response_for(question, question.choices.all(), correct=correct)

@@ -15,8 +15,12 @@ forget, guess, slip) from the per-skill BKT fits on the ASSISTments 2009 trainin
   sigmoid(logit(1 - slip) - b) when s is known and sigmoid(logit(guess) - b) when not;
   b is drawn once per question: 0.5 x its authored label (-1 / 0 / +1) plus noise, with the
   spread of the 1PL item difficulties fitted on the real first answers;
-- every answer is a practice opportunity: a not-known skill becomes known with probability
-  ``learn``, a known one is forgotten with probability ``forget`` (BKT's transition);
+- an answer the learner gets feedback on (a quiz's, graded and reviewed) is a practice
+  opportunity: a not-known skill becomes known with probability ``learn``, a known one is
+  forgotten with probability ``forget`` (BKT's transition); an answer without feedback (the
+  adaptive diagnostic's, a skill check's, a course challenge's: ``teaches=False``) teaches
+  nothing and leaves the state as it was, the rule the skill model follows
+  (``insights.bkt``);
 - a completed lesson teaching s is one opportunity per ``MINUTES_PER_OPPORTUNITY`` of its
   estimated time, each learning s with probability ``learn``;
 - each full week without touching a known skill is one more forgetting opportunity.
@@ -168,15 +172,17 @@ class SimLearner:
             self.params[skill], known=self.known[skill], difficulty=difficulty
         )
 
-    def answer(self, *, skill: str, difficulty: float, now: datetime) -> bool:
-        """Answer one question, then the practice transition."""
+    def answer(self, *, skill: str, difficulty: float, now: datetime, teaches: bool) -> bool:
+        """Answer one question, then the practice transition if the learner sees whether it
+        was right (``teaches``: a quiz's answer, not an adaptive attempt's)."""
         self.pass_time(now=now)
         correct = self.rng.random() < self.p_correct(skill=skill, difficulty=difficulty)
-        p = self.params[skill]
-        if self.known[skill]:
-            self.known[skill] = self.rng.random() >= p.forget
-        else:
-            self.known[skill] = self.rng.random() < p.learn
+        if teaches:
+            p = self.params[skill]
+            if self.known[skill]:
+                self.known[skill] = self.rng.random() >= p.forget
+            else:
+                self.known[skill] = self.rng.random() < p.learn
         self.last_touch[skill] = now
         return correct
 

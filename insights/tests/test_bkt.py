@@ -123,3 +123,119 @@ def test_fit_keeps_defaults_for_a_skill_without_data():
     result = bkt.fit(layout, np.array([True, True, False]), np.zeros(3, dtype=int), 2)
 
     assert result.params[1] == bkt.DEFAULT_PARAMS
+
+
+def _reference_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """80 learners x 12 answers on two skills, in time order per learner."""
+    rng = np.random.default_rng(11)
+    learners, answers = 80, 12
+    able = rng.normal(0, 1, learners)
+    rows = []
+    for learner in range(learners):
+        known = rng.random(2) < 0.3 + 0.1 * able[learner]
+        for _ in range(answers):
+            skill = int(rng.integers(0, 2))
+            p = 0.9 if known[skill] else 0.2 + 0.05 * (able[learner] > 0)
+            rows.append((learner, skill, rng.random() < p))
+            if not known[skill]:
+                known[skill] = rng.random() < 0.2
+    learner, skill, correct = (np.array(column) for column in zip(*rows, strict=True))
+    return learner, skill, correct.astype(bool)
+
+
+@pytest.mark.parametrize("teaches", [None, "all"])
+def test_every_answer_teaching_gives_exactly_the_numbers_before_the_flag(teaches):
+    """The fit, the predictions and the mastery with every response teaching (the default,
+    and an explicit all-True flag) are the figures the model gave before the ``teaches``
+    flag existed (recorded from commit 02ee18a on the same data), to the last bit: the
+    ASSISTments evaluation and every existing caller are unchanged."""
+    learner, skill, correct = _reference_data()
+    flags = None if teaches is None else np.ones(len(correct), dtype=bool)
+    data = bkt.Sequences.build(learner, skill, correct, flags)
+
+    fitted = bkt.fit_model(data, 2, iterations=25)
+    predicted = bkt.predict(data, fitted.params, fitted.ability)
+    _, mastery = bkt.forward(
+        data.by_skill,
+        data.correct,
+        bkt.ParamArrays.from_params(fitted.params).take(data.skill),
+        flags,
+    )
+
+    assert fitted.log_likelihood == -543.0349742786008
+    assert fitted.em_iterations == 18
+    assert fitted.params == [
+        bkt.BKTParams(
+            prior=0.32839260687815164,
+            learn=0.16970061787437035,
+            forget=0.0016688378707098675,
+            guess=0.22145623036524967,
+            slip=0.11011255319741318,
+        ),
+        bkt.BKTParams(
+            prior=0.25612282479275944,
+            learn=0.20343736635073914,
+            forget=0.003106319994314048,
+            guess=0.22404274410384417,
+            slip=0.09431299795759424,
+        ),
+    ]
+    assert float(predicted.sum()) == 580.8215822339189
+    assert float(mastery.sum()) == 620.2408454532381
+
+
+def test_an_answer_that_does_not_teach_gets_bayes_without_the_transition():
+    wrong_quiz = float(bkt.update(PARAMS.prior, False, PARAMS))
+    wrong_diagnostic = float(bkt.update(PARAMS.prior, False, PARAMS, teaches=False))
+
+    assert wrong_diagnostic == pytest.approx(float(bkt.posterior(PARAMS.prior, False, PARAMS)))
+    assert wrong_diagnostic == pytest.approx(0.0508, abs=1e-4)
+    assert wrong_quiz == pytest.approx(0.1922, abs=1e-4)
+    # Per response, side by side, as the vectorised recursion does it.
+    both = bkt.update(np.array([0.3, 0.3]), np.array([False, False]), PARAMS, np.array([1, 0]))
+    assert both == pytest.approx([wrong_quiz, wrong_diagnostic])
+
+
+def test_forward_applies_no_transition_after_a_response_that_does_not_teach():
+    correct = np.array([True, False, True, True, False, True])
+    teaches = np.array([False, False, True, False, True, True])
+    layout = bkt.Layout.build(np.zeros(6, dtype=int), np.arange(6))
+    params = bkt.ParamArrays.from_params([PARAMS] * 6)
+
+    predicted, mastery = bkt.forward(layout, correct, params, teaches)
+
+    expected_pred, expected_mastery = bkt.trace(correct, PARAMS, teaches)
+    assert predicted == pytest.approx(expected_pred)
+    assert mastery == pytest.approx(expected_mastery)
+    # By hand for the first: Bayes only.
+    assert mastery[0] == pytest.approx(float(bkt.posterior(0.3, True, PARAMS)))
+    with pytest.raises(ValueError, match="shape"):
+        bkt.forward(layout, correct, params, teaches[:3])
+
+
+def test_fit_recovers_learn_when_only_teaching_answers_learn():
+    """Each learner takes a diagnostic of four answers that teach nothing, then ten quiz
+    answers that do. Told which answers teach, the fit finds the true learn; fitted as
+    if every answer taught, it underestimates it (the diagnostic's answers show none)."""
+    truth = bkt.BKTParams(prior=0.3, learn=0.25, forget=0.0, guess=0.2, slip=0.1)
+    rng = np.random.default_rng(5)
+    learners, diagnostic, quiz = 600, 4, 10
+    teaches_row = np.array([False] * diagnostic + [True] * quiz)
+    known = rng.random(learners) < truth.prior
+    answers = np.empty((learners, diagnostic + quiz), dtype=bool)
+    for t, teaches in enumerate(teaches_row):
+        answers[:, t] = rng.random(learners) < np.where(known, 1 - truth.slip, truth.guess)
+        if teaches:
+            known = known | (rng.random(learners) < truth.learn)
+    keys = np.repeat(np.arange(learners), diagnostic + quiz)
+    layout = bkt.Layout.build(keys, np.arange(len(keys)))
+    skills = np.zeros(len(keys), dtype=int)
+    flags = np.tile(teaches_row, learners)
+
+    told = bkt.fit(layout, answers.ravel(), skills, 1, iterations=200, teaches=flags)
+    untold = bkt.fit(layout, answers.ravel(), skills, 1, iterations=200)
+
+    assert told.params[0].learn == pytest.approx(truth.learn, abs=0.04)
+    assert told.params[0].prior == pytest.approx(truth.prior, abs=0.05)
+    assert abs(untold.params[0].learn - truth.learn) > abs(told.params[0].learn - truth.learn)
+    assert untold.params[0].learn < truth.learn - 0.05

@@ -13,6 +13,7 @@ from accounts.models import LearnerProfile
 from accounts.tests.factories import LearnerFactory
 from assessments.models import Answer
 from assessments.tests.factories import AssessmentAttemptFactory, QuestionFactory
+from catalog.models import Skill
 from catalog.tests.factories import SkillFactory
 from insights import bkt, skill_eval, skills
 from insights.models import LearnerSkillState, MLModel
@@ -222,6 +223,25 @@ def test_fit_skill_model_leaves_blank_answers_out(history):
     stored = MLModel.objects.get(name="skill_model")
     assert stored.metrics["answers"] == 3 * 15 + 3
     assert "sql" not in stored.parameters
+
+
+def test_fit_reads_which_answers_teach_in_its_one_query(history, django_assert_max_num_queries):
+    """Answers of adaptive attempts teach nothing: with every python answer from a
+    diagnostic, the fit has no teaching transition to estimate learn or forget from and
+    keeps their defaults, while the sql quiz answers still teach."""
+    python = Skill.objects.get(slug="python")
+    for attempt in {a.attempt for a in Answer.objects.filter(question__skill=python)}:
+        attempt.adaptive_skills = [python.pk]
+        attempt.save(update_fields=["adaptive_skills"])
+
+    with django_assert_max_num_queries(1):
+        fitted = skills.fit_skill_parameters(min_answers=1)
+
+    assert fitted.metrics["answers"] == 3 * 15 + 3 + 2
+    assert fitted.metrics["teaching_answers"] == 2
+    python_params = fitted.parameters["python"]
+    assert python_params["learn"] == bkt.DEFAULT_PARAMS.learn
+    assert python_params["forget"] == bkt.DEFAULT_PARAMS.forget
 
 
 def test_fit_skill_model_without_answers_fails_clearly(db):
