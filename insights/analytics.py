@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Avg, Count, Q, Sum
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from assessments.models import Assessment, AssessmentAttempt
@@ -73,7 +74,8 @@ def figure_definitions(*, days: int = SUMMARY_DAYS) -> list[FigureDefinition]:
         ),
         FigureDefinition(
             "completion_rate",
-            "Completion rate",
+            # What it is a rate of, in the label itself (QA walk: "completion rate" of what?).
+            "Started lessons completed",
             f"Of the lessons you started in the last {days} days, the share you have "
             f"completed since; a lesson marked as skimmed counts {SKIMMED_WEIGHT:g} of one.",
         ),
@@ -82,7 +84,9 @@ def figure_definitions(*, days: int = SUMMARY_DAYS) -> list[FigureDefinition]:
             "Time studied",
             f"Time between your first and last activity (opening lessons, reading, video, "
             f"answering) in each study session of the last {days} days; a pause of more than "
-            f"{gap} minutes ends a session. Time spent offline is not seen.",
+            f"{gap} minutes ends a session. When the lesson player reported more time in the "
+            "lessons you worked on in these days, that time instead. Under an hour it is "
+            "shown in minutes. Time spent offline is not seen.",
         ),
         FigureDefinition(
             "current_streak",
@@ -113,7 +117,8 @@ class PerformanceSummary:
     """Figures over the last `days` days.
 
     completion_rate: share of lessons started in the window that are completed (0-1).
-    study_hours: time inside study sessions built from events (see SESSION_GAP).
+    study_hours / study_minutes: time inside study sessions built from events (see
+    SESSION_GAP), or the lesson player's reported time in the window when that is more.
     trend_change: later-half minus earlier-half quiz average, in points (None without both).
     """
 
@@ -122,6 +127,8 @@ class PerformanceSummary:
     avg_quiz_score: float | None
     completion_rate: float
     study_hours: float
+    # The same time in whole minutes: 10 minutes of study is not "0.2 h" (nor "0 h").
+    study_minutes: int
     current_streak: int
     performance_trend: str
     trend_change: float | None
@@ -422,7 +429,13 @@ def current_streak(*, learner: User, now: datetime) -> int:
     return current_streaks(learners=[learner], now=now)[learner.pk]
 
 
-NO_LESSONS = {"completed": 0, "started": 0, "started_done": 0, "started_skimmed": 0}
+NO_LESSONS = {
+    "completed": 0,
+    "started": 0,
+    "started_done": 0,
+    "started_skimmed": 0,
+    "reported": 0,
+}
 NO_QUIZZES = {"count": 0, "average": None, "earlier": None, "later": None}
 
 
@@ -432,7 +445,10 @@ def lesson_figures(
     """Per learner, in one query over their lesson progress:
 
     - lessons completed and started in the last ``days`` days, and how many of those
-      started are completed (and skimmed); learners without progress are left out;
+      started are completed (and skimmed), and the seconds the lesson player reported
+      (``lesson_position_update``) in lessons worked on in the window (``reported``, the
+      study time of a learner whose player reports positions but who sends no events);
+      learners without progress are left out;
     - study seconds per lesson content type in lessons started in the last
       ``content_days`` days (types with none left out).
     """
@@ -448,6 +464,10 @@ def lesson_figures(
             started=Count("id", filter=started),
             started_done=Count("id", filter=started & done),
             started_skimmed=Count("id", filter=started & done & Q(skimmed=True)),
+            reported=Coalesce(
+                Sum("time_spent_seconds", filter=Q(updated_at__gte=since, updated_at__lte=now)),
+                0,
+            ),
             seconds=Sum(
                 "time_spent_seconds",
                 filter=Q(started_at__gte=content_since, started_at__lte=now),
@@ -501,12 +521,16 @@ def summary_from(
     trend, change = _trend(quiz["earlier"], quiz["later"])
     average = quiz["average"]
     started = lesson["started"]
+    # Events and the player's reports often cover the same minutes: the larger, not the
+    # sum. (.get: a cached section from before "reported" existed, for its last minutes.)
+    seconds = max(seconds, lesson.get("reported", 0))
     return PerformanceSummary(
         days=days,
         lessons_completed=lesson["completed"],
         avg_quiz_score=None if average is None else float(round(average, 1)),
         completion_rate=round(_studied(lesson) / started, 2) if started else 0.0,
         study_hours=round(seconds / 3600, 1),
+        study_minutes=round(seconds / 60),
         current_streak=streak,
         performance_trend=trend,
         trend_change=change,
