@@ -1232,6 +1232,23 @@ def refresh_recommendations(*, learner: User, now: datetime) -> list[Recommendat
     )
 
 
+def recommendations_retire_for_lesson(*, learner: User, lesson: Lesson, now: datetime) -> int:
+    """Expire the learner's active cards that send them to ``lesson``, once they completed
+    (or skimmed) it; returns how many.
+
+    Called by the completion itself, in its transaction: the refresh it defers would drop
+    these cards too (a completed lesson is no next lesson, and it rests from revision for
+    REVISION_REST), but until that job has run a card stored before the completion kept
+    offering the lesson just done (QA walk, issue 13). The refresh writes the new set.
+    """
+    retired = Recommendation.objects.filter(
+        learner=learner, lesson=lesson, status=Recommendation.Status.ACTIVE
+    ).update(status=Recommendation.Status.EXPIRED, updated_at=now)
+    if retired:
+        learners_changed([learner.pk], kinds=[RECOMMENDATIONS])
+    return retired
+
+
 class RecommendationUnavailable(ValueError):
     """What a card links to was taken down after the card was made: it cannot be accepted."""
 

@@ -19,6 +19,7 @@ from catalog.demo_seed import seed_demo
 from catalog.models import Course, Lesson, Skill
 from catalog.services import course_unpublish
 from insights.dashboard import NOTHING_NEXT, learner_dashboard
+from insights.models import Recommendation
 from insights.recommendations import next_lessons_for, refresh_recommendations
 from insights.services import learning_path_generate
 from insights.sim.driver import response_for
@@ -284,3 +285,40 @@ def test_a_refused_accept_over_htmx_also_refreshes_next_lessons_and_revise(clien
     # A plain page load shows the same panels (no oob attribute outside htmx).
     page = client.get(reverse("learning:dashboard")).content.decode()
     assert lesson_link not in page and "hx-swap-oob" not in page
+
+
+def test_a_revision_card_stored_before_a_skim_leaves_with_the_skim(client, as_user, learner):
+    """QA walk (issue 13): a lesson just skimmed is not offered for revision for a day
+    (REVISION_REST), but the revision card stored before the skim stayed on the dashboard
+    until the deferred refresh ran. The completion retires the cards on that lesson."""
+    seed_demo(now=NOW)
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=Skill.objects.get(slug="html_css"),
+        mastery=0.2,
+        level=2,
+        last_practiced_at=timezone.now() - timedelta(days=1),
+    )
+    semantic = Lesson.objects.get(title="Semantic HTML")
+    [card] = refresh_recommendations(learner=learner, now=timezone.now() - timedelta(minutes=5))
+    assert (card.kind, card.lesson) == (Recommendation.Kind.REVISION, semantic)
+    lesson_link = f'href="{reverse("learning:lesson", args=[semantic.pk])}"'
+    client.force_login(learner)
+    assert lesson_link in _cards_panel(client.get(reverse("learning:dashboard")))
+
+    client.post(reverse("learning:lesson_complete", args=[semantic.pk]), {"confirm_skim": "1"})
+
+    assert LessonProgress.objects.get(learner=learner, lesson=semantic).skimmed
+    card.refresh_from_db()
+    assert card.status == Recommendation.Status.EXPIRED
+    assert lesson_link not in _cards_panel(client.get(reverse("learning:dashboard")))
+    listed = as_user(learner).get("/api/v1/ai/recommendations").json()
+    assert semantic.title not in str(listed)
+    # The deferred refresh agrees: the lesson rests from revision.
+    cards = refresh_recommendations(learner=learner, now=timezone.now())
+    assert semantic.pk not in [rec.lesson_id for rec in cards]
+
+
+def _cards_panel(response) -> str:
+    """The dashboard's "Recommended for you" section."""
+    return response.content.decode().split('id="recs-heading"')[1].split("</section>")[0]
