@@ -35,6 +35,12 @@ SESSION_GAP = timedelta(minutes=30)
 ENGAGEMENT_DAYS = 90
 # Streaks look back at most a year: enough for any streak worth showing, bounded scan.
 STREAK_LOOKBACK_DAYS = 366
+# The streak counts study days: a lesson opened or completed, or questions answered to
+# practise (quizzes, exams, skill checks, course challenges: recalling is studying). The
+# diagnostic is not study: it places a new learner, shows no feedback on the answers, and
+# a "1 day" streak after it alone (QA walk, issue 13) claims study that did not happen;
+# the average quiz score leaves it out for the same reason.
+STREAK_SKIPS_KIND = Assessment.Kind.DIAGNOSTIC
 # A lesson completed as skimmed (learning.services.SKIM_SHARE) is weaker evidence: it counts
 # this much of a completion in the completion rate.
 SKIMMED_WEIGHT = 0.5
@@ -90,8 +96,10 @@ def figure_definitions(*, days: int = SUMMARY_DAYS) -> list[FigureDefinition]:
         ),
         FigureDefinition(
             "current_streak",
-            "Streak",
-            "Days in a row, in your time zone, with any activity, ending today or yesterday.",
+            "Study streak",
+            "Days in a row, in your time zone, on which you studied (opened or completed a "
+            "lesson, or submitted a quiz, exam, skill check or course challenge), ending "
+            "today or yesterday. The diagnostic only places you: it does not count.",
         ),
         FigureDefinition(
             "pace",
@@ -305,8 +313,10 @@ def _histograms_part(since: datetime) -> _Part:
 
 
 def _streaks_part(since: datetime) -> _Part:
-    """The learner's latest run of consecutive local active days: its last day (``d``) and
-    length (``n``). Active = any event, lesson completion or quiz submission that day."""
+    """The learner's latest run of consecutive local study days: its last day (``d``) and
+    length (``n``). A study day has an event (the lesson pages and player send them), a
+    lesson completion or a submitted assessment other than a diagnostic
+    (``STREAK_SKIPS_KIND``)."""
     ctes = [
         """streak_activity AS (
             SELECT learner_id, first_at AS at FROM activity WHERE first_at >= %(streak_since)s
@@ -315,9 +325,12 @@ def _streaks_part(since: datetime) -> _Part:
              WHERE learner_id = ANY(%(ids)s)
                AND completed_at BETWEEN %(streak_since)s AND %(act_until)s
             UNION ALL
-            SELECT learner_id, submitted_at FROM assessments_assessmentattempt
-             WHERE learner_id = ANY(%(ids)s)
-               AND submitted_at BETWEEN %(streak_since)s AND %(act_until)s
+            SELECT attempt.learner_id, attempt.submitted_at
+              FROM assessments_assessmentattempt AS attempt
+              JOIN assessments_assessment AS assessment ON assessment.id = attempt.assessment_id
+             WHERE attempt.learner_id = ANY(%(ids)s)
+               AND attempt.submitted_at BETWEEN %(streak_since)s AND %(act_until)s
+               AND assessment.kind <> %(streak_skips_kind)s
         )""",
         """days AS (
             SELECT DISTINCT streak_activity.learner_id, (at AT TIME ZONE zones.zone)::date AS day
@@ -334,7 +347,8 @@ def _streaks_part(since: datetime) -> _Part:
                NULL::int AS b, MAX(day) AS d, COUNT(*) AS n, NULL::float8 AS x
         FROM islands GROUP BY learner_id, island ORDER BY learner_id, MAX(day) DESC
     """
-    return _Part("streak", since, ctes, select, {"streak_since": since}, zones=True)
+    params = {"streak_since": since, "streak_skips_kind": STREAK_SKIPS_KIND}
+    return _Part("streak", since, ctes, select, params, zones=True)
 
 
 def _activity_rows(
@@ -413,7 +427,8 @@ def _streaks_from(rows: list[tuple], learners: list[User], now: datetime) -> dic
 def current_streaks(*, learners: list[User], now: datetime) -> dict[int, int]:
     """Consecutive active days, in each learner's time zone, ending today or yesterday.
 
-    Active = any event, lesson completion or quiz submission that day. A streak survives
+    Study day = any event, lesson completion or non-diagnostic assessment submission that
+    day (``STREAK_SKIPS_KIND``). A streak survives
     until the end of the day after its last active day (today may not have started yet).
     One query for any number of learners.
     """

@@ -97,3 +97,25 @@ def test_a_lesson_studied_for_ten_minutes_shows_ten_minutes_studied(
     assert "<dt>Time studied</dt><dd>0 min</dd>" in (
         client.get(reverse("learning:dashboard")).content.decode()
     )
+
+
+def test_a_diagnostic_alone_starts_no_study_streak_a_quiz_does(client, learner):
+    """QA walk (issue 13): "Streak 1 day" after only the diagnostic. The diagnostic places a
+    learner and teaches nothing (STREAK_SKIPS_KIND); answering a quiz is study."""
+    from assessments.models import Assessment
+    from assessments.tests.factories import AssessmentFactory
+    from insights.tests.helpers import quiz_attempt
+
+    now = timezone.now()
+    diagnostic = AssessmentFactory(kind=Assessment.Kind.DIAGNOSTIC)
+    quiz_attempt(learner, at=now - timedelta(minutes=5), score=50, assessment=diagnostic)
+    client.force_login(learner)
+
+    html = client.get(reverse("learning:dashboard")).content.decode()
+    assert "<dt>Study streak</dt><dd>0 days</dd>" in html
+    assert client.get("/api/v1/ai/dashboard").json()["performance_summary"]["current_streak"] == 0
+
+    quiz_attempt(learner, at=now - timedelta(minutes=1), score=50)
+
+    html = client.get(reverse("learning:dashboard")).content.decode()
+    assert "<dt>Study streak</dt><dd>1 day</dd>" in html
