@@ -540,17 +540,24 @@ def lessons_related(*, lesson: Lesson, learner, limit: int = RELATED_LIMIT) -> l
     )
 
 
-def lessons_near_skill(*, skill: Skill, limit: int) -> list[Lesson]:
+def lessons_near_skill(
+    *, skill: Skill, limit: int, min_similarity: float | None = None
+) -> list[Lesson]:
     """Published lessons nearest in meaning to a skill's name and description, whoever
-    asks (one query); callers serving several learners check each one's locks."""
+    asks (one query); callers serving several learners check each one's locks. With
+    ``min_similarity``, only lessons whose cosine similarity to the skill reaches it."""
     vector = embed_texts([f"{skill.name}. {skill.description}"])[0]
-    return list(
+    lessons = (
         Lesson.objects.filter(
             module__course__status=Course.Status.PUBLISHED, embedding__isnull=False
         )
         .select_related("module__course")
-        .order_by(CosineDistance("embedding", vector.tolist()), "pk")[:limit]
+        .alias(distance=CosineDistance("embedding", vector.tolist()))
     )
+    if min_similarity is not None:
+        # Cosine distance is 1 - cosine similarity.
+        lessons = lessons.filter(distance__lte=1 - min_similarity)
+    return list(lessons.order_by("distance", "pk")[:limit])
 
 
 def lessons_like_skill(*, skill: Skill, learner, limit: int = 3) -> list[Lesson]:

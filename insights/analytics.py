@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Avg, Count, Q, Sum
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from assessments.models import Assessment, AssessmentAttempt
@@ -34,6 +35,12 @@ SESSION_GAP = timedelta(minutes=30)
 ENGAGEMENT_DAYS = 90
 # Streaks look back at most a year: enough for any streak worth showing, bounded scan.
 STREAK_LOOKBACK_DAYS = 366
+# The streak counts study days: a lesson opened or completed, or questions answered to
+# practise (quizzes, exams, skill checks, course challenges: recalling is studying). The
+# diagnostic is not study: it places a new learner, shows no feedback on the answers, and
+# a "1 day" streak after it alone (QA walk, issue 13) claims study that did not happen;
+# the average quiz score leaves it out for the same reason.
+STREAK_SKIPS_KIND = Assessment.Kind.DIAGNOSTIC
 # A lesson completed as skimmed (learning.services.SKIM_SHARE) is weaker evidence: it counts
 # this much of a completion in the completion rate.
 SKIMMED_WEIGHT = 0.5
@@ -73,7 +80,8 @@ def figure_definitions(*, days: int = SUMMARY_DAYS) -> list[FigureDefinition]:
         ),
         FigureDefinition(
             "completion_rate",
-            "Completion rate",
+            # What it is a rate of, in the label itself (QA walk: "completion rate" of what?).
+            "Started lessons completed",
             f"Of the lessons you started in the last {days} days, the share you have "
             f"completed since; a lesson marked as skimmed counts {SKIMMED_WEIGHT:g} of one.",
         ),
@@ -82,12 +90,16 @@ def figure_definitions(*, days: int = SUMMARY_DAYS) -> list[FigureDefinition]:
             "Time studied",
             f"Time between your first and last activity (opening lessons, reading, video, "
             f"answering) in each study session of the last {days} days; a pause of more than "
-            f"{gap} minutes ends a session. Time spent offline is not seen.",
+            f"{gap} minutes ends a session. When the lesson player reported more time in the "
+            "lessons you worked on in these days, that time instead. Under an hour it is "
+            "shown in minutes. Time spent offline is not seen.",
         ),
         FigureDefinition(
             "current_streak",
-            "Streak",
-            "Days in a row, in your time zone, with any activity, ending today or yesterday.",
+            "Study streak",
+            "Days in a row, in your time zone, on which you studied (opened or completed a "
+            "lesson, or submitted a quiz, exam, skill check or course challenge), ending "
+            "today or yesterday. The diagnostic only places you: it does not count.",
         ),
         FigureDefinition(
             "pace",
@@ -113,7 +125,8 @@ class PerformanceSummary:
     """Figures over the last `days` days.
 
     completion_rate: share of lessons started in the window that are completed (0-1).
-    study_hours: time inside study sessions built from events (see SESSION_GAP).
+    study_hours / study_minutes: time inside study sessions built from events (see
+    SESSION_GAP), or the lesson player's reported time in the window when that is more.
     trend_change: later-half minus earlier-half quiz average, in points (None without both).
     """
 
@@ -122,6 +135,8 @@ class PerformanceSummary:
     avg_quiz_score: float | None
     completion_rate: float
     study_hours: float
+    # The same time in whole minutes: 10 minutes of study is not "0.2 h" (nor "0 h").
+    study_minutes: int
     current_streak: int
     performance_trend: str
     trend_change: float | None
@@ -298,8 +313,10 @@ def _histograms_part(since: datetime) -> _Part:
 
 
 def _streaks_part(since: datetime) -> _Part:
-    """The learner's latest run of consecutive local active days: its last day (``d``) and
-    length (``n``). Active = any event, lesson completion or quiz submission that day."""
+    """The learner's latest run of consecutive local study days: its last day (``d``) and
+    length (``n``). A study day has an event (the lesson pages and player send them), a
+    lesson completion or a submitted assessment other than a diagnostic
+    (``STREAK_SKIPS_KIND``)."""
     ctes = [
         """streak_activity AS (
             SELECT learner_id, first_at AS at FROM activity WHERE first_at >= %(streak_since)s
@@ -308,9 +325,12 @@ def _streaks_part(since: datetime) -> _Part:
              WHERE learner_id = ANY(%(ids)s)
                AND completed_at BETWEEN %(streak_since)s AND %(act_until)s
             UNION ALL
-            SELECT learner_id, submitted_at FROM assessments_assessmentattempt
-             WHERE learner_id = ANY(%(ids)s)
-               AND submitted_at BETWEEN %(streak_since)s AND %(act_until)s
+            SELECT attempt.learner_id, attempt.submitted_at
+              FROM assessments_assessmentattempt AS attempt
+              JOIN assessments_assessment AS assessment ON assessment.id = attempt.assessment_id
+             WHERE attempt.learner_id = ANY(%(ids)s)
+               AND attempt.submitted_at BETWEEN %(streak_since)s AND %(act_until)s
+               AND assessment.kind <> %(streak_skips_kind)s
         )""",
         """days AS (
             SELECT DISTINCT streak_activity.learner_id, (at AT TIME ZONE zones.zone)::date AS day
@@ -327,7 +347,8 @@ def _streaks_part(since: datetime) -> _Part:
                NULL::int AS b, MAX(day) AS d, COUNT(*) AS n, NULL::float8 AS x
         FROM islands GROUP BY learner_id, island ORDER BY learner_id, MAX(day) DESC
     """
-    return _Part("streak", since, ctes, select, {"streak_since": since}, zones=True)
+    params = {"streak_since": since, "streak_skips_kind": STREAK_SKIPS_KIND}
+    return _Part("streak", since, ctes, select, params, zones=True)
 
 
 def _activity_rows(
@@ -406,7 +427,8 @@ def _streaks_from(rows: list[tuple], learners: list[User], now: datetime) -> dic
 def current_streaks(*, learners: list[User], now: datetime) -> dict[int, int]:
     """Consecutive active days, in each learner's time zone, ending today or yesterday.
 
-    Active = any event, lesson completion or quiz submission that day. A streak survives
+    Study day = any event, lesson completion or non-diagnostic assessment submission that
+    day (``STREAK_SKIPS_KIND``). A streak survives
     until the end of the day after its last active day (today may not have started yet).
     One query for any number of learners.
     """
@@ -422,7 +444,13 @@ def current_streak(*, learner: User, now: datetime) -> int:
     return current_streaks(learners=[learner], now=now)[learner.pk]
 
 
-NO_LESSONS = {"completed": 0, "started": 0, "started_done": 0, "started_skimmed": 0}
+NO_LESSONS = {
+    "completed": 0,
+    "started": 0,
+    "started_done": 0,
+    "started_skimmed": 0,
+    "reported": 0,
+}
 NO_QUIZZES = {"count": 0, "average": None, "earlier": None, "later": None}
 
 
@@ -432,7 +460,10 @@ def lesson_figures(
     """Per learner, in one query over their lesson progress:
 
     - lessons completed and started in the last ``days`` days, and how many of those
-      started are completed (and skimmed); learners without progress are left out;
+      started are completed (and skimmed), and the seconds the lesson player reported
+      (``lesson_position_update``) in lessons worked on in the window (``reported``, the
+      study time of a learner whose player reports positions but who sends no events);
+      learners without progress are left out;
     - study seconds per lesson content type in lessons started in the last
       ``content_days`` days (types with none left out).
     """
@@ -448,6 +479,10 @@ def lesson_figures(
             started=Count("id", filter=started),
             started_done=Count("id", filter=started & done),
             started_skimmed=Count("id", filter=started & done & Q(skimmed=True)),
+            reported=Coalesce(
+                Sum("time_spent_seconds", filter=Q(updated_at__gte=since, updated_at__lte=now)),
+                0,
+            ),
             seconds=Sum(
                 "time_spent_seconds",
                 filter=Q(started_at__gte=content_since, started_at__lte=now),
@@ -501,12 +536,16 @@ def summary_from(
     trend, change = _trend(quiz["earlier"], quiz["later"])
     average = quiz["average"]
     started = lesson["started"]
+    # Events and the player's reports often cover the same minutes: the larger, not the
+    # sum. (.get: a cached section from before "reported" existed, for its last minutes.)
+    seconds = max(seconds, lesson.get("reported", 0))
     return PerformanceSummary(
         days=days,
         lessons_completed=lesson["completed"],
         avg_quiz_score=None if average is None else float(round(average, 1)),
         completion_rate=round(_studied(lesson) / started, 2) if started else 0.0,
         study_hours=round(seconds / 3600, 1),
+        study_minutes=round(seconds / 60),
         current_streak=streak,
         performance_trend=trend,
         trend_change=change,

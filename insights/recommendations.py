@@ -71,6 +71,16 @@ REVISION_LOCKED_SLACK = 5
 # shared by its learners), and the lessons kept per such skill.
 FALLBACK_SKILLS = 1
 FALLBACK_LESSONS = 3
+# ... and only lessons at least this similar to the skill (cosine similarity of the search
+# embeddings, catalog.search): below it a "nearest" lesson is about something else and no
+# fallback card is made. On the demo catalogue every pair at or above 0.3 practises the
+# skill's subject (SQL -> "Indexes and EXPLAIN" 0.54, "Persisting data in PostgreSQL"
+# 0.38; REST APIs -> "Talking to an API with fetch" 0.45; async -> the same 0.37), and 22
+# of its 24 lessons reach it on their own skill; just below lie pairs that only share a
+# neighbourhood (JavaScript -> "Semantic HTML" 0.295, REST APIs -> "Blocking calls" 0.28)
+# and below those none that would help (SQL -> "Lists, dicts, sets and tuples" 0.24,
+# Docker -> "Commits and history" 0.21, SQL -> "Semantic HTML" 0.18, the QA walk's card).
+FALLBACK_MIN_SIMILARITY = 0.3
 # Spaced revision: the longer since practice, the more a weak skill needs review; each week
 # without practice adds the skill's need once more, up to four weeks.
 SPACING_DAYS = 7
@@ -465,7 +475,8 @@ def revision_lessons_for(
     question on, or completed a lesson teaching it) or that are in one of their active
     goals, and only lessons they can open now (``learning.locks``); a skill studied in
     lessons none of whose lessons is open falls back to the open lessons nearest in
-    meaning (``catalog.search.lessons_near_skill``). A lesson the
+    meaning (``catalog.search.lessons_near_skill``), if any is at least
+    ``FALLBACK_MIN_SIMILARITY`` similar to the skill. A lesson the
     learner already completed is preferred (it is a review), then the easiest one.
     """
     ids = [learner.pk for learner in learners]
@@ -576,7 +587,9 @@ def _lessons_near(slugs: set[str], *, limit: int) -> dict[str, list[dict]]:
                 # Not a lesson on the skill: the reason must say so.
                 "near": True,
             }
-            for lesson in lessons_near_skill(skill=skill, limit=limit)
+            for lesson in lessons_near_skill(
+                skill=skill, limit=limit, min_similarity=FALLBACK_MIN_SIMILARITY
+            )
         ]
         for skill in Skill.objects.filter(slug__in=slugs).order_by("slug")
     }
@@ -1217,6 +1230,23 @@ def refresh_recommendations(*, learner: User, now: datetime) -> list[Recommendat
         .select_related("lesson", "course", "assessment")
         .order_by("-score", "id")
     )
+
+
+def recommendations_retire_for_lesson(*, learner: User, lesson: Lesson, now: datetime) -> int:
+    """Expire the learner's active cards that send them to ``lesson``, once they completed
+    (or skimmed) it; returns how many.
+
+    Called by the completion itself, in its transaction: the refresh it defers would drop
+    these cards too (a completed lesson is no next lesson, and it rests from revision for
+    REVISION_REST), but until that job has run a card stored before the completion kept
+    offering the lesson just done (QA walk, issue 13). The refresh writes the new set.
+    """
+    retired = Recommendation.objects.filter(
+        learner=learner, lesson=lesson, status=Recommendation.Status.ACTIVE
+    ).update(status=Recommendation.Status.EXPIRED, updated_at=now)
+    if retired:
+        learners_changed([learner.pk], kinds=[RECOMMENDATIONS])
+    return retired
 
 
 class RecommendationUnavailable(ValueError):

@@ -14,7 +14,14 @@ from insights.models import LearningPathSnapshot, Recommendation
 class PerformanceSummarySerializer(serializers.Serializer):
     lessons_completed = serializers.IntegerField()
     avg_quiz_score = serializers.FloatField(allow_null=True)
-    completion_rate = serializers.FloatField()
+    completion_rate = serializers.FloatField(
+        help_text="Of the lessons started in the window, the share completed since (0-1; a "
+        "skimmed lesson counts half)"
+    )
+    study_hours = serializers.FloatField(help_text="Time studied in the window, in hours")
+    study_minutes = serializers.IntegerField(
+        help_text="The same time in whole minutes (the page shows minutes under an hour)"
+    )
     current_streak = serializers.IntegerField()
     performance_trend = serializers.CharField(help_text="improving, declining or stable")
 

@@ -6,10 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from insights import charts
+from insights.dashboard import cached_learner_dashboard
 from insights.mastery import states_explained
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, path_payload
@@ -128,11 +130,16 @@ def recommendation_action(
         error, gone = str(exc), isinstance(exc, RecommendationUnavailable)
         recommendation.refresh_from_db()
     if request.htmx:
-        return render(
+        response = render(
             request,
             "learning/dashboard.html#recommendation",
             {"rec": recommendation, "error": error, "gone": gone},
         )
+        if gone:
+            # The page's other panels may link into the same unpublished content: send
+            # them again, read as the dashboard reads them, to swap in out of band.
+            response.content += _dashboard_panels(request)
+        return response
     if error:
         messages.error(request, error)
     elif recommendation.status == Recommendation.Status.ACCEPTED:
@@ -140,6 +147,20 @@ def recommendation_action(
         if target:
             return redirect(target)
     return redirect("learning:dashboard")
+
+
+# The dashboard panels that link to lessons, refreshed with a refused Accept.
+LESSON_PANELS = ("next_lessons", "revision")
+
+
+def _dashboard_panels(request: HttpRequest) -> bytes:
+    data, _ = cached_learner_dashboard(learner=request.user, now=timezone.now())
+    return b"".join(
+        render_to_string(
+            f"learning/dashboard.html#{panel}", {"dash": data, "oob": True}, request=request
+        ).encode()
+        for panel in LESSON_PANELS
+    )
 
 
 @login_required

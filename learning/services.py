@@ -19,6 +19,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef
 
 from catalog.models import Course, Lesson, Skill
 from catalog.selectors import SKILL_SLUG
+from insights.recommendations import recommendations_retire_for_lesson
 from learning import xapi
 from learning.locks import (
     Blocker,
@@ -394,6 +395,7 @@ def lesson_complete(*, learner, lesson: Lesson, now: datetime) -> LessonProgress
                 update_fields=["status", "started_at", "completed_at", "skimmed", "updated_at"]
             )
             xapi.xapi_queue(learner_id=learner.pk, progress_ids=[progress.pk])
+            recommendations_retire_for_lesson(learner=learner, lesson=lesson, now=now)
         enrollment_refresh_progress(
             learner=learner, course=lesson.module.course, now=now, enrollment=enrollment
         )

@@ -155,6 +155,27 @@ def prepare_environment(*, debug: bool) -> dict[str, str]:
     return env
 
 
+# Production settings served over plain http on loopback (`make run`, the test servers):
+# only what needs https is relaxed, so the site's own 404/403/500 pages, WhiteNoise's
+# collected static files and everything else behave as they do in production.
+PLAIN_HTTP_SETTINGS = {
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+}
+
+
+def served_over_plain_http(env: dict[str, str]) -> dict[str, str]:
+    """`env` with DEBUG off unless asked for, and the https-only settings relaxed unless
+    set: logging in over http://127.0.0.1 keeps working (cookies are not marked Secure,
+    no redirect to https) while a missing page is the site's 404, not Django's debug page."""
+    served = dict(env)
+    served.setdefault("DEBUG", "false")
+    for key, value in PLAIN_HTTP_SETTINGS.items():
+        served.setdefault(key, value)
+    return served
+
+
 def ensure_chromium() -> None:
     """Browser tests drive Debian's Chromium; install it on a fresh machine."""
     if os.access(CHROMIUM, os.X_OK):
@@ -238,7 +259,9 @@ def run_app(port: int) -> int:
     # Servers already running (`make env`, another command) outlive `make run`; those it
     # starts itself stop with it.
     running = {"postgres": _postgres_process(), "redis": _redis_process()}
-    env = prepare_environment(debug=True)
+    # DEBUG off (README "make run"): a learner trying the demo sees the site's error pages;
+    # DEBUG=true in the environment still gives Django's debug pages to a developer.
+    env = served_over_plain_http(prepare_environment(debug=False))
     started = [
         Managed(name, process, stop_signal)
         for name, process, stop_signal in (
@@ -256,6 +279,8 @@ def run_app(port: int) -> int:
         manage(env, "seed_demo")
         # Periodic jobs in django-celery-beat's tables; keeps what operators edited.
         manage(env, "setup_schedules")
+        # With DEBUG off WhiteNoise serves the collected, hashed files (as in production).
+        manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         # Stop signals that work whether or not the terminal's Ctrl-C reached the process
         # (started in the background, a process ignores SIGINT). SIGQUIT is the Celery
         # worker's cold shutdown: it does not finish its running tasks first, which come
@@ -299,10 +324,8 @@ def run_app(port: int) -> int:
 
 def run_tests(pytest_args: list[str]) -> int:
     ensure_chromium()
-    env = prepare_environment(debug=False)
     # Production settings, served over plain http by the test servers.
-    for key in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
-        env.setdefault(key, "false")
+    env = served_over_plain_http(prepare_environment(debug=False))
     steps = [
         [sys.executable, "-m", "ruff", "check", "."],
         [sys.executable, "-m", "ruff", "format", "--check", "."],

@@ -490,8 +490,10 @@ WRITES = {
     # sessions, histograms and streak: one query (insights.analytics.activity_figures)
     "events batch": (_nothing, _heartbeats, [ACTIVITY], 1),
     # lessons, streak, enrollments (once, for paces and next-up), paces (paths), facts (1),
-    # next-up (path skips), revision (goal skills, lessons studied, candidates)
-    "lesson completion": (_nothing, _lesson_complete, [PROGRESS], 9),
+    # next-up (path skips), revision (goal skills, lessons studied, candidates); the
+    # completion retired the card on the lesson (recommendations_retire_for_lesson):
+    # skipped and cards
+    "lesson completion": (_nothing, _lesson_complete, [PROGRESS, RECOMMENDATIONS], 11),
     # levels, scores, quizzes, streak, difficulty, facts (1), next-up (path skips; the
     # enrollments cached), revision (goal skills, lessons studied, candidates; the
     # lock graph of courses it had not needed before)

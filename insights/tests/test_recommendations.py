@@ -163,7 +163,11 @@ def test_a_revision_lesson_outside_the_skill_says_it_is_only_the_nearest_in_subj
     from catalog.search import lessons_index
     from catalog.services import course_unpublish
 
-    sql, python = SkillFactory(slug="sql", name="SQL"), SkillFactory(slug="python", name="Python")
+    # The demo's description: the fallback compares it with the lessons' embeddings.
+    sql = SkillFactory(
+        slug="sql", name="SQL", description="Querying relational data: SELECT, JOIN, GROUP BY."
+    )
+    python = SkillFactory(slug="python", name="Python")
     sql_course = CourseFactory(title="SQL basics")
     select = lesson_in(sql_course, 1, 1, "SELECT and WHERE", skills=[sql])
     complete(learner, select)
@@ -373,3 +377,28 @@ def test_a_refresh_replaces_recommendations_past_their_expiry(learner, python_co
     assert (first.status, unwanted.status) == ("expired", "expired")
     assert (renewed.lesson_id, renewed.created_at) == (hello.pk, NOW + RECOMMENDATION_TTL)
     assert renewed.pk != first.pk
+
+
+def test_the_nearest_in_subject_fallback_offers_nothing_far_off_on_the_demo_catalogue(learner):
+    """QA walk (issue 13): with the demo's SQL lessons out of reach, SQL revision fell back
+    to "Semantic HTML" (similarity 0.18). Only lessons at least FALLBACK_MIN_SIMILARITY
+    similar to the skill may stand in; none of the demo's HTML lessons does for SQL."""
+    from catalog.demo_seed import seed_demo
+    from catalog.models import Course, Lesson, Skill
+    from catalog.search import lessons_index
+    from catalog.services import course_unpublish
+
+    seed_demo(now=NOW)
+    lessons_index(lesson_ids=Lesson.objects.values_list("pk", flat=True))
+    sql_course = Course.objects.get(slug="sql-and-postgresql")
+    complete(learner, Lesson.objects.get(title="SELECT, WHERE and ORDER BY"))
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=Skill.objects.get(slug="sql"),
+        mastery=0.2,
+        level=2,
+        last_practiced_at=NOW - timedelta(days=1),
+    )
+    course_unpublish(course=sql_course, now=NOW)
+
+    assert revision_lessons(learner=learner, now=NOW) == []

@@ -17,7 +17,9 @@ from assessments.models import Assessment
 from assessments.services import attempt_start, attempt_submit
 from catalog.demo_seed import seed_demo
 from catalog.models import Course, Lesson, Skill
+from catalog.services import course_unpublish
 from insights.dashboard import NOTHING_NEXT, learner_dashboard
+from insights.models import Recommendation
 from insights.recommendations import next_lessons_for, refresh_recommendations
 from insights.services import learning_path_generate
 from insights.sim.driver import response_for
@@ -179,22 +181,28 @@ def test_skimming_the_last_unskippable_lesson_leads_to_the_course_not_a_skippabl
     assert client.get("/api/v1/ai/dashboard").json()["next_lessons_note"] == NOTHING_NEXT
 
 
-def test_the_lesson_just_skimmed_is_not_the_revision_step_named_next(client, bert):
-    """Bert gets his data structures questions wrong in the Python Fundamentals quiz: the
-    dashboard's message sends him to "Lists, dicts, sets and tuples". Once he skims it, it
-    is not named again at once (it comes back for review a day later)."""
+def _gets_data_structures_wrong(learner: User, *, since) -> None:
+    """The Python Fundamentals quiz taken three times from ``since`` (a struggling topic
+    needs three answers, the quiz has one on it), data structures wrong, the rest right."""
     quiz = Assessment.objects.get(title="Python Fundamentals quiz")
-    # Taken three times: a struggling topic needs three answers, the quiz has one on it.
     for minutes in (0, 20, 40):
-        attempt = attempt_start(learner=bert, assessment=quiz, now=NOW + timedelta(minutes=minutes))
+        at = since + timedelta(minutes=minutes)
+        attempt = attempt_start(learner=learner, assessment=quiz, now=at)
         attempt_submit(
             attempt=attempt,
             responses={
                 q.pk: response_for(q, q.choices.all(), correct=q.skill.slug != "data_structures")
                 for q in quiz.questions.select_related("skill")
             },
-            now=NOW + timedelta(minutes=minutes + 10),
+            now=at + timedelta(minutes=10),
         )
+
+
+def test_the_lesson_just_skimmed_is_not_the_revision_step_named_next(client, bert):
+    """Bert gets his data structures questions wrong in the Python Fundamentals quiz: the
+    dashboard's message sends him to "Lists, dicts, sets and tuples". Once he skims it, it
+    is not named again at once (it comes back for review a day later)."""
+    _gets_data_structures_wrong(bert, since=NOW)
     lists = Lesson.objects.get(title="Lists, dicts, sets and tuples")
     before = learner_dashboard(learner=bert, now=NOW + timedelta(minutes=51))
     assert [item["lesson_id"] for item in before["revision_recommendations"]] == [lists.pk]
@@ -242,3 +250,75 @@ def test_a_course_with_only_skippable_lessons_left_points_to_the_next_course_on_
     assert 'id="nothing-left"' not in client.get(fundamentals.get_absolute_url()).content.decode()
     client.logout()
     assert 'id="nothing-left"' not in client.get(fundamentals.get_absolute_url()).content.decode()
+
+
+def test_a_refused_accept_over_htmx_also_refreshes_next_lessons_and_revise(client, bert):
+    """QA walk (issue 13): Accept on a card whose course was unpublished since is refused
+    and the card loses its links, but "Next lessons" and "Revise" kept linking into that
+    course until a reload. The refused response now carries both panels, read as the page
+    reads them, for htmx to swap in out of band."""
+    earlier = timezone.now() - timedelta(hours=2)
+    _gets_data_structures_wrong(bert, since=earlier)
+    fundamentals = Course.objects.get(slug="python-fundamentals")
+    lists = Lesson.objects.get(title="Lists, dicts, sets and tuples")
+    cards = refresh_recommendations(learner=bert, now=earlier + timedelta(hours=1))
+    card = next(rec for rec in cards if rec.lesson_id == lists.pk)
+    client.force_login(bert)
+    lesson_link = f'href="{reverse("learning:lesson", args=[lists.pk])}"'
+    page = client.get(reverse("learning:dashboard")).content.decode()
+    for panel in ('id="next-lessons"', 'id="revision"'):
+        assert lesson_link in page.split(panel)[1].split("</section>")[0]
+    course_unpublish(course=fundamentals, now=timezone.now())
+
+    html = client.post(
+        reverse("insights:recommendation_action", args=[card.pk, "accept"]),
+        headers={"HX-Request": "true"},
+    ).content.decode()
+
+    assert "no longer available" in html
+    assert lesson_link not in html
+    next_panel = html.split('<section id="next-lessons"')[1].split("</section>")[0]
+    revise_panel = html.split('<section id="revision"')[1].split("</section>")[0]
+    assert next_panel.startswith(' aria-labelledby="next-heading" hx-swap-oob="true">')
+    assert revise_panel.startswith(' aria-labelledby="revision-heading" hx-swap-oob="true">')
+    assert "Nothing to revise right now." in revise_panel
+    # A plain page load shows the same panels (no oob attribute outside htmx).
+    page = client.get(reverse("learning:dashboard")).content.decode()
+    assert lesson_link not in page and "hx-swap-oob" not in page
+
+
+def test_a_revision_card_stored_before_a_skim_leaves_with_the_skim(client, as_user, learner):
+    """QA walk (issue 13): a lesson just skimmed is not offered for revision for a day
+    (REVISION_REST), but the revision card stored before the skim stayed on the dashboard
+    until the deferred refresh ran. The completion retires the cards on that lesson."""
+    seed_demo(now=NOW)
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=Skill.objects.get(slug="html_css"),
+        mastery=0.2,
+        level=2,
+        last_practiced_at=timezone.now() - timedelta(days=1),
+    )
+    semantic = Lesson.objects.get(title="Semantic HTML")
+    [card] = refresh_recommendations(learner=learner, now=timezone.now() - timedelta(minutes=5))
+    assert (card.kind, card.lesson) == (Recommendation.Kind.REVISION, semantic)
+    lesson_link = f'href="{reverse("learning:lesson", args=[semantic.pk])}"'
+    client.force_login(learner)
+    assert lesson_link in _cards_panel(client.get(reverse("learning:dashboard")))
+
+    client.post(reverse("learning:lesson_complete", args=[semantic.pk]), {"confirm_skim": "1"})
+
+    assert LessonProgress.objects.get(learner=learner, lesson=semantic).skimmed
+    card.refresh_from_db()
+    assert card.status == Recommendation.Status.EXPIRED
+    assert lesson_link not in _cards_panel(client.get(reverse("learning:dashboard")))
+    listed = as_user(learner).get("/api/v1/ai/recommendations").json()
+    assert semantic.title not in str(listed)
+    # The deferred refresh agrees: the lesson rests from revision.
+    cards = refresh_recommendations(learner=learner, now=timezone.now())
+    assert semantic.pk not in [rec.lesson_id for rec in cards]
+
+
+def _cards_panel(response) -> str:
+    """The dashboard's "Recommended for you" section."""
+    return response.content.decode().split('id="recs-heading"')[1].split("</section>")[0]

@@ -201,8 +201,9 @@ def batch(w, *kinds: str) -> list[dict]:
 
 @pytest.fixture
 def writes(learner, instructor, lrs):
-    """Alice's writes through the services: an events batch, a completed lesson, a
-    submitted quiz and an accepted recommendation; each queues one xAPI job."""
+    """Alice's writes through the services: an events batch, an accepted recommendation
+    (of the lesson: accepted before it is completed, which retires the lesson's cards), a
+    completed lesson and a submitted quiz; each queues one xAPI job."""
     w = build_world(learner=learner, instructor=instructor)
     stored = ingest_events(
         learner=learner,
@@ -210,12 +211,12 @@ def writes(learner, instructor, lrs):
         now=NOW,
     )
     assert stored.stored == 4
+    recommendation_act(recommendation=w.recommendation, action="accepted", now=NOW)
     lesson_complete(learner=learner, lesson=w.lesson, now=NOW)
     AssessmentAttempt.objects.filter(pk=w.attempt.pk).update(started_at=NOW - timedelta(minutes=5))
     w.attempt.refresh_from_db()
     right = w.question.choices.get(is_correct=True)
     attempt_submit(attempt=w.attempt, responses={w.question.pk: {"choices": [right.pk]}}, now=NOW)
-    recommendation_act(recommendation=w.recommendation, action="accepted", now=NOW)
     return w
 
 
@@ -224,13 +225,13 @@ def test_each_learner_write_queues_one_job_with_the_record_keys(writes, learner)
     jobs = queued()
     assert [sorted(job.kwargs) for job in jobs] == [
         ["event_ids", "learner_id", "occurred_from", "occurred_to"],
+        ["learner_id", "recommendation_ids"],
         ["learner_id", "progress_ids"],
         ["attempt_ids", "learner_id"],
-        ["learner_id", "recommendation_ids"],
     ]
     assert {job.kwargs["learner_id"] for job in jobs} == {learner.pk}
     assert len(jobs[0].kwargs["event_ids"]) == 3  # the heartbeat is not an xAPI record
-    assert jobs[2].kwargs["attempt_ids"] == [writes.attempt.pk]
+    assert jobs[3].kwargs["attempt_ids"] == [writes.attempt.pk]
     # Repeating a write that changes nothing queues nothing more.
     lesson_complete(learner=learner, lesson=writes.lesson, now=NOW)
     recommendation_act(recommendation=writes.recommendation, action="accepted", now=NOW)

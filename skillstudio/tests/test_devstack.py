@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from skillstudio.devstack import Managed, stop_all
+from skillstudio.devstack import PLAIN_HTTP_SETTINGS, Managed, served_over_plain_http, stop_all
 
 # A process that says it is ready once its signal handling is in place, then waits.
 GRACEFUL = "import time; print('ready', flush=True); time.sleep(60)"
@@ -116,3 +117,42 @@ def test_servers_are_signalled_once_their_clients_have_stopped(spawn, tmp_path):
 
     assert killed == []
     assert record.read_text().split() == ["client", "server"]
+
+
+SETTINGS_AS_READ = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+    "s.STORAGES['staticfiles']['BACKEND'])"
+)
+
+
+def _settings_in(env: dict[str, str]) -> str:
+    env = {**env, "DJANGO_SETTINGS_MODULE": "skillstudio.settings"}
+    done = subprocess.run(  # noqa: S603 - our own interpreter, a constant script
+        [sys.executable, "-c", SETTINGS_AS_READ], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_make_run_serves_production_settings_over_plain_http():
+    """QA walk (issue 13): under `make run` a missing lesson showed Django's technical 404
+    with the URL list. The app now runs with DEBUG off (the site's error pages, WhiteNoise's
+    collected files) and only the https-only settings relaxed, so logging in over
+    http://127.0.0.1 works; the test suite runs on the same settings."""
+    base = {k: v for k, v in os.environ.items() if k not in PLAIN_HTTP_SETTINGS}
+    base.pop("DEBUG", None)
+
+    served = served_over_plain_http(base)
+
+    assert _settings_in(served) == (
+        "False False False False whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
+    # Without the relaxation the same settings would redirect http to https.
+    assert _settings_in({**base, "DEBUG": "false"}).startswith("False True True True")
+
+
+def test_a_developer_can_still_ask_make_run_for_debug_pages():
+    served = served_over_plain_http({**os.environ, "DEBUG": "true"})
+
+    assert _settings_in(served).startswith("True False False False")
