@@ -33,7 +33,17 @@ previous ``ABILITY_WINDOW`` answered questions on any skill, minus the logit of
 the base rate (0 for an average learner, and for a learner with no history).
 ``individualise`` moves prior and learn up and guess up / slip down (in logit
 units, by fitted weights) for an able learner, so a strong learner's correct
-answer is less of a surprise and a wrong one more of a slip. The same
+answer is less of a surprise and a wrong one more of a slip.
+
+Item difficulty (KT-IDEM): an answer to a harder question is weaker evidence of
+not knowing and stronger evidence of knowing. ``individualise`` also takes each
+answer's item difficulty b in logits (the question's fitted IRT difficulty, else
+its authored label, ``insights.diagnostic.item_difficulty``) and moves guess down
+and slip up by ``item_weight * b`` in logit units, the same form as the learner
+simulator's answers. The weight is fitted with the ability weights; it is 0 for
+the defaults and wherever the data carry no item difficulties (the ASSISTments
+builder files name skills, not items), where the model is exactly the one
+without it. The same
 functions serve the live platform (``insights.skills``) and the offline
 evaluation (``evaluate_skill_model``), so the figure measured there is the
 estimate learners see.
@@ -44,6 +54,7 @@ evaluation run many learner/skill sequences side by side.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
@@ -111,6 +122,8 @@ class AbilityParams:
     prior_weight: float = 0.0
     learn_weight: float = 0.0
     emission_weight: float = 0.0
+    # How far an item's difficulty (logits) moves guess down and slip up (KT-IDEM).
+    item_weight: float = 0.0
     # Correct rate of all answers the model was fitted on: ability 0 means "like them".
     base_rate: float = 0.65
 
@@ -154,15 +167,20 @@ def ability(correct: Numeric, answered: Numeric, base_rate: float) -> Numeric:
 
 
 def individualise(
-    params: BKTParams | ParamArrays, learner_ability: Numeric, weights: AbilityParams
+    params: BKTParams | ParamArrays,
+    learner_ability: Numeric,
+    weights: AbilityParams,
+    difficulty: Numeric = 0.0,
 ) -> ParamArrays:
-    """The skill's parameters for a learner of this ability (unchanged at ability 0)."""
+    """The skill's parameters for a learner of this ability answering an item of this
+    difficulty (unchanged at ability 0 and difficulty 0)."""
+    emission = weights.emission_weight * learner_ability - weights.item_weight * difficulty
     return ParamArrays(
         prior=_sigmoid(_logit(params.prior) + weights.prior_weight * learner_ability),
         learn=_sigmoid(_logit(params.learn) + weights.learn_weight * learner_ability),
         forget=params.forget * np.ones_like(learner_ability, dtype=float),
-        guess=_sigmoid(_logit(params.guess) + weights.emission_weight * learner_ability),
-        slip=_sigmoid(_logit(params.slip) - weights.emission_weight * learner_ability),
+        guess=_sigmoid(_logit(params.guess) + emission),
+        slip=_sigmoid(_logit(params.slip) - emission),
     )
 
 
@@ -522,6 +540,7 @@ ABILITY_GRID = {
     "prior_weight": (0.0, 0.5, 1.0, 1.5),
     "learn_weight": (0.0, 0.5, 1.0),
     "emission_weight": (0.0, 0.25, 0.5, 0.75, 1.0),
+    "item_weight": (0.0, 0.5, 1.0),
 }
 
 
@@ -543,26 +562,32 @@ def fit_ability(
     base_rate: float,
     grid: Mapping[str, tuple[float, ...]] = ABILITY_GRID,
     teaches: np.ndarray | None = None,
+    difficulty: np.ndarray | None = None,
 ) -> tuple[AbilityParams, float]:
-    """The ability weights (from ``grid``) that maximise the likelihood of ``correct``,
-    with the per-skill parameters held fixed; returns them and their log-likelihood."""
+    """The ability weights and the item weight (from ``grid``) that maximise the likelihood
+    of ``correct``, with the per-skill parameters held fixed; returns them and their
+    log-likelihood. Without item difficulties (None or all 0) the item weight stays 0."""
     obs = correct.astype(bool)
+    has_items = difficulty is not None and bool(np.any(difficulty))
+    item_weights = grid.get("item_weight", (0.0,)) if has_items else (0.0,)
     best, best_ll = AbilityParams(base_rate=base_rate), -np.inf
-    for prior_weight in grid["prior_weight"]:
-        for learn_weight in grid["learn_weight"]:
-            for emission_weight in grid["emission_weight"]:
-                weights = AbilityParams(
-                    prior_weight=prior_weight,
-                    learn_weight=learn_weight,
-                    emission_weight=emission_weight,
-                    base_rate=base_rate,
-                )
-                predicted, _ = forward(
-                    layout, obs, individualise(row_params, abilities, weights), teaches
-                )
-                ll = float(np.log(np.maximum(np.where(obs, predicted, 1 - predicted), _EPS)).sum())
-                if ll > best_ll:
-                    best, best_ll = weights, ll
+    for prior_weight, learn_weight, emission_weight, item_weight in itertools.product(
+        grid["prior_weight"], grid["learn_weight"], grid["emission_weight"], item_weights
+    ):
+        weights = AbilityParams(
+            prior_weight=prior_weight,
+            learn_weight=learn_weight,
+            emission_weight=emission_weight,
+            item_weight=item_weight,
+            base_rate=base_rate,
+        )
+        shifted = individualise(
+            row_params, abilities, weights, 0.0 if difficulty is None else difficulty
+        )
+        predicted, _ = forward(layout, obs, shifted, teaches)
+        ll = float(np.log(np.maximum(np.where(obs, predicted, 1 - predicted), _EPS)).sum())
+        if ll > best_ll:
+            best, best_ll = weights, ll
     return best, best_ll
 
 
@@ -579,13 +604,15 @@ class ModelFit:
 @dataclass(frozen=True)
 class Sequences:
     """Responses in the order the model sees them, laid out per learner and skill and per
-    learner, with whether each one teaches (is followed by the learn/forget transition)."""
+    learner, with whether each one teaches (is followed by the learn/forget transition) and
+    its item's difficulty in logits (0 where the data name no items)."""
 
     skill: np.ndarray
     correct: np.ndarray
     by_skill: Layout
     by_learner: Layout
     teaches: np.ndarray
+    difficulty: np.ndarray
 
     @classmethod
     def build(
@@ -594,9 +621,11 @@ class Sequences:
         skill: np.ndarray,
         correct: np.ndarray,
         teaches: np.ndarray | None = None,
+        difficulty: np.ndarray | None = None,
     ) -> Sequences:
         """``learner`` and ``skill`` are integer indexes (skill in 0..n_skills-1), rows in time
-        order within each learner; ``teaches`` defaults to every response."""
+        order within each learner; ``teaches`` defaults to every response, ``difficulty``
+        to 0."""
         order = np.arange(len(correct))
         n_skills = int(skill.max()) + 1 if len(skill) else 1
         return cls(
@@ -605,6 +634,9 @@ class Sequences:
             by_skill=Layout.build(learner * n_skills + skill, order),
             by_learner=Layout.build(learner, order),
             teaches=_teaches(teaches, len(correct)),
+            difficulty=np.zeros(len(correct))
+            if difficulty is None
+            else np.asarray(difficulty, dtype=float),
         )
 
 
@@ -643,6 +675,7 @@ def fit_model(
         base_rate=base_rate,
         grid=grid,
         teaches=data.teaches,
+        difficulty=data.difficulty,
     )
     return ModelFit(
         params=params, ability=weights, em_iterations=fitted.iterations, log_likelihood=ll
@@ -653,7 +686,6 @@ def predict(data: Sequences, params: list[BKTParams], weights: AbilityParams) ->
     """P(correct) of every response from the same learner's earlier responses only."""
     row_params = ParamArrays.from_params(params).take(data.skill)
     abilities = learner_abilities(data.by_learner, data.correct, weights.base_rate)
-    predicted, _ = forward(
-        data.by_skill, data.correct, individualise(row_params, abilities, weights), data.teaches
-    )
+    shifted = individualise(row_params, abilities, weights, data.difficulty)
+    predicted, _ = forward(data.by_skill, data.correct, shifted, data.teaches)
     return predicted

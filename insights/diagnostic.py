@@ -47,6 +47,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import OuterRef, Subquery
+
 from assessments.models import Answer, Assessment, AssessmentAttempt, Question
 from catalog.models import Course, Difficulty, Skill
 from insights.mastery import CONFIRMING, PROFICIENT_QUESTIONS
@@ -199,6 +201,26 @@ def pick_item(*, items: list[BankItem], mastery: float) -> BankItem | None:
 # ------------------------------------------------------------------ reads
 
 
+def item_difficulty(*, irt: float | None, label: str) -> float:
+    """A question's difficulty in logits: its fitted IRT difficulty, else its authored label's
+    (module docstring, "Item difficulty")."""
+    if irt is not None and math.isfinite(irt):
+        return float(irt)
+    return AUTHORED_DIFFICULTY.get(label, 0.0)
+
+
+def latest_irt_difficulty(question: str) -> Subquery:
+    """The question's IRT difficulty from its newest item analysis (NULL when none), as a
+    subquery on the outer ``question`` column: read with the rows, no query of its own."""
+    return Subquery(
+        QuestionItemAnalysis.objects.filter(
+            question_id=OuterRef(question), irt_difficulty__isnull=False
+        )
+        .order_by("-run__computed_at")
+        .values("irt_difficulty")[:1]
+    )
+
+
 def bank_questions() -> object:
     """Every question learners may be asked: those of open assessments (published, in no
     course or a published one). A skill check or course challenge has no questions of its
@@ -243,14 +265,11 @@ def question_bank(*, skill_ids: list[int], learner_id: int) -> dict[int, list[Ba
     )
     bank: dict[int, list[BankItem]] = {skill_id: [] for skill_id in skill_ids}
     for pk, skill_id, difficulty in rows:
-        value = irt.get(pk)
         bank[skill_id].append(
             BankItem(
                 question_id=pk,
                 skill_id=skill_id,
-                difficulty=float(value)
-                if value is not None and math.isfinite(value)
-                else AUTHORED_DIFFICULTY.get(difficulty, 0.0),
+                difficulty=item_difficulty(irt=irt.get(pk), label=difficulty),
                 seen_before=pk in seen,
             )
         )

@@ -45,8 +45,9 @@ from accounts.models import LearnerProfile, User
 from assessments.models import Answer, AssessmentAttempt
 from catalog.models import Skill
 from insights import bkt
+from insights.diagnostic import item_difficulty, latest_irt_difficulty
 from insights.mastery import NOT_ASSESSED_MASTERY, SkillMastery, describe, level_from_mastery
-from insights.models import LearnerSkillState, MLModel
+from insights.models import LearnerSkillState, MLModel, QuestionItemAnalysis
 from learning.models import GoalSkill, LearningGoal
 from skillstudio.data_versions import QUIZ, learners_changed
 
@@ -203,10 +204,10 @@ def _apply_attempt(
     """Advance the tracks through one attempt's answered questions; return its skill breakdown.
 
     Each answer runs ``bkt.update`` with the skill's parameters individualised by
-    the learner's ability just before it, exactly as ``bkt.predict`` does in the
-    evaluation; ``teaches`` is False for an adaptive attempt, whose answers get
-    Bayes but no learn/forget transition (module docstring). Pure with respect to
-    the database: callers decide what to save.
+    the learner's ability just before it and the question's difficulty, exactly as
+    ``bkt.predict`` does in the evaluation; ``teaches`` is False for an adaptive
+    attempt, whose answers get Bayes but no learn/forget transition (module
+    docstring). Pure with respect to the database: callers decide what to save.
     """
     ordered = _ordered_answers(answers)
     if not ordered:
@@ -235,7 +236,10 @@ def _apply_attempt(
         if not is_answered(answer):
             continue
         params = bkt.individualise(
-            model.for_skill(skill.slug), recent.ability(model), model.ability
+            model.for_skill(skill.slug),
+            recent.ability(model),
+            model.ability,
+            item_difficulty(irt=answer.item_irt, label=answer.question.difficulty),
         )
         current = float(params.prior) if track.mastery is None else track.mastery
         track.mastery = float(bkt.update(current, answer.is_correct, params, teaches))
@@ -372,9 +376,13 @@ def _knowledge_gaps(*, learner_id: int, skill_levels: dict[str, int]) -> list[st
 
 
 def _answers_of(attempt_ids: list[int]) -> dict[int, list[Answer]]:
+    """The attempts' answers with their question, skill and the question's IRT difficulty
+    (``item_irt``, read in the same query)."""
     grouped: dict[int, list[Answer]] = defaultdict(list)
-    for answer in Answer.objects.filter(attempt_id__in=attempt_ids).select_related(
-        "question__skill"
+    for answer in (
+        Answer.objects.filter(attempt_id__in=attempt_ids)
+        .select_related("question__skill")
+        .annotate(item_irt=latest_irt_difficulty("question_id"))
     ):
         grouped[answer.attempt_id].append(answer)
     return grouped
@@ -593,18 +601,33 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
             "answered_at",
             "response",
             "attempt__adaptive_skills",
+            "question_id",
+            "question__difficulty",
         )
     )
+    # The questions' IRT difficulties in one query (not a subquery per answer row).
+    irt = dict(
+        QuestionItemAnalysis.objects.filter(irt_difficulty__isnull=False)
+        .order_by("question_id", "-run__computed_at")
+        .distinct("question_id")
+        .values_list("question_id", "irt_difficulty")
+    )
     # An answer teaches unless its attempt was adaptive (a non-empty adaptive_skills).
-    rows = [(*row[:3], not row[5]) for row in every if response_is_answer(row[4])]
+    rows = [
+        (*row[:3], not row[5], item_difficulty(irt=irt.get(row[6]), label=row[7]))
+        for row in every
+        if response_is_answer(row[4])
+    ]
     if not rows:
         raise SkillModelError("No answers of submitted attempts to fit the skill model from.")
-    learner_ids, slugs, correct, teaches = zip(*rows, strict=True)
+    learner_ids, slugs, correct, teaches, difficulty = zip(*rows, strict=True)
     skill_slugs = sorted(set(slugs))
     skill_index = np.searchsorted(np.array(skill_slugs), np.array(slugs))
     learners = np.unique(np.array(learner_ids), return_inverse=True)[1]
     obs = np.array(correct, dtype=bool)
-    data = bkt.Sequences.build(learners, skill_index, obs, np.array(teaches, dtype=bool))
+    data = bkt.Sequences.build(
+        learners, skill_index, obs, np.array(teaches, dtype=bool), np.array(difficulty)
+    )
     fitted = bkt.fit_model(data, len(skill_slugs), iterations=iterations, min_answers=min_answers)
     counts = np.bincount(skill_index, minlength=len(skill_slugs))
     predicted = bkt.predict(data, fitted.params, fitted.ability)

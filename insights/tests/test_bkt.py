@@ -239,3 +239,49 @@ def test_fit_recovers_learn_when_only_teaching_answers_learn():
     assert told.params[0].prior == pytest.approx(truth.prior, abs=0.05)
     assert abs(untold.params[0].learn - truth.learn) > abs(told.params[0].learn - truth.learn)
     assert untold.params[0].learn < truth.learn - 0.05
+
+
+def test_a_miss_on_a_hard_item_is_weaker_evidence_than_a_miss_on_an_easy_one():
+    """KT-IDEM: with item weight 1, a hard item (b = +1.5) moves slip up and guess down."""
+    weights = bkt.AbilityParams(item_weight=1.0)
+    base = bkt.DEFAULT_PARAMS
+
+    def after(correct: bool, difficulty: float) -> float:
+        params = bkt.individualise(base, 0.0, weights, difficulty)
+        return float(bkt.posterior(0.5, correct, params))
+
+    assert after(False, 1.5) > after(False, 0.0) > after(False, -1.5)
+    assert after(True, 1.5) > after(True, 0.0) > after(True, -1.5)
+    # Without the weight, or at difficulty 0, nothing moves.
+    plain = bkt.individualise(base, 0.0, bkt.NO_ABILITY, 1.5)
+    assert float(plain.slip) == pytest.approx(base.slip)
+    assert float(plain.guess) == pytest.approx(base.guess)
+
+
+def test_the_fit_finds_the_item_weight_when_items_differ_and_none_without_items():
+    """Answers drawn as the learner simulator does (P(correct) shifted by the item's
+    difficulty); the grid picks item weight 1, and 0 when every difficulty is 0."""
+    truth = bkt.BKTParams(prior=0.5, learn=0.1, forget=0.0, guess=0.2, slip=0.1)
+    rng = np.random.default_rng(11)
+    learners, answers = 800, 8
+    difficulty = rng.choice([-1.5, -0.5, 0.5, 1.5], size=(learners, answers))
+    known = rng.random(learners) < truth.prior
+    correct = np.empty((learners, answers), dtype=bool)
+    for t in range(answers):
+        shifted = bkt.individualise(
+            truth, 0.0, bkt.AbilityParams(item_weight=1.0), difficulty[:, t]
+        )
+        p = np.where(known, 1 - shifted.slip, shifted.guess)
+        correct[:, t] = rng.random(learners) < p
+        known = known | (rng.random(learners) < truth.learn)
+    learner = np.repeat(np.arange(learners), answers)
+    skill = np.zeros(learners * answers, dtype=int)
+
+    with_items = bkt.fit_model(
+        bkt.Sequences.build(learner, skill, correct.ravel(), difficulty=difficulty.ravel()), 1
+    )
+    without = bkt.fit_model(bkt.Sequences.build(learner, skill, correct.ravel()), 1)
+
+    assert with_items.ability.item_weight == 1.0
+    assert without.ability.item_weight == 0.0
+    assert with_items.log_likelihood > without.log_likelihood

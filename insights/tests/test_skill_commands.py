@@ -225,7 +225,7 @@ def test_fit_skill_model_leaves_blank_answers_out(history):
     assert "sql" not in stored.parameters
 
 
-def test_fit_reads_which_answers_teach_in_its_one_query(history, django_assert_max_num_queries):
+def test_fit_reads_which_answers_teach_with_the_answers(history, django_assert_max_num_queries):
     """Answers of adaptive attempts teach nothing: with every python answer from a
     diagnostic, the fit has no teaching transition to estimate learn or forget from and
     keeps their defaults, while the sql quiz answers still teach."""
@@ -234,7 +234,8 @@ def test_fit_reads_which_answers_teach_in_its_one_query(history, django_assert_m
         attempt.adaptive_skills = [python.pk]
         attempt.save(update_fields=["adaptive_skills"])
 
-    with django_assert_max_num_queries(1):
+    # The answers (with whether each teaches), then the questions' IRT difficulties.
+    with django_assert_max_num_queries(2):
         fitted = skills.fit_skill_parameters(min_answers=1)
 
     assert fitted.metrics["answers"] == 3 * 15 + 3 + 2

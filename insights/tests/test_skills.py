@@ -12,7 +12,7 @@ from assessments.models import AssessmentAttempt
 from assessments.tests.factories import AnswerFactory, AssessmentAttemptFactory, QuestionFactory
 from catalog.tests.factories import SkillFactory
 from insights import skills
-from insights.models import LearnerSkillState
+from insights.models import ItemAnalysisRun, LearnerSkillState, QuestionItemAnalysis
 from insights.tests.factories import MLModelFactory
 from learning.models import LearningGoal
 from learning.tests.factories import LearningGoalFactory
@@ -204,6 +204,39 @@ def test_process_attempt_queries_do_not_grow_with_answers(
     with django_assert_max_num_queries(15):
         skills.process_attempt(attempt=big, now=NOW)
     assert LearnerSkillState.objects.get(learner=learner, skill=python).evidence_count == 31
+
+
+def test_a_miss_on_a_question_the_item_analysis_found_hard_costs_less(
+    learner, other_learner, python
+):
+    """A model fitted with item weight 1 reads each answer with its question's stored IRT
+    difficulty: the same wrong answer leaves more mastery on a hard question (b = +1.5)
+    than on an easy one (b = -1.5)."""
+    MLModelFactory(
+        name="skill_model",
+        version=1,
+        is_active=True,
+        parameters={"python": ROUND, skills.ABILITY_KEY: {"item_weight": 1.0}},
+    )
+    hard = make_attempt(learner, [(python, False)])
+    easy = make_attempt(other_learner, [(python, False)])
+    for attempt, difficulty in ((hard, 1.5), (easy, -1.5)):
+        run = ItemAnalysisRun.objects.create(
+            assessment=attempt.assessment, answers=40, computed_at=NOW
+        )
+        QuestionItemAnalysis.objects.create(
+            run=run,
+            question=attempt.answers.get().question,
+            answers=40,
+            irt_difficulty=difficulty,
+        )
+
+    skills.process_attempt(attempt=hard, now=NOW)
+    skills.process_attempt(attempt=easy, now=NOW)
+
+    state = {s.learner_id: s.mastery for s in LearnerSkillState.objects.filter(skill=python)}
+    # ROUND: prior 0.5, guess = slip = 0.2; at b = 0 a miss would leave 0.2 before learning.
+    assert state[learner.pk] > 0.2 + 0.2 * 0.8 > state[other_learner.pk]
 
 
 def test_skill_breakdown_previews_without_writing(learner, python, round_model):
