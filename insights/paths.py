@@ -327,21 +327,31 @@ def _ordered(catalog: _Catalog, included: set[int], edges: dict[int, list[int]])
     return order
 
 
-def _standing(name: str, level: int, target: int | None = None) -> str:
-    """ "Python (level 3 of 7)", "Python (not assessed, target 7)", "SQL (your level 4)"."""
-    if target is None:
-        return f"{name} ({f'your level {level}' if level else 'not assessed'})"
+def _standing(name: str, level: int, target: int) -> str:
+    """ "Python (level 3 of 7)", "Python (not assessed, target 7)"."""
     return f"{name} ({f'level {level} of {target}' if level else f'not assessed, target {target}'})"
+
+
+def _taught_standing(name: str, mastery: SkillMastery | None) -> str:
+    """ "Flask (not assessed)", "Flask (level 7, familiar on 2 answers: not yet proficient)":
+    why a prerequisite the learner has a level in is still planned."""
+    if mastery is None or not mastery.is_assessed:
+        return f"{name} (not assessed)"
+    evidence = f"level {mastery.level}, {mastery.label} on {answers_text(mastery.answers)}"
+    if mastery.state in CONFIRMING:
+        return f"{name} ({evidence})"
+    return f"{name} ({evidence}: not yet proficient)"
 
 
 def _reason(
     gap_skills: list[tuple[str, int, int]],
     dependents: list[str],
-    taught: list[tuple[str, int]],
+    taught: list[tuple[str, SkillMastery | None]],
 ) -> str:
     """The learner's numbers with the names: "Builds foundation in Python (level 3 of 7);
     prerequisite for Web APIs", or for a course that only opens others, "Prerequisite for
-    Web APIs with Flask, teaching Flask (not assessed)"."""
+    Web APIs with Flask, teaching Flask (level 7, familiar on 2 answers: not yet
+    proficient)"."""
     parts = []
     if gap_skills:
         parts.append(
@@ -351,7 +361,7 @@ def _reason(
     if dependents:
         text = f"Prerequisite for {', '.join(dependents)}"
         if not parts and taught:
-            text += ", teaching " + ", ".join(_standing(name, level) for name, level in taught)
+            text += ", teaching " + ", ".join(_taught_standing(*skill) for skill in taught)
         parts.append(text if not parts else text[0].lower() + text[1:])
     return "; ".join(parts)
 
@@ -476,7 +486,7 @@ def _plan(
                 reason=_reason(
                     [(catalog.name(s), current[s], target_of[s]) for s in gaps if s in taught],
                     required_by[course_id],
-                    [(catalog.name(s), levels[s].level if s in levels else 0) for s in taught],
+                    [(catalog.name(s), states.get(s)) for s in taught],
                 ),
                 sequence=sequence,
                 skill_names=[catalog.name(s) for s in taught],

@@ -78,14 +78,25 @@ def test_three_level_chain_orders_prerequisites_first_with_reasons(learner, skil
     basics, flask, apis = chain
     goal = goal_for(learner, {skills["rest_api"]: 7, skills["python"]: 6}, weekly_hours=5)
     LearnerSkillStateFactory(learner=learner, skill=skills["python"], level=3, mastery=0.25)
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=skills["flask"],
+        level=7,
+        mastery=0.65,
+        evidence_count=2,
+        distinct_questions=2,
+        last_practiced_at=NOW,
+    )
 
     plan = plan_learning_path(goal=goal, now=NOW)
 
     assert [(i.sequence, i.id) for i in plan.items] == [(1, basics.pk), (2, flask.pk), (3, apis.pk)]
-    # Names with the learner's numbers (issue 13: no reason without them).
+    # Names with the learner's numbers (issue 13: no reason without them); a prerequisite
+    # the learner has a level in says why it is still planned.
     assert [i.reason for i in plan.items] == [
         "Builds foundation in Python (level 3 of 6); prerequisite for Flask Web",
-        "Prerequisite for Web APIs with Flask, teaching Flask (not assessed)",
+        "Prerequisite for Web APIs with Flask, teaching Flask (level 7, familiar on 2 "
+        "answers: not yet proficient)",
         "Builds foundation in Rest_Api (not assessed, target 7)",
     ]
     # 10 + 20 + 15 hours at 5 hours a week: 9 weeks.
