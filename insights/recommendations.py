@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import LearnerProfile, User
@@ -331,6 +332,21 @@ def _weak_evidence(score: SkillScore | None, level: SkillLevel | None) -> str | 
     return None
 
 
+def _studied_since_measured(
+    score: SkillScore | None, level: SkillLevel | None, studied_at: datetime | None
+) -> bool:
+    """The learner completed a lesson on the skill (not a skim) after the answers its weak
+    estimate rests on: that estimate predates the study, so revision waits for new
+    evidence (the course's quiz, a skill check) instead of sending the learner back to
+    lessons they have just worked through."""
+    if studied_at is None:
+        return False
+    answered = score.last_answered_at if score else None
+    practiced = level.last_practiced_at if level else None
+    measured = [moment for moment in (answered, practiced) if moment]
+    return bool(measured) and studied_at > max(measured)
+
+
 def _revision_need(
     score: SkillScore | None, level: SkillLevel | None, now: datetime
 ) -> tuple[float, int | None] | None:
@@ -490,7 +506,9 @@ def revision_lessons_for(
         needs[learner_id] = {}
         for slug in sorted((set(own_scores) | set(own_levels)) & studied[learner_id]):
             need = _revision_need(own_scores.get(slug), own_levels.get(slug), now)
-            if need:
+            if need and not _studied_since_measured(
+                own_scores.get(slug), own_levels.get(slug), taught[learner_id].get(slug)
+            ):
                 needs[learner_id][slug] = need
     wanted = [(learner_id, slug) for learner_id in ids for slug in needs[learner_id]]
     if not wanted:
@@ -600,26 +618,28 @@ def studied_or_goal_skills_for(
     learner_ids: list[int],
     scores: dict[int, dict[str, SkillScore]],
     levels: dict[int, dict[str, SkillLevel]],
-) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
+) -> tuple[dict[int, set[str]], dict[int, dict[str, datetime | None]]]:
     """Per learner, the skill slugs revision may be about: answered (a recent score or a
     state with evidence), taught by a completed lesson, or in an active goal; and, second,
-    those taught by a completed lesson alone (two queries)."""
+    those taught by a completed lesson, each with when the learner last completed one of
+    its lessons without skimming (None when only skimmed) (two queries)."""
     studied: dict[int, set[str]] = {
         learner_id: set(scores[learner_id])
         | {slug for slug, level in levels[learner_id].items() if level.answers > 0}
         for learner_id in learner_ids
     }
-    taught: dict[int, set[str]] = {learner_id: set() for learner_id in learner_ids}
-    for learner_id, slug in (
+    taught: dict[int, dict[str, datetime | None]] = {learner_id: {} for learner_id in learner_ids}
+    for learner_id, slug, studied_at in (
         LessonProgress.objects.filter(
             learner_id__in=learner_ids, status=LessonProgress.Status.COMPLETED
         )
         .values_list("learner_id", "lesson__skills__slug")
-        .distinct()
+        .annotate(studied_at=Max("completed_at", filter=Q(skimmed=False)))
+        .order_by()
     ):
         if slug:
             studied[learner_id].add(slug)
-            taught[learner_id].add(slug)
+            taught[learner_id][slug] = studied_at
     for learner_id, slug in GoalSkill.objects.filter(
         goal__learner_id__in=learner_ids, goal__status=LearningGoal.Status.ACTIVE
     ).values_list("goal__learner_id", "skill__slug"):

@@ -170,6 +170,7 @@ def progress(request: HttpRequest) -> HttpResponse:
     activity = activity_per_day(learner=request.user, now=now)
     scores = quiz_scores(learner=request.user)
     skills = skill_rows(learner=request.user, now=now)
+    zone = learner_timezone(request.user)  # quiz dates as the learner's calendar has them
     return render(
         request,
         "insights/progress.html",
@@ -179,7 +180,7 @@ def progress(request: HttpRequest) -> HttpResponse:
             "activity_total": sum(n for _, n in activity),
             "scores": scores,
             "score_chart": charts.line_chart(
-                [(f"{s.submitted_at:%d %b}", s.score) for s in scores]
+                [(f"{s.submitted_at.astimezone(zone):%d %b}", s.score) for s in scores]
             ),
             "skills": skills,
             "states_explained": states_explained(),

@@ -7,7 +7,7 @@ import pytest
 from accounts.models import LearnerProfile
 from accounts.services import set_difficulty as change_difficulty
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
-from insights.models import Recommendation
+from insights.models import LearnerSkillState, Recommendation
 from insights.paths import generate_learning_path
 from insights.recommendations import (
     RECOMMENDATION_TTL,
@@ -40,14 +40,14 @@ def lesson_in(course, module_order: int, order: int, title: str, **fields):
     return LessonFactory(module=module, order=order, title=title, **fields)
 
 
-def complete(learner, *lessons):
+def complete(learner, *lessons, at=NOW - timedelta(days=2)):
     for lesson in lessons:
         LessonProgressFactory(
             learner=learner,
             lesson=lesson,
             status=LessonProgress.Status.COMPLETED,
-            started_at=NOW - timedelta(days=3),
-            completed_at=NOW - timedelta(days=2),
+            started_at=at - timedelta(days=1),
+            completed_at=at,
         )
 
 
@@ -136,7 +136,7 @@ def test_revision_ranks_weak_skills_by_need_and_time_since_practice(learner):
     course = CourseFactory(title="Review")
     easy_a = lesson_in(course, 1, 1, "A made easy", skills=[a], difficulty="beginner")
     done_a = lesson_in(course, 1, 2, "A in depth", skills=[a], difficulty="advanced")
-    complete(learner, done_a)
+    complete(learner, done_a, at=NOW - timedelta(days=20))  # before the quiz on A
     lesson_in(course, 1, 3, "B", skills=[b])
     lesson_in(course, 1, 4, "C", skills=[c])
     lesson_in(course, 1, 5, "D", skills=[d])
@@ -155,6 +155,35 @@ def test_revision_ranks_weak_skills_by_need_and_time_since_practice(learner):
     # A lesson already completed is a review ("Review A"; B and D were only answered):
     # preferred over an easier unseen one.
     assert items[0].lesson_id == done_a.pk != easy_a.pk
+
+
+def test_a_skill_studied_since_its_answers_waits_for_new_evidence(learner):
+    """Python measured weak by the diagnostic, then its lessons worked through: no card
+    sends the learner back to them on the old answers; a quiz after the study that is
+    still poor brings the revision back."""
+    python = SkillFactory(slug="python", name="Python")
+    course = CourseFactory(title="Python 101")
+    basics = lesson_in(course, 1, 1, "Basics", skills=[python])
+    functions = lesson_in(course, 1, 2, "Functions", skills=[python])
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=python,
+        mastery=0.05,
+        level=1,
+        evidence_count=3,
+        last_practiced_at=NOW - timedelta(days=10),
+    )
+    complete(learner, basics, functions, at=NOW - timedelta(days=3))
+
+    assert revision_lessons(learner=learner, now=NOW) == []
+
+    quiz_attempt(learner, at=NOW - timedelta(days=1), skill=python, correct=2, total=10)
+    LearnerSkillState.objects.filter(learner=learner, skill=python).update(
+        last_practiced_at=NOW - timedelta(days=1)
+    )
+
+    [item] = revision_lessons(learner=learner, now=NOW)
+    assert item.skill == "python" and item.lesson_id in {basics.pk, functions.pk}
 
 
 def test_a_revision_lesson_outside_the_skill_says_it_is_only_the_nearest_in_subject(learner):
