@@ -16,16 +16,17 @@ answer and these five numbers.
 
 **An answer without feedback teaches nothing.** The transition stands for what
 the learner takes away from an opportunity; an answer is one only when the
-learner sees whether it was right. Quiz and exam answers are graded and reviewed
-on the result page: they teach. The adaptive diagnostic, skill check and course
-challenge ask question by question without saying whether an answer was right
-(their result page marks answers but never shows the correct answers or
-explanations): they measure, and the measurement must not move what it
-measures. Every function that runs the recursion takes a per-response
-``teaches`` flag (default: every answer teaches); after a response that does
-not teach, mastery is the posterior itself (an identity transition), and the
-fit counts learn/forget only over teaching transitions. Time-based forgetting
-(``insights.mastery``) is separate and unchanged.
+learner sees whether it was right. Quiz and exam answers are graded and
+reviewed on the result page: they teach. The adaptive diagnostic, skill check
+and course challenge ask question by question without saying whether an answer
+was right (only after the last answer does the result page mark each right or
+wrong, never with the correct answer or an explanation): they measure, and the
+measurement must not move what it measures. Every function that runs the
+recursion takes a per-response ``teaches`` flag (default: every answer
+teaches); after a response that does not teach, mastery is the posterior itself
+(an identity transition), and the fit counts learn/forget only over teaching
+transitions. Time-based forgetting (``insights.mastery``) is separate and
+unchanged.
 
 Individualised BKT: the skill's parameters are shifted, answer by answer, by
 the learner's *ability*: the logit of their smoothed correct rate over their

@@ -14,11 +14,12 @@ conditions mastery on what it shows (Bayes), but only a quiz or exam answer,
 graded and reviewed on the result page, is also followed by the learn/forget
 transition. The answers of an adaptive attempt (diagnostic, skill check, course
 challenge: ``AssessmentAttempt.is_adaptive``) are asked one by one without
-saying whether each was right, and the result page never shows their correct
-answers: they only measure. So wrong diagnostic answers leave mastery where
-they point, not lifted by a learning opportunity each, and the diagnostic's
-preview, the processed attempt, a replay (``recompute_learner_skills``) and the
-fit (``fit_skill_parameters``) all read them the same way.
+saying whether each was right (the result page marks them only after the last
+one, never with the correct answer): they only measure. So wrong diagnostic
+answers leave mastery where they point, not lifted by a learning opportunity
+each, and the diagnostic's preview, the processed attempt, a replay
+(``recompute_learner_skills``) and the fit (``fit_skill_parameters``) all read
+them the same way.
 
 Unanswered questions are no evidence: a question left blank (or answered "I
 don't know") does not move mastery, the evidence counts or the learner's
