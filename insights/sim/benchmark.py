@@ -19,7 +19,9 @@ Learners come in groups by how many of their goal skills they know at the start
   challenge question's minutes when its skill was known); beside it, the same share of the
   first version's lessons as planned (its courses less the lessons it says to skip);
 - time to goal: simulated study hours until every goal skill is known, adaptive (diagnostic,
-  path, quizzes, revision) against the fixed curriculum (courses, quizzes, revision);
+  path, quizzes, revision) against the fixed curriculum (courses, quizzes, revision); beside
+  it, the hours of path courses that teach no goal skill (prerequisites the locks ask for,
+  which the fixed curriculum, outside the locks, never takes);
 - recommendation precision: share of revision cards (after the diagnostic and after the
   path's courses and quizzes) on skills the learner truly does not know at that moment.
   The revision that follows (``_revise``, for time to goal) studies off the platform, so
@@ -105,6 +107,9 @@ class PathTime:
     minutes: float = 0.0
     wasted: float = 0.0
     challenges: int = 0
+    # Lesson minutes in courses that teach no goal skill (prerequisites the platform's
+    # locks ask for): the fixed curriculum, which ignores the locks, has none of them.
+    prerequisite_minutes: float = 0.0
 
     def add(self, minutes: float, known_share: float) -> None:
         self.minutes += minutes
@@ -231,9 +236,11 @@ class BenchmarkReport:
                 continue
             rows = [o for o in self.outcomes if o.group == group]
             reached = sum(o.reached_adaptive for o in rows), sum(o.reached_fixed for o in rows)
+            prerequisites = statistics.fmean(o.followed.prerequisite_minutes for o in rows) / 60
             out.append(
                 f"  {group:<6} {len(rows):>4} learners: {hours[0]:6.1f} h vs {hours[1]:6.1f} h "
-                f"({pct(self.saving(group))} fewer; goal reached {reached[0]} / {reached[1]})"
+                f"({pct(self.saving(group))} fewer; goal reached {reached[0]} / {reached[1]}; "
+                f"{prerequisites:.1f} h of prerequisite courses teaching no goal skill)"
             )
         out.append(
             f"  half-group saving {pct(half)} -> target >= 30 %: "
@@ -286,7 +293,12 @@ def _revise(
 
 
 def _follow_path(
-    *, actor: Actor, goal_id: int, catalog: CatalogView, known: dict[str, bool]
+    *,
+    actor: Actor,
+    goal_id: int,
+    catalog: CatalogView,
+    known: dict[str, bool],
+    goal_skills: list[str],
 ) -> PathTime:
     """Study the goal's path as it stands, course by course: its course challenge first when
     the path suggests it, then the lessons it asks for, then the course's quiz once. A
@@ -335,6 +347,8 @@ def _follow_path(
             skills = catalog.lesson_skills_or_course(lesson)
             share = sum(known[s] for s in skills) / len(skills) if skills else 0.0
             spent.add(lesson.estimated_minutes, share)
+            if not set(catalog.course_skills[item["id"]]) & set(goal_skills):
+                spent.prerequisite_minutes += lesson.estimated_minutes
         if item["id"] not in quizzed and item["id"] in catalog.quizzes:
             actor.take(assessment=catalog.quizzes[item["id"]], catalog=catalog)
         quizzed.add(item["id"])
@@ -471,7 +485,11 @@ def simulate_learner(
     _score_revisions(outcome, actor, catalog, stage=AFTER_DIAGNOSTIC)
     if items:
         outcome.followed = _follow_path(
-            actor=actor, goal_id=goal.pk, catalog=catalog, known=known_at_path
+            actor=actor,
+            goal_id=goal.pk,
+            catalog=catalog,
+            known=known_at_path,
+            goal_skills=goal_skills,
         )
     _score_revisions(outcome, actor, catalog, stage=AFTER_PATH)
     outcome.reached_adaptive = _revise(

@@ -156,6 +156,7 @@ def test_benchmark_command_prints_the_four_metrics_and_keeps_nothing(db):
     assert "wasted path time (as followed):" in text
     assert "course challenges taken first:" in text
     assert "time to goal" in text and "half" in text
+    assert "h of prerequisite courses teaching no goal skill" in text
     assert "recommendation precision:" in text
     assert "  after the diagnostic: " in text and "  after the path: " in text
     # One rolled-back transaction: no simulated learner, goal or job is left behind.
