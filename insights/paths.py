@@ -337,10 +337,10 @@ def _taught_standing(name: str, mastery: SkillMastery | None) -> str:
     why a prerequisite the learner has a level in is still planned."""
     if mastery is None or not mastery.is_assessed:
         return f"{name} (not assessed)"
-    evidence = f"level {mastery.level}, {mastery.label} on {answers_text(mastery.answers)}"
-    if mastery.state in CONFIRMING:
-        return f"{name} ({evidence})"
-    return f"{name} ({evidence}: not yet proficient)"
+    return (
+        f"{name} (level {mastery.level}, {mastery.label} on {answers_text(mastery.answers)}: "
+        "not yet proficient)"
+    )
 
 
 def _reason(
@@ -351,7 +351,7 @@ def _reason(
     """The learner's numbers with the names: "Builds foundation in Python (level 3 of 7);
     prerequisite for Web APIs", or for a course that only opens others, "Prerequisite for
     Web APIs with Flask, teaching Flask (level 7, familiar on 2 answers: not yet
-    proficient)"."""
+    proficient)": ``taught`` are its skills not yet shown, what keeps it planned."""
     parts = []
     if gap_skills:
         parts.append(
@@ -486,7 +486,11 @@ def _plan(
                 reason=_reason(
                     [(catalog.name(s), current[s], target_of[s]) for s in gaps if s in taught],
                     required_by[course_id],
-                    [(catalog.name(s), states.get(s)) for s in taught],
+                    [
+                        (catalog.name(s), states.get(s))
+                        for s in taught
+                        if not _all_shown([s], states)
+                    ],
                 ),
                 sequence=sequence,
                 skill_names=[catalog.name(s) for s in taught],
@@ -519,12 +523,9 @@ def _all_shown(slugs: list[str], states: dict[str, SkillMastery]) -> bool:
 
 
 def _evidence(catalog: _Catalog, slugs: list[str], states: dict[str, SkillMastery]) -> str:
-    """E.g. "Python proficient on 6 answers, SQL mastered on 9 answers, Flask not assessed"."""
+    """E.g. "Python proficient on 6 answers, SQL mastered on 9 answers"."""
     return ", ".join(
-        f"{catalog.name(s)} {states[s].label} on {answers_text(states[s].answers)}"
-        if s in states and states[s].is_assessed
-        else f"{catalog.name(s)} not assessed"
-        for s in slugs
+        f"{catalog.name(s)} {states[s].label} on {answers_text(states[s].answers)}" for s in slugs
     )
 
 
@@ -546,16 +547,21 @@ def _challenge_offer(
     saved = hours_left * 60 * sum(chances) / len(open_skills)
     if saved < minutes:
         return None
-    evidence = _evidence(catalog, open_skills, states)
-    if any(s in states and states[s].is_assessed for s in open_skills):
-        evidence = f"You may know some of it already: {evidence}"
+    chances_text = ", ".join(
+        f"{catalog.name(s)} {round(100 * chance)} % ({states[s].label} on "
+        f"{answers_text(states[s].answers)})"
+        if s in states and states[s].is_assessed
+        else f"{catalog.name(s)} not assessed yet"
+        for s, chance in zip(open_skills, chances, strict=True)
+    )
     return {
         "minutes": minutes,
         "minutes_saved": round(saved),
         "reason": (
-            f"{evidence}. Its course challenge takes about {minutes} minutes; each skill it "
-            "shows proficient skips that skill's lessons, on average about "
-            f"{_duration(saved)} of the {_duration(hours_left * 60)} left"
+            f"Chance you already know it: {chances_text}. The course challenge takes about "
+            f"{minutes} minutes and spares on average about {_duration(saved)} of the "
+            f"{_duration(hours_left * 60)} left: each skill it shows proficient skips that "
+            "skill's lessons"
         ),
     }
 

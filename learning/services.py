@@ -207,9 +207,30 @@ def goal_update(*, goal: LearningGoal, now: datetime, **fields) -> LearningGoal:
             goal.save(update_fields=[*changed, "updated_at"])
         if levels is not None:
             _set_target_levels(goal, levels)
+        if levels is not None or {"weekly_hours", "deadline", "status"} & set(changed):
+            _replan_path(goal, now=now)
         if changed or levels is not None:
             _learner_follow_up(goal.learner_id)
     return goal
+
+
+def _replan_path(goal: LearningGoal, *, now: datetime) -> None:
+    """An active goal whose targets, hours or deadline changed gets its path re-planned at
+    once (a learner's re-plan, "manual"), so the path page never shows a plan for targets
+    the goal no longer has; a goal without a path yet, or one no path can reach now, keeps
+    what it has. Nothing is written when the plan would not change."""
+    # Imported here: insights builds on learning's models.
+    from insights.models import LearningPathSnapshot
+    from insights.paths import PathError, path_generate
+
+    if goal.status != LearningGoal.Status.ACTIVE:
+        return
+    if not LearningPathSnapshot.objects.filter(goal=goal, is_active=True).exists():
+        return
+    try:
+        path_generate(goal=goal, now=now, trigger=LearningPathSnapshot.Trigger.MANUAL)
+    except PathError:
+        return
 
 
 def goal_abandon(*, goal: LearningGoal, now: datetime) -> LearningGoal:

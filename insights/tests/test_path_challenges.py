@@ -57,12 +57,14 @@ def test_a_familiar_prerequisite_gets_its_challenge_first_with_the_evidence(lear
     assert basics.challenge == {
         "minutes": 6,
         "minutes_saved": 360,
-        "reason": "You may know some of it already: Python familiar on 2 answers. Its course "
-        "challenge takes about 6 minutes; each skill it shows proficient skips that skill's "
-        "lessons, on average about 6 hours of the 10 hours left",
+        "reason": "Chance you already know it: Python 60 % (familiar on 2 answers). The course "
+        "challenge takes about 6 minutes and spares on average about 6 hours of the 10 hours "
+        "left: each skill it shows proficient skips that skill's lessons",
     }
     # Never measured: the model's prior (0.3) of 8 hours still pays for 6 minutes.
-    assert sql_course.challenge["reason"].startswith("SQL not assessed. Its course challenge")
+    assert sql_course.challenge["reason"].startswith(
+        "Chance you already know it: SQL not assessed yet. The course challenge"
+    )
 
 
 @pytest.mark.parametrize(("mastery", "offered"), [(0.15, False), (0.25, True)])
@@ -140,3 +142,19 @@ def test_the_path_page_and_api_offer_the_challenge_to_the_owner_only(
     assert api["learning_path"][0]["challenge"]["minutes"] == 6
     assert other.status_code == 404
     assert not AssessmentAttempt.objects.filter(learner=learner).exists()
+
+
+def test_editing_a_goals_targets_re_plans_its_path_at_once(learner, world):
+    """QA walk: after adding Python to the goal's targets the path page still showed the
+    old plan (version 1, targets {"sql": 7})."""
+    from learning.services import goal_update
+
+    first = learning_path_generate(goal=world["goal"], now=NOW).snapshot
+
+    goal_update(goal=world["goal"], now=NOW, target_levels={"sql": 7, "python": 8})
+
+    current = LearningPathSnapshot.objects.get(goal=world["goal"], is_active=True)
+    assert current.version == first.version + 1
+    assert current.trigger == LearningPathSnapshot.Trigger.MANUAL
+    assert current.metadata["targets"] == {"python": 8, "sql": 7}
+    assert current.items[0]["reason"].startswith("Builds foundation in Python")

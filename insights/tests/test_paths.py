@@ -278,9 +278,9 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
             "challenge": {
                 "minutes": 6,
                 "minutes_saved": 180,
-                "reason": "Python not assessed. Its course challenge takes about 6 minutes; "
-                "each skill it shows proficient skips that skill's lessons, on average about "
-                "3 hours of the 10 hours left",
+                "reason": "Chance you already know it: Python not assessed yet. The course "
+                "challenge takes about 6 minutes and spares on average about 3 hours of the "
+                "10 hours left: each skill it shows proficient skips that skill's lessons",
             },
             "available": True,
         }
@@ -472,3 +472,31 @@ def test_a_plan_reads_only_the_courses_of_its_skills_and_their_prerequisites(
     ]
     ids, _ = _courses_teaching({"rest_api"})
     assert ids == {basics.pk, flask.pk, apis.pk}
+
+
+def test_a_kept_prerequisite_names_only_the_skills_not_yet_shown(learner, skills, chain):
+    """Python Basics also teaches data structures: with Python proficient and data
+    structures familiar, the reason says what keeps the course (QA walk: it listed the
+    proficient skill too)."""
+    basics = chain[0]
+    structures = SkillFactory(slug="data_structures", name="Data structures")
+    basics.skills.add(structures)
+    python_proficient(learner, skills["python"])
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=structures,
+        level=6,
+        mastery=0.55,
+        evidence_count=2,
+        distinct_questions=2,
+        last_practiced_at=NOW,
+    )
+    goal = goal_for(learner, {skills["rest_api"]: 7})
+
+    plan = plan_learning_path(goal=goal, now=NOW)
+
+    assert plan.items[0].id == basics.pk
+    assert plan.items[0].reason == (
+        "Prerequisite for Flask Web, teaching Data structures (level 6, familiar on 2 answers: "
+        "not yet proficient)"
+    )

@@ -329,8 +329,36 @@ def test_a_target_at_its_level_but_not_confirmed_is_explained_with_a_skill_check
         "Python (target 8): Level 10 · familiar · 6 answers — practise again to refresh it" in html
     )
     assert reverse("assessments:skill_check", args=["python"]) in html
+    assert "You already meet every target" not in html  # Flask is planned, Python to confirm
     # Only the owner sees the goal's path; a visitor is sent to log in.
     client.force_login(other_learner)
     assert client.get(reverse("insights:path", args=[goal.pk])).status_code == 404
     client.logout()
     assert client.get(reverse("insights:path", args=[goal.pk])).status_code == 302
+
+
+def test_a_path_with_only_targets_to_confirm_does_not_claim_they_are_met(client, learner):
+    """QA walk: a 0-course path said both "not yet confirmed … a skill check settles it"
+    and "You already meet every target of this goal"."""
+    python = SkillFactory(slug="python", name="Python")
+    CourseFactory(title="Python Basics", skills=[python])
+    goal = LearningGoalFactory(learner=learner, title="Scripting")
+    GoalSkillFactory(goal=goal, skill=python, target_level=7)
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=python,
+        level=7,
+        mastery=0.66,
+        evidence_count=1,
+        correct_count=1,
+        distinct_questions=1,
+        last_practiced_at=timezone.now(),
+    )
+    client.force_login(learner)
+    client.post(reverse("insights:path_generate", args=[goal.pk]))
+
+    html = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+
+    assert "At your target level, not yet confirmed" in html
+    assert "You already meet every target" not in html
+    assert "No course to plan: every target's level is there" in html
