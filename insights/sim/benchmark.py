@@ -584,7 +584,8 @@ def run_benchmark(
             skill_model = (
                 f"version {stored.version}, fitted by the weekly re-fit on "
                 f"{fitted.metrics['answers']:,} answers after {history} history learners "
-                "(and the nightly item analysis)"
+                "(and the nightly item analysis); ability and item weights "
+                f"{fitted.metrics['ability']}"
             )
         if true_model:
             skill_model_store(fitted=true_skill_model(world), now=now)
