@@ -402,6 +402,9 @@ def test_course_challenge_end_to_end_on_the_page(client, learner, bank):
     html = client.get(url).content.decode()
 
     assert "You tested out of" in html and "Backend basics" in html
+    # Back to where the learner came from: the course, or the paths that suggest challenges.
+    assert f'href="{course.get_absolute_url()}">Back to Backend basics</a>' in html
+    assert f'href="{reverse("insights:paths")}">Your learning paths</a>' in html
     assert list(courses_demonstrated(learner=learner)) == [course]
     detail = client.get(reverse("assessments:detail", args=[attempt.assessment_id])).content
     assert b"One question at a time" in detail
