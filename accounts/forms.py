@@ -9,11 +9,43 @@ from django import forms
 from accounts.services import NOTIFICATION_KINDS, STUDY_DAYS
 from catalog.models import Lesson
 
+# The zones a person picks from: Area/City names and UTC, not the database's legacy aliases
+# ("W-SU", "Etc/GMT-12", "localtime"). The API still accepts any IANA name, and a form keeps
+# the zone a learner already has.
+ZONE_AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
 
 @cache
-def timezone_choices() -> list[tuple[str, str]]:
-    """IANA zones for a <select>; cached because the tz database does not change at runtime."""
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+def _all_zones() -> frozenset[str]:
+    """Cached: the tz database does not change at runtime."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+@cache
+def _area_zones() -> tuple[str, ...]:
+    return tuple(
+        sorted(name for name in _all_zones() if name == "UTC" or name.split("/")[0] in ZONE_AREAS)
+    )
+
+
+def timezone_choices(keep: str | None = None) -> list[tuple[str, str]]:
+    """Zones for a <select>, with ``keep`` (the learner's current zone) when it is a valid
+    name outside the areas."""
+    names = list(_area_zones())
+    if keep and keep in _all_zones() and keep not in names:
+        names = sorted([*names, keep])
+    return [(name, name.replace("_", " ")) for name in names]
 
 
 class SignUpForm(forms.Form):
@@ -29,7 +61,9 @@ class SignUpForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = timezone_choices()
+        self.fields["timezone"].choices = timezone_choices(
+            keep=self.initial.get("timezone") or self.data.get("timezone")
+        )
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
         # static/js/timezone.js preselects the browser's zone; asked only here (and on
@@ -86,7 +120,9 @@ class AccountForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = timezone_choices()
+        self.fields["timezone"].choices = timezone_choices(
+            keep=self.initial.get("timezone") or self.data.get("timezone")
+        )
         self.fields["content_types"].choices = Lesson.ContentType.choices
         self.fields["study_days"].choices = [(day, DAY_LABELS[day]) for day in STUDY_DAYS]
         self.fields["notifications"].choices = [

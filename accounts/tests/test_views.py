@@ -132,3 +132,15 @@ def test_login_is_throttled_after_ten_attempts_a_minute(client, learner):
     assert response.status_code == 429
     assert "Too many sign-in attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_the_time_zone_list_offers_area_names_and_keeps_a_legacy_current_zone():
+    """QA walk: the list showed raw aliases ("localtime", "Etc/GMT-12", "W-SU")."""
+    from accounts.forms import timezone_choices
+
+    names = [name for name, _ in timezone_choices()]
+    assert "Europe/Berlin" in names and "UTC" in names
+    assert not {"localtime", "Etc/GMT-12", "W-SU", "US/Eastern"} & set(names)
+    # A learner whose zone is a valid legacy name keeps it selectable; junk is not added.
+    assert "US/Eastern" in [name for name, _ in timezone_choices(keep="US/Eastern")]
+    assert "Not/AZone" not in [name for name, _ in timezone_choices(keep="Not/AZone")]
