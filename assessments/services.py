@@ -337,15 +337,13 @@ def _adaptive_finish(*, attempt: AssessmentAttempt, now: datetime) -> None:
 
 def _course_skills_proficient(*, learner_id: int, course_id: int, now: datetime) -> bool:
     """Every skill the course teaches is proficient or mastered for the learner right now."""
-    from insights.mastery import CONFIRMING
-    from insights.models import LearnerSkillState
+    from insights.diagnostic import skills_shown
 
     skill_ids = set(
         Course.skills.through.objects.filter(course_id=course_id).values_list("skill_id", flat=True)
     )
-    states = LearnerSkillState.objects.filter(learner_id=learner_id, skill_id__in=skill_ids)
-    confirmed = {state.skill_id for state in states if state.mastery_at(now).state in CONFIRMING}
-    return bool(skill_ids) and confirmed == skill_ids
+    shown = skills_shown(learner_id=learner_id, skill_ids=list(skill_ids), now=now)
+    return bool(skill_ids) and shown == skill_ids
 
 
 def _process_skills(*, attempt: AssessmentAttempt, now: datetime) -> None:

@@ -209,6 +209,28 @@ def item_difficulty(*, irt: float | None, label: str) -> float:
     return AUTHORED_DIFFICULTY.get(label, 0.0)
 
 
+def irt_difficulties(question_ids: list[int] | None = None) -> dict[int, float]:
+    """Question id -> IRT difficulty from its newest item analysis, for ``question_ids``
+    (every analysed question when None), in one query."""
+    rows = QuestionItemAnalysis.objects.filter(irt_difficulty__isnull=False)
+    if question_ids is not None:
+        rows = rows.filter(question_id__in=question_ids)
+    return dict(
+        rows.order_by("question_id", "-run__computed_at")
+        .distinct("question_id")
+        .values_list("question_id", "irt_difficulty")
+    )
+
+
+def skills_shown(*, learner_id: int, skill_ids: list[int], now: datetime) -> set[int]:
+    """Those of ``skill_ids`` the learner has proficient or mastered at ``now``."""
+    return {
+        state.skill_id
+        for state in LearnerSkillState.objects.filter(learner_id=learner_id, skill_id__in=skill_ids)
+        if state.mastery_at(now).state in CONFIRMING
+    }
+
+
 def latest_irt_difficulty(question: str) -> Subquery:
     """The question's IRT difficulty from its newest item analysis (NULL when none), as a
     subquery on the outer ``question`` column: read with the rows, no query of its own."""
@@ -239,12 +261,7 @@ def question_bank(*, skill_ids: list[int], learner_id: int) -> dict[int, list[Ba
         .order_by("pk")
     )
     ids = [pk for pk, _, _ in rows]
-    irt = dict(
-        QuestionItemAnalysis.objects.filter(question_id__in=ids, irt_difficulty__isnull=False)
-        .order_by("question_id", "-run__computed_at")
-        .distinct("question_id")
-        .values_list("question_id", "irt_difficulty")
-    )
+    irt = irt_difficulties(ids)
     # The learner's own submitted attempts (few) first, then their answers by attempt: the
     # planner cannot pick a scan of every answer, even on tables it has no statistics for
     # yet (a cohort seeded in one transaction).
@@ -351,13 +368,7 @@ def adaptive_skill_ids(*, assessment: Assessment, learner_id: int, now: datetime
         if assessment.course_id is None:
             return []
         taught = list(assessment.course.skills.order_by("name", "pk").values_list("pk", flat=True))
-        shown = {
-            state.skill_id
-            for state in LearnerSkillState.objects.filter(
-                learner_id=learner_id, skill_id__in=taught
-            )
-            if state.mastery_at(now).state in CONFIRMING
-        }
+        shown = skills_shown(learner_id=learner_id, skill_ids=taught, now=now)
         return [pk for pk in taught if pk not in shown] or taught
     goal_skills = list(
         GoalSkill.objects.filter(

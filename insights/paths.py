@@ -476,6 +476,8 @@ def _plan(
         taught = catalog.skills[course_id]
         skip = _shown_lessons(catalog, course_id, states)
         hours = _hours_left(catalog, course_id, course, skip)
+        # What keeps the course planned: its skills not yet shown.
+        open_skills = [s for s in taught if not _all_shown([s], states)]
         items.append(
             PathItem(
                 id=course_id,
@@ -486,11 +488,7 @@ def _plan(
                 reason=_reason(
                     [(catalog.name(s), current[s], target_of[s]) for s in gaps if s in taught],
                     required_by[course_id],
-                    [
-                        (catalog.name(s), states.get(s))
-                        for s in taught
-                        if not _all_shown([s], states)
-                    ],
+                    [(catalog.name(s), states.get(s)) for s in open_skills],
                 ),
                 sequence=sequence,
                 skill_names=[catalog.name(s) for s in taught],
@@ -498,7 +496,7 @@ def _plan(
                 estimated_hours=hours,
                 challenge=None
                 if course_id in challenged
-                else _challenge_offer(catalog, taught, states, hours),
+                else _challenge_offer(catalog, open_skills, states, hours),
             )
         )
     skipped = [
@@ -530,11 +528,11 @@ def _evidence(catalog: _Catalog, slugs: list[str], states: dict[str, SkillMaster
 
 
 def _challenge_offer(
-    catalog: _Catalog, taught: list[str], states: dict[str, SkillMastery], hours_left: float
+    catalog: _Catalog, open_skills: list[str], states: dict[str, SkillMastery], hours_left: float
 ) -> dict | None:
-    """The course challenge as a first step, when it is expected to spare at least the
-    minutes it takes ("Test out first" above); None otherwise."""
-    open_skills = [s for s in taught if not _all_shown([s], states)]
+    """The course challenge as a first step for a course whose ``open_skills`` (those not
+    yet shown) it would measure, when it is expected to spare at least the minutes it takes
+    ("Test out first" above); None otherwise."""
     if not open_skills or not hours_left:
         return None
     chances = [

@@ -332,6 +332,13 @@ def _weak_evidence(score: SkillScore | None, level: SkillLevel | None) -> str | 
     return None
 
 
+def _last_measured(score: SkillScore | None, level: SkillLevel | None) -> datetime | None:
+    """When the learner last answered on the skill (recent score or skill state)."""
+    answered = score.last_answered_at if score else None
+    practiced = level.last_practiced_at if level else None
+    return max((moment for moment in (answered, practiced) if moment), default=None)
+
+
 def _studied_since_measured(
     score: SkillScore | None, level: SkillLevel | None, studied_at: datetime | None
 ) -> bool:
@@ -339,12 +346,8 @@ def _studied_since_measured(
     estimate rests on: that estimate predates the study, so revision waits for new
     evidence (the course's quiz, a skill check) instead of sending the learner back to
     lessons they have just worked through."""
-    if studied_at is None:
-        return False
-    answered = score.last_answered_at if score else None
-    practiced = level.last_practiced_at if level else None
-    measured = [moment for moment in (answered, practiced) if moment]
-    return bool(measured) and studied_at > max(measured)
+    measured = _last_measured(score, level)
+    return studied_at is not None and measured is not None and studied_at > measured
 
 
 def _revision_need(
@@ -355,9 +358,8 @@ def _revision_need(
     if weak is None:
         return None
     need = 1 - (level.mastery if weak == "mastery" else score.percent / 100)
-    last_answer = score.last_answered_at if score else None
-    practiced = [t for t in (last_answer, level.last_practiced_at if level else None) if t]
-    days = max(0, (now - max(practiced)).days) if practiced else None
+    measured = _last_measured(score, level)
+    days = max(0, (now - measured).days) if measured else None
     spacing = min(days if days is not None else MAX_SPACING_DAYS, MAX_SPACING_DAYS)
     return round(need * (1 + spacing / SPACING_DAYS), 4), days
 

@@ -46,9 +46,9 @@ from accounts.models import LearnerProfile, User
 from assessments.models import Answer, AssessmentAttempt
 from catalog.models import Skill
 from insights import bkt
-from insights.diagnostic import item_difficulty, latest_irt_difficulty
+from insights.diagnostic import irt_difficulties, item_difficulty, latest_irt_difficulty
 from insights.mastery import NOT_ASSESSED_MASTERY, SkillMastery, describe, level_from_mastery
-from insights.models import LearnerSkillState, MLModel, QuestionItemAnalysis
+from insights.models import LearnerSkillState, MLModel
 from learning.models import GoalSkill, LearningGoal
 from skillstudio.data_versions import QUIZ, learners_changed
 
@@ -607,12 +607,7 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
         )
     )
     # The questions' IRT difficulties in one query (not a subquery per answer row).
-    irt = dict(
-        QuestionItemAnalysis.objects.filter(irt_difficulty__isnull=False)
-        .order_by("question_id", "-run__computed_at")
-        .distinct("question_id")
-        .values_list("question_id", "irt_difficulty")
-    )
+    irt = irt_difficulties()
     # An answer teaches unless its attempt was adaptive (a non-empty adaptive_skills).
     rows = [
         (*row[:3], not row[5], item_difficulty(irt=irt.get(row[6]), label=row[7]))

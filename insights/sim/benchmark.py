@@ -347,12 +347,17 @@ def _follow_path(
             skills = catalog.lesson_skills_or_course(lesson)
             share = sum(known[s] for s in skills) / len(skills) if skills else 0.0
             spent.add(lesson.estimated_minutes, share)
-            if not set(catalog.course_skills[item["id"]]) & set(goal_skills):
+            if not _teaches_any(catalog, item["id"], goal_skills):
                 spent.prerequisite_minutes += lesson.estimated_minutes
         if item["id"] not in quizzed and item["id"] in catalog.quizzes:
             actor.take(assessment=catalog.quizzes[item["id"]], catalog=catalog)
         quizzed.add(item["id"])
     return spent
+
+
+def _teaches_any(catalog: CatalogView, course_id: int, skills: list[str]) -> bool:
+    """The course teaches one of ``skills``: what the fixed curriculum takes."""
+    return bool(set(catalog.course_skills[course_id]) & set(skills))
 
 
 def _fixed_curriculum(
@@ -366,7 +371,7 @@ def _fixed_curriculum(
         clock["now"] += timedelta(days=7 * minutes / (60 * WEEKLY_HOURS))
 
     for course in catalog.courses:
-        if not set(catalog.course_skills[course.pk]) & set(goal_skills):
+        if not _teaches_any(catalog, course.pk, goal_skills):
             continue
         for lesson in catalog.lessons[course.pk]:
             spend(lesson.estimated_minutes)
