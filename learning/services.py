@@ -14,8 +14,9 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Min, OuterRef
+from django.utils import timezone
 
 from catalog.models import Course, Lesson, Skill
 from catalog.selectors import SKILL_SLUG
@@ -39,6 +40,8 @@ MIN_WEEKLY_HOURS = Decimal("0.5")
 MAX_SECONDS_PER_UPDATE = 3600
 MAX_POSITION_SECONDS = 24 * 3600
 GOAL_FIELDS = {"title", "target_levels", "weekly_hours", "deadline", "status"}
+# "Not passed: read it" for optional arguments whose None means "there is none".
+_READ = object()
 
 
 def _learner_follow_up(learner_id: int) -> None:
@@ -48,24 +51,99 @@ def _learner_follow_up(learner_id: int) -> None:
     defer(LEARNER_FOLLOW_UP, learner_id=learner_id)
 
 
-def _enroll(*, learner, course: Course, now: datetime) -> tuple[Enrollment, bool]:
+def _enroll(
+    *, learner, course: Course, now: datetime, locked: Enrollment | None = None
+) -> tuple[Enrollment, bool]:
     """Enroll (or re-activate a dropped enrollment); True when that changed anything.
 
-    Runs inside the caller's transaction; the caller bumps and follows up.
+    Runs inside the caller's transaction; the caller bumps and follows up. ``locked``: the
+    learner's enrollment in the course, when the caller already holds it locked.
     """
     if not course.is_published:
         raise ValidationError(
             {"course": f"“{course.title}” is not published yet, so it cannot be joined."}
         )
-    enrollment, created = Enrollment.objects.select_for_update().get_or_create(
-        learner=learner, course=course, defaults={"enrolled_at": now}
-    )
+    if locked is None:
+        enrollment, created = Enrollment.objects.select_for_update().get_or_create(
+            learner=learner, course=course, defaults={"enrolled_at": now}
+        )
+    else:
+        enrollment, created = locked, False
     if not created and enrollment.status == Enrollment.Status.DROPPED:
         enrollment.status = Enrollment.Status.ACTIVE
         enrollment.enrolled_at = now
         enrollment.save(update_fields=["status", "enrolled_at", "updated_at"])
         created = True
     return enrollment, created
+
+
+# The rows a lesson action works on, in one round trip inside its transaction: the learner's
+# enrollment in the lesson's course locked, then their progress row of the lesson created if
+# missing and locked (an upsert whose no-op update takes the row lock, as SELECT … FOR UPDATE
+# would), in the order every writer locks them, and optionally the learner's first event on
+# the lesson. Without an enrollment nothing is written and no row comes back: the caller
+# enrolls first (``_locked_rows``).
+_ENROLLMENT_LOADED = {"id", "learner_id", "course_id", "course_run_id", "status", "enrolled_at",
+                      "completed_at", "progress_percent"}  # fmt: skip
+# In the model's order, as from_db reads them.
+_ENROLLMENT_FIELDS = tuple(
+    f.attname for f in Enrollment._meta.concrete_fields if f.attname in _ENROLLMENT_LOADED
+)
+_PROGRESS_FIELDS = tuple(f.attname for f in LessonProgress._meta.concrete_fields)
+_LOCKED_ROWS_SQL = f"""
+    WITH enrollment AS MATERIALIZED (
+        SELECT {", ".join(_ENROLLMENT_FIELDS)}
+          FROM learning_enrollment
+         WHERE learner_id = %(learner)s AND course_id = %(course)s
+           FOR UPDATE
+    ), progress AS (
+        INSERT INTO learning_lessonprogress
+               (learner_id, lesson_id, status, time_spent_seconds, skimmed,
+                last_position_seconds, created_at, updated_at)
+        SELECT %(learner)s, %(lesson)s, %(not_started)s, 0, false, 0, %(created)s, %(created)s
+         WHERE EXISTS (SELECT FROM enrollment)
+            ON CONFLICT (learner_id, lesson_id) DO UPDATE SET learner_id = EXCLUDED.learner_id
+        RETURNING {", ".join(_PROGRESS_FIELDS)}
+    )
+    SELECT {", ".join(f"e.{name}" for name in _ENROLLMENT_FIELDS)},
+           {", ".join(f"p.{name}" for name in _PROGRESS_FIELDS)},
+           CASE WHEN %(first_event)s THEN (
+               SELECT min(occurred_at) FROM learning_learnerevent
+                WHERE learner_id = %(learner)s AND lesson_id = %(lesson)s
+           ) END
+      FROM enrollment AS e LEFT JOIN progress AS p ON true
+"""  # noqa: S608 - column names come from model metadata
+
+
+def _locked_rows(
+    *, learner, lesson: Lesson, first_event: bool = False
+) -> tuple[Enrollment, LessonProgress, datetime | None] | None:
+    """The learner's enrollment in the lesson's course and progress row of the lesson, both
+    locked (the row created when missing), and their first event on the lesson when
+    ``first_event``: one query, in the caller's transaction. None, with nothing written,
+    when the learner has no enrollment in the course (or more than one: course runs),
+    for the caller to go the long way (``_enroll``, then the row)."""
+    params = {
+        "learner": learner.pk,
+        "course": lesson.module.course_id,
+        "lesson": lesson.pk,
+        "not_started": LessonProgress.Status.NOT_STARTED,
+        "created": timezone.now(),  # as auto_now_add sets it
+        "first_event": first_event,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCKED_ROWS_SQL, params)
+        rows = cursor.fetchall()
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    enrollment = Enrollment.from_db(
+        connection.alias, _ENROLLMENT_FIELDS, row[: len(_ENROLLMENT_FIELDS)]
+    )
+    progress_values = row[len(_ENROLLMENT_FIELDS) : -1]
+    progress = LessonProgress.from_db(connection.alias, _PROGRESS_FIELDS, progress_values)
+    progress.lesson = lesson
+    return enrollment, progress, row[-1]
 
 
 def enrollment_create(*, learner, course: Course, now: datetime) -> Enrollment:
@@ -288,16 +366,36 @@ def _start(*, learner, lesson: Lesson, now: datetime) -> tuple[LessonProgress, b
 
     Returns the progress row, whether it changed, and whether the learner was enrolled.
     """
-    _, enrolled = _enroll(learner=learner, course=lesson.module.course, now=now)
-    progress, _ = LessonProgress.objects.select_for_update().get_or_create(
-        learner=learner, lesson=lesson
-    )
+    enrollment, progress, _ = _lesson_rows(learner=learner, lesson=lesson, now=now)
     started = progress.status == LessonProgress.Status.NOT_STARTED
     if started:
         progress.status = LessonProgress.Status.IN_PROGRESS
         progress.started_at = now
         progress.save(update_fields=["status", "started_at", "updated_at"])
-    return progress, started, enrolled
+    return progress, started, enrollment[1]
+
+
+def _lesson_rows(
+    *, learner, lesson: Lesson, now: datetime, first_event: bool = False
+) -> tuple[tuple[Enrollment, bool], LessonProgress, datetime | object | None]:
+    """The learner's enrollment in the lesson's course (joined or re-activated when needed:
+    ``_enroll``'s pair) and their progress row of the lesson (created when missing), both
+    locked, in the caller's transaction; with the learner's first event on the lesson when
+    ``first_event`` (else ``_READ``). One query when the learner is enrolled already."""
+    course = lesson.module.course
+    found = _locked_rows(learner=learner, lesson=lesson, first_event=first_event)
+    if found is None:
+        enrolled = _enroll(learner=learner, course=course, now=now)
+        progress, _ = LessonProgress.objects.select_for_update().get_or_create(
+            learner=learner, lesson=lesson
+        )
+        return enrolled, progress, _READ
+    enrollment, progress, first = found
+    return (
+        _enroll(learner=learner, course=course, now=now, locked=enrollment),
+        progress,
+        first if first_event else _READ,
+    )
 
 
 def lesson_start(*, learner, lesson: Lesson, now: datetime) -> LessonProgress:
@@ -370,20 +468,24 @@ class StudyTime:
         return self.seconds < self.estimated_seconds * SKIM_SHARE
 
 
-_READ = object()
-
-
 def lesson_study_time(
-    *, learner, lesson: Lesson, now: datetime, progress: LessonProgress | None = _READ
+    *,
+    learner,
+    lesson: Lesson,
+    now: datetime,
+    progress: LessonProgress | None = _READ,
+    first_event: datetime | None = _READ,
 ) -> StudyTime:
     """Time since the learner first opened or started the lesson (its first event or its
-    start), or the time the player reported, whichever is longer. Two queries, one when
-    the caller passes the learner's ``progress`` row of the lesson (None: there is none)."""
+    start), or the time the player reported, whichever is longer. Two queries, none when
+    the caller passes the learner's ``progress`` row of the lesson (None: there is none)
+    and the time of their ``first_event`` on it (None: there is none)."""
     if progress is _READ:
         progress = LessonProgress.objects.filter(learner=learner, lesson=lesson).first()
-    first_event = LearnerEvent.objects.filter(learner=learner, lesson=lesson).aggregate(
-        first=Min("occurred_at")
-    )["first"]
+    if first_event is _READ:
+        first_event = LearnerEvent.objects.filter(learner=learner, lesson=lesson).aggregate(
+            first=Min("occurred_at")
+        )["first"]
     opened = [moment for moment in (first_event, progress and progress.started_at) if moment]
     since_open = int((now - min(opened)).total_seconds()) if opened else 0
     reported = progress.time_spent_seconds if progress else 0
@@ -400,14 +502,13 @@ def lesson_complete(*, learner, lesson: Lesson, now: datetime) -> LessonProgress
     """
     _check_can_study(learner=learner, lesson=lesson, now=now)
     with transaction.atomic():
-        enrollment, enrolled = _enroll(learner=learner, course=lesson.module.course, now=now)
-        progress, _ = LessonProgress.objects.select_for_update().get_or_create(
-            learner=learner, lesson=lesson
+        (enrollment, enrolled), progress, first_event = _lesson_rows(
+            learner=learner, lesson=lesson, now=now, first_event=True
         )
         completed = progress.status != LessonProgress.Status.COMPLETED
         if completed:
             progress.skimmed = lesson_study_time(
-                learner=learner, lesson=lesson, now=now, progress=progress
+                learner=learner, lesson=lesson, now=now, progress=progress, first_event=first_event
             ).skimmed
             progress.status = LessonProgress.Status.COMPLETED
             progress.started_at = progress.started_at or now

@@ -9,8 +9,13 @@ from django.urls import reverse
 
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
 from insights.analytics import performance_summary
-from learning.models import LessonProgress
-from learning.services import lesson_complete, lesson_start, lesson_study_time
+from learning.models import Enrollment, LessonProgress
+from learning.services import (
+    enrollment_drop,
+    lesson_complete,
+    lesson_start,
+    lesson_study_time,
+)
 from learning.tests.factories import LearnerEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +97,43 @@ def test_api_reports_a_skimmed_completion(as_user, learner, lesson, other_learne
 
     assert response.status_code == 200
     assert response.json()["skimmed"] is True
+
+
+def test_an_enrolled_learners_completion_reads_its_rows_in_one_statement_and_keeps_the_rules(
+    learner, lesson, django_assert_max_num_queries
+):
+    # Enrolled (then dropped), the lesson opened by an event: the completion reads the
+    # enrollment, the progress row (created here) and the first event in one statement,
+    # re-activates the dropped enrollment, and judges the skim from that first event.
+    lesson_start(learner=learner, lesson=LessonFactory(module=lesson.module), now=NOW)
+    enrollment = Enrollment.objects.get(learner=learner)
+    enrollment_drop(enrollment=enrollment, now=NOW)
+    LearnerEventFactory(learner=learner, lesson=lesson, occurred_at=NOW - timedelta(minutes=15))
+
+    # The lock graph (2: no memo inside a transaction) and facts (1), the test's savepoint
+    # (2), the rows (1), the enrollment re-activated, the row saved, cards retired, the
+    # counts, the enrollment saved, the outbox row: 12 (17 with the rows read one by one).
+    with django_assert_max_num_queries(12):
+        progress = lesson_complete(learner=learner, lesson=lesson, now=NOW)
+
+    stored = LessonProgress.objects.get(learner=learner, lesson=lesson)
+    assert progress.pk == stored.pk and progress.status == stored.status == "completed"
+    assert progress.skimmed is stored.skimmed is False  # opened 15 of its 20 minutes ago
+    assert (stored.started_at, stored.completed_at) == (NOW, NOW)
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.ACTIVE and enrollment.enrolled_at == NOW
+    assert enrollment.progress_percent == 50
+
+    # Its row existing and completed: one row still, nothing changes, no new enrollment.
+    again = lesson_complete(learner=learner, lesson=lesson, now=NOW + timedelta(hours=1))
+    assert (again.pk, again.completed_at) == (stored.pk, NOW)
+    assert LessonProgress.objects.filter(learner=learner, lesson=lesson).count() == 1
+    assert Enrollment.objects.filter(learner=learner).count() == 1
+
+
+def test_a_learner_not_enrolled_is_enrolled_by_a_completion(learner, lesson):
+    progress = lesson_complete(learner=learner, lesson=lesson, now=NOW)
+
+    assert progress.status == LessonProgress.Status.COMPLETED and progress.skimmed is True
+    enrollment = Enrollment.objects.get(learner=learner)
+    assert enrollment.status == Enrollment.Status.COMPLETED and enrollment.progress_percent == 100
