@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import transaction
 from django.db.models import BooleanField, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.expressions import RawSQL
@@ -25,7 +26,8 @@ from insights.mastery import CONFIRMING, SkillMastery, answers_text
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillLevel, learner_timezone, shown_skills, skill_levels_for
 from learning.models import Enrollment, GoalSkill, LearningGoal
-from skillstudio.data_versions import learners_changed
+from skillstudio.data_versions import catalog_memo_version, learners_changed
+from skillstudio.memo import CatalogMemo
 
 # A course counts as mastered (and is left out of a path, with the evidence) once the
 # learner completed it or every skill it teaches is proficient or mastered
@@ -137,6 +139,13 @@ def _courses_teaching(skills: set[str]) -> tuple[set[int], dict[int, list[int]]]
     ids = set(
         Course.objects.published().filter(skills__slug__in=skills).values_list("id", flat=True)
     )
+    return _courses_teaching_from(ids)
+
+
+def _courses_teaching_from(ids: set[int]) -> tuple[set[int], dict[int, list[int]]]:
+    """``ids`` and the published courses they build on, transitively, with the edges among
+    them: one query per level of the prerequisite chain."""
+    ids = set(ids)
     prerequisites: dict[int, list[int]] = defaultdict(list)
     frontier = set(ids)
     while frontier:
@@ -161,8 +170,28 @@ def _load_catalog(*, shown: set[str], wanted: set[str]) -> _Catalog:
     catalogue: a plan only takes courses covering a gap and what they build on. Then the
     lessons that could be skipped for the ``shown`` skill slugs (two more queries, none
     when no skill is shown): a lesson is skippable only when every skill it teaches is
-    shown."""
-    ids, prerequisites = _courses_teaching(wanted)
+    shown.
+
+    The courses' rows come from this process's memo of the current catalogue version
+    when the caller may use one (``skillstudio.data_versions.catalog_memo_version``: not
+    inside a transaction that edited the catalogue), the same rows either way."""
+    version = catalog_memo_version()
+    if version is None:
+        ids, prerequisites = _courses_teaching(wanted)
+        courses, skills, names = _course_rows(ids)
+    else:
+        courses, skills, names, prerequisites = _memoised_courses(version, wanted)
+    catalog = _Catalog(courses, skills, prerequisites, names)
+    if shown:
+        catalog.lessons = _skippable_lessons(catalog, shown)
+    return catalog
+
+
+def _course_rows(
+    ids: set[int],
+) -> tuple[dict[int, dict], dict[int, list[str]], dict[str, str]]:
+    """The published courses of ``ids`` (by id), the slugs of the skills each teaches (by
+    name) and those skills' names (by slug): two queries."""
     courses = {
         row["id"]: row
         for row in Course.objects.published()
@@ -178,10 +207,107 @@ def _load_catalog(*, shown: set[str], wanted: set[str]) -> _Catalog:
     ):
         skills[course_id].append(slug)
         names[slug] = name
-    catalog = _Catalog(courses, skills, prerequisites, names)
-    if shown:
-        catalog.lessons = _skippable_lessons(catalog, shown)
-    return catalog
+    return courses, skills, names
+
+
+# The catalogue rows of plans, memoised per catalogue version (skillstudio.memo): per goal
+# skill, the courses a plan for it can use (those teaching it and their prerequisite
+# closure); per course, its row, its skills (slug, name) and its published prerequisites.
+_MEMO = CatalogMemo(size=20_000, ttl=600.0)
+
+
+def paths_memo_clear() -> None:
+    """Forget every memoised catalogue row of plans (tests measuring a fresh process)."""
+    _MEMO.clear()
+
+
+def _closures(slugs: set[str]) -> dict[str, frozenset[int]]:
+    """Per skill slug, the published courses teaching it and, transitively, the published
+    courses they build on: the queries of ``_courses_teaching`` for all of them at once."""
+    teaching: dict[str, set[int]] = defaultdict(set)
+    for course_id, slug in (
+        Course.objects.published().filter(skills__slug__in=slugs).values_list("id", "skills__slug")
+    ):
+        teaching[slug].add(course_id)
+    _, prerequisites = _courses_teaching_from(set().union(*teaching.values()))
+    closures = {}
+    for slug in slugs:
+        reached = set(teaching.get(slug, ()))
+        frontier = list(reached)
+        while frontier:
+            for required in prerequisites.get(frontier.pop(), ()):
+                if required not in reached:
+                    reached.add(required)
+                    frontier.append(required)
+        closures[slug] = frozenset(reached)
+    return closures
+
+
+def _course_entries(ids: set[int]) -> dict[int, tuple[dict, tuple, tuple]]:
+    """Per published course of ``ids``: its row, its skills' (slug, name) by name, and its
+    published prerequisites by id (as ``_courses_teaching`` orders them): two queries."""
+    published = Course.Status.PUBLISHED
+    courses = {
+        row["id"]: row
+        for row in Course.objects.published()
+        .filter(pk__in=_any_of(ids))
+        .annotate(
+            required=ArrayAgg(
+                "prerequisites__id",
+                filter=Q(prerequisites__status=published),
+                ordering="prerequisites__id",
+            )
+        )
+        .values("id", "title", "slug", "difficulty", "estimated_hours", "required")
+    }
+    skills: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for course_id, slug, name in (
+        Course.skills.through.objects.filter(course_id__in=_any_of(set(courses)))
+        .order_by("skill__name", "skill__slug")
+        .values_list("course_id", "skill__slug", "skill__name")
+    ):
+        skills[course_id].append((slug, name))
+    return {
+        course_id: (
+            {key: value for key, value in row.items() if key != "required"},
+            tuple(skills.get(course_id, ())),
+            tuple(row["required"] or ()),
+        )
+        for course_id, row in courses.items()
+    }
+
+
+def _memoised_courses(
+    version: str, wanted: set[str]
+) -> tuple[dict[int, dict], dict[int, list[str]], dict[str, str], dict[int, list[int]]]:
+    """``_courses_teaching`` and ``_course_rows`` for ``wanted`` through the memo: the
+    same courses, skills, names and prerequisite edges (fresh lists and dicts each call,
+    the course rows themselves shared: read-only)."""
+    closures = _MEMO.get_many(version, (("skill", slug) for slug in wanted), _keyed(_closures))
+    ids = set().union(*closures.values()) if closures else set()
+    entries = _MEMO.get_many(version, (("course", pk) for pk in ids), _keyed(_course_entries))
+    courses: dict[int, dict] = {}
+    skills: dict[int, list[str]] = defaultdict(list)
+    names: dict[str, str] = {}
+    prerequisites: dict[int, list[int]] = defaultdict(list)
+    for (_, course_id), (row, taught, required) in entries.items():
+        courses[course_id] = row  # shared with the memo: plans only read course rows
+        for slug, name in taught:
+            skills[course_id].append(slug)
+            names[slug] = name
+        if required:
+            prerequisites[course_id] = list(required)
+    return courses, skills, names, prerequisites
+
+
+def _keyed(read):
+    """``read`` over bare keys, for memo keys (kind, key)."""
+
+    def keyed(missing: set[tuple]) -> dict[tuple, object]:
+        kind = next(iter(missing))[0]
+        return {(kind, key): value for key, value in read({key for _, key in missing}).items()}
+
+    return keyed
 
 
 def _skippable_lessons(catalog: _Catalog, shown: set[str]) -> dict[int, list[_Lesson]]:
@@ -236,15 +362,22 @@ def _choose_gap_courses(
     """
     uncovered = dict(gaps)
     chosen: list[int] = []
+    # Only a course teaching a gap can cover some: those are the candidates (thousands of
+    # courses at 10x, a few teaching each gap).
+    teaching: dict[str, list[int]] = defaultdict(list)
+    for course_id in catalog.courses:
+        for slug in catalog.skills.get(course_id, ()):
+            if slug in gaps:
+                teaching[slug].append(course_id)
     while uncovered:
         best: tuple[Decimal, Decimal, int] | None = None
-        for course_id, course in catalog.courses.items():
+        for course_id in {c for slug in uncovered for c in teaching.get(slug, ())}:
             if course_id in excluded or course_id in chosen:
                 continue
             covered = sum(uncovered.get(slug, 0) for slug in catalog.skills[course_id])
             if not covered:
                 continue
-            hours = Decimal(course["estimated_hours"])
+            hours = Decimal(catalog.courses[course_id]["estimated_hours"])
             key = (Decimal(covered) / hours, -hours, -course_id)
             if best is None or key > best:
                 best = key

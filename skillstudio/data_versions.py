@@ -103,6 +103,35 @@ def catalog_changed() -> None:
     transaction.on_commit(_CatalogBump())
 
 
+def catalog_change_pending() -> bool:
+    """The current transaction changed the catalogue and has not committed yet: its
+    ``catalog_changed`` bump is still waiting (a rolled-back savepoint took its bump, and
+    its edits, with it)."""
+    connection = transaction.get_connection()
+    return connection.in_atomic_block and any(
+        isinstance(callback, _CatalogBump) and not callback.done
+        for _, callback, _ in connection.run_on_commit
+    )
+
+
+def catalog_memo_version() -> str | None:
+    """The catalogue version a per-process memo of catalogue rows may be read and filled
+    under by this caller, or None: read every row.
+
+    The rule: a memo never serves, and is never filled from, a catalogue with a pending
+    (uncommitted) version bump, i.e. inside a transaction that changed the catalogue: its
+    rows are no committed version's. Any other caller, inside a transaction or not, reads
+    the version first and the rows after: in READ COMMITTED (Django's default on
+    PostgreSQL) each statement sees every commit made before it starts, and a catalogue
+    write moves the version on only after its commit, so rows read after a version are
+    never older than it (at worst they are a commit newer, memoised under a version that
+    is about to move on). None as well when Redis is unreachable.
+    """
+    if catalog_change_pending():
+        return None
+    return catalog_version()
+
+
 def learner_kind_versions(learner_ids: Iterable[int]) -> dict[int, dict[str, str]] | None:
     """Each learner's token per kind (that kind of their data and the catalogue), read in
     one round trip; None if Redis is down."""

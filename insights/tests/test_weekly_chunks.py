@@ -14,7 +14,7 @@ from accounts.tests.factories import LearnerFactory
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.ml.cf import served_similarity
 from insights.models import LearningPathSnapshot, Recommendation
-from insights.paths import generate_learning_path
+from insights.paths import generate_learning_path, paths_memo_clear
 from insights.tests.factories import LearnerSkillStateFactory, RecommendationFactory
 from insights.tests.helpers import NOW, quiz_attempt
 from insights.tests.weekly_data import learners_due_adjustment
@@ -285,6 +285,8 @@ def chunk_queries(count: int, now) -> int:
     # The active CF model is looked up at most every few seconds per process: look it up
     # now, so that neither measurement includes that one query.
     served_similarity()
+    # Each chunk as a fresh worker runs it: the plans' catalogue rows not yet memoised.
+    paths_memo_clear()
     with CaptureQueriesContext(connection) as captured:
         results = adjust_learners(learner_ids=[learner.pk for learner in learners], now=now)
     assert [len(r.snapshot_ids) for r in results.values()] == [1] * count

@@ -27,7 +27,7 @@ from django.core.cache import cache
 from django.db import models
 
 from accounts.models import User
-from skillstudio.data_versions import CATALOG_KEY, learner_version_keys
+from skillstudio.data_versions import CATALOG_KEY, learner_kind_versions, learner_version_keys
 from skillstudio.jobs import send_job
 
 # Learner-owned rows reached through another learner-owned row.
@@ -115,6 +115,9 @@ class Trace:
 
 def perform(learner: User, action: Callable[[], Any], *, capture_on_commit: Callable) -> Trace:
     """Run ``action`` and record what it changed."""
+    # The learner's and the catalogue's versions exist, as in a running system (any read
+    # makes a missing one), so only a write can move them.
+    learner_kind_versions([learner.pk])
     before, versions_before = table_counts(), _versions(learner)
     with capture_on_commit(execute=False) as callbacks:
         result = action()

@@ -97,3 +97,21 @@ def test_a_write_that_names_no_kind_moves_every_kind():
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="Unknown data kinds"):
         data_versions.learners_changed([1], kinds=["everything"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_catalogue_change_is_pending_until_its_commit_and_gone_with_its_savepoint():
+    assert not data_versions.catalog_change_pending()
+    version = data_versions.catalog_memo_version()
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            data_versions.catalog_changed()
+            assert data_versions.catalog_change_pending()
+            assert data_versions.catalog_memo_version() is None  # no memo for this state
+            raise RuntimeError("the edit fails")
+        assert not data_versions.catalog_change_pending()
+        assert data_versions.catalog_memo_version() == version
+        data_versions.catalog_changed()
+        assert data_versions.catalog_memo_version() is None
+    assert not data_versions.catalog_change_pending()
+    assert data_versions.catalog_memo_version() not in (None, version)
