@@ -255,7 +255,7 @@ def _course_entries(ids: set[int]) -> dict[int, tuple[dict, tuple, tuple]]:
             required=ArrayAgg(
                 "prerequisites__id",
                 filter=Q(prerequisites__status=published),
-                ordering="prerequisites__id",
+                order_by="prerequisites__id",
             )
         )
         .values("id", "title", "slug", "difficulty", "estimated_hours", "required")
