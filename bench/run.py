@@ -354,8 +354,9 @@ def evaluate(results: dict) -> list[dict]:
     """Each target with the measured figure and whether it is met."""
     checks = []
 
-    def check(name: str, value: float, limit: float, at_least: bool) -> None:
-        met = value >= limit if at_least else value <= limit
+    def check(name: str, value: float | None, limit: float, at_least: bool) -> None:
+        # No figure (e.g. the floor row answered nothing but errors) is a miss, not a crash.
+        met = value is not None and (value >= limit if at_least else value <= limit)
         checks.append(
             {"target": name, "value": value, "limit": limit, "at_least": at_least, "met": met}
         )
