@@ -355,8 +355,9 @@ def adaptive_skill_ids(*, assessment: Assessment, learner_id: int, now: datetime
     one is shown (a re-check). An
     adaptive diagnostic: the skills of the learner's active goals, then the other skills
     their paths would teach as of ``now`` (the prerequisite courses' skills), so the path
-    can skip what the learner shows; without a goal, the skills of the diagnostic's own
-    questions.
+    can skip what the learner shows, less those only lessons the path leaves out teach
+    (``optional_lessons``: nothing to skip there); without a goal, the skills of the
+    diagnostic's own questions.
     """
     # Imported here: learning builds on insights in places; keep the import local.
     from insights.paths import PathPlan, plan_learning_paths
@@ -394,6 +395,7 @@ def adaptive_skill_ids(*, assessment: Assessment, learner_id: int, now: datetime
         if isinstance(plan := plans[goal.pk], PathPlan)
         for item in plan.items
         for slug in item.skills_covered
+        if slug not in {s for lesson in item.optional_lessons for s in lesson["skills"]}
     ]
     path_skills = dict(Skill.objects.filter(slug__in=path_slugs).values_list("slug", "pk"))
     return list(dict.fromkeys([*goal_skills, *(path_skills[s] for s in path_slugs)]))

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import transaction
-from django.db.models import BooleanField, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import CharField, IntegerField, Max, Q, Value
 from django.db.models.expressions import RawSQL
 
 from assessments.models import Assessment, AssessmentAttempt
@@ -24,7 +24,7 @@ from insights import bkt
 from insights.diagnostic import EXPECTED_QUESTIONS_PER_SKILL, MINUTES_PER_QUESTION
 from insights.mastery import CONFIRMING, SkillMastery, answers_text
 from insights.models import LearningPathSnapshot
-from insights.selectors import SkillLevel, learner_timezone, shown_skills, skill_levels_for
+from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
 from learning.models import Enrollment, GoalSkill, LearningGoal
 from skillstudio.data_versions import catalog_memo_version, learners_changed
 from skillstudio.memo import CatalogMemo
@@ -37,12 +37,20 @@ from skillstudio.memo import CatalogMemo
 # "Test out first": a course the learner may know part of gets its course challenge as a
 # first step (Khan Academy's course challenge, offered where it pays). The challenge is
 # offered when the minutes it is expected to spare are at least the minutes it takes:
-# each skill of the course not yet shown spares its share of the hours left (lessons teach
-# one skill each, so each skill's lessons are taken as an equal share) with the
-# probability the skill model gives that the learner knows it (the prior for a skill never
-# assessed); the challenge asks about EXPECTED_QUESTIONS_PER_SKILL questions on each of
-# those skills (insights.diagnostic.adaptive_skill_ids). Offered once: after a finished
-# challenge of the course the path plans from what it measured.
+# each lesson the path asks for is spared with the probability the skill model gives that
+# the learner knows every skill it teaches (the prior for a skill never assessed), counted
+# in the lessons' own minutes, not the course's stated hours (those may include projects
+# and practice a challenge does not excuse); the challenge asks about
+# EXPECTED_QUESTIONS_PER_SKILL questions on each skill of the course not yet shown
+# (insights.diagnostic.adaptive_skill_ids). Offered once: after a finished challenge of
+# the course the path plans from what it measured.
+#
+# Lessons outside the goal: a path plans courses, but asks only for the lessons its goal
+# needs. A lesson teaching none of the goal's skills is left out ("optional_lessons"),
+# unless another course of the path builds on its course (a course prerequisite is met
+# by completing the whole course or showing all it teaches, learning.locks) or a lesson
+# the goal needs builds on it, directly or through others. A course none of whose lessons
+# is tagged with a goal skill stays whole: its course-level skills are what chose it.
 
 
 class PathError(Exception):
@@ -64,9 +72,15 @@ class PathItem:
     # Lessons of the course whose skills the learner has shown ({"id", "title", "reason"}):
     # the path does not ask for them (the lock rule opens what depends on them).
     skip_lessons: list[dict] = field(default_factory=list)
+    # Lessons the goal does not need ({"id", "title", "skills", "reason"}; "Lessons outside the
+    # goal" above): the path leaves them out as well; the learner may still take them.
+    optional_lessons: list[dict] = field(default_factory=list)
     # {"minutes", "minutes_saved", "reason"} when the path asks for the course challenge
     # first (see "Test out first" above), else None.
     challenge: dict | None = None
+    # Else a skill check first for each skill where one pays: {"skill", "name", "minutes",
+    # "minutes_saved", "reason"}.
+    skill_checks: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -108,7 +122,7 @@ class _Lesson:
     title: str
     minutes: int
     skills: list[str]  # its own, or its course's when it has none (as learning.locks)
-    course_minutes: int  # every lesson of its course, for the share a skip saves
+    prerequisites: list[int]  # the lessons it builds on (any course)
 
 
 @dataclass
@@ -117,8 +131,8 @@ class _Catalog:
     skills: dict[int, list[str]]
     prerequisites: dict[int, list[int]]
     skill_names: dict[str, str] = field(default_factory=dict)
-    # Course id -> in order: only the lessons a learner of the call could skip (one of
-    # their skills, or their course's, is shown), see _load_catalog.
+    # Course id -> its lessons in order, for the courses the call's paths plan
+    # (``_path_lessons``).
     lessons: dict[int, list[_Lesson]] = field(default_factory=dict)
 
     def name(self, slug: str) -> str:
@@ -164,13 +178,11 @@ def _courses_teaching_from(ids: set[int]) -> tuple[set[int], dict[int, list[int]
     return ids, prerequisites
 
 
-def _load_catalog(*, shown: set[str], wanted: set[str]) -> _Catalog:
+def _load_catalog(*, wanted: set[str]) -> _Catalog:
     """The courses a plan for the ``wanted`` skill slugs can use (those teaching one and
     their prerequisite closure, ``_courses_teaching``) with their skills, not the whole
-    catalogue: a plan only takes courses covering a gap and what they build on. Then the
-    lessons that could be skipped for the ``shown`` skill slugs (two more queries, none
-    when no skill is shown): a lesson is skippable only when every skill it teaches is
-    shown.
+    catalogue: a plan only takes courses covering a gap and what they build on. Their
+    lessons are read once the plans know their courses (``_path_lessons``).
 
     The courses' rows come from this process's memo of the current catalogue version
     when the caller may use one (``skillstudio.data_versions.catalog_memo_version``: not
@@ -181,10 +193,7 @@ def _load_catalog(*, shown: set[str], wanted: set[str]) -> _Catalog:
         courses, skills, names = _course_rows(ids)
     else:
         courses, skills, names, prerequisites = _memoised_courses(version, wanted)
-    catalog = _Catalog(courses, skills, prerequisites, names)
-    if shown:
-        catalog.lessons = _skippable_lessons(catalog, shown)
-    return catalog
+    return _Catalog(courses, skills, prerequisites, names)
 
 
 def _course_rows(
@@ -310,42 +319,40 @@ def _keyed(read):
     return keyed
 
 
-def _skippable_lessons(catalog: _Catalog, shown: set[str]) -> dict[int, list[_Lesson]]:
-    """Lessons teaching a shown skill, or in a course teaching one (a lesson without skills
-    of its own is judged by its course's), with their skills: two queries."""
-    shown_courses = [c for c, slugs in catalog.skills.items() if shown.intersection(slugs)]
-    teaching = Lesson.skills.through.objects.filter(skill__slug__in=shown).values("lesson_id")
-    course_minutes = (
-        Lesson.objects.filter(module__course_id=OuterRef("module__course_id"))
-        .order_by()
-        .values("module__course_id")
-        .annotate(total=Sum("estimated_minutes"))
-        .values("total")
-    )
-    rows = list(
-        Lesson.objects.filter(module__course_id__in=_any_of(set(catalog.courses)))
-        .filter(Q(pk__in=teaching) | Q(module__course_id__in=_any_of(set(shown_courses))))
-        .annotate(course_minutes=Subquery(course_minutes))
-        .order_by("module__course_id", "module__order", "order", "id")
-        .values("id", "title", "estimated_minutes", "module__course_id", "course_minutes")
-    )
-    lesson_skills: dict[int, list[str]] = defaultdict(list)
-    for lesson_id, slug in (
-        Lesson.skills.through.objects.filter(lesson_id__in=_any_of({row["id"] for row in rows}))
-        .order_by("skill__name", "skill__slug")
-        .values_list("lesson_id", "skill__slug")
-    ):
-        lesson_skills[lesson_id].append(slug)
+def _path_lessons(catalog: _Catalog, course_ids: set[int]) -> dict[int, list[_Lesson]]:
+    """Every lesson of these courses in order, with its skills (a lesson without skills of
+    its own is judged by its course's) and the lessons it builds on: one query."""
     lessons: dict[int, list[_Lesson]] = defaultdict(list)
-    for row in rows:
+    if not course_ids:
+        return lessons
+    for row in (
+        Lesson.objects.filter(module__course_id__in=_any_of(course_ids))
+        .annotate(
+            skill_slugs=ArrayAgg("skills__slug", distinct=True),
+            prerequisite_ids=ArrayAgg("prerequisites__id", distinct=True),
+        )
+        .order_by("module__course_id", "module__order", "order", "id")
+        .values(
+            "id",
+            "title",
+            "estimated_minutes",
+            "module__course_id",
+            "skill_slugs",
+            "prerequisite_ids",
+        )
+    ):
         course_id = row["module__course_id"]
+        own = sorted(
+            (slug for slug in row["skill_slugs"] or [] if slug),
+            key=lambda slug: (catalog.name(slug), slug),
+        )
         lessons[course_id].append(
             _Lesson(
                 id=row["id"],
                 title=row["title"],
                 minutes=row["estimated_minutes"],
-                skills=lesson_skills.get(row["id"]) or catalog.skills[course_id],
-                course_minutes=row["course_minutes"] or 0,
+                skills=own or catalog.skills[course_id],
+                prerequisites=[pk for pk in row["prerequisite_ids"] or [] if pk],
             )
         )
     return lessons
@@ -526,40 +533,70 @@ def plan_learning_paths(
         target_names[slug] = name
     completed: dict[int, set[int]] = {learner.pk: set() for learner in learners}
     challenged: dict[int, set[int]] = {learner.pk: set() for learner in learners}
-    is_completion = Value(True, output_field=BooleanField())
-    finished_challenges = AssessmentAttempt.objects.filter(
-        learner_id__in=list(completed),
-        assessment__kind=Assessment.Kind.COURSE_CHALLENGE,
-        submitted_at__isnull=False,
-    ).values_list("learner_id", "assessment__course_id", Value(False, output_field=BooleanField()))
-    for learner_id, course_id, completion in (
+    checked: dict[int, set[str]] = {learner.pk: set() for learner in learners}
+
+    # Completed courses, finished course challenges and finished skill checks: one query.
+    def kind(name: str) -> Value:
+        return Value(name, output_field=CharField())
+
+    no_skill = Value(None, output_field=CharField())
+    finished = AssessmentAttempt.objects.filter(
+        learner_id__in=list(completed), submitted_at__isnull=False
+    )
+    for learner_id, row_kind, course_id, slug in (
         Enrollment.objects.filter(
             learner_id__in=list(completed), status=Enrollment.Status.COMPLETED
         )
-        .values_list("learner_id", "course_id", is_completion)
-        .union(finished_challenges, all=True)
+        .values_list("learner_id", kind("completed"), "course_id", no_skill)
+        .union(
+            finished.filter(assessment__kind=Assessment.Kind.COURSE_CHALLENGE).values_list(
+                "learner_id", kind("challenged"), "assessment__course_id", no_skill
+            ),
+            finished.filter(assessment__kind=Assessment.Kind.SKILL_CHECK).values_list(
+                "learner_id",
+                kind("checked"),
+                Value(None, output_field=IntegerField()),
+                "assessment__skill__slug",
+            ),
+            all=True,
+        )
     ):
-        (completed if completion else challenged)[learner_id].add(course_id)
-    shown = {slug for learner in learners for slug in shown_skills(levels[learner.pk], now)}
+        if row_kind == "checked":
+            checked[learner_id].add(slug)
+        else:
+            (completed if row_kind == "completed" else challenged)[learner_id].add(course_id)
     wanted = {slug for own in targets.values() for slug, _ in own}
-    catalog = _load_catalog(shown=shown, wanted=wanted) if goals else None
+    catalog = _load_catalog(wanted=wanted) if goals else None
     if catalog is not None:
         catalog.skill_names |= target_names
     plans: dict[int, PathPlan | PathError] = {}
+    routes: dict[int, _Route] = {}
     for goal in goals:
         try:
-            plans[goal.pk] = _plan(
+            routes[goal.pk] = _route(
                 goal,
                 targets[goal.pk],
                 levels[goal.learner_id],
                 catalog,
                 completed[goal.learner_id],
-                challenged[goal.learner_id],
                 now,
             )
         except PathError as error:
             plans[goal.pk] = error
-    return plans
+    if routes:
+        catalog.lessons = _path_lessons(
+            catalog, {course_id for route in routes.values() for course_id in route.order}
+        )
+    for goal in goals:
+        if goal.pk in routes:
+            plans[goal.pk] = _plan(
+                routes[goal.pk],
+                catalog,
+                challenged[goal.learner_id],
+                checked[goal.learner_id],
+                now,
+            )
+    return {goal.pk: plans[goal.pk] for goal in goals}
 
 
 def plan_learning_path(*, goal: LearningGoal, now: datetime) -> PathPlan:
@@ -570,15 +607,30 @@ def plan_learning_path(*, goal: LearningGoal, now: datetime) -> PathPlan:
     return plan
 
 
-def _plan(
+@dataclass
+class _Route:
+    """A goal's courses in study order and what chose them, before their lessons are read."""
+
+    goal: LearningGoal
+    targets: list[tuple[str, int]]
+    current: dict[str, int]  # level per target skill, 0 when not assessed
+    gaps: dict[str, int]  # target skill -> levels still missing
+    states: dict[str, SkillMastery]
+    completed: set[int]
+    left_out: list[int]  # courses shown or completed that teach a gap
+    remaining: list[str]  # gap skills no course teaches
+    order: list[int]
+    edges: dict[int, list[int]]  # course -> its prerequisites in the path
+
+
+def _route(
     goal: LearningGoal,
     targets: list[tuple[str, int]],
     levels: dict[str, SkillLevel],
     catalog: _Catalog,
     completed: set[int],
-    challenged: set[int],
     now: datetime,
-) -> PathPlan:
+) -> _Route:
     if goal.status != LearningGoal.Status.ACTIVE:
         raise PathError(f"Goal '{goal.title}' is {goal.status}: only active goals get a path.")
     if not targets:
@@ -586,7 +638,6 @@ def _plan(
             f"Goal '{goal.title}' has no target skills: add at least one skill with a target level."
         )
     current = {slug: levels[slug].level if slug in levels else 0 for slug, _ in targets}
-    target_of = dict(targets)
     gaps = {slug: target - current[slug] for slug, target in targets if current[slug] < target}
     states = {slug: level.mastery_at(now) for slug, level in levels.items()}
     shown = {course_id for course_id, slugs in catalog.skills.items() if _all_shown(slugs, states)}
@@ -597,20 +648,58 @@ def _plan(
     )
     roots, remaining = _choose_gap_courses(catalog, gaps, excluded=mastered)
     included, edges = _with_prerequisites(catalog, roots, mastered, left_out)
-    order = _ordered(catalog, included, edges)
+    return _Route(
+        goal=goal,
+        targets=targets,
+        current=current,
+        gaps=gaps,
+        states=states,
+        completed=completed,
+        left_out=left_out,
+        remaining=remaining,
+        order=_ordered(catalog, included, edges),
+        edges=edges,
+    )
 
+
+def _plan(
+    route: _Route,
+    catalog: _Catalog,
+    challenged: set[int],
+    checked: set[str],
+    now: datetime,
+) -> PathPlan:
+    goal, states, current, gaps = route.goal, route.states, route.current, route.gaps
+    target_of = dict(route.targets)
     required_by: dict[int, list[str]] = defaultdict(list)
-    for course_id in order:  # path order keeps "Prerequisite for A, B" in study order
-        for required in dict.fromkeys(edges[course_id]):
+    for course_id in route.order:  # path order keeps "Prerequisite for A, B" in study order
+        for required in dict.fromkeys(route.edges[course_id]):
             required_by[required].append(catalog.courses[course_id]["title"])
+    outside = _outside_goal(catalog, route)
     items = []
-    for sequence, course_id in enumerate(order, start=1):
+    for sequence, course_id in enumerate(route.order, start=1):
         course = catalog.courses[course_id]
         taught = catalog.skills[course_id]
         skip = _shown_lessons(catalog, course_id, states)
-        hours = _hours_left(catalog, course_id, course, skip)
+        optional = _optional_lessons(
+            catalog, course_id, outside - {lesson["id"] for lesson in skip}, goal
+        )
+        hours = _hours_left(catalog, course_id, course, [*skip, *optional])
         # What keeps the course planned: its skills not yet shown.
         open_skills = [s for s in taught if not _all_shown([s], states)]
+        challenge, checks = (
+            (None, [])
+            if course_id in challenged
+            else _test_out_offers(
+                catalog,
+                course_id,
+                open_skills,
+                states,
+                planned={lesson.id for lesson in catalog.lessons[course_id]}
+                - {lesson["id"] for lesson in [*skip, *optional]},
+                checked=checked,
+            )
+        )
         items.append(
             PathItem(
                 id=course_id,
@@ -626,26 +715,77 @@ def _plan(
                 sequence=sequence,
                 skill_names=[catalog.name(s) for s in taught],
                 skip_lessons=skip,
+                optional_lessons=optional,
                 estimated_hours=hours,
-                challenge=None
-                if course_id in challenged
-                else _challenge_offer(catalog, open_skills, states, hours),
+                challenge=challenge,
+                skill_checks=checks,
             )
         )
     skipped = [
         {
             "id": course_id,
             "title": catalog.courses[course_id]["title"],
-            "reason": _skip_reason(catalog, course_id, completed, states),
+            "reason": _skip_reason(catalog, course_id, route.completed, states),
         }
-        for course_id in left_out
+        for course_id in route.left_out
     ]
-    metadata = _metadata(goal, now, targets, current, gaps, remaining, items, goal.learner)
+    metadata = _metadata(
+        goal, now, route.targets, current, gaps, route.remaining, items, goal.learner
+    )
     metadata["skipped"] = skipped
-    metadata["remaining_gap_names"] = [catalog.name(slug) for slug in remaining]
+    metadata["remaining_gap_names"] = [catalog.name(slug) for slug in route.remaining]
     for gap in metadata["gaps"]:
         gap["name"] = catalog.name(gap["skill"])
     return PathPlan(goal_id=goal.pk, items=items, metadata=metadata)
+
+
+def _outside_goal(catalog: _Catalog, route: _Route) -> set[int]:
+    """The path's lessons its goal does not need (see "Lessons outside the goal" above):
+    lessons teaching none of the goal's skills, in a course no other course of the path
+    builds on, that no lesson the goal needs builds on."""
+    goal_skills = {slug for slug, _ in route.targets}
+    built_on = {required for course_id in route.order for required in route.edges[course_id]}
+    lessons = {
+        lesson.id: lesson for course_id in route.order for lesson in catalog.lessons[course_id]
+    }
+    needed: set[int] = set()
+    for course_id in route.order:
+        own = catalog.lessons[course_id]
+        kept = [
+            lesson.id
+            for lesson in own
+            if course_id in built_on or goal_skills.intersection(lesson.skills)
+        ]
+        # Lessons tagged with none of the goal's skills in a course that teaches one: the
+        # tags do not say which lessons teach it, so the whole course stays.
+        needed.update(kept or (lesson.id for lesson in own))
+    pending = list(needed)
+    while pending:
+        for required in lessons[pending.pop()].prerequisites:
+            if required in lessons and required not in needed:
+                needed.add(required)
+                pending.append(required)
+    return set(lessons) - needed
+
+
+def _optional_lessons(
+    catalog: _Catalog, course_id: int, outside: set[int], goal: LearningGoal
+) -> list[dict]:
+    """The course's lessons in ``outside`` with their skill slugs and why, e.g. "it teaches
+    JavaScript, which your goal “Backend developer” does not ask for"."""
+    return [
+        {
+            "id": lesson.id,
+            "title": lesson.title,
+            "skills": lesson.skills,
+            "reason": (
+                f"it teaches {' and '.join(catalog.name(s) for s in lesson.skills)}, which "
+                f"your goal “{goal.title}” does not ask for"
+            ),
+        }
+        for lesson in catalog.lessons[course_id]
+        if lesson.id in outside
+    ]
 
 
 def _all_shown(slugs: list[str], states: dict[str, SkillMastery]) -> bool:
@@ -660,41 +800,87 @@ def _evidence(catalog: _Catalog, slugs: list[str], states: dict[str, SkillMaster
     )
 
 
-def _challenge_offer(
-    catalog: _Catalog, open_skills: list[str], states: dict[str, SkillMastery], hours_left: float
-) -> dict | None:
-    """The course challenge as a first step for a course whose ``open_skills`` (those not
-    yet shown) it would measure, when it is expected to spare at least the minutes it takes
-    ("Test out first" above); None otherwise."""
-    if not open_skills or not hours_left:
-        return None
-    chances = [
-        states[s].mastery
-        if s in states and states[s].mastery is not None
-        else bkt.DEFAULT_PARAMS.prior
-        for s in open_skills
-    ]
-    minutes = math.ceil(len(open_skills) * EXPECTED_QUESTIONS_PER_SKILL * MINUTES_PER_QUESTION)
-    saved = hours_left * 60 * sum(chances) / len(open_skills)
-    if saved < minutes:
-        return None
-    chances_text = ", ".join(
-        f"{catalog.name(s)} {round(100 * chance)} % ({states[s].label} on "
+def _chance(states: dict[str, SkillMastery], slug: str) -> float:
+    """The skill model's probability that the learner knows the skill (the prior when it
+    was never assessed)."""
+    state = states.get(slug)
+    return state.mastery if state and state.mastery is not None else bkt.DEFAULT_PARAMS.prior
+
+
+def _chances_text(catalog: _Catalog, slugs: list[str], states: dict[str, SkillMastery]) -> str:
+    """ "Python 60 % (familiar on 2 answers), SQL not assessed yet"."""
+    return ", ".join(
+        f"{catalog.name(s)} {round(100 * _chance(states, s))} % ({states[s].label} on "
         f"{answers_text(states[s].answers)})"
         if s in states and states[s].is_assessed
         else f"{catalog.name(s)} not assessed yet"
-        for s, chance in zip(open_skills, chances, strict=True)
+        for s in slugs
     )
-    return {
-        "minutes": minutes,
-        "minutes_saved": round(saved),
-        "reason": (
-            f"Chance you already know it: {chances_text}. The course challenge takes about "
-            f"{minutes} minutes and spares on average about {_duration(saved)} of the "
-            f"{_duration(hours_left * 60)} left: each skill it shows proficient skips that "
-            "skill's lessons"
-        ),
-    }
+
+
+def _test_out_offers(
+    catalog: _Catalog,
+    course_id: int,
+    open_skills: list[str],
+    states: dict[str, SkillMastery],
+    planned: set[int],
+    checked: set[str],
+) -> tuple[dict | None, list[dict]]:
+    """What to measure before the course's ``planned`` lessons ("Test out first" above):
+    the course challenge when each skill not yet shown pays for its questions, else a skill
+    check for each that does (not one the learner already took); (None, []) otherwise."""
+    lessons = [lesson for lesson in catalog.lessons.get(course_id, []) if lesson.id in planned]
+    per_skill = math.ceil(EXPECTED_QUESTIONS_PER_SKILL * MINUTES_PER_QUESTION)
+
+    def spared(measured: set[str]) -> float:
+        # A lesson is spared when each of its skills is shown: by the measurement (with the
+        # chance the learner knows it) or already; a skill not measured and not shown keeps it.
+        return sum(
+            lesson.minutes
+            * math.prod(
+                _chance(states, s) if s in measured else float(_all_shown([s], states))
+                for s in lesson.skills
+            )
+            for lesson in lessons
+        )
+
+    paying = [s for s in open_skills if spared({s}) >= per_skill]
+    if not paying:
+        return None, []
+    left = _duration(sum(lesson.minutes for lesson in lessons))
+    if paying == open_skills:
+        minutes = per_skill * len(open_skills)
+        saved = spared(set(open_skills))
+        return {
+            "minutes": minutes,
+            "minutes_saved": round(saved),
+            "reason": (
+                f"Chance you already know it: {_chances_text(catalog, open_skills, states)}. "
+                f"The course challenge takes about {minutes} minutes and spares on average "
+                f"about {_duration(saved)} of the {left} of lessons left: each skill it shows "
+                "proficient skips that skill's lessons"
+            ),
+        }, []
+    checks = []
+    for s in paying:
+        if s in checked:
+            continue
+        saved = spared({s})
+        checks.append(
+            {
+                "skill": s,
+                "name": catalog.name(s),
+                "minutes": per_skill,
+                "minutes_saved": round(saved),
+                "reason": (
+                    f"Chance you already know it: {_chances_text(catalog, [s], states)}. A "
+                    f"skill check takes about {per_skill} minutes and spares on average about "
+                    f"{_duration(saved)} of the {left} of lessons left, if it shows "
+                    f"{catalog.name(s)} proficient"
+                ),
+            }
+        )
+    return None, checks
 
 
 def _duration(minutes: float) -> str:
@@ -723,7 +909,7 @@ def _hours_left(catalog: _Catalog, course_id: int, course: dict, skip: list[dict
     """The course's hours less the share of its lesson minutes the path skips."""
     hours = Decimal(course["estimated_hours"])
     lessons = catalog.lessons.get(course_id, [])
-    total = lessons[0].course_minutes if lessons else 0
+    total = sum(lesson.minutes for lesson in lessons)
     if not skip or not total:
         return float(hours)
     skipped = {item["id"] for item in skip}
@@ -800,12 +986,16 @@ def path_diff(*, old_items: list[dict] | None, new_items: list[dict]) -> PathCha
 
 
 def _skip_changes(old_items: list[dict], new_items: list[dict]) -> list[str]:
-    """ "now skips 2 lessons of X", "asks again for 1 lesson of X", "no longer suggests
-    X's course challenge first" for the courses kept."""
+    """ "now skips 2 lessons of X", "asks again for 1 lesson of X", "no longer suggests the
+    X course challenge first", "suggests the Python skill check first" for the courses
+    kept."""
     old_skips = {
         item["id"]: {lesson["id"] for lesson in item.get("skip_lessons", [])} for item in old_items
     }
     old_challenges = {item["id"]: bool(item.get("challenge")) for item in old_items}
+    old_checks = {
+        item["id"]: {check["name"] for check in item.get("skill_checks", [])} for item in old_items
+    }
     parts = []
     for item in new_items:
         if item["id"] not in old_skips:
@@ -820,7 +1010,14 @@ def _skip_changes(old_items: list[dict], new_items: list[dict]) -> list[str]:
                 parts.append(f"{verb} {count} of {item['title']}")
         if bool(item.get("challenge")) != old_challenges[item["id"]]:
             verb = "suggests" if item.get("challenge") else "no longer suggests"
-            parts.append(f"{verb} {item['title']}'s course challenge first")
+            parts.append(f"{verb} the {item['title']} course challenge first")
+        now_checks = {check["name"] for check in item.get("skill_checks", [])}
+        for verb, names in (
+            ("suggests", now_checks - old_checks[item["id"]]),
+            ("no longer suggests", old_checks[item["id"]] - now_checks),
+        ):
+            if names:
+                parts.append(f"{verb} the {' and '.join(sorted(names))} skill check first")
     return parts
 
 
@@ -833,7 +1030,8 @@ def snapshot_diff(*, older: LearningPathSnapshot, newer: LearningPathSnapshot) -
 
 def path_signature(items: list[dict], metadata: dict) -> tuple:
     """What makes two plans the same path: courses, order, reasons, the timeline, the
-    challenges suggested first and the courses left out with their evidence."""
+    lessons left out, the challenges and skill checks suggested first and the courses left
+    out with their evidence."""
     return (
         tuple(
             (
@@ -841,7 +1039,9 @@ def path_signature(items: list[dict], metadata: dict) -> tuple:
                 item["reason"],
                 item["estimated_hours"],
                 tuple(lesson["id"] for lesson in item.get("skip_lessons", [])),
+                tuple(lesson["id"] for lesson in item.get("optional_lessons", [])),
                 bool(item.get("challenge")),
+                tuple(check["skill"] for check in item.get("skill_checks", [])),
             )
             for item in items
         ),

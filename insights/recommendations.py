@@ -54,12 +54,16 @@ from learning.locks import (
     course_blockers,
     first_step,
     lesson_open,
-    lesson_skippable,
     lock_facts_for,
     lock_graph,
 )
 from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
-from learning.selectors import EnrollmentRow, enrollments_by_learner, path_skips_by_learner
+from learning.selectors import (
+    EnrollmentRow,
+    PathSkip,
+    enrollments_by_learner,
+    path_skips_by_learner,
+)
 from skillstudio.data_versions import KINDS, RECOMMENDATIONS, learners_changed
 
 # Revision: a skill needs review below this mastery estimate, or, for a skill the model has
@@ -239,7 +243,7 @@ def next_lessons_for(
             facts.get(learner_id, LockFacts()),
             in_progress.get(learner_id, set()),
             skipped[learner_id],
-            set(path_skips.get(learner_id, {})),
+            path_skips.get(learner_id, {}),
         )[:limit]
         for learner_id in learner_ids
     }
@@ -251,7 +255,7 @@ def _next_lessons(
     facts: LockFacts,
     in_progress: set[int],
     skipped: Skipped,
-    path_skips: set[int],
+    path_skips: dict[int, PathSkip],
 ) -> list[NextLesson]:
     suggestions: list[NextLesson] = []
     chosen: set[int] = set()
@@ -261,7 +265,9 @@ def _next_lessons(
             if (
                 lesson_id in facts.completed_lessons
                 # Opened or not: the path says the learner may leave it, so does the card.
-                or (lesson_id in path_skips and lesson_skippable(lesson_id, graph, facts))
+                or (
+                    lesson_id in path_skips and path_skips[lesson_id].holds(lesson_id, graph, facts)
+                )
                 or (
                     Recommendation.Kind.NEXT_LESSON,
                     lesson_id,

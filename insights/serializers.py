@@ -148,6 +148,21 @@ class PathChallengeSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class PathLessonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class PathOptionalLessonSerializer(PathLessonSerializer):
+    skills = serializers.ListField(child=serializers.CharField(), help_text="Skill slugs.")
+
+
+class PathSkillCheckSerializer(PathChallengeSerializer):
+    skill = serializers.CharField(help_text="Skill slug: POST attempts/skill-check with it.")
+    name = serializers.CharField()
+
+
 class PathItemSerializer(serializers.Serializer):
     type = serializers.CharField()
     id = serializers.IntegerField()
@@ -161,11 +176,27 @@ class PathItemSerializer(serializers.Serializer):
         help_text="False when the course was unpublished after this version was planned: "
         "it cannot be opened; the next re-plan leaves it out."
     )
+    skip_lessons = PathLessonSerializer(
+        many=True,
+        required=False,
+        help_text="Lessons whose skills you showed, e.g. reason Python proficient on 6 answers.",
+    )
+    optional_lessons = PathOptionalLessonSerializer(
+        many=True,
+        required=False,
+        help_text="Lessons your goal does not need: they teach none of its skills and nothing "
+        "the path asks for builds on them.",
+    )
     challenge = PathChallengeSerializer(
         allow_null=True,
         required=False,
         help_text="Set when the path suggests the course challenge first (POST "
         "attempts/course-challenge with the course id); null otherwise.",
+    )
+    skill_checks = PathSkillCheckSerializer(
+        many=True,
+        required=False,
+        help_text="Otherwise, a skill check first for each skill where one pays.",
     )
 
 

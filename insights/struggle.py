@@ -21,7 +21,7 @@ from django.db.models.functions import RowNumber
 from assessments.models import Assessment, AssessmentAttempt
 from assessments.selectors import assessments_open_to_learners
 from catalog.models import Course, Lesson
-from learning.locks import lesson_skippable, lock_facts_for, lock_graph
+from learning.locks import lock_facts_for, lock_graph
 from learning.models import LearnerEvent, LessonProgress
 from learning.selectors import path_skips_by_learner
 
@@ -203,9 +203,9 @@ def _stalled(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Fo
 
 
 def _skippable_by_path(rows: list[tuple], now: datetime) -> set[tuple[int, int]]:
-    """(learner, lesson) pairs among ``rows`` that the learner's current path lists to skip
-    while the evidence still holds (``learning.locks.lesson_skippable``, as the course
-    outline and the next-lesson card judge it). One query for the paths; the lock facts and
+    """(learner, lesson) pairs among ``rows`` that the learner's current path leaves out,
+    while that still holds (``learning.selectors.PathSkip.holds``, as the course outline
+    and the next-lesson card judge it). One query for the paths; the lock facts and
     graph only for learners whose stalled lessons their path lists."""
     listed = path_skips_by_learner(learner_ids=sorted({row[0] for row in rows}))
     candidates = [(row[0], row[1]) for row in rows if row[1] in listed[row[0]]]
@@ -223,7 +223,7 @@ def _skippable_by_path(rows: list[tuple], now: datetime) -> set[tuple[int, int]]
     return {
         (learner_id, lesson_id)
         for learner_id, lesson_id in candidates
-        if lesson_skippable(lesson_id, graph, facts[learner_id])
+        if listed[learner_id][lesson_id].holds(lesson_id, graph, facts[learner_id])
     }
 
 

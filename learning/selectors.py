@@ -17,6 +17,8 @@ from catalog.models import Course, Lesson, Module
 from insights.models import LearningPathSnapshot
 from learning.locks import (
     Blocker,
+    LockFacts,
+    LockGraph,
     course_blockers,
     lesson_blockers,
     lesson_skippable,
@@ -103,10 +105,10 @@ class LessonOutline:
     blocking: list[Blocker] = field(default_factory=list)
     time_spent_seconds: int = 0
     last_position_seconds: int = 0
-    # The learner's current path lists it to skip (insights.paths ``skip_lessons``): the
-    # evidence text of that path version, e.g. "Python proficient on 6 answers". Empty when
-    # not listed, or when the lock rule no longer counts the lesson as met (the skill faded
-    # since the path was made). A skipped lesson can still be locked: ``blocking`` says why.
+    # The learner's current path leaves it out (``PathSkip``): why, e.g. "Python proficient
+    # on 6 answers" or "it teaches JavaScript, which your goal … does not ask for". Empty
+    # when not left out, or when the evidence behind a shown skip has faded since the path
+    # was made. A skipped lesson can still be locked: ``blocking`` says why.
     skip_reason: str = ""
 
 
@@ -182,10 +184,22 @@ class CourseOutline:
         ]
 
 
-def path_skips_for(*, learner, course: Course) -> dict[int, str]:
-    """Lesson id -> evidence text, for the lessons of ``course`` that the current path of
-    one of the learner's active goals lists to skip (``skip_lessons`` of its snapshot
-    item, written by insights.paths). One query; empty for anonymous visitors."""
+class PathSkip(NamedTuple):
+    """A lesson the learner's current path leaves out, and why."""
+
+    reason: str  # e.g. "Python proficient on 6 answers"
+    # Not needed for the goal (insights.paths ``optional_lessons``): holds while the path
+    # does. Otherwise the learner showed what it teaches (``skip_lessons``): holds while the
+    # evidence does (``learning.locks.lesson_skippable``).
+    outside_goal: bool = False
+
+    def holds(self, lesson_id: int, graph: LockGraph, facts: LockFacts) -> bool:
+        return self.outside_goal or lesson_skippable(lesson_id, graph, facts)
+
+
+def path_skips_for(*, learner, course: Course) -> dict[int, PathSkip]:
+    """The lessons of ``course`` that the current path of one of the learner's active goals
+    leaves out (``path_skips_by_learner``). One query; empty for anonymous visitors."""
     if learner is None or not learner.is_authenticated:
         return {}
     return path_skips_by_learner(learner_ids=[learner.pk], course_id=course.pk)[learner.pk]
@@ -217,20 +231,36 @@ def enrollments_by_learner(*, learner_ids: list[int]) -> dict[int, list[Enrollme
 
 def path_skips_by_learner(
     *, learner_ids: list[int], course_id: int | None = None
-) -> dict[int, dict[int, str]]:
-    """Per learner, lesson id -> evidence text for the lessons their active goals' current
-    paths list to skip (of one course, or of every course): one query."""
-    skips: dict[int, dict[int, str]] = {learner_id: {} for learner_id in learner_ids}
+) -> dict[int, dict[int, PathSkip]]:
+    """Per learner, lesson id -> ``PathSkip`` for the lessons their active goals' current
+    paths leave out (of one course, or of every course): one query. A lesson one goal does
+    not need but another goal's path plans is not left out."""
+    skips: dict[int, dict[int, PathSkip]] = {learner_id: {} for learner_id in learner_ids}
     snapshots = LearningPathSnapshot.objects.filter(
         learner_id__in=learner_ids, is_active=True, goal__status=LearningGoal.Status.ACTIVE
     )
     if course_id is not None:
         snapshots = snapshots.filter(items__contains=[{"id": course_id}])
+    # Per learner and course: the lessons every path planning the course leaves out as
+    # outside its goal, with the first path's reason.
+    outside: dict[int, dict[int, dict[int, str]]] = {learner_id: {} for learner_id in learner_ids}
     for learner_id, items in snapshots.order_by("goal_id").values_list("learner_id", "items"):
         for item in items:
-            if course_id is None or item.get("id") == course_id:
-                for lesson in item.get("skip_lessons") or []:
-                    skips[learner_id].setdefault(lesson["id"], lesson["reason"])
+            if course_id is not None and item.get("id") != course_id:
+                continue
+            for lesson in item.get("skip_lessons") or []:
+                skips[learner_id].setdefault(lesson["id"], PathSkip(lesson["reason"]))
+            listed = {
+                lesson["id"]: lesson["reason"] for lesson in item.get("optional_lessons") or []
+            }
+            earlier = outside[learner_id].get(item["id"])
+            outside[learner_id][item["id"]] = (
+                listed if earlier is None else {k: v for k, v in earlier.items() if k in listed}
+            )
+    for learner_id, courses in outside.items():
+        for lessons in courses.values():
+            for lesson_id, reason in lessons.items():
+                skips[learner_id].setdefault(lesson_id, PathSkip(reason, outside_goal=True))
     return skips
 
 
@@ -287,11 +317,11 @@ def course_outline(
     for lesson in lessons:
         row = progress.get(lesson.pk)
         blocking = lesson_blockers(lesson.pk, graph, facts)
-        skip = skips.get(lesson.pk, "")
+        skip = skips.get(lesson.pk)
         if skip and (
-            lesson.pk in facts.completed_lessons or not lesson_skippable(lesson.pk, graph, facts)
+            lesson.pk in facts.completed_lessons or not skip.holds(lesson.pk, graph, facts)
         ):
-            skip = ""  # done anyway, or the path's evidence has faded since it was made
+            skip = None  # done anyway, or the path's evidence has faded since it was made
         by_module[lesson.module_id].append(
             LessonOutline(
                 lesson=lesson,
@@ -300,7 +330,7 @@ def course_outline(
                 blocking=blocking,
                 time_spent_seconds=row.time_spent_seconds if row else 0,
                 last_position_seconds=row.last_position_seconds if row else 0,
-                skip_reason=skip,
+                skip_reason=skip.reason if skip else "",
             )
         )
     return CourseOutline(

@@ -37,14 +37,14 @@ def test_demo_diagnostic_asks_several_questions_per_goal_skill_and_stops():
     per_skill = Counter(q.skill.slug for q in asked)
     # The goal's skills first, then the skills of the courses the path would put before
     # Docker (Async Python and Docker builds on Flask and Git and Testing, and they on
-    # Python Fundamentals and SQL and PostgreSQL), so the path can skip what is shown.
+    # Python Fundamentals and SQL and PostgreSQL), so the path can skip what is shown; not
+    # async programming: only lessons the goal does not need teach it.
     order = list(dict.fromkeys(q.skill.slug for q in asked))
     assert order[:3] == ["docker", "python", "sql"]
     assert set(per_skill) == {
         "python",
         "sql",
         "docker",
-        "async_programming",
         "data_structures",
         "flask",
         "rest_api",

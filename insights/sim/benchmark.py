@@ -13,10 +13,10 @@ Learners come in groups by how many of their goal skills they know at the start
   mastered (state proficient or mastered, what a goal counts as reached) or not, against
   the hidden state right after the diagnostic; questions asked per skill;
 - wasted path time: share of the minutes the learner spends following the path (the
-  lessons it asks for, along every re-planned version, and the course challenges it
-  suggests first, ``insights.paths`` "Test out first") on skills the learner already knew
-  when the first version was made (a lesson's minutes times its share of known skills, a
-  challenge question's minutes when its skill was known); beside it, the same share of the
+  lessons it asks for, along every re-planned version, and the course challenges and
+  skill checks it suggests first, ``insights.paths`` "Test out first") on skills the
+  learner already knew when the first version was made (a lesson's minutes times its share
+  of known skills, a question's minutes when its skill was known); beside it, the same share of the
   first version's lessons as planned (its courses less the lessons it says to skip);
 - time to goal: simulated study hours until every goal skill is known, adaptive (diagnostic,
   path, quizzes, revision) against the fixed curriculum (courses, quizzes, revision); beside
@@ -107,6 +107,7 @@ class PathTime:
     minutes: float = 0.0
     wasted: float = 0.0
     challenges: int = 0
+    skill_checks: int = 0
     # Lesson minutes in courses that teach no goal skill (prerequisites the platform's
     # locks ask for): the fixed curriculum, which ignores the locks, has none of them.
     prerequisite_minutes: float = 0.0
@@ -227,7 +228,8 @@ class BenchmarkReport:
             f"wasted path time (as followed): {pct(wasted)} -> target <= 5 %: "
             + verdict(None if wasted is None else wasted <= TARGETS["wasted_share"]),
             f"  first version's lessons as planned: {pct(self.wasted_share_planned)}; course "
-            f"challenges taken first: {sum(o.followed.challenges for o in self.outcomes)}",
+            f"challenges taken first: {sum(o.followed.challenges for o in self.outcomes)}; "
+            f"skill checks: {sum(o.followed.skill_checks for o in self.outcomes)}",
             "time to goal (mean simulated hours, adaptive vs fixed curriculum):",
         ]
         for group in GROUPS:
@@ -311,6 +313,7 @@ def _follow_path(
     courses = {course.pk: course for course in catalog.courses}
     quizzed: set[int] = set()
     challenged: set[int] = set()
+    checked: set[str] = set()
     blocked: dict[int, int] = {}  # lesson id -> the path version it was locked under
     for _ in range(MAX_PATH_STEPS):
         snapshot = LearningPathSnapshot.objects.filter(goal_id=goal_id, is_active=True).first()
@@ -321,7 +324,12 @@ def _follow_path(
                 continue
             if item.get("challenge") and item["id"] not in challenged:
                 break
-            passed = {skip["id"] for skip in item.get("skip_lessons", [])}
+            if any(check["skill"] not in checked for check in item.get("skill_checks", [])):
+                break
+            passed = {
+                lesson["id"]
+                for lesson in [*item.get("skip_lessons", []), *item.get("optional_lessons", [])]
+            }
             passed |= actor.completed_lessons
             passed |= {lesson for lesson, version in blocked.items() if version == snapshot.version}
             todo = [
@@ -331,11 +339,19 @@ def _follow_path(
                 break
         else:
             return spent
-        if item.get("challenge") and item["id"] not in challenged:
-            challenged.add(item["id"])
+        checks = [c["skill"] for c in item.get("skill_checks", []) if c["skill"] not in checked]
+        if (item.get("challenge") and item["id"] not in challenged) or checks:
             asked_before = dict(actor.answers_by_skill)
-            if actor.take_challenge(course=courses[item["id"]], catalog=catalog) is not None:
-                spent.challenges += 1
+            if checks:
+                checked.update(checks)
+                spent.skill_checks += sum(
+                    actor.take_skill_check(skill=slug, catalog=catalog) is not None
+                    for slug in checks
+                )
+            else:
+                challenged.add(item["id"])
+                if actor.take_challenge(course=courses[item["id"]], catalog=catalog) is not None:
+                    spent.challenges += 1
             for skill, asked in actor.answers_by_skill.items():
                 minutes = (asked - asked_before.get(skill, 0)) * MINUTES_PER_QUESTION
                 spent.add(minutes, float(known.get(skill, False)))
@@ -476,7 +492,13 @@ def simulate_learner(
     except PathError as exc:
         outcome.path_error = str(exc)
         items = []
-    skips = {item["id"]: {skip["id"] for skip in item.get("skip_lessons", [])} for item in items}
+    skips = {
+        item["id"]: {
+            lesson["id"]
+            for lesson in [*item.get("skip_lessons", []), *item.get("optional_lessons", [])]
+        }
+        for item in items
+    }
     for item in items:
         for lesson in catalog.lessons.get(item["id"], []):
             if lesson.pk in skips[item["id"]]:

@@ -27,8 +27,9 @@ from assessments.services import (
     attempt_start,
     attempt_submit,
     course_challenge_start,
+    skill_check_start,
 )
-from catalog.models import Course, Lesson
+from catalog.models import Course, Lesson, Skill
 from insights.diagnostic import MINUTES_PER_QUESTION
 from insights.models import LearnerSkillState, Recommendation
 from insights.recommendations import recommendations_refresh
@@ -158,6 +159,16 @@ class Actor:
         """Take ``course``'s challenge; None when the platform refuses it."""
         try:
             attempt = course_challenge_start(learner=self.user, course=course, now=self.now)
+        except ValidationError:
+            return None
+        return self._answer_adaptive(attempt=attempt, catalog=catalog)
+
+    def take_skill_check(self, *, skill: str, catalog: CatalogView) -> AssessmentAttempt | None:
+        """Take the skill check of the skill with slug ``skill``; None when refused."""
+        try:
+            attempt = skill_check_start(
+                learner=self.user, skill=Skill.objects.get(slug=skill), now=self.now
+            )
         except ValidationError:
             return None
         return self._answer_adaptive(attempt=attempt, catalog=catalog)

@@ -1,7 +1,8 @@
 """A path suggests a course's challenge first where it pays ("Test out first", insights.paths).
 
-The catalogue: Python Basics (10 h, Python) <- SQL Basics (8 h, SQL), with the adaptive
-bank's six questions a skill; the learner wants SQL at level 7.
+The catalogue: Python Basics (10 h; two Python lessons of an hour) <- SQL Basics (8 h; two
+SQL lessons of 45 minutes), with the adaptive bank's six questions a skill; the learner
+wants SQL at level 7. A challenge spares lessons, so the offer counts their minutes.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from datetime import timedelta
 import pytest
 
 from assessments.models import AssessmentAttempt
-from assessments.services import course_challenge_start
+from assessments.services import course_challenge_start, skill_check_start
 from assessments.tests.adaptive import NOW, make_bank, run_to_end
-from catalog.tests.factories import CourseFactory
+from catalog.models import Lesson
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
 from insights.models import LearningPathSnapshot
 from insights.paths import plan_learning_path
 from insights.services import learning_path_generate
@@ -31,6 +33,10 @@ def world(learner):
     sql_course = CourseFactory(
         title="SQL Basics", estimated_hours=8, skills=[sql], prerequisites=[basics]
     )
+    for course, skill, minutes in ((basics, python, 60), (sql_course, sql, 45)):
+        module = ModuleFactory(course=course, order=1)
+        for order in (1, 2):
+            LessonFactory(module=module, order=order, estimated_minutes=minutes, skills=[skill])
     goal = LearningGoalFactory(learner=learner, title="Data work")
     GoalSkillFactory(goal=goal, skill=sql, target_level=7)
     return {**bank, "basics": basics, "sql_course": sql_course, "goal": goal}
@@ -56,12 +62,12 @@ def test_a_familiar_prerequisite_gets_its_challenge_first_with_the_evidence(lear
 
     assert basics.challenge == {
         "minutes": 6,
-        "minutes_saved": 360,
+        "minutes_saved": 72,
         "reason": "Chance you already know it: Python 60 % (familiar on 2 answers). The course "
-        "challenge takes about 6 minutes and spares on average about 6 hours of the 10 hours "
-        "left: each skill it shows proficient skips that skill's lessons",
+        "challenge takes about 6 minutes and spares on average about 72 minutes of the 2 hours "
+        "of lessons left: each skill it shows proficient skips that skill's lessons",
     }
-    # Never measured: the model's prior (0.3) of 8 hours still pays for 6 minutes.
+    # Never measured: the model's prior (0.3) of 90 lesson minutes still pays for 6 minutes.
     assert sql_course.challenge["reason"].startswith(
         "Chance you already know it: SQL not assessed yet. The course challenge"
     )
@@ -71,9 +77,9 @@ def test_a_familiar_prerequisite_gets_its_challenge_first_with_the_evidence(lear
 def test_the_challenge_is_offered_only_when_it_is_expected_to_spare_its_minutes(
     learner, world, mastery, offered
 ):
-    """A half-hour course: 30 minutes x P(known) against the challenge's 6 minutes."""
-    world["basics"].estimated_hours = 0.5
-    world["basics"].save()
+    """Half an hour of lessons: 30 minutes x P(known) against the challenge's 6 minutes (the
+    course's stated 10 hours do not count: a challenge spares lessons, not projects)."""
+    Lesson.objects.filter(module__course=world["basics"]).update(estimated_minutes=15)
     state(learner, world["skills"]["python"], mastery=mastery, answers=3, level=2)
 
     basics = plan_learning_path(goal=world["goal"], now=NOW).items[0]
@@ -94,7 +100,7 @@ def test_a_failed_challenge_is_not_offered_again_and_the_path_says_so(learner, w
     assert current.version == 2
     assert [item["title"] for item in current.items] == ["Python Basics", "SQL Basics"]
     assert current.items[0]["challenge"] is None
-    assert "No longer suggests Python Basics's course challenge first" in current.change_summary
+    assert "No longer suggests the Python Basics course challenge first" in current.change_summary
 
 
 def test_a_passed_challenge_leaves_the_course_out_with_the_evidence(learner, world):
@@ -158,3 +164,45 @@ def test_editing_a_goals_targets_re_plans_its_path_at_once(learner, world):
     assert current.trigger == LearningPathSnapshot.Trigger.MANUAL
     assert current.metadata["targets"] == {"python": 8, "sql": 7}
     assert current.items[0]["reason"].startswith("Builds foundation in Python")
+
+
+def test_a_skill_check_first_where_the_course_challenge_does_not_pay(client, learner, world):
+    """A course teaching Python (half a chance the learner knows it) and SQL (measured not
+    known): four SQL questions would not pay, so the path suggests a Python skill check
+    alone, once."""
+    python, sql = world["skills"]["python"], world["skills"]["sql"]
+    both = CourseFactory(title="Python and SQL", estimated_hours=4, skills=[python, sql])
+    module = ModuleFactory(course=both, order=1)
+    for order, skill in enumerate((python, python, sql, sql), start=1):
+        LessonFactory(module=module, order=order, estimated_minutes=30, skills=[skill])
+    goal = LearningGoalFactory(learner=learner, title="Both")
+    GoalSkillFactory(goal=goal, skill=python, target_level=7)
+    GoalSkillFactory(goal=goal, skill=sql, target_level=7)
+    state(learner, python, mastery=0.5, answers=3)
+    state(learner, sql, mastery=0.02, answers=3, level=1)
+
+    [item] = learning_path_generate(goal=goal, now=NOW).snapshot.items
+    client.force_login(learner)
+    page = client.get(f"/insights/paths/{goal.pk}/").content.decode()
+
+    assert item["challenge"] is None
+    [check] = item["skill_checks"]
+    assert {k: check[k] for k in ("skill", "name", "minutes", "minutes_saved")} == {
+        "skill": "python",
+        "name": "Python",
+        "minutes": 6,
+        "minutes_saved": 30,
+    }
+    assert check["reason"].startswith("Chance you already know it: Python 50 % (")
+    assert check["reason"].endswith(
+        "A skill check takes about 6 minutes and spares on average about 30 minutes of the "
+        "2 hours of lessons left, if it shows Python proficient"
+    )
+    assert "Check Python first?" in page
+    assert 'action="/assessments/skill-check/python/"' in page
+
+    run_to_end(skill_check_start(learner=learner, skill=python, now=NOW), lambda q: False)
+
+    current = LearningPathSnapshot.objects.get(goal=goal, is_active=True)
+    assert current.items[0]["skill_checks"] == []
+    assert "No longer suggests the Python skill check first" in current.change_summary

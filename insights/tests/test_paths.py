@@ -275,13 +275,10 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
             "sequence": 1,
             "skill_names": ["Python"],
             "skip_lessons": [],
-            "challenge": {
-                "minutes": 6,
-                "minutes_saved": 180,
-                "reason": "Chance you already know it: Python not assessed yet. The course "
-                "challenge takes about 6 minutes and spares on average about 3 hours of the "
-                "10 hours left: each skill it shows proficient skips that skill's lessons",
-            },
+            "optional_lessons": [],
+            # No lessons: nothing a course challenge or skill check could spare.
+            "challenge": None,
+            "skill_checks": [],
             "available": True,
         }
     ]

@@ -243,7 +243,7 @@ def test_a_course_with_only_skippable_lessons_left_points_to_the_next_course_on_
     html = client.get(fundamentals.get_absolute_url()).content.decode()
 
     assert "Continue:" not in html
-    assert "The 3 lessons left here are ones your learning path lets you skip." in html
+    assert "Nothing left here that your learning path asks for: it lets you skip the rest." in html
     assert f'href="{sql.get_absolute_url()}">SQL and PostgreSQL</a>' in html
     # Not enrolled, nothing of the kind; anonymous neither.
     client.force_login(LearnerFactory())

@@ -1,0 +1,177 @@
+"""A path asks only for the lessons its goal needs ("Lessons outside the goal",
+insights.paths), on the demo catalogue: Web Foundations teaches HTML and CSS, then
+JavaScript; Async Python and Docker builds on Git and Testing and on the Flask course."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.tests.factories import LearnerFactory
+from assessments.models import Assessment
+from catalog.demo_seed import seed_demo
+from catalog.models import Course, Lesson, Skill
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
+from insights.diagnostic import adaptive_skill_ids
+from insights.paths import plan_learning_path
+from insights.recommendations import next_lessons_for
+from insights.services import learning_path_generate
+from insights.tests.helpers import NOW
+from learning.selectors import course_outline, path_skips_for
+from learning.services import enrollment_create, lesson_complete, lesson_start
+from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def goal_for(learner, title: str, *slugs: str):
+    goal = LearningGoalFactory(learner=learner, title=title)
+    for slug in slugs:
+        GoalSkillFactory(goal=goal, skill=Skill.objects.get(slug=slug), target_level=7)
+    return goal
+
+
+def optional_titles(item) -> list[str]:
+    return [lesson["title"] for lesson in item.optional_lessons]
+
+
+def test_a_path_leaves_out_the_lessons_its_goal_does_not_need_unless_a_course_builds_on_them():
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = goal_for(learner, "Ship a site", "html_css", "docker")
+
+    items = {item.title: item for item in plan_learning_path(goal=goal, now=NOW).items}
+
+    web, docker = (
+        items["Web Foundations: HTML, CSS and JavaScript"],
+        items["Async Python and Docker Deployment"],
+    )
+    assert optional_titles(web) == ["Values, functions and the DOM", "Talking to an API with fetch"]
+    assert web.optional_lessons[0]["reason"] == (
+        "it teaches JavaScript, which your goal “Ship a site” does not ask for"
+    )
+    assert web.optional_lessons[0]["skills"] == ["javascript"]
+    assert optional_titles(docker) == [
+        "Coroutines and the event loop",
+        "Blocking calls, timeouts and cancellation",
+    ]
+    # Its hours are those of the lessons it asks for: 10 h x 55 of 115 lesson minutes.
+    assert web.estimated_hours == 4.8
+    # The async course builds on Git and Testing and on the Flask course (which builds on
+    # Python Fundamentals and SQL): the lock asks for each whole, testing and REST included.
+    for title in (
+        "Git and Testing Essentials",
+        "Python Backend Development with Flask",
+        "Python Fundamentals",
+        "SQL and PostgreSQL",
+    ):
+        assert items[title].optional_lessons == []
+
+
+def test_a_lesson_the_goal_needs_keeps_what_it_builds_on():
+    """SQL is outside the goal, but the PostgreSQL lesson builds on the first SQL lesson."""
+    learner = LearnerFactory()
+    sql = Skill.objects.create(slug="sql", name="SQL")
+    postgresql = Skill.objects.create(slug="postgresql", name="PostgreSQL")
+    course = CourseFactory(title="Databases", estimated_hours=3, skills=[sql, postgresql])
+    module = ModuleFactory(course=course, order=1)
+    select = LessonFactory(module=module, order=1, title="SELECT", skills=[sql])
+    LessonFactory(
+        module=module, order=2, title="EXPLAIN", skills=[postgresql], prerequisites=[select]
+    )
+    LessonFactory(module=module, order=3, title="Window functions", skills=[sql])
+    goal = goal_for(learner, "Tune queries", "postgresql")
+
+    [item] = plan_learning_path(goal=goal, now=NOW).items
+
+    assert optional_titles(item) == ["Window functions"]
+    assert item.estimated_hours == 2.0  # 40 of 60 lesson minutes
+
+
+def test_a_course_whose_lessons_are_tagged_with_no_goal_skill_stays_whole():
+    learner = LearnerFactory()
+    sql = Skill.objects.create(slug="sql", name="SQL")
+    postgresql = Skill.objects.create(slug="postgresql", name="PostgreSQL")
+    course = CourseFactory(title="Databases", estimated_hours=3, skills=[sql, postgresql])
+    LessonFactory(module=ModuleFactory(course=course, order=1), skills=[sql])
+    goal = goal_for(learner, "Tune queries", "postgresql")
+
+    [item] = plan_learning_path(goal=goal, now=NOW).items
+
+    assert item.optional_lessons == []
+
+
+def test_the_course_page_and_the_next_lesson_card_follow_the_path(client):
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = goal_for(learner, "Ship a site", "html_css")
+    learning_path_generate(goal=goal, now=NOW)
+    web = Course.objects.get(slug="web-foundations")
+    enrollment_create(learner=learner, course=web, now=NOW)
+    for title in ("Semantic HTML", "Layout with flexbox and grid"):
+        lesson = Lesson.objects.get(title=title)
+        lesson_start(learner=learner, lesson=lesson, now=NOW)
+        lesson_complete(learner=learner, lesson=lesson, now=NOW)
+
+    outline = course_outline(learner=learner, course=web, now=NOW, path_skips=True)
+    cards = next_lessons_for(learner_ids=[learner.pk], now=NOW)[learner.pk]
+    client.force_login(learner)
+    page = client.get(reverse("catalog:course_detail", args=[web.slug])).content.decode()
+
+    # "Talking to an API with fetch" builds on the other JavaScript lesson: locked, not left.
+    assert outline.next_lesson is None and outline.skippable_left == 1
+    assert [card.course_title for card in cards if card.course_id == web.pk] == []
+    assert (
+        "You can skip this: it teaches JavaScript, which your goal “Ship a site” does not ask "
+        "for." in page
+    )
+
+
+def test_a_lesson_another_goal_needs_is_not_left_out():
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    web = Course.objects.get(slug="web-foundations")
+    for goal in (
+        goal_for(learner, "Pages", "html_css"),
+        goal_for(learner, "Scripts", "javascript"),
+    ):
+        [item] = learning_path_generate(goal=goal, now=NOW).snapshot.items
+        assert item["optional_lessons"]  # each goal alone would leave the other's lessons out
+
+    assert path_skips_for(learner=learner, course=web) == {}
+
+
+def test_the_diagnostic_does_not_measure_what_only_left_out_lessons_teach():
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal_for(learner, "Ship a site", "html_css")
+    diagnostic = Assessment.objects.get(kind=Assessment.Kind.DIAGNOSTIC)
+
+    slugs = set(
+        Skill.objects.filter(
+            pk__in=adaptive_skill_ids(assessment=diagnostic, learner_id=learner.pk, now=NOW)
+        ).values_list("slug", flat=True)
+    )
+
+    assert slugs == {"html_css"}
+
+
+def test_the_path_page_and_api_list_them_to_the_owner_only(client, as_user, other_learner):
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = goal_for(learner, "Ship a site", "html_css")
+    learning_path_generate(goal=goal, now=NOW)
+    client.force_login(learner)
+
+    page = client.get(f"/insights/paths/{goal.pk}/").content.decode()
+    api = as_user(learner).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").json()
+    other = as_user(other_learner).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}")
+
+    assert "2 lessons your goal does not need: the path leaves them out" in page
+    assert "It teaches JavaScript, which your goal “Ship a site” does not ask for" in page
+    [item] = api["learning_path"]
+    assert [lesson["title"] for lesson in item["optional_lessons"]] == [
+        "Values, functions and the DOM",
+        "Talking to an API with fetch",
+    ]
+    assert other.status_code == 404
