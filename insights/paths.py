@@ -27,7 +27,7 @@ from insights.models import LearningPathSnapshot
 from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
 from learning.models import Enrollment, GoalSkill, LearningGoal
 from skillstudio.data_versions import catalog_memo_version, learners_changed
-from skillstudio.memo import CatalogMemo
+from skillstudio.memo import CatalogMemo, keyed_read
 
 # A course counts as mastered (and is left out of a path, with the evidence) once the
 # learner completed it or every skill it teaches is proficient or mastered
@@ -292,9 +292,9 @@ def _memoised_courses(
     """``_courses_teaching`` and ``_course_rows`` for ``wanted`` through the memo: the
     same courses, skills, names and prerequisite edges (fresh lists and dicts each call,
     the course rows themselves shared: read-only)."""
-    closures = _MEMO.get_many(version, (("skill", slug) for slug in wanted), _keyed(_closures))
+    closures = _MEMO.get_many(version, (("skill", slug) for slug in wanted), keyed_read(_closures))
     ids = set().union(*closures.values()) if closures else set()
-    entries = _MEMO.get_many(version, (("course", pk) for pk in ids), _keyed(_course_entries))
+    entries = _MEMO.get_many(version, (("course", pk) for pk in ids), keyed_read(_course_entries))
     courses: dict[int, dict] = {}
     skills: dict[int, list[str]] = defaultdict(list)
     names: dict[str, str] = {}
@@ -307,16 +307,6 @@ def _memoised_courses(
         if required:
             prerequisites[course_id] = list(required)
     return courses, skills, names, prerequisites
-
-
-def _keyed(read):
-    """``read`` over bare keys, for memo keys (kind, key)."""
-
-    def keyed(missing: set[tuple]) -> dict[tuple, object]:
-        kind = next(iter(missing))[0]
-        return {(kind, key): value for key, value in read({key for _, key in missing}).items()}
-
-    return keyed
 
 
 def _path_lessons(catalog: _Catalog, course_ids: set[int]) -> dict[int, list[_Lesson]]:

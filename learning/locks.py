@@ -29,13 +29,9 @@ are plain Python.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection, transaction
@@ -45,6 +41,7 @@ from catalog.models import Course, Lesson, Skill
 from insights.mastery import CONFIRMING, LABELS, answers_text, evidence_state, mastery_state
 from learning.models import Enrollment, LessonProgress
 from skillstudio.data_versions import catalog_version
+from skillstudio.memo import CatalogMemo, keyed_read
 
 
 @dataclass(frozen=True)
@@ -293,14 +290,9 @@ def lock_graph(
 
 # The catalogue rows behind lock graphs, memoised per process for readers that know the
 # catalogue's data version (skillstudio.data_versions; the dashboard): a course's rows
-# depend on the catalogue only, so the version and the course id name them exactly, and a
-# catalogue write (which moves the version on) makes every memoised row unreachable.
-# Bounded in number and in age (a catalogue write that lost its version bump to a Redis
-# outage shows within MEMO_TTL, as the dashboards' own entries do).
-MEMO_SIZE = 20_000
-MEMO_TTL = 600.0
-_memo: OrderedDict[tuple, tuple[float, Any]] = OrderedDict()
-_memo_lock = threading.Lock()
+# depend on the catalogue only, so the version and the course id name them exactly
+# (skillstudio.memo).
+_MEMO = CatalogMemo(size=20_000, ttl=600.0)
 
 
 class LockGraphs:
@@ -331,26 +323,8 @@ class LockGraphs:
         return cls(catalog_version())
 
     def _memoised(self, kind: str, ids: set[int], read: Callable[[set[int]], dict]) -> dict:
-        now = time.monotonic()
-        found, missing = {}, set()
-        with _memo_lock:
-            for pk in ids:
-                key = (self.catalog_version, kind, pk)
-                entry = _memo.get(key)
-                if entry is not None and now - entry[0] < MEMO_TTL:
-                    _memo.move_to_end(key)
-                    found[pk] = entry[1]
-                else:
-                    missing.add(pk)
-        if missing:
-            fresh = read(missing)
-            found.update(fresh)
-            with _memo_lock:
-                for pk, value in fresh.items():
-                    _memo[(self.catalog_version, kind, pk)] = (now, value)
-                while len(_memo) > MEMO_SIZE:
-                    _memo.popitem(last=False)
-        return found
+        found = _MEMO.get_many(self.catalog_version, ((kind, pk) for pk in ids), keyed_read(read))
+        return {pk: row for (_, pk), row in found.items()}
 
 
 def _tidy(graph: LockGraph, names: Callable[[set[int]], dict[int, tuple[str, str]]]) -> None:

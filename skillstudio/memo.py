@@ -62,3 +62,13 @@ class CatalogMemo:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def keyed_read(read: Callable[[set], dict]) -> Callable[[set[tuple]], dict[tuple, Any]]:
+    """``read`` over bare keys, for memo keys (kind, key) of one kind."""
+
+    def keyed(missing: set[tuple]) -> dict[tuple, Any]:
+        kind = next(iter(missing))[0]
+        return {(kind, key): value for key, value in read({key for _, key in missing}).items()}
+
+    return keyed
