@@ -389,13 +389,10 @@ def adaptive_skill_ids(*, assessment: Assessment, learner_id: int, now: datetime
         ).select_related("learner")
     )
     plans = plan_learning_paths(goals=goals, now=now)
-    path_slugs = [
-        slug
-        for goal in goals
-        if isinstance(plan := plans[goal.pk], PathPlan)
-        for item in plan.items
-        for slug in item.skills_covered
-        if slug not in {s for lesson in item.optional_lessons for s in lesson["skills"]}
-    ]
+    path_slugs: list[str] = []
+    for plan in plans.values():  # in the goals' order
+        for item in plan.items if isinstance(plan, PathPlan) else []:
+            outside = {slug for lesson in item.optional_lessons for slug in lesson["skills"]}
+            path_slugs.extend(slug for slug in item.skills_covered if slug not in outside)
     path_skills = dict(Skill.objects.filter(slug__in=path_slugs).values_list("slug", "pk"))
     return list(dict.fromkeys([*goal_skills, *(path_skills[s] for s in path_slugs)]))

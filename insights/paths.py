@@ -674,7 +674,8 @@ def _plan(
         optional = _optional_lessons(
             catalog, course_id, outside - {lesson["id"] for lesson in skip}, goal
         )
-        hours = _hours_left(catalog, course_id, course, [*skip, *optional])
+        left_out = {lesson["id"] for lesson in [*skip, *optional]}
+        hours = _hours_left(catalog, course_id, course, left_out)
         # What keeps the course planned: its skills not yet shown.
         open_skills = [s for s in taught if not _all_shown([s], states)]
         challenge, checks = (
@@ -685,8 +686,7 @@ def _plan(
                 course_id,
                 open_skills,
                 states,
-                planned={lesson.id for lesson in catalog.lessons[course_id]}
-                - {lesson["id"] for lesson in [*skip, *optional]},
+                planned={lesson.id for lesson in catalog.lessons[course_id]} - left_out,
                 checked=checked,
             )
         )
@@ -895,15 +895,14 @@ def _shown_lessons(
     ]
 
 
-def _hours_left(catalog: _Catalog, course_id: int, course: dict, skip: list[dict]) -> float:
-    """The course's hours less the share of its lesson minutes the path skips."""
+def _hours_left(catalog: _Catalog, course_id: int, course: dict, left_out: set[int]) -> float:
+    """The course's hours less the share of its lesson minutes the path leaves out."""
     hours = Decimal(course["estimated_hours"])
     lessons = catalog.lessons.get(course_id, [])
     total = sum(lesson.minutes for lesson in lessons)
-    if not skip or not total:
+    if not left_out or not total:
         return float(hours)
-    skipped = {item["id"] for item in skip}
-    left = total - sum(lesson.minutes for lesson in lessons if lesson.id in skipped)
+    left = total - sum(lesson.minutes for lesson in lessons if lesson.id in left_out)
     return float((hours * left / total).quantize(Decimal("0.1")))
 
 

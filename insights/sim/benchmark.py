@@ -326,11 +326,7 @@ def _follow_path(
                 break
             if any(check["skill"] not in checked for check in item.get("skill_checks", [])):
                 break
-            passed = {
-                lesson["id"]
-                for lesson in [*item.get("skip_lessons", []), *item.get("optional_lessons", [])]
-            }
-            passed |= actor.completed_lessons
+            passed = _left_out(item) | actor.completed_lessons
             passed |= {lesson for lesson, version in blocked.items() if version == snapshot.version}
             todo = [
                 lesson for lesson in catalog.lessons.get(item["id"], []) if lesson.pk not in passed
@@ -369,6 +365,14 @@ def _follow_path(
             actor.take(assessment=catalog.quizzes[item["id"]], catalog=catalog)
         quizzed.add(item["id"])
     return spent
+
+
+def _left_out(item: dict) -> set[int]:
+    """The lessons a path item does not ask for: shown, or outside the goal."""
+    return {
+        lesson["id"]
+        for lesson in [*item.get("skip_lessons", []), *item.get("optional_lessons", [])]
+    }
 
 
 def _teaches_any(catalog: CatalogView, course_id: int, skills: list[str]) -> bool:
@@ -492,13 +496,7 @@ def simulate_learner(
     except PathError as exc:
         outcome.path_error = str(exc)
         items = []
-    skips = {
-        item["id"]: {
-            lesson["id"]
-            for lesson in [*item.get("skip_lessons", []), *item.get("optional_lessons", [])]
-        }
-        for item in items
-    }
+    skips = {item["id"]: _left_out(item) for item in items}
     for item in items:
         for lesson in catalog.lessons.get(item["id"], []):
             if lesson.pk in skips[item["id"]]:
