@@ -18,13 +18,14 @@ from django.db import transaction
 from django.db.models import CharField, IntegerField, Max, Q, Value
 from django.db.models.expressions import RawSQL
 
-from assessments.models import Assessment, AssessmentAttempt
+from assessments.models import Answer, Assessment, AssessmentAttempt
 from catalog.models import DIFFICULTY_RANK, Course, Lesson
 from insights import bkt
 from insights.diagnostic import EXPECTED_QUESTIONS_PER_SKILL, MINUTES_PER_QUESTION
 from insights.mastery import CONFIRMING, SkillMastery, answers_text
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
+from insights.skills import BLANK_RESPONSE
 from learning.models import Enrollment, GoalSkill, LearningGoal
 from skillstudio.data_versions import catalog_memo_version, learners_changed
 from skillstudio.memo import CatalogMemo, keyed_read
@@ -524,8 +525,10 @@ def plan_learning_paths(
     completed: dict[int, set[int]] = {learner.pk: set() for learner in learners}
     challenged: dict[int, set[int]] = {learner.pk: set() for learner in learners}
     checked: dict[int, set[str]] = {learner.pk: set() for learner in learners}
+    declined: dict[int, set[str]] = {learner.pk: set() for learner in learners}
 
-    # Completed courses, finished course challenges and finished skill checks: one query.
+    # Completed courses, finished course challenges and skill checks, and the skills of
+    # questions answered "I don't know" in finished adaptive attempts: one query.
     def kind(name: str) -> Value:
         return Value(name, output_field=CharField())
 
@@ -548,11 +551,23 @@ def plan_learning_paths(
                 Value(None, output_field=IntegerField()),
                 "assessment__skill__slug",
             ),
+            Answer.objects.filter(
+                BLANK_RESPONSE,
+                attempt__learner_id__in=list(completed),
+                attempt__submitted_at__isnull=False,
+            )
+            .exclude(attempt__adaptive_skills=[])
+            .values_list(
+                "attempt__learner_id",
+                kind("declined"),
+                Value(None, output_field=IntegerField()),
+                "question__skill__slug",
+            ),
             all=True,
         )
     ):
-        if row_kind == "checked":
-            checked[learner_id].add(slug)
+        if row_kind in ("checked", "declined"):
+            (checked if row_kind == "checked" else declined)[learner_id].add(slug)
         else:
             (completed if row_kind == "completed" else challenged)[learner_id].add(course_id)
     wanted = {slug for own in targets.values() for slug, _ in own}
@@ -584,6 +599,7 @@ def plan_learning_paths(
                 catalog,
                 challenged[goal.learner_id],
                 checked[goal.learner_id],
+                declined[goal.learner_id],
                 now,
             )
     return {goal.pk: plans[goal.pk] for goal in goals}
@@ -657,6 +673,7 @@ def _plan(
     catalog: _Catalog,
     challenged: set[int],
     checked: set[str],
+    declined: set[str],
     now: datetime,
 ) -> PathPlan:
     goal, states, current, gaps = route.goal, route.states, route.current, route.gaps
@@ -688,6 +705,7 @@ def _plan(
                 states,
                 planned={lesson.id for lesson in catalog.lessons[course_id]} - left_out,
                 checked=checked,
+                declined=declined,
             )
         )
         items.append(
@@ -798,12 +816,16 @@ def _chance(states: dict[str, SkillMastery], slug: str) -> float:
 
 
 def _chances_text(catalog: _Catalog, slugs: list[str], states: dict[str, SkillMastery]) -> str:
-    """ "Python 60 % (familiar on 2 answers), SQL not assessed yet"."""
+    """ "Python 60 % (familiar on 2 answers), SQL 30 % (not assessed yet: the starting
+    estimate for any learner)"."""
     return ", ".join(
-        f"{catalog.name(s)} {round(100 * _chance(states, s))} % ({states[s].label} on "
-        f"{answers_text(states[s].answers)})"
-        if s in states and states[s].is_assessed
-        else f"{catalog.name(s)} not assessed yet"
+        f"{catalog.name(s)} {round(100 * _chance(states, s))} % ("
+        + (
+            f"{states[s].label} on {answers_text(states[s].answers)}"
+            if s in states and states[s].is_assessed
+            else "not assessed yet: the starting estimate for any learner"
+        )
+        + ")"
         for s in slugs
     )
 
@@ -815,10 +837,13 @@ def _test_out_offers(
     states: dict[str, SkillMastery],
     planned: set[int],
     checked: set[str],
+    declined: set[str],
 ) -> tuple[dict | None, list[dict]]:
     """What to measure before the course's ``planned`` lessons ("Test out first" above):
     the course challenge when each skill not yet shown pays for its questions, else a skill
-    check for each that does (not one the learner already took); (None, []) otherwise."""
+    check for each that does (not one the learner already took); (None, []) otherwise. A
+    skill the learner answered "I don't know" on and has no evidence for never pays: they
+    told us."""
     lessons = [lesson for lesson in catalog.lessons.get(course_id, []) if lesson.id in planned]
     per_skill = math.ceil(EXPECTED_QUESTIONS_PER_SKILL * MINUTES_PER_QUESTION)
 
@@ -834,7 +859,12 @@ def _test_out_offers(
             for lesson in lessons
         )
 
-    paying = [s for s in open_skills if spared({s}) >= per_skill]
+    paying = [
+        s
+        for s in open_skills
+        if spared({s}) >= per_skill
+        and not (s in declined and not (s in states and states[s].is_assessed))
+    ]
     if not paying:
         return None, []
     left = _duration(sum(lesson.minutes for lesson in lessons))
