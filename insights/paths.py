@@ -778,6 +778,15 @@ def _optional_lessons(
     ]
 
 
+def left_out_lesson_ids(item: dict) -> set[int]:
+    """The lessons a stored path item does not ask for: shown, or outside the goal (its
+    ``estimated_hours`` already leave them out)."""
+    return {
+        lesson["id"]
+        for lesson in [*item.get("skip_lessons", []), *item.get("optional_lessons", [])]
+    }
+
+
 def _all_shown(slugs: list[str], states: dict[str, SkillMastery]) -> bool:
     """Every one of these skills is proficient or mastered (insights.mastery.CONFIRMING)."""
     return bool(slugs) and all(s in states and states[s].state in CONFIRMING for s in slugs)

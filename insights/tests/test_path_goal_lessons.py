@@ -12,6 +12,7 @@ from assessments.models import Assessment
 from catalog.demo_seed import seed_demo
 from catalog.models import Course, Lesson, Skill
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
+from insights.analytics import goal_paces_for, learning_pace
 from insights.diagnostic import adaptive_skill_ids
 from insights.paths import plan_learning_path
 from insights.recommendations import next_lessons_for
@@ -175,3 +176,80 @@ def test_the_path_page_and_api_list_them_to_the_owner_only(client, as_user, othe
         "Talking to an API with fetch",
     ]
     assert other.status_code == 404
+
+
+def _site_builder_done_with_html(learner):
+    """Goal "Ship a site" (HTML and CSS): the path asks for Web Foundations' two HTML
+    lessons and leaves its two JavaScript lessons out; the learner completed the two."""
+    goal = goal_for(learner, "Ship a site", "html_css")
+    learning_path_generate(goal=goal, now=NOW)
+    web = Course.objects.get(slug="web-foundations")
+    enrollment_create(learner=learner, course=web, now=NOW)
+    for title in ("Semantic HTML", "Layout with flexbox and grid"):
+        lesson = Lesson.objects.get(title=title)
+        lesson_start(learner=learner, lesson=lesson, now=NOW)
+        lesson_complete(learner=learner, lesson=lesson, now=NOW)
+    return goal
+
+
+def test_goal_pace_counts_the_lessons_the_path_asks_for_not_the_whole_course(
+    client, as_user, other_learner
+):
+    """QA walk (issue 13): done with every lesson the path asks for, the goal showed 50 %
+    (2 of the course's 4 lessons)."""
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = _site_builder_done_with_html(learner)
+    reason = (
+        "100% of the path's 4.8 hours of material done (the lessons it asks for: the 2 it "
+        "leaves out do not count)"
+    )
+
+    pace = learning_pace(goal=goal, now=NOW)
+    client.force_login(learner)
+    page = client.get(reverse("learning:dashboard")).content.decode().replace("&#x27;", "'")
+    [card] = as_user(learner).get("/api/v1/ai/dashboard").json()["current_goals"]
+    other = as_user(other_learner).get("/api/v1/ai/dashboard").json()["current_goals"]
+
+    assert pace.progress_percent == 100.0
+    assert pace.reason.startswith(reason)
+    assert reason in page
+    assert card["pace"]["progress_percent"] == 100.0 and card["pace"]["reason"].startswith(reason)
+    assert other == []
+
+
+def test_goal_pace_weighs_the_asked_for_lessons_by_their_minutes():
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = goal_for(learner, "Ship a site", "html_css")
+    learning_path_generate(goal=goal, now=NOW)
+    enrollment_create(learner=learner, course=Course.objects.get(slug="web-foundations"), now=NOW)
+    semantic = Lesson.objects.get(title="Semantic HTML")
+    lesson_start(learner=learner, lesson=semantic, now=NOW)
+    lesson_complete(learner=learner, lesson=semantic, now=NOW)
+    layout = Lesson.objects.get(title="Layout with flexbox and grid")
+    # A left-out lesson completed adds nothing the goal asked for.
+    fetch = Lesson.objects.get(title="Values, functions and the DOM")
+    lesson_start(learner=learner, lesson=fetch, now=NOW)
+    lesson_complete(learner=learner, lesson=fetch, now=NOW)
+
+    pace = learning_pace(goal=goal, now=NOW)
+
+    share = (
+        100 * semantic.estimated_minutes / (semantic.estimated_minutes + layout.estimated_minutes)
+    )
+    assert pace.progress_percent == round(share, 1)
+
+
+def test_goal_paces_of_many_learners_read_the_asked_for_lessons_in_one_query(
+    django_assert_max_num_queries,
+):
+    seed_demo(now=NOW)
+    learners = [LearnerFactory() for _ in range(4)]
+    goals = [_site_builder_done_with_html(learner) for learner in learners]
+
+    # Snapshots, enrollments, and the lessons of the courses the paths leave lessons of.
+    with django_assert_max_num_queries(3):
+        paces = goal_paces_for(learners=learners, goals=goals, now=NOW)
+
+    assert {pace.progress_percent for pace in paces.values()} == {100.0}
