@@ -25,7 +25,7 @@ from insights.diagnostic import EXPECTED_QUESTIONS_PER_SKILL, MINUTES_PER_QUESTI
 from insights.mastery import CONFIRMING, SkillMastery, answers_text
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
-from learning.models import Enrollment, GoalSkill, LearningGoal
+from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
 from skillstudio.data_versions import catalog_memo_version, learners_changed
 from skillstudio.memo import CatalogMemo, keyed_read
 
@@ -75,6 +75,9 @@ class PathItem:
     # Lessons the goal does not need ({"id", "title", "skills", "reason"}; "Lessons outside the
     # goal" above): the path leaves them out as well; the learner may still take them.
     optional_lessons: list[dict] = field(default_factory=list)
+    # Lessons the goal does not need that the learner already completed: done, not
+    # "optional", so not listed above, and not in the hours either (nothing left to do).
+    completed_outside: list[int] = field(default_factory=list)
     # {"minutes", "minutes_saved", "reason"} when the path asks for the course challenge
     # first (see "Test out first" above), else None.
     challenge: dict | None = None
@@ -507,7 +510,7 @@ def plan_learning_paths(
     Reads only, writes nothing. The catalogue is loaded once for all the goals (only the
     courses that teach their target skills and what those build on), and the
     learners' skill levels (`levels`, by learner id, when the caller has them), targets and
-    completed courses with one query each.
+    completed courses and lessons with one query each.
     """
     learners = list({goal.learner_id: goal.learner for goal in goals}.values())
     if levels is None:
@@ -524,8 +527,9 @@ def plan_learning_paths(
     completed: dict[int, set[int]] = {learner.pk: set() for learner in learners}
     challenged: dict[int, set[int]] = {learner.pk: set() for learner in learners}
     checked: dict[int, set[str]] = {learner.pk: set() for learner in learners}
+    lessons_done: dict[int, set[int]] = {learner.pk: set() for learner in learners}
 
-    # Completed courses, finished course challenges and finished skill checks: one query.
+    # Completed courses and lessons, finished course challenges and skill checks: one query.
     def kind(name: str) -> Value:
         return Value(name, output_field=CharField())
 
@@ -548,11 +552,16 @@ def plan_learning_paths(
                 Value(None, output_field=IntegerField()),
                 "assessment__skill__slug",
             ),
+            LessonProgress.objects.filter(
+                learner_id__in=list(completed), status=LessonProgress.Status.COMPLETED
+            ).values_list("learner_id", kind("lesson"), "lesson_id", no_skill),
             all=True,
         )
     ):
         if row_kind == "checked":
             checked[learner_id].add(slug)
+        elif row_kind == "lesson":
+            lessons_done[learner_id].add(course_id)  # the lesson's id in that column
         else:
             (completed if row_kind == "completed" else challenged)[learner_id].add(course_id)
     wanted = {slug for own in targets.values() for slug, _ in own}
@@ -584,6 +593,7 @@ def plan_learning_paths(
                 catalog,
                 challenged[goal.learner_id],
                 checked[goal.learner_id],
+                lessons_done[goal.learner_id],
                 now,
             )
     return {goal.pk: plans[goal.pk] for goal in goals}
@@ -657,6 +667,7 @@ def _plan(
     catalog: _Catalog,
     challenged: set[int],
     checked: set[str],
+    lessons_done: set[int],
     now: datetime,
 ) -> PathPlan:
     goal, states, current, gaps = route.goal, route.states, route.current, route.gaps
@@ -671,10 +682,14 @@ def _plan(
         course = catalog.courses[course_id]
         taught = catalog.skills[course_id]
         skip = _shown_lessons(catalog, course_id, states)
-        optional = _optional_lessons(
-            catalog, course_id, outside - {lesson["id"] for lesson in skip}, goal
-        )
-        left_out = {lesson["id"] for lesson in [*skip, *optional]}
+        not_needed = outside - {lesson["id"] for lesson in skip}
+        optional = _optional_lessons(catalog, course_id, not_needed - lessons_done, goal)
+        completed_outside = [
+            lesson.id
+            for lesson in catalog.lessons[course_id]
+            if lesson.id in not_needed & lessons_done
+        ]
+        left_out = {lesson["id"] for lesson in [*skip, *optional]} | set(completed_outside)
         hours = _hours_left(catalog, course_id, course, left_out)
         # What keeps the course planned: its skills not yet shown.
         open_skills = [s for s in taught if not _all_shown([s], states)]
@@ -706,6 +721,7 @@ def _plan(
                 skill_names=[catalog.name(s) for s in taught],
                 skip_lessons=skip,
                 optional_lessons=optional,
+                completed_outside=completed_outside,
                 estimated_hours=hours,
                 challenge=challenge,
                 skill_checks=checks,
@@ -780,11 +796,11 @@ def _optional_lessons(
 
 def left_out_lesson_ids(item: dict) -> set[int]:
     """The lessons a stored path item does not ask for: shown, or outside the goal (its
-    ``estimated_hours`` already leave them out)."""
+    ``estimated_hours`` already leave them out), completed ones included."""
     return {
         lesson["id"]
         for lesson in [*item.get("skip_lessons", []), *item.get("optional_lessons", [])]
-    }
+    } | set(item.get("completed_outside", []))
 
 
 def _all_shown(slugs: list[str], states: dict[str, SkillMastery]) -> bool:

@@ -253,3 +253,51 @@ def test_goal_paces_of_many_learners_read_the_asked_for_lessons_in_one_query(
         paces = goal_paces_for(learners=learners, goals=goals, now=NOW)
 
     assert {pace.progress_percent for pace in paces.values()} == {100.0}
+
+
+def test_a_completed_lesson_the_goal_does_not_need_is_done_not_optional(
+    client, as_user, other_learner
+):
+    """QA walk (issue 13): a new path listed a lesson the learner had completed among
+    those the goal does not need ("2 lessons your goal does not need")."""
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    web = Course.objects.get(slug="web-foundations")
+    enrollment_create(learner=learner, course=web, now=NOW)
+    values = Lesson.objects.get(title="Values, functions and the DOM")
+    lesson_start(learner=learner, lesson=values, now=NOW)
+    lesson_complete(learner=learner, lesson=values, now=NOW)
+    goal = goal_for(learner, "Ship a site", "html_css")
+
+    learning_path_generate(goal=goal, now=NOW)
+    client.force_login(learner)
+    page = client.get(f"/insights/paths/{goal.pk}/").content.decode()
+    [item] = (
+        as_user(learner).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").json()["learning_path"]
+    )
+
+    assert [lesson["title"] for lesson in item["optional_lessons"]] == [
+        "Talking to an API with fetch"
+    ]
+    assert item["completed_outside"] == [values.pk]
+    assert "1 lesson your goal does not need: the path leaves it out" in page
+    # The hours still leave out both JavaScript lessons: the done one is not left to do.
+    assert item["estimated_hours"] == 4.8
+    assert (
+        as_user(other_learner).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").status_code == 404
+    )
+    # Its pace counts neither: nothing the goal asks for is done yet.
+    assert learning_pace(goal=goal, now=NOW).progress_percent == 0.0
+
+
+def test_planning_reads_completed_lessons_in_the_same_query_as_completed_courses(
+    django_assert_num_queries,
+):
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = goal_for(learner, "Ship a site", "html_css")
+    plan_learning_path(goal=goal, now=NOW)  # warms the catalogue memo
+
+    # Levels, targets, completions (courses, lessons, challenges, checks), path lessons.
+    with django_assert_num_queries(4):
+        plan_learning_path(goal=goal, now=NOW)
