@@ -19,7 +19,7 @@ from insights.recommendations import next_lessons_for
 from insights.services import learning_path_generate
 from insights.tests.helpers import NOW
 from learning.selectors import course_outline, path_skips_for
-from learning.services import enrollment_create, lesson_complete, lesson_start
+from learning.services import enrollment_create, goal_create, lesson_complete, lesson_start
 from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
 
 pytestmark = pytest.mark.django_db
@@ -301,3 +301,36 @@ def test_planning_reads_completed_lessons_in_the_same_query_as_completed_courses
     # Levels, targets, completions (courses, lessons, challenges, checks), path lessons.
     with django_assert_num_queries(4):
         plan_learning_path(goal=goal, now=NOW)
+
+
+def test_a_new_goal_needs_its_lessons_before_its_path_is_built(client, as_user):
+    """QA walk (issue 13): a goal for JavaScript, set after a goal for HTML and CSS whose
+    path leaves the JavaScript lessons out, kept "You can skip this" on them until its own
+    path was built (goals get their path from the path page, not on creation)."""
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    learning_path_generate(goal=goal_for(learner, "Ship a site", "html_css"), now=NOW)
+    web = Course.objects.get(slug="web-foundations")
+    values = Lesson.objects.get(title="Values, functions and the DOM")
+    assert set(path_skips_for(learner=learner, course=web)) == {
+        values.pk,
+        Lesson.objects.get(title="Talking to an API with fetch").pk,
+    }
+
+    scripts = goal_create(
+        learner=learner,
+        title="Scripts",
+        target_levels={"javascript": 7},
+        weekly_hours=4,
+        now=NOW,
+    )
+    client.force_login(learner)
+    page = client.get(reverse("catalog:course_detail", args=[web.slug])).content.decode()
+    outline = as_user(learner).get(f"/api/v1/courses/{web.pk}/outline/").json()
+
+    assert not scripts.path_snapshots.exists()
+    assert path_skips_for(learner=learner, course=web) == {}
+    assert "does not ask for" not in page
+    assert [lesson["skip_reason"] for m in outline["modules"] for lesson in m["lessons"]] == [
+        ""
+    ] * 4
