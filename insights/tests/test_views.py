@@ -326,7 +326,8 @@ def test_a_target_at_its_level_but_not_confirmed_is_explained_with_a_skill_check
 
     assert "At your target level, not yet confirmed" in html
     assert (
-        "Python (target 8): Level 10 · familiar · 6 answers — practise again to refresh it" in html
+        "Python (target 8): Level 10 · familiar · 6 answers, last practised 65 days ago — review "
+        "it to confirm" in html
     )
     assert reverse("assessments:skill_check", args=["python"]) in html
     assert "You already meet every target" not in html  # Flask is planned, Python to confirm
