@@ -388,19 +388,25 @@ def test_api_refuses_unanswered_unless_allowed(as_user, learner, quiz):
     assert accepted.json()["score"] == "33.33"
 
 
-def test_course_challenge_end_to_end_on_the_page(client, learner, bank):
-    course = CourseFactory(title="Backend basics", skills=[bank["skills"]["python"]])
-    client.force_login(learner)
-    attempt = _attempt_from(client.post(reverse("assessments:course_challenge", args=[course.pk])))
+def _finish_on_the_page(client, attempt: AssessmentAttempt) -> str:
+    """Answer right until the check stops; the result page's HTML."""
     url = reverse("assessments:attempt", args=[attempt.pk])
-
-    for _ in range(10):
+    for _ in range(12):
         attempt.refresh_from_db()
         if attempt.is_submitted:
             break
         question = attempt.current_question_id
         client.post(url, {"question": question, f"q{question}": choice_for(question, True)})
-    html = client.get(url).content.decode()
+    assert attempt.is_submitted
+    return client.get(url).content.decode()
+
+
+def test_course_challenge_end_to_end_on_the_page(client, learner, bank):
+    course = CourseFactory(title="Backend basics", skills=[bank["skills"]["python"]])
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:course_challenge", args=[course.pk])))
+
+    html = _finish_on_the_page(client, attempt)
 
     assert "You tested out of" in html and "Backend basics" in html
     # Back to where the learner came from: the course, or the paths that suggest challenges.
@@ -477,19 +483,6 @@ def test_skill_check_page_renders_the_prompt_and_choices_as_markdown(client, lea
     assert "<legend>What is <code>3 / 2</code> in Python 3?</legend>" in html
     assert "<span><code>1.5</code></span>" in html
     assert "`" not in html.split('id="adaptive-form"')[1]
-
-
-def _finish_on_the_page(client, attempt: AssessmentAttempt) -> str:
-    """Answer right until the check stops; the result page's HTML."""
-    url = reverse("assessments:attempt", args=[attempt.pk])
-    for _ in range(12):
-        attempt.refresh_from_db()
-        if attempt.is_submitted:
-            break
-        question = attempt.current_question_id
-        client.post(url, {"question": question, f"q{question}": choice_for(question, True)})
-    assert attempt.is_submitted
-    return client.get(url).content.decode()
 
 
 def test_a_skill_check_started_from_the_path_leads_back_to_the_path(

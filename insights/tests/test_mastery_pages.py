@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentAttempt
 from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
 from catalog.tests.factories import SkillFactory
-from insights.tests.factories import LearnerSkillStateFactory
+from insights.tests.helpers import mastered_then_faded
 from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,16 +94,7 @@ def test_a_faded_skill_says_since_when_on_the_progress_page_and_the_api(
     python = SkillFactory(slug="python", name="Python")
     goal = LearningGoalFactory(learner=learner)
     GoalSkillFactory(goal=goal, skill=python, target_level=8)
-    LearnerSkillStateFactory(
-        learner=learner,
-        skill=python,
-        level=10,
-        mastery=0.95,
-        evidence_count=6,
-        correct_count=6,
-        distinct_questions=6,
-        last_practiced_at=timezone.now() - timedelta(days=65),
-    )
+    mastered_then_faded(learner=learner, skill=python)
     expected = "Level 10 · familiar · 6 answers, last practised 65 days ago — review it to confirm"
     client.force_login(learner)
 
