@@ -8,7 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.selectors import reachable_by
@@ -234,24 +235,37 @@ def path_skips_by_learner(
 ) -> dict[int, dict[int, PathSkip]]:
     """Per learner, lesson id -> ``PathSkip`` for the lessons their active goals' current
     paths leave out (of one course, or of every course): one query. A lesson one goal does
-    not need but another goal's path plans is not left out."""
+    not need but another goal's path plans is not left out, nor one teaching a skill of any
+    active goal: a goal set since, whose path is not built yet, needs it already."""
     skips: dict[int, dict[int, PathSkip]] = {learner_id: {} for learner_id in learner_ids}
     snapshots = LearningPathSnapshot.objects.filter(
         learner_id__in=learner_ids, is_active=True, goal__status=LearningGoal.Status.ACTIVE
     )
     if course_id is not None:
         snapshots = snapshots.filter(items__contains=[{"id": course_id}])
+    snapshots = snapshots.annotate(
+        goal_skills=ArraySubquery(
+            GoalSkill.objects.filter(
+                goal__learner_id=OuterRef("learner_id"), goal__status=LearningGoal.Status.ACTIVE
+            ).values("skill__slug")
+        )
+    )
     # Per learner and course: the lessons every path planning the course leaves out as
     # outside its goal, with the first path's reason.
     outside: dict[int, dict[int, dict[int, str]]] = {learner_id: {} for learner_id in learner_ids}
-    for learner_id, items in snapshots.order_by("goal_id").values_list("learner_id", "items"):
+    for learner_id, items, goal_skills in snapshots.order_by("goal_id").values_list(
+        "learner_id", "items", "goal_skills"
+    ):
+        wanted = set(goal_skills)
         for item in items:
             if course_id is not None and item.get("id") != course_id:
                 continue
             for lesson in item.get("skip_lessons") or []:
                 skips[learner_id].setdefault(lesson["id"], PathSkip(lesson["reason"]))
             listed = {
-                lesson["id"]: lesson["reason"] for lesson in item.get("optional_lessons") or []
+                lesson["id"]: lesson["reason"]
+                for lesson in item.get("optional_lessons") or []
+                if not wanted.intersection(lesson.get("skills", []))
             }
             earlier = outside[learner_id].get(item["id"])
             outside[learner_id][item["id"]] = (
