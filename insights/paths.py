@@ -706,7 +706,10 @@ def _plan(
                 course_id,
                 open_skills,
                 states,
-                planned={lesson.id for lesson in catalog.lessons[course_id]} - left_out,
+                # Lessons already completed are not spared by a measurement, nor left.
+                planned={lesson.id for lesson in catalog.lessons[course_id]}
+                - left_out
+                - record.lessons,
                 checked=record.checked,
                 declined=record.declined,
             )

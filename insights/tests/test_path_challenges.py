@@ -20,7 +20,12 @@ from insights.models import LearningPathSnapshot
 from insights.paths import plan_learning_path
 from insights.services import learning_path_generate
 from insights.tests.factories import LearnerSkillStateFactory
-from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
+from learning.models import LessonProgress
+from learning.tests.factories import (
+    GoalSkillFactory,
+    LearningGoalFactory,
+    LessonProgressFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +98,31 @@ def test_no_test_out_offer_on_a_skill_the_learner_said_they_do_not_know(learner,
     assert sql_course.challenge["reason"].startswith(
         "Chance you already know it: SQL 50 % (familiar on 1 answer)"
     )
+
+
+def done(learner, lesson):
+    LessonProgressFactory(
+        learner=learner, lesson=lesson, status=LessonProgress.Status.COMPLETED, completed_at=NOW
+    )
+
+
+def test_lessons_already_completed_are_neither_spared_nor_left(learner, world):
+    """Python familiar at 60 %: with one of Python Basics' two hour-long lessons done, the
+    challenge counts the hour left; with both done (the course not complete: its
+    enrollment is not), a measurement spares nothing and none is suggested."""
+    state(learner, world["skills"]["python"], mastery=0.6, answers=2)
+    first, second = Lesson.objects.filter(module__course=world["basics"]).order_by("order")
+    done(learner, first)
+
+    basics = plan_learning_path(goal=world["goal"], now=NOW).items[0]
+
+    assert basics.challenge["minutes_saved"] == 36
+    assert "about 36 minutes of the 60 minutes of lessons left" in basics.challenge["reason"]
+
+    done(learner, second)
+    basics = plan_learning_path(goal=world["goal"], now=NOW).items[0]
+
+    assert (basics.challenge, basics.skill_checks) == (None, [])
 
 
 @pytest.mark.parametrize(("mastery", "offered"), [(0.15, False), (0.25, True)])
