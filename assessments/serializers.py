@@ -211,7 +211,7 @@ class SkillRunSerializer(serializers.Serializer):
     mastery = serializers.FloatField(help_text="The skill model's current estimate.")
     stopped = serializers.BooleanField()
     stop_reason = serializers.CharField(
-        allow_null=True, help_text="known | not_known | maximum | no_questions, or null."
+        allow_null=True, help_text="known | not_known | declined | maximum | no_questions, or null."
     )
 
 

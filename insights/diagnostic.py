@@ -34,6 +34,8 @@ A skill stops when
   this attempt and mastery <= ``LOW_MASTERY`` (not known), or mastery >=
   ``HIGH_MASTERY`` with evidence on at least ``mastery.PROFICIENT_QUESTIONS``
   distinct questions in all (known, with the breadth proficiency asks for); or
+- ``DECLINED_AFTER`` questions were answered "I don't know" and none otherwise (the
+  learner told us; more questions would only ask them to say it again); or
 - ``MAX_QUESTIONS`` questions were asked on it (an "I don't know" counts as
   asked but is no evidence); or
 - its bank has no question left.
@@ -61,6 +63,8 @@ EXPECTED_QUESTIONS_PER_SKILL = 4
 MINUTES_PER_QUESTION = 1.5
 # Neither way on fewer answers: the breadth proficiency asks for (mastery.PROFICIENT_QUESTIONS).
 MIN_ANSWERS = PROFICIENT_QUESTIONS
+# "I don't know" this many times on a skill with nothing answered: the learner told us.
+DECLINED_AFTER = 2
 # "Not known" asks for stronger evidence than "known" asks of the other side: a known
 # skill called not known costs its whole lessons, while one wrongly called known is
 # caught by the course quiz (0.25 here left 4.6 % of world 2's path time on such skills,
@@ -78,11 +82,13 @@ STOP_KNOWN = "known"
 STOP_NOT_KNOWN = "not_known"
 STOP_MAXIMUM = "maximum"
 STOP_NO_QUESTIONS = "no_questions"
+STOP_DECLINED = "declined"
 STOP_LABELS = {
     STOP_KNOWN: "measured: you know it",
     STOP_NOT_KNOWN: "measured: still to learn",
     STOP_MAXIMUM: f"measured: {MAX_QUESTIONS} questions asked",
     STOP_NO_QUESTIONS: "no more questions on this skill",
+    STOP_DECLINED: "you said you don't know it yet",
 }
 
 
@@ -174,6 +180,8 @@ def stop_reason(
             return STOP_NOT_KNOWN
         if mastery >= HIGH_MASTERY and distinct_questions >= PROFICIENT_QUESTIONS:
             return STOP_KNOWN
+    if answered == 0 and asked >= DECLINED_AFTER:
+        return STOP_DECLINED
     if asked >= MAX_QUESTIONS:
         return STOP_MAXIMUM
     if items_left <= 0:

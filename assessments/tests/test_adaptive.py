@@ -128,15 +128,27 @@ def test_item_analysis_difficulty_wins_over_the_authored_one(learner, bank):
     assert attempt.current_question_id in {q.pk for q in advanced}
 
 
-def test_dont_know_is_no_evidence_but_counts_towards_the_maximum(learner, bank):
-    python = bank["skills"]["python"]
-    attempt = skill_check_start(learner=learner, skill=python, now=NOW)
+def test_dont_know_is_no_evidence_and_two_of_them_alone_stop_the_skill(learner, bank):
+    """Two "I don't know" on a skill with nothing answered: the learner told us, so the
+    diagnostic moves on instead of asking all six (a newcomer clicked 36 times)."""
+    _goal(learner, bank["skills"]["python"], bank["skills"]["sql"])
+    attempt = attempt_start(learner=learner, assessment=bank["diagnostic"], now=NOW)
 
     asked = run_to_end(attempt, lambda q: None)
 
-    assert len(asked) == diagnostic.MAX_QUESTIONS
+    assert [q.skill.slug for q in asked] == ["python", "python", "sql", "sql"]
     assert not LearnerSkillState.objects.filter(learner=learner).exists()
     assert all(a.response == {} for a in Answer.objects.filter(attempt=attempt))
+
+
+def test_dont_know_beside_an_answer_counts_towards_the_maximum(learner, bank):
+    python = bank["skills"]["python"]
+    attempt = skill_check_start(learner=learner, skill=python, now=NOW)
+    attempt = answer(attempt, False, 1)
+
+    asked = run_to_end(attempt, lambda q: None)
+
+    assert len(asked) == diagnostic.MAX_QUESTIONS - 1
 
 
 def test_a_stale_or_finished_question_is_refused(learner, bank):
@@ -235,7 +247,9 @@ def test_a_skill_without_questions_cannot_be_checked(learner):
         (0.5, 5, 5, 5, 1, None),
         (0.5, 6, 6, 6, 1, diagnostic.STOP_MAXIMUM),
         (0.5, 2, 2, 2, 0, diagnostic.STOP_NO_QUESTIONS),
-        (0.5, 4, 0, 0, 2, None),  # four "I don't know": still asking
+        (0.3, 1, 0, 0, 5, None),  # one "I don't know": still asking
+        (0.3, 2, 0, 0, 4, diagnostic.STOP_DECLINED),  # two, nothing answered: they told us
+        (0.5, 4, 1, 1, 2, None),  # three "I don't know" beside an answer: still asking
     ],
 )
 def test_stop_rule_boundaries(mastery, asked, answered, distinct, left, reason):

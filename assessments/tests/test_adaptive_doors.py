@@ -71,6 +71,24 @@ def test_dont_know_and_a_stale_page_on_the_page(client, learner, bank):
     assert attempt.current_question_id not in (None, first)
 
 
+def test_two_dont_knows_end_a_check_and_its_result_says_nothing_was_measured(
+    client, learner, bank
+):
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
+    url = reverse("assessments:attempt", args=[attempt.pk])
+
+    for _ in range(2):
+        attempt.refresh_from_db()
+        client.post(url, {"question": attempt.current_question_id, "dont_know": "1"})
+    attempt.refresh_from_db()
+    html = client.get(url).content.decode()
+
+    assert attempt.is_submitted
+    assert "<dd>Nothing measured</dd>" in html
+    assert "You answered “I don't know” to every question, so nothing was measured" in html
+
+
 def test_a_malformed_page_answer_is_a_400_and_stores_nothing(client, learner, bank):
     client.force_login(learner)
     attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
