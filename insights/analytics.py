@@ -17,6 +17,7 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import Avg, Count, Q, Sum
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import pluralize
 
 from accounts.models import User
 from assessments.models import Assessment, AssessmentAttempt
@@ -1030,7 +1031,8 @@ def build_insights(
         message = "You're behind your goal's schedule - a few extra sessions this week will help."
     elif summary.lessons_completed:
         message = (
-            f"You completed {summary.lessons_completed} lessons in the last {summary.days} days. "
+            f"You completed {summary.lessons_completed} "
+            f"lesson{pluralize(summary.lessons_completed)} in the last {summary.days} days. "
             "Keep it up!"
         )
     else:

@@ -286,7 +286,8 @@ def _next_lessons(
                 reason = (
                     f"Study “{target.title}” in {graph.courses[target.course_id].title} first "
                     f"({_minutes(target.estimated_minutes)}): it unlocks “{lesson.title}” in "
-                    f"{course.title}, which builds on {blocker.title} — {progress}"
+                    f"{course.title}, which builds on {blocker.title} — {course.title}: "
+                    f"{progress}"
                 )
             elif lesson_id in in_progress:
                 reason = (

@@ -87,7 +87,8 @@ def test_blocked_next_lesson_recommends_the_deepest_missing_prerequisite(learner
     assert suggestion.blocked_lesson_id == functions.pk
     assert suggestion.reason == (
         "Study “Open a terminal” in Tooling first (about 20 minutes): it unlocks “Python "
-        "Functions” in Python 101, which builds on Install Python — 2 of 3 lessons done"
+        "Functions” in Python 101, which builds on Install Python — Python 101: 2 of 3 lessons "
+        "done"
     )
 
     complete(learner, terminal)
