@@ -280,6 +280,8 @@ def _next_lessons(
             step_id, blocker = first_step(lesson_id, graph, facts)
             if blocker is not None and step_id == lesson_id:
                 break  # nothing the learner can open unlocks it: no card
+            if (Recommendation.Kind.NEXT_LESSON, step_id, None) in skipped:
+                continue  # what unlocks it is the lesson the learner just skipped
             target = graph.lessons[step_id]
             progress = _lessons_done(course_id, graph, facts)
             if blocker is not None:

@@ -126,6 +126,19 @@ def test_skipped_lesson_is_not_suggested_for_fourteen_days(
     assert bool(next_lessons(learner=learner, now=NOW)) is suggested
 
 
+def test_a_skipped_lesson_does_not_come_back_as_what_unlocks_the_next(learner, python_course):
+    """Skipping "Variables" must not bring it straight back as "Study “Variables” first: it
+    unlocks “Python Functions”"."""
+    hello, variables, functions = python_course
+    functions.prerequisites.set([variables])
+    complete(learner, hello)
+    RecommendationFactory(
+        learner=learner, lesson=variables, status=Recommendation.Status.SKIPPED, acted_at=NOW
+    )
+
+    assert [s.title for s in next_lessons(learner=learner, now=NOW)] == []
+
+
 def test_revision_ranks_weak_skills_by_need_and_time_since_practice(learner):
     a, b, c, d = (SkillFactory(slug=s) for s in "abcd")
     quiz_attempt(learner, at=NOW - timedelta(days=14), skill=a, correct=4, total=10)
