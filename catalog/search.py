@@ -534,8 +534,8 @@ def _open_now(candidates: list[Lesson], *, learner) -> list[Lesson]:
 
 @dataclass(frozen=True)
 class RelatedLesson:
-    """A lesson related to the one being read, and why: "Also teaches Python", "This
-    lesson builds on it", "Builds on this lesson"."""
+    """A lesson related to the one being read, and why: "Also teaches Python", "Learn it first: this
+    lesson builds on it", "Comes next: it builds on this lesson"."""
 
     lesson: Lesson
     reason: str
@@ -591,9 +591,9 @@ def lessons_related(*, lesson: Lesson, learner, limit: int = RELATED_LIMIT) -> l
         theirs = {pk for pk in other.skill_ids if pk} or {pk for pk in other.course_skill_ids if pk}
         reasons = []
         if other.pk in before:
-            reasons.append("This lesson builds on it")
+            reasons.append("Learn it first: this lesson builds on it")
         if other.builds_on_it:
-            reasons.append("Builds on this lesson")
+            reasons.append("Comes next: it builds on this lesson")
         if own_ids & theirs:
             shared = _names(skill for skill in own if skill.pk in theirs)
             reasons.append(f"{'also' if reasons else 'Also'} teaches {shared}")

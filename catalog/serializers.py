@@ -269,8 +269,8 @@ class RelatedLessonSerializer(serializers.Serializer):
     estimated_minutes = serializers.IntegerField(source="lesson.estimated_minutes")
     url = serializers.CharField(source="lesson.get_absolute_url")
     reason = serializers.CharField(
-        help_text="Why it is related: e.g. Also teaches Python; This lesson builds on it; "
-        "Builds on this lesson."
+        help_text="Why it is related: e.g. Also teaches Python; Learn it first: this lesson "
+        "builds on it; Comes next: it builds on this lesson."
     )
 
 

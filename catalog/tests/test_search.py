@@ -310,9 +310,11 @@ def test_related_lessons_share_a_skill_or_build_on_each_other_and_say_why(world,
     LessonProgressFactory(learner=learner, lesson=functions, **done)
     assert _related(functions, learner) == {
         "Scripts and modules": "Also teaches Python",
-        "Coroutines and the event loop": "Builds on this lesson",
+        "Coroutines and the event loop": "Comes next: it builds on this lesson",
     }
-    assert _related(coroutines, learner) == {"Writing functions": "This lesson builds on it"}
+    assert _related(coroutines, learner) == {
+        "Writing functions": "Learn it first: this lesson builds on it"
+    }
 
 
 def test_more_like_this_for_a_skill_without_an_open_lesson(world, learner):
@@ -341,7 +343,7 @@ def test_related_lessons_on_the_lesson_page_and_api(client, world, learner, othe
     page = client.get(lesson.get_absolute_url()).content.decode()
     assert "Related lessons" in page
     assert "Scripts and modules</a>" in page
-    assert "· Builds on this lesson; also teaches Python</li>" in page
+    assert "· Comes next: it builds on this lesson; also teaches Python</li>" in page
     assert world["layout"].title not in page
     # Nothing related: no list at all.
     layout = client.get(world["layout"].get_absolute_url()).content.decode()
@@ -356,7 +358,7 @@ def test_related_lessons_on_the_lesson_page_and_api(client, world, learner, othe
     [row] = response.json()
     assert (row["title"], row["reason"]) == (
         "Scripts and modules",
-        "Builds on this lesson; also teaches Python",
+        "Comes next: it builds on this lesson; also teaches Python",
     )
     # A lesson of a draft course is not there for a learner.
     assert api.get(f"/api/v1/lessons/{world['hidden'].pk}/related").status_code == 404
