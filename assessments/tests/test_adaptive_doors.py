@@ -71,9 +71,7 @@ def test_dont_know_and_a_stale_page_on_the_page(client, learner, bank):
     assert attempt.current_question_id not in (None, first)
 
 
-def test_two_dont_knows_end_a_check_and_its_result_says_nothing_was_measured(
-    client, learner, bank
-):
+def test_two_dont_knows_end_a_check_and_its_result_says_nothing_was_measured(client, learner, bank):
     client.force_login(learner)
     attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
     url = reverse("assessments:attempt", args=[attempt.pk])
