@@ -859,16 +859,19 @@ def goal_paces_for(
     goals: list[LearningGoal],
     now: datetime,
     enrollments: dict[int, list[EnrollmentRow]] | None = None,
+    plans: dict[int, dict] | None = None,
 ) -> dict[int, LearningPace]:
-    """Pace of each goal (by goal id) of several learners, in two queries (one when the
-    learners' ``enrollments``, ``learning.selectors.enrollments_by_learner``, are given)."""
+    """Pace of each goal (by goal id) of several learners, in two queries: none for what
+    is given, the learners' ``enrollments`` (``learning.selectors.enrollments_by_learner``)
+    and the goals' current ``plans`` (by goal id, ``ActivePaths.plans``)."""
     ids = [learner.pk for learner in learners]
-    snapshots = {
-        row["goal_id"]: row
-        for row in LearningPathSnapshot.objects.filter(
-            learner_id__in=ids, goal_id__in=[g.pk for g in goals], is_active=True
-        ).values("goal_id", "items", "created_at")
-    }
+    if plans is None:
+        plans = {
+            row["goal_id"]: row
+            for row in LearningPathSnapshot.objects.filter(
+                learner_id__in=ids, goal_id__in=[g.pk for g in goals], is_active=True
+            ).values("goal_id", "items", "created_at")
+        }
     if enrollments is None:
         enrollments = enrollments_by_learner(learner_ids=ids)
     progress: dict[int, dict[int, Decimal]] = {learner_id: {} for learner_id in ids}
@@ -878,7 +881,7 @@ def goal_paces_for(
             progress[learner_id][row.course_id] = Decimal(100) if done else row.progress_percent
     zones = {learner.pk: learner_timezone(learner) for learner in learners}
     return {
-        g.pk: _pace(g, snapshots.get(g.pk), progress[g.learner_id], now, zones[g.learner_id])
+        g.pk: _pace(g, plans.get(g.pk), progress[g.learner_id], now, zones[g.learner_id])
         for g in goals
     }
 

@@ -94,7 +94,7 @@ from insights.selectors import (
 )
 from learning.locks import LockGraphs, lock_facts_for
 from learning.models import Enrollment, LearnerEvent, LessonProgress
-from learning.selectors import EnrollmentRow, enrollments_by_learner
+from learning.selectors import EnrollmentRow, active_paths_by_learner, enrollments_by_learner
 from skillstudio.chunks import chunked
 from skillstudio.data_versions import (
     ACTIVITY,
@@ -161,10 +161,11 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "quizzes": (QUIZ,),  # quiz count, average and trend
     "streak": (ACTIVITY, PROGRESS, QUIZ),  # days with events, completions or quizzes
     "goals": (OTHER,),
+    "paths": (OTHER,),  # the active goals' current paths: paces and next-up read them
     "enrollments": (PROGRESS,),  # every enrollment: paces and next-up read them
     "paces": (OTHER, PROGRESS),  # goals' paths and enrollment progress
     "facts": (PROGRESS, QUIZ),  # what the lock rule reads
-    "next_up": (PROGRESS, QUIZ, RECOMMENDATIONS),
+    "next_up": (PROGRESS, QUIZ, RECOMMENDATIONS, OTHER),  # the paths' skips
     "revision": (PROGRESS, QUIZ, RECOMMENDATIONS, OTHER),  # goal skills count as studied
     "difficulty": (QUIZ, OTHER),  # recent quiz scores, the profile's level
     "cards": (RECOMMENDATIONS,),
@@ -173,8 +174,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 # Sections read from the learner's activity rows: whichever of them a build lacks come
 # from one query (insights.analytics.activity_figures), each still cached on its own kinds.
 ACTIVITY_SECTIONS = ("sessions", "histograms", "streak")
-# What the assembly reads; "enrollments", "facts" and "skipped" only feed other sections.
-SHOWN = [name for name in SECTIONS if name not in ("enrollments", "facts", "skipped")]
+# What the assembly reads; "paths", "enrollments", "facts" and "skipped" only feed other
+# sections.
+SHOWN = [name for name in SECTIONS if name not in ("paths", "enrollments", "facts", "skipped")]
 
 
 class _Gathering:
@@ -265,15 +267,21 @@ class _Gathering:
             return current_streaks(learners=learners, now=now)
         if name == "goals":
             return active_goals_for(learner_ids=ids)
+        if name == "paths":
+            return active_paths_by_learner(learner_ids=ids)
         if name == "enrollments":
             return enrollments_by_learner(learner_ids=ids)
         if name == "paces":
             goals = self.get("goals", learners)
+            paths = self.get("paths", learners)
             paces = goal_paces_for(
                 learners=learners,
                 goals=[goal for own in goals.values() for goal in own],
                 now=now,
                 enrollments=self.get("enrollments", learners),
+                plans={
+                    goal_id: plan for own in paths.values() for goal_id, plan in own.plans.items()
+                },
             )
             return {pk: {goal.pk: paces[goal.pk] for goal in goals[pk]} for pk in ids}
         if name == "facts":
@@ -286,6 +294,7 @@ class _Gathering:
                 facts=self.get("facts", learners),
                 graphs=self.graphs,
                 enrollments=self.get("enrollments", learners),
+                path_skips={pk: own.skips for pk, own in self.get("paths", learners).items()},
             )
         if name == "revision":
             return revision_lessons_for(
@@ -296,6 +305,10 @@ class _Gathering:
                 skipped=self.get("skipped", learners),
                 facts=self.get("facts", learners),
                 graphs=self.graphs,
+                goal_skills={
+                    pk: {target.skill.slug for goal in own for target in goal.target_skills.all()}
+                    for pk, own in self.get("goals", learners).items()
+                },
             )
         if name == "difficulty":
             return difficulty_advice_for(learners=learners, now=now)

@@ -199,6 +199,7 @@ def next_lessons_for(
     facts: dict[int, LockFacts] | None = None,
     graphs: Callable[..., LockGraph] = lock_graph,
     enrollments: dict[int, list[EnrollmentRow]] | None = None,
+    path_skips: dict[int, dict[int, PathSkip]] | None = None,
 ) -> dict[int, list[NextLesson]]:
     """Per learner and active enrollment, the first incomplete lesson in course order that
     the learner's path does not list to skip (while the skip's evidence still holds, as the
@@ -235,7 +236,8 @@ def next_lessons_for(
     in_progress = {
         learner_id: own.opened_lessons - own.completed_lessons for learner_id, own in facts.items()
     }
-    path_skips = path_skips_by_learner(learner_ids=learners_with_courses)
+    if path_skips is None:
+        path_skips = path_skips_by_learner(learner_ids=learners_with_courses)
     return {
         learner_id: _next_lessons(
             active[learner_id],
@@ -490,6 +492,7 @@ def revision_lessons_for(
     skipped: dict[int, Skipped] | None = None,
     facts: dict[int, LockFacts] | None = None,
     graphs: Callable[..., LockGraph] = lock_graph,
+    goal_skills: dict[int, set[str]] | None = None,
 ) -> dict[int, list[RevisionItem]]:
     """Lessons to review for weak skills, most urgent first (spaced revision), per learner.
 
@@ -507,7 +510,9 @@ def revision_lessons_for(
     scores = recent_skill_scores_for(learner_ids=ids) if scores is None else scores
     levels = skill_levels_for(learners=learners) if levels is None else levels
     skipped = recently_skipped_for(learner_ids=ids, now=now) if skipped is None else skipped
-    studied, taught = studied_or_goal_skills_for(learner_ids=ids, scores=scores, levels=levels)
+    studied, taught = studied_or_goal_skills_for(
+        learner_ids=ids, scores=scores, levels=levels, goal_skills=goal_skills
+    )
     needs: dict[int, dict[str, tuple[float, int | None]]] = {}
     for learner_id in ids:
         own_scores, own_levels = scores[learner_id], levels[learner_id]
@@ -626,11 +631,13 @@ def studied_or_goal_skills_for(
     learner_ids: list[int],
     scores: dict[int, dict[str, SkillScore]],
     levels: dict[int, dict[str, SkillLevel]],
+    goal_skills: dict[int, set[str]] | None = None,
 ) -> tuple[dict[int, set[str]], dict[int, dict[str, datetime | None]]]:
     """Per learner, the skill slugs revision may be about: answered (a recent score or a
     state with evidence), taught by a completed lesson, or in an active goal; and, second,
     those taught by a completed lesson, each with when the learner last completed one of
-    its lessons without skimming (None when only skimmed) (two queries)."""
+    its lessons without skimming (None when only skimmed) (two queries; one when the
+    skills of each learner's active goals, ``goal_skills``, are given)."""
     studied: dict[int, set[str]] = {
         learner_id: set(scores[learner_id])
         | {slug for slug, level in levels[learner_id].items() if level.answers > 0}
@@ -648,10 +655,14 @@ def studied_or_goal_skills_for(
         if slug:
             studied[learner_id].add(slug)
             taught[learner_id][slug] = studied_at
-    for learner_id, slug in GoalSkill.objects.filter(
-        goal__learner_id__in=learner_ids, goal__status=LearningGoal.Status.ACTIVE
-    ).values_list("goal__learner_id", "skill__slug"):
-        studied[learner_id].add(slug)
+    if goal_skills is None:
+        goal_skills = {learner_id: set() for learner_id in learner_ids}
+        for learner_id, slug in GoalSkill.objects.filter(
+            goal__learner_id__in=learner_ids, goal__status=LearningGoal.Status.ACTIVE
+        ).values_list("goal__learner_id", "skill__slug"):
+            goal_skills[learner_id].add(slug)
+    for learner_id in learner_ids:
+        studied[learner_id] |= goal_skills[learner_id]
     return studied, taught
 
 

@@ -235,33 +235,82 @@ def path_skips_by_learner(
     """Per learner, lesson id -> ``PathSkip`` for the lessons their active goals' current
     paths leave out (of one course, or of every course): one query. A lesson one goal does
     not need but another goal's path plans is not left out."""
-    skips: dict[int, dict[int, PathSkip]] = {learner_id: {} for learner_id in learner_ids}
     snapshots = LearningPathSnapshot.objects.filter(
         learner_id__in=learner_ids, is_active=True, goal__status=LearningGoal.Status.ACTIVE
     )
     if course_id is not None:
         snapshots = snapshots.filter(items__contains=[{"id": course_id}])
-    # Per learner and course: the lessons every path planning the course leaves out as
-    # outside its goal, with the first path's reason.
-    outside: dict[int, dict[int, dict[int, str]]] = {learner_id: {} for learner_id in learner_ids}
+    rows: dict[int, list[list[dict]]] = {learner_id: [] for learner_id in learner_ids}
     for learner_id, items in snapshots.order_by("goal_id").values_list("learner_id", "items"):
+        rows[learner_id].append(items)
+    return {learner_id: _path_skips(own, course_id=course_id) for learner_id, own in rows.items()}
+
+
+def _path_skips(paths: list[list[dict]], *, course_id: int | None = None) -> dict[int, PathSkip]:
+    """``path_skips_by_learner`` for one learner, from the items of their active goals'
+    current paths in goal order."""
+    skips: dict[int, PathSkip] = {}
+    # Per course: the lessons every path planning the course leaves out as outside its
+    # goal, with the first path's reason.
+    outside: dict[int, dict[int, str]] = {}
+    for items in paths:
         for item in items:
             if course_id is not None and item.get("id") != course_id:
                 continue
             for lesson in item.get("skip_lessons") or []:
-                skips[learner_id].setdefault(lesson["id"], PathSkip(lesson["reason"]))
+                skips.setdefault(lesson["id"], PathSkip(lesson["reason"]))
             listed = {
                 lesson["id"]: lesson["reason"] for lesson in item.get("optional_lessons") or []
             }
-            earlier = outside[learner_id].get(item["id"])
-            outside[learner_id][item["id"]] = (
+            earlier = outside.get(item["id"])
+            outside[item["id"]] = (
                 listed if earlier is None else {k: v for k, v in earlier.items() if k in listed}
             )
-    for learner_id, courses in outside.items():
-        for lessons in courses.values():
-            for lesson_id, reason in lessons.items():
-                skips[learner_id].setdefault(lesson_id, PathSkip(reason, outside_goal=True))
+    for lessons in outside.values():
+        for lesson_id, reason in lessons.items():
+            skips.setdefault(lesson_id, PathSkip(reason, outside_goal=True))
     return skips
+
+
+class ActivePaths(NamedTuple):
+    """One learner's active goals' current paths, as the dashboard reads them
+    (``active_paths_by_learner``): small enough to cache with the dashboard."""
+
+    # By goal id: the path's "created_at" and its "items" with only the course "id" and
+    # "estimated_hours" (what insights.analytics's goal pace reads).
+    plans: dict[int, dict]
+    skips: dict[int, PathSkip]  # ``path_skips_by_learner``'s lessons
+
+
+def active_paths_by_learner(*, learner_ids: list[int]) -> dict[int, ActivePaths]:
+    """Per learner, the current paths of their active goals: their goal paces' plans and
+    the lessons they leave out, in one query (where paces and next lessons each read the
+    snapshots)."""
+    rows: dict[int, list[tuple[int, list[dict], datetime]]] = {pk: [] for pk in learner_ids}
+    for learner_id, goal_id, items, created_at in (
+        LearningPathSnapshot.objects.filter(
+            learner_id__in=learner_ids, is_active=True, goal__status=LearningGoal.Status.ACTIVE
+        )
+        .order_by("goal_id")
+        .values_list("learner_id", "goal_id", "items", "created_at")
+    ):
+        rows[learner_id].append((goal_id, items, created_at))
+    return {
+        learner_id: ActivePaths(
+            plans={
+                goal_id: {
+                    "created_at": created_at,
+                    "items": [
+                        {"id": item["id"], "estimated_hours": item["estimated_hours"]}
+                        for item in items
+                    ],
+                }
+                for goal_id, items, created_at in own
+            },
+            skips=_path_skips([items for _, items, _ in own]),
+        )
+        for learner_id, own in rows.items()
+    }
 
 
 def next_path_course(*, learner, course: Course) -> Course | None:
