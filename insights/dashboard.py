@@ -92,7 +92,7 @@ from insights.selectors import (
     shown_skills,
     skill_levels_for,
 )
-from learning.locks import LockGraphs, lock_facts_for
+from learning.locks import LockGraphs, lock_facts_and_enrollments_for, lock_facts_for
 from learning.models import Enrollment, LearnerEvent, LessonProgress
 from learning.selectors import EnrollmentRow, active_paths_by_learner, enrollments_by_learner
 from skillstudio.chunks import chunked
@@ -174,6 +174,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 # Sections read from the learner's activity rows: whichever of them a build lacks come
 # from one query (insights.analytics.activity_figures), each still cached on its own kinds.
 ACTIVITY_SECTIONS = ("sessions", "histograms", "streak")
+# Sections read from the learner's lesson progress and enrollments: when a build lacks both
+# (after a lesson action), they come from one query (learning.locks.lock_facts_and_enrollments_for).
+PROGRESS_SECTIONS = ("facts", "enrollments")
 # What the assembly reads; "paths", "enrollments", "facts" and "skipped" only feed other
 # sections.
 SHOWN = [name for name in SECTIONS if name not in ("paths", "enrollments", "facts", "skipped")]
@@ -198,6 +201,8 @@ class _Gathering:
         self.computed: dict[str, set[int]] = {name: set() for name in SECTIONS}
         # The activity sections read together (``_read_activity``), for these learners.
         self.activity: tuple[set[int], ActivityFigures] | None = None
+        # The progress sections read together (``_read_progress``), for these learners.
+        self.progress: tuple[set[int], dict[str, dict[int, Any]]] | None = None
 
     def get(self, name: str, learners: list[User]) -> dict[int, Any]:
         have = self.values[name]
@@ -205,6 +210,8 @@ class _Gathering:
         if missing:
             if name in ACTIVITY_SECTIONS:
                 self._read_activity(missing)
+            if name in PROGRESS_SECTIONS:
+                self._read_progress(missing)
             have.update(self._section(name, missing))
             self.computed[name].update(learner.pk for learner in missing)
         return {learner.pk: have[learner.pk] for learner in learners}
@@ -228,6 +235,21 @@ class _Gathering:
             streaks="streak" in lacking,
         )
         self.activity = (ids, figures)
+
+    def _read_progress(self, learners: list[User]) -> None:
+        """The lock facts and the enrollments in one query when these learners lack both."""
+        ids = {learner.pk for learner in learners}
+        if any(ids & set(self.values[name]) for name in PROGRESS_SECTIONS):
+            return
+        facts, enrollments = lock_facts_and_enrollments_for(learner_ids=sorted(ids), now=self.now)
+        self.progress = (ids, {"facts": facts, "enrollments": enrollments})
+
+    def _progress_for(self, name: str, ids: list[int]) -> dict[int, Any] | None:
+        """What ``_read_progress`` read of section ``name``, if it covers these learners."""
+        if self.progress is not None and set(ids) <= self.progress[0]:
+            read = self.progress[1][name]
+            return {pk: read[pk] for pk in ids}
+        return None
 
     def _activity_for(self, ids: list[int]) -> ActivityFigures | None:
         """What ``_read_activity`` read, if it covers these learners."""
@@ -270,7 +292,8 @@ class _Gathering:
         if name == "paths":
             return active_paths_by_learner(learner_ids=ids)
         if name == "enrollments":
-            return enrollments_by_learner(learner_ids=ids)
+            read = self._progress_for(name, ids)
+            return read if read is not None else enrollments_by_learner(learner_ids=ids)
         if name == "paces":
             goals = self.get("goals", learners)
             paths = self.get("paths", learners)
@@ -285,7 +308,8 @@ class _Gathering:
             )
             return {pk: {goal.pk: paces[goal.pk] for goal in goals[pk]} for pk in ids}
         if name == "facts":
-            return lock_facts_for(learner_ids=ids, now=now)
+            read = self._progress_for(name, ids)
+            return read if read is not None else lock_facts_for(learner_ids=ids, now=now)
         if name == "next_up":
             return next_lessons_for(
                 learner_ids=ids,

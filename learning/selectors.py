@@ -17,6 +17,7 @@ from catalog.models import Course, Lesson, Module
 from insights.models import LearningPathSnapshot
 from learning.locks import (
     Blocker,
+    EnrollmentRow,
     LockFacts,
     LockGraph,
     course_blockers,
@@ -203,15 +204,6 @@ def path_skips_for(*, learner, course: Course) -> dict[int, PathSkip]:
     if learner is None or not learner.is_authenticated:
         return {}
     return path_skips_by_learner(learner_ids=[learner.pk], course_id=course.pk)[learner.pk]
-
-
-class EnrollmentRow(NamedTuple):
-    """One enrollment as the dashboard's readers need it (``enrollments_by_learner``)."""
-
-    course_id: int
-    status: str
-    progress_percent: Decimal
-    course_published: bool
 
 
 def enrollments_by_learner(*, learner_ids: list[int]) -> dict[int, list[EnrollmentRow]]:

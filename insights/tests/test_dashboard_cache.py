@@ -491,11 +491,11 @@ def _reading(*kinds: str) -> set[str]:
 WRITES = {
     # sessions, histograms and streak: one query (insights.analytics.activity_figures)
     "events batch": (_nothing, _heartbeats, [ACTIVITY], 1),
-    # lessons, streak, enrollments (once, for paces and next-up), facts (1), revision
-    # (lessons studied, candidates); the completion retired the card on the lesson
+    # lessons, streak, enrollments and facts (1: learning.locks.lock_facts_and_enrollments_for),
+    # revision (lessons studied, candidates); the completion retired the card on the lesson
     # (recommendations_retire_for_lesson): skipped and cards. Paces and next-up read the
     # paths, revision the goals' skills, from the cached sections of the goals (no query).
-    "lesson completion": (_nothing, _lesson_complete, [PROGRESS, RECOMMENDATIONS], 8),
+    "lesson completion": (_nothing, _lesson_complete, [PROGRESS, RECOMMENDATIONS], 7),
     # levels, scores, quizzes, streak, difficulty, facts (1), revision (lessons studied,
     # candidates; the lock graph of courses it had not needed before); next-up reads the
     # cached enrollments and paths
