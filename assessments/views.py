@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,6 +14,7 @@ from assessments.models import Assessment, AssessmentAttempt
 from assessments.rules import answers_shown_when, answers_visible, runs_adaptively
 from assessments.selectors import (
     ADAPTIVE_ATTEMPT_SESSION_KEY,
+    SKILL_CHECK_PATH_SESSION_KEY,
     assessments_visible_to,
     attempt_review,
     attempts_for,
@@ -184,11 +185,23 @@ def skill_check_begin(request: HttpRequest, skill_slug: str) -> HttpResponse:
             "page offers one beside each skill that needs it.",
         )
         return redirect("insights:progress")
+    # Offered by a goal's path page ("Check Python first?"): the result leads back there.
+    goal_id = request.POST.get("goal", "")
+    if goal_id and not goal_id.isdigit():
+        return HttpResponseBadRequest("The goal to return to must be a goal id.")
+    path_goal = get_object_or_404(goals_for(user=request.user), pk=goal_id) if goal_id else None
     try:
         attempt = skill_check_start(learner=request.user, skill=skill, now=timezone.now())
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+        if path_goal is not None:
+            return redirect("insights:path", goal_id=path_goal.pk)
         return redirect("insights:progress")
+    if path_goal is not None:
+        request.session[SKILL_CHECK_PATH_SESSION_KEY] = {
+            "attempt": attempt.pk,
+            "goal": path_goal.pk,
+        }
     return _to_attempt(request, attempt)
 
 
@@ -231,8 +244,18 @@ def _result(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
             "breakdown": breakdown,
             "counts": attempt_answer_counts(breakdown=attempt.skill_breakdown),
             "goal_gaps": _goal_gaps(request.user) if is_diagnostic else [],
+            "path_goal": _path_goal(request, attempt),
         },
     )
+
+
+def _path_goal(request: HttpRequest, attempt: AssessmentAttempt) -> LearningGoal | None:
+    """The goal whose path page started this skill check, if one did (still the learner's
+    own: a goal deleted since leaves today's links)."""
+    started = request.session.get(SKILL_CHECK_PATH_SESSION_KEY) or {}
+    if started.get("attempt") != attempt.pk:
+        return None
+    return goals_for(user=request.user).filter(pk=started["goal"]).first()
 
 
 def _goal_gaps(user: User) -> list[tuple[LearningGoal, list[TargetProgress]]]:

@@ -174,7 +174,8 @@ class CatalogSearchView(generics.GenericAPIView):
 
 
 class RelatedLessonsView(generics.GenericAPIView):
-    """Nearest published lessons the caller can open now, outside this lesson's module."""
+    """Published lessons related to this one (a shared skill, or a lesson it builds on or
+    that builds on it) that the caller can open now, outside its module, with why."""
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = RelatedLessonSerializer

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
@@ -38,7 +39,7 @@ from django.contrib.postgres.search import (
     SearchVector,
 )
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Func, Prefetch, QuerySet, Value
+from django.db.models import Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.html import escape
@@ -519,25 +520,85 @@ def _open_nearest(
             CosineDistance("embedding", list(vector)), "pk"
         )[: limit * 4]
     )
+    return _open_now(candidates, learner=learner)[:limit]
+
+
+def _open_now(candidates: list[Lesson], *, learner) -> list[Lesson]:
+    """The candidates the learner can open now, in their order (``learning.locks``)."""
     if not candidates:
         return []
     graph = lock_graph(course_ids={c.module.course_id for c in candidates}, transitive=False)
     facts = lock_facts(learner=learner, now=timezone.now())
-    open_now = [c for c in candidates if lesson_open(c.pk, graph, facts)]
-    return open_now[:limit]
+    return [c for c in candidates if lesson_open(c.pk, graph, facts)]
 
 
-def lessons_related(*, lesson: Lesson, learner, limit: int = RELATED_LIMIT) -> list[Lesson]:
-    """Nearest lessons by embedding that the learner can open now.
+@dataclass(frozen=True)
+class RelatedLesson:
+    """A lesson related to the one being read, and why: "Also teaches Python", "This
+    lesson builds on it", "Builds on this lesson"."""
 
-    Published courses only, never the lesson's own module, and no lesson
-    still locked for this learner (a prerequisite not completed).
+    lesson: Lesson
+    reason: str
+
+
+def _names(skills: Iterable[Skill]) -> str:
+    names = sorted(skill.name for skill in skills)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def lessons_related(*, lesson: Lesson, learner, limit: int = RELATED_LIMIT) -> list[RelatedLesson]:
+    """Lessons related to ``lesson`` that the learner can open now, nearest in meaning
+    first (else in catalogue order), each with why.
+
+    Related means sharing a skill (a lesson without skills of its own is judged by its
+    course's, as ``learning.locks`` does), or being a lesson it builds on or one that
+    builds on it; nothing else, however near its text: better no list than an unrelated
+    one. Published courses only, never the lesson's own module, and no lesson still locked
+    for this learner. One query for the candidates (with ``lessons_visible_to``'s
+    prefetches on ``lesson``), then the lock rule's.
     """
-    if lesson.embedding is None:
-        return []
-    return _open_nearest(
-        lesson.embedding, learner=learner, limit=limit, exclude_module_id=lesson.module_id
+    own = list(lesson.skills.all()) or list(lesson.module.course.skills.all())
+    own_ids = {skill.pk for skill in own}
+    before = {required.pk for required in lesson.prerequisites.all()}
+    follows = Lesson.prerequisites.through.objects.filter(
+        from_lesson_id=OuterRef("pk"), to_lesson_id=lesson.pk
     )
+    eligible = Lesson.objects.filter(
+        Q(skills__in=own_ids)
+        | Q(skills__isnull=True, module__course__skills__in=own_ids)
+        | Q(pk__in=before)
+        | Q(prerequisites=lesson)
+    )
+    queryset = (
+        Lesson.objects.filter(
+            module__course__status=Course.Status.PUBLISHED, pk__in=eligible.values("pk")
+        )
+        .exclude(module_id=lesson.module_id)
+        .annotate(
+            skill_ids=ArrayAgg("skills__id", distinct=True),
+            course_skill_ids=ArrayAgg("module__course__skills__id", distinct=True),
+            builds_on_it=Exists(follows),
+        )
+        .select_related("module__course")
+    )
+    if lesson.embedding is not None:
+        queryset = queryset.order_by(CosineDistance("embedding", list(lesson.embedding)), "pk")
+    else:
+        queryset = queryset.order_by("module__course__title", "module__order", "order", "pk")
+    related = []
+    for other in _open_now(list(queryset[: limit * 4]), learner=learner)[:limit]:
+        # A lesson without skills of its own is judged by its course's (NULLs from the joins).
+        theirs = {pk for pk in other.skill_ids if pk} or {pk for pk in other.course_skill_ids if pk}
+        reasons = []
+        if other.pk in before:
+            reasons.append("This lesson builds on it")
+        if other.builds_on_it:
+            reasons.append("Builds on this lesson")
+        if own_ids & theirs:
+            shared = _names(skill for skill in own if skill.pk in theirs)
+            reasons.append(f"{'also' if reasons else 'Also'} teaches {shared}")
+        related.append(RelatedLesson(other, "; ".join(reasons)))
+    return related
 
 
 def lessons_near_skill(

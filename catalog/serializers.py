@@ -259,14 +259,19 @@ class SearchResultsSerializer(serializers.Serializer):
     results = SearchHitSerializer(many=True, source="hits", help_text="This page's lessons.")
 
 
-class RelatedLessonSerializer(serializers.ModelSerializer):
-    course_id = serializers.IntegerField(source="module.course_id")
-    course_title = serializers.CharField(source="module.course.title")
-    url = serializers.CharField(source="get_absolute_url")
+class RelatedLessonSerializer(serializers.Serializer):
+    """A ``catalog.search.RelatedLesson``: the lesson and why it is related."""
 
-    class Meta:
-        model = Lesson
-        fields = ["id", "title", "course_id", "course_title", "estimated_minutes", "url"]
+    id = serializers.IntegerField(source="lesson.pk")
+    title = serializers.CharField(source="lesson.title")
+    course_id = serializers.IntegerField(source="lesson.module.course_id")
+    course_title = serializers.CharField(source="lesson.module.course.title")
+    estimated_minutes = serializers.IntegerField(source="lesson.estimated_minutes")
+    url = serializers.CharField(source="lesson.get_absolute_url")
+    reason = serializers.CharField(
+        help_text="Why it is related: e.g. Also teaches Python; This lesson builds on it; "
+        "Builds on this lesson."
+    )
 
 
 class AskQuerySerializer(serializers.Serializer):

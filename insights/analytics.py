@@ -13,13 +13,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import Avg, Count, Q
 
 from accounts.models import User
 from assessments.models import Assessment, AssessmentAttempt
+from catalog.models import Lesson
 from insights.mastery import answers_text
 from insights.models import LearningPathSnapshot
+from insights.paths import left_out_lesson_ids
 from insights.rules import STRUGGLING_MIN_ANSWERS, SUMMARY_DAYS
 from insights.selectors import SkillScore, learner_timezone
 from learning.models import Enrollment, LearningGoal, LessonProgress
@@ -104,8 +107,10 @@ def figure_definitions(*, days: int = SUMMARY_DAYS) -> list[FigureDefinition]:
             "pace",
             "Goal pace",
             "How much of your path's material is done (each course's estimated hours times "
-            "your progress in it), against how much the calendar expects by now (time passed "
-            "towards the deadline, or your weekly hours since the path was made). Within "
+            "your progress in it; where the path leaves lessons out, the hours of the lessons it "
+            "asks for times the share of their minutes you completed), against how much the "
+            "calendar expects by now (time passed towards the deadline, or your weekly hours "
+            "since the path was made). Within "
             f"{PACE_TOLERANCE} points is on track. This counts material, not time studied.",
         ),
     ]
@@ -821,12 +826,16 @@ def _pace(
     goal: LearningGoal,
     snapshot: dict | None,
     progress: dict[int, Decimal],
+    asked_done: dict[int, Decimal],
     now: datetime,
     zone: ZoneInfo,
 ) -> LearningPace:
     """Progress along the active path vs where the calendar says the learner should be.
 
-    Progress = planned hours done (enrollment progress x course hours) / planned hours.
+    Progress = planned hours done / planned hours. An item's hours done are its hours x the
+    learner's progress in what the path asks for: ``asked_done`` (course id -> percent, by
+    lesson minutes, of the lessons it asks for) for an item that leaves lessons out, else
+    the enrollment's progress in the whole course.
     Expected = share of the time to the deadline that has passed since the path was made,
     or, without a deadline, weeks passed x weekly hours / planned hours.
     """
@@ -842,10 +851,14 @@ def _pace(
     total = sum(Decimal(str(item["estimated_hours"])) for item in items)
     if not total:
         return LearningPace(goal.pk, "on_track", 100.0, 100.0, "Nothing left to study on this path")
-    done = sum(
-        Decimal(str(item["estimated_hours"])) * progress.get(item["id"], Decimal(0)) / 100
-        for item in items
-    )
+    done = Decimal(0)
+    left_out = 0
+    for item in items:
+        share = progress.get(item["id"], Decimal(0))
+        if share < 100 and item["id"] in asked_done and left_out_lesson_ids(item):
+            share = asked_done[item["id"]]
+        left_out += len(left_out_lesson_ids(item))
+        done += Decimal(str(item["estimated_hours"])) * share / 100
     progress_percent = float(round(100 * done / total, 1))
     start = snapshot["created_at"]
     elapsed_days = max(0, (now - start).days)
@@ -861,10 +874,54 @@ def _pace(
         status = "behind"
     else:
         status = "on_track"
-    reason = f"{progress_percent:g}% of the path's {float(total):g} hours of material done; " + (
-        "the path was made today" if elapsed_days == 0 else f"{expected:g}% expected by now"
+    counted = (
+        f" (the lessons it asks for: the {left_out} it leaves out do not count)" if left_out else ""
+    )
+    reason = (
+        f"{progress_percent:g}% of the path's {float(total):g} hours of material done{counted}; "
+        + ("the path was made today" if elapsed_days == 0 else f"{expected:g}% expected by now")
     )
     return LearningPace(goal.pk, status, progress_percent, expected, reason)
+
+
+def _asked_lessons_done(
+    snapshots: dict[int, dict], learner_ids: list[int]
+) -> dict[tuple[int, int], dict[int, Decimal]]:
+    """Per (learner, goal), course id -> the percent of the minutes of the lessons the path
+    item asks for that the learner completed (skimmed ones included, as course progress
+    counts them), for the items that leave lessons out. One query, none without such items."""
+    left_out = {
+        (snapshot["learner_id"], goal_id, item["id"]): left_out_lesson_ids(item)
+        for goal_id, snapshot in snapshots.items()
+        for item in snapshot["items"]
+        if left_out_lesson_ids(item)
+    }
+    if not left_out:
+        return {}
+    lessons = (
+        Lesson.objects.filter(module__course_id__in={course_id for _, _, course_id in left_out})
+        .annotate(
+            done_by=ArrayAgg(
+                "progress__learner_id",
+                filter=Q(
+                    progress__learner_id__in=learner_ids,
+                    progress__status=LessonProgress.Status.COMPLETED,
+                ),
+            )
+        )
+        .values_list("module__course_id", "estimated_minutes", "id", "done_by")
+    )
+    by_course: dict[int, list[tuple[int, int, set[int]]]] = {}
+    for course_id, minutes, lesson_id, done_by in lessons:
+        by_course.setdefault(course_id, []).append((lesson_id, minutes, set(done_by or [])))
+    shares: dict[tuple[int, int], dict[int, Decimal]] = {}
+    for (learner_id, goal_id, course_id), skipped in left_out.items():
+        asked = [row for row in by_course.get(course_id, []) if row[0] not in skipped]
+        minutes = sum(m for _, m, _ in asked)
+        if minutes:  # else the enrollment's progress stands
+            done = sum(m for _, m, learners in asked if learner_id in learners)
+            shares.setdefault((learner_id, goal_id), {})[course_id] = Decimal(100 * done) / minutes
+    return shares
 
 
 def goal_paces_for(
@@ -875,16 +932,19 @@ def goal_paces_for(
     enrollments: dict[int, list[EnrollmentRow]] | None = None,
     plans: dict[int, dict] | None = None,
 ) -> dict[int, LearningPace]:
-    """Pace of each goal (by goal id) of several learners, in two queries: none for what
-    is given, the learners' ``enrollments`` (``learning.selectors.enrollments_by_learner``)
-    and the goals' current ``plans`` (by goal id, ``ActivePaths.plans``)."""
+    """Pace of each goal (by goal id) of several learners, in two queries (none for what is
+    given: the learners' ``enrollments``, ``learning.selectors.enrollments_by_learner``, and
+    the goals' current ``plans``, their active snapshots' rows by goal id as
+    ``learning.selectors.ActivePaths`` holds them), and one more when a path leaves lessons
+    out (``_asked_lessons_done``)."""
     ids = [learner.pk for learner in learners]
-    if plans is None:
-        plans = {
+    snapshots = plans
+    if snapshots is None:
+        snapshots = {
             row["goal_id"]: row
             for row in LearningPathSnapshot.objects.filter(
                 learner_id__in=ids, goal_id__in=[g.pk for g in goals], is_active=True
-            ).values("goal_id", "items", "created_at")
+            ).values("goal_id", "learner_id", "items", "created_at")
         }
     if enrollments is None:
         enrollments = enrollments_by_learner(learner_ids=ids)
@@ -893,9 +953,17 @@ def goal_paces_for(
         for row in enrollments[learner_id]:
             done = row.status == Enrollment.Status.COMPLETED
             progress[learner_id][row.course_id] = Decimal(100) if done else row.progress_percent
+    asked_done = _asked_lessons_done(snapshots, ids)
     zones = {learner.pk: learner_timezone(learner) for learner in learners}
     return {
-        g.pk: _pace(g, plans.get(g.pk), progress[g.learner_id], now, zones[g.learner_id])
+        g.pk: _pace(
+            g,
+            snapshots.get(g.pk),
+            progress[g.learner_id],
+            asked_done.get((g.learner_id, g.pk), {}),
+            now,
+            zones[g.learner_id],
+        )
         for g in goals
     }
 

@@ -163,26 +163,39 @@ class SkillMastery:
         return self.state != NOT_ASSESSED
 
     @property
+    def faded(self) -> bool:
+        """Not practised for a full review interval: the state has stepped down since the
+        last answer, while the level is still the one that answer left."""
+        return (
+            self.is_assessed
+            and self.days_since_practice is not None
+            and self.days_since_practice >= REVIEW_INTERVAL_DAYS
+        )
+
+    @property
     def advice(self) -> str:
         """What would make the estimate more certain, or '' when nothing is needed."""
         if self.state == NOT_ASSESSED:
             return "take a skill check to measure it"
         if self.state in CONFIRMING:
             return ""
-        if self.days_since_practice is not None and self.days_since_practice >= (
-            REVIEW_INTERVAL_DAYS
-        ):
-            return "practise again to refresh it"
+        if self.faded:
+            return "review it to confirm"
         if self.distinct_questions < PROFICIENT_QUESTIONS:
             return "take a skill check to confirm"
         return "keep practising"
 
     @property
     def summary(self) -> str:
-        """E.g. "Level 7 · familiar · 1 answer — take a skill check to confirm"."""
+        """E.g. "Level 7 · familiar · 1 answer — take a skill check to confirm"; a faded
+        state says since when, so a high level beside a lower state reads as what it is:
+        "Level 10 · familiar · 6 answers, last practised 65 days ago — review it to
+        confirm"."""
         if not self.is_assessed:
             return f"Not assessed — {self.advice}"
         text = f"Level {self.level} · {self.label} · {answers_text(self.answers)}"
+        if self.faded:
+            text += f", last practised {self.days_since_practice} days ago"
         return f"{text} — {self.advice}" if self.advice else text
 
 

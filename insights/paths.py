@@ -18,14 +18,15 @@ from django.db import transaction
 from django.db.models import CharField, IntegerField, Max, Q, Value
 from django.db.models.expressions import RawSQL
 
-from assessments.models import Assessment, AssessmentAttempt
+from assessments.models import Answer, Assessment, AssessmentAttempt
 from catalog.models import DIFFICULTY_RANK, Course, Lesson
 from insights import bkt
 from insights.diagnostic import EXPECTED_QUESTIONS_PER_SKILL, MINUTES_PER_QUESTION
 from insights.mastery import CONFIRMING, SkillMastery, answers_text
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
-from learning.models import Enrollment, GoalSkill, LearningGoal
+from insights.skills import BLANK_RESPONSE
+from learning.models import Enrollment, GoalSkill, LearningGoal, LessonProgress
 from skillstudio.data_versions import catalog_memo_version, learners_changed
 from skillstudio.memo import CatalogMemo, keyed_read
 
@@ -75,6 +76,9 @@ class PathItem:
     # Lessons the goal does not need ({"id", "title", "skills", "reason"}; "Lessons outside the
     # goal" above): the path leaves them out as well; the learner may still take them.
     optional_lessons: list[dict] = field(default_factory=list)
+    # Lessons the goal does not need that the learner already completed: done, not
+    # "optional", so not listed above, and not in the hours either (nothing left to do).
+    completed_outside: list[int] = field(default_factory=list)
     # {"minutes", "minutes_saved", "reason"} when the path asks for the course challenge
     # first (see "Test out first" above), else None.
     challenge: dict | None = None
@@ -507,7 +511,7 @@ def plan_learning_paths(
     Reads only, writes nothing. The catalogue is loaded once for all the goals (only the
     courses that teach their target skills and what those build on), and the
     learners' skill levels (`levels`, by learner id, when the caller has them), targets and
-    completed courses with one query each.
+    completed courses and lessons with one query each.
     """
     learners = list({goal.learner_id: goal.learner for goal in goals}.values())
     if levels is None:
@@ -521,40 +525,41 @@ def plan_learning_paths(
     ):
         targets[goal_id].append((slug, level))
         target_names[slug] = name
-    completed: dict[int, set[int]] = {learner.pk: set() for learner in learners}
-    challenged: dict[int, set[int]] = {learner.pk: set() for learner in learners}
-    checked: dict[int, set[str]] = {learner.pk: set() for learner in learners}
+    records = {learner.pk: _Record() for learner in learners}
 
-    # Completed courses, finished course challenges and finished skill checks: one query.
+    # What each learner did that a plan reads (``_Record``): one query.
     def kind(name: str) -> Value:
         return Value(name, output_field=CharField())
 
     no_skill = Value(None, output_field=CharField())
+    no_id = Value(None, output_field=IntegerField())
     finished = AssessmentAttempt.objects.filter(
-        learner_id__in=list(completed), submitted_at__isnull=False
+        learner_id__in=list(records), submitted_at__isnull=False
     )
-    for learner_id, row_kind, course_id, slug in (
-        Enrollment.objects.filter(
-            learner_id__in=list(completed), status=Enrollment.Status.COMPLETED
-        )
-        .values_list("learner_id", kind("completed"), "course_id", no_skill)
+    for learner_id, row_kind, object_id, slug in (
+        Enrollment.objects.filter(learner_id__in=list(records), status=Enrollment.Status.COMPLETED)
+        .values_list("learner_id", kind("courses"), "course_id", no_skill)
         .union(
+            LessonProgress.objects.filter(
+                learner_id__in=list(records), status=LessonProgress.Status.COMPLETED
+            ).values_list("learner_id", kind("lessons"), "lesson_id", no_skill),
             finished.filter(assessment__kind=Assessment.Kind.COURSE_CHALLENGE).values_list(
                 "learner_id", kind("challenged"), "assessment__course_id", no_skill
             ),
             finished.filter(assessment__kind=Assessment.Kind.SKILL_CHECK).values_list(
-                "learner_id",
-                kind("checked"),
-                Value(None, output_field=IntegerField()),
-                "assessment__skill__slug",
+                "learner_id", kind("checked"), no_id, "assessment__skill__slug"
             ),
+            Answer.objects.filter(
+                BLANK_RESPONSE,
+                attempt__learner_id__in=list(records),
+                attempt__submitted_at__isnull=False,
+            )
+            .exclude(attempt__adaptive_skills=[])
+            .values_list("attempt__learner_id", kind("declined"), no_id, "question__skill__slug"),
             all=True,
         )
     ):
-        if row_kind == "checked":
-            checked[learner_id].add(slug)
-        else:
-            (completed if row_kind == "completed" else challenged)[learner_id].add(course_id)
+        getattr(records[learner_id], row_kind).add(slug if object_id is None else object_id)
     wanted = {slug for own in targets.values() for slug, _ in own}
     catalog = _load_catalog(wanted=wanted) if goals else None
     if catalog is not None:
@@ -568,7 +573,7 @@ def plan_learning_paths(
                 targets[goal.pk],
                 levels[goal.learner_id],
                 catalog,
-                completed[goal.learner_id],
+                records[goal.learner_id].courses,
                 now,
             )
         except PathError as error:
@@ -582,8 +587,7 @@ def plan_learning_paths(
             plans[goal.pk] = _plan(
                 routes[goal.pk],
                 catalog,
-                challenged[goal.learner_id],
-                checked[goal.learner_id],
+                records[goal.learner_id],
                 now,
             )
     return {goal.pk: plans[goal.pk] for goal in goals}
@@ -595,6 +599,19 @@ def plan_learning_path(*, goal: LearningGoal, now: datetime) -> PathPlan:
     if isinstance(plan, PathError):
         raise plan
     return plan
+
+
+@dataclass
+class _Record:
+    """What a learner did that their plans read: completed courses and lessons, finished
+    course challenges and skill checks, and the skills of questions they answered "I don't
+    know" in a finished adaptive attempt."""
+
+    courses: set[int] = field(default_factory=set)
+    lessons: set[int] = field(default_factory=set)
+    challenged: set[int] = field(default_factory=set)
+    checked: set[str] = field(default_factory=set)
+    declined: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -655,8 +672,7 @@ def _route(
 def _plan(
     route: _Route,
     catalog: _Catalog,
-    challenged: set[int],
-    checked: set[str],
+    record: _Record,
     now: datetime,
 ) -> PathPlan:
     goal, states, current, gaps = route.goal, route.states, route.current, route.gaps
@@ -671,23 +687,28 @@ def _plan(
         course = catalog.courses[course_id]
         taught = catalog.skills[course_id]
         skip = _shown_lessons(catalog, course_id, states)
-        optional = _optional_lessons(
-            catalog, course_id, outside - {lesson["id"] for lesson in skip}, goal
-        )
-        left_out = {lesson["id"] for lesson in [*skip, *optional]}
+        not_needed = outside - {lesson["id"] for lesson in skip}
+        optional = _optional_lessons(catalog, course_id, not_needed - record.lessons, goal)
+        completed_outside = [
+            lesson.id
+            for lesson in catalog.lessons[course_id]
+            if lesson.id in not_needed & record.lessons
+        ]
+        left_out = {lesson["id"] for lesson in [*skip, *optional]} | set(completed_outside)
         hours = _hours_left(catalog, course_id, course, left_out)
         # What keeps the course planned: its skills not yet shown.
         open_skills = [s for s in taught if not _all_shown([s], states)]
         challenge, checks = (
             (None, [])
-            if course_id in challenged
+            if course_id in record.challenged
             else _test_out_offers(
                 catalog,
                 course_id,
                 open_skills,
                 states,
                 planned={lesson.id for lesson in catalog.lessons[course_id]} - left_out,
-                checked=checked,
+                checked=record.checked,
+                declined=record.declined,
             )
         )
         items.append(
@@ -706,6 +727,7 @@ def _plan(
                 skill_names=[catalog.name(s) for s in taught],
                 skip_lessons=skip,
                 optional_lessons=optional,
+                completed_outside=completed_outside,
                 estimated_hours=hours,
                 challenge=challenge,
                 skill_checks=checks,
@@ -778,6 +800,15 @@ def _optional_lessons(
     ]
 
 
+def left_out_lesson_ids(item: dict) -> set[int]:
+    """The lessons a stored path item does not ask for: shown, or outside the goal (its
+    ``estimated_hours`` already leave them out), completed ones included."""
+    return {
+        lesson["id"]
+        for lesson in [*item.get("skip_lessons", []), *item.get("optional_lessons", [])]
+    } | set(item.get("completed_outside", []))
+
+
 def _all_shown(slugs: list[str], states: dict[str, SkillMastery]) -> bool:
     """Every one of these skills is proficient or mastered (insights.mastery.CONFIRMING)."""
     return bool(slugs) and all(s in states and states[s].state in CONFIRMING for s in slugs)
@@ -798,12 +829,16 @@ def _chance(states: dict[str, SkillMastery], slug: str) -> float:
 
 
 def _chances_text(catalog: _Catalog, slugs: list[str], states: dict[str, SkillMastery]) -> str:
-    """ "Python 60 % (familiar on 2 answers), SQL not assessed yet"."""
+    """ "Python 60 % (familiar on 2 answers), SQL 30 % (not assessed yet: the starting
+    estimate for any learner)"."""
     return ", ".join(
-        f"{catalog.name(s)} {round(100 * _chance(states, s))} % ({states[s].label} on "
-        f"{answers_text(states[s].answers)})"
-        if s in states and states[s].is_assessed
-        else f"{catalog.name(s)} not assessed yet"
+        f"{catalog.name(s)} {round(100 * _chance(states, s))} % ("
+        + (
+            f"{states[s].label} on {answers_text(states[s].answers)}"
+            if s in states and states[s].is_assessed
+            else "not assessed yet: the starting estimate for any learner"
+        )
+        + ")"
         for s in slugs
     )
 
@@ -815,10 +850,13 @@ def _test_out_offers(
     states: dict[str, SkillMastery],
     planned: set[int],
     checked: set[str],
+    declined: set[str],
 ) -> tuple[dict | None, list[dict]]:
     """What to measure before the course's ``planned`` lessons ("Test out first" above):
     the course challenge when each skill not yet shown pays for its questions, else a skill
-    check for each that does (not one the learner already took); (None, []) otherwise."""
+    check for each that does (not one the learner already took); (None, []) otherwise. A
+    skill the learner answered "I don't know" on and has no evidence for never pays: they
+    told us."""
     lessons = [lesson for lesson in catalog.lessons.get(course_id, []) if lesson.id in planned]
     per_skill = math.ceil(EXPECTED_QUESTIONS_PER_SKILL * MINUTES_PER_QUESTION)
 
@@ -834,7 +872,12 @@ def _test_out_offers(
             for lesson in lessons
         )
 
-    paying = [s for s in open_skills if spared({s}) >= per_skill]
+    paying = [
+        s
+        for s in open_skills
+        if spared({s}) >= per_skill
+        and not (s in declined and not (s in states and states[s].is_assessed))
+    ]
     if not paying:
         return None, []
     left = _duration(sum(lesson.minutes for lesson in lessons))

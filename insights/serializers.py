@@ -187,6 +187,12 @@ class PathItemSerializer(serializers.Serializer):
         help_text="Lessons your goal does not need: they teach none of its skills and nothing "
         "the path asks for builds on them.",
     )
+    completed_outside = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Ids of lessons your goal does not need that you already completed: done, "
+        "so not listed as optional, and not counted in estimated_hours.",
+    )
     challenge = PathChallengeSerializer(
         allow_null=True,
         required=False,

@@ -8,7 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.selectors import reachable_by
@@ -221,26 +222,53 @@ def enrollments_by_learner(*, learner_ids: list[int]) -> dict[int, list[Enrollme
     return rows
 
 
+def _active_snapshots(learner_ids: list[int]) -> QuerySet[LearningPathSnapshot]:
+    """The current paths of the learners' active goals, each with the skills of every active
+    goal of its learner (``goal_skills``, for ``_path_skips``' rule), in goal order."""
+    return (
+        LearningPathSnapshot.objects.filter(
+            learner_id__in=learner_ids, is_active=True, goal__status=LearningGoal.Status.ACTIVE
+        )
+        .annotate(
+            goal_skills=ArraySubquery(
+                GoalSkill.objects.filter(
+                    goal__learner_id=OuterRef("learner_id"),
+                    goal__status=LearningGoal.Status.ACTIVE,
+                ).values("skill__slug")
+            )
+        )
+        .order_by("goal_id")
+    )
+
+
 def path_skips_by_learner(
     *, learner_ids: list[int], course_id: int | None = None
 ) -> dict[int, dict[int, PathSkip]]:
     """Per learner, lesson id -> ``PathSkip`` for the lessons their active goals' current
     paths leave out (of one course, or of every course): one query. A lesson one goal does
-    not need but another goal's path plans is not left out."""
-    snapshots = LearningPathSnapshot.objects.filter(
-        learner_id__in=learner_ids, is_active=True, goal__status=LearningGoal.Status.ACTIVE
-    )
+    not need but another goal's path plans is not left out, nor one teaching a skill of any
+    active goal: a goal set since, whose path is not built yet, needs it already."""
+    snapshots = _active_snapshots(learner_ids)
     if course_id is not None:
         snapshots = snapshots.filter(items__contains=[{"id": course_id}])
     rows: dict[int, list[list[dict]]] = {learner_id: [] for learner_id in learner_ids}
-    for learner_id, items in snapshots.order_by("goal_id").values_list("learner_id", "items"):
+    wanted: dict[int, set[str]] = {learner_id: set() for learner_id in learner_ids}
+    for learner_id, items, goal_skills in snapshots.values_list(
+        "learner_id", "items", "goal_skills"
+    ):
         rows[learner_id].append(items)
-    return {learner_id: _path_skips(own, course_id=course_id) for learner_id, own in rows.items()}
+        wanted[learner_id] = set(goal_skills)
+    return {
+        learner_id: _path_skips(own, wanted[learner_id], course_id=course_id)
+        for learner_id, own in rows.items()
+    }
 
 
-def _path_skips(paths: list[list[dict]], *, course_id: int | None = None) -> dict[int, PathSkip]:
+def _path_skips(
+    paths: list[list[dict]], goal_skills: set[str], *, course_id: int | None = None
+) -> dict[int, PathSkip]:
     """``path_skips_by_learner`` for one learner, from the items of their active goals'
-    current paths in goal order."""
+    current paths in goal order and the skills of their active goals."""
     skips: dict[int, PathSkip] = {}
     # Per course: the lessons every path planning the course leaves out as outside its
     # goal, with the first path's reason.
@@ -252,7 +280,9 @@ def _path_skips(paths: list[list[dict]], *, course_id: int | None = None) -> dic
             for lesson in item.get("skip_lessons") or []:
                 skips.setdefault(lesson["id"], PathSkip(lesson["reason"]))
             listed = {
-                lesson["id"]: lesson["reason"] for lesson in item.get("optional_lessons") or []
+                lesson["id"]: lesson["reason"]
+                for lesson in item.get("optional_lessons") or []
+                if not goal_skills.intersection(lesson.get("skills", []))
             }
             earlier = outside.get(item["id"])
             outside[item["id"]] = (
@@ -266,10 +296,10 @@ def _path_skips(paths: list[list[dict]], *, course_id: int | None = None) -> dic
 
 class ActivePaths(NamedTuple):
     """One learner's active goals' current paths, as the dashboard reads them
-    (``active_paths_by_learner``): small enough to cache with the dashboard."""
+    (``active_paths_by_learner``), cached with the dashboard."""
 
-    # By goal id: the path's "created_at" and its "items" with only the course "id" and
-    # "estimated_hours" (what insights.analytics's goal pace reads).
+    # By goal id: the snapshot's "goal_id", "learner_id", "items" and "created_at" (what
+    # insights.analytics's goal pace reads).
     plans: dict[int, dict]
     skips: dict[int, PathSkip]  # ``path_skips_by_learner``'s lessons
 
@@ -278,28 +308,17 @@ def active_paths_by_learner(*, learner_ids: list[int]) -> dict[int, ActivePaths]
     """Per learner, the current paths of their active goals: their goal paces' plans and
     the lessons they leave out, in one query (where paces and next lessons each read the
     snapshots)."""
-    rows: dict[int, list[tuple[int, list[dict], datetime]]] = {pk: [] for pk in learner_ids}
-    for learner_id, goal_id, items, created_at in (
-        LearningPathSnapshot.objects.filter(
-            learner_id__in=learner_ids, is_active=True, goal__status=LearningGoal.Status.ACTIVE
-        )
-        .order_by("goal_id")
-        .values_list("learner_id", "goal_id", "items", "created_at")
+    rows: dict[int, list[dict]] = {learner_id: [] for learner_id in learner_ids}
+    wanted: dict[int, set[str]] = {learner_id: set() for learner_id in learner_ids}
+    for row in _active_snapshots(learner_ids).values(
+        "goal_id", "learner_id", "items", "created_at", "goal_skills"
     ):
-        rows[learner_id].append((goal_id, items, created_at))
+        wanted[row["learner_id"]] = set(row.pop("goal_skills"))
+        rows[row["learner_id"]].append(row)
     return {
         learner_id: ActivePaths(
-            plans={
-                goal_id: {
-                    "created_at": created_at,
-                    "items": [
-                        {"id": item["id"], "estimated_hours": item["estimated_hours"]}
-                        for item in items
-                    ],
-                }
-                for goal_id, items, created_at in own
-            },
-            skips=_path_skips([items for _, items, _ in own]),
+            plans={row["goal_id"]: row for row in own},
+            skips=_path_skips([row["items"] for row in own], wanted[learner_id]),
         )
         for learner_id, own in rows.items()
     }

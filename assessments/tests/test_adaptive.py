@@ -228,8 +228,10 @@ def test_a_skill_without_questions_cannot_be_checked(learner):
         (0.95, 1, 1, 1, 5, None),  # one answer never settles a skill
         (0.95, 2, 2, 2, 4, None),  # high, but not yet on proficiency's breadth
         (0.95, 3, 3, 3, 3, diagnostic.STOP_KNOWN),
-        (0.2, 2, 2, 2, 4, None),  # low on two answers: not settled either
-        (0.2, 3, 3, 3, 3, diagnostic.STOP_NOT_KNOWN),
+        (0.1, 2, 2, 2, 4, None),  # low on two answers: not settled either
+        (0.1, 3, 3, 3, 3, diagnostic.STOP_NOT_KNOWN),
+        (0.2, 3, 3, 3, 3, None),  # "not known" asks for stronger evidence than "known"
+        (0.15, 3, 3, 3, 3, diagnostic.STOP_NOT_KNOWN),
         (0.5, 5, 5, 5, 1, None),
         (0.5, 6, 6, 6, 1, diagnostic.STOP_MAXIMUM),
         (0.5, 2, 2, 2, 0, diagnostic.STOP_NO_QUESTIONS),

@@ -10,6 +10,7 @@ from assessments.selectors import ADAPTIVE_ATTEMPT_SESSION_KEY, courses_demonstr
 from assessments.tests.adaptive import choice_for, make_bank
 from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
 from catalog.tests.factories import CourseFactory
+from insights.tests.factories import LearnerSkillStateFactory, LearningPathSnapshotFactory
 from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
 
 pytestmark = pytest.mark.django_db
@@ -387,19 +388,25 @@ def test_api_refuses_unanswered_unless_allowed(as_user, learner, quiz):
     assert accepted.json()["score"] == "33.33"
 
 
-def test_course_challenge_end_to_end_on_the_page(client, learner, bank):
-    course = CourseFactory(title="Backend basics", skills=[bank["skills"]["python"]])
-    client.force_login(learner)
-    attempt = _attempt_from(client.post(reverse("assessments:course_challenge", args=[course.pk])))
+def _finish_on_the_page(client, attempt: AssessmentAttempt) -> str:
+    """Answer right until the check stops; the result page's HTML."""
     url = reverse("assessments:attempt", args=[attempt.pk])
-
-    for _ in range(10):
+    for _ in range(12):
         attempt.refresh_from_db()
         if attempt.is_submitted:
             break
         question = attempt.current_question_id
         client.post(url, {"question": question, f"q{question}": choice_for(question, True)})
-    html = client.get(url).content.decode()
+    assert attempt.is_submitted
+    return client.get(url).content.decode()
+
+
+def test_course_challenge_end_to_end_on_the_page(client, learner, bank):
+    course = CourseFactory(title="Backend basics", skills=[bank["skills"]["python"]])
+    client.force_login(learner)
+    attempt = _attempt_from(client.post(reverse("assessments:course_challenge", args=[course.pk])))
+
+    html = _finish_on_the_page(client, attempt)
 
     assert "You tested out of" in html and "Backend basics" in html
     # Back to where the learner came from: the course, or the paths that suggest challenges.
@@ -476,3 +483,70 @@ def test_skill_check_page_renders_the_prompt_and_choices_as_markdown(client, lea
     assert "<legend>What is <code>3 / 2</code> in Python 3?</legend>" in html
     assert "<span><code>1.5</code></span>" in html
     assert "`" not in html.split('id="adaptive-form"')[1]
+
+
+def test_a_skill_check_started_from_the_path_leads_back_to_the_path(
+    client, learner, other_learner, bank
+):
+    """QA walk (issue 13): "Check Python first?" on the path page led, once finished, back
+    to the skill check's own page instead of the path it was offered on."""
+    goal = LearningGoalFactory(learner=learner, title="Backend developer")
+    GoalSkillFactory(goal=goal, skill=bank["skills"]["python"])
+    path = reverse("insights:path", args=[goal.pk])
+    start = reverse("assessments:skill_check", args=["python"])
+    client.force_login(learner)
+
+    html = _finish_on_the_page(client, _attempt_from(client.post(start, {"goal": goal.pk})))
+
+    assert f'<a href="{path}">Back to your path for “Backend developer”</a>' in html
+    assert "Back to the skill check" not in html
+    # Started elsewhere (the progress page), today's links.
+    html = _finish_on_the_page(client, _attempt_from(client.post(start)))
+    assert "Back to the skill check" in html and path not in html
+    # Another learner's goal is no return address; a malformed one is a 400.
+    client.force_login(other_learner)
+    assert client.post(start, {"goal": goal.pk}).status_code == 404
+    assert client.post(start, {"goal": "path"}).status_code == 400
+    assert not AssessmentAttempt.objects.filter(learner=other_learner).exists()
+    client.logout()
+    assert client.post(start, {"goal": goal.pk}).status_code == 302  # to the login page
+    assert not AssessmentAttempt.objects.filter(learner=None).exists()
+
+
+def test_the_path_page_offers_its_skill_checks_with_the_way_back(client, learner, bank):
+    goal = LearningGoalFactory(learner=learner)
+    GoalSkillFactory(goal=goal, skill=bank["skills"]["python"], target_level=7)
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=bank["skills"]["python"],
+        level=7,
+        mastery=0.65,
+        evidence_count=1,
+        correct_count=1,
+        distinct_questions=1,
+    )
+    course = CourseFactory(title="SQL Basics", estimated_hours=2)
+    check = {"skill": "sql", "name": "SQL", "minutes": 6, "minutes_saved": 30, "reason": "Even"}
+    LearningPathSnapshotFactory(
+        goal=goal,
+        items=[
+            {
+                "id": course.pk,
+                "title": course.title,
+                "slug": course.slug,
+                "difficulty": "beginner",
+                "estimated_hours": 2.0,
+                "reason": "Builds foundation in SQL",
+                "sequence": 1,
+                "skill_checks": [check],
+            }
+        ],
+    )
+    client.force_login(learner)
+
+    html = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+
+    # "At your target level, not yet confirmed" (Python) and "Check SQL first?".
+    for slug in ("python", "sql"):
+        form = html.split(f'action="{reverse("assessments:skill_check", args=[slug])}"')[1]
+        assert f'<input type="hidden" name="goal" value="{goal.pk}">' in form.split("</form>")[0]

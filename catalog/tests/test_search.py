@@ -13,7 +13,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from catalog import search
-from catalog.models import Course, Difficulty, Lesson
+from catalog.models import Course, Difficulty, Lesson, Skill
 from catalog.pg_extensions import ensure_extension, missing_extension_error
 from catalog.search import catalog_index, catalog_search, lessons_like_skill, lessons_related
 from catalog.tasks import index_lesson
@@ -204,6 +204,7 @@ def test_search_query_count_does_not_grow_with_the_catalogue(
     client, world, instructor, extra_courses, django_assert_max_num_queries
 ):
     _more_catalogue(instructor, extra_courses)
+    _scripts(world)
     search.embedding_model()  # the model loads once per process, not per request
     # 3 channels x (courses, lessons); the page's courses + skills, lessons + skills;
     # the skill list of the filter form; session/user stay out (anonymous).
@@ -236,6 +237,7 @@ def test_api_search_and_related_query_counts_are_bounded(
     world, instructor, learner, extra_courses, django_assert_max_num_queries
 ):
     _more_catalogue(instructor, extra_courses)
+    _scripts(world)
     search.embedding_model()
     api = APIClient()
     # 6 channel queries, the page's courses and lessons with their skills (4).
@@ -269,24 +271,48 @@ def test_api_search_rejects_bad_parameters_with_a_400(world, params):
 # ------------------------------------------------------------------ related lessons
 
 
-def test_related_lessons_exclude_same_module_drafts_and_locked_lessons(world, learner):
-    functions, loops, coroutines = world["functions"], world["loops"], world["coroutines"]
-    coroutines.prerequisites.set([loops])
-    functions.refresh_from_db()  # its embedding, written by the index job
-
-    related = lessons_related(lesson=functions, learner=learner)
-    assert loops not in related  # same module
-    assert world["hidden"] not in related  # draft course
-    assert coroutines not in related  # locked: its prerequisite is not completed
-    assert world["layout"] in related
-
-    LessonProgressFactory(
-        learner=learner,
-        lesson=loops,
-        status=LessonProgress.Status.COMPLETED,
-        completed_at=loops.created_at,
+def _scripts(world) -> Lesson:
+    """A second Python lesson, in another module of Python Basics."""
+    scripts = LessonFactory(
+        module=ModuleFactory(course=world["basics"], title="Programs", order=2),
+        order=1,
+        title="Scripts and modules",
+        body=LOOPS_BODY,
+        skills=[Skill.objects.get(slug="python")],
     )
-    assert coroutines in lessons_related(lesson=functions, learner=learner)
+    catalog_index()
+    return scripts
+
+
+def _related(lesson, learner) -> dict[str, str]:
+    return {
+        item.lesson.title: item.reason for item in lessons_related(lesson=lesson, learner=learner)
+    }
+
+
+def test_related_lessons_share_a_skill_or_build_on_each_other_and_say_why(world, learner):
+    """QA walk (issue 13): "Related lessons" under a Python lesson listed a CSS layout
+    lesson, nearest in text only. A related lesson shares a skill or builds on the lesson
+    (or it on them), and says which; else nothing is listed."""
+    functions, loops, coroutines = world["functions"], world["loops"], world["coroutines"]
+    _scripts(world).prerequisites.set([loops])
+    done = {"status": LessonProgress.Status.COMPLETED, "completed_at": loops.created_at}
+
+    # Same module (loops), a draft course (hidden), another skill (layout, coroutines), and a
+    # Python lesson still locked (scripts builds on loops): nothing.
+    assert _related(functions, learner) == {}
+    assert _related(world["layout"], learner) == {}
+    LessonProgressFactory(learner=learner, lesson=loops, **done)
+    assert _related(functions, learner) == {"Scripts and modules": "Also teaches Python"}
+
+    coroutines.prerequisites.set([functions])
+    assert "Coroutines and the event loop" not in _related(functions, learner)  # locked
+    LessonProgressFactory(learner=learner, lesson=functions, **done)
+    assert _related(functions, learner) == {
+        "Scripts and modules": "Also teaches Python",
+        "Coroutines and the event loop": "Builds on this lesson",
+    }
+    assert _related(coroutines, learner) == {"Writing functions": "This lesson builds on it"}
 
 
 def test_more_like_this_for_a_skill_without_an_open_lesson(world, learner):
@@ -302,12 +328,24 @@ def test_more_like_this_for_a_skill_without_an_open_lesson(world, learner):
 
 
 def test_related_lessons_on_the_lesson_page_and_api(client, world, learner, other_learner):
-    lesson = world["functions"]
+    lesson = world["loops"]
+    _scripts(world).prerequisites.set([lesson])
+    for reader in (learner, other_learner):  # scripts builds on loops: open once it is done
+        LessonProgressFactory(
+            learner=reader,
+            lesson=lesson,
+            status=LessonProgress.Status.COMPLETED,
+            completed_at=lesson.created_at,
+        )
     client.force_login(learner)
-    page = client.get(lesson.get_absolute_url())
-    assert page.status_code == 200
-    assert "Related lessons" in page.content.decode()
-    assert world["layout"].title in page.content.decode()
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert "Related lessons" in page
+    assert "Scripts and modules</a>" in page
+    assert "· Builds on this lesson; also teaches Python</li>" in page
+    assert world["layout"].title not in page
+    # Nothing related: no list at all.
+    layout = client.get(world["layout"].get_absolute_url()).content.decode()
+    assert "Related lessons" not in layout
 
     api = APIClient()
     url = f"/api/v1/lessons/{lesson.pk}/related"
@@ -315,8 +353,11 @@ def test_related_lessons_on_the_lesson_page_and_api(client, world, learner, othe
     api.force_authenticate(other_learner)
     response = api.get(url)
     assert response.status_code == 200
-    titles = [row["title"] for row in response.json()]
-    assert "Layout with flexbox and grid" in titles and "Conditions and loops" not in titles
+    [row] = response.json()
+    assert (row["title"], row["reason"]) == (
+        "Scripts and modules",
+        "Builds on this lesson; also teaches Python",
+    )
     # A lesson of a draft course is not there for a learner.
     assert api.get(f"/api/v1/lessons/{world['hidden'].pk}/related").status_code == 404
 

@@ -57,7 +57,7 @@ from insights.diagnostic import MINUTES_PER_QUESTION
 from insights.mastery import CONFIRMING, FAMILIAR_MASTERY
 from insights.ml.irt import refresh_item_analysis
 from insights.models import LearnerSkillState, LearningPathSnapshot, Recommendation
-from insights.paths import PathError
+from insights.paths import PathError, left_out_lesson_ids
 from insights.services import learning_path_generate
 from insights.sim.driver import (
     Actor,
@@ -326,7 +326,7 @@ def _follow_path(
                 break
             if any(check["skill"] not in checked for check in item.get("skill_checks", [])):
                 break
-            passed = _left_out(item) | actor.completed_lessons
+            passed = left_out_lesson_ids(item) | actor.completed_lessons
             passed |= {lesson for lesson, version in blocked.items() if version == snapshot.version}
             todo = [
                 lesson for lesson in catalog.lessons.get(item["id"], []) if lesson.pk not in passed
@@ -365,14 +365,6 @@ def _follow_path(
             actor.take(assessment=catalog.quizzes[item["id"]], catalog=catalog)
         quizzed.add(item["id"])
     return spent
-
-
-def _left_out(item: dict) -> set[int]:
-    """The lessons a path item does not ask for: shown, or outside the goal."""
-    return {
-        lesson["id"]
-        for lesson in [*item.get("skip_lessons", []), *item.get("optional_lessons", [])]
-    }
 
 
 def _teaches_any(catalog: CatalogView, course_id: int, skills: list[str]) -> bool:
@@ -496,7 +488,7 @@ def simulate_learner(
     except PathError as exc:
         outcome.path_error = str(exc)
         items = []
-    skips = {item["id"]: _left_out(item) for item in items}
+    skips = {item["id"]: left_out_lesson_ids(item) for item in items}
     for item in items:
         for lesson in catalog.lessons.get(item["id"], []):
             if lesson.pk in skips[item["id"]]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from assessments.models import Answer, AssessmentAttempt, Question
 from assessments.tests.factories import AssessmentFactory
+from insights.tests.factories import LearnerSkillStateFactory
 
 # A Wednesday afternoon; every test injects it (or a time derived from it) as "now".
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
@@ -100,3 +103,18 @@ def dashboard_insights(*, learner, now: datetime) -> dict:
     from insights.dashboard import learner_dashboard
 
     return learner_dashboard(learner=learner, now=now)["ai_insights"]
+
+
+def mastered_then_faded(*, learner, skill, days: int = 65):
+    """Level 10, mastered on 6 right answers, then ``days`` without practice (65: two
+    review intervals, two states down to familiar)."""
+    return LearnerSkillStateFactory(
+        learner=learner,
+        skill=skill,
+        level=10,
+        mastery=0.95,
+        evidence_count=6,
+        correct_count=6,
+        distinct_questions=6,
+        last_practiced_at=timezone.now() - timedelta(days=days),
+    )

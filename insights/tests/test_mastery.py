@@ -116,7 +116,11 @@ def test_summary_names_level_state_and_evidence():
         last_practiced_at=NOW - timedelta(days=65),
         now=NOW,
     )
-    assert stale.summary == "Level 10 · familiar · 6 answers — practise again to refresh it"
+    # QA walk (issue 13): "Level 10 · familiar" read oddly without why; it says since when.
+    assert stale.summary == (
+        "Level 10 · familiar · 6 answers, last practised 65 days ago — review it to confirm"
+    )
+    assert stale.faded and not one.faded
     assert one.uncertainty == pytest.approx((0.65 * 0.35) ** 0.5)
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from assessments.models import Assessment, AssessmentAttempt
 from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
 from catalog.tests.factories import SkillFactory
+from insights.tests.helpers import mastered_then_faded
 from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +84,26 @@ def test_progress_page_shows_state_evidence_and_the_rules(client, learner, diagn
 
     assert "Level 7 · familiar · 1 answer — take a skill check to confirm" in html
     assert "proficient (level 8+ on 3 different questions)" in html
+
+
+def test_a_faded_skill_says_since_when_on_the_progress_page_and_the_api(
+    client, as_user, learner, other_learner
+):
+    """QA walk (issue 13): "Level 10 · familiar · 6 answers — practise again to refresh it"
+    left the reader to guess why a level 10 was only familiar."""
+    python = SkillFactory(slug="python", name="Python")
+    goal = LearningGoalFactory(learner=learner)
+    GoalSkillFactory(goal=goal, skill=python, target_level=8)
+    mastered_then_faded(learner=learner, skill=python)
+    expected = "Level 10 · familiar · 6 answers, last practised 65 days ago — review it to confirm"
+    client.force_login(learner)
+
+    page = client.get(reverse("insights:progress")).content.decode()
+    [target] = (
+        as_user(learner).get("/api/v1/ai/dashboard").json()["current_goals"][0]["target_skills"]
+    )
+
+    assert expected in page
+    assert page.count("last practised 65 days ago") == 1  # not again in the evidence note
+    assert target["summary"] == expected
+    assert as_user(other_learner).get("/api/v1/ai/dashboard").json()["current_goals"] == []

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from assessments.models import AssessmentAttempt
-from assessments.services import course_challenge_start, skill_check_start
+from assessments.services import attempt_start, course_challenge_start, skill_check_start
 from assessments.tests.adaptive import NOW, make_bank, run_to_end
 from catalog.models import Lesson
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
@@ -69,7 +69,29 @@ def test_a_familiar_prerequisite_gets_its_challenge_first_with_the_evidence(lear
     }
     # Never measured: the model's prior (0.3) of 90 lesson minutes still pays for 6 minutes.
     assert sql_course.challenge["reason"].startswith(
-        "Chance you already know it: SQL not assessed yet. The course challenge"
+        "Chance you already know it: SQL 30 % (not assessed yet: the starting estimate for any "
+        "learner). The course challenge"
+    )
+
+
+def test_no_test_out_offer_on_a_skill_the_learner_said_they_do_not_know(learner, world):
+    """A diagnostic answered "I don't know" throughout is no evidence (the skills stay not
+    assessed, at the prior that pays for a challenge), but the learner told us: no path
+    item suggests measuring those skills first. One answered question on SQL later, and its
+    chance counts again."""
+    diagnostic = world["diagnostic"]
+    attempt = attempt_start(learner=learner, assessment=diagnostic, now=NOW)
+    run_to_end(attempt, lambda question: None)
+
+    basics, sql_course = plan_learning_path(goal=world["goal"], now=NOW).items
+
+    assert (basics.challenge, basics.skill_checks) == (None, [])
+    assert (sql_course.challenge, sql_course.skill_checks) == (None, [])
+
+    state(learner, world["skills"]["sql"], mastery=0.5, answers=1)
+    sql_course = plan_learning_path(goal=world["goal"], now=NOW).items[1]
+    assert sql_course.challenge["reason"].startswith(
+        "Chance you already know it: SQL 50 % (familiar on 1 answer)"
     )
 
 

@@ -12,13 +12,14 @@ from assessments.models import Assessment
 from catalog.demo_seed import seed_demo
 from catalog.models import Course, Lesson, Skill
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
+from insights.analytics import goal_paces_for, learning_pace
 from insights.diagnostic import adaptive_skill_ids
 from insights.paths import plan_learning_path
 from insights.recommendations import next_lessons_for
 from insights.services import learning_path_generate
 from insights.tests.helpers import NOW
 from learning.selectors import course_outline, path_skips_for
-from learning.services import enrollment_create, lesson_complete, lesson_start
+from learning.services import enrollment_create, goal_create, lesson_complete, lesson_start
 from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,9 +102,9 @@ def test_a_course_whose_lessons_are_tagged_with_no_goal_skill_stays_whole():
     assert item.optional_lessons == []
 
 
-def test_the_course_page_and_the_next_lesson_card_follow_the_path(client):
-    seed_demo(now=NOW)
-    learner = LearnerFactory()
+def _site_builder_done_with_html(learner):
+    """Goal "Ship a site" (HTML and CSS): the path asks for Web Foundations' two HTML
+    lessons and leaves its two JavaScript lessons out; the learner completed the two."""
     goal = goal_for(learner, "Ship a site", "html_css")
     learning_path_generate(goal=goal, now=NOW)
     web = Course.objects.get(slug="web-foundations")
@@ -112,6 +113,14 @@ def test_the_course_page_and_the_next_lesson_card_follow_the_path(client):
         lesson = Lesson.objects.get(title=title)
         lesson_start(learner=learner, lesson=lesson, now=NOW)
         lesson_complete(learner=learner, lesson=lesson, now=NOW)
+    return goal
+
+
+def test_the_course_page_and_the_next_lesson_card_follow_the_path(client):
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    _site_builder_done_with_html(learner)
+    web = Course.objects.get(slug="web-foundations")
 
     outline = course_outline(learner=learner, course=web, now=NOW, path_skips=True)
     cards = next_lessons_for(learner_ids=[learner.pk], now=NOW)[learner.pk]
@@ -175,3 +184,147 @@ def test_the_path_page_and_api_list_them_to_the_owner_only(client, as_user, othe
         "Talking to an API with fetch",
     ]
     assert other.status_code == 404
+
+
+def test_goal_pace_counts_the_lessons_the_path_asks_for_not_the_whole_course(
+    client, as_user, other_learner
+):
+    """QA walk (issue 13): done with every lesson the path asks for, the goal showed 50 %
+    (2 of the course's 4 lessons)."""
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = _site_builder_done_with_html(learner)
+    reason = (
+        "100% of the path's 4.8 hours of material done (the lessons it asks for: the 2 it "
+        "leaves out do not count)"
+    )
+
+    pace = learning_pace(goal=goal, now=NOW)
+    client.force_login(learner)
+    page = client.get(reverse("learning:dashboard")).content.decode().replace("&#x27;", "'")
+    [card] = as_user(learner).get("/api/v1/ai/dashboard").json()["current_goals"]
+    other = as_user(other_learner).get("/api/v1/ai/dashboard").json()["current_goals"]
+
+    assert pace.progress_percent == 100.0
+    assert pace.reason.startswith(reason)
+    assert reason in page
+    assert card["pace"]["progress_percent"] == 100.0 and card["pace"]["reason"].startswith(reason)
+    assert other == []
+
+
+def test_goal_pace_weighs_the_asked_for_lessons_by_their_minutes():
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = goal_for(learner, "Ship a site", "html_css")
+    learning_path_generate(goal=goal, now=NOW)
+    enrollment_create(learner=learner, course=Course.objects.get(slug="web-foundations"), now=NOW)
+    semantic = Lesson.objects.get(title="Semantic HTML")
+    lesson_start(learner=learner, lesson=semantic, now=NOW)
+    lesson_complete(learner=learner, lesson=semantic, now=NOW)
+    layout = Lesson.objects.get(title="Layout with flexbox and grid")
+    # A left-out lesson completed adds nothing the goal asked for.
+    fetch = Lesson.objects.get(title="Values, functions and the DOM")
+    lesson_start(learner=learner, lesson=fetch, now=NOW)
+    lesson_complete(learner=learner, lesson=fetch, now=NOW)
+
+    pace = learning_pace(goal=goal, now=NOW)
+
+    share = (
+        100 * semantic.estimated_minutes / (semantic.estimated_minutes + layout.estimated_minutes)
+    )
+    assert pace.progress_percent == round(share, 1)
+
+
+def test_goal_paces_of_many_learners_read_the_asked_for_lessons_in_one_query(
+    django_assert_max_num_queries,
+):
+    seed_demo(now=NOW)
+    learners = [LearnerFactory() for _ in range(4)]
+    goals = [_site_builder_done_with_html(learner) for learner in learners]
+
+    # Snapshots, enrollments, and the lessons of the courses the paths leave lessons of.
+    with django_assert_max_num_queries(3):
+        paces = goal_paces_for(learners=learners, goals=goals, now=NOW)
+
+    assert {pace.progress_percent for pace in paces.values()} == {100.0}
+
+
+def test_a_completed_lesson_the_goal_does_not_need_is_done_not_optional(
+    client, as_user, other_learner
+):
+    """QA walk (issue 13): a new path listed a lesson the learner had completed among
+    those the goal does not need ("2 lessons your goal does not need")."""
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    web = Course.objects.get(slug="web-foundations")
+    enrollment_create(learner=learner, course=web, now=NOW)
+    values = Lesson.objects.get(title="Values, functions and the DOM")
+    lesson_start(learner=learner, lesson=values, now=NOW)
+    lesson_complete(learner=learner, lesson=values, now=NOW)
+    goal = goal_for(learner, "Ship a site", "html_css")
+
+    learning_path_generate(goal=goal, now=NOW)
+    client.force_login(learner)
+    page = client.get(f"/insights/paths/{goal.pk}/").content.decode()
+    [item] = (
+        as_user(learner).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").json()["learning_path"]
+    )
+
+    assert [lesson["title"] for lesson in item["optional_lessons"]] == [
+        "Talking to an API with fetch"
+    ]
+    assert item["completed_outside"] == [values.pk]
+    assert "1 lesson your goal does not need: the path leaves it out" in page
+    # The hours still leave out both JavaScript lessons: the done one is not left to do.
+    assert item["estimated_hours"] == 4.8
+    assert (
+        as_user(other_learner).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").status_code == 404
+    )
+    # Its pace counts neither: nothing the goal asks for is done yet.
+    assert learning_pace(goal=goal, now=NOW).progress_percent == 0.0
+
+
+def test_planning_reads_completed_lessons_in_the_same_query_as_completed_courses(
+    django_assert_num_queries,
+):
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = goal_for(learner, "Ship a site", "html_css")
+    plan_learning_path(goal=goal, now=NOW)  # warms the catalogue memo
+
+    # Levels, targets, completions (courses, lessons, challenges, checks), path lessons.
+    with django_assert_num_queries(4):
+        plan_learning_path(goal=goal, now=NOW)
+
+
+def test_a_new_goal_needs_its_lessons_before_its_path_is_built(client, as_user):
+    """QA walk (issue 13): a goal for JavaScript, set after a goal for HTML and CSS whose
+    path leaves the JavaScript lessons out, kept "You can skip this" on them until its own
+    path was built (goals get their path from the path page, not on creation)."""
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    learning_path_generate(goal=goal_for(learner, "Ship a site", "html_css"), now=NOW)
+    web = Course.objects.get(slug="web-foundations")
+    values = Lesson.objects.get(title="Values, functions and the DOM")
+    assert set(path_skips_for(learner=learner, course=web)) == {
+        values.pk,
+        Lesson.objects.get(title="Talking to an API with fetch").pk,
+    }
+
+    scripts = goal_create(
+        learner=learner,
+        title="Scripts",
+        target_levels={"javascript": 7},
+        weekly_hours=4,
+        now=NOW,
+    )
+    client.force_login(learner)
+    page = client.get(reverse("catalog:course_detail", args=[web.slug])).content.decode()
+    outline = as_user(learner).get(f"/api/v1/courses/{web.pk}/outline/").json()
+
+    assert not scripts.path_snapshots.exists()
+    assert path_skips_for(learner=learner, course=web) == {}
+    assert "does not ask for" not in page
+    assert [lesson["skip_reason"] for m in outline["modules"] for lesson in m["lessons"]] == [
+        ""
+    ] * 4

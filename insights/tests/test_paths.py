@@ -276,6 +276,7 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
             "skill_names": ["Python"],
             "skip_lessons": [],
             "optional_lessons": [],
+            "completed_outside": [],
             # No lessons: nothing a course challenge or skill check could spare.
             "challenge": None,
             "skill_checks": [],

@@ -18,6 +18,7 @@ from insights.tests.factories import (
     LearningPathSnapshotFactory,
     RecommendationFactory,
 )
+from insights.tests.helpers import mastered_then_faded
 from learning.tests.factories import GoalSkillFactory, LearnerEventFactory, LearningGoalFactory
 
 pytestmark = pytest.mark.django_db
@@ -309,16 +310,7 @@ def test_a_target_at_its_level_but_not_confirmed_is_explained_with_a_skill_check
     GoalSkillFactory(goal=goal, skill=python, target_level=8)
     GoalSkillFactory(goal=goal, skill=flask, target_level=7)
     # Level 10, mastered once, but 65 days without practice: two steps down, familiar.
-    LearnerSkillStateFactory(
-        learner=learner,
-        skill=python,
-        level=10,
-        mastery=0.95,
-        evidence_count=6,
-        correct_count=6,
-        distinct_questions=6,
-        last_practiced_at=timezone.now() - timedelta(days=65),
-    )
+    mastered_then_faded(learner=learner, skill=python)
     client.force_login(learner)
     client.post(reverse("insights:path_generate", args=[goal.pk]))
 
@@ -326,7 +318,8 @@ def test_a_target_at_its_level_but_not_confirmed_is_explained_with_a_skill_check
 
     assert "At your target level, not yet confirmed" in html
     assert (
-        "Python (target 8): Level 10 · familiar · 6 answers — practise again to refresh it" in html
+        "Python (target 8): Level 10 · familiar · 6 answers, last practised 65 days ago — review "
+        "it to confirm" in html
     )
     assert reverse("assessments:skill_check", args=["python"]) in html
     assert "You already meet every target" not in html  # Flask is planned, Python to confirm

@@ -322,3 +322,32 @@ def test_a_revision_card_stored_before_a_skim_leaves_with_the_skim(client, as_us
 def _cards_panel(response) -> str:
     """The dashboard's "Recommended for you" section."""
     return response.content.decode().split('id="recs-heading"')[1].split("</section>")[0]
+
+
+def _recommended_section(page: str) -> str:
+    return page.split('<h2 id="recs-heading">')[1].split("</section>")[0]
+
+
+def test_no_recommendations_is_said_only_when_the_page_has_nothing_to_suggest(
+    client, bert, other_learner
+):
+    """QA walk (issue 13): once Bert set his only card aside, "No recommendations right now"
+    showed beside a Revise panel that still suggested a lesson."""
+    earlier = timezone.now() - timedelta(hours=2)
+    _gets_data_structures_wrong(bert, since=earlier)
+    [card] = refresh_recommendations(learner=bert, now=earlier + timedelta(hours=1))
+    client.force_login(bert)
+
+    client.post(reverse("insights:recommendation_action", args=[card.pk, "skip"]))
+    page = client.get(reverse("learning:dashboard")).content.decode()
+
+    revise = page.split('id="revision"')[1].split("</section>")[0]
+    assert "Lists, dicts, sets and tuples" in revise
+    section = _recommended_section(page)
+    assert "No recommendations right now" not in section
+    assert "Nothing new to suggest beyond the lessons to revise on this page." in section
+    # A learner with nothing anywhere on the page is told so.
+    client.force_login(other_learner)
+    page = client.get(reverse("learning:dashboard")).content.decode()
+    assert 'id="no-recommendations"' in _recommended_section(page)
+    assert "Nothing to revise right now." in page
