@@ -16,7 +16,9 @@ so `page` and `api` compute the dashboard; `--cache warm` serves each learner on
 unmeasured, and measures the second request, served from the dashboard cache;
 `--cache after-write` serves each learner once, unmeasured, then (unmeasured) posts a
 20-event batch and completes a lesson the learner may study, through the services, as the
-mixed workload of `bench.run` does, and measures the request after those writes.
+mixed workload of `bench.run` does, and measures the request after those writes. Those
+writes use up the learners' lessons, so a run repeated on the same learners measures fewer
+completions: `--seed N` takes another random sample of learners (default 2).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def _write_as_the_mixed_workload(user, lessons: list[int], index: int) -> None:
 
 
 def measure_requests(
-    url: str, count: int, profiler: cProfile.Profile | None, *, cache_mode: str
+    url: str, count: int, profiler: cProfile.Profile | None, *, cache_mode: str, seed: int = 2
 ) -> dict:
     from django.db import connection
     from django.test import Client
@@ -75,9 +77,11 @@ def measure_requests(
     from skillstudio.data_versions import learners_changed
 
     scale = User.objects.filter(email__endswith=f"@{SCALE_DOMAIN}").order_by("pk")
-    # The same learners on every run, so runs before and after a change compare.
+    # The same learners on every run with the same seed, so runs before and after a change
+    # compare; `after-write` runs change their learners (lessons completed), so alternated
+    # runs each take their own seed.
     ids = list(scale.values_list("pk", flat=True))
-    users = User.objects.in_bulk(random.Random(2).sample(ids, count + 1))
+    users = User.objects.in_bulk(random.Random(seed).sample(ids, count + 1))
     # One client for the whole run: a new one would build a new handler and middleware
     # chain (WhiteNoise indexes every static file) per request, which gunicorn never does.
     client = Client(HTTP_HOST="127.0.0.1")
@@ -213,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         default="cold",
         help="page/api: dashboard cache",
     )
+    parser.add_argument(
+        "--seed", type=int, default=2, help="page/api: which learners (a random sample)"
+    )
     args = parser.parse_args(argv)
     os.environ.update(bench_environment(args.database)[0])
     import django
@@ -226,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.what == "warm":
         result = measure_warm(args.count, profiler)
     else:
-        result = measure_requests(PAGES[args.what], args.count, profiler, cache_mode=args.cache)
+        result = measure_requests(
+            PAGES[args.what], args.count, profiler, cache_mode=args.cache, seed=args.seed
+        )
     print(
         f"{args.what}{f' ({args.cache} cache)' if args.what in ('page', 'api') else ''}: "
         f"{result['items']} items, "

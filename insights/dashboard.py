@@ -92,9 +92,9 @@ from insights.selectors import (
     shown_skills,
     skill_levels_for,
 )
-from learning.locks import LockGraphs, lock_facts_for
+from learning.locks import LockGraphs, lock_facts_and_enrollments_for, lock_facts_for
 from learning.models import Enrollment, LearnerEvent, LessonProgress
-from learning.selectors import EnrollmentRow, enrollments_by_learner
+from learning.selectors import EnrollmentRow, active_paths_by_learner, enrollments_by_learner
 from skillstudio.chunks import chunked
 from skillstudio.data_versions import (
     ACTIVITY,
@@ -161,10 +161,11 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "quizzes": (QUIZ,),  # quiz count, average and trend
     "streak": (ACTIVITY, PROGRESS, QUIZ),  # days with events, completions or quizzes
     "goals": (OTHER,),
+    "paths": (OTHER,),  # the active goals' current paths: paces and next-up read them
     "enrollments": (PROGRESS,),  # every enrollment: paces and next-up read them
     "paces": (OTHER, PROGRESS),  # goals' paths and enrollment progress
     "facts": (PROGRESS, QUIZ),  # what the lock rule reads
-    "next_up": (PROGRESS, QUIZ, RECOMMENDATIONS),
+    "next_up": (PROGRESS, QUIZ, RECOMMENDATIONS, OTHER),  # the paths' skips
     "revision": (PROGRESS, QUIZ, RECOMMENDATIONS, OTHER),  # goal skills count as studied
     "difficulty": (QUIZ, OTHER),  # recent quiz scores, the profile's level
     "cards": (RECOMMENDATIONS,),
@@ -173,8 +174,12 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 # Sections read from the learner's activity rows: whichever of them a build lacks come
 # from one query (insights.analytics.activity_figures), each still cached on its own kinds.
 ACTIVITY_SECTIONS = ("sessions", "histograms", "streak")
-# What the assembly reads; "enrollments", "facts" and "skipped" only feed other sections.
-SHOWN = [name for name in SECTIONS if name not in ("enrollments", "facts", "skipped")]
+# Sections read from the learner's lesson progress and enrollments: when a build lacks both
+# (after a lesson action), they come from one query (learning.locks.lock_facts_and_enrollments_for).
+PROGRESS_SECTIONS = ("facts", "enrollments")
+# What the assembly reads; "paths", "enrollments", "facts" and "skipped" only feed other
+# sections.
+SHOWN = [name for name in SECTIONS if name not in ("paths", "enrollments", "facts", "skipped")]
 
 
 class _Gathering:
@@ -196,6 +201,8 @@ class _Gathering:
         self.computed: dict[str, set[int]] = {name: set() for name in SECTIONS}
         # The activity sections read together (``_read_activity``), for these learners.
         self.activity: tuple[set[int], ActivityFigures] | None = None
+        # The progress sections read together (``_read_progress``), for these learners.
+        self.progress: tuple[set[int], dict[str, dict[int, Any]]] | None = None
 
     def get(self, name: str, learners: list[User]) -> dict[int, Any]:
         have = self.values[name]
@@ -203,6 +210,8 @@ class _Gathering:
         if missing:
             if name in ACTIVITY_SECTIONS:
                 self._read_activity(missing)
+            if name in PROGRESS_SECTIONS:
+                self._read_progress(missing)
             have.update(self._section(name, missing))
             self.computed[name].update(learner.pk for learner in missing)
         return {learner.pk: have[learner.pk] for learner in learners}
@@ -226,6 +235,21 @@ class _Gathering:
             streaks="streak" in lacking,
         )
         self.activity = (ids, figures)
+
+    def _read_progress(self, learners: list[User]) -> None:
+        """The lock facts and the enrollments in one query when these learners lack both."""
+        ids = {learner.pk for learner in learners}
+        if any(ids & set(self.values[name]) for name in PROGRESS_SECTIONS):
+            return
+        facts, enrollments = lock_facts_and_enrollments_for(learner_ids=sorted(ids), now=self.now)
+        self.progress = (ids, {"facts": facts, "enrollments": enrollments})
+
+    def _progress_for(self, name: str, ids: list[int]) -> dict[int, Any] | None:
+        """What ``_read_progress`` read of section ``name``, if it covers these learners."""
+        if self.progress is not None and set(ids) <= self.progress[0]:
+            read = self.progress[1][name]
+            return {pk: read[pk] for pk in ids}
+        return None
 
     def _activity_for(self, ids: list[int]) -> ActivityFigures | None:
         """What ``_read_activity`` read, if it covers these learners."""
@@ -265,19 +289,27 @@ class _Gathering:
             return current_streaks(learners=learners, now=now)
         if name == "goals":
             return active_goals_for(learner_ids=ids)
+        if name == "paths":
+            return active_paths_by_learner(learner_ids=ids)
         if name == "enrollments":
-            return enrollments_by_learner(learner_ids=ids)
+            read = self._progress_for(name, ids)
+            return read if read is not None else enrollments_by_learner(learner_ids=ids)
         if name == "paces":
             goals = self.get("goals", learners)
+            paths = self.get("paths", learners)
             paces = goal_paces_for(
                 learners=learners,
                 goals=[goal for own in goals.values() for goal in own],
                 now=now,
                 enrollments=self.get("enrollments", learners),
+                plans={
+                    goal_id: plan for own in paths.values() for goal_id, plan in own.plans.items()
+                },
             )
             return {pk: {goal.pk: paces[goal.pk] for goal in goals[pk]} for pk in ids}
         if name == "facts":
-            return lock_facts_for(learner_ids=ids, now=now)
+            read = self._progress_for(name, ids)
+            return read if read is not None else lock_facts_for(learner_ids=ids, now=now)
         if name == "next_up":
             return next_lessons_for(
                 learner_ids=ids,
@@ -286,6 +318,7 @@ class _Gathering:
                 facts=self.get("facts", learners),
                 graphs=self.graphs,
                 enrollments=self.get("enrollments", learners),
+                path_skips={pk: own.skips for pk, own in self.get("paths", learners).items()},
             )
         if name == "revision":
             return revision_lessons_for(
@@ -296,6 +329,10 @@ class _Gathering:
                 skipped=self.get("skipped", learners),
                 facts=self.get("facts", learners),
                 graphs=self.graphs,
+                goal_skills={
+                    pk: {target.skill.slug for goal in own for target in goal.target_skills.all()}
+                    for pk, own in self.get("goals", learners).items()
+                },
             )
         if name == "difficulty":
             return difficulty_advice_for(learners=learners, now=now)

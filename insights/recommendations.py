@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import LearnerProfile, User
@@ -199,6 +198,7 @@ def next_lessons_for(
     facts: dict[int, LockFacts] | None = None,
     graphs: Callable[..., LockGraph] = lock_graph,
     enrollments: dict[int, list[EnrollmentRow]] | None = None,
+    path_skips: dict[int, dict[int, PathSkip]] | None = None,
 ) -> dict[int, list[NextLesson]]:
     """Per learner and active enrollment, the first incomplete lesson in course order that
     the learner's path does not list to skip (while the skip's evidence still holds, as the
@@ -235,7 +235,8 @@ def next_lessons_for(
     in_progress = {
         learner_id: own.opened_lessons - own.completed_lessons for learner_id, own in facts.items()
     }
-    path_skips = path_skips_by_learner(learner_ids=learners_with_courses)
+    if path_skips is None:
+        path_skips = path_skips_by_learner(learner_ids=learners_with_courses)
     return {
         learner_id: _next_lessons(
             active[learner_id],
@@ -493,6 +494,7 @@ def revision_lessons_for(
     skipped: dict[int, Skipped] | None = None,
     facts: dict[int, LockFacts] | None = None,
     graphs: Callable[..., LockGraph] = lock_graph,
+    goal_skills: dict[int, set[str]] | None = None,
 ) -> dict[int, list[RevisionItem]]:
     """Lessons to review for weak skills, most urgent first (spaced revision), per learner.
 
@@ -510,7 +512,9 @@ def revision_lessons_for(
     scores = recent_skill_scores_for(learner_ids=ids) if scores is None else scores
     levels = skill_levels_for(learners=learners) if levels is None else levels
     skipped = recently_skipped_for(learner_ids=ids, now=now) if skipped is None else skipped
-    studied, taught = studied_or_goal_skills_for(learner_ids=ids, scores=scores, levels=levels)
+    studied, taught = studied_or_goal_skills_for(
+        learner_ids=ids, scores=scores, levels=levels, goal_skills=goal_skills
+    )
     needs: dict[int, dict[str, tuple[float, int | None]]] = {}
     for learner_id in ids:
         own_scores, own_levels = scores[learner_id], levels[learner_id]
@@ -624,37 +628,54 @@ def _lessons_near(slugs: set[str], *, limit: int) -> dict[str, list[dict]]:
     }
 
 
+# Per learner, the skills of the lessons they completed, each with the last completion that
+# was not a skim. Written out: it runs on every dashboard read after a lesson action, and the
+# ORM's build of it cost several times the query.
+_TAUGHT_SQL = """
+    SELECT progress.learner_id, skill.slug,
+           MAX(progress.completed_at) FILTER (WHERE NOT progress.skimmed)
+      FROM learning_lessonprogress AS progress
+      JOIN catalog_lesson_skills AS lesson_skills ON lesson_skills.lesson_id = progress.lesson_id
+      JOIN catalog_skill AS skill ON skill.id = lesson_skills.skill_id
+     WHERE progress.learner_id = ANY(%(ids)s) AND progress.status = %(completed)s
+     GROUP BY 1, 2
+"""
+
+
 def studied_or_goal_skills_for(
     *,
     learner_ids: list[int],
     scores: dict[int, dict[str, SkillScore]],
     levels: dict[int, dict[str, SkillLevel]],
+    goal_skills: dict[int, set[str]] | None = None,
 ) -> tuple[dict[int, set[str]], dict[int, dict[str, datetime | None]]]:
     """Per learner, the skill slugs revision may be about: answered (a recent score or a
     state with evidence), taught by a completed lesson, or in an active goal; and, second,
     those taught by a completed lesson, each with when the learner last completed one of
-    its lessons without skimming (None when only skimmed) (two queries)."""
+    its lessons without skimming (None when only skimmed) (two queries; one when the
+    skills of each learner's active goals, ``goal_skills``, are given)."""
     studied: dict[int, set[str]] = {
         learner_id: set(scores[learner_id])
         | {slug for slug, level in levels[learner_id].items() if level.answers > 0}
         for learner_id in learner_ids
     }
     taught: dict[int, dict[str, datetime | None]] = {learner_id: {} for learner_id in learner_ids}
-    for learner_id, slug, studied_at in (
-        LessonProgress.objects.filter(
-            learner_id__in=learner_ids, status=LessonProgress.Status.COMPLETED
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TAUGHT_SQL,
+            {"ids": list(learner_ids), "completed": LessonProgress.Status.COMPLETED},
         )
-        .values_list("learner_id", "lesson__skills__slug")
-        .annotate(studied_at=Max("completed_at", filter=Q(skimmed=False)))
-        .order_by()
-    ):
-        if slug:
+        for learner_id, slug, studied_at in cursor.fetchall():
             studied[learner_id].add(slug)
             taught[learner_id][slug] = studied_at
-    for learner_id, slug in GoalSkill.objects.filter(
-        goal__learner_id__in=learner_ids, goal__status=LearningGoal.Status.ACTIVE
-    ).values_list("goal__learner_id", "skill__slug"):
-        studied[learner_id].add(slug)
+    if goal_skills is None:
+        goal_skills = {learner_id: set() for learner_id in learner_ids}
+        for learner_id, slug in GoalSkill.objects.filter(
+            goal__learner_id__in=learner_ids, goal__status=LearningGoal.Status.ACTIVE
+        ).values_list("goal__learner_id", "skill__slug"):
+            goal_skills[learner_id].add(slug)
+    for learner_id in learner_ids:
+        studied[learner_id] |= goal_skills[learner_id]
     return studied, taught
 
 

@@ -32,6 +32,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection, transaction
@@ -83,52 +85,108 @@ class LockFacts:
         return shown is not None and shown.current in CONFIRMING
 
 
+class EnrollmentRow(NamedTuple):
+    """One enrollment as the dashboard's readers need it (``enrollments_by_learner``)."""
+
+    course_id: int
+    status: str
+    progress_percent: Decimal
+    course_published: bool
+
+
 # The lock rule's facts of several learners in one round trip: lessons opened or completed,
 # courses completed, and assessed skills with their evidence, as rows of one UNION ALL
-# (the kind in the first column; the columns a kind does not use are NULL).
-_FACTS_SQL = """
+# (the kind in the first column; the columns a kind does not use are NULL). With
+# ``enrollments``, the courses arm reads every enrollment (``EnrollmentRow``'s columns,
+# and when and in which order the learner enrolled) instead of the completed ones.
+_LESSONS_ARM = """
     SELECT 'lesson' AS kind, learner_id, lesson_id AS id, status,
            NULL::text AS name, NULL::double precision AS mastery, NULL::bigint AS answers,
            NULL::bigint AS distinct_questions, NULL::bigint AS correct,
-           NULL::timestamptz AS practiced
+           NULL::timestamptz AS practiced, NULL::numeric AS percent,
+           NULL::boolean AS published, NULL::bigint AS enrollment_id
       FROM learning_lessonprogress
      WHERE learner_id = ANY(%(ids)s) AND status = ANY(%(opened)s)
-    UNION ALL
-    SELECT 'course', learner_id, course_id, status, NULL, NULL, NULL, NULL, NULL, NULL
+"""
+_COMPLETED_COURSES_ARM = """
+    SELECT 'course', learner_id, course_id, status, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL
       FROM learning_enrollment
      WHERE learner_id = ANY(%(ids)s) AND status = %(course_completed)s
-    UNION ALL
+"""
+_ENROLLMENTS_ARM = """
+    SELECT 'enrollment', enrollment.learner_id, enrollment.course_id, enrollment.status, NULL,
+           NULL, NULL, NULL, NULL, enrollment.enrolled_at, enrollment.progress_percent,
+           course.status = %(published)s, enrollment.id
+      FROM learning_enrollment AS enrollment
+      JOIN catalog_course AS course ON course.id = enrollment.course_id
+     WHERE enrollment.learner_id = ANY(%(ids)s)
+"""
+_SKILLS_ARM = """
     SELECT 'skill', state.learner_id, state.skill_id, NULL, skill.name, state.mastery,
            state.evidence_count, state.distinct_questions, state.correct_count,
-           state.last_practiced_at
+           state.last_practiced_at, NULL, NULL, NULL
       FROM insights_learnerskillstate AS state
       JOIN catalog_skill AS skill ON skill.id = state.skill_id
      WHERE state.learner_id = ANY(%(ids)s) AND state.evidence_count > 0
 """
 
 
-def lock_facts_for(*, learner_ids: Iterable[int], now: datetime) -> dict[int, LockFacts]:
-    """Completed lessons and courses and skill states per learner: one query."""
-    ids = list(learner_ids)
-    facts = {learner_id: LockFacts() for learner_id in ids}
-    if not ids:
-        return facts
+def _facts_rows(ids: list[int], *, enrollments: bool) -> list[tuple]:
+    courses = _ENROLLMENTS_ARM if enrollments else _COMPLETED_COURSES_ARM
     params = {
         "ids": ids,
         "opened": [LessonProgress.Status.IN_PROGRESS, LessonProgress.Status.COMPLETED],
         "course_completed": Enrollment.Status.COMPLETED,
+        "published": Course.Status.PUBLISHED,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_FACTS_SQL, params)
-        rows = cursor.fetchall()
-    for kind, learner_id, pk, status, name, mastery, answers, distinct, correct, practiced in rows:
+        cursor.execute(" UNION ALL ".join([_LESSONS_ARM, courses, _SKILLS_ARM]), params)
+        return cursor.fetchall()
+
+
+def lock_facts_for(*, learner_ids: Iterable[int], now: datetime) -> dict[int, LockFacts]:
+    """Completed lessons and courses and skill states per learner: one query."""
+    ids = list(learner_ids)
+    if not ids:
+        return {}
+    return _facts_from(_facts_rows(ids, enrollments=False), ids, now)[0]
+
+
+def lock_facts_and_enrollments_for(
+    *, learner_ids: Iterable[int], now: datetime
+) -> tuple[dict[int, LockFacts], dict[int, list[EnrollmentRow]]]:
+    """``lock_facts_for`` and ``learning.selectors.enrollments_by_learner`` (every
+    enrollment, dropped ones too, in the order the learner enrolled) in one query: the
+    dashboard after a lesson action needs both."""
+    ids = list(learner_ids)
+    if not ids:
+        return {}, {}
+    return _facts_from(_facts_rows(ids, enrollments=True), ids, now)
+
+
+def _facts_from(
+    rows: list[tuple], ids: list[int], now: datetime
+) -> tuple[dict[int, LockFacts], dict[int, list[EnrollmentRow]]]:
+    facts = {learner_id: LockFacts() for learner_id in ids}
+    enrolled: dict[int, list[tuple]] = {learner_id: [] for learner_id in ids}
+    for row in rows:
+        kind, learner_id, pk, status, name, mastery, answers, distinct, correct, practiced = row[
+            :10
+        ]
         own = facts[learner_id]
         if kind == "lesson":
             own.opened_lessons.add(pk)
             if status == LessonProgress.Status.COMPLETED:
                 own.completed_lessons.add(pk)
-        elif kind == "course":
-            own.completed_courses.add(pk)
+        elif kind in ("course", "enrollment"):
+            if status == Enrollment.Status.COMPLETED:
+                own.completed_courses.add(pk)
+            if kind == "enrollment":
+                percent, published, enrollment_id = row[10:]
+                enrolled[learner_id].append(
+                    ((practiced, enrollment_id), EnrollmentRow(pk, status, percent, published))
+                )
         else:
             evidence = {
                 "mastery": mastery,
@@ -142,7 +200,11 @@ def lock_facts_for(*, learner_ids: Iterable[int], now: datetime) -> dict[int, Lo
                 current=mastery_state(**evidence, last_practiced_at=practiced, now=now),
                 answers=answers,
             )
-    return facts
+    enrollments = {
+        learner_id: [enrollment for _, enrollment in sorted(own, key=lambda pair: pair[0])]
+        for learner_id, own in enrolled.items()
+    }
+    return facts, enrollments
 
 
 def lock_facts(*, learner, now: datetime) -> LockFacts:

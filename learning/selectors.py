@@ -18,6 +18,7 @@ from catalog.models import Course, Lesson, Module
 from insights.models import LearningPathSnapshot
 from learning.locks import (
     Blocker,
+    EnrollmentRow,
     LockFacts,
     LockGraph,
     course_blockers,
@@ -206,15 +207,6 @@ def path_skips_for(*, learner, course: Course) -> dict[int, PathSkip]:
     return path_skips_by_learner(learner_ids=[learner.pk], course_id=course.pk)[learner.pk]
 
 
-class EnrollmentRow(NamedTuple):
-    """One enrollment as the dashboard's readers need it (``enrollments_by_learner``)."""
-
-    course_id: int
-    status: str
-    progress_percent: Decimal
-    course_published: bool
-
-
 def enrollments_by_learner(*, learner_ids: list[int]) -> dict[int, list[EnrollmentRow]]:
     """Every enrollment of each learner (dropped ones too), in the order they enrolled: one
     query for the readers that each used to read their own share (goal paces, next lessons)."""
@@ -230,6 +222,25 @@ def enrollments_by_learner(*, learner_ids: list[int]) -> dict[int, list[Enrollme
     return rows
 
 
+def _active_snapshots(learner_ids: list[int]) -> QuerySet[LearningPathSnapshot]:
+    """The current paths of the learners' active goals, each with the skills of every active
+    goal of its learner (``goal_skills``, for ``_path_skips``' rule), in goal order."""
+    return (
+        LearningPathSnapshot.objects.filter(
+            learner_id__in=learner_ids, is_active=True, goal__status=LearningGoal.Status.ACTIVE
+        )
+        .annotate(
+            goal_skills=ArraySubquery(
+                GoalSkill.objects.filter(
+                    goal__learner_id=OuterRef("learner_id"),
+                    goal__status=LearningGoal.Status.ACTIVE,
+                ).values("skill__slug")
+            )
+        )
+        .order_by("goal_id")
+    )
+
+
 def path_skips_by_learner(
     *, learner_ids: list[int], course_id: int | None = None
 ) -> dict[int, dict[int, PathSkip]]:
@@ -237,45 +248,80 @@ def path_skips_by_learner(
     paths leave out (of one course, or of every course): one query. A lesson one goal does
     not need but another goal's path plans is not left out, nor one teaching a skill of any
     active goal: a goal set since, whose path is not built yet, needs it already."""
-    skips: dict[int, dict[int, PathSkip]] = {learner_id: {} for learner_id in learner_ids}
-    snapshots = LearningPathSnapshot.objects.filter(
-        learner_id__in=learner_ids, is_active=True, goal__status=LearningGoal.Status.ACTIVE
-    )
+    snapshots = _active_snapshots(learner_ids)
     if course_id is not None:
         snapshots = snapshots.filter(items__contains=[{"id": course_id}])
-    snapshots = snapshots.annotate(
-        goal_skills=ArraySubquery(
-            GoalSkill.objects.filter(
-                goal__learner_id=OuterRef("learner_id"), goal__status=LearningGoal.Status.ACTIVE
-            ).values("skill__slug")
-        )
-    )
-    # Per learner and course: the lessons every path planning the course leaves out as
-    # outside its goal, with the first path's reason.
-    outside: dict[int, dict[int, dict[int, str]]] = {learner_id: {} for learner_id in learner_ids}
-    for learner_id, items, goal_skills in snapshots.order_by("goal_id").values_list(
+    rows: dict[int, list[list[dict]]] = {learner_id: [] for learner_id in learner_ids}
+    wanted: dict[int, set[str]] = {learner_id: set() for learner_id in learner_ids}
+    for learner_id, items, goal_skills in snapshots.values_list(
         "learner_id", "items", "goal_skills"
     ):
-        wanted = set(goal_skills)
+        rows[learner_id].append(items)
+        wanted[learner_id] = set(goal_skills)
+    return {
+        learner_id: _path_skips(own, wanted[learner_id], course_id=course_id)
+        for learner_id, own in rows.items()
+    }
+
+
+def _path_skips(
+    paths: list[list[dict]], goal_skills: set[str], *, course_id: int | None = None
+) -> dict[int, PathSkip]:
+    """``path_skips_by_learner`` for one learner, from the items of their active goals'
+    current paths in goal order and the skills of their active goals."""
+    skips: dict[int, PathSkip] = {}
+    # Per course: the lessons every path planning the course leaves out as outside its
+    # goal, with the first path's reason.
+    outside: dict[int, dict[int, str]] = {}
+    for items in paths:
         for item in items:
             if course_id is not None and item.get("id") != course_id:
                 continue
             for lesson in item.get("skip_lessons") or []:
-                skips[learner_id].setdefault(lesson["id"], PathSkip(lesson["reason"]))
+                skips.setdefault(lesson["id"], PathSkip(lesson["reason"]))
             listed = {
                 lesson["id"]: lesson["reason"]
                 for lesson in item.get("optional_lessons") or []
-                if not wanted.intersection(lesson.get("skills", []))
+                if not goal_skills.intersection(lesson.get("skills", []))
             }
-            earlier = outside[learner_id].get(item["id"])
-            outside[learner_id][item["id"]] = (
+            earlier = outside.get(item["id"])
+            outside[item["id"]] = (
                 listed if earlier is None else {k: v for k, v in earlier.items() if k in listed}
             )
-    for learner_id, courses in outside.items():
-        for lessons in courses.values():
-            for lesson_id, reason in lessons.items():
-                skips[learner_id].setdefault(lesson_id, PathSkip(reason, outside_goal=True))
+    for lessons in outside.values():
+        for lesson_id, reason in lessons.items():
+            skips.setdefault(lesson_id, PathSkip(reason, outside_goal=True))
     return skips
+
+
+class ActivePaths(NamedTuple):
+    """One learner's active goals' current paths, as the dashboard reads them
+    (``active_paths_by_learner``), cached with the dashboard."""
+
+    # By goal id: the snapshot's "goal_id", "learner_id", "items" and "created_at" (what
+    # insights.analytics's goal pace reads).
+    plans: dict[int, dict]
+    skips: dict[int, PathSkip]  # ``path_skips_by_learner``'s lessons
+
+
+def active_paths_by_learner(*, learner_ids: list[int]) -> dict[int, ActivePaths]:
+    """Per learner, the current paths of their active goals: their goal paces' plans and
+    the lessons they leave out, in one query (where paces and next lessons each read the
+    snapshots)."""
+    rows: dict[int, list[dict]] = {learner_id: [] for learner_id in learner_ids}
+    wanted: dict[int, set[str]] = {learner_id: set() for learner_id in learner_ids}
+    for row in _active_snapshots(learner_ids).values(
+        "goal_id", "learner_id", "items", "created_at", "goal_skills"
+    ):
+        wanted[row["learner_id"]] = set(row.pop("goal_skills"))
+        rows[row["learner_id"]].append(row)
+    return {
+        learner_id: ActivePaths(
+            plans={row["goal_id"]: row for row in own},
+            skips=_path_skips([row["items"] for row in own], wanted[learner_id]),
+        )
+        for learner_id, own in rows.items()
+    }
 
 
 def next_path_course(*, learner, course: Course) -> Course | None:

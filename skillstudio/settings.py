@@ -250,7 +250,7 @@ if not _rate_count.isdigit() or _rate_period not in ("second", "minute", "hour",
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "skillstudio.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }

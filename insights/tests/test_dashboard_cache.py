@@ -23,9 +23,11 @@ from django.urls import reverse
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from accounts.tests.factories import LearnerFactory
 from assessments.models import AssessmentAttempt, Question
 from assessments.services import attempt_start, attempt_submit
 from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
+from catalog.demo_seed import seed_demo
 from catalog.models import Course, Lesson, Skill
 from catalog.services import courses_unpublish
 from catalog.tests.admin_forms import admin_form_data
@@ -47,7 +49,7 @@ from insights.recommendations import (
     refresh_recommendations,
 )
 from insights.selectors import unread_instructor_messages
-from insights.services import instructor_message_read
+from insights.services import instructor_message_read, learning_path_generate
 from insights.skills import recompute_learner_skills
 from insights.tests.factories import LearnerSkillStateFactory
 from insights.tests.helpers import NOW
@@ -489,24 +491,23 @@ def _reading(*kinds: str) -> set[str]:
 WRITES = {
     # sessions, histograms and streak: one query (insights.analytics.activity_figures)
     "events batch": (_nothing, _heartbeats, [ACTIVITY], 1),
-    # lessons, streak, enrollments (once, for paces and next-up), paces (paths), facts (1),
-    # next-up (path skips), revision (goal skills, lessons studied, candidates); the
-    # completion retired the card on the lesson (recommendations_retire_for_lesson):
-    # skipped and cards
-    "lesson completion": (_nothing, _lesson_complete, [PROGRESS, RECOMMENDATIONS], 11),
-    # levels, scores, quizzes, streak, difficulty, facts (1), next-up (path skips; the
-    # enrollments cached), revision (goal skills, lessons studied, candidates; the
-    # lock graph of courses it had not needed before)
-    "quiz": (_open_attempt, _attempt_submit, [QUIZ], 9),
-    # skipped, cards, next-up (path skips; the enrollments cached), revision (goal skills,
-    # lessons studied, candidates)
+    # lessons, streak, enrollments and facts (1: learning.locks.lock_facts_and_enrollments_for),
+    # revision (lessons studied, candidates); the completion retired the card on the lesson
+    # (recommendations_retire_for_lesson): skipped and cards. Paces and next-up read the
+    # paths, revision the goals' skills, from the cached sections of the goals (no query).
+    "lesson completion": (_nothing, _lesson_complete, [PROGRESS, RECOMMENDATIONS], 7),
+    # levels, scores, quizzes, streak, difficulty, facts (1), revision (lessons studied,
+    # candidates; the lock graph of courses it had not needed before); next-up reads the
+    # cached enrollments and paths
+    "quiz": (_open_attempt, _attempt_submit, [QUIZ], 7),
+    # skipped, cards, revision (lessons studied, candidates); next-up from cached sections
     "recommendation refresh": (
         _complete_behind_the_engines_back,
         _recommendations_refresh,
         [RECOMMENDATIONS],
-        6,
+        4,
     ),
-    "recommendation skipped": (_nothing, _recommendation_skip, [RECOMMENDATIONS], 6),
+    "recommendation skipped": (_nothing, _recommendation_skip, [RECOMMENDATIONS], 4),
 }
 
 
@@ -605,3 +606,44 @@ def test_unread_messages_stay_cached_through_study_and_move_when_read(
 
     instructor_message_read(message=message, now=NOW)
     assert unread_instructor_messages(learner=world.learner) == []
+
+
+def test_a_completion_on_a_path_reads_the_paths_and_goal_skills_from_the_cache(computed_sections):
+    """On the demo catalogue: "Ship a site" asks for HTML and CSS, so the path leaves Web
+    Foundations' two JavaScript lessons out. Completing its last lesson on the goal moves
+    the goal's pace and empties "Next lessons" for the course; the read after it takes the
+    paths and the goals' skills from the sections cached before (no snapshot or goal-skill
+    query), and still equals a from-scratch build."""
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = LearningGoalFactory(learner=learner, title="Ship a site")
+    GoalSkillFactory(goal=goal, skill=Skill.objects.get(slug="html_css"), target_level=7)
+    learning_path_generate(goal=goal, now=NOW)
+    web = Course.objects.get(slug="web-foundations")
+    enrollment_create(learner=learner, course=web, now=NOW)
+    first, last = (
+        Lesson.objects.get(title=title)
+        for title in ("Semantic HTML", "Layout with flexbox and grid")
+    )
+    lesson_complete(learner=learner, lesson=first, now=NOW)
+    before = warm(learner)
+    assert [card["title"] for card in before["recommended_next_lessons"]] == [last.title]
+
+    lesson_complete(learner=learner, lesson=last, now=NOW)
+    computed_sections.clear()
+    with CaptureQueriesContext(connection) as read:
+        data, hit = cached_learner_dashboard(learner=fresh(learner), now=NOW)
+
+    assert not hit
+    assert "paths" not in computed_sections and "goals" not in computed_sections
+    assert {"paces", "next_up", "revision"} <= set(computed_sections)
+    tables = " ".join(query["sql"] for query in read.captured_queries)
+    assert "insights_learningpathsnapshot" not in tables
+    assert "learning_goalskill" not in tables
+    assert data == learner_dashboard(learner=fresh(learner), now=NOW)
+    [pace_before], [pace_after] = (
+        [goal_card["pace"]["progress_percent"] for goal_card in dash["current_goals"]]
+        for dash in (before, data)
+    )
+    assert pace_after > pace_before
+    assert [card["course_id"] for card in data["recommended_next_lessons"]] == []

@@ -4,16 +4,24 @@ prerequisite, the same in the outline, the lesson page, enrolment, the services 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from catalog.models import Course
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.tests.factories import LearnerSkillStateFactory
-from learning.locks import LockFacts, LockGraphs, lock_facts_for
+from learning.locks import (
+    EnrollmentRow,
+    LockFacts,
+    LockGraphs,
+    lock_facts_and_enrollments_for,
+    lock_facts_for,
+)
 from learning.models import Enrollment, LessonProgress
-from learning.selectors import course_outline
+from learning.selectors import course_outline, enrollments_by_learner
 from learning.services import enrollment_create, lesson_complete, lesson_start
 from learning.tests.factories import EnrollmentFactory, LessonProgressFactory
 
@@ -380,6 +388,52 @@ def test_lock_facts_of_several_learners_come_in_one_query(
     assert bob == LockFacts()
     with django_assert_num_queries(0):
         assert lock_facts_for(learner_ids=[], now=NOW) == {}
+
+
+@pytest.mark.django_db
+def test_lock_facts_and_enrollments_come_in_one_query_as_each_reads_them(
+    learner, other_learner, catalogue, django_assert_num_queries
+):
+    """The dashboard after a lesson action reads both at once; each is what its own reader
+    gives: every enrollment (dropped and draft ones too) in the order the learner enrolled,
+    with its progress, and only the completed courses in the facts."""
+    draft = CourseFactory(title="Flask Internals", status=Course.Status.DRAFT)
+    EnrollmentFactory(
+        learner=learner, course=catalogue["web"], enrolled_at=NOW - timedelta(days=5),
+        progress_percent=Decimal("37.50"),
+    )  # fmt: skip
+    # Enrolled earlier though created later: the order is the learner's, not the rows'.
+    EnrollmentFactory(
+        learner=learner,
+        course=catalogue["fundamentals"],
+        enrolled_at=NOW - timedelta(days=30),
+        status=Enrollment.Status.COMPLETED,
+        completed_at=NOW - timedelta(days=6),
+        progress_percent=Decimal("100.00"),
+    )
+    EnrollmentFactory(
+        learner=learner, course=draft, enrolled_at=NOW - timedelta(days=1),
+        status=Enrollment.Status.DROPPED,
+    )  # fmt: skip
+    LessonProgressFactory(learner=learner, lesson=catalogue["routes"])
+    proficient(learner, catalogue["python"])
+    EnrollmentFactory(learner=other_learner, course=catalogue["web"], enrolled_at=NOW)
+    ids = [learner.pk, other_learner.pk]
+
+    with django_assert_num_queries(1):
+        facts, enrollments = lock_facts_and_enrollments_for(learner_ids=ids, now=NOW)
+
+    assert facts == lock_facts_for(learner_ids=ids, now=NOW)
+    assert enrollments == enrollments_by_learner(learner_ids=ids)
+    assert facts[learner.pk].completed_courses == {catalogue["fundamentals"].pk}
+    assert enrollments[learner.pk] == [
+        EnrollmentRow(catalogue["fundamentals"].pk, "completed", Decimal("100.00"), True),
+        EnrollmentRow(catalogue["web"].pk, "active", Decimal("37.50"), True),
+        EnrollmentRow(draft.pk, "dropped", Decimal("0.00"), False),
+    ]
+    assert [row.course_id for row in enrollments[other_learner.pk]] == [catalogue["web"].pk]
+    with django_assert_num_queries(0):
+        assert lock_facts_and_enrollments_for(learner_ids=[], now=NOW) == ({}, {})
 
 
 @pytest.mark.django_db
