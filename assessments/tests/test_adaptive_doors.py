@@ -85,6 +85,9 @@ def test_two_dont_knows_end_a_check_and_its_result_says_nothing_was_measured(cli
     assert attempt.is_submitted
     assert "<dd>Nothing measured</dd>" in html
     assert "You answered “I don't know” to every question, so nothing was measured" in html
+    # Each blank answer reads as what it is, not as a red "✗ Left blank · 0 / 1 point".
+    assert html.count("<strong>“I don't know”</strong> · no evidence either way") == 2
+    assert "✗ Left blank" not in html and "result-wrong" not in html
 
 
 def test_a_malformed_page_answer_is_a_400_and_stores_nothing(client, learner, bank):
