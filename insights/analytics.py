@@ -856,7 +856,8 @@ def _pace(
     left_out = 0
     for item in items:
         share = progress.get(item["id"], Decimal(0))
-        if share < 100 and item["id"] in asked_done and left_out_lesson_ids(item):
+        # asked_done holds only the items that leave lessons out.
+        if share < 100 and item["id"] in asked_done:
             share = asked_done[item["id"]]
         left_out += len(left_out_lesson_ids(item))
         done += Decimal(str(item["estimated_hours"])) * share / 100
@@ -892,10 +893,10 @@ def _asked_lessons_done(
     item asks for that the learner completed (skimmed ones included, as course progress
     counts them), for the items that leave lessons out. One query, none without such items."""
     left_out = {
-        (snapshot["learner_id"], goal_id, item["id"]): left_out_lesson_ids(item)
+        (snapshot["learner_id"], goal_id, item["id"]): ids
         for goal_id, snapshot in snapshots.items()
         for item in snapshot["items"]
-        if left_out_lesson_ids(item)
+        if (ids := left_out_lesson_ids(item))
     }
     if not left_out:
         return {}

@@ -687,14 +687,15 @@ def _plan(
         course = catalog.courses[course_id]
         taught = catalog.skills[course_id]
         skip = _shown_lessons(catalog, course_id, states)
-        not_needed = outside - {lesson["id"] for lesson in skip}
+        shown = {lesson["id"] for lesson in skip}
+        not_needed = {lesson.id for lesson in catalog.lessons[course_id] if lesson.id in outside}
+        not_needed -= shown
         optional = _optional_lessons(catalog, course_id, not_needed - record.lessons, goal)
+        done_outside = not_needed & record.lessons
         completed_outside = [
-            lesson.id
-            for lesson in catalog.lessons[course_id]
-            if lesson.id in not_needed & record.lessons
+            lesson.id for lesson in catalog.lessons[course_id] if lesson.id in done_outside
         ]
-        left_out = {lesson["id"] for lesson in [*skip, *optional]} | set(completed_outside)
+        left_out = shown | not_needed
         hours = _hours_left(catalog, course_id, course, left_out)
         # What keeps the course planned: its skills not yet shown.
         open_skills = [s for s in taught if not _all_shown([s], states)]
