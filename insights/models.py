@@ -431,6 +431,7 @@ class QuestionItemAnalysis(models.Model):
     class IRTModel(models.TextChoices):
         NONE = "", "Not fitted"
         ONE_PL = "1pl", "1PL (difficulty only)"
+        # Runs stored before difficulties were fitted per skill (insights.ml.irt).
         TWO_PL = "2pl", "2PL (difficulty and discrimination)"
 
     run = models.ForeignKey(ItemAnalysisRun, on_delete=models.CASCADE, related_name="questions")

@@ -1,25 +1,39 @@
 """Item analysis for instructors: classical statistics, IRT fit and broken-question flags.
 
-- share correct and point-biserial discrimination (item score vs. the rest of the test);
-- item response theory, fitted by marginal maximum likelihood (Bock-Aitkin EM over a
-  normal ability distribution on a fixed quadrature grid): 2PL (discrimination a and
-  difficulty b per question) when every question has at least `MIN_2PL_ANSWERS` answers,
-  otherwise 1PL (a = 1, only b), which needs far less data;
+- share correct and point-biserial discrimination (item score vs. the rest of the test),
+  from each learner's first answer to each question of the assessment;
+- item response theory per skill: 1PL (Rasch) difficulties fitted by marginal maximum
+  likelihood (Bock-Aitkin EM over a normal ability distribution on a fixed quadrature
+  grid) on every question on the skill, whichever assessment it is in. Not 2PL: an
+  adaptive attempt answers two to six questions of a skill, too few to tell a slope per
+  question from its difficulty, and the skill model reads difficulties with one common
+  slope;
 - questions with fewer than `MIN_FIT_ANSWERS` answers get a *predicted* difficulty from
   fitted questions on the same skill (or, failing that, with the same difficulty label)
   in the assessment, marked as predicted.
 
+**Why per skill, one person per attempt.** The adaptive diagnostic, skill checks and
+course challenges ask a skill's questions by the learner's estimate on that skill, so a
+hard question reaches mostly learners who know the skill. One ability across every skill
+of an assessment cannot see that, and such questions came out easy (BENCHMARKS.md,
+"Adaptivity", item difficulties). Ability is the learner's on that skill at the time of
+the attempt (learners learn between attempts), so each attempt is one person; a blank
+"I don't know" is no answer.
+
+**Scale.** A skill's difficulties are centred on its questions' answer-weighted mean:
+b = 0 is the skill's average question as answered, b = 1 one logit harder. How hard the
+skill itself is belongs to the skill model's guess and slip (``insights.bkt``), which
+reads these difficulties as offsets from them (KT-IDEM); the diagnostic picks items by
+them (``insights.diagnostic``).
+
 `refresh_item_analysis` stores the results (insights.ItemAnalysisRun and its question rows)
 from a worker; the admin reads only those rows, so no fit ever runs in a web request.
-
-Ability and difficulty are on the usual logit scale: b = 0 is a question an average
-learner gets right half the time; b = 1.5 is hard, b = -1.5 easy.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,12 +44,12 @@ from threadpoolctl import threadpool_limits
 
 from assessments.models import Answer, Assessment, Question
 from insights.models import ItemAnalysisRun, QuestionItemAnalysis
+from insights.skills import BLANK_RESPONSE
 from skillstudio.jobs import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
 
 MIN_FIT_ANSWERS = 20
-MIN_2PL_ANSWERS = 200
 MIN_FLAG_ANSWERS = 10
 MIN_DISTRACTOR_ANSWERS = 20
 EASY_SHARE = 0.95
@@ -45,39 +59,31 @@ LABEL_DIFFICULTY = {"beginner": -1.0, "intermediate": 0.0, "advanced": 1.0}
 
 @dataclass(frozen=True)
 class IRTFit:
-    model: str  # "2pl" or "1pl"
-    discrimination: np.ndarray
     difficulty: np.ndarray
     iterations: int
     converged: bool
 
 
 def fit_irt(
-    responses: np.ndarray,
-    *,
-    model: str = "2pl",
-    nodes: int = 41,
-    max_iter: int = 500,
-    tol: float = 1e-5,
+    responses: np.ndarray, *, nodes: int = 41, max_iter: int = 500, tol: float = 1e-5
 ) -> IRTFit:
-    """Fit 1PL/2PL item parameters to a persons x items 0/1 matrix (NaN = not answered).
+    """Fit 1PL (Rasch) item difficulties to a persons x items 0/1 matrix (NaN = not
+    answered).
 
-    Weak priors (b ~ N(0, 3), a ~ N(1, 2)) keep estimates finite for items everyone gets
-    right or wrong; with a few hundred answers per item they are negligible.
+    A weak prior (b ~ N(0, 3)) keeps estimates finite for items everyone gets right or
+    wrong; with a few hundred answers per item it is negligible.
     """
     # The matrices are small: multi-threaded BLAS only adds contention (10x slower seen
     # on a busy 2-core machine).
     with threadpool_limits(limits=1, user_api="blas"):
-        return _fit_irt(responses, model=model, nodes=nodes, max_iter=max_iter, tol=tol)
+        return _fit_irt(responses, nodes=nodes, max_iter=max_iter, tol=tol)
 
 
-def _fit_irt(responses: np.ndarray, *, model: str, nodes: int, max_iter: int, tol: float) -> IRTFit:
+def _fit_irt(responses: np.ndarray, *, nodes: int, max_iter: int, tol: float) -> IRTFit:
     # Imported inside the fit: web processes load this module for the admin and need
     # scipy only once an item analysis is actually fitted.
     from scipy.special import expit, logsumexp
 
-    if model not in ("1pl", "2pl"):
-        raise ValueError(f"Unknown IRT model {model!r} (1pl or 2pl).")
     x = np.asarray(responses, dtype=float)
     if x.ndim != 2 or x.shape[1] == 0:
         raise ValueError("Expected a persons x items matrix with at least one item.")
@@ -86,16 +92,14 @@ def _fit_irt(responses: np.ndarray, *, model: str, nodes: int, max_iter: int, to
     theta = np.linspace(-4, 4, nodes)
     log_prior = -0.5 * theta**2
     log_prior -= logsumexp(log_prior)
-    n_items = x.shape[1]
-    a = np.ones(n_items)
-    b = np.zeros(n_items)
+    b = np.zeros(x.shape[1])
     previous = -np.inf
     converged = False
     iteration = 0
     while iteration < max_iter:
         iteration += 1
         # E-step: posterior over ability nodes for each person given current items.
-        p = expit(a[:, None] * (theta[None, :] - b[:, None]))  # items x nodes
+        p = expit(theta[None, :] - b[:, None])  # items x nodes
         log_p, log_q = np.log(p), np.log1p(-p)
         loglik = correct @ log_p + (observed & (correct == 0)) @ log_q  # persons x nodes
         joint = loglik + log_prior
@@ -104,44 +108,26 @@ def _fit_irt(responses: np.ndarray, *, model: str, nodes: int, max_iter: int, to
         expected_n = observed.T.astype(float) @ posterior  # items x nodes
         expected_r = correct.T @ posterior
         total = float(marginal.sum())
-        a, b = _m_step(expected_r, expected_n, theta, a, b, model)
+        b = _m_step(expected_r, expected_n, theta, b)
         if abs(total - previous) < tol * max(1.0, abs(total)):
             converged = True
             break
         previous = total
-    return IRTFit(model, a, b, iteration, converged)
+    return IRTFit(b, iteration, converged)
 
 
-def _m_step(
-    r: np.ndarray, n: np.ndarray, theta: np.ndarray, a: np.ndarray, b: np.ndarray, model: str
-) -> tuple[np.ndarray, np.ndarray]:
+def _m_step(r: np.ndarray, n: np.ndarray, theta: np.ndarray, b: np.ndarray) -> np.ndarray:
     from scipy.optimize import minimize
     from scipy.special import expit
 
-    n_items = len(b)
-
-    def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
-        if model == "2pl":
-            a_, b_ = params[:n_items], params[n_items:]
-        else:
-            a_, b_ = np.ones(n_items), params
-        z = a_[:, None] * (theta[None, :] - b_[:, None])
-        p = expit(z)
+    def objective(b_: np.ndarray) -> tuple[float, np.ndarray]:
+        p = expit(theta[None, :] - b_[:, None])
         ll = np.sum(r * np.log(p + 1e-12) + (n - r) * np.log1p(-p + 1e-12))
         ll -= np.sum(b_**2) / (2 * 3.0**2)
-        resid = r - n * p
-        grad_b = -(a_ * resid.sum(axis=1)) - b_ / 3.0**2
-        if model == "2pl":
-            ll -= np.sum((a_ - 1) ** 2) / (2 * 2.0**2)
-            grad_a = (resid * (theta[None, :] - b_[:, None])).sum(axis=1) - (a_ - 1) / 2.0**2
-            return -ll, -np.concatenate([grad_a, grad_b])
+        grad_b = -(r - n * p).sum(axis=1) - b_ / 3.0**2
         return -ll, -grad_b
 
-    start = np.concatenate([a, b]) if model == "2pl" else b
-    result = minimize(objective, start, jac=True, method="L-BFGS-B")
-    if model == "2pl":
-        return result.x[:n_items], result.x[n_items:]
-    return np.ones(n_items), result.x
+    return minimize(objective, b, jac=True, method="L-BFGS-B").x
 
 
 @dataclass
@@ -168,10 +154,66 @@ def point_biserial(item: np.ndarray, rest: np.ndarray) -> float | None:
     return float(np.corrcoef(item, rest)[0, 1])
 
 
-def analyze_assessment(*, assessment: Assessment) -> list[ItemAnalysis]:
-    """Per-question analysis of an assessment from each learner's first submitted answers.
+@dataclass(frozen=True)
+class SkillItemFit:
+    """A question's 1PL difficulty from its skill's fit, centred per skill."""
 
-    Three queries: questions with skills, their choices, the answers.
+    difficulty: float
+
+
+def fit_skill(skill_id: int) -> dict[int, SkillItemFit]:
+    """Question id -> IRT parameters for every question on the skill with at least
+    ``MIN_FIT_ANSWERS`` answers (module docstring: per skill, one person per attempt,
+    centred). One query."""
+    first: dict[tuple[int, int], bool] = {}
+    for attempt_id, question_id, is_correct in (
+        Answer.objects.filter(question__skill_id=skill_id, attempt__submitted_at__isnull=False)
+        .exclude(BLANK_RESPONSE)
+        .order_by("attempt_id", "id")
+        .values_list("attempt_id", "question_id", "is_correct")
+    ):
+        first.setdefault((attempt_id, question_id), is_correct)
+    answers = Counter(question_id for _, question_id in first)
+    items = sorted(q for q, n in answers.items() if n >= MIN_FIT_ANSWERS)
+    if not items:
+        return {}
+    column = {q: i for i, q in enumerate(items)}
+    person = {a: j for j, a in enumerate(sorted({a for a, q in first if q in column}))}
+    matrix = np.full((len(person), len(items)), np.nan)
+    for (attempt_id, question_id), is_correct in first.items():
+        if question_id in column:
+            matrix[person[attempt_id], column[question_id]] = float(is_correct)
+    fit = fit_irt(matrix)
+    centre = float(np.average(fit.difficulty, weights=[answers[q] for q in items]))
+    return {
+        q: SkillItemFit(difficulty=float(fit.difficulty[i]) - centre) for q, i in column.items()
+    }
+
+
+class SkillFits:
+    """Each skill's fit, computed when first asked for: a refresh of many assessments
+    fits a skill shared between them once."""
+
+    def __init__(self) -> None:
+        self._by_skill: dict[int, dict[int, SkillItemFit]] = {}
+
+    def for_skills(self, skill_ids: Iterable[int]) -> dict[int, SkillItemFit]:
+        fits: dict[int, SkillItemFit] = {}
+        for skill_id in sorted(set(skill_ids)):
+            if skill_id not in self._by_skill:
+                self._by_skill[skill_id] = fit_skill(skill_id)
+            fits.update(self._by_skill[skill_id])
+        return fits
+
+
+def analyze_assessment(
+    *, assessment: Assessment, skill_fits: SkillFits | None = None
+) -> list[ItemAnalysis]:
+    """Per-question analysis of an assessment: classical statistics from each learner's
+    first submitted answers, IRT from its skills' fits (``skill_fits``, else fitted here).
+
+    Three queries (questions with skills, their choices, the answers), plus one per skill
+    not fitted yet.
     """
     questions = list(
         Question.objects.filter(assessment=assessment)
@@ -234,7 +276,8 @@ def analyze_assessment(*, assessment: Assessment) -> list[ItemAnalysis]:
                 )
         analysis.flags = _flags(analysis)
         results.append(analysis)
-    _add_irt(results, questions, matrix)
+    fits = (skill_fits or SkillFits()).for_skills(q.skill_id for q in questions)
+    _add_irt(results, questions, fits)
     return results
 
 
@@ -258,18 +301,17 @@ def _flags(item: ItemAnalysis) -> list[str]:
     return flags
 
 
-def _add_irt(results: list[ItemAnalysis], questions: list[Question], matrix: np.ndarray) -> None:
-    fit_cols = [i for i, r in enumerate(results) if r.answers >= MIN_FIT_ANSWERS]
-    if fit_cols:
-        sub = matrix[:, fit_cols]
-        sub = sub[~np.isnan(sub).all(axis=1)]
-        thick = min(results[i].answers for i in fit_cols) >= MIN_2PL_ANSWERS
-        fit = fit_irt(sub, model="2pl" if thick else "1pl")
-        for k, i in enumerate(fit_cols):
-            results[i].irt_model = fit.model
-            results[i].irt_difficulty = float(fit.difficulty[k])
-            results[i].irt_discrimination = float(fit.discrimination[k])
-    fitted = [(questions[i], results[i].irt_difficulty) for i in fit_cols]
+def _add_irt(
+    results: list[ItemAnalysis], questions: list[Question], fits: dict[int, SkillItemFit]
+) -> None:
+    fitted = []
+    for q, r in zip(questions, results, strict=True):
+        fit = fits.get(q.id)
+        if fit is not None:
+            r.irt_model = QuestionItemAnalysis.IRTModel.ONE_PL
+            r.irt_difficulty = fit.difficulty
+            r.irt_discrimination = 1.0
+            fitted.append((q, fit.difficulty))
     for i, r in enumerate(results):
         if r.irt_difficulty is not None:
             continue
@@ -320,13 +362,13 @@ def refresh_item_analysis(
     if assessment_ids is not None:
         assessments = assessments.filter(pk__in=list(assessment_ids))
     report = RefreshReport()
+    skill_fits = SkillFits()
     for assessment in assessments:
         run: ItemAnalysisRun | None = None
         error = ""
         try:
-            run = store_item_analysis(
-                assessment=assessment, items=analyze_assessment(assessment=assessment), now=now
-            )
+            items = analyze_assessment(assessment=assessment, skill_fits=skill_fits)
+            run = store_item_analysis(assessment=assessment, items=items, now=now)
         except TRANSIENT_ERRORS:
             raise
         except Exception as exc:

@@ -56,7 +56,12 @@ from assessments.models import Assessment
 from insights.diagnostic import MINUTES_PER_QUESTION
 from insights.mastery import CONFIRMING, FAMILIAR_MASTERY
 from insights.ml.irt import refresh_item_analysis
-from insights.models import LearnerSkillState, LearningPathSnapshot, Recommendation
+from insights.models import (
+    LearnerSkillState,
+    LearningPathSnapshot,
+    QuestionItemAnalysis,
+    Recommendation,
+)
 from insights.paths import PathError, left_out_lesson_ids
 from insights.services import learning_path_generate
 from insights.sim.driver import (
@@ -138,6 +143,46 @@ class LearnerOutcome:
     blocked_lessons: int = 0
 
 
+@dataclass(frozen=True)
+class ItemRecovery:
+    """How closely the item analysis's fitted difficulties follow the world's true ones,
+    within skills (both centred on each skill's mean: only the gaps between a skill's
+    questions are fitted, ``insights.ml.irt``)."""
+
+    questions: int
+    correlation: float
+
+    def line(self) -> str:
+        return (
+            f"item analysis: fitted difficulties follow the world's true ones at r = "
+            f"{self.correlation:.2f} within skills ({self.questions} questions fitted)"
+        )
+
+
+def item_recovery(world: World) -> ItemRecovery | None:
+    """The stored IRT difficulties (fitted ones, not predicted) against ``world``'s."""
+    rows = list(
+        QuestionItemAnalysis.objects.filter(difficulty_predicted=False)
+        .exclude(irt_difficulty=None)
+        .values_list("question_id", "question__skill_id", "question__difficulty", "irt_difficulty")
+    )
+    by_skill: dict[int, list[tuple[float, float]]] = {}
+    for question_id, skill_id, label, fitted in rows:
+        true = world.item_difficulty(question_id=question_id, label=label)
+        by_skill.setdefault(skill_id, []).append((fitted, true))
+    fitted_gaps, true_gaps = [], []
+    for pairs in by_skill.values():
+        fitted_mean = statistics.fmean(f for f, _ in pairs)
+        true_mean = statistics.fmean(t for _, t in pairs)
+        fitted_gaps += [f - fitted_mean for f, _ in pairs]
+        true_gaps += [t - true_mean for _, t in pairs]
+    if len(fitted_gaps) < 3 or statistics.pstdev(fitted_gaps) == 0:
+        return None
+    return ItemRecovery(
+        questions=len(fitted_gaps), correlation=statistics.correlation(fitted_gaps, true_gaps)
+    )
+
+
 @dataclass
 class BenchmarkReport:
     learners: int
@@ -145,6 +190,8 @@ class BenchmarkReport:
     seconds: float
     outcomes: list[LearnerOutcome]
     skill_model: str = DATABASE_MODEL
+    # The item analysis against the world's true difficulties, when it ran (``history``).
+    item_recovery: ItemRecovery | None = None
 
     def _share(self, pairs: list[tuple[int, int]]) -> float | None:
         hits = sum(a for a, _ in pairs)
@@ -216,6 +263,7 @@ class BenchmarkReport:
             f"Adaptivity benchmark: {self.learners} simulated learners, seed {self.seed}, "
             f"{self.seconds:.0f} s",
             f"skill model: {self.skill_model}",
+            *([self.item_recovery.line()] if self.item_recovery else []),
             f"diagnostic accuracy: {pct(acc)} (familiar or better: "
             f"{pct(self.diagnostic_accuracy_familiar)}); questions per skill: "
             + ("n/a" if qps is None else f"{qps:.2f}")
@@ -565,6 +613,7 @@ def run_benchmark(
     if diagnostic is None:
         raise BenchmarkError("No published diagnostic: load the demo world with seed_demo first.")
     outcomes: list[LearnerOutcome] = []
+    recovery = None
     with transaction.atomic():
         catalog = CatalogView.load()
         world = World.draw(
@@ -596,6 +645,7 @@ def run_benchmark(
             # The nightly item analysis (IRT difficulties the diagnostic picks items by),
             # then the weekly re-fit, as the scheduled jobs would have run by then.
             refresh_item_analysis(now=now)
+            recovery = item_recovery(world)
             fitted = fit_skill_parameters(min_answers=REFIT_MIN_ANSWERS)
             stored = skill_model_store(fitted=fitted, now=now)
             skill_model = (
@@ -620,4 +670,5 @@ def run_benchmark(
         seconds=time.perf_counter() - started,
         outcomes=outcomes,
         skill_model=skill_model,
+        item_recovery=recovery,
     )

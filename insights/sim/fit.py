@@ -56,7 +56,7 @@ def fit_generative_params(train_path: Path, *, iterations: int = 40) -> dict:
     for i in range(len(responses.correct) - 1, -1, -1):  # walk back: the first answer wins
         first[responses.learner[i], column[i]] = float(responses.correct[i])
     answered = (~np.isnan(first)).sum(axis=0) >= 30
-    irt = fit_irt(first[:, answered], model="1pl")
+    irt = fit_irt(first[:, answered])
 
     return {
         "source": f"ASSISTments 2009 skill builder, training split ({train_path.name})",

@@ -112,9 +112,10 @@ def test_refresh_only_touches_the_assessments_asked_for(django_assert_max_num_qu
     other = QuestionFactory().assessment
     AssessmentFactory()  # no questions: nothing to analyse
 
-    # the assessments; then per assessment 3 reads (questions, choices, answers) and the
-    # write: savepoint, run upsert, live questions, delete, insert, release
-    with django_assert_max_num_queries(1 + 3 + 6):
+    # the assessments; then per assessment 3 reads (questions, choices, answers), one per
+    # skill not fitted yet (its answers) and the write: savepoint, run upsert, live
+    # questions, delete, insert, release
+    with django_assert_max_num_queries(1 + 3 + 1 + 6):
         report = refresh_item_analysis(assessment_ids=[other.pk], now=NOW)
 
     assert report.analysed == [other.pk]

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 
-from insights.ml.irt import analyze_assessment, fit_irt
-from insights.tests.ml_data import build_answered_quiz
+from accounts.models import User
+from assessments.models import Answer, AssessmentAttempt
+from assessments.tests.factories import AssessmentFactory, QuestionFactory
+from catalog.tests.factories import SkillFactory
+from insights.ml.irt import SkillFits, analyze_assessment, fit_irt
+from insights.tests.ml_data import T, build_answered_quiz
 
 
 def _simulate(a: np.ndarray, b: np.ndarray, persons: int, seed: int) -> np.ndarray:
@@ -16,25 +22,16 @@ def _simulate(a: np.ndarray, b: np.ndarray, persons: int, seed: int) -> np.ndarr
     return x
 
 
-def test_2pl_fit_recovers_simulated_parameters():
-    a = np.array([0.8, 1.0, 1.2, 1.5, 1.8, 0.9, 1.3, 2.0, 1.1, 0.7])
-    b = np.array([-1.5, -1.0, -0.5, 0.0, 0.3, 0.6, 1.0, 1.4, -0.2, 0.8])
-    fit = fit_irt(_simulate(a, b, persons=3000, seed=1), model="2pl")
-    assert fit.converged
-    assert np.max(np.abs(fit.difficulty - b)) < 0.3
-    assert np.max(np.abs(fit.discrimination - a)) < 0.35
-
-
 def test_1pl_fit_recovers_difficulties_of_rasch_data():
     b = np.linspace(-2, 2, 8)
-    fit = fit_irt(_simulate(np.ones(8), b, persons=1500, seed=2), model="1pl")
-    assert np.all(fit.discrimination == 1)
+    fit = fit_irt(_simulate(np.ones(8), b, persons=1500, seed=2))
+    assert fit.converged
     assert np.max(np.abs(fit.difficulty - b)) < 0.3
 
 
 def test_fit_rejects_bad_input():
-    with pytest.raises(ValueError, match="Unknown IRT model"):
-        fit_irt(np.zeros((3, 2)), model="3pl")
+    with pytest.raises(ValueError, match="at least one item"):
+        fit_irt(np.zeros((3, 0)))
 
 
 @pytest.fixture
@@ -45,8 +42,8 @@ def answered_quiz(db):
 @pytest.mark.django_db
 def test_item_analysis_flags_broken_questions(answered_quiz, django_assert_max_num_queries):
     quiz, qs, easy_distractor = answered_quiz
-    # questions with skills, their choices, the answers
-    with django_assert_max_num_queries(3):
+    # questions with skills, their choices, the answers; one per skill fitted (Algebra, Logic)
+    with django_assert_max_num_queries(5):
         items = {i.question_id: i for i in analyze_assessment(assessment=quiz)}
 
     assert items[qs[0].id].answers == 40
@@ -79,3 +76,78 @@ def test_thin_question_gets_a_predicted_difficulty_from_its_skill(answered_quiz)
     assert thin.difficulty_basis == "predicted from 3 fitted question(s) on Algebra"
     expected = np.mean([items[q.id].irt_difficulty for q in qs[:3]])
     assert thin.irt_difficulty == pytest.approx(expected)
+
+
+@pytest.mark.django_db
+def test_adaptive_routing_is_fitted_per_skill_one_person_per_attempt():
+    """An adaptive attempt asks a hard question only after a right answer on the same
+    skill: one ability across both skills read those hard questions as easier than they
+    are; per skill, each attempt one person, the difficulties come back. Each learner
+    takes two attempts and learns in between (ability +1): read as one person, the
+    learner's second attempt would look like luck."""
+    rng = np.random.default_rng(7)
+    diagnostic = AssessmentFactory()
+    true_b = {"medium": 0.0, "hard": 1.5, "easy": -1.5}
+    skills = [SkillFactory(name="Algebra"), SkillFactory(name="Logic")]
+    questions = {
+        (skill.pk, level): QuestionFactory(assessment=diagnostic, skill=skill)
+        for skill in skills
+        for level in true_b
+    }
+    learners = User.objects.bulk_create(
+        [User(email=f"routed{j}@example.com", password="!") for j in range(500)]
+    )
+    answers = []
+    for learner in learners:
+        ability = {skill.pk: rng.normal() for skill in skills}
+        for week in range(2):
+            attempt = AssessmentAttempt.objects.create(
+                learner=learner,
+                assessment=diagnostic,
+                started_at=T + timedelta(weeks=week),
+                submitted_at=T + timedelta(weeks=week),
+            )
+            for skill in skills:
+                theta = ability[skill.pk] + week
+                right = rng.random() < 1 / (1 + np.exp(-(theta - true_b["medium"])))
+                follow = "hard" if right else "easy"
+                for level, ok in (
+                    ("medium", right),
+                    (follow, rng.random() < 1 / (1 + np.exp(-(theta - true_b[follow])))),
+                ):
+                    answers.append(
+                        Answer(
+                            attempt=attempt,
+                            question=questions[(skill.pk, level)],
+                            response={"value": "x"},
+                            is_correct=bool(ok),
+                            answered_at=T,
+                        )
+                    )
+    Answer.objects.bulk_create(answers)
+
+    items = {i.question_id: i for i in analyze_assessment(assessment=diagnostic)}
+
+    for skill in skills:
+        fitted = {level: items[questions[(skill.pk, level)].pk] for level in true_b}
+        assert not any(i.difficulty_predicted for i in fitted.values())
+        # Centred per skill (answer-weighted): only the gaps between questions are compared.
+        gap_up = fitted["hard"].irt_difficulty - fitted["medium"].irt_difficulty
+        gap_down = fitted["medium"].irt_difficulty - fitted["easy"].irt_difficulty
+        assert gap_up == pytest.approx(1.5, abs=0.35)
+        assert gap_down == pytest.approx(1.5, abs=0.35)
+        weights = [i.answers for i in fitted.values()]
+        centre = np.average([i.irt_difficulty for i in fitted.values()], weights=weights)
+        assert centre == pytest.approx(0.0, abs=0.05)
+
+
+@pytest.mark.django_db
+def test_a_skill_shared_by_assessments_is_fitted_once(django_assert_num_queries):
+    quiz, qs, _ = build_answered_quiz()
+    other = AssessmentFactory()
+    QuestionFactory(assessment=other, skill=qs[0].skill)
+    fits = SkillFits()
+    analyze_assessment(assessment=quiz, skill_fits=fits)
+    # questions, choices, answers: Algebra's fit is reused
+    with django_assert_num_queries(3):
+        analyze_assessment(assessment=other, skill_fits=fits)

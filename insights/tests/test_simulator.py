@@ -281,3 +281,38 @@ def test_demo_cohort_after_seed_demo_on_an_empty_database(db):
     assert again.learners == 0
     assert MLModel.objects.count() == models_before
     assert "already present" in again.text()
+
+
+def test_item_recovery_compares_fitted_gaps_within_skills_and_skips_predicted_ones(db):
+    from insights.sim.benchmark import item_recovery
+
+    bank = make_bank()
+    world = _world()
+    questions = sorted(bank["quiz"].questions.all(), key=lambda q: q.pk)
+    run = ItemAnalysisRun.objects.create(assessment=bank["quiz"], answers=0, computed_at=NOW)
+    assert item_recovery(world) is None  # nothing fitted yet
+
+    # Each skill's fitted difficulties are the true ones shifted by a per-skill constant
+    # (the fit centres them): a perfect recovery, whatever the shift.
+    shift = {bank["skills"]["python"].pk: 2.0, bank["skills"]["sql"].pk: -1.0}
+    for q in questions:
+        true = world.item_difficulty(question_id=q.pk, label=q.difficulty)
+        QuestionItemAnalysis.objects.create(
+            run=run, question=q, answers=50, irt_difficulty=true + shift[q.skill_id]
+        )
+    recovery = item_recovery(world)
+    assert recovery.questions == 12
+    assert recovery.correlation == pytest.approx(1.0)
+
+    # A predicted difficulty is not a fit: left out, even when far off.
+    QuestionItemAnalysis.objects.filter(question=questions[0]).update(
+        irt_difficulty=-50, difficulty_predicted=True
+    )
+    assert item_recovery(world).questions == 11
+    assert item_recovery(world).correlation == pytest.approx(1.0)
+    # Reversed gaps within each skill read as r = -1.
+    for row in QuestionItemAnalysis.objects.filter(difficulty_predicted=False):
+        true = world.item_difficulty(question_id=row.question_id, label=row.question.difficulty)
+        row.irt_difficulty = -true
+        row.save()
+    assert item_recovery(world).correlation == pytest.approx(-1.0)
