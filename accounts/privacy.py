@@ -450,14 +450,14 @@ def _drop_from_jobs(user_id: int) -> int:
 
 
 def _forget_cached(user_id: int) -> None:
-    """Drop the learner's cached dashboards, study tip and data version (best effort: Redis
-    may be down)."""
+    """Drop the learner's cached dashboards, unread instructor messages (their bodies and
+    senders), study tip and data version (best effort: Redis may be down)."""
     try:
         client = cache._cache.get_client(write=True)
         keys = [cache.make_key(key) for key in learner_version_keys(user_id)]
         keys.append(cache.make_key(study_tip_key(user_id)))
-        pattern = cache.make_key(f"dashboard:*:{user_id}:*")
-        keys += list(client.scan_iter(match=pattern, count=1000))
+        for pattern in (f"dashboard:*:{user_id}:*", f"instructor-messages:{user_id}:*"):
+            keys += list(client.scan_iter(match=cache.make_key(pattern), count=1000))
         client.delete(*keys)
     except (redis.exceptions.RedisError, AttributeError):
         logger.warning("Could not drop cached data of an erased learner: Redis unreachable")

@@ -370,6 +370,8 @@ def test_erasure_leaves_nothing_personal_and_keeps_statistics(
     ErasureRequest.objects.create(user=learner, requested_at=NOW, due_at=NOW)
     cache.set(f"dashboard:v3:{learner_id}:abc", {"data": "Alice"}, 60)
     cache.set(study_tip_key(learner_id), {"text": "Alice, study on Mondays"}, 60)
+    cache.set(f"instructor-messages:{learner_id}:7", [{"body": "Alice, well done"}], 60)
+    cache.set(f"instructor-messages:{learner_id + 1}:7", [{"body": "Someone else"}], 60)
     before = _statistics(world)
     assert _rows_about(learner_id, [email, "Alice Learner"])  # the walk finds her beforehand
 
@@ -406,6 +408,8 @@ def test_erasure_leaves_nothing_personal_and_keeps_statistics(
     assert ErasureRequest.objects.get().processed_at == NOW
     assert cache.get(f"dashboard:v3:{learner_id}:abc") is None
     assert cache.get(study_tip_key(learner_id)) is None
+    assert cache.get(f"instructor-messages:{learner_id}:7") is None
+    assert cache.get(f"instructor-messages:{learner_id + 1}:7") is not None
     # The session she had is gone with the account.
     assert client.get(reverse("accounts:privacy")).status_code == 302
 
