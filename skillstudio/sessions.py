@@ -11,7 +11,8 @@ engine with two changes:
   (logout, a new login's new key, erasure) deletes the row and then the copy; if Redis is
   unreachable at that moment the copy cannot be deleted, and would otherwise serve the
   ended session until it expired. The cap bounds that to minutes, at the price of one row
-  read per session every ``CACHED_SECONDS``.
+  read per session every ``CACHED_SECONDS``; it bounds as well how long a copy can lag
+  behind a session change that could not reach Redis.
 
 The user is still read from PostgreSQL on every request (``accounts.backends``): a
 deactivated user, a changed password (the session's hash no longer matches) or an erased
