@@ -61,6 +61,7 @@ from learning.models import Enrollment, GoalSkill, LearnerEvent, LearningGoal, L
 from lti.models import LtiGradeLink
 from skillstudio.data_versions import learner_version_keys, learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, TRANSIENT_ERRORS, defer
+from skillstudio.sessions import forget_cached_sessions
 
 logger = logging.getLogger(__name__)
 
@@ -418,6 +419,9 @@ def _delete_sessions(user_id: int) -> int:
         if str(_decoded(session).get("_auth_user_id")) == str(user_id):
             doomed.append(session.pk)
     Session.objects.filter(pk__in=doomed).delete()
+    # The rows went in bulk, past the session store: its Redis copies go too, once the
+    # deletion commits (before it, a request could copy a row back from the old snapshot).
+    transaction.on_commit(lambda: forget_cached_sessions(doomed))
     return len(doomed)
 
 

@@ -571,19 +571,27 @@ def _from_sections(
     return dashboards, entries
 
 
-def cached_learner_dashboard(*, learner: User, now: datetime) -> tuple[dict, bool]:
+def cached_learner_dashboard(
+    *, learner: User, now: datetime, kind_versions: dict[str, str] | None = None
+) -> tuple[dict, bool]:
     """``learner_dashboard`` through the cache: the data, and whether it came whole from
     the cache. On a miss only the sections whose data changed are computed (``SECTIONS``).
 
     Inside a transaction the cache is neither read nor filled: the transaction may see its
     own uncommitted writes (whose version bump waits for the commit) and may still roll
     back. Redis being unreachable only costs the computation, never an error.
+    ``kind_versions``: the learner's data versions (``learner_kind_versions``) when the
+    caller has just read them for other entries too (the page's messages); else read here.
     """
     if transaction.get_connection().in_atomic_block:
         return learner_dashboard(learner=learner, now=now), False
     # The versions are read before the data: a write committing meanwhile moves a version
     # on, so whatever is computed from it is stored under a key nobody reads any more.
-    versions = learner_kind_versions([learner.pk])
+    versions = (
+        {learner.pk: kind_versions}
+        if kind_versions is not None
+        else learner_kind_versions([learner.pk])
+    )
     if versions is None:
         return learner_dashboard(learner=learner, now=now), False
     own = versions[learner.pk]

@@ -377,18 +377,24 @@ def _unread_cards(learner: User) -> list[MessageCard]:
     ]
 
 
-def unread_instructor_messages(*, learner: User) -> list[MessageCard]:
+def unread_instructor_messages(
+    *, learner: User, kind_versions: dict[str, str] | None = None
+) -> list[MessageCard]:
     """The learner's unread instructor messages, newest first (one query, none when cached).
 
     Like the dashboard cache: not read or filled inside a transaction, and Redis being
     unreachable only costs the query. Keyed on the learner's "other" data version (and the
     catalogue's, for the course titles): sending or reading a message moves every kind on,
-    studying (events, lessons, quizzes) does not touch messages."""
-    in_transaction = transaction.get_connection().in_atomic_block
-    versions = None if in_transaction else learner_kind_versions([learner.pk])
-    if versions is None:
+    studying (events, lessons, quizzes) does not touch messages. ``kind_versions``: the
+    learner's data versions when the caller has read them already (the dashboard page)."""
+    if transaction.get_connection().in_atomic_block:
         return _unread_cards(learner)
-    version = versions[learner.pk][OTHER]
+    if kind_versions is None:
+        versions = learner_kind_versions([learner.pk])
+        if versions is None:
+            return _unread_cards(learner)
+        kind_versions = versions[learner.pk]
+    version = kind_versions[OTHER]
     key = f"instructor-messages:{learner.pk}:{version}"
     try:
         cached = cache.get(key)

@@ -42,6 +42,7 @@ from learning.services import (
     lesson_start,
     lesson_study_time,
 )
+from skillstudio.data_versions import learner_kind_versions
 from skillstudio.forms import attach_service_errors
 
 DASHBOARD_RECOMMENDATIONS = 6
@@ -52,9 +53,13 @@ DASHBOARD_RECOMMENDATIONS = 6
 @vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
+    # The learner's data versions, read once for the dashboard and the messages (None
+    # with Redis down: each then does without the cache).
+    versions = learner_kind_versions([request.user.pk])
+    kind_versions = versions[request.user.pk] if versions else None
     # A read: recommendations are refreshed by the writes that change them (sign-up,
     # goals, diagnostics, lessons, quizzes, paths) through the outbox, never here.
-    data, hit = cached_learner_dashboard(learner=request.user, now=now)
+    data, hit = cached_learner_dashboard(learner=request.user, now=now, kind_versions=kind_versions)
     recommendations = [
         RecommendationCard.from_dict(card)
         for card in data["recommendations"][:DASHBOARD_RECOMMENDATIONS]
@@ -67,7 +72,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "recommendations": recommendations,
             "figure_definitions": figure_definitions(days=data["performance_summary"]["days"]),
             # Not cached with the rest: a message must show up on the next visit.
-            "instructor_messages": unread_instructor_messages(learner=request.user),
+            "instructor_messages": unread_instructor_messages(
+                learner=request.user, kind_versions=kind_versions
+            ),
             # Written off the request path by the tutor (catalog.tutor_tips); None without one.
             "study_tip": study_tip_for(learner=request.user),
             "attempt_in_progress": _attempt_left_half_way(request),
@@ -80,7 +87,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def _attempt_left_half_way(request: HttpRequest):
     """The diagnostic (or check) this learner started from a page and left half-way: the
     first thing to come back to. Read only when the session remembers one, so a warm
-    dashboard stays at its session queries; the attempt page forgets it once finished (a
+    dashboard stays at its user query; the attempt page forgets it once finished (a
     GET writes nothing, not even the session)."""
     attempt_id = request.session.get(ADAPTIVE_ATTEMPT_SESSION_KEY)
     if attempt_id is None:

@@ -255,8 +255,9 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
-# Sessions live in PostgreSQL so logging in never depends on Redis being up.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in PostgreSQL so logging in never depends on Redis being up; requests read
+# them from a copy in Redis kept a few minutes at most (skillstudio.sessions).
+SESSION_ENGINE = "skillstudio.sessions"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

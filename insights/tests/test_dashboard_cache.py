@@ -71,7 +71,14 @@ from learning.tests.factories import (
     LearnerEventFactory,
     LearningGoalFactory,
 )
-from skillstudio.data_versions import ACTIVITY, PROGRESS, QUIZ, RECOMMENDATIONS
+from skillstudio.data_versions import (
+    ACTIVITY,
+    CATALOG_KEY,
+    PROGRESS,
+    QUIZ,
+    RECOMMENDATIONS,
+    learner_version_keys,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -367,6 +374,19 @@ def test_a_profile_edit_through_the_api_shows_on_the_dashboard(client, world):
     assert read_after_write(world.learner)["engagement"] != before["engagement"]
 
 
+def _recorded_get_many(monkeypatch) -> list[list[str]]:
+    """The keys of every ``cache.get_many`` call from now on (the real calls run)."""
+    reads: list[list[str]] = []
+    get_many = cache.get_many
+
+    def recorded(keys, *args, **kwargs):
+        reads.append(list(keys))
+        return get_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", recorded)
+    return reads
+
+
 def _api_get(client, learner: User):
     return client.get(
         reverse("api-v1:ai-dashboard"), HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(learner)}"
@@ -393,15 +413,22 @@ def test_a_warm_api_dashboard_runs_only_the_authentication_query(
     assert warm_response.json() == cold.json()
 
 
-def test_a_warm_dashboard_page_runs_only_the_session_queries(
-    client, world, django_assert_num_queries
+def test_a_warm_dashboard_page_runs_only_the_user_query(
+    client, world, django_assert_num_queries, monkeypatch
 ):
     client.force_login(world.learner)
     cold = client.get(reverse("learning:dashboard"))
     assert cold[CACHE_HEADER] == "miss"
+    reads = _recorded_get_many(monkeypatch)
 
-    with django_assert_num_queries(2):  # session, user
+    with django_assert_num_queries(1):  # the user (the session comes from Redis)
         page = client.get(reverse("learning:dashboard"))
+
+    # The data versions are read once, for the dashboard and the messages alike.
+    version_keys = set(learner_version_keys(world.learner.pk))
+    assert [keys for keys in reads if version_keys & set(keys)] == [
+        [*learner_version_keys(world.learner.pk), CATALOG_KEY]
+    ]
 
     assert page[CACHE_HEADER] == "hit"
     cards = Recommendation.objects.filter(learner=world.learner, status="active")
@@ -556,12 +583,18 @@ def test_a_cold_build_computes_every_section_once(world, computed_sections):
     assert len(cold) > max(queries for *_, queries in WRITES.values())
 
 
-def test_page_and_api_show_the_same_figures_after_a_write(client, world):
+def test_page_and_api_show_the_same_figures_after_a_write(
+    client, world, django_assert_max_num_queries
+):
     warm(world.learner)
+    client.force_login(world.learner)
+    client.get(reverse("learning:dashboard"))  # the messages cached, as on any earlier visit
     _heartbeats(world, None)
     _lesson_complete(world, None)
-    client.force_login(world.learner)
-    page = client.get(reverse("learning:dashboard"))
+    # The user (the session comes from Redis) and the read after a completion (WRITES; the
+    # events' activity query is among its reads); the unread messages stay cached.
+    with django_assert_max_num_queries(1 + WRITES["lesson completion"][3]):
+        page = client.get(reverse("learning:dashboard"))
     token = AccessToken.for_user(world.learner)
     api = client.get(reverse("api-v1:ai-dashboard"), HTTP_AUTHORIZATION=f"Bearer {token}")
 
