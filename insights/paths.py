@@ -825,6 +825,11 @@ def _evidence(catalog: _Catalog, slugs: list[str], states: dict[str, SkillMaster
     )
 
 
+def _assessed(states: dict[str, SkillMastery], slug: str) -> bool:
+    """The learner answered at least one question on the skill."""
+    return slug in states and states[slug].is_assessed
+
+
 def _chance(states: dict[str, SkillMastery], slug: str) -> float:
     """The skill model's probability that the learner knows the skill (the prior when it
     was never assessed)."""
@@ -839,7 +844,7 @@ def _chances_text(catalog: _Catalog, slugs: list[str], states: dict[str, SkillMa
         f"{catalog.name(s)} {round(100 * _chance(states, s))} % ("
         + (
             f"{states[s].label} on {answers_text(states[s].answers)}"
-            if s in states and states[s].is_assessed
+            if _assessed(states, s)
             else "not assessed yet: the starting estimate for any learner"
         )
         + ")"
@@ -879,8 +884,7 @@ def _test_out_offers(
     paying = [
         s
         for s in open_skills
-        if spared({s}) >= per_skill
-        and not (s in declined and not (s in states and states[s].is_assessed))
+        if spared({s}) >= per_skill and not (s in declined and not _assessed(states, s))
     ]
     if not paying:
         return None, []
