@@ -22,7 +22,7 @@ from assessments.models import Answer, Assessment, AssessmentAttempt
 from catalog.models import DIFFICULTY_RANK, Course, Lesson
 from insights import bkt
 from insights.diagnostic import EXPECTED_QUESTIONS_PER_SKILL, MINUTES_PER_QUESTION
-from insights.mastery import CONFIRMING, SkillMastery, answers_text
+from insights.mastery import CONFIRMING, REVIEW_INTERVAL_DAYS, SkillMastery, answers_text
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
 from insights.skills import BLANK_RESPONSE
@@ -467,13 +467,17 @@ def _standing(name: str, level: int, target: int) -> str:
 
 
 def _taught_standing(name: str, mastery: SkillMastery | None) -> str:
-    """ "Flask (not assessed)", "Flask (level 7, familiar on 2 answers: not yet proficient)":
+    """ "Flask (not assessed)", "Flask (level 7, familiar on 2 answers: not yet proficient)",
+    "Git (level 7, attempted on 1 answer, not practised for 30+ days: not yet proficient)":
     why a prerequisite the learner has a level in is still planned."""
     if mastery is None or not mastery.is_assessed:
         return f"{name} (not assessed)"
+    # A faded state sits below its level (the level is the last answer's): say why, in
+    # words that hold until the state steps down again, so the plan's reason stays stable.
+    faded = f", not practised for {REVIEW_INTERVAL_DAYS}+ days" if mastery.faded else ""
     return (
-        f"{name} (level {mastery.level}, {mastery.label} on {answers_text(mastery.answers)}: "
-        "not yet proficient)"
+        f"{name} (level {mastery.level}, {mastery.label} on {answers_text(mastery.answers)}"
+        f"{faded}: not yet proficient)"
     )
 
 

@@ -101,6 +101,8 @@ def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
             "timeline": timeline,
             "versions": versions,
             "to_confirm": targets_to_confirm(goal=goal, now=timezone.now()),
+            # The reasons show levels beside states: the same legend as the progress page.
+            "states_explained": states_explained(),
             # Times on the page in the learner's own zone, labelled with it.
             "zone": learner_timezone(request.user),
         },

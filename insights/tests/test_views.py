@@ -72,6 +72,8 @@ def test_generate_then_regenerate_keeps_a_version_history(client, learner, goal)
     assert "Week 1\u20133" in html
     assert "First version of this path: 1 course." in html
     assert "Regenerate path" in html
+    # Reasons show levels beside states: the progress page's legend explains them here too.
+    assert "familiar (level 6+, on any number of answers)" in html
 
 
 def test_path_of_another_learners_goal_is_404(client, other_learner, goal):
