@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import redis.exceptions
@@ -74,6 +75,7 @@ from insights.analytics import (
     lesson_figures,
     patterns_from,
     quiz_figures,
+    recently_measured,
     session_totals,
     summary_from,
     topics_from_scores,
@@ -437,6 +439,15 @@ def _skill_check_step(topic: StrugglingTopic) -> NextStep:
     )
 
 
+def _study_step(topic: StrugglingTopic) -> NextStep:
+    return NextStep(
+        "courses",
+        topic.skill,
+        f"Courses teaching {topic.name}",
+        f"{reverse('catalog:course_list')}?{urlencode({'skill': topic.skill})}",
+    )
+
+
 def _dashboard(
     *, learner, now, generated_at, levels, scores, sessions, histograms, lessons, quizzes,
     streak, goals, paces, next_up, revision, difficulty, cards, segment, enrollments,
@@ -460,6 +471,8 @@ def _dashboard(
         segment=segment,
         revision=_revision_steps(cards=cards, revision=revision),
         skill_check=_skill_check_step,
+        measured=recently_measured(scores, now),
+        study=_study_step,
     )
     return {
         "performance_summary": summary.as_dict(),

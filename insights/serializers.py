@@ -48,7 +48,11 @@ class StrugglingTopicSerializer(serializers.Serializer):
 
 class NextStepSerializer(serializers.Serializer):
     kind = serializers.CharField(
-        help_text="lesson (open it: GET url) or skill_check (start it: POST url)"
+        help_text=(
+            "lesson (open it: GET url), skill_check (start it: POST url) or courses (the "
+            "catalogue's courses teaching the skill, after a recent diagnostic, skill check or "
+            "course challenge measured it: GET url)"
+        )
     )
     skill = serializers.CharField(help_text="The weak topic's skill slug")
     title = serializers.CharField()
