@@ -1207,12 +1207,20 @@ def path_payload(snapshot: LearningPathSnapshot) -> dict:
     ``metadata.unavailable`` counts those items.
     """
     items = snapshot.items or []
+    course_ids = [item["id"] for item in items if item.get("type", "course") == "course"]
     published = set(
-        Course.objects.published()
-        .filter(pk__in=[item["id"] for item in items if item.get("type", "course") == "course"])
-        .values_list("pk", flat=True)
+        Course.objects.published().filter(pk__in=course_ids).values_list("pk", flat=True)
     )
-    learning_path = [{**item, "available": item["id"] in published} for item in items]
+    done = _items_done(snapshot.learner_id, items, course_ids)
+    learning_path = [
+        {
+            **item,
+            "available": item["id"] in published,
+            "done": item["id"] in done,
+            "done_at": done[item["id"]].isoformat() if item["id"] in done else None,
+        }
+        for item in items
+    ]
     return {
         "learning_path": learning_path,
         "metadata": {
@@ -1223,5 +1231,41 @@ def path_payload(snapshot: LearningPathSnapshot) -> dict:
             "generated_at": snapshot.created_at.isoformat(),
             "changes": snapshot.changes,
             "unavailable": sum(not item["available"] for item in learning_path),
+            "done_courses": len(done),
+            "done_hours": float(
+                sum(Decimal(str(item["estimated_hours"])) for item in items if item["id"] in done)
+            ),
         },
     }
+
+
+def _items_done(learner_id: int, items: list[dict], course_ids: list[int]) -> dict[int, datetime]:
+    """Course id -> when the learner finished it, for the path items whose every lesson the
+    path asks for (its lessons less those it leaves out, ``left_out_lesson_ids``) they
+    completed, skimmed ones included as course progress counts them: the last of those
+    completions. One query, none for an empty path."""
+    if not course_ids:
+        return {}
+    completed_at: dict[int, dict[int, datetime | None]] = defaultdict(dict)
+    for lesson_id, course_id, at in (
+        Lesson.objects.filter(module__course_id__in=course_ids)
+        .annotate(
+            done_at=Max(
+                "progress__completed_at",
+                filter=Q(
+                    progress__learner_id=learner_id,
+                    progress__status=LessonProgress.Status.COMPLETED,
+                ),
+            )
+        )
+        .values_list("id", "module__course_id", "done_at")
+    ):
+        completed_at[course_id][lesson_id] = at
+    done = {}
+    for item in items:
+        left_out = left_out_lesson_ids(item)
+        lessons = completed_at.get(item["id"], {})
+        asked = [at for lesson_id, at in lessons.items() if lesson_id not in left_out]
+        if asked and all(asked):
+            done[item["id"]] = max(asked)
+    return done

@@ -180,6 +180,13 @@ class PathItemSerializer(serializers.Serializer):
         help_text="False when the course was unpublished after this version was planned: "
         "it cannot be opened; the next re-plan leaves it out."
     )
+    done = serializers.BooleanField(
+        help_text="True when you completed every lesson the path asks for in the course "
+        "(its lessons less skip_lessons, optional_lessons and completed_outside)."
+    )
+    done_at = serializers.DateTimeField(
+        allow_null=True, help_text="When: the last of those completions; null if not done."
+    )
     skip_lessons = PathLessonSerializer(
         many=True,
         required=False,
@@ -232,6 +239,8 @@ class PathMetadataSerializer(serializers.Serializer):
     unavailable = serializers.IntegerField(
         help_text="Items whose course was unpublished since planning (available false)."
     )
+    done_courses = serializers.IntegerField(help_text="Items you finished (done true).")
+    done_hours = serializers.FloatField(help_text="Their estimated hours, of total_hours.")
     created = serializers.BooleanField(
         required=False,
         help_text="Generate only: false when nothing changed (nothing written).",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -72,7 +73,8 @@ def _timeline(items: list[dict], weekly_hours: float) -> list[dict]:
         if end < start:  # less than half a week on either side of a boundary
             start = end = math.floor((hours_before + hours / 2) / weekly_hours) + 1
         hours_before += hours
-        rows.append({**item, "week_start": start, "week_end": end})
+        done_at = datetime.fromisoformat(item["done_at"]) if item.get("done_at") else None
+        rows.append({**item, "week_start": start, "week_end": end, "done_at": done_at})
     return rows
 
 

@@ -308,6 +308,8 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
             "challenge": None,
             "skill_checks": [],
             "available": True,
+            "done": False,
+            "done_at": None,
         }
     ]
     meta = payload["metadata"]
@@ -321,6 +323,7 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
     assert meta["deadline_reachable"] is True
     assert meta["version"] == 1
     assert meta["unavailable"] == 0
+    assert (meta["done_courses"], meta["done_hours"]) == (0, 0.0)
 
 
 def test_a_course_the_learner_has_shown_they_know_is_skipped_with_the_evidence(
