@@ -1231,12 +1231,31 @@ def path_payload(snapshot: LearningPathSnapshot) -> dict:
             "generated_at": snapshot.created_at.isoformat(),
             "changes": snapshot.changes,
             "unavailable": sum(not item["available"] for item in learning_path),
+            "left_path": courses_left(snapshot),
             "done_courses": len(done),
             "done_hours": float(
                 sum(Decimal(str(item["estimated_hours"])) for item in items if item["id"] in done)
             ),
         },
     }
+
+
+def courses_left(snapshot: LearningPathSnapshot) -> list[dict]:
+    """The courses this version dropped from the previous one that it leaves out on the
+    learner's evidence, each with it as "Left out" words it ({"id", "title", "reason"}:
+    "Python proficient on 6 answers"), so the page can say what a skill check or course
+    challenge changed. A course dropped for another reason (no longer needed, unpublished)
+    is named only by the version's summary."""
+    removed = set((snapshot.changes or {}).get("removed", []))
+    return [
+        {
+            "id": skip["id"],
+            "title": skip["title"],
+            "reason": skip["reason"].removeprefix(f"Skipped {skip['title']}: "),
+        }
+        for skip in snapshot.metadata.get("skipped", [])
+        if skip["id"] in removed
+    ]
 
 
 def _items_done(learner_id: int, items: list[dict], course_ids: list[int]) -> dict[int, datetime]:

@@ -239,6 +239,11 @@ class PathMetadataSerializer(serializers.Serializer):
     unavailable = serializers.IntegerField(
         help_text="Items whose course was unpublished since planning (available false)."
     )
+    left_path = PathSkippedSerializer(
+        many=True,
+        help_text="Courses this version dropped from the previous one on your evidence, e.g. "
+        "reason Python proficient on 6 answers (a passed skill check or course challenge).",
+    )
     done_courses = serializers.IntegerField(help_text="Items you finished (done true).")
     done_hours = serializers.FloatField(help_text="Their estimated hours, of total_hours.")
     created = serializers.BooleanField(
