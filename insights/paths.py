@@ -653,10 +653,10 @@ def _route(
     states = {slug: level.mastery_at(now) for slug, level in levels.items()}
     shown = {course_id for course_id, slugs in catalog.skills.items() if _all_shown(slugs, states)}
     mastered = completed | shown
-    # A course the learner has shown they know is not re-taught, even if it teaches a gap.
-    left_out = sorted(
-        c for c in shown - completed if any(slug in gaps for slug in catalog.skills[c])
-    )
+    # A course the learner has shown they know is not re-taught, even if it teaches a gap;
+    # nor is one they completed, which stays named ("Skipped X: you completed it") rather
+    # than vanishing from the re-planned path (QA walk, issue 13).
+    left_out = sorted(c for c in mastered if any(slug in gaps for slug in catalog.skills[c]))
     roots, remaining = _choose_gap_courses(catalog, gaps, excluded=mastered)
     included, edges = _with_prerequisites(catalog, roots, mastered, left_out)
     return _Route(

@@ -390,3 +390,30 @@ def test_a_path_item_half_done_is_not_done():
     [item] = path_payload(snapshot)["learning_path"]
 
     assert (item["done"], item["done_at"]) == (False, None)
+
+
+def test_a_course_completed_whole_stays_named_after_a_re_plan(client):
+    """Completing all of Web Foundations completes the enrollment; the next re-plan used to
+    drop it without a word (no item, nothing under "Left out"), and the page claimed "You
+    already meet every target" with HTML and CSS never measured."""
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = goal_for(learner, "Ship a site", "html_css")
+    learning_path_generate(goal=goal, now=NOW)
+    web = Course.objects.get(slug="web-foundations")
+    enrollment_create(learner=learner, course=web, now=NOW)
+    for lesson in Lesson.objects.filter(module__course=web):
+        lesson_start(learner=learner, lesson=lesson, now=NOW)
+        lesson_complete(learner=learner, lesson=lesson, now=NOW)
+
+    snapshot = learning_path_generate(goal=goal, now=NOW).snapshot
+    client.force_login(learner)
+    page = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+
+    assert snapshot.items == []
+    assert snapshot.metadata["skipped"] == [
+        {"id": web.pk, "title": web.title, "reason": f"Skipped {web.title}: you completed it"}
+    ]
+    assert f"{web.title} left your path: you completed it." in page
+    assert "Nothing left to study for this goal: you completed or showed every course" in page
+    assert "You already meet every target" not in page
