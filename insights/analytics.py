@@ -7,7 +7,7 @@ the learner's own, from their profile's time zone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -51,6 +51,12 @@ SKIMMED_WEIGHT = 0.5
 PACE_TOLERANCE = 10
 # Struggling topics: "needs_help" below this score, "needs_practice" up to the threshold.
 NEEDS_HELP_BELOW = 50
+# The insights message sends no one to a skill check on a skill a diagnostic, skill check
+# or course challenge measured this recently: a new check draws on the same bank with
+# nothing studied in between and says again what the learner was just told (QA walk, issue
+# 13: suggested right after the diagnostic). A week, the path's re-plan rhythm: past it the
+# learner has likely studied, and a check measures something new.
+RECENTLY_MEASURED = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -198,8 +204,9 @@ class LearningPace:
 @dataclass(frozen=True)
 class NextStep:
     """Where the insights message sends a learner about a weak topic: an open revision
-    lesson of theirs ("lesson", followed by a link) or a skill check in the topic
-    ("skill_check", started by a POST to ``url``)."""
+    lesson of theirs ("lesson", followed by a link), a skill check in the topic
+    ("skill_check", started by a POST to ``url``) or, when an adaptive assessment has just
+    measured it, the catalogue's courses teaching it ("courses", a link)."""
 
     kind: str
     skill: str
@@ -988,6 +995,16 @@ def overall_pace(paces: list[LearningPace]) -> str:
     return min(known, key=PACE_ORDER.__getitem__) if known else "unknown"
 
 
+def recently_measured(scores: dict[str, SkillScore], now: datetime) -> dict[str, str]:
+    """Skill slug -> the kind of assessment ("diagnostic", "skill check", "course
+    challenge") that measured it within ``RECENTLY_MEASURED`` of ``now``."""
+    return {
+        slug: Assessment.Kind(score.measured_by).label.lower()
+        for slug, score in scores.items()
+        if score.measured_at is not None and now - score.measured_at <= RECENTLY_MEASURED
+    }
+
+
 def build_insights(
     *,
     summary: PerformanceSummary,
@@ -997,13 +1014,17 @@ def build_insights(
     segment: dict | None = None,
     revision: Sequence[NextStep] = (),
     skill_check: Callable[[StrugglingTopic], NextStep] | None = None,
+    measured: Mapping[str, str] | None = None,
+    study: Callable[[StrugglingTopic], NextStep] | None = None,
 ) -> AIInsights:
     """Message, strengths, areas and study tip from figures already computed.
 
     `segment` is the learner's stored segment (insights.ml.segments.segment_entry), if any.
     `revision`: the revision lessons open to the learner now (their active revision cards),
     by skill; the message about weak topics points at one of the topics' own, and only
-    when there is none at `skill_check(topic)` (the first topic's skill check).
+    when there is none at `skill_check(topic)` (the first topic's skill check), unless
+    `measured` (``recently_measured``) says an adaptive assessment just measured that
+    skill: then at `study(topic)`, the courses that teach it.
     """
     streak = summary.current_streak
     strengths = []
@@ -1029,6 +1050,13 @@ def build_insights(
         message = f"Your recent answers show gaps in {gaps}: "
         if step is not None:
             message += f"start with “{step.title}”, a revision lesson picked for you."
+        elif topics[0].skill in (measured or {}):
+            # What the evidence says: the skill is weak, so study it; no check to repeat.
+            message += (
+                f"your recent {measured[topics[0].skill]} measured {topics[0].name} already, "
+                "so study its lessons rather than checking it again."
+            )
+            step = study(topics[0]) if study else None
         else:
             message += (
                 f"take a skill check in {topics[0].name} to see where you stand, "

@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import redis.exceptions
@@ -74,6 +75,7 @@ from insights.analytics import (
     lesson_figures,
     patterns_from,
     quiz_figures,
+    recently_measured,
     session_totals,
     summary_from,
     topics_from_scores,
@@ -81,7 +83,12 @@ from insights.analytics import (
 from insights.mastery import NOT_ASSESSED_MASTERY, target_reached
 from insights.ml.segments import segment_entry
 from insights.models import Recommendation, RecommendationCard
-from insights.recommendations import difficulty_advice_for, next_lessons_for, revision_lessons_for
+from insights.recommendations import (
+    difficulty_advice_for,
+    next_lessons_for,
+    revision_lessons_for,
+    revisions_beside,
+)
 from insights.rules import STRUGGLING_BELOW, SUMMARY_DAYS
 from insights.selectors import (
     SkillLevel,
@@ -437,6 +444,15 @@ def _skill_check_step(topic: StrugglingTopic) -> NextStep:
     )
 
 
+def _study_step(topic: StrugglingTopic) -> NextStep:
+    return NextStep(
+        "courses",
+        topic.skill,
+        f"Courses teaching {topic.name}",
+        f"{reverse('catalog:course_list')}?{urlencode({'skill': topic.skill})}",
+    )
+
+
 def _dashboard(
     *, learner, now, generated_at, levels, scores, sessions, histograms, lessons, quizzes,
     streak, goals, paces, next_up, revision, difficulty, cards, segment, enrollments,
@@ -452,6 +468,9 @@ def _dashboard(
         timezone=learner_timezone(learner).key,
     )
     topics = topics_from_scores(scores, STRUGGLING_BELOW, shown=shown_skills(levels, now))
+    # "Revise" leaves out the lessons shown as "Next" (the message may still name one:
+    # it is where the weak topic's study starts, and it is not a second card).
+    revise = [item for _, item in revisions_beside(revision, next_up)]
     insights = build_insights(
         summary=summary,
         topics=topics,
@@ -460,6 +479,8 @@ def _dashboard(
         segment=segment,
         revision=_revision_steps(cards=cards, revision=revision),
         skill_check=_skill_check_step,
+        measured=recently_measured(scores, now),
+        study=_study_step,
     )
     return {
         "performance_summary": summary.as_dict(),
@@ -468,7 +489,7 @@ def _dashboard(
         ],
         "recommended_next_lessons": [item.as_dict() for item in next_up],
         "next_lessons_note": "" if next_up else _next_lessons_note(enrollments),
-        "revision_recommendations": [item.as_dict() for item in revision],
+        "revision_recommendations": [item.as_dict() for item in revise],
         "struggling_topics": [topic.as_dict() for topic in topics],
         # The rule behind the list, for the page that says "no skill is below ...".
         "struggling_below": STRUGGLING_BELOW,

@@ -68,15 +68,21 @@ def level_from_mastery(mastery: float) -> int:
 
 
 def states_explained() -> str:
-    """The rules above in one sentence for learners, from the same constants."""
+    """The rules above in one sentence for learners, from the same constants. It says why
+    a level can sit beside a lower state (the state fades, the level does not), which a
+    bare "familiar (level 6+)" left a learner seeing "level 7, attempted" to guess."""
+    familiar = level_from_mastery(FAMILIAR_MASTERY)
     return (
-        f"States: attempted → familiar (level {level_from_mastery(FAMILIAR_MASTERY)}+) → "
-        f"proficient (level {level_from_mastery(PROFICIENT_MASTERY)}+ on "
-        f"{PROFICIENT_QUESTIONS} different questions) → mastered (level "
-        f"{level_from_mastery(MASTERED_MASTERY)} on {MASTERED_QUESTIONS} different questions, "
-        f"{MASTERED_QUESTIONS} answered right). Every "
-        f"{REVIEW_INTERVAL_DAYS} days without practice moves a state one step down. A goal "
-        "target counts as reached once the skill is proficient at that level."
+        f"States: attempted (answered, below level {familiar}) → familiar (level "
+        f"{familiar}+, on any number of answers) → proficient (level "
+        f"{level_from_mastery(PROFICIENT_MASTERY)}+ on {PROFICIENT_QUESTIONS} different "
+        f"questions) → mastered (level {level_from_mastery(MASTERED_MASTERY)} on "
+        f"{MASTERED_QUESTIONS} different questions, {MASTERED_QUESTIONS} answered right). "
+        "The level is the one your last answer left; every "
+        f"{REVIEW_INTERVAL_DAYS} days without practice moves the state one step down (never "
+        f"below attempted), so a level {familiar} or more not practised for "
+        f"{REVIEW_INTERVAL_DAYS} days can read attempted. A goal target counts as reached "
+        "once the skill is proficient at that level."
     )
 
 

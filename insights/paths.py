@@ -22,7 +22,7 @@ from assessments.models import Answer, Assessment, AssessmentAttempt
 from catalog.models import DIFFICULTY_RANK, Course, Lesson
 from insights import bkt
 from insights.diagnostic import EXPECTED_QUESTIONS_PER_SKILL, MINUTES_PER_QUESTION
-from insights.mastery import CONFIRMING, SkillMastery, answers_text
+from insights.mastery import CONFIRMING, REVIEW_INTERVAL_DAYS, SkillMastery, answers_text
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
 from insights.skills import BLANK_RESPONSE
@@ -467,13 +467,17 @@ def _standing(name: str, level: int, target: int) -> str:
 
 
 def _taught_standing(name: str, mastery: SkillMastery | None) -> str:
-    """ "Flask (not assessed)", "Flask (level 7, familiar on 2 answers: not yet proficient)":
+    """ "Flask (not assessed)", "Flask (level 7, familiar on 2 answers: not yet proficient)",
+    "Git (level 7, attempted on 1 answer, not practised for 30+ days: not yet proficient)":
     why a prerequisite the learner has a level in is still planned."""
     if mastery is None or not mastery.is_assessed:
         return f"{name} (not assessed)"
+    # A faded state sits below its level (the level is the last answer's): say why, in
+    # words that hold until the state steps down again, so the plan's reason stays stable.
+    faded = f", not practised for {REVIEW_INTERVAL_DAYS}+ days" if mastery.faded else ""
     return (
-        f"{name} (level {mastery.level}, {mastery.label} on {answers_text(mastery.answers)}: "
-        "not yet proficient)"
+        f"{name} (level {mastery.level}, {mastery.label} on {answers_text(mastery.answers)}"
+        f"{faded}: not yet proficient)"
     )
 
 
@@ -649,10 +653,10 @@ def _route(
     states = {slug: level.mastery_at(now) for slug, level in levels.items()}
     shown = {course_id for course_id, slugs in catalog.skills.items() if _all_shown(slugs, states)}
     mastered = completed | shown
-    # A course the learner has shown they know is not re-taught, even if it teaches a gap.
-    left_out = sorted(
-        c for c in shown - completed if any(slug in gaps for slug in catalog.skills[c])
-    )
+    # A course the learner has shown they know is not re-taught, even if it teaches a gap;
+    # nor is one they completed, which stays named ("Skipped X: you completed it") rather
+    # than vanishing from the re-planned path (QA walk, issue 13).
+    left_out = sorted(c for c in mastered if any(slug in gaps for slug in catalog.skills[c]))
     roots, remaining = _choose_gap_courses(catalog, gaps, excluded=mastered)
     included, edges = _with_prerequisites(catalog, roots, mastered, left_out)
     return _Route(
@@ -825,6 +829,11 @@ def _evidence(catalog: _Catalog, slugs: list[str], states: dict[str, SkillMaster
     )
 
 
+def _assessed(states: dict[str, SkillMastery], slug: str) -> bool:
+    """The learner answered at least one question on the skill."""
+    return slug in states and states[slug].is_assessed
+
+
 def _chance(states: dict[str, SkillMastery], slug: str) -> float:
     """The skill model's probability that the learner knows the skill (the prior when it
     was never assessed)."""
@@ -839,7 +848,7 @@ def _chances_text(catalog: _Catalog, slugs: list[str], states: dict[str, SkillMa
         f"{catalog.name(s)} {round(100 * _chance(states, s))} % ("
         + (
             f"{states[s].label} on {answers_text(states[s].answers)}"
-            if s in states and states[s].is_assessed
+            if _assessed(states, s)
             else "not assessed yet: the starting estimate for any learner"
         )
         + ")"
@@ -879,8 +888,7 @@ def _test_out_offers(
     paying = [
         s
         for s in open_skills
-        if spared({s}) >= per_skill
-        and not (s in declined and not (s in states and states[s].is_assessed))
+        if spared({s}) >= per_skill and not (s in declined and not _assessed(states, s))
     ]
     if not paying:
         return None, []
@@ -1199,12 +1207,20 @@ def path_payload(snapshot: LearningPathSnapshot) -> dict:
     ``metadata.unavailable`` counts those items.
     """
     items = snapshot.items or []
+    course_ids = [item["id"] for item in items if item.get("type", "course") == "course"]
     published = set(
-        Course.objects.published()
-        .filter(pk__in=[item["id"] for item in items if item.get("type", "course") == "course"])
-        .values_list("pk", flat=True)
+        Course.objects.published().filter(pk__in=course_ids).values_list("pk", flat=True)
     )
-    learning_path = [{**item, "available": item["id"] in published} for item in items]
+    done = _items_done(snapshot.learner_id, items, course_ids)
+    learning_path = [
+        {
+            **item,
+            "available": item["id"] in published,
+            "done": item["id"] in done,
+            "done_at": done[item["id"]].isoformat() if item["id"] in done else None,
+        }
+        for item in items
+    ]
     return {
         "learning_path": learning_path,
         "metadata": {
@@ -1215,5 +1231,60 @@ def path_payload(snapshot: LearningPathSnapshot) -> dict:
             "generated_at": snapshot.created_at.isoformat(),
             "changes": snapshot.changes,
             "unavailable": sum(not item["available"] for item in learning_path),
+            "left_path": courses_left(snapshot),
+            "done_courses": len(done),
+            "done_hours": float(
+                sum(Decimal(str(item["estimated_hours"])) for item in items if item["id"] in done)
+            ),
         },
     }
+
+
+def courses_left(snapshot: LearningPathSnapshot) -> list[dict]:
+    """The courses this version dropped from the previous one that it leaves out on the
+    learner's evidence, each with it as "Left out" words it ({"id", "title", "reason"}:
+    "Python proficient on 6 answers"), so the page can say what a skill check or course
+    challenge changed. A course dropped for another reason (no longer needed, unpublished)
+    is named only by the version's summary."""
+    removed = set((snapshot.changes or {}).get("removed", []))
+    return [
+        {
+            "id": skip["id"],
+            "title": skip["title"],
+            "reason": skip["reason"].removeprefix(f"Skipped {skip['title']}: "),
+        }
+        for skip in snapshot.metadata.get("skipped", [])
+        if skip["id"] in removed
+    ]
+
+
+def _items_done(learner_id: int, items: list[dict], course_ids: list[int]) -> dict[int, datetime]:
+    """Course id -> when the learner finished it, for the path items whose every lesson the
+    path asks for (its lessons less those it leaves out, ``left_out_lesson_ids``) they
+    completed, skimmed ones included as course progress counts them: the last of those
+    completions. One query, none for an empty path."""
+    if not course_ids:
+        return {}
+    completed_at: dict[int, dict[int, datetime | None]] = defaultdict(dict)
+    for lesson_id, course_id, at in (
+        Lesson.objects.filter(module__course_id__in=course_ids)
+        .annotate(
+            done_at=Max(
+                "progress__completed_at",
+                filter=Q(
+                    progress__learner_id=learner_id,
+                    progress__status=LessonProgress.Status.COMPLETED,
+                ),
+            )
+        )
+        .values_list("id", "module__course_id", "done_at")
+    ):
+        completed_at[course_id][lesson_id] = at
+    done = {}
+    for item in items:
+        left_out = left_out_lesson_ids(item)
+        lessons = completed_at.get(item["id"], {})
+        asked = [at for lesson_id, at in lessons.items() if lesson_id not in left_out]
+        if asked and all(asked):
+            done[item["id"]] = max(asked)
+    return done

@@ -747,6 +747,18 @@ def _revision_items(
     return items
 
 
+def revisions_beside(
+    revisions: list[RevisionItem], next_lessons: list[NextLesson]
+) -> list[tuple[int, RevisionItem]]:
+    """The revision items shown beside these next lessons, each with its urgency rank among
+    all of them: a lesson that is a next lesson is not also offered for revision (one
+    suggestion per lesson, on the cards and on the dashboard's "Revise" panel alike). Which
+    skills need revision, and with which lesson, is ``revision_lessons_for``'s rule; this
+    only leaves out what is already shown as "Next"."""
+    next_ids = {item.lesson_id for item in next_lessons}
+    return [(rank, item) for rank, item in enumerate(revisions) if item.lesson_id not in next_ids]
+
+
 def course_recommendations_for(
     *,
     learner_ids: list[int],
@@ -1065,10 +1077,7 @@ def wanted_recommendations_for(
             wanted[(kind.NEXT_LESSON, item.lesson_id, None, None)] = _Wanted(
                 item.reason, KIND_SCORE[kind.NEXT_LESSON] - rank / 100, item.as_dict()
             )
-        next_ids = {item.lesson_id for item in lessons[learner_id]}
-        for rank, item in enumerate(revisions[learner_id]):
-            if item.lesson_id in next_ids:
-                continue  # already suggested as the next lesson: one card per lesson
+        for rank, item in revisions_beside(revisions[learner_id], lessons[learner_id]):
             wanted[(kind.REVISION, item.lesson_id, None, None)] = _Wanted(
                 item.reason, KIND_SCORE[kind.REVISION] - rank / 100, item.as_dict()
             )

@@ -31,7 +31,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, RowNumber
 
 from accounts.models import LearnerProfile, User
-from assessments.models import Answer
+from assessments.models import Answer, Assessment
 from assessments.selectors import assessments_open_to_learners
 from catalog.models import Course, Lesson, Skill
 from insights.mastery import CONFIRMING, SkillMastery, describe, target_reached
@@ -43,6 +43,12 @@ from skillstudio.data_versions import OTHER, learner_kind_versions
 # Scores used for revision and struggling topics come from the learner's latest answers
 # on each skill, so an old bad week stops counting once they have answered this many again.
 RECENT_ANSWERS_PER_SKILL = 10
+# The assessments that measure a skill adaptively (insights.diagnostic's engine).
+MEASURING_KINDS = (
+    Assessment.Kind.DIAGNOSTIC,
+    Assessment.Kind.SKILL_CHECK,
+    Assessment.Kind.COURSE_CHALLENGE,
+)
 # A skipped recommendation is not suggested again for this long (R-REC).
 SKIP_COOLDOWN = timedelta(days=14)
 
@@ -119,6 +125,10 @@ class SkillScore:
     correct: int
     percent: float
     last_answered_at: datetime
+    # The newest of these answers given in a diagnostic, skill check or course challenge
+    # (an adaptive measurement of the skill), and that assessment's kind; None / "" if none.
+    measured_at: datetime | None = None
+    measured_by: str = ""
 
 
 def profile_of(learner: User) -> LearnerProfile | None:
@@ -207,19 +217,24 @@ def recent_skill_scores_for(
             "question__skill__name",
             "is_correct",
             "answered_at",
+            "attempt__assessment__kind",
         )
     )
-    tally: dict[tuple[int, str], list] = defaultdict(lambda: ["", 0, 0, None])
-    for learner_id, slug, name, is_correct, answered_at in ranked:
+    tally: dict[tuple[int, str], list] = defaultdict(lambda: ["", 0, 0, None, None, ""])
+    for learner_id, slug, name, is_correct, answered_at, kind in ranked:
         row = tally[learner_id, slug]
         row[0] = name
         row[1] += 1
         row[2] += int(is_correct)
         row[3] = answered_at if row[3] is None else max(row[3], answered_at)
+        if kind in MEASURING_KINDS and (row[4] is None or answered_at > row[4]):
+            row[4], row[5] = answered_at, kind
     scores: dict[int, dict[str, SkillScore]] = {learner_id: {} for learner_id in learner_ids}
-    for (learner_id, slug), (name, answered, correct, last) in tally.items():
+    for (learner_id, slug), (name, answered, correct, last, measured, by) in tally.items():
         percent = round(100 * correct / answered, 1)
-        scores[learner_id][slug] = SkillScore(slug, name, answered, correct, percent, last)
+        scores[learner_id][slug] = SkillScore(
+            slug, name, answered, correct, percent, last, measured, by
+        )
     return scores
 
 

@@ -48,7 +48,11 @@ class StrugglingTopicSerializer(serializers.Serializer):
 
 class NextStepSerializer(serializers.Serializer):
     kind = serializers.CharField(
-        help_text="lesson (open it: GET url) or skill_check (start it: POST url)"
+        help_text=(
+            "lesson (open it: GET url), skill_check (start it: POST url) or courses (the "
+            "catalogue's courses teaching the skill, after a recent diagnostic, skill check or "
+            "course challenge measured it: GET url)"
+        )
     )
     skill = serializers.CharField(help_text="The weak topic's skill slug")
     title = serializers.CharField()
@@ -176,6 +180,13 @@ class PathItemSerializer(serializers.Serializer):
         help_text="False when the course was unpublished after this version was planned: "
         "it cannot be opened; the next re-plan leaves it out."
     )
+    done = serializers.BooleanField(
+        help_text="True when you completed every lesson the path asks for in the course "
+        "(its lessons less skip_lessons, optional_lessons and completed_outside)."
+    )
+    done_at = serializers.DateTimeField(
+        allow_null=True, help_text="When: the last of those completions; null if not done."
+    )
     skip_lessons = PathLessonSerializer(
         many=True,
         required=False,
@@ -228,6 +239,13 @@ class PathMetadataSerializer(serializers.Serializer):
     unavailable = serializers.IntegerField(
         help_text="Items whose course was unpublished since planning (available false)."
     )
+    left_path = PathSkippedSerializer(
+        many=True,
+        help_text="Courses this version dropped from the previous one on your evidence, e.g. "
+        "reason Python proficient on 6 answers (a passed skill check or course challenge).",
+    )
+    done_courses = serializers.IntegerField(help_text="Items you finished (done true).")
+    done_hours = serializers.FloatField(help_text="Their estimated hours, of total_hours.")
     created = serializers.BooleanField(
         required=False,
         help_text="Generate only: false when nothing changed (nothing written).",

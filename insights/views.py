@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -51,17 +52,35 @@ def path_list(request: HttpRequest) -> HttpResponse:
 
 
 def _timeline(items: list[dict], weekly_hours: float) -> list[dict]:
-    """Each path item with the study weeks it spans at the goal's weekly hours."""
+    """Each path item with the study weeks it spans at the goal's weekly hours.
+
+    Items follow one another in study hours: week n holds hours (n-1)*weekly .. n*weekly.
+    A week two items share belongs to the one that fills most of it (boundaries round to
+    the nearest week), so consecutive ranges never overlap ("Week 1-2", then "Week 3-5");
+    an item shorter than that shares the week its middle falls in, and the last item ends
+    in the path's last week, ceil(total / weekly), as the page's "Estimated weeks" says.
+    """
     rows = []
     hours_before = 0.0
-    for item in items:
-        # Week n holds study hours (n-1)*weekly .. n*weekly; an item spans the weeks its
-        # hours fall in, starting where the previous item stopped.
-        start = math.floor(hours_before / weekly_hours) + 1
-        hours_before += float(item.get("estimated_hours") or 0)
-        end = max(start, math.ceil(hours_before / weekly_hours))
-        rows.append({**item, "week_start": start, "week_end": end})
+    total = sum(float(item.get("estimated_hours") or 0) for item in items)
+    last_week = math.ceil(total / weekly_hours)
+    for position, item in enumerate(items):
+        hours = float(item.get("estimated_hours") or 0)
+        start = _nearest_week(hours_before / weekly_hours) + 1
+        end = _nearest_week((hours_before + hours) / weekly_hours)
+        if position == len(items) - 1:
+            end = max(last_week, 1)
+        if end < start:  # less than half a week on either side of a boundary
+            start = end = math.floor((hours_before + hours / 2) / weekly_hours) + 1
+        hours_before += hours
+        done_at = datetime.fromisoformat(item["done_at"]) if item.get("done_at") else None
+        rows.append({**item, "week_start": start, "week_end": end, "done_at": done_at})
     return rows
+
+
+def _nearest_week(weeks: float) -> int:
+    """Weeks rounded half up (Python's round() would send 2.5 to 2)."""
+    return math.floor(weeks + 0.5)
 
 
 @login_required
@@ -84,6 +103,8 @@ def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
             "timeline": timeline,
             "versions": versions,
             "to_confirm": targets_to_confirm(goal=goal, now=timezone.now()),
+            # The reasons show levels beside states: the same legend as the progress page.
+            "states_explained": states_explained(),
             # Times on the page in the learner's own zone, labelled with it.
             "zone": learner_timezone(request.user),
         },

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import LearnerProfile
 from assessments.models import Answer, Assessment
@@ -298,6 +299,78 @@ def test_insights_message_offers_a_skill_check_when_no_revision_lesson_is_open(l
         "title": "Take a skill check in Async Programming",
         "url": reverse("assessments:skill_check", kwargs={"skill_slug": "async_programming"}),
     }
+
+
+def _async_measured_by(learner, kind, *, days_ago, now=NOW):
+    """Async Programming answered 0 of 3 right in an assessment of ``kind`` ``days_ago``;
+    its only lesson is in a draft course, so no revision lesson is open."""
+    skill = SkillFactory(slug="async_programming", name="Async Programming")
+    draft = CourseFactory(title="Async in Depth", status=Course.Status.DRAFT)
+    LessonFactory(module=ModuleFactory(course=draft, order=1), title="Event loops", skills=[skill])
+    assessment = AssessmentFactory(kind=kind)
+    quiz_attempt(
+        learner, at=now - timedelta(days=days_ago), skill=skill, total=3, assessment=assessment
+    )
+    recommendations_refresh(learner_ids=[learner.pk], now=now)
+
+
+@pytest.mark.parametrize(
+    ("kind", "days_ago", "label"),
+    [
+        (Assessment.Kind.DIAGNOSTIC, 0, "diagnostic"),
+        (Assessment.Kind.SKILL_CHECK, 6, "skill check"),
+        (Assessment.Kind.COURSE_CHALLENGE, 7, "course challenge"),
+    ],
+)
+def test_insights_message_sends_no_one_to_a_check_on_a_skill_just_measured(
+    learner, kind, days_ago, label
+):
+    """QA walk (issue 13): right after the diagnostic measured Async Programming as not
+    known, the message said "take a skill check in Async Programming to see where you
+    stand". The evidence says study it; the step is the courses that teach it."""
+    _async_measured_by(learner, kind, days_ago=days_ago)
+
+    insights = dashboard_insights(learner=learner, now=NOW)
+
+    assert insights["personalized_message"] == (
+        "Your recent answers show gaps in Async Programming (0% right on your last 3 "
+        f"answers): your recent {label} measured Async Programming already, so study its "
+        "lessons rather than checking it again."
+    )
+    assert insights["next_step"] == {
+        "kind": "courses",
+        "skill": "async_programming",
+        "title": "Courses teaching Async Programming",
+        "url": reverse("catalog:course_list") + "?skill=async_programming",
+    }
+
+
+def test_a_measurement_older_than_a_week_leaves_the_skill_check_suggested(learner):
+    _async_measured_by(learner, Assessment.Kind.DIAGNOSTIC, days_ago=8)
+
+    insights = dashboard_insights(learner=learner, now=NOW)
+
+    assert "take a skill check in Async Programming" in insights["personalized_message"]
+    assert insights["next_step"]["kind"] == "skill_check"
+
+
+def test_the_dashboard_page_and_api_link_the_courses_after_a_diagnostic(client, as_user, learner):
+    # The page reads the clock: the diagnostic was an hour ago.
+    _async_measured_by(
+        learner, Assessment.Kind.DIAGNOSTIC, days_ago=0, now=timezone.now() - timedelta(hours=1)
+    )
+    client.force_login(learner)
+
+    html = client.get(reverse("learning:dashboard")).content.decode()
+    body = as_user(learner).get("/api/v1/ai/dashboard").json()
+
+    assert "your recent diagnostic measured Async Programming already" in html
+    assert (
+        '<a href="/catalog/?skill=async_programming">Courses teaching Async Programming</a>' in html
+    )
+    assert "Take a skill check in Async Programming" not in html
+    assert body["ai_insights"]["next_step"]["kind"] == "courses"
+    assert "your recent diagnostic measured" in body["ai_insights"]["personalized_message"]
 
 
 def test_insights_message_names_the_open_revision_card_for_the_weak_topic(learner, client):

@@ -84,6 +84,14 @@ def test_progress_page_shows_state_evidence_and_the_rules(client, learner, diagn
 
     assert "Level 7 · familiar · 1 answer — take a skill check to confirm" in html
     assert "proficient (level 8+ on 3 different questions)" in html
+    # The legend says why a level can sit beside a lower state (QA walk: "level 7,
+    # attempted" against "familiar (level 6+)").
+    assert "familiar (level 6+, on any number of answers)" in html
+    assert (
+        "The level is the one your last answer left; every 30 days without practice moves "
+        "the state one step down (never below attempted), so a level 6 or more not practised "
+        "for 30 days can read attempted." in html
+    )
 
 
 def test_a_faded_skill_says_since_when_on_the_progress_page_and_the_api(

@@ -168,6 +168,50 @@ def test_a_passed_challenge_leaves_the_course_out_with_the_evidence(learner, wor
     assert skipped["reason"].startswith("Skipped Python Basics: Python proficient on 5 answers")
 
 
+def test_the_path_page_says_at_the_top_which_course_a_passed_challenge_dropped(
+    client, as_user, learner, other_learner, world
+):
+    """QA walk (issue 13): after a passed course challenge, the course that left the path
+    was named only in the version history ("Removed Python Basics"). The page and the API
+    now say it with the evidence, for the newest version."""
+    state(learner, world["skills"]["python"], mastery=0.6, answers=2)
+    learning_path_generate(goal=world["goal"], now=NOW)
+    attempt = course_challenge_start(learner=learner, course=world["basics"], now=NOW)
+    run_to_end(attempt, lambda question: True)
+    goal_id = world["goal"].pk
+    client.force_login(learner)
+
+    html = client.get(f"/insights/paths/{goal_id}/").content.decode()
+    api = as_user(learner).get(f"/api/v1/ai/learning-path?goal_id={goal_id}").json()
+
+    [left] = api["metadata"]["left_path"]
+    assert (left["id"], left["title"]) == (world["basics"].pk, "Python Basics")
+    assert left["reason"].startswith("Python proficient on 5 answers")
+    top = html[: html.index('id="timeline-heading"')]
+    assert "What changed in version 2, after your latest answers" in top
+    assert f"Python Basics left your path: {left['reason']}." in top
+    assert "Removed Python Basics." in top
+    assert as_user(other_learner).get(
+        f"/api/v1/ai/learning-path?goal_id={goal_id}"
+    ).status_code == (404)
+    # A regeneration that changes nothing keeps the newest version, and its notice.
+    learning_path_generate(goal=world["goal"], now=NOW + timedelta(minutes=5))
+    assert (
+        "Python Basics left your path" in client.get(f"/insights/paths/{goal_id}/").content.decode()
+    )
+
+
+def test_a_first_version_says_nothing_left_the_path(client, learner, world):
+    snapshot = learning_path_generate(goal=world["goal"], now=NOW).snapshot
+    client.force_login(learner)
+
+    html = client.get(f"/insights/paths/{snapshot.goal_id}/").content.decode()
+
+    assert snapshot.changes["removed"] == []
+    assert "What changed in version" not in html
+    assert "left your path" not in html
+
+
 def test_a_challenge_asks_only_about_the_skills_not_shown_yet(learner, world):
     """A course teaching Python and SQL, Python already proficient: the challenge asks
     about SQL alone, and is passed once SQL is proficient too."""

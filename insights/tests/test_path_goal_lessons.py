@@ -14,7 +14,7 @@ from catalog.models import Course, Lesson, Skill
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
 from insights.analytics import goal_paces_for, learning_pace
 from insights.diagnostic import adaptive_skill_ids
-from insights.paths import plan_learning_path
+from insights.paths import path_payload, plan_learning_path
 from insights.recommendations import next_lessons_for
 from insights.services import learning_path_generate
 from insights.tests.helpers import NOW
@@ -328,3 +328,92 @@ def test_a_new_goal_needs_its_lessons_before_its_path_is_built(client, as_user):
     assert [lesson["skip_reason"] for m in outline["modules"] for lesson in m["lessons"]] == [
         ""
     ] * 4
+
+
+def test_a_path_item_finished_shows_as_done_with_when_on_the_page_and_the_api(
+    client, as_user, other_learner, django_assert_max_num_queries
+):
+    """QA walk (issue 13): done with every lesson the path asks for in Web Foundations, the
+    learner still saw it as a course to take. It stays listed, marked done with the date,
+    and counts in the path's "Done"."""
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = _site_builder_done_with_html(learner)
+    snapshot = goal.path_snapshots.get(is_active=True)
+    client.force_login(learner)
+
+    with django_assert_max_num_queries(2):  # published courses, the lessons' completions
+        payload = path_payload(snapshot)
+    page = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+    api = as_user(learner).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").json()
+
+    [item] = payload["learning_path"]
+    assert (item["title"], item["done"], item["done_at"]) == (
+        "Web Foundations: HTML, CSS and JavaScript",
+        True,
+        NOW.isoformat(),
+    )
+    assert (payload["metadata"]["done_courses"], payload["metadata"]["done_hours"]) == (1, 4.8)
+    assert api["learning_path"][0] == item
+    assert api["metadata"]["done_courses"] == 1
+    assert "Web Foundations" in page
+    assert (
+        '<span class="badge ok">Done</span> You finished every lesson this path asks for in it '
+        f"on {NOW:%-d %b %Y}." in page
+    )
+    assert "1 of 1 course (4.8 of 4.8 h)" in page
+    assert "Check HTML &amp; CSS first?" not in page  # nothing left for a check to spare
+    # Another learner reaches neither; an anonymous visitor is sent to log in.
+    assert (
+        as_user(other_learner).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").status_code == 404
+    )
+    client.force_login(other_learner)
+    assert client.get(reverse("insights:path", args=[goal.pk])).status_code == 404
+    client.logout()
+    assert client.get(reverse("insights:path", args=[goal.pk])).status_code == 302
+
+
+def test_a_path_item_half_done_is_not_done():
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = goal_for(learner, "Ship a site", "html_css")
+    snapshot = learning_path_generate(goal=goal, now=NOW).snapshot
+    enrollment_create(learner=learner, course=Course.objects.get(slug="web-foundations"), now=NOW)
+    semantic = Lesson.objects.get(title="Semantic HTML")
+    lesson_start(learner=learner, lesson=semantic, now=NOW)
+    lesson_complete(learner=learner, lesson=semantic, now=NOW)
+    # A left-out lesson completed does not stand in for the asked one left.
+    fetch = Lesson.objects.get(title="Values, functions and the DOM")
+    lesson_start(learner=learner, lesson=fetch, now=NOW)
+    lesson_complete(learner=learner, lesson=fetch, now=NOW)
+
+    [item] = path_payload(snapshot)["learning_path"]
+
+    assert (item["done"], item["done_at"]) == (False, None)
+
+
+def test_a_course_completed_whole_stays_named_after_a_re_plan(client):
+    """Completing all of Web Foundations completes the enrollment; the next re-plan used to
+    drop it without a word (no item, nothing under "Left out"), and the page claimed "You
+    already meet every target" with HTML and CSS never measured."""
+    seed_demo(now=NOW)
+    learner = LearnerFactory()
+    goal = goal_for(learner, "Ship a site", "html_css")
+    learning_path_generate(goal=goal, now=NOW)
+    web = Course.objects.get(slug="web-foundations")
+    enrollment_create(learner=learner, course=web, now=NOW)
+    for lesson in Lesson.objects.filter(module__course=web):
+        lesson_start(learner=learner, lesson=lesson, now=NOW)
+        lesson_complete(learner=learner, lesson=lesson, now=NOW)
+
+    snapshot = learning_path_generate(goal=goal, now=NOW).snapshot
+    client.force_login(learner)
+    page = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+
+    assert snapshot.items == []
+    assert snapshot.metadata["skipped"] == [
+        {"id": web.pk, "title": web.title, "reason": f"Skipped {web.title}: you completed it"}
+    ]
+    assert f"{web.title} left your path: you completed it." in page
+    assert "Nothing left to study for this goal: you completed or showed every course" in page
+    assert "You already meet every target" not in page

@@ -107,6 +107,33 @@ def test_three_level_chain_orders_prerequisites_first_with_reasons(learner, skil
     assert plan.metadata["remaining_gaps"] == []
 
 
+def test_a_faded_prerequisite_skill_says_why_its_level_reads_attempted(learner, skills, chain):
+    """QA walk (issue 13): "Flask (level 7, attempted on 1 answer …)" beside the legend's
+    "familiar (level 6+)": one answer at level 7 is familiar; it reads attempted only once a
+    review interval passed without practice, and the reason now says so."""
+    goal = goal_for(learner, {skills["rest_api"]: 7})
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=skills["flask"],
+        level=7,
+        mastery=0.65,
+        evidence_count=1,
+        correct_count=1,
+        distinct_questions=1,
+        last_practiced_at=NOW - timedelta(days=40),
+    )
+
+    plan = plan_learning_path(goal=goal, now=NOW)
+
+    assert plan.items[1].reason == (
+        "Prerequisite for Web APIs with Flask, teaching Flask (level 7, attempted on 1 answer, "
+        "not practised for 30+ days: not yet proficient)"
+    )
+    # Stable while the state holds: the next day's plan gives the same reason (no new version).
+    later = plan_learning_path(goal=goal, now=NOW + timedelta(days=1))
+    assert later.items[1].reason == plan.items[1].reason
+
+
 def test_mastered_prerequisite_is_left_out(learner, skills, chain):
     _, flask, apis = chain
     LearnerSkillStateFactory(learner=learner, skill=skills["python"], level=8, mastery=0.9)
@@ -281,6 +308,8 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
             "challenge": None,
             "skill_checks": [],
             "available": True,
+            "done": False,
+            "done_at": None,
         }
     ]
     meta = payload["metadata"]
@@ -294,6 +323,7 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
     assert meta["deadline_reachable"] is True
     assert meta["version"] == 1
     assert meta["unavailable"] == 0
+    assert (meta["done_courses"], meta["done_hours"]) == (0, 0.0)
 
 
 def test_a_course_the_learner_has_shown_they_know_is_skipped_with_the_evidence(

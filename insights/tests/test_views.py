@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -71,6 +72,8 @@ def test_generate_then_regenerate_keeps_a_version_history(client, learner, goal)
     assert "Week 1\u20133" in html
     assert "First version of this path: 1 course." in html
     assert "Regenerate path" in html
+    # Reasons show levels beside states: the progress page's legend explains them here too.
+    assert "familiar (level 6+, on any number of answers)" in html
 
 
 def test_path_of_another_learners_goal_is_404(client, other_learner, goal):
@@ -95,11 +98,39 @@ def test_path_timeline_places_items_in_weeks(client, learner, goal):
 
     timeline = client.get(reverse("insights:path", args=[goal.pk])).context["timeline"]
 
-    # 4 h/week: A fills hours 0-3 (week 1), B hours 3-9 (weeks 1-3).
+    # 4 h/week: A fills hours 0-3 (most of week 1), B hours 3-9: week 1's last hour, then
+    # weeks 2-3; the week goes to A, which fills most of it.
     assert [(i["title"], i["week_start"], i["week_end"]) for i in timeline] == [
         ("A", 1, 1),
-        ("B", 1, 3),
+        ("B", 2, 3),
     ]
+
+
+def test_path_timeline_weeks_follow_one_another_up_to_the_estimated_weeks(client, learner, goal):
+    # The QA walk's path: 10 h then 12 h at 4 h/week read "Week 1-3" then "Week 3-6".
+    LearningPathSnapshotFactory(
+        goal=goal,
+        items=[
+            {"id": i, "title": title, "slug": f"c{i}", "estimated_hours": hours, "reason": "r"}
+            for i, (title, hours) in enumerate(
+                [("Python Basics", 10), ("Web APIs", 12), ("Git", 1), ("Docker", 5.5)]
+            )
+        ],
+        metadata={"total_courses": 4, "total_hours": 28.5, "estimated_weeks": 8},
+    )
+    client.force_login(learner)
+
+    response = client.get(reverse("insights:path", args=[goal.pk]))
+
+    weeks = [(i["week_start"], i["week_end"]) for i in response.context["timeline"]]
+    # Hours 0-10 (weeks 1-3, most of week 3), 10-22 (weeks 4-6), 22-23 (inside week 6),
+    # 23-28.5 (weeks 6-8: the path's last, half-filled week is Docker's).
+    assert weeks == [(1, 3), (4, 6), (6, 6), (7, 8)]
+    html = response.content.decode()
+    assert "Week 1\u20133" in html and "Week 4\u20136" in html and "Week 3\u20136" not in html
+    assert weeks[-1][1] == response.context["payload"]["metadata"]["estimated_weeks"]
+    ranges = [(a, b) for a, b in weeks if a != b]
+    assert all(b1 < a2 for (_, b1), (a2, _) in itertools.pairwise(ranges))
 
 
 def test_accepting_a_card_over_htmx_returns_the_updated_card(client, learner):

@@ -20,7 +20,11 @@ from catalog.models import Course, Lesson, Skill
 from catalog.services import course_unpublish
 from insights.dashboard import NOTHING_NEXT, learner_dashboard
 from insights.models import Recommendation
-from insights.recommendations import next_lessons_for, refresh_recommendations
+from insights.recommendations import (
+    next_lessons_for,
+    refresh_recommendations,
+    revision_lessons_for,
+)
 from insights.services import learning_path_generate
 from insights.sim.driver import response_for
 from insights.struggle import detect_struggle_for
@@ -205,7 +209,9 @@ def test_the_lesson_just_skimmed_is_not_the_revision_step_named_next(client, ber
     _gets_data_structures_wrong(bert, since=NOW)
     lists = Lesson.objects.get(title="Lists, dicts, sets and tuples")
     before = learner_dashboard(learner=bert, now=NOW + timedelta(minutes=51))
-    assert [item["lesson_id"] for item in before["revision_recommendations"]] == [lists.pk]
+    # Not yet studied, it is his next lesson: named by the message, not also under "Revise".
+    assert [item["lesson_id"] for item in before["recommended_next_lessons"]] == [lists.pk]
+    assert before["revision_recommendations"] == []
     assert "Lists, dicts, sets and tuples" in str(before["ai_insights"])
 
     client.force_login(bert)
@@ -266,8 +272,9 @@ def test_a_refused_accept_over_htmx_also_refreshes_next_lessons_and_revise(clien
     client.force_login(bert)
     lesson_link = f'href="{reverse("learning:lesson", args=[lists.pk])}"'
     page = client.get(reverse("learning:dashboard")).content.decode()
-    for panel in ('id="next-lessons"', 'id="revision"'):
-        assert lesson_link in page.split(panel)[1].split("</section>")[0]
+    # The next lesson, not also a revision on the same page (QA walk, issue 13).
+    assert lesson_link in page.split('id="next-lessons"')[1].split("</section>")[0]
+    assert lesson_link not in page.split('id="revision"')[1].split("</section>")[0]
     course_unpublish(course=fundamentals, now=timezone.now())
 
     html = client.post(
@@ -351,3 +358,48 @@ def test_no_recommendations_is_said_only_when_the_page_has_nothing_to_suggest(
     page = client.get(reverse("learning:dashboard")).content.decode()
     assert 'id="no-recommendations"' in _recommended_section(page)
     assert "Nothing to revise right now." in page
+
+
+def test_the_next_lesson_is_not_also_a_revision_card_on_the_dashboard(client, as_user, learner):
+    """QA walk (issue 13): a new learner whose diagnostic found Python not known, enrolled
+    in Python Fundamentals, saw its first lesson as "Next lesson" and, on the same page,
+    under "Revise" ("Study Python with …"), though they never studied it. A lesson shown as
+    next is not also a revision; the rest of "Revise" stays (cards and panel alike)."""
+    seed_demo(now=NOW)
+    python = Skill.objects.get(slug="python")
+    goal = LearningGoalFactory(learner=learner, title="Backend")
+    GoalSkillFactory(goal=goal, skill=python, target_level=7)
+    # Three wrong diagnostic answers: mastery 0.001 (README, "Skill levels").
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=python,
+        level=1,
+        mastery=0.001,
+        evidence_count=3,
+        correct_count=0,
+        distinct_questions=3,
+        last_practiced_at=NOW - timedelta(hours=1),
+    )
+    fundamentals = Course.objects.get(slug="python-fundamentals")
+    EnrollmentFactory(learner=learner, course=fundamentals, enrolled_at=NOW - timedelta(hours=1))
+    [first] = next_lessons_for(learner_ids=[learner.pk], now=NOW)[learner.pk]
+    chosen = revision_lessons_for(learners=[learner], now=NOW)[learner.pk]
+    assert first.lesson_id in [item.lesson_id for item in chosen], "the QA walk's overlap"
+
+    data = learner_dashboard(learner=learner, now=NOW)
+    client.force_login(learner)
+    html = client.get(reverse("learning:dashboard")).content.decode()
+    body = as_user(learner).get("/api/v1/ai/dashboard").json()
+    cards = refresh_recommendations(learner=learner, now=NOW)
+
+    assert [item["lesson_id"] for item in data["recommended_next_lessons"]] == [first.lesson_id]
+    shown = [item["lesson_id"] for item in data["revision_recommendations"]]
+    assert shown == [item.lesson_id for item in chosen if item.lesson_id != first.lesson_id]
+    assert [item["lesson_id"] for item in body["revision_recommendations"]] == shown
+    revise = html[html.index('id="revision"') :]
+    assert first.title not in revise[: revise.index("</section>")]
+    assert not [
+        card
+        for card in cards
+        if card.kind == Recommendation.Kind.REVISION and card.lesson_id == first.lesson_id
+    ]
