@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -426,6 +426,51 @@ def _map_estimate(num: np.ndarray, den: np.ndarray, pseudo_count: float, name: s
     return np.where(weight > 0, (num + pseudo_count * default) / safe, default)
 
 
+def _item_shifted(params: ParamArrays, offsets: np.ndarray) -> ParamArrays:
+    """Per-response parameters with each item's difficulty moving guess down and slip up."""
+    if not np.any(offsets):
+        return params
+    return replace(
+        params,
+        guess=_sigmoid(_logit(params.guess) - offsets),
+        slip=_sigmoid(_logit(params.slip) + offsets),
+    )
+
+
+def _map_with_offsets(
+    start: np.ndarray,
+    weight: np.ndarray,
+    event: np.ndarray,
+    offset: np.ndarray,
+    skill: np.ndarray,
+    pseudo_count: float,
+    name: str,
+    steps: int = 8,
+) -> np.ndarray:
+    """Per skill, the p whose responses' rates sigmoid(logit(p) + offset) match the expected
+    ``event`` counts (``weight``: each response's posterior of the state), with the same
+    ``pseudo_count`` virtual answers at the default on an average item as
+    ``_map_estimate``, whose closed form it is at offset 0: Newton's method on logit(p),
+    from ``start``."""
+    n_skills = len(start)
+    default = getattr(DEFAULT_PARAMS, name)
+    events = np.bincount(skill, weights=weight * event, minlength=n_skills)
+    x = _logit(np.clip(start, 1e-4, 1 - 1e-4))
+    for _ in range(steps):
+        rate = _sigmoid(x[skill] + offset)
+        p = _sigmoid(x)
+        gradient = (
+            events
+            - np.bincount(skill, weights=weight * rate, minlength=n_skills)
+            + pseudo_count * (default - p)
+        )
+        curvature = np.bincount(
+            skill, weights=weight * rate * (1 - rate), minlength=n_skills
+        ) + pseudo_count * p * (1 - p)
+        x = x + gradient / np.maximum(curvature, _EPS)
+    return _sigmoid(x)
+
+
 def fit(
     layout: Layout,
     correct: np.ndarray,
@@ -437,6 +482,7 @@ def fit(
     pseudo_count: float = 5.0,
     start: BKTParams = DEFAULT_PARAMS,
     teaches: np.ndarray | None = None,
+    difficulty: np.ndarray | None = None,
 ) -> FitResult:
     """Fit per-skill parameters by expectation-maximisation (Baum-Welch).
 
@@ -449,9 +495,17 @@ def fit(
     ``teaches`` (default: every response): whether the learn/forget transition
     follows a response. After one that does not, the hidden state carries over
     unchanged, and learn and forget are estimated from teaching transitions only.
+
+    ``difficulty`` (logits per response, default 0): each answer is read with its item's
+    difficulty moving guess down and slip up (KT-IDEM at item weight 1), and guess and
+    slip are fitted as the skill's values on an average item (b = 0). Where the adaptive
+    diagnostic asks harder questions of those who know, a fit without them reads the
+    misses on hard items as slips of the skill itself.
     """
     obs = correct.astype(bool)
     n = len(obs)
+    offsets = np.zeros(n) if difficulty is None else np.asarray(difficulty, dtype=float)
+    has_offsets = bool(np.any(offsets))
     flags = _teaches(teaches, n)
     skill_params = ParamArrays.from_params([start] * n_skills)
     is_first = layout.rank == 0
@@ -471,7 +525,7 @@ def fit(
     done = 0
     while done < iterations:
         done += 1
-        params = skill_params.take(skill)
+        params = _item_shifted(skill_params.take(skill), offsets)
         # E-step. Forward: the prediction recursion; P(observed answer) is its scale.
         predicted, known_after, _ = _filter(layout, obs, params, flags)
         scale = np.where(obs, predicted, 1 - predicted)
@@ -521,11 +575,20 @@ def fit(
             "guess": (total_by_skill(g_unknown * obs), total_by_skill(g_unknown)),
             "slip": (total_by_skill(g_known * ~obs), total_by_skill(g_known)),
         }
+        estimates = {
+            name: _map_estimate(num, den, pseudo_count, name) for name, (num, den) in counts.items()
+        }
+        if has_offsets:
+            # Guess: a right answer while not known, at logit(guess) - b; slip: a wrong one
+            # while known, at logit(slip) + b.
+            estimates["guess"] = _map_with_offsets(
+                estimates["guess"], g_unknown, obs, -offsets, skill, pseudo_count, "guess"
+            )
+            estimates["slip"] = _map_with_offsets(
+                estimates["slip"], g_known, ~obs, offsets, skill, pseudo_count, "slip"
+            )
         skill_params = ParamArrays(
-            **{
-                name: np.clip(_map_estimate(num, den, pseudo_count, name), *BOUNDS[name])
-                for name, (num, den) in counts.items()
-            }
+            **{name: np.clip(value, *BOUNDS[name]) for name, value in estimates.items()}
         )
         # Relative improvement of the log-likelihood too small to matter: converged.
         if abs(log_likelihood - previous_ll) < tolerance * abs(log_likelihood):
@@ -661,6 +724,7 @@ def fit_model(
         n_skills,
         iterations=iterations,
         teaches=data.teaches,
+        difficulty=data.difficulty,
     )
     counts = np.bincount(data.skill, minlength=n_skills)
     params = [

@@ -598,7 +598,10 @@ def item_analysis(*, assessment: Assessment) -> ItemAnalysisPage:
                     share_correct=item.share_correct,
                     discrimination=item.discrimination,
                     irt_difficulty=item.irt_difficulty,
-                    irt_model=item.get_irt_model_display() if item.irt_model else "",
+                    # A predicted difficulty says so, and from what.
+                    irt_model=item.get_irt_model_display()
+                    if item.irt_model
+                    else item.difficulty_basis,
                     distractors=distractors,
                     flags=suggested_flags(flags=item.flags or [], distractors=distractors),
                 )

@@ -430,8 +430,9 @@ class QuestionItemAnalysis(models.Model):
 
     class IRTModel(models.TextChoices):
         NONE = "", "Not fitted"
-        ONE_PL = "1pl", "1PL (difficulty only)"
+        TWO_CLASS = "2lc", "Knows or not (difficulty only)"
         # Runs stored before difficulties were fitted per skill (insights.ml.irt).
+        ONE_PL = "1pl", "1PL (difficulty only)"
         TWO_PL = "2pl", "2PL (difficulty and discrimination)"
 
     run = models.ForeignKey(ItemAnalysisRun, on_delete=models.CASCADE, related_name="questions")
@@ -464,7 +465,7 @@ class QuestionItemAnalysis(models.Model):
                 name="item_analysis_share_range",
             ),
             models.CheckConstraint(
-                condition=models.Q(irt_model__in=["", "1pl", "2pl"]),
+                condition=models.Q(irt_model__in=["", "2lc", "1pl", "2pl"]),
                 name="item_analysis_irt_model_valid",
             ),
         ]

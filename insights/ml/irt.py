@@ -2,29 +2,31 @@
 
 - share correct and point-biserial discrimination (item score vs. the rest of the test),
   from each learner's first answer to each question of the assessment;
-- item response theory per skill: 1PL (Rasch) difficulties fitted by marginal maximum
-  likelihood (Bock-Aitkin EM over a normal ability distribution on a fixed quadrature
-  grid) on every question on the skill, whichever assessment it is in. Not 2PL: an
-  adaptive attempt answers two to six questions of a skill, too few to tell a slope per
-  question from its difficulty, and the skill model reads difficulties with one common
-  slope;
-- questions with fewer than `MIN_FIT_ANSWERS` answers get a *predicted* difficulty from
-  fitted questions on the same skill (or, failing that, with the same difficulty label)
-  in the assessment, marked as predicted.
+- item difficulties per skill (`fit_two_class`), fitted by EM on every question on the
+  skill, whichever assessment it is in, under the skill model's own latent structure: a
+  learner knows the skill or does not, and a question's difficulty b moves the chance of
+  a right answer in both cases, in logits (KT-IDEM's item offset on BKT's guess and
+  slip);
+- questions with fewer than `MIN_FIT_ANSWERS` answers get a *predicted* difficulty: the
+  mean of the fitted questions on the same skill with the same difficulty label in the
+  assessment, else the label's (beginner -1, intermediate 0, advanced +1), marked as
+  predicted.
 
-**Why per skill, one person per attempt.** The adaptive diagnostic, skill checks and
-course challenges ask a skill's questions by the learner's estimate on that skill, so a
-hard question reaches mostly learners who know the skill. One ability across every skill
-of an assessment cannot see that, and such questions came out easy (BENCHMARKS.md,
-"Adaptivity", item difficulties). Ability is the learner's on that skill at the time of
-the attempt (learners learn between attempts), so each attempt is one person; a blank
-"I don't know" is no answer.
+**Why per skill, one person per attempt, two classes.** The adaptive diagnostic, skill
+checks and course challenges ask a skill's questions by the learner's estimate on that
+skill, so a hard question reaches mostly learners who know the skill. One ability across
+every skill of an assessment cannot see that, and such questions came out easy; a normal
+ability per skill read them better, but not on skills where knowing decides almost every
+answer (guess and slip near 0), whose hardest questions it still read as the easiest
+(BENCHMARKS.md, "Adaptivity", item difficulties). Knowledge is the learner's on that skill
+at the time of the attempt (learners learn between attempts), so each attempt is one
+person; a blank "I don't know" is no answer.
 
 **Scale.** A skill's difficulties are centred on its questions' answer-weighted mean:
 b = 0 is the skill's average question as answered, b = 1 one logit harder. How hard the
 skill itself is belongs to the skill model's guess and slip (``insights.bkt``), which
-reads these difficulties as offsets from them (KT-IDEM); the diagnostic picks items by
-them (``insights.diagnostic``).
+reads these difficulties as offsets from them; the diagnostic picks items by them
+(``insights.diagnostic``).
 
 `refresh_item_analysis` stores the results (insights.ItemAnalysisRun and its question rows)
 from a worker; the admin reads only those rows, so no fit ever runs in a web request.
@@ -130,6 +132,71 @@ def _m_step(r: np.ndarray, n: np.ndarray, theta: np.ndarray, b: np.ndarray) -> n
     return minimize(objective, b, jac=True, method="L-BFGS-B").x
 
 
+@dataclass(frozen=True)
+class TwoClassFit:
+    difficulty: np.ndarray
+    # Logit of a right answer on an average question (b = 0): not knowing, knowing.
+    class_logits: np.ndarray
+    known_share: float
+    iterations: int
+    converged: bool
+
+
+def fit_two_class(responses: np.ndarray, *, max_iter: int = 300, tol: float = 1e-6) -> TwoClassFit:
+    """Item difficulties under the skill model's own latent structure: each person knows
+    the skill or does not (two classes, ``known_share`` of them knowing), and a right
+    answer on item i has probability sigmoid(class logit - b_i): the guess (not knowing) and
+    1 - slip (knowing) of BKT, both moved by the item's difficulty (KT-IDEM). Fitted by EM
+    on a persons x items 0/1 matrix (NaN = not answered), with the same weak prior on b as
+    ``fit_irt``.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_two_class(responses, max_iter=max_iter, tol=tol)
+
+
+def _fit_two_class(responses: np.ndarray, *, max_iter: int, tol: float) -> TwoClassFit:
+    from scipy.optimize import minimize
+    from scipy.special import expit, logsumexp
+
+    x = np.asarray(responses, dtype=float)
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise ValueError("Expected a persons x items matrix with at least one item.")
+    observed = ~np.isnan(x)
+    correct = np.where(observed, x, 0.0)
+    wrong = (observed & (correct == 0)).astype(float)
+    n_items = x.shape[1]
+    logits, b, known = np.array([-2.0, 2.0]), np.zeros(n_items), 0.5
+    previous, converged, iteration = -np.inf, False, 0
+
+    def objective(params: np.ndarray, r: np.ndarray, n: np.ndarray) -> tuple[float, np.ndarray]:
+        class_logits, b_ = params[:2], params[2:]
+        p = expit(class_logits[None, :] - b_[:, None])  # items x classes
+        ll = np.sum(r * np.log(p + 1e-12) + (n - r) * np.log1p(-p + 1e-12))
+        ll -= np.sum(b_**2) / (2 * 3.0**2)
+        resid = r - n * p
+        grad = np.concatenate([resid.sum(axis=0), -resid.sum(axis=1) - b_ / 3.0**2])
+        return -ll, -grad
+
+    while iteration < max_iter:
+        iteration += 1
+        # E-step: each person's chance of knowing the skill given their answers.
+        p = expit(logits[None, :] - b[:, None])
+        joint = correct @ np.log(p) + wrong @ np.log1p(-p) + np.log([1 - known, known])
+        marginal = logsumexp(joint, axis=1)
+        posterior = np.exp(joint - marginal[:, None])  # persons x classes
+        known = float(np.clip(posterior[:, 1].mean(), 1e-3, 1 - 1e-3))
+        r, n = correct.T @ posterior, observed.T.astype(float) @ posterior
+        start = np.concatenate([logits, b])
+        solution = minimize(objective, start, args=(r, n), jac=True, method="L-BFGS-B").x
+        logits, b = solution[:2], solution[2:]
+        total = float(marginal.sum())
+        if abs(total - previous) < tol * max(1.0, abs(total)):
+            converged = True
+            break
+        previous = total
+    return TwoClassFit(b, logits, known, iteration, converged)
+
+
 @dataclass
 class ItemAnalysis:
     question_id: int
@@ -156,7 +223,7 @@ def point_biserial(item: np.ndarray, rest: np.ndarray) -> float | None:
 
 @dataclass(frozen=True)
 class SkillItemFit:
-    """A question's 1PL difficulty from its skill's fit, centred per skill."""
+    """A question's difficulty from its skill's two-class fit, centred per skill."""
 
     difficulty: float
 
@@ -183,7 +250,7 @@ def fit_skill(skill_id: int) -> dict[int, SkillItemFit]:
     for (attempt_id, question_id), is_correct in first.items():
         if question_id in column:
             matrix[person[attempt_id], column[question_id]] = float(is_correct)
-    fit = fit_irt(matrix)
+    fit = fit_two_class(matrix)
     centre = float(np.average(fit.difficulty, weights=[answers[q] for q in items]))
     return {
         q: SkillItemFit(difficulty=float(fit.difficulty[i]) - centre) for q, i in column.items()
@@ -284,7 +351,8 @@ def analyze_assessment(
 def _flags(item: ItemAnalysis) -> list[str]:
     flags = []
     if item.answers >= MIN_FLAG_ANSWERS:
-        if item.discrimination is not None and item.discrimination < 0:
+        # Negative as shown (two decimals): "-0.00" is no warning sign.
+        if item.discrimination is not None and round(item.discrimination, 2) < 0:
             # The problem only: the fix is worded once, in insights.instructor.suggested_flags.
             flags.append(
                 f"negative discrimination ({item.discrimination:.2f}): stronger learners get it "
@@ -308,25 +376,23 @@ def _add_irt(
     for q, r in zip(questions, results, strict=True):
         fit = fits.get(q.id)
         if fit is not None:
-            r.irt_model = QuestionItemAnalysis.IRTModel.ONE_PL
+            r.irt_model = QuestionItemAnalysis.IRTModel.TWO_CLASS
             r.irt_difficulty = fit.difficulty
-            r.irt_discrimination = 1.0
             fitted.append((q, fit.difficulty))
     for i, r in enumerate(results):
         if r.irt_difficulty is not None:
             continue
         q = questions[i]
-        same_skill = [b for other, b in fitted if other.skill_id == q.skill_id]
-        same_label = [b for other, b in fitted if other.difficulty == q.difficulty]
-        if same_skill:
-            r.irt_difficulty = float(np.mean(same_skill))
+        # Difficulties are centred per skill: another skill's say nothing about this one.
+        alike = [
+            b
+            for other, b in fitted
+            if other.skill_id == q.skill_id and other.difficulty == q.difficulty
+        ]
+        if alike:
+            r.irt_difficulty = float(np.mean(alike))
             r.difficulty_basis = (
-                f"predicted from {len(same_skill)} fitted question(s) on {q.skill.name}"
-            )
-        elif same_label:
-            r.irt_difficulty = float(np.mean(same_label))
-            r.difficulty_basis = (
-                f"predicted from {len(same_label)} fitted {q.difficulty} question(s)"
+                f"predicted from {len(alike)} fitted {q.difficulty} question(s) on {q.skill.name}"
             )
         else:
             r.irt_difficulty = LABEL_DIFFICULTY.get(q.difficulty, 0.0)

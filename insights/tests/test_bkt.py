@@ -285,3 +285,43 @@ def test_the_fit_finds_the_item_weight_when_items_differ_and_none_without_items(
     assert with_items.ability.item_weight == 1.0
     assert without.ability.item_weight == 0.0
     assert with_items.log_likelihood > without.log_likelihood
+
+
+def test_fit_reads_guess_and_slip_on_an_average_item_when_hard_items_go_to_knowers():
+    """An adaptive diagnostic: after a right answer a hard item (b = +1.5), after a wrong one
+    an easy item (b = -1.5), four answers that teach nothing. Told the items' difficulties,
+    the fit finds the skill's guess and slip on an average item; without them it reads the
+    knowers' misses on hard items as the skill's slips and the others' hits on easy items as
+    its guesses. With every difficulty 0 it is exactly the fit without them."""
+    truth = bkt.BKTParams(prior=0.5, learn=0.1, forget=0.0, guess=0.15, slip=0.1)
+    rng = np.random.default_rng(9)
+    learners, questions = 2000, 4
+    known = rng.random(learners) < truth.prior
+    answers = np.empty((learners, questions), dtype=bool)
+    difficulty = np.zeros((learners, questions))
+    for t in range(questions):
+        if t:
+            difficulty[:, t] = np.where(answers[:, t - 1], 1.5, -1.5)
+        base = np.where(known, bkt._logit(1 - truth.slip), bkt._logit(truth.guess))
+        answers[:, t] = rng.random(learners) < bkt._sigmoid(base - difficulty[:, t])
+    keys = np.repeat(np.arange(learners), questions)
+    layout = bkt.Layout.build(keys, np.arange(len(keys)))
+    skills = np.zeros(len(keys), dtype=int)
+    flags = np.zeros(len(keys), dtype=bool)
+
+    told = bkt.fit(
+        layout, answers.ravel(), skills, 1, iterations=200, teaches=flags,
+        difficulty=difficulty.ravel(),
+    )  # fmt: skip
+    untold = bkt.fit(layout, answers.ravel(), skills, 1, iterations=200, teaches=flags)
+    flat = bkt.fit(
+        layout, answers.ravel(), skills, 1, iterations=200, teaches=flags,
+        difficulty=np.zeros(len(keys)),
+    )  # fmt: skip
+
+    assert told.params[0].slip == pytest.approx(truth.slip, abs=0.03)
+    assert told.params[0].guess == pytest.approx(truth.guess, abs=0.03)
+    assert told.params[0].prior == pytest.approx(truth.prior, abs=0.04)
+    assert untold.params[0].slip > truth.slip + 0.05
+    assert untold.params[0].guess > truth.guess + 0.05
+    assert flat.params == untold.params

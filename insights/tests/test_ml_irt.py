@@ -61,7 +61,7 @@ def test_item_analysis_flags_broken_questions(answered_quiz, django_assert_max_n
 
     # Fitted (1PL: too few answers for 2PL): harder questions get higher difficulty.
     fitted = [items[q.id] for q in qs[:3]]
-    assert [i.irt_model for i in fitted] == ["1pl"] * 3
+    assert [i.irt_model for i in fitted] == ["2lc"] * 3
     assert fitted[0].irt_difficulty < fitted[1].irt_difficulty < fitted[2].irt_difficulty
     assert not any(i.difficulty_predicted for i in fitted)
 
@@ -73,7 +73,7 @@ def test_thin_question_gets_a_predicted_difficulty_from_its_skill(answered_quiz)
     thin = items[qs[5].id]
     assert thin.answers == 5
     assert thin.difficulty_predicted
-    assert thin.difficulty_basis == "predicted from 3 fitted question(s) on Algebra"
+    assert thin.difficulty_basis == "predicted from 3 fitted beginner question(s) on Algebra"
     expected = np.mean([items[q.id].irt_difficulty for q in qs[:3]])
     assert thin.irt_difficulty == pytest.approx(expected)
 
@@ -81,14 +81,15 @@ def test_thin_question_gets_a_predicted_difficulty_from_its_skill(answered_quiz)
 @pytest.mark.django_db
 def test_adaptive_routing_is_fitted_per_skill_one_person_per_attempt():
     """An adaptive attempt asks a hard question only after a right answer on the same
-    skill: one ability across both skills read those hard questions as easier than they
-    are; per skill, each attempt one person, the difficulties come back. Each learner
-    takes two attempts and learns in between (ability +1): read as one person, the
-    learner's second attempt would look like luck."""
+    skill, an easy one after a wrong one, then a third question. Learners know a skill or not (guess and slip as in the skill model; on Logic
+    knowing decides almost every answer), and each takes two attempts, learning in between.
+    One ability across both skills, or a normal ability per skill, read Logic's hard
+    question as its easiest; per skill, each attempt one person, known or not, the
+    difficulties come back."""
     rng = np.random.default_rng(7)
     diagnostic = AssessmentFactory()
-    true_b = {"medium": 0.0, "hard": 1.5, "easy": -1.5}
-    skills = [SkillFactory(name="Algebra"), SkillFactory(name="Logic")]
+    true_b = {"medium": 0.0, "hard": 1.5, "easy": -1.5, "third": 0.5}
+    skills = {SkillFactory(name="Algebra"): (0.2, 0.1), SkillFactory(name="Logic"): (0.02, 0.02)}
     questions = {
         (skill.pk, level): QuestionFactory(assessment=diagnostic, skill=skill)
         for skill in skills
@@ -97,9 +98,14 @@ def test_adaptive_routing_is_fitted_per_skill_one_person_per_attempt():
     learners = User.objects.bulk_create(
         [User(email=f"routed{j}@example.com", password="!") for j in range(500)]
     )
+
+    def right(known: bool, guess: float, slip: float, level: str) -> bool:
+        base = np.log((1 - slip) / slip) if known else np.log(guess / (1 - guess))
+        return bool(rng.random() < 1 / (1 + np.exp(-(base - true_b[level]))))
+
     answers = []
     for learner in learners:
-        ability = {skill.pk: rng.normal() for skill in skills}
+        known = {skill.pk: rng.random() < 0.5 for skill in skills}
         for week in range(2):
             attempt = AssessmentAttempt.objects.create(
                 learner=learner,
@@ -107,20 +113,21 @@ def test_adaptive_routing_is_fitted_per_skill_one_person_per_attempt():
                 started_at=T + timedelta(weeks=week),
                 submitted_at=T + timedelta(weeks=week),
             )
-            for skill in skills:
-                theta = ability[skill.pk] + week
-                right = rng.random() < 1 / (1 + np.exp(-(theta - true_b["medium"])))
-                follow = "hard" if right else "easy"
+            for skill, (guess, slip) in skills.items():
+                known[skill.pk] = known[skill.pk] or (week == 1 and rng.random() < 0.3)
+                first = right(known[skill.pk], guess, slip, "medium")
+                follow = "hard" if first else "easy"
                 for level, ok in (
-                    ("medium", right),
-                    (follow, rng.random() < 1 / (1 + np.exp(-(theta - true_b[follow])))),
+                    ("medium", first),
+                    (follow, right(known[skill.pk], guess, slip, follow)),
+                    ("third", right(known[skill.pk], guess, slip, "third")),
                 ):
                     answers.append(
                         Answer(
                             attempt=attempt,
                             question=questions[(skill.pk, level)],
                             response={"value": "x"},
-                            is_correct=bool(ok),
+                            is_correct=ok,
                             answered_at=T,
                         )
                     )
@@ -131,11 +138,17 @@ def test_adaptive_routing_is_fitted_per_skill_one_person_per_attempt():
     for skill in skills:
         fitted = {level: items[questions[(skill.pk, level)].pk] for level in true_b}
         assert not any(i.difficulty_predicted for i in fitted.values())
+        assert {i.irt_model for i in fitted.values()} == {"2lc"}
         # Centred per skill (answer-weighted): only the gaps between questions are compared.
-        gap_up = fitted["hard"].irt_difficulty - fitted["medium"].irt_difficulty
-        gap_down = fitted["medium"].irt_difficulty - fitted["easy"].irt_difficulty
-        assert gap_up == pytest.approx(1.5, abs=0.35)
-        assert gap_down == pytest.approx(1.5, abs=0.35)
+        b = {level: item.irt_difficulty for level, item in fitted.items()}
+        if skill.name == "Algebra":
+            assert b["hard"] - b["medium"] == pytest.approx(1.5, abs=0.4)
+            assert b["medium"] - b["easy"] == pytest.approx(1.5, abs=0.4)
+            assert b["third"] - b["medium"] == pytest.approx(0.5, abs=0.4)
+        else:
+            # Knowing decides almost every answer: the few exceptions carry the gaps, so
+            # only the order is sharp (a normal ability read it upside down).
+            assert b["easy"] + 1 < b["medium"] < b["hard"] - 1
         weights = [i.answers for i in fitted.values()]
         centre = np.average([i.irt_difficulty for i in fitted.values()], weights=weights)
         assert centre == pytest.approx(0.0, abs=0.05)
