@@ -81,7 +81,9 @@ def test_stored_rows_equal_the_analysis_and_the_hand_computed_figures():
     assert "distractor nobody picks: “Nobody falls for this”" in rows[qs[4].id].flags
     assert [rows[q.id].irt_model for q in qs] == ["2lc", "2lc", "2lc", "2lc", "2lc", ""]
     assert rows[qs[5].id].difficulty_predicted
-    assert rows[qs[5].id].difficulty_basis == "predicted from 3 fitted beginner question(s) on Algebra"
+    assert rows[qs[5].id].difficulty_basis == (
+        "predicted from 3 fitted beginner question(s) on Algebra"
+    )
 
 
 def test_rerunning_replaces_the_analysis_instead_of_adding_one():

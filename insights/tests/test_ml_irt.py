@@ -81,11 +81,11 @@ def test_thin_question_gets_a_predicted_difficulty_from_its_skill(answered_quiz)
 @pytest.mark.django_db
 def test_adaptive_routing_is_fitted_per_skill_one_person_per_attempt():
     """An adaptive attempt asks a hard question only after a right answer on the same
-    skill, an easy one after a wrong one, then a third question. Learners know a skill or not (guess and slip as in the skill model; on Logic
-    knowing decides almost every answer), and each takes two attempts, learning in between.
-    One ability across both skills, or a normal ability per skill, read Logic's hard
-    question as its easiest; per skill, each attempt one person, known or not, the
-    difficulties come back."""
+    skill, an easy one after a wrong one, then a third question. Learners know a skill or
+    not (guess and slip as in the skill model; on Logic knowing decides almost every
+    answer), and each takes two attempts, learning in between. One ability across both
+    skills, or a normal ability per skill, read the hard questions as easier than they
+    are; per skill, each attempt one person, known or not, the difficulties come back."""
     rng = np.random.default_rng(7)
     diagnostic = AssessmentFactory()
     true_b = {"medium": 0.0, "hard": 1.5, "easy": -1.5, "third": 0.5}
