@@ -34,8 +34,8 @@ A skill stops when
   this attempt and mastery <= ``LOW_MASTERY`` (not known), or mastery >=
   ``HIGH_MASTERY`` with evidence on at least ``mastery.PROFICIENT_QUESTIONS``
   distinct questions in all (known, with the breadth proficiency asks for); or
-- ``DECLINED_AFTER`` questions were answered "I don't know" and none otherwise (the
-  learner told us; more questions would only ask them to say it again); or
+- ``DECLINED_AFTER`` questions were answered "I don't know", whatever else was answered
+  (the learner told us; more questions would only ask them to say it again); or
 - ``MAX_QUESTIONS`` questions were asked on it (an "I don't know" counts as
   asked but is no evidence); or
 - its bank has no question left.
@@ -63,7 +63,7 @@ EXPECTED_QUESTIONS_PER_SKILL = 4
 MINUTES_PER_QUESTION = 1.5
 # Neither way on fewer answers: the breadth proficiency asks for (mastery.PROFICIENT_QUESTIONS).
 MIN_ANSWERS = PROFICIENT_QUESTIONS
-# "I don't know" this many times on a skill with nothing answered: the learner told us.
+# "I don't know" this many times on a skill: the learner told us.
 DECLINED_AFTER = 2
 # "Not known" asks for stronger evidence than "known" asks of the other side: a known
 # skill called not known costs its whole lessons, while one wrongly called known is
@@ -180,7 +180,7 @@ def stop_reason(
             return STOP_NOT_KNOWN
         if mastery >= HIGH_MASTERY and distinct_questions >= PROFICIENT_QUESTIONS:
             return STOP_KNOWN
-    if answered == 0 and asked >= DECLINED_AFTER:
+    if asked - answered >= DECLINED_AFTER:
         return STOP_DECLINED
     if asked >= MAX_QUESTIONS:
         return STOP_MAXIMUM

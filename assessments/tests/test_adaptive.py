@@ -141,14 +141,16 @@ def test_dont_know_is_no_evidence_and_two_of_them_alone_stop_the_skill(learner, 
     assert all(a.response == {} for a in Answer.objects.filter(attempt=attempt))
 
 
-def test_dont_know_beside_an_answer_counts_towards_the_maximum(learner, bank):
+def test_two_dont_knows_beside_an_answer_stop_the_skill(learner, bank):
+    """One right answer, then "I don't know" twice: the learner told us, and is not asked
+    the rest of the six (the QA walk saw six questions on one skill)."""
     python = bank["skills"]["python"]
     attempt = skill_check_start(learner=learner, skill=python, now=NOW)
-    attempt = answer(attempt, False, 1)
+    attempt = answer(attempt, True, 1)
 
     asked = run_to_end(attempt, lambda q: None)
 
-    assert len(asked) == diagnostic.MAX_QUESTIONS - 1
+    assert len(asked) == diagnostic.DECLINED_AFTER
 
 
 def test_a_stale_or_finished_question_is_refused(learner, bank):
@@ -249,7 +251,8 @@ def test_a_skill_without_questions_cannot_be_checked(learner):
         (0.5, 2, 2, 2, 0, diagnostic.STOP_NO_QUESTIONS),
         (0.3, 1, 0, 0, 5, None),  # one "I don't know": still asking
         (0.3, 2, 0, 0, 4, diagnostic.STOP_DECLINED),  # two, nothing answered: they told us
-        (0.5, 4, 1, 1, 2, None),  # three "I don't know" beside an answer: still asking
+        (0.5, 2, 1, 1, 4, None),  # one "I don't know" beside an answer: still asking
+        (0.9, 3, 1, 1, 3, diagnostic.STOP_DECLINED),  # two beside a right answer: told us
     ],
 )
 def test_stop_rule_boundaries(mastery, asked, answered, distinct, left, reason):
