@@ -201,6 +201,25 @@ def test_the_path_page_says_at_the_top_which_course_a_passed_challenge_dropped(
     )
 
 
+def test_the_path_page_says_at_the_top_what_a_measurement_changed_without_dropping_a_course(
+    client, learner, world
+):
+    """QA walk: a skill check that only spared lessons, or a failed challenge, changed the
+    path with no word at the top of the page (only in the version history)."""
+    state(learner, world["skills"]["python"], mastery=0.6, answers=2)
+    learning_path_generate(goal=world["goal"], now=NOW)
+    attempt = course_challenge_start(learner=learner, course=world["basics"], now=NOW)
+    run_to_end(attempt, lambda question: False)
+    client.force_login(learner)
+
+    html = client.get(f"/insights/paths/{world['goal'].pk}/").content.decode()
+
+    top = html[: html.index('id="timeline-heading"')]
+    assert "What changed in version 2, after your latest answers" in top
+    assert "No longer suggests the Python Basics course challenge first" in top
+    assert "left your path" not in top
+
+
 def test_a_first_version_says_nothing_left_the_path(client, learner, world):
     snapshot = learning_path_generate(goal=world["goal"], now=NOW).snapshot
     client.force_login(learner)
