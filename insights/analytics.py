@@ -1049,7 +1049,10 @@ def build_insights(
         )
         message = f"Your recent answers show gaps in {gaps}: "
         if step is not None:
-            message += f"start with “{step.title}”, a revision lesson picked for you."
+            # Not "revision": the card can be a goal lesson never studied, which the
+            # dashboard also shows as the next lesson.
+            name = next(t.name for t in topics if t.skill == step.skill)
+            message += f"start with “{step.title}”, a lesson on {name} picked for you."
         elif topics[0].skill in (measured or {}):
             # What the evidence says: the skill is weak, so study it; no check to repeat.
             message += (

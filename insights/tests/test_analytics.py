@@ -390,13 +390,13 @@ def test_insights_message_names_the_open_revision_card_for_the_weak_topic(learne
 
     assert insights["personalized_message"] == (
         "Your recent answers show gaps in Git (30% right on your last 10 answers): "
-        "start with “Branching”, a revision lesson picked for you."
+        "start with “Branching”, a lesson on Git picked for you."
     )
     assert insights["next_step"]["url"] == branching.get_absolute_url()
     # The page links to it next to the message.
     client.force_login(learner)
     page = client.get(reverse("learning:dashboard")).content.decode()
-    assert f'a revision lesson picked for you. <a href="{branching.get_absolute_url()}">' in page
+    assert f'a lesson on Git picked for you. <a href="{branching.get_absolute_url()}">' in page
     assert "<strong>Git</strong>: 30% right on your last 10 answers" in page
 
 
