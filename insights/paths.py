@@ -466,12 +466,13 @@ def _standing(name: str, level: int, target: int) -> str:
     return f"{name} ({f'level {level} of {target}' if level else f'not assessed, target {target}'})"
 
 
-def _taught_standing(name: str, mastery: SkillMastery | None) -> str:
+def _taught_standing(name: str, mastery: SkillMastery | None, declined: bool = False) -> str:
     """ "Flask (not assessed)", "Flask (level 7, familiar on 2 answers: not yet proficient)",
     "Git (level 7, attempted on 1 answer, not practised for 30+ days: not yet proficient)":
     why a prerequisite the learner has a level in is still planned."""
     if mastery is None or not mastery.is_assessed:
-        return f"{name} (not assessed)"
+        # The learner's own word, not "not assessed" minutes after the diagnostic asked.
+        return f"{name} (you answered “I don't know”)" if declined else f"{name} (not assessed)"
     # A faded state sits below its level (the level is the last answer's): say why, in
     # words that hold until the state steps down again, so the plan's reason stays stable.
     faded = f", not practised for {REVIEW_INTERVAL_DAYS}+ days" if mastery.faded else ""
@@ -484,7 +485,7 @@ def _taught_standing(name: str, mastery: SkillMastery | None) -> str:
 def _reason(
     gap_skills: list[tuple[str, int, int]],
     dependents: list[str],
-    taught: list[tuple[str, SkillMastery | None]],
+    taught: list[tuple[str, SkillMastery | None, bool]],
 ) -> str:
     """The learner's numbers with the names: "Builds foundation in Python (level 3 of 7);
     prerequisite for Web APIs", or for a course that only opens others, "Prerequisite for
@@ -729,7 +730,7 @@ def _plan(
                 reason=_reason(
                     [(catalog.name(s), current[s], target_of[s]) for s in gaps if s in taught],
                     required_by[course_id],
-                    [(catalog.name(s), states.get(s)) for s in open_skills],
+                    [(catalog.name(s), states.get(s), s in record.declined) for s in open_skills],
                 ),
                 sequence=sequence,
                 skill_names=[catalog.name(s) for s in taught],

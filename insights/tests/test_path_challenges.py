@@ -92,6 +92,11 @@ def test_no_test_out_offer_on_a_skill_the_learner_said_they_do_not_know(learner,
 
     assert (basics.challenge, basics.skill_checks) == (None, [])
     assert (sql_course.challenge, sql_course.skill_checks) == (None, [])
+    # Why the prerequisite stays: their word, not "not assessed" (QA walk).
+    assert (
+        basics.reason
+        == "Prerequisite for SQL Basics, teaching Python (you answered “I don't know”)"
+    )
 
     state(learner, world["skills"]["sql"], mastery=0.5, answers=1)
     sql_course = plan_learning_path(goal=world["goal"], now=NOW).items[1]
