@@ -72,9 +72,9 @@ def attempts_for(*, user) -> QuerySet[AssessmentAttempt]:
 
 # The adaptive attempt a learner last started from a page (assessments.views).
 ADAPTIVE_ATTEMPT_SESSION_KEY = "adaptive_attempt_id"
-# The skill check last started from a goal's path page, {"attempt": id, "goal": id}: its
-# result leads back to that path, as a course challenge's leads back to its course.
-SKILL_CHECK_PATH_SESSION_KEY = "skill_check_from_path"
+# The skill check or course challenge last started from a goal's path page,
+# {"attempt": id, "goal": id}: its result leads back to that path.
+STARTED_FROM_PATH_SESSION_KEY = "started_from_path"
 
 
 def adaptive_attempt_in_progress(*, learner, attempt_id: int) -> AssessmentAttempt | None:

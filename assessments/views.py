@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.core.exceptions import BadRequest, ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,7 +14,7 @@ from assessments.models import Assessment, AssessmentAttempt
 from assessments.rules import answers_shown_when, answers_visible, runs_adaptively
 from assessments.selectors import (
     ADAPTIVE_ATTEMPT_SESSION_KEY,
-    SKILL_CHECK_PATH_SESSION_KEY,
+    STARTED_FROM_PATH_SESSION_KEY,
     assessments_visible_to,
     attempt_review,
     attempts_for,
@@ -185,11 +185,7 @@ def skill_check_begin(request: HttpRequest, skill_slug: str) -> HttpResponse:
             "page offers one beside each skill that needs it.",
         )
         return redirect("insights:progress")
-    # Offered by a goal's path page ("Check Python first?"): the result leads back there.
-    goal_id = request.POST.get("goal", "")
-    if goal_id and not goal_id.isdigit():
-        return HttpResponseBadRequest("The goal to return to must be a goal id.")
-    path_goal = get_object_or_404(goals_for(user=request.user), pk=goal_id) if goal_id else None
+    path_goal = _started_from_path(request)
     try:
         attempt = skill_check_start(learner=request.user, skill=skill, now=timezone.now())
     except ValidationError as error:
@@ -197,12 +193,7 @@ def skill_check_begin(request: HttpRequest, skill_slug: str) -> HttpResponse:
         if path_goal is not None:
             return redirect("insights:path", goal_id=path_goal.pk)
         return redirect("insights:progress")
-    if path_goal is not None:
-        request.session[SKILL_CHECK_PATH_SESSION_KEY] = {
-            "attempt": attempt.pk,
-            "goal": path_goal.pk,
-        }
-    return _to_attempt(request, attempt)
+    return _to_attempt(request, attempt, path_goal)
 
 
 @login_required
@@ -212,20 +203,42 @@ def course_challenge_begin(request: HttpRequest, course_id: int) -> HttpResponse
     if request.method == "GET":
         messages.info(request, "Start the course challenge with its button on the course page.")
         return redirect(course.get_absolute_url())
+    path_goal = _started_from_path(request)
     try:
         attempt = course_challenge_start(learner=request.user, course=course, now=timezone.now())
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+        if path_goal is not None:
+            return redirect("insights:path", goal_id=path_goal.pk)
         return redirect(course.get_absolute_url())
-    return _to_attempt(request, attempt)
+    return _to_attempt(request, attempt, path_goal)
 
 
-def _to_attempt(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
+def _started_from_path(request: HttpRequest) -> LearningGoal | None:
+    """The learner's goal whose path page offered this check or challenge ("Check Python
+    first?", "Test out first?"), from the form's ``goal``: its result leads back there.
+    A goal id that is not the learner's is a 404; one that is no number, a 400."""
+    goal_id = request.POST.get("goal", "")
+    if not goal_id:
+        return None
+    if not goal_id.isdigit():
+        raise BadRequest("The goal to return to must be a goal id.")
+    return get_object_or_404(goals_for(user=request.user), pk=goal_id)
+
+
+def _to_attempt(
+    request: HttpRequest, attempt: AssessmentAttempt, path_goal: LearningGoal | None = None
+) -> HttpResponse:
     """To the attempt just started; an adaptive one is remembered in the session, so the
     dashboard can offer to continue it if the learner leaves half-way (no query on the
-    dashboard otherwise)."""
+    dashboard otherwise), and so is the path page that started it, if one did."""
     if attempt.is_adaptive:
         request.session[ADAPTIVE_ATTEMPT_SESSION_KEY] = attempt.pk
+    if path_goal is not None:
+        request.session[STARTED_FROM_PATH_SESSION_KEY] = {
+            "attempt": attempt.pk,
+            "goal": path_goal.pk,
+        }
     return redirect("assessments:attempt", attempt_id=attempt.pk)
 
 
@@ -250,9 +263,9 @@ def _result(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
 
 
 def _path_goal(request: HttpRequest, attempt: AssessmentAttempt) -> LearningGoal | None:
-    """The goal whose path page started this skill check, if one did (still the learner's
-    own: a goal deleted since leaves today's links)."""
-    started = request.session.get(SKILL_CHECK_PATH_SESSION_KEY) or {}
+    """The goal whose path page started this skill check or course challenge, if one did
+    (still the learner's own: a goal deleted since leaves today's links)."""
+    started = request.session.get(STARTED_FROM_PATH_SESSION_KEY) or {}
     if started.get("attempt") != attempt.pk:
         return None
     return goals_for(user=request.user).filter(pk=started["goal"]).first()

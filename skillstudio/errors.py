@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import sys
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
@@ -53,6 +58,10 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         return error_response(request, 413, "too_large", "The request has too many fields.")
     if is_api(request):
         return error_response(request, 400, "bad_request", "Bad request.")
+    if type(exception) is BadRequest and exception.args:
+        # Raised by our own views with a message for the user ("The goal to return to
+        # must be a goal id."): say it.
+        return error_response(request, 400, "bad_request", str(exception))
     return defaults.bad_request(request, exception)
 
 

@@ -436,6 +436,31 @@ def test_course_challenge_end_to_end_on_the_page(client, learner, bank):
     assert b"One question at a time" in detail
 
 
+def test_a_course_challenge_started_from_the_path_leads_back_to_the_path(
+    client, learner, other_learner, bank
+):
+    """QA walk: "Test out first?" on the path page led, once passed, to the course and the
+    list of paths, not to the path the challenge was offered on."""
+    course = CourseFactory(title="Backend basics", skills=[bank["skills"]["python"]])
+    goal = LearningGoalFactory(learner=learner, title="Backend developer")
+    GoalSkillFactory(goal=goal, skill=bank["skills"]["python"])
+    path = reverse("insights:path", args=[goal.pk])
+    start = reverse("assessments:course_challenge", args=[course.pk])
+    client.force_login(learner)
+
+    html = _finish_on_the_page(client, _attempt_from(client.post(start, {"goal": goal.pk})))
+
+    assert f'<a href="{path}">Back to your path for “Backend developer”</a>' in html
+    assert f'href="{course.get_absolute_url()}">Backend basics</a>' in html
+    # Another learner's goal is no return address; a malformed one is a 400 that says why.
+    client.force_login(other_learner)
+    assert client.post(start, {"goal": goal.pk}).status_code == 404
+    malformed = client.post(start, {"goal": "path"})
+    assert malformed.status_code == 400
+    assert malformed.content.decode() == "The goal to return to must be a goal id."
+    assert not AssessmentAttempt.objects.filter(learner=other_learner).exists()
+
+
 def test_authors_set_review_rules_and_adaptive_but_not_platform_kinds(as_user, instructor):
     api = as_user(instructor)
 
