@@ -57,6 +57,12 @@ MIN_DISTRACTOR_ANSWERS = 20
 EASY_SHARE = 0.95
 HARD_SHARE = 0.05
 LABEL_DIFFICULTY = {"beginner": -1.0, "intermediate": 0.0, "advanced": 1.0}
+# The two-class fit's prior on a difficulty: b ~ N(0, this). Questions on one skill seldom
+# differ by more than a couple of logits (the 1PL difficulties of real first answers
+# spread with a standard deviation of 1.01, README "Learner simulator"); on a skill nearly
+# every learner knows, the few who do not carry the difficulties, and a weaker prior let
+# them run to +-4.
+DIFFICULTY_PRIOR_SD = 1.0
 
 
 @dataclass(frozen=True)
@@ -147,8 +153,8 @@ def fit_two_class(responses: np.ndarray, *, max_iter: int = 300, tol: float = 1e
     the skill or does not (two classes, ``known_share`` of them knowing), and a right
     answer on item i has probability sigmoid(class logit - b_i): the guess (not knowing) and
     1 - slip (knowing) of BKT, both moved by the item's difficulty (KT-IDEM). Fitted by EM
-    on a persons x items 0/1 matrix (NaN = not answered), with the same weak prior on b as
-    ``fit_irt``.
+    on a persons x items 0/1 matrix (NaN = not answered), with b ~ N(0,
+    ``DIFFICULTY_PRIOR_SD``).
     """
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit_two_class(responses, max_iter=max_iter, tol=tol)
@@ -172,9 +178,9 @@ def _fit_two_class(responses: np.ndarray, *, max_iter: int, tol: float) -> TwoCl
         class_logits, b_ = params[:2], params[2:]
         p = expit(class_logits[None, :] - b_[:, None])  # items x classes
         ll = np.sum(r * np.log(p + 1e-12) + (n - r) * np.log1p(-p + 1e-12))
-        ll -= np.sum(b_**2) / (2 * 3.0**2)
+        ll -= np.sum(b_**2) / (2 * DIFFICULTY_PRIOR_SD**2)
         resid = r - n * p
-        grad = np.concatenate([resid.sum(axis=0), -resid.sum(axis=1) - b_ / 3.0**2])
+        grad = np.concatenate([resid.sum(axis=0), -resid.sum(axis=1) - b_ / DIFFICULTY_PRIOR_SD**2])
         return -ll, -grad
 
     while iteration < max_iter:
