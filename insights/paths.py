@@ -461,9 +461,13 @@ def _ordered(catalog: _Catalog, included: set[int], edges: dict[int, list[int]])
     return order
 
 
-def _standing(name: str, level: int, target: int) -> str:
-    """ "Python (level 3 of 7)", "Python (not assessed, target 7)"."""
-    return f"{name} ({f'level {level} of {target}' if level else f'not assessed, target {target}'})"
+def _standing(name: str, level: int, target: int, declined: bool = False) -> str:
+    """ "Python (level 3 of 7)", "Python (not assessed, target 7)", "Python (you answered
+    “I don't know”, target 7)"."""
+    if level:
+        return f"{name} (level {level} of {target})"
+    standing = "you answered “I don't know”" if declined else "not assessed"
+    return f"{name} ({standing}, target {target})"
 
 
 def _taught_standing(name: str, mastery: SkillMastery | None, declined: bool = False) -> str:
@@ -483,7 +487,7 @@ def _taught_standing(name: str, mastery: SkillMastery | None, declined: bool = F
 
 
 def _reason(
-    gap_skills: list[tuple[str, int, int]],
+    gap_skills: list[tuple[str, int, int, bool]],
     dependents: list[str],
     taught: list[tuple[str, SkillMastery | None, bool]],
 ) -> str:
@@ -493,10 +497,7 @@ def _reason(
     proficient)": ``taught`` are its skills not yet shown, what keeps it planned."""
     parts = []
     if gap_skills:
-        parts.append(
-            "Builds foundation in "
-            + ", ".join(_standing(name, level, target) for name, level, target in gap_skills)
-        )
+        parts.append("Builds foundation in " + ", ".join(_standing(*skill) for skill in gap_skills))
     if dependents:
         text = f"Prerequisite for {', '.join(dependents)}"
         if not parts and taught:
@@ -728,7 +729,11 @@ def _plan(
                 difficulty=course["difficulty"],
                 skills_covered=list(taught),
                 reason=_reason(
-                    [(catalog.name(s), current[s], target_of[s]) for s in gaps if s in taught],
+                    [
+                        (catalog.name(s), current[s], target_of[s], s in record.declined)
+                        for s in gaps
+                        if s in taught
+                    ],
                     required_by[course_id],
                     [(catalog.name(s), states.get(s), s in record.declined) for s in open_skills],
                 ),

@@ -92,7 +92,10 @@ def test_no_test_out_offer_on_a_skill_the_learner_said_they_do_not_know(learner,
 
     assert (basics.challenge, basics.skill_checks) == (None, [])
     assert (sql_course.challenge, sql_course.skill_checks) == (None, [])
-    # Why the prerequisite stays: their word, not "not assessed" (QA walk).
+    # Why each course is planned: their word, not "not assessed" (QA walk).
+    assert sql_course.reason.startswith(
+        "Builds foundation in SQL (you answered “I don't know”, target 7)"
+    )
     assert (
         basics.reason
         == "Prerequisite for SQL Basics, teaching Python (you answered “I don't know”)"
