@@ -87,20 +87,26 @@ def fit_irt(
         return _fit_irt(responses, nodes=nodes, max_iter=max_iter, tol=tol)
 
 
+def _answered(responses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A persons x items 0/1 matrix (NaN = not answered) as (answered, right), right 0
+    where not answered."""
+    x = np.asarray(responses, dtype=float)
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise ValueError("Expected a persons x items matrix with at least one item.")
+    observed = ~np.isnan(x)
+    return observed, np.where(observed, x, 0.0)
+
+
 def _fit_irt(responses: np.ndarray, *, nodes: int, max_iter: int, tol: float) -> IRTFit:
     # Imported inside the fit: web processes load this module for the admin and need
     # scipy only once an item analysis is actually fitted.
     from scipy.special import expit, logsumexp
 
-    x = np.asarray(responses, dtype=float)
-    if x.ndim != 2 or x.shape[1] == 0:
-        raise ValueError("Expected a persons x items matrix with at least one item.")
-    observed = ~np.isnan(x)
-    correct = np.where(observed, x, 0.0)
+    observed, correct = _answered(responses)
     theta = np.linspace(-4, 4, nodes)
     log_prior = -0.5 * theta**2
     log_prior -= logsumexp(log_prior)
-    b = np.zeros(x.shape[1])
+    b = np.zeros(correct.shape[1])
     previous = -np.inf
     converged = False
     iteration = 0
@@ -138,19 +144,9 @@ def _m_step(r: np.ndarray, n: np.ndarray, theta: np.ndarray, b: np.ndarray) -> n
     return minimize(objective, b, jac=True, method="L-BFGS-B").x
 
 
-@dataclass(frozen=True)
-class TwoClassFit:
-    difficulty: np.ndarray
-    # Logit of a right answer on an average question (b = 0): not knowing, knowing.
-    class_logits: np.ndarray
-    known_share: float
-    iterations: int
-    converged: bool
-
-
-def fit_two_class(responses: np.ndarray, *, max_iter: int = 300, tol: float = 1e-6) -> TwoClassFit:
+def fit_two_class(responses: np.ndarray, *, max_iter: int = 300, tol: float = 1e-6) -> np.ndarray:
     """Item difficulties under the skill model's own latent structure: each person knows
-    the skill or does not (two classes, ``known_share`` of them knowing), and a right
+    the skill or does not (two classes, a share of them knowing), and a right
     answer on item i has probability sigmoid(class logit - b_i): the guess (not knowing) and
     1 - slip (knowing) of BKT, both moved by the item's difficulty (KT-IDEM). Fitted by EM
     on a persons x items 0/1 matrix (NaN = not answered), with b ~ N(0,
@@ -160,19 +156,15 @@ def fit_two_class(responses: np.ndarray, *, max_iter: int = 300, tol: float = 1e
         return _fit_two_class(responses, max_iter=max_iter, tol=tol)
 
 
-def _fit_two_class(responses: np.ndarray, *, max_iter: int, tol: float) -> TwoClassFit:
+def _fit_two_class(responses: np.ndarray, *, max_iter: int, tol: float) -> np.ndarray:
     from scipy.optimize import minimize
     from scipy.special import expit, logsumexp
 
-    x = np.asarray(responses, dtype=float)
-    if x.ndim != 2 or x.shape[1] == 0:
-        raise ValueError("Expected a persons x items matrix with at least one item.")
-    observed = ~np.isnan(x)
-    correct = np.where(observed, x, 0.0)
+    observed, correct = _answered(responses)
     wrong = (observed & (correct == 0)).astype(float)
-    n_items = x.shape[1]
-    logits, b, known = np.array([-2.0, 2.0]), np.zeros(n_items), 0.5
-    previous, converged, iteration = -np.inf, False, 0
+    # Logits of a right answer on an average question (b = 0): not knowing, knowing.
+    logits, b, known = np.array([-2.0, 2.0]), np.zeros(correct.shape[1]), 0.5
+    previous = -np.inf
 
     def objective(params: np.ndarray, r: np.ndarray, n: np.ndarray) -> tuple[float, np.ndarray]:
         class_logits, b_ = params[:2], params[2:]
@@ -183,8 +175,7 @@ def _fit_two_class(responses: np.ndarray, *, max_iter: int, tol: float) -> TwoCl
         grad = np.concatenate([resid.sum(axis=0), -resid.sum(axis=1) - b_ / DIFFICULTY_PRIOR_SD**2])
         return -ll, -grad
 
-    while iteration < max_iter:
-        iteration += 1
+    for _ in range(max_iter):
         # E-step: each person's chance of knowing the skill given their answers.
         p = expit(logits[None, :] - b[:, None])
         joint = correct @ np.log(p) + wrong @ np.log1p(-p) + np.log([1 - known, known])
@@ -197,10 +188,9 @@ def _fit_two_class(responses: np.ndarray, *, max_iter: int, tol: float) -> TwoCl
         logits, b = solution[:2], solution[2:]
         total = float(marginal.sum())
         if abs(total - previous) < tol * max(1.0, abs(total)):
-            converged = True
             break
         previous = total
-    return TwoClassFit(b, logits, known, iteration, converged)
+    return b
 
 
 @dataclass
@@ -227,17 +217,10 @@ def point_biserial(item: np.ndarray, rest: np.ndarray) -> float | None:
     return float(np.corrcoef(item, rest)[0, 1])
 
 
-@dataclass(frozen=True)
-class SkillItemFit:
-    """A question's difficulty from its skill's two-class fit, centred per skill."""
-
-    difficulty: float
-
-
-def fit_skill(skill_id: int) -> dict[int, SkillItemFit]:
-    """Question id -> IRT parameters for every question on the skill with at least
-    ``MIN_FIT_ANSWERS`` answers (module docstring: per skill, one person per attempt,
-    centred). One query."""
+def fit_skill(skill_id: int) -> dict[int, float]:
+    """Question id -> difficulty, for every question on the skill with at least
+    ``MIN_FIT_ANSWERS`` answers (module docstring: per skill, one person per attempt, two
+    classes, centred). One query."""
     first: dict[tuple[int, int], bool] = {}
     for attempt_id, question_id, is_correct in (
         Answer.objects.filter(question__skill_id=skill_id, attempt__submitted_at__isnull=False)
@@ -256,11 +239,9 @@ def fit_skill(skill_id: int) -> dict[int, SkillItemFit]:
     for (attempt_id, question_id), is_correct in first.items():
         if question_id in column:
             matrix[person[attempt_id], column[question_id]] = float(is_correct)
-    fit = fit_two_class(matrix)
-    centre = float(np.average(fit.difficulty, weights=[answers[q] for q in items]))
-    return {
-        q: SkillItemFit(difficulty=float(fit.difficulty[i]) - centre) for q, i in column.items()
-    }
+    difficulty = fit_two_class(matrix)
+    centre = float(np.average(difficulty, weights=[answers[q] for q in items]))
+    return {q: float(difficulty[i]) - centre for q, i in column.items()}
 
 
 class SkillFits:
@@ -268,10 +249,11 @@ class SkillFits:
     fits a skill shared between them once."""
 
     def __init__(self) -> None:
-        self._by_skill: dict[int, dict[int, SkillItemFit]] = {}
+        self._by_skill: dict[int, dict[int, float]] = {}
 
-    def for_skills(self, skill_ids: Iterable[int]) -> dict[int, SkillItemFit]:
-        fits: dict[int, SkillItemFit] = {}
+    def for_skills(self, skill_ids: Iterable[int]) -> dict[int, float]:
+        """Question id -> fitted difficulty, for the questions on ``skill_ids``."""
+        fits: dict[int, float] = {}
         for skill_id in sorted(set(skill_ids)):
             if skill_id not in self._by_skill:
                 self._by_skill[skill_id] = fit_skill(skill_id)
@@ -376,15 +358,14 @@ def _flags(item: ItemAnalysis) -> list[str]:
 
 
 def _add_irt(
-    results: list[ItemAnalysis], questions: list[Question], fits: dict[int, SkillItemFit]
+    results: list[ItemAnalysis], questions: list[Question], fits: dict[int, float]
 ) -> None:
     fitted = []
     for q, r in zip(questions, results, strict=True):
-        fit = fits.get(q.id)
-        if fit is not None:
+        if q.id in fits:
             r.irt_model = QuestionItemAnalysis.IRTModel.TWO_CLASS
-            r.irt_difficulty = fit.difficulty
-            fitted.append((q, fit.difficulty))
+            r.irt_difficulty = fits[q.id]
+            fitted.append((q, fits[q.id]))
     for i, r in enumerate(results):
         if r.irt_difficulty is not None:
             continue
