@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -150,6 +150,8 @@ class AbilityParams:
 
 
 NO_ABILITY = AbilityParams()
+# The EM fit's reading of item difficulties (``fit(difficulty=...)``): KT-IDEM at weight 1.
+ITEMS_ONLY = AbilityParams(item_weight=1.0)
 
 
 def _logit(p: Numeric) -> Numeric:
@@ -426,17 +428,6 @@ def _map_estimate(num: np.ndarray, den: np.ndarray, pseudo_count: float, name: s
     return np.where(weight > 0, (num + pseudo_count * default) / safe, default)
 
 
-def _item_shifted(params: ParamArrays, offsets: np.ndarray) -> ParamArrays:
-    """Per-response parameters with each item's difficulty moving guess down and slip up."""
-    if not np.any(offsets):
-        return params
-    return replace(
-        params,
-        guess=_sigmoid(_logit(params.guess) - offsets),
-        slip=_sigmoid(_logit(params.slip) + offsets),
-    )
-
-
 def _map_with_offsets(
     start: np.ndarray,
     weight: np.ndarray,
@@ -525,7 +516,10 @@ def fit(
     done = 0
     while done < iterations:
         done += 1
-        params = _item_shifted(skill_params.take(skill), offsets)
+        params = skill_params.take(skill)
+        if has_offsets:
+            # Each item's difficulty moves guess down and slip up, at item weight 1.
+            params = individualise(params, 0.0, ITEMS_ONLY, offsets)
         # E-step. Forward: the prediction recursion; P(observed answer) is its scale.
         predicted, known_after, _ = _filter(layout, obs, params, flags)
         scale = np.where(obs, predicted, 1 - predicted)
