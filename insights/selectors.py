@@ -43,12 +43,6 @@ from skillstudio.data_versions import OTHER, learner_kind_versions
 # Scores used for revision and struggling topics come from the learner's latest answers
 # on each skill, so an old bad week stops counting once they have answered this many again.
 RECENT_ANSWERS_PER_SKILL = 10
-# The assessments that measure a skill adaptively (insights.diagnostic's engine).
-MEASURING_KINDS = (
-    Assessment.Kind.DIAGNOSTIC,
-    Assessment.Kind.SKILL_CHECK,
-    Assessment.Kind.COURSE_CHALLENGE,
-)
 # A skipped recommendation is not suggested again for this long (R-REC).
 SKIP_COOLDOWN = timedelta(days=14)
 
@@ -227,7 +221,7 @@ def recent_skill_scores_for(
         row[1] += 1
         row[2] += int(is_correct)
         row[3] = answered_at if row[3] is None else max(row[3], answered_at)
-        if kind in MEASURING_KINDS and (row[4] is None or answered_at > row[4]):
+        if kind in Assessment.MEASURING_KINDS and (row[4] is None or answered_at > row[4]):
             row[4], row[5] = answered_at, kind
     scores: dict[int, dict[str, SkillScore]] = {learner_id: {} for learner_id in learner_ids}
     for (learner_id, slug), (name, answered, correct, last, measured, by) in tally.items():
