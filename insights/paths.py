@@ -461,12 +461,17 @@ def _ordered(catalog: _Catalog, included: set[int], edges: dict[int, list[int]])
     return order
 
 
+# A skill the learner answered "I don't know" on, with no other evidence, in a reason: their
+# own word, not "not assessed" minutes after the diagnostic asked.
+DECLINED = "you answered “I don't know”"
+
+
 def _standing(name: str, level: int, target: int, declined: bool = False) -> str:
     """ "Python (level 3 of 7)", "Python (not assessed, target 7)", "Python (you answered
     “I don't know”, target 7)"."""
     if level:
         return f"{name} (level {level} of {target})"
-    standing = "you answered “I don't know”" if declined else "not assessed"
+    standing = DECLINED if declined else "not assessed"
     return f"{name} ({standing}, target {target})"
 
 
@@ -475,8 +480,7 @@ def _taught_standing(name: str, mastery: SkillMastery | None, declined: bool = F
     "Git (level 7, attempted on 1 answer, not practised for 30+ days: not yet proficient)":
     why a prerequisite the learner has a level in is still planned."""
     if mastery is None or not mastery.is_assessed:
-        # The learner's own word, not "not assessed" minutes after the diagnostic asked.
-        return f"{name} (you answered “I don't know”)" if declined else f"{name} (not assessed)"
+        return f"{name} ({DECLINED if declined else 'not assessed'})"
     # A faded state sits below its level (the level is the last answer's): say why, in
     # words that hold until the state steps down again, so the plan's reason stays stable.
     faded = f", not practised for {REVIEW_INTERVAL_DAYS}+ days" if mastery.faded else ""
