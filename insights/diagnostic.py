@@ -10,7 +10,10 @@ through this attempt's answers so far, exactly as the attempt will be processed
 when it ends (``skills.skill_breakdown`` previews it without writing). The
 answers reach the stored skill state only at the end of the attempt, in one
 ``process_attempt``, like any other attempt; selection and stopping use the
-preview in between. A skill never answered starts at the model's prior.
+preview in between. A skill never answered starts at the model's prior. Study
+since the skill's last answer is a learning opportunity the preview applies with
+the attempt's first answer on it (``insights.skills``), so only the first
+question is picked from the stored state as it stands.
 
 **Item difficulty**, in logits: the IRT difficulty of the question's stored item
 analysis (``QuestionItemAnalysis.irt_difficulty``, from ``analyze_items``) when

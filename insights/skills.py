@@ -21,6 +21,17 @@ each, and the diagnostic's preview, the processed attempt, a replay
 (``recompute_learner_skills``) and the fit (``fit_skill_parameters``) all read
 them the same way.
 
+Study between answers is a learning opportunity: when the learner completed a
+lesson teaching the skill (not skimmed) between two of its answers, the
+learn/forget transition after the earlier answer happens even if that answer
+taught nothing (a diagnostic's), so "diagnosed, studied the course, then
+quizzed" is read as the chance to learn it was. One transition per gap however
+many lessons: a quiz answer's feedback and the lessons after it are one
+opportunity, the unit the fit estimates ``learn`` in (``fit_skill_parameters``
+marks the same transitions). Lessons before a skill's first answer are not
+counted: the fitted prior is the knowledge at a first answer, after whatever
+study came before it.
+
 Unanswered questions are no evidence: a question left blank (or answered "I
 don't know") does not move mastery, the evidence counts or the learner's
 ability. It still scores zero in the quiz's own score.
@@ -33,6 +44,7 @@ name the skill, otherwise ``DEFAULT_GAP_LEVEL`` (5, the middle of the scale).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -44,12 +56,12 @@ from django.db.models import Max, Q, QuerySet
 
 from accounts.models import LearnerProfile, User
 from assessments.models import Answer, AssessmentAttempt
-from catalog.models import Skill
+from catalog.models import Lesson, Skill
 from insights import bkt
 from insights.diagnostic import irt_difficulties, item_difficulty, latest_irt_difficulty
 from insights.mastery import NOT_ASSESSED_MASTERY, SkillMastery, describe, level_from_mastery
 from insights.models import LearnerSkillState, MLModel
-from learning.models import GoalSkill, LearningGoal
+from learning.models import GoalSkill, LearningGoal, LessonProgress
 from skillstudio.data_versions import QUIZ, learners_changed
 
 MODEL_NAME = "skill_model"
@@ -166,6 +178,8 @@ class _Track:
     correct_count: int = 0
     question_ids: set[int] = field(default_factory=set)
     last_practiced_at: datetime | None = None
+    # Whether the last answer was followed by the learn/forget transition (a quiz's).
+    last_taught: bool = False
     state: LearnerSkillState | None = None
 
     def describe(self, now: datetime) -> SkillMastery:
@@ -190,6 +204,32 @@ class _Recent:
         return float(bkt.ability(sum(self.correct), len(self.correct), model.ability.base_rate))
 
 
+def studied_between(times: list[datetime], after: datetime | None, until: datetime) -> bool:
+    """A lesson completion in ``times`` (sorted) falls after ``after`` and by ``until``."""
+    first = 0 if after is None else bisect_right(times, after)
+    return first < len(times) and times[first] <= until
+
+
+def _lessons_studied(
+    *, learner_id: int, skill_ids: Iterable[int] | None
+) -> dict[int, list[datetime]]:
+    """Per skill id, when the learner completed each lesson teaching it, skims left out
+    (a skim is no study), oldest first; every skill when ``skill_ids`` is None."""
+    rows = Lesson.skills.through.objects.filter(
+        lesson__progress__learner_id=learner_id,
+        lesson__progress__status=LessonProgress.Status.COMPLETED,
+        lesson__progress__skimmed=False,
+    )
+    if skill_ids is not None:
+        rows = rows.filter(skill_id__in=list(skill_ids))
+    studied: dict[int, list[datetime]] = defaultdict(list)
+    for skill_id, completed_at in rows.values_list("skill_id", "lesson__progress__completed_at"):
+        studied[skill_id].append(completed_at)
+    for times in studied.values():
+        times.sort()
+    return studied
+
+
 def _ordered_answers(answers: Iterable[Answer]) -> list[Answer]:
     return sorted(answers, key=lambda a: (a.answered_at, a.question.order, a.question_id))
 
@@ -201,6 +241,7 @@ def _apply_attempt(
     recent: _Recent,
     model: SkillModel,
     teaches: bool,
+    studied: dict[int, list[datetime]],
 ) -> dict[str, dict]:
     """Advance the tracks through one attempt's answered questions; return its skill breakdown.
 
@@ -208,7 +249,10 @@ def _apply_attempt(
     the learner's ability just before it and the question's difficulty, exactly as
     ``bkt.predict`` does in the evaluation; ``teaches`` is False for an adaptive
     attempt, whose answers get Bayes but no learn/forget transition (module
-    docstring). Pure with respect to the database: callers decide what to save.
+    docstring). ``studied``: per skill id, the learner's lesson completions
+    (``_lessons_studied``); study since a skill's last answer that did not teach
+    is that answer's transition, applied before the next one. Pure with respect to
+    the database: callers decide what to save.
     """
     ordered = _ordered_answers(answers)
     if not ordered:
@@ -242,8 +286,16 @@ def _apply_attempt(
             model.ability,
             item_difficulty(irt=answer.item_irt, label=answer.question.difficulty),
         )
-        current = float(params.prior) if track.mastery is None else track.mastery
+        if track.mastery is None:
+            current = float(params.prior)
+        else:
+            current = track.mastery
+            if not track.last_taught and studied_between(
+                studied.get(skill.id, []), track.last_practiced_at, answer.answered_at
+            ):
+                current = float(bkt.transition(current, params))
         track.mastery = float(bkt.update(current, answer.is_correct, params, teaches))
+        track.last_taught = teaches
         track.evidence_count += 1
         track.correct_count += int(answer.is_correct)
         track.question_ids.add(answer.question_id)
@@ -294,15 +346,19 @@ def _load_tracks(*, learner_id: int, skill_ids: Iterable[int], lock: bool) -> di
         )
         for state in states.select_related("skill")
     }
-    # Distinct questions answered so far: the set, so this attempt's repeats count once.
+    # Distinct questions answered so far: the set, so this attempt's repeats count once; and
+    # whether the newest answer (the first seen: newest first) taught.
     for answer in (
         _processed_answers(learner_id)
         .filter(question__skill_id__in=list(tracks))
-        .only("response", "question_id", "question__skill_id")
-        .select_related("question")
+        .only("response", "question_id", "question__skill_id", "attempt__adaptive_skills")
+        .select_related("question", "attempt")
     ):
         if is_answered(answer):
-            tracks[answer.question.skill_id].question_ids.add(answer.question_id)
+            track = tracks[answer.question.skill_id]
+            if not track.question_ids:
+                track.last_taught = not answer.attempt.is_adaptive
+            track.question_ids.add(answer.question_id)
     return tracks
 
 
@@ -415,6 +471,7 @@ def process_attempt(*, attempt: AssessmentAttempt, now: datetime) -> SkillUpdate
                 recent=_load_recent(learner_id=locked.learner_id),
                 model=load_skill_model(),
                 teaches=not locked.is_adaptive,
+                studied=_lessons_studied(learner_id=locked.learner_id, skill_ids=list(tracks)),
             )
             _save_tracks(learner_id=locked.learner_id, tracks=tracks.values(), now=now)
             profile.skill_levels = {
@@ -456,17 +513,15 @@ def skill_breakdown(*, attempt: AssessmentAttempt) -> dict:
     if attempt.skills_processed_at is not None:
         return attempt.skill_breakdown
     answers = _answers_of([attempt.pk])[attempt.pk]
-    tracks = _load_tracks(
-        learner_id=attempt.learner_id,
-        skill_ids={a.question.skill_id for a in answers},
-        lock=False,
-    )
+    skill_ids = {a.question.skill_id for a in answers}
+    tracks = _load_tracks(learner_id=attempt.learner_id, skill_ids=skill_ids, lock=False)
     return _apply_attempt(
         answers=answers,
         tracks=tracks,
         recent=_load_recent(learner_id=attempt.learner_id),
         model=load_skill_model(),
         teaches=not attempt.is_adaptive,
+        studied=_lessons_studied(learner_id=attempt.learner_id, skill_ids=skill_ids),
     )
 
 
@@ -532,6 +587,7 @@ def recompute_learner_skills(*, learner: User, now: datetime) -> int:
         )
         answers = _answers_of([a.pk for a in attempts])
         model = load_skill_model()
+        studied = _lessons_studied(learner_id=learner.pk, skill_ids=None)
         tracks: dict[int, _Track] = {}
         recent = _Recent()
         for attempt in attempts:
@@ -541,6 +597,7 @@ def recompute_learner_skills(*, learner: User, now: datetime) -> int:
                 recent=recent,
                 model=model,
                 teaches=not attempt.is_adaptive,
+                studied=studied,
             )
             attempt.skills_processed_at = now
             attempt.updated_at = now
@@ -569,6 +626,43 @@ class FittedSkillModel:
     window_end: datetime | None
 
 
+def _with_study(
+    learner_ids: tuple[int, ...],
+    slugs: tuple[str, ...],
+    teaches: tuple[bool, ...],
+    answered_at: tuple[datetime, ...],
+) -> tuple[list[bool], int]:
+    """Per answer (in fit order), whether the learn/forget transition follows it: it
+    teaches, or the learner completed a lesson on its skill (not skimmed) before their next
+    answer on it, as ``_apply_attempt`` reads study; and how many teach only by study."""
+    studied: dict[tuple[int, str], list[datetime]] = defaultdict(list)
+    for learner_id, slug, completed_at in (
+        Lesson.skills.through.objects.filter(
+            lesson__progress__status=LessonProgress.Status.COMPLETED,
+            lesson__progress__skimmed=False,
+        )
+        .values_list(
+            "lesson__progress__learner_id", "skill__slug", "lesson__progress__completed_at"
+        )
+        .iterator(chunk_size=10_000)
+    ):
+        studied[learner_id, slug].append(completed_at)
+    for times in studied.values():
+        times.sort()
+    result = list(teaches)
+    previous: dict[tuple[int, str], int] = {}
+    for index, key in enumerate(zip(learner_ids, slugs, strict=True)):
+        before = previous.get(key)
+        if (
+            before is not None
+            and not result[before]
+            and studied_between(studied.get(key, []), answered_at[before], answered_at[index])
+        ):
+            result[before] = True
+        previous[key] = index
+    return result, sum(result) - sum(teaches)
+
+
 def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSkillModel:
     """Fit the skill model from every answered question of every submitted attempt.
 
@@ -576,8 +670,9 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
     by submission, then answered_at and question order; blank answers left
     out), and fitted by ``bkt.fit_model``, the fit ``evaluate_skill_model``
     measures: per-skill BKT by EM, then the ability weights. Answers of adaptive
-    attempts do not teach (module docstring): learn and forget are estimated from
-    the other answers' transitions only. A skill with fewer
+    attempts do not teach (module docstring) unless study follows them before the
+    skill's next answer (``_with_study``): learn and forget are estimated from the
+    teaching transitions only. A skill with fewer
     than ``min_answers`` answers keeps the defaults: a handful of answers
     cannot pin down five parameters.
     """
@@ -610,13 +705,14 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
     irt = irt_difficulties()
     # An answer teaches unless its attempt was adaptive (a non-empty adaptive_skills).
     rows = [
-        (*row[:3], not row[5], item_difficulty(irt=irt.get(row[6]), label=row[7]))
+        (*row[:3], not row[5], item_difficulty(irt=irt.get(row[6]), label=row[7]), row[3])
         for row in every
         if response_is_answer(row[4])
     ]
     if not rows:
         raise SkillModelError("No answers of submitted attempts to fit the skill model from.")
-    learner_ids, slugs, correct, teaches, difficulty = zip(*rows, strict=True)
+    learner_ids, slugs, correct, answer_teaches, difficulty, answered_at = zip(*rows, strict=True)
+    teaches, after_study = _with_study(learner_ids, slugs, answer_teaches, answered_at)
     skill_slugs = sorted(set(slugs))
     skill_index = np.searchsorted(np.array(skill_slugs), np.array(slugs))
     learners = np.unique(np.array(learner_ids), return_inverse=True)[1]
@@ -636,8 +732,10 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
             "answers": len(rows),
             # Every answer row seen, blank ones included: what the weekly re-fit compares.
             "answer_rows": len(every),
-            # Answers followed by the learn/forget transition (not of adaptive attempts).
+            # Answers followed by the learn/forget transition: not of adaptive attempts, or
+            # followed by study before the skill's next answer (after_study of them).
             "teaching_answers": int(sum(teaches)),
+            "teaching_after_study": after_study,
             "learners": int(learners.max()) + 1,
             "min_answers": min_answers,
             "answers_per_skill": {slug: int(counts[i]) for i, slug in enumerate(skill_slugs)},

@@ -14,9 +14,11 @@ from accounts.tests.factories import LearnerFactory
 from assessments.models import Answer
 from assessments.tests.factories import AssessmentAttemptFactory, QuestionFactory
 from catalog.models import Skill
-from catalog.tests.factories import SkillFactory
+from catalog.tests.factories import LessonFactory, SkillFactory
 from insights import bkt, skill_eval, skills
 from insights.models import LearnerSkillState, MLModel
+from learning.models import LessonProgress
+from learning.tests.factories import LessonProgressFactory
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -234,8 +236,9 @@ def test_fit_reads_which_answers_teach_with_the_answers(history, django_assert_m
         attempt.adaptive_skills = [python.pk]
         attempt.save(update_fields=["adaptive_skills"])
 
-    # The answers (with whether each teaches), then the questions' IRT difficulties.
-    with django_assert_max_num_queries(2):
+    # The answers (with whether each teaches), the questions' IRT difficulties, the lessons
+    # completed (study between answers).
+    with django_assert_max_num_queries(3):
         fitted = skills.fit_skill_parameters(min_answers=1)
 
     assert fitted.metrics["answers"] == 3 * 15 + 3 + 2
@@ -243,6 +246,43 @@ def test_fit_reads_which_answers_teach_with_the_answers(history, django_assert_m
     python_params = fitted.parameters["python"]
     assert python_params["learn"] == bkt.DEFAULT_PARAMS.learn
     assert python_params["forget"] == bkt.DEFAULT_PARAMS.forget
+
+
+def test_the_fit_reads_study_after_a_diagnostic_answer_as_its_transition(history):
+    """A lesson on python completed between a learner's diagnostic and the next python
+    answer makes the transition after the diagnostic's last answer happen, as the skill
+    model reads it (``insights.skills``); a skimmed lesson, or study of another skill, does
+    not."""
+    python = Skill.objects.get(slug="python")
+    for attempt in {a.attempt for a in Answer.objects.filter(question__skill=python)}:
+        attempt.adaptive_skills = [python.pk]
+        attempt.save(update_fields=["adaptive_skills"])
+    studied, skimmed, elsewhere = history
+    later = NOW + timedelta(days=2)
+    for learner in history:
+        add_answers(learner, python, [True, True], submitted_at=later)
+    lesson_at = NOW + timedelta(days=1, hours=1)
+    for learner, skill, skim in ((studied, python, False), (skimmed, python, True)):
+        LessonProgressFactory(
+            learner=learner,
+            lesson=LessonFactory(skills=[skill]),
+            status=LessonProgress.Status.COMPLETED,
+            completed_at=lesson_at,
+            skimmed=skim,
+        )
+    LessonProgressFactory(
+        learner=elsewhere,
+        lesson=LessonFactory(skills=[Skill.objects.get(slug="sql")]),
+        status=LessonProgress.Status.COMPLETED,
+        completed_at=lesson_at,
+    )
+
+    fitted = skills.fit_skill_parameters(min_answers=1)
+
+    # The quiz answers (sql 2, python 3 x 2) teach; of the diagnostics' last answers, only
+    # the one followed by a full lesson on python.
+    assert fitted.metrics["teaching_after_study"] == 1
+    assert fitted.metrics["teaching_answers"] == 2 + 3 * 2 + 1
 
 
 def test_fit_skill_model_without_answers_fails_clearly(db):

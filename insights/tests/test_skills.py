@@ -10,12 +10,12 @@ from accounts.models import LearnerProfile
 from accounts.tests.factories import LearnerFactory
 from assessments.models import AssessmentAttempt
 from assessments.tests.factories import AnswerFactory, AssessmentAttemptFactory, QuestionFactory
-from catalog.tests.factories import SkillFactory
+from catalog.tests.factories import LessonFactory, SkillFactory
 from insights import skills
 from insights.models import ItemAnalysisRun, LearnerSkillState, QuestionItemAnalysis
 from insights.tests.factories import MLModelFactory
-from learning.models import LearningGoal
-from learning.tests.factories import LearningGoalFactory
+from learning.models import LearningGoal, LessonProgress
+from learning.tests.factories import LearningGoalFactory, LessonProgressFactory
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -141,6 +141,72 @@ def test_process_attempt_is_idempotent(learner, python, round_model):
     )
     attempt.refresh_from_db()
     assert attempt.skills_processed_at == NOW
+
+
+def completed_lesson(learner, skill, *, at, skimmed=False):
+    LessonProgressFactory(
+        learner=learner,
+        lesson=LessonFactory(skills=[skill]),
+        status=LessonProgress.Status.COMPLETED,
+        started_at=at - timedelta(minutes=20),
+        completed_at=at,
+        skimmed=skimmed,
+    )
+
+
+def diagnosed_then_quizzed(learner, skill, *, study):
+    """A diagnostic's wrong answer on ``skill`` (no feedback: no transition), ``study``
+    (lessons completed in the day between), then a quiz's right answer."""
+    diagnostic = make_attempt(learner, [(skill, False)])
+    diagnostic.adaptive_skills = [skill.pk]
+    diagnostic.save(update_fields=["adaptive_skills"])
+    skills.process_attempt(attempt=diagnostic, now=NOW)
+    study()
+    quiz = make_attempt(learner, [(skill, True)], submitted_at=NOW + timedelta(days=1))
+    return skills.process_attempt(attempt=quiz, now=NOW + timedelta(days=1))
+
+
+def test_study_between_a_diagnostic_and_a_quiz_is_a_learning_opportunity(
+    learner, other_learner, python, sql, round_model
+):
+    # Diagnostic miss: .5*.2 / (.5*.2 + .5*.8) = .2, no transition. Two lessons on python
+    # since: one transition, .2 + .8*.2 = .36. Right on the quiz: .36*.8 / (.288 + .64*.2)
+    # = .692308, then the quiz's own transition: .692308 + .307692*.2 = .753846 (level 8).
+    def study_python():
+        completed_lesson(learner, python, at=NOW + timedelta(hours=2))
+        completed_lesson(learner, python, at=NOW + timedelta(hours=3))
+
+    studied = diagnosed_then_quizzed(learner, python, study=study_python)
+
+    # No study of python (a skim, a lesson on another skill): .2 -> right: .16/(.16 + .16)
+    # = .5, then .5 + .5*.2 = .6 (level 7): no study of python in the gap.
+    def no_python_study():
+        completed_lesson(other_learner, python, at=NOW + timedelta(hours=2), skimmed=True)
+        completed_lesson(other_learner, sql, at=NOW + timedelta(hours=3))
+
+    unstudied = diagnosed_then_quizzed(other_learner, python, study=no_python_study)
+
+    assert studied.breakdown["python"]["mastery"] == 0.7538
+    assert unstudied.breakdown["python"]["mastery"] == 0.6
+    assert (studied.skill_levels, unstudied.skill_levels) == ({"python": 8}, {"python": 7})
+
+    # A replay reads the same study the same way.
+    skills.recompute_learner_skills(learner=learner, now=NOW + timedelta(days=2))
+    state = LearnerSkillState.objects.get(learner=learner, skill=python)
+    assert state.mastery == pytest.approx(0.753846, abs=1e-6)
+
+
+def test_study_after_a_quiz_answer_adds_no_second_transition(learner, python, round_model):
+    # The quiz's answer already had its transition: right, .5*.8/(.4 + .1) = .8, then
+    # .8 + .2*.2 = .84; the lesson after it is the same opportunity. Next quiz, right:
+    # .84*.8 / (.672 + .16*.2) = .954545, then + .045455*.2 = .963636 (as without the lesson).
+    skills.process_attempt(attempt=make_attempt(learner, [(python, True)]), now=NOW)
+    completed_lesson(learner, python, at=NOW + timedelta(hours=2))
+    later = make_attempt(learner, [(python, True)], submitted_at=NOW + timedelta(days=1))
+
+    update = skills.process_attempt(attempt=later, now=NOW + timedelta(days=1))
+
+    assert update.breakdown["python"]["mastery"] == 0.9636
 
 
 def test_second_attempt_continues_from_stored_mastery(learner, python, round_model):
