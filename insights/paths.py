@@ -22,7 +22,13 @@ from assessments.models import Answer, Assessment, AssessmentAttempt
 from catalog.models import DIFFICULTY_RANK, Course, Lesson
 from insights import bkt
 from insights.diagnostic import EXPECTED_QUESTIONS_PER_SKILL, MINUTES_PER_QUESTION
-from insights.mastery import CONFIRMING, REVIEW_INTERVAL_DAYS, SkillMastery, answers_text
+from insights.mastery import (
+    CONFIRMING,
+    REVIEW_INTERVAL_DAYS,
+    SkillMastery,
+    answers_text,
+    target_reached,
+)
 from insights.models import LearningPathSnapshot
 from insights.selectors import SkillLevel, learner_timezone, skill_levels_for
 from insights.skills import BLANK_RESPONSE
@@ -466,9 +472,14 @@ def _ordered(catalog: _Catalog, included: set[int], edges: dict[int, list[int]])
 DECLINED = "you answered “I don't know”"
 
 
-def _standing(name: str, level: int, target: int, declined: bool = False) -> str:
+def _standing(
+    name: str, level: int, target: int, declined: bool = False, mastery: SkillMastery | None = None
+) -> str:
     """ "Python (level 3 of 7)", "Python (not assessed, target 7)", "Python (you answered
-    “I don't know”, target 7)"."""
+    “I don't know”, target 7)", and for a level at its target the state does not confirm
+    yet, "Python (level 8, familiar on 1 answer: not yet proficient)"."""
+    if level >= target and mastery is not None:
+        return _taught_standing(name, mastery)
     if level:
         return f"{name} (level {level} of {target})"
     standing = DECLINED if declined else "not assessed"
@@ -491,7 +502,7 @@ def _taught_standing(name: str, mastery: SkillMastery | None, declined: bool = F
 
 
 def _reason(
-    gap_skills: list[tuple[str, int, int, bool]],
+    gap_skills: list[tuple[str, int, int, bool, SkillMastery | None]],
     dependents: list[str],
     taught: list[tuple[str, SkillMastery | None, bool]],
 ) -> str:
@@ -655,8 +666,18 @@ def _route(
             f"Goal '{goal.title}' has no target skills: add at least one skill with a target level."
         )
     current = {slug: levels[slug].level if slug in levels else 0 for slug, _ in targets}
-    gaps = {slug: target - current[slug] for slug, target in targets if current[slug] < target}
     states = {slug: level.mastery_at(now) for slug, level in levels.items()}
+    # A target is reached only when the state confirms the level (insights.mastery): a level
+    # on thin evidence (one right answer, then "I don't know") is still a gap, of at least
+    # one level, which a skill check or the course's challenge can close.
+    gaps = {
+        slug: max(target - current[slug], 1)
+        for slug, target in targets
+        if not (
+            slug in states
+            and target_reached(level=current[slug], state=states[slug].state, target_level=target)
+        )
+    }
     shown = {course_id for course_id, slugs in catalog.skills.items() if _all_shown(slugs, states)}
     mastered = completed | shown
     # A course the learner has shown they know is not re-taught, even if it teaches a gap;
@@ -734,7 +755,13 @@ def _plan(
                 skills_covered=list(taught),
                 reason=_reason(
                     [
-                        (catalog.name(s), current[s], target_of[s], s in record.declined)
+                        (
+                            catalog.name(s),
+                            current[s],
+                            target_of[s],
+                            s in record.declined,
+                            states.get(s),
+                        )
                         for s in gaps
                         if s in taught
                     ],

@@ -179,6 +179,34 @@ def test_skill_already_at_target_needs_no_course(learner, skills, chain):
     assert plan.metadata["estimated_weeks"] == 0
 
 
+def test_a_target_level_on_thin_evidence_is_still_a_gap(learner, skills, chain):
+    """One right answer on python, then "I don't know" twice: level 8, but not confirmed
+    (familiar on one answer), so the goal's python target is not reached and the path
+    keeps the course that teaches it and says why."""
+    basics = chain[0]
+    LearnerSkillStateFactory(
+        learner=learner,
+        skill=skills["python"],
+        level=8,
+        mastery=0.75,
+        evidence_count=1,
+        correct_count=1,
+        distinct_questions=1,
+        last_practiced_at=NOW,
+    )
+    goal = goal_for(learner, {skills["python"]: 7})
+
+    plan = plan_learning_path(goal=goal, now=NOW)
+
+    assert [item.id for item in plan.items] == [basics.pk]
+    assert plan.metadata["gaps"] == [
+        {"skill": "python", "name": "Python", "current_level": 8, "target_level": 7}
+    ]
+    assert plan.items[0].reason == (
+        "Builds foundation in Python (level 8, familiar on 1 answer: not yet proficient)"
+    )
+
+
 def test_greedy_cover_prefers_most_gap_per_hour(learner):
     x, y = SkillFactory(slug="x"), SkillFactory(slug="y")
     CourseFactory(title="Both", estimated_hours=10, skills=[x, y])  # 4 gap points / 10 h
