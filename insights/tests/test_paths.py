@@ -67,6 +67,20 @@ def python_proficient(learner, skill):
     )
 
 
+def one_right_answer(learner, skill, *, level, mastery):
+    """A state on a single right answer: never more than familiar."""
+    return LearnerSkillStateFactory(
+        learner=learner,
+        skill=skill,
+        level=level,
+        mastery=mastery,
+        evidence_count=1,
+        correct_count=1,
+        distinct_questions=1,
+        last_practiced_at=NOW,
+    )
+
+
 def goal_for(learner, targets: dict, **fields):
     goal = LearningGoalFactory(learner=learner, **fields)
     for skill, level in targets.items():
@@ -184,16 +198,7 @@ def test_a_target_level_on_thin_evidence_is_still_a_gap(learner, skills, chain):
     (familiar on one answer), so the goal's python target is not reached and the path
     keeps the course that teaches it and says why."""
     basics = chain[0]
-    LearnerSkillStateFactory(
-        learner=learner,
-        skill=skills["python"],
-        level=8,
-        mastery=0.75,
-        evidence_count=1,
-        correct_count=1,
-        distinct_questions=1,
-        last_practiced_at=NOW,
-    )
+    one_right_answer(learner, skills["python"], level=8, mastery=0.75)
     goal = goal_for(learner, {skills["python"]: 7})
 
     plan = plan_learning_path(goal=goal, now=NOW)
@@ -375,16 +380,7 @@ def test_a_course_the_learner_has_shown_they_know_is_skipped_with_the_evidence(
 
 def test_a_level_on_one_answer_does_not_skip_a_course(learner, skills, chain):
     basics = chain[0]
-    LearnerSkillStateFactory(
-        learner=learner,
-        skill=skills["python"],
-        level=10,
-        mastery=0.95,
-        evidence_count=1,
-        correct_count=1,
-        distinct_questions=1,
-        last_practiced_at=NOW,
-    )
+    one_right_answer(learner, skills["python"], level=10, mastery=0.95)
     goal = goal_for(learner, {skills["rest_api"]: 7})
 
     plan = plan_learning_path(goal=goal, now=NOW)
