@@ -472,6 +472,11 @@ def _ordered(catalog: _Catalog, included: set[int], edges: dict[int, list[int]])
 DECLINED = "you answered “I don't know”"
 
 
+def _unmeasured(declined: bool) -> str:
+    """What stands in for a level the learner has not got: their "I don't know", or none."""
+    return DECLINED if declined else "not assessed"
+
+
 def _standing(
     name: str, level: int, target: int, declined: bool = False, mastery: SkillMastery | None = None
 ) -> str:
@@ -482,8 +487,7 @@ def _standing(
         return _taught_standing(name, mastery)
     if level:
         return f"{name} (level {level} of {target})"
-    standing = DECLINED if declined else "not assessed"
-    return f"{name} ({standing}, target {target})"
+    return f"{name} ({_unmeasured(declined)}, target {target})"
 
 
 def _taught_standing(name: str, mastery: SkillMastery | None, declined: bool = False) -> str:
@@ -491,7 +495,7 @@ def _taught_standing(name: str, mastery: SkillMastery | None, declined: bool = F
     "Git (level 7, attempted on 1 answer, not practised for 30+ days: not yet proficient)":
     why a prerequisite the learner has a level in is still planned."""
     if mastery is None or not mastery.is_assessed:
-        return f"{name} ({DECLINED if declined else 'not assessed'})"
+        return f"{name} ({_unmeasured(declined)})"
     # A faded state sits below its level (the level is the last answer's): say why, in
     # words that hold until the state steps down again, so the plan's reason stays stable.
     faded = f", not practised for {REVIEW_INTERVAL_DAYS}+ days" if mastery.faded else ""
@@ -793,6 +797,15 @@ def _plan(
     metadata["remaining_gap_names"] = [catalog.name(slug) for slug in route.remaining]
     for gap in metadata["gaps"]:
         gap["name"] = catalog.name(gap["skill"])
+        # In the reasons' own words (QA walk: "not assessed" here beside a reason saying the
+        # learner answered "I don't know").
+        gap["summary"] = _standing(
+            gap["name"],
+            gap["current_level"],
+            gap["target_level"],
+            gap["skill"] in record.declined,
+            states.get(gap["skill"]),
+        )
     return PathPlan(goal_id=goal.pk, items=items, metadata=metadata)
 
 

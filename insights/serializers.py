@@ -225,12 +225,27 @@ class PathSkippedSerializer(serializers.Serializer):
     )
 
 
+class PathGapSerializer(serializers.Serializer):
+    skill = serializers.CharField(help_text="The target skill's slug.")
+    name = serializers.CharField()
+    current_level = serializers.IntegerField(help_text="0 when not assessed.")
+    target_level = serializers.IntegerField()
+    summary = serializers.CharField(
+        required=False,
+        help_text="The gap in the path reasons' words: Python (level 3 of 7), SQL (not "
+        "assessed, target 7), SQL (you answered “I don't know”, target 7), or for a level "
+        "its state does not confirm, Python (level 8, familiar on 1 answer: not yet "
+        "proficient).",
+    )
+
+
 class PathMetadataSerializer(serializers.Serializer):
     total_courses = serializers.IntegerField()
     total_hours = serializers.FloatField()
     estimated_weeks = serializers.IntegerField()
     skills_covered = serializers.ListField(child=serializers.CharField())
     remaining_gaps = serializers.ListField(child=serializers.CharField())
+    gaps = PathGapSerializer(many=True, help_text="The goal's targets not yet at their level.")
     skipped = PathSkippedSerializer(
         many=True, required=False, help_text="Courses left out because you showed you know them."
     )

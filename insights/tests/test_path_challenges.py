@@ -108,6 +108,39 @@ def test_no_test_out_offer_on_a_skill_the_learner_said_they_do_not_know(learner,
     )
 
 
+def test_the_gaps_line_says_i_dont_know_as_the_reasons_do(
+    client, as_user, learner, other_learner, world
+):
+    """QA walk: "Gaps this path closes: SQL (not assessed → 7)" under reasons saying the
+    learner answered "I don't know" on SQL. Page and API word it alike, for the owner only."""
+    attempt = attempt_start(learner=learner, assessment=world["diagnostic"], now=NOW)
+    run_to_end(attempt, lambda question: None)
+    goal = world["goal"]
+    learning_path_generate(goal=goal, now=NOW)
+    client.force_login(learner)
+
+    html = client.get(f"/insights/paths/{goal.pk}/").content.decode()
+    api = as_user(learner).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}")
+
+    assert "Gaps this path closes: SQL (you answered “I don&#x27;t know”, target 7)." in html
+    assert api.json()["metadata"]["gaps"] == [
+        {
+            "skill": "sql",
+            "name": "SQL",
+            "current_level": 0,
+            "target_level": 7,
+            "summary": "SQL (you answered “I don't know”, target 7)",
+        }
+    ]
+    assert (
+        as_user(other_learner).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").status_code == 404
+    )
+    client.force_login(other_learner)
+    assert client.get(f"/insights/paths/{goal.pk}/").status_code == 404
+    client.logout()
+    assert client.get(f"/insights/paths/{goal.pk}/").status_code == 302
+
+
 def done(learner, lesson):
     LessonProgressFactory(
         learner=learner, lesson=lesson, status=LessonProgress.Status.COMPLETED, completed_at=NOW

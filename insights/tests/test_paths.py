@@ -178,8 +178,20 @@ def test_skill_no_course_teaches_is_a_remaining_gap(learner, skills, chain):
     assert plan.metadata["remaining_gaps"] == ["haskell"]
     assert plan.metadata["remaining_gap_names"] == ["Haskell"]
     assert plan.metadata["gaps"] == [
-        {"skill": "haskell", "name": "Haskell", "current_level": 0, "target_level": 5},
-        {"skill": "python", "name": "Python", "current_level": 4, "target_level": 6},
+        {
+            "skill": "haskell",
+            "name": "Haskell",
+            "current_level": 0,
+            "target_level": 5,
+            "summary": "Haskell (not assessed, target 5)",
+        },
+        {
+            "skill": "python",
+            "name": "Python",
+            "current_level": 4,
+            "target_level": 6,
+            "summary": "Python (level 4 of 6)",
+        },
     ]
 
 
@@ -205,7 +217,14 @@ def test_a_target_level_on_thin_evidence_is_still_a_gap(learner, skills, chain):
 
     assert [item.id for item in plan.items] == [basics.pk]
     assert plan.metadata["gaps"] == [
-        {"skill": "python", "name": "Python", "current_level": 8, "target_level": 7}
+        {
+            "skill": "python",
+            "name": "Python",
+            "current_level": 8,
+            "target_level": 7,
+            # The gaps line says it as the reason does (not "level 8 → 7").
+            "summary": "Python (level 8, familiar on 1 answer: not yet proficient)",
+        }
     ]
     assert plan.items[0].reason == (
         "Builds foundation in Python (level 8, familiar on 1 answer: not yet proficient)"
