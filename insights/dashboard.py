@@ -393,6 +393,7 @@ def _target_skill(*, target, level: SkillLevel | None, now: datetime) -> dict:
             state=mastery.state,
             target_level=target.target_level,
         ),
+        "short_of": mastery.short_of(target.target_level),
     }
 
 

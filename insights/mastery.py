@@ -191,6 +191,33 @@ class SkillMastery:
             return "take a skill check to confirm"
         return "keep practising"
 
+    def short_of(self, target_level: int) -> str:
+        """Why a goal target at ``target_level`` is not reached yet, or '' when it is: the
+        level alone can be at the target while the state is not ("level 7 · familiar"
+        beside "target 7 not reached" read as a contradiction), e.g. "familiar on 1
+        answer: proficient needs level 8+ on 3 different questions (1 so far)"."""
+        if target_reached(level=self.level, state=self.state, target_level=target_level):
+            return ""
+        if not self.is_assessed:
+            return "not assessed yet"
+        if self.level < target_level:
+            return f"level {self.level} of {target_level}"
+        if self.faded:
+            return (
+                f"{self.label} after {self.days_since_practice} days without practice: "
+                "review it to confirm"
+            )
+        needs = []
+        proficient_level = level_from_mastery(PROFICIENT_MASTERY)
+        if self.level < proficient_level:
+            needs.append(f"level {proficient_level}+")
+        if self.distinct_questions < PROFICIENT_QUESTIONS:
+            needs.append(
+                f"{PROFICIENT_QUESTIONS} different questions ({self.distinct_questions} so far)"
+            )
+        needed = f"proficient needs {' on '.join(needs)}" if needs else "needs proficient"
+        return f"{self.label} on {answers_text(self.answers)}: {needed}"
+
     @property
     def summary(self) -> str:
         """E.g. "Level 7 · familiar · 1 answer — take a skill check to confirm"; a faded

@@ -48,6 +48,10 @@ class SkillRow:
             level=self.mastery.level, state=self.mastery.state, target_level=self.target
         )
 
+    @property
+    def short_of(self) -> str:
+        return self.mastery.short_of(self.target) if self.target is not None else ""
+
 
 @dataclass(frozen=True)
 class TargetProgress:
@@ -62,6 +66,10 @@ class TargetProgress:
         return target_reached(
             level=self.mastery.level, state=self.mastery.state, target_level=self.target_level
         )
+
+    @property
+    def short_of(self) -> str:
+        return self.mastery.short_of(self.target_level)
 
 
 def activity_per_day(*, learner: User, now: datetime, days: int = 30) -> list[tuple[date, int]]:

@@ -303,3 +303,50 @@ def test_live_updates_equal_the_evaluated_model(learner, python):
     plain = bkt.ParamArrays.from_params(params).take(data.skill)
     _, without = bkt.forward(data.by_skill, data.correct, plain)
     assert abs(without[3] - mastery_after[3]) > 0.01
+
+
+@pytest.mark.parametrize(
+    ("level", "probability", "distinct", "days", "target", "expected"),
+    [
+        (None, None, 0, None, 7, "not assessed yet"),
+        (5, 0.45, 2, 0, 7, "level 5 of 7"),
+        # At the target level, below proficient in both respects, in one of them, in none.
+        (
+            7,
+            0.66,
+            1,
+            0,
+            7,
+            "familiar on 1 answer: proficient needs level 8+ on 3 different questions (1 so far)",
+        ),
+        (7, 0.66, 3, 0, 7, "familiar on 3 answers: proficient needs level 8+"),
+        (
+            9,
+            0.85,
+            2,
+            0,
+            7,
+            "familiar on 2 answers: proficient needs 3 different questions (2 so far)",
+        ),
+        (8, 0.75, 3, 0, 8, ""),
+        (8, 0.75, 3, 31, 8, "familiar after 31 days without practice: review it to confirm"),
+    ],
+)
+def test_short_of_says_why_a_target_is_not_reached_from_the_state_rules(
+    level, probability, distinct, days, target, expected
+):
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    described = mastery.describe(
+        level=level,
+        mastery=probability,
+        answers=distinct,
+        distinct_questions=distinct,
+        correct_answers=distinct,
+        last_practiced_at=None if days is None else now - timedelta(days=days),
+        now=now,
+    )
+
+    assert described.short_of(target) == expected
+    assert (expected == "") is mastery.target_reached(
+        level=described.level, state=described.state, target_level=target
+    )

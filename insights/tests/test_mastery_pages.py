@@ -68,12 +68,19 @@ def test_one_diagnostic_answer_shows_a_familiar_level_and_no_reached_target(
     assert 'class="badge ok">up' not in html
     # The goal's target 7 is not reached on one answer.
     assert "Python: Level 7 · familiar · 1 answer" in html
-    assert "not reached yet" in html
+    # Why, from the state rules (QA walk: "Level 7 … target 7 not reached yet" read as a
+    # contradiction).
+    short_of = "familiar on 1 answer: proficient needs level 8+ on 3 different questions (1 so far)"
+    assert f'<span class="badge warn">not reached yet</span> — {short_of}' in html
     assert 'class="badge ok">reached' not in html
 
     dashboard = client.get(reverse("learning:dashboard")).content.decode()
-    assert "Python: level 7 · familiar · 1 answer, target 7" in dashboard
+    assert f"Python: level 7 · familiar · 1 answer, target 7 (not reached yet: {short_of})" in (
+        dashboard
+    )
     assert 'class="badge ok">reached' not in dashboard
+    progress = client.get(reverse("insights:progress")).content.decode()
+    assert f'7 <span class="meta">not reached yet: {short_of}</span>' in progress
 
 
 def test_progress_page_shows_state_evidence_and_the_rules(client, learner, diagnostic):
@@ -114,4 +121,5 @@ def test_a_faded_skill_says_since_when_on_the_progress_page_and_the_api(
     assert expected in page
     assert page.count("last practised 65 days ago") == 1  # not again in the evidence note
     assert target["summary"] == expected
+    assert target["short_of"] == "familiar after 65 days without practice: review it to confirm"
     assert as_user(other_learner).get("/api/v1/ai/dashboard").json()["current_goals"] == []

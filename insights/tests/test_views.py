@@ -247,7 +247,9 @@ def test_progress_page_charts_have_text_alternatives(client, learner, other_lear
     row = '<th scope="row">Python</th><td data-label="Level">6</td>'
     assert row + '<td data-label="State and evidence">Level 6 · familiar · 4 answers' in html
     # The target, not reached: familiar does not confirm it.
-    assert '<td data-label="Target">8</td>' in html
+    assert (
+        '<td data-label="Target">8 <span class="meta">not reached yet: level 6 of 8</span>' in html
+    )
     # Counts have whole-number ticks, every time axis has dates, the last one pinned
     # inside the chart, and a diagnostic is no quiz score.
     assert re.search(r'text-anchor="end" dominant-baseline="middle">1</text>', html)
