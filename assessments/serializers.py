@@ -252,7 +252,8 @@ class AnswerCountsSerializer(serializers.Serializer):
         allow_null=True, help_text="Correct share of the answered questions; null if none."
     )
     summary = serializers.CharField(
-        help_text="As the result page says it: “1 of 2 answered correctly, 1 left blank”."
+        help_text="As the result page says it: “1 of 2 answered correctly, 1 left blank”, "
+        "or “none answered: all 2 left blank”."
     )
 
 

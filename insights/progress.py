@@ -183,6 +183,12 @@ class AnswerCounts:
 
     @property
     def summary(self) -> str:
+        if not self.answered:
+            # Not "0 of 0 answered correctly" (QA walk): say what happened.
+            if not self.questions:
+                return "no questions asked"
+            every = "the question" if self.questions == 1 else f"all {self.questions}"
+            return f"none answered: {every} left blank"
         text = f"{self.correct} of {self.answered} answered correctly"
         return f"{text}, {self.blank} left blank" if self.blank else text
 

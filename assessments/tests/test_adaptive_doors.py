@@ -71,7 +71,9 @@ def test_dont_know_and_a_stale_page_on_the_page(client, learner, bank):
     assert attempt.current_question_id not in (None, first)
 
 
-def test_two_dont_knows_end_a_check_and_its_result_says_nothing_was_measured(client, learner, bank):
+def test_two_dont_knows_end_a_check_and_its_result_says_nothing_was_measured(
+    client, as_user, learner, bank
+):
     client.force_login(learner)
     attempt = _attempt_from(client.post(reverse("assessments:skill_check", args=["python"])))
     url = reverse("assessments:attempt", args=[attempt.pk])
@@ -85,6 +87,14 @@ def test_two_dont_knows_end_a_check_and_its_result_says_nothing_was_measured(cli
     assert attempt.is_submitted
     assert "<dd>Nothing measured</dd>" in html
     assert "You answered “I don't know” to every question, so nothing was measured" in html
+    # What happened, not "0 of 0 answered correctly" (QA walk), in the page and the API.
+    assert "<strong>None answered: all 2 left blank.</strong>" in html
+    assert "0 of 0" not in html
+    api = as_user(learner).get(f"/api/v1/attempts/{attempt.pk}/").json()
+    assert api["answer_counts"]["summary"] == "none answered: all 2 left blank"
+    assert api["skill_breakdown"]["python"]["answer_counts"]["summary"] == (
+        "none answered: all 2 left blank"
+    )
     # Each blank answer reads as what it is, not as a red "✗ Left blank · 0 / 1 point".
     assert html.count("<strong>“I don't know”</strong> · no evidence either way") == 2
     assert "✗ Left blank" not in html and "result-wrong" not in html

@@ -55,7 +55,8 @@ def test_the_result_page_counts_correct_among_the_answered_and_blank_apart(
     # Python's row: 1 of 2 answered (50 % of answered), 1 blank; sql: none answered.
     assert '<td data-label="Answers">1 of 2 answered correctly, 1 left blank' in html
     assert '<td data-label="Score of answered">50%</td>' in html
-    assert '<td data-label="Answers">0 of 0 answered correctly, 1 left blank' in html
+    assert '<td data-label="Answers">none answered: the question left blank' in html
+    assert "0 of 0" not in html
     assert '<td data-label="Score of answered">\u2013</td>' in html  # none answered
     # The old column counted blanks as questions answered wrong.
     assert "1 / 3" not in html
@@ -86,6 +87,7 @@ def test_the_api_carries_the_same_counts_in_detail_and_list(as_user, learner, at
     assert python["answered_percent"] == 50.0
     sql = detail["skill_breakdown"]["sql"]["answer_counts"]
     assert (sql["answered"], sql["blank"], sql["answered_percent"]) == (0, 1, None)
+    assert sql["summary"] == "none answered: the question left blank"
 
 
 def test_an_open_attempt_has_no_counts_yet(as_user, learner):

@@ -59,7 +59,7 @@ def test_one_diagnostic_answer_shows_a_familiar_level_and_no_reached_target(
     assert "not assessed → <strong>7</strong> · familiar · 1 answer" in html
     assert "take a skill check to confirm" in html
     blank_row = (
-        '0 of 0 answered correctly, 1 left blank <span class="meta">(not counted as evidence)'
+        'none answered: the question left blank <span class="meta">(not counted as evidence)'
     )
     assert blank_row in html
     # sql: left blank, still not assessed on both sides, and no up/down badge anywhere.
