@@ -210,6 +210,13 @@ class Recommendation(models.Model):
     # partial (and one API shape) renders either.
     @property
     def kind_label(self) -> str:
+        """What the card is for: a revision card is "Review" only for a lesson the learner
+        completed; one they never studied is "Study Python" (QA walk: "Revision" on a
+        lesson never opened). Cards stored before the payload said so keep the kind."""
+        if self.kind == self.Kind.REVISION and "lesson_completed" in self.payload:
+            if self.payload["lesson_completed"]:
+                return "Review"
+            return f"Study {self.payload.get('skill_name') or 'this skill'}"
         return self.get_kind_display()
 
     @property

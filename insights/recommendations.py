@@ -146,6 +146,8 @@ class RevisionItem:
     days_since_practice: int | None
     priority: float
     reason: str
+    # The learner completed this lesson: the card is a review of it, not new study.
+    lesson_completed: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -437,7 +439,7 @@ def _revision_candidates(
             SELECT %(per_skill)s + COALESCE(MAX(n), 0) AS rank
             FROM (SELECT COUNT(*) AS n FROM done GROUP BY learner_id, slug) AS counts
         ), ranked AS (
-            SELECT learner_id, slug, lesson_id,
+            SELECT learner_id, slug, lesson_id, MIN(preference) = 0 AS completed,
                    ROW_NUMBER() OVER (
                        PARTITION BY learner_id, slug ORDER BY MIN(preference), MIN(rank)
                    ) AS position
@@ -457,19 +459,20 @@ def _revision_candidates(
             GROUP BY learner_id, slug, lesson_id
         )
         SELECT ranked.learner_id, ranked.slug, ranked.lesson_id, catalogue.title,
-               catalogue.estimated_minutes, catalogue.course_id, ranked.position
+               catalogue.estimated_minutes, catalogue.course_id, ranked.completed,
+               ranked.position
         FROM ranked
         JOIN catalogue ON catalogue.slug = ranked.slug AND catalogue.lesson_id = ranked.lesson_id
         WHERE ranked.position <= %(per_skill)s
         UNION ALL
-        SELECT learner_id, slug, lesson_id, NULL, NULL, NULL, 0 FROM done WHERE fresh
-        ORDER BY 1, 2, 7
+        SELECT learner_id, slug, lesson_id, NULL, NULL, NULL, TRUE, 0 FROM done WHERE fresh
+        ORDER BY 1, 2, 8
     """  # noqa: S608 - table names from model metadata, values as parameters
     candidates: dict[tuple[int, str], list[dict]] = defaultdict(list)
     fresh: dict[tuple[int, str], set[int]] = defaultdict(set)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for learner_id, slug, lesson_id, title, minutes, course_id, position in cursor:
+        for learner_id, slug, lesson_id, title, minutes, course_id, completed, position in cursor:
             if not position:
                 fresh[learner_id, slug].add(lesson_id)
                 continue
@@ -479,6 +482,8 @@ def _revision_candidates(
                     "lesson__title": title,
                     "lesson__estimated_minutes": minutes,
                     "course_id": course_id,
+                    # For the card's label only ("Review" a lesson done, else "Study").
+                    "completed": completed,
                 }
             )
     return candidates, fresh
@@ -740,6 +745,7 @@ def _revision_items(
                 days_since_practice=days,
                 priority=priority,
                 reason=reason,
+                lesson_completed=bool(row.get("completed")),
             )
         )
         if len(items) == limit:

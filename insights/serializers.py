@@ -38,6 +38,9 @@ class RevisionSerializer(serializers.Serializer):
     title = serializers.CharField()
     skill = serializers.CharField()
     reason = serializers.CharField()
+    lesson_completed = serializers.BooleanField(
+        required=False, help_text="You completed this lesson: revising it is a review."
+    )
 
 
 class StrugglingTopicSerializer(serializers.Serializer):
@@ -105,7 +108,11 @@ class RecommendationSerializer(serializers.ModelSerializer):
     """A stored recommendation, with the card attributes the dashboard shows
     (`RecommendationCard`): what it is, its target's title and page."""
 
-    kind_label = serializers.CharField(read_only=True)
+    kind_label = serializers.CharField(
+        read_only=True,
+        help_text="What the card is for: Next lesson, Course, Difficulty, Support; a revision "
+        "card Review (a lesson you completed) or Study <skill> (one you have not).",
+    )
     target_kind = serializers.CharField(
         read_only=True, help_text="lesson, course, assessment or empty"
     )

@@ -4,6 +4,7 @@ HTMX partial and the API show."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -11,12 +12,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from assessments.tests.factories import AssessmentFactory
-from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.models import Recommendation, RecommendationCard
 from insights.recommendations import refresh_recommendations
 from insights.tests.factories import RecommendationFactory
-from insights.tests.helpers import NOW
-from learning.tests.factories import EnrollmentFactory
+from insights.tests.helpers import NOW, quiz_attempt
+from learning.models import LessonProgress
+from learning.tests.factories import EnrollmentFactory, LessonProgressFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +116,42 @@ def test_api_cards_carry_the_same_label_title_and_page(learner):
         "Models",
         lesson.get_absolute_url(),
     )
+
+
+def test_a_revision_card_says_review_only_for_a_lesson_the_learner_completed(
+    client, learner, other_learner
+):
+    """QA walk: a card tagged "Revision" on a lesson the learner never opened. Which cards
+    are chosen is unchanged; the label says what each is for, on the page and in the API."""
+    now = timezone.now()
+    sql, git = SkillFactory(slug="sql", name="SQL"), SkillFactory(slug="git", name="Git")
+    module = ModuleFactory(order=1, course=CourseFactory(title="Tools"))
+    done = LessonFactory(module=module, order=1, title="Joins", skills=[sql])
+    LessonFactory(module=module, order=2, title="Branches", skills=[git])
+    LessonProgressFactory(
+        learner=learner,
+        lesson=done,
+        status=LessonProgress.Status.COMPLETED,
+        started_at=now - timedelta(days=21),
+        completed_at=now - timedelta(days=20),
+    )
+    # Both measured weak after that: SQL was studied in "Joins", Git only answered on.
+    quiz_attempt(learner, at=now - timedelta(days=3), skill=sql, correct=3, total=10)
+    quiz_attempt(learner, at=now - timedelta(days=3), skill=git, correct=2, total=10)
+    refresh_recommendations(learner=learner, now=now)
+    client.force_login(learner)
+    api = APIClient()
+    api.force_authenticate(learner)
+
+    html = client.get(reverse("learning:dashboard")).content.decode()
+    rows = api.get("/api/v1/ai/recommendations").json()["results"]
+
+    assert {(row["kind"], row["title"], row["kind_label"]) for row in rows} == {
+        ("revision", "Joins", "Review"),
+        ("revision", "Branches", "Study Git"),
+    }
+    assert '<p class="meta">Review</p>' in html
+    assert '<p class="meta">Study Git</p>' in html
+    assert "Revision" not in html
+    api.force_authenticate(other_learner)
+    assert api.get("/api/v1/ai/recommendations").json()["results"] == []
