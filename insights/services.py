@@ -18,15 +18,23 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 
-from insights.models import DropoutRisk, InstructorMessage, LearningPathSnapshot, RiskReview
+from insights import recommendations
+from insights.models import (
+    DropoutRisk,
+    InstructorMessage,
+    LearningPathSnapshot,
+    Recommendation,
+    RiskReview,
+)
 from insights.paths import PathError, PathGeneration, path_generate
-from insights.recommendations import RecommendationUnavailable, recommendation_act
+from insights.recommendations import RecommendationUnavailable
 from learning.models import LearningGoal
+from learning.services import enrollment_create
 from skillstudio.data_versions import learners_changed
 from skillstudio.jobs import LEARNER_FOLLOW_UP, defer
 
-# Accepting or skipping a card: one row, no follow-up (the card's state is the answer).
 __all__ = [
+    "CourseLocked",
     "RecommendationUnavailable",
     "instructor_message_email",
     "instructor_message_read",
@@ -61,6 +69,41 @@ def learning_path_generate(*, goal: LearningGoal, now: datetime) -> PathGenerati
         if result.created:
             defer(LEARNER_FOLLOW_UP, learner_id=goal.learner_id)
     return result
+
+
+class CourseLocked(ValueError):
+    """A course card accepted while its course is locked: the message is the lock's reason
+    and the way to unlock it (learning.locks, as enrolment words it)."""
+
+
+def recommendation_act(
+    *, recommendation: Recommendation, action: str, now: datetime
+) -> Recommendation:
+    """Record accepted / skipped / ignored (``insights.recommendations.recommendation_act``).
+
+    Accepting a course card ("Start course X") enrolls the learner through
+    ``learning.services.enrollment_create``, which enforces the course's prerequisites: a
+    locked course raises ``CourseLocked`` with its reason and nothing is recorded (QA walk:
+    an accepted course card left the learner unenrolled). Otherwise one row, and no
+    follow-up: the card's state is the answer (enrolling defers its own).
+    """
+    with transaction.atomic():
+        row = recommendations.recommendation_act(
+            recommendation=recommendation, action=action, now=now
+        )
+        if (
+            row.status == Recommendation.Status.ACCEPTED
+            # This call accepted it: a replayed accept does not enroll again a learner who
+            # has left the course since.
+            and row.acted_at == now
+            and row.kind == Recommendation.Kind.COURSE
+            and row.course_id
+        ):
+            try:
+                enrollment_create(learner=row.learner, course=row.course, now=now)
+            except ValidationError as error:
+                raise CourseLocked(" ".join(error.messages)) from error
+    return row
 
 
 def learning_paths_replan(*, learner_id: int, now: datetime) -> list[LearningPathSnapshot]:
