@@ -16,7 +16,7 @@ from insights.dashboard import cached_learner_dashboard
 from insights.mastery import states_explained
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, path_payload
-from insights.progress import activity_per_day, quiz_scores, skill_rows
+from insights.progress import activity_per_day, goal_targets, quiz_scores, skill_rows
 from insights.selectors import (
     learner_messages,
     learner_timezone,
@@ -93,6 +93,8 @@ def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
     active = next((v for v in versions if v.is_active), None)
     payload = path_payload(active) if active else None
     timeline = _timeline(payload["learning_path"], float(goal.weekly_hours)) if payload else []
+    now = timezone.now()
+    [(_, targets)] = goal_targets(learner=request.user, goals=[goal], now=now)
     return render(
         request,
         "insights/path_detail.html",
@@ -102,7 +104,10 @@ def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
             "payload": payload,
             "timeline": timeline,
             "versions": versions,
-            "to_confirm": targets_to_confirm(goal=goal, now=timezone.now()),
+            "to_confirm": targets_to_confirm(goal=goal, now=now),
+            # Reached by state (insights.mastery), as the dashboard's goal card decides it:
+            # the page then offers to mark the goal achieved (learning:goal_achieve).
+            "all_targets_reached": bool(targets) and all(t.reached for t in targets),
             # The reasons show levels beside states: the same legend as the progress page.
             "states_explained": states_explained(),
             # Times on the page in the learner's own zone, labelled with it.

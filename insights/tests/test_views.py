@@ -363,16 +363,11 @@ def test_a_target_at_its_level_but_not_confirmed_is_explained_with_a_skill_check
     assert client.get(reverse("insights:path", args=[goal.pk])).status_code == 302
 
 
-def test_a_path_with_only_targets_to_confirm_does_not_claim_they_are_met(client, learner):
-    """QA walk: a 0-course path said both "not yet confirmed … a skill check settles it"
-    and "You already meet every target of this goal"."""
-    python = SkillFactory(slug="python", name="Python")
-    CourseFactory(title="Python Basics", skills=[python])
-    goal = LearningGoalFactory(learner=learner, title="Scripting")
-    GoalSkillFactory(goal=goal, skill=python, target_level=7)
-    LearnerSkillStateFactory(
+def familiar_on_one_answer(learner, skill):
+    """Level 7 on one right answer: the level of a target 7, not its state (familiar)."""
+    return LearnerSkillStateFactory(
         learner=learner,
-        skill=python,
+        skill=skill,
         level=7,
         mastery=0.66,
         evidence_count=1,
@@ -380,6 +375,16 @@ def test_a_path_with_only_targets_to_confirm_does_not_claim_they_are_met(client,
         distinct_questions=1,
         last_practiced_at=timezone.now(),
     )
+
+
+def test_a_path_with_only_targets_to_confirm_does_not_claim_they_are_met(client, learner):
+    """QA walk: a 0-course path said both "not yet confirmed … a skill check settles it"
+    and "You already meet every target of this goal"."""
+    python = SkillFactory(slug="python", name="Python")
+    CourseFactory(title="Python Basics", skills=[python])
+    goal = LearningGoalFactory(learner=learner, title="Scripting")
+    GoalSkillFactory(goal=goal, skill=python, target_level=7)
+    familiar_on_one_answer(learner, python)
     client.force_login(learner)
     client.post(reverse("insights:path_generate", args=[goal.pk]))
 
@@ -388,3 +393,44 @@ def test_a_path_with_only_targets_to_confirm_does_not_claim_they_are_met(client,
     assert "At your target level, not yet confirmed" in html
     assert "You already meet every target" not in html
     assert "No course to plan: every target's level is there" in html
+
+
+def test_the_path_page_offers_mark_achieved_once_every_target_is_reached_by_state(
+    client, learner, other_learner, goal
+):
+    """QA walk: goals could be marked achieved on the dashboard and the account page, not on
+    the path page a learner reads last. Offered only when the states confirm every target,
+    through the same service (learning:goal_achieve), back on the path page."""
+    python = goal.target_skills.get().skill
+    state = familiar_on_one_answer(learner, python)
+    url = reverse("insights:path", args=[goal.pk])
+    achieve = reverse("learning:goal_achieve", args=[goal.pk])
+    client.force_login(learner)
+
+    # Level 7 on one answer: familiar, not reached.
+    assert "Mark this goal achieved" not in client.get(url).content.decode()
+
+    state.level, state.mastery = 8, 0.8
+    state.evidence_count = state.correct_count = state.distinct_questions = 4
+    state.save()
+    html = client.get(url).content.decode()
+    assert "Every target reached" in html
+    assert f'<form method="post" action="{achieve}" class="actions">' in html
+    assert f'<input type="hidden" name="next" value="{url}">' in html
+
+    client.force_login(other_learner)
+    assert client.get(url).status_code == 404
+    assert client.post(achieve, {"next": url}).status_code == 404
+    client.logout()
+    assert client.post(achieve, {"next": url}).status_code == 302
+    goal.refresh_from_db()
+    assert goal.status == "active"
+
+    client.force_login(learner)
+    response = client.post(achieve, {"next": url}, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    html = response.content.decode()
+    assert "marked as achieved" in html
+    assert "This goal is achieved." in html and "Mark this goal achieved" not in html
+    goal.refresh_from_db()
+    assert goal.status == "achieved"
