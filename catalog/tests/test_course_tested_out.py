@@ -108,3 +108,19 @@ def test_no_tested_out_line_for_a_failed_challenge_another_learner_or_a_visitor(
     html = client.get(url).content.decode()
     assert "You tested out" not in html
     assert "Take the course challenge" in html
+
+
+def test_the_challenge_offer_does_not_name_the_skills_the_page_already_shows(client, learner):
+    """QA walk: "Already know this? Show you are proficient in Python, SQL …" under the
+    course's own skill tags: said once, the tags."""
+    bank = make_bank(("python", "sql"))
+    course = CourseFactory(
+        title="Data with Python", skills=[bank["skills"]["python"], bank["skills"]["sql"]]
+    )
+    client.force_login(learner)
+
+    html = client.get(course.get_absolute_url()).content.decode()
+
+    assert '<span class="tag">Python</span><span class="tag">SQL</span>' in html
+    assert "Show you are proficient in the skills it teaches (named above)" in html
+    assert "proficient in Python" not in html and html.count("SQL") == 1
