@@ -54,33 +54,37 @@ def path_list(request: HttpRequest) -> HttpResponse:
 def _timeline(items: list[dict], weekly_hours: float) -> list[dict]:
     """Each path item with the study weeks it spans at the goal's weekly hours.
 
-    Items follow one another in study hours: week n holds hours (n-1)*weekly .. n*weekly.
-    A week two items share belongs to the one that fills most of it (boundaries round to
-    the nearest week), so consecutive ranges never overlap ("Week 1-2", then "Week 3-5");
-    an item shorter than that shares the week its middle falls in, and the last item ends
-    in the path's last week, ceil(total / weekly), as the page's "Estimated weeks" says.
+    Items follow one another in study hours: week n holds hours (n-1)*weekly .. n*weekly,
+    and an item spans every week its hours fall in, so the range is never shorter than its
+    hours at the weekly pace (QA walk: "Week 1 · 7 h" at 5 h/week; it spans weeks 1-2). A
+    week two items share is in both ranges, and the later one says so
+    (``shares_week_with``: "Week 2-3 · 6 h · week 2 shared with A") rather than one range
+    silently taking the week; the last item ends in the path's last week,
+    ceil(total / weekly), as the page's "Estimated weeks" says.
     """
     rows = []
     hours_before = 0.0
     total = sum(float(item.get("estimated_hours") or 0) for item in items)
-    last_week = math.ceil(total / weekly_hours)
-    for position, item in enumerate(items):
+    last_week = max(math.ceil(round(total / weekly_hours, 9)), 1)
+    previous: dict | None = None
+    for item in items:
         hours = float(item.get("estimated_hours") or 0)
-        start = _nearest_week(hours_before / weekly_hours) + 1
-        end = _nearest_week((hours_before + hours) / weekly_hours)
-        if position == len(items) - 1:
-            end = max(last_week, 1)
-        if end < start:  # less than half a week on either side of a boundary
-            start = end = math.floor((hours_before + hours / 2) / weekly_hours) + 1
+        # Rounded first: 0.1 + 0.2 hours must not spill into a week of their own; an item
+        # of no hours left at the very end sits in the last week, not one past it.
+        start = min(math.floor(round(hours_before / weekly_hours, 9)) + 1, last_week)
+        end = max(start, math.ceil(round((hours_before + hours) / weekly_hours, 9)))
         hours_before += hours
         done_at = datetime.fromisoformat(item["done_at"]) if item.get("done_at") else None
-        rows.append({**item, "week_start": start, "week_end": end, "done_at": done_at})
+        shared = previous["title"] if previous and previous["week_end"] == start else ""
+        previous = {
+            **item,
+            "week_start": start,
+            "week_end": end,
+            "shares_week_with": shared,
+            "done_at": done_at,
+        }
+        rows.append(previous)
     return rows
-
-
-def _nearest_week(weeks: float) -> int:
-    """Weeks rounded half up (Python's round() would send 2.5 to 2)."""
-    return math.floor(weeks + 0.5)
 
 
 @login_required

@@ -98,16 +98,17 @@ def test_path_timeline_places_items_in_weeks(client, learner, goal):
 
     timeline = client.get(reverse("insights:path", args=[goal.pk])).context["timeline"]
 
-    # 4 h/week: A fills hours 0-3 (most of week 1), B hours 3-9: week 1's last hour, then
-    # weeks 2-3; the week goes to A, which fills most of it.
-    assert [(i["title"], i["week_start"], i["week_end"]) for i in timeline] == [
-        ("A", 1, 1),
-        ("B", 2, 3),
-    ]
+    # 4 h/week: A fills hours 0-3 (week 1), B hours 3-9: week 1's last hour, then weeks
+    # 2-3; both show week 1, and B says it shares it.
+    assert [
+        (i["title"], i["week_start"], i["week_end"], i["shares_week_with"]) for i in timeline
+    ] == [("A", 1, 1, ""), ("B", 1, 3, "A")]
 
 
 def test_path_timeline_weeks_follow_one_another_up_to_the_estimated_weeks(client, learner, goal):
-    # The QA walk's path: 10 h then 12 h at 4 h/week read "Week 1-3" then "Week 3-6".
+    # The first QA walk's path: 10 h then 12 h at 4 h/week read "Week 1-3" then "Week 3-6"
+    # with nothing saying why week 3 was in both; the next walk found the fix, which gave a
+    # shared week to one item only, reading "Week 1 · 7 h" at 5 h/week.
     LearningPathSnapshotFactory(
         goal=goal,
         items=[
@@ -122,15 +123,40 @@ def test_path_timeline_weeks_follow_one_another_up_to_the_estimated_weeks(client
 
     response = client.get(reverse("insights:path", args=[goal.pk]))
 
-    weeks = [(i["week_start"], i["week_end"]) for i in response.context["timeline"]]
-    # Hours 0-10 (weeks 1-3, most of week 3), 10-22 (weeks 4-6), 22-23 (inside week 6),
-    # 23-28.5 (weeks 6-8: the path's last, half-filled week is Docker's).
-    assert weeks == [(1, 3), (4, 6), (6, 6), (7, 8)]
+    timeline = response.context["timeline"]
+    weeks = [(i["week_start"], i["week_end"]) for i in timeline]
+    # Hours 0-10 (weeks 1-3), 10-22 (weeks 3-6), 22-23 (inside week 6), 23-28.5 (weeks 6-8).
+    assert weeks == [(1, 3), (3, 6), (6, 6), (6, 8)]
+    assert [i["shares_week_with"] for i in timeline] == ["", "Python Basics", "Web APIs", "Git"]
     html = response.content.decode()
-    assert "Week 1\u20133" in html and "Week 4\u20136" in html and "Week 3\u20136" not in html
+    assert "Week 1\u20133 · 10 h · " in html
+    assert "Week 3\u20136 · 12 h · week 3 shared with Python Basics · " in html
     assert weeks[-1][1] == response.context["payload"]["metadata"]["estimated_weeks"]
-    ranges = [(a, b) for a, b in weeks if a != b]
-    assert all(b1 < a2 for (_, b1), (a2, _) in itertools.pairwise(ranges))
+    # Every range holds its hours at the weekly pace, and ranges meet at most in one week.
+    for item, (start, end) in zip(timeline, weeks, strict=True):
+        assert end - start + 1 >= item["estimated_hours"] / 4
+    assert all(b1 <= a2 for (_, b1), (a2, _) in itertools.pairwise(weeks))
+
+
+def test_a_seven_hour_item_at_five_hours_a_week_spans_weeks_one_and_two(client, learner, goal):
+    """QA walk: "Week 1 · 7 h" at 5 h/week read as seven hours in one week."""
+    goal.weekly_hours = 5
+    goal.save(update_fields=["weekly_hours"])
+    LearningPathSnapshotFactory(
+        goal=goal,
+        items=[
+            {"id": i, "title": title, "slug": f"c{i}", "estimated_hours": hours, "reason": "r"}
+            for i, (title, hours) in enumerate([("Python Basics", 7), ("SQL", 3), ("Git", 5)])
+        ],
+        metadata={"total_courses": 3, "total_hours": 15, "estimated_weeks": 3},
+    )
+    client.force_login(learner)
+
+    html = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+
+    assert "Week 1\u20132 · 7 h · " in html
+    assert "Week 2 · 3 h · week 2 shared with Python Basics · " in html
+    assert "Week 3 · 5 h · " in html and "week 3 shared" not in html
 
 
 def test_accepting_a_card_over_htmx_returns_the_updated_card(client, learner):
