@@ -91,6 +91,9 @@ class PathItem:
     # Else a skill check first for each skill where one pays: {"skill", "name", "minutes",
     # "minutes_saved", "reason"}.
     skill_checks: list[dict] = field(default_factory=list)
+    # How estimated_hours follow from the course's stated hours when lessons are left out
+    # ("4.3 h of the course's 20 h: ..."); "" when the path asks for the whole course.
+    hours_note: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -780,6 +783,7 @@ def _plan(
                 estimated_hours=hours,
                 challenge=challenge,
                 skill_checks=checks,
+                hours_note=_hours_note(catalog, course_id, course, left_out, hours),
             )
         )
     skipped = [
@@ -1009,6 +1013,29 @@ def _hours_left(catalog: _Catalog, course_id: int, course: dict, left_out: set[i
         return float(hours)
     left = total - sum(lesson.minutes for lesson in lessons if lesson.id in left_out)
     return float((hours * left / total).quantize(Decimal("0.1")))
+
+
+def _hours_note(
+    catalog: _Catalog, course_id: int, course: dict, left_out: set[int], hours: float
+) -> str:
+    """How ``_hours_left`` reached the item's hours, in the course card's terms (its stated
+    hours) and the lessons' minutes, e.g. "4.3 h of the course's 20 h: the 1 of its 4
+    lessons the path asks for (30 of its 140 lesson minutes) and that share of its
+    practice". QA walk: "20 h" on the course, "4.3 h" on the path after a check spared 72
+    lesson minutes, with nothing relating the two."""
+    lessons = catalog.lessons.get(course_id, [])
+    total = sum(lesson.minutes for lesson in lessons)
+    if not left_out or not total:
+        return ""
+    asked = [lesson for lesson in lessons if lesson.id not in left_out]
+    stated = f"{hours:g} h of the course's {float(course['estimated_hours']):g} h"
+    if not asked:
+        return f"{stated}: the path asks for none of its {len(lessons)} lessons"
+    return (
+        f"{stated}: the {len(asked)} of its {len(lessons)} lessons the path asks for "
+        f"({sum(lesson.minutes for lesson in asked)} of its {total} lesson minutes) and that "
+        "share of its practice"
+    )
 
 
 def _skip_reason(

@@ -180,7 +180,16 @@ class PathItemSerializer(serializers.Serializer):
     title = serializers.CharField()
     skills_covered = serializers.ListField(child=serializers.CharField())
     skill_names = serializers.ListField(child=serializers.CharField(), required=False)
-    estimated_hours = serializers.FloatField()
+    estimated_hours = serializers.FloatField(
+        help_text="The course's stated hours, less the share of its lesson minutes the path "
+        "leaves out (skip_lessons, optional_lessons, completed_outside)."
+    )
+    hours_note = serializers.CharField(
+        required=False,
+        help_text="How estimated_hours follow from the course's hours when lessons are left "
+        "out, e.g. 4.3 h of the course's 20 h: the 1 of its 4 lessons the path asks for (30 of "
+        "its 140 lesson minutes) and that share of its practice; empty for a whole course.",
+    )
     reason = serializers.CharField()
     sequence = serializers.IntegerField()
     available = serializers.BooleanField(

@@ -135,6 +135,12 @@ class CourseOutline:
         return bool(self.course_blocking)
 
     @property
+    def lesson_minutes(self) -> int:
+        """The lessons' own minutes: the part of the course's stated hours spent in lessons,
+        the rest being their practice (what a path's hours note refers to)."""
+        return sum(item.lesson.estimated_minutes for m in self.modules for item in m.lessons)
+
+    @property
     def lessons_locked(self) -> int:
         return sum(1 for module in self.modules for item in module.lessons if item.locked)
 

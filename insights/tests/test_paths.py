@@ -359,6 +359,7 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
             # No lessons: nothing a course challenge or skill check could spare.
             "challenge": None,
             "skill_checks": [],
+            "hours_note": "",
             "available": True,
             "done": False,
             "done_at": None,

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import User
 from accounts.tests.factories import LearnerFactory
@@ -403,3 +404,36 @@ def test_the_next_lesson_is_not_also_a_revision_card_on_the_dashboard(client, as
         for card in cards
         if card.kind == Recommendation.Kind.REVISION and card.lesson_id == first.lesson_id
     ]
+
+
+def test_the_path_says_how_a_courses_stated_hours_become_its_hours_on_the_path(
+    client, as_user, lea
+):
+    """QA walk: a course shown as "20 h" read "4.3 h" on the path once a check spared
+    lessons, with nothing relating the two. The demo Flask course states 20 h and has 140
+    lesson minutes; Lea can skip "Resources, verbs and status codes" (30 minutes), so the
+    item keeps 110/140 of the 20 h, and both page and API say so with the lessons listed."""
+    goal = LearningGoal.objects.get(learner=lea)
+    flask = Course.objects.get(title="Python Backend Development with Flask")
+    assert flask.estimated_hours == 20
+    client.force_login(lea)
+
+    html = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+    payload = as_user(lea).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").json()
+
+    [item] = [i for i in payload["learning_path"] if i["id"] == flask.pk]
+    note = (
+        "15.7 h of the course's 20 h: the 3 of its 4 lessons the path asks for (110 of its "
+        "140 lesson minutes) and that share of its practice"
+    )
+    assert (item["estimated_hours"], item["hours_note"]) == (15.7, note)
+    assert [lesson["title"] for lesson in item["skip_lessons"]] == [RESOURCES]
+    assert escape(f"{note[0].upper()}{note[1:]}.") in html
+    assert f">{RESOURCES}</a> · REST APIs proficient on 4 answers" in html
+    other = as_user(LearnerFactory()).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}")
+    assert other.status_code == 404
+    # The course page and its card state its hours in the same terms ("20.0 h" before).
+    course_page = client.get(flask.get_absolute_url()).content.decode()
+    assert "20 h: 4 lessons (140 min) and their practice" in course_page
+    catalogue = client.get(reverse("catalog:course_list")).content.decode()
+    assert "Intermediate · 20 h · by" in catalogue and "20.0 h" not in catalogue
