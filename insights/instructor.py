@@ -537,6 +537,10 @@ class ItemRow:
     irt_model: str
     distractors: list[dict]
     flags: list[Flag]
+    # The level the author gave the question ("Beginner"), on every row: set beside a
+    # fitted difficulty it shows whether the label holds (QA walk: only predicted rows
+    # named it, as their basis).
+    authored: str = ""
 
 
 def _letter(index: int) -> str:
@@ -604,6 +608,7 @@ def item_analysis(*, assessment: Assessment) -> ItemAnalysisPage:
                     else item.difficulty_basis,
                     distractors=distractors,
                     flags=suggested_flags(flags=item.flags or [], distractors=distractors),
+                    authored=item.question.get_difficulty_display(),
                 )
             )
     return ItemAnalysisPage(assessment=assessment, run=run, rows=rows)

@@ -582,3 +582,43 @@ def test_course_page_lists_only_assessments_whose_analysis_opens(
     body = client.get(reverse("teach:course", args=[world.course.pk])).content.decode()
     assert reverse("teach:item_analysis", args=[foreign.pk]) not in body
     assert reverse("teach:item_analysis", args=[world.assessment.pk]) in body
+
+
+def test_item_analysis_shows_the_authored_level_of_fitted_and_predicted_rows(
+    client, instructor, other_instructor, learner
+):
+    """QA walk: only predicted rows named the authored level (as their basis); a fitted
+    difficulty needs it beside it to tell whether the label holds."""
+    from assessments.models import Question
+    from insights.ml.irt import refresh_item_analysis
+    from insights.tests.ml_data import build_answered_quiz
+
+    quiz, questions, _ = build_answered_quiz(owner=instructor)
+    # The Logic questions relabelled (the Algebra ones keep the thin one's prediction).
+    Question.objects.filter(pk=questions[3].pk).update(difficulty="advanced")
+    Question.objects.filter(pk=questions[4].pk).update(difficulty="intermediate")
+    refresh_item_analysis(assessment_ids=[quiz.pk], now=timezone.now())
+    url = reverse("teach:item_analysis", args=[quiz.pk])
+    client.force_login(instructor)
+
+    body = client.get(url).content.decode()
+
+    authored = [
+        cell.split("</td>")[0] for cell in body.split('<td data-label="Authored level">')[1:]
+    ]
+    # Five fitted rows and the thin question's predicted one, each with its author's label.
+    assert authored == [
+        "Beginner",
+        "Beginner",
+        "Beginner",
+        "Advanced",
+        "Intermediate",
+        "Beginner",
+    ]
+    assert "predicted from 3 fitted beginner question(s) on Algebra" in body
+    client.force_login(other_instructor)
+    assert client.get(url).status_code == 404
+    client.force_login(learner)
+    assert client.get(url).status_code in (403, 404)
+    client.logout()
+    assert client.get(url).status_code == 302
