@@ -92,7 +92,7 @@ class TargetToConfirm:
 def targets_to_confirm(*, goal, now: datetime) -> list[TargetToConfirm]:
     """The goal's target skills at or above their target level whose state is below
     proficient (faded for want of practice, or on thin evidence): the goal counts them as
-    not reached, yet the path plans no course for them (the level is there); a skill check
+    not reached, so the path still plans for them (``insights.paths``), and a skill check
     settles them. Two queries."""
     levels = skill_levels_for(learners=[goal.learner])[goal.learner_id]
     found = []

@@ -404,8 +404,10 @@ def familiar_on_one_answer(learner, skill):
 
 
 def test_a_path_with_only_targets_to_confirm_does_not_claim_they_are_met(client, learner):
-    """QA walk: a 0-course path said both "not yet confirmed … a skill check settles it"
-    and "You already meet every target of this goal"."""
+    """QA walks: a 0-course path said both "not yet confirmed … a skill check settles it"
+    and "You already meet every target of this goal"; then a level on one answer dropped
+    the course that teaches it. The target is not reached: the course stays, and the page
+    says why and offers the check."""
     python = SkillFactory(slug="python", name="Python")
     CourseFactory(title="Python Basics", skills=[python])
     goal = LearningGoalFactory(learner=learner, title="Scripting")
@@ -417,8 +419,11 @@ def test_a_path_with_only_targets_to_confirm_does_not_claim_they_are_met(client,
     html = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
 
     assert "At your target level, not yet confirmed" in html
+    assert "so your path still plans for these" in html
+    assert "Take a skill check in Python" in html
+    assert ">Python Basics</a></h3>" in html
     assert "You already meet every target" not in html
-    assert "No course to plan: every target's level is there" in html
+    assert "No course to plan" not in html
 
 
 def test_the_path_page_offers_mark_achieved_once_every_target_is_reached_by_state(
