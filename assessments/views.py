@@ -182,7 +182,7 @@ def skill_check_begin(request: HttpRequest, skill_slug: str) -> HttpResponse:
         messages.info(
             request,
             f"A skill check in {skill.name} starts from a button, not a link: your progress "
-            "page offers one beside each skill that needs it.",
+            "page offers one beside each skill of your goals or answers that needs it.",
         )
         return redirect("insights:progress")
     path_goal = _started_from_path(request)

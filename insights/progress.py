@@ -36,7 +36,7 @@ class ScorePoint:
 @dataclass(frozen=True)
 class SkillRow:
     name: str
-    level: int
+    level: int | None  # None: not assessed
     target: int | None
     mastery: SkillMastery
     # For the "take a skill check" button (assessments:skill_check).
@@ -109,22 +109,32 @@ def quiz_scores(*, learner: User, limit: int = 30) -> list[ScorePoint]:
 
 def skill_rows(*, learner: User, now: datetime) -> list[SkillRow]:
     """Current level, state and evidence per assessed skill, with the highest target of the
-    learner's active goals."""
+    learner's active goals; and a "not assessed" row for each target skill with no evidence
+    yet (one answered "I don't know" in the diagnostic too), whose skill check measures it."""
     targets: dict[int, int] = {}
-    for skill_id, target in GoalSkill.objects.filter(
+    unassessed: dict[int, tuple[str, str]] = {}
+    for skill_id, name, slug, target in GoalSkill.objects.filter(
         goal__learner=learner, goal__status=LearningGoal.Status.ACTIVE
-    ).values_list("skill_id", "target_level"):
+    ).values_list("skill_id", "skill__name", "skill__slug", "target_level"):
         targets[skill_id] = max(target, targets.get(skill_id, 0))
-    states = LearnerSkillState.objects.filter(learner=learner).select_related("skill")
-    return sorted(
-        (
+        unassessed[skill_id] = (name, slug)
+    rows = []
+    for state in LearnerSkillState.objects.filter(learner=learner).select_related("skill"):
+        unassessed.pop(state.skill_id, None)
+        rows.append(
             SkillRow(
-                s.skill.name, s.level, targets.get(s.skill_id), s.mastery_at(now), s.skill.slug
+                state.skill.name,
+                state.level,
+                targets.get(state.skill_id),
+                state.mastery_at(now),
+                state.skill.slug,
             )
-            for s in states
-        ),
-        key=lambda row: row.name,
+        )
+    rows.extend(
+        SkillRow(name, None, targets[skill_id], NOT_ASSESSED_MASTERY, slug)
+        for skill_id, (name, slug) in unassessed.items()
     )
+    return sorted(rows, key=lambda row: row.name)
 
 
 def skill_masteries(*, learner: User, now: datetime) -> dict[int, SkillMastery]:

@@ -214,7 +214,9 @@ def progress(request: HttpRequest) -> HttpResponse:
             ),
             "skills": skills,
             "states_explained": states_explained(),
-            "skill_chart": charts.level_chart([(s.name, s.level, s.target) for s in skills]),
+            "skill_chart": charts.level_chart(
+                [(s.name, s.level, s.target) for s in skills if s.level is not None]
+            ),
         },
     )
 

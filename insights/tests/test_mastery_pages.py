@@ -101,6 +101,30 @@ def test_progress_page_shows_state_evidence_and_the_rules(client, learner, diagn
     )
 
 
+def test_a_goal_skill_with_no_evidence_has_a_row_and_a_skill_check_on_the_progress_page(
+    client, learner, other_learner
+):
+    """QA walk: a goal skill answered only "I don't know" was told to "take a skill check
+    to measure it", yet no page offered one and the progress page left it out."""
+    flask = SkillFactory(slug="flask", name="Flask")
+    goal = LearningGoalFactory(learner=learner, title="Web apps")
+    GoalSkillFactory(goal=goal, skill=flask, target_level=7)
+    # Another learner's goal adds no row to this learner's page.
+    GoalSkillFactory(
+        goal=LearningGoalFactory(learner=other_learner), skill=SkillFactory(name="Rust")
+    )
+    client.force_login(learner)
+
+    html = client.get(reverse("insights:progress")).content.decode()
+
+    check = reverse("assessments:skill_check", args=["flask"])
+    assert '<th scope="row">Flask</th><td data-label="Level">—</td>' in html
+    assert "Not assessed" in html
+    assert f'<form method="post" action="{check}" class="inline-form">' in html
+    assert "not reached yet: not assessed yet" in html
+    assert "Rust" not in html
+
+
 def test_a_faded_skill_says_since_when_on_the_progress_page_and_the_api(
     client, as_user, learner, other_learner
 ):

@@ -114,8 +114,12 @@ def test_course_page_and_lesson_pages_say_you_can_skip_this(client, learner, web
     refresher_page = client.get(web["refresher"].get_absolute_url()).content.decode()
     helpers_page = client.get(web["helpers"].get_absolute_url()).content.decode()
     assert f"You can skip this: {EVIDENCE}." in refresher_page
+    assert "read it anyway if you like" in refresher_page
     assert "This lesson is locked" not in refresher_page
+    # A locked one does not invite the learner to read it (QA walk): it says how to open it.
     assert f"You can skip this: {EVIDENCE}." in helpers_page
+    assert "read it anyway if you like" not in helpers_page
+    assert "to read it anyway, first meet what it builds on (below)" in helpers_page
     assert "This lesson is locked" in helpers_page
 
 
