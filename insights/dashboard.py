@@ -506,9 +506,9 @@ def _dashboard(
 
 
 NOTHING_NEXT = (
-    "Nothing to take next in your courses: every lesson left is done, one your learning "
-    "path lets you skip, locked behind a prerequisite (its course page says how to unlock "
-    "it), or one you set aside here recently."
+    "Nothing to take next in your courses: every lesson left is done, in a course you "
+    "tested out of, one your learning path lets you skip, locked behind a prerequisite (its "
+    "course page says how to unlock it), or one you set aside here recently."
 )
 
 

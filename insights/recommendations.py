@@ -51,6 +51,7 @@ from learning.locks import (
     LockFacts,
     LockGraph,
     course_blockers,
+    course_tested_out,
     first_step,
     lesson_open,
     lock_facts_for,
@@ -204,7 +205,8 @@ def next_lessons_for(
 ) -> dict[int, list[NextLesson]]:
     """Per learner and active enrollment, the first incomplete lesson in course order that
     the learner's path does not list to skip (while the skip's evidence still holds, as the
-    course outline shows it).
+    course outline shows it). None in a course the learner tested out of while its skills
+    still hold (``learning.locks.course_tested_out``): its page says it counts as done.
 
     Never a locked lesson (``learning.locks``): when that lesson is locked, the lesson
     that unlocks it comes instead, with a reason naming both; when nothing the learner
@@ -263,6 +265,8 @@ def _next_lessons(
     suggestions: list[NextLesson] = []
     chosen: set[int] = set()
     for course_id in enrollments:
+        if course_tested_out(course_id, graph, facts):
+            continue  # it counts as done, as its page says
         course = graph.courses[course_id]
         for lesson_id in course.lessons:
             if (

@@ -39,6 +39,7 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection, transaction
 from django.urls import reverse
 
+from assessments.models import Assessment
 from catalog.models import Course, Lesson, Skill
 from insights.mastery import CONFIRMING, LABELS, answers_text, evidence_state, mastery_state
 from learning.models import Enrollment, LessonProgress
@@ -74,6 +75,8 @@ class LockFacts:
     # back below proficient do not lock a lesson halfway through).
     opened_lessons: set[int] = field(default_factory=set)
     completed_courses: set[int] = field(default_factory=set)
+    # Courses whose challenge the learner passed (``assessments.selectors.courses_demonstrated``).
+    challenged_courses: set[int] = field(default_factory=set)
     skills: dict[int, SkillShown] = field(default_factory=dict)  # by skill id, assessed only
 
     def confirmed(self, skill_id: int) -> bool:
@@ -130,6 +133,15 @@ _SKILLS_ARM = """
       JOIN catalog_skill AS skill ON skill.id = state.skill_id
      WHERE state.learner_id = ANY(%(ids)s) AND state.evidence_count > 0
 """
+_CHALLENGES_ARM = """
+    SELECT 'challenge', attempt.learner_id, assessment.course_id, NULL, NULL, NULL,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM assessments_assessmentattempt AS attempt
+      JOIN assessments_assessment AS assessment ON assessment.id = attempt.assessment_id
+     WHERE attempt.learner_id = ANY(%(ids)s) AND assessment.kind = %(challenge)s
+       AND attempt.passed AND attempt.submitted_at IS NOT NULL
+       AND assessment.course_id IS NOT NULL
+"""
 
 
 def _facts_rows(ids: list[int], *, enrollments: bool) -> list[tuple]:
@@ -139,9 +151,11 @@ def _facts_rows(ids: list[int], *, enrollments: bool) -> list[tuple]:
         "opened": [LessonProgress.Status.IN_PROGRESS, LessonProgress.Status.COMPLETED],
         "course_completed": Enrollment.Status.COMPLETED,
         "published": Course.Status.PUBLISHED,
+        "challenge": Assessment.Kind.COURSE_CHALLENGE,
     }
+    arms = [_LESSONS_ARM, courses, _SKILLS_ARM, _CHALLENGES_ARM]
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join([_LESSONS_ARM, courses, _SKILLS_ARM]), params)
+        cursor.execute(" UNION ALL ".join(arms), params)
         return cursor.fetchall()
 
 
@@ -187,6 +201,8 @@ def _facts_from(
                 enrolled[learner_id].append(
                     ((practiced, enrollment_id), EnrollmentRow(pk, status, percent, published))
                 )
+        elif kind == "challenge":
+            own.challenged_courses.add(pk)
         else:
             evidence = {
                 "mastery": mastery,
@@ -491,6 +507,14 @@ def course_satisfied(course_id: int, graph: LockGraph, facts: LockFacts) -> bool
             bool(course.lessons)
             and all(lesson_satisfied(lesson, graph, facts) for lesson in course.lessons)
         )
+    )
+
+
+def course_tested_out(course_id: int, graph: LockGraph, facts: LockFacts) -> bool:
+    """The learner passed the course's challenge and its skills are still shown: the course
+    counts as done (what its page says), so no next lesson is offered in it."""
+    return course_id in facts.challenged_courses and _shown(
+        graph.courses[course_id].skill_ids, facts
     )
 
 
