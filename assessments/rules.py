@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentAttempt, Question
 from catalog.models import Course, Lesson
+from insights.diagnostic import STOP_DECLINED, AdaptiveProgress, SkillRun
 
 
 def choice_problems(*, kind: str, correct_flags: Sequence[bool]) -> list[str]:
@@ -201,3 +202,16 @@ def answers_shown_when(assessment: Assessment) -> str:
         "Correct answers and explanations are shown after your last allowed attempt "
         "or once you pass."
     )
+
+
+def skill_run_status(run: SkillRun, progress: AdaptiveProgress) -> str:
+    """Where one skill of an adaptive attempt stands, as its page and the API word it: its
+    stop label, "in progress" or "to come". A skill the learner declined after answering
+    some questions says so: "you said you don't know it yet" would deny those answers
+    (counted as answered, not right: nothing is marked until the result page)."""
+    if not run.stopped:
+        current = progress.current_run
+        return "in progress" if current and current.skill_id == run.skill_id else "to come"
+    if run.stop_reason == STOP_DECLINED and run.answered:
+        return f"{run.answered} answered, then you said you don't know the rest"
+    return run.stop_label

@@ -6,12 +6,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assessments.models import AUTHORED_KIND_CHOICES, Assessment, AssessmentAttempt, Question
-from assessments.rules import answers_visible
+from assessments.rules import answers_visible, skill_run_status
 from assessments.selectors import assessments_visible_to, attempt_review
 from assessments.services import attempt_adaptive_state, questions_for_learner
 from catalog.models import Course, Lesson
 from catalog.selectors import courses_editable_by, courses_visible_to
 from catalog.serializers import SkillSlugField
+from insights.diagnostic import SkillRun
 from insights.progress import answer_counts, attempt_answer_counts
 
 
@@ -213,6 +214,13 @@ class SkillRunSerializer(serializers.Serializer):
     stop_reason = serializers.CharField(
         allow_null=True, help_text="known | not_known | declined | maximum | no_questions, or null."
     )
+    status = serializers.SerializerMethodField(
+        help_text="As the page words it: “measured: you know it”, “1 answered, then you said "
+        "you don't know the rest”, “in progress”, “to come”."
+    )
+
+    def get_status(self, run: SkillRun) -> str:
+        return skill_run_status(run, self.context["progress"])
 
 
 class AdaptiveProgressSerializer(serializers.Serializer):
@@ -220,11 +228,16 @@ class AdaptiveProgressSerializer(serializers.Serializer):
     skill_number = serializers.IntegerField(source="progress.skill_number")
     skill_count = serializers.SerializerMethodField()
     finished = serializers.BooleanField(source="progress.finished")
-    skills = SkillRunSerializer(source="progress.runs", many=True)
+    skills = serializers.SerializerMethodField()
     current_question = LearnerQuestionSerializer(source="question", allow_null=True)
 
     def get_skill_count(self, state) -> int:
         return len(state.progress.runs)
+
+    @extend_schema_field(SkillRunSerializer(many=True))
+    def get_skills(self, state) -> list[dict]:
+        progress = state.progress
+        return SkillRunSerializer(progress.runs, many=True, context={"progress": progress}).data
 
 
 class AnswerReviewSerializer(serializers.Serializer):

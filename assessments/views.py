@@ -11,7 +11,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from assessments.forms import AttemptForm
 from assessments.models import Assessment, AssessmentAttempt
-from assessments.rules import answers_shown_when, answers_visible, runs_adaptively
+from assessments.rules import (
+    answers_shown_when,
+    answers_visible,
+    runs_adaptively,
+    skill_run_status,
+)
 from assessments.selectors import (
     ADAPTIVE_ATTEMPT_SESSION_KEY,
     STARTED_FROM_PATH_SESSION_KEY,
@@ -159,6 +164,7 @@ def _adaptive(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
                     # Finished: nothing left to continue from the dashboard.
                     del request.session[ADAPTIVE_ATTEMPT_SESSION_KEY]
                 return redirect("assessments:attempt", attempt_id=attempt.pk)
+    progress = adaptive_progress(attempt=attempt)
     return render(
         request,
         "assessments/attempt_adaptive.html",
@@ -167,7 +173,8 @@ def _adaptive(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
             "assessment": attempt.assessment,
             "form": form,
             "question": question,
-            "progress": adaptive_progress(attempt=attempt),
+            "progress": progress,
+            "skills": [(run, skill_run_status(run, progress)) for run in progress.runs],
         },
         status=400 if form.errors else 200,
     )
