@@ -87,6 +87,7 @@ from insights.recommendations import (
     difficulty_advice_for,
     next_lessons_for,
     revision_lessons_for,
+    revision_rests_for,
     revisions_beside,
 )
 from insights.rules import STRUGGLING_BELOW, SUMMARY_DAYS
@@ -174,6 +175,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "facts": (PROGRESS, QUIZ),  # what the lock rule reads
     "next_up": (PROGRESS, QUIZ, RECOMMENDATIONS, OTHER),  # the paths' skips
     "revision": (PROGRESS, QUIZ, RECOMMENDATIONS, OTHER),  # goal skills count as studied
+    "revision_rests": (PROGRESS, QUIZ, RECOMMENDATIONS, OTHER),  # why "Revise" is empty
     "difficulty": (QUIZ, OTHER),  # recent quiz scores, the profile's level
     "cards": (RECOMMENDATIONS,),
     "segment": (OTHER,),  # the profile's stored segment
@@ -341,6 +343,21 @@ class _Gathering:
                     for pk, own in self.get("goals", learners).items()
                 },
             )
+        if name == "revision_rests":
+            # Only for an empty "Revise" panel (what the page shows beside "Next").
+            revision, next_up = self.get("revision", learners), self.get("next_up", learners)
+            empty = [
+                learner
+                for learner in learners
+                if not revisions_beside(revision[learner.pk], next_up[learner.pk])
+            ]
+            rests = revision_rests_for(
+                learners=empty,
+                now=now,
+                scores=self.get("scores", empty),
+                levels=self.get("levels", empty),
+            )
+            return {pk: rests.get(pk, []) for pk in ids}
         if name == "difficulty":
             return difficulty_advice_for(learners=learners, now=now)
         if name == "cards":
@@ -370,7 +387,8 @@ class _Gathering:
 def learner_dashboards(*, learners: list[User], now: datetime) -> dict[int, dict]:
     """Everything the dashboard shows, as plain JSON-ready data, for each of the learners.
 
-    A fixed number of queries for any number of learners (24 in the tests); pass
+    A fixed number of queries for any number of learners (24 in the tests, one more
+    when a learner has a weak skill and nothing to revise); pass
     the learners with ``select_related("profile")`` or each profile costs one more.
     """
     return _Gathering(learners, now, {}).dashboards()
@@ -456,7 +474,8 @@ def _study_step(topic: StrugglingTopic) -> NextStep:
 
 def _dashboard(
     *, learner, now, generated_at, levels, scores, sessions, histograms, lessons, quizzes,
-    streak, goals, paces, next_up, revision, difficulty, cards, segment, enrollments,
+    streak, goals, paces, next_up, revision, revision_rests, difficulty, cards, segment,
+    enrollments,
 ) -> dict:  # fmt: skip
     """One learner's dashboard from their sections (``SECTIONS``)."""
     summary = summary_from(
@@ -491,6 +510,7 @@ def _dashboard(
         "recommended_next_lessons": [item.as_dict() for item in next_up],
         "next_lessons_note": "" if next_up else _next_lessons_note(enrollments),
         "revision_recommendations": [item.as_dict() for item in revise],
+        "revision_note": _revision_note(revision_rests) if not revise else "",
         "struggling_topics": [topic.as_dict() for topic in topics],
         # The rule behind the list, for the page that says "no skill is below ...".
         "struggling_below": STRUGGLING_BELOW,
@@ -519,6 +539,16 @@ def _next_lessons_note(enrollments: list[EnrollmentRow]) -> str:
         row.status == Enrollment.Status.ACTIVE and row.course_published for row in enrollments
     )
     return NOTHING_NEXT if active else ""
+
+
+NOTHING_TO_REVISE = "Nothing to revise right now."
+
+
+def _revision_note(rests: list[str]) -> str:
+    """Why "Revise" is empty: the weak skills that wait, each with its reason."""
+    if not rests:
+        return NOTHING_TO_REVISE
+    return f"Nothing to revise right now. {'. '.join(rests)}."
 
 
 def learner_dashboard(*, learner: User, now: datetime) -> dict:

@@ -612,6 +612,106 @@ def revision_lessons_for(
     return result
 
 
+# Per learner and skill, the last completion of one of its lessons that was not a skim
+# (what ``_studied_since_measured`` reads) and the first and last completions within the
+# rest (what keeps its lessons out of revision): ``revision_rests_for``.
+_RESTING_SQL = """
+    SELECT progress.learner_id, skill.slug,
+           MAX(progress.completed_at) FILTER (WHERE NOT progress.skimmed),
+           MIN(progress.completed_at) FILTER (WHERE progress.completed_at >= %(rested)s),
+           MAX(progress.completed_at) FILTER (WHERE progress.completed_at >= %(rested)s)
+      FROM learning_lessonprogress AS progress
+      JOIN catalog_lesson_skills AS lesson_skills ON lesson_skills.lesson_id = progress.lesson_id
+      JOIN catalog_skill AS skill ON skill.id = lesson_skills.skill_id
+     WHERE progress.learner_id = ANY(%(ids)s) AND progress.status = %(completed)s
+       AND skill.slug = ANY(%(slugs)s)
+     GROUP BY 1, 2
+"""
+
+
+def _day_word(moment: datetime, *, today, zone) -> str:
+    day = moment.astimezone(zone).date()
+    words = {0: "today", 1: "tomorrow", -1: "yesterday"}
+    return words.get((day - today).days, f"on {day:%-d %b}")
+
+
+def _rest_text() -> str:
+    hours = int(REVISION_REST.total_seconds() // 3600)
+    if hours % 24:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    days = hours // 24
+    return "a day" if days == 1 else f"{days} days"
+
+
+def revision_rests_for(
+    *,
+    learners: list[User],
+    now: datetime,
+    scores: dict[int, dict[str, SkillScore]],
+    levels: dict[int, dict[str, SkillLevel]],
+) -> dict[int, list[str]]:
+    """Why weak skills have no revision lesson now, per learner, by skill name: the two
+    waits of ``revision_lessons_for``, read from the same rules and constants. A skill
+    studied in a lesson after the answers its weak estimate rests on waits for new answers
+    (``_studied_since_measured``); one whose lessons the learner completed within
+    ``REVISION_REST`` waits for that rest to pass. For an empty "Revise" panel, so it says
+    why; it chooses nothing. One query, none when no skill is weak."""
+    weak = {
+        learner.pk: {
+            slug
+            for slug in set(scores[learner.pk]) | set(levels[learner.pk])
+            if _weak_evidence(scores[learner.pk].get(slug), levels[learner.pk].get(slug))
+        }
+        for learner in learners
+    }
+    rests: dict[int, list[str]] = {learner.pk: [] for learner in learners}
+    if not any(weak.values()):
+        return rests
+    completions: dict[tuple[int, str], tuple] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RESTING_SQL,
+            {
+                "ids": [learner_id for learner_id, own in weak.items() if own],
+                "slugs": sorted(set().union(*weak.values())),
+                "completed": LessonProgress.Status.COMPLETED,
+                "rested": now - REVISION_REST,
+            },
+        )
+        for learner_id, slug, *moments in cursor.fetchall():
+            completions[learner_id, slug] = tuple(moments)
+    for learner in learners:
+        zone = learner_timezone(learner)
+        today = now.astimezone(zone).date()
+        # Skills waiting for the same reason on the same days are named together.
+        waiting: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        for slug in sorted(weak[learner.pk]):
+            score, level = scores[learner.pk].get(slug), levels[learner.pk].get(slug)
+            studied_at, first_fresh, last_fresh = completions.get((learner.pk, slug), (None,) * 3)
+            name = (score or level).name
+            if _studied_since_measured(score, level, studied_at):
+                waiting["held", _day_word(studied_at, today=today, zone=zone), ""].append(name)
+            elif first_fresh is not None:
+                studied = _day_word(last_fresh, today=today, zone=zone)
+                back = _day_word(first_fresh + REVISION_REST, today=today, zone=zone)
+                waiting["rest", studied, back].append(name)
+        for (why, studied, back), names in sorted(waiting.items(), key=lambda kv: kv[1]):
+            one = len(names) == 1
+            it, its = ("it", "its") if one else ("them", "their")
+            named = " and ".join(sorted(names, key=str.lower))
+            if why == "held":
+                rests[learner.pk].append(
+                    f"{named}: you studied {it} {studied}, after your last answers on {it}; "
+                    f"{its} review waits for a quiz or skill check to measure {it} again"
+                )
+            else:
+                rests[learner.pk].append(
+                    f"{named}: you studied {its} lessons {studied}; review comes back {back} "
+                    f"(a lesson rests {_rest_text()} after you complete it)"
+                )
+    return rests
+
+
 def _lessons_near(slugs: set[str], *, limit: int) -> dict[str, list[dict]]:
     """Per skill slug, the published lessons nearest in meaning to the skill
     (``catalog.search.lessons_near_skill``, the search behind ``lessons_like_skill``),

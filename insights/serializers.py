@@ -94,9 +94,15 @@ class DashboardSerializer(serializers.Serializer):
     recommended_next_lessons = NextLessonSerializer(many=True)
     next_lessons_note = serializers.CharField(
         help_text="Why recommended_next_lessons is empty for a learner enrolled in a course "
-        "(every lesson left done, skippable, locked or set aside); empty otherwise."
+        "(every lesson left done, in a course tested out of, skippable, locked or set aside); "
+        "empty otherwise."
     )
     revision_recommendations = RevisionSerializer(many=True)
+    revision_note = serializers.CharField(
+        help_text="When revision_recommendations is empty, why: each weak skill that waits "
+        "(its lessons completed too recently to review, or studied since its last answers) by "
+        "name; “Nothing to revise right now.” when none does. Empty otherwise."
+    )
     struggling_topics = StrugglingTopicSerializer(many=True)
     ai_insights = AIInsightsSerializer()
     study_tip = StudyTipSerializer(

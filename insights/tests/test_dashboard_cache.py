@@ -522,17 +522,20 @@ WRITES = {
     # revision (lessons studied, candidates); the completion retired the card on the lesson
     # (recommendations_retire_for_lesson): skipped and cards. Paces and next-up read the
     # paths, revision the goals' skills, from the cached sections of the goals (no query).
-    "lesson completion": (_nothing, _lesson_complete, [PROGRESS, RECOMMENDATIONS], 7),
+    # Revise is then empty beside a weak skill: why (1, insights.recommendations.
+    # revision_rests_for: the lesson just completed rests).
+    "lesson completion": (_nothing, _lesson_complete, [PROGRESS, RECOMMENDATIONS], 8),
     # levels, scores, quizzes, streak, difficulty, facts (1), revision (lessons studied,
     # candidates; the lock graph of courses it had not needed before); next-up reads the
     # cached enrollments and paths
     "quiz": (_open_attempt, _attempt_submit, [QUIZ], 7),
-    # skipped, cards, revision (lessons studied, candidates); next-up from cached sections
+    # skipped, cards, revision (lessons studied, candidates); next-up from cached sections;
+    # why Revise is empty (1, as above)
     "recommendation refresh": (
         _complete_behind_the_engines_back,
         _recommendations_refresh,
         [RECOMMENDATIONS],
-        4,
+        5,
     ),
     "recommendation skipped": (_nothing, _recommendation_skip, [RECOMMENDATIONS], 4),
 }

@@ -35,8 +35,9 @@ ZONES = ["America/New_York", "Asia/Kolkata", "Pacific/Auckland", "UTC"]
 # Round 2d: 33 -> 28 measured for 2 learners (the facts in one query, the enrollments once,
 # sessions, histograms and streaks in one query), and 2 more for the fallback. Round 2f:
 # 28 -> 25 (the active paths read once for paces and next lessons, the goals' skills taken
-# from the goals, the enrollments read with the lock facts).
-CHUNK_QUERY_BOUND = 27
+# from the goals, the enrollments read with the lock facts). Issue 13 QA: +1 when a learner
+# has a weak skill and nothing to revise, for why (revision_rests_for).
+CHUNK_QUERY_BOUND = 28
 
 
 @pytest.fixture
@@ -99,5 +100,7 @@ def test_a_chunk_runs_the_same_queries_for_2_and_for_40_learners(
         counts[size] = len(captured)
     # The same queries, but for the nearest-lesson fallback (a skill query and one search):
     # whether a weak skill needs it depends on how many candidate lessons the chunk asks
-    # for per skill (grown by its most-skipping learner), not on the number of learners.
-    assert abs(counts[2] - counts[len(learners)]) in (0, 2)
+    # for per skill (grown by its most-skipping learner), not on the number of learners;
+    # and for why "Revise" is empty (one query, when a learner of the chunk has a weak
+    # skill and nothing to revise: insights.recommendations.revision_rests_for).
+    assert abs(counts[2] - counts[len(learners)]) in (0, 1, 2, 3)
