@@ -927,17 +927,16 @@ def _test_out_offers(
     lessons = [lesson for lesson in catalog.lessons.get(course_id, []) if lesson.id in planned]
     per_skill = math.ceil(EXPECTED_QUESTIONS_PER_SKILL * MINUTES_PER_QUESTION)
 
-    def spared(measured: set[str]) -> float:
+    def lesson_spared(lesson: _Lesson, measured: set[str]) -> float:
         # A lesson is spared when each of its skills is shown: by the measurement (with the
         # chance the learner knows it) or already; a skill not measured and not shown keeps it.
-        return sum(
-            lesson.minutes
-            * math.prod(
-                _chance(states, s) if s in measured else float(_all_shown([s], states))
-                for s in lesson.skills
-            )
-            for lesson in lessons
+        return lesson.minutes * math.prod(
+            _chance(states, s) if s in measured else float(_all_shown([s], states))
+            for s in lesson.skills
         )
+
+    def spared(measured: set[str]) -> float:
+        return sum(lesson_spared(lesson, measured) for lesson in lessons)
 
     paying = [
         s
@@ -946,40 +945,65 @@ def _test_out_offers(
     ]
     if not paying:
         return None, []
-    left = _duration(sum(lesson.minutes for lesson in lessons))
+    # The course's stated hours per lesson minute: how the item's hours follow from its
+    # lessons (``_hours_left``), so a saving in lesson minutes is also one in those hours.
+    hours_per_minute = float(catalog.courses[course_id]["estimated_hours"]) / sum(
+        lesson.minutes for lesson in catalog.lessons[course_id]
+    )
+
+    def offer(measured: set[str], skills: list[str], **fields) -> dict:
+        # Each planned lesson's minutes and expected saving, so the page can count only the
+        # lessons still to do when the learner has completed some since (``path_payload``).
+        offered = {
+            **fields,
+            "minutes_saved": round(spared(measured)),
+            "chances": _chances_text(catalog, skills, states),
+            "hours_per_minute": hours_per_minute,
+            "lessons": [
+                [lesson.id, lesson.minutes, round(lesson_spared(lesson, measured), 2)]
+                for lesson in lessons
+            ],
+        }
+        return {**offered, "reason": offer_reason(offered, done=set())}
+
     if paying == open_skills:
-        minutes = per_skill * len(open_skills)
-        saved = spared(set(open_skills))
-        return {
-            "minutes": minutes,
-            "minutes_saved": round(saved),
-            "reason": (
-                f"Chance you already know it: {_chances_text(catalog, open_skills, states)}. "
-                f"The course challenge takes about {minutes} minutes and spares on average "
-                f"about {_duration(saved)} of the {left} of lessons left: each skill it shows "
-                "proficient skips that skill's lessons"
-            ),
-        }, []
-    checks = []
-    for s in paying:
-        if s in checked:
-            continue
-        saved = spared({s})
-        checks.append(
-            {
-                "skill": s,
-                "name": catalog.name(s),
-                "minutes": per_skill,
-                "minutes_saved": round(saved),
-                "reason": (
-                    f"Chance you already know it: {_chances_text(catalog, [s], states)}. A "
-                    f"skill check takes about {per_skill} minutes and spares on average about "
-                    f"{_duration(saved)} of the {left} of lessons left, if it shows "
-                    f"{catalog.name(s)} proficient"
-                ),
-            }
-        )
+        return offer(set(open_skills), open_skills, minutes=per_skill * len(open_skills)), []
+    checks = [
+        offer({s}, [s], skill=s, name=catalog.name(s), minutes=per_skill)
+        for s in paying
+        if s not in checked
+    ]
     return None, checks
+
+
+def offer_reason(offer: dict, *, done: set[int]) -> str:
+    """Why a course challenge (an offer without "skill") or a skill check pays, counting
+    only the lessons of the offer not in ``done``: "… spares on average about 40 minutes of
+    the 2 hours of lessons still to do, or about 4.7 h of the 14 h they take with their
+    practice". The hours are the course's stated hours per lesson minute, as the item's
+    hours and its hours note count them. QA walk: "… of the 2 hours of lessons left" beside
+    a "14 h" item, unchanged after half of them were done."""
+    todo = [
+        (minutes, saved) for lesson_id, minutes, saved in offer["lessons"] if lesson_id not in done
+    ]
+    left = sum(minutes for minutes, _ in todo)
+    saved = sum(saved for _, saved in todo)
+    per_minute = offer["hours_per_minute"]
+    spares = (
+        f"spares on average about {_duration(saved)} of the {_duration(left)} of lessons "
+        f"still to do, or about {round(saved * per_minute, 1):g} h of the "
+        f"{round(left * per_minute, 1):g} h they take with their practice"
+    )
+    if "skill" not in offer:
+        return (
+            f"Chance you already know it: {offer['chances']}. The course challenge takes about "
+            f"{offer['minutes']} minutes and {spares}: each skill it shows proficient skips "
+            "that skill's lessons"
+        )
+    return (
+        f"Chance you already know it: {offer['chances']}. A skill check takes about "
+        f"{offer['minutes']} minutes and {spares}, if it shows {offer['name']} proficient"
+    )
 
 
 def _duration(minutes: float) -> str:
@@ -1288,10 +1312,11 @@ def path_payload(snapshot: LearningPathSnapshot) -> dict:
     published = set(
         Course.objects.published().filter(pk__in=course_ids).values_list("pk", flat=True)
     )
-    done = _items_done(snapshot.learner_id, items, course_ids)
+    done, completed = _items_done(snapshot.learner_id, items, course_ids)
     learning_path = [
         {
             **item,
+            **_offers_now(item, completed),
             "available": item["id"] in published,
             "done": item["id"] in done,
             "done_at": done[item["id"]].isoformat() if item["id"] in done else None,
@@ -1335,13 +1360,42 @@ def courses_left(snapshot: LearningPathSnapshot) -> list[dict]:
     ]
 
 
-def _items_done(learner_id: int, items: list[dict], course_ids: list[int]) -> dict[int, datetime]:
+# What an offer keeps for ``offer_reason``, not shown (the API shows the rest).
+_OFFER_WORKINGS = ("lessons", "chances", "hours_per_minute")
+
+
+def _offer_now(offer: dict, completed: set[int]) -> dict:
+    if "lessons" not in offer:  # a version stored before offers kept their lessons
+        return offer
+    saved = sum(spared for lesson_id, _, spared in offer["lessons"] if lesson_id not in completed)
+    return {
+        **{key: value for key, value in offer.items() if key not in _OFFER_WORKINGS},
+        "minutes_saved": round(saved),
+        "reason": offer_reason(offer, done=completed),
+    }
+
+
+def _offers_now(item: dict, completed: set[int]) -> dict:
+    """The item's course challenge and skill checks as of now: their savings and reasons
+    count only the lessons still to do (``offer_reason``)."""
+    now: dict = {}
+    if item.get("challenge"):
+        now["challenge"] = _offer_now(item["challenge"], completed)
+    if item.get("skill_checks"):
+        now["skill_checks"] = [_offer_now(check, completed) for check in item["skill_checks"]]
+    return now
+
+
+def _items_done(
+    learner_id: int, items: list[dict], course_ids: list[int]
+) -> tuple[dict[int, datetime], set[int]]:
     """Course id -> when the learner finished it, for the path items whose every lesson the
     path asks for (its lessons less those it leaves out, ``left_out_lesson_ids``) they
     completed, skimmed ones included as course progress counts them: the last of those
-    completions. One query, none for an empty path."""
+    completions; and, second, the items' lessons the learner completed. One query, none for
+    an empty path."""
     if not course_ids:
-        return {}
+        return {}, set()
     completed_at: dict[int, dict[int, datetime | None]] = defaultdict(dict)
     for lesson_id, course_id, at in (
         Lesson.objects.filter(module__course_id__in=course_ids)
@@ -1364,4 +1418,7 @@ def _items_done(learner_id: int, items: list[dict], course_ids: list[int]) -> di
         asked = [at for lesson_id, at in lessons.items() if lesson_id not in left_out]
         if asked and all(asked):
             done[item["id"]] = max(asked)
-    return done
+    completed = {
+        lesson_id for lessons in completed_at.values() for lesson_id, at in lessons.items() if at
+    }
+    return done, completed

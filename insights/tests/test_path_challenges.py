@@ -65,13 +65,16 @@ def test_a_familiar_prerequisite_gets_its_challenge_first_with_the_evidence(lear
 
     basics, sql_course = plan_learning_path(goal=world["goal"], now=NOW).items
 
-    assert basics.challenge == {
+    assert {key: basics.challenge[key] for key in ("minutes", "minutes_saved", "reason")} == {
         "minutes": 6,
         "minutes_saved": 72,
+        # 10 h for 120 lesson minutes: 72 of them are 6 h of the item's 10 h.
         "reason": "Chance you already know it: Python 60 % (familiar on 2 answers). The course "
         "challenge takes about 6 minutes and spares on average about 72 minutes of the 2 hours "
-        "of lessons left: each skill it shows proficient skips that skill's lessons",
+        "of lessons still to do, or about 6 h of the 10 h they take with their practice: each "
+        "skill it shows proficient skips that skill's lessons",
     }
+    assert basics.estimated_hours == 10
     # Never measured: the model's prior (0.3) of 90 lesson minutes still pays for 6 minutes.
     assert sql_course.challenge["reason"].startswith(
         "Chance you already know it: SQL 30 % (not assessed yet: the starting estimate for any "
@@ -158,12 +161,48 @@ def test_lessons_already_completed_are_neither_spared_nor_left(learner, world):
     basics = plan_learning_path(goal=world["goal"], now=NOW).items[0]
 
     assert basics.challenge["minutes_saved"] == 36
-    assert "about 36 minutes of the 60 minutes of lessons left" in basics.challenge["reason"]
+    assert "about 36 minutes of the 60 minutes of lessons still to do" in basics.challenge["reason"]
 
     done(learner, second)
     basics = plan_learning_path(goal=world["goal"], now=NOW).items[0]
 
     assert (basics.challenge, basics.skill_checks) == (None, [])
+
+
+def test_lessons_completed_after_the_path_was_made_leave_the_offer_as_hours_relate(
+    client, as_user, learner, world
+):
+    """QA walk (issue 13): "spares … about 40 minutes of the 2 hours of lessons left"
+    stayed after half of those lessons were done, and nothing related the lesson minutes to
+    the item's hours. The page and the API count the lessons still to do, in lesson time
+    and in the item's hours alike (10 h for 120 lesson minutes here)."""
+    state(learner, world["skills"]["python"], mastery=0.6, answers=2)
+    goal = world["goal"]
+    learning_path_generate(goal=goal, now=NOW)
+    first = Lesson.objects.filter(module__course=world["basics"]).order_by("order").first()
+    client.force_login(learner)
+    before = client.get(f"/insights/paths/{goal.pk}/").content.decode()
+    assert "about 72 minutes of the 2 hours of lessons still to do, or about 6 h of the 10 h" in (
+        before
+    )
+
+    done(learner, first)
+
+    html = client.get(f"/insights/paths/{goal.pk}/").content.decode()
+    [basics, _] = (
+        as_user(learner).get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").json()["learning_path"]
+    )
+    now_says = (
+        "spares on average about 36 minutes of the 60 minutes of lessons still to do, or about "
+        "3 h of the 5 h they take with their practice"
+    )
+    assert now_says in html and "72 minutes" not in html
+    assert now_says in basics["challenge"]["reason"]
+    assert basics["challenge"]["minutes_saved"] == 36
+    # The workings behind the figures stay out of the API; the item's hours stay planned.
+    assert set(basics["challenge"]) == {"minutes", "minutes_saved", "reason"}
+    assert basics["estimated_hours"] == 10
+    assert LearningPathSnapshot.objects.filter(goal=goal).count() == 1
 
 
 @pytest.mark.parametrize(("mastery", "offered"), [(0.15, False), (0.25, True)])
@@ -352,7 +391,8 @@ def test_a_skill_check_first_where_the_course_challenge_does_not_pay(client, lea
     assert check["reason"].startswith("Chance you already know it: Python 50 % (")
     assert check["reason"].endswith(
         "A skill check takes about 6 minutes and spares on average about 30 minutes of the "
-        "2 hours of lessons left, if it shows Python proficient"
+        "2 hours of lessons still to do, or about 1 h of the 4 h they take with their "
+        "practice, if it shows Python proficient"
     )
     assert "Check Python first?" in page
     assert 'action="/assessments/skill-check/python/"' in page
