@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Max, QuerySet, Sum
+from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import Greatest
 
 from accounts.models import User
@@ -32,6 +32,7 @@ from insights.models import (
     Recommendation,
     RiskReview,
 )
+from insights.progress import AnswerCounts, attempt_answer_counts
 from insights.selectors import skill_levels_for
 from learning.models import Enrollment, LessonProgress
 from skillstudio.access import assessment_results_scoped, owner_scoped
@@ -92,10 +93,17 @@ class CourseOverview:
     active_days: int = ACTIVE_DAYS
 
 
+# Graded attempts that count as activity in a course besides its own assessments: those
+# of no course that measure the learner's skills (QA walk: a learner who took a diagnostic
+# and a skill check today showed "never").
+UNATTACHED_ACTIVITY = (Assessment.Kind.DIAGNOSTIC, Assessment.Kind.SKILL_CHECK)
+
+
 def _last_activity(*, course: Course, learner_ids: list[int]) -> dict[int, datetime]:
-    """Latest lesson started or completed, or quiz submitted, in the course, per learner (two
-    queries). The learner's own moments, not ``updated_at``: a row rewritten by a job or an
-    import is no activity."""
+    """Latest lesson started or completed in the course, or graded attempt (a quiz, exam or
+    challenge of the course, a diagnostic or skill check), per learner (two queries). The
+    learner's own moments, not ``updated_at``: a row rewritten by a job or an import is no
+    activity."""
     latest: dict[int, datetime] = {}
     rows = list(
         LessonProgress.objects.filter(lesson__module__course=course, learner_id__in=learner_ids)
@@ -104,7 +112,10 @@ def _last_activity(*, course: Course, learner_ids: list[int]) -> dict[int, datet
         .values_list("learner_id", "at")
     ) + list(
         AssessmentAttempt.objects.filter(
-            assessment__course=course, learner_id__in=learner_ids, submitted_at__isnull=False
+            Q(assessment__course=course)
+            | Q(assessment__course__isnull=True, assessment__kind__in=UNATTACHED_ACTIVITY),
+            learner_id__in=learner_ids,
+            submitted_at__isnull=False,
         )
         .values("learner_id")
         .annotate(at=Max("submitted_at"))
@@ -448,12 +459,20 @@ class SkillHistory:
 
 
 @dataclass(frozen=True)
+class AttemptRow:
+    attempt: AssessmentAttempt
+    # What the learner's result page says ("9 of 14 answered correctly, 2 left blank"),
+    # beside the score that counts blanks as wrong; None before the attempt was processed.
+    counts: AnswerCounts | None
+
+
+@dataclass(frozen=True)
 class LearnerDetail:
     learner: User
     enrollment: Enrollment
     skills: list[SkillCell]
     histories: list[SkillHistory]
-    attempts: list[AssessmentAttempt]
+    attempts: list[AttemptRow]
     paths: list[LearningPathSnapshot]
     recommendations: list[Recommendation]
     messages: list[InstructorMessage]
@@ -494,7 +513,10 @@ def learner_detail(*, enrollment: Enrollment, now: datetime) -> LearnerDetail:
         enrollment=enrollment,
         skills=cells,
         histories=histories,
-        attempts=list(reversed(attempts)),
+        attempts=[
+            AttemptRow(attempt, attempt_answer_counts(breakdown=attempt.skill_breakdown))
+            for attempt in reversed(attempts)
+        ],
         paths=list(
             LearningPathSnapshot.objects.filter(learner=learner)
             .select_related("goal")

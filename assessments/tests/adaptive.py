@@ -66,8 +66,11 @@ def response_for(question: Question, right: bool) -> dict:
     return {"choices": [choices[0].pk]}
 
 
-def answer(attempt: AssessmentAttempt, right: bool | None, step: int) -> AssessmentAttempt:
-    """Answer the current question right, wrong or "I don't know" (None)."""
+def answer(
+    attempt: AssessmentAttempt, right: bool | None, step: int, *, start: datetime = NOW
+) -> AssessmentAttempt:
+    """Answer the current question right, wrong or "I don't know" (None), ``step`` minutes
+    after ``start``."""
     question_id = attempt.current_question_id
     question = Question.objects.get(pk=question_id)
     response = None if right is None else response_for(question, right)
@@ -75,12 +78,13 @@ def answer(attempt: AssessmentAttempt, right: bool | None, step: int) -> Assessm
         attempt=attempt,
         question_id=question_id,
         response=response,
-        now=NOW + timedelta(minutes=step),
+        now=start + timedelta(minutes=step),
     )
 
 
-def run_to_end(attempt: AssessmentAttempt, right_for) -> list[Question]:
-    """Answer until the attempt ends; ``right_for(question)`` decides each answer."""
+def run_to_end(attempt: AssessmentAttempt, right_for, *, start: datetime = NOW) -> list[Question]:
+    """Answer until the attempt ends, a minute apart from ``start``; ``right_for(question)``
+    decides each answer."""
     asked: list[Question] = []
     step = 0
     while not attempt.is_submitted:
@@ -88,5 +92,5 @@ def run_to_end(attempt: AssessmentAttempt, right_for) -> list[Question]:
         assert step <= 50, "the attempt never ended"
         question = Question.objects.select_related("skill").get(pk=attempt.current_question_id)
         asked.append(question)
-        attempt = answer(attempt, right_for(question), step)
+        attempt = answer(attempt, right_for(question), step, start=start)
     return asked
