@@ -884,7 +884,10 @@ def _pace(
     else:
         status = "on_track"
     counted = (
-        f" (the lessons it asks for: the {left_out} it leaves out do not count)" if left_out else ""
+        f" (the lessons it asks for: the {left_out} lesson{pluralize(left_out)} it leaves out "
+        f"{'does' if left_out == 1 else 'do'} not count)"
+        if left_out
+        else ""
     )
     reason = (
         f"{progress_percent:g}% of the path's {float(total):g} hours of material done{counted}; "
@@ -1086,6 +1089,9 @@ def build_insights(
             f"lesson{pluralize(summary.lessons_completed)} in the last {summary.days} days. "
             "Keep it up!"
         )
+    elif streak:
+        # Not "start … to build your streak" beside the streak the page shows (QA walk).
+        message = f"You have a {streak}-day learning streak: a lesson each day keeps it growing."
     else:
         message = "Start a lesson today to build your learning streak."
 

@@ -195,7 +195,7 @@ def test_goal_pace_counts_the_lessons_the_path_asks_for_not_the_whole_course(
     learner = LearnerFactory()
     goal = _site_builder_done_with_html(learner)
     reason = (
-        "100% of the path's 4.8 hours of material done (the lessons it asks for: the 2 it "
+        "100% of the path's 4.8 hours of material done (the lessons it asks for: the 2 lessons it "
         "leaves out do not count)"
     )
 
