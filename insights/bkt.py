@@ -206,6 +206,12 @@ def transition(mastery: Numeric, params: BKTParams | ParamArrays) -> Numeric:
     return mastery * (1 - params.forget) + (1 - mastery) * params.learn
 
 
+def study(mastery: Numeric, params: BKTParams | ParamArrays) -> Numeric:
+    """Apply one learning opportunity from study: learning, no forgetting (studying a skill
+    does not make a learner forget it)."""
+    return mastery + (1 - mastery) * params.learn
+
+
 def update(
     mastery: Numeric,
     correct: Answers,
@@ -264,6 +270,13 @@ class ParamArrays:
 
     def take(self, index: np.ndarray) -> ParamArrays:
         return ParamArrays(**{name: getattr(self, name)[index] for name in PARAM_NAMES})
+
+    def learning_only(self, rows: np.ndarray | None) -> ParamArrays:
+        """These per-row parameters with no forgetting on ``rows`` (a bool mask; None: none),
+        the transitions that stand for study (``study``)."""
+        if rows is None or not np.any(rows):
+            return self
+        return ParamArrays(**{**asdict(self), "forget": np.where(rows, 0.0, self.forget)})
 
     def to_params(self) -> list[BKTParams]:
         return [
@@ -474,6 +487,7 @@ def fit(
     start: BKTParams = DEFAULT_PARAMS,
     teaches: np.ndarray | None = None,
     difficulty: np.ndarray | None = None,
+    studied: np.ndarray | None = None,
 ) -> FitResult:
     """Fit per-skill parameters by expectation-maximisation (Baum-Welch).
 
@@ -492,6 +506,10 @@ def fit(
     slip are fitted as the skill's values on an average item (b = 0). Where the adaptive
     diagnostic asks harder questions of those who know, a fit without them reads the
     misses on hard items as slips of the skill itself.
+
+    ``studied`` (default: none): responses whose transition stands for study after them
+    (they teach only because a lesson followed): learning without forgetting
+    (``study``), so forget is estimated from the other teaching transitions only.
     """
     obs = correct.astype(bool)
     n = len(obs)
@@ -502,9 +520,13 @@ def fit(
     is_first = layout.rank == 0
     has_next = layout.next_index >= 0
     nxt = layout.next_index[has_next]
-    # Transitions that teach: the only ones learn and forget are counted over.
+    # Transitions that teach: the only ones learn and forget are counted over; forget only
+    # over those that are not study.
     taught = has_next & flags
     taught_next = flags[has_next]
+    study = np.zeros(n, dtype=bool) if studied is None else np.asarray(studied, dtype=bool)
+    forgettable = taught & ~study
+    forgettable_next = taught_next & ~study[has_next]
     previous_ll = -np.inf
     log_likelihood = -np.inf
 
@@ -516,7 +538,7 @@ def fit(
     done = 0
     while done < iterations:
         done += 1
-        params = skill_params.take(skill)
+        params = skill_params.take(skill).learning_only(study)
         if has_offsets:
             # Each item's difficulty moves guess down and slip up, at item weight 1.
             params = individualise(params, 0.0, ITEMS_ONLY, offsets)
@@ -563,8 +585,8 @@ def fit(
                 total_by_skill((xi_00 + xi_01)[taught_next], taught),
             ),
             "forget": (
-                total_by_skill(xi_10[taught_next], taught),
-                total_by_skill((xi_10 + xi_11)[taught_next], taught),
+                total_by_skill(xi_10[forgettable_next], forgettable),
+                total_by_skill((xi_10 + xi_11)[forgettable_next], forgettable),
             ),
             "guess": (total_by_skill(g_unknown * obs), total_by_skill(g_unknown)),
             "slip": (total_by_skill(g_known * ~obs), total_by_skill(g_known)),
@@ -671,6 +693,8 @@ class Sequences:
     by_learner: Layout
     teaches: np.ndarray
     difficulty: np.ndarray
+    # Responses that teach only because study followed them: learning, no forgetting.
+    studied: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -680,10 +704,11 @@ class Sequences:
         correct: np.ndarray,
         teaches: np.ndarray | None = None,
         difficulty: np.ndarray | None = None,
+        studied: np.ndarray | None = None,
     ) -> Sequences:
         """``learner`` and ``skill`` are integer indexes (skill in 0..n_skills-1), rows in time
         order within each learner; ``teaches`` defaults to every response, ``difficulty``
-        to 0."""
+        to 0, ``studied`` to none."""
         order = np.arange(len(correct))
         n_skills = int(skill.max()) + 1 if len(skill) else 1
         return cls(
@@ -695,7 +720,12 @@ class Sequences:
             difficulty=np.zeros(len(correct))
             if difficulty is None
             else np.asarray(difficulty, dtype=float),
+            studied=None if studied is None else np.asarray(studied, dtype=bool),
         )
+
+    def row_params(self, params: list[BKTParams]) -> ParamArrays:
+        """Per-skill parameters laid out per response, with no forgetting after study."""
+        return ParamArrays.from_params(params).take(self.skill).learning_only(self.studied)
 
 
 def fit_model(
@@ -719,6 +749,7 @@ def fit_model(
         iterations=iterations,
         teaches=data.teaches,
         difficulty=data.difficulty,
+        studied=data.studied,
     )
     counts = np.bincount(data.skill, minlength=n_skills)
     params = [
@@ -729,7 +760,7 @@ def fit_model(
     weights, ll = fit_ability(
         data.by_skill,
         data.correct,
-        ParamArrays.from_params(params).take(data.skill),
+        data.row_params(params),
         learner_abilities(data.by_learner, data.correct, base_rate),
         base_rate=base_rate,
         grid=grid,
@@ -743,8 +774,7 @@ def fit_model(
 
 def predict(data: Sequences, params: list[BKTParams], weights: AbilityParams) -> np.ndarray:
     """P(correct) of every response from the same learner's earlier responses only."""
-    row_params = ParamArrays.from_params(params).take(data.skill)
     abilities = learner_abilities(data.by_learner, data.correct, weights.base_rate)
-    shifted = individualise(row_params, abilities, weights, data.difficulty)
+    shifted = individualise(data.row_params(params), abilities, weights, data.difficulty)
     predicted, _ = forward(data.by_skill, data.correct, shifted, data.teaches)
     return predicted

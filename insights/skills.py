@@ -22,10 +22,10 @@ each, and the diagnostic's preview, the processed attempt, a replay
 them the same way.
 
 Study between answers is a learning opportunity: when the learner completed a
-lesson teaching the skill (not skimmed) between two of its answers, the
-learn/forget transition after the earlier answer happens even if that answer
-taught nothing (a diagnostic's), so "diagnosed, studied the course, then
-quizzed" is read as the chance to learn it was. One transition per gap however
+lesson teaching the skill (not skimmed) between two of its answers, a learning
+transition (``bkt.study``: learn, no forgetting) follows the earlier answer even
+if that answer taught nothing (a diagnostic's), so "diagnosed, studied the
+course, then quizzed" is read as the chance to learn it was. One transition per gap however
 many lessons: a quiz answer's feedback and the lessons after it are one
 opportunity, the unit the fit estimates ``learn`` in (``fit_skill_parameters``
 marks the same transitions). Lessons before a skill's first answer are not
@@ -293,7 +293,7 @@ def _apply_attempt(
             if not track.last_taught and studied_between(
                 studied.get(skill.id, []), track.last_practiced_at, answer.answered_at
             ):
-                current = float(bkt.transition(current, params))
+                current = float(bkt.study(current, params))
         track.mastery = float(bkt.update(current, answer.is_correct, params, teaches))
         track.last_taught = teaches
         track.evidence_count += 1
@@ -631,10 +631,10 @@ def _with_study(
     slugs: tuple[str, ...],
     teaches: tuple[bool, ...],
     answered_at: tuple[datetime, ...],
-) -> tuple[list[bool], int]:
-    """Per answer (in fit order), whether the learn/forget transition follows it: it
-    teaches, or the learner completed a lesson on its skill (not skimmed) before their next
-    answer on it, as ``_apply_attempt`` reads study; and how many teach only by study."""
+) -> list[bool]:
+    """Per answer (in fit order), whether a transition follows it: it teaches, or the
+    learner completed a lesson on its skill (not skimmed) before their next answer on it,
+    as ``_apply_attempt`` reads study."""
     studied: dict[tuple[int, str], list[datetime]] = defaultdict(list)
     for learner_id, slug, completed_at in (
         Lesson.skills.through.objects.filter(
@@ -660,7 +660,7 @@ def _with_study(
         ):
             result[before] = True
         previous[key] = index
-    return result, sum(result) - sum(teaches)
+    return result
 
 
 def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSkillModel:
@@ -712,13 +712,19 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
     if not rows:
         raise SkillModelError("No answers of submitted attempts to fit the skill model from.")
     learner_ids, slugs, correct, answer_teaches, difficulty, answered_at = zip(*rows, strict=True)
-    teaches, after_study = _with_study(learner_ids, slugs, answer_teaches, answered_at)
+    teaches = _with_study(learner_ids, slugs, answer_teaches, answered_at)
+    studied = np.array(teaches, dtype=bool) & ~np.array(answer_teaches, dtype=bool)
     skill_slugs = sorted(set(slugs))
     skill_index = np.searchsorted(np.array(skill_slugs), np.array(slugs))
     learners = np.unique(np.array(learner_ids), return_inverse=True)[1]
     obs = np.array(correct, dtype=bool)
     data = bkt.Sequences.build(
-        learners, skill_index, obs, np.array(teaches, dtype=bool), np.array(difficulty)
+        learners,
+        skill_index,
+        obs,
+        np.array(teaches, dtype=bool),
+        np.array(difficulty),
+        studied=studied,
     )
     fitted = bkt.fit_model(data, len(skill_slugs), iterations=iterations, min_answers=min_answers)
     counts = np.bincount(skill_index, minlength=len(skill_slugs))
@@ -732,10 +738,10 @@ def fit_skill_parameters(*, min_answers: int, iterations: int = 40) -> FittedSki
             "answers": len(rows),
             # Every answer row seen, blank ones included: what the weekly re-fit compares.
             "answer_rows": len(every),
-            # Answers followed by the learn/forget transition: not of adaptive attempts, or
-            # followed by study before the skill's next answer (after_study of them).
+            # Answers followed by a transition: not of adaptive attempts (learn/forget), or
+            # followed by study before the skill's next answer (learning only: these).
             "teaching_answers": int(sum(teaches)),
-            "teaching_after_study": after_study,
+            "teaching_after_study": int(studied.sum()),
             "learners": int(learners.max()) + 1,
             "min_answers": min_answers,
             "answers_per_skill": {slug: int(counts[i]) for i, slug in enumerate(skill_slugs)},

@@ -241,6 +241,42 @@ def test_fit_recovers_learn_when_only_teaching_answers_learn():
     assert untold.params[0].learn < truth.learn - 0.05
 
 
+def test_study_learns_and_never_forgets():
+    forgetful = bkt.BKTParams(prior=0.3, learn=0.2, forget=0.3, guess=0.2, slip=0.1)
+
+    assert bkt.study(0.9, forgetful) == pytest.approx(0.92)
+    assert bkt.transition(0.9, forgetful) == pytest.approx(0.65)
+
+
+def test_the_fit_reads_no_forgetting_into_study_between_answers():
+    """Learners answer a diagnostic (no feedback), study, then answer one quiz question; a
+    third of those who knew it miss it. Told that the diagnostic's last transition is study
+    (learning only), the fit has no transition to read forgetting from and keeps the
+    default; fitted as a full transition, it reads that drop as a large forget (world 2's
+    PostgreSQL: 0.37 per opportunity)."""
+    rng = np.random.default_rng(11)
+    learners, diagnostic, quiz = 500, 3, 1
+    known = rng.random(learners) < 0.8
+    dropped = known & (rng.random(learners) < 1 / 3)
+    answers = np.empty((learners, diagnostic + quiz), dtype=bool)
+    for t in range(diagnostic):
+        answers[:, t] = rng.random(learners) < np.where(known, 0.9, 0.2)
+    for t in range(diagnostic, diagnostic + quiz):
+        answers[:, t] = ~dropped & (rng.random(learners) < np.where(known, 0.9, 0.2))
+    keys = np.repeat(np.arange(learners), diagnostic + quiz)
+    layout = bkt.Layout.build(keys, np.arange(len(keys)))
+    skills = np.zeros(len(keys), dtype=int)
+    row = np.array([False, False, True] + [True] * quiz)
+    study_row = np.array([False, False, True] + [False] * quiz)
+    teaches, studied = np.tile(row, learners), np.tile(study_row, learners)
+
+    told = bkt.fit(layout, answers.ravel(), skills, 1, teaches=teaches, studied=studied)
+    untold = bkt.fit(layout, answers.ravel(), skills, 1, teaches=teaches)
+
+    assert told.params[0].forget == pytest.approx(bkt.DEFAULT_PARAMS.forget)
+    assert untold.params[0].forget > 0.15
+
+
 def test_a_miss_on_a_hard_item_is_weaker_evidence_than_a_miss_on_an_easy_one():
     """KT-IDEM: with item weight 1, a hard item (b = +1.5) moves slip up and guess down."""
     weights = bkt.AbilityParams(item_weight=1.0)

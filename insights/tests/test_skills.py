@@ -196,6 +196,25 @@ def test_study_between_a_diagnostic_and_a_quiz_is_a_learning_opportunity(
     assert state.mastery == pytest.approx(0.753846, abs=1e-6)
 
 
+def test_study_between_answers_learns_without_forgetting(learner, python):
+    MLModelFactory(
+        name="skill_model",
+        version=1,
+        is_active=True,
+        parameters={"python": {**ROUND, "forget": 0.3}},
+    )
+
+    # Diagnostic miss: .2. Study: .2 + .8*.2 = .36 (a full transition would forget: .30).
+    # Right on the quiz: .692308, then the quiz's transition, which does forget:
+    # .692308*.7 + .307692*.2 = .546154.
+    def study_python():
+        completed_lesson(learner, python, at=NOW + timedelta(hours=2))
+
+    update = diagnosed_then_quizzed(learner, python, study=study_python)
+
+    assert update.breakdown["python"]["mastery"] == 0.5462
+
+
 def test_study_after_a_quiz_answer_adds_no_second_transition(learner, python, round_model):
     # The quiz's answer already had its transition: right, .5*.8/(.4 + .1) = .8, then
     # .8 + .2*.2 = .84; the lesson after it is the same opportunity. Next quiz, right:
