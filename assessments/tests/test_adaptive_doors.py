@@ -11,7 +11,7 @@ from assessments.tests.adaptive import choice_for, make_bank
 from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
 from catalog.tests.factories import CourseFactory
 from insights.tests.factories import LearnerSkillStateFactory, LearningPathSnapshotFactory
-from learning.tests.factories import GoalSkillFactory, LearningGoalFactory
+from learning.tests.factories import EnrollmentFactory, GoalSkillFactory, LearningGoalFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +194,19 @@ def test_course_page_offers_the_challenge_and_it_starts(client, learner, bank):
     assert "Take the course challenge" in page
     assert attempt.assessment.title == "Course challenge: Backend basics"
     assert attempt.adaptive_skills == [bank["skills"]["python"].pk]
+
+
+def test_an_enrolled_learner_is_offered_the_challenge_too(client, learner, bank):
+    """QA walk: once enrolled, the course page dropped the challenge button the redirect
+    from the challenge URL points to ("Start the course challenge with its button")."""
+    course = CourseFactory(title="Backend basics", skills=[bank["skills"]["python"]])
+    EnrollmentFactory(learner=learner, course=course)
+    client.force_login(learner)
+
+    page = client.get(course.get_absolute_url()).content.decode()
+
+    assert "Leave this course" in page
+    assert "Take the course challenge" in page
 
 
 def test_progress_page_offers_a_skill_check(client, learner, bank):
