@@ -445,6 +445,27 @@ def _answers_of(attempt_ids: list[int]) -> dict[int, list[Answer]]:
     return grouped
 
 
+def _run_attempt(
+    attempt: AssessmentAttempt, *, lock: bool
+) -> tuple[dict[int, _Track], dict[str, dict]]:
+    """The attempt's answers through the learner's current skill tracks
+    (``_apply_attempt``): the tracks as they end, and the attempt's skill breakdown. The one
+    reading of an attempt that processing (``lock``: the state rows locked) and the preview
+    share. Writes nothing."""
+    answers = _answers_of([attempt.pk])[attempt.pk]
+    skill_ids = {a.question.skill_id for a in answers}
+    tracks = _load_tracks(learner_id=attempt.learner_id, skill_ids=skill_ids, lock=lock)
+    breakdown = _apply_attempt(
+        answers=answers,
+        tracks=tracks,
+        recent=_load_recent(learner_id=attempt.learner_id),
+        model=load_skill_model(),
+        teaches=not attempt.is_adaptive,
+        studied=_lessons_studied(learner_id=attempt.learner_id, skill_ids=skill_ids),
+    )
+    return tracks, breakdown
+
+
 def process_attempt(*, attempt: AssessmentAttempt, now: datetime) -> SkillUpdate:
     """Feed a submitted attempt's answers to the skill model, once.
 
@@ -459,20 +480,7 @@ def process_attempt(*, attempt: AssessmentAttempt, now: datetime) -> SkillUpdate
         if locked.submitted_at is None:
             raise SkillModelError("Only a submitted attempt can update skill levels.")
         if locked.skills_processed_at is None:
-            answers = _answers_of([locked.pk])[locked.pk]
-            tracks = _load_tracks(
-                learner_id=locked.learner_id,
-                skill_ids={a.question.skill_id for a in answers},
-                lock=True,
-            )
-            breakdown = _apply_attempt(
-                answers=answers,
-                tracks=tracks,
-                recent=_load_recent(learner_id=locked.learner_id),
-                model=load_skill_model(),
-                teaches=not locked.is_adaptive,
-                studied=_lessons_studied(learner_id=locked.learner_id, skill_ids=list(tracks)),
-            )
+            tracks, breakdown = _run_attempt(locked, lock=True)
             _save_tracks(learner_id=locked.learner_id, tracks=tracks.values(), now=now)
             profile.skill_levels = {
                 **profile.skill_levels,
@@ -512,17 +520,7 @@ def skill_breakdown(*, attempt: AssessmentAttempt) -> dict:
     """
     if attempt.skills_processed_at is not None:
         return attempt.skill_breakdown
-    answers = _answers_of([attempt.pk])[attempt.pk]
-    skill_ids = {a.question.skill_id for a in answers}
-    tracks = _load_tracks(learner_id=attempt.learner_id, skill_ids=skill_ids, lock=False)
-    return _apply_attempt(
-        answers=answers,
-        tracks=tracks,
-        recent=_load_recent(learner_id=attempt.learner_id),
-        model=load_skill_model(),
-        teaches=not attempt.is_adaptive,
-        studied=_lessons_studied(learner_id=attempt.learner_id, skill_ids=skill_ids),
-    )
+    return _run_attempt(attempt, lock=False)[1]
 
 
 def skill_history(*, learner: User, skill: Skill | str, now: datetime) -> SkillHistory:
