@@ -954,14 +954,15 @@ def _test_out_offers(
     def offer(measured: set[str], skills: list[str], **fields) -> dict:
         # Each planned lesson's minutes and expected saving, so the page can count only the
         # lessons still to do when the learner has completed some since (``path_payload``).
+        saved = [lesson_spared(lesson, measured) for lesson in lessons]
         offered = {
             **fields,
-            "minutes_saved": round(spared(measured)),
+            "minutes_saved": round(sum(saved)),
             "chances": _chances_text(catalog, skills, states),
             "hours_per_minute": hours_per_minute,
             "lessons": [
-                [lesson.id, lesson.minutes, round(lesson_spared(lesson, measured), 2)]
-                for lesson in lessons
+                [lesson.id, lesson.minutes, round(minutes, 2)]
+                for lesson, minutes in zip(lessons, saved, strict=True)
             ],
         }
         return {**offered, "reason": offer_reason(offered, done=set())}
