@@ -273,11 +273,14 @@ class BreakdownRow:
 
     @property
     def change(self) -> str:
-        """ "up" / "down" between two measured levels; "" when either side was not assessed."""
+        """ "up" / "down" between two measured levels; "" when either side was not assessed.
+        "practised": up on wrong answers alone. A quiz's answers teach (the skill model's
+        learn transition follows each answer with feedback), so a low level can rise with
+        none right; a green "up" there read as a reward for wrong answers (QA walk)."""
         if self.level_before is None or self.level_after is None:
             return ""
         if self.level_after > self.level_before:
-            return "up"
+            return "practised" if self.answered and not self.correct else "up"
         return "down" if self.level_after < self.level_before else ""
 
     @property

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from accounts.models import LearnerProfile
 from accounts.tests.factories import LearnerFactory
@@ -13,6 +14,7 @@ from assessments.tests.factories import AnswerFactory, AssessmentAttemptFactory,
 from catalog.tests.factories import LessonFactory, SkillFactory
 from insights import skills
 from insights.models import ItemAnalysisRun, LearnerSkillState, QuestionItemAnalysis
+from insights.progress import breakdown_rows
 from insights.tests.factories import MLModelFactory
 from learning.models import LearningGoal, LessonProgress
 from learning.tests.factories import LearningGoalFactory, LessonProgressFactory
@@ -407,3 +409,26 @@ def test_concurrent_processing_of_one_attempt_counts_it_once(python):
     assert errors == []
     state = LearnerSkillState.objects.get(skill=python)
     assert (state.evidence_count, state.correct_count) == (2, 1)
+
+
+def test_a_quiz_with_no_right_answer_can_raise_a_level_and_the_result_says_why(
+    client, learner, python, round_model
+):
+    # Diagnostic, three misses without feedback: .5 -> .2 -> .058824 -> .015385 (level 1).
+    diagnostic = make_attempt(learner, [(python, False)] * 3)
+    diagnostic.adaptive_skills = [python.pk]
+    diagnostic.save(update_fields=["adaptive_skills"])
+    skills.process_attempt(attempt=diagnostic, now=NOW)
+    # A quiz miss with feedback: .015385*.2 / (.003077 + .984615*.8) = .003891, then the
+    # answer's learn transition: .003891 + .996109*.2 = .203113 (level 3).
+    quiz = make_attempt(learner, [(python, False)], submitted_at=NOW + timedelta(days=1))
+    update = skills.process_attempt(attempt=quiz, now=NOW + timedelta(days=1))
+
+    entry = update.breakdown["python"]
+    assert (entry["level_before"], entry["level_after"]) == (1, 3)
+    (row,) = breakdown_rows(breakdown=update.breakdown)
+    assert row.change == "practised"
+    client.force_login(learner)
+    html = client.get(reverse("assessments:attempt", args=[quiz.pk])).content.decode()
+    assert "none right: the rise is what the feedback on your answers teaches" in html
+    assert '<span class="badge ok">up</span>' not in html
