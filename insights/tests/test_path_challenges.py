@@ -402,3 +402,37 @@ def test_a_skill_check_first_where_the_course_challenge_does_not_pay(client, lea
     current = LearningPathSnapshot.objects.get(goal=goal, is_active=True)
     assert current.items[0]["skill_checks"] == []
     assert "No longer suggests the Python skill check first" in current.change_summary
+
+
+def test_a_skill_shown_before_a_failed_challenge_that_faded_since_gets_its_check(learner, world):
+    """World 2's wasted minutes (BENCHMARKS "Session 12"): Python proficient when the
+    course challenge was taken, so the challenge asked about SQL alone and failed on it;
+    weeks later Python has faded to familiar. The path offers a Python check before its
+    lessons (no second challenge, no check on SQL, which the challenge just measured)."""
+    python, sql = world["skills"]["python"], world["skills"]["sql"]
+    both = CourseFactory(title="Python and SQL", estimated_hours=4, skills=[python, sql])
+    module = ModuleFactory(course=both, order=1)
+    for order, skill in enumerate((python, python, sql, sql), start=1):
+        LessonFactory(module=module, order=order, estimated_minutes=30, skills=[skill])
+    goal = LearningGoalFactory(learner=learner, title="Both")
+    GoalSkillFactory(goal=goal, skill=python, target_level=7)
+    GoalSkillFactory(goal=goal, skill=sql, target_level=7)
+    shown = state(learner, python, mastery=0.92, answers=6, level=10)
+    learning_path_generate(goal=goal, now=NOW)
+    attempt = course_challenge_start(learner=learner, course=both, now=NOW)
+    asked = run_to_end(attempt, lambda question: False)
+    assert {question.skill_id for question in asked} == {sql.pk}
+    [item] = LearningPathSnapshot.objects.get(goal=goal, is_active=True).items
+    assert (item["challenge"], item["skill_checks"]) == (None, [])
+
+    shown.mastery, shown.level = 0.6, 7  # forgetting over the weeks since
+    shown.save(update_fields=["mastery", "level"])
+    [item] = learning_path_generate(goal=goal, now=NOW + timedelta(days=30)).snapshot.items
+
+    assert item["challenge"] is None
+    assert [check["skill"] for check in item["skill_checks"]] == ["python"]
+    assert item["skill_checks"][0]["reason"].startswith("Chance you already know it: Python 60 % (")
+
+    run_to_end(skill_check_start(learner=learner, skill=python, now=NOW), lambda q: False)
+    [item] = LearningPathSnapshot.objects.get(goal=goal, is_active=True).items
+    assert item["skill_checks"] == []
