@@ -26,6 +26,7 @@ from learning.selectors import (
     course_outline,
     course_tested_out,
     enrollments_for,
+    last_failed_challenge,
     next_path_course,
 )
 from learning.services import enrollment_create, enrollment_drop
@@ -82,6 +83,9 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "outline": outline,
             "assessments": assessments,
             "tested_out": tested_out,
+            "failed_challenge": None
+            if tested_out
+            else last_failed_challenge(learner=request.user, course=course),
             "prerequisites": course_prerequisites_shown(user=request.user, course=course),
             # Only needed when the course holds nothing more to take.
             "next_course": None

@@ -41,6 +41,25 @@ class TestedOut:
     faded: list[str]
 
 
+def last_failed_challenge(*, learner, course: Course) -> AssessmentAttempt | None:
+    """The learner's latest finished challenge of ``course`` when it was not passed (and
+    none was passed since): the course page says so beside its offer, which the path no
+    longer makes (walk14: it offered it again with no word about the attempt)."""
+    if learner is None or not learner.is_authenticated:
+        return None
+    latest = (
+        AssessmentAttempt.objects.filter(
+            learner=learner,
+            assessment__course=course,
+            assessment__kind=Assessment.Kind.COURSE_CHALLENGE,
+            submitted_at__isnull=False,
+        )
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+    return latest if latest is not None and not latest.passed else None
+
+
 def course_tested_out(*, learner, course: Course, now: datetime) -> TestedOut | None:
     """Whether ``learner`` tested out of ``course`` (a passed course challenge,
     ``assessments.selectors.courses_demonstrated``): the latest such attempt and the course

@@ -124,3 +124,26 @@ def test_the_challenge_offer_does_not_name_the_skills_the_page_already_shows(cli
     assert '<span class="tag">Python</span><span class="tag">SQL</span>' in html
     assert "Show you are proficient in the skills it teaches (named above)" in html
     assert "proficient in Python" not in html and html.count("SQL") == 1
+
+
+def test_a_failed_challenge_is_named_beside_the_offer_for_its_learner_only(
+    client, berlin_learner, other_learner, courses
+):
+    """walk14: the course page offered the challenge again right after a failed try, with no
+    word about it (the path had stopped offering it)."""
+    failed = _challenge(berlin_learner, courses["basics"], right=False)
+    assert not failed.passed
+    url = courses["basics"].get_absolute_url()
+    client.force_login(berlin_learner)
+
+    html = client.get(url).content.decode()
+
+    assert "Your last try, 1 Dec 2026" in html
+    assert f'<a href="{reverse("assessments:attempt", args=[failed.pk])}">see what it measured' in (
+        html
+    )
+    assert "Take the course challenge" in html
+    client.force_login(other_learner)
+    assert "Your last try" not in client.get(url).content.decode()
+    client.logout()
+    assert "Your last try" not in client.get(url).content.decode()
