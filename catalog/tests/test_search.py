@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalog import search
@@ -19,6 +20,7 @@ from catalog.search import catalog_index, catalog_search, lessons_like_skill, le
 from catalog.tasks import index_lesson
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.models import PendingJob
+from insights.tests.factories import LearnerSkillStateFactory
 from learning.models import LessonProgress
 from learning.tests.factories import LessonProgressFactory
 
@@ -290,7 +292,9 @@ def _related(lesson, learner) -> dict[str, str]:
     }
 
 
-def test_related_lessons_share_a_skill_or_build_on_each_other_and_say_why(world, learner):
+def test_related_lessons_share_a_skill_or_build_on_each_other_and_say_why(
+    world, learner, other_learner
+):
     """QA walk (issue 13): "Related lessons" under a Python lesson listed a CSS layout
     lesson, nearest in text only. A related lesson shares a skill or builds on the lesson
     (or it on them), and says which; else nothing is listed."""
@@ -313,8 +317,26 @@ def test_related_lessons_share_a_skill_or_build_on_each_other_and_say_why(world,
         "Coroutines and the event loop": "Comes next: it builds on this lesson",
     }
     assert _related(coroutines, learner) == {
-        "Writing functions": "Learn it first: this lesson builds on it"
+        "Writing functions": "This lesson builds on it: you completed it"
     }
+    # Another learner: neither completed nor shown, then Python shown (walk14: "Learn it
+    # first" beside a lesson on a skill the learner had mastered).
+    assert _related(coroutines, other_learner)["Writing functions"] == (
+        "Learn it first: this lesson builds on it"
+    )
+    LearnerSkillStateFactory(
+        learner=other_learner,
+        skill=Skill.objects.get(slug="python"),
+        mastery=0.95,
+        level=10,
+        evidence_count=6,
+        correct_count=6,
+        distinct_questions=6,
+        last_practiced_at=timezone.now(),
+    )
+    assert _related(coroutines, other_learner)["Writing functions"] == (
+        "This lesson builds on it: you already showed what it teaches"
+    )
 
 
 def test_more_like_this_for_a_skill_without_an_open_lesson(world, learner):
