@@ -252,6 +252,18 @@ def _to_attempt(
 def _result(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
     breakdown = breakdown_rows(breakdown=attempt.skill_breakdown)
     is_diagnostic = attempt.assessment.kind == Assessment.Kind.DIAGNOSTIC
+    # A course challenge asks only about the skills not shown when it starts: name those it
+    # did not ask about, and those it still has to see (walk14: a bare "Not yet").
+    challenge_not_asked = (
+        [
+            skill.name
+            for skill in attempt.assessment.course.skills.order_by("name")
+            if skill.slug not in attempt.skill_breakdown
+        ]
+        if attempt.assessment.kind == Assessment.Kind.COURSE_CHALLENGE
+        and attempt.assessment.course_id
+        else []
+    )
     return render(
         request,
         "assessments/attempt_result.html",
@@ -262,6 +274,8 @@ def _result(request: HttpRequest, attempt: AssessmentAttempt) -> HttpResponse:
             "answers_shown": answers_visible(attempt=attempt),
             "answers_shown_when": answers_shown_when(attempt.assessment),
             "breakdown": breakdown,
+            "challenge_not_asked": challenge_not_asked,
+            "challenge_still_to_show": [row.name for row in breakdown if not row.confirmed],
             "counts": attempt_answer_counts(breakdown=attempt.skill_breakdown),
             "goal_gaps": _goal_gaps(request.user) if is_diagnostic else [],
             "path_goal": _path_goal(request, attempt),

@@ -13,6 +13,7 @@ from assessments.models import Assessment, AssessmentAttempt
 from catalog.models import Skill
 from insights.mastery import (
     ATTEMPTED,
+    CONFIRMING,
     FAMILIAR,
     LABELS,
     NOT_ASSESSED,
@@ -282,6 +283,11 @@ class BreakdownRow:
         if self.level_after > self.level_before:
             return "practised" if self.answered and not self.correct else "up"
         return "down" if self.level_after < self.level_before else ""
+
+    @property
+    def confirmed(self) -> bool:
+        """Proficient or mastered after the attempt."""
+        return self.state_after in CONFIRMING
 
     @property
     def needs_confirmation(self) -> bool:

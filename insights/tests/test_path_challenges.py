@@ -404,7 +404,9 @@ def test_a_skill_check_first_where_the_course_challenge_does_not_pay(client, lea
     assert "No longer suggests the Python skill check first" in current.change_summary
 
 
-def test_a_skill_shown_before_a_failed_challenge_that_faded_since_gets_its_check(learner, world):
+def test_a_skill_shown_before_a_failed_challenge_that_faded_since_gets_its_check(
+    client, learner, world
+):
     """World 2's wasted minutes (BENCHMARKS "Session 12"): Python proficient when the
     course challenge was taken, so the challenge asked about SQL alone and failed on it;
     weeks later Python has faded to familiar. The path offers a Python check before its
@@ -422,6 +424,10 @@ def test_a_skill_shown_before_a_failed_challenge_that_faded_since_gets_its_check
     attempt = course_challenge_start(learner=learner, course=both, now=NOW)
     asked = run_to_end(attempt, lambda question: False)
     assert {question.skill_id for question in asked} == {sql.pk}
+    # Its result says what it still has to see and what it did not ask (walk14: "Not yet").
+    client.force_login(learner)
+    html = client.get(f"/assessments/attempts/{attempt.pk}/").content.decode()
+    assert "Still to show: SQL. Not asked: Python, proficient already." in html
     [item] = LearningPathSnapshot.objects.get(goal=goal, is_active=True).items
     assert (item["challenge"], item["skill_checks"]) == (None, [])
 
