@@ -109,6 +109,14 @@ def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
             "timeline": timeline,
             "versions": versions,
             "to_confirm": targets_to_confirm(goal=goal, now=now),
+            # A target whose skill check a course below already suggests, with what it
+            # spares: one button for it, there (walk14: two for the same check).
+            "checks_below": {
+                check["skill"]
+                for item in timeline
+                if item.get("available") and not item.get("done")
+                for check in item.get("skill_checks", [])
+            },
             # Reached by state (insights.mastery), as the dashboard's goal card decides it:
             # the page then offers to mark the goal achieved (learning:goal_achieve).
             "all_targets_reached": bool(targets) and all(t.reached for t in targets),

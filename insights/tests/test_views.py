@@ -426,6 +426,41 @@ def test_a_path_with_only_targets_to_confirm_does_not_claim_they_are_met(client,
     assert "No course to plan" not in html
 
 
+def test_a_target_to_confirm_whose_check_a_course_suggests_has_one_button(client, learner):
+    """walk14: "Take a skill check in Python" in the "not yet confirmed" box and "Take the
+    Python skill check (about 6 min)" under a course, for the same check."""
+    python = SkillFactory(slug="python", name="Python")
+    course = CourseFactory(title="Python and SQL", estimated_hours=4, skills=[python])
+    goal = LearningGoalFactory(learner=learner, title="Scripting")
+    GoalSkillFactory(goal=goal, skill=python, target_level=7)
+    familiar_on_one_answer(learner, python)
+    check = {"skill": "python", "name": "Python", "minutes": 6, "minutes_saved": 30}
+    LearningPathSnapshotFactory(
+        goal=goal,
+        items=[
+            {
+                "id": course.pk,
+                "title": course.title,
+                "slug": course.slug,
+                "difficulty": "beginner",
+                "estimated_hours": 4.0,
+                "reason": "Builds foundation in Python",
+                "sequence": 1,
+                "skill_checks": [{**check, "reason": "Even odds"}],
+            }
+        ],
+    )
+    client.force_login(learner)
+
+    html = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+
+    assert "At your target level, not yet confirmed" in html
+    assert "its skill check is suggested below, with what it spares" in html
+    assert "Take a skill check in Python" not in html
+    assert html.count(f'action="{reverse("assessments:skill_check", args=["python"])}"') == 1
+    assert "Take the Python skill check (about 6 min)" in html
+
+
 def test_the_path_page_offers_mark_achieved_once_every_target_is_reached_by_state(
     client, learner, other_learner, goal
 ):
