@@ -89,6 +89,30 @@ class TargetToConfirm:
     mastery: SkillMastery
 
 
+def skips_no_longer_shown(*, learner: User, items: list[dict], now: datetime) -> dict[int, str]:
+    """Per path item (course id): the skills its skippable lessons rest on that are no
+    longer proficient or mastered at ``now``, by name ("SQL"). A stored path keeps its skips
+    until it is re-planned (a graded attempt, the weekly job, Regenerate), while forgetting
+    over time goes on (walk14: "You can skip 2 lessons: you already showed what they
+    teach" beside "SQL … last practised 65 days ago")."""
+    lesson_course = {
+        lesson["id"]: item["id"] for item in items for lesson in item.get("skip_lessons", [])
+    }
+    if not lesson_course:
+        return {}
+    levels = skill_levels_for(learners=[learner])[learner.pk]
+    faded: dict[int, list[str]] = defaultdict(list)
+    for lesson_id, slug, name in Lesson.skills.through.objects.filter(
+        lesson_id__in=list(lesson_course)
+    ).values_list("lesson_id", "skill__slug", "skill__name"):
+        level = levels.get(slug)
+        course_id = lesson_course[lesson_id]
+        shown = level is not None and level.mastery_at(now).state in CONFIRMING
+        if not shown and name not in faded[course_id]:
+            faded[course_id].append(name)
+    return {course_id: ", ".join(sorted(names)) for course_id, names in faded.items()}
+
+
 def targets_to_confirm(*, goal, now: datetime) -> list[TargetToConfirm]:
     """The goal's target skills at or above their target level whose state is below
     proficient (faded for want of practice, or on thin evidence): the goal counts them as

@@ -21,6 +21,7 @@ from insights.selectors import (
     learner_messages,
     learner_timezone,
     message_card,
+    skips_no_longer_shown,
     targets_to_confirm,
 )
 from insights.services import (
@@ -99,6 +100,9 @@ def path_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
     timeline = _timeline(payload["learning_path"], float(goal.weekly_hours)) if payload else []
     now = timezone.now()
     [(_, targets)] = goal_targets(learner=request.user, goals=[goal], now=now)
+    faded = skips_no_longer_shown(learner=request.user, items=timeline, now=now)
+    for row in timeline:
+        row["skips_faded"] = faded.get(row["id"], "")
     return render(
         request,
         "insights/path_detail.html",

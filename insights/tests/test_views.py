@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment
 from assessments.tests.factories import AssessmentAttemptFactory, AssessmentFactory
-from catalog.tests.factories import CourseFactory, SkillFactory
+from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.selectors import learner_timezone
 from insights.tests.factories import (
@@ -459,6 +459,35 @@ def test_a_target_to_confirm_whose_check_a_course_suggests_has_one_button(client
     assert "Take a skill check in Python" not in html
     assert html.count(f'action="{reverse("assessments:skill_check", args=["python"])}"') == 1
     assert "Take the Python skill check (about 6 min)" in html
+
+
+def test_a_skip_the_learner_no_longer_shows_is_flagged_until_the_path_is_re_planned(
+    client, learner
+):
+    """walk14: "You can skip 2 lessons: you already showed what they teach" stayed beside a
+    skill that had faded since the version was planned."""
+    python, sql = SkillFactory(slug="python", name="Python"), SkillFactory(slug="sql", name="SQL")
+    course = CourseFactory(title="Python and SQL", estimated_hours=2, skills=[python, sql])
+    module = ModuleFactory(course=course, order=1)
+    LessonFactory(module=module, order=1, title="Loops", estimated_minutes=30, skills=[python])
+    LessonFactory(module=module, order=2, title="Joins", estimated_minutes=30, skills=[sql])
+    goal = LearningGoalFactory(learner=learner, title="Data")
+    GoalSkillFactory(goal=goal, skill=python, target_level=7)
+    GoalSkillFactory(goal=goal, skill=sql, target_level=7)
+    shown = mastered_then_faded(learner=learner, skill=python, days=1)
+    client.force_login(learner)
+    client.post(reverse("insights:path_generate", args=[goal.pk]))
+    url = reverse("insights:path", args=[goal.pk])
+    html = client.get(url).content.decode()
+    assert "You can skip 1 lesson" in html and "no longer shown proficient" not in html
+
+    shown.last_practiced_at = timezone.now() - timedelta(days=65)
+    shown.save(update_fields=["last_practiced_at"])
+    html = client.get(url).content.decode()
+
+    assert "Since this version was planned, Python is no longer shown proficient" in html
+    client.post(reverse("insights:path_generate", args=[goal.pk]))
+    assert "no longer shown proficient" not in client.get(url).content.decode()
 
 
 def test_the_path_page_offers_mark_achieved_once_every_target_is_reached_by_state(
