@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Q, QuerySet
 from django.template.defaultfilters import pluralize
 
 from accounts.models import User
@@ -1130,11 +1130,57 @@ def study_time_advice(patterns: EngagementPatterns) -> str:
 def active_goals_for(*, learner_ids: list[int]) -> dict[int, list[LearningGoal]]:
     """Each learner's active goals, oldest first, with their target skills (three queries)."""
     goals: dict[int, list[LearningGoal]] = {learner_id: [] for learner_id in learner_ids}
-    for goal in (
+    for goal in _goals_with_targets(
         LearningGoal.objects.filter(learner_id__in=learner_ids, status=LearningGoal.Status.ACTIVE)
-        .select_related("learner__profile")
-        .prefetch_related("target_skills__skill")
-        .order_by("created_at", "id")
     ):
         goals[goal.learner_id].append(goal)
     return goals
+
+
+def _goals_with_targets(goals: QuerySet[LearningGoal]) -> QuerySet[LearningGoal]:
+    return (
+        goals.select_related("learner__profile")
+        .prefetch_related("target_skills__skill")
+        .order_by("created_at", "id")
+    )
+
+
+# The dashboard names this many of the goals a learner achieved, the latest first.
+ACHIEVED_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class GoalStanding:
+    """A learner's active goals (oldest first, with their target skills) and the goals they
+    are done with: the latest achieved ones by title ({"id", "title"}, the latest first) and
+    how many they achieved or abandoned, so a learner without an active goal is greeted for
+    what they achieved, not asked to set their "first" goal (QA walk, issue 13)."""
+
+    active: list[LearningGoal]
+    achieved: list[dict]
+    ended: int
+
+
+def goal_standings_for(*, learner_ids: list[int]) -> dict[int, GoalStanding]:
+    """Each learner's ``GoalStanding``, in the three queries of ``active_goals_for``: every
+    goal is read once, and the target skills of all of them (a learner has few goals)."""
+    active: dict[int, list[LearningGoal]] = {learner_id: [] for learner_id in learner_ids}
+    ended: dict[int, list[LearningGoal]] = {learner_id: [] for learner_id in learner_ids}
+    for goal in _goals_with_targets(LearningGoal.objects.filter(learner_id__in=learner_ids)):
+        (active if goal.status == LearningGoal.Status.ACTIVE else ended)[goal.learner_id].append(
+            goal
+        )
+    standings = {}
+    for learner_id in learner_ids:
+        achieved = sorted(
+            (goal for goal in ended[learner_id] if goal.status == LearningGoal.Status.ACHIEVED),
+            # Marking a goal achieved is its last write: the latest one first.
+            key=lambda goal: (goal.updated_at, goal.pk),
+            reverse=True,
+        )
+        standings[learner_id] = GoalStanding(
+            active=active[learner_id],
+            achieved=[{"id": goal.pk, "title": goal.title} for goal in achieved[:ACHIEVED_SHOWN]],
+            ended=len(ended[learner_id]),
+        )
+    return standings

@@ -80,6 +80,11 @@ class CurrentGoalSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
+class AchievedGoalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
 class StudyTipSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="Written by the tutor's language model.")
     numbers = serializers.DictField(
@@ -91,6 +96,14 @@ class StudyTipSerializer(serializers.Serializer):
 class DashboardSerializer(serializers.Serializer):
     performance_summary = PerformanceSummarySerializer()
     current_goals = CurrentGoalSerializer(many=True)
+    achieved_goals = AchievedGoalSerializer(
+        many=True,
+        help_text="The goals you marked achieved, the latest first (at most three).",
+    )
+    ended_goals = serializers.IntegerField(
+        help_text="How many of your goals you achieved or abandoned: with no current goal, "
+        "the next one you set is not your first."
+    )
     recommended_next_lessons = NextLessonSerializer(many=True)
     next_lessons_note = serializers.CharField(
         help_text="Why recommended_next_lessons is empty for a learner enrolled in a course "
