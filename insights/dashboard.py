@@ -173,7 +173,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "goal_standing": (OTHER,),
     "paths": (OTHER,),  # the active goals' current paths: paces and next-up read them
     "enrollments": (PROGRESS,),  # every enrollment: paces and next-up read them
-    "paces": (OTHER, PROGRESS),  # goals' paths and enrollment progress
+    # Goals' paths and the lessons completed in them (insights.path_progress; named apart
+    # from v4's "paces", counted from enrollment progress, so none of those is read).
+    "goal_paces": (OTHER, PROGRESS),
     "facts": (PROGRESS, QUIZ),  # what the lock rule reads
     "next_up": (PROGRESS, QUIZ, RECOMMENDATIONS, OTHER),  # the paths' skips
     "revision": (PROGRESS, QUIZ, RECOMMENDATIONS, OTHER),  # goal skills count as studied
@@ -305,7 +307,7 @@ class _Gathering:
         if name == "enrollments":
             read = self._progress_for(name, ids)
             return read if read is not None else enrollments_by_learner(learner_ids=ids)
-        if name == "paces":
+        if name == "goal_paces":
             goals = {pk: own.active for pk, own in self.get("goal_standing", learners).items()}
             paths = self.get("paths", learners)
             paces = goal_paces_for(
@@ -480,8 +482,8 @@ def _study_step(topic: StrugglingTopic) -> NextStep:
 
 def _dashboard(
     *, learner, now, generated_at, levels, scores, sessions, histograms, lessons, quizzes,
-    streak, goal_standing, paces, next_up, revision, revision_rests, difficulty, cards, segment,
-    enrollments,
+    streak, goal_standing, goal_paces, next_up, revision, revision_rests, difficulty, cards,
+    segment, enrollments,
 ) -> dict:  # fmt: skip
     """One learner's dashboard from their sections (``SECTIONS``)."""
     summary = summary_from(
@@ -501,7 +503,7 @@ def _dashboard(
         summary=summary,
         topics=topics,
         patterns=patterns,
-        paces=[paces[goal.pk] for goal in goal_standing.active],
+        paces=[goal_paces[goal.pk] for goal in goal_standing.active],
         segment=segment,
         revision=_revision_steps(cards=cards, revision=revision),
         skill_check=_skill_check_step,
@@ -511,7 +513,7 @@ def _dashboard(
     return {
         "performance_summary": summary.as_dict(),
         "current_goals": [
-            _goal(goal=goal, levels=levels, pace=paces[goal.pk], now=now)
+            _goal(goal=goal, levels=levels, pace=goal_paces[goal.pk], now=now)
             for goal in goal_standing.active
         ],
         "achieved_goals": goal_standing.achieved,

@@ -203,7 +203,7 @@ def test_goal_behind_schedule_is_reported(learner, setup):
     assert {
         "kind": "behind_schedule",
         "goal_id": goal.pk,
-        "reason": "Behind schedule on 'Backend': 0% of the path's 10 hours of material done; "
+        "reason": "Behind schedule on 'Backend': 0 of 10 h of the path done (0%); "
         "50% expected by now",
     } in result.adjustments
     assert result.snapshot_ids == []
