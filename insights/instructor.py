@@ -34,6 +34,7 @@ from insights.models import (
 )
 from insights.progress import AnswerCounts, attempt_answer_counts
 from insights.selectors import skill_levels_for
+from insights.struggle import detect_struggle_for
 from learning.models import Enrollment, LessonProgress
 from skillstudio.access import assessment_results_scoped, owner_scoped
 
@@ -255,7 +256,7 @@ def display_name(user: User) -> str:
 
 def learner_rows(*, course: Course, now: datetime) -> tuple[list[Skill], list[LearnerRow]]:
     """One row per enrolled learner with mastery per course skill, activity, pace, struggle
-    and risk. About ten queries for any number of learners."""
+    in this course and risk. About fifteen queries for any number of learners."""
     enrollments = list(
         course_enrollments(course=course)
         .select_related("learner__profile", "dropout_risk")
@@ -268,6 +269,10 @@ def learner_rows(*, course: Course, now: datetime) -> tuple[list[Skill], list[Le
     goals = active_goals_for(learner_ids=[u.pk for u in learners])
     all_goals = [g for own in goals.values() for g in own]
     paces = goal_paces_for(learners=learners, goals=all_goals, now=now) if all_goals else {}
+    # Checked in this course's lessons and quizzes only (one query per signal): the flag the
+    # learner's profile keeps is about all their study, and a lesson in another course is
+    # nothing this course's instructor can act on (QA walk, issue 13).
+    struggles = detect_struggle_for(learner_ids=[u.pk for u in learners], now=now, course=course)
     rows = []
     for enrollment in enrollments:
         learner = enrollment.learner
@@ -279,8 +284,7 @@ def learner_rows(*, course: Course, now: datetime) -> tuple[list[Skill], list[Le
             )
             for skill in skills
         ]
-        profile = getattr(learner, "profile", None)
-        struggle = (profile.struggle if profile else None) or {}
+        struggle = struggles[learner.pk]
         risk = getattr(enrollment, "dropout_risk", None)
         learner_goals = goals.get(learner.pk, [])
         pace = overall_pace([paces[g.pk] for g in learner_goals])
@@ -294,8 +298,8 @@ def learner_rows(*, course: Course, now: datetime) -> tuple[list[Skill], list[Le
                 cells=cells,
                 last_activity=last.get(learner.pk),
                 pace=pace,
-                struggling=bool(struggle.get("is_struggling")),
-                struggle_reasons=list(struggle.get("reasons") or []),
+                struggling=struggle.is_struggling,
+                struggle_reasons=struggle.reasons,
                 risk_level=risk.level if risk else "",
                 risk_probability=risk.probability if risk else None,
             )
