@@ -19,6 +19,7 @@ from django.db.models.functions import Greatest
 
 from accounts.models import User
 from assessments.models import Assessment, AssessmentAttempt
+from assessments.selectors import graded_attempts_of
 from catalog.models import Course, Module, Skill
 from insights.analytics import active_goals_for, goal_paces_for, overall_pace
 from insights.charts import Chart, bar_chart, line_chart
@@ -112,11 +113,10 @@ def _last_activity(*, course: Course, learner_ids: list[int]) -> dict[int, datet
         .annotate(at=Greatest(Max("started_at"), Max("completed_at")))
         .values_list("learner_id", "at")
     ) + list(
-        AssessmentAttempt.objects.filter(
+        graded_attempts_of(learner_ids=learner_ids)
+        .filter(
             Q(assessment__course=course)
-            | Q(assessment__course__isnull=True, assessment__kind__in=UNATTACHED_ACTIVITY),
-            learner_id__in=learner_ids,
-            submitted_at__isnull=False,
+            | Q(assessment__course__isnull=True, assessment__kind__in=UNATTACHED_ACTIVITY)
         )
         .values("learner_id")
         .annotate(at=Max("submitted_at"))
