@@ -30,6 +30,7 @@ from insights.models import (
     ItemAnalysisRun,
     LearnerSkillState,
     LearningPathSnapshot,
+    QuestionItemAnalysis,
     Recommendation,
     RiskReview,
 )
@@ -611,6 +612,23 @@ class ItemAnalysisPage:
     rows: list[ItemRow]
 
 
+# How each IRT fit came about, in an instructor's words (the model's choice labels are the
+# admin's). The current fit ("2lc", insights.ml.irt.fit_two_class) reads each learner as
+# knowing the skill or not, as the skill model does: it fits a difficulty per question and,
+# by design, no discrimination (QA walk, issue 13: "Knows or not (difficulty only)" said
+# none of that).
+IRT_MODEL_WORDS = {
+    QuestionItemAnalysis.IRTModel.TWO_CLASS: (
+        "fitted from learners' answers, comparing those who know the skill with those who "
+        "do not (difficulty only)"
+    ),
+    QuestionItemAnalysis.IRTModel.ONE_PL: "fitted from learners' answers (difficulty only)",
+    QuestionItemAnalysis.IRTModel.TWO_PL: (
+        "fitted from learners' answers, with how well it separates stronger from weaker ones"
+    ),
+}
+
+
 def item_analysis(*, assessment: Assessment) -> ItemAnalysisPage:
     """The stored item analysis of ``assessment`` with suggested fixes (two queries)."""
     run = ItemAnalysisRun.objects.filter(assessment=assessment).first()
@@ -629,7 +647,7 @@ def item_analysis(*, assessment: Assessment) -> ItemAnalysisPage:
                     discrimination=item.discrimination,
                     irt_difficulty=item.irt_difficulty,
                     # A predicted difficulty says so, and from what.
-                    irt_model=item.get_irt_model_display()
+                    irt_model=IRT_MODEL_WORDS[item.irt_model]
                     if item.irt_model
                     else item.difficulty_basis,
                     distractors=distractors,

@@ -16,7 +16,7 @@ from itertools import pairwise
 from typing import NamedTuple
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 
 from assessments.models import Assessment, AssessmentAttempt
 from assessments.selectors import assessments_open_to_learners
@@ -262,6 +262,16 @@ def _skippable_by_path(rows: list[tuple], now: datetime) -> set[tuple[int, int]]
 class DatedScore(NamedTuple):
     score: Decimal
     submitted_at: datetime
+    # What was taken, for reasons that name it: the quiz, its lesson (if any) and course.
+    title: str = ""
+    lesson: str = ""
+    course: str = ""
+
+    @property
+    def named(self) -> str:
+        """E.g. “Joins quiz” (Inner joins, SQL and PostgreSQL) 40%."""
+        where = ", ".join(part for part in (self.lesson, self.course) if part)
+        return f"“{self.title}”{f' ({where})' if where else ''} {_pct(self.score)}"
 
 
 def latest_dated_scores_for(
@@ -298,11 +308,20 @@ def latest_dated_scores_for(
         )
         .filter(position__lte=count)
         .order_by("learner_id", "position")
-        .values_list("learner_id", "score", "submitted_at")
+        .values_list(
+            "learner_id",
+            "score",
+            "submitted_at",
+            "assessment__title",
+            "assessment__lesson__title",
+            Coalesce("assessment__course__title", "assessment__lesson__module__course__title"),
+        )
     )
     scores: dict[int, list[DatedScore]] = {learner_id: [] for learner_id in learner_ids}
-    for learner_id, score, submitted_at in ranked:
-        scores[learner_id].append(DatedScore(score, submitted_at))
+    for learner_id, score, submitted_at, title, lesson, course in ranked:
+        scores[learner_id].append(
+            DatedScore(score, submitted_at, title, lesson or "", course or "")
+        )
     return scores
 
 
