@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.postgres.aggregates import ArrayAgg
@@ -115,31 +116,31 @@ def path_progress(
 
 def lessons_done_by(
     *, course_ids: Collection[int], learner_ids: Collection[int]
-) -> tuple[dict[int, list[tuple[int, int]]], dict[int, set[int]]]:
+) -> tuple[dict[int, list[tuple[int, int]]], dict[int, dict[int, datetime | None]]]:
     """The courses' lessons as (lesson id, minutes) by course id, and each learner's
-    completed lessons among them. One query, none without courses."""
+    completed lessons among them with when they completed each. One query, none without
+    courses."""
     lessons: dict[int, list[tuple[int, int]]] = {}
-    completed: dict[int, set[int]] = {learner_id: set() for learner_id in learner_ids}
+    completed: dict[int, dict[int, datetime | None]] = {pk: {} for pk in learner_ids}
     if not course_ids:
         return lessons, completed
-    for course_id, lesson_id, minutes, done_by in (
+    done = Q(
+        progress__learner_id__in=list(learner_ids),
+        progress__status=LessonProgress.Status.COMPLETED,
+    )
+    # Two arrays in the same order: who completed the lesson, and when.
+    for course_id, lesson_id, minutes, done_by, done_at in (
         Lesson.objects.filter(module__course_id__in=course_ids)
         .annotate(
-            done_by=ArrayAgg(
-                "progress__learner_id",
-                filter=Q(
-                    progress__learner_id__in=list(learner_ids),
-                    progress__status=LessonProgress.Status.COMPLETED,
-                ),
-                default=[],
-            )
+            done_by=ArrayAgg("progress__learner_id", filter=done, order_by="progress__id"),
+            done_at=ArrayAgg("progress__completed_at", filter=done, order_by="progress__id"),
         )
         .order_by("module__course_id", "module__order", "order", "id")
-        .values_list("module__course_id", "id", "estimated_minutes", "done_by")
+        .values_list("module__course_id", "id", "estimated_minutes", "done_by", "done_at")
     ):
         lessons.setdefault(course_id, []).append((lesson_id, minutes))
-        for learner_id in done_by:
-            completed[learner_id].add(lesson_id)
+        for learner_id, at in zip(done_by or [], done_at or [], strict=True):
+            completed[learner_id][lesson_id] = at
     return lessons, completed
 
 

@@ -1415,35 +1415,21 @@ def _items_done(
     path asks for (its lessons less those it leaves out, ``left_out_lesson_ids``) they
     completed, skimmed ones included as course progress counts them: the last of those
     completions; second, the items' lessons the learner completed; third, the items'
-    lessons as (id, minutes) by course id (``insights.path_progress``). One query, none
+    lessons as (id, minutes) by course id. One query (``insights.path_progress``'s), none
     for an empty path."""
-    if not course_ids:
-        return {}, set(), {}
-    completed_at: dict[int, dict[int, datetime | None]] = defaultdict(dict)
-    lessons_of: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for lesson_id, course_id, minutes, at in (
-        Lesson.objects.filter(module__course_id__in=course_ids)
-        .annotate(
-            done_at=Max(
-                "progress__completed_at",
-                filter=Q(
-                    progress__learner_id=learner_id,
-                    progress__status=LessonProgress.Status.COMPLETED,
-                ),
-            )
-        )
-        .values_list("id", "module__course_id", "estimated_minutes", "done_at")
-    ):
-        completed_at[course_id][lesson_id] = at
-        lessons_of[course_id].append((lesson_id, minutes))
+    # Imported here: insights.path_progress reads this module's left_out_lesson_ids.
+    from insights.path_progress import lessons_done_by
+
+    lessons, completed_by = lessons_done_by(course_ids=course_ids, learner_ids=[learner_id])
+    completed_at = completed_by[learner_id]
     done = {}
     for item in items:
         left_out = left_out_lesson_ids(item)
-        lessons = completed_at.get(item["id"], {})
-        asked = [at for lesson_id, at in lessons.items() if lesson_id not in left_out]
+        asked = [
+            completed_at.get(lesson_id)
+            for lesson_id, _ in lessons.get(item["id"], [])
+            if lesson_id not in left_out
+        ]
         if asked and all(asked):
             done[item["id"]] = max(asked)
-    completed = {
-        lesson_id for lessons in completed_at.values() for lesson_id, at in lessons.items() if at
-    }
-    return done, completed, dict(lessons_of)
+    return done, {lesson_id for lesson_id, at in completed_at.items() if at}, lessons

@@ -30,9 +30,7 @@ NOW = timezone.now()
 @pytest.fixture
 def berliner():
     seed_demo(now=NOW - timedelta(days=2))
-    learner = LearnerFactory()
-    learner.profile.timezone = "Europe/Berlin"
-    learner.profile.save(update_fields=["timezone"])
+    learner = LearnerFactory(profile__timezone="Europe/Berlin")
     return learner
 
 

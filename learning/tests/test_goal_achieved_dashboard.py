@@ -27,9 +27,7 @@ NOW = timezone.now()
 def python_goal():
     """A learner in Europe/Berlin on the demo catalogue, with a planned goal on Python."""
     seed_demo(now=NOW - timedelta(days=1))
-    learner = LearnerFactory()
-    learner.profile.timezone = "Europe/Berlin"
-    learner.profile.save(update_fields=["timezone"])
+    learner = LearnerFactory(profile__timezone="Europe/Berlin")
     goal = LearningGoalFactory(learner=learner, title="Learn Python")
     GoalSkillFactory(goal=goal, skill=Skill.objects.get(slug="python"), target_level=7)
     learning_path_generate(goal=goal, now=NOW)
