@@ -56,6 +56,8 @@ class PathProgress:
     def text(self) -> str:
         """The same words wherever the figure shows: "7 of 14 h of the path done (50%)",
         and what counts beyond the current path's courses."""
+        if not self.total_hours:
+            return "nothing to study on this path"
         done = f"{float(round(self.done_hours, 1)):g} of {float(round(self.total_hours, 1)):g} h"
         text = f"{done} of the path done ({self.percent:g}%)"
         if self.finished_earlier:
