@@ -285,6 +285,13 @@ class AssessmentAttempt(models.Model):
     def is_adaptive(self) -> bool:
         return bool(self.adaptive_skills)
 
+    @property
+    def pass_result(self) -> bool | None:
+        """Passed or not, for a kind that decides a pass (a quiz, an exam, a course
+        challenge); None for a diagnostic or skill check, which only measure: their stored
+        ``passed`` (the score against a passing score no learner is shown) means nothing."""
+        return self.passed if self.assessment.decides_pass else None
+
 
 class Answer(models.Model):
     attempt = models.ForeignKey(AssessmentAttempt, on_delete=models.CASCADE, related_name="answers")

@@ -77,6 +77,13 @@ ADAPTIVE_ATTEMPT_SESSION_KEY = "adaptive_attempt_id"
 STARTED_FROM_PATH_SESSION_KEY = "started_from_path"
 
 
+def graded_attempts_of(*, learner_ids) -> QuerySet[AssessmentAttempt]:
+    """The learners' submitted attempts of every kind (quiz, exam, diagnostic, skill check,
+    course challenge): what counts as their activity wherever activity is shown (the
+    progress page's activity per day, the instructor's "last activity")."""
+    return AssessmentAttempt.objects.filter(learner_id__in=learner_ids, submitted_at__isnull=False)
+
+
 def adaptive_attempt_in_progress(*, learner, attempt_id: int) -> AssessmentAttempt | None:
     """The learner's adaptive attempt ``attempt_id`` if it is still asking a question, for
     "continue where you left off"; one query."""

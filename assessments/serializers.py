@@ -297,6 +297,15 @@ class SkillBreakdownSerializer(serializers.Serializer):
 
 class AttemptSerializer(serializers.ModelSerializer):
     assessment_title = serializers.CharField(source="assessment.title", read_only=True)
+    passed = serializers.BooleanField(
+        source="pass_result",
+        allow_null=True,
+        read_only=True,
+        help_text="Whether the attempt passed: a quiz or exam against its passing score, a "
+        "course challenge when every skill of the course ends proficient. null while open, "
+        "and always for a diagnostic or skill check, which measure your levels and have no "
+        "pass or fail.",
+    )
     skill_breakdown = serializers.DictField(child=SkillBreakdownSerializer())
     answer_counts = serializers.SerializerMethodField(
         help_text="The whole attempt's questions, answered, correct and blank; null until "

@@ -13,16 +13,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Q, QuerySet
 from django.template.defaultfilters import pluralize
 
 from accounts.models import User
 from assessments.models import Assessment, AssessmentAttempt
-from catalog.models import Lesson
 from insights.mastery import answers_text
 from insights.models import LearningPathSnapshot
+from insights.path_progress import (
+    PathProgress,
+    finished_earlier_for,
+    lessons_done_by,
+    path_progress,
+)
 from insights.paths import left_out_lesson_ids
 from insights.rules import STRUGGLING_MIN_ANSWERS, SUMMARY_DAYS
 from insights.selectors import SkillScore, learner_timezone
@@ -113,11 +117,12 @@ def figure_definitions(*, days: int = SUMMARY_DAYS) -> list[FigureDefinition]:
         FigureDefinition(
             "pace",
             "Goal pace",
-            "How much of your path's material is done (each course's estimated hours times "
-            "your progress in it; where the path leaves lessons out, the hours of the lessons it "
-            "asks for times the share of their minutes you completed), against how much the "
-            "calendar expects by now (time passed towards the deadline, or your weekly hours "
-            "since the path was made). Within "
+            "Hours done of your path's hours, as the path page's “Done” shows them: each "
+            "course counts its hours on the path times the share of the minutes of the lessons "
+            "the path asks for that you completed (lessons it leaves out count in neither), and "
+            "a course you finished for the goal still counts after a re-plan leaves it out. "
+            "Against how much the calendar expects by now (time passed towards the deadline, "
+            "or your weekly hours since the path was made). Within "
             f"{PACE_TOLERANCE} points is on track. This counts material, not time studied.",
         ),
     ]
@@ -833,21 +838,19 @@ def topics_from_scores(
 def _pace(
     goal: LearningGoal,
     snapshot: dict | None,
-    progress: dict[int, Decimal],
-    asked_done: dict[int, Decimal],
+    progress: PathProgress | None,
     now: datetime,
     zone: ZoneInfo,
 ) -> LearningPace:
-    """Progress along the active path vs where the calendar says the learner should be.
+    """Progress along the goal's path vs where the calendar says the learner should be.
 
-    Progress = planned hours done / planned hours. An item's hours done are its hours x the
-    learner's progress in what the path asks for: ``asked_done`` (course id -> percent, by
-    lesson minutes, of the lessons it asks for) for an item that leaves lessons out, else
-    the enrollment's progress in the whole course.
-    Expected = share of the time to the deadline that has passed since the path was made,
-    or, without a deadline, weeks passed x weekly hours / planned hours.
+    Progress: hours done of the path's hours (insights.path_progress, as the path page
+    shows it). Expected: the hours finished for the goal before this version of the path
+    was planned, plus this version's planned hours times the share of the time to the
+    deadline passed since it was planned (without a deadline, weeks passed x weekly hours,
+    at most all of them), of the path's hours.
     """
-    if snapshot is None:
+    if snapshot is None or progress is None:
         return LearningPace(
             goal.pk,
             "unknown",
@@ -856,84 +859,37 @@ def _pace(
             "No learning path yet: plan one from the goal's path page",
         )
     items = snapshot["items"]
-    total = sum(Decimal(str(item["estimated_hours"])) for item in items)
+    total = progress.total_hours
     if not total:
         return LearningPace(goal.pk, "on_track", 100.0, 100.0, "Nothing left to study on this path")
-    done = Decimal(0)
-    left_out = 0
-    for item in items:
-        share = progress.get(item["id"], Decimal(0))
-        # asked_done holds only the items that leave lessons out.
-        if share < 100 and item["id"] in asked_done:
-            share = asked_done[item["id"]]
-        left_out += len(left_out_lesson_ids(item))
-        done += Decimal(str(item["estimated_hours"])) * share / 100
-    progress_percent = float(round(100 * done / total, 1))
+    planned = sum((Decimal(str(item["estimated_hours"])) for item in items), Decimal(0))
     start = snapshot["created_at"]
     elapsed_days = max(0, (now - start).days)
     if goal.deadline:
         span = (goal.deadline - start.astimezone(zone).date()).days
-        expected = 100.0 if span <= 0 else min(100.0, 100 * elapsed_days / span)
+        passed = Decimal(1) if span <= 0 else min(Decimal(1), Decimal(elapsed_days) / span)
     else:
-        expected = min(100.0, float(100 * Decimal(elapsed_days) / 7 * goal.weekly_hours / total))
-    expected = round(expected, 1)
+        week_hours = Decimal(elapsed_days) / 7 * goal.weekly_hours
+        passed = min(Decimal(1), week_hours / planned) if planned else Decimal(1)
+    expected = float(round(100 * (total - planned + planned * passed) / total, 1))
+    progress_percent = progress.percent
     if progress_percent >= expected + PACE_TOLERANCE:
         status = "ahead"
     elif progress_percent < expected - PACE_TOLERANCE:
         status = "behind"
     else:
         status = "on_track"
+    left_out = sum(len(left_out_lesson_ids(item)) for item in items)
     counted = (
         f" (the lessons it asks for: the {left_out} lesson{pluralize(left_out)} it leaves out "
         f"{'does' if left_out == 1 else 'do'} not count)"
         if left_out
         else ""
     )
-    reason = (
-        f"{progress_percent:g}% of the path's {float(total):g} hours of material done{counted}; "
-        + ("the path was made today" if elapsed_days == 0 else f"{expected:g}% expected by now")
+    reason = f"{progress.text}{counted}; " + (
+        "the path was made today" if elapsed_days == 0 else f"{expected:g}% expected by now"
     )
     return LearningPace(goal.pk, status, progress_percent, expected, reason)
-
-
-def _asked_lessons_done(
-    snapshots: dict[int, dict], learner_ids: list[int]
-) -> dict[tuple[int, int], dict[int, Decimal]]:
-    """Per (learner, goal), course id -> the percent of the minutes of the lessons the path
-    item asks for that the learner completed (skimmed ones included, as course progress
-    counts them), for the items that leave lessons out. One query, none without such items."""
-    left_out = {
-        (snapshot["learner_id"], goal_id, item["id"]): ids
-        for goal_id, snapshot in snapshots.items()
-        for item in snapshot["items"]
-        if (ids := left_out_lesson_ids(item))
-    }
-    if not left_out:
-        return {}
-    lessons = (
-        Lesson.objects.filter(module__course_id__in={course_id for _, _, course_id in left_out})
-        .annotate(
-            done_by=ArrayAgg(
-                "progress__learner_id",
-                filter=Q(
-                    progress__learner_id__in=learner_ids,
-                    progress__status=LessonProgress.Status.COMPLETED,
-                ),
-            )
-        )
-        .values_list("module__course_id", "estimated_minutes", "id", "done_by")
-    )
-    by_course: dict[int, list[tuple[int, int, set[int]]]] = {}
-    for course_id, minutes, lesson_id, done_by in lessons:
-        by_course.setdefault(course_id, []).append((lesson_id, minutes, set(done_by or [])))
-    shares: dict[tuple[int, int], dict[int, Decimal]] = {}
-    for (learner_id, goal_id, course_id), skipped in left_out.items():
-        asked = [row for row in by_course.get(course_id, []) if row[0] not in skipped]
-        minutes = sum(m for _, m, _ in asked)
-        if minutes:  # else the enrollment's progress stands
-            done = sum(m for _, m, learners in asked if learner_id in learners)
-            shares.setdefault((learner_id, goal_id), {})[course_id] = Decimal(100 * done) / minutes
-    return shares
 
 
 def goal_paces_for(
@@ -944,11 +900,13 @@ def goal_paces_for(
     enrollments: dict[int, list[EnrollmentRow]] | None = None,
     plans: dict[int, dict] | None = None,
 ) -> dict[int, LearningPace]:
-    """Pace of each goal (by goal id) of several learners, in two queries (none for what is
-    given: the learners' ``enrollments``, ``learning.selectors.enrollments_by_learner``, and
-    the goals' current ``plans``, their active snapshots' rows by goal id as
-    ``learning.selectors.ActivePaths`` holds them), and one more when a path leaves lessons
-    out (``_asked_lessons_done``)."""
+    """Pace of each goal (by goal id) of several learners: the goals' current ``plans``
+    (their active snapshots' rows by goal id, as ``learning.selectors.ActivePaths`` holds
+    them) and the learners' ``enrollments`` (``learning.selectors.enrollments_by_learner``)
+    are read when not given (one query each); then the paths' lessons with the learners'
+    completions (one query when a path has a course), and the courses finished for a goal
+    that its path no longer lists (one query, only when a learner completed a course
+    outside a goal's current path)."""
     ids = [learner.pk for learner in learners]
     snapshots = plans
     if snapshots is None:
@@ -960,19 +918,36 @@ def goal_paces_for(
         }
     if enrollments is None:
         enrollments = enrollments_by_learner(learner_ids=ids)
-    progress: dict[int, dict[int, Decimal]] = {learner_id: {} for learner_id in ids}
-    for learner_id in ids:
-        for row in enrollments[learner_id]:
-            done = row.status == Enrollment.Status.COMPLETED
-            progress[learner_id][row.course_id] = Decimal(100) if done else row.progress_percent
-    asked_done = _asked_lessons_done(snapshots, ids)
+    finished = {
+        learner_id: {row.course_id for row in rows if row.status == Enrollment.Status.COMPLETED}
+        for learner_id, rows in enrollments.items()
+    }
+    paths = {g.pk: snapshots[g.pk] for g in goals if g.pk in snapshots}
+    lessons, completed = lessons_done_by(
+        course_ids={item["id"] for row in paths.values() for item in row["items"]},
+        learner_ids=ids,
+    )
+    earlier = finished_earlier_for(
+        goal_ids=[
+            goal_id
+            for goal_id, row in paths.items()
+            if finished[row["learner_id"]] - {item["id"] for item in row["items"]}
+        ]
+    )
     zones = {learner.pk: learner_timezone(learner) for learner in learners}
     return {
         g.pk: _pace(
             g,
-            snapshots.get(g.pk),
-            progress[g.learner_id],
-            asked_done.get((g.learner_id, g.pk), {}),
+            paths.get(g.pk),
+            path_progress(
+                items=paths[g.pk]["items"],
+                lessons=lessons,
+                completed_lessons=completed[g.learner_id],
+                completed_courses=finished[g.learner_id],
+                finished_earlier=earlier.get(g.pk, []),
+            )
+            if g.pk in paths
+            else None,
             now,
             zones[g.learner_id],
         )
@@ -1130,11 +1105,57 @@ def study_time_advice(patterns: EngagementPatterns) -> str:
 def active_goals_for(*, learner_ids: list[int]) -> dict[int, list[LearningGoal]]:
     """Each learner's active goals, oldest first, with their target skills (three queries)."""
     goals: dict[int, list[LearningGoal]] = {learner_id: [] for learner_id in learner_ids}
-    for goal in (
+    for goal in _goals_with_targets(
         LearningGoal.objects.filter(learner_id__in=learner_ids, status=LearningGoal.Status.ACTIVE)
-        .select_related("learner__profile")
-        .prefetch_related("target_skills__skill")
-        .order_by("created_at", "id")
     ):
         goals[goal.learner_id].append(goal)
     return goals
+
+
+def _goals_with_targets(goals: QuerySet[LearningGoal]) -> QuerySet[LearningGoal]:
+    return (
+        goals.select_related("learner__profile")
+        .prefetch_related("target_skills__skill")
+        .order_by("created_at", "id")
+    )
+
+
+# The dashboard names this many of the goals a learner achieved, the latest first.
+ACHIEVED_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class GoalStanding:
+    """A learner's active goals (oldest first, with their target skills) and the goals they
+    are done with: the latest achieved ones by title ({"id", "title"}, the latest first) and
+    how many they achieved or abandoned, so a learner without an active goal is greeted for
+    what they achieved, not asked to set their "first" goal (QA walk, issue 13)."""
+
+    active: list[LearningGoal]
+    achieved: list[dict]
+    ended: int
+
+
+def goal_standings_for(*, learner_ids: list[int]) -> dict[int, GoalStanding]:
+    """Each learner's ``GoalStanding``, in the three queries of ``active_goals_for``: every
+    goal is read once, and the target skills of all of them (a learner has few goals)."""
+    active: dict[int, list[LearningGoal]] = {learner_id: [] for learner_id in learner_ids}
+    ended: dict[int, list[LearningGoal]] = {learner_id: [] for learner_id in learner_ids}
+    for goal in _goals_with_targets(LearningGoal.objects.filter(learner_id__in=learner_ids)):
+        (active if goal.status == LearningGoal.Status.ACTIVE else ended)[goal.learner_id].append(
+            goal
+        )
+    standings = {}
+    for learner_id in learner_ids:
+        achieved = sorted(
+            (goal for goal in ended[learner_id] if goal.status == LearningGoal.Status.ACHIEVED),
+            # Marking a goal achieved is its last write: the latest one first.
+            key=lambda goal: (goal.updated_at, goal.pk),
+            reverse=True,
+        )
+        standings[learner_id] = GoalStanding(
+            active=active[learner_id],
+            achieved=[{"id": goal.pk, "title": goal.title} for goal in achieved[:ACHIEVED_SHOWN]],
+            ended=len(ended[learner_id]),
+        )
+    return standings

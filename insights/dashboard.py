@@ -66,12 +66,12 @@ from insights.analytics import (
     ActivityFigures,
     NextStep,
     StrugglingTopic,
-    active_goals_for,
     activity_figures,
     build_insights,
     current_streaks,
     event_histograms,
     goal_paces_for,
+    goal_standings_for,
     lesson_figures,
     patterns_from,
     quiz_figures,
@@ -168,10 +168,14 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "lessons": (PROGRESS,),  # lessons started and completed; study time by content type
     "quizzes": (QUIZ,),  # quiz count, average and trend
     "streak": (ACTIVITY, PROGRESS, QUIZ),  # days with events, completions or quizzes
-    "goals": (OTHER,),
+    # Active goals with their targets, and the achieved ones (insights.analytics.GoalStanding;
+    # named apart from v4's "goals" section, the active goals alone, so none is read).
+    "goal_standing": (OTHER,),
     "paths": (OTHER,),  # the active goals' current paths: paces and next-up read them
     "enrollments": (PROGRESS,),  # every enrollment: paces and next-up read them
-    "paces": (OTHER, PROGRESS),  # goals' paths and enrollment progress
+    # Goals' paths and the lessons completed in them (insights.path_progress; named apart
+    # from v4's "paces", counted from enrollment progress, so none of those is read).
+    "goal_paces": (OTHER, PROGRESS),
     "facts": (PROGRESS, QUIZ),  # what the lock rule reads
     "next_up": (PROGRESS, QUIZ, RECOMMENDATIONS, OTHER),  # the paths' skips
     "revision": (PROGRESS, QUIZ, RECOMMENDATIONS, OTHER),  # goal skills count as studied
@@ -296,15 +300,15 @@ class _Gathering:
             if read and read.streaks is not None:
                 return {pk: read.streaks[pk] for pk in ids}
             return current_streaks(learners=learners, now=now)
-        if name == "goals":
-            return active_goals_for(learner_ids=ids)
+        if name == "goal_standing":
+            return goal_standings_for(learner_ids=ids)
         if name == "paths":
             return active_paths_by_learner(learner_ids=ids)
         if name == "enrollments":
             read = self._progress_for(name, ids)
             return read if read is not None else enrollments_by_learner(learner_ids=ids)
-        if name == "paces":
-            goals = self.get("goals", learners)
+        if name == "goal_paces":
+            goals = {pk: own.active for pk, own in self.get("goal_standing", learners).items()}
             paths = self.get("paths", learners)
             paces = goal_paces_for(
                 learners=learners,
@@ -339,8 +343,12 @@ class _Gathering:
                 facts=self.get("facts", learners),
                 graphs=self.graphs,
                 goal_skills={
-                    pk: {target.skill.slug for goal in own for target in goal.target_skills.all()}
-                    for pk, own in self.get("goals", learners).items()
+                    pk: {
+                        target.skill.slug
+                        for goal in own.active
+                        for target in goal.target_skills.all()
+                    }
+                    for pk, own in self.get("goal_standing", learners).items()
                 },
             )
         if name == "revision_rests":
@@ -474,8 +482,8 @@ def _study_step(topic: StrugglingTopic) -> NextStep:
 
 def _dashboard(
     *, learner, now, generated_at, levels, scores, sessions, histograms, lessons, quizzes,
-    streak, goals, paces, next_up, revision, revision_rests, difficulty, cards, segment,
-    enrollments,
+    streak, goal_standing, goal_paces, next_up, revision, revision_rests, difficulty, cards,
+    segment, enrollments,
 ) -> dict:  # fmt: skip
     """One learner's dashboard from their sections (``SECTIONS``)."""
     summary = summary_from(
@@ -495,7 +503,7 @@ def _dashboard(
         summary=summary,
         topics=topics,
         patterns=patterns,
-        paces=[paces[goal.pk] for goal in goals],
+        paces=[goal_paces[goal.pk] for goal in goal_standing.active],
         segment=segment,
         revision=_revision_steps(cards=cards, revision=revision),
         skill_check=_skill_check_step,
@@ -505,8 +513,11 @@ def _dashboard(
     return {
         "performance_summary": summary.as_dict(),
         "current_goals": [
-            _goal(goal=goal, levels=levels, pace=paces[goal.pk], now=now) for goal in goals
+            _goal(goal=goal, levels=levels, pace=goal_paces[goal.pk], now=now)
+            for goal in goal_standing.active
         ],
+        "achieved_goals": goal_standing.achieved,
+        "ended_goals": goal_standing.ended,
         "recommended_next_lessons": [item.as_dict() for item in next_up],
         "next_lessons_note": "" if next_up else _next_lessons_note(enrollments),
         "revision_recommendations": [item.as_dict() for item in revise],
@@ -557,9 +568,10 @@ def learner_dashboard(*, learner: User, now: datetime) -> dict:
 
 
 def _entry_key(learner_id: int, version: str) -> str:
-    # "v3": entries carry their zone and local date, and cards in RecommendationCard's
-    # shape; older ones (bare data, cards with a nested target) are never read.
-    return f"dashboard:v3:{learner_id}:{version}"
+    # "v4": dashboards carry the achieved goals; older entries (v3: zone and local date,
+    # cards in RecommendationCard's shape, no achieved goals) are never read. Sections
+    # ("dashboard:v4:<section>:…") never clash: a section's name is not a number.
+    return f"dashboard:v4:{learner_id}:{version}"
 
 
 def _section_key(name: str, learner_id: int, kind_versions: dict[str, str]) -> str:

@@ -19,6 +19,7 @@ from django.db.models.functions import Greatest
 
 from accounts.models import User
 from assessments.models import Assessment, AssessmentAttempt
+from assessments.selectors import graded_attempts_of
 from catalog.models import Course, Module, Skill
 from insights.analytics import active_goals_for, goal_paces_for, overall_pace
 from insights.charts import Chart, bar_chart, line_chart
@@ -29,11 +30,13 @@ from insights.models import (
     ItemAnalysisRun,
     LearnerSkillState,
     LearningPathSnapshot,
+    QuestionItemAnalysis,
     Recommendation,
     RiskReview,
 )
 from insights.progress import AnswerCounts, attempt_answer_counts
 from insights.selectors import skill_levels_for
+from insights.struggle import detect_struggle_for
 from learning.models import Enrollment, LessonProgress
 from skillstudio.access import assessment_results_scoped, owner_scoped
 
@@ -111,11 +114,10 @@ def _last_activity(*, course: Course, learner_ids: list[int]) -> dict[int, datet
         .annotate(at=Greatest(Max("started_at"), Max("completed_at")))
         .values_list("learner_id", "at")
     ) + list(
-        AssessmentAttempt.objects.filter(
+        graded_attempts_of(learner_ids=learner_ids)
+        .filter(
             Q(assessment__course=course)
-            | Q(assessment__course__isnull=True, assessment__kind__in=UNATTACHED_ACTIVITY),
-            learner_id__in=learner_ids,
-            submitted_at__isnull=False,
+            | Q(assessment__course__isnull=True, assessment__kind__in=UNATTACHED_ACTIVITY)
         )
         .values("learner_id")
         .annotate(at=Max("submitted_at"))
@@ -255,7 +257,7 @@ def display_name(user: User) -> str:
 
 def learner_rows(*, course: Course, now: datetime) -> tuple[list[Skill], list[LearnerRow]]:
     """One row per enrolled learner with mastery per course skill, activity, pace, struggle
-    and risk. About ten queries for any number of learners."""
+    in this course and risk. About fifteen queries for any number of learners."""
     enrollments = list(
         course_enrollments(course=course)
         .select_related("learner__profile", "dropout_risk")
@@ -268,6 +270,10 @@ def learner_rows(*, course: Course, now: datetime) -> tuple[list[Skill], list[Le
     goals = active_goals_for(learner_ids=[u.pk for u in learners])
     all_goals = [g for own in goals.values() for g in own]
     paces = goal_paces_for(learners=learners, goals=all_goals, now=now) if all_goals else {}
+    # Checked in this course's lessons and quizzes only (one query per signal): the flag the
+    # learner's profile keeps is about all their study, and a lesson in another course is
+    # nothing this course's instructor can act on (QA walk, issue 13).
+    struggles = detect_struggle_for(learner_ids=[u.pk for u in learners], now=now, course=course)
     rows = []
     for enrollment in enrollments:
         learner = enrollment.learner
@@ -279,8 +285,7 @@ def learner_rows(*, course: Course, now: datetime) -> tuple[list[Skill], list[Le
             )
             for skill in skills
         ]
-        profile = getattr(learner, "profile", None)
-        struggle = (profile.struggle if profile else None) or {}
+        struggle = struggles[learner.pk]
         risk = getattr(enrollment, "dropout_risk", None)
         learner_goals = goals.get(learner.pk, [])
         pace = overall_pace([paces[g.pk] for g in learner_goals])
@@ -294,8 +299,8 @@ def learner_rows(*, course: Course, now: datetime) -> tuple[list[Skill], list[Le
                 cells=cells,
                 last_activity=last.get(learner.pk),
                 pace=pace,
-                struggling=bool(struggle.get("is_struggling")),
-                struggle_reasons=list(struggle.get("reasons") or []),
+                struggling=struggle.is_struggling,
+                struggle_reasons=struggle.reasons,
                 risk_level=risk.level if risk else "",
                 risk_probability=risk.probability if risk else None,
             )
@@ -607,6 +612,23 @@ class ItemAnalysisPage:
     rows: list[ItemRow]
 
 
+# How each IRT fit came about, in an instructor's words (the model's choice labels are the
+# admin's). The current fit ("2lc", insights.ml.irt.fit_two_class) reads each learner as
+# knowing the skill or not, as the skill model does: it fits a difficulty per question and,
+# by design, no discrimination (QA walk, issue 13: "Knows or not (difficulty only)" said
+# none of that).
+IRT_MODEL_WORDS = {
+    QuestionItemAnalysis.IRTModel.TWO_CLASS: (
+        "fitted from learners' answers, comparing those who know the skill with those who "
+        "do not (difficulty only)"
+    ),
+    QuestionItemAnalysis.IRTModel.ONE_PL: "fitted from learners' answers (difficulty only)",
+    QuestionItemAnalysis.IRTModel.TWO_PL: (
+        "fitted from learners' answers, with how well it separates stronger from weaker ones"
+    ),
+}
+
+
 def item_analysis(*, assessment: Assessment) -> ItemAnalysisPage:
     """The stored item analysis of ``assessment`` with suggested fixes (two queries)."""
     run = ItemAnalysisRun.objects.filter(assessment=assessment).first()
@@ -625,7 +647,7 @@ def item_analysis(*, assessment: Assessment) -> ItemAnalysisPage:
                     discrimination=item.discrimination,
                     irt_difficulty=item.irt_difficulty,
                     # A predicted difficulty says so, and from what.
-                    irt_model=item.get_irt_model_display()
+                    irt_model=IRT_MODEL_WORDS[item.irt_model]
                     if item.irt_model
                     else item.difficulty_basis,
                     distractors=distractors,

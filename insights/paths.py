@@ -1316,12 +1316,32 @@ def path_payload(snapshot: LearningPathSnapshot) -> dict:
     re-plan leaves it out (the planner reads published courses only);
     ``metadata.unavailable`` counts those items.
     """
+    # Imported here: insights.path_progress reads this module's left_out_lesson_ids.
+    from insights.path_progress import finished_earlier_for, path_progress
+
     items = snapshot.items or []
     course_ids = [item["id"] for item in items if item.get("type", "course") == "course"]
     published = set(
         Course.objects.published().filter(pk__in=course_ids).values_list("pk", flat=True)
     )
-    done, completed = _items_done(snapshot.learner_id, items, course_ids)
+    done, completed, lessons = _items_done(snapshot.learner_id, items, course_ids)
+    # Only a course without lesson minutes counts by its enrollment (rare: no query else).
+    no_minutes = [c for c in course_ids if not sum(m for _, m in lessons.get(c, []))]
+    progress = path_progress(
+        items=items,
+        lessons=lessons,
+        completed_lessons=completed,
+        completed_courses=set(
+            Enrollment.objects.filter(
+                learner_id=snapshot.learner_id,
+                course_id__in=no_minutes,
+                status=Enrollment.Status.COMPLETED,
+            ).values_list("course_id", flat=True)
+        )
+        if no_minutes
+        else set(),
+        finished_earlier=finished_earlier_for(goal_ids=[snapshot.goal_id])[snapshot.goal_id],
+    )
     learning_path = [
         {
             **item,
@@ -1329,6 +1349,7 @@ def path_payload(snapshot: LearningPathSnapshot) -> dict:
             "available": item["id"] in published,
             "done": item["id"] in done,
             "done_at": done[item["id"]].isoformat() if item["id"] in done else None,
+            "hours_done": float(round(progress.item_hours[item["id"]], 1)),
         }
         for item in items
     ]
@@ -1344,9 +1365,9 @@ def path_payload(snapshot: LearningPathSnapshot) -> dict:
             "unavailable": sum(not item["available"] for item in learning_path),
             "left_path": courses_left(snapshot),
             "done_courses": len(done),
-            "done_hours": float(
-                sum(Decimal(str(item["estimated_hours"])) for item in items if item["id"] in done)
-            ),
+            # Hours done of the path's hours, as the dashboard's goal pace counts them.
+            "done_hours": progress.as_dict()["done_hours"],
+            "progress": progress.as_dict(),
         },
     }
 
@@ -1397,37 +1418,26 @@ def _offers_now(item: dict, completed: set[int]) -> dict:
 
 def _items_done(
     learner_id: int, items: list[dict], course_ids: list[int]
-) -> tuple[dict[int, datetime], set[int]]:
+) -> tuple[dict[int, datetime], set[int], dict[int, list[tuple[int, int]]]]:
     """Course id -> when the learner finished it, for the path items whose every lesson the
     path asks for (its lessons less those it leaves out, ``left_out_lesson_ids``) they
     completed, skimmed ones included as course progress counts them: the last of those
-    completions; and, second, the items' lessons the learner completed. One query, none for
-    an empty path."""
-    if not course_ids:
-        return {}, set()
-    completed_at: dict[int, dict[int, datetime | None]] = defaultdict(dict)
-    for lesson_id, course_id, at in (
-        Lesson.objects.filter(module__course_id__in=course_ids)
-        .annotate(
-            done_at=Max(
-                "progress__completed_at",
-                filter=Q(
-                    progress__learner_id=learner_id,
-                    progress__status=LessonProgress.Status.COMPLETED,
-                ),
-            )
-        )
-        .values_list("id", "module__course_id", "done_at")
-    ):
-        completed_at[course_id][lesson_id] = at
+    completions; second, the items' lessons the learner completed; third, the items'
+    lessons as (id, minutes) by course id. One query (``insights.path_progress``'s), none
+    for an empty path."""
+    # Imported here: insights.path_progress reads this module's left_out_lesson_ids.
+    from insights.path_progress import lessons_done_by
+
+    lessons, completed_by = lessons_done_by(course_ids=course_ids, learner_ids=[learner_id])
+    completed_at = completed_by[learner_id]
     done = {}
     for item in items:
         left_out = left_out_lesson_ids(item)
-        lessons = completed_at.get(item["id"], {})
-        asked = [at for lesson_id, at in lessons.items() if lesson_id not in left_out]
+        asked = [
+            completed_at.get(lesson_id)
+            for lesson_id, _ in lessons.get(item["id"], [])
+            if lesson_id not in left_out
+        ]
         if asked and all(asked):
             done[item["id"]] = max(asked)
-    completed = {
-        lesson_id for lessons in completed_at.values() for lesson_id, at in lessons.items() if at
-    }
-    return done, completed
+    return done, {lesson_id for lesson_id, at in completed_at.items() if at}, lessons

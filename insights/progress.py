@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -10,6 +11,7 @@ from django.db.models.functions import TruncDate
 
 from accounts.models import User
 from assessments.models import Assessment, AssessmentAttempt
+from assessments.selectors import graded_attempts_of
 from catalog.models import Skill
 from insights.mastery import (
     ATTEMPTED,
@@ -74,19 +76,35 @@ class TargetProgress:
 
 
 def activity_per_day(*, learner: User, now: datetime, days: int = 30) -> list[tuple[date, int]]:
-    """Recorded learning events per local calendar day, oldest first, zero-filled."""
+    """Activity per local calendar day, oldest first, zero-filled: the learning events
+    recorded, and each graded attempt (quiz, exam, diagnostic, skill check, course
+    challenge: ``graded_attempts_of``, what the instructor's "last activity" counts) as one.
+    A learner whose only study of the day was the diagnostic had an empty day (QA walk,
+    issue 13); a client's quiz_submitted event is left out, its attempt counts instead
+    (as the xAPI export does). Two queries."""
     tz = learner_timezone(learner)
     today = now.astimezone(tz).date()
     first = today - timedelta(days=days - 1)
-    counts = dict(
-        LearnerEvent.objects.filter(
-            learner=learner, occurred_at__gte=now - timedelta(days=days + 1), occurred_at__lte=now
-        )
+    since = now - timedelta(days=days + 1)
+    counts: dict[date, int] = defaultdict(int)
+    events = (
+        LearnerEvent.objects.filter(learner=learner, occurred_at__gte=since, occurred_at__lte=now)
+        .exclude(event_type=LearnerEvent.Type.QUIZ_SUBMITTED)
         .annotate(day=TruncDate("occurred_at", tzinfo=tz))
         .values("day")
         .annotate(n=Count("event_id"))
         .values_list("day", "n")
     )
+    attempts = (
+        graded_attempts_of(learner_ids=[learner.pk])
+        .filter(submitted_at__gte=since, submitted_at__lte=now)
+        .annotate(day=TruncDate("submitted_at", tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    for day, n in [*events, *attempts]:
+        counts[day] += n
     return [
         (first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)
     ]

@@ -1084,9 +1084,10 @@ def _difficulty(learner: User, latest: list[DatedScore], now: datetime) -> Diffi
     profile = profile_of(learner)
     current = profile.current_difficulty if profile else Difficulty.BEGINNER
     changed_at = difficulty_changed_at(profile)
-    scores = [
-        entry.score for entry in latest if changed_at is None or entry.submitted_at > changed_at
-    ][:RECENT_ATTEMPTS]
+    counted = [entry for entry in latest if changed_at is None or entry.submitted_at > changed_at][
+        :RECENT_ATTEMPTS
+    ]
+    scores = [entry.score for entry in counted]
     if not scores:
         if changed_at is not None and changed_at > now - RECENT_ATTEMPT_WINDOW:
             day = changed_at.astimezone(learner_timezone(learner)).date().isoformat()
@@ -1113,7 +1114,18 @@ def _difficulty(learner: User, latest: list[DatedScore], now: datetime) -> Diffi
         reason = f"Recent quiz average is {shown} - easing to {new} content to rebuild confidence"
     else:
         reason = f"Recent quiz average is {shown} - keeping the {current} level"
+    # Which quizzes, where, and how each went: the learner can check the figure (QA walk,
+    # issue 13: the card named none of them).
+    reason += f" ({_quizzes_named(counted)})"
     return DifficultyAdvice(current, new, change, float(average), len(scores), reason)
+
+
+def _quizzes_named(counted: list[DatedScore]) -> str:
+    """E.g. "your last 2 quizzes: “Joins quiz” (Inner joins, SQL and PostgreSQL) 40%,
+    “Loops quiz” (Python Fundamentals) 58%", the latest first."""
+    if len(counted) == 1:
+        return f"your last quiz: {counted[0].named}"
+    return f"your last {len(counted)} quizzes: {', '.join(entry.named for entry in counted)}"
 
 
 @dataclass

@@ -80,6 +80,11 @@ class CurrentGoalSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
+class AchievedGoalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
 class StudyTipSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="Written by the tutor's language model.")
     numbers = serializers.DictField(
@@ -91,6 +96,14 @@ class StudyTipSerializer(serializers.Serializer):
 class DashboardSerializer(serializers.Serializer):
     performance_summary = PerformanceSummarySerializer()
     current_goals = CurrentGoalSerializer(many=True)
+    achieved_goals = AchievedGoalSerializer(
+        many=True,
+        help_text="The goals you marked achieved, the latest first (at most three).",
+    )
+    ended_goals = serializers.IntegerField(
+        help_text="How many of your goals you achieved or abandoned: with no current goal, "
+        "the next one you set is not your first."
+    )
     recommended_next_lessons = NextLessonSerializer(many=True)
     next_lessons_note = serializers.CharField(
         help_text="Why recommended_next_lessons is empty for a learner enrolled in a course "
@@ -209,6 +222,10 @@ class PathItemSerializer(serializers.Serializer):
     done_at = serializers.DateTimeField(
         allow_null=True, help_text="When: the last of those completions; null if not done."
     )
+    hours_done = serializers.FloatField(
+        help_text="Of estimated_hours, the share of the minutes of the lessons it asks for "
+        "that you completed (metadata.progress adds them up)."
+    )
     skip_lessons = PathLessonSerializer(
         many=True,
         required=False,
@@ -261,6 +278,33 @@ class PathGapSerializer(serializers.Serializer):
     )
 
 
+class FinishedCourseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    hours = serializers.FloatField(help_text="The hours the path had planned for it.")
+
+
+class PathProgressSerializer(serializers.Serializer):
+    done_hours = serializers.FloatField(
+        help_text="Each item's hours_done, plus the hours of finished_earlier."
+    )
+    total_hours = serializers.FloatField(
+        help_text="total_hours of the current version, plus the hours of finished_earlier."
+    )
+    percent = serializers.FloatField(
+        help_text="done_hours of total_hours: the dashboard's goal pace progress_percent."
+    )
+    finished_earlier = FinishedCourseSerializer(
+        many=True,
+        help_text="Courses an earlier version of this path planned that you completed since "
+        "setting the goal: a re-plan leaves finished courses out, and they still count.",
+    )
+    text = serializers.CharField(
+        help_text="The figure in the words the path page and the dashboard use, e.g. "
+        "“7 of 14 h of the path done (50%)”."
+    )
+
+
 class PathMetadataSerializer(serializers.Serializer):
     total_courses = serializers.IntegerField()
     total_hours = serializers.FloatField()
@@ -282,7 +326,11 @@ class PathMetadataSerializer(serializers.Serializer):
         "reason Python proficient on 6 answers (a passed skill check or course challenge).",
     )
     done_courses = serializers.IntegerField(help_text="Items you finished (done true).")
-    done_hours = serializers.FloatField(help_text="Their estimated hours, of total_hours.")
+    done_hours = serializers.FloatField(
+        help_text="Hours done of the path's hours: progress.done_hours (lessons completed "
+        "count as you complete them, not only whole courses)."
+    )
+    progress = PathProgressSerializer()
     created = serializers.BooleanField(
         required=False,
         help_text="Generate only: false when nothing changed (nothing written).",

@@ -15,8 +15,8 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import NamedTuple
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from assessments.models import Assessment, AssessmentAttempt
 from assessments.selectors import assessments_open_to_learners
@@ -71,8 +71,41 @@ def _pct(value) -> str:
 Found = dict[int, list[Noticed]]
 
 
-def _failed_attempts(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
-    attempts = (
+@dataclass(frozen=True)
+class Scope:
+    """Where the signals look: one lesson, one course (its lessons, and its quizzes whether
+    tied to the course or to one of its lessons), or everywhere (neither). An instructor's
+    course page asks about their course only: a learner struggling in another course is
+    not struggling in theirs (QA walk, issue 13)."""
+
+    lesson: Lesson | None = None
+    course: Course | None = None
+
+    def lessons(self, rows: QuerySet, field: str = "lesson") -> QuerySet:
+        """``rows`` narrowed to those whose ``field`` (a lesson) is in scope."""
+        if self.lesson is not None:
+            return rows.filter(**{f"{field}_id": self.lesson.pk})
+        if self.course is not None:
+            return rows.filter(**{f"{field}__module__course_id": self.course.pk})
+        return rows
+
+    def attempts(self, rows: QuerySet) -> QuerySet:
+        """Attempts narrowed to those of assessments in scope."""
+        if self.lesson is not None:
+            return rows.filter(assessment__lesson=self.lesson)
+        if self.course is not None:
+            return rows.filter(
+                Q(assessment__course=self.course)
+                | Q(assessment__lesson__module__course=self.course)
+            )
+        return rows
+
+
+EVERYWHERE = Scope()
+
+
+def _failed_attempts(learner_ids: list[int], now: datetime, scope: Scope) -> Found:
+    attempts = scope.attempts(
         AssessmentAttempt.objects.filter(
             learner_id__in=learner_ids,
             submitted_at__gte=now - FAILED_WINDOW,
@@ -88,8 +121,6 @@ def _failed_attempts(learner_ids: list[int], now: datetime, lesson: Lesson | Non
         )
         .filter(Q(passed=False) | Q(passed__isnull=True, score__lt=F("assessment__passing_score")))
     )
-    if lesson is not None:
-        attempts = attempts.filter(assessment__lesson=lesson)
     rows = (
         attempts.values("learner_id", "assessment_id", "assessment__title")
         .annotate(failures=Count("id"), best=Max("score"))
@@ -111,7 +142,7 @@ def _failed_attempts(learner_ids: list[int], now: datetime, lesson: Lesson | Non
     return found
 
 
-def _time_over(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
+def _time_over(learner_ids: list[int], now: datetime, scope: Scope) -> Found:
     progress = LessonProgress.objects.filter(
         learner_id__in=learner_ids,
         started_at__gte=now - TIME_WINDOW,
@@ -119,14 +150,16 @@ def _time_over(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> 
         time_spent_seconds__gte=F("lesson__estimated_minutes") * 60 * TIME_OVER_FACTOR,
         lesson__module__course__status=Course.Status.PUBLISHED,
     )
-    if lesson is not None:
-        progress = progress.filter(lesson=lesson)
-    rows = progress.order_by("learner_id", "lesson__title", "lesson_id").values_list(
-        "learner_id",
-        "lesson_id",
-        "lesson__title",
-        "time_spent_seconds",
-        "lesson__estimated_minutes",
+    rows = (
+        scope.lessons(progress)
+        .order_by("learner_id", "lesson__title", "lesson_id")
+        .values_list(
+            "learner_id",
+            "lesson_id",
+            "lesson__title",
+            "time_spent_seconds",
+            "lesson__estimated_minutes",
+        )
     )
     found: Found = defaultdict(list)
     for learner_id, lesson_id, title, seconds, minutes in rows:
@@ -138,7 +171,7 @@ def _time_over(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> 
     return found
 
 
-def _rewinds_and_pauses(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
+def _rewinds_and_pauses(learner_ids: list[int], now: datetime, scope: Scope) -> Found:
     events = LearnerEvent.objects.filter(
         learner_id__in=learner_ids,
         occurred_at__gte=now - REWIND_WINDOW,
@@ -147,10 +180,9 @@ def _rewinds_and_pauses(learner_ids: list[int], now: datetime, lesson: Lesson | 
         lesson_id__isnull=False,
         lesson__module__course__status=Course.Status.PUBLISHED,
     )
-    if lesson is not None:
-        events = events.filter(lesson_id=lesson.pk)
     rows = (
-        events.values("learner_id", "lesson_id", "lesson__title")
+        scope.lessons(events)
+        .values("learner_id", "lesson_id", "lesson__title")
         .annotate(
             total=Count("event_id"),
             seeks=Count("event_id", filter=Q(event_type=LearnerEvent.Type.VIDEO_SEEK)),
@@ -170,7 +202,7 @@ def _rewinds_and_pauses(learner_ids: list[int], now: datetime, lesson: Lesson | 
     return found
 
 
-def _stalled(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
+def _stalled(learner_ids: list[int], now: datetime, scope: Scope) -> Found:
     recent_activity = LearnerEvent.objects.filter(
         learner_id=OuterRef("learner_id"),
         lesson_id=OuterRef("lesson_id"),
@@ -183,10 +215,10 @@ def _stalled(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Fo
         started_at__lte=now - STALL_AFTER,
         lesson__module__course__status=Course.Status.PUBLISHED,
     ).filter(~Exists(recent_activity))
-    if lesson is not None:
-        progress = progress.filter(lesson=lesson)
-    rows = progress.order_by("learner_id", "started_at", "lesson_id").values_list(
-        "learner_id", "lesson_id", "lesson__title", "started_at"
+    rows = (
+        scope.lessons(progress)
+        .order_by("learner_id", "started_at", "lesson_id")
+        .values_list("learner_id", "lesson_id", "lesson__title", "started_at")
     )
     rows = list(rows)
     skippable = _skippable_by_path(rows, now) if rows else set()
@@ -230,6 +262,16 @@ def _skippable_by_path(rows: list[tuple], now: datetime) -> set[tuple[int, int]]
 class DatedScore(NamedTuple):
     score: Decimal
     submitted_at: datetime
+    # What was taken, for reasons that name it: the quiz, its lesson (if any) and course.
+    title: str = ""
+    lesson: str = ""
+    course: str = ""
+
+    @property
+    def named(self) -> str:
+        """E.g. “Joins quiz” (Inner joins, SQL and PostgreSQL) 40%."""
+        where = ", ".join(part for part in (self.lesson, self.course) if part)
+        return f"“{self.title}”{f' ({where})' if where else ''} {_pct(self.score)}"
 
 
 def latest_dated_scores_for(
@@ -238,7 +280,7 @@ def latest_dated_scores_for(
     now: datetime,
     count: int,
     window: timedelta = FALLING_WINDOW,
-    lesson: Lesson | None = None,
+    scope: Scope = EVERYWHERE,
 ) -> dict[int, list[DatedScore]]:
     """Each learner's latest `count` quiz scores within `window` with their submission
     times, newest first (one query). Quizzes only: diagnostics, skill checks and course
@@ -248,14 +290,14 @@ def latest_dated_scores_for(
     Shared by the falling-scores signal and the difficulty advice, which read the same
     attempts when their windows agree; the advice also needs the times.
     """
-    attempts = AssessmentAttempt.objects.filter(
-        learner_id__in=learner_ids,
-        submitted_at__gte=now - window,
-        submitted_at__lte=now,
-        score__isnull=False,
-    ).exclude(assessment__kind__in=Assessment.MEASURING_KINDS)
-    if lesson is not None:
-        attempts = attempts.filter(assessment__lesson=lesson)
+    attempts = scope.attempts(
+        AssessmentAttempt.objects.filter(
+            learner_id__in=learner_ids,
+            submitted_at__gte=now - window,
+            submitted_at__lte=now,
+            score__isnull=False,
+        ).exclude(assessment__kind__in=Assessment.MEASURING_KINDS)
+    )
     ranked = (
         attempts.annotate(
             position=Window(
@@ -266,11 +308,20 @@ def latest_dated_scores_for(
         )
         .filter(position__lte=count)
         .order_by("learner_id", "position")
-        .values_list("learner_id", "score", "submitted_at")
+        .values_list(
+            "learner_id",
+            "score",
+            "submitted_at",
+            "assessment__title",
+            "assessment__lesson__title",
+            Coalesce("assessment__course__title", "assessment__lesson__module__course__title"),
+        )
     )
     scores: dict[int, list[DatedScore]] = {learner_id: [] for learner_id in learner_ids}
-    for learner_id, score, submitted_at in ranked:
-        scores[learner_id].append(DatedScore(score, submitted_at))
+    for learner_id, score, submitted_at, title, lesson, course in ranked:
+        scores[learner_id].append(
+            DatedScore(score, submitted_at, title, lesson or "", course or "")
+        )
     return scores
 
 
@@ -280,11 +331,11 @@ def latest_scores_for(
     now: datetime,
     count: int,
     window: timedelta = FALLING_WINDOW,
-    lesson: Lesson | None = None,
+    scope: Scope = EVERYWHERE,
 ) -> dict[int, list[Decimal]]:
     """Each learner's latest `count` quiz scores within `window`, newest first (one query)."""
     dated = latest_dated_scores_for(
-        learner_ids=learner_ids, now=now, count=count, window=window, lesson=lesson
+        learner_ids=learner_ids, now=now, count=count, window=window, scope=scope
     )
     return {learner_id: scores_of(own) for learner_id, own in dated.items()}
 
@@ -305,9 +356,9 @@ def falling_scores(newest_first: list[Decimal]) -> list[str]:
     return ["Quiz scores falling: " + " → ".join(_pct(s) for s in latest)]
 
 
-def _falling_scores(learner_ids: list[int], now: datetime, lesson: Lesson | None) -> Found:
+def _falling_scores(learner_ids: list[int], now: datetime, scope: Scope) -> Found:
     latest = latest_scores_for(
-        learner_ids=learner_ids, now=now, count=FALLING_ATTEMPTS, lesson=lesson
+        learner_ids=learner_ids, now=now, count=FALLING_ATTEMPTS, scope=scope
     )
     return {
         learner_id: [Noticed(text) for text in falling_scores(scores)]
@@ -329,23 +380,25 @@ def detect_struggle_for(
     learner_ids: list[int],
     now: datetime,
     lesson: Lesson | None = None,
+    course: Course | None = None,
     latest_scores: dict[int, list[Decimal]] | None = None,
 ) -> dict[int, StruggleResult]:
-    """Check every signal for each learner (or only their work on one lesson): one query per
-    signal for any number of learners.
+    """Check every signal for each learner (or only their work on one lesson, or in one
+    course: ``Scope``): one query per signal for any number of learners.
 
     A caller that already holds `latest_scores_for` (at least FALLING_ATTEMPTS per learner,
-    same `now`, FALLING_WINDOW, no lesson) passes them to save the falling-scores query.
+    same `now`, FALLING_WINDOW, everywhere) passes them to save the falling-scores query.
     """
+    scope = Scope(lesson=lesson, course=course)
     found = {}
     for name, check in SIGNALS.items():
-        if name == "falling_scores" and latest_scores is not None and lesson is None:
+        if name == "falling_scores" and latest_scores is not None and scope == EVERYWHERE:
             found[name] = {
                 learner_id: [Noticed(text) for text in falling_scores(latest_scores[learner_id])]
                 for learner_id in learner_ids
             }
         else:
-            found[name] = check(learner_ids, now, lesson)
+            found[name] = check(learner_ids, now, scope)
     results = {}
     for learner_id in learner_ids:
         reasons: list[str] = []

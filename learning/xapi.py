@@ -156,8 +156,9 @@ def attempt_statement(attempt: AssessmentAttempt) -> dict | None:
     if attempt.score is not None:
         score = Decimal(attempt.score)
         result["score"] = {"scaled": float(score / 100), "raw": float(score), "min": 0, "max": 100}
-    if attempt.passed is not None:
-        result["success"] = bool(attempt.passed)
+    # No success for a diagnostic or skill check: they measure, nothing is passed.
+    if attempt.pass_result is not None:
+        result["success"] = attempt.pass_result
     return {
         "id": statement_id("attempt", attempt.pk),
         "actor": actor(attempt.learner_id),

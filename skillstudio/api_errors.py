@@ -22,6 +22,8 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from skillstudio.renderers import NOT_FOUND_NAME
+
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 # simplejwt says "Given token not valid for any token type"; say what to do instead.
 SIGN_IN_AGAIN = (
@@ -132,6 +134,9 @@ class ApiNotFoundView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     schema = None  # not an operation: kept out of the OpenAPI document
+
+    def get_view_name(self) -> str:
+        return NOT_FOUND_NAME
 
     def _not_found(self, request, *args, **kwargs):
         raise exceptions.NotFound("No API endpoint at this address.")

@@ -1,8 +1,13 @@
-"""The API's JSON renderer, which never fails on what it echoes back.
+"""The API's renderers.
 
-A 400 may quote the client's own input; if that held a lone surrogate, UTF-8
-encoding would raise and turn a clear 400 into a 500. Such text is rendered
-with "?" in place of what cannot be encoded (and NaN/infinity as null).
+The JSON renderer never fails on what it echoes back: a 400 may quote the client's own
+input; if that held a lone surrogate, UTF-8 encoding would raise and turn a clear 400 into
+a 500. Such text is rendered with "?" in place of what cannot be encoded (and NaN/infinity
+as null).
+
+The browsable API's breadcrumbs leave out the catch-all 404 view, which resolves every
+path no endpoint owns: /api/v1/ai/dashboard/x read "Api Not Found > Dashboard > Api Not
+Found" (QA walk, issue 13), the first one a link to a page that is a 404 itself.
 """
 
 from __future__ import annotations
@@ -11,6 +16,11 @@ import math
 from typing import Any
 
 from rest_framework import renderers
+
+# The browsable API's title for an unmatched path (skillstudio.api_errors.ApiNotFoundView;
+# was its class name: "Api Not Found"). Here: the renderer is loaded with DRF's settings,
+# before the views it could import.
+NOT_FOUND_NAME = "No API endpoint here"
 
 
 def _scrub(value: Any) -> Any:
@@ -31,3 +41,14 @@ class JSONRenderer(renderers.JSONRenderer):
             return super().render(data, accepted_media_type, renderer_context)
         except (UnicodeEncodeError, ValueError):
             return super().render(_scrub(data), accepted_media_type, renderer_context)
+
+
+class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
+    def get_breadcrumbs(self, request) -> list[tuple[str, str]]:
+        crumbs = super().get_breadcrumbs(request)
+        # The current page keeps its crumb (its name says where the reader is).
+        return [
+            (name, url)
+            for index, (name, url) in enumerate(crumbs)
+            if name != NOT_FOUND_NAME or index == len(crumbs) - 1
+        ]

@@ -281,7 +281,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "skillstudio.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "skillstudio.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_SCHEMA_CLASS": "skillstudio.api_errors.SkillStudioAutoSchema",
     "EXCEPTION_HANDLER": "skillstudio.api_errors.exception_handler",

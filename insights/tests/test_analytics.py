@@ -238,18 +238,32 @@ def test_learning_pace_against_the_deadline(learner, first_progress, second_prog
             {"id": second.pk, "title": "B", "estimated_hours": 10.0, "reason": ""},
         ],
     )
-    EnrollmentFactory(learner=learner, course=first, progress_percent=first_progress)
-    EnrollmentFactory(learner=learner, course=second, progress_percent=second_progress)
+    _study_share(learner, first, first_progress)
+    _study_share(learner, second, second_progress)
 
     pace = learning_pace(goal=goal, now=NOW)
 
     expected_progress = (first_progress + second_progress) / 2
     assert pace.status == status
     assert (pace.progress_percent, pace.expected_percent) == (expected_progress, 50.0)
-    assert (
-        pace.reason
-        == f"{expected_progress:g}% of the path's 20 hours of material done; 50% expected by now"
+    assert pace.reason == (
+        f"{expected_progress / 5:g} of 20 h of the path done ({expected_progress:g}%); "
+        "50% expected by now"
     )
+
+
+def _study_share(learner, course, percent: int) -> None:
+    """Five lessons of 30 minutes in the course; the learner completes ``percent`` of them
+    (the pace counts completed lessons' minutes, insights.path_progress)."""
+    module = ModuleFactory(course=course, order=1)
+    lessons = [
+        LessonFactory(module=module, order=order, estimated_minutes=30) for order in range(5)
+    ]
+    EnrollmentFactory(learner=learner, course=course, progress_percent=percent)
+    for lesson in lessons[: percent * len(lessons) // 100]:
+        LessonProgressFactory(
+            learner=learner, lesson=lesson, status=LessonProgress.Status.COMPLETED, completed_at=NOW
+        )
 
 
 def _one_course_path(learner, *, made):
@@ -545,8 +559,8 @@ def test_one_wrong_answer_is_not_a_struggling_topic_three_are(learner):
 
 def test_pace_of_a_path_made_today_says_so_instead_of_0_percent_expected(learner):
     goal, course = _one_course_path(learner, made=NOW - timedelta(hours=2))
-    EnrollmentFactory(learner=learner, course=course, progress_percent=25)
+    _study_share(learner, course, 40)
 
     pace = learning_pace(goal=goal, now=NOW)
 
-    assert pace.reason == "25% of the path's 8 hours of material done; the path was made today"
+    assert pace.reason == "3.2 of 8 h of the path done (40%); the path was made today"

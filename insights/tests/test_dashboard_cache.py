@@ -671,8 +671,8 @@ def test_a_completion_on_a_path_reads_the_paths_and_goal_skills_from_the_cache(c
         data, hit = cached_learner_dashboard(learner=fresh(learner), now=NOW)
 
     assert not hit
-    assert "paths" not in computed_sections and "goals" not in computed_sections
-    assert {"paces", "next_up", "revision"} <= set(computed_sections)
+    assert "paths" not in computed_sections and "goal_standing" not in computed_sections
+    assert {"goal_paces", "next_up", "revision"} <= set(computed_sections)
     tables = " ".join(query["sql"] for query in read.captured_queries)
     assert "insights_learningpathsnapshot" not in tables
     assert "learning_goalskill" not in tables

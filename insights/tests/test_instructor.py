@@ -149,9 +149,10 @@ QUERY_BOUNDS = {
     # skill averages, quiz scores, assessments list
     "overview": 12,
     # enrollments with profiles and risks, skills, skill states, last activity (2),
-    # goals with target skills (3), active paths, enrollment progress
-    "learners": 13,
-    "csv": 13,
+    # goals with target skills (3), active paths, enrollment progress; struggle in this
+    # course, one query per signal (5; the stalled one reads the paths when a lesson stalled)
+    "learners": 18,
+    "csv": 18,
     # risks with learners and profiles, reviews
     "at_risk": 5,
     # enrollment, skills, skill states, attempts, paths, recommendations, messages,

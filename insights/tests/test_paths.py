@@ -363,6 +363,7 @@ def test_path_payload_has_the_seed_shape(learner, skills, chain):
             "available": True,
             "done": False,
             "done_at": None,
+            "hours_done": 0.0,
         }
     ]
     meta = payload["metadata"]

@@ -132,8 +132,8 @@ def test_dry_run_reports_and_writes_nothing(learner, setup):
 
     assert state(learner) == before
     assert [a["kind"] for a in result.adjustments] == ["increase_challenge", "replan"]
-    assert result.adjustments[0]["reason"] == (
-        "Excellent performance (90%) - increasing challenge to intermediate"
+    assert result.adjustments[0]["reason"].startswith(
+        "Excellent performance (90%) - increasing challenge to intermediate (your last quiz: "
     )
 
 
@@ -203,10 +203,16 @@ def test_goal_behind_schedule_is_reported(learner, setup):
     assert {
         "kind": "behind_schedule",
         "goal_id": goal.pk,
-        "reason": "Behind schedule on 'Backend': 0% of the path's 10 hours of material done; "
+        "reason": "Behind schedule on 'Backend': 0 of 10 h of the path done (0%); "
         "50% expected by now",
     } in result.adjustments
     assert result.snapshot_ids == []
+
+
+def _unnamed(adjustments: list[dict]) -> list[dict]:
+    """The adjustments with their reasons up to the quizzes they name (a difficulty change
+    lists the quizzes it counts, test_recommendations checks how)."""
+    return [{**a, "reason": a["reason"].split(" (your last")[0]} for a in adjustments]
 
 
 def fresh(learner) -> User:
@@ -234,7 +240,7 @@ def test_a_raised_level_is_judged_only_on_quizzes_taken_at_it(learner, setup):
     assert {
         "kind": "increase_challenge",
         "reason": "Excellent performance (90%) - increasing challenge to intermediate",
-    } in first.adjustments
+    } in _unnamed(first.adjustments)
     assert difficulty_state(learner) == ("intermediate", NOW.isoformat(), [])
 
     week = NOW + timedelta(days=7)
@@ -250,8 +256,10 @@ def test_a_raised_level_is_judged_only_on_quizzes_taken_at_it(learner, setup):
         "Moved to intermediate on 2026-03-04 - waiting for quiz results at this level",
     )
 
-    quiz_attempt(learner, at=week + timedelta(days=1), score=90)
-    quiz_attempt(learner, at=week + timedelta(days=2), score=90)
+    raised = [
+        quiz_attempt(learner, at=week + timedelta(days=1), score=90),
+        quiz_attempt(learner, at=week + timedelta(days=2), score=90),
+    ]
     later = week + timedelta(days=3)
     advice = difficulty_advice(learner=fresh(learner), now=later)
 
@@ -259,7 +267,9 @@ def test_a_raised_level_is_judged_only_on_quizzes_taken_at_it(learner, setup):
         "intermediate",
         "advanced",
         2,
-        "Excellent performance (90%) - increasing challenge to advanced",
+        "Excellent performance (90%) - increasing challenge to advanced (your last 2 quizzes: "
+        + ", ".join(f"“{a.assessment.title}” 90%" for a in reversed(raised))
+        + ")",
     )
     adjust_learner(learner_id=learner.pk, now=week + timedelta(days=7))
     assert difficulty_state(learner) == (
@@ -280,7 +290,7 @@ def test_a_lowered_level_is_judged_only_on_quizzes_taken_at_it(learner, setup):
         "kind": "reduce_load",
         "reason": "Recent quiz average is 40% - easing to intermediate content to rebuild "
         "confidence",
-    } in first.adjustments
+    } in _unnamed(first.adjustments)
     assert difficulty_state(learner) == ("intermediate", NOW.isoformat(), [])
 
     week = NOW + timedelta(days=7)
@@ -289,8 +299,10 @@ def test_a_lowered_level_is_judged_only_on_quizzes_taken_at_it(learner, setup):
     assert "reduce_load" not in [a["kind"] for a in second.adjustments]
     assert difficulty_state(learner) == ("intermediate", NOW.isoformat(), [])
 
-    quiz_attempt(learner, at=week + timedelta(days=1), score=30)
-    quiz_attempt(learner, at=week + timedelta(days=2), score=40)
+    lowered = [
+        quiz_attempt(learner, at=week + timedelta(days=1), score=30),
+        quiz_attempt(learner, at=week + timedelta(days=2), score=40),
+    ]
     later = week + timedelta(days=3)
     advice = difficulty_advice(learner=fresh(learner), now=later)
 
@@ -298,5 +310,7 @@ def test_a_lowered_level_is_judged_only_on_quizzes_taken_at_it(learner, setup):
     assert (advice.recommended, advice.recent_average, advice.reason) == (
         "beginner",
         35.0,
-        "Recent quiz average is 35% - easing to beginner content to rebuild confidence",
+        "Recent quiz average is 35% - easing to beginner content to rebuild confidence (your "
+        f"last 2 quizzes: “{lowered[1].assessment.title}” 40%, "
+        f"“{lowered[0].assessment.title}” 30%)",
     )
