@@ -1,7 +1,7 @@
 """`python -m bench.redis_usage`: what Redis holds, by kind of key, and its size per learner.
 
 Scans every key of the project's Redis (REDIS_URL, or the devstack's) and sums
-``MEMORY USAGE`` per kind: whole dashboard entries (v3), dashboard sections (v4), learners'
+``MEMORY USAGE`` per kind: whole dashboard entries, dashboard sections, learners'
 data versions (one per kind of data), the broker queue, the rest. Run it right after
 `bench.run` to see the cache of the learners it used.
 """
@@ -16,10 +16,20 @@ import redis
 
 from bench.run import bench_environment
 
-KINDS = re.compile(r"^:\d+:(dashboard:v\d+|data-version:learner|data-version:catalog)")
-# v3: dashboard:v3:<learner>:<version>; v4 (sections): dashboard:v4:<section>:<learner>:...
-DASHBOARD = re.compile(r"^:\d+:dashboard:v\d+:(?:[a-z_]+:)?(\d+):")
+# Whole: dashboard:vN:<learner>:<version>; sections: dashboard:vN:<section>:<learner>:...
+# (insights.dashboard: a section's name is never a number).
+WHOLE, SECTIONS = "dashboard (whole)", "dashboard (sections)"
+DASHBOARD = re.compile(r"^:\d+:dashboard:v\d+:([a-z_]+:)?(\d+):")
+VERSIONS = re.compile(r"^:\d+:(data-version:learner|data-version:catalog)")
 VERSION = re.compile(r"^:\d+:data-version:learner:(\d+):")
+
+
+def kind_of(key: str) -> str:
+    if dashboard := DASHBOARD.match(key):
+        return SECTIONS if dashboard.group(1) else WHOLE
+    if versions := VERSIONS.match(key):
+        return versions.group(1)
+    return re.sub(r"\d+|[0-9a-f]{8,}", "N", key)[:40]
 
 
 def usage(url: str) -> dict:
@@ -29,15 +39,14 @@ def usage(url: str) -> dict:
     learners, versioned = set(), set()
     for raw in client.scan_iter(count=5000):
         key = raw.decode(errors="replace")
-        found = KINDS.match(key)
-        kind = found.group(1) if found else re.sub(r"\d+|[0-9a-f]{8,}", "N", key)[:40]
+        kind = kind_of(key)
         keys[kind] += 1
         size[kind] += client.memory_usage(raw) or 0
         if dashboard := DASHBOARD.match(key):
-            learners.add(dashboard.group(1))
+            learners.add(dashboard.group(2))
         if version := VERSION.match(key):
             versioned.add(version.group(1))
-    cached = size["dashboard:v3"] + size["dashboard:v4"] + size["data-version:learner"]
+    cached = size[WHOLE] + size[SECTIONS] + size["data-version:learner"]
     per_learner = cached / len(versioned) if versioned else 0
     return {
         "used_memory": client.info("memory")["used_memory"],
