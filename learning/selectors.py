@@ -45,38 +45,32 @@ def last_failed_challenge(*, learner, course: Course) -> AssessmentAttempt | Non
     """The learner's latest finished challenge of ``course`` when it was not passed (and
     none was passed since): the course page says so beside its offer, which the path no
     longer makes (walk14: it offered it again with no word about the attempt)."""
+    latest = _latest_challenge(learner=learner, course=course)
+    return latest if latest is not None and not latest.passed else None
+
+
+def _latest_challenge(*, learner, course: Course, **only) -> AssessmentAttempt | None:
+    """The learner's latest finished challenge of ``course`` (narrowed by ``only``)."""
     if learner is None or not learner.is_authenticated:
         return None
-    latest = (
+    return (
         AssessmentAttempt.objects.filter(
             learner=learner,
             assessment__course=course,
             assessment__kind=Assessment.Kind.COURSE_CHALLENGE,
             submitted_at__isnull=False,
+            **only,
         )
         .order_by("-submitted_at", "-id")
         .first()
     )
-    return latest if latest is not None and not latest.passed else None
 
 
 def course_tested_out(*, learner, course: Course, now: datetime) -> TestedOut | None:
     """Whether ``learner`` tested out of ``course`` (a passed course challenge,
     ``assessments.selectors.courses_demonstrated``): the latest such attempt and the course
     skills that have faded below proficient since. None for anyone who never passed it."""
-    if learner is None or not learner.is_authenticated:
-        return None
-    attempt = (
-        AssessmentAttempt.objects.filter(
-            learner=learner,
-            assessment__course=course,
-            assessment__kind=Assessment.Kind.COURSE_CHALLENGE,
-            passed=True,
-            submitted_at__isnull=False,
-        )
-        .order_by("-submitted_at", "-id")
-        .first()
-    )
+    attempt = _latest_challenge(learner=learner, course=course, passed=True)
     if attempt is None:
         return None
     facts = lock_facts(learner=learner, now=now)

@@ -60,6 +60,20 @@ def state(learner, skill, *, mastery: float, answers: int, level: int = 5):
     )
 
 
+def python_and_sql(learner, world):
+    """A 4-hour course teaching Python and SQL (two 30-minute lessons each) and the
+    learner's goal "Both" at level 7 in each."""
+    python, sql = world["skills"]["python"], world["skills"]["sql"]
+    both = CourseFactory(title="Python and SQL", estimated_hours=4, skills=[python, sql])
+    module = ModuleFactory(course=both, order=1)
+    for order, skill in enumerate((python, python, sql, sql), start=1):
+        LessonFactory(module=module, order=order, estimated_minutes=30, skills=[skill])
+    goal = LearningGoalFactory(learner=learner, title="Both")
+    GoalSkillFactory(goal=goal, skill=python, target_level=7)
+    GoalSkillFactory(goal=goal, skill=sql, target_level=7)
+    return both, goal
+
+
 def test_a_familiar_prerequisite_gets_its_challenge_first_with_the_evidence(learner, world):
     state(learner, world["skills"]["python"], mastery=0.6, answers=2)
 
@@ -366,13 +380,7 @@ def test_a_skill_check_first_where_the_course_challenge_does_not_pay(client, lea
     known): four SQL questions would not pay, so the path suggests a Python skill check
     alone, once."""
     python, sql = world["skills"]["python"], world["skills"]["sql"]
-    both = CourseFactory(title="Python and SQL", estimated_hours=4, skills=[python, sql])
-    module = ModuleFactory(course=both, order=1)
-    for order, skill in enumerate((python, python, sql, sql), start=1):
-        LessonFactory(module=module, order=order, estimated_minutes=30, skills=[skill])
-    goal = LearningGoalFactory(learner=learner, title="Both")
-    GoalSkillFactory(goal=goal, skill=python, target_level=7)
-    GoalSkillFactory(goal=goal, skill=sql, target_level=7)
+    _, goal = python_and_sql(learner, world)
     state(learner, python, mastery=0.5, answers=3)
     state(learner, sql, mastery=0.02, answers=3, level=1)
 
@@ -412,13 +420,7 @@ def test_a_skill_shown_before_a_failed_challenge_that_faded_since_gets_its_check
     weeks later Python has faded to familiar. The path offers a Python check before its
     lessons (no second challenge, no check on SQL, which the challenge just measured)."""
     python, sql = world["skills"]["python"], world["skills"]["sql"]
-    both = CourseFactory(title="Python and SQL", estimated_hours=4, skills=[python, sql])
-    module = ModuleFactory(course=both, order=1)
-    for order, skill in enumerate((python, python, sql, sql), start=1):
-        LessonFactory(module=module, order=order, estimated_minutes=30, skills=[skill])
-    goal = LearningGoalFactory(learner=learner, title="Both")
-    GoalSkillFactory(goal=goal, skill=python, target_level=7)
-    GoalSkillFactory(goal=goal, skill=sql, target_level=7)
+    both, goal = python_and_sql(learner, world)
     shown = state(learner, python, mastery=0.92, answers=6, level=10)
     learning_path_generate(goal=goal, now=NOW)
     attempt = course_challenge_start(learner=learner, course=both, now=NOW)
