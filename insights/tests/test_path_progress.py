@@ -49,7 +49,7 @@ def _figures(client, as_user, goal) -> tuple[str, str, dict, dict]:
     """The path page's "Done", the dashboard page, and both API figures."""
     client.force_login(goal.learner)
     path_page = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
-    done = path_page.split('id="path-progress">')[1].split("</dd>")[0]
+    done = path_page.split('id="path-progress">')[1].split("</p>")[0]
     dashboard = client.get(reverse("learning:dashboard")).content.decode()
     api = as_user(goal.learner)
     path = api.get(f"/api/v1/ai/learning-path?goal_id={goal.pk}").json()["metadata"]
