@@ -492,6 +492,19 @@ def test_a_skip_the_learner_no_longer_shows_is_flagged_until_the_path_is_re_plan
     assert "no longer shown proficient" not in client.get(url).content.decode()
 
 
+def test_an_achieved_goal_without_a_path_says_so_once(client, learner):
+    """walk15: an achieved goal never planned read "its path stays as last planned", "This
+    goal is achieved." and "No path yet: build one" with no button to build one."""
+    goal = LearningGoalFactory(learner=learner, title="Git", status="achieved")
+    client.force_login(learner)
+
+    html = client.get(reverse("insights:path", args=[goal.pk])).content.decode()
+
+    assert "This goal is achieved: no path was planned for it." in html
+    assert "Set your next goal from your dashboard" in html
+    assert "No path yet" not in html and "stays as last planned" not in html
+
+
 def test_the_path_page_offers_mark_achieved_once_every_target_is_reached_by_state(
     client, learner, other_learner, goal
 ):
@@ -528,6 +541,6 @@ def test_the_path_page_offers_mark_achieved_once_every_target_is_reached_by_stat
     assert response.redirect_chain == [(url, 302)]
     html = response.content.decode()
     assert "marked as achieved" in html
-    assert "This goal is achieved." in html and "Mark this goal achieved" not in html
+    assert "This goal is achieved" in html and "Mark this goal achieved" not in html
     goal.refresh_from_db()
     assert goal.status == "achieved"
