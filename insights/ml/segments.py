@@ -163,11 +163,13 @@ def name_segment(z: dict[str, float]) -> str:
 def describe(centroid: dict[str, float]) -> str:
     trend = centroid["activity_trend"]
     direction = "more" if trend >= 0 else "less"
+    # A centroid mapped back from standard scores can sit a hair below zero: "-0%" (walk15).
+    counts = {name: max(0.0, centroid[name]) for name in FEATURES if name != "activity_trend"}
     return (
-        f"active on {centroid['active_days']:.0f} of the last 28 days, "
-        f"{centroid['lessons_completed']:.1f} lessons and {centroid['quiz_attempts']:.1f} "
-        f"quizzes, average score {centroid['average_score']:.0f} %, "
-        f"{centroid['evening_share']:.0%} of activity after {EVENING_FROM_HOUR}:00, "
+        f"active on {counts['active_days']:.0f} of the last 28 days, "
+        f"{counts['lessons_completed']:.1f} lessons and {counts['quiz_attempts']:.1f} "
+        f"quizzes, average score {counts['average_score']:.0f} %, "
+        f"{counts['evening_share']:.0%} of activity after {EVENING_FROM_HOUR}:00, "
         f"{abs(trend):.0%} {direction} active in the last two weeks than the two before"
     )
 

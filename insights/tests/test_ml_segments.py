@@ -16,6 +16,7 @@ from insights.ml.segments import (
     SegmentRun,
     assign_active_learners,
     assign_segments,
+    describe,
     fit_segments,
     segment_overview,
     served_segments,
@@ -239,3 +240,21 @@ def test_assign_segments_command(two_kinds):
     call_command("assign_segments", stdout=out)
     assert out.getvalue() == "Stored segments v1 for 2 learners with an active enrollment.\n"
     assert LearnerProfile.objects.filter(segment__isnull=False).count() == 2
+
+
+def test_a_centroid_a_hair_below_zero_reads_as_none():
+    """walk15: "-0% of activity after 18:00" (a centroid mapped back from standard scores)."""
+    centroid = {
+        "active_days": 3.0,
+        "lessons_completed": -0.0004,
+        "quiz_attempts": 1.0,
+        "average_score": 60.0,
+        "evening_share": -0.002,
+        "activity_trend": -0.25,
+    }
+
+    text = describe(centroid)
+
+    assert "0.0 lessons" in text and "-0.0" not in text
+    assert "0% of activity after 18:00" in text and "-0%" not in text
+    assert text.endswith("25% less active in the last two weeks than the two before")
