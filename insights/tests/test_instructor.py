@@ -354,6 +354,9 @@ def test_learner_page_shows_attempts_paths_and_recommendations(client, world, in
     body = response.content.decode()
     detail = response.context["detail"]
     assert [h.points[0][1] for h in detail.histories] == [5.0]
+    # walk15: "(05 Dec 2, 05 Dec 2)" read as a garbled date; each point names its level.
+    label = detail.histories[0].points[0][0]
+    assert f"level after each quiz, oldest first ({label}: level 5)." in body
     assert "Python quiz" in body and "60%" in body
     assert "Backend developer" in body  # the goal of the path version
     assert world.recommendation.reason in body
