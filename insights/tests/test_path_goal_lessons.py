@@ -363,7 +363,7 @@ def test_a_path_item_finished_shows_as_done_with_when_on_the_page_and_the_api(
         '<span class="badge ok">Done</span> You finished every lesson this path asks for in it '
         f"on {NOW:%-d %b %Y}." in page
     )
-    assert "4.8 of 4.8 h of the path done (100%) · 1 of 1 course finished" in page
+    assert "4.8 of 4.8 h of the path done (100%); 1 of 1 course on this version finished" in page
     assert "Check HTML &amp; CSS first?" not in page  # nothing left for a check to spare
     # Another learner reaches neither; an anonymous visitor is sent to log in.
     assert (

@@ -339,7 +339,7 @@ def test_abandoning_a_goal_keeps_it_and_its_path_page(client, learner):
 
     html = response.content.decode()
     assert "Goal “Backend developer” abandoned" in html
-    assert "This goal is abandoned." in html
+    assert "This goal is abandoned: no path was planned for it." in html
     assert "Abandon this goal" not in html
     goal.refresh_from_db()
     assert goal.status == LearningGoal.Status.ABANDONED
