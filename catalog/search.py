@@ -48,7 +48,7 @@ from pgvector.django import CosineDistance
 
 from catalog.models import Course, Lesson, Skill
 from catalog.selectors import course_search
-from learning.locks import LockFacts, lesson_open, lock_facts, lock_graph
+from learning.locks import LockFacts, LockGraph, lesson_open, lesson_shown, lock_facts, lock_graph
 from skillstudio.jobs import defer
 
 LESSON_INDEX_TASK = "catalog.index_lesson"
@@ -523,14 +523,17 @@ def _open_nearest(
     return _open_now(candidates, learner=learner)[0][:limit]
 
 
-def _open_now(candidates: list[Lesson], *, learner) -> tuple[list[Lesson], LockFacts]:
-    """The candidates the learner can open now, in their order (``learning.locks``), and the
-    learner's lock facts they were judged by (none read without candidates)."""
+def _open_now(
+    candidates: list[Lesson], *, learner
+) -> tuple[list[Lesson], LockGraph | None, LockFacts | None]:
+    """The candidates the learner can open now, in their order (``learning.locks``), with
+    the lock graph and the learner's facts they were judged by (none read without
+    candidates)."""
     if not candidates:
-        return [], LockFacts()
-    facts = lock_facts(learner=learner, now=timezone.now())
+        return [], None, None
     graph = lock_graph(course_ids={c.module.course_id for c in candidates}, transitive=False)
-    return [c for c in candidates if lesson_open(c.pk, graph, facts)], facts
+    facts = lock_facts(learner=learner, now=timezone.now())
+    return [c for c in candidates if lesson_open(c.pk, graph, facts)], graph, facts
 
 
 @dataclass(frozen=True)
@@ -587,13 +590,13 @@ def lessons_related(*, lesson: Lesson, learner, limit: int = RELATED_LIMIT) -> l
     else:
         queryset = queryset.order_by("module__course__title", "module__order", "order", "pk")
     related = []
-    candidates, facts = _open_now(list(queryset[: limit * 4]), learner=learner)
+    candidates, graph, facts = _open_now(list(queryset[: limit * 4]), learner=learner)
     for other in candidates[:limit]:
         # A lesson without skills of its own is judged by its course's (NULLs from the joins).
         theirs = {pk for pk in other.skill_ids if pk} or {pk for pk in other.course_skill_ids if pk}
         reasons = []
         if other.pk in before:
-            reasons.append(_builds_on_reason(other, theirs, facts))
+            reasons.append(_builds_on_reason(other.pk, graph, facts))
         if other.builds_on_it:
             reasons.append("Comes next: it builds on this lesson")
         if own_ids & theirs:
@@ -603,13 +606,14 @@ def lessons_related(*, lesson: Lesson, learner, limit: int = RELATED_LIMIT) -> l
     return related
 
 
-def _builds_on_reason(lesson: Lesson, skill_ids: set[int], facts: LockFacts) -> str:
+def _builds_on_reason(lesson_id: int, graph: LockGraph, facts: LockFacts) -> str:
     """Why a lesson the one being read builds on is listed: to learn first, unless the
-    learner completed it or showed what it teaches (walk14: "Learn it first" beside a lesson
-    on a skill the learner had mastered)."""
-    if lesson.pk in facts.completed_lessons:
+    learner completed it or showed what it teaches, as the lock rule reads it
+    (``learning.locks.lesson_shown``; walk14: "Learn it first" beside a lesson on a skill
+    the learner had mastered)."""
+    if lesson_id in facts.completed_lessons:
         return "This lesson builds on it: you completed it"
-    if skill_ids and all(facts.confirmed(skill_id) for skill_id in skill_ids):
+    if lesson_shown(lesson_id, graph, facts):
         return "This lesson builds on it: you already showed what it teaches"
     return "Learn it first: this lesson builds on it"
 

@@ -1440,4 +1440,4 @@ def _items_done(
         ]
         if asked and all(asked):
             done[item["id"]] = max(asked)
-    return done, {lesson_id for lesson_id, at in completed_at.items() if at}, lessons
+    return done, set(completed_at), lessons

@@ -37,6 +37,7 @@ from catalog.models import Course, Lesson, Skill
 from insights.mastery import CONFIRMING, SkillMastery, describe, target_reached
 from insights.models import DropoutRisk, InstructorMessage, LearnerSkillState, Recommendation
 from insights.skills import BLANK_RESPONSE
+from learning.locks import lesson_skills_not_shown_today, lock_facts, lock_graph
 from learning.models import Enrollment
 from skillstudio.data_versions import OTHER, learner_kind_versions
 
@@ -91,26 +92,23 @@ class TargetToConfirm:
 
 def skips_no_longer_shown(*, learner: User, items: list[dict], now: datetime) -> dict[int, str]:
     """Per path item (course id): the skills its skippable lessons rest on that are no
-    longer proficient or mastered at ``now``, by name ("SQL"). A stored path keeps its skips
-    until it is re-planned (a graded attempt, the weekly job, Regenerate), while forgetting
-    over time goes on (walk14: "You can skip 2 lessons: you already showed what they
-    teach" beside "SQL … last practised 65 days ago")."""
+    longer proficient or mastered at ``now``, by name ("SQL"), by the rule the course
+    outline's skip advice follows (``learning.locks.lesson_skippable``). A stored path
+    keeps its skips until it is re-planned (a graded attempt, the weekly job, Regenerate),
+    while forgetting over time goes on (walk14: "You can skip 2 lessons: you already showed
+    what they teach" beside "SQL … last practised 65 days ago")."""
     lesson_course = {
         lesson["id"]: item["id"] for item in items for lesson in item.get("skip_lessons", [])
     }
     if not lesson_course:
         return {}
-    levels = skill_levels_for(learners=[learner])[learner.pk]
-    faded: dict[int, list[str]] = defaultdict(list)
-    for lesson_id, slug, name in Lesson.skills.through.objects.filter(
-        lesson_id__in=list(lesson_course)
-    ).values_list("lesson_id", "skill__slug", "skill__name"):
-        level = levels.get(slug)
-        course_id = lesson_course[lesson_id]
-        shown = level is not None and level.mastery_at(now).state in CONFIRMING
-        if not shown and name not in faded[course_id]:
-            faded[course_id].append(name)
-    return {course_id: ", ".join(sorted(names)) for course_id, names in faded.items()}
+    graph = lock_graph(course_ids=set(lesson_course.values()), transitive=False)
+    facts = lock_facts(learner=learner, now=now)
+    faded: dict[int, set[str]] = defaultdict(set)
+    for lesson_id, course_id in lesson_course.items():
+        if lesson_id in graph.lessons:  # a lesson deleted since the path was planned: gone
+            faded[course_id].update(lesson_skills_not_shown_today(lesson_id, graph, facts))
+    return {course_id: ", ".join(sorted(names)) for course_id, names in faded.items() if names}
 
 
 def targets_to_confirm(*, goal, now: datetime) -> list[TargetToConfirm]:

@@ -75,12 +75,9 @@ class AIInsightsSerializer(serializers.Serializer):
     )
 
 
-class CurrentGoalSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
+class GoalReferenceSerializer(serializers.Serializer):
+    """A goal by id and title (the dashboard's current and achieved goals)."""
 
-
-class AchievedGoalSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
 
@@ -95,8 +92,8 @@ class StudyTipSerializer(serializers.Serializer):
 
 class DashboardSerializer(serializers.Serializer):
     performance_summary = PerformanceSummarySerializer()
-    current_goals = CurrentGoalSerializer(many=True)
-    achieved_goals = AchievedGoalSerializer(
+    current_goals = GoalReferenceSerializer(many=True)
+    achieved_goals = GoalReferenceSerializer(
         many=True,
         help_text="The goals you marked achieved, the latest first (at most three).",
     )

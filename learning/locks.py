@@ -529,7 +529,19 @@ def lesson_skippable(lesson_id: int, graph: LockGraph, facts: LockFacts) -> bool
     state still confirming after fading was confirming before it)."""
     lesson = graph.lessons[lesson_id]
     skill_ids = _skills_of(graph, lesson=lesson, course=graph.courses[lesson.course_id])
-    return bool(skill_ids) and all(facts.confirmed_today(s) for s in skill_ids)
+    return bool(skill_ids) and not _not_shown_today(skill_ids, facts)
+
+
+def lesson_skills_not_shown_today(lesson_id: int, graph: LockGraph, facts: LockFacts) -> list[str]:
+    """The names of the lesson's skills not proficient or mastered today: why advice to
+    skip it lapsed (``lesson_skippable``)."""
+    lesson = graph.lessons[lesson_id]
+    skill_ids = _skills_of(graph, lesson=lesson, course=graph.courses[lesson.course_id])
+    return [graph.skill_names.get(s, "") for s in _not_shown_today(skill_ids, facts)]
+
+
+def _not_shown_today(skill_ids: list[int], facts: LockFacts) -> list[int]:
+    return [s for s in skill_ids if not facts.confirmed_today(s)]
 
 
 def lesson_satisfied(

@@ -10,7 +10,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalog import search
@@ -20,7 +19,7 @@ from catalog.search import catalog_index, catalog_search, lessons_like_skill, le
 from catalog.tasks import index_lesson
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.models import PendingJob
-from insights.tests.factories import LearnerSkillStateFactory
+from insights.tests.helpers import mastered_then_faded
 from learning.models import LessonProgress
 from learning.tests.factories import LessonProgressFactory
 
@@ -324,16 +323,8 @@ def test_related_lessons_share_a_skill_or_build_on_each_other_and_say_why(
     assert _related(coroutines, other_learner)["Writing functions"] == (
         "Learn it first: this lesson builds on it"
     )
-    LearnerSkillStateFactory(
-        learner=other_learner,
-        skill=Skill.objects.get(slug="python"),
-        mastery=0.95,
-        level=10,
-        evidence_count=6,
-        correct_count=6,
-        distinct_questions=6,
-        last_practiced_at=timezone.now(),
-    )
+    # Mastered on six right answers, practised today.
+    mastered_then_faded(learner=other_learner, skill=Skill.objects.get(slug="python"), days=0)
     assert _related(coroutines, other_learner)["Writing functions"] == (
         "This lesson builds on it: you already showed what it teaches"
     )
