@@ -29,10 +29,11 @@ Both levels are valid for one local calendar day:
 - the sliding windows (30/90 days, goal pace) move with the clock: entries live CACHE_TTL.
 
 Refresh-ahead keeps the entries of learners who use the product filled, so their reads
-hit: the ``insights.warm_dashboards`` beat task recomputes every recently active learner's
-dashboard every WARM_PERIOD seconds (``warm_active_dashboards``), and the write follow-up
-task warms the learner it refreshed. CACHE_TTL is twice WARM_PERIOD, so an entry is still
-valid when the next run rewrites it (as long as a run takes under WARM_PERIOD).
+hit: every WARM_PERIOD seconds the ``insights.warm_dashboards`` beat task queues every
+recently active learner in chunks that the workers recompute in parallel (``warm_fan_out``,
+``warm_run_chunk``), and the write follow-up task warms the learner it refreshed. CACHE_TTL
+is twice WARM_PERIOD, so an entry is still valid when the next run rewrites it (as long as
+a run takes under WARM_PERIOD: add workers on the bulk queue when it does not).
 
 Maximum staleness of a served dashboard: none for the learner's own data and the local date;
 CACHE_TTL (10 minutes) for the time-window figures; ``generated_at`` says when its oldest
@@ -43,6 +44,7 @@ never an error.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -56,6 +58,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from assessments.models import AssessmentAttempt
@@ -114,7 +117,7 @@ from skillstudio.data_versions import (
     combined_version,
     learner_kind_versions,
 )
-from skillstudio.jobs import TRANSIENT_ERRORS
+from skillstudio.jobs import TRANSIENT_ERRORS, send_untracked
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +129,12 @@ CACHE_TTL = 2 * WARM_PERIOD
 # Learners with any event, lesson progress or quiz attempt this recently get warmed.
 ACTIVE_DAYS = 14
 WARM_CHUNK = 200
-# Held while a warm run is in progress, so a slow run and the next beat never overlap.
+# Held while a warm run is in progress (its token is the value), so a slow run and the
+# next beat never overlap.
 WARM_LOCK = "dashboard-warm:running"
+# The fan-out's chunk task, and how long a run's figures are kept (``warm_run_record``).
+WARM_CHUNK_TASK = "insights.warm_dashboard_chunk"
+WARM_RECORD_TTL = 3600
 # Says whether a response was served from the cache (the benchmark reports the hit ratio).
 CACHE_HEADER = "X-Dashboard-Cache"
 
@@ -778,6 +785,20 @@ def warm_dashboards(
     return report
 
 
+def _warm_lock_acquire() -> str | None:
+    """A new run's token, or None while another run holds the lock (RedisError if down)."""
+    token = uuid.uuid4().hex
+    return token if cache.add(WARM_LOCK, token, timeout=WARM_PERIOD) else None
+
+
+def _warm_lock_release(token: str) -> None:
+    try:
+        if cache.get(WARM_LOCK) == token:
+            cache.delete(WARM_LOCK)
+    except redis.exceptions.RedisError:
+        logger.warning("Could not release the dashboard warm lock; it expires by itself")
+
+
 def warm_active_dashboards(
     *,
     now: datetime,
@@ -785,17 +806,15 @@ def warm_active_dashboards(
     chunk_size: int = WARM_CHUNK,
     on_chunk: Callable[[WarmReport], None] | None = None,
 ) -> WarmReport:
-    """The beat task's run: warm every recently active learner (``recently_active_learner_ids``).
-
-    A run still in progress (a lock held for at most WARM_PERIOD) makes the next one a
-    no-op, so a slow run and the next beat never compute the same dashboards twice.
+    """Warm every recently active learner (``recently_active_learner_ids``) in this process:
+    the ``warm_dashboards`` command's run. Holds the beat's lock, so it never overlaps a
+    fan-out run (``warm_fan_out``) and vice versa.
     """
-    token = uuid.uuid4().hex
     try:
-        acquired = cache.add(WARM_LOCK, token, timeout=WARM_PERIOD)
+        token = _warm_lock_acquire()
     except redis.exceptions.RedisError:
         return WarmReport(stopped="Redis unreachable")
-    if not acquired:
+    if token is None:
         return WarmReport(stopped="another warm run is in progress")
     try:
         return warm_dashboards(
@@ -805,8 +824,115 @@ def warm_active_dashboards(
             on_chunk=on_chunk,
         )
     finally:
-        try:
-            if cache.get(WARM_LOCK) == token:
-                cache.delete(WARM_LOCK)
-        except redis.exceptions.RedisError:
-            logger.warning("Could not release the dashboard warm lock; it expires by itself")
+        _warm_lock_release(token)
+
+
+@dataclass
+class WarmFanOut:
+    """What the beat task's fan-out queued: ``run`` is the token its chunks carry."""
+
+    learners: int = 0
+    chunks: int = 0
+    run: str = ""
+    stopped: str = ""
+
+
+def _run_key(run: str, figure: str) -> str:
+    return f"dashboard-warm:{run}:{figure}"
+
+
+def warm_fan_out(
+    *, now: datetime | None, days: int = ACTIVE_DAYS, chunk_size: int = WARM_CHUNK
+) -> WarmFanOut:
+    """The beat task's run: one ``insights.warm_dashboard_chunk`` message per ``chunk_size``
+    recently active learners, on the bulk queue, so every worker computes a share of the
+    run (``warm_run_chunk``) and it fits in WARM_PERIOD at any number of learners that the
+    workers' CPU covers.
+
+    The run holds WARM_LOCK from here until its last chunk finishes (at most WARM_PERIOD),
+    so the next beat does nothing while it is in progress; a run outliving its period is
+    superseded by the next one, whose chunks cover the same learners. Its figures (chunks
+    left, learners stored and failed, start and end) are kept in Redis for WARM_RECORD_TTL
+    (``warm_run_record``). The chunks go straight to the broker, not through the outbox: a
+    lost one costs its learners a miss until the next run, and at scale a run is hundreds
+    of messages every five minutes. ``now``: the moment to compute at (tests); None, each
+    chunk's own clock.
+    """
+    try:
+        run = _warm_lock_acquire()
+    except redis.exceptions.RedisError:
+        return WarmFanOut(stopped="Redis unreachable")
+    if run is None:
+        return WarmFanOut(stopped="another warm run is in progress")
+    moment = now or timezone.now()
+    try:
+        chunks = list(chunked(recently_active_learner_ids(now=moment, days=days), chunk_size))
+        fan_out = WarmFanOut(learners=sum(map(len, chunks)), chunks=len(chunks), run=run)
+        if not chunks:
+            _warm_lock_release(run)
+            return fan_out
+        cache.set_many(
+            {
+                _run_key(run, "learners"): fan_out.learners,
+                _run_key(run, "chunks"): fan_out.chunks,
+                _run_key(run, "left"): fan_out.chunks,
+                _run_key(run, "stored"): 0,
+                _run_key(run, "failed"): 0,
+                _run_key(run, "started_at"): time.time(),
+            },
+            timeout=WARM_RECORD_TTL,
+        )
+    except BaseException:
+        _warm_lock_release(run)
+        raise
+    at = now.isoformat() if now else None
+    sent, error = send_untracked(
+        WARM_CHUNK_TASK, [{"learner_ids": chunk, "run": run, "now": at} for chunk in chunks]
+    )
+    if error:
+        # The unsent chunks' learners wait for the next beat, which may start at once.
+        _warm_lock_release(run)
+        fan_out.stopped = f"broker unreachable after {sent} of {len(chunks)} chunks: {error}"
+    return fan_out
+
+
+def warm_run_chunk(*, learner_ids: list[int], run: str, now: datetime) -> WarmReport:
+    """One chunk of a fan-out run (``warm_fan_out``), warmed as ``warm_dashboards`` does.
+
+    Skipped when a newer run holds the lock (this one outlived its period and the newer
+    one queued these learners again). The run's last chunk releases its lock and logs
+    the run's figures; a redelivered chunk counts twice, which at worst frees the lock
+    early.
+    """
+    try:
+        holder = cache.get(WARM_LOCK)
+    except redis.exceptions.RedisError:
+        return WarmReport(stopped="Redis unreachable")
+    if holder is not None and holder != run:
+        return WarmReport(stopped="superseded by a newer run")
+    report = warm_dashboards(learner_ids=learner_ids, now=now)
+    try:
+        cache.incr(_run_key(run, "stored"), report.stored)
+        cache.incr(_run_key(run, "failed"), len(report.failed))
+        left = cache.decr(_run_key(run, "left"))
+    except ValueError:  # the run's record expired: nothing left to count or release
+        return report
+    except redis.exceptions.RedisError:
+        logger.warning("Dashboard warm run %s: chunk not counted (Redis unreachable)", run)
+        return report
+    if left <= 0:
+        cache.set(_run_key(run, "finished_at"), time.time(), timeout=WARM_RECORD_TTL)
+        _warm_lock_release(run)
+        logger.info("Dashboard warm run finished: %s", warm_run_record(run))
+    return report
+
+
+def warm_run_record(run: str) -> dict[str, Any] | None:
+    """A fan-out run's figures while they are kept (WARM_RECORD_TTL), else None: learners
+    and chunks queued, chunks left, dashboards stored, learners failed, started_at and
+    finished_at (Unix times; finished_at only once its last chunk is done)."""
+    figures = ("learners", "chunks", "left", "stored", "failed", "started_at", "finished_at")
+    record = cache.get_many([_run_key(run, figure) for figure in figures])
+    if not record:
+        return None
+    return {figure: record.get(_run_key(run, figure)) for figure in figures}

@@ -20,7 +20,13 @@ from django.utils import timezone
 from assessments.models import Answer
 from catalog.tutor_tips import study_tip_defer
 from insights import skills, weekly
-from insights.dashboard import ACTIVE_DAYS, WARM_CHUNK, warm_active_dashboards, warm_dashboards
+from insights.dashboard import (
+    ACTIVE_DAYS,
+    WARM_CHUNK,
+    warm_dashboards,
+    warm_fan_out,
+    warm_run_chunk,
+)
 from insights.ml import dropout, irt, segments, training
 from insights.models import MLModel
 from insights.recommendations import recommendations_refresh
@@ -92,21 +98,32 @@ def refresh_recommendations(learner_id: int) -> int:
 def warm_dashboards_task(
     now: str | None = None, days: int = ACTIVE_DAYS, chunk_size: int = WARM_CHUNK
 ) -> dict[str, int | str]:
-    """Every few minutes (dashboard.WARM_PERIOD): the dashboards of recently active learners
-    computed ahead of their reads (``dashboard.warm_active_dashboards``).
+    """Every few minutes (dashboard.WARM_PERIOD): fan out the dashboards of recently active
+    learners, computed ahead of their reads, in ``warm_dashboard_chunk`` jobs
+    (``dashboard.warm_fan_out``).
 
-    Idempotent: it recomputes and overwrites entries; a run overlapping one still in
-    progress does nothing.
+    Idempotent: the chunks recompute and overwrite entries; a run while the previous one's
+    chunks are still in progress queues nothing.
     """
-    report = warm_active_dashboards(now=_moment(now), days=days, chunk_size=chunk_size)
-    if report.stopped:
-        logger.info("Dashboard warm: %s", report.stopped)
+    fan_out = warm_fan_out(now=_moment(now) if now else None, days=days, chunk_size=chunk_size)
+    if fan_out.stopped:
+        logger.info("Dashboard warm: %s", fan_out.stopped)
     return {
-        "learners": report.learners,
-        "stored": report.stored,
-        "failed": len(report.failed),
-        "stopped": report.stopped,
+        "learners": fan_out.learners,
+        "chunks": fan_out.chunks,
+        "run": fan_out.run,
+        "stopped": fan_out.stopped,
     }
+
+
+@shared_task(base=JobTask, name="insights.warm_dashboard_chunk")
+def warm_dashboard_chunk(
+    learner_ids: list[int], run: str, now: str | None = None
+) -> dict[str, int | str]:
+    """One chunk of a warm run (``dashboard.warm_run_chunk``); a learner's failure costs
+    only that learner's entries. Idempotent: it recomputes and overwrites."""
+    report = warm_run_chunk(learner_ids=learner_ids, run=run, now=_moment(now))
+    return {"stored": report.stored, "failed": len(report.failed), "stopped": report.stopped}
 
 
 @shared_task(base=JobTask, name="insights.refit_skill_model")

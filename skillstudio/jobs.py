@@ -294,6 +294,31 @@ def _broadcast(jobs: list[PendingJob]) -> tuple[list[int], str]:
     return sent, error
 
 
+def send_untracked(task_name: str, kwargs_list: list[dict[str, Any]]) -> tuple[int, str]:
+    """Publish one message per ``kwargs`` with no outbox row: how many the broker accepted,
+    and the error that stopped the rest ("" when none did).
+
+    Only for refresh-ahead work that the next scheduled run redoes anyway (the dashboard
+    warm-up's chunks, a few hundred every five minutes at scale): losing a message costs
+    time, never data, and an outbox row for each would be kept a week for nothing.
+    """
+    sent = 0
+    try:
+        with _pooled_connection() as connection:
+            for kwargs in kwargs_list:
+                celery_app.send_task(
+                    task_name, kwargs=kwargs, connection=connection, retry=False,
+                    ignore_result=True,
+                )  # fmt: skip
+                sent += 1
+    except BROKER_ERRORS as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        logger.warning("Broker unavailable, %d %s message(s) not sent: %s",
+                       len(kwargs_list) - sent, task_name, error)  # fmt: skip
+        return sent, error
+    return sent, ""
+
+
 def _send(jobs: list[PendingJob], sent: list[int], connection: kombu.Connection) -> None:
     """Publish ``jobs`` over ``connection`` (released afterwards), appending to ``sent``
     the id of each job the broker accepted."""

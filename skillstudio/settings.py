@@ -193,6 +193,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Results are recorded in PostgreSQL (insights.PendingJob); Redis keeps none.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The chunks of the fan-out jobs (hundreds per run at scale) wait in their own queue, so a
+# learner's write follow-up is never queued behind a whole run: a worker consuming both
+# takes from them in turn. Every worker consumes both (`-Q celery,bulk`, see the Procfile);
+# give the bulk queue its own workers to keep its runs off the follow-ups' CPU.
+CELERY_BULK_QUEUE = "bulk"
+CELERY_TASK_ROUTES = {
+    "insights.adjust_learner_chunk": {"queue": CELERY_BULK_QUEUE},
+    "insights.warm_dashboard_chunk": {"queue": CELERY_BULK_QUEUE},
+}
 CELERY_TIMEZONE = "UTC"
 
 # How many reverse proxies we run in front of the app (each appends to

@@ -307,6 +307,7 @@ class Workers:
             [
                 sys.executable, "-m", "celery", "-A", "skillstudio", "worker",
                 "--pool", "solo", "--loglevel", "INFO", "--hostname", f"test{number}@%h",
+                "--queues", "celery,bulk",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
             ],
             cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,

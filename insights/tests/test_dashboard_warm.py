@@ -6,6 +6,8 @@ nor the warm touches the cache inside a transaction.
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -26,8 +28,9 @@ from insights.dashboard import (
     recently_active_learner_ids,
     warm_active_dashboards,
     warm_dashboards,
+    warm_run_record,
 )
-from insights.tasks import refresh_recommendations, warm_dashboards_task
+from insights.tasks import refresh_recommendations, warm_dashboard_chunk, warm_dashboards_task
 from learning.models import LessonProgress
 from learning.services import lesson_complete
 from learning.tests.factories import (
@@ -137,15 +140,90 @@ def test_active_learners_have_recent_events_progress_or_attempts(course_lessons)
     assert active == sorted([by_event.pk, by_progress.pk, by_attempt.pk])
 
 
-def test_the_beat_task_warms_active_learners_only(course_lessons):
-    active = enrolled(course_lessons, studied_at=NOW - timedelta(days=2))
+def queued(broker, queue: str) -> list[tuple[str, dict]]:
+    """The task name and keyword arguments of each message waiting in ``queue``."""
+    messages = []
+    for raw in reversed(broker.client().lrange(queue, 0, -1)):  # LPUSHed: oldest last
+        envelope = json.loads(raw)
+        _, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
+        messages.append((envelope["headers"]["task"], kwargs))
+    return messages
+
+
+def test_the_beat_task_fans_active_learners_out_in_chunks_on_the_bulk_queue(course_lessons, broker):
+    active = [enrolled(course_lessons, studied_at=NOW - timedelta(days=d)) for d in (1, 2, 3)]
     idle = enrolled(course_lessons, studied_at=NOW - timedelta(days=30))
+
+    result = warm_dashboards_task.apply(kwargs={"now": NOW.isoformat(), "chunk_size": 2}).result
+
+    run = result["run"]
+    assert result == {"learners": 3, "chunks": 2, "run": run, "stopped": ""}
+    ids = [learner.pk for learner in active]
+    chunk = {"run": run, "now": NOW.isoformat()}
+    assert queued(broker, "bulk") == [
+        ("insights.warm_dashboard_chunk", {**chunk, "learner_ids": ids[:2]}),
+        ("insights.warm_dashboard_chunk", {**chunk, "learner_ids": ids[2:]}),
+    ]
+    assert queued(broker, "celery") == []  # the write follow-ups' queue stays free
+    assert cache.get(WARM_LOCK) == run
+    # Nothing computed yet: the workers do it, a chunk each.
+    assert not cached_learner_dashboard(learner=fresh(active[0]), now=NOW)[1]
+
+    for _, kwargs in queued(broker, "bulk"):
+        assert cache.get(WARM_LOCK) == run  # held until the run's last chunk is done
+        warm_dashboard_chunk.apply(kwargs=kwargs)
+
+    assert cache.get(WARM_LOCK) is None
+    record = warm_run_record(run)
+    assert (record["learners"], record["chunks"], record["left"]) == (3, 2, 0)
+    assert (record["stored"], record["failed"]) == (3, 0)
+    assert record["finished_at"] >= record["started_at"]
+    for learner in active:
+        assert cached_learner_dashboard(learner=fresh(learner), now=NOW)[1]
+    assert not cached_learner_dashboard(learner=fresh(idle), now=NOW)[1]
+
+
+def test_a_beat_while_a_run_is_in_progress_queues_nothing(course_lessons, broker):
+    enrolled(course_lessons)
+    cache.set(WARM_LOCK, "the previous run", timeout=60)
 
     result = warm_dashboards_task.apply(kwargs={"now": NOW.isoformat()}).result
 
-    assert result == {"learners": 1, "stored": 1, "failed": 0, "stopped": ""}
-    assert cached_learner_dashboard(learner=fresh(active), now=NOW)[1]
-    assert not cached_learner_dashboard(learner=fresh(idle), now=NOW)[1]
+    assert result["stopped"] == "another warm run is in progress"
+    assert queued(broker, "bulk") == []
+
+
+def test_a_chunk_of_a_superseded_run_computes_nothing(course_lessons):
+    learner = enrolled(course_lessons)
+    cache.set(WARM_LOCK, "a newer run", timeout=60)
+
+    result = warm_dashboard_chunk.apply(
+        kwargs={"learner_ids": [learner.pk], "run": "an older run", "now": NOW.isoformat()}
+    ).result
+
+    assert result == {"stored": 0, "failed": 0, "stopped": "superseded by a newer run"}
+    assert not cached_learner_dashboard(learner=fresh(learner), now=NOW)[1]
+    assert cache.get(WARM_LOCK) == "a newer run"
+
+
+def test_a_run_with_nobody_active_releases_its_lock_at_once(course_lessons, broker):
+    enrolled(course_lessons, studied_at=NOW - timedelta(days=30))
+
+    result = warm_dashboards_task.apply(kwargs={"now": NOW.isoformat()}).result
+
+    assert (result["learners"], result["chunks"], result["stopped"]) == (0, 0, "")
+    assert cache.get(WARM_LOCK) is None
+    assert queued(broker, "bulk") == []
+
+
+def test_a_broker_outage_releases_the_lock_for_the_next_beat(course_lessons, settings, tmp_path):
+    enrolled(course_lessons)
+    settings.CELERY_BROKER_URL = f"redis+socket://{tmp_path}/no-broker.sock"
+
+    result = warm_dashboards_task.apply(kwargs={"now": NOW.isoformat()}).result
+
+    assert result["stopped"].startswith("broker unreachable after 0 of 1 chunks")
+    assert cache.get(WARM_LOCK) is None
 
 
 def test_a_run_while_another_is_in_progress_does_nothing(course_lessons):
@@ -182,7 +260,8 @@ def test_redis_down_stops_the_warm_without_an_error(course_lessons, monkeypatch)
 
     assert warm_dashboards(learner_ids=[learner.pk], now=NOW).stopped == "Redis unreachable"
     assert warm_active_dashboards(now=NOW).stopped == "Redis unreachable"
-    assert warm_dashboards_task.apply(kwargs={"now": NOW.isoformat()}).result["stored"] == 0
+    result = warm_dashboards_task.apply(kwargs={"now": NOW.isoformat()}).result
+    assert result["stopped"] == "Redis unreachable"
 
 
 def test_the_command_warms_chosen_learners_with_progress(course_lessons):

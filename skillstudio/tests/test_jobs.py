@@ -271,6 +271,7 @@ def test_every_project_task_acks_late_and_retries_transient_errors():
         "insights.refresh_recommendations",
         "insights.score_dropout_risk",
         "insights.train_predictive_models",
+        "insights.warm_dashboard_chunk",
         "insights.warm_dashboards",
         "learning.maintain_event_partitions",
         "learning.send_xapi_statements",

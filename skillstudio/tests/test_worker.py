@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.tests.factories import InstructorFactory, LearnerFactory
 from assessments.models import Answer
 from assessments.services import attempt_start, attempt_submit
 from assessments.tests.factories import AssessmentFactory, ChoiceFactory, QuestionFactory
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
+from insights.dashboard import WARM_LOCK, cached_learner_dashboard
 from insights.models import LearningPathSnapshot, PendingJob, Recommendation
 from insights.tests.weekly_data import learners_due_adjustment
 from learning.events import ingest_events
 from learning.models import LearnerEvent, LessonProgress
 from learning.services import lesson_complete
+from learning.tests.factories import LearnerEventFactory
 from skillstudio import jobs
 from skillstudio.testing import wait_for
 
@@ -210,3 +216,26 @@ def test_learner_writes_succeed_with_redis_down_and_follow_ups_run_when_it_is_ba
     # The struggle check ran after the quiz and is kept for instructors.
     learner.profile.refresh_from_db()
     assert learner.profile.struggle["checked_at"] >= now.isoformat()
+
+
+def test_a_dashboard_warm_run_fans_out_to_the_workers_and_frees_its_lock(workers):
+    workers.start()
+    workers.start()
+    now = timezone.now()
+    learners = learners_due_adjustment(5, now=now)
+    for learner in learners:
+        LearnerEventFactory(learner=learner, occurred_at=now - timedelta(hours=1))
+
+    jobs.defer("insights.warm_dashboards", chunk_size=2)
+
+    # The beat task queues chunks of 2, 2 and 1 learners; the last one done frees the lock.
+    wait_for(lambda: all_jobs_finished(1), what="the fan-out", details=workers.log)
+    workers_cache = {**settings.CACHES["default"], "LOCATION": workers.broker.url}
+    with override_settings(CACHES={"default": workers_cache}):
+        wait_for(lambda: cache.get(WARM_LOCK) is None, what="the chunks", details=workers.log)
+        log = workers.log()
+        assert log.count("insights.warm_dashboard_chunk") >= 3
+        assert "Dashboard warm run finished: {'learners': 5, 'chunks': 3, 'left': 0, " in log
+        assert "'stored': 5, 'failed': 0" in log
+        for learner in learners:
+            assert cached_learner_dashboard(learner=User.objects.get(pk=learner.pk), now=now)[1]

@@ -23,8 +23,9 @@ from insights.dashboard import (
 
 class Command(BaseCommand):
     help = (
-        "Compute and cache the dashboards of recently active learners (as the beat task "
-        f"does), of --learner ones, or of --all active accounts. Entries live {CACHE_TTL} s."
+        "Compute and cache, in this process, the dashboards of recently active learners (as "
+        "the beat task's run does on the workers), of --learner ones, or of --all active "
+        f"accounts. Entries live {CACHE_TTL} s."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -77,7 +78,7 @@ class Command(BaseCommand):
                 learner_ids=ids, now=now, chunk_size=options["chunk_size"], on_chunk=progress
             )
         else:
-            # Through the beat task's own function (and its lock against overlapping runs).
+            # In this process, holding the beat's lock: never overlaps a fan-out run.
             report = warm_active_dashboards(
                 now=now, days=options["days"], chunk_size=options["chunk_size"], on_chunk=progress
             )
