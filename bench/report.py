@@ -60,9 +60,10 @@ def markdown(r: dict) -> str:
         w = r["warm"]
         rows.append(
             f"| dashboard warm-up, the beat task's run (every {w['period_s']} s, entries live "
-            f"{w['ttl_s']} s) | {w['learners']:,} learners active in {w['active_days']} days in "
-            f"{w['seconds']} s = **{w['learners_per_s']} learners/s**, "
-            f"{w['cpu_ms_per_learner']} ms CPU each; peak RSS {w['process']['peak_rss_mb']} MB |"
+            f"{w['ttl_s']} s), its chunks in {w['celery_workers']} Celery worker processes | "
+            f"{w['learners']:,} learners active in {w['active_days']} days in {w['chunks']} "
+            f"chunks, {w['seconds']} s = **{w['learners_per_s']} learners/s**, workers' CPU "
+            f"{w['worker_cpu_ms_per_learner']} ms per learner; worker RSS {w['worker_rss_mb']} MB |"
         )
     if r.get("weekly"):
         w = r["weekly"]

@@ -10,8 +10,9 @@ by bench.run), so its peak RSS is its own, and writes its figures as JSON:
 - cleanup:  delete the benchmark's events again, so reruns start from the same data;
 - invalidate: move the clients' data versions on (skillstudio.data_versions), so their
             cached dashboards are never read again and each scenario starts cold;
-- warm:     the dashboard warm-up beat task (insights.warm_dashboards) run once, in this
-            process, exactly as the beat would run it: every recently active learner;
+- warm:     the dashboard warm-up beat task (insights.warm_dashboards) run once as the beat
+            runs it: its fan-out in this process, its chunks (every recently active
+            learner) in the Celery workers bench.run started; waits for its last chunk;
 - weekly:   the weekly adjustment over all due learners, through the Celery chunk task's
             own function, in this one process;
 - paths:    learning-path generation for a 5-skill goal over the whole catalogue.
@@ -259,26 +260,41 @@ def invalidate(*, clients: list[dict]) -> dict:
     return {"learners": len(clients)}
 
 
-def warm_run() -> dict:
-    """The dashboard warm-up beat task's body, once: learners/s and CPU ms per learner."""
-    from insights.dashboard import ACTIVE_DAYS, CACHE_TTL, WARM_PERIOD
+def warm_run(*, timeout: float) -> dict:
+    """The dashboard warm-up beat task's run, once, as production runs it: the fan-out here
+    (what the beat's message does in a worker: one query, then the chunk messages), its
+    chunks in the Celery workers bench.run started; timed until its last chunk is done."""
+    from insights.dashboard import ACTIVE_DAYS, CACHE_TTL, WARM_PERIOD, warm_run_record
     from insights.tasks import warm_dashboards_task
 
-    started, cpu_started = time.perf_counter(), time.process_time()
-    result = warm_dashboards_task()
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    if result["stopped"]:
-        raise SystemExit(f"The dashboard warm stopped: {result['stopped']}.")
-    learners = result["learners"]
+    started = time.time()
+    fan_out = warm_dashboards_task()
+    fan_out_s = time.time() - started
+    if fan_out["stopped"]:
+        raise SystemExit(f"The dashboard warm stopped: {fan_out['stopped']}.")
+    record = {"stored": 0, "failed": 0, "finished_at": time.time()}  # nobody to warm
+    while fan_out["chunks"]:
+        record = warm_run_record(fan_out["run"])
+        if record is None:
+            raise SystemExit("The dashboard warm run's record expired before it finished.")
+        if record["finished_at"] is not None:
+            break
+        if time.time() - started > timeout:
+            raise SystemExit(f"The dashboard warm run did not finish in {timeout} s: {record}")
+        time.sleep(0.2)
+    seconds = record["finished_at"] - started
+    learners = fan_out["learners"]
     return {
-        **result,
+        "learners": learners,
+        "chunks": fan_out["chunks"],
+        "stored": record["stored"],
+        "failed": record["failed"],
         "active_days": ACTIVE_DAYS,
         "period_s": WARM_PERIOD,
         "ttl_s": CACHE_TTL,
+        "fan_out_s": round(fan_out_s, 2),
         "seconds": round(seconds, 1),
         "learners_per_s": round(learners / seconds, 1) if seconds else None,
-        "cpu_ms_per_learner": round(cpu / learners * 1000, 2) if learners else None,
-        "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
 
@@ -410,6 +426,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--bodies", type=Path, action="append", default=[], help="bodies JSON")
     parser.add_argument("--limit", type=int, help="weekly: stop after this many learners")
     parser.add_argument("--chunk-size", type=int, default=200)
+    parser.add_argument(
+        "--timeout", type=float, default=3600, help="warm: give up waiting after this many s"
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "skillstudio.settings")
@@ -432,7 +451,7 @@ def main(argv: list[str]) -> int:
     elif args.command == "invalidate":
         result = invalidate(clients=json.loads(args.clients.read_text())["clients"])
     elif args.command == "warm":
-        result = warm_run()
+        result = warm_run(timeout=args.timeout)
     elif args.command == "weekly":
         result = weekly_run(limit=args.limit, chunk_size=args.chunk_size)
     else:
