@@ -11,6 +11,8 @@ worker integration tests a throwaway Redis and real Celery workers (`workers`).
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import signal
 import subprocess
@@ -229,6 +231,16 @@ class RedisServer:
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+
+    def queued(self, queue: str = "celery") -> list[dict]:
+        """Task messages waiting in a Celery queue, oldest first: id, task name, kwargs."""
+        messages = []
+        for raw in reversed(self.client().lrange(queue, 0, -1)):  # LPUSHed: newest first
+            message = json.loads(raw)
+            _, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+            headers = message["headers"]
+            messages.append({"id": headers["id"], "task": headers["task"], "kwargs": kwargs})
+        return messages
 
     def answers(self) -> bool:
         try:

@@ -6,8 +6,6 @@ nor the warm touches the cache inside a transaction.
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -140,16 +138,6 @@ def test_active_learners_have_recent_events_progress_or_attempts(course_lessons)
     assert active == sorted([by_event.pk, by_progress.pk, by_attempt.pk])
 
 
-def queued(broker, queue: str) -> list[tuple[str, dict]]:
-    """The task name and keyword arguments of each message waiting in ``queue``."""
-    messages = []
-    for raw in reversed(broker.client().lrange(queue, 0, -1)):  # LPUSHed: oldest last
-        envelope = json.loads(raw)
-        _, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
-        messages.append((envelope["headers"]["task"], kwargs))
-    return messages
-
-
 def test_the_beat_task_fans_active_learners_out_in_chunks_on_the_bulk_queue(course_lessons, broker):
     active = [enrolled(course_lessons, studied_at=NOW - timedelta(days=d)) for d in (1, 2, 3)]
     idle = enrolled(course_lessons, studied_at=NOW - timedelta(days=30))
@@ -160,18 +148,18 @@ def test_the_beat_task_fans_active_learners_out_in_chunks_on_the_bulk_queue(cour
     assert result == {"learners": 3, "chunks": 2, "run": run, "stopped": ""}
     ids = [learner.pk for learner in active]
     chunk = {"run": run, "now": NOW.isoformat()}
-    assert queued(broker, "bulk") == [
+    assert [(m["task"], m["kwargs"]) for m in broker.queued("bulk")] == [
         ("insights.warm_dashboard_chunk", {**chunk, "learner_ids": ids[:2]}),
         ("insights.warm_dashboard_chunk", {**chunk, "learner_ids": ids[2:]}),
     ]
-    assert queued(broker, "celery") == []  # the write follow-ups' queue stays free
+    assert broker.queued("celery") == []  # the write follow-ups' queue stays free
     assert cache.get(WARM_LOCK) == run
     # Nothing computed yet: the workers do it, a chunk each.
     assert not cached_learner_dashboard(learner=fresh(active[0]), now=NOW)[1]
 
-    for _, kwargs in queued(broker, "bulk"):
+    for message in broker.queued("bulk"):
         assert cache.get(WARM_LOCK) == run  # held until the run's last chunk is done
-        warm_dashboard_chunk.apply(kwargs=kwargs)
+        warm_dashboard_chunk.apply(kwargs=message["kwargs"])
 
     assert cache.get(WARM_LOCK) is None
     record = warm_run_record(run)
@@ -190,7 +178,7 @@ def test_a_beat_while_a_run_is_in_progress_queues_nothing(course_lessons, broker
     result = warm_dashboards_task.apply(kwargs={"now": NOW.isoformat()}).result
 
     assert result["stopped"] == "another warm run is in progress"
-    assert queued(broker, "bulk") == []
+    assert broker.queued("bulk") == []
 
 
 def test_a_chunk_of_a_superseded_run_computes_nothing(course_lessons):
@@ -213,7 +201,7 @@ def test_a_run_with_nobody_active_releases_its_lock_at_once(course_lessons, brok
 
     assert (result["learners"], result["chunks"], result["stopped"]) == (0, 0, "")
     assert cache.get(WARM_LOCK) is None
-    assert queued(broker, "bulk") == []
+    assert broker.queued("bulk") == []
 
 
 def test_a_broker_outage_releases_the_lock_for_the_next_beat(course_lessons, settings, tmp_path):

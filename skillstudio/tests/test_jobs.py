@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,31 +18,16 @@ RELAY = "skillstudio.relay_pending_jobs"
 PARTITIONS = "learning.maintain_event_partitions"
 
 
-def queued(server) -> list[dict]:
-    """Task messages waiting in the default Celery queue: their id, name and kwargs."""
-    messages = []
-    for raw in server.client().lrange("celery", 0, -1):
-        message = json.loads(raw)
-        headers = message["headers"]
-        body = json.loads(_decode(message["body"]))
-        messages.append({"id": headers["id"], "task": headers["task"], "kwargs": body[1]})
-    return messages
-
-
-def _decode(body: str) -> str:
-    return base64.b64decode(body).decode()
-
-
 @pytest.mark.django_db
 def test_defer_sends_the_job_after_commit(broker, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         jobs.defer(PARTITIONS, months_ahead=2)
         # Nothing reaches the broker while the caller's transaction is open.
-        assert queued(broker) == []
+        assert broker.queued() == []
 
     job = PendingJob.objects.get()
     assert (job.status, job.send_attempts, job.last_error) == ("sent", 1, "")
-    assert queued(broker) == [
+    assert broker.queued() == [
         {"id": str(job.task_id), "task": PARTITIONS, "kwargs": {"months_ahead": 2}}
     ]
 
@@ -65,7 +48,7 @@ def test_a_send_after_commit_costs_one_query_and_a_job_is_sent_once(
     assert job.sent_at is not None
     # Taken already: neither this nor a second call sends it again.
     assert jobs.send_job(job_id=job.pk) is False
-    assert [m["id"] for m in queued(broker)] == [str(job.task_id)]
+    assert [m["id"] for m in broker.queued()] == [str(job.task_id)]
 
 
 @pytest.mark.django_db
@@ -81,7 +64,7 @@ def test_a_refused_send_puts_the_job_back_for_the_relay(broker):
     assert jobs.send_job(job_id=job.pk) is True
     job.refresh_from_db()
     assert (job.status, job.send_attempts, job.last_error) == ("sent", 2, "")
-    assert [m["id"] for m in queued(broker)] == [str(job.task_id)]
+    assert [m["id"] for m in broker.queued()] == [str(job.task_id)]
 
 
 @pytest.mark.django_db
@@ -95,7 +78,7 @@ def test_rolled_back_write_leaves_no_job(broker, django_capture_on_commit_callba
         raise RuntimeError("the caller's write failed")
 
     assert PendingJob.objects.count() == 0
-    assert queued(broker) == []
+    assert broker.queued() == []
 
 
 @pytest.mark.django_db
@@ -132,7 +115,7 @@ def test_broker_down_keeps_the_job_pending_until_the_relay_sends_it(
     job.refresh_from_db()
     assert (report.sent, report.unsent) == (1, 0)
     assert (job.status, job.send_attempts, job.last_error) == ("sent", 3, "")
-    assert [m["id"] for m in queued(broker)] == [str(job.task_id)]
+    assert [m["id"] for m in broker.queued()] == [str(job.task_id)]
     # Sent jobs are not sent again while a worker may still be on them.
     assert jobs.relay_pending_jobs(now=datetime.now(UTC)).sent == 0
 
@@ -152,7 +135,7 @@ def test_relay_resends_a_job_lost_by_the_broker_and_gives_up_after_max_sends(bro
     report = jobs.relay_pending_jobs(now=now)
 
     assert (report.sent, report.given_up) == (1, 1)
-    assert [m["id"] for m in queued(broker)] == [str(lost.task_id)]
+    assert [m["id"] for m in broker.queued()] == [str(lost.task_id)]
     lost.refresh_from_db()
     hopeless.refresh_from_db()
     recent.refresh_from_db()
@@ -169,7 +152,7 @@ def test_relay_dry_run_sends_nothing(broker):
     report = jobs.relay_pending_jobs(now=datetime.now(UTC), dry_run=True)
 
     assert report.sent == 1
-    assert queued(broker) == []
+    assert broker.queued() == []
     assert PendingJob.objects.get().status == "pending"
 
 
@@ -231,7 +214,7 @@ def test_relay_jobs_command_exits_non_zero_while_the_broker_is_down(broker, caps
     call_command("relay_jobs")
 
     assert "1 sent, 0 still pending" in capsys.readouterr().out
-    assert [m["id"] for m in queued(broker)] == [str(job.task_id)]
+    assert [m["id"] for m in broker.queued()] == [str(job.task_id)]
 
 
 @pytest.mark.django_db
@@ -242,7 +225,7 @@ def test_relay_jobs_retry_failed_sends_failed_jobs_again(broker, capsys):
 
     call_command("relay_jobs", "--retry-failed", "--dry-run")
     assert "Dry run: 1 failed job(s) to re-queue." in capsys.readouterr().out
-    assert queued(broker) == []
+    assert broker.queued() == []
 
     call_command("relay_jobs", "--retry-failed")
 
@@ -251,7 +234,20 @@ def test_relay_jobs_retry_failed_sends_failed_jobs_again(broker, capsys):
     assert "1 sent" in out
     failed.refresh_from_db()
     assert (failed.status, failed.send_attempts, failed.last_error) == ("sent", 1, "")
-    assert [m["id"] for m in queued(broker)] == [str(failed.task_id)]
+    assert [m["id"] for m in broker.queued()] == [str(failed.task_id)]
+
+
+def test_only_the_fan_out_chunks_wait_in_the_bulk_queue():
+    names = {name for name in jobs.registered_task_names() if not name.startswith("celery.")}
+
+    queues = {name: celery_app.amqp.router.route({}, name)["queue"].name for name in names}
+
+    assert {name for name, queue in queues.items() if queue == "bulk"} == {
+        "insights.adjust_learner_chunk",
+        "insights.warm_dashboard_chunk",
+    }
+    # The learner follow-ups and every other job stay in the default queue.
+    assert {queue for name, queue in queues.items() if "chunk" not in name} == {"celery"}
 
 
 def test_every_project_task_acks_late_and_retries_transient_errors():
@@ -330,7 +326,7 @@ def test_relay_resends_at_once_what_a_redis_restart_lost(broker):
     report = jobs.relay_pending_jobs(now=datetime.now(UTC))
 
     assert report.sent == 1
-    assert [m["id"] for m in queued(broker)] == [str(lost.task_id)]
+    assert [m["id"] for m in broker.queued()] == [str(lost.task_id)]
     lost.refresh_from_db()
     after_restart.refresh_from_db()
     assert (lost.status, lost.send_attempts) == ("sent", 2)
@@ -356,7 +352,7 @@ def test_sends_after_commit_reuse_one_pooled_broker_connection(
 
     # The second send connected nowhere (the count's own client is the one new connection).
     assert _connections_received(broker) == before + 1
-    assert sorted(m["kwargs"]["months_ahead"] for m in queued(broker)) == [1, 2]
+    assert sorted(m["kwargs"]["months_ahead"] for m in broker.queued()) == [1, 2]
     assert set(PendingJob.objects.values_list("status", flat=True)) == {"sent"}
 
 
@@ -374,4 +370,4 @@ def test_a_pooled_connection_gone_stale_by_a_broker_restart_still_sends_at_once(
 
     job = PendingJob.objects.get(kwargs={"months_ahead": 2})
     assert (job.status, job.send_attempts, job.last_error) == ("sent", 1, "")
-    assert [m["id"] for m in queued(broker)] == [str(job.task_id)]
+    assert [m["id"] for m in broker.queued()] == [str(job.task_id)]
