@@ -921,9 +921,15 @@ def warm_run_chunk(*, learner_ids: list[int], run: str, now: datetime) -> WarmRe
         logger.warning("Dashboard warm run %s: chunk not counted (Redis unreachable)", run)
         return report
     if left <= 0:
-        cache.set(_run_key(run, "finished_at"), time.time(), timeout=WARM_RECORD_TTL)
+        finished = time.time()
+        cache.set(_run_key(run, "finished_at"), finished, timeout=WARM_RECORD_TTL)
         _warm_lock_release(run)
-        logger.info("Dashboard warm run finished: %s", warm_run_record(run))
+        record = warm_run_record(run)
+        logger.info(
+            "Dashboard warm run finished: %s learners in %s chunks, %s stored, %s failed, %.1f s",
+            record["learners"], record["chunks"], record["stored"], record["failed"],
+            finished - record["started_at"],
+        )  # fmt: skip
     return report
 
 
