@@ -130,8 +130,12 @@ CACHE_TTL = 2 * WARM_PERIOD
 ACTIVE_DAYS = 14
 WARM_CHUNK = 200
 # Held while a warm run is in progress (its token is the value), so a slow run and the
-# next beat never overlap.
+# next beat never overlap. It expires a little before the next beat: a run takes it a
+# moment after its beat (its message waits for a free worker process), and a lock living
+# the full period would still be held when the next beat comes, so a run that overran
+# would skip a whole period instead of being superseded.
 WARM_LOCK = "dashboard-warm:running"
+WARM_LOCK_TTL = WARM_PERIOD - 30
 # The fan-out's chunk task, and how long a run's figures are kept (``warm_run_record``).
 WARM_CHUNK_TASK = "insights.warm_dashboard_chunk"
 WARM_RECORD_TTL = 3600
@@ -788,7 +792,7 @@ def warm_dashboards(
 def _warm_lock_acquire() -> str | None:
     """A new run's token, or None while another run holds the lock (RedisError if down)."""
     token = uuid.uuid4().hex
-    return token if cache.add(WARM_LOCK, token, timeout=WARM_PERIOD) else None
+    return token if cache.add(WARM_LOCK, token, timeout=WARM_LOCK_TTL) else None
 
 
 def _warm_lock_release(token: str) -> None:
@@ -849,8 +853,8 @@ def warm_fan_out(
     run (``warm_run_chunk``) and it fits in WARM_PERIOD at any number of learners that the
     workers' CPU covers.
 
-    The run holds WARM_LOCK from here until its last chunk finishes (at most WARM_PERIOD),
-    so the next beat does nothing while it is in progress; a run outliving its period is
+    The run holds WARM_LOCK from here until its last chunk finishes (at most WARM_LOCK_TTL),
+    so a beat does nothing while it is in progress; a run outliving its period is
     superseded by the next one, whose chunks cover the same learners. Its figures (chunks
     left, learners stored and failed, start and end) are kept in Redis for WARM_RECORD_TTL
     (``warm_run_record``). The chunks go straight to the broker, not through the outbox: a
@@ -926,9 +930,9 @@ def warm_run_chunk(*, learner_ids: list[int], run: str, now: datetime) -> WarmRe
         _warm_lock_release(run)
         record = warm_run_record(run)
         logger.info(
-            "Dashboard warm run finished: %s learners in %s chunks, %s stored, %s failed, %.1f s",
-            record["learners"], record["chunks"], record["stored"], record["failed"],
-            finished - record["started_at"],
+            "Dashboard warm run %s finished: %s learners in %s chunks, %s stored, %s failed, "
+            "%.1f s", run, record["learners"], record["chunks"], record["stored"],
+            record["failed"], finished - record["started_at"],
         )  # fmt: skip
     return report
 

@@ -21,6 +21,7 @@ from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory
 from insights import dashboard
 from insights.dashboard import (
     WARM_LOCK,
+    WARM_PERIOD,
     cached_learner_dashboard,
     learner_dashboard,
     recently_active_learner_ids,
@@ -224,6 +225,28 @@ def test_a_run_while_another_is_in_progress_does_nothing(course_lessons):
     assert not cached_learner_dashboard(learner=fresh(learner), now=NOW)[1]
     cache.delete(WARM_LOCK)
     assert warm_active_dashboards(now=NOW).stored == 1
+
+
+def test_the_command_during_a_beat_run_says_it_warmed_nothing(course_lessons):
+    enrolled(course_lessons, studied_at=datetime.now(UTC))
+    cache.set(WARM_LOCK, "the beat's run", timeout=60)
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="Nothing warmed: another warm run is in progress"):
+        call_command("warm_dashboards", stdout=out)
+
+    assert "dashboards stored" not in out.getvalue()
+
+
+def test_a_runs_lock_expires_before_the_next_beat(course_lessons, broker):
+    enrolled(course_lessons)
+
+    warm_dashboards_task.apply(kwargs={"now": NOW.isoformat()})
+
+    # Taken a moment after its beat, a lock living the whole period would still be held
+    # at the next one: a run that overran would then skip a period, not be superseded.
+    lifetime = cache._cache.get_client().ttl(cache.make_key(WARM_LOCK))
+    assert 0 < lifetime <= WARM_PERIOD - 30
 
 
 def test_the_write_follow_up_task_warms_the_learner(course_lessons):

@@ -235,6 +235,6 @@ def test_a_dashboard_warm_run_fans_out_to_the_workers_and_frees_its_lock(workers
         wait_for(lambda: cache.get(WARM_LOCK) is None, what="the chunks", details=workers.log)
         log = workers.log()
         assert log.count("insights.warm_dashboard_chunk") >= 3
-        assert "Dashboard warm run finished: 5 learners in 3 chunks, 5 stored, 0 failed," in log
+        assert " finished: 5 learners in 3 chunks, 5 stored, 0 failed, " in log
         for learner in learners:
             assert cached_learner_dashboard(learner=User.objects.get(pk=learner.pk), now=now)[1]

@@ -82,6 +82,8 @@ class Command(BaseCommand):
             report = warm_active_dashboards(
                 now=now, days=options["days"], chunk_size=options["chunk_size"], on_chunk=progress
             )
+        if report.stopped and not report.learners:
+            raise CommandError(f"Nothing warmed: {report.stopped}.")
         self.stdout.write(
             f"{report.learners} learners, {report.stored} dashboards stored, "
             f"{len(report.failed)} failed in {time.perf_counter() - started:.1f} s."
