@@ -184,15 +184,19 @@ def ensure_seed(env: dict[str, str], size: dict[str, int], database: str, result
     return {**saved, "reused": False}
 
 
-def analyze(url: str) -> None:
-    """Fresh planner statistics for every table, as autovacuum keeps them in production.
+def vacuum_analyze(url: str) -> None:
+    """Every table vacuumed with fresh planner statistics, as autovacuum keeps them in
+    production, after the seed and after the weekly row.
 
     The seed analyses the tables it bulk-loads, but not the catalogue it inserts, and the
-    benchmark's own ingestion runs add and delete rows; without this, the first plans
-    depend on how long ago autovacuum happened to pass.
+    benchmark's own ingestion runs add and delete rows. The weekly row rewrites every
+    learner's path, recommendations and profile within a minute: measured right after it,
+    before autovacuum's pass, the page after a write spent 180 ms at p99, and 136 ms once
+    vacuumed and analysed (the 1x data, session 13). Without this, the plans depend on how
+    long ago autovacuum happened to pass.
     """
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("ANALYZE")
+        conn.execute("VACUUM ANALYZE")
 
 
 def free_port() -> int:
@@ -752,7 +756,7 @@ def run_size(args: argparse.Namespace, scale: int) -> dict:
     log("migrating")
     manage(env, "migrate", "--noinput", "--verbosity", "0")
     results["seed"] = ensure_seed(env, size, database, args.results)
-    analyze(env["DATABASE_URL"])
+    vacuum_analyze(env["DATABASE_URL"])
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     results["db_size"] = database_sizes(env["DATABASE_URL"])
 
@@ -763,6 +767,7 @@ def run_size(args: argparse.Namespace, scale: int) -> dict:
         log("weekly adjustment (one process, the chunk task's code path)")
         limit = [f"--limit={args.weekly_limit}"] if args.weekly_limit else []
         results["weekly"] = workload(env, tmp, "weekly", *limit)
+        vacuum_analyze(env["DATABASE_URL"])
     if "profile" not in args.skip:
         log("per-request cost (bench.profile: cold page, cold API, one weekly learner)")
         results["profile"] = profile_costs(env, database, args.profile_count)
