@@ -45,7 +45,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -261,7 +262,18 @@ def _publish(jobs: list[PendingJob], *, now: datetime) -> tuple[int, str]:
     return len(sent), error
 
 
-def _broadcast(jobs: list[PendingJob]) -> tuple[list[int], str]:
+@dataclass(frozen=True)
+class _Message:
+    """A message with no outbox row (``send_untracked``), shaped like a PendingJob for
+    ``_broadcast``: ``pk`` is its position in the batch."""
+
+    pk: int
+    task_name: str
+    kwargs: dict[str, Any]
+    task_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+def _broadcast(jobs: Sequence[PendingJob | _Message]) -> tuple[list[int], str]:
     """Publish the jobs over one connection: the ids the broker accepted, and the error
     that stopped the rest ("" when none did).
 
@@ -289,37 +301,29 @@ def _broadcast(jobs: list[PendingJob]) -> tuple[list[int], str]:
     except BROKER_ERRORS as exc:
         error = f"{type(exc).__name__}: {exc}"
         logger.warning(
-            "Broker unavailable, %d job(s) left pending: %s", len(jobs) - len(sent), error
-        )
+            "Broker unavailable, %d of %d message(s) not sent: %s",
+            len(jobs) - len(sent), len(jobs), error,
+        )  # fmt: skip
     return sent, error
 
 
 def send_untracked(task_name: str, kwargs_list: list[dict[str, Any]]) -> tuple[int, str]:
-    """Publish one message per ``kwargs`` with no outbox row: how many the broker accepted,
-    and the error that stopped the rest ("" when none did).
+    """Publish one message per ``kwargs`` with no outbox row, as ``_broadcast`` publishes
+    jobs: how many the broker accepted, and the error that stopped the rest ("" when none
+    did).
 
     Only for refresh-ahead work that the next scheduled run redoes anyway (the dashboard
     warm-up's chunks, a few hundred every five minutes at scale): losing a message costs
     time, never data, and an outbox row for each would be kept a week for nothing.
     """
-    sent = 0
-    try:
-        with _pooled_connection() as connection:
-            for kwargs in kwargs_list:
-                celery_app.send_task(
-                    task_name, kwargs=kwargs, connection=connection, retry=False,
-                    ignore_result=True,
-                )  # fmt: skip
-                sent += 1
-    except BROKER_ERRORS as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        logger.warning("Broker unavailable, %d %s message(s) not sent: %s",
-                       len(kwargs_list) - sent, task_name, error)  # fmt: skip
-        return sent, error
-    return sent, ""
+    messages = [_Message(index, task_name, kwargs) for index, kwargs in enumerate(kwargs_list)]
+    sent, error = _broadcast(messages)
+    return len(sent), error
 
 
-def _send(jobs: list[PendingJob], sent: list[int], connection: kombu.Connection) -> None:
+def _send(
+    jobs: Sequence[PendingJob | _Message], sent: list[int], connection: kombu.Connection
+) -> None:
     """Publish ``jobs`` over ``connection`` (released afterwards), appending to ``sent``
     the id of each job the broker accepted."""
     with connection:
