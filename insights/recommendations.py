@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import LearnerProfile, User
 from accounts.services import difficulty_changed_at
-from catalog.models import DIFFICULTY_RANK, Course, Difficulty, Lesson, Skill
+from catalog.models import DIFFICULTY_RANK, Course, Difficulty, Lesson, Module, Skill
 from catalog.search import lessons_near_skill
 from insights.bulk import JSONB, bulk_update_rows
 from insights.mastery import answers_text
@@ -64,7 +64,13 @@ from learning.selectors import (
     enrollments_by_learner,
     path_skips_by_learner,
 )
-from skillstudio.data_versions import KINDS, RECOMMENDATIONS, learners_changed
+from skillstudio.data_versions import (
+    KINDS,
+    RECOMMENDATIONS,
+    catalog_memo_version,
+    learners_changed,
+)
+from skillstudio.memo import CatalogMemo
 
 # Revision: a skill needs review below this mastery estimate, or, for a skill the model has
 # no answers for, below the struggling score (rules.STRUGGLING_BELOW); see _weak_evidence.
@@ -380,116 +386,134 @@ def _revision_need(
     return round(need * (1 + spacing / SPACING_DAYS), 4), days
 
 
+@dataclass(frozen=True)
+class _SkillLessons:
+    """A skill's published lessons in revision order: (lesson id, title, estimated minutes,
+    course id) rows, and each lesson's position among them."""
+
+    rows: tuple[tuple[int, str, int, int], ...]
+    position: dict[int, int]
+
+
+# Each skill's lessons in revision order, per catalogue version: the order is the same for
+# every learner, and ranking a skill's lessons costs in proportion to the catalogue (30 ms
+# a skill at 3,000 courses, BENCHMARKS round 2j), so each process ranks a skill once per
+# catalogue version instead of once per learner.
+_SKILL_LESSONS = CatalogMemo(size=256, ttl=600.0)
+
+
+def _skill_lessons(skill_ids: set[int]) -> dict[int, _SkillLessons]:
+    """The published lessons of each skill in ``skill_ids``, easiest first, then in
+    catalogue order (course title, module, lesson), in one query."""
+    rank = " ".join(f"WHEN %(level{n})s THEN {n}" for n in sorted(DIFFICULTY_RANK.values()))
+    sql = f"""
+        SELECT lesson_skills.skill_id, lesson.id, lesson.title, lesson.estimated_minutes,
+               module.course_id
+        FROM {Lesson.skills.through._meta.db_table} lesson_skills
+        JOIN {Lesson._meta.db_table} lesson ON lesson.id = lesson_skills.lesson_id
+        JOIN {Module._meta.db_table} module ON module.id = lesson.module_id
+        JOIN {Course._meta.db_table} course ON course.id = module.course_id
+        WHERE course.status = %(published)s AND lesson_skills.skill_id = ANY(%(skills)s)
+        ORDER BY lesson_skills.skill_id, CASE lesson.difficulty {rank} ELSE 0 END ASC,
+                 course.title ASC, module."order" ASC, lesson."order" ASC, lesson.id ASC
+    """  # noqa: S608 - table names from model metadata, values as parameters
+    params = {
+        "skills": sorted(skill_ids),
+        "published": Course.Status.PUBLISHED,
+        **{f"level{n}": str(level) for level, n in DIFFICULTY_RANK.items()},
+    }
+    rows: dict[int, list[tuple[int, str, int, int]]] = {pk: [] for pk in skill_ids}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for skill_id, *row in cursor:
+            rows[skill_id].append(tuple(row))
+    return {
+        pk: _SkillLessons(
+            rows=tuple(own), position={row[0]: index for index, row in enumerate(own)}
+        )
+        for pk, own in rows.items()
+    }
+
+
 def _revision_candidates(
     *, wanted: list[tuple[int, str]], per_skill: int, rested: datetime
 ) -> tuple[dict[tuple[int, str], list[dict]], dict[tuple[int, str], set[int]]]:
     """Per (learner, skill slug), the skill's first `per_skill` published lessons in that
     learner's preference order, and the lessons of the skill the learner completed after
-    ``rested`` (left out of the first: they rest), in one query for every pair.
+    ``rested`` (left out of the first: they rest).
 
     Order: lessons the learner completed first (revision is a review), then the easiest,
     then catalogue order (course title, module, lesson). A lesson completed after
-    ``rested`` (``REVISION_REST`` ago) is left out: the learner has just done it.
+    ``rested`` (``REVISION_REST`` ago) is left out: the learner has just done it. One query
+    for the skills and the learners' completed lessons of them, and the skills' lessons in
+    order, memoised per catalogue version (``_SKILL_LESSONS``) by skill id (never reused,
+    unlike a slug).
     """
-    rank = " ".join(f"WHEN %(level{n})s THEN {n}" for n in sorted(DIFFICULTY_RANK.values()))
-    params: dict = {
-        "learners": [learner_id for learner_id, _ in wanted],
-        "slugs": [slug for _, slug in wanted],
-        "per_skill": per_skill,
-        "rested": rested,
-        "published": Course.Status.PUBLISHED,
-        "completed": LessonProgress.Status.COMPLETED,
-        **{f"level{n}": str(level) for level, n in DIFFICULTY_RANK.items()},
-    }
-    tables = {
-        "lesson": Lesson._meta.db_table,
-        "lesson_skills": Lesson.skills.through._meta.db_table,
-        "module": Lesson._meta.get_field("module").related_model._meta.db_table,
-        "course": Course._meta.db_table,
-        "skill": Skill._meta.db_table,
-        "progress": LessonProgress._meta.db_table,
-    }
-    # The catalogue order of each wanted skill's lessons is the same for every learner; only
-    # the learner's completed lessons move ahead of it. So: rank the catalogue once, put the
-    # completed lessons first, and keep enough of the rest (a pair with d completed lessons
-    # finds its first `per_skill` others within catalogue rank per_skill + d).
-    sql = f"""
-        WITH wanted AS (
-            SELECT * FROM unnest(%(learners)s::bigint[], %(slugs)s::text[]) AS w(learner_id, slug)
-        ), catalogue AS (
-            SELECT skill.slug, lesson.id AS lesson_id, lesson.title, lesson.estimated_minutes,
-                   module.course_id,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY skill.id
-                       ORDER BY CASE lesson.difficulty {rank} ELSE 0 END ASC,
-                                course.title ASC, module."order" ASC, lesson."order" ASC,
-                                lesson.id ASC
-                   ) AS rank
-            FROM {tables["skill"]} skill
-            JOIN {tables["lesson_skills"]} lesson_skills ON lesson_skills.skill_id = skill.id
-            JOIN {tables["lesson"]} lesson ON lesson.id = lesson_skills.lesson_id
-            JOIN {tables["module"]} module ON module.id = lesson.module_id
-            JOIN {tables["course"]} course ON course.id = module.course_id
-            WHERE course.status = %(published)s AND skill.slug IN (SELECT slug FROM wanted)
-        ), done AS (
-            SELECT wanted.learner_id, wanted.slug, catalogue.lesson_id, catalogue.rank,
-                   COALESCE(progress.completed_at >= %(rested)s, FALSE) AS fresh
-            FROM {tables["progress"]} progress
-            JOIN catalogue ON catalogue.lesson_id = progress.lesson_id
-            JOIN wanted ON wanted.learner_id = progress.learner_id
-                       AND wanted.slug = catalogue.slug
-            WHERE progress.learner_id = ANY(%(learners)s) AND progress.status = %(completed)s
-        ), reach AS (
-            SELECT %(per_skill)s + COALESCE(MAX(n), 0) AS rank
-            FROM (SELECT COUNT(*) AS n FROM done GROUP BY learner_id, slug) AS counts
-        ), ranked AS (
-            SELECT learner_id, slug, lesson_id, MIN(preference) = 0 AS completed,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY learner_id, slug ORDER BY MIN(preference), MIN(rank)
-                   ) AS position
-            FROM (
-                SELECT learner_id, slug, lesson_id, 0 AS preference, rank FROM done
-                WHERE NOT fresh
-                UNION ALL
-                SELECT wanted.learner_id, wanted.slug, catalogue.lesson_id, 1, catalogue.rank
-                FROM wanted JOIN catalogue ON catalogue.slug = wanted.slug
-                WHERE catalogue.rank <= (SELECT rank FROM reach)
-                  AND NOT EXISTS (
-                      SELECT 1 FROM done
-                      WHERE done.fresh AND done.learner_id = wanted.learner_id
-                        AND done.lesson_id = catalogue.lesson_id
-                  )
-            ) AS candidates
-            GROUP BY learner_id, slug, lesson_id
-        )
-        SELECT ranked.learner_id, ranked.slug, ranked.lesson_id, catalogue.title,
-               catalogue.estimated_minutes, catalogue.course_id, ranked.completed,
-               ranked.position
-        FROM ranked
-        JOIN catalogue ON catalogue.slug = ranked.slug AND catalogue.lesson_id = ranked.lesson_id
-        WHERE ranked.position <= %(per_skill)s
-        UNION ALL
-        SELECT learner_id, slug, lesson_id, NULL, NULL, NULL, TRUE, 0 FROM done WHERE fresh
-        ORDER BY 1, 2, 8
-    """  # noqa: S608 - table names from model metadata, values as parameters
-    candidates: dict[tuple[int, str], list[dict]] = defaultdict(list)
-    fresh: dict[tuple[int, str], set[int]] = defaultdict(set)
+    skill_ids: dict[str, int] = {}
+    completed: list[tuple[int, str, int, bool]] = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for learner_id, slug, lesson_id, title, minutes, course_id, completed, position in cursor:
-            if not position:
-                fresh[learner_id, slug].add(lesson_id)
-                continue
-            candidates[learner_id, slug].append(
-                {
-                    "lesson_id": lesson_id,
-                    "lesson__title": title,
-                    "lesson__estimated_minutes": minutes,
-                    "course_id": course_id,
-                    # For the card's label only ("Review" a lesson done, else "Study").
-                    "completed": completed,
-                }
-            )
+        cursor.execute(
+            f"""
+            SELECT skill.id, skill.slug, progress.learner_id, progress.lesson_id,
+                   COALESCE(progress.completed_at >= %(rested)s, FALSE)
+            FROM {Skill._meta.db_table} skill
+            LEFT JOIN ({Lesson.skills.through._meta.db_table} lesson_skills
+                       JOIN {LessonProgress._meta.db_table} progress
+                         ON progress.lesson_id = lesson_skills.lesson_id
+                        AND progress.learner_id = ANY(%(learners)s)
+                        AND progress.status = %(completed)s)
+              ON lesson_skills.skill_id = skill.id
+            WHERE skill.slug = ANY(%(slugs)s)
+            """,  # noqa: S608 - table names from model metadata, values as parameters
+            {
+                "learners": sorted({learner_id for learner_id, _ in wanted}),
+                "slugs": sorted({slug for _, slug in wanted}),
+                "rested": rested,
+                "completed": LessonProgress.Status.COMPLETED,
+            },
+        )
+        for skill_id, slug, learner_id, lesson_id, just_done in cursor:
+            skill_ids[slug] = skill_id
+            if learner_id is not None:
+                completed.append((learner_id, slug, lesson_id, just_done))
+    version = catalog_memo_version()
+    if version is None:
+        lessons = _skill_lessons(set(skill_ids.values()))
+    else:
+        lessons = _SKILL_LESSONS.get_many(version, set(skill_ids.values()), _skill_lessons)
+    no_lessons = _SkillLessons(rows=(), position={})
+    by_slug = {slug: lessons[pk] for slug, pk in skill_ids.items()}
+    done: dict[tuple[int, str], dict[int, bool]] = defaultdict(dict)
+    for learner_id, slug, lesson_id, just_done in completed:
+        # Only lessons of published courses count, as in the skill's own list.
+        if lesson_id in by_slug[slug].position:
+            done[learner_id, slug][lesson_id] = just_done
+    candidates: dict[tuple[int, str], list[dict]] = {}
+    fresh: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for pair in wanted:
+        own, skill = done.get(pair, {}), by_slug.get(pair[1], no_lessons)
+        fresh[pair] = {lesson_id for lesson_id, just_done in own.items() if just_done}
+        reviews = sorted(
+            (lesson_id for lesson_id, just_done in own.items() if not just_done),
+            key=skill.position.__getitem__,
+        )
+        chosen = [(skill.rows[skill.position[lesson_id]], True) for lesson_id in reviews]
+        for row in skill.rows:
+            if len(chosen) >= per_skill:
+                break
+            if row[0] not in own:
+                chosen.append((row, False))
+        candidates[pair] = [
+            {
+                "lesson_id": lesson_id,
+                "lesson__title": title,
+                "lesson__estimated_minutes": minutes,
+                "course_id": course_id,
+                # For the card's label only ("Review" a lesson done, else "Study").
+                "completed": completed,
+            }
+            for (lesson_id, title, minutes, course_id), completed in chosen[:per_skill]
+        ]
     return candidates, fresh
 
 

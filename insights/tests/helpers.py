@@ -68,6 +68,22 @@ def quiz_attempt(
 # One-learner forms of the set-based engine functions, for tests that look at one learner.
 
 
+def complete(learner, *lessons, at: datetime = NOW - timedelta(days=2), skimmed: bool = False):
+    """The learner completed (or, with ``skimmed``, skimmed) each lesson at ``at``."""
+    from learning.models import LessonProgress
+    from learning.tests.factories import LessonProgressFactory
+
+    for lesson in lessons:
+        LessonProgressFactory(
+            learner=learner,
+            lesson=lesson,
+            status=LessonProgress.Status.COMPLETED,
+            started_at=at - timedelta(days=1),
+            completed_at=at,
+            skimmed=skimmed,
+        )
+
+
 def next_lessons(*, learner, now: datetime, limit: int = 3):
     from insights.recommendations import next_lessons_for
 

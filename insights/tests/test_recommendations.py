@@ -17,12 +17,12 @@ from insights.recommendations import (
 from insights.tests.factories import LearnerSkillStateFactory, RecommendationFactory
 from insights.tests.helpers import (
     NOW,
+    complete,
     difficulty_advice,
     next_lessons,
     quiz_attempt,
     revision_lessons,
 )
-from learning.models import LessonProgress
 from learning.tests.factories import (
     EnrollmentFactory,
     GoalSkillFactory,
@@ -38,17 +38,6 @@ def lesson_in(course, module_order: int, order: int, title: str, **fields):
         course=course, order=module_order, title=f"Part {module_order}"
     )
     return LessonFactory(module=module, order=order, title=title, **fields)
-
-
-def complete(learner, *lessons, at=NOW - timedelta(days=2)):
-    for lesson in lessons:
-        LessonProgressFactory(
-            learner=learner,
-            lesson=lesson,
-            status=LessonProgress.Status.COMPLETED,
-            started_at=at - timedelta(days=1),
-            completed_at=at,
-        )
 
 
 @pytest.fixture
