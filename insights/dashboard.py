@@ -143,6 +143,17 @@ WARM_RECORD_TTL = 3600
 CACHE_HEADER = "X-Dashboard-Cache"
 
 
+CARD_TARGET_UNREAD = [
+    f"{target}__{field}"
+    for target, fields in {
+        "lesson": ("body", "search_vector", "trigrams", "embedding"),
+        "course": ("description", "search_vector", "trigrams", "embedding"),
+        "assessment": ("description",),
+    }.items()
+    for field in fields
+]
+
+
 def _recommendation_cards(*, learner_ids: list[int]) -> dict[int, list[Recommendation]]:
     """Each learner's best active recommendations whose links open, in one query.
 
@@ -158,6 +169,9 @@ def _recommendation_cards(*, learner_ids: list[int]) -> dict[int, list[Recommend
             )
         )
         .select_related("lesson", "course", "assessment")
+        # A card reads its target's title and link: not the texts, search columns and
+        # embeddings, whose decoding cost more CPU than the rest of the read.
+        .defer(*CARD_TARGET_UNREAD)
         # The model's ordering, as the dashboard page always listed them; id breaks ties.
         .order_by("learner_id", "-score", "-created_at", "id")
     ):

@@ -279,17 +279,23 @@ def recommendations_open(queryset: QuerySet[Recommendation]) -> QuerySet[Recomme
     Applied where cards are read (dashboard, API), in the same query: content set back to
     draft after a card was written drops out at once, before the next refresh expires it.
     """
+    # Correlated EXISTS, one index lookup per card, where `__in=<published ids>` made
+    # PostgreSQL hash every published course and assessment for each read: a cost that
+    # grew with the catalogue (BENCHMARKS round 2j).
     courses = Course.objects.published()
     named_lessons = Lesson.objects.filter(
         pk=OuterRef("named_id"), module__course__in=courses.values("pk")
     )
     named_assessments = assessments_open_to_learners().filter(pk=OuterRef("named_id"))
     return (
-        queryset.filter(Q(lesson__isnull=True) | Q(lesson__module__course__in=courses.values("pk")))
-        .filter(Q(course__isnull=True) | Q(course__in=courses.values("pk")))
+        queryset.filter(
+            Q(lesson__isnull=True)
+            | Exists(courses.filter(pk=OuterRef("lesson__module__course_id")))
+        )
+        .filter(Q(course__isnull=True) | Exists(courses.filter(pk=OuterRef("course_id"))))
         .filter(
             Q(assessment__isnull=True)
-            | Q(assessment__in=assessments_open_to_learners().values("pk"))
+            | Exists(assessments_open_to_learners().filter(pk=OuterRef("assessment_id")))
         )
         .alias(
             named_kind=KT("payload__target__kind"),
