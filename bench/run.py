@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import re
+import runpy
 import signal
 import socket
 import subprocess
@@ -212,7 +213,7 @@ def start_gunicorn(env: dict[str, str], args: argparse.Namespace, port: int) -> 
         "--workers", str(args.workers),
         "--worker-class", args.worker_class,
         "--threads", str(args.threads),
-        "--timeout", "120",
+        "--config", str(BASE_DIR / "gunicorn.conf.py"),
         "--log-level", "warning",
     ]  # fmt: skip
     server = subprocess.Popen(cmd, cwd=BASE_DIR, env=env)
@@ -609,10 +610,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=20, help="seconds per web scenario")
     parser.add_argument("--clients", type=int, default=1000, help="logged-in learners")
     parser.add_argument("--ingest-batches", type=int, default=120, help="per concurrency")
-    parser.add_argument("--workers", type=int, default=2)
-    # gthread measured faster than sync on 2 cores for every endpoint (BENCHMARKS.md).
-    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
-    parser.add_argument("--threads", type=int, default=4, help="per worker (gthread)")
+    # The Procfile's web settings (gunicorn.conf.py) unless told otherwise.
+    web = runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
+    parser.add_argument("--workers", type=int, default=web["workers"])
+    parser.add_argument("--worker-class", default=web["worker_class"], choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=web["threads"], help="per worker (gthread)")
     parser.add_argument(
         "--celery-workers", type=int, default=2, help="worker processes for the warm-up's chunks"
     )
