@@ -450,7 +450,7 @@ def _revision_candidates(
     unlike a slug).
     """
     skill_ids: dict[str, int] = {}
-    completed: list[tuple[int, str, int, bool]] = []
+    completions: list[tuple[int, str, int, bool]] = []
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -475,7 +475,7 @@ def _revision_candidates(
         for skill_id, slug, learner_id, lesson_id, just_done in cursor:
             skill_ids[slug] = skill_id
             if learner_id is not None:
-                completed.append((learner_id, slug, lesson_id, just_done))
+                completions.append((learner_id, slug, lesson_id, just_done))
     version = catalog_memo_version()
     if version is None:
         lessons = _skill_lessons(set(skill_ids.values()))
@@ -484,7 +484,7 @@ def _revision_candidates(
     no_lessons = _SkillLessons(rows=(), position={})
     by_slug = {slug: lessons[pk] for slug, pk in skill_ids.items()}
     done: dict[tuple[int, str], dict[int, bool]] = defaultdict(dict)
-    for learner_id, slug, lesson_id, just_done in completed:
+    for learner_id, slug, lesson_id, just_done in completions:
         # Only lessons of published courses count, as in the skill's own list.
         if lesson_id in by_slug[slug].position:
             done[learner_id, slug][lesson_id] = just_done
