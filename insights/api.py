@@ -21,7 +21,7 @@ from catalog.tutor_tips import study_tip_for
 from insights.dashboard import CACHE_HEADER, cached_learner_dashboard
 from insights.models import LearningPathSnapshot, Recommendation
 from insights.paths import PathError, path_payload
-from insights.selectors import recommendations_open
+from insights.selectors import recommendations_open, with_card_targets
 from insights.serializers import (
     DashboardSerializer,
     GoalQuerySerializer,
@@ -76,14 +76,16 @@ class RecommendationListView(generics.ListAPIView):
         return (
             # Only cards whose link the learner can open (content may have been unpublished
             # since the card was written).
-            recommendations_open(
-                Recommendation.objects.filter(learner=learner, status=Recommendation.Status.ACTIVE)
-            )
-            # Past its expiry a row is as good as expired, even before the weekly job marks it.
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-            # The card's title and link read its target.
-            .select_related("lesson", "course", "assessment")
-            .order_by("-score", "id")
+            with_card_targets(
+                recommendations_open(
+                    Recommendation.objects.filter(
+                        learner=learner, status=Recommendation.Status.ACTIVE
+                    )
+                )
+                # Past its expiry a row is as good as expired, even before the weekly job
+                # marks it.
+                .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            ).order_by("-score", "id")
         )
 
 

@@ -102,6 +102,7 @@ from insights.selectors import (
     recommendations_open,
     shown_skills,
     skill_levels_for,
+    with_card_targets,
 )
 from learning.locks import LockGraphs, lock_facts_and_enrollments_for, lock_facts_for
 from learning.models import Enrollment, LearnerEvent, LessonProgress
@@ -143,17 +144,6 @@ WARM_RECORD_TTL = 3600
 CACHE_HEADER = "X-Dashboard-Cache"
 
 
-CARD_TARGET_UNREAD = [
-    f"{target}__{field}"
-    for target, fields in {
-        "lesson": ("body", "search_vector", "trigrams", "embedding"),
-        "course": ("description", "search_vector", "trigrams", "embedding"),
-        "assessment": ("description",),
-    }.items()
-    for field in fields
-]
-
-
 def _recommendation_cards(*, learner_ids: list[int]) -> dict[int, list[Recommendation]]:
     """Each learner's best active recommendations whose links open, in one query.
 
@@ -163,15 +153,13 @@ def _recommendation_cards(*, learner_ids: list[int]) -> dict[int, list[Recommend
     """
     cards: dict[int, list[Recommendation]] = {learner_id: [] for learner_id in learner_ids}
     for rec in (
-        recommendations_open(
-            Recommendation.objects.filter(
-                learner_id__in=learner_ids, status=Recommendation.Status.ACTIVE
+        with_card_targets(
+            recommendations_open(
+                Recommendation.objects.filter(
+                    learner_id__in=learner_ids, status=Recommendation.Status.ACTIVE
+                )
             )
         )
-        .select_related("lesson", "course", "assessment")
-        # A card reads its target's title and link: not the texts, search columns and
-        # embeddings, whose decoding cost more CPU than the rest of the read.
-        .defer(*CARD_TARGET_UNREAD)
         # The model's ordering, as the dashboard page always listed them; id breaks ties.
         .order_by("learner_id", "-score", "-created_at", "id")
     ):
