@@ -19,6 +19,9 @@
    anything invalidates), cold (every client's entry invalidated, each client asked once:
    every request computes) and warm (every client's entry filled by an unmeasured pass
    first: what a returning learner with no write since costs).
+   The workers run the web process's settings plus a record of their garbage collections
+   (bench/timed_gunicorn.conf.py), which pause every thread of a worker: each row reports
+   the longest pause and the full collections during it, and each worker its totals.
 4. A table on stdout and JSON in bench/results/ (git-ignored): latest.json and one file per run.
 """
 
@@ -213,7 +216,7 @@ def start_gunicorn(env: dict[str, str], args: argparse.Namespace, port: int) -> 
         "--workers", str(args.workers),
         "--worker-class", args.worker_class,
         "--threads", str(args.threads),
-        "--config", str(BASE_DIR / "gunicorn.conf.py"),
+        "--config", str(BASE_DIR / "bench" / "timed_gunicorn.conf.py"),
         "--log-level", "warning",
     ]  # fmt: skip
     server = subprocess.Popen(cmd, cwd=BASE_DIR, env=env)
@@ -321,6 +324,26 @@ def cpu_per_request(before: dict, after: dict, row: dict) -> None:
     for kind in ("web", "database"):
         spent = sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items())
         row[f"{kind}_cpu_ms_per_request"] = round(spent / sent * 1000, 1) if sent else None
+
+
+def worker_collections(gc_dir: Path) -> list[list[list]]:
+    """Each web worker's garbage collections, [start epoch, generation, pause ms] each, as
+    bench/timed_gunicorn.conf.py wrote them when the worker exited."""
+    return [json.loads(path.read_text()) for path in sorted(gc_dir.glob("gc-*.json"))]
+
+
+def collection_pauses(
+    collections: list[list[list]], start: float = 0.0, end: float = float("inf")
+) -> dict:
+    """How often the web workers' garbage collections, which stop every thread of a worker,
+    paused them between start and end (epoch seconds), and for how long."""
+    pauses = [(gen, ms) for worker in collections for at, gen, ms in worker if start <= at < end]
+    return {
+        "collections": len(pauses),
+        "full_collections": sum(1 for gen, _ in pauses if gen == 2),
+        "longest_pause_ms": round(max((ms for _, ms in pauses), default=0.0), 1),
+        "paused_ms": round(sum(ms for _, ms in pauses), 1),
+    }
 
 
 def loadgen(env: dict[str, str], tmp: Path, spec: dict, name: str) -> list[dict]:
@@ -476,6 +499,12 @@ def print_report(results: dict) -> None:
                 if r.get("web_cpu_ms_per_request") is not None
                 else ""
             )
+            + (
+                f"  GC: longest pause {r['gc']['longest_pause_ms']} ms, "
+                f"{r['gc']['full_collections']} full"
+                if r.get("gc")
+                else ""
+            )
         )
     if results.get("warm"):
         w = results["warm"]
@@ -516,6 +545,12 @@ def print_report(results: dict) -> None:
             + (f" (recorded {s['seeded_at']})" if s.get("reused") else "")
         )
     print(f"web workers RSS after load: {results.get('web_worker_rss_mb')} MB")
+    for index, gc in enumerate(results.get("web_worker_gc", [])):
+        print(
+            f"web worker {index + 1} garbage collections: {gc['collections']:,} "
+            f"({gc['full_collections']} full), {gc['paused_ms'] / 1000:.1f} s paused in all, "
+            f"longest pause {gc['longest_pause_ms']} ms"
+        )
     print("\ntargets:")
     for c in results["targets"]:
         sign = "≥" if c["at_least"] else "≤"
@@ -531,8 +566,13 @@ def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict)
         f" --threads {args.threads}" if args.worker_class == "gthread" else ""
     )
     log(f"starting {results['server']} on 127.0.0.1:{port}")
-    server = start_gunicorn(env, args, port)
     tmp = args.results / "tmp"
+    gc_dir = tmp / "gc"
+    gc_dir.mkdir(parents=True, exist_ok=True)
+    for stale in gc_dir.glob("gc-*.json"):
+        stale.unlink()
+    server = start_gunicorn({**env, "BENCH_GC_DIR": str(gc_dir)}, args, port)
+    windows = []  # (web row, start, end): its collections are attributed after the load
     body_files = [tmp / f"bodies-c{c}.json" for c in args.concurrency]
     clients_file = tmp / "clients.json"
     try:
@@ -551,7 +591,9 @@ def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict)
                 if invalidate:
                     workload(env, tmp, "invalidate", f"--clients={clients_file}")
                 before = server_cpu_seconds(server, env["DATABASE_URL"])
+                started = time.time()
                 rows = loadgen(env, tmp, {**spec, "scenarios": [scenario]}, "web")
+                windows.append((rows[0], started, time.time()))
                 cpu_per_request(before, server_cpu_seconds(server, env["DATABASE_URL"]), rows[0])
                 results["web"] += rows
         if "ingestion" not in args.skip:
@@ -581,6 +623,10 @@ def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict)
         results["web_worker_rss_mb"] = worker_rss(server)
     finally:
         stop(server)
+    collections = worker_collections(gc_dir)
+    results["web_worker_gc"] = [collection_pauses([worker]) for worker in collections]
+    for row, start, end in windows:
+        row["gc"] = collection_pauses(collections, start, end)
 
     if "ingestion" not in args.skip:
         bodies = [f"--bodies={path}" for path in body_files]

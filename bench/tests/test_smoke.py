@@ -77,6 +77,12 @@ def test_bench_run_measures_every_scenario_and_checks_the_targets(bench_run):
     assert latest["size"]["learners"] == 6
     assert {c["target"] for c in latest["targets"]} >= {"weekly learners/s", "seed peak RSS MB"}
     assert "targets:" in bench_run.stdout
+    # Each web worker's garbage collections (bench/timed_gunicorn.conf.py), and every web
+    # row's share of them.
+    assert len(latest["web_worker_gc"]) == 2
+    assert sum(worker["collections"] for worker in latest["web_worker_gc"]) > 0
+    assert all(row["gc"]["collections"] >= row["gc"]["full_collections"] for row in latest["web"])
+    assert "garbage collections:" in bench_run.stdout
     # The run's own files, not the developer's bench/results.
     assert (bench_run.results / "seed-skillstudio_bench_smoke.json").exists()
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import runpy
+import subprocess
+import sys
 
 import pytest
 from gunicorn.app.wsgiapp import WSGIApplication
 
-from bench.run import BASE_DIR, parse_args
+from bench.run import BASE_DIR, collection_pauses, parse_args
 
 
 def procfile_web_settings(monkeypatch) -> dict:
@@ -48,3 +50,52 @@ def test_a_bad_size_stops_gunicorn_with_the_reason(monkeypatch, value):
     monkeypatch.setenv("WEB_WORKERS", value)
     with pytest.raises(SystemExit, match="WEB_WORKERS must be a whole number of at least 1"):
         runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
+
+
+def test_each_web_worker_freezes_its_start_up_heap_and_collects_the_young_less_often():
+    # In a child process: the hook changes the interpreter's collector for good.
+    hook = (
+        "import gc, os, runpy, django\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'skillstudio.settings')\n"
+        "django.setup()\n"
+        "runpy.run_path('gunicorn.conf.py')['post_worker_init'](None)\n"
+        "print(gc.get_threshold()[0], gc.get_freeze_count() > 10_000,"
+        # a view module, imported with the URL patterns before the freeze
+        " 'learning.views' in __import__('sys').modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", hook], cwd=BASE_DIR, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["10000", "True", "True"]
+
+
+def test_the_benchmark_serves_with_the_web_process_settings():
+    product = runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
+    timed = runpy.run_path(str(BASE_DIR / "bench" / "timed_gunicorn.conf.py"))
+    for name in ("worker_class", "workers", "threads", "timeout"):
+        assert timed[name] == product[name]
+    # Its own hooks run the product's first, then record the collections.
+    assert timed["post_worker_init"] is not product["post_worker_init"]
+    assert "worker_exit" in timed
+
+
+def test_collections_are_attributed_to_the_rows_they_paused():
+    workers = [
+        [[100.0, 0, 2.5], [105.0, 2, 180.0], [130.0, 1, 9.0]],
+        [[104.0, 0, 3.0], [131.0, 2, 95.0]],
+    ]
+    assert collection_pauses(workers, 100.0, 120.0) == {
+        "collections": 3,
+        "full_collections": 1,
+        "longest_pause_ms": 180.0,
+        "paused_ms": 185.5,
+    }
+    assert collection_pauses(workers, 120.0, 140.0)["longest_pause_ms"] == 95.0
+    assert collection_pauses(workers, 140.0, 150.0) == {
+        "collections": 0,
+        "full_collections": 0,
+        "longest_pause_ms": 0.0,
+        "paused_ms": 0.0,
+    }
+    assert collection_pauses([workers[1]])["paused_ms"] == 98.0
