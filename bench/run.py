@@ -326,6 +326,22 @@ def cpu_per_request(before: dict, after: dict, row: dict) -> None:
         row[f"{kind}_cpu_ms_per_request"] = round(spent / sent * 1000, 1) if sent else None
 
 
+def completions_and_retired_cards(database_url: str, since: float) -> dict[str, int]:
+    """Lessons completed and recommendation cards retired since ``since`` (epoch seconds),
+    a row's unmeasured warm-up included. A completion that retires the lesson's open card
+    moves the learner's recommendations on, so the next dashboard recomputes its cards: the
+    mixed rows differ in how often that happens (BENCHMARKS.md, round 2k), which their
+    latencies alone do not show."""
+    with psycopg.connect(database_url) as conn:
+        completions, retired = conn.execute(
+            "SELECT (SELECT count(*) FROM learning_lessonprogress WHERE completed_at >= %(t)s),"
+            " (SELECT count(*) FROM insights_recommendation"
+            "  WHERE status = 'expired' AND updated_at >= %(t)s)",
+            {"t": datetime.fromtimestamp(since, UTC)},
+        ).fetchone()
+    return {"completions": completions, "cards_retired": retired}
+
+
 def worker_collections(gc_dir: Path) -> list[list[list]]:
     """Each web worker's garbage collections, [start epoch, generation, pause ms] each, as
     bench/timed_gunicorn.conf.py wrote them when the worker exited."""
@@ -494,6 +510,11 @@ def print_report(results: dict) -> None:
             f"{r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f}  {ratio:>6} {r['errors']:>6} {hits:>10}"
             + (f"  writes {r['writes']} (failed {r['write_errors']})" if r.get("writes") else "")
             + (
+                f", {r['completions']} completions retired {r['cards_retired']} cards"
+                if "completions" in r
+                else ""
+            )
+            + (
                 f"  CPU ms/request: web {r['web_cpu_ms_per_request']}, "
                 f"database {r['database_cpu_ms_per_request']}"
                 if r.get("web_cpu_ms_per_request") is not None
@@ -594,6 +615,8 @@ def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict)
                 started = time.time()
                 rows = loadgen(env, tmp, {**spec, "scenarios": [scenario]}, "web")
                 windows.append((rows[0], started, time.time()))
+                if scenario["after_writes"]:
+                    rows[0].update(completions_and_retired_cards(env["DATABASE_URL"], started))
                 cpu_per_request(before, server_cpu_seconds(server, env["DATABASE_URL"]), rows[0])
                 results["web"] += rows
         if "ingestion" not in args.skip:

@@ -83,6 +83,14 @@ def test_bench_run_measures_every_scenario_and_checks_the_targets(bench_run):
     assert sum(worker["collections"] for worker in latest["web_worker_gc"]) > 0
     assert all(row["gc"]["collections"] >= row["gc"]["full_collections"] for row in latest["web"])
     assert "garbage collections:" in bench_run.stdout
+    # The mixed rows count the lessons completed and the cards those completions retired.
+    mixed = [row for row in latest["web"] if row.get("writes")]
+    assert mixed and all(
+        isinstance(row["completions"], int) and isinstance(row["cards_retired"], int)
+        for row in mixed
+    ), mixed
+    assert "completions retired" in bench_run.stdout
+    assert all("cards_retired" not in row for row in latest["web"] if not row.get("writes"))
     # The run's own files, not the developer's bench/results.
     assert (bench_run.results / "seed-skillstudio_bench_smoke.json").exists()
 
