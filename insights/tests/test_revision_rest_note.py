@@ -64,7 +64,7 @@ def _fail_sql_quiz(learner, at: datetime) -> None:
 
 
 def test_an_empty_revise_panel_says_the_failed_skill_rests_after_todays_lessons(
-    client, sql_learner
+    client, sql_learner, monkeypatch
 ):
     noon = MORNING + timedelta(hours=4)
     _fail_sql_quiz(sql_learner, noon)
@@ -79,7 +79,9 @@ def test_an_empty_revise_panel_says_the_failed_skill_rests_after_todays_lessons(
     tomorrow = learner_dashboard(learner=sql_learner, now=now + timedelta(days=1))
     assert {item["skill"] for item in tomorrow["revision_recommendations"]} == {"postgresql", "sql"}
     assert tomorrow["revision_note"] == ""
-    # The page and the API say the same.
+    # The page and the API say the same, asked at the same moment (the views read the
+    # clock: "today" must be the test's day, not the day the suite runs).
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
     client.force_login(sql_learner)
     page = client.get(reverse("learning:dashboard")).content.decode()
     revise = page.split('id="revision"')[1].split("</section>")[0]
