@@ -615,9 +615,9 @@ def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict)
                 started = time.time()
                 rows = loadgen(env, tmp, {**spec, "scenarios": [scenario]}, "web")
                 windows.append((rows[0], started, time.time()))
+                cpu_per_request(before, server_cpu_seconds(server, env["DATABASE_URL"]), rows[0])
                 if scenario["after_writes"]:
                     rows[0].update(completions_and_retired_cards(env["DATABASE_URL"], started))
-                cpu_per_request(before, server_cpu_seconds(server, env["DATABASE_URL"]), rows[0])
                 results["web"] += rows
         if "ingestion" not in args.skip:
             results["ingestion"] = {"api": []}
