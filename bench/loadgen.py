@@ -18,10 +18,11 @@ SPEC: {"host": "127.0.0.1", "port": 8000, "clients": [{"session": "...", "token"
                       "fill": false (true: before the warm-up, one unmeasured request per
                       client, in order, so every client's dashboard entry exists),
                       "after_writes": 0 (N > 0: the mixed workload: before each measured
-                      request, the same client posts a batch of N events and completes one of
-                      its lessons (client["lessons"], in turn) through the JSON API, unmeasured,
-                      so every measured request follows that learner's writes; failed writes
-                      are counted in write_errors)}]}
+                      request, the same client posts a batch of N events and completes the
+                      next of its lessons (client["lessons"], each taken once) through the
+                      JSON API, unmeasured, so every measured request follows that learner's
+                      writes; the clients are picked among those with lessons left, as long
+                      as any are; failed writes are counted in write_errors)}]}
 
 Responses carrying the dashboard's cache header (X-Dashboard-Cache: hit|miss) are
 counted, so every dashboard row reports the hit ratio it was measured with.
@@ -126,13 +127,14 @@ def events_body(count: int) -> bytes:
 
 
 async def write_before(
-    connection: Connection, *, host: str, port: int, client: dict, events: int, turn: int,
+    connection: Connection, *, host: str, port: int, client: dict, events: int,
     outcome: Outcome, measure: bool,
 ) -> None:  # fmt: skip
-    """The mixed workload's writes: an events batch, then a lesson completion."""
+    """The mixed workload's writes: an events batch, then the client's next lesson completed
+    (taken off its list, so a concurrent loop of the same client takes the one after)."""
     writes = [("/api/v1/learning/events", events_body(events))]
     if client.get("lessons"):
-        lesson = client["lessons"][turn % len(client["lessons"])]
+        lesson = client["lessons"].pop(0)
         writes.append((f"/api/v1/learning/lessons/{lesson}/complete", b"{}"))
     for path, body in writes:
         raw = build_request(
@@ -200,9 +202,14 @@ async def run_scenario(spec: dict, scenario: dict) -> dict:
                 else:
                     client, body = rng.choice(clients), b""
                 if after_writes:
+                    if not client.get("lessons"):
+                        # The loop studies: a learner with nothing left to study yields to
+                        # one who has (uniform among them), while there is one.
+                        studying = [c for c in clients if c.get("lessons")]
+                        client = rng.choice(studying) if studying else client
                     await write_before(
                         connection, host=host, port=port, client=client, events=after_writes,
-                        turn=index // len(clients), outcome=outcome, measure=measure,
+                        outcome=outcome, measure=measure,
                     )  # fmt: skip
                 raw = build_request(
                     host=host,

@@ -89,7 +89,7 @@ def measure_requests(
     if cache_mode == "after-write":
         from bench.workloads import studyable_lessons
 
-        lessons = studyable_lessons(learner_ids=list(users))
+        lessons = studyable_lessons(learner_ids=list(users), per_learner=3)
     wall = cpu = 0.0
     queries = 0
     for index, user in enumerate(users.values()):

@@ -342,6 +342,23 @@ def completions_and_retired_cards(database_url: str, since: float) -> dict[str, 
     return {"completions": completions, "cards_retired": retired}
 
 
+def drop_completed_lessons(database_url: str, clients: list[dict], since: float) -> None:
+    """Take the lessons a row completed off its clients' lists, so the next mixed row
+    studies new ones (each load generator run starts from the lists it is given)."""
+    with psycopg.connect(database_url) as conn:
+        done = set(
+            conn.execute(
+                "SELECT learner_id, lesson_id FROM learning_lessonprogress"
+                " WHERE status = 'completed' AND completed_at >= %s AND learner_id = ANY(%s)",
+                [datetime.fromtimestamp(since, UTC), [c["learner_id"] for c in clients]],
+            ).fetchall()
+        )
+    for client in clients:
+        client["lessons"] = [
+            lesson for lesson in client["lessons"] if (client["learner_id"], lesson) not in done
+        ]
+
+
 def worker_collections(gc_dir: Path) -> list[list[list]]:
     """Each web worker's garbage collections, [start epoch, generation, pause ms] each, as
     bench/timed_gunicorn.conf.py wrote them when the worker exited."""
@@ -510,7 +527,8 @@ def print_report(results: dict) -> None:
             f"{r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f}  {ratio:>6} {r['errors']:>6} {hits:>10}"
             + (f"  writes {r['writes']} (failed {r['write_errors']})" if r.get("writes") else "")
             + (
-                f", {r['completions']} completions retired {r['cards_retired']} cards"
+                f", {r['completions']} lessons completed (of {r['lessons_to_study']} left to"
+                f" study) retired {r['cards_retired']} cards"
                 if "completions" in r
                 else ""
             )
@@ -612,12 +630,15 @@ def serve_and_load(env: dict[str, str], args: argparse.Namespace, results: dict)
                 if invalidate:
                     workload(env, tmp, "invalidate", f"--clients={clients_file}")
                 before = server_cpu_seconds(server, env["DATABASE_URL"])
+                to_study = sum(len(client["lessons"]) for client in clients)
                 started = time.time()
                 rows = loadgen(env, tmp, {**spec, "scenarios": [scenario]}, "web")
                 windows.append((rows[0], started, time.time()))
                 cpu_per_request(before, server_cpu_seconds(server, env["DATABASE_URL"]), rows[0])
                 if scenario["after_writes"]:
                     rows[0].update(completions_and_retired_cards(env["DATABASE_URL"], started))
+                    rows[0]["lessons_to_study"] = to_study
+                    drop_completed_lessons(env["DATABASE_URL"], clients, started)
                 results["web"] += rows
         if "ingestion" not in args.skip:
             results["ingestion"] = {"api": []}

@@ -67,3 +67,54 @@ def test_loadgen_explains_its_usage():
 
     assert done.returncode == 2
     assert "usage: python -m bench.loadgen SPEC.json OUT.json" in done.stderr
+
+
+@pytest.mark.usefixtures("transactional_db")
+def test_mixed_workload_completes_each_listed_lesson_once_then_only_posts_events(
+    live_server, tmp_path
+):
+    """Each loop completes the next lesson of a client that has one left, never one it
+    completed before: a client with none yields to one with some, while there is one."""
+    from accounts.tests.factories import LearnerFactory
+    from catalog.tests.factories import LessonFactory, ModuleFactory
+    from learning.models import LearnerEvent, LessonProgress
+    from learning.tests.factories import EnrollmentFactory
+
+    studying, done = LearnerFactory(), LearnerFactory()
+    module = ModuleFactory()
+    lessons = [LessonFactory(module=module, order=n) for n in range(1, 4)]
+    EnrollmentFactory(learner=studying, course=module.course)
+    address = urlsplit(live_server.url)
+    spec = {
+        "host": address.hostname,
+        "port": address.port,
+        "clients": [
+            {"session": "", "token": str(AccessToken.for_user(done)), "lessons": []},
+            {
+                "session": "",
+                "token": str(AccessToken.for_user(studying)),
+                "lessons": [lesson.pk for lesson in lessons],
+            },
+        ],
+        "scenarios": [{**scenario("mixed", "jwt", 200), "max_requests": 5, "after_writes": 2}],
+    }
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+
+    done_run = subprocess.run(
+        [sys.executable, "-m", "bench.loadgen", "spec.json", "out.json"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(BASE_DIR)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done_run.returncode == 0, done_run.stderr
+    [row] = json.loads((tmp_path / "out.json").read_text())
+    # Five loops: five events batches, and a completion in the three that had a lesson left.
+    assert (row["requests"], row["writes"], row["write_errors"]) == (5, 8, 0), row
+    completed = LessonProgress.objects.filter(status=LessonProgress.Status.COMPLETED)
+    assert sorted(completed.values_list("learner_id", "lesson_id")) == [
+        (studying.pk, lesson.pk) for lesson in lessons
+    ]
+    assert LearnerEvent.objects.count() == 5 * 2

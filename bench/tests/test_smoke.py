@@ -9,6 +9,7 @@ tests reuse that database and result.
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -89,7 +90,10 @@ def test_bench_run_measures_every_scenario_and_checks_the_targets(bench_run):
         isinstance(row["completions"], int) and isinstance(row["cards_retired"], int)
         for row in mixed
     ), mixed
-    assert "completions retired" in bench_run.stdout
+    assert "lessons completed (of" in bench_run.stdout
+    # Each mixed row studies what the rows before it left: no lesson is completed twice.
+    for row, following in itertools.pairwise(mixed):
+        assert following["lessons_to_study"] == row["lessons_to_study"] - row["completions"]
     assert all("cards_retired" not in row for row in latest["web"] if not row.get("writes"))
     # The run's own files, not the developer's bench/results.
     assert (bench_run.results / "seed-skillstudio_bench_smoke.json").exists()
