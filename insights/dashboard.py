@@ -95,6 +95,7 @@ from insights.recommendations import (
 )
 from insights.rules import STRUGGLING_BELOW, SUMMARY_DAYS
 from insights.selectors import (
+    MESSAGES_TTL,
     SkillLevel,
     learner_timezone,
     recent_skill_scores_for,
@@ -102,6 +103,7 @@ from insights.selectors import (
     recommendations_open,
     shown_skills,
     skill_levels_for,
+    unread_message_entries,
     with_card_targets,
 )
 from learning.locks import LockGraphs, lock_facts_and_enrollments_for, lock_facts_for
@@ -755,8 +757,8 @@ def warm_dashboards(
     chunk_size: int = WARM_CHUNK,
     on_chunk: Callable[[WarmReport], None] | None = None,
 ) -> WarmReport:
-    """Compute the learners' dashboards in chunks and store them (and their sections) as
-    the read path would.
+    """Compute the learners' dashboards in chunks and store them (and their sections, and
+    the unread messages the page shows beside them) as the read path would.
 
     Each entry goes under the learner's versions read before its data: a write committing
     during the computation moves a version on, so the entry becomes unreachable instead
@@ -778,8 +780,11 @@ def warm_dashboards(
             break
         learners = list(User.objects.select_related("profile").filter(pk__in=chunk).order_by("pk"))
         entries = _compute(learners, now, versions, report)
+        # What the page reads beside the dashboard, so its first view after a run hits too.
+        messages = unread_message_entries(versions=versions)
         try:
             cache.set_many(entries, timeout=CACHE_TTL)
+            cache.set_many(messages, timeout=MESSAGES_TTL)
         except redis.exceptions.RedisError:
             report.stopped = "Redis unreachable"
             logger.warning("Dashboard warm stopped: Redis unreachable")

@@ -424,13 +424,41 @@ def message_card(message: InstructorMessage) -> MessageCard:
     )
 
 
-def _unread_cards(learner: User) -> list[MessageCard]:
-    return [
-        message_card(message)
-        for message in InstructorMessage.objects.filter(learner=learner, read_at__isnull=True)
+# The dashboard shows this many unread messages, newest first.
+UNREAD_SHOWN = 20
+
+
+def _unread_cards_for(learner_ids: list[int]) -> dict[int, list[MessageCard]]:
+    """Each learner's newest unread messages (at most UNREAD_SHOWN), in one query."""
+    cards: dict[int, list[MessageCard]] = {pk: [] for pk in learner_ids}
+    newest = Window(
+        RowNumber(), partition_by=F("learner_id"), order_by=[F("created_at").desc(), F("id").desc()]
+    )
+    for message in (
+        InstructorMessage.objects.filter(learner_id__in=learner_ids, read_at__isnull=True)
         .select_related("sender", "course")
-        .order_by("-created_at", "-id")[:20]
-    ]
+        .annotate(newest=newest)
+        .filter(newest__lte=UNREAD_SHOWN)
+        .order_by("learner_id", "-created_at", "-id")
+    ):
+        cards[message.learner_id].append(message_card(message))
+    return cards
+
+
+def _unread_cards(learner: User) -> list[MessageCard]:
+    return _unread_cards_for([learner.pk])[learner.pk]
+
+
+def _messages_key(learner_id: int, kind_versions: dict[str, str]) -> str:
+    return f"instructor-messages:{learner_id}:{kind_versions[OTHER]}"
+
+
+def unread_message_entries(*, versions: dict[int, dict[str, str]]) -> dict[str, list]:
+    """The unread-messages cache entries of these learners (one query), under the data
+    versions read before it: the dashboard warm run stores them beside the dashboards, so
+    the page's first read after a run costs no query. Store them for MESSAGES_TTL."""
+    cards = _unread_cards_for(list(versions))
+    return {_messages_key(pk, own): cards[pk] for pk, own in versions.items()}
 
 
 def unread_instructor_messages(
@@ -439,10 +467,10 @@ def unread_instructor_messages(
     """The learner's unread instructor messages, newest first (one query, none when cached).
 
     Like the dashboard cache: not read or filled inside a transaction, and Redis being
-    unreachable only costs the query. Keyed on the learner's "other" data version (and the
-    catalogue's, for the course titles): sending or reading a message moves every kind on,
-    studying (events, lessons, quizzes) does not touch messages. ``kind_versions``: the
-    learner's data versions when the caller has read them already (the dashboard page)."""
+    unreachable only costs the query. Keyed on the learner's "other" data version:
+    sending or reading a message moves every kind on, studying (events, lessons, quizzes)
+    does not touch messages. ``kind_versions``: the learner's data versions when the
+    caller has read them already (the dashboard page)."""
     if transaction.get_connection().in_atomic_block:
         return _unread_cards(learner)
     if kind_versions is None:
@@ -450,8 +478,7 @@ def unread_instructor_messages(
         if versions is None:
             return _unread_cards(learner)
         kind_versions = versions[learner.pk]
-    version = kind_versions[OTHER]
-    key = f"instructor-messages:{learner.pk}:{version}"
+    key = _messages_key(learner.pk, kind_versions)
     try:
         cached = cache.get(key)
     except redis.exceptions.RedisError:

@@ -29,6 +29,8 @@ from insights.dashboard import (
     warm_dashboards,
     warm_run_record,
 )
+from insights.models import InstructorMessage
+from insights.selectors import UNREAD_SHOWN, unread_instructor_messages
 from insights.tasks import refresh_recommendations, warm_dashboard_chunk, warm_dashboards_task
 from learning.models import LessonProgress
 from learning.services import lesson_complete
@@ -75,6 +77,42 @@ def test_warmed_dashboards_are_served_from_the_cache(course_lessons):
         assert hit
         assert data == learner_dashboard(learner=fresh(learner), now=NOW)
         assert data["recommended_next_lessons"][0]["title"] == "Lesson 1"
+
+
+def test_the_warm_stores_the_unread_messages_the_page_shows(
+    course_lessons, django_assert_num_queries
+):
+    """The page's first view after a run reads its messages from the cache too: each
+    learner's own unread ones, newest first, at most UNREAD_SHOWN."""
+    busy, quiet = enrolled(course_lessons), enrolled(course_lessons)
+    course = course_lessons[0].module.course
+
+    def message(learner: User, body: str, minutes_ago: int, read: bool = False) -> None:
+        InstructorMessage.objects.create(
+            learner=learner,
+            sender=course.owner,
+            course=course,
+            body=body,
+            created_at=NOW - timedelta(minutes=minutes_ago),
+            read_at=NOW if read else None,
+        )
+
+    for n in range(UNREAD_SHOWN + 2):
+        message(busy, f"Note {n}", minutes_ago=n)
+    message(quiet, "Read already", minutes_ago=1, read=True)
+    message(quiet, "Need a hand?", minutes_ago=2)
+
+    warm_dashboards(learner_ids=[busy.pk, quiet.pk], now=NOW)
+
+    with django_assert_num_queries(0):
+        cards = {
+            learner.pk: [card.body for card in unread_instructor_messages(learner=learner)]
+            for learner in (busy, quiet)
+        }
+    assert cards == {
+        busy.pk: [f"Note {n}" for n in range(UNREAD_SHOWN)],
+        quiet.pk: ["Need a hand?"],
+    }
 
 
 def test_a_write_during_the_warm_makes_its_entry_unreachable_not_stale(course_lessons, monkeypatch):
