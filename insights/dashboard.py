@@ -690,6 +690,18 @@ def cached_learner_dashboard(
     return dashboards[learner.pk], False
 
 
+def refresh_learner_dashboard(*, learner_id: int, now: datetime) -> bool:
+    """A write's follow-up: the learner's dashboard stored ahead of their next visit, built
+    as that visit would build it (``cached_learner_dashboard``): the sections the writes
+    left valid are reused, so a completion's follow-up recomputes what its refresh moved,
+    not every section as a warm run does. False when the learner is gone."""
+    learner = User.objects.select_related("profile").filter(pk=learner_id).first()
+    if learner is None:
+        return False
+    cached_learner_dashboard(learner=learner, now=now)
+    return True
+
+
 @dataclass
 class WarmReport:
     """What a warm run did: learners computed, entries stored, learners that failed."""

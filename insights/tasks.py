@@ -23,7 +23,7 @@ from insights import skills, weekly
 from insights.dashboard import (
     ACTIVE_DAYS,
     WARM_CHUNK,
-    warm_dashboards,
+    refresh_learner_dashboard,
     warm_fan_out,
     warm_run_chunk,
 )
@@ -81,14 +81,15 @@ def adjust_learner_chunk(self: JobTask, learner_ids: list[int], now: str) -> dic
 def refresh_recommendations(learner_id: int) -> int:
     """The learner follow-up (``skillstudio.jobs.LEARNER_FOLLOW_UP``), deferred by every
     learner write (sign-up, onboarding, a quiz, a completed lesson, ...): struggle check and
-    fresh recommendations, then the learner's dashboard computed ahead of their next visit
-    (the write and this refresh both moved their data version on, so the cached one is
-    unreachable). Returns how many recommendations are active."""
+    fresh recommendations, then the learner's dashboard built ahead of their next visit
+    (the write and this refresh both moved their data versions on, so the cached one is
+    unreachable), from the sections still valid. Returns how many recommendations are
+    active."""
     refreshed = recommendations_refresh(learner_ids=[learner_id], now=timezone.now())
     if learner_id not in refreshed:
         logger.info("Learner %s is gone; nothing to refresh", learner_id)
         return 0
-    warm_dashboards(learner_ids=[learner_id], now=timezone.now())
+    refresh_learner_dashboard(learner_id=learner_id, now=timezone.now())
     # The tutor's study tip reads the figures just warmed; queued only with a provider.
     study_tip_defer(learner_id=learner_id)
     return refreshed[learner_id].active

@@ -38,6 +38,7 @@ from insights.dashboard import (
     SECTIONS,
     cached_learner_dashboard,
     learner_dashboard,
+    refresh_learner_dashboard,
 )
 from insights.ml import registry
 from insights.ml.dropout import score_active_enrollments, train_dropout
@@ -619,6 +620,33 @@ def test_sections_cached_before_local_midnight_are_not_reused_after_it(world, co
     assert not hit
     assert sorted(computed_sections) == sorted(SECTIONS)
     assert data == learner_dashboard(learner=fresh(world.learner), now=tomorrow)
+
+
+def test_a_completions_follow_up_recomputes_only_what_its_refresh_moved(world, computed_sections):
+    """The learner completes a lesson and opens the dashboard at once (it recomputes what
+    the completion moved); the follow-up then refreshes the recommendations and builds the
+    next visit's dashboard from the sections still valid: only those reading
+    recommendations are computed again, and that visit is served whole from the cache."""
+    warm(world.learner)
+    lesson_complete(learner=fresh(world.learner), lesson=world.lessons[0], now=NOW)
+    cached_learner_dashboard(learner=fresh(world.learner), now=NOW)
+    refresh_recommendations(learner=fresh(world.learner), now=NOW)
+    computed_sections.clear()
+
+    assert refresh_learner_dashboard(learner_id=world.learner.pk, now=NOW)
+
+    assert set(computed_sections) == _reading(RECOMMENDATIONS)
+    data, hit = cached_learner_dashboard(learner=fresh(world.learner), now=NOW)
+    assert hit
+    assert data == learner_dashboard(learner=fresh(world.learner), now=NOW)
+    assert [lesson["title"] for lesson in data["recommended_next_lessons"]] == ["Lesson 2"]
+
+
+def test_the_follow_up_of_a_learner_gone_stores_nothing(world):
+    learner_id = world.learner.pk
+    User.objects.filter(pk=learner_id).delete()
+
+    assert not refresh_learner_dashboard(learner_id=learner_id, now=NOW)
 
 
 def test_unread_messages_stay_cached_through_study_and_move_when_read(
