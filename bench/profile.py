@@ -9,7 +9,9 @@ before/after figures in BENCHMARKS.md quote it.
 WHAT: `ingest` (a 500-event batch through POST /api/v1/learning/events, rolled back),
 `page` (GET /learn/), `api` (GET /api/v1/ai/dashboard), `floor` (GET /accounts/password/),
 `weekly` (the weekly chunk task's function for one learner), `warm` (the dashboard
-warm-up's function for one chunk of active learners: CPU ms per learner).
+warm-up's function for one chunk of active learners: CPU ms per learner), `follow-up`
+(the job a lesson completion of the mixed loop queues, insights.refresh_recommendations,
+run after that loop's page view: what each completion costs the Celery workers).
 
 `--cache cold` (default) moves each learner's data version on before the measured request,
 so `page` and `api` compute the dashboard; `--cache warm` serves each learner once,
@@ -66,14 +68,25 @@ def _write_as_the_mixed_workload(user, lessons: list[int], index: int) -> None:
 
 
 def measure_requests(
-    url: str, count: int, profiler: cProfile.Profile | None, *, cache_mode: str, seed: int = 2
+    url: str,
+    count: int,
+    profiler: cProfile.Profile | None,
+    *,
+    cache_mode: str,
+    seed: int = 2,
+    follow_up: bool = False,
 ) -> dict:
+    """The request at ``url`` per learner, or with ``follow_up`` (after-write only) the
+    write follow-up task (insights.refresh_recommendations) that the lesson completion
+    queued, run after the request as a Celery worker would, for the learners who completed
+    one: what each completion of the mixed loop leaves to the workers."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
     from bench.workloads import SCALE_DOMAIN
+    from insights.tasks import refresh_recommendations
     from skillstudio.data_versions import learners_changed
 
     scale = User.objects.filter(email__endswith=f"@{SCALE_DOMAIN}").order_by("pk")
@@ -91,7 +104,7 @@ def measure_requests(
 
         lessons = studyable_lessons(learner_ids=list(users), per_learner=3)
     wall = cpu = 0.0
-    queries = 0
+    queries = items = 0
     for index, user in enumerate(users.values()):
         client.force_login(user)
         if cache_mode == "cold":
@@ -100,11 +113,18 @@ def measure_requests(
             client.get(url)
         if cache_mode == "after-write":
             _write_as_the_mixed_workload(user, lessons.get(user.pk, []), index)
+        if follow_up:
+            response = client.get(url)  # the loop's view, before a worker takes the job
+            if not lessons.get(user.pk):
+                continue  # no completion, no follow-up
         with CaptureQueriesContext(connection) as captured:
             started, cpu_started = time.perf_counter(), time.process_time()
             if profiler and index:
                 profiler.enable()
-            response = client.get(url)
+            if follow_up:
+                refresh_recommendations(user.pk)
+            else:
+                response = client.get(url)
             if profiler:
                 profiler.disable()
             elapsed, cpu_elapsed = time.perf_counter() - started, time.process_time() - cpu_started
@@ -112,8 +132,11 @@ def measure_requests(
             raise SystemExit(f"GET {url} answered {response.status_code}")
         if index:  # the first request warms up templates and connections
             wall, cpu, queries = wall + elapsed, cpu + cpu_elapsed, queries + len(captured)
-    return {"items": count, "wall_ms": wall / count * 1000, "cpu_ms": cpu / count * 1000,
-            "queries": queries / count}  # fmt: skip
+            items += 1
+    if not items:
+        raise SystemExit("None of these learners had a lesson to complete: try another --seed.")
+    return {"items": items, "wall_ms": wall / items * 1000, "cpu_ms": cpu / items * 1000,
+            "queries": queries / items}  # fmt: skip
 
 
 def measure_ingest(count: int, profiler: cProfile.Profile | None) -> dict:
@@ -206,7 +229,7 @@ def measure_warm(count: int, profiler: cProfile.Profile | None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("what", choices=["ingest", "weekly", "warm", *PAGES])
+    parser.add_argument("what", choices=["ingest", "weekly", "warm", "follow-up", *PAGES])
     parser.add_argument("--count", type=int, default=30, help="requests, batches or learners")
     parser.add_argument("--database", default="skillstudio_bench")
     parser.add_argument("--cprofile", action="store_true", help="print the top functions")
@@ -232,6 +255,11 @@ def main(argv: list[str] | None = None) -> int:
         result = measure_weekly(args.count, profiler)
     elif args.what == "warm":
         result = measure_warm(args.count, profiler)
+    elif args.what == "follow-up":
+        result = measure_requests(
+            PAGES["page"], args.count, profiler, cache_mode="after-write", seed=args.seed,
+            follow_up=True,
+        )  # fmt: skip
     else:
         result = measure_requests(
             PAGES[args.what], args.count, profiler, cache_mode=args.cache, seed=args.seed

@@ -118,6 +118,7 @@ def test_bench_report_renders_the_run_as_markdown(bench_run):
         ["ingest"],
         ["warm"],
         ["weekly"],
+        ["follow-up", "--count=5"],
     ],
     ids=lambda options: "-".join(o.lstrip("-") for o in options),
 )
