@@ -105,6 +105,7 @@ def measure_requests(
         lessons = studyable_lessons(learner_ids=list(users), per_learner=3)
     wall = cpu = 0.0
     queries = items = 0
+    warmed = False  # the first measurement warms up templates and connections, uncounted
     for index, user in enumerate(users.values()):
         client.force_login(user)
         if cache_mode == "cold":
@@ -119,7 +120,7 @@ def measure_requests(
                 continue  # no completion, no follow-up
         with CaptureQueriesContext(connection) as captured:
             started, cpu_started = time.perf_counter(), time.process_time()
-            if profiler and index:
+            if profiler and warmed:
                 profiler.enable()
             if follow_up:
                 refresh_recommendations(user.pk)
@@ -130,9 +131,10 @@ def measure_requests(
             elapsed, cpu_elapsed = time.perf_counter() - started, time.process_time() - cpu_started
         if response.status_code != 200:
             raise SystemExit(f"GET {url} answered {response.status_code}")
-        if index:  # the first request warms up templates and connections
+        if warmed:
             wall, cpu, queries = wall + elapsed, cpu + cpu_elapsed, queries + len(captured)
             items += 1
+        warmed = True
     if not items:
         raise SystemExit("None of these learners had a lesson to complete: try another --seed.")
     return {"items": items, "wall_ms": wall / items * 1000, "cpu_ms": cpu / items * 1000,

@@ -36,9 +36,11 @@ is twice WARM_PERIOD, so an entry is still valid when the next run rewrites it (
 a run takes under WARM_PERIOD: add workers on the bulk queue when it does not).
 
 Maximum staleness of a served dashboard: none for the learner's own data and the local date;
-CACHE_TTL (10 minutes) for the time-window figures; ``generated_at`` says when its oldest
-section was computed. When Redis is unreachable, dashboards are computed on every read,
-never an error.
+for the time-window figures, up to twice CACHE_TTL (20 minutes): a dashboard assembled
+after a write from sections cached up to CACHE_TTL earlier is itself kept CACHE_TTL, and
+``generated_at`` says when its oldest section was computed (the beat's runs rewrite the
+entries of recently active learners every WARM_PERIOD). When Redis is unreachable,
+dashboards are computed on every read, never an error.
 """
 
 from __future__ import annotations
@@ -694,11 +696,17 @@ def refresh_learner_dashboard(*, learner_id: int, now: datetime) -> bool:
     """A write's follow-up: the learner's dashboard stored ahead of their next visit, built
     as that visit would build it (``cached_learner_dashboard``): the sections the writes
     left valid are reused, so a completion's follow-up recomputes what its refresh moved,
-    not every section as a warm run does. False when the learner is gone."""
+    not every section as a warm run does. False, and nothing computed, when nothing could
+    be stored: inside a transaction, with Redis unreachable, or the learner gone."""
+    if transaction.get_connection().in_atomic_block:
+        return False
+    versions = learner_kind_versions([learner_id])
+    if versions is None:
+        return False
     learner = User.objects.select_related("profile").filter(pk=learner_id).first()
     if learner is None:
         return False
-    cached_learner_dashboard(learner=learner, now=now)
+    cached_learner_dashboard(learner=learner, now=now, kind_versions=versions[learner_id])
     return True
 
 
@@ -792,11 +800,11 @@ def warm_dashboards(
             break
         learners = list(User.objects.select_related("profile").filter(pk__in=chunk).order_by("pk"))
         entries = _compute(learners, now, versions, report)
-        # What the page reads beside the dashboard, so its first view after a run hits too.
-        messages = unread_message_entries(versions=versions)
         try:
             cache.set_many(entries, timeout=CACHE_TTL)
-            cache.set_many(messages, timeout=MESSAGES_TTL)
+            # What the page reads beside the dashboard, so its first view after a run hits
+            # too; after the dashboards, so a failure here costs only these entries.
+            cache.set_many(_message_entries(versions), timeout=MESSAGES_TTL)
         except redis.exceptions.RedisError:
             report.stopped = "Redis unreachable"
             logger.warning("Dashboard warm stopped: Redis unreachable")
@@ -806,6 +814,18 @@ def warm_dashboards(
         if on_chunk is not None:
             on_chunk(report)
     return report
+
+
+def _message_entries(versions: dict[int, dict[str, str]]) -> dict[str, list]:
+    """The chunk's unread-messages entries, or none if reading them fails (the page then
+    reads each learner's on its first view, as without a warm run)."""
+    try:
+        return unread_message_entries(versions=versions)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception:
+        logger.exception("Unread messages of a dashboard chunk failed; not warmed")
+        return {}
 
 
 def _warm_lock_acquire() -> str | None:

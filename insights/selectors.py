@@ -428,6 +428,12 @@ def message_card(message: InstructorMessage) -> MessageCard:
 UNREAD_SHOWN = 20
 
 
+def _unread(learner_ids: list[int]) -> QuerySet[InstructorMessage]:
+    return InstructorMessage.objects.filter(
+        learner_id__in=learner_ids, read_at__isnull=True
+    ).select_related("sender", "course")
+
+
 def _unread_cards_for(learner_ids: list[int]) -> dict[int, list[MessageCard]]:
     """Each learner's newest unread messages (at most UNREAD_SHOWN), in one query."""
     cards: dict[int, list[MessageCard]] = {pk: [] for pk in learner_ids}
@@ -435,8 +441,7 @@ def _unread_cards_for(learner_ids: list[int]) -> dict[int, list[MessageCard]]:
         RowNumber(), partition_by=F("learner_id"), order_by=[F("created_at").desc(), F("id").desc()]
     )
     for message in (
-        InstructorMessage.objects.filter(learner_id__in=learner_ids, read_at__isnull=True)
-        .select_related("sender", "course")
+        _unread(learner_ids)
         .annotate(newest=newest)
         .filter(newest__lte=UNREAD_SHOWN)
         .order_by("learner_id", "-created_at", "-id")
@@ -446,7 +451,9 @@ def _unread_cards_for(learner_ids: list[int]) -> dict[int, list[MessageCard]]:
 
 
 def _unread_cards(learner: User) -> list[MessageCard]:
-    return _unread_cards_for([learner.pk])[learner.pk]
+    """One learner's: a plain LIMIT, which stops at the newest UNREAD_SHOWN."""
+    unread = _unread([learner.pk]).order_by("-created_at", "-id")[:UNREAD_SHOWN]
+    return [message_card(message) for message in unread]
 
 
 def _messages_key(learner_id: int, kind_versions: dict[str, str]) -> str:
@@ -467,10 +474,11 @@ def unread_instructor_messages(
     """The learner's unread instructor messages, newest first (one query, none when cached).
 
     Like the dashboard cache: not read or filled inside a transaction, and Redis being
-    unreachable only costs the query. Keyed on the learner's "other" data version:
-    sending or reading a message moves every kind on, studying (events, lessons, quizzes)
-    does not touch messages. ``kind_versions``: the learner's data versions when the
-    caller has read them already (the dashboard page)."""
+    unreachable only costs the query. Keyed on the learner's "other" data version (which
+    carries the catalogue's, for the course titles): sending or reading a message moves
+    every kind on, studying (events, lessons, quizzes) does not touch messages.
+    ``kind_versions``: the learner's data versions when the caller has read them already
+    (the dashboard page)."""
     if transaction.get_connection().in_atomic_block:
         return _unread_cards(learner)
     if kind_versions is None:

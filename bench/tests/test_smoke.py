@@ -124,7 +124,8 @@ def test_bench_report_renders_the_run_as_markdown(bench_run):
 )
 def test_bench_profile_measures_one_code_path(bench_run, options):
     what = options[0]
-    out = run("bench.profile", *options, f"--database={DATABASE}", "--count=2").stdout
+    # The default count first, so an option's own --count wins.
+    out = run("bench.profile", "--count=2", f"--database={DATABASE}", *options).stdout
 
     assert out.startswith(f"{what}")
     assert " items, " in out and "queries per item" in out

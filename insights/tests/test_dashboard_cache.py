@@ -642,11 +642,19 @@ def test_a_completions_follow_up_recomputes_only_what_its_refresh_moved(world, c
     assert [lesson["title"] for lesson in data["recommended_next_lessons"]] == ["Lesson 2"]
 
 
-def test_the_follow_up_of_a_learner_gone_stores_nothing(world):
+def test_the_follow_up_of_a_learner_gone_computes_nothing(world, computed_sections):
     learner_id = world.learner.pk
     User.objects.filter(pk=learner_id).delete()
 
     assert not refresh_learner_dashboard(learner_id=learner_id, now=NOW)
+    assert computed_sections == []
+
+
+def test_the_follow_up_inside_a_transaction_computes_nothing(world, computed_sections):
+    """Nothing computed there could be stored (the cache is not filled inside one)."""
+    with transaction.atomic():
+        assert not refresh_learner_dashboard(learner_id=world.learner.pk, now=NOW)
+    assert computed_sections == []
 
 
 def test_unread_messages_stay_cached_through_study_and_move_when_read(

@@ -115,6 +115,19 @@ def test_the_warm_stores_the_unread_messages_the_page_shows(
     }
 
 
+def test_a_failure_of_the_messages_still_stores_the_dashboards(course_lessons, monkeypatch):
+    learner = enrolled(course_lessons)
+
+    def broken(**kwargs):
+        raise ValueError("bad row")
+
+    monkeypatch.setattr(dashboard, "unread_message_entries", broken)
+    report = warm_dashboards(learner_ids=[learner.pk], now=NOW)
+
+    assert (report.stored, report.failed, report.stopped) == (1, [], "")
+    assert cached_learner_dashboard(learner=fresh(learner), now=NOW)[1]
+
+
 def test_a_write_during_the_warm_makes_its_entry_unreachable_not_stale(course_lessons, monkeypatch):
     learner = enrolled(course_lessons)
     compute = dashboard._from_sections
