@@ -26,22 +26,17 @@ def scenario(name: str, auth: str, expect: int) -> dict:
     }
 
 
-@pytest.mark.usefixtures("transactional_db")
-def test_loadgen_runs_each_scenario_and_counts_unexpected_answers(live_server, learner, tmp_path):
+def run_loadgen(live_server, tmp_path, clients: list[dict], scenarios: list[dict]):
+    """`python -m bench.loadgen` against the live server: the finished process and its rows
+    by scenario name."""
     address = urlsplit(live_server.url)
     spec = {
         "host": address.hostname,
         "port": address.port,
-        "clients": [{"session": "", "token": str(AccessToken.for_user(learner))}],
-        "scenarios": [
-            scenario("with_token", "jwt", 200),
-            scenario("anonymous", "none", 401),
-            # The token is sent, so every answer is a 200: all of them unexpected here.
-            scenario("expects_401", "jwt", 401),
-        ],
+        "clients": clients,
+        "scenarios": scenarios,
     }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
-
     done = subprocess.run(
         [sys.executable, "-m", "bench.loadgen", "spec.json", "out.json"],
         cwd=tmp_path,
@@ -50,9 +45,25 @@ def test_loadgen_runs_each_scenario_and_counts_unexpected_answers(live_server, l
         text=True,
         timeout=60,
     )
-
     assert done.returncode == 0, done.stderr
     rows = {row["name"]: row for row in json.loads((tmp_path / "out.json").read_text())}
+    return done, rows
+
+
+@pytest.mark.usefixtures("transactional_db")
+def test_loadgen_runs_each_scenario_and_counts_unexpected_answers(live_server, learner, tmp_path):
+    done, rows = run_loadgen(
+        live_server,
+        tmp_path,
+        clients=[{"session": "", "token": str(AccessToken.for_user(learner))}],
+        scenarios=[
+            scenario("with_token", "jwt", 200),
+            scenario("anonymous", "none", 401),
+            # The token is sent, so every answer is a 200: all of them unexpected here.
+            scenario("expects_401", "jwt", 401),
+        ],
+    )
+
     assert (rows["with_token"]["requests"], rows["with_token"]["errors"]) == (6, 0)
     assert (rows["anonymous"]["requests"], rows["anonymous"]["errors"]) == (6, 0)
     assert (rows["expects_401"]["requests"], rows["expects_401"]["errors"]) == (0, 6)
@@ -84,11 +95,10 @@ def test_mixed_workload_completes_each_listed_lesson_once_then_only_posts_events
     module = ModuleFactory()
     lessons = [LessonFactory(module=module, order=n) for n in range(1, 4)]
     EnrollmentFactory(learner=studying, course=module.course)
-    address = urlsplit(live_server.url)
-    spec = {
-        "host": address.hostname,
-        "port": address.port,
-        "clients": [
+    _, rows = run_loadgen(
+        live_server,
+        tmp_path,
+        clients=[
             {"session": "", "token": str(AccessToken.for_user(done)), "lessons": []},
             {
                 "session": "",
@@ -96,21 +106,10 @@ def test_mixed_workload_completes_each_listed_lesson_once_then_only_posts_events
                 "lessons": [lesson.pk for lesson in lessons],
             },
         ],
-        "scenarios": [{**scenario("mixed", "jwt", 200), "max_requests": 5, "after_writes": 2}],
-    }
-    (tmp_path / "spec.json").write_text(json.dumps(spec))
-
-    done_run = subprocess.run(
-        [sys.executable, "-m", "bench.loadgen", "spec.json", "out.json"],
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(BASE_DIR)},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        scenarios=[{**scenario("mixed", "jwt", 200), "max_requests": 5, "after_writes": 2}],
     )
 
-    assert done_run.returncode == 0, done_run.stderr
-    [row] = json.loads((tmp_path / "out.json").read_text())
+    row = rows["mixed"]
     # Five loops: five events batches, and a completion in the three that had a lesson left.
     assert (row["requests"], row["writes"], row["write_errors"]) == (5, 8, 0), row
     completed = LessonProgress.objects.filter(status=LessonProgress.Status.COMPLETED)
