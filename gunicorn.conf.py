@@ -49,6 +49,10 @@ def on_starting(server):
     server.cfg.set("worker_connections", server.cfg.threads)
 
 
+# A reload (SIGHUP) reads this file again, resetting the limit, before it spawns new workers.
+on_reload = on_starting
+
+
 def post_worker_init(worker):
     """Once the app is loaded: import what requests would import on first use, then
     freeze what start-up allocated (modules, models, URL patterns, the views they import)

@@ -50,12 +50,13 @@ def test_the_environment_sizes_the_web_process(monkeypatch, workers, threads):
     assert (parse_args([]).workers, parse_args([]).threads) == (int(workers), int(threads))
 
 
+@pytest.mark.parametrize("hook", ["on_starting", "on_reload"])
 @pytest.mark.parametrize(
     ("environment", "options", "threads"),
     [({}, (), 2), ({"WEB_THREADS": "3"}, (), 3), ({}, ("--threads", "5"), 5)],
 )
 def test_a_worker_takes_only_as_many_connections_as_it_has_threads(
-    monkeypatch, environment, options, threads
+    monkeypatch, environment, options, threads, hook
 ):
     """So the kernel hands each new connection to a worker with a thread free, however the
     threads were set (bench.run passes --threads), and no response keeps its connection:
@@ -65,7 +66,7 @@ def test_a_worker_takes_only_as_many_connections_as_it_has_threads(
         monkeypatch.setenv(name, value)
     cfg = procfile_web_config(monkeypatch, *options)
     assert cfg.worker_connections == 1000  # gunicorn's default, until the server starts
-    runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))["on_starting"](SimpleNamespace(cfg=cfg))
+    runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))[hook](SimpleNamespace(cfg=cfg))
     assert (cfg.threads, cfg.worker_connections, cfg.keepalive) == (threads, threads, 0)
 
 
@@ -110,7 +111,8 @@ def test_the_benchmark_serves_with_the_web_process_settings():
     timed = runpy.run_path(str(BASE_DIR / "bench" / "timed_gunicorn.conf.py"))
     for name in ("worker_class", "workers", "threads", "keepalive", "timeout"):
         assert timed[name] == product[name]
-    assert timed["on_starting"].__code__ == product["on_starting"].__code__
+    for hook in ("on_starting", "on_reload"):
+        assert timed[hook].__code__ == product[hook].__code__
 
 
 def test_collections_are_attributed_to_the_rows_they_paused():
