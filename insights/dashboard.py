@@ -616,15 +616,15 @@ def _from_sections(
     now: datetime,
     versions: dict[int, dict[str, str]],
     cached: dict,
-    *,
-    memo_graphs: bool = False,
 ) -> tuple[dict[int, dict], dict[str, dict]]:
     """The learners' dashboards from their sections: the ``cached`` entries still valid
     today, the rest computed. Returns the dashboards and the entries to store: each
     dashboard under its combined version, each section computed under its own key.
 
-    ``memo_graphs``: keep the lock graphs read in this process's memo (one learner's
-    courses, read again after their next write; a warm chunk's are read once)."""
+    The lock graphs' catalogue rows come through the memo of the learners' catalogue
+    version (``learning.locks.LockGraphs``, shared between processes): a warm run's
+    chunks read each course once between them, and the web workers then find the rows of
+    their learners' courses there."""
     given: dict[str, dict[int, Any]] = {name: {} for name in SECTIONS}
     oldest: dict[int, datetime] = {}
     for learner in learners:
@@ -635,8 +635,7 @@ def _from_sections(
                 at = datetime.fromisoformat(entry["at"])
                 oldest[learner.pk] = min(at, oldest.get(learner.pk, now))
     catalog = {catalog_version_of(own) for own in versions.values()}
-    memo = memo_graphs and len(catalog) == 1
-    gathering = _Gathering(learners, now, given, catalog.pop() if memo else None)
+    gathering = _Gathering(learners, now, given, catalog.pop() if len(catalog) == 1 else None)
     dashboards = gathering.dashboards(generated_at=oldest)
     entries = {}
     for learner in learners:
@@ -684,7 +683,7 @@ def cached_learner_dashboard(
     except redis.exceptions.RedisError:
         logger.warning("Dashboard cache unreachable; computing without it")
         return learner_dashboard(learner=learner, now=now), False
-    dashboards, entries = _from_sections([learner], now, versions, sections, memo_graphs=True)
+    dashboards, entries = _from_sections([learner], now, versions, sections)
     try:
         cache.set_many(entries, timeout=CACHE_TTL)
     except redis.exceptions.RedisError:

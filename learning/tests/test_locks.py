@@ -13,6 +13,7 @@ from django.urls import reverse
 from catalog.models import Course
 from catalog.tests.factories import CourseFactory, LessonFactory, ModuleFactory, SkillFactory
 from insights.tests.factories import LearnerSkillStateFactory
+from learning import locks
 from learning.locks import (
     EnrollmentRow,
     LockFacts,
@@ -337,6 +338,22 @@ def test_lock_graphs_are_read_once_per_catalogue_version(
     # and a caller without a version (inside a transaction) always reads.
     assert LockGraphs("catalogue-2")(course_ids=[web.pk]).courses[web.pk].title.endswith("edition")
     assert LockGraphs(None)(course_ids=[web.pk]) is not LockGraphs(None)(course_ids=[web.pk])
+
+
+@pytest.mark.django_db
+def test_a_lock_graph_one_process_read_costs_another_no_query(
+    catalogue, django_assert_num_queries, django_assert_max_num_queries
+):
+    """The rows are shared through Redis: a web worker's first dashboard of a learner finds
+    the rows of their courses that another worker (or the warm run) read."""
+    web = catalogue["web"]
+    with django_assert_max_num_queries(5):
+        first = LockGraphs("catalogue-1")(course_ids=[web.pk])
+    locks._MEMO.clear()  # another process: its own memo is empty
+
+    with django_assert_num_queries(0):
+        again = LockGraphs("catalogue-1")(course_ids=[web.pk])
+    assert again == first
 
 
 @pytest.mark.django_db
