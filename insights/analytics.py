@@ -1072,7 +1072,13 @@ def build_insights(
 
     tip = study_time_advice(patterns)
     if segment:
-        tip = f"You study like our {segment['name']}: {segment['description']}. {tip}"
+        # The group's typical figures, said as theirs: beside the learner's own figures on
+        # the page, "You study like …: active on 4 of the last 28 days" read as the
+        # learner's (QA walk, session 18).
+        tip = (
+            f"You study like our {segment['name']}. Typical for them: "
+            f"{segment['description']}. {tip}"
+        )
     return AIInsights(
         learning_pace=pace,
         performance_trend=summary.performance_trend,

@@ -235,7 +235,8 @@ def test_at_risk_list_shows_probability_factors_and_segment(client, world, instr
     body = client.get(reverse("teach:at_risk", args=[world.course.pk])).content.decode()
     assert "no activity for 12 days" in body
     assert "0.70" in body and "high risk" in body
-    assert "evening crammers" in body
+    # The segment's figures are the group's, said so: the same for every learner in it.
+    assert "evening crammers (typical for the segment: late and in bursts)" in body
 
 
 @pytest.mark.parametrize(

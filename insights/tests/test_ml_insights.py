@@ -39,8 +39,8 @@ def test_insights_say_which_segment_the_learner_studies_like(learner):
     store(learner, assigned_at=NOW - timedelta(days=1))
 
     assert dashboard_insights(learner=learner, now=NOW)["study_recommendation"] == (
-        "You study like our steady evening learners: active on 20 of the last 28 days, "
-        "3.0 lessons and 1.0 quizzes. " + DEFAULT_TIP
+        "You study like our steady evening learners. Typical for them: active on 20 of the "
+        "last 28 days, 3.0 lessons and 1.0 quizzes. " + DEFAULT_TIP
     )
 
 
