@@ -377,8 +377,9 @@ _MEMO = CatalogMemo(size=20_000, ttl=600.0, shared="lock-rows")
 
 class LockGraphs:
     """``lock_graph`` whose catalogue rows (courses, lessons, skill names) are memoised in
-    this process for one catalogue version; with no version (the caller could not read it,
-    or is inside a transaction) every call reads."""
+    this process, and shared with the others through Redis, for one catalogue version;
+    with no version (the caller could not read it, or is inside a transaction) every call
+    reads."""
 
     def __init__(self, catalog_version: str | None) -> None:
         self.catalog_version = catalog_version
